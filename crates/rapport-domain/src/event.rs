@@ -1,0 +1,36 @@
+//! The append-only event log: every change to a ticket is one event (who, what, when).
+//! It is the audit trail now, and later feeds reports and live updates.
+
+use serde::{Deserialize, Serialize};
+
+/// What happened. Stored by its snake-case name, with the details as JSON beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The ticket was created.
+    TicketCreated,
+    /// A public reply was added.
+    ReplyAdded,
+    /// An internal note was added.
+    NoteAdded,
+    /// One or more fields changed; the data lists each with its old and new value.
+    FieldsChanged,
+    /// This ticket was merged into another and closed.
+    MergedInto,
+    /// Another ticket was merged into this one.
+    MergedFrom,
+}
+
+impl EventKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::TicketCreated => "ticket_created",
+            EventKind::ReplyAdded => "reply_added",
+            EventKind::NoteAdded => "note_added",
+            EventKind::FieldsChanged => "fields_changed",
+            EventKind::MergedInto => "merged_into",
+            EventKind::MergedFrom => "merged_from",
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The domain of Rapport: what a ticket is, who may touch it, and the rules that hold
+//! whatever the storage or transport. This crate knows nothing of SQL, HTTP or the
+//! network — everything here is plain data and pure functions, so it is tested
+//! without any server and reused by every channel.
+
+pub mod clock;
+pub mod email;
+pub mod error;
+pub mod event;
+pub mod job;
+pub mod people;
+pub mod ticket;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use email::EmailAddress;
+pub use error::FieldError;
+pub use event::EventKind;
+pub use people::{Permission, Role, Viewer};
+pub use ticket::{
+    Body, Category, Channel, Priority, Subject, Tag, TicketNumber, TicketStatus, Visibility,
+};

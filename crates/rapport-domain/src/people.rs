@@ -1,0 +1,175 @@
+//! Who is acting, and what their role lets them do. Every API handler asks a [`Viewer`]
+//! before it touches data; the rules live here so they are the same on every channel.
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+
+/// An agent's role. Roles nest: a supervisor can do all an agent can, an admin all a
+/// supervisor can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Works tickets in their teams.
+    Agent,
+    /// Sees every team, manages teams, categories and (later) SLAs and routing.
+    Supervisor,
+    /// Everything, including people and security.
+    Admin,
+}
+
+impl Role {
+    /// Every role, least powerful first.
+    pub const ALL: &'static [Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
+
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses `admin`, `supervisor` or `agent`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "agent" => Ok(Role::Agent),
+            "supervisor" => Ok(Role::Supervisor),
+            "admin" => Ok(Role::Admin),
+            _ => Err(FieldError::new(
+                "role",
+                "must be one of: admin, supervisor, agent",
+            )),
+        }
+    }
+
+    /// Whether this role grants `p`.
+    pub fn can(self, p: Permission) -> bool {
+        self >= p.least_role()
+    }
+}
+
+/// Something a person might try to do. Each maps to the least role allowed to do it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read and work tickets (replies, notes, field changes, merges) in one's teams.
+    WorkTickets,
+    /// Read customers and their history.
+    ReadCustomers,
+    /// See and work tickets of every team, not only one's own.
+    SeeAllTeams,
+    /// Create and change teams and their members.
+    ManageTeams,
+    /// Create custom categories.
+    ManageCategories,
+    /// See the job queue.
+    ViewJobs,
+    /// Create agents and change roles.
+    ManageUsers,
+}
+
+impl Permission {
+    /// The least role that holds this permission.
+    pub fn least_role(self) -> Role {
+        match self {
+            Permission::WorkTickets | Permission::ReadCustomers => Role::Agent,
+            Permission::SeeAllTeams
+            | Permission::ManageTeams
+            | Permission::ManageCategories
+            | Permission::ViewJobs => Role::Supervisor,
+            Permission::ManageUsers => Role::Admin,
+        }
+    }
+}
+
+/// The signed-in person as the rules need them: who, which role, which teams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    /// The agent's user id.
+    pub user_id: i64,
+    /// Their role.
+    pub role: Role,
+    /// The teams they belong to.
+    pub team_ids: Vec<i64>,
+}
+
+impl Viewer {
+    /// Whether the role grants `p`.
+    pub fn can(&self, p: Permission) -> bool {
+        self.role.can(p)
+    }
+
+    /// Whether they may open a ticket owned by `team` (`None`: no team yet). Agents see
+    /// tickets without a team and tickets of their own teams; supervisors and admins see
+    /// all.
+    pub fn can_see_team(&self, team: Option<i64>) -> bool {
+        match team {
+            None => true,
+            Some(t) => self.can(Permission::SeeAllTeams) || self.team_ids.contains(&t),
+        }
+    }
+
+    /// The teams a listing must be restricted to, or `None` when the viewer sees all.
+    pub fn team_scope(&self) -> Option<&[i64]> {
+        if self.can(Permission::SeeAllTeams) {
+            None
+        } else {
+            Some(&self.team_ids)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(role: Role, teams: &[i64]) -> Viewer {
+        Viewer {
+            user_id: 1,
+            role,
+            team_ids: teams.to_vec(),
+        }
+    }
+
+    #[test]
+    fn roles_nest() {
+        for p in [
+            Permission::WorkTickets,
+            Permission::ReadCustomers,
+            Permission::SeeAllTeams,
+            Permission::ManageTeams,
+            Permission::ManageCategories,
+            Permission::ViewJobs,
+            Permission::ManageUsers,
+        ] {
+            if Role::Agent.can(p) {
+                assert!(Role::Supervisor.can(p));
+            }
+            if Role::Supervisor.can(p) {
+                assert!(Role::Admin.can(p));
+            }
+        }
+        assert!(!Role::Agent.can(Permission::ManageTeams));
+        assert!(!Role::Supervisor.can(Permission::ManageUsers));
+        assert!(Role::Admin.can(Permission::ManageUsers));
+    }
+
+    #[test]
+    fn agents_see_their_teams_and_unowned_tickets() {
+        let a = viewer(Role::Agent, &[2]);
+        assert!(a.can_see_team(None));
+        assert!(a.can_see_team(Some(2)));
+        assert!(!a.can_see_team(Some(3)));
+        assert_eq!(a.team_scope(), Some(&[2][..]));
+        let s = viewer(Role::Supervisor, &[]);
+        assert!(s.can_see_team(Some(3)));
+        assert_eq!(s.team_scope(), None);
+    }
+
+    #[test]
+    fn role_parse_names_the_field() {
+        assert_eq!(Role::parse("Admin").unwrap(), Role::Admin);
+        assert_eq!(Role::parse("root").unwrap_err().field, "role");
+    }
+}

@@ -1,0 +1,509 @@
+//! What a ticket is made of: its status and the moves between them, its priority,
+//! category, channel, tags, number, and the text of its messages.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+
+/// Declares a closed set of values spelled one way on the wire and in the database.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The wire and database spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the wire spelling; the error names the field and lists what is allowed.
+            pub fn parse(raw: &str) -> Result<Self, FieldError> {
+                match raw.trim().to_ascii_lowercase().as_str() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(FieldError::new(
+                        $field,
+                        format!("must be one of: {}", [$($text),+].join(", ")),
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Where a ticket stands. `New` until someone first touches it; `Closed` is final —
+    /// a customer writing again about a closed ticket starts a follow-up.
+    TicketStatus, "status" {
+        /// Not yet looked at by an agent.
+        New = "new",
+        /// Waiting on the support team.
+        Open = "open",
+        /// Waiting on the customer.
+        Pending = "pending",
+        /// Waiting on a third party.
+        OnHold = "on-hold",
+        /// Answered; reopens if the customer writes back.
+        Solved = "solved",
+        /// Archived; never changes again.
+        Closed = "closed",
+    }
+);
+
+impl TicketStatus {
+    /// Whether a ticket may move from `self` to `to`. Nothing leaves `Closed`, and nothing
+    /// goes back to `New`: a ticket that was seen stays seen.
+    pub fn can_become(self, to: TicketStatus) -> bool {
+        if self == to {
+            return true;
+        }
+        !matches!(self, TicketStatus::Closed) && to != TicketStatus::New
+    }
+
+    /// Checks a requested move, with an error for the `status` field when it is refused.
+    pub fn transition(self, to: TicketStatus) -> Result<TicketStatus, FieldError> {
+        if self.can_become(to) {
+            Ok(to)
+        } else {
+            Err(FieldError::new(
+                "status",
+                format!("a {self} ticket cannot become {to}"),
+            ))
+        }
+    }
+
+    /// Open work: counted in the backlog and shown in "open" views.
+    pub fn is_unsolved(self) -> bool {
+        matches!(
+            self,
+            TicketStatus::New | TicketStatus::Open | TicketStatus::Pending | TicketStatus::OnHold
+        )
+    }
+
+    /// The status a ticket takes when the customer writes again.
+    pub fn on_customer_reply(self) -> TicketStatus {
+        match self {
+            TicketStatus::Closed => TicketStatus::Closed,
+            TicketStatus::New => TicketStatus::New,
+            _ => TicketStatus::Open,
+        }
+    }
+}
+
+wire_enum!(
+    /// How soon a ticket needs attention.
+    Priority, "priority" {
+        /// Whenever there is time.
+        Low = "low",
+        /// The default.
+        Normal = "normal",
+        /// Before normal work.
+        High = "high",
+        /// Drop everything.
+        Urgent = "urgent",
+    }
+);
+
+impl Priority {
+    /// A number that sorts the way people expect (urgent first when descending).
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Low => 0,
+            Priority::Normal => 1,
+            Priority::High => 2,
+            Priority::Urgent => 3,
+        }
+    }
+
+    /// The inverse of [`Priority::rank`].
+    pub fn from_rank(rank: i64) -> Option<Priority> {
+        Priority::ALL.iter().copied().find(|p| p.rank() == rank)
+    }
+}
+
+wire_enum!(
+    /// The channel a conversation or message came through. Every channel lands in the
+    /// same model; this only says where to answer.
+    Channel, "channel" {
+        /// Email, inbound and outbound.
+        Email = "email",
+        /// The live chat widget.
+        Chat = "chat",
+        /// The web form or customer portal.
+        Web = "web",
+        /// A phone call, logged by an agent or a telephony webhook.
+        Phone = "phone",
+        /// Created through the REST API.
+        Api = "api",
+        /// Text messages through the API channel.
+        Sms = "sms",
+        /// Social networks through the API channel.
+        Social = "social",
+    }
+);
+
+/// A ticket category: one of the four built in (`technical`, `billing`,
+/// `product-guidance`, `order-management`) or a custom one an admin created. Spelled as a
+/// lower-case slug.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Category(String);
+
+impl Category {
+    /// The categories every help desk starts with, with their display names.
+    pub const BUILT_IN: &'static [(&'static str, &'static str)] = &[
+        ("technical", "Technical"),
+        ("billing", "Billing"),
+        ("product-guidance", "Product guidance"),
+        ("order-management", "Order management"),
+    ];
+
+    /// Parses a slug: 1–40 characters of `a-z`, `0-9` and `-`, starting with a letter.
+    /// Whether a custom category exists is the store's question.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let s = raw.trim().to_ascii_lowercase();
+        let ok = !s.is_empty()
+            && s.len() <= 40
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(FieldError::new(
+                "category",
+                "must be a slug of letters, digits and dashes, like billing or order-management",
+            ))
+        }
+    }
+
+    /// The slug.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is one of the four built-in categories.
+    pub fn is_built_in(&self) -> bool {
+        Self::BUILT_IN.iter().any(|(s, _)| *s == self.0)
+    }
+}
+
+impl TryFrom<String> for Category {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Category> for String {
+    fn from(c: Category) -> Self {
+        c.0
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The human-readable number of a ticket (`#1042`), distinct from its database id so it
+/// can be quoted in a subject line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TicketNumber(pub i64);
+
+impl TicketNumber {
+    /// Finds a `[#1042]` tag in an email subject, as mail clients keep it on replies.
+    pub fn find_in_subject(subject: &str) -> Option<TicketNumber> {
+        let start = subject.find("[#")?;
+        let rest = &subject[start + 2..];
+        let end = rest.find(']')?;
+        rest[..end].parse::<i64>().ok().filter(|n| *n > 0).map(TicketNumber)
+    }
+}
+
+impl fmt::Display for TicketNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A tag: lower case, 1–50 characters of letters, digits, `-`, `_`, `:` or `.`. Spaces
+/// become dashes so `"Refund Request"` and `"refund-request"` are one tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Tag(String);
+
+impl Tag {
+    /// Parses and normalises one tag.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let s: String = raw
+            .trim()
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-");
+        let ok = !s.is_empty()
+            && s.chars().count() <= 50
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(FieldError::new(
+                "tags",
+                "each tag must be 1 to 50 letters, digits, dashes, underscores, colons or dots",
+            ))
+        }
+    }
+
+    /// Parses a list, dropping duplicates and keeping the first spelling's order.
+    pub fn parse_list<S: AsRef<str>>(raw: &[S]) -> Result<Vec<Tag>, FieldError> {
+        if raw.len() > 50 {
+            return Err(FieldError::new("tags", "at most 50 tags per ticket"));
+        }
+        let mut out: Vec<Tag> = Vec::with_capacity(raw.len());
+        for r in raw {
+            let t = Tag::parse(r.as_ref())?;
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The tag text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Tag {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Tag> for String {
+    fn from(t: Tag) -> Self {
+        t.0
+    }
+}
+
+/// A ticket subject: one line, 1–255 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subject(String);
+
+impl Subject {
+    /// Parses a subject; line breaks fold to spaces, as mail headers do.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let s: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if s.is_empty() {
+            return Err(FieldError::new("subject", "is required"));
+        }
+        if s.chars().count() > 255 {
+            return Err(FieldError::new("subject", "is longer than 255 characters"));
+        }
+        Ok(Self(s))
+    }
+
+    /// The subject text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The text of a message: not blank, at most [`Body::MAX_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Body(String);
+
+impl Body {
+    /// The longest message text accepted (256 KiB); attachments carry anything bigger.
+    pub const MAX_BYTES: usize = 256 * 1024;
+
+    /// Parses a message body, trimming trailing white space only (leading indentation
+    /// can matter in a log excerpt).
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let s = raw.trim_end();
+        if s.trim().is_empty() {
+            return Err(FieldError::new("body", "is required"));
+        }
+        if s.len() > Self::MAX_BYTES {
+            return Err(FieldError::new("body", "is longer than 256 KiB"));
+        }
+        if s.chars().any(|c| c == '\0') {
+            return Err(FieldError::new("body", "must not contain NUL characters"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first `max` characters on one line, for previews in lists.
+    pub fn preview(&self, max: usize) -> String {
+        preview(&self.0, max)
+    }
+}
+
+/// The first `max` characters of `text` on one line, with an ellipsis when cut.
+pub fn preview(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// Who can see a message: the customer (a public reply) or only the team (a note).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Sent to or written by the customer.
+    Public,
+    /// An internal note among agents.
+    Internal,
+}
+
+impl Visibility {
+    /// From the API's `internal` flag.
+    pub fn from_internal(internal: bool) -> Self {
+        if internal {
+            Visibility::Internal
+        } else {
+            Visibility::Public
+        }
+    }
+
+    /// Whether this is a note.
+    pub fn is_internal(self) -> bool {
+        self == Visibility::Internal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn statuses_round_trip_through_their_spelling() {
+        for s in TicketStatus::ALL {
+            assert_eq!(TicketStatus::parse(s.as_str()).unwrap(), *s);
+        }
+        assert_eq!(TicketStatus::parse("On-Hold").unwrap(), TicketStatus::OnHold);
+        let e = TicketStatus::parse("done").unwrap_err();
+        assert_eq!(e.field, "status");
+        assert!(e.message.contains("on-hold"));
+    }
+
+    #[test]
+    fn closed_is_final_and_new_is_only_initial() {
+        assert!(TicketStatus::Open.can_become(TicketStatus::Solved));
+        assert!(TicketStatus::Solved.can_become(TicketStatus::Open));
+        assert!(TicketStatus::Solved.can_become(TicketStatus::Closed));
+        assert!(!TicketStatus::Closed.can_become(TicketStatus::Open));
+        assert!(!TicketStatus::Open.can_become(TicketStatus::New));
+        assert!(TicketStatus::New.can_become(TicketStatus::New));
+        assert!(TicketStatus::Closed.transition(TicketStatus::Open).is_err());
+    }
+
+    #[test]
+    fn a_customer_reply_reopens_solved_but_not_closed() {
+        assert_eq!(TicketStatus::Solved.on_customer_reply(), TicketStatus::Open);
+        assert_eq!(TicketStatus::Pending.on_customer_reply(), TicketStatus::Open);
+        assert_eq!(TicketStatus::Closed.on_customer_reply(), TicketStatus::Closed);
+    }
+
+    #[test]
+    fn priority_rank_round_trips() {
+        for p in Priority::ALL {
+            assert_eq!(Priority::from_rank(p.rank()), Some(*p));
+        }
+        assert!(Priority::Urgent.rank() > Priority::Low.rank());
+    }
+
+    #[test]
+    fn categories_are_slugs() {
+        assert!(Category::parse("Billing").unwrap().is_built_in());
+        assert!(!Category::parse("warranty-claims").unwrap().is_built_in());
+        assert!(Category::parse("9lives").is_err());
+        assert!(Category::parse("has space").is_err());
+    }
+
+    #[test]
+    fn ticket_number_is_found_in_reply_subjects() {
+        assert_eq!(
+            TicketNumber::find_in_subject("Re: [#1042] Broken zipper"),
+            Some(TicketNumber(1042))
+        );
+        assert_eq!(TicketNumber::find_in_subject("Re: [#abc] x"), None);
+        assert_eq!(TicketNumber::find_in_subject("no tag"), None);
+    }
+
+    #[test]
+    fn tags_normalise_and_dedupe() {
+        let tags = Tag::parse_list(&["Refund Request", "refund-request", "vip"]).unwrap();
+        let names: Vec<_> = tags.iter().map(Tag::as_str).collect();
+        assert_eq!(names, ["refund-request", "vip"]);
+        assert!(Tag::parse("").is_err());
+        assert!(Tag::parse("no/slash").is_err());
+    }
+
+    #[test]
+    fn subject_and_body_reject_blank() {
+        assert_eq!(Subject::parse(" \n ").unwrap_err().field, "subject");
+        assert_eq!(Subject::parse("a\r\n b").unwrap().as_str(), "a b");
+        assert_eq!(Body::parse("\n\t").unwrap_err().field, "body");
+        assert!(Body::parse(&"x".repeat(Body::MAX_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn preview_cuts_on_characters_not_bytes() {
+        assert_eq!(preview("héllo wörld", 5), "héll…");
+        assert_eq!(preview("a\n\nb", 10), "a b");
+    }
+
+    proptest! {
+        #[test]
+        fn status_moves_never_leave_closed(from in 0usize..6, to in 0usize..6) {
+            let (f, t) = (TicketStatus::ALL[from], TicketStatus::ALL[to]);
+            if f == TicketStatus::Closed && t != f {
+                prop_assert!(!f.can_become(t));
+            }
+            if t == TicketStatus::New && f != t {
+                prop_assert!(!f.can_become(t));
+            }
+        }
+
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,300}") {
+            let _ = Subject::parse(&s);
+            let _ = Body::parse(&s);
+            let _ = Tag::parse(&s);
+            let _ = Category::parse(&s);
+            let _ = TicketStatus::parse(&s);
+            let _ = TicketNumber::find_in_subject(&s);
+            let _ = preview(&s, 10);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Customers (contacts): found or created by email whenever someone writes in, so one
+//! person has one history across every channel.
+
+use rapport_domain::{EmailAddress, Timestamp};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
+use crate::search;
+use crate::tickets::{self, Ticket};
+
+/// A customer with the fields an agent needs at a glance.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Customer {
+    /// Database id.
+    pub id: i64,
+    /// Their address (unique).
+    pub email: String,
+    /// Their name as they gave it (may be empty).
+    pub name: String,
+    /// Phone number, if known.
+    pub phone: Option<String>,
+    /// Their organisation, if any.
+    pub organization_id: Option<i64>,
+    /// Custom attributes.
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Value,
+    /// First seen.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Last changed.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+/// A customer with every ticket they ever opened, newest first: the agent never has to
+/// ask them to explain again.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerWithTickets {
+    /// The customer.
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// Their tickets, newest first.
+    pub tickets: Vec<Ticket>,
+}
+
+/// Finds the customer with this address or creates one; returns their id. A name given
+/// later fills in a blank one but never overwrites what is there.
+pub async fn find_or_create(
+    c: &mut dyn Conn,
+    email: &EmailAddress,
+    name: Option<&str>,
+    now: Timestamp,
+) -> Result<i64> {
+    let name = name.map(str::trim).unwrap_or("");
+    if let Some(row) = c
+        .opt(
+            "SELECT id, name FROM customers WHERE email = $1",
+            &[email.as_str().into()],
+        )
+        .await?
+    {
+        let id = row.int(0)?;
+        if row.text(1)?.is_empty() && !name.is_empty() {
+            c.execute(
+                "UPDATE customers SET name = $1, updated_at = $2 WHERE id = $3",
+                &[name.into(), now.into(), id.into()],
+            )
+            .await?;
+            search::reindex_customer(c, id, name, email.as_str()).await?;
+        }
+        return Ok(id);
+    }
+    let inserted = c
+        .opt(
+            "INSERT INTO customers (email, name, created_at, updated_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (email) DO NOTHING RETURNING id",
+            &[email.as_str().into(), name.into(), now.into()],
+        )
+        .await?;
+    match inserted {
+        Some(row) => {
+            let id = row.int(0)?;
+            search::index_customer(c, id, name, email.as_str()).await?;
+            Ok(id)
+        }
+        // Another node inserted the same address a moment ago.
+        None => c
+            .one(
+                "SELECT id FROM customers WHERE email = $1",
+                &[email.as_str().into()],
+            )
+            .await?
+            .int(0),
+    }
+}
+
+/// One customer.
+pub async fn get(c: &mut dyn Conn, id: i64) -> Result<Customer> {
+    let r = c
+        .opt(
+            "SELECT id, email, name, phone, organization_id, attributes, created_at, updated_at
+             FROM customers WHERE id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("customer"))?;
+    Ok(Customer {
+        id: r.int(0)?,
+        email: r.text(1)?,
+        name: r.text(2)?,
+        phone: r.opt_text(3)?,
+        organization_id: r.opt_int(4)?,
+        attributes: serde_json::from_str(&r.text(5)?)?,
+        created_at: Timestamp(r.int(6)?),
+        updated_at: Timestamp(r.int(7)?),
+    })
+}
+
+/// One customer with their tickets that the viewer may see, newest first.
+pub async fn get_with_tickets(
+    c: &mut dyn Conn,
+    viewer: &rapport_domain::Viewer,
+    id: i64,
+) -> Result<CustomerWithTickets> {
+    let customer = get(c, id).await?;
+    let tickets = tickets::for_customer(c, viewer, id).await?;
+    Ok(CustomerWithTickets { customer, tickets })
+}

@@ -1,0 +1,539 @@
+//! One way to run SQL on either database.
+//!
+//! Store operations are written once, as async functions over `&mut dyn Conn`, in the
+//! portable subset of SQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`). A [`Db`] runs
+//! them inside a transaction:
+//!
+//! * **SQLite** has one writer. Every write operation is sent to one writer thread that
+//!   owns the only write connection. It takes whatever operations are waiting (up to
+//!   [`MAX_BATCH`]), runs each inside its own savepoint in one `BEGIN IMMEDIATE`
+//!   transaction, commits once, and only then answers each caller. One fsync covers the
+//!   whole batch (group commit), so 32 concurrent clients never see "database is
+//!   locked" and durability costs one sync per batch, not per ticket. Reads use a small
+//!   pool of read-only connections, each in its own WAL snapshot.
+//! * **PostgreSQL** runs each operation in its own transaction on a pooled connection.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::error::{Result, StoreError};
+use crate::value::{Row, Value, from_pg, from_sqlite};
+
+/// The most operations committed together by the SQLite writer.
+pub const MAX_BATCH: usize = 256;
+
+/// Which database a connection talks to, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A connection inside a transaction, as store operations see it.
+pub trait Conn: Send {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+    /// Runs a statement and returns how many rows it changed.
+    fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Value]) -> BoxFuture<'a, Result<u64>>;
+    /// Runs a query and returns every row.
+    fn query<'a>(&'a mut self, sql: &'a str, params: &'a [Value])
+    -> BoxFuture<'a, Result<Vec<Row>>>;
+    /// Runs several statements with no parameters (migrations).
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
+}
+
+impl dyn Conn + '_ {
+    /// Runs a query that must return exactly one row.
+    pub async fn one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
+        self.opt(sql, params)
+            .await?
+            .ok_or_else(|| StoreError::Db("expected a row, got none".into()))
+    }
+
+    /// Runs a query that returns at most one row.
+    pub async fn opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
+}
+
+/// The future a store operation returns, borrowing its connection.
+pub type OpFuture<'c, T> = BoxFuture<'c, Result<T>>;
+
+/// Where a database is and how to open it.
+#[derive(Debug, Clone)]
+pub enum DbConfig {
+    /// An SQLite file at this path (created if missing).
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL (`postgres://user@host/db`).
+    Postgres(String),
+}
+
+impl DbConfig {
+    /// Reads `DATABASE_URL` if set (a `postgres://` URL or `sqlite://path`), else an SQLite
+    /// file inside `data_dir`.
+    pub fn from_url_or_dir(url: Option<&str>, data_dir: &Path) -> Result<Self> {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(DbConfig::Sqlite(data_dir.join("rapport.db"))),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(DbConfig::Postgres(u.to_owned()))
+            }
+            Some(u) if u.starts_with("sqlite://") => Ok(DbConfig::Sqlite(
+                u.trim_start_matches("sqlite://").into(),
+            )),
+            Some(u) => Err(StoreError::Db(format!(
+                "DATABASE_URL must start with postgres:// or sqlite://, got {u:?}"
+            ))),
+        }
+    }
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+enum Inner {
+    Sqlite(SqliteDb),
+    Postgres(deadpool_postgres::Pool),
+}
+
+impl Db {
+    /// Opens (and for SQLite creates) the database. Does not migrate: call
+    /// [`crate::migrate::run`].
+    pub async fn open(config: &DbConfig) -> Result<Self> {
+        let inner = match config {
+            DbConfig::Sqlite(path) => Inner::Sqlite(SqliteDb::open(path)?),
+            DbConfig::Postgres(url) => Inner::Postgres(open_pg(url).await?),
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match &*self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs `op` in a write transaction and returns its result once it is durable.
+    /// If `op` fails, nothing it wrote stays.
+    pub async fn write<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T> + Send + 'static,
+    {
+        match &*self.inner {
+            Inner::Sqlite(s) => s.write(op).await,
+            Inner::Postgres(pool) => pg_run(pool, false, op).await,
+        }
+    }
+
+    /// Runs `op` on a consistent snapshot for reading.
+    pub async fn read<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T> + Send + 'static,
+    {
+        match &*self.inner {
+            Inner::Sqlite(s) => s.read(op).await,
+            Inner::Postgres(pool) => pg_run(pool, true, op).await,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- SQLite
+
+/// Rewrites `$1` placeholders to SQLite's numbered `?1`, so that a parameter used twice
+/// or out of order binds by its number, as on PostgreSQL.
+fn sqlite_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Opens an SQLite connection the one way every connection is opened: WAL journal,
+/// `synchronous=FULL` (a commit is on disk before it returns, so an acknowledged write
+/// survives power loss and kill -9), foreign keys on, a busy timeout for other
+/// processes (the CLI) that write at the same time.
+fn open_sqlite(path: &Path, read_only: bool) -> Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = rusqlite::Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    if !read_only {
+        conn.execute_batch("PRAGMA journal_mode=WAL;")?;
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous=FULL;
+         PRAGMA foreign_keys=ON;
+         PRAGMA temp_store=MEMORY;
+         PRAGMA cache_size=-32000;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+struct SqliteConn<'a> {
+    conn: &'a mut rusqlite::Connection,
+}
+
+impl SqliteConn<'_> {
+    fn run_query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql))?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                vals.push(from_sqlite(r.get_ref(i)?));
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn run_execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql))?;
+        let n = stmt.execute(rusqlite::params_from_iter(params.iter()))?;
+        Ok(n as u64)
+    }
+}
+
+impl Conn for SqliteConn<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+    fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Value]) -> BoxFuture<'a, Result<u64>> {
+        let r = self.run_execute(sql, params);
+        Box::pin(std::future::ready(r))
+    }
+    fn query<'a>(
+        &'a mut self,
+        sql: &'a str,
+        params: &'a [Value],
+    ) -> BoxFuture<'a, Result<Vec<Row>>> {
+        let r = self.run_query(sql, params);
+        Box::pin(std::future::ready(r))
+    }
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        let r = self.conn.execute_batch(sql).map_err(StoreError::from);
+        Box::pin(std::future::ready(r))
+    }
+}
+
+/// Runs an operation to completion on the current thread. SQLite operations never wait
+/// on anything (every call above is finished before its future is returned), so this
+/// polls once or a few times and never blocks on I/O of its own.
+fn run_now<T>(
+    conn: &mut rusqlite::Connection,
+    op: impl for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T>,
+) -> Result<T> {
+    let mut c = SqliteConn { conn };
+    match std::panic::catch_unwind(AssertUnwindSafe(|| futures::executor::block_on(op(&mut c)))) {
+        Ok(r) => r,
+        Err(_) => Err(StoreError::Db("a store operation panicked".into())),
+    }
+}
+
+/// A write waiting for the writer thread, with its type erased.
+trait WriteJob: Send {
+    /// Runs the operation; true when it succeeded and its savepoint should be kept.
+    fn run(&mut self, conn: &mut rusqlite::Connection) -> bool;
+    /// Answers the caller once the batch's commit has (or has not) happened.
+    fn finish(self: Box<Self>, committed: Result<()>);
+}
+
+struct TypedJob<T, F> {
+    op: Option<F>,
+    result: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> WriteJob for TypedJob<T, F>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T> + Send + 'static,
+{
+    fn run(&mut self, conn: &mut rusqlite::Connection) -> bool {
+        let Some(op) = self.op.take() else {
+            return false;
+        };
+        let r = run_now(conn, op);
+        let ok = r.is_ok();
+        self.result = Some(r);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: Result<()>) {
+        let r = match (committed, self.result) {
+            (_, None) => Err(StoreError::Db("operation did not run".into())),
+            (_, Some(Err(e))) | (Err(e), Some(Ok(_))) => Err(e),
+            (Ok(()), Some(Ok(v))) => Ok(v),
+        };
+        let _ = self.reply.send(r);
+    }
+}
+
+struct SqliteDb {
+    writer: mpsc::Sender<Box<dyn WriteJob>>,
+    readers: Arc<Mutex<Vec<rusqlite::Connection>>>,
+    read_slots: Arc<Semaphore>,
+}
+
+/// How many read connections the SQLite pool keeps.
+const READERS: usize = 4;
+
+impl SqliteDb {
+    fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Db(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut conn = open_sqlite(path, false)?;
+        let readers = (0..READERS)
+            .map(|_| open_sqlite(path, true))
+            .collect::<Result<Vec<_>>>()?;
+        let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>(MAX_BATCH * 4);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(&mut conn, rx))
+            .map_err(|e| StoreError::Db(format!("starting the writer thread: {e}")))?;
+        Ok(Self {
+            writer: tx,
+            readers: Arc::new(Mutex::new(readers)),
+            read_slots: Arc::new(Semaphore::new(READERS)),
+        })
+    }
+
+    async fn write<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job = TypedJob {
+            op: Some(op),
+            result: None,
+            reply,
+        };
+        self.writer
+            .send(Box::new(job))
+            .await
+            .map_err(|_| StoreError::Db("the database writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Db("the database writer dropped a write".into()))?
+    }
+
+    async fn read<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T> + Send + 'static,
+    {
+        let _permit = self
+            .read_slots
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Db("read pool closed".into()))?;
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = readers
+                .lock()
+                .map_err(|_| StoreError::Db("read pool poisoned".into()))?
+                .pop()
+                .ok_or_else(|| StoreError::Db("no read connection free".into()))?;
+            let r = conn
+                .execute_batch("BEGIN")
+                .map_err(StoreError::from)
+                .and_then(|()| run_now(&mut conn, op));
+            let _ = conn.execute_batch("COMMIT");
+            if let Ok(mut pool) = readers.lock() {
+                pool.push(conn);
+            }
+            r
+        })
+        .await
+        .map_err(|e| StoreError::Db(format!("read task failed: {e}")))?
+    }
+}
+
+fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = commit_batch(conn, &mut batch);
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, size = batch.len(), "sqlite batch failed to commit");
+        }
+        for job in batch {
+            job.finish(committed.clone());
+        }
+    }
+}
+
+fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    for job in batch.iter_mut() {
+        let step = conn.execute_batch("SAVEPOINT op").map_err(StoreError::from);
+        let step = step.and_then(|()| {
+            let sql = if job.run(conn) {
+                "RELEASE op"
+            } else {
+                "ROLLBACK TO op; RELEASE op"
+            };
+            conn.execute_batch(sql).map_err(StoreError::from)
+        });
+        if let Err(e) = step {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+    }
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+async fn open_pg(url: &str) -> Result<deadpool_postgres::Pool> {
+    let pg: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Db(format!("DATABASE_URL: {e}")))?;
+    let mgr = deadpool_postgres::Manager::from_config(
+        pg,
+        tokio_postgres::NoTls,
+        deadpool_postgres::ManagerConfig {
+            recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+        },
+    );
+    let pool = deadpool_postgres::Pool::builder(mgr)
+        .max_size(16)
+        .build()
+        .map_err(|e| StoreError::Db(format!("connection pool: {e}")))?;
+    // Fail now, with a clear message, rather than on the first request.
+    drop(pool.get().await?);
+    Ok(pool)
+}
+
+struct PgConn<'a> {
+    tx: &'a deadpool_postgres::Transaction<'a>,
+}
+
+impl Conn for PgConn<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+    fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Value]) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let stmt = self.tx.prepare_cached(sql).await?;
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                .iter()
+                .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                .collect();
+            Ok(self.tx.execute(&stmt, &refs).await?)
+        })
+    }
+    fn query<'a>(
+        &'a mut self,
+        sql: &'a str,
+        params: &'a [Value],
+    ) -> BoxFuture<'a, Result<Vec<Row>>> {
+        Box::pin(async move {
+            let stmt = self.tx.prepare_cached(sql).await?;
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                .iter()
+                .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                .collect();
+            let rows = self.tx.query(&stmt, &refs).await?;
+            rows.iter().map(from_pg).collect()
+        })
+    }
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move { Ok(self.tx.batch_execute(sql).await?) })
+    }
+}
+
+async fn pg_run<T, F>(pool: &deadpool_postgres::Pool, read_only: bool, op: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T> + Send + 'static,
+{
+    let mut client = pool.get().await?;
+    let tx = client
+        .build_transaction()
+        .read_only(read_only)
+        .start()
+        .await?;
+    let r = {
+        let mut c = PgConn { tx: &tx };
+        op(&mut c).await
+    };
+    match r {
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_numbered() {
+        assert_eq!(
+            sqlite_sql("SELECT $2, $1 WHERE a = $10"),
+            "SELECT ?2, ?1 WHERE a = ?10"
+        );
+        assert_eq!(sqlite_sql("SELECT '$'"), "SELECT '$'");
+    }
+
+    #[test]
+    fn database_url_picks_the_backend() {
+        let dir = Path::new("/tmp/x");
+        assert!(matches!(
+            DbConfig::from_url_or_dir(None, dir).unwrap(),
+            DbConfig::Sqlite(p) if p == dir.join("rapport.db")
+        ));
+        assert!(matches!(
+            DbConfig::from_url_or_dir(Some("postgres://a@b/c"), dir).unwrap(),
+            DbConfig::Postgres(_)
+        ));
+        assert!(DbConfig::from_url_or_dir(Some("mysql://x"), dir).is_err());
+    }
+}

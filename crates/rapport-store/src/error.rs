@@ -1,0 +1,53 @@
+//! What can go wrong in a store operation, in terms the HTTP layer maps to status codes.
+
+use rapport_domain::FieldError;
+
+/// A store operation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The named thing does not exist (or is hidden from the viewer as if it did not).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The input broke a rule; the field says which.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// The viewer's role or teams do not allow this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// The change conflicts with the current state (a duplicate, a closed ticket).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database failed or answered something unexpected.
+    #[error("database error: {0}")]
+    Db(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => StoreError::Db(format!("{}: {}", db.code().code(), db.message())),
+            None => StoreError::Db(e.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Db(format!("connection pool: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Db(format!("stored JSON: {e}"))
+    }
+}
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,95 @@
+//! The append-only event log. Every change to a ticket writes one row here, in the same
+//! transaction as the change: the audit trail, and later the feed for reports, webhooks
+//! and live updates.
+
+use rapport_domain::{EventKind, Timestamp};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::Conn;
+use crate::error::Result;
+
+/// Who did something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An agent (or an API token of one).
+    User(i64),
+    /// A customer, through a channel.
+    Customer(i64),
+    /// Rapport itself (automations, jobs).
+    System,
+}
+
+/// One entry of a ticket's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Event {
+    /// Database id; increases with time.
+    pub id: i64,
+    /// The ticket it is about.
+    pub ticket_id: Option<i64>,
+    /// The agent who did it, if an agent did.
+    pub actor_user_id: Option<i64>,
+    /// The customer who did it, if a customer did.
+    pub actor_customer_id: Option<i64>,
+    /// What happened (`ticket_created`, `fields_changed`, …).
+    pub kind: String,
+    /// The details: for `fields_changed`, each field with `from` and `to`.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// When.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// Appends one event.
+pub async fn record(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    actor: Actor,
+    kind: EventKind,
+    data: &serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
+    let (user, customer) = match actor {
+        Actor::User(u) => (Some(u), None),
+        Actor::Customer(cu) => (None, Some(cu)),
+        Actor::System => (None, None),
+    };
+    c.execute(
+        "INSERT INTO events (ticket_id, actor_user_id, actor_customer_id, kind, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            ticket_id.into(),
+            user.into(),
+            customer.into(),
+            kind.as_str().into(),
+            data.to_string().into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A ticket's history, oldest first.
+pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Event>> {
+    c.query(
+        "SELECT id, ticket_id, actor_user_id, actor_customer_id, kind, data, created_at
+         FROM events WHERE ticket_id = $1 ORDER BY id",
+        &[ticket_id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Event {
+            id: r.int(0)?,
+            ticket_id: r.opt_int(1)?,
+            actor_user_id: r.opt_int(2)?,
+            actor_customer_id: r.opt_int(3)?,
+            kind: r.text(4)?,
+            data: serde_json::from_str(&r.text(5)?)?,
+            created_at: Timestamp(r.int(6)?),
+        })
+    })
+    .collect()
+}

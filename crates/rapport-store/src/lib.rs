@@ -1,0 +1,20 @@
+//! Rapport's storage: every persistent operation, written once over [`db::Conn`] and
+//! run on SQLite or PostgreSQL by [`db::Db`]. Operations take parsed domain types and a
+//! [`rapport_domain::Viewer`] where permissions matter; they never see HTTP.
+
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod jobs;
+pub mod messages;
+pub mod migrate;
+pub mod people;
+pub mod search;
+pub mod secrets;
+pub mod stats;
+pub mod tickets;
+pub mod value;
+
+pub use db::{Backend, Conn, Db, DbConfig};
+pub use error::{Result, StoreError};

@@ -1,0 +1,294 @@
+//! Messages on a ticket — public replies and internal notes — and their attachments.
+
+use rapport_domain::{Body, Channel, FieldError, Timestamp};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
+use crate::events::Actor;
+use crate::search;
+
+/// The largest single attachment accepted.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+/// The most attachments on one message.
+pub const MAX_ATTACHMENTS: usize = 10;
+/// The largest total size of one message's attachments.
+pub const MAX_ATTACHMENTS_TOTAL: usize = 25 * 1024 * 1024;
+
+/// A file to attach, already decoded.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    /// The name shown to people (no path).
+    pub filename: String,
+    /// The MIME type as given.
+    pub content_type: String,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+impl NewAttachment {
+    /// Checks one message's attachments against the limits; errors name the field
+    /// (`attachments[2].data`).
+    pub fn check_all(list: &[NewAttachment]) -> Result<(), FieldError> {
+        if list.len() > MAX_ATTACHMENTS {
+            return Err(FieldError::new(
+                "attachments",
+                format!("at most {MAX_ATTACHMENTS} attachments per message"),
+            ));
+        }
+        let mut total = 0;
+        for (i, a) in list.iter().enumerate() {
+            let f = |name: &str| format!("attachments[{i}].{name}");
+            let name = a.filename.trim();
+            if name.is_empty()
+                || name.chars().count() > 255
+                || name.contains(['/', '\\', '\0'])
+                || name == ".."
+            {
+                return Err(FieldError::new(
+                    f("filename"),
+                    "must be a file name of 1 to 255 characters without slashes",
+                ));
+            }
+            let ct = a.content_type.trim();
+            if ct.is_empty()
+                || ct.len() > 127
+                || !ct.contains('/')
+                || ct.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(FieldError::new(
+                    f("content_type"),
+                    "must be a MIME type like image/png",
+                ));
+            }
+            if a.data.is_empty() {
+                return Err(FieldError::new(f("data"), "is empty"));
+            }
+            if a.data.len() > MAX_ATTACHMENT_BYTES {
+                return Err(FieldError::new(f("data"), "is larger than 10 MiB"));
+            }
+            total += a.data.len();
+        }
+        if total > MAX_ATTACHMENTS_TOTAL {
+            return Err(FieldError::new(
+                "attachments",
+                "together are larger than 25 MiB",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What is known of an attachment without its bytes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentMeta {
+    /// Database id; download at `/api/v1/attachments/{id}`.
+    pub id: i64,
+    /// File name.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+}
+
+/// An attachment with its bytes and the ticket it belongs to (for the permission check).
+#[derive(Debug, Clone)]
+pub struct AttachmentFile {
+    /// Metadata.
+    pub meta: AttachmentMeta,
+    /// The ticket whose message carries it.
+    pub ticket_id: i64,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Author {
+    /// `customer`, `agent` or `system`.
+    pub kind: String,
+    /// The agent, when an agent wrote it.
+    pub user_id: Option<i64>,
+    /// The customer, when the customer wrote it.
+    pub customer_id: Option<i64>,
+}
+
+/// A message in a ticket's thread.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Message {
+    /// Database id.
+    pub id: i64,
+    /// Its ticket.
+    pub ticket_id: i64,
+    /// Who wrote it.
+    pub author: Author,
+    /// True for an internal note the customer never sees.
+    pub internal: bool,
+    /// The channel it came or went through.
+    #[schema(value_type = String, example = "email")]
+    pub channel: Channel,
+    /// The text.
+    pub body: String,
+    /// Attached files.
+    pub attachments: Vec<AttachmentMeta>,
+    /// When it was written.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// Inserts a message with its attachments and search entry.
+#[expect(clippy::too_many_arguments, reason = "one row's columns")]
+pub(crate) async fn insert(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    author: Actor,
+    internal: bool,
+    channel: Channel,
+    body: &Body,
+    attachments: Vec<NewAttachment>,
+    now: Timestamp,
+) -> Result<Message> {
+    let (kind, user_id, customer_id) = match author {
+        Actor::User(u) => ("agent", Some(u), None),
+        Actor::Customer(cu) => ("customer", None, Some(cu)),
+        Actor::System => ("system", None, None),
+    };
+    let id = c
+        .one(
+            "INSERT INTO messages (ticket_id, author_kind, author_user_id, author_customer_id,
+                                   internal, channel, body, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &[
+                ticket_id.into(),
+                kind.into(),
+                user_id.into(),
+                customer_id.into(),
+                internal.into(),
+                channel.as_str().into(),
+                body.as_str().into(),
+                now.into(),
+            ],
+        )
+        .await?
+        .int(0)?;
+    let mut metas = Vec::with_capacity(attachments.len());
+    for a in attachments {
+        let sha = hex::encode(Sha256::digest(&a.data));
+        let size = i64::try_from(a.data.len()).unwrap_or(i64::MAX);
+        let aid = c
+            .one(
+                "INSERT INTO attachments (message_id, filename, content_type, size, sha256, data, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                &[
+                    id.into(),
+                    a.filename.trim().into(),
+                    a.content_type.trim().into(),
+                    size.into(),
+                    sha.clone().into(),
+                    a.data.into(),
+                    now.into(),
+                ],
+            )
+            .await?
+            .int(0)?;
+        metas.push(AttachmentMeta {
+            id: aid,
+            filename: a.filename.trim().to_owned(),
+            content_type: a.content_type.trim().to_owned(),
+            size,
+            sha256: sha,
+        });
+    }
+    search::index_message(c, id, ticket_id, body.as_str()).await?;
+    Ok(Message {
+        id,
+        ticket_id,
+        author: Author {
+            kind: kind.to_owned(),
+            user_id,
+            customer_id,
+        },
+        internal,
+        channel,
+        body: body.as_str().to_owned(),
+        attachments: metas,
+        created_at: now,
+    })
+}
+
+/// A ticket's thread, oldest first.
+pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>> {
+    let rows = c
+        .query(
+            "SELECT id, ticket_id, author_kind, author_user_id, author_customer_id, internal,
+                    channel, body, created_at
+             FROM messages WHERE ticket_id = $1 ORDER BY id",
+            &[ticket_id.into()],
+        )
+        .await?;
+    let atts = c
+        .query(
+            "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256
+             FROM attachments a JOIN messages m ON m.id = a.message_id
+             WHERE m.ticket_id = $1 ORDER BY a.id",
+            &[ticket_id.into()],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id = r.int(0)?;
+        let mut attachments = Vec::new();
+        for a in atts.iter().filter(|a| a.int(1).ok() == Some(id)) {
+            attachments.push(AttachmentMeta {
+                id: a.int(0)?,
+                filename: a.text(2)?,
+                content_type: a.text(3)?,
+                size: a.int(4)?,
+                sha256: a.text(5)?,
+            });
+        }
+        out.push(Message {
+            id,
+            ticket_id: r.int(1)?,
+            author: Author {
+                kind: r.text(2)?,
+                user_id: r.opt_int(3)?,
+                customer_id: r.opt_int(4)?,
+            },
+            internal: r.bool(5)?,
+            channel: Channel::parse(&r.text(6)?)?,
+            body: r.text(7)?,
+            attachments,
+            created_at: Timestamp(r.int(8)?),
+        });
+    }
+    Ok(out)
+}
+
+/// One attachment with its bytes.
+pub async fn attachment(c: &mut dyn Conn, id: i64) -> Result<AttachmentFile> {
+    let r = c
+        .opt(
+            "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, m.ticket_id, a.data
+             FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("attachment"))?;
+    Ok(AttachmentFile {
+        meta: AttachmentMeta {
+            id: r.int(0)?,
+            filename: r.text(1)?,
+            content_type: r.text(2)?,
+            size: r.int(3)?,
+            sha256: r.text(4)?,
+        },
+        ticket_id: r.int(5)?,
+        data: r.blob(6)?,
+    })
+}

@@ -1,0 +1,76 @@
+//! Schema migrations: plain SQL files, one directory per backend, applied in order and
+//! recorded in `schema_migrations`. Migrations are expand/contract: a node running the
+//! previous release must keep working on the new schema during a rolling deploy.
+
+use crate::db::{Backend, Conn, Db};
+use crate::error::Result;
+
+/// One migration: its version and its SQL for each backend.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "core",
+    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+    postgres: include_str!("../migrations/postgres/0001_core.sql"),
+}];
+
+/// Applies every migration the database has not seen yet and returns how many ran. Safe
+/// to call from several nodes at once: PostgreSQL takes an advisory lock, SQLite's single
+/// writer serialises.
+pub async fn run(db: &Db, now: rapport_domain::Timestamp) -> Result<usize> {
+    db.write(move |c| Box::pin(async move { apply(c, now).await }))
+        .await
+}
+
+async fn apply(c: &mut dyn Conn, now: rapport_domain::Timestamp) -> Result<usize> {
+    if c.backend() == Backend::Postgres {
+        c.batch("SELECT pg_advisory_xact_lock(7242001)").await?;
+    }
+    c.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+        )",
+    )
+    .await?;
+    let applied: Vec<i64> = c
+        .query("SELECT version FROM schema_migrations", &[])
+        .await?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_>>()?;
+    let mut ran = 0;
+    for m in MIGRATIONS {
+        if applied.contains(&m.version) {
+            continue;
+        }
+        let sql = match c.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        c.batch(sql).await?;
+        c.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            &[m.version.into(), m.name.into(), now.into()],
+        )
+        .await?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+        ran += 1;
+    }
+    for (slug, name) in rapport_domain::Category::BUILT_IN {
+        c.execute(
+            "INSERT INTO categories (slug, name, built_in, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (slug) DO NOTHING",
+            &[(*slug).into(), (*name).into(), true.into(), now.into()],
+        )
+        .await?;
+    }
+    Ok(ran)
+}

@@ -1,0 +1,291 @@
+//! Agents, teams and API tokens: who may use the help desk and as what.
+
+use rapport_domain::{EmailAddress, FieldError, Role, Timestamp, Viewer};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
+use crate::value::Row;
+
+/// An agent, supervisor or admin.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    /// Database id.
+    pub id: i64,
+    /// Sign-in address.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `admin`, `supervisor` or `agent`.
+    #[schema(value_type = String, example = "agent")]
+    pub role: Role,
+    /// False once deactivated.
+    pub active: bool,
+    /// The teams they belong to.
+    pub team_ids: Vec<i64>,
+    /// When the account was made.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// A group of agents that owns tickets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Team {
+    /// Database id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Members' user ids.
+    pub member_ids: Vec<i64>,
+    /// When it was made.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// What a new agent is made of; the password is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Sign-in address.
+    pub email: EmailAddress,
+    /// Display name (not blank).
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// An Argon2 hash, or none for token-only accounts.
+    pub password_hash: Option<String>,
+}
+
+const USER_COLS: &str = "id, email, name, role, active, created_at";
+
+async fn user_from(c: &mut dyn Conn, r: &Row) -> Result<User> {
+    let id = r.int(0)?;
+    Ok(User {
+        id,
+        email: r.text(1)?,
+        name: r.text(2)?,
+        role: Role::parse(&r.text(3)?)?,
+        active: r.bool(4)?,
+        team_ids: team_ids_of(c, id).await?,
+        created_at: Timestamp(r.int(5)?),
+    })
+}
+
+async fn team_ids_of(c: &mut dyn Conn, user_id: i64) -> Result<Vec<i64>> {
+    c.query(
+        "SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id",
+        &[user_id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}
+
+/// Creates an agent; a taken email is a conflict on the `email` field.
+pub async fn create_user(c: &mut dyn Conn, u: NewUser, now: Timestamp) -> Result<User> {
+    let name = u.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(FieldError::new("name", "must be 1 to 200 characters").into());
+    }
+    if c.opt("SELECT id FROM users WHERE email = $1", &[u.email.as_str().into()])
+        .await?
+        .is_some()
+    {
+        return Err(FieldError::new("email", "an agent with this email already exists").into());
+    }
+    let row = c
+        .one(
+            &format!(
+                "INSERT INTO users (email, name, role, password_hash, active, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLS}"
+            ),
+            &[
+                u.email.as_str().into(),
+                name.into(),
+                u.role.as_str().into(),
+                u.password_hash.into(),
+                true.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    user_from(c, &row).await
+}
+
+/// One agent by id.
+pub async fn get_user(c: &mut dyn Conn, id: i64) -> Result<User> {
+    let row = c
+        .opt(
+            &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
+            &[id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("user"))?;
+    user_from(c, &row).await
+}
+
+/// An agent and their password hash, for signing in.
+pub async fn user_for_sign_in(
+    c: &mut dyn Conn,
+    email: &EmailAddress,
+) -> Result<Option<(User, Option<String>)>> {
+    let Some(row) = c
+        .opt(
+            &format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1"),
+            &[email.as_str().into()],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let hash = row.opt_text(6)?;
+    Ok(Some((user_from(c, &row).await?, hash)))
+}
+
+/// One agent by sign-in address.
+pub async fn user_by_email(c: &mut dyn Conn, email: &EmailAddress) -> Result<User> {
+    Ok(user_for_sign_in(c, email)
+        .await?
+        .ok_or(StoreError::NotFound("user"))?
+        .0)
+}
+
+/// Every agent, by name.
+pub async fn list_users(c: &mut dyn Conn) -> Result<Vec<User>> {
+    let rows = c
+        .query(
+            &format!("SELECT {USER_COLS} FROM users ORDER BY name, id"),
+            &[],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(user_from(c, r).await?);
+    }
+    Ok(out)
+}
+
+/// Stores a new API token for an agent (its hash only) and returns the token id.
+pub async fn add_token(
+    c: &mut dyn Conn,
+    user_id: i64,
+    token_hash: &str,
+    name: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    let row = c
+        .one(
+            "INSERT INTO api_tokens (user_id, token_hash, name, created_at)
+             VALUES ($1, $2, $3, $4) RETURNING id",
+            &[
+                user_id.into(),
+                token_hash.into(),
+                name.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    row.int(0)
+}
+
+/// The viewer behind a token hash, if the token exists, is not revoked and its agent is
+/// active.
+pub async fn viewer_for_token(c: &mut dyn Conn, token_hash: &str) -> Result<Option<Viewer>> {
+    let Some(row) = c
+        .opt(
+            "SELECT u.id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2",
+            &[token_hash.into(), true.into()],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user_id = row.int(0)?;
+    Ok(Some(Viewer {
+        user_id,
+        role: Role::parse(&row.text(1)?)?,
+        team_ids: team_ids_of(c, user_id).await?,
+    }))
+}
+
+/// Creates a team; a taken name is a conflict on `name`.
+pub async fn create_team(c: &mut dyn Conn, name: &str, now: Timestamp) -> Result<Team> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(FieldError::new("name", "must be 1 to 100 characters").into());
+    }
+    if c.opt("SELECT id FROM teams WHERE name = $1", &[name.into()])
+        .await?
+        .is_some()
+    {
+        return Err(FieldError::new("name", "a team with this name already exists").into());
+    }
+    let id = c
+        .one(
+            "INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id",
+            &[name.into(), now.into()],
+        )
+        .await?
+        .int(0)?;
+    get_team(c, id).await
+}
+
+/// One team with its members.
+pub async fn get_team(c: &mut dyn Conn, id: i64) -> Result<Team> {
+    let row = c
+        .opt(
+            "SELECT id, name, created_at FROM teams WHERE id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("team"))?;
+    let member_ids = c
+        .query(
+            "SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id",
+            &[id.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_>>()?;
+    Ok(Team {
+        id: row.int(0)?,
+        name: row.text(1)?,
+        member_ids,
+        created_at: Timestamp(row.int(2)?),
+    })
+}
+
+/// Every team.
+pub async fn list_teams(c: &mut dyn Conn) -> Result<Vec<Team>> {
+    let ids: Vec<i64> = c
+        .query("SELECT id FROM teams ORDER BY name", &[])
+        .await?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(get_team(c, id).await?);
+    }
+    Ok(out)
+}
+
+/// Adds an agent to a team (idempotent).
+pub async fn add_member(c: &mut dyn Conn, team_id: i64, user_id: i64) -> Result<Team> {
+    get_team(c, team_id).await?;
+    if c.opt("SELECT id FROM users WHERE id = $1", &[user_id.into()])
+        .await?
+        .is_none()
+    {
+        return Err(FieldError::new("user_id", "no agent has this id").into());
+    }
+    c.execute(
+        "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        &[team_id.into(), user_id.into()],
+    )
+    .await?;
+    get_team(c, team_id).await
+}
