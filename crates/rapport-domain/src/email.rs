@@ -25,9 +25,7 @@ impl EmailAddress {
         if s.len() > 254 {
             return Err(err("is longer than 254 characters"));
         }
-        let (local, domain) = s
-            .rsplit_once('@')
-            .ok_or_else(|| err("must contain an @"))?;
+        let (local, domain) = s.rsplit_once('@').ok_or_else(|| err("must contain an @"))?;
         if local.is_empty() || local.len() > 64 {
             return Err(err("must have 1 to 64 characters before the @"));
         }
@@ -52,7 +50,9 @@ impl EmailAddress {
             return Err(err("must have a domain like example.com"));
         }
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
-            return Err(err("must not have a dot at the start or end, or two in a row"));
+            return Err(err(
+                "must not have a dot at the start or end, or two in a row",
+            ));
         }
         Ok(Self(s.to_lowercase()))
     }

@@ -232,7 +232,11 @@ impl TicketNumber {
         let start = subject.find("[#")?;
         let rest = &subject[start + 2..];
         let end = rest.find(']')?;
-        rest[..end].parse::<i64>().ok().filter(|n| *n > 0).map(TicketNumber)
+        rest[..end]
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(TicketNumber)
     }
 }
 
@@ -410,7 +414,10 @@ mod tests {
         for s in TicketStatus::ALL {
             assert_eq!(TicketStatus::parse(s.as_str()).unwrap(), *s);
         }
-        assert_eq!(TicketStatus::parse("On-Hold").unwrap(), TicketStatus::OnHold);
+        assert_eq!(
+            TicketStatus::parse("On-Hold").unwrap(),
+            TicketStatus::OnHold
+        );
         let e = TicketStatus::parse("done").unwrap_err();
         assert_eq!(e.field, "status");
         assert!(e.message.contains("on-hold"));
@@ -430,8 +437,14 @@ mod tests {
     #[test]
     fn a_customer_reply_reopens_solved_but_not_closed() {
         assert_eq!(TicketStatus::Solved.on_customer_reply(), TicketStatus::Open);
-        assert_eq!(TicketStatus::Pending.on_customer_reply(), TicketStatus::Open);
-        assert_eq!(TicketStatus::Closed.on_customer_reply(), TicketStatus::Closed);
+        assert_eq!(
+            TicketStatus::Pending.on_customer_reply(),
+            TicketStatus::Open
+        );
+        assert_eq!(
+            TicketStatus::Closed.on_customer_reply(),
+            TicketStatus::Closed
+        );
     }
 
     #[test]

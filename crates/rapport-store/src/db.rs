@@ -42,8 +42,11 @@ pub trait Conn: Send {
     /// Runs a statement and returns how many rows it changed.
     fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Value]) -> BoxFuture<'a, Result<u64>>;
     /// Runs a query and returns every row.
-    fn query<'a>(&'a mut self, sql: &'a str, params: &'a [Value])
-    -> BoxFuture<'a, Result<Vec<Row>>>;
+    fn query<'a>(
+        &'a mut self,
+        sql: &'a str,
+        params: &'a [Value],
+    ) -> BoxFuture<'a, Result<Vec<Row>>>;
     /// Runs several statements with no parameters (migrations).
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
 }
@@ -83,9 +86,9 @@ impl DbConfig {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
                 Ok(DbConfig::Postgres(u.to_owned()))
             }
-            Some(u) if u.starts_with("sqlite://") => Ok(DbConfig::Sqlite(
-                u.trim_start_matches("sqlite://").into(),
-            )),
+            Some(u) if u.starts_with("sqlite://") => {
+                Ok(DbConfig::Sqlite(u.trim_start_matches("sqlite://").into()))
+            }
             Some(u) => Err(StoreError::Db(format!(
                 "DATABASE_URL must start with postgres:// or sqlite://, got {u:?}"
             ))),

@@ -133,11 +133,7 @@ pub async fn claim(
     let row = c
         .opt(
             &sql,
-            &[
-                now.plus_secs(lease_secs).into(),
-                worker.into(),
-                now.into(),
-            ],
+            &[now.plus_secs(lease_secs).into(), worker.into(), now.into()],
         )
         .await?;
     row.as_ref().map(job_from).transpose()

@@ -2,6 +2,7 @@
 //! run on SQLite or PostgreSQL by [`db::Db`]. Operations take parsed domain types and a
 //! [`rapport_domain::Viewer`] where permissions matter; they never see HTTP.
 
+pub mod categories;
 pub mod customers;
 pub mod db;
 pub mod error;

@@ -88,9 +88,12 @@ pub async fn create_user(c: &mut dyn Conn, u: NewUser, now: Timestamp) -> Result
     if name.is_empty() || name.chars().count() > 200 {
         return Err(FieldError::new("name", "must be 1 to 200 characters").into());
     }
-    if c.opt("SELECT id FROM users WHERE email = $1", &[u.email.as_str().into()])
-        .await?
-        .is_some()
+    if c.opt(
+        "SELECT id FROM users WHERE email = $1",
+        &[u.email.as_str().into()],
+    )
+    .await?
+    .is_some()
     {
         return Err(FieldError::new("email", "an agent with this email already exists").into());
     }
@@ -178,12 +181,7 @@ pub async fn add_token(
         .one(
             "INSERT INTO api_tokens (user_id, token_hash, name, created_at)
              VALUES ($1, $2, $3, $4) RETURNING id",
-            &[
-                user_id.into(),
-                token_hash.into(),
-                name.into(),
-                now.into(),
-            ],
+            &[user_id.into(), token_hash.into(), name.into(), now.into()],
         )
         .await?;
     row.int(0)

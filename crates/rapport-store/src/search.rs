@@ -141,7 +141,12 @@ pub async fn reindex_ticket(c: &mut dyn Conn, ticket_id: i64, subject: &str) -> 
 }
 
 /// Indexes a message body.
-pub async fn index_message(c: &mut dyn Conn, message_id: i64, ticket_id: i64, body: &str) -> Result<()> {
+pub async fn index_message(
+    c: &mut dyn Conn,
+    message_id: i64,
+    ticket_id: i64,
+    body: &str,
+) -> Result<()> {
     add(c, "message", Some(ticket_id), message_id, "", body).await
 }
 
@@ -239,7 +244,11 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
             kind,
             ticket_id: r.opt_int(2)?,
             ticket_number: r.opt_int(7)?,
-            customer_id: if is_customer { r.opt_int(3)? } else { r.opt_int(8)? },
+            customer_id: if is_customer {
+                r.opt_int(3)?
+            } else {
+                r.opt_int(8)?
+            },
             title,
             snippet: String::new(),
             score: r.real(6)?,

@@ -352,7 +352,9 @@ pub async fn create(
 pub async fn get(c: &mut dyn Conn, viewer: &Viewer, id: i64) -> Result<Ticket> {
     let t = get_unchecked(c, id, false).await?;
     if !viewer.can_see_team(t.team_id) {
-        return Err(StoreError::Forbidden("this ticket belongs to a team you are not in"));
+        return Err(StoreError::Forbidden(
+            "this ticket belongs to a team you are not in",
+        ));
     }
     Ok(t)
 }
@@ -496,7 +498,10 @@ fn decode_cursor(s: &str) -> Result<(i64, i64), FieldError> {
         .map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (v, id) = text.split_once(':').ok_or_else(bad)?;
-    Ok((v.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
+    Ok((
+        v.parse().map_err(|_| bad())?,
+        id.parse().map_err(|_| bad())?,
+    ))
 }
 
 /// Lists tickets for an inbox view: filtered, sorted, one page at a time. Keyset
@@ -525,10 +530,16 @@ pub async fn list(
         wh.push(format!("t.priority = {}", p(pr.rank().into(), &mut params)));
     }
     if let Some(cat) = &f.category {
-        wh.push(format!("t.category = {}", p(cat.as_str().into(), &mut params)));
+        wh.push(format!(
+            "t.category = {}",
+            p(cat.as_str().into(), &mut params)
+        ));
     }
     if let Some(ch) = f.channel {
-        wh.push(format!("t.channel = {}", p(ch.as_str().into(), &mut params)));
+        wh.push(format!(
+            "t.channel = {}",
+            p(ch.as_str().into(), &mut params)
+        ));
     }
     match f.team_id {
         Some(Some(team)) => wh.push(format!("t.team_id = {}", p(team.into(), &mut params))),
@@ -554,11 +565,18 @@ pub async fn list(
         if list.is_empty() {
             wh.push("t.team_id IS NULL".into());
         } else {
-            wh.push(format!("(t.team_id IS NULL OR t.team_id IN ({}))", list.join(", ")));
+            wh.push(format!(
+                "(t.team_id IS NULL OR t.team_id IN ({}))",
+                list.join(", ")
+            ));
         }
     }
     let col = page.sort.column();
-    let (cmp, dir) = if page.ascending { (">", "ASC") } else { ("<", "DESC") };
+    let (cmp, dir) = if page.ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
     if let Some(cur) = &page.cursor {
         let (v, id) = decode_cursor(cur)?;
         let pv = p(v.into(), &mut params);
@@ -634,7 +652,9 @@ pub async fn update(
 ) -> Result<Ticket> {
     let mut t = get_unchecked(c, id, true).await?;
     if !viewer.can_see_team(t.team_id) {
-        return Err(StoreError::Forbidden("this ticket belongs to a team you are not in"));
+        return Err(StoreError::Forbidden(
+            "this ticket belongs to a team you are not in",
+        ));
     }
     let mut changes = Map::new();
     let mut change = |field: &str, from: Json, to: Json| {
@@ -671,7 +691,9 @@ pub async fn update(
             check_team(c, team).await?;
         }
         if !viewer.can_see_team(team) {
-            return Err(StoreError::Forbidden("you cannot hand a ticket to a team you are not in"));
+            return Err(StoreError::Forbidden(
+                "you cannot hand a ticket to a team you are not in",
+            ));
         }
         change("team_id", json!(t.team_id), json!(team));
         t.team_id = team;
@@ -782,7 +804,9 @@ pub async fn reply(
 ) -> Result<Message> {
     let t = get_unchecked(c, id, true).await?;
     if !viewer.can_see_team(t.team_id) {
-        return Err(StoreError::Forbidden("this ticket belongs to a team you are not in"));
+        return Err(StoreError::Forbidden(
+            "this ticket belongs to a team you are not in",
+        ));
     }
     if t.status == TicketStatus::Closed {
         return Err(StoreError::Conflict(
@@ -840,6 +864,41 @@ pub async fn reply(
     Ok(msg)
 }
 
+/// Adds a message the customer wrote (a reply by email, chat or the portal). A solved
+/// ticket reopens; a closed one refuses, so the channel can open a follow-up instead.
+pub async fn customer_reply(
+    c: &mut dyn Conn,
+    id: i64,
+    body: &Body,
+    channel: Channel,
+    attachments: Vec<NewAttachment>,
+    now: Timestamp,
+) -> Result<Message> {
+    let t = get_unchecked(c, id, true).await?;
+    if t.status == TicketStatus::Closed {
+        return Err(StoreError::Conflict(
+            "this ticket is closed; open a follow-up ticket instead".into(),
+        ));
+    }
+    NewAttachment::check_all(&attachments)?;
+    let customer = Actor::Customer(t.customer.id);
+    let msg = messages::insert(c, id, customer, false, channel, body, attachments, now).await?;
+    let to = t.status.on_customer_reply();
+    c.execute(
+        "UPDATE tickets SET status = $1, message_count = message_count + 1, last_message_at = $2,
+                updated_at = $2
+         WHERE id = $3",
+        &[to.as_str().into(), now.into(), id.into()],
+    )
+    .await?;
+    let mut data = json!({"message_id": msg.id});
+    if to != t.status {
+        data["status"] = json!({"from": t.status, "to": to});
+    }
+    events::record(c, id, customer, EventKind::ReplyAdded, &data, now).await?;
+    Ok(msg)
+}
+
 /// Merges ticket `source` into `target`: the thread moves over, tags are united, the
 /// source is closed with a pointer to the target, and both record the merge.
 pub async fn merge(
@@ -860,10 +919,14 @@ pub async fn merge(
         other => other?,
     };
     if !viewer.can_see_team(s.team_id) || !viewer.can_see_team(t.team_id) {
-        return Err(StoreError::Forbidden("one of these tickets belongs to a team you are not in"));
+        return Err(StoreError::Forbidden(
+            "one of these tickets belongs to a team you are not in",
+        ));
     }
     if s.merged_into_id.is_some() {
-        return Err(StoreError::Conflict("this ticket was already merged".into()));
+        return Err(StoreError::Conflict(
+            "this ticket was already merged".into(),
+        ));
     }
     if t.status == TicketStatus::Closed {
         return Err(FieldError::new("into", "cannot merge into a closed ticket").into());

@@ -195,7 +195,10 @@ pub(crate) fn from_pg(row: &tokio_postgres::Row) -> Result<Row> {
                 .map(|v| Value::Real(f64::from(v)))
         } else if *ty == Type::BYTEA {
             row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob)
-        } else if *ty == Type::TEXT || *ty == Type::VARCHAR || *ty == Type::NAME || *ty == Type::BPCHAR
+        } else if *ty == Type::TEXT
+            || *ty == Type::VARCHAR
+            || *ty == Type::NAME
+            || *ty == Type::BPCHAR
         {
             row.try_get::<_, Option<String>>(i)?.map(Value::Text)
         } else {

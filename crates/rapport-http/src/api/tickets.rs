@@ -1,0 +1,516 @@
+//! `/api/v1/tickets`: open, read, list, change, reply, note, merge.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use base64::Engine;
+use rapport_domain::{
+    Body, Category, Channel, EmailAddress, FieldError, Permission, Priority, Subject, Tag,
+    TicketStatus, Viewer,
+};
+use rapport_store::events::{self, Event};
+use rapport_store::messages::{self, Message, NewAttachment};
+use rapport_store::tickets::{
+    self, NewReply, NewTicket, PageRequest, SortField, Ticket, TicketFilter, TicketPage,
+    TicketPatch,
+};
+use serde::{Deserialize, Deserializer};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiQuery, Auth, JsonBody};
+use crate::state::AppState;
+
+/// Refuses unless the role grants `p`.
+pub(crate) fn require(v: &Viewer, p: Permission) -> ApiResult<()> {
+    if v.can(p) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "your role ({}) does not allow this",
+            v.role.as_str()
+        )))
+    }
+}
+
+/// The customer a new ticket is for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    /// Their address; the customer is found or created by it.
+    pub email: String,
+    /// Their name.
+    pub name: Option<String>,
+}
+
+/// A file, base64-encoded.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentInput {
+    /// File name.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// The bytes, standard base64.
+    pub data_base64: String,
+}
+
+fn decode_attachments(list: Option<Vec<AttachmentInput>>) -> ApiResult<Vec<NewAttachment>> {
+    list.unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(a.data_base64.trim())
+                .map_err(|_| {
+                    ApiError::field(
+                        format!("attachments[{i}].data_base64"),
+                        "is not valid base64",
+                    )
+                })?;
+            Ok(NewAttachment {
+                filename: a.filename,
+                content_type: a.content_type,
+                data,
+            })
+        })
+        .collect()
+}
+
+/// `POST /api/v1/tickets`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    /// Subject line.
+    pub subject: String,
+    /// The customer's first message.
+    pub body: String,
+    /// Who is asking.
+    pub customer: CustomerInput,
+    /// Channel of origin (default `api`).
+    pub channel: Option<String>,
+    /// `low`, `normal` (default), `high` or `urgent`.
+    pub priority: Option<String>,
+    /// A category slug.
+    pub category: Option<String>,
+    /// Tags.
+    pub tags: Option<Vec<String>>,
+    /// Custom fields: an object of text, numbers, booleans.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Value>,
+    /// Owning team.
+    pub team_id: Option<i64>,
+    /// Assigned agent.
+    pub assignee_id: Option<i64>,
+    /// Files on the first message.
+    pub attachments: Option<Vec<AttachmentInput>>,
+}
+
+impl CreateTicketRequest {
+    fn parse(self) -> ApiResult<NewTicket> {
+        let customer_email =
+            EmailAddress::parse(&self.customer.email).map_err(|e| e.within("customer"))?;
+        let customer_name = self.customer.name.map(|n| n.trim().to_owned());
+        if customer_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 200)
+        {
+            return Err(FieldError::new("customer.name", "is longer than 200 characters").into());
+        }
+        Ok(NewTicket {
+            subject: Subject::parse(&self.subject)?,
+            body: Body::parse(&self.body)?,
+            customer_email,
+            customer_name,
+            channel: self
+                .channel
+                .as_deref()
+                .map_or(Ok(Channel::Api), Channel::parse)?,
+            priority: self
+                .priority
+                .as_deref()
+                .map_or(Ok(Priority::Normal), Priority::parse)?,
+            category: self.category.as_deref().map(Category::parse).transpose()?,
+            tags: Tag::parse_list(&self.tags.unwrap_or_default())?,
+            custom_fields: self
+                .custom_fields
+                .as_ref()
+                .map(tickets::parse_custom_fields)
+                .transpose()?
+                .unwrap_or_default(),
+            team_id: self.team_id,
+            assignee_id: self.assignee_id,
+            attachments: decode_attachments(self.attachments)?,
+        })
+    }
+}
+
+/// Opens a ticket with its first message.
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets",
+    request_body = CreateTicketRequest,
+    responses(
+        (status = 201, description = "Created and durable", body = Ticket),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_ticket(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    JsonBody(req): JsonBody<CreateTicketRequest>,
+) -> ApiResult<(StatusCode, Json<Ticket>)> {
+    require(&viewer, Permission::WorkTickets)?;
+    let new = req.parse()?;
+    let now = st.now();
+    let t = st
+        .db
+        .write(move |c| Box::pin(async move { tickets::create(c, Some(&viewer), new, now).await }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Reads one ticket.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = Ticket), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_ticket(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Ticket>> {
+    require(&viewer, Permission::WorkTickets)?;
+    let t = st
+        .db
+        .read(move |c| Box::pin(async move { tickets::get(c, &viewer, id).await }))
+        .await?;
+    Ok(Json(t))
+}
+
+/// Filters and paging of `GET /api/v1/tickets`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Comma-separated statuses, or `unsolved` (new, open, pending, on-hold).
+    pub status: Option<String>,
+    /// Priority.
+    pub priority: Option<String>,
+    /// Category slug.
+    pub category: Option<String>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Team id, or `none`.
+    pub team_id: Option<String>,
+    /// Agent id, `me`, or `none` for unassigned.
+    pub assignee_id: Option<String>,
+    /// Customer id.
+    pub customer_id: Option<i64>,
+    /// A tag.
+    pub tag: Option<String>,
+    /// `updated_at` (default), `created_at`, `priority` or `number`.
+    pub sort: Option<String>,
+    /// `desc` (default) or `asc`.
+    pub order: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn id_or_none(field: &str, raw: &str, me: i64) -> ApiResult<Option<i64>> {
+    match raw {
+        "none" => Ok(None),
+        "me" if field == "assignee_id" => Ok(Some(me)),
+        _ => raw
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::field(field, "must be an id or none")),
+    }
+}
+
+impl ListParams {
+    fn parse(self, viewer: &Viewer) -> ApiResult<(TicketFilter, PageRequest)> {
+        let mut statuses = Vec::new();
+        for s in self.status.iter().flat_map(|s| s.split(',')).map(str::trim) {
+            if s == "unsolved" {
+                statuses.extend(TicketStatus::ALL.iter().filter(|s| s.is_unsolved()));
+            } else if !s.is_empty() {
+                statuses.push(TicketStatus::parse(s)?);
+            }
+        }
+        let filter = TicketFilter {
+            statuses,
+            priority: self.priority.as_deref().map(Priority::parse).transpose()?,
+            category: self.category.as_deref().map(Category::parse).transpose()?,
+            channel: self.channel.as_deref().map(Channel::parse).transpose()?,
+            team_id: self
+                .team_id
+                .as_deref()
+                .map(|r| id_or_none("team_id", r, viewer.user_id))
+                .transpose()?,
+            assignee_id: self
+                .assignee_id
+                .as_deref()
+                .map(|r| id_or_none("assignee_id", r, viewer.user_id))
+                .transpose()?,
+            customer_id: self.customer_id,
+            tag: self.tag.as_deref().map(Tag::parse).transpose()?,
+        };
+        let ascending = match self.order.as_deref() {
+            None | Some("desc") => false,
+            Some("asc") => true,
+            Some(_) => return Err(ApiError::field("order", "must be asc or desc")),
+        };
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(ApiError::field("limit", "must be between 1 and 200"));
+        }
+        let page = PageRequest {
+            sort: self
+                .sort
+                .as_deref()
+                .map_or(Ok(SortField::UpdatedAt), SortField::parse)?,
+            ascending,
+            limit,
+            cursor: self.cursor,
+        };
+        Ok((filter, page))
+    }
+}
+
+/// Lists tickets for an inbox view, newest change first by default.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets",
+    params(ListParams),
+    responses((status = 200, body = TicketPage), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_tickets(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> ApiResult<Json<TicketPage>> {
+    require(&viewer, Permission::WorkTickets)?;
+    let (filter, page) = params.parse(&viewer)?;
+    let p = st
+        .db
+        .read(move |c| Box::pin(async move { tickets::list(c, &viewer, &filter, &page).await }))
+        .await?;
+    Ok(Json(p))
+}
+
+fn double<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `PATCH /api/v1/tickets/{id}`: only the fields present change; `null` clears the
+/// nullable ones.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTicketRequest {
+    /// New subject.
+    pub subject: Option<String>,
+    /// New status.
+    pub status: Option<String>,
+    /// New priority.
+    pub priority: Option<String>,
+    /// New category, or null.
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+    /// New team, or null.
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<Option<i64>>,
+    /// New assignee, or null.
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<i64>>,
+    /// Replaces the tags.
+    pub tags: Option<Vec<String>>,
+    /// Merged into the custom fields; null removes one.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Value>,
+}
+
+impl PatchTicketRequest {
+    fn parse(self) -> ApiResult<TicketPatch> {
+        let p = TicketPatch {
+            subject: self.subject.as_deref().map(Subject::parse).transpose()?,
+            status: self
+                .status
+                .as_deref()
+                .map(TicketStatus::parse)
+                .transpose()?,
+            priority: self.priority.as_deref().map(Priority::parse).transpose()?,
+            category: self
+                .category
+                .map(|c| c.as_deref().map(Category::parse).transpose())
+                .transpose()?,
+            team_id: self.team_id,
+            assignee_id: self.assignee_id,
+            tags: self.tags.as_deref().map(Tag::parse_list).transpose()?,
+            custom_fields: self
+                .custom_fields
+                .as_ref()
+                .map(tickets::parse_custom_fields)
+                .transpose()?,
+        };
+        if p.is_empty() {
+            return Err(ApiError::field("body", "name at least one field to change"));
+        }
+        Ok(p)
+    }
+}
+
+/// Changes a ticket's fields.
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket id")),
+    request_body = PatchTicketRequest,
+    responses((status = 200, body = Ticket), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch_ticket(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<PatchTicketRequest>,
+) -> ApiResult<Json<Ticket>> {
+    require(&viewer, Permission::WorkTickets)?;
+    let patch = req.parse()?;
+    let now = st.now();
+    let t = st
+        .db
+        .write(move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }))
+        .await?;
+    Ok(Json(t))
+}
+
+/// `POST /api/v1/tickets/{id}/messages`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMessageRequest {
+    /// The text.
+    pub body: String,
+    /// True for an internal note (default false: a public reply).
+    #[serde(default)]
+    pub internal: bool,
+    /// Set the status in the same step (e.g. `solved`).
+    pub status: Option<String>,
+    /// Files.
+    pub attachments: Option<Vec<AttachmentInput>>,
+}
+
+/// Adds a public reply or an internal note.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/messages", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket id")),
+    request_body = CreateMessageRequest,
+    responses((status = 201, body = Message), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_message(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<CreateMessageRequest>,
+) -> ApiResult<(StatusCode, Json<Message>)> {
+    require(&viewer, Permission::WorkTickets)?;
+    let reply = NewReply {
+        body: Body::parse(&req.body)?,
+        internal: req.internal,
+        status: req.status.as_deref().map(TicketStatus::parse).transpose()?,
+        attachments: decode_attachments(req.attachments)?,
+    };
+    let now = st.now();
+    let m = st
+        .db
+        .write(move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// The thread, oldest first, notes included.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/messages", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = Vec<Message>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_messages(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<Message>>> {
+    require(&viewer, Permission::WorkTickets)?;
+    let m = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                tickets::get(c, &viewer, id).await?;
+                messages::for_ticket(c, id).await
+            })
+        })
+        .await?;
+    Ok(Json(m))
+}
+
+/// The ticket's history: every change, who made it and when.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = Vec<Event>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_events(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<Event>>> {
+    require(&viewer, Permission::WorkTickets)?;
+    let e = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                tickets::get(c, &viewer, id).await?;
+                events::for_ticket(c, id).await
+            })
+        })
+        .await?;
+    Ok(Json(e))
+}
+
+/// `POST /api/v1/tickets/{id}/merge`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The ticket that lives on.
+    pub into: i64,
+}
+
+/// Merges this ticket into another: the thread moves, this one closes.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/merge", tag = "tickets",
+    params(("id" = i64, Path, description = "The duplicate ticket")),
+    request_body = MergeRequest,
+    responses((status = 200, description = "The surviving ticket", body = Ticket),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn merge_ticket(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<MergeRequest>,
+) -> ApiResult<Json<Ticket>> {
+    require(&viewer, Permission::WorkTickets)?;
+    let now = st.now();
+    let into = req.into;
+    let t = st
+        .db
+        .write(move |c| Box::pin(async move { tickets::merge(c, &viewer, id, into, now).await }))
+        .await?;
+    Ok(Json(t))
+}

@@ -1,0 +1,133 @@
+//! Rapport's HTTP edge. [`app`] builds the whole router — the JSON API under `/api/v1`,
+//! its generated OpenAPI document, health checks — with the middleware every request
+//! passes: tracing, a timeout, panic recovery, a body size limit and security headers.
+//! This crate parses and authorises; it holds no business rules of its own.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod state;
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, ApiResult};
+pub use state::AppState;
+
+/// The largest request body accepted: enough for a message with 25 MiB of attachments
+/// in base64.
+pub const MAX_BODY_BYTES: usize = 40 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Rapport API", description = "The help desk's JSON API. Authenticate with 'Authorization: Bearer <token>' (create one with 'rapport token create')."),
+    modifiers(&BearerAuth),
+    components(schemas(error::ErrorBody, error::ErrorDetail))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    use api::{customers, ops, people, tickets};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(tickets::create_ticket, tickets::list_tickets))
+        .routes(routes!(tickets::get_ticket, tickets::patch_ticket))
+        .routes(routes!(tickets::create_message, tickets::list_messages))
+        .routes(routes!(tickets::list_events))
+        .routes(routes!(tickets::merge_ticket))
+        .routes(routes!(customers::get_customer))
+        .routes(routes!(customers::search))
+        .routes(routes!(customers::get_attachment))
+        .routes(routes!(people::me))
+        .routes(routes!(people::list_users, people::create_user))
+        .routes(routes!(people::list_teams, people::create_team))
+        .routes(routes!(people::add_member))
+        .routes(routes!(people::list_categories, people::create_category))
+        .routes(routes!(ops::list_jobs))
+        .routes(routes!(ops::daily_stats))
+}
+
+/// The OpenAPI document, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this path does not accept that method",
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server failed; the request was not applied",
+    )
+    .into_response()
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (router, doc) = routes().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,182 @@
+//! Background workers over the durable job queue in the database.
+//!
+//! A [`Worker`] claims one job at a time with a lease, runs the handler registered for
+//! its kind, and marks it done — or failed, to be retried after a growing delay and
+//! dead-lettered after its last attempt. Workers on many nodes share one queue. On
+//! shutdown a worker finishes the job in hand and stops; a worker killed mid-job lets
+//! its lease run out and the job is claimed again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use rapport_domain::{Clock, Timestamp};
+use rapport_store::jobs::{self, Job, NewJob};
+use rapport_store::{Db, StoreError, stats};
+use tokio::sync::watch;
+
+/// The kind of the nightly statistics roll-up job.
+pub const ROLL_UP: &str = "stats.roll_up";
+
+/// Runs jobs of one kind.
+pub trait Handler: Send + Sync + 'static {
+    /// Does the work. An error is recorded on the job and the job is retried.
+    fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Recomputes one day's statistics: payload `{"day": <days since epoch>}`.
+pub struct RollUpHandler;
+
+impl Handler for RollUpHandler {
+    fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let day = job
+                .payload
+                .get("day")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or("payload needs an integer 'day'")?;
+            db.write(move |c| Box::pin(async move { stats::roll_up_day(c, day).await }))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// The handlers a worker knows, by job kind.
+#[derive(Clone, Default)]
+pub struct Registry(HashMap<String, Arc<dyn Handler>>);
+
+impl Registry {
+    /// The handlers Rapport ships with.
+    pub fn standard() -> Self {
+        let mut r = Self::default();
+        r.add(ROLL_UP, RollUpHandler);
+        r
+    }
+
+    /// Registers `handler` for `kind`.
+    pub fn add(&mut self, kind: &str, handler: impl Handler) {
+        self.0.insert(kind.to_owned(), Arc::new(handler));
+    }
+}
+
+/// How a worker behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Name recorded on claimed jobs (node and task).
+    pub name: String,
+    /// How long a claim holds before another worker may take the job over.
+    pub lease_secs: i64,
+    /// How long to wait when the queue is empty.
+    pub idle_wait: Duration,
+}
+
+/// Claims and runs jobs.
+#[derive(Clone)]
+pub struct Worker {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    registry: Registry,
+    config: WorkerConfig,
+}
+
+/// What one step of a worker did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// No job was due.
+    Idle,
+    /// A job ran and is done.
+    Done(i64),
+    /// A job failed and will be retried (or is dead).
+    Failed(i64),
+}
+
+impl Worker {
+    /// A worker over `db`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, registry: Registry, config: WorkerConfig) -> Self {
+        Self {
+            db,
+            clock,
+            registry,
+            config,
+        }
+    }
+
+    /// Claims and runs at most one job.
+    pub async fn step(&self) -> Result<Step, StoreError> {
+        let name = self.config.name.clone();
+        let lease = self.config.lease_secs;
+        let now = self.clock.now();
+        let claimed = self
+            .db
+            .write(move |c| Box::pin(async move { jobs::claim(c, &name, lease, now).await }))
+            .await?;
+        let Some(job) = claimed else {
+            return Ok(Step::Idle);
+        };
+        let outcome = match self.registry.0.get(&job.kind) {
+            Some(h) => h.run(&self.db, &job).await,
+            None => Err(format!("no handler for job kind {:?}", job.kind)),
+        };
+        let name = self.config.name.clone();
+        let now = self.clock.now();
+        let id = job.id;
+        match outcome {
+            Ok(()) => {
+                self.db
+                    .write(move |c| {
+                        Box::pin(async move { jobs::complete(c, id, &name, now).await })
+                    })
+                    .await?;
+                tracing::debug!(job = id, kind = %job.kind, "job done");
+                Ok(Step::Done(id))
+            }
+            Err(e) => {
+                tracing::warn!(job = id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                self.db
+                    .write(move |c| {
+                        Box::pin(async move { jobs::fail(c, id, &name, &e, now).await })
+                    })
+                    .await?;
+                Ok(Step::Failed(id))
+            }
+        }
+    }
+
+    /// Runs until `stop` turns true, finishing the job in hand first.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            let wait = match self.step().await {
+                Ok(Step::Idle) => self.config.idle_wait,
+                Ok(_) => Duration::ZERO,
+                Err(e) => {
+                    tracing::error!(error = %e, "job queue unavailable");
+                    self.config.idle_wait * 5
+                }
+            };
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+/// Enqueues the nightly roll-up of the day before `now`, once per day whatever the
+/// number of nodes (the idempotency key is the day).
+pub async fn schedule_roll_up(db: &Db, now: Timestamp) -> Result<Job, StoreError> {
+    let day = now.day() - 1;
+    let job = NewJob {
+        kind: ROLL_UP.into(),
+        payload: serde_json::json!({ "day": day }),
+        run_at: now,
+        max_attempts: 5,
+        idempotency_key: Some(format!("{ROLL_UP}:{day}")),
+    };
+    db.write(move |c| Box::pin(async move { jobs::enqueue(c, job, now).await }))
+        .await
+}

@@ -1,0 +1,176 @@
+//! The edge of Rapport: configuration, opening the database, and starting the HTTP
+//! server and background workers together. `main.rs` is the command line over this;
+//! the integration tests and the benchmark start servers through it too.
+
+pub mod cli;
+pub mod config;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rapport_domain::Clock;
+use rapport_http::AppState;
+use rapport_jobs::{Registry, Worker, WorkerConfig};
+use rapport_store::{Db, DbConfig, migrate};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+
+/// Opens the configured database and brings its schema up to date.
+pub async fn open_db(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
+    let db_config = DbConfig::from_url_or_dir(config.database_url.as_deref(), &config.data_dir)?;
+    if let DbConfig::Sqlite(_) = db_config {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    }
+    let db = Db::open(&db_config).await.context("opening the database")?;
+    migrate::run(&db, clock.now())
+        .await
+        .context("migrating the database")?;
+    Ok(db)
+}
+
+/// A running server: its address, and the handle to stop it.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The database it uses.
+    pub db: Db,
+    /// The public URL it announces.
+    pub public_url: String,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    /// Stops accepting, lets in-flight requests and the jobs in hand finish, and waits.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await.context("server task")?
+    }
+
+    /// Waits until the server stops by itself (after a signal).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task")?
+    }
+}
+
+/// Starts the HTTP server and `config.workers` background workers on `db`. The server
+/// stops on SIGTERM or Ctrl-C (when `signals` is true) or when [`Server::shutdown`] is
+/// called.
+pub async fn start(
+    config: &Config,
+    db: Db,
+    clock: Arc<dyn Clock>,
+    signals: bool,
+) -> anyhow::Result<Server> {
+    let listener = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("binding {}", config.http_addr))?;
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url(addr);
+    let state = AppState {
+        db: db.clone(),
+        clock: Arc::clone(&clock),
+        public_url: public_url.clone(),
+    };
+    let (stop, stop_rx) = watch::channel(false);
+
+    let mut workers = Vec::new();
+    for i in 0..config.workers {
+        let w = Worker::new(
+            db.clone(),
+            Arc::clone(&clock),
+            Registry::standard(),
+            WorkerConfig {
+                name: format!("{}:{}:{i}", hostname(), std::process::id()),
+                lease_secs: 300,
+                idle_wait: Duration::from_millis(500),
+            },
+        );
+        workers.push(tokio::spawn(w.run(stop_rx.clone())));
+    }
+    if config.workers > 0 {
+        workers.push(tokio::spawn(schedule_loop(
+            db.clone(),
+            Arc::clone(&clock),
+            stop_rx.clone(),
+        )));
+    }
+
+    let app = rapport_http::app(state);
+    let mut shutdown_rx = stop_rx.clone();
+    let stop_tx = stop.clone();
+    let task = tokio::spawn(async move {
+        let wait_stop = async move {
+            if signals {
+                tokio::select! {
+                    () = terminate_signal() => {}
+                    _ = shutdown_rx.changed() => {}
+                }
+            } else {
+                let _ = shutdown_rx.changed().await;
+            }
+            tracing::info!("shutting down: finishing in-flight requests");
+        };
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(wait_stop)
+            .await;
+        let _ = stop_tx.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
+        served.context("HTTP server")
+    });
+    Ok(Server {
+        addr,
+        db,
+        public_url,
+        stop,
+        task,
+    })
+}
+
+async fn schedule_loop(db: Db, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if let Err(e) = rapport_jobs::schedule_roll_up(&db, clock.now()).await {
+            tracing::warn!(error = %e, "could not schedule the statistics roll-up");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(600)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn terminate_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into())
+}
