@@ -21,6 +21,9 @@ fn field_of(path: &str, message: &str) -> String {
         .nth(1)
         .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"));
     let path = if path == "." { "" } else { path };
+    if named.is_some_and(|n| path == n || path.ends_with(&format!(".{n}"))) {
+        return path.to_owned();
+    }
     match (path.is_empty(), named) {
         (true, Some(n)) => n.to_owned(),
         (false, Some(n)) => format!("{path}.{n}"),
@@ -147,6 +150,24 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// A path parameter; one that does not parse is a 400 naming it, in the JSON contract.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e| ApiError::bad_request(e.body_text()).with_field("id"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::field_of;
@@ -163,5 +184,10 @@ mod tests {
             "priority"
         );
         assert_eq!(field_of(".", "unknown field `x`, expected `a`"), "x");
+        assert_eq!(field_of("x", "unknown field `x`, expected `a`"), "x");
+        assert_eq!(
+            field_of("customer.x", "unknown field `x`, expected `a`"),
+            "customer.x"
+        );
     }
 }

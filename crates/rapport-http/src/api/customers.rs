@@ -1,7 +1,7 @@
 //! Customers, search and attachments: what an agent looks up.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rapport_domain::Permission;
@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::tickets::require;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiQuery, Auth};
+use crate::extract::{ApiPath, ApiQuery, Auth};
 use crate::state::AppState;
 
 /// A customer with every ticket they opened, newest first.
@@ -25,7 +25,7 @@ use crate::state::AppState;
 pub async fn get_customer(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<CustomerWithTickets>> {
     require(&viewer, Permission::ReadCustomers)?;
     let c = st
@@ -96,7 +96,7 @@ pub async fn search(
 pub async fn get_attachment(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     require(&viewer, Permission::WorkTickets)?;
     let file = st

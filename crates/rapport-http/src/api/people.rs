@@ -1,7 +1,7 @@
 //! Agents, teams and categories.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use rapport_domain::{Category, EmailAddress, Permission, Role};
 use rapport_store::categories::{self, CategoryInfo};
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::api::tickets::require;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Auth, JsonBody};
+use crate::extract::{ApiPath, Auth, JsonBody};
 use crate::state::AppState;
 
 /// The agent behind the token.
@@ -86,7 +86,7 @@ pub async fn create_user(
             tokio::task::spawn_blocking(move || secrets::hash_password(&p))
                 .await
                 .map_err(|_| ApiError::bad_request("hashing failed"))?
-                .map_err(|e| ApiError::bad_request(e))?,
+                .map_err(ApiError::bad_request)?,
         ),
         None => None,
     };
@@ -167,7 +167,7 @@ pub struct AddMemberRequest {
 pub async fn add_member(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<AddMemberRequest>,
 ) -> ApiResult<Json<Team>> {
     require(&viewer, Permission::ManageTeams)?;

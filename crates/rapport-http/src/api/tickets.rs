@@ -1,7 +1,7 @@
 //! `/api/v1/tickets`: open, read, list, change, reply, note, merge.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use rapport_domain::{
@@ -18,7 +18,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiQuery, Auth, JsonBody};
+use crate::extract::{ApiPath, ApiQuery, Auth, JsonBody};
 use crate::state::AppState;
 
 /// Refuses unless the role grants `p`.
@@ -178,7 +178,7 @@ pub async fn create_ticket(
 pub async fn get_ticket(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Ticket>> {
     require(&viewer, Permission::WorkTickets)?;
     let t = st
@@ -377,7 +377,7 @@ impl PatchTicketRequest {
 pub async fn patch_ticket(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<PatchTicketRequest>,
 ) -> ApiResult<Json<Ticket>> {
     require(&viewer, Permission::WorkTickets)?;
@@ -416,7 +416,7 @@ pub struct CreateMessageRequest {
 pub async fn create_message(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<CreateMessageRequest>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     require(&viewer, Permission::WorkTickets)?;
@@ -443,7 +443,7 @@ pub async fn create_message(
 pub async fn list_messages(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Message>>> {
     require(&viewer, Permission::WorkTickets)?;
     let m = st
@@ -467,7 +467,7 @@ pub async fn list_messages(
 pub async fn list_events(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Event>>> {
     require(&viewer, Permission::WorkTickets)?;
     let e = st
@@ -502,7 +502,7 @@ pub struct MergeRequest {
 pub async fn merge_ticket(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<MergeRequest>,
 ) -> ApiResult<Json<Ticket>> {
     require(&viewer, Permission::WorkTickets)?;

@@ -1,1 +1,14 @@
-//! Integration tests.
+//! The integration tests: one binary (one link), each module a part of the contract.
+//! Every scenario runs against SQLite and against PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod harness;
+
+mod durability;
+mod errors;
+mod jobs;
+mod openapi;
+mod permissions;
+mod search;
+mod tickets;

@@ -1,0 +1,231 @@
+//! What a real process promises: the CLI sets it up, a 201 survives `kill -9`, and
+//! SIGTERM finishes in-flight requests before exiting.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rapport_domain::{Role, Viewer};
+use rapport_store::{Db, DbConfig, search, tickets};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::harness::{Backend, Process, Scratch, run_cli};
+
+/// Sets up a database with the CLI only, as an operator would, and returns a token.
+async fn setup_with_cli(scratch: &Scratch) -> String {
+    let out = run_cli(scratch, &["migrate"], None).await;
+    assert!(out.contains("up to date"), "{out}");
+    let out = run_cli(
+        scratch,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    )
+    .await;
+    assert!(out.contains("ops@example.com"), "{out}");
+    let out = run_cli(
+        scratch,
+        &["token", "create", "--email", "ops@example.com"],
+        None,
+    )
+    .await;
+    let token = out.lines().last().unwrap().trim().to_owned();
+    assert!(token.starts_with("rpt_"), "{out}");
+    token
+}
+
+async fn reopen(scratch: &Scratch) -> Db {
+    let cfg = match &scratch.database_url {
+        Some(url) => DbConfig::Postgres(url.clone()),
+        None => DbConfig::Sqlite(scratch.sqlite_path()),
+    };
+    Db::open(&cfg).await.unwrap()
+}
+
+/// Fires creates from `clients` tasks until told to stop or the server goes away, and
+/// returns the ids of every ticket answered with 201.
+fn load(
+    base: &str,
+    token: &str,
+    clients: usize,
+    stop: Arc<AtomicBool>,
+    acked: Arc<Mutex<Vec<i64>>>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..clients)
+        .map(|c| {
+            let http = reqwest::Client::new();
+            let url = format!("{base}/api/v1/tickets");
+            let token = token.to_owned();
+            let stop = Arc::clone(&stop);
+            let acked = Arc::clone(&acked);
+            tokio::spawn(async move {
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    i += 1;
+                    let r = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&json!({"subject": format!("durable {c}-{i}"), "body": format!("wombat {c} {i}"), "customer": {"email": format!("d{c}@example.com")}}))
+                        .send()
+                        .await;
+                    let Ok(r) = r else { break };
+                    if r.status() != 201 {
+                        break;
+                    }
+                    let Ok(body) = r.json::<serde_json::Value>().await else { break };
+                    acked.lock().await.push(body["id"].as_i64().unwrap());
+                }
+            })
+        })
+        .collect()
+}
+
+async fn wait_for(acked: &Arc<Mutex<Vec<i64>>>, n: usize) {
+    for _ in 0..400 {
+        if acked.lock().await.len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the server acknowledged fewer than {n} tickets");
+}
+
+async fn assert_all_present(db: &Db, ids: Vec<i64>) {
+    let n = ids.len();
+    let missing = db
+        .read(move |c| {
+            Box::pin(async move {
+                let viewer = Viewer {
+                    user_id: 1,
+                    role: Role::Admin,
+                    team_ids: vec![],
+                };
+                let mut missing = Vec::new();
+                for id in ids {
+                    match tickets::get(c, &viewer, id).await {
+                        Ok(t) if t.message_count == 1 => {}
+                        _ => missing.push(id),
+                    }
+                }
+                Ok(missing)
+            })
+        })
+        .await
+        .unwrap();
+    assert!(
+        missing.is_empty(),
+        "{} of {n} acknowledged tickets lost: {missing:?}",
+        missing.len()
+    );
+}
+
+async fn survives_kill_9(backend: Backend) {
+    let scratch = Scratch::new(backend).await;
+    let token = setup_with_cli(&scratch).await;
+    let mut proc = Process::start(&scratch).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let tasks = load(
+        &proc.base,
+        &token,
+        16,
+        Arc::clone(&stop),
+        Arc::clone(&acked),
+    );
+    wait_for(&acked, 300).await;
+    proc.signal("KILL");
+    let status = proc.child.wait().await.unwrap();
+    assert!(!status.success(), "killed, not exited");
+    stop.store(true, Ordering::SeqCst);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let ids = acked.lock().await.clone();
+    assert!(ids.len() >= 300);
+    let db = reopen(&scratch).await;
+    assert_all_present(&db, ids.clone()).await;
+    // The search index was committed with the data.
+    let last = *ids.last().unwrap();
+    let found = db
+        .read(move |c| {
+            Box::pin(async move {
+                let viewer = Viewer {
+                    user_id: 1,
+                    role: Role::Admin,
+                    team_ids: vec![],
+                };
+                search::search(c, &viewer, "wombat", 100).await
+            })
+        })
+        .await
+        .unwrap();
+    assert!(!found.is_empty());
+    let _ = last;
+    // And the server starts again on the recovered database.
+    let again = Process::start(&scratch).await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/tickets/{}", again.base, ids[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+async fn sigterm_finishes_in_flight_work(backend: Backend) {
+    let scratch = Scratch::new(backend).await;
+    let token = setup_with_cli(&scratch).await;
+    let mut proc = Process::start(&scratch).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let tasks = load(&proc.base, &token, 8, Arc::clone(&stop), Arc::clone(&acked));
+    wait_for(&acked, 100).await;
+    proc.signal("TERM");
+    let status = tokio::time::timeout(Duration::from_secs(20), proc.child.wait())
+        .await
+        .expect("exits promptly after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "graceful exit, got {status:?}");
+    stop.store(true, Ordering::SeqCst);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let ids = acked.lock().await.clone();
+    let db = reopen(&scratch).await;
+    assert_all_present(&db, ids).await;
+    let refused = reqwest::Client::new()
+        .get(format!("{}/healthz", proc.base))
+        .send()
+        .await;
+    assert!(refused.is_err(), "no longer accepting");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_nothing_acknowledged_sqlite() {
+    survives_kill_9(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_nothing_acknowledged_postgres() {
+    survives_kill_9(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_is_graceful_sqlite() {
+    sigterm_finishes_in_flight_work(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_is_graceful_postgres() {
+    sigterm_finishes_in_flight_work(Backend::Postgres).await;
+}

@@ -1,0 +1,149 @@
+//! Every 4xx answers with the JSON error contract and leaves nothing half-written.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::harness::{TestApp, assert_error};
+
+async fn raw(app: &TestApp, content_type: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    let mut req = app
+        .http
+        .post(app.url("/api/v1/tickets"))
+        .bearer_auth(&app.admin.token)
+        .body(body);
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    let r = req.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap())
+}
+
+async fn customer_count(app: &TestApp) -> i64 {
+    app.db
+        .read(|c| {
+            Box::pin(async move { c.one("SELECT COUNT(*) FROM customers", &[]).await?.int(0) })
+        })
+        .await
+        .unwrap()
+}
+
+both_backends! {
+    async fn every_error_has_the_contract_shape(app) {
+        let ok = json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}});
+        // Malformed JSON.
+        let (s, e) = raw(&app, Some("application/json"), b"{\"subject\": ".to_vec()).await;
+        assert_error(s, &e, 400, None);
+        // Trailing garbage.
+        let (s, e) = raw(&app, Some("application/json"), format!("{ok} x").into_bytes()).await;
+        assert_error(s, &e, 400, None);
+        // Wrong content type, and none.
+        let (s, e) = raw(&app, Some("text/plain"), ok.to_string().into_bytes()).await;
+        assert_error(s, &e, 415, None);
+        let (s, e) = raw(&app, None, ok.to_string().into_bytes()).await;
+        assert_error(s, &e, 415, None);
+        // Too large.
+        let big = json!({"subject": "s", "body": "x".repeat(41 * 1024 * 1024), "customer": {"email": "e@example.com"}});
+        let (s, e) = raw(&app, Some("application/json"), big.to_string().into_bytes()).await;
+        assert_error(s, &e, 413, None);
+        // Validation, each naming its field.
+        let cases = [
+            (json!({"body": "b", "customer": {"email": "e@example.com"}}), "subject"),
+            (json!({"subject": " ", "body": "b", "customer": {"email": "e@example.com"}}), "subject"),
+            (json!({"subject": "s", "body": "", "customer": {"email": "e@example.com"}}), "body"),
+            (json!({"subject": "s", "body": "b"}), "customer"),
+            (json!({"subject": "s", "body": "b", "customer": {}}), "customer.email"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "not-an-email"}}), "customer.email"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "priority": "asap"}), "priority"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "priority": 3}), "priority"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "channel": "fax"}), "channel"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "category": "nope"}), "category"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "tags": ["a/b"]}), "tags"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "team_id": 999}), "team_id"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "assignee_id": 999}), "assignee_id"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "custom_fields": {"x": [1]}}), "custom_fields.x"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "colour": "red"}), "colour"),
+        ];
+        for (body, field) in cases {
+            let (s, e) = app.post("/api/v1/tickets", body.clone()).await;
+            assert_error(s, &e, 422, Some(field));
+        }
+        // Unknown ids, routes and methods.
+        let (s, e) = app.get("/api/v1/tickets/999999").await;
+        assert_error(s, &e, 404, None);
+        let (s, e) = app.get("/api/v1/customers/999999").await;
+        assert_error(s, &e, 404, None);
+        let (s, e) = app.get("/api/v1/nothing-here").await;
+        assert_error(s, &e, 404, None);
+        let (s, e) = app.call("DELETE", "/api/v1/tickets", Some(&app.admin.token), None).await;
+        assert_error(s, &e, 405, None);
+        let (s, e) = app.get("/api/v1/tickets/abc").await;
+        assert_error(s, &e, 400, Some("id"));
+        // Missing and bad tokens.
+        let (s, e) = app.call("GET", "/api/v1/tickets", None, None).await;
+        assert_error(s, &e, 401, None);
+        let (s, e) = app.call("GET", "/api/v1/tickets", Some("rpt_wrong"), None).await;
+        assert_error(s, &e, 401, None);
+        let (s, e) = app.patch("/api/v1/tickets/1", json!({})).await;
+        assert!(s == 422 || s == 404, "{s} {e}");
+        app.stop().await;
+    }
+
+    async fn rejected_requests_leave_nothing_behind(app) {
+        let before = customer_count(&app).await;
+        // The customer would be created before the attachment is checked; the whole
+        // operation must roll back.
+        let (s, e) = app
+            .post("/api/v1/tickets", json!({
+                "subject": "s", "body": "b", "customer": {"email": "ghost@example.com"},
+                "attachments": [{"filename": "a.bin", "content_type": "application/octet-stream", "data_base64": ""}]
+            }))
+            .await;
+        assert_error(s, &e, 422, Some("attachments[0].data"));
+        assert_eq!(customer_count(&app).await, before);
+        let (_, found) = app.get("/api/v1/search?q=ghost").await;
+        assert_eq!(found["hits"], json!([]));
+        let (_, page) = app.get("/api/v1/tickets").await;
+        assert_eq!(page["items"], json!([]));
+        app.stop().await;
+    }
+
+    async fn free_form_input_never_breaks_the_server(app) {
+        let handle = tokio::runtime::Handle::current();
+        let app = std::sync::Arc::new(app);
+        let inner = std::sync::Arc::clone(&app);
+        tokio::task::spawn_blocking(move || {
+            let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+                cases: 48,
+                ..ProptestConfig::default()
+            });
+            let strategy = (
+                "\\PC{0,80}",
+                "\\PC{0,200}",
+                "[a-zA-Z0-9@.<> _-]{0,30}",
+                proptest::option::of("\\PC{0,10}"),
+            );
+            runner
+                .run(&strategy, |(subject, body, email, priority)| {
+                    let mut req = json!({"subject": subject, "body": body, "customer": {"email": email}});
+                    if let Some(p) = priority {
+                        req["priority"] = json!(p);
+                    }
+                    let (s, resp) = handle.block_on(inner.post("/api/v1/tickets", req));
+                    prop_assert!(s == 201 || s == 422, "status {} for {}", s, resp);
+                    if s == 422 {
+                        prop_assert!(resp["error"]["field"].is_string(), "{}", resp);
+                    } else {
+                        prop_assert!(resp["id"].is_i64());
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        })
+        .await
+        .unwrap();
+        let (s, _) = app.get("/healthz").await;
+        assert_eq!(s, 200);
+    }
+}

@@ -1,0 +1,124 @@
+//! The permission matrix: each role against each endpoint, and team scoping of tickets.
+
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::harness::{TestApp, assert_error};
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Min {
+    Agent,
+    Supervisor,
+    Admin,
+}
+
+async fn fresh_ticket(app: &TestApp, tag: &str) -> Value {
+    use base64::Engine;
+    let (s, t) = app
+        .post("/api/v1/tickets", json!({
+            "subject": format!("perm {tag}"), "body": "hello", "customer": {"email": format!("{tag}@example.com")},
+            "attachments": [{"filename": "a.txt", "content_type": "text/plain",
+                             "data_base64": base64::engine::general_purpose::STANDARD.encode("hi")}]
+        }))
+        .await;
+    assert_eq!(s, 201, "{t}");
+    t
+}
+
+both_backends! {
+    async fn each_role_against_each_endpoint(app) {
+        let roles = [
+            ("agent", app.agent.token.clone(), Min::Agent),
+            ("supervisor", app.supervisor.token.clone(), Min::Supervisor),
+            ("admin", app.admin.token.clone(), Min::Admin),
+        ];
+        for (name, token, level) in roles {
+            let t = fresh_ticket(&app, &format!("{name}1")).await;
+            let other = fresh_ticket(&app, &format!("{name}2")).await;
+            let id = t["id"].as_i64().unwrap();
+            let cid = t["customer"]["id"].as_i64().unwrap();
+            let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+            let att = msgs[0]["attachments"][0]["id"].as_i64().unwrap();
+            let team = app.team_a;
+            let calls: Vec<(&str, String, Option<Value>, Min)> = vec![
+                ("GET", "/api/v1/tickets".into(), None, Min::Agent),
+                ("POST", "/api/v1/tickets".into(), Some(json!({"subject": "s", "body": "b", "customer": {"email": "m@example.com"}})), Min::Agent),
+                ("GET", format!("/api/v1/tickets/{id}"), None, Min::Agent),
+                ("PATCH", format!("/api/v1/tickets/{id}"), Some(json!({"priority": "high"})), Min::Agent),
+                ("POST", format!("/api/v1/tickets/{id}/messages"), Some(json!({"body": "r"})), Min::Agent),
+                ("GET", format!("/api/v1/tickets/{id}/messages"), None, Min::Agent),
+                ("GET", format!("/api/v1/tickets/{id}/events"), None, Min::Agent),
+                ("GET", format!("/api/v1/attachments/{att}"), None, Min::Agent),
+                ("GET", format!("/api/v1/customers/{cid}"), None, Min::Agent),
+                ("GET", "/api/v1/search?q=perm".into(), None, Min::Agent),
+                ("GET", "/api/v1/me".into(), None, Min::Agent),
+                ("GET", "/api/v1/users".into(), None, Min::Agent),
+                ("GET", "/api/v1/teams".into(), None, Min::Agent),
+                ("GET", "/api/v1/categories".into(), None, Min::Agent),
+                ("POST", format!("/api/v1/tickets/{}/merge", other["id"]), Some(json!({"into": id})), Min::Agent),
+                ("POST", "/api/v1/teams".into(), Some(json!({"name": format!("team by {name}")})), Min::Supervisor),
+                ("POST", format!("/api/v1/teams/{team}/members"), Some(json!({"user_id": app.agent_b.id})), Min::Supervisor),
+                ("POST", "/api/v1/categories".into(), Some(json!({"slug": format!("cat-{name}"), "name": "Custom"})), Min::Supervisor),
+                ("GET", "/api/v1/jobs".into(), None, Min::Supervisor),
+                ("GET", "/api/v1/stats/daily".into(), None, Min::Supervisor),
+                ("POST", "/api/v1/users".into(), Some(json!({"email": format!("new.{name}@example.com"), "name": "New", "role": "agent"})), Min::Admin),
+            ];
+            for (method, path, body, min) in calls {
+                let (s, resp) = app.call(method, &path, Some(&token), body.clone()).await;
+                if level >= min {
+                    assert!((200..300).contains(&s), "{name} {method} {path}: {s} {resp}");
+                } else {
+                    assert_error(s, &resp, 403, None);
+                }
+                let (s, resp) = app.call(method, &path, None, body).await;
+                assert_error(s, &resp, 401, None);
+            }
+        }
+        app.stop().await;
+    }
+
+    async fn agents_only_see_their_teams(app) {
+        let mine = app.ticket("Team A matter", "zebracorn in A", "a@example.com").await;
+        let theirs = app.ticket("Team B matter", "zebracorn in B", "b@example.com").await;
+        let none = app.ticket("Unrouted", "zebracorn nowhere", "n@example.com").await;
+        let (m, t, n) = (mine["id"].as_i64().unwrap(), theirs["id"].as_i64().unwrap(), none["id"].as_i64().unwrap());
+        app.patch(&format!("/api/v1/tickets/{m}"), json!({"team_id": app.team_a})).await;
+        app.patch(&format!("/api/v1/tickets/{t}"), json!({"team_id": app.team_b})).await;
+        let tok = Some(app.agent.token.as_str());
+        for path in [
+            format!("/api/v1/tickets/{t}"),
+            format!("/api/v1/tickets/{t}/messages"),
+            format!("/api/v1/tickets/{t}/events"),
+        ] {
+            let (s, e) = app.call("GET", &path, tok, None).await;
+            assert_error(s, &e, 403, None);
+        }
+        let (s, e) = app.call("PATCH", &format!("/api/v1/tickets/{t}"), tok, Some(json!({"priority": "low"}))).await;
+        assert_error(s, &e, 403, None);
+        let (s, e) = app.call("POST", &format!("/api/v1/tickets/{t}/messages"), tok, Some(json!({"body": "x"}))).await;
+        assert_error(s, &e, 403, None);
+        let (s, e) = app.call("POST", &format!("/api/v1/tickets/{t}/merge"), tok, Some(json!({"into": m}))).await;
+        assert_error(s, &e, 403, None);
+        let (s, e) = app.call("PATCH", &format!("/api/v1/tickets/{n}"), tok, Some(json!({"team_id": app.team_b}))).await;
+        assert_error(s, &e, 403, None);
+        let (s, _) = app.call("GET", &format!("/api/v1/tickets/{m}"), tok, None).await;
+        assert_eq!(s, 200);
+        let (s, _) = app.call("GET", &format!("/api/v1/tickets/{n}"), tok, None).await;
+        assert_eq!(s, 200);
+
+        let (_, page) = app.call("GET", "/api/v1/tickets", tok, None).await;
+        let ids: Vec<i64> = page["items"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+        assert!(ids.contains(&m) && ids.contains(&n) && !ids.contains(&t), "{ids:?}");
+        let (_, found) = app.call("GET", "/api/v1/search?q=zebracorn", tok, None).await;
+        let hit_tickets: Vec<i64> = found["hits"].as_array().unwrap().iter().filter_map(|h| h["ticket_id"].as_i64()).collect();
+        assert!(hit_tickets.contains(&m) && !hit_tickets.contains(&t), "{found}");
+        let cid = theirs["customer"]["id"].as_i64().unwrap();
+        let (s, cust) = app.call("GET", &format!("/api/v1/customers/{cid}"), tok, None).await;
+        assert_eq!(s, 200);
+        assert_eq!(cust["tickets"], json!([]));
+        // A supervisor sees everything.
+        let (_, all) = app.call("GET", "/api/v1/search?q=zebracorn", Some(&app.supervisor.token), None).await;
+        assert_eq!(all["hits"].as_array().unwrap().iter().filter(|h| h["kind"] == "message").count(), 3);
+        app.stop().await;
+    }
+}

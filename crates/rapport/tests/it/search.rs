@@ -1,0 +1,61 @@
+//! Full-text search: findable the moment create returns, ranked, highlighted, safe.
+
+use serde_json::json;
+
+use crate::both_backends;
+
+both_backends! {
+    async fn a_ticket_is_findable_as_soon_as_it_is_created(app) {
+        for i in 0..20 {
+            let t = app.ticket(&format!("Printer {i} jams"), &format!("The quokkamatic {i} is stuck"), "p@example.com").await;
+            let (s, found) = app.get("/api/v1/search?q=quokkamatic").await;
+            assert_eq!(s, 200);
+            assert!(found["hits"].as_array().unwrap().iter().any(|h| h["ticket_id"] == t["id"]), "ticket {i} not found at once");
+        }
+        app.stop().await;
+    }
+
+    async fn results_rank_highlight_and_escape(app) {
+        let strong = app.ticket("Refund for broken blender", "The blender arrived broken, I want a refund", "r1@example.com").await;
+        app.ticket("Shipping question", "When does my order ship? Not about a refund really.", "r2@example.com").await;
+        app.ticket("<script>alert(1)</script> blender", "<b>blender</b> & co", "x@example.com").await;
+        let (s, found) = app.get("/api/v1/search?q=blender%20refund").await;
+        assert_eq!(s, 200);
+        let hits = found["hits"].as_array().unwrap();
+        assert!(!hits.is_empty());
+        assert_eq!(hits[0]["ticket_id"], strong["id"], "subject match ranks first: {found}");
+        assert!(hits[0]["snippet"].as_str().unwrap().contains("<mark>"), "{found}");
+        assert_eq!(hits[0]["ticket_number"], strong["number"]);
+        let (_, found) = app.get("/api/v1/search?q=blender").await;
+        for h in found["hits"].as_array().unwrap() {
+            let snip = h["snippet"].as_str().unwrap();
+            assert!(!snip.contains("<script") && !snip.contains("<b>"), "unescaped: {snip}");
+        }
+        // Prefix of the last word, stemming, customers by name and address.
+        let (_, found) = app.get("/api/v1/search?q=blend").await;
+        assert!(!found["hits"].as_array().unwrap().is_empty());
+        let (_, found) = app.get("/api/v1/search?q=refunds").await;
+        assert!(!found["hits"].as_array().unwrap().is_empty(), "stemming");
+        let (_, found) = app.get("/api/v1/search?q=Casey").await;
+        assert!(found["hits"].as_array().unwrap().iter().any(|h| h["kind"] == "customer"));
+        // Operators are words, not syntax.
+        let (s, _) = app.get("/api/v1/search?q=%22OR%20NEAR(%20*").await;
+        assert_eq!(s, 200);
+        let (s, e) = app.get("/api/v1/search?q=").await;
+        crate::harness::assert_error(s, &e, 422, Some("q"));
+        let (_, none) = app.get("/api/v1/search?q=xyzzynothing").await;
+        assert_eq!(none["hits"], json!([]));
+        app.stop().await;
+    }
+
+    async fn renamed_subjects_are_reindexed(app) {
+        let t = app.ticket("Old wording", "body text", "ren@example.com").await;
+        let id = t["id"].as_i64().unwrap();
+        app.patch(&format!("/api/v1/tickets/{id}"), json!({"subject": "Flamingo delivery"})).await;
+        let (_, found) = app.get("/api/v1/search?q=flamingo").await;
+        assert_eq!(found["hits"][0]["ticket_id"], id);
+        let (_, old) = app.get("/api/v1/search?q=wording").await;
+        assert_eq!(old["hits"], json!([]));
+        app.stop().await;
+    }
+}
