@@ -1,2 +1,588 @@
-//! Placeholder.
-fn main() {}
+//! The benchmark behind `docs/BENCHMARKS.md`.
+//!
+//! It builds a scratch database of the requested size with the demo generator, starts the
+//! real `rapport` binary on it, and measures over HTTP: ticket creation with concurrent
+//! clients, the inbox list, search, and the server's memory. As the physical reference it
+//! then inserts the same rows straight into the same database, with no HTTP and no domain
+//! logic, and reports the ratio. Run it in release mode:
+//!
+//! ```sh
+//! cargo build --release -p rapport && cargo run --release -p rapport-bench -- --messages 1000000
+//! ```
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use hdrhistogram::Histogram;
+use rapport_domain::{Clock, EmailAddress, Role, SystemClock};
+use rapport_store::people::{self, NewUser};
+use rapport_store::{Db, secrets};
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+#[command(about = "Fill a scratch database and measure Rapport's hot paths")]
+struct Args {
+    /// `sqlite` or `postgres`.
+    #[arg(long, default_value = "sqlite")]
+    backend: String,
+    /// PostgreSQL server for `--backend postgres` (a scratch database is created on it).
+    #[arg(
+        long,
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+    )]
+    pg_url: String,
+    /// Messages to fill the database with before measuring.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: usize,
+    /// Tickets to create over HTTP in the creation run.
+    #[arg(long, default_value_t = 20_000)]
+    create: usize,
+    /// Concurrent HTTP clients in the creation run.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Requests per read measurement (inbox list, search, pages).
+    #[arg(long, default_value_t = 1_000)]
+    reads: usize,
+    /// The `rapport` binary to start (build it with `cargo build --release -p rapport`).
+    #[arg(long, default_value = "target/release/rapport")]
+    binary: PathBuf,
+}
+
+struct Scratch {
+    dir: tempfile::TempDir,
+    url: Option<String>,
+    admin_url: String,
+    pg_name: Option<String>,
+}
+
+impl Scratch {
+    async fn new(args: &Args) -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new().prefix("rapport-bench").tempdir()?;
+        if args.backend == "sqlite" {
+            return Ok(Self {
+                dir,
+                url: None,
+                admin_url: args.pg_url.clone(),
+                pg_name: None,
+            });
+        }
+        if args.backend != "postgres" {
+            bail!("--backend must be sqlite or postgres");
+        }
+        let name = format!("rapport_bench_{}", std::process::id());
+        let (client, conn) = tokio_postgres::connect(&args.pg_url, tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+            ))
+            .await?;
+        let base = args
+            .pg_url
+            .rsplit_once('/')
+            .map_or(args.pg_url.as_str(), |(b, _)| b);
+        Ok(Self {
+            dir,
+            url: Some(format!("{base}/{name}")),
+            admin_url: args.pg_url.clone(),
+            pg_name: Some(name),
+        })
+    }
+
+    fn config(&self) -> rapport::Config {
+        rapport::Config::for_dir(self.dir.path().to_path_buf(), self.url.clone())
+    }
+
+    async fn drop_pg(&self) -> anyhow::Result<()> {
+        if let Some(name) = &self.pg_name {
+            let (client, conn) =
+                tokio_postgres::connect(&self.admin_url, tokio_postgres::NoTls).await?;
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+    // Histograms hold microseconds.
+    #[expect(clippy::cast_precision_loss, reason = "latencies in microseconds")]
+    let v = h.value_at_quantile(q) as f64;
+    v / 1000.0
+}
+
+struct Report(Vec<(String, String)>);
+
+impl Report {
+    fn add(&mut self, k: &str, v: String) {
+        println!("{k}: {v}");
+        self.0.push((k.to_owned(), v));
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if !args.binary.exists() {
+        bail!(
+            "{} not found: run `cargo build --release -p rapport` first",
+            args.binary.display()
+        );
+    }
+    let scratch = Scratch::new(&args).await?;
+    let result = run(&args, &scratch).await;
+    scratch.drop_pg().await?;
+    result
+}
+
+async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
+    let mut report = Report(Vec::new());
+    let clock = SystemClock;
+    let config = scratch.config();
+
+    // 1. Fill with the demo generator, through the store operations.
+    let db = rapport::open_db(&config, &clock).await?;
+    let token = admin_token(&db, &clock).await?;
+    let started = Instant::now();
+    let (tickets, messages) = fill(&db, &clock, args.messages).await?;
+    let secs = started.elapsed().as_secs_f64();
+    #[expect(clippy::cast_precision_loss, reason = "rates")]
+    let rate = messages as f64 / secs;
+    report.add(
+        "fill",
+        format!("{tickets} tickets, {messages} messages in {secs:.1} s ({rate:.0} messages/s)"),
+    );
+    if let Some(path) = sqlite_path(scratch) {
+        analyze(&path)?;
+    }
+    drop(db);
+
+    // 2. Start the real server on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut cmd = tokio::process::Command::new(&args.binary);
+    cmd.arg("serve")
+        .env("RAPPORT_DATA_DIR", scratch.dir.path())
+        .env("RAPPORT_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("RAPPORT_WORKERS", "0")
+        .env("RAPPORT_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(url) = &scratch.url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().context("starting rapport serve")?;
+    let pid = child.id().context("server pid")?;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients * 2)
+        .build()?;
+    wait_healthy(&http, &base).await?;
+
+    // 3. Reads first, on the filled database.
+    let list = measure(args.reads, || {
+        http.get(format!("{base}/api/v1/tickets?status=unsolved&limit=50"))
+            .bearer_auth(&token)
+            .send()
+    })
+    .await?;
+    report.add(
+        "inbox list (status=unsolved, 50 per page)",
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            ms(&list, 0.5),
+            ms(&list, 0.99)
+        ),
+    );
+    let mine = measure(args.reads, || {
+        http.get(format!(
+            "{base}/api/v1/tickets?assignee_id=2&status=unsolved&limit=50"
+        ))
+        .bearer_auth(&token)
+        .send()
+    })
+    .await?;
+    report.add(
+        "inbox list (one agent's open tickets)",
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            ms(&mine, 0.5),
+            ms(&mine, 0.99)
+        ),
+    );
+    let queries = [
+        "refund",
+        "bluetooth",
+        "charged twice",
+        "firmware update stuck",
+        "invoice vat",
+        "damaged parcel",
+        "tracking",
+        "app crashes settings",
+        "wombat",
+        "ret",
+    ];
+    let mut qi = 0usize;
+    let search = measure(args.reads, || {
+        qi += 1;
+        let q = queries[qi % queries.len()];
+        http.get(format!("{base}/api/v1/search"))
+            .query(&[("q", q)])
+            .bearer_auth(&token)
+            .send()
+    })
+    .await?;
+    report.add(
+        "search (10 queries, common and rare words)",
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            ms(&search, 0.5),
+            ms(&search, 0.99)
+        ),
+    );
+
+    // 4. Creation with concurrent clients.
+    let (rate, hist) = create_load(&http, &base, &token, args.create, args.clients).await?;
+    report.add(
+        &format!("ticket creation over HTTP ({} clients)", args.clients),
+        format!(
+            "{rate:.0} tickets/s, p50 {:.2} ms, p99 {:.2} ms",
+            ms(&hist, 0.5),
+            ms(&hist, 0.99)
+        ),
+    );
+    let (rss, hwm) = rss_of(pid)?;
+    report.add("server memory", format!("RSS {rss} MB now, peak {hwm} MB"));
+    child.kill().await.ok();
+
+    // 5. The physical reference: the same rows, straight into the same database.
+    let raw_single;
+    let raw_group;
+    match sqlite_path(scratch) {
+        Some(path) => {
+            raw_single = raw_sqlite(&path, 2_000, 1)?;
+            raw_group = raw_sqlite(&path, args.create.min(20_000), args.clients)?;
+        }
+        None => {
+            let url = scratch.url.clone().context("postgres url")?;
+            raw_single = raw_postgres(&url, 2_000, 1, 1).await?;
+            raw_group =
+                raw_postgres(&url, args.create.min(20_000), args.clients, args.clients).await?;
+        }
+    }
+    report.add(
+        "raw insert, one ticket per transaction",
+        format!("{raw_single:.0} tickets/s"),
+    );
+    report.add(
+        &format!("raw insert, {} tickets per transaction", args.clients),
+        format!("{raw_group:.0} tickets/s"),
+    );
+    report.add(
+        "app / raw (grouped)",
+        format!("{:.0}%", 100.0 * rate / raw_group),
+    );
+
+    println!("\n| measure | result |\n|---|---|");
+    for (k, v) in &report.0 {
+        println!("| {k} | {v} |");
+    }
+    Ok(())
+}
+
+fn sqlite_path(s: &Scratch) -> Option<PathBuf> {
+    s.url.is_none().then(|| s.dir.path().join("rapport.db"))
+}
+
+fn analyze(path: &std::path::Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
+    Ok(())
+}
+
+async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<String> {
+    let token = secrets::new_token();
+    let hash = secrets::token_hash(&token);
+    let now = clock.now();
+    db.write(move |c| {
+        Box::pin(async move {
+            let u = people::create_user(
+                c,
+                NewUser {
+                    email: EmailAddress::parse("bench@example.com")?,
+                    name: "Bench".into(),
+                    role: Role::Admin,
+                    password_hash: None,
+                },
+                now,
+            )
+            .await?;
+            people::add_token(c, u.id, &hash, "bench", now).await
+        })
+    })
+    .await?;
+    Ok(token)
+}
+
+/// Fills the database with demo conversations until it holds about `messages` messages.
+async fn fill(db: &Db, clock: &dyn Clock, messages: usize) -> anyhow::Result<(usize, usize)> {
+    let now = clock.now();
+    let (teams, agents) = {
+        let mut teams = Vec::new();
+        let mut agents = Vec::new();
+        for (i, name) in ["Tier 1", "Billing", "Technical", "Orders"]
+            .iter()
+            .enumerate()
+        {
+            let name = (*name).to_owned();
+            let agent = EmailAddress::parse(&format!("agent{i}@example.com"))?;
+            let (t, a) = db
+                .write(move |c| {
+                    Box::pin(async move {
+                        let t = people::create_team(c, &name, now).await?;
+                        let a = people::create_user(
+                            c,
+                            NewUser {
+                                email: agent,
+                                name: format!("Agent {i}"),
+                                role: Role::Agent,
+                                password_hash: None,
+                            },
+                            now,
+                        )
+                        .await?;
+                        people::add_member(c, t.id, a.id).await?;
+                        Ok((t.id, a.id))
+                    })
+                })
+                .await?;
+            teams.push(t);
+            agents.push((a, i));
+        }
+        (teams, agents)
+    };
+    let mut total_tickets = 0;
+    let mut total_messages = 0;
+    let mut seed = 1;
+    while total_messages < messages {
+        let want = ((messages - total_messages) / 4).clamp(100, 20_000);
+        let size = rapport_demo::DemoSize {
+            tickets: want,
+            customers: 20_000,
+            seed,
+        };
+        seed += 1;
+        let plans = rapport_demo::plan_tickets(&size, now, &teams, &agents);
+        total_messages += plans
+            .iter()
+            .map(|p| {
+                1 + p
+                    .replies
+                    .iter()
+                    .filter(|(_, s)| !matches!(s, rapport_demo::Step::Patch(..)))
+                    .count()
+            })
+            .sum::<usize>();
+        total_tickets += rapport_demo::write_plans(db, plans, 128).await?;
+    }
+    Ok((total_tickets, total_messages))
+}
+
+async fn wait_healthy(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    for _ in 0..400 {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the server did not become healthy")
+}
+
+async fn measure<F, Fut>(n: usize, mut request: F) -> anyhow::Result<Histogram<u64>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+{
+    let mut h = Histogram::<u64>::new(3)?;
+    // Warm up connections and caches.
+    for _ in 0..20 {
+        request().await?.bytes().await?;
+    }
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = request().await?;
+        let status = r.status();
+        r.bytes().await?;
+        if !status.is_success() {
+            bail!("read failed with {status}");
+        }
+        h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+    }
+    Ok(h)
+}
+
+async fn create_load(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    total: usize,
+    clients: usize,
+) -> anyhow::Result<(f64, Histogram<u64>)> {
+    let per_client = total / clients.max(1);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/tickets");
+        let token = token.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut h = Histogram::<u64>::new(3)?;
+            for i in 0..per_client {
+                let body = json!({
+                    "subject": format!("Order NW-{c}{i} arrived damaged"),
+                    "body": "The parcel was crushed and the lamp inside has a cracked base. I have photos.",
+                    "customer": {"email": format!("bench{c}x{}@example.com", i % 50), "name": "Bench Customer"},
+                    "channel": "email", "priority": "high", "category": "order-management", "tags": ["damaged"]
+                });
+                let t = Instant::now();
+                let r = http.post(&url).bearer_auth(&token).json(&body).send().await?;
+                let status = r.status();
+                r.bytes().await?;
+                if status.as_u16() != 201 {
+                    bail!("create failed with {status}");
+                }
+                h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+            }
+            Ok::<_, anyhow::Error>(h)
+        }));
+    }
+    let mut hist = Histogram::<u64>::new(3)?;
+    for t in tasks {
+        hist.add(t.await??)?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    #[expect(clippy::cast_precision_loss, reason = "rates")]
+    let rate = (per_client * clients) as f64 / secs;
+    Ok((rate, hist))
+}
+
+fn rss_of(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    Ok((field("VmRSS:"), field("VmHWM:")))
+}
+
+/// The rows one ticket creation writes, straight into SQLite: customer lookup, ticket,
+/// tag, message, two search entries, one event. `group` tickets share a transaction.
+fn raw_sqlite(path: &std::path::Path, n: usize, group: usize) -> anyhow::Result<f64> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    )?;
+    let now = SystemClock.now().micros();
+    let cust: i64 = conn.query_row("SELECT id FROM customers LIMIT 1", [], |r| r.get(0))?;
+    let base: i64 = conn.query_row("SELECT COALESCE(MAX(number), 0) FROM tickets", [], |r| {
+        r.get(0)
+    })?;
+    let started = Instant::now();
+    let mut i = 0usize;
+    while i < n {
+        let tx = conn.unchecked_transaction()?;
+        for _ in 0..group.min(n - i) {
+            i += 1;
+            let num = base + 1_000_000 + i64::try_from(i)?;
+            let _: i64 = tx
+                .query_row(
+                    "SELECT id FROM customers WHERE email = ?1",
+                    ["bench0x1@example.com"],
+                    |r| r.get(0),
+                )
+                .unwrap_or(cust);
+            let tid: i64 = tx.query_row(
+                "INSERT INTO tickets (number, subject, status, priority, category, channel, customer_id, tags, custom_fields, message_count, last_message_at, created_at, updated_at)
+                 VALUES (?1, 'Order arrived damaged', 'new', 2, 'order-management', 'email', ?2, '[\"damaged\"]', '{}', 1, ?3, ?3, ?3) RETURNING id",
+                rusqlite::params![num, cust, now],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO ticket_tags (ticket_id, tag) VALUES (?1, 'damaged')",
+                [tid],
+            )?;
+            let mid: i64 = tx.query_row(
+                "INSERT INTO messages (ticket_id, author_kind, author_customer_id, internal, channel, body, created_at)
+                 VALUES (?1, 'customer', ?2, 0, 'email', 'The parcel was crushed and the lamp inside has a cracked base. I have photos.', ?3) RETURNING id",
+                rusqlite::params![tid, cust, now],
+                |r| r.get(0),
+            )?;
+            tx.execute("INSERT INTO search_index (title, body, kind, ticket_id, ref_id) VALUES ('', 'The parcel was crushed and the lamp inside has a cracked base. I have photos.', 'message', ?1, ?2)", [tid, mid])?;
+            tx.execute("INSERT INTO search_index (title, body, kind, ticket_id, ref_id) VALUES ('Order arrived damaged', '', 'ticket', ?1, ?1)", [tid])?;
+            tx.execute("INSERT INTO events (ticket_id, actor_user_id, kind, data, created_at) VALUES (?1, 1, 'ticket_created', '{}', ?2)", rusqlite::params![tid, now])?;
+        }
+        tx.commit()?;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "rates")]
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The same rows into PostgreSQL, from `conns` connections, `group` tickets per
+/// transaction.
+async fn raw_postgres(url: &str, n: usize, group: usize, conns: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let now = SystemClock.now().micros();
+    let per = n / conns.max(1);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let url = url.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let (mut client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            tokio::spawn(conn);
+            let cust: i64 = client.query_one("SELECT id FROM customers LIMIT 1", &[]).await?.get(0);
+            let mut i = 0usize;
+            while i < per {
+                let tx = client.transaction().await?;
+                for _ in 0..group.min(per - i) {
+                    i += 1;
+                    let _ = tx.query_opt("SELECT id FROM customers WHERE email = $1", &[&"bench0x1@example.com"]).await?;
+                    let tid: i64 = tx.query_one(
+                        "INSERT INTO tickets (number, subject, status, priority, category, channel, customer_id, tags, custom_fields, message_count, last_message_at, created_at, updated_at)
+                         VALUES (nextval('ticket_number_seq'), 'Order arrived damaged', 'new', 2, 'order-management', 'email', $1, '[\"damaged\"]', '{}', 1, $2, $2, $2) RETURNING id",
+                        &[&cust, &now],
+                    ).await?.get(0);
+                    tx.execute("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, 'damaged')", &[&tid]).await?;
+                    let mid: i64 = tx.query_one(
+                        "INSERT INTO messages (ticket_id, author_kind, author_customer_id, internal, channel, body, created_at)
+                         VALUES ($1, 'customer', $2, false, 'email', 'The parcel was crushed and the lamp inside has a cracked base. I have photos.', $3) RETURNING id",
+                        &[&tid, &cust, &now],
+                    ).await?.get(0);
+                    tx.execute("INSERT INTO search_index (title, body, kind, ticket_id, ref_id) VALUES ('', 'The parcel was crushed and the lamp inside has a cracked base. I have photos.', 'message', $1, $2)", &[&tid, &mid]).await?;
+                    tx.execute("INSERT INTO search_index (title, body, kind, ticket_id, ref_id) VALUES ('Order arrived damaged', '', 'ticket', $1, $1)", &[&tid]).await?;
+                    tx.execute("INSERT INTO events (ticket_id, actor_user_id, kind, data, created_at) VALUES ($1, 1, 'ticket_created', '{}', $2)", &[&tid, &now]).await?;
+                }
+                tx.commit().await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "rates")]
+    Ok((per * conns.max(1)) as f64 / started.elapsed().as_secs_f64())
+}

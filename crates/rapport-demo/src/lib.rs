@@ -165,7 +165,7 @@ pub async fn populate(
         .map(|p| p.ticket.customer_email.clone())
         .collect::<std::collections::HashSet<_>>()
         .len();
-    let messages: usize = plans.iter().map(|p| 1 + p.replies.len()).sum();
+    let messages: usize = plans.iter().map(TicketPlan::message_count).sum();
     let tickets = plans.len();
     write_plans(db, plans, 64).await?;
     Ok(DemoSummary {
@@ -197,6 +197,17 @@ pub struct TicketPlan {
     pub opened: Timestamp,
     /// What followed, each with its time.
     pub replies: Vec<(Timestamp, Step)>,
+}
+
+impl TicketPlan {
+    /// Messages this conversation writes: the first one and every reply or note.
+    pub fn message_count(&self) -> usize {
+        1 + self
+            .replies
+            .iter()
+            .filter(|(_, s)| !matches!(s, Step::Patch(..)))
+            .count()
+    }
 }
 
 fn pick<'a, T: ?Sized>(rng: &mut StdRng, items: &'a [&'a T]) -> &'a T {

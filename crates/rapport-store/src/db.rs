@@ -317,6 +317,8 @@ impl SqliteDb {
                 .map_err(|e| StoreError::Db(format!("creating {}: {e}", dir.display())))?;
         }
         let mut conn = open_sqlite(path, false)?;
+        // Refresh the planner's statistics where they are stale (cheap when they are not).
+        conn.execute_batch("PRAGMA optimize=0x10002;")?;
         let readers = (0..READERS)
             .map(|_| open_sqlite(path, true))
             .collect::<Result<Vec<_>>>()?;

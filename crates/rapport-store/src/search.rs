@@ -37,8 +37,8 @@ pub struct Hit {
     pub score: f64,
 }
 
-/// The words of a query as a safe match expression, or none if it has no words. Every
-/// term must match; the last one also matches as a prefix (search as you type).
+/// The words of a query, lower-cased, at most twelve. Every word must match; the last
+/// one also matches as a prefix once it has three letters (search as you type).
 fn terms(q: &str) -> Vec<String> {
     q.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -53,7 +53,7 @@ fn fts5_query(words: &[String]) -> String {
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            if i + 1 == n {
+            if i + 1 == n && w.chars().count() >= 3 {
                 format!("\"{w}\"*")
             } else {
                 format!("\"{w}\"")
@@ -69,7 +69,7 @@ fn tsquery(words: &[String]) -> String {
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            if i + 1 == n {
+            if i + 1 == n && w.chars().count() >= 3 {
                 format!("{w}:*")
             } else {
                 w.clone()
@@ -292,8 +292,10 @@ mod tests {
     fn queries_keep_only_words() {
         let w = terms("refund \"OR\" NEAR(x) -- 'drop'");
         assert_eq!(w, ["refund", "or", "near", "x", "drop"]);
-        assert_eq!(fts5_query(&w[..2]), "\"refund\" \"or\"*");
-        assert_eq!(tsquery(&w[..2]), "refund & or:*");
+        assert_eq!(fts5_query(&w[..2]), "\"refund\" \"or\"");
+        assert_eq!(tsquery(&w[..2]), "refund & or");
+        assert_eq!(fts5_query(&w[..1]), "\"refund\"*");
+        assert_eq!(tsquery(&w[..1]), "refund:*");
         assert!(terms("  ... !!").is_empty());
     }
 

@@ -518,14 +518,6 @@ pub async fn list(
         params.push(v);
         format!("${}", params.len())
     };
-    if !f.statuses.is_empty() {
-        let list: Vec<String> = f
-            .statuses
-            .iter()
-            .map(|s| p(s.as_str().into(), &mut params))
-            .collect();
-        wh.push(format!("t.status IN ({})", list.join(", ")));
-    }
     if let Some(pr) = f.priority {
         wh.push(format!("t.priority = {}", p(pr.rank().into(), &mut params)));
     }
@@ -584,15 +576,48 @@ pub async fn list(
         wh.push(format!("({col}, t.id) {cmp} ({pv}, {pid})"));
     }
     let limit = page.limit.clamp(1, 200);
-    let where_sql = if wh.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", wh.join(" AND "))
+    let order = format!("ORDER BY {col} {dir}, t.id {dir} LIMIT {}", limit + 1);
+    let where_sql = |extra: Option<String>| {
+        let all: Vec<&str> = extra
+            .as_deref()
+            .into_iter()
+            .chain(wh.iter().map(String::as_str))
+            .collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", all.join(" AND "))
+        }
     };
-    let sql = format!(
-        "SELECT {TICKET_COLS} {TICKET_FROM} {where_sql} ORDER BY {col} {dir}, t.id {dir} LIMIT {}",
-        limit + 1
-    );
+    let sql = if f.statuses.len() > 1 {
+        // One index range per status, each already sorted and cut to a page, then merged:
+        // an inbox of open work stays as fast with a million solved tickets behind it.
+        let arms: Vec<String> = f
+            .statuses
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let ps = p(s.as_str().into(), &mut params);
+                format!(
+                    "SELECT * FROM (SELECT t.id FROM tickets t {} {order}) AS a{i}",
+                    where_sql(Some(format!("t.status = {ps}")))
+                )
+            })
+            .collect();
+        format!(
+            "SELECT {TICKET_COLS} {TICKET_FROM} WHERE t.id IN ({}) {order}",
+            arms.join(" UNION ALL ")
+        )
+    } else {
+        let status = f
+            .statuses
+            .first()
+            .map(|s| format!("t.status = {}", p(s.as_str().into(), &mut params)));
+        format!(
+            "SELECT {TICKET_COLS} {TICKET_FROM} {} {order}",
+            where_sql(status)
+        )
+    };
     let rows = c.query(&sql, &params).await?;
     let mut items = rows.iter().map(ticket_from).collect::<Result<Vec<_>>>()?;
     let next_cursor = if items.len() > limit {

@@ -87,6 +87,8 @@ CREATE TABLE tickets (
 CREATE INDEX tickets_updated ON tickets(updated_at, id);
 CREATE INDEX tickets_created ON tickets(created_at, id);
 CREATE INDEX tickets_status_updated ON tickets(status, updated_at, id);
+CREATE INDEX tickets_status_created ON tickets(status, created_at, id);
+CREATE INDEX tickets_status_priority ON tickets(status, priority, id);
 CREATE INDEX tickets_assignee_updated ON tickets(assignee_id, updated_at, id);
 CREATE INDEX tickets_team_updated ON tickets(team_id, updated_at, id);
 CREATE INDEX tickets_customer ON tickets(customer_id, created_at);
@@ -167,5 +169,6 @@ CREATE VIRTUAL TABLE search_index USING fts5(
     kind UNINDEXED,
     ticket_id UNINDEXED,
     ref_id UNINDEXED,
-    tokenize = 'porter unicode61 remove_diacritics 2'
+    tokenize = 'porter unicode61 remove_diacritics 2',
+    prefix = '3'
 );
