@@ -75,6 +75,15 @@ impl ApiError {
         )
     }
 
+    /// 429: too many failed attempts from this address.
+    pub fn too_many() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many failed attempts from this address; wait a minute",
+        )
+    }
+
     /// 403: the role does not allow it.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)

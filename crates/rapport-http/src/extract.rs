@@ -130,6 +130,10 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -140,13 +144,21 @@ impl FromRequestParts<AppState> for Auth {
             })
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
+        if state.auth_failures.is_blocked(ip) {
+            return Err(ApiError::too_many());
+        }
         let hash = secrets::token_hash(token);
         let viewer = state
             .db
             .read(move |c| Box::pin(async move { people::viewer_for_token(c, &hash).await }))
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        Ok(Auth(viewer))
+            .await?;
+        match viewer {
+            Some(v) => Ok(Auth(v)),
+            None => {
+                state.auth_failures.fail(ip);
+                Err(ApiError::unauthorized())
+            }
+        }
     }
 }
 

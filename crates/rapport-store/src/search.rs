@@ -4,8 +4,9 @@
 //! rows it describes, so a ticket is findable the moment its create returns. SQLite
 //! uses FTS5 (porter stemming, bm25 ranking, `snippet()`); PostgreSQL a generated
 //! `tsvector` column with a GIN index (english stemming, `ts_rank`, `ts_headline`).
-//! Snippets mark hits with control characters that [`render_snippet`] turns into
-//! `<mark>` after escaping everything else, so customer text can never inject HTML.
+//! Snippets are cut and highlighted here, in Rust, the same way for both databases:
+//! [`highlight`] escapes everything and wraps hits in `<mark>`, so customer text can never
+//! inject HTML.
 
 use rapport_domain::Viewer;
 use serde::Serialize;
@@ -14,9 +15,6 @@ use utoipa::ToSchema;
 use crate::db::{Backend, Conn};
 use crate::error::Result;
 use crate::value::Value;
-
-const HIT_START: char = '\u{2}';
-const HIT_END: char = '\u{3}';
 
 /// One search result.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -79,21 +77,82 @@ fn tsquery(words: &[String]) -> String {
         .join(" & ")
 }
 
-/// Escapes `raw` for HTML and turns hit markers into `<mark>` elements.
-pub fn render_snippet(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 16);
-    for ch in raw.chars() {
+fn escape_into(out: &mut String, text: &str) {
+    for ch in text.chars() {
         match ch {
-            HIT_START => out.push_str("<mark>"),
-            HIT_END => out.push_str("</mark>"),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => {}
+            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
+    }
+}
+
+/// Whether a word of the text matches a query word: the same word, or one starting with
+/// it (prefixes and plurals), or its stem (`refunds` finds `refund`).
+fn is_hit(word: &str, terms: &[String]) -> bool {
+    let w = word.to_lowercase();
+    terms.iter().any(|t| {
+        let common = w.chars().zip(t.chars()).take_while(|(a, b)| a == b).count();
+        let shorter = w.chars().count().min(t.chars().count());
+        w.starts_with(t.as_str()) || (common >= 4 && common + 2 >= shorter)
+    })
+}
+
+/// An HTML-safe excerpt of `text` of about `max_words` words around the first hit, with
+/// every hit wrapped in `<mark>`.
+pub fn highlight(text: &str, terms: &[String], max_words: usize) -> String {
+    // Split into words and the separators after them, keeping every character.
+    let mut spans: Vec<(&str, &str)> = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_end = rest
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(rest.len());
+        let (word, after) = rest.split_at(word_end);
+        let sep_end = after.find(char::is_alphanumeric).unwrap_or(after.len());
+        let (sep, next) = after.split_at(sep_end);
+        spans.push((word, sep));
+        rest = next;
+    }
+    let first = spans
+        .iter()
+        .position(|(w, _)| !w.is_empty() && is_hit(w, terms))
+        .unwrap_or(0);
+    let start = first.saturating_sub(max_words / 3);
+    let end = (start + max_words).min(spans.len());
+    let mut out = String::with_capacity(text.len().min(400) + 32);
+    if start > 0 {
+        out.push('…');
+    }
+    for (i, (word, sep)) in spans[start..end].iter().enumerate() {
+        if !word.is_empty() && is_hit(word, terms) {
+            out.push_str("<mark>");
+            escape_into(&mut out, word);
+            out.push_str("</mark>");
+        } else {
+            escape_into(&mut out, word);
+        }
+        if start + i + 1 < end {
+            let mut last_space = false;
+            for ch in sep.chars() {
+                if ch.is_whitespace() {
+                    if !last_space {
+                        out.push(' ');
+                    }
+                    last_space = true;
+                } else {
+                    escape_into(&mut out, ch.encode_utf8(&mut [0; 4]));
+                    last_space = false;
+                }
+            }
+        }
+    }
+    if end < spans.len() {
+        out.push('…');
     }
     out
 }
@@ -174,7 +233,7 @@ pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
 /// How many candidate rows are ranked at most. Ranking every match of a very common word
 /// across a million messages would take seconds; the newest matches are the ones people
 /// look for, so ranking is done among the most recent candidates.
-const CANDIDATES: i64 = 2_000;
+const CANDIDATES: i64 = 1_000;
 
 /// Searches tickets, messages and customers, best first, returning at most `limit` hits
 /// the viewer may see. Ranks the newest [`CANDIDATES`] matches, then builds snippets for
@@ -192,13 +251,13 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
     }];
     let candidates = match backend {
         Backend::Sqlite => format!(
-            "SELECT rowid AS sid, kind, ticket_id, ref_id, title, body,
+            "SELECT rowid AS sid, kind, ticket_id, ref_id, title,
                     -bm25(search_index, 10.0, 1.0) AS score
              FROM search_index WHERE search_index MATCH $1
              ORDER BY rowid DESC LIMIT {CANDIDATES}"
         ),
         Backend::Postgres => format!(
-            "SELECT id AS sid, kind, ticket_id, ref_id, title, body,
+            "SELECT id AS sid, kind, ticket_id, ref_id, title,
                     ts_rank(tsv, to_tsquery('english', $1))::float8 AS score
              FROM search_index WHERE tsv @@ to_tsquery('english', $1)
              ORDER BY id DESC LIMIT {CANDIDATES}"
@@ -221,65 +280,70 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
         };
     }
     let sql = format!(
-        "SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.body, s.score,
+        "SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.score,
                 t.number, t.customer_id, t.subject
          FROM ({candidates}) s LEFT JOIN tickets t ON t.id = s.ticket_id
          {scope}
          ORDER BY s.score DESC, s.sid DESC LIMIT {limit}"
     );
     let rows = c.query(&sql, &params).await?;
-    let mut hits = Vec::with_capacity(rows.len());
-    let mut sids = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let kind = r.text(1)?;
-        let is_customer = kind == "customer";
-        let name = r.text(4)?;
-        let title = if is_customer {
-            if name.is_empty() { r.text(5)? } else { name }
-        } else {
-            r.opt_text(9)?.unwrap_or(name)
-        };
-        sids.push(r.int(0)?);
-        hits.push(Hit {
-            kind,
-            ticket_id: r.opt_int(2)?,
-            ticket_number: r.opt_int(7)?,
-            customer_id: if is_customer {
-                r.opt_int(3)?
-            } else {
-                r.opt_int(8)?
-            },
-            title,
-            snippet: String::new(),
-            score: r.real(6)?,
-        });
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    if sids.is_empty() {
-        return Ok(hits);
-    }
+    // The texts of the few hits only, for their snippets.
+    let sids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
     let id_list = sids
         .iter()
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    let snippet_sql = match backend {
-        Backend::Sqlite => format!(
-            "SELECT rowid, snippet(search_index, -1, char(2), char(3), '…', 24)
-             FROM search_index WHERE search_index MATCH $1 AND rowid IN ({id_list})"
-        ),
-        Backend::Postgres => format!(
-            "SELECT id, ts_headline('english', CASE WHEN body = '' THEN title ELSE body END,
-                    to_tsquery('english', $1),
-                    'StartSel=' || chr(2) || ',StopSel=' || chr(3) || ',MaxWords=24,MinWords=8')
-             FROM search_index WHERE id IN ({id_list})"
-        ),
+    let key = match backend {
+        Backend::Sqlite => "rowid",
+        Backend::Postgres => "id",
     };
-    let snippets = c.query(&snippet_sql, &params[..1]).await?;
-    for s in &snippets {
-        let sid = s.int(0)?;
-        if let Some(i) = sids.iter().position(|x| *x == sid) {
-            hits[i].snippet = render_snippet(&s.text(1)?);
-        }
+    let texts = c
+        .query(
+            &format!("SELECT {key}, title, body FROM search_index WHERE {key} IN ({id_list})"),
+            &[],
+        )
+        .await?;
+    let mut hits = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let sid = r.int(0)?;
+        let kind = r.text(1)?;
+        let is_customer = kind == "customer";
+        let name = r.text(4)?;
+        let (doc_title, doc_body) = match texts.iter().find(|t| t.int(0).ok() == Some(sid)) {
+            Some(t) => (t.text(1)?, t.text(2)?),
+            None => (name.clone(), String::new()),
+        };
+        let title = if is_customer {
+            if name.is_empty() {
+                doc_body.clone()
+            } else {
+                name
+            }
+        } else {
+            r.opt_text(8)?.unwrap_or(name)
+        };
+        let excerpt_of = if doc_body.is_empty() {
+            &doc_title
+        } else {
+            &doc_body
+        };
+        hits.push(Hit {
+            kind,
+            ticket_id: r.opt_int(2)?,
+            ticket_number: r.opt_int(6)?,
+            customer_id: if is_customer {
+                r.opt_int(3)?
+            } else {
+                r.opt_int(7)?
+            },
+            title,
+            snippet: highlight(excerpt_of, &words, 24),
+            score: r.real(5)?,
+        });
     }
     Ok(hits)
 }
@@ -301,10 +365,37 @@ mod tests {
 
     #[test]
     fn snippets_escape_html_and_mark_hits() {
-        let s = render_snippet("<script>\u{2}refund\u{3}</script> & more");
+        let terms = vec!["refund".to_owned()];
+        let s = highlight("<script>refund</script> & more", &terms, 24);
         assert_eq!(
             s,
             "&lt;script&gt;<mark>refund</mark>&lt;/script&gt; &amp; more"
         );
+        let s = highlight("I want my refunds back", &terms, 24);
+        assert_eq!(s, "I want my <mark>refunds</mark> back");
+        let s = highlight("Refunding takes days", &["refunds".to_owned()], 24);
+        assert_eq!(s, "<mark>Refunding</mark> takes days");
+    }
+
+    #[test]
+    fn snippets_center_on_the_first_hit() {
+        let text = (0..100)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            + " refund end";
+        let s = highlight(&text, &["refund".to_owned()], 12);
+        assert!(s.starts_with('…'), "{s}");
+        assert!(s.contains("<mark>refund</mark>"), "{s}");
+        assert!(s.chars().filter(|c| *c == ' ').count() <= 12, "{s}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn highlighting_never_lets_markup_through(text in "\\PC{0,200}", word in "[a-z]{1,8}") {
+            let s = highlight(&text, &[word], 24);
+            let without_marks = s.replace("<mark>", "").replace("</mark>", "");
+            proptest::prop_assert!(!without_marks.contains('<') && !without_marks.contains('>'));
+        }
     }
 }

@@ -72,11 +72,7 @@ pub async fn start(
         .with_context(|| format!("binding {}", config.http_addr))?;
     let addr = listener.local_addr()?;
     let public_url = config.public_url(addr);
-    let state = AppState {
-        db: db.clone(),
-        clock: Arc::clone(&clock),
-        public_url: public_url.clone(),
-    };
+    let state = AppState::new(db.clone(), Arc::clone(&clock), public_url.clone());
     let (stop, stop_rx) = watch::channel(false);
 
     let mut workers = Vec::new();
@@ -116,9 +112,12 @@ pub async fn start(
             }
             tracing::info!("shutting down: finishing in-flight requests");
         };
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(wait_stop)
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(wait_stop)
+        .await;
         let _ = stop_tx.send(true);
         for w in workers {
             let _ = w.await;

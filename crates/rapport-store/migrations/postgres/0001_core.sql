@@ -90,7 +90,9 @@ CREATE INDEX tickets_status_updated ON tickets(status, updated_at, id);
 CREATE INDEX tickets_status_created ON tickets(status, created_at, id);
 CREATE INDEX tickets_status_priority ON tickets(status, priority, id);
 CREATE INDEX tickets_assignee_updated ON tickets(assignee_id, updated_at, id);
+CREATE INDEX tickets_assignee_status ON tickets(assignee_id, status, updated_at, id);
 CREATE INDEX tickets_team_updated ON tickets(team_id, updated_at, id);
+CREATE INDEX tickets_team_status ON tickets(team_id, status, updated_at, id);
 CREATE INDEX tickets_customer ON tickets(customer_id, created_at);
 
 CREATE TABLE ticket_tags (

@@ -109,6 +109,21 @@ both_backends! {
         app.stop().await;
     }
 
+    async fn guessing_tokens_is_rate_limited(app) {
+        for _ in 0..20 {
+            let (s, e) = app.call("GET", "/api/v1/me", Some("rpt_guess"), None).await;
+            assert_error(s, &e, 401, None);
+        }
+        let (s, e) = app.call("GET", "/api/v1/me", Some("rpt_guess"), None).await;
+        assert_error(s, &e, 429, None);
+        let (s, e) = app.get("/api/v1/me").await;
+        assert_error(s, &e, 429, None);
+        // No token at all costs nothing and is simply refused.
+        let (s, e) = app.call("GET", "/api/v1/me", None, None).await;
+        assert_error(s, &e, 401, None);
+        app.stop().await;
+    }
+
     async fn free_form_input_never_breaks_the_server(app) {
         let handle = tokio::runtime::Handle::current();
         let app = std::sync::Arc::new(app);
