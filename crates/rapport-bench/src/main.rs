@@ -77,9 +77,10 @@ impl Scratch {
         let (client, conn) = tokio_postgres::connect(&args.pg_url, tokio_postgres::NoTls).await?;
         tokio::spawn(conn);
         client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await?;
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
             .await?;
         let base = args
             .pg_url
