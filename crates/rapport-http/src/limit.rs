@@ -3,19 +3,20 @@
 //! that address gets 429 until the window ends.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Counts failures per client address.
+/// Counts failures per key: a client address, or an account.
 #[derive(Debug)]
-pub struct FailureLimiter {
+pub struct FailureLimiter<K = IpAddr> {
     window: Duration,
     max: u32,
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    seen: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
-impl FailureLimiter {
+impl<K: Hash + Eq> FailureLimiter<K> {
     /// At most `max` failures per `window` per address.
     pub fn new(max: u32, window: Duration) -> Self {
         Self {
@@ -26,7 +27,7 @@ impl FailureLimiter {
     }
 
     /// Whether `ip` is currently blocked.
-    pub fn is_blocked(&self, ip: IpAddr) -> bool {
+    pub fn is_blocked(&self, ip: K) -> bool {
         let now = Instant::now();
         let Ok(seen) = self.seen.lock() else {
             return false;
@@ -36,7 +37,7 @@ impl FailureLimiter {
     }
 
     /// Records one failure from `ip`.
-    pub fn fail(&self, ip: IpAddr) {
+    pub fn fail(&self, ip: K) {
         let now = Instant::now();
         let Ok(mut seen) = self.seen.lock() else {
             return;
@@ -53,7 +54,7 @@ impl FailureLimiter {
     }
 }
 
-impl Default for FailureLimiter {
+impl<K: Hash + Eq> Default for FailureLimiter<K> {
     /// 20 failures a minute.
     fn default() -> Self {
         Self::new(20, Duration::from_secs(60))

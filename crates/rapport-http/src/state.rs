@@ -6,6 +6,7 @@ use rapport_domain::{Clock, Timestamp};
 use rapport_store::Db;
 
 use crate::limit::FailureLimiter;
+use crate::live::Live;
 
 /// The application state: the database, the clock and the configuration handlers need.
 #[derive(Clone)]
@@ -18,6 +19,14 @@ pub struct AppState {
     pub public_url: String,
     /// Failed authentications per client address.
     pub auth_failures: Arc<FailureLimiter>,
+    /// Failed sign-ins per account.
+    pub login_failures: Arc<FailureLimiter<String>>,
+    /// Portal requests per client address.
+    pub portal_posts: Arc<FailureLimiter>,
+    /// Live updates for connected browsers.
+    pub live: Arc<Live>,
+    /// Whether people reach this server over TLS (cookies are then `Secure`).
+    pub https: bool,
 }
 
 impl AppState {
@@ -26,8 +35,12 @@ impl AppState {
         Self {
             db,
             clock,
+            https: public_url.starts_with("https://"),
             public_url,
             auth_failures: Arc::new(FailureLimiter::default()),
+            login_failures: Arc::new(FailureLimiter::new(10, std::time::Duration::from_secs(600))),
+            portal_posts: Arc::new(FailureLimiter::new(20, std::time::Duration::from_secs(600))),
+            live: Arc::new(Live::default()),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod people;
 pub mod search;
 pub mod secrets;
+pub mod sessions;
 pub mod stats;
 pub mod tickets;
 pub mod value;

@@ -13,12 +13,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "core",
-    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
-    postgres: include_str!("../migrations/postgres/0001_core.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "core",
+        sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+        postgres: include_str!("../migrations/postgres/0001_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "web",
+        sqlite: include_str!("../migrations/sqlite/0002_web.sql"),
+        postgres: include_str!("../migrations/postgres/0002_web.sql"),
+    },
+];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe
 /// to call from several nodes at once: PostgreSQL takes an advisory lock, SQLite's single

@@ -504,56 +504,46 @@ fn decode_cursor(s: &str) -> Result<(i64, i64), FieldError> {
     ))
 }
 
-/// Lists tickets for an inbox view: filtered, sorted, one page at a time. Keyset
-/// pagination (sort value, id) keeps every page as fast as the first.
-pub async fn list(
-    c: &mut dyn Conn,
-    viewer: &Viewer,
-    f: &TicketFilter,
-    page: &PageRequest,
-) -> Result<TicketPage> {
-    let mut wh: Vec<String> = Vec::new();
-    let mut params: Vec<Value> = Vec::new();
-    let p = |v: Value, params: &mut Vec<Value>| {
-        params.push(v);
-        format!("${}", params.len())
-    };
+/// Adds a parameter and returns its placeholder.
+fn bind(v: Value, params: &mut Vec<Value>) -> String {
+    params.push(v);
+    format!("${}", params.len())
+}
+
+/// The WHERE conditions of a filter other than status, with the viewer's team scope.
+fn conditions(viewer: &Viewer, f: &TicketFilter, params: &mut Vec<Value>) -> Vec<String> {
+    let p = bind;
+    let mut wh = Vec::new();
     if let Some(pr) = f.priority {
-        wh.push(format!("t.priority = {}", p(pr.rank().into(), &mut params)));
+        wh.push(format!("t.priority = {}", p(pr.rank().into(), params)));
     }
     if let Some(cat) = &f.category {
-        wh.push(format!(
-            "t.category = {}",
-            p(cat.as_str().into(), &mut params)
-        ));
+        wh.push(format!("t.category = {}", p(cat.as_str().into(), params)));
     }
     if let Some(ch) = f.channel {
-        wh.push(format!(
-            "t.channel = {}",
-            p(ch.as_str().into(), &mut params)
-        ));
+        wh.push(format!("t.channel = {}", p(ch.as_str().into(), params)));
     }
     match f.team_id {
-        Some(Some(team)) => wh.push(format!("t.team_id = {}", p(team.into(), &mut params))),
+        Some(Some(team)) => wh.push(format!("t.team_id = {}", p(team.into(), params))),
         Some(None) => wh.push("t.team_id IS NULL".into()),
         None => {}
     }
     match f.assignee_id {
-        Some(Some(a)) => wh.push(format!("t.assignee_id = {}", p(a.into(), &mut params))),
+        Some(Some(a)) => wh.push(format!("t.assignee_id = {}", p(a.into(), params))),
         Some(None) => wh.push("t.assignee_id IS NULL".into()),
         None => {}
     }
     if let Some(cu) = f.customer_id {
-        wh.push(format!("t.customer_id = {}", p(cu.into(), &mut params)));
+        wh.push(format!("t.customer_id = {}", p(cu.into(), params)));
     }
     if let Some(tag) = &f.tag {
         wh.push(format!(
             "EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = t.id AND tt.tag = {})",
-            p(tag.as_str().into(), &mut params)
+            p(tag.as_str().into(), params)
         ));
     }
     if let Some(teams) = viewer.team_scope() {
-        let list: Vec<String> = teams.iter().map(|t| p((*t).into(), &mut params)).collect();
+        let list: Vec<String> = teams.iter().map(|t| p((*t).into(), params)).collect();
         if list.is_empty() {
             wh.push("t.team_id IS NULL".into());
         } else {
@@ -563,6 +553,45 @@ pub async fn list(
             ));
         }
     }
+    wh
+}
+
+/// How many tickets a view holds (for the counts beside each inbox view).
+pub async fn count(c: &mut dyn Conn, viewer: &Viewer, f: &TicketFilter) -> Result<i64> {
+    let mut params = Vec::new();
+    let mut wh = conditions(viewer, f, &mut params);
+    if !f.statuses.is_empty() {
+        let list: Vec<String> = f
+            .statuses
+            .iter()
+            .map(|s| bind(s.as_str().into(), &mut params))
+            .collect();
+        wh.push(format!("t.status IN ({})", list.join(", ")));
+    }
+    let where_sql = if wh.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", wh.join(" AND "))
+    };
+    c.one(
+        &format!("SELECT COUNT(*) FROM tickets t {where_sql}"),
+        &params,
+    )
+    .await?
+    .int(0)
+}
+
+/// Lists tickets for an inbox view: filtered, sorted, one page at a time. Keyset
+/// pagination (sort value, id) keeps every page as fast as the first.
+pub async fn list(
+    c: &mut dyn Conn,
+    viewer: &Viewer,
+    f: &TicketFilter,
+    page: &PageRequest,
+) -> Result<TicketPage> {
+    let mut params: Vec<Value> = Vec::new();
+    let mut wh = conditions(viewer, f, &mut params);
+    let p = bind;
     let col = page.sort.column();
     let (cmp, dir) = if page.ascending {
         (">", "ASC")

@@ -97,6 +97,11 @@ pub async fn start(
         )));
     }
 
+    {
+        let live = Arc::clone(&state.live);
+        let (db, stop) = (db.clone(), stop_rx.clone());
+        workers.push(tokio::spawn(async move { live.tail(db, stop).await }));
+    }
     let app = rapport_http::app(state);
     let mut shutdown_rx = stop_rx.clone();
     let stop_tx = stop.clone();

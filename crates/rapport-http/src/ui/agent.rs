@@ -1,0 +1,884 @@
+//! The agent workspace: inbox views, the ticket page with its customer sidebar, search,
+//! customer profiles, live updates and presence.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use askama::Template;
+use axum::Form;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use futures::Stream;
+use rapport_domain::{Body, Category, Channel, Permission, Priority, Tag, TicketStatus, Viewer};
+use rapport_store::categories;
+use rapport_store::events::{self, Event};
+use rapport_store::messages::{self, Message};
+use rapport_store::people::{self, Team, User};
+use rapport_store::search;
+use rapport_store::sessions;
+use rapport_store::tickets::{
+    self, NewReply, PageRequest, SortField, Ticket, TicketFilter, TicketPatch,
+};
+use rapport_store::{StoreError, customers};
+use serde::Deserialize;
+
+use super::render::{MessageView, message_view, when};
+use super::{Me, page, store_error};
+use crate::state::AppState;
+
+/// What the agent layout needs.
+pub struct MeView {
+    /// Display name.
+    pub name: String,
+    /// CSRF token for forms.
+    pub csrf: String,
+    /// Shows the admin link.
+    pub is_admin: bool,
+    /// The search box's text.
+    pub query: String,
+}
+
+impl MeView {
+    fn of(me: &Me, query: &str) -> Self {
+        Self {
+            name: me.session.name.clone(),
+            csrf: me.session.csrf.clone(),
+            is_admin: me.session.viewer.can(Permission::ManageUsers),
+            query: query.to_owned(),
+        }
+    }
+}
+
+/// One entry of the views menu.
+pub struct ViewLink {
+    key: String,
+    label: String,
+    count: String,
+    active: bool,
+}
+
+/// One row of a ticket list.
+pub struct Row {
+    id: i64,
+    number: i64,
+    subject: String,
+    customer: String,
+    status: String,
+    priority: String,
+    channel: String,
+    tags: Vec<String>,
+    updated: String,
+    updated_iso: String,
+}
+
+impl Row {
+    fn of(t: &Ticket) -> Self {
+        let (updated, updated_iso) = when(t.updated_at);
+        Self {
+            id: t.id,
+            number: t.number,
+            subject: t.subject.clone(),
+            customer: if t.customer.name.is_empty() {
+                t.customer.email.clone()
+            } else {
+                t.customer.name.clone()
+            },
+            status: t.status.as_str().into(),
+            priority: t.priority.as_str().into(),
+            channel: t.channel.as_str().into(),
+            tags: t.tags.clone(),
+            updated,
+            updated_iso,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    me: MeView,
+    views: Vec<ViewLink>,
+    view_title: String,
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "inbox_list.html")]
+struct InboxList {
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+/// Which view, which page, and whether only the list is wanted (live refresh).
+#[derive(Deserialize, Default)]
+pub struct InboxQuery {
+    view: Option<String>,
+    cursor: Option<String>,
+    partial: Option<String>,
+}
+
+struct ViewDef {
+    key: String,
+    label: String,
+    filter: TicketFilter,
+    counted: bool,
+}
+
+fn unsolved() -> Vec<TicketStatus> {
+    TicketStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_unsolved())
+        .collect()
+}
+
+fn view_defs(viewer: &Viewer, teams: &[Team]) -> Vec<ViewDef> {
+    let mut v = vec![
+        ViewDef {
+            key: "mine".into(),
+            label: "My open tickets".into(),
+            filter: TicketFilter {
+                statuses: unsolved(),
+                assignee_id: Some(Some(viewer.user_id)),
+                ..TicketFilter::default()
+            },
+            counted: true,
+        },
+        ViewDef {
+            key: "unassigned".into(),
+            label: "Unassigned".into(),
+            filter: TicketFilter {
+                statuses: unsolved(),
+                assignee_id: Some(None),
+                ..TicketFilter::default()
+            },
+            counted: true,
+        },
+        ViewDef {
+            key: "open".into(),
+            label: "All open".into(),
+            filter: TicketFilter {
+                statuses: unsolved(),
+                ..TicketFilter::default()
+            },
+            counted: true,
+        },
+        ViewDef {
+            key: "pending".into(),
+            label: "Pending".into(),
+            filter: TicketFilter {
+                statuses: vec![TicketStatus::Pending],
+                ..TicketFilter::default()
+            },
+            counted: true,
+        },
+        ViewDef {
+            key: "solved".into(),
+            label: "Solved".into(),
+            filter: TicketFilter {
+                statuses: vec![TicketStatus::Solved],
+                ..TicketFilter::default()
+            },
+            counted: false,
+        },
+    ];
+    for t in teams.iter().filter(|t| viewer.can_see_team(Some(t.id))) {
+        v.push(ViewDef {
+            key: format!("team-{}", t.id),
+            label: format!("Team: {}", t.name),
+            filter: TicketFilter {
+                statuses: unsolved(),
+                team_id: Some(Some(t.id)),
+                ..TicketFilter::default()
+            },
+            counted: true,
+        });
+    }
+    for ch in Channel::ALL {
+        v.push(ViewDef {
+            key: format!("channel-{}", ch.as_str()),
+            label: format!("Channel: {}", ch.as_str()),
+            filter: TicketFilter {
+                statuses: unsolved(),
+                channel: Some(*ch),
+                ..TicketFilter::default()
+            },
+            counted: false,
+        });
+    }
+    for (slug, name) in Category::BUILT_IN {
+        if let Ok(cat) = Category::parse(slug) {
+            v.push(ViewDef {
+                key: format!("category-{slug}"),
+                label: format!("Category: {name}"),
+                filter: TicketFilter {
+                    statuses: unsolved(),
+                    category: Some(cat),
+                    ..TicketFilter::default()
+                },
+                counted: false,
+            });
+        }
+    }
+    v
+}
+
+/// The inbox: views with counts, and the chosen view's tickets.
+pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuery>) -> Response {
+    let viewer = me.session.viewer.clone();
+    let key = q.view.clone().unwrap_or_else(|| "open".into());
+    let cursor = q.cursor.clone();
+    let partial = q.partial.is_some();
+    let result = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                let teams = people::list_teams(c).await?;
+                let defs = view_defs(&viewer, &teams);
+                let chosen = defs
+                    .iter()
+                    .position(|d| d.key == key)
+                    .ok_or(StoreError::NotFound("view"))?;
+                let page = tickets::list(
+                    c,
+                    &viewer,
+                    &defs[chosen].filter,
+                    &PageRequest {
+                        sort: SortField::UpdatedAt,
+                        ascending: false,
+                        limit: 50,
+                        cursor,
+                    },
+                )
+                .await?;
+                let mut links = Vec::new();
+                if !partial {
+                    for (i, d) in defs.iter().enumerate() {
+                        let count = if d.counted {
+                            tickets::count(c, &viewer, &d.filter).await?.to_string()
+                        } else {
+                            String::new()
+                        };
+                        links.push(ViewLink {
+                            key: d.key.clone(),
+                            label: d.label.clone(),
+                            count,
+                            active: i == chosen,
+                        });
+                    }
+                }
+                Ok((
+                    defs[chosen].label.clone(),
+                    defs[chosen].key.clone(),
+                    page,
+                    links,
+                ))
+            })
+        })
+        .await;
+    let (title, key, tickets_page, views) = match result {
+        Ok(r) => r,
+        Err(e) => return store_error(e),
+    };
+    let rows: Vec<Row> = tickets_page.items.iter().map(Row::of).collect();
+    let next = tickets_page
+        .next_cursor
+        .map(|c| format!("/inbox?view={key}&cursor={c}"));
+    if partial {
+        return page(&InboxList { rows, next });
+    }
+    page(&InboxPage {
+        me: MeView::of(&me, ""),
+        views,
+        view_title: title,
+        rows,
+        next,
+    })
+}
+
+/// The ticket's fields as the form shows them.
+pub struct TicketView {
+    id: i64,
+    number: i64,
+    subject: String,
+    status: String,
+    priority: String,
+    category: String,
+    team_id: String,
+    assignee_id: String,
+    tags: String,
+    customer_id: i64,
+    customer_name: String,
+    customer_email: String,
+}
+
+/// A line of the customer's history.
+pub struct HistoryRow {
+    id: i64,
+    number: i64,
+    subject: String,
+    status: String,
+    channel: String,
+    created: String,
+}
+
+impl HistoryRow {
+    fn of(t: &Ticket) -> Self {
+        Self {
+            id: t.id,
+            number: t.number,
+            subject: t.subject.clone(),
+            status: t.status.as_str().into(),
+            channel: t.channel.as_str().into(),
+            created: when(t.created_at).0,
+        }
+    }
+}
+
+/// A line of the activity log.
+pub struct ActivityRow {
+    at: String,
+    at_iso: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    me: MeView,
+    t: TicketView,
+    closed: bool,
+    messages: Vec<MessageView>,
+    activity: Vec<ActivityRow>,
+    history: Vec<HistoryRow>,
+    statuses: Vec<&'static str>,
+    priorities: Vec<&'static str>,
+    categories: Vec<(String, String)>,
+    teams: Vec<(String, String)>,
+    agents: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "thread.html")]
+struct ThreadPart {
+    messages: Vec<MessageView>,
+}
+
+/// `?partial=thread` asks for the thread alone.
+#[derive(Deserialize, Default)]
+pub struct PartialQuery {
+    partial: Option<String>,
+}
+
+fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
+    let who = if e.actor_customer_id.is_some() {
+        "The customer".to_owned()
+    } else {
+        name(e.actor_user_id)
+    };
+    match e.kind.as_str() {
+        "ticket_created" => format!("{who} opened the ticket"),
+        "reply_added" => format!("{who} replied"),
+        "note_added" => format!("{who} added a note"),
+        "merged_into" => format!("{who} merged this ticket into #{}", e.data["into_number"]),
+        "merged_from" => format!("{who} merged #{} into this ticket", e.data["from_number"]),
+        "fields_changed" => {
+            let parts: Vec<String> = e
+                .data
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            let show = |x: &serde_json::Value| match x {
+                                serde_json::Value::Null => "none".to_owned(),
+                                serde_json::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            let (from, to) = match k.as_str() {
+                                "assignee_id" => (name(v["from"].as_i64()), name(v["to"].as_i64())),
+                                _ => (show(&v["from"]), show(&v["to"])),
+                            };
+                            format!("{} from {from} to {to}", k.trim_end_matches("_id"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("{who} changed {}", parts.join(", "))
+        }
+        other => format!("{who}: {other}"),
+    }
+}
+
+type TicketData = (
+    Ticket,
+    Vec<Message>,
+    Vec<Event>,
+    Vec<Ticket>,
+    Vec<Team>,
+    Vec<User>,
+    Vec<(String, String)>,
+);
+
+async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
+    st.db
+        .read(move |c| {
+            Box::pin(async move {
+                let t = tickets::get(c, &viewer, id).await?;
+                let msgs = messages::for_ticket(c, id).await?;
+                let evs = events::for_ticket(c, id).await?;
+                let history = tickets::for_customer(c, &viewer, t.customer.id).await?;
+                let teams = people::list_teams(c).await?;
+                let users = people::list_users(c).await?;
+                let cats = categories::list(c)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.slug, c.name))
+                    .collect();
+                Ok((t, msgs, evs, history, teams, users, cats))
+            })
+        })
+        .await
+}
+
+/// The ticket page.
+pub async fn ticket(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Query(q): Query<PartialQuery>,
+) -> Response {
+    let (t, msgs, evs, mut history, teams, users, cats) =
+        match load_ticket(&st, me.session.viewer.clone(), id).await {
+            Ok(d) => d,
+            Err(e) => return store_error(e),
+        };
+    let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
+    let agent_name = |id: i64| {
+        names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("agent {id}"))
+    };
+    let customer_name = if t.customer.name.is_empty() {
+        t.customer.email.clone()
+    } else {
+        t.customer.name.clone()
+    };
+    let messages: Vec<MessageView> = msgs
+        .iter()
+        .map(|m| message_view(m, &customer_name, &agent_name))
+        .collect();
+    if q.partial.as_deref() == Some("thread") {
+        return page(&ThreadPart { messages });
+    }
+    let opt_name = |id: Option<i64>| id.map_or_else(|| "nobody".to_owned(), agent_name);
+    let activity = evs
+        .iter()
+        .rev()
+        .map(|e| {
+            let (at, at_iso) = when(e.created_at);
+            ActivityRow {
+                at,
+                at_iso,
+                text: describe(e, &opt_name),
+            }
+        })
+        .collect();
+    history.truncate(50);
+    let viewer = &me.session.viewer;
+    page(&TicketPage {
+        me: MeView::of(&me, ""),
+        closed: t.status == TicketStatus::Closed,
+        t: TicketView {
+            id: t.id,
+            number: t.number,
+            subject: t.subject.clone(),
+            status: t.status.as_str().into(),
+            priority: t.priority.as_str().into(),
+            category: t.category.clone().unwrap_or_default(),
+            team_id: t.team_id.map(|i| i.to_string()).unwrap_or_default(),
+            assignee_id: t.assignee_id.map(|i| i.to_string()).unwrap_or_default(),
+            tags: t.tags.join(", "),
+            customer_id: t.customer.id,
+            customer_name,
+            customer_email: t.customer.email.clone(),
+        },
+        messages,
+        activity,
+        history: history.iter().map(HistoryRow::of).collect(),
+        statuses: TicketStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+        categories: cats,
+        teams: teams
+            .iter()
+            .filter(|t| viewer.can_see_team(Some(t.id)))
+            .map(|t| (t.id.to_string(), t.name.clone()))
+            .collect(),
+        agents: users
+            .iter()
+            .filter(|u| u.active)
+            .map(|u| (u.id.to_string(), u.name.clone()))
+            .collect(),
+    })
+}
+
+/// A reply or note form.
+#[derive(Deserialize)]
+pub struct MessageForm {
+    csrf: String,
+    body: String,
+    status: Option<String>,
+}
+
+async fn post_message(st: AppState, me: Me, id: i64, f: MessageForm, internal: bool) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    let body = match Body::parse(&f.body) {
+        Ok(b) => b,
+        Err(e) => return store_error(e.into()),
+    };
+    let status = match f
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(TicketStatus::parse)
+    {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => return store_error(e.into()),
+    };
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    let reply = NewReply {
+        body,
+        internal,
+        attachments: Vec::new(),
+        status,
+    };
+    match st
+        .db
+        .write(move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }))
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+/// Sends a public reply.
+pub async fn reply(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<MessageForm>,
+) -> Response {
+    post_message(st, me, id, f, false).await
+}
+
+/// Adds an internal note.
+pub async fn note(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<MessageForm>,
+) -> Response {
+    post_message(st, me, id, f, true).await
+}
+
+/// The properties form.
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    csrf: String,
+    status: String,
+    priority: String,
+    category: String,
+    team_id: String,
+    assignee_id: String,
+    tags: String,
+}
+
+fn opt_id(field: &str, raw: &str) -> Result<Option<i64>, rapport_domain::FieldError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        raw.trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| rapport_domain::FieldError::new(field, "is not an id"))
+    }
+}
+
+fn parse_update(f: &UpdateForm) -> Result<TicketPatch, rapport_domain::FieldError> {
+    let tags: Vec<&str> = f
+        .tags
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    Ok(TicketPatch {
+        status: Some(TicketStatus::parse(&f.status)?),
+        priority: Some(Priority::parse(&f.priority)?),
+        category: Some(if f.category.is_empty() {
+            None
+        } else {
+            Some(Category::parse(&f.category)?)
+        }),
+        team_id: Some(opt_id("team_id", &f.team_id)?),
+        assignee_id: Some(opt_id("assignee_id", &f.assignee_id)?),
+        tags: Some(Tag::parse_list(&tags)?),
+        ..TicketPatch::default()
+    })
+}
+
+async fn apply_patch(st: &AppState, me: &Me, id: i64, patch: TicketPatch) -> Response {
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }))
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+/// Saves the properties form.
+pub async fn update(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<UpdateForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    match parse_update(&f) {
+        Ok(patch) => apply_patch(&st, &me, id, patch).await,
+        Err(e) => store_error(e.into()),
+    }
+}
+
+/// A form carrying only the CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// Takes the ticket.
+pub async fn assign_me(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    let patch = TicketPatch {
+        assignee_id: Some(Some(me.session.viewer.user_id)),
+        ..TicketPatch::default()
+    };
+    apply_patch(&st, &me, id, patch).await
+}
+
+/// A presence ping from the ticket page.
+#[derive(Deserialize)]
+pub struct PresenceForm {
+    csrf: String,
+    typing: Option<String>,
+}
+
+/// Records that this agent is on the ticket and answers who else is.
+pub async fn presence(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<PresenceForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    let viewer = me.session.viewer.clone();
+    let typing = f.typing.as_deref() == Some("1");
+    let now = st.now();
+    let r = st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                tickets::get(c, &viewer, id).await?;
+                sessions::touch_presence(c, id, viewer.user_id, typing, now).await?;
+                sessions::others_present(c, id, viewer.user_id, now).await
+            })
+        })
+        .await;
+    match r {
+        Ok(others) => Json(
+            others
+                .into_iter()
+                .map(|(name, typing)| serde_json::json!({"name": name, "typing": typing}))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    me: MeView,
+    hits: Vec<(String, String, String)>,
+}
+
+/// The search box's query.
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+/// Search results.
+pub async fn search(State(st): State<AppState>, me: Me, Query(q): Query<SearchQuery>) -> Response {
+    let text = q.q.unwrap_or_default();
+    let viewer = me.session.viewer.clone();
+    let query = text.clone();
+    let hits = match st
+        .db
+        .read(move |c| Box::pin(async move { search::search(c, &viewer, &query, 50).await }))
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => return store_error(e),
+    };
+    let hits = hits
+        .into_iter()
+        .map(|h| match (h.ticket_id, h.ticket_number) {
+            (Some(id), Some(n)) => (
+                format!("/tickets/{id}"),
+                format!("#{n} {}", h.title),
+                h.snippet,
+            ),
+            _ => (
+                format!("/customers/{}", h.customer_id.unwrap_or_default()),
+                format!("Customer: {}", h.title),
+                h.snippet,
+            ),
+        })
+        .collect();
+    page(&SearchPage {
+        me: MeView::of(&me, &text),
+        hits,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    me: MeView,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    since: String,
+    history: Vec<HistoryRow>,
+}
+
+/// A customer's profile with every conversation.
+pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -> Response {
+    let viewer = me.session.viewer.clone();
+    let c = match st
+        .db
+        .read(move |c| Box::pin(async move { customers::get_with_tickets(c, &viewer, id).await }))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return store_error(e),
+    };
+    page(&CustomerPage {
+        me: MeView::of(&me, ""),
+        name: if c.customer.name.is_empty() {
+            c.customer.email.clone()
+        } else {
+            c.customer.name.clone()
+        },
+        email: c.customer.email.clone(),
+        phone: c.customer.phone.clone(),
+        since: when(c.customer.created_at).0,
+        history: c.tickets.iter().map(HistoryRow::of).collect(),
+    })
+}
+
+/// Downloads an attachment (signed-in agents who may see its ticket).
+pub async fn attachment(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -> Response {
+    let viewer = me.session.viewer.clone();
+    let file = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                let f = messages::attachment(c, id).await?;
+                tickets::get(c, &viewer, f.ticket_id).await?;
+                Ok::<_, StoreError>(f)
+            })
+        })
+        .await;
+    match file {
+        Ok(f) => {
+            let name: String = f
+                .meta
+                .filename
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (
+                [
+                    (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                ],
+                f.data,
+            )
+                .into_response()
+        }
+        Err(e) => store_error(e),
+    }
+}
+
+/// Server-sent events: one `ticket` event per change to a ticket this agent may see.
+pub async fn live(
+    State(st): State<AppState>,
+    me: Me,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let rx = st.live.subscribe();
+    let viewer = me.session.viewer;
+    let stream = futures::stream::unfold((rx, viewer), |(mut rx, viewer)| async move {
+        loop {
+            match rx.recv().await {
+                Ok(e) if viewer.can_see_team(e.team_id) => {
+                    let data = serde_json::to_string(&e).unwrap_or_default();
+                    let ev = SseEvent::default().event("ticket").data(data);
+                    return Some((Ok(ev), (rx, viewer)));
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// 404 for the browser side.
+pub async fn not_found() -> Response {
+    super::error_page(StatusCode::NOT_FOUND, "Not found", "There is no page here.")
+}

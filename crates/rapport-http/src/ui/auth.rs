@@ -1,0 +1,217 @@
+//! Signing in and out. Passwords are checked with Argon2 off the async threads; a new
+//! session token is made at every sign-in (the old one is dropped), and failures are
+//! limited per address and per account.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::EmailAddress;
+use rapport_store::secrets::{token_hash, verify_password};
+use rapport_store::{people, sessions};
+use serde::Deserialize;
+
+use super::{Me, SESSION_COOKIE, cookie, error_page, page, same_secret, set_cookie};
+use crate::state::AppState;
+
+const LOGIN_CSRF: &str = "rapport_login_csrf";
+const SESSION_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+/// `?next=` of the sign-in page.
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/inbox".to_owned(),
+    }
+}
+
+fn login_page(
+    state: &AppState,
+    next: String,
+    email: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let csrf = sessions::random_hex(16);
+    let mut r = page(&LoginPage {
+        csrf: csrf.clone(),
+        next,
+        email,
+        error,
+    });
+    *r.status_mut() = status;
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF, &csrf, 3600, "Strict", state.https),
+    );
+    r
+}
+
+/// The sign-in form.
+pub async fn login_form(State(st): State<AppState>, Query(q): Query<Next>) -> Response {
+    login_page(
+        &st,
+        safe_next(q.next.as_deref()),
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// The sign-in form's fields.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Checks the password and starts a session.
+pub async fn login(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref());
+    let form_ok = cookie(&headers, LOGIN_CSRF).is_some_and(|c| same_secret(c, &f.csrf));
+    if !form_ok {
+        return login_page(
+            &st,
+            next,
+            f.email,
+            Some("This form expired. Please try again.".into()),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let account = f.email.trim().to_lowercase();
+    if st.auth_failures.is_blocked(addr.ip()) || st.login_failures.is_blocked(account.clone()) {
+        return login_page(
+            &st,
+            next,
+            f.email,
+            Some("Too many failed attempts. Wait a few minutes and try again.".into()),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let wrong = |st: &AppState, email: String| {
+        st.auth_failures.fail(addr.ip());
+        st.login_failures.fail(account.clone());
+        login_page(
+            st,
+            next.clone(),
+            email,
+            Some("Wrong email or password.".into()),
+            StatusCode::UNAUTHORIZED,
+        )
+    };
+    let Ok(email) = EmailAddress::parse(&f.email) else {
+        return wrong(&st, f.email);
+    };
+    let found = st
+        .db
+        .read(move |c| Box::pin(async move { people::user_for_sign_in(c, &email).await }))
+        .await;
+    let (user, hash) = match found {
+        Ok(Some((u, Some(h)))) if u.active => (u, h),
+        Ok(_) => return wrong(&st, f.email),
+        Err(e) => return super::store_error(e),
+    };
+    let password = f.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return wrong(&st, f.email);
+    }
+    // A fresh session every time: a token planted before sign-in is worth nothing after.
+    let token = sessions::random_hex(32);
+    let hash = token_hash(&token);
+    let old = cookie(&headers, SESSION_COOKIE).map(token_hash);
+    let csrf = sessions::random_hex(16);
+    let now = st.now();
+    let uid = user.id;
+    let saved = st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                if let Some(old) = old {
+                    sessions::delete(c, &old).await?;
+                }
+                sessions::create(c, uid, &hash, &csrf, now, SESSION_SECS).await
+            })
+        })
+        .await;
+    if let Err(e) = saved {
+        return super::store_error(e);
+    }
+    let mut r = Redirect::to(&next).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &token, SESSION_SECS, "Lax", st.https),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF, "", 0, "Strict", st.https),
+    );
+    r
+}
+
+/// A form with only the CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// Ends the session.
+pub async fn logout(
+    State(st): State<AppState>,
+    me: Me,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        let hash = token_hash(token);
+        if let Err(e) = st
+            .db
+            .write(move |c| Box::pin(async move { sessions::delete(c, &hash).await }))
+            .await
+        {
+            return super::store_error(e);
+        }
+    }
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, "Lax", st.https),
+    );
+    r
+}
+
+/// Shown when a page needs a role the agent lacks.
+pub fn forbidden() -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        "Your role does not allow this.",
+    )
+}

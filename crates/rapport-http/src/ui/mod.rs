@@ -1,0 +1,225 @@
+//! The browser side: the agent workspace and the customer portal, server-rendered with
+//! askama templates checked at compile time, plus a little plain JavaScript for live
+//! updates, presence and keyboard shortcuts. No Node at build time: assets are compiled
+//! into the binary.
+
+pub mod agent;
+pub mod auth;
+pub mod portal;
+pub mod render;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use rapport_store::secrets::token_hash;
+use rapport_store::sessions::{self, SessionInfo};
+
+use crate::state::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "rapport_session";
+
+/// Every page and form of the browser side.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/inbox") }))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/inbox", get(agent::inbox))
+        .route("/tickets/{id}", get(agent::ticket))
+        .route("/tickets/{id}/reply", post(agent::reply))
+        .route("/tickets/{id}/note", post(agent::note))
+        .route("/tickets/{id}/update", post(agent::update))
+        .route("/tickets/{id}/assign-me", post(agent::assign_me))
+        .route("/tickets/{id}/presence", post(agent::presence))
+        .route("/search", get(agent::search))
+        .route("/customers/{id}", get(agent::customer))
+        .route("/live", get(agent::live))
+        .route("/attachments/{id}", get(agent::attachment))
+        .route("/portal", get(|| async { Redirect::to("/portal/new") }))
+        .route("/portal/new", get(portal::new_form).post(portal::submit))
+        .route(
+            "/portal/requests/{id}",
+            get(portal::view).post(portal::reply),
+        )
+        .route("/assets/app.css", get(css))
+        .route("/assets/app.js", get(js))
+}
+
+async fn css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/app.css"),
+    )
+}
+
+async fn js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/app.js"),
+    )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Renders a template, or a plain 500 if it cannot be rendered.
+pub fn page<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page failed").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// An error as a page.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let mut r = page(&ErrorPage { title, message });
+    *r.status_mut() = status;
+    r
+}
+
+/// A store error as a page.
+pub fn store_error(e: rapport_store::StoreError) -> Response {
+    use rapport_store::StoreError as E;
+    match e {
+        E::NotFound(what) => error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!("That {what} does not exist."),
+        ),
+        E::Forbidden(m) => error_page(StatusCode::FORBIDDEN, "Not allowed", m),
+        E::Invalid(f) => error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Please check your input",
+            &f.to_string(),
+        ),
+        E::Conflict(m) => error_page(StatusCode::CONFLICT, "Cannot do that now", &m),
+        E::Db(m) => {
+            tracing::error!(error = %m, "database failure");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The change was not saved. Please try again.",
+            )
+        }
+    }
+}
+
+/// Reads one cookie.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite, Secure over TLS.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: i64,
+    same_site: &str,
+    https: bool,
+) -> HeaderValue {
+    let secure = if https { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Compares secrets without leaking where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The signed-in agent of a page, with the session's CSRF token.
+pub struct Me {
+    /// Who, role, teams, name, CSRF token.
+    pub session: SessionInfo,
+}
+
+impl Me {
+    /// The refusal of a form that does not carry this session's CSRF token, if it does not.
+    pub fn reject_csrf(&self, token: &str) -> Option<Response> {
+        (!same_secret(token, &self.session.csrf)).then(|| {
+            error_page(
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form is out of date. Reload the page and try again.",
+            )
+        })
+    }
+}
+
+async fn session_of(parts: &Parts, state: &AppState) -> Option<Me> {
+    let token = cookie(&parts.headers, SESSION_COOKIE)?;
+    let hash = token_hash(token);
+    let now = state.now();
+    state
+        .db
+        .read(move |c| Box::pin(async move { sessions::lookup(c, &hash, now).await }))
+        .await
+        .ok()
+        .flatten()
+        .map(|session| Me { session })
+}
+
+impl FromRequestParts<AppState> for Me {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match session_of(parts, state).await {
+            Some(me) => Ok(me),
+            None => {
+                let next = parts.uri.path_and_query().map_or("/inbox", |p| p.as_str());
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                Err(Redirect::to(&format!("/login?next={next}")).into_response())
+            }
+        }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Me {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(session_of(parts, state).await)
+    }
+}

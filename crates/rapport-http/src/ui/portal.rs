@@ -1,0 +1,354 @@
+//! The customer portal: a public "new request" form, and a private link per request —
+//! signed with a server key, unguessable — to follow the conversation and answer it.
+//! Forms carry a double-submit CSRF token; submissions are rate-limited per address.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use hmac::{Hmac, Mac};
+use rapport_domain::{Body, Channel, EmailAddress, FieldError, Priority, Subject, TicketStatus};
+use rapport_store::messages::{self, NewAttachment};
+use rapport_store::tickets::{self, NewTicket};
+use rapport_store::{StoreError, sessions};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use super::render::{MessageView, message_view};
+use super::{cookie, error_page, page, same_secret, set_cookie, store_error};
+use crate::state::AppState;
+
+const PORTAL_CSRF: &str = "rapport_portal_csrf";
+const KEY_NAME: &str = "portal_link_key";
+
+async fn link_key(st: &AppState) -> Result<String, StoreError> {
+    st.db
+        .write(|c| Box::pin(async move { sessions::secret(c, KEY_NAME).await }))
+        .await
+}
+
+fn sign(key: &str, ticket_id: i64) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(format!("portal-request:{ticket_id}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The private link of a request.
+pub async fn private_link(st: &AppState, ticket_id: i64) -> Result<String, StoreError> {
+    let key = link_key(st).await?;
+    Ok(format!(
+        "/portal/requests/{ticket_id}?key={}",
+        sign(&key, ticket_id)
+    ))
+}
+
+fn with_csrf(st: &AppState, mut r: Response, token: &str) -> Response {
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(PORTAL_CSRF, token, 86_400, "Strict", st.https),
+    );
+    r
+}
+
+fn csrf_ok(headers: &HeaderMap, token: &str) -> bool {
+    cookie(headers, PORTAL_CSRF).is_some_and(|c| !c.is_empty() && same_secret(c, token))
+}
+
+#[derive(Template, Default)]
+#[template(path = "portal_new.html")]
+struct NewPage {
+    csrf: String,
+    email: String,
+    name: String,
+    subject: String,
+    message: String,
+    error: Option<String>,
+}
+
+/// The new-request form.
+pub async fn new_form(State(st): State<AppState>) -> Response {
+    let csrf = sessions::random_hex(16);
+    let r = page(&NewPage {
+        csrf: csrf.clone(),
+        ..NewPage::default()
+    });
+    with_csrf(&st, r, &csrf)
+}
+
+fn form_error(st: &AppState, mut p: NewPage, status: StatusCode, msg: String) -> Response {
+    p.csrf = sessions::random_hex(16);
+    p.error = Some(msg);
+    let csrf = p.csrf.clone();
+    let mut r = page(&p);
+    *r.status_mut() = status;
+    with_csrf(st, r, &csrf)
+}
+
+/// Takes a new request and shows its number and private link.
+pub async fn submit(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Response {
+    let mut p = NewPage::default();
+    let mut csrf = String::new();
+    let mut file: Option<NewAttachment> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return form_error(
+                    &st,
+                    p,
+                    StatusCode::BAD_REQUEST,
+                    format!("The form could not be read: {e}"),
+                );
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "attachment" {
+            let filename = field.file_name().unwrap_or("").to_owned();
+            let content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let data = match field.bytes().await {
+                Ok(d) => d,
+                Err(_) => {
+                    return form_error(
+                        &st,
+                        p,
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "The attachment is too large (10 MB at most).".into(),
+                    );
+                }
+            };
+            if !filename.is_empty() && !data.is_empty() {
+                file = Some(NewAttachment {
+                    filename,
+                    content_type,
+                    data: data.to_vec(),
+                });
+            }
+            continue;
+        }
+        let value = field.text().await.unwrap_or_default();
+        match name.as_str() {
+            "csrf" => csrf = value,
+            "email" => p.email = value,
+            "name" => p.name = value,
+            "subject" => p.subject = value,
+            "message" => p.message = value,
+            _ => {}
+        }
+    }
+    if !csrf_ok(&headers, &csrf) {
+        return form_error(
+            &st,
+            p,
+            StatusCode::FORBIDDEN,
+            "This form expired. Please send it again.".into(),
+        );
+    }
+    if st.portal_posts.is_blocked(addr.ip()) {
+        return form_error(
+            &st,
+            p,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests from your address. Please wait a few minutes.".into(),
+        );
+    }
+    let attachments: Vec<NewAttachment> = file.into_iter().collect();
+    let parsed = (|| -> Result<NewTicket, FieldError> {
+        let email = EmailAddress::parse(&p.email)?;
+        NewAttachment::check_all(&attachments)?;
+        Ok(NewTicket {
+            subject: Subject::parse(&p.subject)?,
+            body: Body::parse(&p.message).map_err(|e| FieldError::new("message", e.message))?,
+            customer_email: email,
+            customer_name: Some(p.name.trim().to_owned()).filter(|n| !n.is_empty()),
+            channel: Channel::Web,
+            priority: Priority::Normal,
+            category: None,
+            tags: Vec::new(),
+            custom_fields: serde_json::Map::new(),
+            team_id: None,
+            assignee_id: None,
+            attachments: attachments.clone(),
+        })
+    })();
+    let new = match parsed {
+        Ok(n) => n,
+        Err(e) => {
+            return form_error(
+                &st,
+                p,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Please check the {}: {}", e.field, e.message),
+            );
+        }
+    };
+    st.portal_posts.fail(addr.ip());
+    let now = st.now();
+    let created = st
+        .db
+        .write(move |c| Box::pin(async move { tickets::create(c, None, new, now).await }))
+        .await;
+    let t = match created {
+        Ok(t) => t,
+        Err(e) => return store_error(e),
+    };
+    match private_link(&st, t.id).await {
+        Ok(link) => Redirect::to(&format!("{link}&new=1")).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The private link's query.
+#[derive(Deserialize)]
+pub struct KeyQuery {
+    key: String,
+    new: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal_ticket.html")]
+struct RequestPage {
+    just_created: bool,
+    number: i64,
+    subject: String,
+    status: String,
+    link: String,
+    full_link: String,
+    messages: Vec<MessageView>,
+    open: bool,
+    csrf: String,
+}
+
+/// The refusal of a link whose key does not match, if it does not.
+async fn reject_key(st: &AppState, id: i64, key: &str) -> Option<Response> {
+    match link_key(st).await {
+        Err(e) => Some(store_error(e)),
+        Ok(server_key) if same_secret(&sign(&server_key, id), key) => None,
+        Ok(_) => Some(error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This link is not valid.",
+        )),
+    }
+}
+
+/// The customer's view of their request (public messages only).
+pub async fn view(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<KeyQuery>,
+) -> Response {
+    if let Some(r) = reject_key(&st, id, &q.key).await {
+        return r;
+    }
+    let loaded = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                let viewer = rapport_domain::Viewer {
+                    user_id: 0,
+                    role: rapport_domain::Role::Admin,
+                    team_ids: Vec::new(),
+                };
+                let t = tickets::get(c, &viewer, id).await?;
+                let msgs = messages::for_ticket(c, id).await?;
+                Ok((t, msgs))
+            })
+        })
+        .await;
+    let (t, msgs) = match loaded {
+        Ok(x) => x,
+        Err(e) => return store_error(e),
+    };
+    let link = format!("/portal/requests/{id}?key={}", q.key);
+    let you = "You".to_owned();
+    let agent = |_: i64| "Support team".to_owned();
+    let messages = msgs
+        .iter()
+        .filter(|m| !m.internal)
+        .map(|m| message_view(m, &you, &agent))
+        .collect();
+    let csrf = sessions::random_hex(16);
+    let r = page(&RequestPage {
+        just_created: q.new.is_some(),
+        number: t.number,
+        subject: t.subject.clone(),
+        status: match t.status {
+            TicketStatus::New | TicketStatus::Open | TicketStatus::OnHold => {
+                "waiting for us".into()
+            }
+            TicketStatus::Pending => "waiting for your reply".into(),
+            TicketStatus::Solved | TicketStatus::Closed => "solved".into(),
+        },
+        full_link: format!("{}{link}", st.public_url),
+        link,
+        messages,
+        open: t.status != TicketStatus::Closed,
+        csrf: csrf.clone(),
+    });
+    with_csrf(&st, r, &csrf)
+}
+
+/// The customer's reply form.
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    csrf: String,
+    message: String,
+}
+
+/// Adds the customer's reply to their request.
+pub async fn reply(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<KeyQuery>,
+    Form(f): Form<ReplyForm>,
+) -> Response {
+    if let Some(r) = reject_key(&st, id, &q.key).await {
+        return r;
+    }
+    if !csrf_ok(&headers, &f.csrf) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "Reload the page and send your reply again.",
+        );
+    }
+    if st.portal_posts.is_blocked(addr.ip()) {
+        return error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Slow down",
+            "Too many messages from your address. Please wait a few minutes.",
+        );
+    }
+    let body = match Body::parse(&f.message) {
+        Ok(b) => b,
+        Err(e) => return store_error(e.into()),
+    };
+    st.portal_posts.fail(addr.ip());
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                tickets::customer_reply(c, id, &body, Channel::Web, Vec::new(), now).await
+            })
+        })
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/portal/requests/{id}?key={}", q.key)).into_response(),
+        Err(e) => store_error(e),
+    }
+}

@@ -1,0 +1,135 @@
+//! Turning stored data into safe HTML for the pages: customer text is escaped, agents'
+//! markdown is rendered and then sanitised, times are shown the way people read them.
+
+use rapport_domain::Timestamp;
+use rapport_store::messages::Message;
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Customer text as HTML: escaped, paragraphs kept (the page shows line breaks).
+pub fn plain(text: &str) -> String {
+    format!("<p class=\"plain\">{}</p>", escape(text))
+}
+
+/// Agent markdown as sanitised HTML: no scripts, no event handlers, no styles.
+pub fn markdown(text: &str) -> String {
+    let parser =
+        pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, parser);
+    ammonia::clean(&html)
+}
+
+/// `2026-11-23 14:05 UTC` and the ISO form for `<time datetime>`.
+pub fn when(t: Timestamp) -> (String, String) {
+    let d = t.to_datetime();
+    (d.format("%Y-%m-%d %H:%M UTC").to_string(), d.to_rfc3339())
+}
+
+/// A message of the thread, ready for the template.
+pub struct MessageView {
+    /// CSS class: `customer`, `agent` or `note`.
+    pub class: &'static str,
+    /// Accessible label of the article.
+    pub label: String,
+    /// Who wrote it.
+    pub author: String,
+    /// "reply", "note" or "message".
+    pub kind: &'static str,
+    /// Channel name.
+    pub channel: String,
+    /// Shown time.
+    pub at: String,
+    /// ISO time.
+    pub at_iso: String,
+    /// Safe HTML body.
+    pub html: String,
+    /// (download URL, file name) pairs.
+    pub attachments: Vec<(String, String)>,
+}
+
+/// Builds the view of one message; `agent_name` names agents by id.
+pub fn message_view(
+    m: &Message,
+    customer_name: &str,
+    agent_name: &dyn Fn(i64) -> String,
+) -> MessageView {
+    let (at, at_iso) = when(m.created_at);
+    let (class, kind, author, html) = match (m.author.kind.as_str(), m.internal) {
+        ("customer", _) => (
+            "customer",
+            "message",
+            customer_name.to_owned(),
+            plain(&m.body),
+        ),
+        (_, true) => (
+            "note",
+            "internal note",
+            m.author
+                .user_id
+                .map_or_else(|| "Rapport".into(), agent_name),
+            markdown(&m.body),
+        ),
+        _ => (
+            "agent",
+            "reply",
+            m.author
+                .user_id
+                .map_or_else(|| "Rapport".into(), agent_name),
+            markdown(&m.body),
+        ),
+    };
+    MessageView {
+        class,
+        label: format!("{kind} from {author}"),
+        author,
+        kind,
+        channel: m.channel.as_str().to_owned(),
+        at,
+        at_iso,
+        html,
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| (format!("/attachments/{}", a.id), a.filename.clone()))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_text_is_escaped() {
+        assert_eq!(
+            plain("<img src=x onerror=alert(1)> & hi"),
+            "<p class=\"plain\">&lt;img src=x onerror=alert(1)&gt; &amp; hi</p>"
+        );
+    }
+
+    #[test]
+    fn agent_markdown_is_sanitised() {
+        let html = markdown(
+            "**bold** <script>alert(1)</script> <a href=\"javascript:x\" onclick=\"y\">l</a>",
+        );
+        assert!(html.contains("<strong>bold</strong>"));
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("javascript:"));
+        assert!(!html.contains("onclick"));
+    }
+}

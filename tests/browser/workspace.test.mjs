@@ -1,0 +1,179 @@
+// The agent workspace and the customer portal in a real browser: Debian's chromium
+// driven by playwright-core, against the real `rapport` binary on a scratch database.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '../..');
+const bin = process.env.RAPPORT_BIN || join(root, 'target/debug/rapport');
+const shots = join(root, 'docs/screenshots');
+const PASSWORD = 'rapport-demo';
+
+let server, base, token, browser;
+
+function freePort() {
+  return new Promise((ok) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
+  });
+}
+
+async function api(method, path, body) {
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await r.json();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function signIn(page, email) {
+  await page.goto(base + '/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/inbox/);
+}
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rapport-browser-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ['demo', '--tickets', '60', '--customers', '25'], {
+    env: { ...process.env, RAPPORT_DATA_DIR: dir, RAPPORT_HTTP_ADDR: `127.0.0.1:${port}`, DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  await new Promise((ok, fail) => {
+    const t = setTimeout(() => fail(new Error('rapport demo did not start: ' + out)), 60000);
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/API token \(admin\): (\S+)/);
+      if (m) { token = m[1]; clearTimeout(t); ok(); }
+    });
+    server.on('exit', (c) => fail(new Error(`rapport exited with ${c}: ${out}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+});
+
+test('an agent signs in and works a ticket end to end', async () => {
+  const subject = `Blender lid cracked ${Date.now()}`;
+  const t = await api('POST', '/api/v1/tickets', {
+    subject, body: 'The lid cracked on the second use.', customer: { email: 'lid@example.com', name: 'Lia Ortiz' },
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page, 'admin@example.com');
+  await page.goto(base + '/inbox?view=unassigned');
+  await page.getByRole('link', { name: subject }).click();
+  await page.waitForURL(new RegExp(`/tickets/${t.id}$`));
+  // The customer's first message and the sidebar with their history.
+  await page.getByText('The lid cracked on the second use.').waitFor();
+  await page.getByRole('complementary', { name: 'Ticket details' }).getByText('lid@example.com').waitFor();
+
+  await page.getByLabel('Reply').fill('Sorry about that, Lia — a new lid is on its way.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('article', { name: /reply from/ }).getByText('a new lid is on its way').waitFor();
+
+  await page.getByLabel('Internal note').fill('Sent replacement lid from stock.');
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await page.getByRole('article', { name: /internal note from/ }).waitFor();
+
+  await page.getByRole('button', { name: 'Assign to me' }).click();
+  await page.waitForURL(new RegExp(`/tickets/${t.id}$`));
+  await page.getByLabel('Status', { exact: true }).selectOption('solved');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.waitForURL(new RegExp(`/tickets/${t.id}$`));
+
+  const after = await api('GET', `/api/v1/tickets/${t.id}`);
+  assert.equal(after.status, 'solved');
+  assert.ok(after.assignee_id, 'assigned');
+  assert.equal(after.message_count, 3);
+  await page.screenshot({ path: join(shots, 'ticket.png'), fullPage: true });
+  await page.close();
+});
+
+test('a ticket created through the API appears live in an open inbox', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page, 'admin@example.com');
+  await page.goto(base + '/inbox?view=open');
+  await page.getByRole('heading', { name: 'All open' }).waitFor();
+  const subject = `Live arrival ${Date.now()}`;
+  await api('POST', '/api/v1/tickets', { subject, body: 'Hello from the API', customer: { email: 'live@example.com' } });
+  await page.getByRole('link', { name: subject }).waitFor({ timeout: 10000 });
+  await page.screenshot({ path: join(shots, 'inbox.png') });
+  await page.close();
+});
+
+test('a portal request reaches the inbox', async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await page.goto(base + '/portal/new');
+  const subject = `Portal question ${Date.now()}`;
+  await page.getByLabel('Email').fill('portal.customer@example.com');
+  await page.getByLabel('Subject').fill(subject);
+  await page.getByLabel('Message').fill('Can I change the colour of my order?');
+  await page.screenshot({ path: join(shots, 'portal.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Submit' }).click();
+  const status = page.getByRole('status');
+  await status.getByText(/we have your request #\d+/).waitFor();
+  const privateLink = await status.getByRole('link').getAttribute('href');
+  assert.match(privateLink, /^\/portal\/requests\/\d+\?key=[0-9a-f]{64}$/);
+  // A tampered link shows nothing.
+  const bad = await fetch(base + privateLink.replace(/key=./, 'key=0'));
+  assert.equal(bad.status, 404);
+  // The customer answers on the private page.
+  await page.getByLabel('Your reply').fill('Blue would be great.');
+  await page.getByRole('button', { name: 'Send reply' }).click();
+  await page.getByText('Blue would be great.').waitFor();
+
+  const agent = await browser.newPage();
+  await signIn(agent, 'admin@example.com');
+  await agent.goto(base + '/inbox?view=channel-web');
+  await agent.getByRole('link', { name: subject }).click();
+  await agent.getByText('Blue would be great.').waitFor();
+  await page.close();
+  await agent.close();
+});
+
+test('an agent cannot open tickets of a team they are not in', async () => {
+  const teams = await api('GET', '/api/v1/teams');
+  const technical = teams.find((t) => t.name === 'Technical');
+  const t = await api('POST', '/api/v1/tickets', {
+    subject: 'Firmware secret', body: 'Only for the technical team', customer: { email: 'fw@example.com' }, team_id: technical.id,
+  });
+  const page = await browser.newPage();
+  await signIn(page, 'sara.lind@example.com'); // Billing
+  const r = await page.goto(base + `/tickets/${t.id}`);
+  assert.equal(r.status(), 403);
+  await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+  await page.goto(base + '/inbox?view=open');
+  assert.equal(await page.getByRole('link', { name: 'Firmware secret' }).count(), 0);
+  await page.close();
+});
+
+test('wrong passwords are refused and every page sends a strict CSP', async () => {
+  const page = await browser.newPage();
+  const r = await page.goto(base + '/login');
+  assert.match(r.headers()['content-security-policy'], /script-src 'self'/);
+  await page.getByLabel('Email').fill('admin@example.com');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').getByText('Wrong email or password.').waitFor();
+  await page.close();
+});
