@@ -177,3 +177,31 @@ test('wrong passwords are refused and every page sends a strict CSP', async () =
   await page.getByRole('alert').getByText('Wrong email or password.').waitFor();
   await page.close();
 });
+
+test('admins manage agents, teams and categories; agents may not', async () => {
+  const page = await browser.newPage();
+  await signIn(page, 'admin@example.com');
+  await page.goto(base + '/admin');
+  const stamp = Date.now();
+  await page.getByLabel('New team name').fill(`Returns ${stamp}`);
+  await page.getByRole('button', { name: 'Add team' }).click();
+  await page.getByRole('status').getByText(`Added team Returns ${stamp}`).waitFor();
+  await page.getByLabel('New category name').fill('Warranty claims');
+  await page.getByLabel('Slug').fill(`warranty-${stamp}`);
+  await page.getByRole('button', { name: 'Add category' }).click();
+  await page.getByRole('status').getByText('Added category Warranty claims').waitFor();
+  await page.getByLabel('Agent email').fill(`new.agent.${stamp}@example.com`);
+  await page.getByLabel('Agent name').fill('Nova Agent');
+  await page.getByLabel('Initial password').fill('a good long password');
+  await page.getByRole('button', { name: 'Add agent' }).click();
+  await page.getByRole('status').getByText('Added Nova Agent').waitFor();
+  const cats = await api('GET', '/api/v1/categories');
+  assert.ok(cats.some((c) => c.slug === `warranty-${stamp}`));
+  await page.close();
+
+  const agent = await browser.newPage();
+  await signIn(agent, 'leo.martin@example.com');
+  const r = await agent.goto(base + '/admin');
+  assert.equal(r.status(), 403);
+  await agent.close();
+});

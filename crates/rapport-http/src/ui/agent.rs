@@ -42,11 +42,12 @@ pub struct MeView {
 }
 
 impl MeView {
-    fn of(me: &Me, query: &str) -> Self {
+    /// The layout data for `me`, with `query` in the search box.
+    pub fn of(me: &Me, query: &str) -> Self {
         Self {
             name: me.session.name.clone(),
             csrf: me.session.csrf.clone(),
-            is_admin: me.session.viewer.can(Permission::ManageUsers),
+            is_admin: me.session.viewer.can(Permission::ManageTeams),
             query: query.to_owned(),
         }
     }

@@ -3,6 +3,7 @@
 //! updates, presence and keyboard shortcuts. No Node at build time: assets are compiled
 //! into the binary.
 
+pub mod admin;
 pub mod agent;
 pub mod auth;
 pub mod portal;
@@ -37,6 +38,11 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/assign-me", post(agent::assign_me))
         .route("/tickets/{id}/presence", post(agent::presence))
         .route("/search", get(agent::search))
+        .route("/admin", get(admin::index))
+        .route("/admin/users", post(admin::add_user))
+        .route("/admin/teams", post(admin::add_team))
+        .route("/admin/members", post(admin::add_member))
+        .route("/admin/categories", post(admin::add_category))
         .route("/customers/{id}", get(agent::customer))
         .route("/live", get(agent::live))
         .route("/attachments/{id}", get(agent::attachment))

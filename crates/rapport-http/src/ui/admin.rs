@@ -1,0 +1,236 @@
+//! Admin pages: agents, teams and categories. Supervisors manage teams and categories;
+//! only admins add agents.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::{Category, EmailAddress, Permission, Role};
+use rapport_store::people::{self, NewUser};
+use rapport_store::{categories, secrets};
+use serde::Deserialize;
+
+use super::agent::MeView;
+use super::auth::forbidden;
+use super::{Me, page, store_error};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    me: MeView,
+    notice: Option<String>,
+    can_manage_users: bool,
+    users: Vec<(String, String, String, String)>,
+    user_ids: Vec<(i64, String)>,
+    teams: Vec<(i64, String, String)>,
+    categories: Vec<(String, String)>,
+}
+
+/// `?done=` shows what the last action did.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// The admin page.
+pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) -> Response {
+    if !me.session.viewer.can(Permission::ManageTeams) {
+        return forbidden();
+    }
+    let data = st
+        .db
+        .read(|c| {
+            Box::pin(async move {
+                let users = people::list_users(c).await?;
+                let teams = people::list_teams(c).await?;
+                let cats = categories::list(c).await?;
+                Ok((users, teams, cats))
+            })
+        })
+        .await;
+    let (users, teams, cats) = match data {
+        Ok(d) => d,
+        Err(e) => return store_error(e),
+    };
+    let team_name = |id: &i64| {
+        teams
+            .iter()
+            .find(|t| t.id == *id)
+            .map_or_else(String::new, |t| t.name.clone())
+    };
+    let user_name = |id: &i64| {
+        users
+            .iter()
+            .find(|u| u.id == *id)
+            .map_or_else(String::new, |u| u.name.clone())
+    };
+    page(&AdminPage {
+        notice: q.done,
+        can_manage_users: me.session.viewer.can(Permission::ManageUsers),
+        me: MeView::of(&me, ""),
+        users: users
+            .iter()
+            .map(|u| {
+                (
+                    u.name.clone(),
+                    u.email.clone(),
+                    u.role.as_str().to_owned(),
+                    u.team_ids.iter().map(team_name).collect::<Vec<_>>().join(", "),
+                )
+            })
+            .collect(),
+        user_ids: users.iter().map(|u| (u.id, u.name.clone())).collect(),
+        teams: teams
+            .iter()
+            .map(|t| {
+                let members = t.member_ids.iter().map(user_name).collect::<Vec<_>>();
+                let members = if members.is_empty() {
+                    "no members yet".to_owned()
+                } else {
+                    members.join(", ")
+                };
+                (t.id, t.name.clone(), members)
+            })
+            .collect(),
+        categories: cats.into_iter().map(|c| (c.slug, c.name)).collect(),
+    })
+}
+
+fn done(what: &str) -> Response {
+    let q: String = form_urlencoded::byte_serialize(what.as_bytes()).collect();
+    Redirect::to(&format!("/admin?done={q}")).into_response()
+}
+
+/// The add-agent form.
+#[derive(Deserialize)]
+pub struct UserForm {
+    csrf: String,
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+}
+
+/// Adds an agent (admins only).
+pub async fn add_user(State(st): State<AppState>, me: Me, Form(f): Form<UserForm>) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if !me.session.viewer.can(Permission::ManageUsers) {
+        return forbidden();
+    }
+    let parsed = EmailAddress::parse(&f.email).and_then(|e| Ok((e, Role::parse(&f.role)?)));
+    let (email, role) = match parsed {
+        Ok(x) => x,
+        Err(e) => return store_error(e.into()),
+    };
+    if f.password.chars().count() < 10 {
+        return store_error(
+            rapport_domain::FieldError::new("password", "must be at least 10 characters").into(),
+        );
+    }
+    let password = f.password;
+    let hash = match tokio::task::spawn_blocking(move || secrets::hash_password(&password)).await {
+        Ok(Ok(h)) => h,
+        _ => return store_error(rapport_store::StoreError::Db("hashing failed".into())),
+    };
+    let now = st.now();
+    let new = NewUser {
+        email,
+        name: f.name,
+        role,
+        password_hash: Some(hash),
+    };
+    match st
+        .db
+        .write(move |c| Box::pin(async move { people::create_user(c, new, now).await }))
+        .await
+    {
+        Ok(u) => done(&format!("Added {}", u.name)),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The add-team form.
+#[derive(Deserialize)]
+pub struct TeamForm {
+    csrf: String,
+    name: String,
+}
+
+/// Adds a team.
+pub async fn add_team(State(st): State<AppState>, me: Me, Form(f): Form<TeamForm>) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if !me.session.viewer.can(Permission::ManageTeams) {
+        return forbidden();
+    }
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| Box::pin(async move { people::create_team(c, &f.name, now).await }))
+        .await
+    {
+        Ok(t) => done(&format!("Added team {}", t.name)),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The add-member form.
+#[derive(Deserialize)]
+pub struct MemberForm {
+    csrf: String,
+    team_id: i64,
+    user_id: i64,
+}
+
+/// Adds an agent to a team.
+pub async fn add_member(State(st): State<AppState>, me: Me, Form(f): Form<MemberForm>) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if !me.session.viewer.can(Permission::ManageTeams) {
+        return forbidden();
+    }
+    match st
+        .db
+        .write(move |c| Box::pin(async move { people::add_member(c, f.team_id, f.user_id).await }))
+        .await
+    {
+        Ok(t) => done(&format!("Updated team {}", t.name)),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The add-category form.
+#[derive(Deserialize)]
+pub struct CategoryForm {
+    csrf: String,
+    slug: String,
+    name: String,
+}
+
+/// Adds a custom category.
+pub async fn add_category(State(st): State<AppState>, me: Me, Form(f): Form<CategoryForm>) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if !me.session.viewer.can(Permission::ManageCategories) {
+        return forbidden();
+    }
+    let slug = match Category::parse(&f.slug) {
+        Ok(s) => s,
+        Err(e) => return store_error(e.into()),
+    };
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| Box::pin(async move { categories::create(c, &slug, &f.name, now).await }))
+        .await
+    {
+        Ok(cat) => done(&format!("Added category {}", cat.name)),
+        Err(e) => store_error(e),
+    }
+}
