@@ -76,7 +76,11 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
                     u.name.clone(),
                     u.email.clone(),
                     u.role.as_str().to_owned(),
-                    u.team_ids.iter().map(team_name).collect::<Vec<_>>().join(", "),
+                    u.team_ids
+                        .iter()
+                        .map(team_name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 )
             })
             .collect(),
@@ -213,7 +217,11 @@ pub struct CategoryForm {
 }
 
 /// Adds a custom category.
-pub async fn add_category(State(st): State<AppState>, me: Me, Form(f): Form<CategoryForm>) -> Response {
+pub async fn add_category(
+    State(st): State<AppState>,
+    me: Me,
+    Form(f): Form<CategoryForm>,
+) -> Response {
     if let Some(r) = me.reject_csrf(&f.csrf) {
         return r;
     }

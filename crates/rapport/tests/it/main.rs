@@ -12,3 +12,4 @@ mod openapi;
 mod permissions;
 mod search;
 mod tickets;
+mod web;
