@@ -149,7 +149,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
 
     // 1. Fill with the demo generator, through the store operations.
     let db = rapport::open_db(&config, &clock).await?;
-    let token = admin_token(&db, &clock).await?;
+    let (token, session) = admin_token(&db, &clock).await?;
     let started = Instant::now();
     let (tickets, messages) = fill(&db, &clock, args.messages).await?;
     let secs = started.elapsed().as_secs_f64();
@@ -159,8 +159,9 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
         "fill",
         format!("{tickets} tickets, {messages} messages in {secs:.1} s ({rate:.0} messages/s)"),
     );
-    if let Some(path) = sqlite_path(scratch) {
-        analyze(&path)?;
+    match sqlite_path(scratch) {
+        Some(path) => analyze(&path)?,
+        None => vacuum_pg(scratch.url.as_deref().unwrap_or_default()).await?,
     }
     drop(db);
 
@@ -250,6 +251,78 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
         ),
     );
 
+    // Pages of the agent workspace, as a signed-in browser loads them.
+    let cookie = format!("rapport_session={session}");
+    let recent: Vec<(i64, i64)> = {
+        let r = http
+            .get(format!("{base}/api/v1/tickets?limit=100"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json::<serde_json::Value>()
+            .await?;
+        r["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| Some((t["id"].as_i64()?, t["customer"]["id"].as_i64()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if recent.is_empty() {
+        bail!("no tickets to open");
+    }
+    let mut pages = Histogram::<u64>::new(3)?;
+    for (name, path) in [
+        ("inbox page (All open)", "/inbox?view=open".to_owned()),
+        (
+            "inbox page (My open tickets)",
+            "/inbox?view=mine".to_owned(),
+        ),
+        ("search page", "/search?q=refund".to_owned()),
+    ] {
+        let h = measure(args.reads / 2, || {
+            http.get(format!("{base}{path}"))
+                .header("cookie", &cookie)
+                .send()
+        })
+        .await?;
+        pages.add(&h)?;
+        report.add(
+            name,
+            format!("p50 {:.2} ms, p99 {:.2} ms", ms(&h, 0.5), ms(&h, 0.99)),
+        );
+    }
+    let mut i = 0usize;
+    let h = measure(args.reads / 2, || {
+        i += 1;
+        let (id, _) = recent[i % recent.len()];
+        http.get(format!("{base}/tickets/{id}"))
+            .header("cookie", &cookie)
+            .send()
+    })
+    .await?;
+    pages.add(&h)?;
+    report.add(
+        "ticket page",
+        format!("p50 {:.2} ms, p99 {:.2} ms", ms(&h, 0.5), ms(&h, 0.99)),
+    );
+    let h = measure(args.reads / 2, || {
+        i += 1;
+        let (_, customer) = recent[i % recent.len()];
+        http.get(format!("{base}/customers/{customer}"))
+            .header("cookie", &cookie)
+            .send()
+    })
+    .await?;
+    pages.add(&h)?;
+    report.add(
+        "customer page",
+        format!("p50 {:.2} ms, p99 {:.2} ms", ms(&h, 0.5), ms(&h, 0.99)),
+    );
+    report.add("all pages", format!("p99 {:.2} ms", ms(&pages, 0.99)));
+
     // 4. Creation with concurrent clients.
     let (rate, hist) = create_load(&http, &base, &token, args.create, args.clients).await?;
     report.add(
@@ -309,9 +382,21 @@ fn analyze(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<String> {
+/// What autovacuum does in production: statistics and the visibility map, without which
+/// every index-only scan visits the heap.
+async fn vacuum_pg(url: &str) -> anyhow::Result<()> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    client.batch_execute("VACUUM ANALYZE").await?;
+    Ok(())
+}
+
+/// An API token and a browser session cookie for a new admin.
+async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<(String, String)> {
     let token = secrets::new_token();
     let hash = secrets::token_hash(&token);
+    let session = rapport_store::sessions::random_hex(32);
+    let session_hash = secrets::token_hash(&session);
     let now = clock.now();
     db.write(move |c| {
         Box::pin(async move {
@@ -326,11 +411,12 @@ async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<String> {
                 now,
             )
             .await?;
+            rapport_store::sessions::create(c, u.id, &session_hash, "bench", now, 86_400).await?;
             people::add_token(c, u.id, &hash, "bench", now).await
         })
     })
     .await?;
-    Ok(token)
+    Ok((token, session))
 }
 
 /// Fills the database with demo conversations until it holds about `messages` messages.
