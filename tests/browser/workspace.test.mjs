@@ -135,7 +135,7 @@ test('a portal request reaches the inbox', async () => {
   const privateLink = await status.getByRole('link').getAttribute('href');
   assert.match(privateLink, /^\/portal\/requests\/\d+\?key=[0-9a-f]{64}$/);
   // A tampered link shows nothing.
-  const bad = await fetch(base + privateLink.replace(/key=./, 'key=0'));
+  const bad = await fetch(base + privateLink.replace(/key=(.)/, (_, c) => `key=${c === '0' ? '1' : '0'}`));
   assert.equal(bad.status, 404);
   // The customer answers on the private page.
   await page.getByLabel('Your reply').fill('Blue would be great.');
@@ -204,4 +204,48 @@ test('admins manage agents, teams and categories; agents may not', async () => {
   const r = await agent.goto(base + '/admin');
   assert.equal(r.status(), 403);
   await agent.close();
+});
+
+test('two agents on one ticket see each other; bulk actions and merge work', async () => {
+  const stamp = Date.now();
+  const a = await api('POST', '/api/v1/tickets', { subject: `Duplicate A ${stamp}`, body: 'First copy', customer: { email: 'dup@example.com' } });
+  const b = await api('POST', '/api/v1/tickets', { subject: `Duplicate B ${stamp}`, body: 'Second copy', customer: { email: 'dup@example.com' } });
+
+  // Collision detection: Maya (supervisor) opens the ticket and types; Riley sees it.
+  const riley = await browser.newPage();
+  await signIn(riley, 'admin@example.com');
+  await riley.goto(base + `/tickets/${a.id}`);
+  const maya = await browser.newPage();
+  await signIn(maya, 'maya.okafor@example.com');
+  await maya.goto(base + `/tickets/${a.id}`);
+  await maya.getByLabel('Reply').fill('Typing something');
+  await riley.getByText(/Maya Okafor is (typing a reply|viewing this ticket)/).waitFor({ timeout: 15000 });
+  await maya.close();
+
+  // Bulk: tag both and take them.
+  await riley.goto(base + '/inbox?view=unassigned&sort=created');
+  await riley.getByLabel(`Select #${a.number}`).check();
+  await riley.getByLabel(`Select #${b.number}`).check();
+  await riley.getByLabel('With the selected tickets').selectOption('tag');
+  await riley.getByLabel('Tag to add').fill('duplicate');
+  await riley.getByRole('button', { name: 'Apply' }).click();
+  await riley.waitForURL(/\/inbox/);
+  for (const t of [a, b]) {
+    const now = await api('GET', `/api/v1/tickets/${t.id}`);
+    assert.deepEqual(now.tags, ['duplicate']);
+  }
+
+  // Merge B into A from B's page, with a file on a reply first.
+  await riley.goto(base + `/tickets/${b.id}`);
+  await riley.getByLabel('Reply').fill('Here is the label.');
+  await riley.getByLabel('Attach a file').setInputFiles({ name: 'label.txt', mimeType: 'text/plain', buffer: Buffer.from('RETURN LABEL') });
+  await riley.getByRole('button', { name: 'Send' }).click();
+  await riley.getByRole('link', { name: 'label.txt' }).waitFor();
+  await riley.getByLabel('Merge into ticket number').fill(String(a.number));
+  await riley.getByRole('button', { name: 'Merge' }).click();
+  await riley.waitForURL(new RegExp(`/tickets/${a.id}$`));
+  await riley.getByText('Second copy').waitFor();
+  const merged = await api('GET', `/api/v1/tickets/${b.id}`);
+  assert.equal(merged.merged_into_id, a.id);
+  await riley.close();
 });

@@ -31,6 +31,14 @@ fn field_of(path: &str, message: &str) -> String {
     }
 }
 
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "the request body is larger than this server accepts",
+    )
+}
+
 /// A JSON request body, parsed into `T` with errors that name the field.
 pub struct JsonBody<T>(pub T);
 
@@ -54,13 +62,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "send the body as JSON with 'Content-Type: application/json'",
             ));
         }
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if announced.is_some_and(|n| n > crate::MAX_BODY_BYTES) {
+            // Refuse from the headers, without reading (or waiting for) the body.
+            return Err(too_large());
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is larger than this server accepts",
-                )
+                too_large()
             } else {
                 ApiError::bad_request(format!("could not read the body: {e}"))
             }

@@ -375,6 +375,14 @@ async fn get_unchecked(c: &mut dyn Conn, id: i64, for_update: bool) -> Result<Ti
     ticket_from(&row)
 }
 
+/// The id of the ticket with this human-readable number.
+pub async fn id_by_number(c: &mut dyn Conn, number: i64) -> Result<i64> {
+    c.opt("SELECT id FROM tickets WHERE number = $1", &[number.into()])
+        .await?
+        .ok_or(StoreError::NotFound("ticket"))?
+        .int(0)
+}
+
 /// A customer's tickets that the viewer may see, newest first.
 pub async fn for_customer(c: &mut dyn Conn, viewer: &Viewer, customer: i64) -> Result<Vec<Ticket>> {
     let rows = c

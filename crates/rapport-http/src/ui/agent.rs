@@ -7,7 +7,8 @@ use std::convert::Infallible;
 use askama::Template;
 use axum::Form;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,7 +16,7 @@ use futures::Stream;
 use rapport_domain::{Body, Category, Channel, Permission, Priority, Tag, TicketStatus, Viewer};
 use rapport_store::categories;
 use rapport_store::events::{self, Event};
-use rapport_store::messages::{self, Message};
+use rapport_store::messages::{self, Message, NewAttachment};
 use rapport_store::people::{self, Team, User};
 use rapport_store::search;
 use rapport_store::sessions;
@@ -103,8 +104,28 @@ struct InboxPage {
     me: MeView,
     views: Vec<ViewLink>,
     view_title: String,
+    view_key: String,
+    sort: String,
+    sorts: Vec<(&'static str, &'static str)>,
+    back: String,
     rows: Vec<Row>,
     next: Option<String>,
+}
+
+const SORTS: &[(&str, &str)] = &[
+    ("updated", "Last update"),
+    ("created", "Newest first"),
+    ("oldest", "Oldest first"),
+    ("priority", "Priority"),
+];
+
+fn sort_of(key: &str) -> (SortField, bool) {
+    match key {
+        "created" => (SortField::CreatedAt, false),
+        "oldest" => (SortField::CreatedAt, true),
+        "priority" => (SortField::Priority, false),
+        _ => (SortField::UpdatedAt, false),
+    }
 }
 
 #[derive(Template)]
@@ -118,6 +139,7 @@ struct InboxList {
 #[derive(Deserialize, Default)]
 pub struct InboxQuery {
     view: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
     partial: Option<String>,
 }
@@ -234,6 +256,12 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
     let key = q.view.clone().unwrap_or_else(|| "open".into());
     let cursor = q.cursor.clone();
     let partial = q.partial.is_some();
+    let sort_key = q
+        .sort
+        .clone()
+        .filter(|k| SORTS.iter().any(|(s, _)| s == k))
+        .unwrap_or_else(|| "updated".into());
+    let (sort, ascending) = sort_of(&sort_key);
     let result = st
         .db
         .read(move |c| {
@@ -249,8 +277,8 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                     &viewer,
                     &defs[chosen].filter,
                     &PageRequest {
-                        sort: SortField::UpdatedAt,
-                        ascending: false,
+                        sort,
+                        ascending,
                         limit: 50,
                         cursor,
                     },
@@ -288,7 +316,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
     let rows: Vec<Row> = tickets_page.items.iter().map(Row::of).collect();
     let next = tickets_page
         .next_cursor
-        .map(|c| format!("/inbox?view={key}&cursor={c}"));
+        .map(|c| format!("/inbox?view={key}&sort={sort_key}&cursor={c}"));
     if partial {
         return page(&InboxList { rows, next });
     }
@@ -296,6 +324,10 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
         me: MeView::of(&me, ""),
         views,
         view_title: title,
+        back: format!("/inbox?view={key}&sort={sort_key}"),
+        view_key: key,
+        sort: sort_key,
+        sorts: SORTS.to_vec(),
         rows,
         next,
     })
@@ -535,7 +567,14 @@ pub struct MessageForm {
     status: Option<String>,
 }
 
-async fn post_message(st: AppState, me: Me, id: i64, f: MessageForm, internal: bool) -> Response {
+async fn post_message(
+    st: AppState,
+    me: Me,
+    id: i64,
+    f: MessageForm,
+    internal: bool,
+    attachments: Vec<NewAttachment>,
+) -> Response {
     if let Some(r) = me.reject_csrf(&f.csrf) {
         return r;
     }
@@ -558,7 +597,7 @@ async fn post_message(st: AppState, me: Me, id: i64, f: MessageForm, internal: b
     let reply = NewReply {
         body,
         internal,
-        attachments: Vec::new(),
+        attachments,
         status,
     };
     match st
@@ -571,14 +610,24 @@ async fn post_message(st: AppState, me: Me, id: i64, f: MessageForm, internal: b
     }
 }
 
-/// Sends a public reply.
+/// Sends a public reply, with an optional attachment (a multipart form).
 pub async fn reply(
     State(st): State<AppState>,
     me: Me,
     Path(id): Path<i64>,
-    Form(f): Form<MessageForm>,
+    form: Multipart,
 ) -> Response {
-    post_message(st, me, id, f, false).await
+    let form = match super::read_multipart(form).await {
+        Ok(f) => f,
+        Err((status, msg)) => return super::error_page(status, "The form could not be sent", &msg),
+    };
+    let f = MessageForm {
+        csrf: form.text("csrf"),
+        body: form.text("body"),
+        status: form.fields.get("status").cloned(),
+    };
+    let files = form.files;
+    post_message(st, me, id, f, false, files).await
 }
 
 /// Adds an internal note.
@@ -588,7 +637,7 @@ pub async fn note(
     Path(id): Path<i64>,
     Form(f): Form<MessageForm>,
 ) -> Response {
-    post_message(st, me, id, f, true).await
+    post_message(st, me, id, f, true, Vec::new()).await
 }
 
 /// The properties form.
@@ -686,6 +735,128 @@ pub async fn assign_me(
         ..TicketPatch::default()
     };
     apply_patch(&st, &me, id, patch).await
+}
+
+/// The merge form.
+#[derive(Deserialize)]
+pub struct MergeForm {
+    csrf: String,
+    into: String,
+}
+
+/// Merges this ticket into the one with the given number.
+pub async fn merge(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    let Ok(number) = f.into.trim().trim_start_matches('#').parse::<i64>() else {
+        return store_error(
+            rapport_domain::FieldError::new("into", "enter a ticket number like 1042").into(),
+        );
+    };
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    let merged = st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                let target = tickets::id_by_number(c, number).await?;
+                tickets::merge(c, &viewer, id, target, now).await
+            })
+        })
+        .await;
+    match merged {
+        Ok(t) => Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+/// Applies one action to the tickets selected in a list. The form repeats `ids`, so it is
+/// read as pairs rather than into a struct.
+pub async fn bulk(State(st): State<AppState>, me: Me, body: Bytes) -> Response {
+    let mut csrf = String::new();
+    let mut action = String::new();
+    let mut tag = String::new();
+    let mut back = "/inbox".to_owned();
+    let mut ids = Vec::new();
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "csrf" => csrf = v.into_owned(),
+            "action" => action = v.into_owned(),
+            "tag" => tag = v.into_owned(),
+            "back" if v.starts_with("/inbox") => back = v.into_owned(),
+            "ids" => {
+                if let Ok(id) = v.parse::<i64>() {
+                    ids.push(id);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(r) = me.reject_csrf(&csrf) {
+        return r;
+    }
+    if ids.is_empty() || ids.len() > 200 {
+        return Redirect::to(&back).into_response();
+    }
+    let status = |s: TicketStatus| TicketPatch {
+        status: Some(s),
+        ..TicketPatch::default()
+    };
+    let mut add_tag = None;
+    let patch = match action.as_str() {
+        "assign-me" => TicketPatch {
+            assignee_id: Some(Some(me.session.viewer.user_id)),
+            ..TicketPatch::default()
+        },
+        "status-open" => status(TicketStatus::Open),
+        "status-pending" => status(TicketStatus::Pending),
+        "status-solved" => status(TicketStatus::Solved),
+        "tag" => match Tag::parse(&tag) {
+            Ok(t) => {
+                add_tag = Some(t);
+                TicketPatch::default()
+            }
+            Err(e) => return store_error(e.into()),
+        },
+        _ => {
+            return store_error(
+                rapport_domain::FieldError::new("action", "is not a bulk action").into(),
+            );
+        }
+    };
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    // All or nothing: one transaction for the whole selection.
+    let done = st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                for id in ids {
+                    let mut p = patch.clone();
+                    if let Some(t) = &add_tag {
+                        let current = tickets::get(c, &viewer, id).await?;
+                        let mut tags = Tag::parse_list(&current.tags)?;
+                        if !tags.contains(t) {
+                            tags.push(t.clone());
+                        }
+                        p.tags = Some(tags);
+                    }
+                    tickets::update(c, &viewer, id, p, now).await?;
+                }
+                Ok(())
+            })
+        })
+        .await;
+    match done {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(e) => store_error(e),
+    }
 }
 
 /// A presence ping from the ticket page.

@@ -215,3 +215,12 @@ pub fn forbidden() -> Response {
         "Your role does not allow this.",
     )
 }
+
+/// The "forgot password" hook: until Rapport sends email, an admin resets passwords.
+pub async fn forgot() -> Response {
+    error_page(
+        StatusCode::OK,
+        "Forgot your password?",
+        "Ask an admin of your help desk to set a new one for you. Reset links by email arrive with the email channel.",
+    )
+}

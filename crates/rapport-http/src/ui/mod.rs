@@ -36,6 +36,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/note", post(agent::note))
         .route("/tickets/{id}/update", post(agent::update))
         .route("/tickets/{id}/assign-me", post(agent::assign_me))
+        .route("/tickets/{id}/merge", post(agent::merge))
+        .route("/inbox/bulk", post(agent::bulk))
+        .route("/forgot", get(auth::forgot))
         .route("/tickets/{id}/presence", post(agent::presence))
         .route("/search", get(agent::search))
         .route("/admin", get(admin::index))
@@ -129,6 +132,66 @@ pub fn store_error(e: rapport_store::StoreError) -> Response {
                 "Something went wrong",
                 "The change was not saved. Please try again.",
             )
+        }
+    }
+}
+
+/// A multipart form read whole: its text fields and its non-empty files.
+pub struct MultipartForm {
+    /// Text fields by name (the last value wins).
+    pub fields: std::collections::HashMap<String, String>,
+    /// Files from file inputs.
+    pub files: Vec<rapport_store::messages::NewAttachment>,
+}
+
+impl MultipartForm {
+    /// A text field, or empty.
+    pub fn text(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// Reads a multipart form; a body past the limit or a broken form is an error to show.
+pub async fn read_multipart(
+    mut form: axum::extract::Multipart,
+) -> Result<MultipartForm, (StatusCode, String)> {
+    let mut out = MultipartForm {
+        fields: std::collections::HashMap::new(),
+        files: Vec::new(),
+    };
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(out),
+            Err(e) => {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    format!("The form could not be read: {e}"),
+                ));
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if let Some(filename) = field.file_name().map(str::to_owned) {
+            let content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let Ok(data) = field.bytes().await else {
+                return Err((
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "The attachment is too large (10 MB at most).".into(),
+                ));
+            };
+            if !filename.is_empty() && !data.is_empty() {
+                out.files.push(rapport_store::messages::NewAttachment {
+                    filename,
+                    content_type,
+                    data: data.to_vec(),
+                });
+            }
+        } else {
+            let value = field.text().await.unwrap_or_default();
+            out.fields.insert(name, value);
         }
     }
 }

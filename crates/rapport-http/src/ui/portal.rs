@@ -92,61 +92,19 @@ pub async fn submit(
     State(st): State<AppState>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Response {
     let mut p = NewPage::default();
-    let mut csrf = String::new();
-    let mut file: Option<NewAttachment> = None;
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return form_error(
-                    &st,
-                    p,
-                    StatusCode::BAD_REQUEST,
-                    format!("The form could not be read: {e}"),
-                );
-            }
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "attachment" {
-            let filename = field.file_name().unwrap_or("").to_owned();
-            let content_type = field
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-            let data = match field.bytes().await {
-                Ok(d) => d,
-                Err(_) => {
-                    return form_error(
-                        &st,
-                        p,
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "The attachment is too large (10 MB at most).".into(),
-                    );
-                }
-            };
-            if !filename.is_empty() && !data.is_empty() {
-                file = Some(NewAttachment {
-                    filename,
-                    content_type,
-                    data: data.to_vec(),
-                });
-            }
-            continue;
-        }
-        let value = field.text().await.unwrap_or_default();
-        match name.as_str() {
-            "csrf" => csrf = value,
-            "email" => p.email = value,
-            "name" => p.name = value,
-            "subject" => p.subject = value,
-            "message" => p.message = value,
-            _ => {}
-        }
-    }
+    let form = match super::read_multipart(form).await {
+        Ok(f) => f,
+        Err((status, msg)) => return form_error(&st, p, status, msg),
+    };
+    let csrf = form.text("csrf");
+    p.email = form.text("email");
+    p.name = form.text("name");
+    p.subject = form.text("subject");
+    p.message = form.text("message");
+    let file = form.files.into_iter().next();
     if !csrf_ok(&headers, &csrf) {
         return form_error(
             &st,

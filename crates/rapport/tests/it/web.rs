@@ -114,10 +114,15 @@ both_backends! {
         let t = app.ticket("Web reply", "hello", "web@example.com").await;
         let id = t["id"].as_i64().unwrap();
         // A reply without the session's token is refused and changes nothing.
+        let form = |csrf: &str, body: &str| {
+            reqwest::multipart::Form::new()
+                .text("csrf", csrf.to_owned())
+                .text("body", body.to_owned())
+        };
         let r = http
             .post(app.url(&format!("/tickets/{id}/reply")))
             .header(header::COOKIE, format!("rapport_session={s2}"))
-            .form(&[("csrf", csrf1.as_str()), ("body", "forged")])
+            .multipart(form(&csrf1, "forged"))
             .send()
             .await
             .unwrap();
@@ -138,7 +143,7 @@ both_backends! {
         let r = http
             .post(app.url(&format!("/tickets/{id}/reply")))
             .header(header::COOKIE, format!("rapport_session={s2}"))
-            .form(&[("csrf", csrf2.as_str()), ("body", "A real reply <script>x</script>")])
+            .multipart(form(&csrf2, "A real reply <script>x</script>"))
             .send()
             .await
             .unwrap();
