@@ -249,3 +249,40 @@ test('two agents on one ticket see each other; bulk actions and merge work', asy
   assert.equal(merged.merged_into_id, a.id);
   await riley.close();
 });
+
+test('macros, time tracking and splitting from the ticket page', async () => {
+  const stamp = Date.now();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page, 'admin@example.com');
+  await page.goto(base + '/admin');
+  await page.getByLabel('Macro name').fill(`Thanks and solve ${stamp}`);
+  await page.getByLabel('Reply text').fill('Glad we could help!');
+  await page.getByLabel('Then set status').selectOption('solved');
+  await page.getByLabel('Add tags').fill('happy');
+  await page.getByRole('button', { name: 'Add macro' }).click();
+  await page.getByRole('status').getByText(`Added macro Thanks and solve ${stamp}`).waitFor();
+
+  const t = await api('POST', '/api/v1/tickets', { subject: `Two things ${stamp}`, body: 'First thing', customer: { email: 'two@example.com' } });
+  await page.goto(base + `/tickets/${t.id}`);
+  await page.getByLabel('Log time (minutes)').fill('25');
+  await page.getByRole('button', { name: 'Log time' }).click();
+  await page.getByText('Riley Admin: 0 h 25 min').waitFor();
+
+  await page.getByLabel('Macro').selectOption({ label: `Thanks and solve ${stamp}` });
+  await page.getByRole('button', { name: 'Apply macro' }).click();
+  await page.getByText('Glad we could help!').waitFor();
+  const solved = await api('GET', `/api/v1/tickets/${t.id}`);
+  assert.equal(solved.status, 'solved');
+  assert.deepEqual(solved.tags, ['happy']);
+
+  // The customer writes about something else; it becomes its own ticket.
+  const t2 = await api('POST', '/api/v1/tickets', { subject: `Mixed ${stamp}`, body: 'Question one', customer: { email: 'mixed@example.com' } });
+  await api('POST', `/api/v1/tickets/${t2.id}/messages`, { body: 'Answer one' });
+  await page.goto(base + `/tickets/${t2.id}`);
+  await page.getByRole('button', { name: 'Split into a new ticket' }).first().click();
+  await page.getByRole('heading', { name: new RegExp(`split from #${t2.number}`) }).waitFor();
+  await page.getByText('Question one').waitFor();
+  const source = await api('GET', `/api/v1/tickets/${t2.id}`);
+  assert.equal(source.message_count, 1);
+  await page.close();
+});

@@ -19,6 +19,12 @@ pub enum EventKind {
     MergedInto,
     /// Another ticket was merged into this one.
     MergedFrom,
+    /// A message of this ticket was split off into a new ticket.
+    SplitInto,
+    /// This ticket was split off another one.
+    SplitFrom,
+    /// An agent logged time spent.
+    TimeLogged,
 }
 
 impl EventKind {
@@ -31,6 +37,9 @@ impl EventKind {
             EventKind::FieldsChanged => "fields_changed",
             EventKind::MergedInto => "merged_into",
             EventKind::MergedFrom => "merged_from",
+            EventKind::SplitInto => "split_into",
+            EventKind::SplitFrom => "split_from",
+            EventKind::TimeLogged => "time_logged",
         }
     }
 }

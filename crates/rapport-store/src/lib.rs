@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod stats;
 pub mod tickets;
 pub mod value;
+pub mod workspace;
 
 pub use db::{Backend, Conn, Db, DbConfig};
 pub use error::{Result, StoreError};

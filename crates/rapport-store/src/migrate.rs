@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_web.sql"),
         postgres: include_str!("../migrations/postgres/0002_web.sql"),
     },
+    Migration {
+        version: 3,
+        name: "workspace",
+        sqlite: include_str!("../migrations/sqlite/0003_workspace.sql"),
+        postgres: include_str!("../migrations/postgres/0003_workspace.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -216,7 +216,7 @@ async fn check_assignee(c: &mut dyn Conn, user: i64) -> Result<()> {
     Ok(())
 }
 
-async fn next_number(c: &mut dyn Conn) -> Result<i64> {
+pub(crate) async fn next_number(c: &mut dyn Conn) -> Result<i64> {
     let sql = match c.backend() {
         Backend::Sqlite => {
             "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"

@@ -5,8 +5,9 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Category, EmailAddress, Permission, Role};
+use rapport_domain::{Category, EmailAddress, Permission, Priority, Role, Tag, TicketStatus};
 use rapport_store::people::{self, NewUser};
+use rapport_store::workspace::{self, NewMacro};
 use rapport_store::{categories, secrets};
 use serde::Deserialize;
 
@@ -25,6 +26,7 @@ struct AdminPage {
     user_ids: Vec<(i64, String)>,
     teams: Vec<(i64, String, String)>,
     categories: Vec<(String, String)>,
+    macros: Vec<String>,
 }
 
 /// `?done=` shows what the last action did.
@@ -45,11 +47,12 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
                 let users = people::list_users(c).await?;
                 let teams = people::list_teams(c).await?;
                 let cats = categories::list(c).await?;
-                Ok((users, teams, cats))
+                let macros = workspace::list_macros(c).await?;
+                Ok((users, teams, cats, macros))
             })
         })
         .await;
-    let (users, teams, cats) = match data {
+    let (users, teams, cats, macros) = match data {
         Ok(d) => d,
         Err(e) => return store_error(e),
     };
@@ -98,6 +101,7 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
             })
             .collect(),
         categories: cats.into_iter().map(|c| (c.slug, c.name)).collect(),
+        macros: macros.into_iter().map(|m| m.name).collect(),
     })
 }
 
@@ -239,6 +243,63 @@ pub async fn add_category(
         .await
     {
         Ok(cat) => done(&format!("Added category {}", cat.name)),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The add-macro form.
+#[derive(Deserialize)]
+pub struct MacroForm {
+    csrf: String,
+    name: String,
+    body: String,
+    status: String,
+    priority: String,
+    tags: String,
+}
+
+fn parse_macro(f: &MacroForm) -> Result<NewMacro, rapport_domain::FieldError> {
+    let tags: Vec<&str> = f
+        .tags
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    Ok(NewMacro {
+        name: f.name.clone(),
+        body: f.body.clone(),
+        set_status: Some(f.status.as_str())
+            .filter(|s| !s.is_empty())
+            .map(TicketStatus::parse)
+            .transpose()?,
+        set_priority: Some(f.priority.as_str())
+            .filter(|s| !s.is_empty())
+            .map(Priority::parse)
+            .transpose()?,
+        add_tags: Tag::parse_list(&tags)?,
+    })
+}
+
+/// Adds a macro (supervisors and admins).
+pub async fn add_macro(State(st): State<AppState>, me: Me, Form(f): Form<MacroForm>) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if !me.session.viewer.can(Permission::ManageTeams) {
+        return forbidden();
+    }
+    let new = match parse_macro(&f) {
+        Ok(m) => m,
+        Err(e) => return store_error(e.into()),
+    };
+    let by = me.session.viewer.user_id;
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| Box::pin(async move { workspace::create_macro(c, by, new, now).await }))
+        .await
+    {
+        Ok(m) => done(&format!("Added macro {}", m.name)),
         Err(e) => store_error(e),
     }
 }

@@ -23,7 +23,7 @@ use rapport_store::sessions;
 use rapport_store::tickets::{
     self, NewReply, PageRequest, SortField, Ticket, TicketFilter, TicketPatch,
 };
-use rapport_store::{StoreError, customers};
+use rapport_store::{StoreError, customers, workspace};
 use serde::Deserialize;
 
 use super::render::{MessageView, message_view, when};
@@ -393,12 +393,16 @@ struct TicketPage {
     categories: Vec<(String, String)>,
     teams: Vec<(String, String)>,
     agents: Vec<(String, String)>,
+    macros: Vec<(i64, String)>,
+    time: Vec<(String, String)>,
+    csrf: String,
 }
 
 #[derive(Template)]
 #[template(path = "thread.html")]
 struct ThreadPart {
     messages: Vec<MessageView>,
+    csrf: String,
 }
 
 /// `?partial=thread` asks for the thread alone.
@@ -419,6 +423,12 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
         "note_added" => format!("{who} added a note"),
         "merged_into" => format!("{who} merged this ticket into #{}", e.data["into_number"]),
         "merged_from" => format!("{who} merged #{} into this ticket", e.data["from_number"]),
+        "split_into" => format!("{who} split a message off into #{}", e.data["into_number"]),
+        "split_from" => format!("{who} split this ticket off #{}", e.data["from_number"]),
+        "time_logged" => format!(
+            "{who} logged {} minutes",
+            e.data["seconds"].as_i64().unwrap_or(0) / 60
+        ),
         "fields_changed" => {
             let parts: Vec<String> = e
                 .data
@@ -446,15 +456,17 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
     }
 }
 
-type TicketData = (
-    Ticket,
-    Vec<Message>,
-    Vec<Event>,
-    Vec<Ticket>,
-    Vec<Team>,
-    Vec<User>,
-    Vec<(String, String)>,
-);
+struct TicketData {
+    t: Ticket,
+    msgs: Vec<Message>,
+    evs: Vec<Event>,
+    history: Vec<Ticket>,
+    teams: Vec<Team>,
+    users: Vec<User>,
+    cats: Vec<(String, String)>,
+    macros: Vec<workspace::Macro>,
+    time: Vec<workspace::TimeSpent>,
+}
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
     st.db
@@ -471,7 +483,19 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
                     .into_iter()
                     .map(|c| (c.slug, c.name))
                     .collect();
-                Ok((t, msgs, evs, history, teams, users, cats))
+                let macros = workspace::list_macros(c).await?;
+                let time = workspace::time_spent(c, id).await?;
+                Ok(TicketData {
+                    t,
+                    msgs,
+                    evs,
+                    history,
+                    teams,
+                    users,
+                    cats,
+                    macros,
+                    time,
+                })
             })
         })
         .await
@@ -484,11 +508,20 @@ pub async fn ticket(
     Path(id): Path<i64>,
     Query(q): Query<PartialQuery>,
 ) -> Response {
-    let (t, msgs, evs, mut history, teams, users, cats) =
-        match load_ticket(&st, me.session.viewer.clone(), id).await {
-            Ok(d) => d,
-            Err(e) => return store_error(e),
-        };
+    let TicketData {
+        t,
+        msgs,
+        evs,
+        mut history,
+        teams,
+        users,
+        cats,
+        macros,
+        time,
+    } = match load_ticket(&st, me.session.viewer.clone(), id).await {
+        Ok(d) => d,
+        Err(e) => return store_error(e),
+    };
     let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
     let agent_name = |id: i64| {
         names
@@ -501,12 +534,20 @@ pub async fn ticket(
     } else {
         t.customer.name.clone()
     };
+    let splittable = msgs.len() > 1 && t.status != TicketStatus::Closed;
     let messages: Vec<MessageView> = msgs
         .iter()
-        .map(|m| message_view(m, &customer_name, &agent_name))
+        .map(|m| {
+            let mut v = message_view(m, &customer_name, &agent_name);
+            if splittable && m.author.kind == "customer" {
+                v.split = Some(m.id);
+            }
+            v
+        })
         .collect();
+    let csrf = me.session.csrf.clone();
     if q.partial.as_deref() == Some("thread") {
-        return page(&ThreadPart { messages });
+        return page(&ThreadPart { messages, csrf });
     }
     let opt_name = |id: Option<i64>| id.map_or_else(|| "nobody".to_owned(), agent_name);
     let activity = evs
@@ -556,7 +597,111 @@ pub async fn ticket(
             .filter(|u| u.active)
             .map(|u| (u.id.to_string(), u.name.clone()))
             .collect(),
+        macros: macros.into_iter().map(|m| (m.id, m.name)).collect(),
+        time: time
+            .into_iter()
+            .map(|e| {
+                (
+                    e.name,
+                    format!("{} h {:02} min", e.seconds / 3600, (e.seconds % 3600) / 60),
+                )
+            })
+            .collect(),
+        csrf,
     })
+}
+
+/// The macro form.
+#[derive(Deserialize)]
+pub struct MacroForm {
+    csrf: String,
+    macro_id: i64,
+}
+
+/// Applies a macro to the ticket.
+pub async fn apply_macro(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<MacroForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| {
+            Box::pin(async move { workspace::apply_macro(c, &viewer, id, f.macro_id, now).await })
+        })
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The time form.
+#[derive(Deserialize)]
+pub struct TimeForm {
+    csrf: String,
+    minutes: String,
+}
+
+/// Logs time on the ticket.
+pub async fn log_time(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<TimeForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
+        return store_error(
+            rapport_domain::FieldError::new("minutes", "enter a whole number of minutes").into(),
+        );
+    };
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                workspace::log_time(c, &viewer, id, minutes.saturating_mul(60), "", now).await
+            })
+        })
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/tickets/{id}")).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+/// Splits a customer message off into a new ticket.
+pub async fn split(
+    State(st): State<AppState>,
+    me: Me,
+    Path(message_id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| {
+            Box::pin(async move { workspace::split_message(c, &viewer, message_id, now).await })
+        })
+        .await
+    {
+        Ok(t) => Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
+        Err(e) => store_error(e),
+    }
 }
 
 /// A reply or note form.

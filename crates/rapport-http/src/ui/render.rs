@@ -60,6 +60,8 @@ pub struct MessageView {
     pub html: String,
     /// (download URL, file name) pairs.
     pub attachments: Vec<(String, String)>,
+    /// The message id when it may be split off into its own ticket.
+    pub split: Option<i64>,
 }
 
 /// Builds the view of one message; `agent_name` names agents by id.
@@ -107,6 +109,7 @@ pub fn message_view(
             .iter()
             .map(|a| (format!("/attachments/{}", a.id), a.filename.clone()))
             .collect(),
+        split: None,
     }
 }
 

@@ -13,3 +13,4 @@ mod permissions;
 mod search;
 mod tickets;
 mod web;
+mod workspace;

@@ -1,0 +1,21 @@
+-- Canned responses (macros) and time logged on tickets.
+CREATE TABLE macros (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    set_status TEXT,
+    set_priority INTEGER,
+    add_tags TEXT NOT NULL DEFAULT '[]',
+    created_by INTEGER REFERENCES users(id),
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE time_entries (
+    id INTEGER PRIMARY KEY,
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    seconds INTEGER NOT NULL CHECK (seconds > 0),
+    note TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX time_entries_ticket ON time_entries(ticket_id);
