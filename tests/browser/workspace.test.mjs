@@ -286,3 +286,34 @@ test('macros, time tracking and splitting from the ticket page', async () => {
   assert.equal(source.message_count, 1);
   await page.close();
 });
+
+test('agents filter the inbox and save the view; admins define custom fields', async () => {
+  const stamp = Date.now();
+  await api('POST', '/api/v1/tickets', { subject: `SMS about ${stamp}`, body: 'Text message', customer: { email: 'sms@example.com' }, channel: 'sms', priority: 'urgent' });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page, 'admin@example.com');
+  await page.goto(base + '/inbox');
+  await page.getByText('Filter tickets').click();
+  await page.getByLabel('Filter channel').selectOption('sms');
+  await page.getByLabel('Filter priority').selectOption('urgent');
+  await page.getByRole('button', { name: 'Apply filter' }).click();
+  await page.getByRole('link', { name: `SMS about ${stamp}` }).waitFor();
+  await page.getByLabel('Save this view as').fill(`Urgent SMS ${stamp}`);
+  await page.getByRole('button', { name: 'Save view' }).click();
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: new RegExp(`Urgent SMS ${stamp}`) }).waitFor();
+  await page.getByRole('link', { name: `SMS about ${stamp}` }).waitFor();
+
+  await page.goto(base + '/admin');
+  await page.getByLabel('Field label').fill('Order number');
+  await page.getByLabel('Field key').fill(`order_${stamp}`);
+  await page.getByRole('button', { name: 'Add field' }).click();
+  await page.getByRole('status').getByText('Added field Order number').waitFor();
+  const t = await api('POST', '/api/v1/tickets', { subject: `Fields ${stamp}`, body: 'x', customer: { email: 'f@example.com' } });
+  await page.goto(base + `/tickets/${t.id}`);
+  await page.getByLabel('Order number').fill('NW-12345');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.waitForURL(new RegExp(`/tickets/${t.id}$`));
+  const after = await api('GET', `/api/v1/tickets/${t.id}`);
+  assert.equal(after.custom_fields[`order_${stamp}`], 'NW-12345');
+  await page.close();
+});

@@ -322,3 +322,127 @@ pub async fn split_message(
     .await?;
     tickets::get(c, viewer, id).await
 }
+
+/// An inbox view an agent saved.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SavedView {
+    /// Database id.
+    pub id: i64,
+    /// The name in the views menu.
+    pub name: String,
+    /// The filters, as the list's query string (`status=open&channel=email`).
+    pub query: String,
+}
+
+/// Saves a view for an agent (a name they already use is replaced).
+pub async fn save_view(
+    c: &mut dyn Conn,
+    user_id: i64,
+    name: &str,
+    query: &str,
+    now: Timestamp,
+) -> Result<SavedView> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(FieldError::new("name", "must be 1 to 60 characters").into());
+    }
+    if query.len() > 1_000 {
+        return Err(FieldError::new("query", "is too long").into());
+    }
+    let row = c
+        .one(
+            "INSERT INTO saved_views (user_id, name, query, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, name) DO UPDATE SET query = excluded.query
+             RETURNING id, name, query",
+            &[user_id.into(), name.into(), query.into(), now.into()],
+        )
+        .await?;
+    Ok(SavedView {
+        id: row.int(0)?,
+        name: row.text(1)?,
+        query: row.text(2)?,
+    })
+}
+
+/// An agent's saved views, by name.
+pub async fn saved_views(c: &mut dyn Conn, user_id: i64) -> Result<Vec<SavedView>> {
+    c.query(
+        "SELECT id, name, query FROM saved_views WHERE user_id = $1 ORDER BY name",
+        &[user_id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(SavedView {
+            id: r.int(0)?,
+            name: r.text(1)?,
+            query: r.text(2)?,
+        })
+    })
+    .collect()
+}
+
+/// A custom ticket field an admin defined.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomFieldDef {
+    /// The key in `custom_fields`.
+    pub key: String,
+    /// The label agents see.
+    pub label: String,
+}
+
+/// Defines a custom field; the key must be new.
+pub async fn define_field(
+    c: &mut dyn Conn,
+    key: &str,
+    label: &str,
+    now: Timestamp,
+) -> Result<CustomFieldDef> {
+    let key = key.trim();
+    let ok = !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+    if !ok {
+        return Err(FieldError::new(
+            "key",
+            "use 1 to 64 lower-case letters, digits or underscores",
+        )
+        .into());
+    }
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
+        return Err(FieldError::new("label", "must be 1 to 100 characters").into());
+    }
+    let n = c
+        .execute(
+            "INSERT INTO custom_field_defs (key, label, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+            &[key.into(), label.into(), now.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(FieldError::new("key", "a field with this key already exists").into());
+    }
+    Ok(CustomFieldDef {
+        key: key.to_owned(),
+        label: label.to_owned(),
+    })
+}
+
+/// Every defined custom field, by label.
+pub async fn fields(c: &mut dyn Conn) -> Result<Vec<CustomFieldDef>> {
+    c.query(
+        "SELECT key, label FROM custom_field_defs ORDER BY label",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CustomFieldDef {
+            key: r.text(0)?,
+            label: r.text(1)?,
+        })
+    })
+    .collect()
+}

@@ -231,7 +231,8 @@ fn id_or_none(field: &str, raw: &str, me: i64) -> ApiResult<Option<i64>> {
 }
 
 impl ListParams {
-    fn parse(self, viewer: &Viewer) -> ApiResult<(TicketFilter, PageRequest)> {
+    /// The filter and page these parameters ask for.
+    pub(crate) fn parse(self, viewer: &Viewer) -> ApiResult<(TicketFilter, PageRequest)> {
         let mut statuses = Vec::new();
         for s in self.status.iter().flat_map(|s| s.split(',')).map(str::trim) {
             if s == "unsolved" {

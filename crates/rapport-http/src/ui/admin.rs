@@ -27,6 +27,7 @@ struct AdminPage {
     teams: Vec<(i64, String, String)>,
     categories: Vec<(String, String)>,
     macros: Vec<String>,
+    fields: Vec<(String, String)>,
 }
 
 /// `?done=` shows what the last action did.
@@ -48,11 +49,12 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
                 let teams = people::list_teams(c).await?;
                 let cats = categories::list(c).await?;
                 let macros = workspace::list_macros(c).await?;
-                Ok((users, teams, cats, macros))
+                let fields = workspace::fields(c).await?;
+                Ok((users, teams, cats, macros, fields))
             })
         })
         .await;
-    let (users, teams, cats, macros) = match data {
+    let (users, teams, cats, macros, fields) = match data {
         Ok(d) => d,
         Err(e) => return store_error(e),
     };
@@ -102,6 +104,7 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
             .collect(),
         categories: cats.into_iter().map(|c| (c.slug, c.name)).collect(),
         macros: macros.into_iter().map(|m| m.name).collect(),
+        fields: fields.into_iter().map(|f| (f.key, f.label)).collect(),
     })
 }
 
@@ -300,6 +303,35 @@ pub async fn add_macro(State(st): State<AppState>, me: Me, Form(f): Form<MacroFo
         .await
     {
         Ok(m) => done(&format!("Added macro {}", m.name)),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The add-field form.
+#[derive(Deserialize)]
+pub struct FieldForm {
+    csrf: String,
+    key: String,
+    label: String,
+}
+
+/// Defines a custom ticket field (admins only).
+pub async fn add_field(State(st): State<AppState>, me: Me, Form(f): Form<FieldForm>) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if !me.session.viewer.can(Permission::ManageUsers) {
+        return forbidden();
+    }
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| {
+            Box::pin(async move { workspace::define_field(c, &f.key, &f.label, now).await })
+        })
+        .await
+    {
+        Ok(d) => done(&format!("Added field {}", d.label)),
         Err(e) => store_error(e),
     }
 }

@@ -110,6 +110,64 @@ struct InboxPage {
     back: String,
     rows: Vec<Row>,
     next: Option<String>,
+    filter: FilterValues,
+    filter_query: String,
+    filter_statuses: Vec<&'static str>,
+    filter_priorities: Vec<&'static str>,
+    filter_channels: Vec<&'static str>,
+}
+
+/// The custom filter's current values, as the form shows them.
+#[derive(Default, Clone)]
+pub struct FilterValues {
+    status: String,
+    priority: String,
+    channel: String,
+    assignee_id: String,
+    tag: String,
+}
+
+impl FilterValues {
+    /// The canonical query string of the filter (what a saved view stores).
+    fn query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &self.status),
+            ("priority", &self.priority),
+            ("channel", &self.channel),
+            ("assignee_id", &self.assignee_id),
+            ("tag", &self.tag),
+        ] {
+            if !v.trim().is_empty() {
+                q.append_pair(k, v.trim());
+            }
+        }
+        q.finish()
+    }
+
+    fn from_query(query: &str) -> Self {
+        let mut f = Self::default();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            let v = v.into_owned();
+            match k.as_ref() {
+                "status" => f.status = v,
+                "priority" => f.priority = v,
+                "channel" => f.channel = v,
+                "assignee_id" => f.assignee_id = v,
+                "tag" => f.tag = v,
+                _ => {}
+            }
+        }
+        f
+    }
+
+    fn filter(&self, viewer: &Viewer) -> Result<TicketFilter, StoreError> {
+        let params: crate::api::tickets::ListParams = serde_urlencoded::from_str(&self.query())
+            .map_err(|e| rapport_domain::FieldError::new("filter", e.to_string()))?;
+        params.parse(viewer).map(|(f, _)| f).map_err(|_| {
+            rapport_domain::FieldError::new("filter", "this filter is not valid").into()
+        })
+    }
 }
 
 const SORTS: &[(&str, &str)] = &[
@@ -140,6 +198,11 @@ struct InboxList {
 pub struct InboxQuery {
     view: Option<String>,
     sort: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
+    channel: Option<String>,
+    assignee_id: Option<String>,
+    tag: Option<String>,
     cursor: Option<String>,
     partial: Option<String>,
 }
@@ -262,12 +325,34 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
         .filter(|k| SORTS.iter().any(|(s, _)| s == k))
         .unwrap_or_else(|| "updated".into());
     let (sort, ascending) = sort_of(&sort_key);
+    let custom = FilterValues {
+        status: q.status.clone().unwrap_or_default(),
+        priority: q.priority.clone().unwrap_or_default(),
+        channel: q.channel.clone().unwrap_or_default(),
+        assignee_id: q.assignee_id.clone().unwrap_or_default(),
+        tag: q.tag.clone().unwrap_or_default(),
+    };
+    let custom_for_read = custom.clone();
     let result = st
         .db
         .read(move |c| {
             Box::pin(async move {
                 let teams = people::list_teams(c).await?;
-                let defs = view_defs(&viewer, &teams);
+                let mut defs = view_defs(&viewer, &teams);
+                for v in workspace::saved_views(c, viewer.user_id).await? {
+                    defs.push(ViewDef {
+                        key: format!("saved-{}", v.id),
+                        label: format!("★ {}", v.name),
+                        filter: FilterValues::from_query(&v.query).filter(&viewer)?,
+                        counted: false,
+                    });
+                }
+                defs.push(ViewDef {
+                    key: "custom".into(),
+                    label: "Filtered tickets".into(),
+                    filter: custom_for_read.filter(&viewer)?,
+                    counted: false,
+                });
                 let chosen = defs
                     .iter()
                     .position(|d| d.key == key)
@@ -286,7 +371,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                 .await?;
                 let mut links = Vec::new();
                 if !partial {
-                    for (i, d) in defs.iter().enumerate() {
+                    for (i, d) in defs.iter().enumerate().filter(|(_, d)| d.key != "custom") {
                         let count = if d.counted {
                             tickets::count(c, &viewer, &d.filter).await?.to_string()
                         } else {
@@ -314,9 +399,15 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
         Err(e) => return store_error(e),
     };
     let rows: Vec<Row> = tickets_page.items.iter().map(Row::of).collect();
+    let filter_query = custom.query();
+    let extra = if key == "custom" {
+        format!("&{filter_query}")
+    } else {
+        String::new()
+    };
     let next = tickets_page
         .next_cursor
-        .map(|c| format!("/inbox?view={key}&sort={sort_key}&cursor={c}"));
+        .map(|c| format!("/inbox?view={key}&sort={sort_key}{extra}&cursor={c}"));
     if partial {
         return page(&InboxList { rows, next });
     }
@@ -324,7 +415,16 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
         me: MeView::of(&me, ""),
         views,
         view_title: title,
-        back: format!("/inbox?view={key}&sort={sort_key}"),
+        back: format!("/inbox?view={key}&sort={sort_key}{extra}"),
+        filter: custom,
+        filter_query,
+        filter_statuses: TicketStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .chain(["unsolved"])
+            .collect(),
+        filter_priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+        filter_channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
         view_key: key,
         sort: sort_key,
         sorts: SORTS.to_vec(),
@@ -395,6 +495,7 @@ struct TicketPage {
     agents: Vec<(String, String)>,
     macros: Vec<(i64, String)>,
     time: Vec<(String, String)>,
+    fields: Vec<(String, String, String)>,
     csrf: String,
 }
 
@@ -466,6 +567,7 @@ struct TicketData {
     cats: Vec<(String, String)>,
     macros: Vec<workspace::Macro>,
     time: Vec<workspace::TimeSpent>,
+    fields: Vec<workspace::CustomFieldDef>,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
@@ -485,7 +587,9 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
                     .collect();
                 let macros = workspace::list_macros(c).await?;
                 let time = workspace::time_spent(c, id).await?;
+                let fields = workspace::fields(c).await?;
                 Ok(TicketData {
+                    fields,
                     t,
                     msgs,
                     evs,
@@ -518,6 +622,7 @@ pub async fn ticket(
         cats,
         macros,
         time,
+        fields,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -605,6 +710,17 @@ pub async fn ticket(
                     e.name,
                     format!("{} h {:02} min", e.seconds / 3600, (e.seconds % 3600) / 60),
                 )
+            })
+            .collect(),
+        fields: fields
+            .into_iter()
+            .map(|f| {
+                let value = match &t.custom_fields[&f.key] {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (f.key, f.label, value)
             })
             .collect(),
         csrf,
@@ -795,6 +911,8 @@ pub struct UpdateForm {
     team_id: String,
     assignee_id: String,
     tags: String,
+    #[serde(flatten)]
+    custom: HashMap<String, String>,
 }
 
 fn opt_id(field: &str, raw: &str) -> Result<Option<i64>, rapport_domain::FieldError> {
@@ -826,6 +944,20 @@ fn parse_update(f: &UpdateForm) -> Result<TicketPatch, rapport_domain::FieldErro
         team_id: Some(opt_id("team_id", &f.team_id)?),
         assignee_id: Some(opt_id("assignee_id", &f.assignee_id)?),
         tags: Some(Tag::parse_list(&tags)?),
+        custom_fields: Some(
+            f.custom
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = k.strip_prefix("cf_")?;
+                    let value = if v.trim().is_empty() {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::Value::String(v.trim().to_owned())
+                    };
+                    Some((key.to_owned(), value))
+                })
+                .collect(),
+        ),
         ..TicketPatch::default()
     })
 }
@@ -880,6 +1012,43 @@ pub async fn assign_me(
         ..TicketPatch::default()
     };
     apply_patch(&st, &me, id, patch).await
+}
+
+/// The save-view form.
+#[derive(Deserialize)]
+pub struct SaveViewForm {
+    csrf: String,
+    name: String,
+    query: String,
+}
+
+/// Saves the current filter as a view of the agent's own.
+pub async fn save_view(
+    State(st): State<AppState>,
+    me: Me,
+    Form(f): Form<SaveViewForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    // Keep only what the filter understands, and check it parses.
+    let values = FilterValues::from_query(&f.query);
+    if let Err(e) = values.filter(&me.session.viewer) {
+        return store_error(e);
+    }
+    let query = values.query();
+    let uid = me.session.viewer.user_id;
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| {
+            Box::pin(async move { workspace::save_view(c, uid, &f.name, &query, now).await })
+        })
+        .await
+    {
+        Ok(v) => Redirect::to(&format!("/inbox?view=saved-{}", v.id)).into_response(),
+        Err(e) => store_error(e),
+    }
 }
 
 /// The merge form.

@@ -42,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .route("/messages/{id}/split", post(agent::split))
         .route("/admin/macros", post(admin::add_macro))
         .route("/inbox/bulk", post(agent::bulk))
+        .route("/inbox/views", post(agent::save_view))
+        .route("/admin/fields", post(admin::add_field))
         .route("/forgot", get(auth::forgot))
         .route("/tickets/{id}/presence", post(agent::presence))
         .route("/search", get(agent::search))

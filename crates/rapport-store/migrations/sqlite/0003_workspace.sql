@@ -19,3 +19,20 @@ CREATE TABLE time_entries (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX time_entries_ticket ON time_entries(ticket_id);
+
+-- Inbox views an agent saved with their filters (a query string of the list filters).
+CREATE TABLE saved_views (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    query TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (user_id, name)
+);
+
+-- Custom ticket fields an admin defined; the values live in tickets.custom_fields.
+CREATE TABLE custom_field_defs (
+    key TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);

@@ -181,4 +181,33 @@ both_backends! {
         assert!(events.as_array().unwrap().iter().any(|e| e["kind"] == "split_into"));
         app.stop().await;
     }
+
+    async fn saved_views_and_custom_fields_validate(app) {
+        let now = SystemClock.now();
+        let uid = app.agent.id;
+        let (a, b, views) = app
+            .db
+            .write(move |c| Box::pin(async move {
+                let a = workspace::save_view(c, uid, "Urgent", "priority=urgent", now).await?;
+                let b = workspace::save_view(c, uid, "Urgent", "priority=high", now).await?;
+                let views = workspace::saved_views(c, uid).await?;
+                Ok((a, b, views))
+            }))
+            .await
+            .unwrap();
+        assert_eq!(a.id, b.id, "saving under the same name replaces");
+        assert_eq!(views.len(), 1);
+        assert_eq!(views[0].query, "priority=high");
+        let bad = app.db.write(move |c| Box::pin(async move { workspace::save_view(c, uid, " ", "x=1", now).await })).await;
+        assert!(matches!(bad, Err(StoreError::Invalid(f)) if f.field == "name"));
+        let first = app.db.write(move |c| Box::pin(async move { workspace::define_field(c, "order_id", "Order", now).await })).await;
+        assert!(first.is_ok());
+        let again = app.db.write(move |c| Box::pin(async move { workspace::define_field(c, "order_id", "Order", now).await })).await;
+        assert!(matches!(again, Err(StoreError::Invalid(f)) if f.field == "key"));
+        let bad_key = app.db.write(move |c| Box::pin(async move { workspace::define_field(c, "Order Id", "Order", now).await })).await;
+        assert!(matches!(bad_key, Err(StoreError::Invalid(f)) if f.field == "key"));
+        let defs = app.db.read(|c| Box::pin(async move { workspace::fields(c).await })).await.unwrap();
+        assert_eq!(defs.len(), 1);
+        app.stop().await;
+    }
 }
