@@ -317,3 +317,30 @@ test('agents filter the inbox and save the view; admins define custom fields', a
   assert.equal(after.custom_fields[`order_${stamp}`], 'NW-12345');
   await page.close();
 });
+
+test('an open ticket shows new messages live; keyboard shortcuts work', async () => {
+  const t = await api('POST', '/api/v1/tickets', { subject: `Live thread ${Date.now()}`, body: 'Hello', customer: { email: 'lt@example.com' } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page, 'admin@example.com');
+  await page.goto(base + `/tickets/${t.id}`);
+  await page.getByText('Hello').first().waitFor();
+  await api('POST', `/api/v1/tickets/${t.id}/messages`, { body: 'A colleague answered meanwhile', internal: true });
+  await page.getByText('A colleague answered meanwhile').waitFor({ timeout: 10000 });
+
+  // Shortcuts: r focuses the reply, / the search box, ? opens the help.
+  await page.locator('body').click({ position: { x: 5, y: 300 } });
+  await page.keyboard.press('r');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'reply');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'global-search');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('?');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+  // j and Enter open the first ticket of a list.
+  await page.goto(base + '/inbox?view=open');
+  await page.keyboard.press('j');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/tickets\/\d+$/);
+  await page.close();
+});
