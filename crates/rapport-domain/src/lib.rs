@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod job;
 pub mod people;
+pub mod text;
 pub mod ticket;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -9,6 +9,7 @@
 //! inject HTML.
 
 use rapport_domain::Viewer;
+use rapport_domain::text::escape_html_into;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -77,20 +78,6 @@ fn tsquery(words: &[String]) -> String {
         .join(" & ")
 }
 
-fn escape_into(out: &mut String, text: &str) {
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-}
-
 /// Whether a word of the text matches a query word: the same word, or one starting with
 /// it (prefixes and plurals), or its stem (`refunds` finds `refund`).
 fn is_hit(word: &str, terms: &[String]) -> bool {
@@ -131,10 +118,10 @@ pub fn highlight(text: &str, terms: &[String], max_words: usize) -> String {
     for (i, (word, sep)) in spans[start..end].iter().enumerate() {
         if !word.is_empty() && is_hit(word, terms) {
             out.push_str("<mark>");
-            escape_into(&mut out, word);
+            escape_html_into(&mut out, word);
             out.push_str("</mark>");
         } else {
-            escape_into(&mut out, word);
+            escape_html_into(&mut out, word);
         }
         if start + i + 1 < end {
             let mut last_space = false;
@@ -145,7 +132,7 @@ pub fn highlight(text: &str, terms: &[String], max_words: usize) -> String {
                     }
                     last_space = true;
                 } else {
-                    escape_into(&mut out, ch.encode_utf8(&mut [0; 4]));
+                    escape_html_into(&mut out, ch.encode_utf8(&mut [0; 4]));
                     last_space = false;
                 }
             }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::agent::MeView;
 use super::auth::forbidden;
-use super::{Me, page, store_error};
+use super::{Me, page, store_error, write_then};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -153,14 +153,12 @@ pub async fn add_user(State(st): State<AppState>, me: Me, Form(f): Form<UserForm
         role,
         password_hash: Some(hash),
     };
-    match st
-        .db
-        .write(move |c| Box::pin(async move { people::create_user(c, new, now).await }))
-        .await
-    {
-        Ok(u) => done(&format!("Added {}", u.name)),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        &st,
+        move |c| Box::pin(async move { people::create_user(c, new, now).await }),
+        |u| done(&format!("Added {}", u.name)),
+    )
+    .await
 }
 
 /// The add-team form.
@@ -179,14 +177,12 @@ pub async fn add_team(State(st): State<AppState>, me: Me, Form(f): Form<TeamForm
         return forbidden();
     }
     let now = st.now();
-    match st
-        .db
-        .write(move |c| Box::pin(async move { people::create_team(c, &f.name, now).await }))
-        .await
-    {
-        Ok(t) => done(&format!("Added team {}", t.name)),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        &st,
+        move |c| Box::pin(async move { people::create_team(c, &f.name, now).await }),
+        |t| done(&format!("Added team {}", t.name)),
+    )
+    .await
 }
 
 /// The add-member form.
@@ -205,14 +201,12 @@ pub async fn add_member(State(st): State<AppState>, me: Me, Form(f): Form<Member
     if !me.session.viewer.can(Permission::ManageTeams) {
         return forbidden();
     }
-    match st
-        .db
-        .write(move |c| Box::pin(async move { people::add_member(c, f.team_id, f.user_id).await }))
-        .await
-    {
-        Ok(t) => done(&format!("Updated team {}", t.name)),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        &st,
+        move |c| Box::pin(async move { people::add_member(c, f.team_id, f.user_id).await }),
+        |t| done(&format!("Updated team {}", t.name)),
+    )
+    .await
 }
 
 /// The add-category form.
@@ -240,14 +234,12 @@ pub async fn add_category(
         Err(e) => return store_error(e.into()),
     };
     let now = st.now();
-    match st
-        .db
-        .write(move |c| Box::pin(async move { categories::create(c, &slug, &f.name, now).await }))
-        .await
-    {
-        Ok(cat) => done(&format!("Added category {}", cat.name)),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        &st,
+        move |c| Box::pin(async move { categories::create(c, &slug, &f.name, now).await }),
+        |cat| done(&format!("Added category {}", cat.name)),
+    )
+    .await
 }
 
 /// The add-macro form.
@@ -297,14 +289,12 @@ pub async fn add_macro(State(st): State<AppState>, me: Me, Form(f): Form<MacroFo
     };
     let by = me.session.viewer.user_id;
     let now = st.now();
-    match st
-        .db
-        .write(move |c| Box::pin(async move { workspace::create_macro(c, by, new, now).await }))
-        .await
-    {
-        Ok(m) => done(&format!("Added macro {}", m.name)),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        &st,
+        move |c| Box::pin(async move { workspace::create_macro(c, by, new, now).await }),
+        |m| done(&format!("Added macro {}", m.name)),
+    )
+    .await
 }
 
 /// The add-field form.
@@ -324,14 +314,10 @@ pub async fn add_field(State(st): State<AppState>, me: Me, Form(f): Form<FieldFo
         return forbidden();
     }
     let now = st.now();
-    match st
-        .db
-        .write(move |c| {
-            Box::pin(async move { workspace::define_field(c, &f.key, &f.label, now).await })
-        })
-        .await
-    {
-        Ok(d) => done(&format!("Added field {}", d.label)),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        &st,
+        move |c| Box::pin(async move { workspace::define_field(c, &f.key, &f.label, now).await }),
+        |d| done(&format!("Added field {}", d.label)),
+    )
+    .await
 }

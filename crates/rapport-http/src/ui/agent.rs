@@ -27,7 +27,7 @@ use rapport_store::{StoreError, customers, workspace};
 use serde::Deserialize;
 
 use super::render::{MessageView, message_view, when};
-use super::{Me, page, store_error};
+use super::{Me, page, store_error, write_then};
 use crate::state::AppState;
 
 /// What the agent layout needs.
@@ -746,16 +746,14 @@ pub async fn apply_macro(
     }
     let viewer = me.session.viewer.clone();
     let now = st.now();
-    match st
-        .db
-        .write(move |c| {
+    write_then(
+        &st,
+        move |c| {
             Box::pin(async move { workspace::apply_macro(c, &viewer, id, f.macro_id, now).await })
-        })
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
-        Err(e) => store_error(e),
-    }
+        },
+        |_| Redirect::to(&format!("/tickets/{id}")).into_response(),
+    )
+    .await
 }
 
 /// The time form.
@@ -782,18 +780,16 @@ pub async fn log_time(
     };
     let viewer = me.session.viewer.clone();
     let now = st.now();
-    match st
-        .db
-        .write(move |c| {
+    write_then(
+        &st,
+        move |c| {
             Box::pin(async move {
                 workspace::log_time(c, &viewer, id, minutes.saturating_mul(60), "", now).await
             })
-        })
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/tickets/{id}")).into_response(),
-        Err(e) => store_error(e),
-    }
+        },
+        |()| Redirect::to(&format!("/tickets/{id}")).into_response(),
+    )
+    .await
 }
 
 /// Splits a customer message off into a new ticket.
@@ -808,16 +804,14 @@ pub async fn split(
     }
     let viewer = me.session.viewer.clone();
     let now = st.now();
-    match st
-        .db
-        .write(move |c| {
+    write_then(
+        &st,
+        move |c| {
             Box::pin(async move { workspace::split_message(c, &viewer, message_id, now).await })
-        })
-        .await
-    {
-        Ok(t) => Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
-        Err(e) => store_error(e),
-    }
+        },
+        |t| Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
+    )
+    .await
 }
 
 /// A reply or note form.
@@ -861,14 +855,12 @@ async fn post_message(
         attachments,
         status,
     };
-    match st
-        .db
-        .write(move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }))
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        &st,
+        move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }),
+        |_| Redirect::to(&format!("/tickets/{id}")).into_response(),
+    )
+    .await
 }
 
 /// Sends a public reply, with an optional attachment (a multipart form).
@@ -965,14 +957,12 @@ fn parse_update(f: &UpdateForm) -> Result<TicketPatch, rapport_domain::FieldErro
 async fn apply_patch(st: &AppState, me: &Me, id: i64, patch: TicketPatch) -> Response {
     let viewer = me.session.viewer.clone();
     let now = st.now();
-    match st
-        .db
-        .write(move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }))
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        st,
+        move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }),
+        |_| Redirect::to(&format!("/tickets/{id}")).into_response(),
+    )
+    .await
 }
 
 /// Saves the properties form.
@@ -1039,16 +1029,12 @@ pub async fn save_view(
     let query = values.query();
     let uid = me.session.viewer.user_id;
     let now = st.now();
-    match st
-        .db
-        .write(move |c| {
-            Box::pin(async move { workspace::save_view(c, uid, &f.name, &query, now).await })
-        })
-        .await
-    {
-        Ok(v) => Redirect::to(&format!("/inbox?view=saved-{}", v.id)).into_response(),
-        Err(e) => store_error(e),
-    }
+    write_then(
+        &st,
+        move |c| Box::pin(async move { workspace::save_view(c, uid, &f.name, &query, now).await }),
+        |v| Redirect::to(&format!("/inbox?view=saved-{}", v.id)).into_response(),
+    )
+    .await
 }
 
 /// The merge form.

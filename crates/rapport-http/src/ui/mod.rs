@@ -202,6 +202,21 @@ pub async fn read_multipart(
     }
 }
 
+/// Runs a write; answers with what `done` makes of its result, or with the error as a
+/// page. Every form handler ends this way.
+pub async fn write_then<T, F>(st: &AppState, op: F, done: impl FnOnce(T) -> Response) -> Response
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut dyn rapport_store::Conn) -> rapport_store::db::OpFuture<'c, T>
+        + Send
+        + 'static,
+{
+    match st.db.write(op).await {
+        Ok(v) => done(v),
+        Err(e) => store_error(e),
+    }
+}
+
 /// Reads one cookie.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -5,20 +5,7 @@ use rapport_domain::Timestamp;
 use rapport_store::messages::Message;
 
 /// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use rapport_domain::text::escape_html as escape;
 
 /// Customer text as HTML: escaped, paragraphs kept (the page shows line breaks).
 pub fn plain(text: &str) -> String {
