@@ -27,6 +27,40 @@ pub struct AppState {
     pub live: Arc<Live>,
     /// Whether people reach this server over TLS (cookies are then `Secure`).
     pub https: bool,
+    /// The counts beside each agent's inbox views, kept for a few seconds.
+    pub view_counts: Arc<ViewCounts>,
+}
+
+/// Counts by view key, and when they were taken.
+type CountsAt = (std::time::Instant, Vec<(String, i64)>);
+
+/// The counts beside inbox views, per agent, for [`ViewCounts::TTL`]. Counting every open
+/// ticket on each page load costs more than the list itself on a large help desk; counts a
+/// few seconds old are what every help desk shows (the list itself is always fresh).
+#[derive(Debug, Default)]
+pub struct ViewCounts(std::sync::Mutex<std::collections::HashMap<i64, CountsAt>>);
+
+impl ViewCounts {
+    /// How long counts are reused.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(15);
+
+    /// An agent's counts by view key, if fresh.
+    pub fn get(&self, user_id: i64) -> Option<Vec<(String, i64)>> {
+        let map = self.0.lock().ok()?;
+        map.get(&user_id)
+            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .map(|(_, c)| c.clone())
+    }
+
+    /// Stores an agent's counts.
+    pub fn put(&self, user_id: i64, counts: Vec<(String, i64)>) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() > 10_000 {
+                map.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+            }
+            map.insert(user_id, (std::time::Instant::now(), counts));
+        }
+    }
 }
 
 impl AppState {
@@ -41,11 +75,26 @@ impl AppState {
             login_failures: Arc::new(FailureLimiter::new(10, std::time::Duration::from_secs(600))),
             portal_posts: Arc::new(FailureLimiter::new(20, std::time::Duration::from_secs(600))),
             live: Arc::new(Live::default()),
+            view_counts: Arc::new(ViewCounts::default()),
         }
     }
 
     /// The current instant.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_counts_are_kept_per_agent() {
+        let c = ViewCounts::default();
+        assert!(c.get(1).is_none());
+        c.put(1, vec![("open".into(), 7)]);
+        assert_eq!(c.get(1), Some(vec![("open".to_owned(), 7)]));
+        assert!(c.get(2).is_none());
     }
 }

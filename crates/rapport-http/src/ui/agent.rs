@@ -333,6 +333,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
         tag: q.tag.clone().unwrap_or_default(),
     };
     let custom_for_read = custom.clone();
+    let cached = st.view_counts.get(me.session.viewer.user_id);
     let result = st
         .db
         .read(move |c| {
@@ -370,12 +371,26 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                 )
                 .await?;
                 let mut links = Vec::new();
+                let mut fresh = Vec::new();
+                let mut computed = false;
                 if !partial {
                     for (i, d) in defs.iter().enumerate().filter(|(_, d)| d.key != "custom") {
-                        let count = if d.counted {
-                            tickets::count(c, &viewer, &d.filter).await?.to_string()
-                        } else {
-                            String::new()
+                        let known = cached
+                            .as_ref()
+                            .and_then(|c| c.iter().find(|(k, _)| *k == d.key))
+                            .map(|(_, n)| *n);
+                        let count = match (d.counted, known) {
+                            (false, _) => String::new(),
+                            (true, Some(n)) => {
+                                fresh.push((d.key.clone(), n));
+                                n.to_string()
+                            }
+                            (true, None) => {
+                                let n = tickets::count(c, &viewer, &d.filter).await?;
+                                fresh.push((d.key.clone(), n));
+                                computed = true;
+                                n.to_string()
+                            }
                         };
                         links.push(ViewLink {
                             key: d.key.clone(),
@@ -390,14 +405,18 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                     defs[chosen].key.clone(),
                     page,
                     links,
+                    computed.then_some(fresh),
                 ))
             })
         })
         .await;
-    let (title, key, tickets_page, views) = match result {
+    let (title, key, tickets_page, views, fresh) = match result {
         Ok(r) => r,
         Err(e) => return store_error(e),
     };
+    if let Some(counts) = fresh {
+        st.view_counts.put(me.session.viewer.user_id, counts);
+    }
     let rows: Vec<Row> = tickets_page.items.iter().map(Row::of).collect();
     let filter_query = custom.query();
     let extra = if key == "custom" {
