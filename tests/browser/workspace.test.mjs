@@ -234,6 +234,18 @@ test('two agents on one ticket see each other; bulk actions and merge work', asy
     const now = await api('GET', `/api/v1/tickets/${t.id}`);
     assert.deepEqual(now.tags, ['duplicate']);
   }
+  // Bulk assign to a colleague.
+  const users = await api('GET', '/api/v1/users');
+  const mayaId = users.find((u) => u.email === 'maya.okafor@example.com').id;
+  await riley.goto(base + '/inbox?view=open&sort=created');
+  await riley.getByLabel(`Select #${a.number}`).check();
+  await riley.getByLabel(`Select #${b.number}`).check();
+  await riley.getByLabel('With the selected tickets').selectOption({ label: 'assign to Maya Okafor' });
+  await riley.getByRole('button', { name: 'Apply' }).click();
+  await riley.waitForURL(/\/inbox/);
+  for (const t of [a, b]) {
+    assert.equal((await api('GET', `/api/v1/tickets/${t.id}`)).assignee_id, mayaId);
+  }
 
   // Merge B into A from B's page, with a file on a reply first.
   await riley.goto(base + `/tickets/${b.id}`);

@@ -115,6 +115,7 @@ struct InboxPage {
     filter_statuses: Vec<&'static str>,
     filter_priorities: Vec<&'static str>,
     filter_channels: Vec<&'static str>,
+    agents: Vec<(i64, String)>,
 }
 
 /// The custom filter's current values, as the form shows them.
@@ -339,6 +340,16 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
         .read(move |c| {
             Box::pin(async move {
                 let teams = people::list_teams(c).await?;
+                let agents: Vec<(i64, String)> = if partial {
+                    Vec::new()
+                } else {
+                    people::list_users(c)
+                        .await?
+                        .into_iter()
+                        .filter(|u| u.active)
+                        .map(|u| (u.id, u.name))
+                        .collect()
+                };
                 let mut defs = view_defs(&viewer, &teams);
                 for v in workspace::saved_views(c, viewer.user_id).await? {
                     defs.push(ViewDef {
@@ -406,11 +417,12 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                     page,
                     links,
                     computed.then_some(fresh),
+                    agents,
                 ))
             })
         })
         .await;
-    let (title, key, tickets_page, views, fresh) = match result {
+    let (title, key, tickets_page, views, fresh, agents) = match result {
         Ok(r) => r,
         Err(e) => return store_error(e),
     };
@@ -444,6 +456,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
             .collect(),
         filter_priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
         filter_channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        agents,
         view_key: key,
         sort: sort_key,
         sorts: SORTS.to_vec(),
@@ -1132,6 +1145,17 @@ pub async fn bulk(State(st): State<AppState>, me: Me, body: Bytes) -> Response {
         "assign-me" => TicketPatch {
             assignee_id: Some(Some(me.session.viewer.user_id)),
             ..TicketPatch::default()
+        },
+        other if other.starts_with("assign-") => match other["assign-".len()..].parse::<i64>() {
+            Ok(agent) => TicketPatch {
+                assignee_id: Some(Some(agent)),
+                ..TicketPatch::default()
+            },
+            Err(_) => {
+                return store_error(
+                    rapport_domain::FieldError::new("action", "is not a bulk action").into(),
+                );
+            }
         },
         "status-open" => status(TicketStatus::Open),
         "status-pending" => status(TicketStatus::Pending),
