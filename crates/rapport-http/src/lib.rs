@@ -74,6 +74,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(people::list_categories, people::create_category))
         .routes(routes!(ops::list_jobs))
         .routes(routes!(ops::daily_stats))
+        .routes(routes!(ops::create_mailbox, ops::list_mailboxes))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod mail;
 pub mod messages;
 pub mod migrate;
 pub mod people;

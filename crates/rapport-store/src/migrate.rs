@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_workspace.sql"),
         postgres: include_str!("../migrations/postgres/0003_workspace.sql"),
     },
+    Migration {
+        version: 4,
+        name: "email",
+        sqlite: include_str!("../migrations/sqlite/0004_email.sql"),
+        postgres: include_str!("../migrations/postgres/0004_email.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -20,6 +20,9 @@ pub struct Config {
     /// The address people reach Rapport at, used in every link it sends.
     #[arg(long, env = "RAPPORT_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Where the SMTP/LMTP listener accepts mail (for example `127.0.0.1:2525`); off when unset.
+    #[arg(long, env = "RAPPORT_SMTP_ADDR")]
+    pub smtp_addr: Option<SocketAddr>,
     /// Background workers in this process.
     #[arg(long, env = "RAPPORT_WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -44,6 +47,7 @@ impl Config {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url,
             public_url: None,
+            smtp_addr: None,
             workers: 1,
         }
     }

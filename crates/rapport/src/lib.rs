@@ -41,6 +41,8 @@ pub struct Server {
     pub db: Db,
     /// The public URL it announces.
     pub public_url: String,
+    /// Where the SMTP listener is, when enabled.
+    pub smtp_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -76,11 +78,25 @@ pub async fn start(
     let (stop, stop_rx) = watch::channel(false);
 
     let mut workers = Vec::new();
+    let mut smtp_addr = None;
+    if let Some(addr) = config.smtp_addr {
+        let smtp = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the SMTP listener to {addr}"))?;
+        smtp_addr = Some(smtp.local_addr()?);
+        workers.push(tokio::spawn(rapport_mail::smtp::serve(
+            smtp,
+            db.clone(),
+            Arc::clone(&clock),
+            rapport_mail::smtp::SmtpConfig::default(),
+            stop_rx.clone(),
+        )));
+    }
     for i in 0..config.workers {
         let w = Worker::new(
             db.clone(),
             Arc::clone(&clock),
-            Registry::standard(),
+            registry(Arc::clone(&clock)),
             WorkerConfig {
                 name: format!("{}:{}:{i}", hostname(), std::process::id()),
                 lease_secs: 300,
@@ -133,9 +149,17 @@ pub async fn start(
         addr,
         db,
         public_url,
+        smtp_addr,
         stop,
         task,
     })
+}
+
+/// Every job handler this binary knows.
+pub fn registry(clock: Arc<dyn Clock>) -> Registry {
+    let mut reg = Registry::standard();
+    rapport_mail::register(&mut reg, clock);
+    reg
 }
 
 async fn schedule_loop(db: Db, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {

@@ -95,3 +95,56 @@ pub async fn daily_stats(
             .await?,
     ))
 }
+
+/// `POST /api/v1/mailboxes`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMailboxRequest {
+    /// The address to receive for.
+    pub address: String,
+    /// Its display name.
+    pub name: String,
+}
+
+/// Adds a mailbox the SMTP listener accepts mail for (admins).
+#[utoipa::path(post, path = "/api/v1/mailboxes", tag = "ops",
+    request_body = CreateMailboxRequest,
+    responses((status = 201, body = rapport_store::mail::Mailbox), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_mailbox(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    crate::extract::JsonBody(req): crate::extract::JsonBody<CreateMailboxRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<rapport_store::mail::Mailbox>)> {
+    require(&viewer, rapport_domain::Permission::ManageUsers)?;
+    let address = rapport_domain::EmailAddress::parse(&req.address)
+        .map_err(|e| ApiError::field("address", e.message))?;
+    let now = st.now();
+    let m = st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                rapport_store::mail::create_mailbox(c, &address, &req.name, now).await
+            })
+        })
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(m)))
+}
+
+/// The mailboxes (supervisors and admins).
+#[utoipa::path(get, path = "/api/v1/mailboxes", tag = "ops",
+    responses((status = 200, body = Vec<rapport_store::mail::Mailbox>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_mailboxes(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+) -> ApiResult<Json<Vec<rapport_store::mail::Mailbox>>> {
+    require(&viewer, Permission::ViewJobs)?;
+    Ok(Json(
+        st.db
+            .read(|c| Box::pin(async move { rapport_store::mail::mailboxes(c).await }))
+            .await?,
+    ))
+}

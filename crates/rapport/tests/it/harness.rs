@@ -128,6 +128,7 @@ pub struct TestApp {
     pub agent_b: Agent,
     pub team_a: i64,
     pub team_b: i64,
+    pub smtp: std::net::SocketAddr,
     server: Option<rapport::Server>,
     _scratch: Scratch,
 }
@@ -165,6 +166,7 @@ impl TestApp {
         let scratch = Scratch::new(backend).await;
         let mut config = scratch.config();
         config.workers = 0;
+        config.smtp_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let db = rapport::open_db(&config, clock.as_ref()).await.unwrap();
         let admin = add_agent(&db, "admin@example.com", Role::Admin).await;
@@ -189,6 +191,7 @@ impl TestApp {
             .await
             .unwrap();
         TestApp {
+            smtp: server.smtp_addr.unwrap(),
             base: format!("http://{}", server.addr),
             http: reqwest::Client::new(),
             db,

@@ -6,6 +6,7 @@
 mod harness;
 
 mod durability;
+mod email;
 mod errors;
 mod jobs;
 mod openapi;

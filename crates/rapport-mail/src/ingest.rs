@@ -1,0 +1,174 @@
+//! Turning a stored inbound message into a ticket or a reply. Runs as a job, so a crash
+//! mid-way retries it, and it is idempotent: a message already processed is left alone.
+//!
+//! Threading: a reply joins its ticket by In-Reply-To/References against the Message-IDs
+//! Rapport saw or sent, then by the `[#1042]` tag in the subject; a reply to a closed
+//! ticket opens a follow-up ticket instead.
+
+use futures::future::BoxFuture;
+use rapport_domain::{
+    Body, Channel, EmailAddress, Priority, Subject, TicketNumber, TicketStatus, Timestamp,
+};
+use rapport_jobs::Handler;
+use rapport_store::jobs::Job;
+use rapport_store::mail;
+use rapport_store::messages::NewAttachment;
+use rapport_store::tickets::{self, NewTicket};
+use rapport_store::{Conn, Db, Result, StoreError};
+
+use crate::parse::{ParsedMail, parse};
+
+/// The address used when a message has no usable sender.
+const UNKNOWN_SENDER: &str = "unknown-sender@invalid.example";
+
+fn body_of(p: &ParsedMail) -> Body {
+    let mut text: String = p.text.clone();
+    if text.len() > Body::MAX_BYTES {
+        let mut cut = Body::MAX_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    Body::parse(&text.replace('\0', "")).unwrap_or_else(|_| no_text())
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "a constant, non-blank text always parses"
+)]
+fn no_text() -> Body {
+    Body::parse("(This message has no text. Its original is attached.)").expect("constant body")
+}
+
+async fn find_ticket(c: &mut dyn Conn, p: &ParsedMail) -> Result<Option<i64>> {
+    for r in &p.refs {
+        if let Some(t) = mail::ticket_for_message_id(c, r).await? {
+            return Ok(Some(t));
+        }
+    }
+    match TicketNumber::find_in_subject(&p.subject) {
+        Some(n) => mail::ticket_by_number(c, n.0).await,
+        None => Ok(None),
+    }
+}
+
+/// Processes one inbound message; returns the ticket it landed on.
+pub async fn ingest(c: &mut dyn Conn, inbound_id: i64, now: Timestamp) -> Result<i64> {
+    let inbound = mail::inbound(c, inbound_id).await?;
+    if let Some(t) = inbound.ticket_id {
+        return Ok(t);
+    }
+    let p = parse(&inbound.raw);
+    let mut attachments: Vec<NewAttachment> = p.attachments.clone();
+    let sender = p.from.as_deref().and_then(|f| EmailAddress::parse(f).ok());
+    if sender.is_none() || p.text.trim().is_empty() && attachments.is_empty() {
+        // Keep what could not be read where an agent sees it.
+        attachments.push(NewAttachment {
+            filename: "original.eml".into(),
+            content_type: "message/rfc822".into(),
+            data: inbound.raw.clone(),
+        });
+    }
+    if rapport_store::messages::NewAttachment::check_all(&attachments).is_err() {
+        attachments.retain(|a| a.data.len() <= rapport_store::messages::MAX_ATTACHMENT_BYTES);
+        attachments.truncate(rapport_store::messages::MAX_ATTACHMENTS);
+    }
+    let body = body_of(&p);
+    let existing = find_ticket(c, &p).await?;
+    let (ticket_id, outcome) = match existing {
+        Some(t) => {
+            let current = c
+                .one("SELECT status FROM tickets WHERE id = $1", &[t.into()])
+                .await?
+                .text(0)?;
+            if current == TicketStatus::Closed.as_str() {
+                (
+                    new_ticket(c, &p, sender.as_ref(), body, attachments, now).await?,
+                    "follow-up",
+                )
+            } else {
+                tickets::customer_reply(c, t, &body, Channel::Email, attachments, now).await?;
+                (t, "reply")
+            }
+        }
+        None => (
+            new_ticket(c, &p, sender.as_ref(), body, attachments, now).await?,
+            "new",
+        ),
+    };
+    if let Some(mid) = &p.message_id {
+        mail::remember_message_id(c, mid, ticket_id, now).await?;
+    }
+    mail::mark_processed(c, inbound.id, ticket_id, outcome, now).await?;
+    Ok(ticket_id)
+}
+
+async fn new_ticket(
+    c: &mut dyn Conn,
+    p: &ParsedMail,
+    sender: Option<&EmailAddress>,
+    body: Body,
+    attachments: Vec<NewAttachment>,
+    now: Timestamp,
+) -> Result<i64> {
+    let customer_email = match sender {
+        Some(s) => s.clone(),
+        None => EmailAddress::parse(UNKNOWN_SENDER)?,
+    };
+    let subject = Subject::parse(&p.subject).or_else(|_| Subject::parse("(no subject)"))?;
+    let t = tickets::create(
+        c,
+        None,
+        NewTicket {
+            subject,
+            body,
+            customer_email,
+            customer_name: p.from_name.clone(),
+            channel: Channel::Email,
+            priority: Priority::Normal,
+            category: None,
+            tags: Vec::new(),
+            custom_fields: serde_json::Map::new(),
+            team_id: None,
+            assignee_id: None,
+            attachments,
+        },
+        now,
+    )
+    .await?;
+    Ok(t.id)
+}
+
+/// The `mail.ingest` job: payload `{"inbound_id": n}`.
+pub struct IngestHandler {
+    clock: std::sync::Arc<dyn rapport_domain::Clock>,
+}
+
+impl IngestHandler {
+    /// A handler reading "now" from `clock`.
+    pub fn new(clock: std::sync::Arc<dyn rapport_domain::Clock>) -> Self {
+        Self { clock }
+    }
+}
+
+impl Handler for IngestHandler {
+    fn run<'a>(
+        &'a self,
+        db: &'a Db,
+        job: &'a Job,
+    ) -> BoxFuture<'a, std::result::Result<(), String>> {
+        Box::pin(async move {
+            let id = job
+                .payload
+                .get("inbound_id")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or("payload needs an integer 'inbound_id'")?;
+            let now = self.clock.now();
+            db.write(move |c| Box::pin(async move { ingest(c, id, now).await }))
+                .await
+                .map(|_| ())
+                .map_err(|e: StoreError| e.to_string())
+        })
+    }
+}

@@ -1,0 +1,208 @@
+//! Reading an email: who wrote it, about what, the new text (quoted history cut off),
+//! attachments, the headers that thread it, and whether a machine sent it. MIME, charsets
+//! and transfer encodings are mail-parser's job.
+
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+use rapport_store::messages::NewAttachment;
+
+/// An email as the help desk needs it.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedMail {
+    /// The sender's address (From), if there is a usable one.
+    pub from: Option<String>,
+    /// The sender's display name.
+    pub from_name: Option<String>,
+    /// The subject, or empty.
+    pub subject: String,
+    /// The text the sender wrote, without the quoted history.
+    pub text: String,
+    /// Its Message-ID, without angle brackets.
+    pub message_id: Option<String>,
+    /// In-Reply-To and References, nearest first.
+    pub refs: Vec<String>,
+    /// True when a machine sent it (auto-replies, bounces, lists): never answer it
+    /// automatically.
+    pub automated: bool,
+    /// Attached files, inline images included.
+    pub attachments: Vec<NewAttachment>,
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Cuts the quoted history from a reply: from a line such as "On Mon, … wrote:", an
+/// "-----Original Message-----" marker, or the first line of a trailing block of `>`
+/// lines. What is left is what the sender wrote now.
+pub fn strip_quoted(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut end = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        let attribution = t.starts_with("On ") && t.ends_with("wrote:");
+        if attribution || t.starts_with("-----Original Message-----") {
+            end = i;
+            break;
+        }
+    }
+    // A trailing run of quoted lines (and blank lines between them) goes too.
+    while end > 0 {
+        let t = lines[end - 1].trim();
+        if t.starts_with('>') || (t.is_empty() && end < lines.len()) {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    let kept = lines[..end].join("\n");
+    let kept = kept.trim_end();
+    if kept.trim().is_empty() {
+        text.trim_end().to_owned()
+    } else {
+        kept.to_owned()
+    }
+}
+
+/// Parses a raw message. Never fails: what cannot be read is left empty.
+pub fn parse(raw: &[u8]) -> ParsedMail {
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return ParsedMail {
+            text: String::from_utf8_lossy(raw).chars().take(20_000).collect(),
+            ..ParsedMail::default()
+        };
+    };
+    let (from, from_name) = msg
+        .from()
+        .and_then(|a| a.first())
+        .map(|a| {
+            (
+                a.address().map(str::to_owned),
+                a.name().map(str::to_owned).filter(|n| !n.trim().is_empty()),
+            )
+        })
+        .unwrap_or((None, None));
+    let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let mut refs = ids(msg.in_reply_to());
+    let mut older = ids(msg.references());
+    older.reverse();
+    for r in older {
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
+    }
+    let header = |name: &str| {
+        msg.header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    let auto_submitted = header("Auto-Submitted");
+    let precedence = header("Precedence");
+    let sender = from.clone().unwrap_or_default().to_ascii_lowercase();
+    let local = sender.split('@').next().unwrap_or("");
+    let automated = (!auto_submitted.is_empty() && auto_submitted != "no")
+        || matches!(precedence.as_str(), "bulk" | "junk" | "list")
+        || msg.header_raw("List-Id").is_some()
+        || local == "mailer-daemon"
+        || local.replace(['-', '_', '.'], "") == "noreply"
+        || local == "postmaster";
+    let attachments = msg
+        .attachments()
+        .filter_map(|a| {
+            let data = a.contents().to_vec();
+            if data.is_empty() {
+                return None;
+            }
+            let content_type = a
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_owned(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let filename = a
+                .attachment_name()
+                .map(|n| n.replace(['/', '\\'], "_"))
+                .unwrap_or_else(|| "attachment".into());
+            Some(NewAttachment {
+                filename,
+                content_type,
+                data,
+            })
+        })
+        .collect();
+    ParsedMail {
+        from,
+        from_name,
+        subject: msg.subject().unwrap_or("").to_owned(),
+        text: strip_quoted(&text),
+        message_id: msg.message_id().map(str::to_owned),
+        refs,
+        automated,
+        attachments,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_history_is_cut() {
+        let t = "Thanks, that worked!\n\nOn Mon, 3 Mar 2025 at 10:00, Support <s@example.com> wrote:\n> Try again\n> please";
+        assert_eq!(strip_quoted(t), "Thanks, that worked!");
+        assert_eq!(strip_quoted("Yes.\n\n> earlier\n> text"), "Yes.");
+        assert_eq!(strip_quoted("> only quotes"), "> only quotes");
+        assert_eq!(strip_quoted("Plain\nmessage"), "Plain\nmessage");
+    }
+
+    #[test]
+    fn a_plain_message_parses() {
+        let raw = b"From: Ana Garcia <Ana@Example.com>\r\nTo: support@example.com\r\nSubject: =?UTF-8?B?Q2Fmw6k=?= order\r\nMessage-ID: <abc@mail.example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMy caf\xc3\xa9 order is late.\r\n";
+        let p = parse(raw);
+        assert_eq!(p.from.as_deref(), Some("Ana@Example.com"));
+        assert_eq!(p.from_name.as_deref(), Some("Ana Garcia"));
+        assert_eq!(p.subject, "Café order");
+        assert_eq!(p.text.trim(), "My café order is late.");
+        assert_eq!(p.message_id.as_deref(), Some("abc@mail.example.com"));
+        assert!(!p.automated);
+    }
+
+    #[test]
+    fn machines_are_recognised() {
+        for h in [
+            "Auto-Submitted: auto-replied\r\n",
+            "Precedence: bulk\r\n",
+            "List-Id: <news.example.com>\r\n",
+        ] {
+            let raw = format!("From: a@example.com\r\n{h}Subject: x\r\n\r\nbody\r\n");
+            assert!(parse(raw.as_bytes()).automated, "{h}");
+        }
+        let raw = b"From: MAILER-DAEMON@example.com\r\nSubject: Undelivered\r\n\r\nx\r\n";
+        assert!(parse(raw).automated);
+        let raw = b"From: a@example.com\r\nAuto-Submitted: no\r\n\r\nx\r\n";
+        assert!(!parse(raw).automated);
+    }
+
+    #[test]
+    fn replies_carry_their_references() {
+        let raw = b"From: a@example.com\r\nIn-Reply-To: <r2@x>\r\nReferences: <r1@x> <r2@x>\r\nSubject: Re: [#1042] Late\r\n\r\nStill late\r\n";
+        let p = parse(raw);
+        assert_eq!(p.refs, vec!["r2@x".to_owned(), "r1@x".to_owned()]);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"From:\r\n\r\n",
+            b"Subject: only\r\n",
+        ] {
+            let _ = parse(raw);
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! The SMTP and LMTP listener. It accepts mail only for configured mailboxes (550 for
+//! every other recipient: never an open relay), advertises and enforces SIZE (552), and
+//! answers 250 only after the raw message is committed to the database — a crash after
+//! 250 loses nothing. The same Message-ID delivered twice to a mailbox is kept once.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rapport_domain::Clock;
+use rapport_store::{Db, mail};
+use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
+use smtp_proto::{Error as ProtoError, Request};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// How the listener behaves.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// The name in the greeting.
+    pub hostname: String,
+    /// The largest message accepted, in bytes.
+    pub max_size: usize,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            hostname: "rapport".into(),
+            max_size: 30 * 1024 * 1024,
+        }
+    }
+}
+
+/// Accepts connections until `stop`; each is served on its own task.
+pub async fn serve(
+    listener: TcpListener,
+    db: Db,
+    clock: Arc<dyn Clock>,
+    config: SmtpConfig,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                match accepted {
+                    Ok((sock, peer)) => {
+                        let (db, clock, config) = (db.clone(), Arc::clone(&clock), config.clone());
+                        tokio::spawn(async move {
+                            let session = Session { db, clock, config, peer };
+                            if let Err(e) = session.run(sock).await {
+                                tracing::debug!(error = %e, "smtp session ended");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "smtp accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+struct Session {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    config: SmtpConfig,
+    peer: SocketAddr,
+}
+
+#[derive(Default)]
+struct Envelope {
+    from: Option<String>,
+    mailboxes: Vec<i64>,
+}
+
+impl Session {
+    async fn run(self, mut sock: TcpStream) -> std::io::Result<()> {
+        let host = self.config.hostname.clone();
+        sock.write_all(format!("220 {host} Rapport ESMTP ready\r\n").as_bytes())
+            .await?;
+        let mut receiver = RequestReceiver::default();
+        let mut env = Envelope::default();
+        let mut lmtp = false;
+        let mut buf = vec![0u8; 8192];
+        let mut pending: Vec<u8> = Vec::new();
+        loop {
+            // Take the next command, reading more bytes when the buffer holds none.
+            let mut iter = pending.iter();
+            let parsed = receiver.ingest(&mut iter).map(|r| match r {
+                Request::Ehlo { host } => Request::Ehlo {
+                    host: host.into_owned(),
+                },
+                Request::Lhlo { host } => Request::Lhlo {
+                    host: host.into_owned(),
+                },
+                Request::Helo { host } => Request::Helo {
+                    host: host.into_owned(),
+                },
+                Request::Mail { from } => Request::Mail {
+                    from: from.into_owned(),
+                },
+                Request::Rcpt { to } => Request::Rcpt {
+                    to: to.into_owned(),
+                },
+                Request::Data => Request::Data,
+                Request::Rset => Request::Rset,
+                Request::Quit => Request::Quit,
+                Request::StartTls => Request::StartTls,
+                Request::Noop { .. } => Request::Noop {
+                    value: String::new(),
+                },
+                _ => Request::Help {
+                    value: String::new(),
+                },
+            });
+            let rest = iter.as_slice().to_vec();
+            pending = rest;
+            let request = match parsed {
+                Ok(r) => r,
+                Err(ProtoError::NeedsMoreData { .. }) => {
+                    let n = tokio::time::timeout(Duration::from_secs(300), sock.read(&mut buf))
+                        .await
+                        .map_err(|_| std::io::Error::other("idle"))??;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    pending.extend_from_slice(&buf[..n]);
+                    continue;
+                }
+                Err(ProtoError::UnknownCommand) => {
+                    sock.write_all(b"500 5.5.1 Unknown command\r\n").await?;
+                    continue;
+                }
+                Err(ProtoError::ResponseTooLong) => {
+                    sock.write_all(b"500 5.5.2 Line too long\r\n").await?;
+                    continue;
+                }
+                Err(_) => {
+                    sock.write_all(b"501 5.5.4 Syntax error in parameters\r\n")
+                        .await?;
+                    continue;
+                }
+            };
+            let reply: String = match request {
+                Request::Ehlo { .. } | Request::Lhlo { .. } => {
+                    lmtp = matches!(request, Request::Lhlo { .. });
+                    env = Envelope::default();
+                    format!(
+                        "250-{host} greets you\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n",
+                        self.config.max_size
+                    )
+                }
+                Request::Helo { .. } => {
+                    env = Envelope::default();
+                    format!("250 {host}\r\n")
+                }
+                Request::Mail { from } => {
+                    if from.size > self.config.max_size {
+                        "552 5.3.4 Message size exceeds the fixed maximum\r\n".into()
+                    } else {
+                        env = Envelope {
+                            from: Some(from.address),
+                            mailboxes: Vec::new(),
+                        };
+                        "250 2.1.0 Sender OK\r\n".into()
+                    }
+                }
+                Request::Rcpt { to } => {
+                    if env.from.is_none() {
+                        "503 5.5.1 MAIL first\r\n".into()
+                    } else {
+                        let addr = to.address.clone();
+                        match self
+                            .db
+                            .read(move |c| {
+                                Box::pin(async move { mail::mailbox_for(c, &addr).await })
+                            })
+                            .await
+                        {
+                            Ok(Some(id)) => {
+                                env.mailboxes.push(id);
+                                "250 2.1.5 Recipient OK\r\n".into()
+                            }
+                            Ok(None) => {
+                                "550 5.1.1 No such mailbox here; this server does not relay\r\n"
+                                    .into()
+                            }
+                            Err(_) => "451 4.3.0 Temporary failure, try again later\r\n".into(),
+                        }
+                    }
+                }
+                Request::Data => {
+                    if env.mailboxes.is_empty() {
+                        sock.write_all(b"503 5.5.1 RCPT first\r\n").await?;
+                        continue;
+                    }
+                    sock.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        .await?;
+                    let (raw, too_big) = self.read_data(&mut sock, &mut pending, &mut buf).await?;
+                    let replies = if too_big {
+                        vec![
+                            "552 5.3.4 Message size exceeds the fixed maximum\r\n".to_owned();
+                            if lmtp { env.mailboxes.len() } else { 1 }
+                        ]
+                    } else {
+                        self.commit(&env, raw, lmtp).await
+                    };
+                    env = Envelope::default();
+                    replies.concat()
+                }
+                Request::Rset => {
+                    env = Envelope::default();
+                    "250 2.0.0 Reset\r\n".into()
+                }
+                Request::Noop { .. } => "250 2.0.0 OK\r\n".into(),
+                Request::Quit => {
+                    sock.write_all(b"221 2.0.0 Bye\r\n").await?;
+                    return Ok(());
+                }
+                Request::StartTls => "454 4.7.0 TLS not available\r\n".into(),
+                _ => "502 5.5.1 Command not implemented\r\n".into(),
+            };
+            sock.write_all(reply.as_bytes()).await?;
+        }
+    }
+
+    /// Reads the message after DATA up to the final dot; past the size limit it keeps
+    /// reading (to stay in step with the client) but keeps nothing.
+    async fn read_data(
+        &self,
+        sock: &mut TcpStream,
+        pending: &mut Vec<u8>,
+        buf: &mut [u8],
+    ) -> std::io::Result<(Vec<u8>, bool)> {
+        let mut data = DataReceiver::new();
+        let mut raw = Vec::new();
+        let mut too_big = false;
+        loop {
+            let mut iter = pending.iter();
+            let done = data.ingest(&mut iter, &mut raw);
+            *pending = iter.as_slice().to_vec();
+            if raw.len() > self.config.max_size {
+                too_big = true;
+                raw.clear();
+            }
+            if done {
+                return Ok((raw, too_big));
+            }
+            let n = tokio::time::timeout(Duration::from_secs(300), sock.read(buf))
+                .await
+                .map_err(|_| std::io::Error::other("idle during DATA"))??;
+            if n == 0 {
+                return Err(std::io::Error::other("connection closed during DATA"));
+            }
+            pending.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// Commits the message once per mailbox and answers: one reply for SMTP, one per
+    /// recipient for LMTP.
+    async fn commit(&self, env: &Envelope, raw: Vec<u8>, lmtp: bool) -> Vec<String> {
+        let message_id = crate::parse::parse(&raw).message_id;
+        let from = env.from.clone().unwrap_or_default();
+        let mut replies = Vec::new();
+        let mut mailboxes = env.mailboxes.clone();
+        mailboxes.dedup();
+        for mailbox in mailboxes {
+            let (raw, from, mid) = (raw.clone(), from.clone(), message_id.clone());
+            let now = self.clock.now();
+            let stored = self
+                .db
+                .write(move |c| {
+                    Box::pin(async move {
+                        mail::store_inbound(c, mailbox, &from, mid.as_deref(), raw, now).await
+                    })
+                })
+                .await;
+            let reply = match stored {
+                Ok(_) => "250 2.0.0 Message accepted\r\n".to_owned(),
+                Err(e) => {
+                    tracing::error!(error = %e, peer = %self.peer, "could not store inbound mail");
+                    "451 4.3.0 Could not store the message, try again later\r\n".to_owned()
+                }
+            };
+            replies.push(reply);
+        }
+        if !lmtp {
+            // SMTP has one answer for the message: success only if every copy was kept.
+            let ok = replies.iter().all(|r| r.starts_with("250"));
+            replies = vec![if ok {
+                "250 2.0.0 Message accepted\r\n".into()
+            } else {
+                "451 4.3.0 Could not store the message, try again later\r\n".into()
+            }];
+        }
+        replies
+    }
+}

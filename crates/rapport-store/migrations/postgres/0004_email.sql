@@ -1,0 +1,30 @@
+-- The email channel: mailboxes Rapport receives for, every inbound message's raw source
+-- (kept forever, committed before the SMTP 250), and the Message-IDs that thread replies.
+CREATE TABLE mailboxes (
+    id BIGSERIAL PRIMARY KEY,
+    address TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE inbound_mail (
+    id BIGSERIAL PRIMARY KEY,
+    mailbox_id BIGINT NOT NULL REFERENCES mailboxes(id),
+    envelope_from TEXT NOT NULL,
+    message_id TEXT,
+    raw BYTEA NOT NULL,
+    size BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    processed_at BIGINT,
+    ticket_id BIGINT REFERENCES tickets(id),
+    outcome TEXT,
+    error TEXT
+);
+CREATE UNIQUE INDEX inbound_mail_message_id ON inbound_mail(mailbox_id, message_id);
+
+CREATE TABLE mail_threads (
+    message_id TEXT PRIMARY KEY,
+    ticket_id BIGINT NOT NULL REFERENCES tickets(id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX mail_threads_ticket ON mail_threads(ticket_id);

@@ -1,0 +1,217 @@
+//! Storage of the email channel: mailboxes, inbound messages (raw source first, processed
+//! later by a job), and the Message-IDs that let replies find their ticket.
+
+use rapport_domain::{EmailAddress, FieldError, Timestamp};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
+use crate::jobs::{self, NewJob};
+
+/// The job kind that turns an inbound message into a ticket or a reply.
+pub const INGEST_JOB: &str = "mail.ingest";
+
+/// An address Rapport receives mail for.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Mailbox {
+    /// Database id.
+    pub id: i64,
+    /// The address (`support@example.com`).
+    pub address: String,
+    /// A display name (`Example Support`).
+    pub name: String,
+}
+
+/// Adds a mailbox; an address in use is an error on `address`.
+pub async fn create_mailbox(
+    c: &mut dyn Conn,
+    address: &EmailAddress,
+    name: &str,
+    now: Timestamp,
+) -> Result<Mailbox> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(FieldError::new("name", "must be 1 to 100 characters").into());
+    }
+    let row = c
+        .opt(
+            "INSERT INTO mailboxes (address, name, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (address) DO NOTHING RETURNING id",
+            &[address.as_str().into(), name.into(), now.into()],
+        )
+        .await?
+        .ok_or_else(|| FieldError::new("address", "a mailbox with this address already exists"))?;
+    Ok(Mailbox {
+        id: row.int(0)?,
+        address: address.to_string(),
+        name: name.to_owned(),
+    })
+}
+
+/// Every mailbox.
+pub async fn mailboxes(c: &mut dyn Conn) -> Result<Vec<Mailbox>> {
+    c.query(
+        "SELECT id, address, name FROM mailboxes ORDER BY address",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Mailbox {
+            id: r.int(0)?,
+            address: r.text(1)?,
+            name: r.text(2)?,
+        })
+    })
+    .collect()
+}
+
+/// The mailbox for a recipient address, if Rapport receives for it.
+pub async fn mailbox_for(c: &mut dyn Conn, address: &str) -> Result<Option<i64>> {
+    let Ok(addr) = EmailAddress::parse(address) else {
+        return Ok(None);
+    };
+    c.opt(
+        "SELECT id FROM mailboxes WHERE address = $1",
+        &[addr.as_str().into()],
+    )
+    .await?
+    .map(|r| r.int(0))
+    .transpose()
+}
+
+/// What storing an inbound message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// New: kept and queued for processing.
+    New(i64),
+    /// The same Message-ID reached this mailbox before: kept once.
+    Duplicate,
+}
+
+/// Keeps the raw message and queues its processing, in one transaction: once this
+/// returns, the message survives a crash (the SMTP listener answers 250 only then).
+pub async fn store_inbound(
+    c: &mut dyn Conn,
+    mailbox_id: i64,
+    envelope_from: &str,
+    message_id: Option<&str>,
+    raw: Vec<u8>,
+    now: Timestamp,
+) -> Result<Stored> {
+    let size = i64::try_from(raw.len()).unwrap_or(i64::MAX);
+    let row = c
+        .opt(
+            "INSERT INTO inbound_mail (mailbox_id, envelope_from, message_id, raw, size, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (mailbox_id, message_id) DO NOTHING RETURNING id",
+            &[
+                mailbox_id.into(),
+                envelope_from.into(),
+                message_id.map(str::to_owned).into(),
+                raw.into(),
+                size.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(Stored::Duplicate);
+    };
+    let id = row.int(0)?;
+    jobs::enqueue(
+        c,
+        NewJob {
+            kind: INGEST_JOB.into(),
+            payload: serde_json::json!({ "inbound_id": id }),
+            run_at: now,
+            max_attempts: 5,
+            idempotency_key: Some(format!("{INGEST_JOB}:{id}")),
+        },
+        now,
+    )
+    .await?;
+    Ok(Stored::New(id))
+}
+
+/// An inbound message waiting to be processed.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// Database id.
+    pub id: i64,
+    /// The receiving mailbox.
+    pub mailbox_id: i64,
+    /// The raw RFC 822 source.
+    pub raw: Vec<u8>,
+    /// Set once processed.
+    pub ticket_id: Option<i64>,
+}
+
+/// One inbound message.
+pub async fn inbound(c: &mut dyn Conn, id: i64) -> Result<Inbound> {
+    let r = c
+        .opt(
+            "SELECT id, mailbox_id, raw, ticket_id FROM inbound_mail WHERE id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("inbound message"))?;
+    Ok(Inbound {
+        id: r.int(0)?,
+        mailbox_id: r.int(1)?,
+        raw: r.blob(2)?,
+        ticket_id: r.opt_int(3)?,
+    })
+}
+
+/// Records what processing did with an inbound message.
+pub async fn mark_processed(
+    c: &mut dyn Conn,
+    id: i64,
+    ticket_id: i64,
+    outcome: &str,
+    now: Timestamp,
+) -> Result<()> {
+    c.execute(
+        "UPDATE inbound_mail SET processed_at = $1, ticket_id = $2, outcome = $3 WHERE id = $4",
+        &[now.into(), ticket_id.into(), outcome.into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The ticket a Message-ID belongs to, if Rapport saw or sent it.
+pub async fn ticket_for_message_id(c: &mut dyn Conn, message_id: &str) -> Result<Option<i64>> {
+    c.opt(
+        "SELECT ticket_id FROM mail_threads WHERE message_id = $1",
+        &[message_id.into()],
+    )
+    .await?
+    .map(|r| r.int(0))
+    .transpose()
+}
+
+/// Remembers that a Message-ID belongs to a ticket.
+pub async fn remember_message_id(
+    c: &mut dyn Conn,
+    message_id: &str,
+    ticket_id: i64,
+    now: Timestamp,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO mail_threads (message_id, ticket_id, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (message_id) DO NOTHING",
+        &[message_id.into(), ticket_id.into(), now.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The ticket with a number, if any (for `[#1042]` in a subject).
+pub async fn ticket_by_number(c: &mut dyn Conn, number: i64) -> Result<Option<i64>> {
+    c.opt("SELECT id FROM tickets WHERE number = $1", &[number.into()])
+        .await?
+        .map(|r| r.int(0))
+        .transpose()
+}
