@@ -392,6 +392,7 @@ pub fn plan_tickets(
                             internal: false,
                             attachments: Vec::new(),
                             status,
+                            deliver: false,
                         },
                     ),
                 )
@@ -413,6 +414,7 @@ pub fn plan_tickets(
                                 internal: true,
                                 attachments: Vec::new(),
                                 status: None,
+                                deliver: false,
                             },
                         ),
                     ));

@@ -11,6 +11,100 @@ use crate::jobs::{self, NewJob};
 
 /// The job kind that turns an inbound message into a ticket or a reply.
 pub const INGEST_JOB: &str = "mail.ingest";
+/// The job kind that sends an agent's reply by email.
+pub const SEND_JOB: &str = "mail.send";
+
+/// Queues the delivery of a reply by email, in the reply's transaction: a reply saved is
+/// a reply that will be sent (or visibly fail).
+pub async fn queue_delivery(c: &mut dyn Conn, message_id: i64, now: Timestamp) -> Result<()> {
+    jobs::enqueue(
+        c,
+        NewJob {
+            kind: SEND_JOB.into(),
+            payload: serde_json::json!({ "message_id": message_id }),
+            run_at: now,
+            max_attempts: 8,
+            idempotency_key: Some(format!("{SEND_JOB}:{message_id}")),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// What an outgoing reply needs: the text, the ticket, the customer, the mailbox to send
+/// from, and the Message-IDs to thread under.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The reply's message id.
+    pub message_id: i64,
+    /// Its text (markdown).
+    pub body: String,
+    /// The ticket's number.
+    pub number: i64,
+    /// The ticket's subject.
+    pub subject: String,
+    /// The ticket id.
+    pub ticket_id: i64,
+    /// The customer's address and name.
+    pub to: (String, String),
+    /// The mailbox's address and name.
+    pub from: Option<(String, String)>,
+    /// Message-IDs of the thread, oldest first.
+    pub thread: Vec<String>,
+}
+
+/// Loads what sending a reply needs.
+pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
+    let r = c
+        .opt(
+            "SELECT m.id, m.body, t.number, t.subject, t.id, cu.email, cu.name
+             FROM messages m JOIN tickets t ON t.id = m.ticket_id JOIN customers cu ON cu.id = t.customer_id
+             WHERE m.id = $1",
+            &[message_id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+    let ticket_id = r.int(4)?;
+    let from = c
+        .opt(
+            "SELECT b.address, b.name FROM inbound_mail i JOIN mailboxes b ON b.id = i.mailbox_id
+             WHERE i.ticket_id = $1 ORDER BY i.id DESC LIMIT 1",
+            &[ticket_id.into()],
+        )
+        .await?;
+    let from = match from {
+        Some(f) => Some(f),
+        None => {
+            c.opt(
+                "SELECT address, name FROM mailboxes ORDER BY id LIMIT 1",
+                &[],
+            )
+            .await?
+        }
+    };
+    let thread = c
+        .query(
+            "SELECT message_id FROM mail_threads WHERE ticket_id = $1 ORDER BY created_at, message_id",
+            &[ticket_id.into()],
+        )
+        .await?
+        .iter()
+        .map(|x| x.text(0))
+        .collect::<Result<_>>()?;
+    Ok(Outgoing {
+        message_id: r.int(0)?,
+        body: r.text(1)?,
+        number: r.int(2)?,
+        subject: r.text(3)?,
+        ticket_id,
+        to: (r.text(5)?, r.text(6)?),
+        from: from
+            .map(|f| Ok::<_, StoreError>((f.text(0)?, f.text(1)?)))
+            .transpose()?,
+        thread,
+    })
+}
 
 /// An address Rapport receives mail for.
 #[derive(Debug, Clone, Serialize, ToSchema)]

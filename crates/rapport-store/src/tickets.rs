@@ -852,6 +852,9 @@ pub struct NewReply {
     /// A status to set in the same step ("reply and solve"); a public reply on a new or
     /// open ticket otherwise leaves it pending on the customer.
     pub status: Option<TicketStatus>,
+    /// Send a public reply to the customer through the ticket's channel (email today).
+    /// False only for replies that are history, such as imported or generated ones.
+    pub deliver: bool,
 }
 
 /// Adds an agent's reply or note. A public reply counts as the first response if none
@@ -913,6 +916,9 @@ pub async fn reply(
         ],
     )
     .await?;
+    if r.deliver && !r.internal && t.channel == Channel::Email {
+        crate::mail::queue_delivery(c, msg.id, now).await?;
+    }
     let kind = if r.internal {
         EventKind::NoteAdded
     } else {

@@ -164,6 +164,7 @@ pub async fn apply_macro(
             internal: false,
             attachments: Vec::new(),
             status: m.set_status,
+            deliver: true,
         };
         tickets::reply(c, viewer, ticket_id, reply, now).await?;
     }

@@ -23,6 +23,9 @@ pub struct Config {
     /// Where the SMTP/LMTP listener accepts mail (for example `127.0.0.1:2525`); off when unset.
     #[arg(long, env = "RAPPORT_SMTP_ADDR")]
     pub smtp_addr: Option<SocketAddr>,
+    /// The SMTP relay replies go out through: `smtp://[user:password@]host[:port]`.
+    #[arg(long, env = "RAPPORT_SMTP_RELAY")]
+    pub smtp_relay: Option<String>,
     /// Background workers in this process.
     #[arg(long, env = "RAPPORT_WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -48,6 +51,7 @@ impl Config {
             database_url,
             public_url: None,
             smtp_addr: None,
+            smtp_relay: None,
             workers: 1,
         }
     }

@@ -77,6 +77,12 @@ pub async fn start(
     let state = AppState::new(db.clone(), Arc::clone(&clock), public_url.clone());
     let (stop, stop_rx) = watch::channel(false);
 
+    let relay = config
+        .smtp_relay
+        .as_deref()
+        .map(rapport_mail::send::Relay::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
     let mut workers = Vec::new();
     let mut smtp_addr = None;
     if let Some(addr) = config.smtp_addr {
@@ -96,7 +102,7 @@ pub async fn start(
         let w = Worker::new(
             db.clone(),
             Arc::clone(&clock),
-            registry(Arc::clone(&clock)),
+            registry(Arc::clone(&clock), relay.clone()),
             WorkerConfig {
                 name: format!("{}:{}:{i}", hostname(), std::process::id()),
                 lease_secs: 300,
@@ -155,10 +161,10 @@ pub async fn start(
     })
 }
 
-/// Every job handler this binary knows.
-pub fn registry(clock: Arc<dyn Clock>) -> Registry {
+/// Every job handler this binary knows; replies are emailed through `relay`.
+pub fn registry(clock: Arc<dyn Clock>, relay: Option<rapport_mail::send::Relay>) -> Registry {
     let mut reg = Registry::standard();
-    rapport_mail::register(&mut reg, clock);
+    rapport_mail::register(&mut reg, clock, relay);
     reg
 }
 

@@ -426,6 +426,7 @@ pub async fn create_message(
         internal: req.internal,
         status: req.status.as_deref().map(TicketStatus::parse).transpose()?,
         attachments: decode_attachments(req.attachments)?,
+        deliver: true,
     };
     let now = st.now();
     let m = st

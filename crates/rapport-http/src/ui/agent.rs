@@ -886,6 +886,7 @@ async fn post_message(
         internal,
         attachments,
         status,
+        deliver: true,
     };
     write_then(
         &st,

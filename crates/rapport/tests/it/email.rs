@@ -62,11 +62,21 @@ print(json.dumps(out))
 
 /// Runs the queued ingest jobs.
 async fn ingest_all(app: &TestApp) -> usize {
+    run_jobs(app, None).await
+}
+
+/// Runs every due job, sending replies through `relay`.
+async fn run_jobs(app: &TestApp, relay: Option<std::net::SocketAddr>) -> usize {
     let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
+    let relay = relay.map(|a| rapport_mail::send::Relay {
+        host: a.ip().to_string(),
+        port: a.port(),
+        credentials: None,
+    });
     let w = Worker::new(
         app.db.clone(),
         Arc::clone(&clock),
-        rapport::registry(clock),
+        rapport::registry(clock, relay),
         WorkerConfig {
             name: "test".into(),
             lease_secs: 30,
@@ -172,6 +182,68 @@ both_backends! {
         assert_eq!(t["subject"], "(no subject)");
         let (_, msgs) = app.get(&format!("/api/v1/tickets/{}/messages", t["id"])).await;
         assert_eq!(msgs[0]["attachments"][0]["filename"], "original.eml", "the original is kept with the ticket");
+        app.stop().await;
+    }
+
+    async fn replies_go_out_threaded_through_the_relay(app) {
+        // The "customer's mail server": a second Rapport receiving for the customer.
+        let backend = if app.db.backend() == rapport_store::Backend::Sqlite {
+            crate::harness::Backend::Sqlite
+        } else {
+            crate::harness::Backend::Postgres
+        };
+        let relay = TestApp::spawn(backend).await;
+        relay.post("/api/v1/mailboxes", json!({"address": "kim@example.org", "name": "Kim's inbox"})).await;
+        app.post("/api/v1/mailboxes", json!({"address": "support@example.com", "name": "Example Support"})).await;
+
+        let first = mail("Kim Park <kim@example.org>", "Printer offline", "k1@example.org", "", "It says offline.");
+        assert_eq!(send(&app, json!([["kim@example.org", ["support@example.com"], first]])).await, vec!["ok"]);
+        assert_eq!(ingest_all(&app).await, 1);
+        let (_, page) = app.get("/api/v1/tickets?channel=email").await;
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        let number = page["items"][0]["number"].as_i64().unwrap();
+
+        // Without a relay the delivery fails visibly and is retried later.
+        let (s, _) = app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "Please restart it.\n\nThanks, <b>Riley</b>"})).await;
+        assert_eq!(s, 201);
+        let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
+        let w = Worker::new(app.db.clone(), Arc::clone(&clock), rapport::registry(clock, None),
+            WorkerConfig { name: "no-relay".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
+        assert!(matches!(w.step().await.unwrap(), Step::Failed(_)));
+        let (_, jobs) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;
+        let failed = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "mail.send").unwrap();
+        assert!(failed["last_error"].as_str().unwrap().contains("RAPPORT_SMTP_RELAY"));
+        // A note is never emailed.
+        app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "internal only", "internal": true})).await;
+
+        // Make the retry due now, then deliver through the relay.
+        app.db.write(|c| Box::pin(async move { c.execute("UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send'", &[]).await })).await.unwrap();
+        assert_eq!(run_jobs(&app, Some(relay.smtp)).await, 1);
+        let raw: Vec<u8> = relay
+            .db
+            .read(|c| Box::pin(async move { c.one("SELECT raw FROM inbound_mail", &[]).await?.blob(0) }))
+            .await
+            .unwrap();
+        let got = rapport_mail::parse::parse(&raw);
+        assert_eq!(got.from.as_deref(), Some("support@example.com"));
+        assert_eq!(got.subject, format!("Re: [#{number}] Printer offline"));
+        assert_eq!(got.refs, vec!["k1@example.org".to_owned()]);
+        assert!(got.text.contains("Please restart it."));
+        assert!(!got.text.contains("internal only"));
+        let sent_id = got.message_id.clone().unwrap();
+        assert!(sent_id.starts_with("rapport."), "{sent_id}");
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.contains("text/plain") && text.contains("text/html"), "text and HTML parts");
+
+        // The customer answers the reply: it threads by the Message-ID Rapport sent.
+        let answer = mail("kim@example.org", "Re: Printer offline", "k2@example.org",
+            &format!("In-Reply-To: <{sent_id}>\r\n"), "Restarted, works now.");
+        assert_eq!(send(&app, json!([["kim@example.org", ["support@example.com"], answer]])).await, vec!["ok"]);
+        assert_eq!(ingest_all(&app).await, 1);
+        let (_, t) = app.get(&format!("/api/v1/tickets/{id}")).await;
+        assert_eq!(t["message_count"], 4);
+        assert_eq!(t["status"], "open", "the customer's answer reopens the pending ticket");
+        relay.stop().await;
         app.stop().await;
     }
 }

@@ -1,0 +1,226 @@
+//! Sending agents' replies by email through an SMTP relay (`RAPPORT_SMTP_RELAY`), from the
+//! mailbox the conversation came in on, with a stable Message-ID, In-Reply-To and
+//! References so the customer's mail client threads it, `[#number]` in the subject, and
+//! text and HTML parts. Runs as a job: a relay that is down is retried with backoff.
+
+use futures::future::BoxFuture;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rapport_domain::text::escape_html;
+use rapport_jobs::Handler;
+use rapport_store::Db;
+use rapport_store::jobs::Job;
+use rapport_store::mail::{self, Outgoing};
+
+/// Where replies go out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relay {
+    /// Relay host.
+    pub host: String,
+    /// Relay port.
+    pub port: u16,
+    /// User and password, when the relay wants them.
+    pub credentials: Option<(String, String)>,
+}
+
+impl Relay {
+    /// Parses `smtp://[user:password@]host[:port]` (port 25 by default).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let rest = url
+            .strip_prefix("smtp://")
+            .ok_or("RAPPORT_SMTP_RELAY must look like smtp://[user:password@]host[:port]")?;
+        let (creds, hostport) = match rest.rsplit_once('@') {
+            Some((c, h)) => (Some(c), h),
+            None => (None, rest),
+        };
+        let hostport = hostport.trim_end_matches('/');
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| format!("bad relay port {p:?}"))?,
+            ),
+            None => (hostport, 25),
+        };
+        if host.is_empty() {
+            return Err("the relay needs a host".into());
+        }
+        let credentials = creds.map(|c| match c.split_once(':') {
+            Some((u, p)) => (u.to_owned(), p.to_owned()),
+            None => (c.to_owned(), String::new()),
+        });
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+            credentials,
+        })
+    }
+}
+
+/// The Message-ID of a reply: stable, so a retried delivery is the same message.
+pub fn message_id_for(out: &Outgoing, domain: &str) -> String {
+    format!("rapport.{}.{}@{domain}", out.ticket_id, out.message_id)
+}
+
+fn html_of(text: &str) -> String {
+    let paragraphs: Vec<String> = text
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")))
+        .collect();
+    format!(
+        "<!doctype html><html><body>{}</body></html>",
+        paragraphs.join("")
+    )
+}
+
+/// Builds the email for a reply.
+pub fn build(out: &Outgoing) -> Result<(Message, String), String> {
+    let (from_addr, from_name) = out
+        .from
+        .clone()
+        .ok_or("no mailbox to send from: add one with POST /api/v1/mailboxes")?;
+    let domain = from_addr
+        .rsplit_once('@')
+        .map_or("rapport.invalid", |(_, d)| d)
+        .to_owned();
+    let id = message_id_for(out, &domain);
+    let from: Mailbox = format!("{from_name} <{from_addr}>")
+        .parse()
+        .or_else(|_| from_addr.parse())
+        .map_err(|e| format!("mailbox address: {e}"))?;
+    let to: Mailbox = if out.to.1.is_empty() {
+        out.to.0.parse()
+    } else {
+        format!("{} <{}>", out.to.1.replace(['"', '<', '>'], ""), out.to.0).parse()
+    }
+    .map_err(|e| format!("customer address: {e}"))?;
+    let tag = format!("[#{}]", out.number);
+    let subject = if out.subject.contains(&tag) {
+        format!("Re: {}", out.subject)
+    } else {
+        format!("Re: {tag} {}", out.subject)
+    };
+    let mut b = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(format!("<{id}>")));
+    if let Some(last) = out.thread.last() {
+        b = b.in_reply_to(format!("<{last}>"));
+        let refs: Vec<String> = out.thread.iter().map(|r| format!("<{r}>")).collect();
+        b = b.references(refs.join(" "));
+    }
+    let msg = b
+        .multipart(MultiPart::alternative_plain_html(
+            out.body.clone(),
+            html_of(&out.body),
+        ))
+        .map_err(|e| format!("building the message: {e}"))?;
+    Ok((msg, id))
+}
+
+/// The `mail.send` job: payload `{"message_id": n}`.
+pub struct SendHandler {
+    relay: Option<Relay>,
+    clock: std::sync::Arc<dyn rapport_domain::Clock>,
+}
+
+impl SendHandler {
+    /// Sends through `relay`; without one, every delivery fails visibly.
+    pub fn new(relay: Option<Relay>, clock: std::sync::Arc<dyn rapport_domain::Clock>) -> Self {
+        Self { relay, clock }
+    }
+}
+
+impl Handler for SendHandler {
+    fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let relay = self
+                .relay
+                .as_ref()
+                .ok_or("RAPPORT_SMTP_RELAY is not set: replies cannot be emailed")?;
+            let message_id = job
+                .payload
+                .get("message_id")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or("payload needs an integer 'message_id'")?;
+            let out = db
+                .read(move |c| Box::pin(async move { mail::outgoing(c, message_id).await }))
+                .await
+                .map_err(|e| e.to_string())?;
+            let (email, id) = build(&out)?;
+            let mut transport =
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host.clone())
+                    .port(relay.port)
+                    .hello_name(ClientId::Domain("rapport.local".into()));
+            if let Some((user, pass)) = &relay.credentials {
+                transport = transport.credentials(Credentials::new(user.clone(), pass.clone()));
+            }
+            transport
+                .build()
+                .send(email)
+                .await
+                .map_err(|e| format!("relay refused or unreachable: {e}"))?;
+            // Replies to this message thread back to the ticket.
+            let ticket = out.ticket_id;
+            let now = self.clock.now();
+            db.write(move |c| {
+                Box::pin(async move { mail::remember_message_id(c, &id, ticket, now).await })
+            })
+            .await
+            .map_err(|e| e.to_string())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_urls_parse() {
+        assert_eq!(
+            Relay::parse("smtp://mail.example.com:587").unwrap(),
+            Relay {
+                host: "mail.example.com".into(),
+                port: 587,
+                credentials: None
+            }
+        );
+        let r = Relay::parse("smtp://user:p@ss@relay.example.com").unwrap();
+        assert_eq!(r.port, 25);
+        assert_eq!(r.credentials, Some(("user".into(), "p@ss".into())));
+        assert!(Relay::parse("http://x").is_err());
+        assert!(Relay::parse("smtp://host:notaport").is_err());
+    }
+
+    #[test]
+    fn replies_thread_and_carry_the_number() {
+        let out = Outgoing {
+            message_id: 9,
+            body: "Hello <you>\n\nSecond paragraph".into(),
+            number: 1042,
+            subject: "Broken zipper".into(),
+            ticket_id: 3,
+            to: ("c@example.org".into(), "Casey".into()),
+            from: Some(("support@example.com".into(), "Support".into())),
+            thread: vec!["a@x".into(), "b@x".into()],
+        };
+        let (msg, id) = build(&out).unwrap();
+        assert_eq!(id, "rapport.3.9@example.com");
+        let raw = String::from_utf8(msg.formatted()).unwrap();
+        assert!(raw.contains("Subject: Re: [#1042] Broken zipper"), "{raw}");
+        assert!(raw.contains("In-Reply-To: <b@x>"), "{raw}");
+        assert!(raw.contains("References: <a@x> <b@x>"), "{raw}");
+        assert!(
+            raw.contains("Message-ID: <rapport.3.9@example.com>"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("text/html") && raw.contains("&lt;you&gt;"),
+            "{raw}"
+        );
+    }
+}
