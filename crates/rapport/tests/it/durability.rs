@@ -229,3 +229,107 @@ async fn sigterm_is_graceful_sqlite() {
 async fn sigterm_is_graceful_postgres() {
     sigterm_finishes_in_flight_work(Backend::Postgres).await;
 }
+
+/// Sends mail from `clients` python processes until killed; each prints the index of
+/// every message answered 250, so the test knows exactly what was acknowledged.
+async fn smtp_kill_9(backend: Backend) {
+    let scratch = Scratch::new(backend).await;
+    let token = setup_with_cli(&scratch).await;
+    let port = crate::harness::free_port();
+    let mut proc = Process::start_with(
+        &scratch,
+        &[("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{port}"))],
+    )
+    .await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/mailboxes", proc.base))
+        .bearer_auth(&token)
+        .json(&json!({"address": "support@example.com", "name": "Support"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let script = r#"
+import smtplib, sys
+port, tag = int(sys.argv[1]), sys.argv[2]
+i = 0
+while True:
+    try:
+        s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+        while True:
+            i += 1
+            msg = f"From: c{tag}@example.org\r\nSubject: durable {tag}-{i}\r\nMessage-ID: <d{tag}-{i}@example.org>\r\n\r\nbody {i}\r\n"
+            s.sendmail(f"c{tag}@example.org", ["support@example.com"], msg)
+            print(f"d{tag}-{i}@example.org", flush=True)
+    except Exception:
+        sys.exit(0)
+"#;
+    let mut clients = Vec::new();
+    for tag in 0..4 {
+        clients.push(
+            tokio::process::Command::new("python3")
+                .args(["-c", script, &port.to_string(), &tag.to_string()])
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap(),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    proc.signal("KILL");
+    let _ = proc.child.wait().await;
+    let mut acked: Vec<String> = Vec::new();
+    for c in clients {
+        let out = tokio::time::timeout(Duration::from_secs(20), c.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        acked.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned),
+        );
+    }
+    assert!(
+        acked.len() >= 20,
+        "only {} messages were acknowledged",
+        acked.len()
+    );
+    let db = reopen(&scratch).await;
+    let n = acked.len();
+    let missing = db
+        .read(move |c| {
+            Box::pin(async move {
+                let mut missing = Vec::new();
+                for mid in acked {
+                    if c.opt(
+                        "SELECT id FROM inbound_mail WHERE message_id = $1",
+                        &[mid.clone().into()],
+                    )
+                    .await?
+                    .is_none()
+                    {
+                        missing.push(mid);
+                    }
+                }
+                Ok(missing)
+            })
+        })
+        .await
+        .unwrap();
+    assert!(
+        missing.is_empty(),
+        "{} of {n} messages answered 250 were lost: {missing:?}",
+        missing.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_250_survives_kill_9_sqlite() {
+    smtp_kill_9(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_250_survives_kill_9_postgres() {
+    smtp_kill_9(Backend::Postgres).await;
+}

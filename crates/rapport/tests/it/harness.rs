@@ -339,8 +339,16 @@ pub async fn run_cli(scratch: &Scratch, args: &[&str], stdin: Option<&str>) -> S
 impl Process {
     /// Starts `rapport serve` on a free port and waits until it is healthy.
     pub async fn start(scratch: &Scratch) -> Process {
+        Self::start_with(scratch, &[]).await
+    }
+
+    /// The same, with extra environment variables.
+    pub async fn start_with(scratch: &Scratch, env: &[(&str, String)]) -> Process {
         let port = free_port();
         let mut cmd = tokio::process::Command::new(bin());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.args(["serve"])
             .env("RAPPORT_DATA_DIR", scratch.dir.path())
             .env("RAPPORT_HTTP_ADDR", format!("127.0.0.1:{port}"))
