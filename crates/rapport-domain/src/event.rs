@@ -25,6 +25,8 @@ pub enum EventKind {
     SplitFrom,
     /// An agent logged time spent.
     TimeLogged,
+    /// This ticket follows up an older one the customer wrote to again.
+    FollowUpOf,
 }
 
 impl EventKind {
@@ -40,6 +42,7 @@ impl EventKind {
             EventKind::SplitInto => "split_into",
             EventKind::SplitFrom => "split_from",
             EventKind::TimeLogged => "time_logged",
+            EventKind::FollowUpOf => "follow_up_of",
         }
     }
 }

@@ -53,8 +53,17 @@ async fn find_ticket(c: &mut dyn Conn, p: &ParsedMail) -> Result<Option<i64>> {
     }
 }
 
+/// How long after being solved a ticket still reopens when the customer writes again;
+/// past that (or once closed) their mail opens a follow-up ticket linked to it.
+pub const DEFAULT_REOPEN_DAYS: i64 = 30;
+
 /// Processes one inbound message; returns the ticket it landed on.
-pub async fn ingest(c: &mut dyn Conn, inbound_id: i64, now: Timestamp) -> Result<i64> {
+pub async fn ingest(
+    c: &mut dyn Conn,
+    inbound_id: i64,
+    now: Timestamp,
+    reopen_days: i64,
+) -> Result<i64> {
     let inbound = mail::inbound(c, inbound_id).await?;
     if let Some(t) = inbound.ticket_id {
         return Ok(t);
@@ -78,15 +87,30 @@ pub async fn ingest(c: &mut dyn Conn, inbound_id: i64, now: Timestamp) -> Result
     let existing = find_ticket(c, &p).await?;
     let (ticket_id, outcome) = match existing {
         Some(t) => {
-            let current = c
-                .one("SELECT status FROM tickets WHERE id = $1", &[t.into()])
-                .await?
-                .text(0)?;
-            if current == TicketStatus::Closed.as_str() {
-                (
-                    new_ticket(c, &p, sender.as_ref(), body, attachments, now).await?,
-                    "follow-up",
+            let row = c
+                .one(
+                    "SELECT status, solved_at, number FROM tickets WHERE id = $1",
+                    &[t.into()],
                 )
+                .await?;
+            let status = row.text(0)?;
+            let closed = status == TicketStatus::Closed.as_str();
+            let too_old = status == TicketStatus::Solved.as_str()
+                && row
+                    .opt_int(1)?
+                    .is_some_and(|at| at < now.plus_secs(-reopen_days * 86_400).micros());
+            if closed || too_old {
+                let new = new_ticket(c, &p, sender.as_ref(), body, attachments, now).await?;
+                rapport_store::events::record(
+                    c,
+                    new,
+                    rapport_store::events::Actor::System,
+                    rapport_domain::EventKind::FollowUpOf,
+                    &serde_json::json!({"ticket_id": t, "number": row.int(2)?}),
+                    now,
+                )
+                .await?;
+                (new, "follow-up")
             } else {
                 tickets::customer_reply(c, t, &body, Channel::Email, attachments, now).await?;
                 (t, "reply")
@@ -143,12 +167,13 @@ async fn new_ticket(
 /// The `mail.ingest` job: payload `{"inbound_id": n}`.
 pub struct IngestHandler {
     clock: std::sync::Arc<dyn rapport_domain::Clock>,
+    reopen_days: i64,
 }
 
 impl IngestHandler {
-    /// A handler reading "now" from `clock`.
-    pub fn new(clock: std::sync::Arc<dyn rapport_domain::Clock>) -> Self {
-        Self { clock }
+    /// A handler reading "now" from `clock`, reopening solved tickets for `reopen_days`.
+    pub fn new(clock: std::sync::Arc<dyn rapport_domain::Clock>, reopen_days: i64) -> Self {
+        Self { clock, reopen_days }
     }
 }
 
@@ -165,7 +190,8 @@ impl Handler for IngestHandler {
                 .and_then(serde_json::Value::as_i64)
                 .ok_or("payload needs an integer 'inbound_id'")?;
             let now = self.clock.now();
-            db.write(move |c| Box::pin(async move { ingest(c, id, now).await }))
+            let days = self.reopen_days;
+            db.write(move |c| Box::pin(async move { ingest(c, id, now, days).await }))
                 .await
                 .map(|_| ())
                 .map_err(|e: StoreError| e.to_string())

@@ -26,6 +26,10 @@ pub struct Config {
     /// The SMTP relay replies go out through: `smtp://[user:password@]host[:port]`.
     #[arg(long, env = "RAPPORT_SMTP_RELAY")]
     pub smtp_relay: Option<String>,
+    /// Days after being solved that a customer's email still reopens the ticket; later
+    /// mail (or mail to a closed ticket) opens a linked follow-up.
+    #[arg(long, env = "RAPPORT_REOPEN_DAYS", default_value_t = 30)]
+    pub reopen_days: i64,
     /// Background workers in this process.
     #[arg(long, env = "RAPPORT_WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -52,6 +56,7 @@ impl Config {
             public_url: None,
             smtp_addr: None,
             smtp_relay: None,
+            reopen_days: 30,
             workers: 1,
         }
     }

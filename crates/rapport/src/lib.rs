@@ -102,7 +102,13 @@ pub async fn start(
         let w = Worker::new(
             db.clone(),
             Arc::clone(&clock),
-            registry(Arc::clone(&clock), relay.clone()),
+            registry(
+                Arc::clone(&clock),
+                rapport_mail::MailSettings {
+                    relay: relay.clone(),
+                    reopen_days: config.reopen_days,
+                },
+            ),
             WorkerConfig {
                 name: format!("{}:{}:{i}", hostname(), std::process::id()),
                 lease_secs: 300,
@@ -161,10 +167,10 @@ pub async fn start(
     })
 }
 
-/// Every job handler this binary knows; replies are emailed through `relay`.
-pub fn registry(clock: Arc<dyn Clock>, relay: Option<rapport_mail::send::Relay>) -> Registry {
+/// Every job handler this binary knows, with the email channel's settings.
+pub fn registry(clock: Arc<dyn Clock>, mail: rapport_mail::MailSettings) -> Registry {
     let mut reg = Registry::standard();
-    rapport_mail::register(&mut reg, clock, relay);
+    rapport_mail::register(&mut reg, clock, mail);
     reg
 }
 

@@ -556,6 +556,10 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
         "note_added" => format!("{who} added a note"),
         "merged_into" => format!("{who} merged this ticket into #{}", e.data["into_number"]),
         "merged_from" => format!("{who} merged #{} into this ticket", e.data["from_number"]),
+        "follow_up_of" => format!(
+            "Follow-up of #{}, written after it was closed",
+            e.data["number"]
+        ),
         "split_into" => format!("{who} split a message off into #{}", e.data["into_number"]),
         "split_from" => format!("{who} split this ticket off #{}", e.data["from_number"]),
         "time_logged" => format!(

@@ -76,7 +76,13 @@ async fn run_jobs(app: &TestApp, relay: Option<std::net::SocketAddr>) -> usize {
     let w = Worker::new(
         app.db.clone(),
         Arc::clone(&clock),
-        rapport::registry(clock, relay),
+        rapport::registry(
+            clock,
+            rapport_mail::MailSettings {
+                relay,
+                ..Default::default()
+            },
+        ),
         WorkerConfig {
             name: "test".into(),
             lease_secs: 30,
@@ -156,14 +162,41 @@ both_backends! {
         assert_eq!(bodies, vec!["The jar is cracked.", "Here is a photo.", "Any news?"]);
         assert!(msgs.as_array().unwrap().iter().all(|m| m["channel"] == "email"));
 
-        // A reply to a closed ticket opens a follow-up.
+        // A customer writing to a recently solved ticket reopens it.
+        app.patch(&format!("/api/v1/tickets/{id}"), json!({"status": "solved"})).await;
+        let again = mail("lena@example.org", "Re: Blender arrived broken", "m3b@example.org", "In-Reply-To: <m2@example.org>\r\n", "One more thing.");
+        assert_eq!(send(&app, json!([["lena@example.org", ["support@example.com"], again]])).await, vec!["ok"]);
+        assert_eq!(ingest_all(&app).await, 1);
+        let (_, reopened) = app.get(&format!("/api/v1/tickets/{id}")).await;
+        assert_eq!(reopened["status"], "open");
+        // Solved too long ago (past the reopen window): a follow-up instead.
+        app.patch(&format!("/api/v1/tickets/{id}"), json!({"status": "solved"})).await;
+        let long_ago = rapport_domain::Clock::now(&SystemClock).plus_secs(-40 * 86_400);
+        app.db
+            .write(move |c| Box::pin(async move {
+                c.execute("UPDATE tickets SET solved_at = $1 WHERE id = $2", &[long_ago.into(), id.into()]).await
+            }))
+            .await
+            .unwrap();
+        let old = mail("lena@example.org", "Re: Blender arrived broken", "m3c@example.org", "In-Reply-To: <m2@example.org>\r\n", "Months later, again.");
+        assert_eq!(send(&app, json!([["lena@example.org", ["support@example.com"], old]])).await, vec!["ok"]);
+        assert_eq!(ingest_all(&app).await, 1);
+        let (_, still) = app.get(&format!("/api/v1/tickets/{id}")).await;
+        assert_eq!(still["status"], "solved", "an old solved ticket is not reopened");
+        // A reply to a closed ticket opens a follow-up linked to it.
         app.patch(&format!("/api/v1/tickets/{id}"), json!({"status": "closed"})).await;
         let late = mail("lena@example.org", "Re: Blender arrived broken", "m4@example.org", "In-Reply-To: <m2@example.org>\r\n", "It broke again.");
         assert_eq!(send(&app, json!([["lena@example.org", ["support@example.com"], late]])).await, vec!["ok"]);
         assert_eq!(ingest_all(&app).await, 1);
         let (_, page) = app.get("/api/v1/tickets?channel=email&status=new").await;
-        assert_eq!(page["items"].as_array().unwrap().len(), 1);
-        assert_ne!(page["items"][0]["id"], id);
+        let follow_ups: Vec<i64> = page["items"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+        assert_eq!(follow_ups.len(), 2, "one for the old solved ticket, one for the closed one");
+        for f in follow_ups {
+            assert_ne!(f, id);
+            let (_, events) = app.get(&format!("/api/v1/tickets/{f}/events")).await;
+            let link = events.as_array().unwrap().iter().find(|e| e["kind"] == "follow_up_of").expect("linked");
+            assert_eq!(link["data"]["ticket_id"], id);
+        }
         app.stop().await;
     }
 
@@ -207,7 +240,7 @@ both_backends! {
         let (s, _) = app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "Please restart it.\n\nThanks, <b>Riley</b>"})).await;
         assert_eq!(s, 201);
         let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
-        let w = Worker::new(app.db.clone(), Arc::clone(&clock), rapport::registry(clock, None),
+        let w = Worker::new(app.db.clone(), Arc::clone(&clock), rapport::registry(clock, rapport_mail::MailSettings::default()),
             WorkerConfig { name: "no-relay".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
         assert!(matches!(w.step().await.unwrap(), Step::Failed(_)));
         let (_, jobs) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;
