@@ -195,6 +195,12 @@ test('admins manage agents, teams and categories; agents may not', async () => {
   await page.getByLabel('Initial password').fill('a good long password');
   await page.getByRole('button', { name: 'Add agent' }).click();
   await page.getByRole('status').getByText('Added Nova Agent').waitFor();
+  await page.getByLabel('Mailbox address').fill(`help.${stamp}@example.com`);
+  await page.getByLabel('Mailbox name').fill('Help desk');
+  await page.getByRole('button', { name: 'Add mailbox' }).click();
+  await page.getByRole('status').getByText(`Added mailbox help.${stamp}@example.com`).waitFor();
+  const boxes = await api('GET', '/api/v1/mailboxes');
+  assert.ok(boxes.some((b) => b.address === `help.${stamp}@example.com`));
   const cats = await api('GET', '/api/v1/categories');
   assert.ok(cats.some((c) => c.slug === `warranty-${stamp}`));
   await page.close();

@@ -4,7 +4,8 @@
 //! text and HTML parts. Runs as a job: a relay that is down is retried with backoff.
 
 use futures::future::BoxFuture;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -112,11 +113,19 @@ pub fn build(out: &Outgoing) -> Result<(Message, String), String> {
         let refs: Vec<String> = out.thread.iter().map(|r| format!("<{r}>")).collect();
         b = b.references(refs.join(" "));
     }
+    let text = MultiPart::alternative_plain_html(out.body.clone(), html_of(&out.body));
+    let body = if out.attachments.is_empty() {
+        text
+    } else {
+        out.attachments
+            .iter()
+            .fold(MultiPart::mixed().multipart(text), |m, (name, ct, data)| {
+                let ct = ContentType::parse(ct).unwrap_or(ContentType::TEXT_PLAIN);
+                m.singlepart(Attachment::new(name.clone()).body(data.clone(), ct))
+            })
+    };
     let msg = b
-        .multipart(MultiPart::alternative_plain_html(
-            out.body.clone(),
-            html_of(&out.body),
-        ))
+        .multipart(body)
         .map_err(|e| format!("building the message: {e}"))?;
     Ok((msg, id))
 }
@@ -207,6 +216,11 @@ mod tests {
             to: ("c@example.org".into(), "Casey".into()),
             from: Some(("support@example.com".into(), "Support".into())),
             thread: vec!["a@x".into(), "b@x".into()],
+            attachments: vec![(
+                "label.pdf".into(),
+                "application/pdf".into(),
+                b"%PDF".to_vec(),
+            )],
         };
         let (msg, id) = build(&out).unwrap();
         assert_eq!(id, "rapport.3.9@example.com");
@@ -220,6 +234,10 @@ mod tests {
         );
         assert!(
             raw.contains("text/html") && raw.contains("&lt;you&gt;"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("multipart/mixed") && raw.contains("label.pdf"),
             "{raw}"
         );
     }

@@ -52,6 +52,8 @@ pub struct Outgoing {
     pub from: Option<(String, String)>,
     /// Message-IDs of the thread, oldest first.
     pub thread: Vec<String>,
+    /// Files attached to the reply: name, MIME type, bytes.
+    pub attachments: Vec<(String, String, Vec<u8>)>,
 }
 
 /// Loads what sending a reply needs.
@@ -92,7 +94,17 @@ pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
         .iter()
         .map(|x| x.text(0))
         .collect::<Result<_>>()?;
+    let attachments = c
+        .query(
+            "SELECT filename, content_type, data FROM attachments WHERE message_id = $1 ORDER BY id",
+            &[message_id.into()],
+        )
+        .await?
+        .iter()
+        .map(|a| Ok((a.text(0)?, a.text(1)?, a.blob(2)?)))
+        .collect::<Result<_>>()?;
     Ok(Outgoing {
+        attachments,
         message_id: r.int(0)?,
         body: r.text(1)?,
         number: r.int(2)?,

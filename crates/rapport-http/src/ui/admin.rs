@@ -28,6 +28,7 @@ struct AdminPage {
     categories: Vec<(String, String)>,
     macros: Vec<String>,
     fields: Vec<(String, String)>,
+    mailboxes: Vec<(String, String)>,
 }
 
 /// `?done=` shows what the last action did.
@@ -50,11 +51,12 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
                 let cats = categories::list(c).await?;
                 let macros = workspace::list_macros(c).await?;
                 let fields = workspace::fields(c).await?;
-                Ok((users, teams, cats, macros, fields))
+                let mailboxes = rapport_store::mail::mailboxes(c).await?;
+                Ok((users, teams, cats, macros, fields, mailboxes))
             })
         })
         .await;
-    let (users, teams, cats, macros, fields) = match data {
+    let (users, teams, cats, macros, fields, mailboxes) = match data {
         Ok(d) => d,
         Err(e) => return store_error(e),
     };
@@ -105,6 +107,7 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
         categories: cats.into_iter().map(|c| (c.slug, c.name)).collect(),
         macros: macros.into_iter().map(|m| m.name).collect(),
         fields: fields.into_iter().map(|f| (f.key, f.label)).collect(),
+        mailboxes: mailboxes.into_iter().map(|m| (m.address, m.name)).collect(),
     })
 }
 
@@ -318,6 +321,43 @@ pub async fn add_field(State(st): State<AppState>, me: Me, Form(f): Form<FieldFo
         &st,
         move |c| Box::pin(async move { workspace::define_field(c, &f.key, &f.label, now).await }),
         |d| done(&format!("Added field {}", d.label)),
+    )
+    .await
+}
+
+/// The add-mailbox form.
+#[derive(Deserialize)]
+pub struct MailboxForm {
+    csrf: String,
+    address: String,
+    name: String,
+}
+
+/// Adds a mailbox (admins only).
+pub async fn add_mailbox(
+    State(st): State<AppState>,
+    me: Me,
+    Form(f): Form<MailboxForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if !me.session.viewer.can(Permission::ManageUsers) {
+        return forbidden();
+    }
+    let address = match EmailAddress::parse(&f.address) {
+        Ok(a) => a,
+        Err(e) => return store_error(e.into()),
+    };
+    let now = st.now();
+    write_then(
+        &st,
+        move |c| {
+            Box::pin(
+                async move { rapport_store::mail::create_mailbox(c, &address, &f.name, now).await },
+            )
+        },
+        |m| done(&format!("Added mailbox {}", m.address)),
     )
     .await
 }
