@@ -57,18 +57,49 @@ async fn find_ticket(c: &mut dyn Conn, p: &ParsedMail) -> Result<Option<i64>> {
 /// past that (or once closed) their mail opens a follow-up ticket linked to it.
 pub const DEFAULT_REOPEN_DAYS: i64 = 30;
 
-/// Processes one inbound message; returns the ticket it landed on.
+/// A bounce becomes a note on the ticket whose reply came back, and marks the customer's
+/// address as bouncing — never a new ticket.
+async fn bounce(c: &mut dyn Conn, p: &ParsedMail, now: Timestamp) -> Result<Option<i64>> {
+    for id in &p.quoted_ids {
+        if let Some(t) = mail::ticket_for_message_id(c, id).await? {
+            let reason: String = p.text.chars().take(2_000).collect();
+            let note = format!(
+                "An email to the customer could not be delivered (\"{}\"). Their address is now marked as bouncing.\n\n{}",
+                p.subject.trim(),
+                reason.trim()
+            );
+            let body = Body::parse(&note).unwrap_or_else(|_| no_text());
+            tickets::system_note(c, t, &body, now).await?;
+            mail::mark_bouncing(c, t, now).await?;
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+/// Processes one inbound message; returns the ticket it landed on (none for a bounce
+/// about a message Rapport does not know).
 pub async fn ingest(
     c: &mut dyn Conn,
     inbound_id: i64,
     now: Timestamp,
     reopen_days: i64,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
     let inbound = mail::inbound(c, inbound_id).await?;
-    if let Some(t) = inbound.ticket_id {
-        return Ok(t);
+    if inbound.processed {
+        return Ok(inbound.ticket_id);
     }
     let p = parse(&inbound.raw);
+    if p.is_bounce {
+        let t = bounce(c, &p, now).await?;
+        let outcome = if t.is_some() {
+            "bounce"
+        } else {
+            "bounce-unmatched"
+        };
+        mail::mark_processed(c, inbound.id, t, outcome, now).await?;
+        return Ok(t);
+    }
     let mut attachments: Vec<NewAttachment> = p.attachments.clone();
     let sender = p.from.as_deref().and_then(|f| EmailAddress::parse(f).ok());
     if sender.is_none() || p.text.trim().is_empty() && attachments.is_empty() {
@@ -124,8 +155,8 @@ pub async fn ingest(
     if let Some(mid) = &p.message_id {
         mail::remember_message_id(c, mid, ticket_id, now).await?;
     }
-    mail::mark_processed(c, inbound.id, ticket_id, outcome, now).await?;
-    Ok(ticket_id)
+    mail::mark_processed(c, inbound.id, Some(ticket_id), outcome, now).await?;
+    Ok(Some(ticket_id))
 }
 
 async fn new_ticket(

@@ -25,6 +25,36 @@ pub struct ParsedMail {
     pub automated: bool,
     /// Attached files, inline images included.
     pub attachments: Vec<NewAttachment>,
+    /// A delivery status notification (a bounce): it is about another message.
+    pub is_bounce: bool,
+    /// The Message-IDs quoted inside the message (for a bounce: the undelivered one).
+    pub quoted_ids: Vec<String>,
+}
+
+/// Every `Message-ID:` header value found anywhere in the raw text, including in quoted
+/// originals and `text/rfc822-headers` parts of bounces.
+fn quoted_message_ids(raw: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !name.trim().eq_ignore_ascii_case("message-id") {
+            continue;
+        }
+        let v = value.trim();
+        let id = v
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap_or("")
+            .trim();
+        if !id.is_empty() && !out.iter().any(|x| x == id) {
+            out.push(id.to_owned());
+        }
+    }
+    out
 }
 
 fn ids(v: &HeaderValue<'_>) -> Vec<String> {
@@ -134,7 +164,21 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
             })
         })
         .collect();
+    let is_report = msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let is_bounce = is_report || local == "mailer-daemon" || local == "postmaster";
+    let own_id = msg.message_id().map(str::to_owned);
+    let quoted_ids = quoted_message_ids(raw)
+        .into_iter()
+        .filter(|id| Some(id) != own_id.as_ref())
+        .collect();
     ParsedMail {
+        is_bounce,
+        quoted_ids,
         from,
         from_name,
         subject: msg.subject().unwrap_or("").to_owned(),
@@ -192,6 +236,14 @@ mod tests {
         let raw = b"From: a@example.com\r\nIn-Reply-To: <r2@x>\r\nReferences: <r1@x> <r2@x>\r\nSubject: Re: [#1042] Late\r\n\r\nStill late\r\n";
         let p = parse(raw);
         assert_eq!(p.refs, vec!["r2@x".to_owned(), "r1@x".to_owned()]);
+    }
+
+    #[test]
+    fn bounces_name_the_undelivered_message() {
+        let raw = b"From: MAILER-DAEMON@mx.example.org\r\nMessage-ID: <dsn1@mx>\r\nSubject: Undelivered Mail\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nUser unknown\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <rapport.3.9@example.com>\r\nSubject: Re: [#1042] x\r\n--b--\r\n";
+        let p = parse(raw);
+        assert!(p.is_bounce && p.automated);
+        assert_eq!(p.quoted_ids, vec!["rapport.3.9@example.com".to_owned()]);
     }
 
     #[test]

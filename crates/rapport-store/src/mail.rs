@@ -252,13 +252,15 @@ pub struct Inbound {
     pub raw: Vec<u8>,
     /// Set once processed.
     pub ticket_id: Option<i64>,
+    /// When it was processed.
+    pub processed: bool,
 }
 
 /// One inbound message.
 pub async fn inbound(c: &mut dyn Conn, id: i64) -> Result<Inbound> {
     let r = c
         .opt(
-            "SELECT id, mailbox_id, raw, ticket_id FROM inbound_mail WHERE id = $1",
+            "SELECT id, mailbox_id, raw, ticket_id, processed_at FROM inbound_mail WHERE id = $1",
             &[id.into()],
         )
         .await?
@@ -268,14 +270,37 @@ pub async fn inbound(c: &mut dyn Conn, id: i64) -> Result<Inbound> {
         mailbox_id: r.int(1)?,
         raw: r.blob(2)?,
         ticket_id: r.opt_int(3)?,
+        processed: r.opt_int(4)?.is_some(),
     })
 }
 
-/// Records what processing did with an inbound message.
+/// Marks a customer's address as bouncing (mail to it comes back undelivered).
+pub async fn mark_bouncing(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<()> {
+    let r = c
+        .one(
+            "SELECT cu.id, cu.attributes FROM tickets t JOIN customers cu ON cu.id = t.customer_id WHERE t.id = $1",
+            &[ticket_id.into()],
+        )
+        .await?;
+    let mut attrs: serde_json::Value = serde_json::from_str(&r.text(1)?)?;
+    if !attrs.is_object() {
+        attrs = serde_json::json!({});
+    }
+    attrs["email_bouncing"] = serde_json::Value::Bool(true);
+    c.execute(
+        "UPDATE customers SET attributes = $1, updated_at = $2 WHERE id = $3",
+        &[attrs.to_string().into(), now.into(), r.int(0)?.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records what processing did with an inbound message (`ticket_id` none for a bounce
+/// about nothing Rapport knows).
 pub async fn mark_processed(
     c: &mut dyn Conn,
     id: i64,
-    ticket_id: i64,
+    ticket_id: Option<i64>,
     outcome: &str,
     now: Timestamp,
 ) -> Result<()> {

@@ -967,6 +967,33 @@ pub async fn customer_reply(
     Ok(msg)
 }
 
+/// Adds a note written by Rapport itself (a bounce, an automation), visible to agents only.
+pub async fn system_note(
+    c: &mut dyn Conn,
+    id: i64,
+    body: &Body,
+    now: Timestamp,
+) -> Result<Message> {
+    let t = get_unchecked(c, id, true).await?;
+    let msg =
+        messages::insert(c, id, Actor::System, true, t.channel, body, Vec::new(), now).await?;
+    c.execute(
+        "UPDATE tickets SET message_count = message_count + 1, updated_at = $1 WHERE id = $2",
+        &[now.into(), id.into()],
+    )
+    .await?;
+    events::record(
+        c,
+        id,
+        Actor::System,
+        EventKind::NoteAdded,
+        &json!({"message_id": msg.id}),
+        now,
+    )
+    .await?;
+    Ok(msg)
+}
+
 /// Merges ticket `source` into `target`: the thread moves over, tags are united, the
 /// source is closed with a pointer to the target, and both record the merge.
 pub async fn merge(

@@ -276,6 +276,24 @@ both_backends! {
         let (_, t) = app.get(&format!("/api/v1/tickets/{id}")).await;
         assert_eq!(t["message_count"], 4);
         assert_eq!(t["status"], "open", "the customer's answer reopens the pending ticket");
+
+        // A bounce about the sent reply becomes a note and marks the address; no ticket.
+        let (_, before) = app.get("/api/v1/tickets?limit=200").await;
+        let dsn = format!(
+            "From: MAILER-DAEMON@mx.example.org\r\nTo: support@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mx.example.org>\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: mailbox full\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{sent_id}>\r\nSubject: Re: [#{number}] Printer offline\r\n--b--\r\n"
+        );
+        assert_eq!(send(&app, json!([["", ["support@example.com"], dsn]])).await, vec!["ok"]);
+        assert_eq!(ingest_all(&app).await, 1);
+        let (_, after) = app.get("/api/v1/tickets?limit=200").await;
+        assert_eq!(after["items"].as_array().unwrap().len(), before["items"].as_array().unwrap().len(), "no ticket for a bounce");
+        let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+        let last = msgs.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["internal"], true);
+        assert_eq!(last["author"]["kind"], "system");
+        assert!(last["body"].as_str().unwrap().contains("mailbox full"));
+        let cid = t["customer"]["id"].as_i64().unwrap();
+        let (_, customer) = app.get(&format!("/api/v1/customers/{cid}")).await;
+        assert_eq!(customer["attributes"]["email_bouncing"], true);
         relay.stop().await;
         app.stop().await;
     }
