@@ -23,12 +23,23 @@ pub const ROLL_UP: &str = "stats.roll_up";
 pub trait Handler: Send + Sync + 'static {
     /// Does the work. An error is recorded on the job and the job is retried.
     fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Called once when the job has failed for the last time (dead-lettered), so the
+    /// handler can tell whoever waits on it. Does nothing by default.
+    fn gave_up<'a>(&'a self, db: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
+        let _ = (db, job, error);
+        Box::pin(async {})
+    }
 }
 
 /// A shared handler is a handler (tests keep a handle to count calls).
 impl<T: Handler> Handler for Arc<T> {
     fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
         T::run(self, db, job)
+    }
+
+    fn gave_up<'a>(&'a self, db: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
+        T::gave_up(self, db, job, error)
     }
 }
 
@@ -123,7 +134,8 @@ impl Worker {
         let Some(job) = claimed else {
             return Ok(Step::Idle);
         };
-        let outcome = match self.registry.0.get(&job.kind) {
+        let handler = self.registry.0.get(&job.kind);
+        let outcome = match handler {
             Some(h) => h.run(&self.db, &job).await,
             None => Err(format!("no handler for job kind {:?}", job.kind)),
         };

@@ -143,43 +143,88 @@ impl SendHandler {
     }
 }
 
+async fn set_state(db: &Db, message_id: i64, state: &'static str, error: Option<String>) {
+    let r = db
+        .write(move |c| {
+            Box::pin(
+                async move { mail::set_delivery(c, message_id, state, error.as_deref()).await },
+            )
+        })
+        .await;
+    if let Err(e) = r {
+        tracing::warn!(error = %e, message = message_id, "could not record the delivery state");
+    }
+}
+
+fn message_id_of(job: &Job) -> Result<i64, String> {
+    job.payload
+        .get("message_id")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| "payload needs an integer 'message_id'".to_owned())
+}
+
+impl SendHandler {
+    async fn deliver(&self, db: &Db, message_id: i64) -> Result<(), (bool, String)> {
+        let relay = self.relay.as_ref().ok_or((
+            false,
+            "RAPPORT_SMTP_RELAY is not set: replies cannot be emailed".to_owned(),
+        ))?;
+        let out = db
+            .read(move |c| Box::pin(async move { mail::outgoing(c, message_id).await }))
+            .await
+            .map_err(|e| (false, e.to_string()))?;
+        let (email, id) = build(&out).map_err(|e| (true, e))?;
+        let mut transport =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host.clone())
+                .port(relay.port)
+                .hello_name(ClientId::Domain("rapport.local".into()));
+        if let Some((user, pass)) = &relay.credentials {
+            transport = transport.credentials(Credentials::new(user.clone(), pass.clone()));
+        }
+        transport.build().send(email).await.map_err(|e| {
+            (
+                e.is_permanent(),
+                format!("the relay did not take the reply: {e}"),
+            )
+        })?;
+        // Replies to this message thread back to the ticket.
+        let ticket = out.ticket_id;
+        let now = self.clock.now();
+        db.write(move |c| {
+            Box::pin(async move {
+                mail::remember_message_id(c, &id, ticket, now).await?;
+                mail::set_delivery(c, message_id, "sent", None).await
+            })
+        })
+        .await
+        .map_err(|e| (false, e.to_string()))
+    }
+}
+
 impl Handler for SendHandler {
     fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let relay = self
-                .relay
-                .as_ref()
-                .ok_or("RAPPORT_SMTP_RELAY is not set: replies cannot be emailed")?;
-            let message_id = job
-                .payload
-                .get("message_id")
-                .and_then(serde_json::Value::as_i64)
-                .ok_or("payload needs an integer 'message_id'")?;
-            let out = db
-                .read(move |c| Box::pin(async move { mail::outgoing(c, message_id).await }))
-                .await
-                .map_err(|e| e.to_string())?;
-            let (email, id) = build(&out)?;
-            let mut transport =
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host.clone())
-                    .port(relay.port)
-                    .hello_name(ClientId::Domain("rapport.local".into()));
-            if let Some((user, pass)) = &relay.credentials {
-                transport = transport.credentials(Credentials::new(user.clone(), pass.clone()));
+            let message_id = message_id_of(job)?;
+            match self.deliver(db, message_id).await {
+                Ok(()) => Ok(()),
+                // A permanent refusal (5xx) will not get better: fail now and tell the agent.
+                Err((true, e)) => {
+                    set_state(db, message_id, "failed", Some(e)).await;
+                    Ok(())
+                }
+                Err((false, e)) => {
+                    set_state(db, message_id, "retrying", Some(e.clone())).await;
+                    Err(e)
+                }
             }
-            transport
-                .build()
-                .send(email)
-                .await
-                .map_err(|e| format!("relay refused or unreachable: {e}"))?;
-            // Replies to this message thread back to the ticket.
-            let ticket = out.ticket_id;
-            let now = self.clock.now();
-            db.write(move |c| {
-                Box::pin(async move { mail::remember_message_id(c, &id, ticket, now).await })
-            })
-            .await
-            .map_err(|e| e.to_string())
+        })
+    }
+
+    fn gave_up<'a>(&'a self, db: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            if let Ok(message_id) = message_id_of(job) {
+                set_state(db, message_id, "failed", Some(error.to_owned())).await;
+            }
         })
     }
 }

@@ -17,6 +17,7 @@ pub const SEND_JOB: &str = "mail.send";
 /// Queues the delivery of a reply by email, in the reply's transaction: a reply saved is
 /// a reply that will be sent (or visibly fail).
 pub async fn queue_delivery(c: &mut dyn Conn, message_id: i64, now: Timestamp) -> Result<()> {
+    set_delivery(c, message_id, "queued", None).await?;
     jobs::enqueue(
         c,
         NewJob {
@@ -27,6 +28,27 @@ pub async fn queue_delivery(c: &mut dyn Conn, message_id: i64, now: Timestamp) -
             idempotency_key: Some(format!("{SEND_JOB}:{message_id}")),
         },
         now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records where a reply's delivery stands, for the agent to see.
+pub async fn set_delivery(
+    c: &mut dyn Conn,
+    message_id: i64,
+    state: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    c.execute(
+        "UPDATE messages SET delivery = $1, delivery_error = $2 WHERE id = $3",
+        &[
+            state.into(),
+            error
+                .map(|e| e.chars().take(1_000).collect::<String>())
+                .into(),
+            message_id.into(),
+        ],
     )
     .await?;
     Ok(())

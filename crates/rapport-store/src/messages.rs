@@ -136,6 +136,10 @@ pub struct Message {
     pub body: String,
     /// Attached files.
     pub attachments: Vec<AttachmentMeta>,
+    /// For replies sent by email: `queued`, `retrying`, `sent` or `failed`.
+    pub delivery: Option<String>,
+    /// Why the last delivery attempt failed.
+    pub delivery_error: Option<String>,
     /// When it was written.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -217,6 +221,8 @@ pub(crate) async fn insert(
         channel,
         body: body.as_str().to_owned(),
         attachments: metas,
+        delivery: None,
+        delivery_error: None,
         created_at: now,
     })
 }
@@ -226,7 +232,7 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
     let rows = c
         .query(
             "SELECT id, ticket_id, author_kind, author_user_id, author_customer_id, internal,
-                    channel, body, created_at
+                    channel, body, created_at, delivery, delivery_error
              FROM messages WHERE ticket_id = $1 ORDER BY id",
             &[ticket_id.into()],
         )
@@ -264,6 +270,8 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
             channel: Channel::parse(&r.text(6)?)?,
             body: r.text(7)?,
             attachments,
+            delivery: r.opt_text(9)?,
+            delivery_error: r.opt_text(10)?,
             created_at: Timestamp(r.int(8)?),
         });
     }

@@ -49,6 +49,10 @@ pub struct MessageView {
     pub attachments: Vec<(String, String)>,
     /// The message id when it may be split off into its own ticket.
     pub split: Option<i64>,
+    /// Where an emailed reply stands, in words.
+    pub delivery: Option<String>,
+    /// `ok`, `pending` or `failed`, for styling.
+    pub delivery_class: &'static str,
 }
 
 /// Builds the view of one message; `agent_name` names agents by id.
@@ -97,6 +101,20 @@ pub fn message_view(
             .map(|a| (format!("/attachments/{}", a.id), a.filename.clone()))
             .collect(),
         split: None,
+        delivery: m.delivery.as_deref().map(|d| {
+            let why = m.delivery_error.clone().unwrap_or_default();
+            match d {
+                "sent" => "Sent by email".to_owned(),
+                "queued" => "Queued to send by email".to_owned(),
+                "retrying" => format!("Not yet delivered — retrying ({why})"),
+                _ => format!("Delivery failed: {why}"),
+            }
+        }),
+        delivery_class: match m.delivery.as_deref() {
+            Some("sent") => "ok",
+            Some("failed") => "failed",
+            _ => "pending",
+        },
     }
 }
 

@@ -28,3 +28,7 @@ CREATE TABLE mail_threads (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX mail_threads_ticket ON mail_threads(ticket_id);
+
+-- Delivery of replies by email: queued, retrying (with the last error), sent, failed.
+ALTER TABLE messages ADD COLUMN delivery TEXT;
+ALTER TABLE messages ADD COLUMN delivery_error TEXT;

@@ -246,6 +246,9 @@ both_backends! {
         let (_, jobs) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;
         let failed = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "mail.send").unwrap();
         assert!(failed["last_error"].as_str().unwrap().contains("RAPPORT_SMTP_RELAY"));
+        let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+        assert_eq!(msgs[1]["delivery"], "retrying", "the agent sees it is not delivered yet");
+        assert!(msgs[1]["delivery_error"].as_str().unwrap().contains("RAPPORT_SMTP_RELAY"));
         // A note is never emailed.
         app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "internal only", "internal": true})).await;
 
@@ -264,6 +267,9 @@ both_backends! {
         assert!(got.text.contains("Please restart it."));
         assert!(!got.text.contains("internal only"));
         let sent_id = got.message_id.clone().unwrap();
+        let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+        assert_eq!(msgs[1]["delivery"], "sent");
+        assert!(msgs[2]["delivery"].is_null(), "notes have no delivery");
         assert!(sent_id.starts_with("rapport."), "{sent_id}");
         let text = String::from_utf8_lossy(&raw);
         assert!(text.contains("text/plain") && text.contains("text/html"), "text and HTML parts");
@@ -294,6 +300,17 @@ both_backends! {
         let cid = t["customer"]["id"].as_i64().unwrap();
         let (_, customer) = app.get(&format!("/api/v1/customers/{cid}")).await;
         assert_eq!(customer["attributes"]["email_bouncing"], true);
+        // A permanent refusal (the relay has no such mailbox: 550) fails at once and says so.
+        let stranger = mail("nobody@example.net", "Hello", "n1@example.net", "", "Anyone?");
+        assert_eq!(send(&app, json!([["nobody@example.net", ["support@example.com"], stranger]])).await, vec!["ok"]);
+        assert_eq!(ingest_all(&app).await, 1);
+        let (_, page) = app.get("/api/v1/tickets?channel=email&sort=created_at&limit=1").await;
+        let other = page["items"][0]["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/tickets/{other}/messages"), json!({"body": "Hi there"})).await;
+        assert_eq!(run_jobs(&app, Some(relay.smtp)).await, 1, "done, not retried");
+        let (_, msgs) = app.get(&format!("/api/v1/tickets/{other}/messages")).await;
+        assert_eq!(msgs[1]["delivery"], "failed");
+        assert!(msgs[1]["delivery_error"].as_str().unwrap().contains("550"), "{}", msgs[1]);
         relay.stop().await;
         app.stop().await;
     }
