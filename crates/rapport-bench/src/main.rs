@@ -47,6 +47,9 @@ struct Args {
     /// Requests per read measurement (inbox list, search, pages).
     #[arg(long, default_value_t = 1_000)]
     reads: usize,
+    /// Email messages to send over SMTP in the inbound run (0 skips it; SQLite only).
+    #[arg(long, default_value_t = 5_000)]
+    mail: usize,
     /// The `rapport` binary to start (build it with `cargo build --release -p rapport`).
     #[arg(long, default_value = "target/release/rapport")]
     binary: PathBuf,
@@ -169,11 +172,15 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
+    let smtp_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut cmd = tokio::process::Command::new(&args.binary);
     cmd.arg("serve")
         .env("RAPPORT_DATA_DIR", scratch.dir.path())
         .env("RAPPORT_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("RAPPORT_WORKERS", "0")
+        .env("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{smtp_port}"))
+        .env("RAPPORT_WORKERS", "2")
         .env("RAPPORT_LOG", "warn")
         .env_remove("DATABASE_URL")
         .stdout(Stdio::null())
@@ -333,6 +340,38 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
             ms(&hist, 0.99)
         ),
     );
+    // Email in: 8 SMTP connections; time from the end of DATA to 250, and the rate at
+    // which messages become tickets (the ingest jobs run on the server's two workers).
+    if args.mail > 0
+        && let Some(path) = sqlite_path(scratch)
+    {
+        let r = http
+            .post(format!("{base}/api/v1/mailboxes"))
+            .bearer_auth(&token)
+            .json(&json!({"address": "support@example.com", "name": "Support"}))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("mailbox: {}", r.status());
+        }
+        let (accept_rate, into_tickets, hist) = mail_load(smtp_port, &path, args.mail, 8).await?;
+        report.add(
+            "email in over SMTP (8 connections): end of DATA to 250",
+            format!(
+                "p50 {:.2} ms, p99 {:.2} ms ({accept_rate:.0} messages/s accepted)",
+                ms(&hist, 0.5),
+                ms(&hist, 0.99)
+            ),
+        );
+        report.add(
+            "email in: messages/s into tickets",
+            format!(
+                "{into_tickets:.0} messages/s ({} messages, first send to last ticket)",
+                args.mail
+            ),
+        );
+    }
+
     let (rss, hwm) = rss_of(pid)?;
     report.add("server memory", format!("RSS {rss} MB now, peak {hwm} MB"));
     child.kill().await.ok();
@@ -561,6 +600,86 @@ async fn create_load(
     #[expect(clippy::cast_precision_loss, reason = "rates")]
     let rate = (per_client * clients) as f64 / secs;
     Ok((rate, hist))
+}
+
+/// Sends `total` messages over `conns` SMTP connections and waits until all are tickets.
+async fn mail_load(
+    port: u16,
+    db_path: &std::path::Path,
+    total: usize,
+    conns: usize,
+) -> anyhow::Result<(f64, f64, Histogram<u64>)> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let per = total / conns.max(1);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..conns {
+        tasks.push(tokio::spawn(async move {
+            let sock = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+            let (rd, mut wr) = sock.into_split();
+            let mut rd = BufReader::new(rd);
+            let mut line = String::new();
+            // Reads one reply (possibly multi-line) and returns its code.
+            async fn reply(rd: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, line: &mut String) -> anyhow::Result<u16> {
+                loop {
+                    line.clear();
+                    if rd.read_line(line).await? == 0 {
+                        bail!("connection closed");
+                    }
+                    if line.len() >= 4 && line.as_bytes()[3] == b' ' {
+                        return Ok(line[..3].parse()?);
+                    }
+                }
+            }
+            reply(&mut rd, &mut line).await?;
+            wr.write_all(b"EHLO bench.example\r\n").await?;
+            reply(&mut rd, &mut line).await?;
+            let mut h = Histogram::<u64>::new(3)?;
+            for i in 0..per {
+                let from = format!("customer{}@example.org", (c * per + i) % 200);
+                wr.write_all(format!("MAIL FROM:<{from}>\r\n").as_bytes()).await?;
+                anyhow::ensure!(reply(&mut rd, &mut line).await? == 250, "MAIL: {line}");
+                wr.write_all(b"RCPT TO:<support@example.com>\r\n").await?;
+                anyhow::ensure!(reply(&mut rd, &mut line).await? == 250, "RCPT: {line}");
+                wr.write_all(b"DATA\r\n").await?;
+                anyhow::ensure!(reply(&mut rd, &mut line).await? == 354, "DATA: {line}");
+                let msg = format!(
+                    "From: Customer <{from}>\r\nTo: support@example.com\r\nSubject: Order {c}-{i} has not arrived\r\nMessage-ID: <bench-{c}-{i}@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, my order {c}-{i} was due last week and the tracking has not moved.\r\nCould you check with the carrier?\r\n\r\nThanks\r\n.\r\n"
+                );
+                wr.write_all(msg.as_bytes()).await?;
+                let t = Instant::now();
+                anyhow::ensure!(reply(&mut rd, &mut line).await? == 250, "end of DATA: {line}");
+                h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+            }
+            wr.write_all(b"QUIT\r\n").await?;
+            Ok::<_, anyhow::Error>(h)
+        }));
+    }
+    let mut hist = Histogram::<u64>::new(3)?;
+    for t in tasks {
+        hist.add(t.await??)?;
+    }
+    let sent = per * conns;
+    #[expect(clippy::cast_precision_loss, reason = "rates")]
+    let accept_rate = sent as f64 / started.elapsed().as_secs_f64();
+    let conn = rusqlite::Connection::open(db_path)?;
+    loop {
+        let done: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM inbound_mail WHERE processed_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        if usize::try_from(done).unwrap_or(0) >= sent {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("only {done} of {sent} messages became tickets in 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "rates")]
+    let into_tickets = sent as f64 / started.elapsed().as_secs_f64();
+    Ok((accept_rate, into_tickets, hist))
 }
 
 fn rss_of(pid: u32) -> anyhow::Result<(u64, u64)> {
