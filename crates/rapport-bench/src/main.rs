@@ -175,16 +175,23 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     let smtp_port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
+    let sink = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let sink_port = sink.local_addr()?.port();
+    tokio::spawn(smtp_sink(sink));
     let mut cmd = tokio::process::Command::new(&args.binary);
-    cmd.arg("serve")
-        .env("RAPPORT_DATA_DIR", scratch.dir.path())
-        .env("RAPPORT_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{smtp_port}"))
-        .env("RAPPORT_WORKERS", "2")
-        .env("RAPPORT_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .kill_on_drop(true);
+    cmd.env(
+        "RAPPORT_SMTP_RELAY",
+        format!("smtp://127.0.0.1:{sink_port}"),
+    )
+    .arg("serve")
+    .env("RAPPORT_DATA_DIR", scratch.dir.path())
+    .env("RAPPORT_HTTP_ADDR", format!("127.0.0.1:{port}"))
+    .env("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{smtp_port}"))
+    .env("RAPPORT_WORKERS", "2")
+    .env("RAPPORT_LOG", "warn")
+    .env_remove("DATABASE_URL")
+    .stdout(Stdio::null())
+    .kill_on_drop(true);
     if let Some(url) = &scratch.url {
         cmd.env("DATABASE_URL", url);
     }
@@ -369,6 +376,11 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
                 "{into_tickets:.0} messages/s ({} messages, first send to last ticket)",
                 args.mail
             ),
+        );
+        let out_rate = mail_out(&http, &base, &token, &path, 2_000.min(args.mail)).await?;
+        report.add(
+            "email out: replies/s from POST to handed to the relay",
+            format!("{out_rate:.0} replies/s (16 clients, a sink relay on loopback)"),
         );
     }
 
@@ -680,6 +692,135 @@ async fn mail_load(
     #[expect(clippy::cast_precision_loss, reason = "rates")]
     let into_tickets = sent as f64 / started.elapsed().as_secs_f64();
     Ok((accept_rate, into_tickets, hist))
+}
+
+/// A relay that takes every message and keeps none: the far end of the outbound test.
+async fn smtp_sink(listener: tokio::net::TcpListener) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    while let Ok((sock, _)) = listener.accept().await {
+        // Small replies must not wait for delayed ACKs (Nagle).
+        let _ = sock.set_nodelay(true);
+        tokio::spawn(async move {
+            let (rd, mut wr) = sock.into_split();
+            let mut rd = BufReader::new(rd);
+            let mut line = String::new();
+            let _ = wr.write_all(b"220 sink ESMTP\r\n").await;
+            let mut in_data = false;
+            loop {
+                line.clear();
+                match rd.read_line(&mut line).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                let reply: &[u8] = if in_data {
+                    if line == ".\r\n" || line == ".\n" {
+                        in_data = false;
+                        b"250 2.0.0 queued\r\n"
+                    } else {
+                        continue;
+                    }
+                } else {
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    match verb.as_str() {
+                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = wr.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 2.0.0 ok\r\n",
+                    }
+                };
+                if wr.write_all(reply).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// Replies by API to `n` email tickets and waits until every reply was handed to the
+/// relay; returns replies per second.
+async fn mail_out(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    db_path: &std::path::Path,
+    n: usize,
+) -> anyhow::Result<f64> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    while ids.len() < n {
+        let mut url = format!("{base}/api/v1/tickets?channel=email&limit=200");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value = http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        ids.extend(items.iter().filter_map(|t| t["id"].as_i64()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    ids.truncate(n);
+    let total = ids.len();
+    let started = Instant::now();
+    let chunks: Vec<Vec<i64>> = ids
+        .chunks(total.div_ceil(16).max(1))
+        .map(<[i64]>::to_vec)
+        .collect();
+    let mut tasks = Vec::new();
+    for chunk in chunks {
+        let (http, base, token) = (http.clone(), base.to_owned(), token.to_owned());
+        tasks.push(tokio::spawn(async move {
+            for id in chunk {
+                let r = http
+                    .post(format!("{base}/api/v1/tickets/{id}/messages"))
+                    .bearer_auth(&token)
+                    .json(&json!({"body": "Thanks for writing in. The carrier confirmed your parcel is on its way and arrives tomorrow."}))
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status().as_u16() == 201, "reply failed: {}", r.status());
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let conn = rusqlite::Connection::open(db_path)?;
+    loop {
+        let sent: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM messages WHERE delivery = 'sent'",
+            [],
+            |r| r.get(0),
+        )?;
+        if usize::try_from(sent).unwrap_or(0) >= total {
+            break;
+        }
+        let failed: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM messages WHERE delivery IN ('failed', 'retrying')",
+            [],
+            |r| r.get(0),
+        )?;
+        anyhow::ensure!(failed == 0, "{failed} replies failed to reach the sink");
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("only {sent} of {total} replies were sent in 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "rates")]
+    Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
 fn rss_of(pid: u32) -> anyhow::Result<(u64, u64)> {

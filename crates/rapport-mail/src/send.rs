@@ -132,14 +132,24 @@ pub fn build(out: &Outgoing) -> Result<(Message, String), String> {
 
 /// The `mail.send` job: payload `{"message_id": n}`.
 pub struct SendHandler {
-    relay: Option<Relay>,
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
     clock: std::sync::Arc<dyn rapport_domain::Clock>,
 }
 
 impl SendHandler {
-    /// Sends through `relay`; without one, every delivery fails visibly.
+    /// Sends through `relay` (one pool of connections, reused across replies); without a
+    /// relay, every delivery fails visibly.
     pub fn new(relay: Option<Relay>, clock: std::sync::Arc<dyn rapport_domain::Clock>) -> Self {
-        Self { relay, clock }
+        let transport = relay.map(|relay| {
+            let mut t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host)
+                .port(relay.port)
+                .hello_name(ClientId::Domain("rapport.local".into()));
+            if let Some((user, pass)) = relay.credentials {
+                t = t.credentials(Credentials::new(user, pass));
+            }
+            t.build()
+        });
+        Self { transport, clock }
     }
 }
 
@@ -165,7 +175,7 @@ fn message_id_of(job: &Job) -> Result<i64, String> {
 
 impl SendHandler {
     async fn deliver(&self, db: &Db, message_id: i64) -> Result<(), (bool, String)> {
-        let relay = self.relay.as_ref().ok_or((
+        let transport = self.transport.as_ref().ok_or((
             false,
             "RAPPORT_SMTP_RELAY is not set: replies cannot be emailed".to_owned(),
         ))?;
@@ -174,14 +184,7 @@ impl SendHandler {
             .await
             .map_err(|e| (false, e.to_string()))?;
         let (email, id) = build(&out).map_err(|e| (true, e))?;
-        let mut transport =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host.clone())
-                .port(relay.port)
-                .hello_name(ClientId::Domain("rapport.local".into()));
-        if let Some((user, pass)) = &relay.credentials {
-            transport = transport.credentials(Credentials::new(user.clone(), pass.clone()));
-        }
-        transport.build().send(email).await.map_err(|e| {
+        transport.send(email).await.map_err(|e| {
             (
                 e.is_permanent(),
                 format!("the relay did not take the reply: {e}"),

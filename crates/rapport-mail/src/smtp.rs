@@ -46,6 +46,8 @@ pub async fn serve(
             accepted = listener.accept() => {
                 match accepted {
                     Ok((sock, peer)) => {
+                        // Replies are small and awaited one by one: never hold them back.
+                        let _ = sock.set_nodelay(true);
                         let (db, clock, config) = (db.clone(), Arc::clone(&clock), config.clone());
                         tokio::spawn(async move {
                             let session = Session { db, clock, config, peer };
