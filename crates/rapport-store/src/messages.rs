@@ -300,3 +300,14 @@ pub async fn attachment(c: &mut dyn Conn, id: i64) -> Result<AttachmentFile> {
         data: r.blob(6)?,
     })
 }
+
+/// One attachment with its bytes, if the viewer may see its ticket.
+pub async fn visible_attachment(
+    c: &mut dyn Conn,
+    viewer: &rapport_domain::Viewer,
+    id: i64,
+) -> Result<AttachmentFile> {
+    let f = attachment(c, id).await?;
+    crate::tickets::get(c, viewer, f.ticket_id).await?;
+    Ok(f)
+}

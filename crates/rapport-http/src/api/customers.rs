@@ -6,8 +6,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rapport_domain::Permission;
 use rapport_store::customers::{self, CustomerWithTickets};
+use rapport_store::messages;
 use rapport_store::search::{self, Hit};
-use rapport_store::{StoreError, messages};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -101,27 +101,27 @@ pub async fn get_attachment(
     require(&viewer, Permission::WorkTickets)?;
     let file = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                let f = messages::attachment(c, id).await?;
-                rapport_store::tickets::get(c, &viewer, f.ticket_id).await?;
-                Ok::<_, StoreError>(f)
-            })
-        })
+        .read(move |c| Box::pin(async move { messages::visible_attachment(c, &viewer, id).await }))
         .await?;
+    Ok(download(file))
+}
+
+/// An attachment as a download, never rendered inline (an uploaded HTML file must not run
+/// in the help desk's origin), with a file name that cannot break the header.
+pub(crate) fn download(file: messages::AttachmentFile) -> Response {
     let name: String = file
         .meta
         .filename
         .chars()
         .map(|c| {
-            if c.is_ascii_graphic() && c != '"' || c == ' ' {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
                 c
             } else {
                 '_'
             }
         })
         .collect();
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
             (
@@ -132,5 +132,5 @@ pub async fn get_attachment(
         ],
         file.data,
     )
-        .into_response())
+        .into_response()
 }

@@ -9,7 +9,7 @@ use axum::Form;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use futures::Stream;
@@ -787,7 +787,7 @@ pub async fn apply_macro(
         move |c| {
             Box::pin(async move { workspace::apply_macro(c, &viewer, id, f.macro_id, now).await })
         },
-        |_| Redirect::to(&format!("/tickets/{id}")).into_response(),
+        |_| to_ticket(id),
     )
     .await
 }
@@ -823,7 +823,7 @@ pub async fn log_time(
                 workspace::log_time(c, &viewer, id, minutes.saturating_mul(60), "", now).await
             })
         },
-        |()| Redirect::to(&format!("/tickets/{id}")).into_response(),
+        |()| to_ticket(id),
     )
     .await
 }
@@ -848,6 +848,11 @@ pub async fn split(
         |t| Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
     )
     .await
+}
+
+/// Back to the ticket page after a form.
+fn to_ticket(id: i64) -> Response {
+    Redirect::to(&format!("/tickets/{id}")).into_response()
 }
 
 /// A reply or note form.
@@ -895,7 +900,7 @@ async fn post_message(
     write_then(
         &st,
         move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }),
-        |_| Redirect::to(&format!("/tickets/{id}")).into_response(),
+        |_| to_ticket(id),
     )
     .await
 }
@@ -997,7 +1002,7 @@ async fn apply_patch(st: &AppState, me: &Me, id: i64, patch: TicketPatch) -> Res
     write_then(
         st,
         move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }),
-        |_| Redirect::to(&format!("/tickets/{id}")).into_response(),
+        |_| to_ticket(id),
     )
     .await
 }
@@ -1335,42 +1340,12 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
 /// Downloads an attachment (signed-in agents who may see its ticket).
 pub async fn attachment(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -> Response {
     let viewer = me.session.viewer.clone();
-    let file = st
+    match st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                let f = messages::attachment(c, id).await?;
-                tickets::get(c, &viewer, f.ticket_id).await?;
-                Ok::<_, StoreError>(f)
-            })
-        })
-        .await;
-    match file {
-        Ok(f) => {
-            let name: String = f
-                .meta
-                .filename
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            (
-                [
-                    (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{name}\""),
-                    ),
-                ],
-                f.data,
-            )
-                .into_response()
-        }
+        .read(move |c| Box::pin(async move { messages::visible_attachment(c, &viewer, id).await }))
+        .await
+    {
+        Ok(f) => crate::api::customers::download(f),
         Err(e) => store_error(e),
     }
 }
