@@ -139,6 +139,30 @@ pub async fn claim(
     row.as_ref().map(job_from).transpose()
 }
 
+/// The workers holding a lease whose name starts with `prefix` (a node's host name).
+pub async fn lease_holders(c: &mut dyn Conn, prefix: &str) -> Result<Vec<String>> {
+    c.query(
+        "SELECT DISTINCT locked_by FROM jobs WHERE state = 'running' AND locked_by LIKE $1",
+        &[format!("{}%", prefix.replace(['%', '_'], "")).into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}
+
+/// Puts the jobs leased by a worker known to be dead back in the queue now, instead of
+/// waiting for their lease to run out. Returns how many were released.
+pub async fn release_leases(c: &mut dyn Conn, worker: &str, now: Timestamp) -> Result<u64> {
+    c.execute(
+        "UPDATE jobs SET state = 'queued', run_at = $1, lease_until = NULL, locked_by = NULL,
+                updated_at = $1
+         WHERE state = 'running' AND locked_by = $2",
+        &[now.into(), worker.into()],
+    )
+    .await
+}
+
 /// Marks a claimed job done. Returns false if this worker no longer holds it (its lease
 /// ran out and someone else took it).
 pub async fn complete(c: &mut dyn Conn, id: i64, worker: &str, now: Timestamp) -> Result<bool> {

@@ -98,6 +98,9 @@ pub async fn start(
             stop_rx.clone(),
         )));
     }
+    if config.workers > 0 {
+        release_dead_leases(&db, clock.now()).await?;
+    }
     for i in 0..config.workers {
         let w = Worker::new(
             db.clone(),
@@ -205,6 +208,42 @@ async fn terminate_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
+}
+
+/// Jobs leased by a worker of this host whose process is gone (killed, crashed) go back
+/// to the queue at start-up rather than waiting out their lease. Worker names are
+/// `host:pid:n`; a pid equal to ours is a previous life of this process (containers
+/// restart as pid 1).
+async fn release_dead_leases(db: &Db, now: rapport_domain::Timestamp) -> anyhow::Result<()> {
+    let host = format!("{}:", hostname());
+    let me = std::process::id();
+    let released = db
+        .write(move |c| {
+            Box::pin(async move {
+                let mut released = 0;
+                for holder in rapport_store::jobs::lease_holders(c, &host).await? {
+                    let pid = holder
+                        .strip_prefix(&host)
+                        .and_then(|rest| rest.split(':').next())
+                        .and_then(|p| p.parse::<u32>().ok());
+                    let dead = pid.is_some_and(|pid| {
+                        pid == me || !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                    });
+                    if dead {
+                        released += rapport_store::jobs::release_leases(c, &holder, now).await?;
+                    }
+                }
+                Ok(released)
+            })
+        })
+        .await?;
+    if released > 0 {
+        tracing::info!(
+            released,
+            "jobs of a dead worker on this host went back to the queue"
+        );
+    }
+    Ok(())
 }
 
 fn hostname() -> String {
