@@ -17,6 +17,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The address people reach this server at, for links.
     pub public_url: String,
+    /// Seals secrets kept in the database (IMAP passwords).
+    pub sealer: rapport_store::secrets::Sealer,
     /// Failed authentications per client address.
     pub auth_failures: Arc<FailureLimiter>,
     /// Failed sign-ins per account.
@@ -64,12 +66,21 @@ impl ViewCounts {
 }
 
 impl AppState {
+    /// Uses `sealer` for secrets at rest (without it, a key that lives only as long as
+    /// this process).
+    #[must_use]
+    pub fn with_sealer(mut self, sealer: rapport_store::secrets::Sealer) -> Self {
+        self.sealer = sealer;
+        self
+    }
+
     /// State over `db` with default limits.
     pub fn new(db: Db, clock: Arc<dyn Clock>, public_url: String) -> Self {
         Self {
             db,
             clock,
             https: public_url.starts_with("https://"),
+            sealer: rapport_store::secrets::Sealer::ephemeral(),
             public_url,
             auth_failures: Arc::new(FailureLimiter::default()),
             login_failures: Arc::new(FailureLimiter::new(10, std::time::Duration::from_secs(600))),

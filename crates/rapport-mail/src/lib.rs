@@ -3,6 +3,7 @@
 //! message into a ticket or a reply, threaded; [`parse`] reads MIME; [`send`] emails
 //! agents' replies through a relay.
 
+pub mod imap;
 pub mod ingest;
 pub mod parse;
 pub mod send;

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod imap;
 pub mod jobs;
 pub mod mail;
 pub mod messages;

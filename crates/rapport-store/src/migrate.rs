@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_email.sql"),
         postgres: include_str!("../migrations/postgres/0004_email.sql"),
     },
+    Migration {
+        version: 5,
+        name: "imap",
+        sqlite: include_str!("../migrations/sqlite/0005_imap.sql"),
+        postgres: include_str!("../migrations/postgres/0005_imap.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -64,3 +64,99 @@ mod tests {
         assert_eq!(token_hash(&a).len(), 64);
     }
 }
+
+/// Seals secrets Rapport must be able to read back (an IMAP password) with
+/// ChaCha20-Poly1305 under a key kept outside the database (`RAPPORT_SECRET_KEY`, or a
+/// key file in the data directory): a copy of the database alone does not reveal them.
+#[derive(Clone)]
+pub struct Sealer {
+    key: chacha20poly1305::Key,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(..)")
+    }
+}
+
+/// The prefix of a sealed value, naming the scheme so it can change later.
+const SEALED_PREFIX: &str = "v1:";
+
+impl Sealer {
+    /// A sealer from 32 key bytes.
+    pub fn new(key: [u8; 32]) -> Self {
+        Self { key: key.into() }
+    }
+
+    /// A sealer with a random key that lives only as long as the process.
+    pub fn ephemeral() -> Self {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        Self::new(key)
+    }
+
+    /// A fresh random 32-byte key, hex-encoded, for a new installation.
+    pub fn generate_key() -> String {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        hex::encode(key)
+    }
+
+    /// A sealer from a 64-hex-digit key.
+    pub fn from_hex(hex_key: &str) -> Result<Self, String> {
+        let bytes = hex::decode(hex_key.trim()).map_err(|_| "the key must be hex".to_owned())?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "the key must be 32 bytes (64 hex digits)".to_owned())?;
+        Ok(Self::new(key))
+    }
+
+    /// Encrypts `plain`; every call uses a fresh nonce.
+    pub fn seal(&self, plain: &str) -> String {
+        use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.key);
+        let nonce = chacha20poly1305::ChaCha20Poly1305::generate_nonce(&mut OsRng);
+        // Encryption with a valid key and nonce cannot fail; an empty output is never
+        // accepted by `open`.
+        let sealed = cipher.encrypt(&nonce, plain.as_bytes()).unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        format!("{SEALED_PREFIX}{}", hex::encode(out))
+    }
+
+    /// Decrypts what [`Sealer::seal`] produced with the same key.
+    pub fn open(&self, sealed: &str) -> Result<String, String> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        let bad = || "the secret cannot be read with this key (was RAPPORT_SECRET_KEY changed?)";
+        let bytes = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|h| hex::decode(h).ok())
+            .filter(|b| b.len() > 12 + 16)
+            .ok_or_else(bad)?;
+        let (nonce, data) = bytes.split_at(12);
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.key);
+        let plain = cipher
+            .decrypt(chacha20poly1305::Nonce::from_slice(nonce), data)
+            .map_err(|_| bad())?;
+        String::from_utf8(plain).map_err(|_| bad().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod sealer_tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key() {
+        let a = Sealer::from_hex(&Sealer::generate_key()).unwrap();
+        let b = Sealer::from_hex(&Sealer::generate_key()).unwrap();
+        let sealed = a.seal("hunter2");
+        assert!(!sealed.contains("hunter2"));
+        assert_ne!(sealed, a.seal("hunter2"), "fresh nonce each time");
+        assert_eq!(a.open(&sealed).unwrap(), "hunter2");
+        assert!(b.open(&sealed).is_err());
+        assert!(a.open("v1:00").is_err());
+        assert!(a.open("hunter2").is_err());
+        assert!(Sealer::from_hex("abcd").is_err());
+    }
+}

@@ -30,6 +30,14 @@ pub struct Config {
     /// mail (or mail to a closed ticket) opens a linked follow-up.
     #[arg(long, env = "RAPPORT_REOPEN_DAYS", default_value_t = 30)]
     pub reopen_days: i64,
+    /// The 64-hex-digit key that seals secrets stored in the database (IMAP passwords).
+    /// Unset: a key file `secret.key` in the data directory, made on first use. Nodes
+    /// sharing one PostgreSQL database must share this key.
+    #[arg(long, env = "RAPPORT_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Seconds between IMAP polls of a healthy mailbox.
+    #[arg(long, env = "RAPPORT_IMAP_POLL_SECS", default_value_t = 30)]
+    pub imap_poll_secs: u64,
     /// Background workers in this process.
     #[arg(long, env = "RAPPORT_WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -47,6 +55,38 @@ impl Config {
             )
     }
 
+    /// The sealer for secrets at rest: from `RAPPORT_SECRET_KEY`, or from the key file in
+    /// the data directory (created, readable by the owner only, on first use).
+    pub fn sealer(&self) -> anyhow::Result<rapport_store::secrets::Sealer> {
+        use anyhow::Context;
+        use rapport_store::secrets::Sealer;
+        if let Some(k) = self.secret_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            return Sealer::from_hex(k).map_err(|e| anyhow::anyhow!("RAPPORT_SECRET_KEY: {e}"));
+        }
+        let path = self.data_dir.join("secret.key");
+        if !path.exists() {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("creating {}", self.data_dir.display()))?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&path) {
+                Ok(mut f) => {
+                    std::io::Write::write_all(&mut f, Sealer::generate_key().as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    f.sync_all()?;
+                }
+                // Another process made it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            }
+        }
+        let key = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Sealer::from_hex(&key).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
     /// A configuration for a scratch directory (tests and benchmarks).
     pub fn for_dir(data_dir: PathBuf, database_url: Option<String>) -> Self {
         Self {
@@ -57,6 +97,8 @@ impl Config {
             smtp_addr: None,
             smtp_relay: None,
             reopen_days: 30,
+            secret_key: None,
+            imap_poll_secs: 30,
             workers: 1,
         }
     }

@@ -74,7 +74,9 @@ pub async fn start(
         .with_context(|| format!("binding {}", config.http_addr))?;
     let addr = listener.local_addr()?;
     let public_url = config.public_url(addr);
-    let state = AppState::new(db.clone(), Arc::clone(&clock), public_url.clone());
+    let sealer = config.sealer()?;
+    let state = AppState::new(db.clone(), Arc::clone(&clock), public_url.clone())
+        .with_sealer(sealer.clone());
     let (stop, stop_rx) = watch::channel(false);
 
     let relay = config
@@ -100,6 +102,16 @@ pub async fn start(
     }
     if config.workers > 0 {
         release_dead_leases(&db, clock.now()).await?;
+        workers.push(tokio::spawn(rapport_mail::imap::supervise(
+            db.clone(),
+            Arc::clone(&clock),
+            sealer,
+            rapport_mail::imap::ImapConfig {
+                poll: Duration::from_secs(config.imap_poll_secs.max(1)),
+                ..Default::default()
+            },
+            stop_rx.clone(),
+        )));
     }
     for i in 0..config.workers {
         let w = Worker::new(

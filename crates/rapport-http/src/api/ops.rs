@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use rapport_domain::{Permission, Timestamp};
+use rapport_store::imap::{FetchHealth, ImapSettings};
 use rapport_store::jobs::{self, Job};
 use rapport_store::stats::{self, DailyStat};
 use serde::{Deserialize, Serialize};
@@ -104,47 +105,223 @@ pub struct CreateMailboxRequest {
     pub address: String,
     /// Its display name.
     pub name: String,
+    /// An existing mailbox to fetch from over IMAP (optional).
+    pub imap: Option<ImapRequest>,
 }
 
-/// Adds a mailbox the SMTP listener accepts mail for (admins).
+/// Where to fetch a mailbox's mail over IMAP.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImapRequest {
+    /// Server host.
+    pub host: String,
+    /// Port; 993 with TLS, 143 without by default.
+    pub port: Option<u16>,
+    /// Implicit TLS (default true).
+    pub tls: Option<bool>,
+    /// Login.
+    pub user: String,
+    /// Password; stored encrypted.
+    pub password: String,
+    /// Folder to fetch (default `INBOX`).
+    pub folder: Option<String>,
+    /// Folder to move fetched messages to; without one they are flagged seen.
+    pub move_to: Option<String>,
+    /// Seconds without a successful fetch before the mailbox raises an alert (default 900).
+    pub stall_after_secs: Option<i64>,
+}
+
+impl ImapRequest {
+    fn into_settings(self, sealer: &rapport_store::secrets::Sealer) -> ApiResult<ImapSettings> {
+        if self.password.is_empty() {
+            return Err(ApiError::field("imap.password", "must not be empty"));
+        }
+        let tls = self.tls.unwrap_or(true);
+        Ok(ImapSettings {
+            host: self.host,
+            port: self.port.unwrap_or(if tls { 993 } else { 143 }),
+            tls,
+            user: self.user,
+            sealed_password: sealer.seal(&self.password),
+            folder: self.folder.unwrap_or_else(|| "INBOX".into()),
+            move_to: self.move_to.filter(|f| !f.trim().is_empty()),
+            stall_secs: self.stall_after_secs.unwrap_or(900),
+        })
+    }
+}
+
+/// A mailbox, with how its IMAP fetching is doing when it has IMAP settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailboxView {
+    /// Database id.
+    pub id: i64,
+    /// The address.
+    pub address: String,
+    /// The display name.
+    pub name: String,
+    /// IMAP settings (never the password) and fetching health.
+    pub imap: Option<FetchHealth>,
+}
+
+async fn mailbox_views(st: &AppState) -> ApiResult<Vec<MailboxView>> {
+    let now = st.now();
+    let (boxes, health) = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                Ok((
+                    rapport_store::mail::mailboxes(c).await?,
+                    rapport_store::imap::health(c, now).await?,
+                ))
+            })
+        })
+        .await?;
+    Ok(boxes
+        .into_iter()
+        .map(|m| MailboxView {
+            imap: health.iter().find(|h| h.mailbox_id == m.id).cloned(),
+            id: m.id,
+            address: m.address,
+            name: m.name,
+        })
+        .collect())
+}
+
+/// Adds a mailbox the SMTP listener accepts mail for and, with `imap`, fetches mail
+/// from (admins).
 #[utoipa::path(post, path = "/api/v1/mailboxes", tag = "ops",
     request_body = CreateMailboxRequest,
-    responses((status = 201, body = rapport_store::mail::Mailbox), (status = 401, body = ErrorBody),
+    responses((status = 201, body = MailboxView), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_mailbox(
     State(st): State<AppState>,
     Auth(viewer): Auth,
     crate::extract::JsonBody(req): crate::extract::JsonBody<CreateMailboxRequest>,
-) -> ApiResult<(axum::http::StatusCode, Json<rapport_store::mail::Mailbox>)> {
+) -> ApiResult<(axum::http::StatusCode, Json<MailboxView>)> {
     require(&viewer, rapport_domain::Permission::ManageUsers)?;
     let address = rapport_domain::EmailAddress::parse(&req.address)
         .map_err(|e| ApiError::field("address", e.message))?;
+    let imap = req.imap.map(|i| i.into_settings(&st.sealer)).transpose()?;
     let now = st.now();
     let m = st
         .db
         .write(move |c| {
             Box::pin(async move {
-                rapport_store::mail::create_mailbox(c, &address, &req.name, now).await
+                let m = rapport_store::mail::create_mailbox(c, &address, &req.name, now).await?;
+                if let Some(imap) = &imap {
+                    rapport_store::imap::set_settings(c, m.id, Some(imap), now).await?;
+                }
+                Ok(m)
             })
         })
         .await?;
-    Ok((axum::http::StatusCode::CREATED, Json(m)))
+    let view = mailbox_views(&st)
+        .await?
+        .into_iter()
+        .find(|v| v.id == m.id)
+        .ok_or(ApiError::not_found("mailbox"))?;
+    Ok((axum::http::StatusCode::CREATED, Json(view)))
 }
 
-/// The mailboxes (supervisors and admins).
+/// The mailboxes, with their IMAP fetching health (supervisors and admins).
 #[utoipa::path(get, path = "/api/v1/mailboxes", tag = "ops",
-    responses((status = 200, body = Vec<rapport_store::mail::Mailbox>), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Vec<MailboxView>), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_mailboxes(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-) -> ApiResult<Json<Vec<rapport_store::mail::Mailbox>>> {
+) -> ApiResult<Json<Vec<MailboxView>>> {
     require(&viewer, Permission::ViewJobs)?;
-    Ok(Json(
-        st.db
-            .read(|c| Box::pin(async move { rapport_store::mail::mailboxes(c).await }))
-            .await?,
+    Ok(Json(mailbox_views(&st).await?))
+}
+
+/// Prometheus text metrics (supervisors and admins, with a token): the job queue by
+/// state, and per IMAP mailbox the seconds since its last fetch, whether it is stalled
+/// and how many messages were set aside — so a silently stalled mailbox pages someone.
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn metrics(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+) -> ApiResult<([(axum::http::header::HeaderName, &'static str); 1], String)> {
+    use std::fmt::Write;
+    require(&viewer, Permission::ViewJobs)?;
+    let now = st.now();
+    let (jobs, health) = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                let jobs = c
+                    .query(
+                        "SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state",
+                        &[],
+                    )
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.text(0)?, r.int(1)?)))
+                    .collect::<rapport_store::Result<Vec<_>>>()?;
+                Ok((jobs, rapport_store::imap::health(c, now).await?))
+            })
+        })
+        .await?;
+    let label = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP rapport_jobs Jobs in the durable queue by state."
+    );
+    let _ = writeln!(out, "# TYPE rapport_jobs gauge");
+    for (state, n) in &jobs {
+        let _ = writeln!(out, "rapport_jobs{{state=\"{}\"}} {n}", label(state));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP rapport_mailbox_fetch_age_seconds Seconds since an IMAP mailbox last fetched."
+    );
+    let _ = writeln!(out, "# TYPE rapport_mailbox_fetch_age_seconds gauge");
+    for h in &health {
+        let _ = writeln!(
+            out,
+            "rapport_mailbox_fetch_age_seconds{{mailbox=\"{}\"}} {}",
+            label(&h.address),
+            h.silent_for_secs
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP rapport_mailbox_stalled 1 when an IMAP mailbox has not fetched for longer than allowed."
+    );
+    let _ = writeln!(out, "# TYPE rapport_mailbox_stalled gauge");
+    for h in &health {
+        let _ = writeln!(
+            out,
+            "rapport_mailbox_stalled{{mailbox=\"{}\"}} {}",
+            label(&h.address),
+            u8::from(h.stalled)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP rapport_mailbox_set_aside Messages an IMAP mailbox set aside (too large or refused)."
+    );
+    let _ = writeln!(out, "# TYPE rapport_mailbox_set_aside gauge");
+    for h in &health {
+        let _ = writeln!(
+            out,
+            "rapport_mailbox_set_aside{{mailbox=\"{}\"}} {}",
+            label(&h.address),
+            h.set_aside
+        );
+    }
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        out,
     ))
 }

@@ -28,7 +28,61 @@ struct AdminPage {
     categories: Vec<(String, String)>,
     macros: Vec<String>,
     fields: Vec<(String, String)>,
-    mailboxes: Vec<(String, String)>,
+    mailboxes: Vec<MailboxRow>,
+}
+
+/// A mailbox as the admin page lists it, with how its fetching is doing.
+struct MailboxRow {
+    address: String,
+    name: String,
+    /// "IMAP user@host:port/folder", or empty for SMTP only.
+    imap: String,
+    /// "fetched 2 minutes ago", the last error, set-aside messages.
+    status: String,
+    stalled: bool,
+}
+
+fn mailbox_row(
+    m: rapport_store::mail::Mailbox,
+    health: &[rapport_store::imap::FetchHealth],
+) -> MailboxRow {
+    let Some(h) = health.iter().find(|h| h.mailbox_id == m.id) else {
+        return MailboxRow {
+            address: m.address,
+            name: m.name,
+            imap: String::new(),
+            status: String::new(),
+            stalled: false,
+        };
+    };
+    let mut status = match h.last_fetch_at {
+        Some(_) => format!("last fetched {} s ago", h.silent_for_secs),
+        None => "not fetched yet".to_owned(),
+    };
+    if let Some(e) = &h.last_error {
+        status.push_str(&format!("; failing: {e}"));
+    }
+    if h.set_aside > 0 {
+        status.push_str(&format!(
+            "; {} message(s) set aside, newest: {}",
+            h.set_aside,
+            h.set_aside_reason.as_deref().unwrap_or("")
+        ));
+    }
+    MailboxRow {
+        imap: format!(
+            "IMAP {}@{}:{}/{}{}",
+            h.user,
+            h.host,
+            h.port,
+            h.folder,
+            if h.tls { " (TLS)" } else { "" }
+        ),
+        address: m.address,
+        name: m.name,
+        status,
+        stalled: h.stalled,
+    }
 }
 
 /// `?done=` shows what the last action did.
@@ -42,9 +96,10 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
     if !me.session.viewer.can(Permission::ManageTeams) {
         return forbidden();
     }
+    let now = st.now();
     let data = st
         .db
-        .read(|c| {
+        .read(move |c| {
             Box::pin(async move {
                 let users = people::list_users(c).await?;
                 let teams = people::list_teams(c).await?;
@@ -52,6 +107,11 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
                 let macros = workspace::list_macros(c).await?;
                 let fields = workspace::fields(c).await?;
                 let mailboxes = rapport_store::mail::mailboxes(c).await?;
+                let health = rapport_store::imap::health(c, now).await?;
+                let mailboxes = mailboxes
+                    .into_iter()
+                    .map(|m| mailbox_row(m, &health))
+                    .collect::<Vec<_>>();
                 Ok((users, teams, cats, macros, fields, mailboxes))
             })
         })
@@ -107,7 +167,7 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
         categories: cats.into_iter().map(|c| (c.slug, c.name)).collect(),
         macros: macros.into_iter().map(|m| m.name).collect(),
         fields: fields.into_iter().map(|f| (f.key, f.label)).collect(),
-        mailboxes: mailboxes.into_iter().map(|m| (m.address, m.name)).collect(),
+        mailboxes,
     })
 }
 
@@ -331,6 +391,60 @@ pub struct MailboxForm {
     csrf: String,
     address: String,
     name: String,
+    #[serde(default)]
+    imap_host: String,
+    #[serde(default)]
+    imap_port: String,
+    #[serde(default)]
+    imap_tls: Option<String>,
+    #[serde(default)]
+    imap_user: String,
+    #[serde(default)]
+    imap_password: String,
+    #[serde(default)]
+    imap_folder: String,
+    #[serde(default)]
+    imap_move_to: String,
+}
+
+impl MailboxForm {
+    /// The IMAP settings, when a host was given.
+    fn imap(
+        &self,
+        sealer: &rapport_store::secrets::Sealer,
+    ) -> Result<Option<rapport_store::imap::ImapSettings>, rapport_domain::FieldError> {
+        use rapport_domain::FieldError;
+        if self.imap_host.trim().is_empty() {
+            return Ok(None);
+        }
+        let tls = self.imap_tls.is_some();
+        let port = match self.imap_port.trim() {
+            "" => {
+                if tls {
+                    993
+                } else {
+                    143
+                }
+            }
+            p => p
+                .parse()
+                .map_err(|_| FieldError::new("imap.port", "must be 1 to 65535"))?,
+        };
+        if self.imap_password.is_empty() {
+            return Err(FieldError::new("imap.password", "must not be empty"));
+        }
+        let folder = self.imap_folder.trim();
+        Ok(Some(rapport_store::imap::ImapSettings {
+            host: self.imap_host.trim().to_owned(),
+            port,
+            tls,
+            user: self.imap_user.trim().to_owned(),
+            sealed_password: sealer.seal(&self.imap_password),
+            folder: if folder.is_empty() { "INBOX" } else { folder }.to_owned(),
+            move_to: Some(self.imap_move_to.trim().to_owned()).filter(|f| !f.is_empty()),
+            stall_secs: 900,
+        }))
+    }
 }
 
 /// Adds a mailbox (admins only).
@@ -349,13 +463,21 @@ pub async fn add_mailbox(
         Ok(a) => a,
         Err(e) => return store_error(e.into()),
     };
+    let imap = match f.imap(&st.sealer) {
+        Ok(i) => i,
+        Err(e) => return store_error(e.into()),
+    };
     let now = st.now();
     write_then(
         &st,
         move |c| {
-            Box::pin(
-                async move { rapport_store::mail::create_mailbox(c, &address, &f.name, now).await },
-            )
+            Box::pin(async move {
+                let m = rapport_store::mail::create_mailbox(c, &address, &f.name, now).await?;
+                if let Some(imap) = &imap {
+                    rapport_store::imap::set_settings(c, m.id, Some(imap), now).await?;
+                }
+                Ok(m)
+            })
         },
         |m| done(&format!("Added mailbox {}", m.address)),
     )

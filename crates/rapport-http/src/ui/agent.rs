@@ -116,6 +116,34 @@ struct InboxPage {
     filter_priorities: Vec<&'static str>,
     filter_channels: Vec<&'static str>,
     agents: Vec<(i64, String)>,
+    /// Mailboxes that stopped fetching: everyone should know mail may be missing.
+    alerts: Vec<String>,
+}
+
+/// The workspace alerts: one line per IMAP mailbox that has not fetched for longer than
+/// it allows.
+async fn mailbox_alerts(
+    c: &mut dyn rapport_store::Conn,
+    now: rapport_domain::Timestamp,
+) -> rapport_store::Result<Vec<String>> {
+    Ok(rapport_store::imap::health(c, now)
+        .await?
+        .into_iter()
+        .filter(|h| h.stalled)
+        .map(|h| {
+            let minutes = h.silent_for_secs / 60;
+            match h.last_error {
+                Some(e) => format!(
+                    "Mailbox {} has not fetched mail for {minutes} minutes: {e}",
+                    h.address
+                ),
+                None => format!(
+                    "Mailbox {} has not fetched mail for {minutes} minutes.",
+                    h.address
+                ),
+            }
+        })
+        .collect())
 }
 
 /// The custom filter's current values, as the form shows them.
@@ -335,6 +363,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
     };
     let custom_for_read = custom.clone();
     let cached = st.view_counts.get(me.session.viewer.user_id);
+    let now = st.now();
     let result = st
         .db
         .read(move |c| {
@@ -411,18 +440,23 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                         });
                     }
                 }
+                let alerts = if partial {
+                    Vec::new()
+                } else {
+                    mailbox_alerts(c, now).await?
+                };
                 Ok((
                     defs[chosen].label.clone(),
                     defs[chosen].key.clone(),
                     page,
                     links,
                     computed.then_some(fresh),
-                    agents,
+                    (agents, alerts),
                 ))
             })
         })
         .await;
-    let (title, key, tickets_page, views, fresh, agents) = match result {
+    let (title, key, tickets_page, views, fresh, (agents, alerts)) = match result {
         Ok(r) => r,
         Err(e) => return store_error(e),
     };
@@ -457,6 +491,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
         filter_priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
         filter_channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
         agents,
+        alerts,
         view_key: key,
         sort: sort_key,
         sorts: SORTS.to_vec(),

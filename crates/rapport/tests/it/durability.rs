@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use crate::harness::{Backend, Process, Scratch, run_cli};
 
 /// Sets up a database with the CLI only, as an operator would, and returns a token.
-async fn setup_with_cli(scratch: &Scratch) -> String {
+pub async fn setup_with_cli(scratch: &Scratch) -> String {
     let out = run_cli(scratch, &["migrate"], None).await;
     assert!(out.contains("up to date"), "{out}");
     let out = run_cli(
@@ -44,7 +44,7 @@ async fn setup_with_cli(scratch: &Scratch) -> String {
     token
 }
 
-async fn reopen(scratch: &Scratch) -> Db {
+pub async fn reopen(scratch: &Scratch) -> Db {
     let cfg = match &scratch.database_url {
         Some(url) => DbConfig::Postgres(url.clone()),
         None => DbConfig::Sqlite(scratch.sqlite_path()),

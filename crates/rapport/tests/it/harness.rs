@@ -129,6 +129,8 @@ pub struct TestApp {
     pub team_a: i64,
     pub team_b: i64,
     pub smtp: std::net::SocketAddr,
+    /// The sealer the server uses for secrets at rest.
+    pub sealer: rapport_store::secrets::Sealer,
     server: Option<rapport::Server>,
     _scratch: Scratch,
 }
@@ -191,6 +193,7 @@ impl TestApp {
             .await
             .unwrap();
         TestApp {
+            sealer: config.sealer().unwrap(),
             smtp: server.smtp_addr.unwrap(),
             base: format!("http://{}", server.addr),
             http: reqwest::Client::new(),

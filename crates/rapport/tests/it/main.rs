@@ -8,6 +8,7 @@ mod harness;
 mod durability;
 mod email;
 mod errors;
+mod imap;
 mod jobs;
 mod openapi;
 mod permissions;

@@ -33,6 +33,7 @@ both_backends! {
             ("/api/v1/stats/daily", "get"),
             ("/api/v1/mailboxes", "post"),
             ("/api/v1/mailboxes", "get"),
+            ("/metrics", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");

@@ -7,7 +7,7 @@ use reqwest::redirect::Policy;
 use crate::both_backends;
 use crate::harness::TestApp;
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -33,7 +33,7 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 /// Gives an agent a password, since the harness makes token-only accounts.
-async fn set_password(app: &TestApp, email: &str, password: &str) {
+pub async fn set_password(app: &TestApp, email: &str, password: &str) {
     let hash = rapport_store::secrets::hash_password(password).unwrap();
     let email = email.to_owned();
     app.db
@@ -51,7 +51,7 @@ async fn set_password(app: &TestApp, email: &str, password: &str) {
 }
 
 /// Signs in and returns the session cookie and the page's CSRF token.
-async fn sign_in(
+pub async fn sign_in(
     app: &TestApp,
     http: &reqwest::Client,
     email: &str,
