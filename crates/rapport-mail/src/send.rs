@@ -16,6 +16,17 @@ use rapport_store::Db;
 use rapport_store::jobs::Job;
 use rapport_store::mail::{self, Outgoing};
 
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelaySecurity {
+    /// No TLS (a relay on the same host or network).
+    Plain,
+    /// Plain connection upgraded with STARTTLS, required (`?tls=starttls`).
+    StartTls,
+    /// TLS from the first byte (`smtps://`, port 465).
+    Tls,
+}
+
 /// Where replies go out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Relay {
@@ -25,26 +36,64 @@ pub struct Relay {
     pub port: u16,
     /// User and password, when the relay wants them.
     pub credentials: Option<(String, String)>,
+    /// TLS or not.
+    pub security: RelaySecurity,
+    /// A PEM file with an extra certificate authority to trust (a private relay's).
+    pub ca_file: Option<String>,
 }
 
 impl Relay {
-    /// Parses `smtp://[user:password@]host[:port]` (port 25 by default).
+    /// A plain relay at `host:port` without login.
+    pub fn plain(host: &str, port: u16) -> Self {
+        Self {
+            host: host.to_owned(),
+            port,
+            credentials: None,
+            security: RelaySecurity::Plain,
+            ca_file: None,
+        }
+    }
+
+    /// Parses `smtp://[user:password@]host[:port][?tls=starttls][&ca=/path/ca.pem]` (port
+    /// 25) or `smtps://…` (TLS from the start, port 465).
     pub fn parse(url: &str) -> Result<Self, String> {
-        let rest = url
-            .strip_prefix("smtp://")
-            .ok_or("RAPPORT_SMTP_RELAY must look like smtp://[user:password@]host[:port]")?;
+        const SHAPE: &str = "RAPPORT_SMTP_RELAY must look like smtp://[user:password@]host[:port][?tls=starttls] or smtps://…";
+        let (mut security, rest) = if let Some(r) = url.strip_prefix("smtp://") {
+            (RelaySecurity::Plain, r)
+        } else if let Some(r) = url.strip_prefix("smtps://") {
+            (RelaySecurity::Tls, r)
+        } else {
+            return Err(SHAPE.into());
+        };
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let mut ca_file = None;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("tls", "starttls" | "required")) if security == RelaySecurity::Plain => {
+                    security = RelaySecurity::StartTls;
+                }
+                Some(("tls", "none" | "off")) if security == RelaySecurity::Plain => {}
+                Some(("ca", path)) if !path.is_empty() => ca_file = Some(path.to_owned()),
+                _ => return Err(format!("unknown relay option {pair:?}: {SHAPE}")),
+            }
+        }
         let (creds, hostport) = match rest.rsplit_once('@') {
             Some((c, h)) => (Some(c), h),
             None => (None, rest),
         };
         let hostport = hostport.trim_end_matches('/');
+        let default_port = if security == RelaySecurity::Tls {
+            465
+        } else {
+            25
+        };
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) => (
                 h,
                 p.parse::<u16>()
                     .map_err(|_| format!("bad relay port {p:?}"))?,
             ),
-            None => (hostport, 25),
+            None => (hostport, default_port),
         };
         if host.is_empty() {
             return Err("the relay needs a host".into());
@@ -57,7 +106,23 @@ impl Relay {
             host: host.to_owned(),
             port,
             credentials,
+            security,
+            ca_file,
         })
+    }
+
+    /// The TLS settings for this relay: the system's web roots plus `ca_file`.
+    fn tls(&self) -> Result<lettre::transport::smtp::client::TlsParameters, String> {
+        use lettre::transport::smtp::client::{Certificate, TlsParameters};
+        let mut b = TlsParameters::builder(self.host.clone());
+        if let Some(path) = &self.ca_file {
+            let pem = std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?;
+            let cert =
+                Certificate::from_pem(&pem).map_err(|e| format!("the certificate {path}: {e}"))?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build_rustls()
+            .map_err(|e| format!("TLS settings for the relay: {e}"))
     }
 }
 
@@ -157,16 +222,33 @@ impl SendHandler {
         let mut conn = match guard.take() {
             Some(c) if !c.has_broken() => c,
             _ => {
-                let stream = tokio::net::TcpStream::connect((relay.host.as_str(), relay.port))
+                let hello = ClientId::Domain("rapport.local".into());
+                let mut c = if relay.security == RelaySecurity::Tls {
+                    let tls = relay.tls().map_err(|e| (false, e))?;
+                    AsyncSmtpConnection::connect_tokio1(
+                        (relay.host.as_str(), relay.port),
+                        Some(std::time::Duration::from_secs(60)),
+                        &hello,
+                        Some(tls),
+                        None,
+                    )
                     .await
-                    .map_err(|e| (false, format!("the relay is unreachable: {e}")))?;
-                let _ = stream.set_nodelay(true);
-                let mut c = AsyncSmtpConnection::connect_with_transport(
-                    Box::new(stream),
-                    &ClientId::Domain("rapport.local".into()),
-                )
-                .await
-                .map_err(|e| (e.is_permanent(), format!("the relay refused us: {e}")))?;
+                    .map_err(|e| (e.is_permanent(), format!("the relay refused us: {e}")))?
+                } else {
+                    let stream = tokio::net::TcpStream::connect((relay.host.as_str(), relay.port))
+                        .await
+                        .map_err(|e| (false, format!("the relay is unreachable: {e}")))?;
+                    let _ = stream.set_nodelay(true);
+                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello)
+                        .await
+                        .map_err(|e| (e.is_permanent(), format!("the relay refused us: {e}")))?
+                };
+                if relay.security == RelaySecurity::StartTls {
+                    let tls = relay.tls().map_err(|e| (false, e))?;
+                    c.starttls(tls, &hello)
+                        .await
+                        .map_err(|e| (false, format!("STARTTLS with the relay failed: {e}")))?;
+                }
                 if let Some((user, pass)) = &relay.credentials {
                     c.auth(
                         &[Mechanism::Plain, Mechanism::Login],
@@ -278,12 +360,14 @@ mod tests {
     fn relay_urls_parse() {
         assert_eq!(
             Relay::parse("smtp://mail.example.com:587").unwrap(),
-            Relay {
-                host: "mail.example.com".into(),
-                port: 587,
-                credentials: None
-            }
+            Relay::plain("mail.example.com", 587)
         );
+        let r = Relay::parse("smtp://mail.example.com?tls=starttls&ca=/etc/ca.pem").unwrap();
+        assert_eq!(r.security, RelaySecurity::StartTls);
+        assert_eq!((r.port, r.ca_file.as_deref()), (25, Some("/etc/ca.pem")));
+        let r = Relay::parse("smtps://u:p@mail.example.com").unwrap();
+        assert_eq!((r.security, r.port), (RelaySecurity::Tls, 465));
+        assert!(Relay::parse("smtp://x?tls=maybe").is_err());
         let r = Relay::parse("smtp://user:p@ss@relay.example.com").unwrap();
         assert_eq!(r.port, 25);
         assert_eq!(r.credentials, Some(("user".into(), "p@ss".into())));

@@ -8,8 +8,11 @@ use rapport_domain::SystemClock;
 use rapport_jobs::{Step, Worker, WorkerConfig};
 use serde_json::{Value, json};
 
+use rapport_mail::send::Relay;
+
 use crate::both_backends;
 use crate::harness::TestApp;
+use crate::peers::{SinkOptions, SmtpSink, test_certificates};
 
 /// Sends each `(from, [to], raw)` with smtplib and returns, per message, "ok" or the
 /// SMTP code that refused it.
@@ -67,12 +70,13 @@ async fn ingest_all(app: &TestApp) -> usize {
 
 /// Runs every due job, sending replies through `relay`.
 async fn run_jobs(app: &TestApp, relay: Option<std::net::SocketAddr>) -> usize {
+    let relay = relay.map(|a| Relay::plain(&a.ip().to_string(), a.port()));
+    run_jobs_via(app, relay).await
+}
+
+/// Runs every due job, sending through `relay`.
+async fn run_jobs_via(app: &TestApp, relay: Option<Relay>) -> usize {
     let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
-    let relay = relay.map(|a| rapport_mail::send::Relay {
-        host: a.ip().to_string(),
-        port: a.port(),
-        credentials: None,
-    });
     let w = Worker::new(
         app.db.clone(),
         Arc::clone(&clock),
@@ -94,7 +98,12 @@ async fn run_jobs(app: &TestApp, relay: Option<std::net::SocketAddr>) -> usize {
         match w.step().await.unwrap() {
             Step::Done(_) => n += 1,
             Step::Idle => return n,
-            Step::Failed(id) => panic!("ingest job {id} failed"),
+            Step::Failed(id) => {
+                let (_, jobs) = app
+                    .call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None)
+                    .await;
+                panic!("job {id} failed: {jobs}")
+            }
         }
     }
 }
@@ -312,6 +321,81 @@ both_backends! {
         assert_eq!(msgs[1]["delivery"], "failed");
         assert!(msgs[1]["delivery_error"].as_str().unwrap().contains("550"), "{}", msgs[1]);
         relay.stop().await;
+        app.stop().await;
+    }
+
+    async fn replies_reach_a_real_smtp_server_threaded_byte_for_byte(app) {
+        let sink = SmtpSink::start(SinkOptions::default()).await;
+        app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help"})).await;
+        let first = mail("Dana Cruz <dana@customer.example>", "Refund for order 77", "d1@customer.example",
+            "References: <older@customer.example>\r\n", "Where is my refund?");
+        assert_eq!(send(&app, json!([["dana@customer.example", ["help@shop.example"], first]])).await, vec!["ok"]);
+        ingest_all(&app).await;
+        let (_, page) = app.get("/api/v1/tickets?channel=email").await;
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        let number = page["items"][0]["number"].as_i64().unwrap();
+        let (s, reply) = app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "It was sent today."})).await;
+        assert_eq!(s, 201);
+        let mid = reply["id"].as_i64().unwrap();
+        assert_eq!(run_jobs_via(&app, Some(Relay::plain("127.0.0.1", sink.port))).await, 1);
+        let kept = sink.messages();
+        assert_eq!(kept.len(), 1);
+        let (raw, env) = &kept[0];
+        assert_eq!(env["mail_from"], "help@shop.example");
+        assert_eq!(env["rcpt_tos"], json!(["dana@customer.example"]));
+        let text = String::from_utf8_lossy(raw);
+        let header = |name: &str| -> String {
+            text.split("\r\n\r\n").next().unwrap().split("\r\n")
+                .find(|l| l.starts_with(&format!("{name}: "))).unwrap_or_else(|| panic!("no {name} in {text}")).to_owned()
+        };
+        // The headers a mail client threads by, byte for byte.
+        assert_eq!(header("Message-ID"), format!("Message-ID: <rapport.{id}.{mid}@shop.example>"));
+        assert_eq!(header("In-Reply-To"), "In-Reply-To: <d1@customer.example>");
+        assert_eq!(header("References"), "References: <d1@customer.example>");
+        assert_eq!(header("Subject"), format!("Subject: Re: [#{number}] Refund for order 77"));
+        assert_eq!(header("From"), "From: \"Shop Help\" <help@shop.example>");
+        sink.messages();
+        app.stop().await;
+    }
+
+    async fn replies_go_through_a_relay_with_starttls_and_login(app) {
+        let (_certs, ca, cert, key) = test_certificates();
+        let sink = SmtpSink::start(SinkOptions {
+            tls: Some((cert, key)),
+            login: Some(("relayuser".into(), "relay pass".into())),
+        }).await;
+        app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help"})).await;
+        let first = mail("eli@customer.example", "Login broken", "e1@customer.example", "", "Cannot log in.");
+        send(&app, json!([["eli@customer.example", ["help@shop.example"], first]])).await;
+        ingest_all(&app).await;
+        let (_, page) = app.get("/api/v1/tickets?channel=email").await;
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "Reset link sent."})).await;
+        // A wrong password is a permanent refusal: failed, and the agent is told why.
+        let url = format!("smtp://relayuser:wrong@127.0.0.1:{}?tls=starttls&ca={}", sink.port, ca.display());
+        assert_eq!(run_jobs_via(&app, Some(Relay::parse(&url).unwrap())).await, 1);
+        let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+        assert_eq!(msgs[1]["delivery"], "failed", "{}", msgs[1]);
+        assert!(msgs[1]["delivery_error"].as_str().unwrap().contains("login"), "{}", msgs[1]);
+        // With the right password, over STARTTLS, it is delivered.
+        app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "Try again now."})).await;
+        let url = format!("smtp://relayuser:relay%20pass@127.0.0.1:{}?tls=starttls&ca={}", sink.port, ca.display())
+            .replace("%20", " ");
+        assert_eq!(run_jobs_via(&app, Some(Relay::parse(&url).unwrap())).await, 1);
+        let kept = sink.messages();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].1["tls"], true);
+        assert_eq!(kept[0].1["login"], "relayuser");
+        assert!(String::from_utf8_lossy(&kept[0].0).contains("Try again now."));
+        // A relay that is not trusted (no CA given) is not sent to.
+        app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "Untrusted?"})).await;
+        let url = format!("smtp://relayuser:x@127.0.0.1:{}?tls=starttls", sink.port);
+        let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
+        let w = Worker::new(app.db.clone(), Arc::clone(&clock),
+            rapport::registry(clock, rapport_mail::MailSettings { relay: Some(Relay::parse(&url).unwrap()), ..Default::default() }),
+            WorkerConfig { name: "untrusted".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
+        assert!(matches!(w.step().await.unwrap(), Step::Failed(_)));
+        assert_eq!(sink.messages().len(), 1);
         app.stop().await;
     }
 }

@@ -11,6 +11,7 @@ mod errors;
 mod imap;
 mod jobs;
 mod openapi;
+mod peers;
 mod permissions;
 mod search;
 mod tickets;
