@@ -7,6 +7,7 @@ pub mod clock;
 pub mod email;
 pub mod error;
 pub mod event;
+pub mod expectation;
 pub mod job;
 pub mod people;
 pub mod text;

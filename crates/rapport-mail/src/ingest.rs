@@ -155,8 +155,42 @@ pub async fn ingest(
     if let Some(mid) = &p.message_id {
         mail::remember_message_id(c, mid, ticket_id, now).await?;
     }
+    if matches!(outcome, "new" | "follow-up")
+        && !p.automated
+        && let Some(sender) = &sender
+    {
+        acknowledge(c, inbound.mailbox_id, ticket_id, sender, &p, now).await?;
+    }
     mail::mark_processed(c, inbound.id, Some(ticket_id), outcome, now).await?;
     Ok(Some(ticket_id))
+}
+
+/// Queues the acknowledgement of a new ticket when its mailbox sends them — unless the
+/// loop rules say no: the sender is one of our own mailboxes, or has had its share of
+/// automatic mail for now (machine-sent mail never gets here).
+async fn acknowledge(
+    c: &mut dyn Conn,
+    mailbox_id: i64,
+    ticket_id: i64,
+    sender: &EmailAddress,
+    p: &ParsedMail,
+    now: Timestamp,
+) -> Result<()> {
+    use rapport_store::notify;
+    if !notify::acknowledges(c, mailbox_id).await?
+        || mail::is_own_address(c, sender.as_str()).await?
+        || !notify::take_auto_allowance(c, sender.as_str(), "ack", now).await?
+    {
+        return Ok(());
+    }
+    let expectation = notify::expectation(c, ticket_id, now).await?.sentence();
+    let notice = notify::Notice::Ack {
+        ticket_id,
+        in_reply_to: p.message_id.clone(),
+        expectation,
+    };
+    notify::queue(c, &notice, now).await?;
+    Ok(())
 }
 
 async fn new_ticket(

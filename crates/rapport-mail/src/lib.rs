@@ -5,6 +5,7 @@
 
 pub mod imap;
 pub mod ingest;
+pub mod notify;
 pub mod parse;
 pub mod send;
 pub mod smtp;
@@ -16,6 +17,10 @@ pub struct MailSettings {
     pub relay: Option<send::Relay>,
     /// Days after being solved that a customer's mail still reopens a ticket.
     pub reopen_days: i64,
+    /// Where links in automatic mail point (`RAPPORT_PUBLIC_URL`).
+    pub public_url: String,
+    /// Opens secrets sealed at rest (portal sign-in tokens in queued mail).
+    pub sealer: rapport_store::secrets::Sealer,
 }
 
 impl Default for MailSettings {
@@ -23,6 +28,8 @@ impl Default for MailSettings {
         Self {
             relay: None,
             reopen_days: ingest::DEFAULT_REOPEN_DAYS,
+            public_url: "http://127.0.0.1:8080".into(),
+            sealer: rapport_store::secrets::Sealer::ephemeral(),
         }
     }
 }
@@ -39,8 +46,15 @@ pub fn register(
         rapport_store::mail::INGEST_JOB,
         ingest::IngestHandler::new(std::sync::Arc::clone(&clock), settings.reopen_days),
     );
+    let sender = std::sync::Arc::new(send::SendHandler::new(
+        relay,
+        clock,
+        settings.public_url,
+        settings.sealer,
+    ));
     reg.add(
         rapport_store::mail::SEND_JOB,
-        send::SendHandler::new(relay, clock),
+        send::Shared(std::sync::Arc::clone(&sender)),
     );
+    reg.add(rapport_store::notify::NOTIFY_JOB, send::Shared(sender));
 }

@@ -131,7 +131,8 @@ pub fn message_id_for(out: &Outgoing, domain: &str) -> String {
     format!("rapport.{}.{}@{domain}", out.ticket_id, out.message_id)
 }
 
-fn html_of(text: &str) -> String {
+/// The HTML part of a plain-text mail: paragraphs, line breaks, everything escaped.
+pub(crate) fn html_of(text: &str) -> String {
     let paragraphs: Vec<String> = text
         .split("\n\n")
         .map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")))
@@ -199,6 +200,10 @@ pub fn build(out: &Outgoing) -> Result<(Message, String), String> {
 /// The `mail.send` job: payload `{"message_id": n}`.
 pub struct SendHandler {
     relay: Option<Relay>,
+    /// Links in automatic mail point here.
+    public_url: String,
+    /// Opens sealed portal tokens.
+    sealer: rapport_store::secrets::Sealer,
     /// One relay connection per process, reused across replies (reconnected when broken).
     conn: tokio::sync::Mutex<Option<AsyncSmtpConnection>>,
     clock: std::sync::Arc<dyn rapport_domain::Clock>,
@@ -206,9 +211,16 @@ pub struct SendHandler {
 
 impl SendHandler {
     /// Sends through `relay`; without a relay, every delivery fails visibly.
-    pub fn new(relay: Option<Relay>, clock: std::sync::Arc<dyn rapport_domain::Clock>) -> Self {
+    pub fn new(
+        relay: Option<Relay>,
+        clock: std::sync::Arc<dyn rapport_domain::Clock>,
+        public_url: String,
+        sealer: rapport_store::secrets::Sealer,
+    ) -> Self {
         Self {
             relay,
+            public_url,
+            sealer,
             conn: tokio::sync::Mutex::new(None),
             clock,
         }
@@ -324,9 +336,54 @@ impl SendHandler {
     }
 }
 
+impl SendHandler {
+    /// Sends one automatic mail (`mail.notify`). Rendering it from what the database
+    /// says now means a notice about a ticket deleted meanwhile fails visibly.
+    async fn notify(&self, db: &Db, job: &Job) -> Result<(), String> {
+        let relay = self
+            .relay
+            .as_ref()
+            .ok_or("RAPPORT_SMTP_RELAY is not set: automatic mail cannot be sent")?;
+        let notice: rapport_store::notify::Notice = serde_json::from_value(job.payload.clone())
+            .map_err(|e| format!("bad notice payload: {e}"))?;
+        let public_url = self.public_url.clone();
+        let sealer = self.sealer.clone();
+        let unique = job.id;
+        let rendered = db
+            .read(move |c| {
+                Box::pin(async move {
+                    Ok(crate::notify::render(c, &notice, unique, &public_url, &sealer).await)
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+        match self.hand_over(relay, &rendered.message).await {
+            Ok(()) => {}
+            // A permanent refusal will not get better; the log and the job say why.
+            Err((true, e)) => {
+                tracing::warn!(error = %e, job = job.id, "automatic mail refused");
+                return Ok(());
+            }
+            Err((false, e)) => return Err(e),
+        }
+        if let Some((id, ticket)) = rendered.thread {
+            let now = self.clock.now();
+            db.write(move |c| {
+                Box::pin(async move { mail::remember_message_id(c, &id, ticket, now).await })
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
 impl Handler for SendHandler {
     fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
+            if job.kind == rapport_store::notify::NOTIFY_JOB {
+                return self.notify(db, job).await;
+            }
             let message_id = message_id_of(job)?;
             match self.deliver(db, message_id).await {
                 Ok(()) => Ok(()),
@@ -345,10 +402,25 @@ impl Handler for SendHandler {
 
     fn gave_up<'a>(&'a self, db: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            if let Ok(message_id) = message_id_of(job) {
+            if job.kind == rapport_store::mail::SEND_JOB
+                && let Ok(message_id) = message_id_of(job)
+            {
                 set_state(db, message_id, "failed", Some(error.to_owned())).await;
             }
         })
+    }
+}
+
+/// One [`SendHandler`] (one relay connection) serving several job kinds.
+pub struct Shared(pub std::sync::Arc<SendHandler>);
+
+impl Handler for Shared {
+    fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
+        self.0.run(db, job)
+    }
+
+    fn gave_up<'a>(&'a self, db: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
+        self.0.gave_up(db, job, error)
     }
 }
 

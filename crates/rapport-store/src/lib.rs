@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod mail;
 pub mod messages;
 pub mod migrate;
+pub mod notify;
 pub mod people;
 pub mod search;
 pub mod secrets;

@@ -368,3 +368,80 @@ pub async fn ticket_by_number(c: &mut dyn Conn, number: i64) -> Result<Option<i6
         .map(|r| r.int(0))
         .transpose()
 }
+
+/// What automatic mail about a ticket needs: its number and subject, the customer, and
+/// the mailbox to send from (the one the conversation came in on, else the first).
+#[derive(Debug, Clone)]
+pub struct TicketContext {
+    /// The ticket id.
+    pub ticket_id: i64,
+    /// Its number.
+    pub number: i64,
+    /// Its subject.
+    pub subject: String,
+    /// The customer's address and name.
+    pub customer: (String, String),
+    /// True when mail to the customer bounces.
+    pub customer_bouncing: bool,
+    /// The mailbox's address and name.
+    pub from: Option<(String, String)>,
+}
+
+/// Loads a ticket's [`TicketContext`].
+pub async fn ticket_context(c: &mut dyn Conn, ticket_id: i64) -> Result<TicketContext> {
+    let r = c
+        .opt(
+            "SELECT t.number, t.subject, cu.email, cu.name, cu.attributes
+             FROM tickets t JOIN customers cu ON cu.id = t.customer_id WHERE t.id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("ticket"))?;
+    let attrs: serde_json::Value = serde_json::from_str(&r.text(4)?).unwrap_or_default();
+    Ok(TicketContext {
+        ticket_id,
+        number: r.int(0)?,
+        subject: r.text(1)?,
+        customer: (r.text(2)?, r.text(3)?),
+        customer_bouncing: attrs["email_bouncing"] == serde_json::Value::Bool(true),
+        from: sender_for(c, Some(ticket_id)).await?,
+    })
+}
+
+/// The mailbox automatic mail goes out from: the one a ticket's mail came in on, else
+/// the first mailbox.
+pub async fn sender_for(
+    c: &mut dyn Conn,
+    ticket_id: Option<i64>,
+) -> Result<Option<(String, String)>> {
+    if let Some(t) = ticket_id {
+        let r = c
+            .opt(
+                "SELECT b.address, b.name FROM inbound_mail i JOIN mailboxes b ON b.id = i.mailbox_id
+                 WHERE i.ticket_id = $1 ORDER BY i.id DESC LIMIT 1",
+                &[t.into()],
+            )
+            .await?;
+        if let Some(r) = r {
+            return Ok(Some((r.text(0)?, r.text(1)?)));
+        }
+    }
+    c.opt(
+        "SELECT address, name FROM mailboxes ORDER BY id LIMIT 1",
+        &[],
+    )
+    .await?
+    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .transpose()
+}
+
+/// True when `address` is one of Rapport's own mailboxes (never auto-answer those: two
+/// help desks would answer each other forever).
+pub async fn is_own_address(c: &mut dyn Conn, address: &str) -> Result<bool> {
+    Ok(c.opt(
+        "SELECT id FROM mailboxes WHERE address = $1",
+        &[address.to_ascii_lowercase().into()],
+    )
+    .await?
+    .is_some())
+}

@@ -44,6 +44,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_imap.sql"),
         postgres: include_str!("../migrations/postgres/0005_imap.sql"),
     },
+    Migration {
+        version: 6,
+        name: "notices",
+        sqlite: include_str!("../migrations/sqlite/0006_notices.sql"),
+        postgres: include_str!("../migrations/postgres/0006_notices.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

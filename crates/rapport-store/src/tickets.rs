@@ -820,6 +820,11 @@ pub async fn update(
     if changes.contains_key("subject") {
         search::reindex_ticket(c, id, &t.subject).await?;
     }
+    let newly_assigned = changes
+        .contains_key("assignee_id")
+        .then_some(t.assignee_id)
+        .flatten()
+        .filter(|a| *a != viewer.user_id);
     events::record(
         c,
         id,
@@ -829,6 +834,14 @@ pub async fn update(
         now,
     )
     .await?;
+    if let Some(user_id) = newly_assigned {
+        let notice = crate::notify::Notice::Assigned {
+            user_id,
+            ticket_id: id,
+            by: viewer.user_id,
+        };
+        crate::notify::queue(c, &notice, now).await?;
+    }
     Ok(t)
 }
 
@@ -964,6 +977,13 @@ pub async fn customer_reply(
         data["status"] = json!({"from": t.status, "to": to});
     }
     events::record(c, id, customer, EventKind::ReplyAdded, &data, now).await?;
+    if let Some(user_id) = t.assignee_id {
+        let notice = crate::notify::Notice::CustomerReplied {
+            user_id,
+            ticket_id: id,
+        };
+        crate::notify::queue(c, &notice, now).await?;
+    }
     Ok(msg)
 }
 

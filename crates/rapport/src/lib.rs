@@ -105,7 +105,7 @@ pub async fn start(
         workers.push(tokio::spawn(rapport_mail::imap::supervise(
             db.clone(),
             Arc::clone(&clock),
-            sealer,
+            sealer.clone(),
             rapport_mail::imap::ImapConfig {
                 poll: Duration::from_secs(config.imap_poll_secs.max(1)),
                 ..Default::default()
@@ -122,6 +122,8 @@ pub async fn start(
                 rapport_mail::MailSettings {
                     relay: relay.clone(),
                     reopen_days: config.reopen_days,
+                    public_url: public_url.clone(),
+                    sealer: sealer.clone(),
                 },
             ),
             WorkerConfig {

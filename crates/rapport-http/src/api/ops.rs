@@ -107,6 +107,9 @@ pub struct CreateMailboxRequest {
     pub name: String,
     /// An existing mailbox to fetch from over IMAP (optional).
     pub imap: Option<ImapRequest>,
+    /// Acknowledge each new ticket by email, with an honest expected answer time
+    /// (default false).
+    pub acknowledge: Option<bool>,
 }
 
 /// Where to fetch a mailbox's mail over IMAP.
@@ -161,24 +164,30 @@ pub struct MailboxView {
     pub name: String,
     /// IMAP settings (never the password) and fetching health.
     pub imap: Option<FetchHealth>,
+    /// Whether new tickets get an acknowledgement.
+    pub acknowledge: bool,
 }
 
 async fn mailbox_views(st: &AppState) -> ApiResult<Vec<MailboxView>> {
     let now = st.now();
-    let (boxes, health) = st
+    let (boxes, health, acks) = st
         .db
         .read(move |c| {
             Box::pin(async move {
-                Ok((
-                    rapport_store::mail::mailboxes(c).await?,
-                    rapport_store::imap::health(c, now).await?,
-                ))
+                let boxes = rapport_store::mail::mailboxes(c).await?;
+                let mut acks = Vec::new();
+                for b in &boxes {
+                    acks.push(rapport_store::notify::acknowledges(c, b.id).await?);
+                }
+                Ok((boxes, rapport_store::imap::health(c, now).await?, acks))
             })
         })
         .await?;
     Ok(boxes
         .into_iter()
-        .map(|m| MailboxView {
+        .zip(acks)
+        .map(|(m, acknowledge)| MailboxView {
+            acknowledge,
             imap: health.iter().find(|h| h.mailbox_id == m.id).cloned(),
             id: m.id,
             address: m.address,
@@ -211,6 +220,9 @@ pub async fn create_mailbox(
                 let m = rapport_store::mail::create_mailbox(c, &address, &req.name, now).await?;
                 if let Some(imap) = &imap {
                     rapport_store::imap::set_settings(c, m.id, Some(imap), now).await?;
+                }
+                if req.acknowledge == Some(true) {
+                    rapport_store::notify::set_acknowledge(c, m.id, true).await?;
                 }
                 Ok(m)
             })

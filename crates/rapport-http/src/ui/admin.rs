@@ -405,6 +405,8 @@ pub struct MailboxForm {
     imap_folder: String,
     #[serde(default)]
     imap_move_to: String,
+    #[serde(default)]
+    acknowledge: Option<String>,
 }
 
 impl MailboxForm {
@@ -475,6 +477,9 @@ pub async fn add_mailbox(
                 let m = rapport_store::mail::create_mailbox(c, &address, &f.name, now).await?;
                 if let Some(imap) = &imap {
                     rapport_store::imap::set_settings(c, m.id, Some(imap), now).await?;
+                }
+                if f.acknowledge.is_some() {
+                    rapport_store::notify::set_acknowledge(c, m.id, true).await?;
                 }
                 Ok(m)
             })

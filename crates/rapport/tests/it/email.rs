@@ -398,4 +398,99 @@ both_backends! {
         assert_eq!(sink.messages().len(), 1);
         app.stop().await;
     }
+
+    async fn automatic_mail_is_honest_threaded_and_never_loops(app) {
+        let sink = SmtpSink::start(SinkOptions::default()).await;
+        let relay = || Some(Relay::plain("127.0.0.1", sink.port));
+        let (s, m) = app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help", "acknowledge": true})).await;
+        assert_eq!(s, 201, "{m}");
+        assert_eq!(m["acknowledge"], true);
+        let header = |raw: &[u8], name: &str| -> Option<String> {
+            let text = String::from_utf8_lossy(raw).to_string();
+            let head = text.split("\r\n\r\n").next().unwrap().to_owned();
+            head.split("\r\n").find(|l| l.starts_with(&format!("{name}: "))).map(|l| l[name.len() + 2..].to_owned())
+        };
+
+        // A new ticket is acknowledged, threaded under the customer's message, marked as
+        // automatic, with an honest "cannot yet say" while there is no history.
+        let first = mail("Fay Lin <fay@customer.example>", "Wrong size", "f1@customer.example", "", "I got an M, ordered an L.");
+        send(&app, json!([["fay@customer.example", ["help@shop.example"], first]])).await;
+        run_jobs_via(&app, relay()).await;
+        let kept = sink.messages();
+        assert_eq!(kept.len(), 1);
+        let (raw, env) = &kept[0];
+        assert_eq!(env["rcpt_tos"], json!(["fay@customer.example"]));
+        assert_eq!(header(raw, "Auto-Submitted").as_deref(), Some("auto-replied"));
+        assert_eq!(header(raw, "In-Reply-To").as_deref(), Some("<f1@customer.example>"));
+        let (_, page) = app.get("/api/v1/tickets?channel=email").await;
+        let number = page["items"][0]["number"].as_i64().unwrap();
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        assert_eq!(header(raw, "Subject"), Some(format!("[#{number}] We received your request: Wrong size")));
+        let ack = rapport_mail::parse::parse(raw);
+        assert!(ack.text.contains("cannot yet say") && ack.text.contains(&format!("#{number}")), "{}", ack.text);
+        // The customer's answer to the acknowledgement threads to the same ticket.
+        let answer = mail("fay@customer.example", "Re: We received your request", "f2@customer.example",
+            &format!("In-Reply-To: <{}>\r\n", ack.message_id.unwrap()), "Also, the colour is off.");
+        send(&app, json!([["fay@customer.example", ["help@shop.example"], answer]])).await;
+        run_jobs_via(&app, relay()).await;
+        let (_, t) = app.get(&format!("/api/v1/tickets/{id}")).await;
+        assert_eq!(t["message_count"], 2);
+        assert_eq!(sink.messages().len(), 1, "no acknowledgement for a reply");
+
+        // Loop safety: machine-sent mail and our own address get no automatic answer.
+        let robot = mail("fay@customer.example", "Out of office", "r1@customer.example", "Auto-Submitted: auto-replied\r\n", "Away until Monday.");
+        let own = mail("help@shop.example", "Loop?", "o1@shop.example", "", "From ourselves.");
+        send(&app, json!([["fay@customer.example", ["help@shop.example"], robot], ["help@shop.example", ["help@shop.example"], own]])).await;
+        run_jobs_via(&app, relay()).await;
+        assert_eq!(sink.messages().len(), 1);
+        // At most three automatic mails per address per hour, however many tickets.
+        for i in 0..4 {
+            let m = mail("gus@customer.example", &format!("Question {i}"), &format!("g{i}@customer.example"), "", "Hello?");
+            send(&app, json!([["gus@customer.example", ["help@shop.example"], m]])).await;
+        }
+        run_jobs_via(&app, relay()).await;
+        let to_gus = sink.messages().iter().filter(|(_, e)| e["rcpt_tos"] == json!(["gus@customer.example"])).count();
+        assert_eq!(to_gus, 3);
+
+        // With history, the expectation comes from how long recent customers waited:
+        // five first answers after two hours → "about 2 hours"; the unanswered ahead count.
+        let now = rapport_domain::Clock::now(&SystemClock);
+        app.db.write(move |c| Box::pin(async move {
+            c.execute("UPDATE tickets SET created_at = $1, first_response_at = $2 WHERE subject LIKE 'Question %' OR subject = 'Wrong size'",
+                &[now.plus_secs(-7_200).into(), now.into()]).await
+        })).await.unwrap();
+        let m = mail("hal@customer.example", "Broken strap", "h1@customer.example", "", "The strap snapped.");
+        send(&app, json!([["hal@customer.example", ["help@shop.example"], m]])).await;
+        run_jobs_via(&app, relay()).await;
+        let last = sink.messages().pop().unwrap();
+        assert_eq!(last.1["rcpt_tos"], json!(["hal@customer.example"]));
+        let text = rapport_mail::parse::parse(&last.0).text;
+        assert!(text.contains("within about 2 hours"), "{text}");
+        assert!(text.contains("requests are waiting ahead of yours") || text.contains("One request is waiting"), "{text}");
+
+        // Agents hear by email when a ticket is assigned to them and when its customer writes.
+        let before = sink.messages().len();
+        let (s, _) = app.patch(&format!("/api/v1/tickets/{id}"), json!({"assignee_id": app.agent.id, "team_id": app.team_a})).await;
+        assert_eq!(s, 200);
+        run_jobs_via(&app, relay()).await;
+        let kept = sink.messages();
+        assert_eq!(kept.len(), before + 1);
+        let (raw, env) = kept.last().unwrap();
+        assert_eq!(env["rcpt_tos"], json!(["agent.a@example.com"]));
+        assert_eq!(header(raw, "Subject"), Some(format!("[#{number}] Assigned to you: Wrong size")));
+        assert_eq!(header(raw, "Auto-Submitted").as_deref(), Some("auto-generated"));
+        assert!(String::from_utf8_lossy(raw).contains(&format!("/tickets/{id}")));
+        let again = mail("fay@customer.example", "Re: Wrong size", "f3@customer.example", "In-Reply-To: <f1@customer.example>\r\n", "Any news?");
+        send(&app, json!([["fay@customer.example", ["help@shop.example"], again]])).await;
+        run_jobs_via(&app, relay()).await;
+        let kept = sink.messages();
+        assert_eq!(kept.len(), before + 2);
+        assert_eq!(header(&kept.last().unwrap().0, "Subject"), Some(format!("[#{number}] The customer replied: Wrong size")));
+        // Assigning a ticket to yourself sends nothing.
+        let (s, _) = app.call("PATCH", &format!("/api/v1/tickets/{id}"), Some(&app.agent.token), Some(json!({"assignee_id": app.agent.id, "priority": "high"}))).await;
+        assert_eq!(s, 200);
+        run_jobs_via(&app, relay()).await;
+        assert_eq!(sink.messages().len(), before + 2);
+        app.stop().await;
+    }
 }

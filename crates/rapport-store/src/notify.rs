@@ -1,0 +1,168 @@
+//! Automatic mail, queued in the transaction of what caused it: the acknowledgement of a
+//! new ticket, agents' notifications (assigned to you, the customer replied), portal
+//! sign-in links. The `mail.notify` job renders and sends it later. Automatic mail to
+//! customers is rate-limited per address and logged, so two robots can never keep
+//! answering each other.
+
+use rapport_domain::Timestamp;
+use rapport_domain::expectation::Expectation;
+use serde::{Deserialize, Serialize};
+
+use crate::db::Conn;
+use crate::error::Result;
+use crate::jobs::{self, NewJob};
+
+/// The job kind that sends automatic mail.
+pub const NOTIFY_JOB: &str = "mail.notify";
+
+/// At most this many automatic mails to one address per hour…
+pub const AUTO_PER_HOUR: i64 = 3;
+/// …and per day.
+pub const AUTO_PER_DAY: i64 = 10;
+
+/// One automatic mail to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    /// "We received your request #n", with the honest expected wait.
+    Ack {
+        /// The new ticket.
+        ticket_id: i64,
+        /// The customer's Message-ID, to thread under.
+        in_reply_to: Option<String>,
+        /// What the customer is told about the wait.
+        expectation: String,
+    },
+    /// A ticket was assigned to an agent by someone else.
+    Assigned {
+        /// The agent.
+        user_id: i64,
+        /// The ticket.
+        ticket_id: i64,
+        /// Who assigned it.
+        by: i64,
+    },
+    /// The customer wrote again on an agent's ticket.
+    CustomerReplied {
+        /// The agent.
+        user_id: i64,
+        /// The ticket.
+        ticket_id: i64,
+    },
+    /// A portal sign-in link for a customer; the token is sealed.
+    PortalLink {
+        /// The customer.
+        customer_id: i64,
+        /// The sign-in token, sealed with the server's key.
+        sealed_token: String,
+    },
+}
+
+/// Queues a notice (a no-op when no mailbox exists: there is no address to send from,
+/// and an installation without email should not collect failing jobs).
+pub async fn queue(c: &mut dyn Conn, notice: &Notice, now: Timestamp) -> Result<bool> {
+    if c.opt("SELECT id FROM mailboxes LIMIT 1", &[])
+        .await?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    let idempotency_key = match notice {
+        Notice::Ack { ticket_id, .. } => Some(format!("{NOTIFY_JOB}:ack:{ticket_id}")),
+        _ => None,
+    };
+    jobs::enqueue(
+        c,
+        NewJob {
+            kind: NOTIFY_JOB.into(),
+            payload: serde_json::to_value(notice)?,
+            run_at: now,
+            max_attempts: 8,
+            idempotency_key,
+        },
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Whether one more automatic mail may go to `address` now; when it may, it is logged
+/// as sent (call this in the transaction that queues it).
+pub async fn take_auto_allowance(
+    c: &mut dyn Conn,
+    address: &str,
+    kind: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let address = address.to_ascii_lowercase();
+    let r = c
+        .one(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN created_at >= $2 THEN 1 ELSE 0 END), 0)
+             FROM auto_mail_log WHERE address = $1 AND created_at >= $3",
+            &[
+                address.clone().into(),
+                now.plus_secs(-3_600).into(),
+                now.plus_secs(-86_400).into(),
+            ],
+        )
+        .await?;
+    if r.int(0)? >= AUTO_PER_DAY || r.int(1)? >= AUTO_PER_HOUR {
+        return Ok(false);
+    }
+    c.execute(
+        "INSERT INTO auto_mail_log (address, kind, created_at) VALUES ($1, $2, $3)",
+        &[address.into(), kind.into(), now.into()],
+    )
+    .await?;
+    Ok(true)
+}
+
+/// How long the customer of a ticket created `now` can expect to wait: from the first
+/// answers of the past 14 days and the unanswered tickets ahead of it.
+pub async fn expectation(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<Expectation> {
+    let waits = c
+        .query(
+            "SELECT first_response_at - created_at FROM tickets
+             WHERE created_at >= $1 AND first_response_at IS NOT NULL
+             ORDER BY created_at DESC LIMIT 2000",
+            &[now.plus_secs(-14 * 86_400).into()],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok(r.int(0)? / 1_000_000))
+        .collect::<Result<Vec<i64>>>()?;
+    let q = c
+        .one(
+            "SELECT COUNT(*), MIN(created_at) FROM tickets
+             WHERE status IN ('new', 'open') AND first_response_at IS NULL AND id < $1",
+            &[ticket_id.into()],
+        )
+        .await?;
+    let ahead = q.int(0)?;
+    let oldest = q
+        .opt_int(1)?
+        .map_or(0, |t| (now.micros() - t).max(0) / 1_000_000);
+    Ok(Expectation::estimate(waits, ahead, oldest))
+}
+
+/// Whether mailboxes acknowledge new tickets, per mailbox id.
+pub async fn acknowledges(c: &mut dyn Conn, mailbox_id: i64) -> Result<bool> {
+    Ok(c.opt(
+        "SELECT acknowledge FROM mailboxes WHERE id = $1",
+        &[mailbox_id.into()],
+    )
+    .await?
+    .map(|r| r.bool(0))
+    .transpose()?
+    .unwrap_or(false))
+}
+
+/// Turns acknowledgements on or off for a mailbox.
+pub async fn set_acknowledge(c: &mut dyn Conn, mailbox_id: i64, on: bool) -> Result<()> {
+    c.execute(
+        "UPDATE mailboxes SET acknowledge = $1 WHERE id = $2",
+        &[i64::from(on).into(), mailbox_id.into()],
+    )
+    .await?;
+    Ok(())
+}
