@@ -14,6 +14,7 @@ pub mod messages;
 pub mod migrate;
 pub mod notify;
 pub mod people;
+pub mod portal;
 pub mod search;
 pub mod secrets;
 pub mod sessions;

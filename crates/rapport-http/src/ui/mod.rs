@@ -59,6 +59,16 @@ pub fn routes() -> Router<AppState> {
         .route("/portal", get(|| async { Redirect::to("/portal/new") }))
         .route("/portal/new", get(portal::new_form).post(portal::submit))
         .route(
+            "/portal/signin",
+            get(portal::signin_form).post(portal::signin_request),
+        )
+        .route(
+            "/portal/signin/{token}",
+            get(portal::signin_link).post(portal::signin_confirm),
+        )
+        .route("/portal/requests", get(portal::my_requests))
+        .route("/portal/signout", post(portal::signout))
+        .route(
             "/portal/requests/{id}",
             get(portal::view).post(portal::reply),
         )

@@ -84,6 +84,8 @@ async fn run_jobs_via(app: &TestApp, relay: Option<Relay>) -> usize {
             clock,
             rapport_mail::MailSettings {
                 relay,
+                public_url: app.base.clone(),
+                sealer: app.sealer.clone(),
                 ..Default::default()
             },
         ),
@@ -491,6 +493,78 @@ both_backends! {
         assert_eq!(s, 200);
         run_jobs_via(&app, relay()).await;
         assert_eq!(sink.messages().len(), before + 2);
+        app.stop().await;
+    }
+
+    async fn customers_sign_in_to_the_portal_by_emailed_link(app) {
+        let sink = SmtpSink::start(SinkOptions::default()).await;
+        let relay = || Some(Relay::plain("127.0.0.1", sink.port));
+        app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help"})).await;
+        app.ticket("Order late", "Where is it?", "ivy@customer.example").await;
+        app.ticket("Invoice", "Need an invoice", "ivy@customer.example").await;
+        app.ticket("Someone else's", "Private", "other@customer.example").await;
+        let http = crate::web::client();
+        let form = http.get(app.url("/portal/signin")).send().await.unwrap();
+        let csrf_cookie = form.headers().get_all("set-cookie").iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with("rapport_portal_csrf=")).unwrap();
+        let csrf = csrf_cookie.split(';').next().unwrap()["rapport_portal_csrf=".len()..].to_owned();
+        let post = |path: String, fields: Vec<(&'static str, String)>| {
+            let http = http.clone();
+            let csrf = csrf.clone();
+            let url = app.url(&path);
+            async move {
+                let mut form = vec![("csrf", csrf.clone())];
+                form.extend(fields);
+                http.post(url).header("cookie", format!("rapport_portal_csrf={csrf}")).form(&form).send().await.unwrap()
+            }
+        };
+        // Unknown and known addresses get the same answer; only the customer gets mail.
+        let r = post("/portal/signin".into(), vec![("email", "stranger@nowhere.example".into())]).await;
+        assert_eq!(r.status(), 200);
+        let unknown_page = r.text().await.unwrap();
+        let r = post("/portal/signin".into(), vec![("email", "Ivy@Customer.example".into())]).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap().replace(char::is_numeric, ""), unknown_page.replace(char::is_numeric, ""));
+        run_jobs_via(&app, relay()).await;
+        let kept = sink.messages();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].1["rcpt_tos"], json!(["ivy@customer.example"]));
+        let text = rapport_mail::parse::parse(&kept[0].0).text;
+        let link = text.split_whitespace().find(|w| w.contains("/portal/signin/")).unwrap().to_owned();
+        let path = link[link.find("/portal/").unwrap()..].to_owned();
+        // The token is not stored in the clear anywhere.
+        let token = path.rsplit('/').next().unwrap().to_owned();
+        let jobs: Vec<String> = app.db.read(|c| Box::pin(async move {
+            c.query("SELECT payload FROM jobs", &[]).await?.iter().map(|r| r.text(0)).collect()
+        })).await.unwrap();
+        assert!(jobs.iter().all(|p| !p.contains(&token)), "the queued link is sealed");
+
+        // Opening the link shows a button (a mail scanner's GET does not use it up).
+        assert_eq!(http.get(app.url(&path)).send().await.unwrap().status(), 200);
+        assert_eq!(http.get(app.url(&path)).send().await.unwrap().status(), 200);
+        let r = post(path.clone(), vec![]).await;
+        assert_eq!(r.status(), 303);
+        let session = r.headers().get_all("set-cookie").iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with("rapport_portal=")).unwrap();
+        assert!(session.contains("HttpOnly"), "{session}");
+        let session = session.split(';').next().unwrap().to_owned();
+        let mine = http.get(app.url("/portal/requests")).header("cookie", session.clone()).send().await.unwrap().text().await.unwrap();
+        assert!(mine.contains("Order late") && mine.contains("Invoice"), "{mine}");
+        assert!(!mine.contains("Someone else"), "only their own requests");
+        // Each request opens with its private link.
+        let first = mine.split("href=\"").find(|h| h.starts_with("/portal/requests/")).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+        let page = http.get(app.url(&first)).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        // The link works once; a forged session is refused.
+        assert_eq!(post(path.clone(), vec![]).await.status(), 404);
+        assert_eq!(http.get(app.url(&path)).send().await.unwrap().status(), 404);
+        let forged = session.replace("rapport_portal=", "rapport_portal=9");
+        let r = http.get(app.url("/portal/requests")).header("cookie", forged).send().await.unwrap();
+        assert_eq!(r.status(), 303, "back to sign-in");
+        let r = http.get(app.url("/portal/requests")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
         app.stop().await;
     }
 }
