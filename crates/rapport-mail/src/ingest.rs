@@ -41,14 +41,39 @@ fn no_text() -> Body {
     Body::parse("(This message has no text. Its original is attached.)").expect("constant body")
 }
 
+/// What a message can be threaded by, in order of trust: the Message-IDs it answers
+/// (In-Reply-To, then References, nearest first), then a `[#1042]` tag in its subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadKeys {
+    /// Message-IDs to look up.
+    pub message_ids: Vec<String>,
+    /// The ticket number in the subject.
+    pub number: Option<i64>,
+}
+
+/// The threading entry point's pure half: never fails, whatever the message.
+pub fn thread_keys(p: &ParsedMail) -> ThreadKeys {
+    ThreadKeys {
+        message_ids: p
+            .refs
+            .iter()
+            .filter(|r| !r.is_empty() && r.len() <= 998)
+            .take(100)
+            .cloned()
+            .collect(),
+        number: TicketNumber::find_in_subject(&p.subject).map(|n| n.0),
+    }
+}
+
 async fn find_ticket(c: &mut dyn Conn, p: &ParsedMail) -> Result<Option<i64>> {
-    for r in &p.refs {
+    let keys = thread_keys(p);
+    for r in &keys.message_ids {
         if let Some(t) = mail::ticket_for_message_id(c, r).await? {
             return Ok(Some(t));
         }
     }
-    match TicketNumber::find_in_subject(&p.subject) {
-        Some(n) => mail::ticket_by_number(c, n.0).await,
+    match keys.number {
+        Some(n) => mail::ticket_by_number(c, n).await,
         None => Ok(None),
     }
 }
@@ -108,6 +133,7 @@ pub async fn ingest(
             filename: "original.eml".into(),
             content_type: "message/rfc822".into(),
             data: inbound.raw.clone(),
+            content_id: None,
         });
     }
     if rapport_store::messages::NewAttachment::check_all(&attachments).is_err() {
@@ -152,6 +178,17 @@ pub async fn ingest(
             "new",
         ),
     };
+    if let Some(html) = &p.html {
+        // The message just added is the ticket's newest.
+        let id = c
+            .one(
+                "SELECT MAX(id) FROM messages WHERE ticket_id = $1",
+                &[ticket_id.into()],
+            )
+            .await?
+            .int(0)?;
+        rapport_store::messages::set_html(c, id, html).await?;
+    }
     if let Some(mid) = &p.message_id {
         mail::remember_message_id(c, mid, ticket_id, now).await?;
     }

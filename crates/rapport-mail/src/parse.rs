@@ -16,6 +16,9 @@ pub struct ParsedMail {
     pub subject: String,
     /// The text the sender wrote, without the quoted history.
     pub text: String,
+    /// The message's own HTML, sanitised: no scripts, styles, event handlers or remote
+    /// images (tracking pixels); inline images stay as `cid:` links.
+    pub html: Option<String>,
     /// Its Message-ID, without angle brackets.
     pub message_id: Option<String>,
     /// In-Reply-To and References, nearest first.
@@ -73,8 +76,21 @@ pub fn strip_quoted(text: &str) -> String {
     let mut end = lines.len();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
-        let attribution = t.starts_with("On ") && t.ends_with("wrote:");
-        if attribution || t.starts_with("-----Original Message-----") {
+        let next = lines.get(i + 1).map_or("", |l| l.trim());
+        // A forwarded message is what the sender is sharing: never cut inside it.
+        if is_forward_marker(t) {
+            return text.trim_end().to_owned();
+        }
+        // "On Mon, 3 Mar 2025 at 10:00, Ana <ana@example.com> wrote:" — on one line, or
+        // wrapped onto the next by the mail client.
+        let attribution =
+            t.starts_with("On ") && (t.ends_with("wrote:") || next.ends_with("wrote:"));
+        // Outlook: "-----Original Message-----", or a rule of underscores, or a
+        // "From: … / Sent: …" header block.
+        let outlook = t.starts_with("-----Original Message-----")
+            || (t.len() >= 10 && t.chars().all(|c| c == '_') && next.starts_with("From:"))
+            || (t.starts_with("From:") && next.starts_with("Sent:"));
+        if attribution || outlook {
             end = i;
             break;
         }
@@ -97,6 +113,31 @@ pub fn strip_quoted(text: &str) -> String {
     }
 }
 
+fn is_forward_marker(line: &str) -> bool {
+    let l = line.trim_matches(|c: char| c == '-' || c.is_whitespace());
+    l.eq_ignore_ascii_case("Forwarded message")
+        || l.eq_ignore_ascii_case("Begin forwarded message:")
+        || l.eq_ignore_ascii_case("Original Message") && line.starts_with("--------")
+}
+
+/// Sanitises an email's HTML for showing beside its text: ammonia's safe defaults
+/// (no scripts, styles or event handlers), links opened safely, and images only from
+/// the message itself (`cid:`), never remote ones that would tell the sender the
+/// message was read.
+pub fn sanitize_html(html: &str) -> String {
+    let mut b = ammonia::Builder::default();
+    b.url_schemes(["http", "https", "mailto", "cid"].into_iter().collect())
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .attribute_filter(|element, attribute, value| {
+            if element == "img" && attribute == "src" && !value.starts_with("cid:") {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
+    b.clean(html).to_string()
+}
+
 /// Parses a raw message. Never fails: what cannot be read is left empty.
 pub fn parse(raw: &[u8]) -> ParsedMail {
     let Some(msg) = MessageParser::default().parse(raw) else {
@@ -105,9 +146,12 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
             ..ParsedMail::default()
         };
     };
+    // Reply-To names where answers should go (a web form's mail says whose it is).
     let (from, from_name) = msg
-        .from()
+        .reply_to()
         .and_then(|a| a.first())
+        .filter(|a| a.address().is_some_and(|x| x.contains('@')))
+        .or_else(|| msg.from().and_then(|a| a.first()))
         .map(|a| {
             (
                 a.address().map(str::to_owned),
@@ -115,7 +159,28 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
             )
         })
         .unwrap_or((None, None));
-    let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let mut text = (0..msg.text_body_count())
+        .filter_map(|i| msg.body_text(i))
+        .map(|t| t.trim_end().to_owned())
+        .filter(|t| !t.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+        // One kind of line ending, and no byte-order mark left at the start.
+        .replace('\r', "")
+        .trim_start_matches('\u{feff}')
+        .to_owned();
+    let html_parts: Vec<String> = (0..msg.html_body_count())
+        .filter(|i| {
+            u32::try_from(*i)
+                .ok()
+                .and_then(|i| msg.html_part(i))
+                .is_some_and(|p| p.is_text_html())
+        })
+        .filter_map(|i| msg.body_html(i).map(|h| h.into_owned()))
+        .collect();
+    let html = (!html_parts.is_empty())
+        .then(|| sanitize_html(&html_parts.join("\n")))
+        .filter(|h| !h.trim().is_empty());
     let mut refs = ids(msg.in_reply_to());
     let mut older = ids(msg.references());
     older.reverse();
@@ -131,7 +196,13 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
     };
     let auto_submitted = header("Auto-Submitted");
     let precedence = header("Precedence");
-    let sender = from.clone().unwrap_or_default().to_ascii_lowercase();
+    // Machines are recognised by the real From, whatever Reply-To says.
+    let sender = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let local = sender.split('@').next().unwrap_or("");
     let automated = (!auto_submitted.is_empty() && auto_submitted != "no")
         || matches!(precedence.as_str(), "bulk" | "junk" | "list")
@@ -139,31 +210,70 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         || local == "mailer-daemon"
         || local.replace(['-', '_', '.'], "") == "noreply"
         || local == "postmaster";
-    let attachments = msg
-        .attachments()
-        .filter_map(|a| {
-            let data = a.contents().to_vec();
-            if data.is_empty() {
-                return None;
-            }
-            let content_type = a
-                .content_type()
-                .map(|ct| match ct.subtype() {
-                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                    None => ct.ctype().to_owned(),
+    let mut attachments = Vec::new();
+    for a in msg.attachments() {
+        let data = a.contents().to_vec();
+        if data.is_empty() {
+            continue;
+        }
+        if let Some(inner) = a.message() {
+            // A forwarded message: its text joins the body, its source stays attached.
+            let from = inner
+                .from()
+                .and_then(|f| f.first())
+                .and_then(|f| f.address())
+                .unwrap_or("unknown sender");
+            let subject = inner.subject().unwrap_or("(no subject)");
+            let inner_text = inner
+                .body_text(0)
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "\n\n---------- Forwarded message ----------\nFrom: {from}\nSubject: {subject}\n\n{}",
+                inner_text.trim()
+            ));
+            let name: String = subject
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == ' ' {
+                        c
+                    } else {
+                        '_'
+                    }
                 })
-                .unwrap_or_else(|| "application/octet-stream".into());
-            let filename = a
-                .attachment_name()
-                .map(|n| n.replace(['/', '\\'], "_"))
-                .unwrap_or_else(|| "attachment".into());
-            Some(NewAttachment {
-                filename,
-                content_type,
+                .take(80)
+                .collect();
+            attachments.push(NewAttachment {
+                filename: format!("{}.eml", name.trim()),
+                content_type: "message/rfc822".into(),
                 data,
+                content_id: None,
+            });
+            continue;
+        }
+        let content_type = a
+            .content_type()
+            .map(|ct| match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                None => ct.ctype().to_owned(),
             })
-        })
-        .collect();
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let filename = a
+            .attachment_name()
+            .map(|n| n.replace(['/', '\\', '\0'], "_"))
+            .filter(|n| !n.trim().is_empty() && n != "..")
+            .unwrap_or_else(|| "attachment".into());
+        let content_id = a
+            .content_id()
+            .map(|id| id.trim_matches(['<', '>', ' ']).to_owned())
+            .filter(|id| !id.is_empty());
+        attachments.push(NewAttachment {
+            filename,
+            content_type,
+            data,
+            content_id,
+        });
+    }
     let is_report = msg.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
             && ct
@@ -183,6 +293,7 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         from_name,
         subject: msg.subject().unwrap_or("").to_owned(),
         text: strip_quoted(&text),
+        html,
         message_id: msg.message_id().map(str::to_owned),
         refs,
         automated,

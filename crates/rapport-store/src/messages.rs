@@ -26,6 +26,8 @@ pub struct NewAttachment {
     pub content_type: String,
     /// The bytes.
     pub data: Vec<u8>,
+    /// The Content-ID of an inline image (`cid:` references in the HTML point to it).
+    pub content_id: Option<String>,
 }
 
 impl NewAttachment {
@@ -94,6 +96,8 @@ pub struct AttachmentMeta {
     pub size: i64,
     /// SHA-256 of the bytes, hex.
     pub sha256: String,
+    /// The Content-ID of an inline image in an email.
+    pub content_id: Option<String>,
 }
 
 /// An attachment with its bytes and the ticket it belongs to (for the permission check).
@@ -134,6 +138,8 @@ pub struct Message {
     pub channel: Channel,
     /// The text.
     pub body: String,
+    /// For email: the message's own HTML, sanitised (inline images as `cid:` links).
+    pub html: Option<String>,
     /// Attached files.
     pub attachments: Vec<AttachmentMeta>,
     /// For replies sent by email: `queued`, `retrying`, `sent` or `failed`.
@@ -186,8 +192,8 @@ pub(crate) async fn insert(
         let size = i64::try_from(a.data.len()).unwrap_or(i64::MAX);
         let aid = c
             .one(
-                "INSERT INTO attachments (message_id, filename, content_type, size, sha256, data, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO attachments (message_id, filename, content_type, size, sha256, data, created_at, content_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 &[
                     id.into(),
                     a.filename.trim().into(),
@@ -196,6 +202,7 @@ pub(crate) async fn insert(
                     sha.clone().into(),
                     a.data.into(),
                     now.into(),
+                    a.content_id.clone().into(),
                 ],
             )
             .await?
@@ -206,6 +213,7 @@ pub(crate) async fn insert(
             content_type: a.content_type.trim().to_owned(),
             size,
             sha256: sha,
+            content_id: a.content_id,
         });
     }
     search::index_message(c, id, ticket_id, body.as_str()).await?;
@@ -220,6 +228,7 @@ pub(crate) async fn insert(
         internal,
         channel,
         body: body.as_str().to_owned(),
+        html: None,
         attachments: metas,
         delivery: None,
         delivery_error: None,
@@ -232,14 +241,14 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
     let rows = c
         .query(
             "SELECT id, ticket_id, author_kind, author_user_id, author_customer_id, internal,
-                    channel, body, created_at, delivery, delivery_error
+                    channel, body, created_at, delivery, delivery_error, html
              FROM messages WHERE ticket_id = $1 ORDER BY id",
             &[ticket_id.into()],
         )
         .await?;
     let atts = c
         .query(
-            "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256
+            "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, a.content_id
              FROM attachments a JOIN messages m ON m.id = a.message_id
              WHERE m.ticket_id = $1 ORDER BY a.id",
             &[ticket_id.into()],
@@ -256,6 +265,7 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
                 content_type: a.text(3)?,
                 size: a.int(4)?,
                 sha256: a.text(5)?,
+                content_id: a.opt_text(6)?,
             });
         }
         out.push(Message {
@@ -269,6 +279,7 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
             internal: r.bool(5)?,
             channel: Channel::parse(&r.text(6)?)?,
             body: r.text(7)?,
+            html: r.opt_text(11)?,
             attachments,
             delivery: r.opt_text(9)?,
             delivery_error: r.opt_text(10)?,
@@ -282,7 +293,7 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
 pub async fn attachment(c: &mut dyn Conn, id: i64) -> Result<AttachmentFile> {
     let r = c
         .opt(
-            "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, m.ticket_id, a.data
+            "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, m.ticket_id, a.data, a.content_id
              FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1",
             &[id.into()],
         )
@@ -295,6 +306,7 @@ pub async fn attachment(c: &mut dyn Conn, id: i64) -> Result<AttachmentFile> {
             content_type: r.text(2)?,
             size: r.int(3)?,
             sha256: r.text(4)?,
+            content_id: r.opt_text(7)?,
         },
         ticket_id: r.int(5)?,
         data: r.blob(6)?,
@@ -310,4 +322,14 @@ pub async fn visible_attachment(
     let f = attachment(c, id).await?;
     crate::tickets::get(c, viewer, f.ticket_id).await?;
     Ok(f)
+}
+
+/// Keeps the sanitised HTML of an email message beside its text.
+pub async fn set_html(c: &mut dyn Conn, message_id: i64, html: &str) -> Result<()> {
+    c.execute(
+        "UPDATE messages SET html = $1 WHERE id = $2",
+        &[html.into(), message_id.into()],
+    )
+    .await?;
+    Ok(())
 }

@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_notices.sql"),
         postgres: include_str!("../migrations/postgres/0006_notices.sql"),
     },
+    Migration {
+        version: 7,
+        name: "mail_html",
+        sqlite: include_str!("../migrations/sqlite/0007_mail_html.sql"),
+        postgres: include_str!("../migrations/postgres/0007_mail_html.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

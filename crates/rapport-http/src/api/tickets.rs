@@ -72,6 +72,7 @@ fn decode_attachments(list: Option<Vec<AttachmentInput>>) -> ApiResult<Vec<NewAt
                 filename: a.filename,
                 content_type: a.content_type,
                 data,
+                content_id: None,
             })
         })
         .collect()

@@ -204,6 +204,7 @@ pub async fn read_multipart(
                     filename,
                     content_type,
                     data: data.to_vec(),
+                    content_id: None,
                 });
             }
         } else {

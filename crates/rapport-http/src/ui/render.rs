@@ -21,6 +21,31 @@ pub fn markdown(text: &str) -> String {
     ammonia::clean(&html)
 }
 
+/// An email's stored HTML for the workspace: `cid:` images point to their attachments,
+/// and it is sanitised once more on the way out (only our own attachment URLs may be
+/// images).
+pub fn email_html(html: &str, attachments: &[rapport_store::messages::AttachmentMeta]) -> String {
+    let mut html = html.to_owned();
+    for a in attachments {
+        if let Some(cid) = &a.content_id {
+            html = html.replace(
+                &format!("\"cid:{cid}\""),
+                &format!("\"/attachments/{}\"", a.id),
+            );
+        }
+    }
+    let mut b = ammonia::Builder::default();
+    b.link_rel(Some("noopener noreferrer nofollow"))
+        .attribute_filter(|element, attribute, value| {
+            if element == "img" && attribute == "src" && !value.starts_with("/attachments/") {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
+    b.clean(&html).to_string()
+}
+
 /// `2026-11-23 14:05 UTC` and the ISO form for `<time datetime>`.
 pub fn when(t: Timestamp) -> (String, String) {
     let d = t.to_datetime();
@@ -45,6 +70,8 @@ pub struct MessageView {
     pub at_iso: String,
     /// Safe HTML body.
     pub html: String,
+    /// An email's own formatting (sanitised), with its inline images in place.
+    pub rich: Option<String>,
     /// (download URL, file name) pairs.
     pub attachments: Vec<(String, String)>,
     /// The message id when it may be split off into its own ticket.
@@ -95,6 +122,7 @@ pub fn message_view(
         at,
         at_iso,
         html,
+        rich: m.html.as_deref().map(|h| email_html(h, &m.attachments)),
         attachments: m
             .attachments
             .iter()

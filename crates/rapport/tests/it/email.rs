@@ -567,4 +567,28 @@ both_backends! {
         assert_eq!(r.status(), 303);
         app.stop().await;
     }
+
+    async fn html_mail_shows_sanitised_with_its_inline_images(app) {
+        app.post("/api/v1/mailboxes", json!({"address": "support@example.com", "name": "Support"})).await;
+        let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../rapport-mail/tests/corpus/nested-multipart-inline-image.eml")).unwrap();
+        assert_eq!(send(&app, json!([["maria@example.it", ["support@example.com"], raw]])).await, vec!["ok"]);
+        ingest_all(&app).await;
+        let (_, page) = app.get("/api/v1/tickets?channel=email").await;
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+        let m = &msgs[0];
+        assert_eq!(m["body"], "The hinge snapped, see the photo.");
+        assert!(m["html"].as_str().unwrap().contains("cid:photo1@example.it"));
+        let image = m["attachments"].as_array().unwrap().iter().find(|a| a["content_id"] == "photo1@example.it").unwrap();
+        let image_id = image["id"].as_i64().unwrap();
+        crate::web::set_password(&app, "admin@example.com", "admin password 1").await;
+        let http = crate::web::client();
+        let (session, _) = crate::web::sign_in(&app, &http, "admin@example.com", "admin password 1").await;
+        let html = http.get(app.url(&format!("/tickets/{id}"))).header("cookie", format!("rapport_session={session}"))
+            .send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Show the email as formatted"), "{html}");
+        assert!(html.contains(&format!("<img src=\"/attachments/{image_id}\"")), "the inline image shows in place");
+        assert!(!html.contains("tracker.example") && !html.contains("alert(1)"), "sanitised");
+        app.stop().await;
+    }
 }
