@@ -11,17 +11,29 @@ use rapport_domain::Clock;
 use rapport_store::{Db, mail};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ProtoError, Request};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// How the listener behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SmtpConfig {
     /// The name in the greeting.
     pub hostname: String,
     /// The largest message accepted, in bytes.
     pub max_size: usize,
+    /// STARTTLS, offered when a certificate is configured.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("hostname", &self.hostname)
+            .field("max_size", &self.max_size)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
 }
 
 impl Default for SmtpConfig {
@@ -29,9 +41,35 @@ impl Default for SmtpConfig {
         Self {
             hostname: "rapport".into(),
             max_size: 30 * 1024 * 1024,
+            tls: None,
         }
     }
 }
+
+/// The STARTTLS acceptor for a PEM certificate chain and private key.
+pub fn tls_acceptor(cert_pem: &str, key_pem: &str) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert_pem)
+        .map_err(|e| format!("reading {cert_pem}: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("reading {cert_pem}: {e}"))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key_pem).map_err(|e| format!("reading {key_pem}: {e}"))?;
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS setup: {e}"))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| format!("the SMTP certificate: {e}"))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// A client connection, plain or upgraded to TLS.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// Accepts connections until `stop`; each is served on its own task.
 pub async fn serve(
@@ -51,7 +89,7 @@ pub async fn serve(
                         let (db, clock, config) = (db.clone(), Arc::clone(&clock), config.clone());
                         tokio::spawn(async move {
                             let session = Session { db, clock, config, peer };
-                            if let Err(e) = session.run(sock).await {
+                            if let Err(e) = session.run(Box::new(sock)).await {
                                 tracing::debug!(error = %e, "smtp session ended");
                             }
                         });
@@ -81,13 +119,14 @@ struct Envelope {
 }
 
 impl Session {
-    async fn run(self, mut sock: TcpStream) -> std::io::Result<()> {
+    async fn run(self, mut sock: Box<dyn Io>) -> std::io::Result<()> {
         let host = self.config.hostname.clone();
         sock.write_all(format!("220 {host} Rapport ESMTP ready\r\n").as_bytes())
             .await?;
         let mut receiver = RequestReceiver::default();
         let mut env = Envelope::default();
         let mut lmtp = false;
+        let mut secure = false;
         let mut buf = vec![0u8; 8192];
         let mut pending: Vec<u8> = Vec::new();
         loop {
@@ -152,8 +191,13 @@ impl Session {
                 Request::Ehlo { .. } | Request::Lhlo { .. } => {
                     lmtp = matches!(request, Request::Lhlo { .. });
                     env = Envelope::default();
+                    let starttls = if self.config.tls.is_some() && !secure {
+                        "250-STARTTLS\r\n"
+                    } else {
+                        ""
+                    };
                     format!(
-                        "250-{host} greets you\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n",
+                        "250-{host} greets you\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-PIPELINING\r\n{starttls}250 ENHANCEDSTATUSCODES\r\n",
                         self.config.max_size
                     )
                 }
@@ -224,7 +268,24 @@ impl Session {
                     sock.write_all(b"221 2.0.0 Bye\r\n").await?;
                     return Ok(());
                 }
-                Request::StartTls => "454 4.7.0 TLS not available\r\n".into(),
+                Request::StartTls => match (&self.config.tls, secure) {
+                    (Some(acceptor), false) => {
+                        sock.write_all(b"220 2.0.0 Ready to start TLS\r\n").await?;
+                        // Anything pipelined after STARTTLS was sent in the clear: drop it.
+                        pending.clear();
+                        let plain = std::mem::replace(
+                            &mut sock,
+                            Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink())),
+                        );
+                        sock = Box::new(acceptor.accept(plain).await?);
+                        secure = true;
+                        receiver = RequestReceiver::default();
+                        env = Envelope::default();
+                        continue;
+                    }
+                    (Some(_), true) => "503 5.5.1 TLS already active\r\n".into(),
+                    (None, _) => "454 4.7.0 TLS not available\r\n".into(),
+                },
                 _ => "502 5.5.1 Command not implemented\r\n".into(),
             };
             sock.write_all(reply.as_bytes()).await?;
@@ -235,7 +296,7 @@ impl Session {
     /// reading (to stay in step with the client) but keeps nothing.
     async fn read_data(
         &self,
-        sock: &mut TcpStream,
+        sock: &mut Box<dyn Io>,
         pending: &mut Vec<u8>,
         buf: &mut [u8],
     ) -> std::io::Result<(Vec<u8>, bool)> {

@@ -23,6 +23,12 @@ pub struct Config {
     /// Where the SMTP/LMTP listener accepts mail (for example `127.0.0.1:2525`); off when unset.
     #[arg(long, env = "RAPPORT_SMTP_ADDR")]
     pub smtp_addr: Option<SocketAddr>,
+    /// A PEM certificate chain: the SMTP listener then offers STARTTLS.
+    #[arg(long, env = "RAPPORT_SMTP_TLS_CERT", requires = "smtp_tls_key")]
+    pub smtp_tls_cert: Option<String>,
+    /// The PEM private key of `RAPPORT_SMTP_TLS_CERT`.
+    #[arg(long, env = "RAPPORT_SMTP_TLS_KEY", requires = "smtp_tls_cert")]
+    pub smtp_tls_key: Option<String>,
     /// The SMTP relay replies go out through: `smtp://[user:password@]host[:port]`.
     #[arg(long, env = "RAPPORT_SMTP_RELAY")]
     pub smtp_relay: Option<String>,
@@ -96,6 +102,8 @@ impl Config {
             public_url: None,
             smtp_addr: None,
             smtp_relay: None,
+            smtp_tls_cert: None,
+            smtp_tls_key: None,
             reopen_days: 30,
             secret_key: None,
             imap_poll_secs: 30,

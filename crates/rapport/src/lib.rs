@@ -96,7 +96,16 @@ pub async fn start(
             smtp,
             db.clone(),
             Arc::clone(&clock),
-            rapport_mail::smtp::SmtpConfig::default(),
+            rapport_mail::smtp::SmtpConfig {
+                tls: match (&config.smtp_tls_cert, &config.smtp_tls_key) {
+                    (Some(cert), Some(key)) => Some(
+                        rapport_mail::smtp::tls_acceptor(cert, key)
+                            .map_err(|e| anyhow::anyhow!(e))?,
+                    ),
+                    _ => None,
+                },
+                ..Default::default()
+            },
             stop_rx.clone(),
         )));
     }

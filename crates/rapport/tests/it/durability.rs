@@ -390,3 +390,69 @@ async fn smtp_250_survives_kill_9_sqlite() {
 async fn smtp_250_survives_kill_9_postgres() {
     smtp_kill_9(Backend::Postgres).await;
 }
+
+/// The listener offers STARTTLS when given a certificate; a real client (smtplib)
+/// upgrades, and the message is kept. Without TLS the same server still takes mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_listener_offers_starttls() {
+    let (_certs, ca, cert, key) = crate::peers::test_certificates();
+    let scratch = Scratch::new(Backend::Sqlite).await;
+    let token = setup_with_cli(&scratch).await;
+    let port = crate::harness::free_port();
+    let proc = Process::start_with(
+        &scratch,
+        &[
+            ("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{port}")),
+            ("RAPPORT_SMTP_TLS_CERT", cert.display().to_string()),
+            ("RAPPORT_SMTP_TLS_KEY", key.display().to_string()),
+        ],
+    )
+    .await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/mailboxes", proc.base))
+        .bearer_auth(&token)
+        .json(&json!({"address": "support@example.com", "name": "Support"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let script = r#"
+import smtplib, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+s.ehlo("client.example")
+assert s.has_extn("starttls"), s.esmtp_features
+s.starttls(context=ssl.create_default_context(cafile=ca))
+s.ehlo("client.example")
+assert not s.has_extn("starttls")
+s.sendmail("tls@example.org", ["support@example.com"], "From: tls@example.org\r\nSubject: over TLS\r\nMessage-ID: <tls-1@example.org>\r\n\r\nsecret stuff\r\n")
+s.quit()
+p = smtplib.SMTP("127.0.0.1", port, timeout=10)
+p.sendmail("plain@example.org", ["support@example.com"], "From: plain@example.org\r\nSubject: plain\r\n\r\nhello\r\n")
+p.quit()
+print("ok")
+"#;
+    let out = tokio::process::Command::new("python3")
+        .args(["-c", script, &port.to_string(), &ca.display().to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = reopen(&scratch).await;
+    let n = db
+        .read(|c| {
+            Box::pin(async move {
+                c.one("SELECT COUNT(*) FROM inbound_mail", &[])
+                    .await?
+                    .int(0)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    drop(proc);
+}

@@ -46,7 +46,7 @@ impl SmtpSink {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("python3 with aiosmtpd runs the SMTP sink (scripts/test installs it)");
