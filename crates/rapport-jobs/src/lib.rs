@@ -136,7 +136,15 @@ impl Worker {
         };
         let handler = self.registry.0.get(&job.kind);
         let outcome = match handler {
-            Some(h) => h.run(&self.db, &job).await,
+            // A handler that panics fails its job (retried, then dead-lettered) instead of
+            // taking the worker down with it.
+            Some(h) => {
+                use futures::FutureExt;
+                std::panic::AssertUnwindSafe(h.run(&self.db, &job))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Err("the job's handler panicked".to_owned()))
+            }
             None => Err(format!("no handler for job kind {:?}", job.kind)),
         };
         let name = self.config.name.clone();

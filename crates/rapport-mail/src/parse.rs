@@ -140,7 +140,10 @@ pub fn sanitize_html(html: &str) -> String {
 
 /// Parses a raw message. Never fails: what cannot be read is left empty.
 pub fn parse(raw: &[u8]) -> ParsedMail {
-    let Some(msg) = MessageParser::default().parse(raw) else {
+    // mail-parser can panic on some malformed input (found by our fuzz target:
+    // "Invalid part ID, could not find multipart"); such a message is unreadable, not fatal.
+    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw));
+    let Some(msg) = parsed.ok().flatten() else {
         return ParsedMail {
             text: String::from_utf8_lossy(raw).chars().take(20_000).collect(),
             ..ParsedMail::default()

@@ -90,3 +90,16 @@ fn deep_nesting_and_huge_headers_do_not_hurt() {
     assert_eq!(k.number, Some(12));
     assert_eq!(k.message_ids.len(), 100);
 }
+
+/// Inputs the fuzz target found crashing, kept so they never come back.
+#[test]
+fn past_fuzz_crashes_stay_fixed() {
+    let dir = format!("{}/tests/crashes", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let raw = std::fs::read(e.unwrap().path()).unwrap();
+        check(&raw);
+        n += 1;
+    }
+    assert!(n >= 1);
+}

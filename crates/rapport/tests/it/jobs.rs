@@ -217,3 +217,35 @@ async fn unknown_job_kinds_fail_visibly() {
     assert!(dead.last_error.unwrap().contains("no handler"));
     app.stop().await;
 }
+
+struct Panics;
+
+impl Handler for Panics {
+    fn run<'a>(&'a self, _: &'a Db, _: &'a Job) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move { panic!("a parser bug") })
+    }
+}
+
+both_backends! {
+    async fn a_panicking_handler_fails_its_job_not_the_worker(app) {
+        let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
+        let flaky = Arc::new(Flaky { calls: AtomicU32::new(0), failures: 0 });
+        let mut reg = Registry::standard();
+        reg.add("test.flaky", Arc::clone(&flaky));
+        reg.add("test.panics", Panics);
+        let w = Worker::new(app.db.clone(), Arc::clone(&clock) as Arc<dyn Clock>, reg,
+            WorkerConfig { name: "p".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
+        let now = clock.now();
+        let bad = app.db.write(move |c| Box::pin(async move {
+            jobs::enqueue(c, NewJob { kind: "test.panics".into(), payload: serde_json::json!({}), run_at: now,
+                max_attempts: 2, idempotency_key: None }, now).await
+        })).await.unwrap();
+        let good = enqueue(&app.db, now, 3, None).await;
+        assert_eq!(w.step().await.unwrap(), Step::Failed(bad.id));
+        let failed = job(&app.db, bad.id).await;
+        assert_eq!(failed.last_error.as_deref(), Some("the job's handler panicked"));
+        // The same worker carries on with the next job.
+        assert_eq!(w.step().await.unwrap(), Step::Done(good.id));
+        app.stop().await;
+    }
+}
