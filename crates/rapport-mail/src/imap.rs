@@ -34,6 +34,23 @@ pub struct ImapConfig {
     pub max_bytes: u32,
     /// How long one connection attempt, login or command may take.
     pub timeout: Duration,
+    /// Certificate authorities trusted besides the public ones (a company's own), DER.
+    pub extra_roots: Vec<Vec<u8>>,
+}
+
+impl ImapConfig {
+    /// Adds the certificates of a PEM file to [`ImapConfig::extra_roots`].
+    pub fn trust_pem_file(&mut self, path: &str) -> Result<(), String> {
+        use tokio_rustls::rustls::pki_types::CertificateDer;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        for cert in
+            CertificateDer::pem_file_iter(path).map_err(|e| format!("reading {path}: {e}"))?
+        {
+            let cert = cert.map_err(|e| format!("reading {path}: {e}"))?;
+            self.extra_roots.push(cert.to_vec());
+        }
+        Ok(())
+    }
 }
 
 impl Default for ImapConfig {
@@ -43,6 +60,7 @@ impl Default for ImapConfig {
             max_backoff: Duration::from_secs(300),
             max_bytes: 25 * 1024 * 1024,
             timeout: Duration::from_secs(60),
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -51,7 +69,12 @@ impl Default for ImapConfig {
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
 
-async fn connect(host: &str, port: u16, tls: bool) -> Result<Box<dyn Stream>, String> {
+async fn connect(
+    host: &str,
+    port: u16,
+    tls: bool,
+    extra_roots: &[Vec<u8>],
+) -> Result<Box<dyn Stream>, String> {
     let tcp = tokio::net::TcpStream::connect((host, port))
         .await
         .map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
@@ -61,6 +84,13 @@ async fn connect(host: &str, port: u16, tls: bool) -> Result<Box<dyn Stream>, St
     }
     let mut roots = tokio_rustls::rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for der in extra_roots {
+        roots
+            .add(tokio_rustls::rustls::pki_types::CertificateDer::from(
+                der.clone(),
+            ))
+            .map_err(|e| format!("a trusted certificate authority: {e}"))?;
+    }
     let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::ring::default_provider(),
     ))
@@ -110,7 +140,7 @@ pub async fn fetch_once(
     let stream = within(
         cfg.timeout,
         "the connection",
-        connect(&s.host, s.port, s.tls),
+        connect(&s.host, s.port, s.tls, &cfg.extra_roots),
     )
     .await?;
     let mut client = Client::new(stream);

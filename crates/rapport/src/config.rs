@@ -41,6 +41,10 @@ pub struct Config {
     /// sharing one PostgreSQL database must share this key.
     #[arg(long, env = "RAPPORT_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// A PEM file of certificate authorities to trust for IMAP over TLS besides the public
+    /// ones (a company's own mail server).
+    #[arg(long, env = "RAPPORT_IMAP_CA_FILE")]
+    pub imap_ca_file: Option<String>,
     /// Seconds between IMAP polls of a healthy mailbox.
     #[arg(long, env = "RAPPORT_IMAP_POLL_SECS", default_value_t = 30)]
     pub imap_poll_secs: u64,
@@ -106,6 +110,7 @@ impl Config {
             smtp_tls_key: None,
             reopen_days: 30,
             secret_key: None,
+            imap_ca_file: None,
             imap_poll_secs: 30,
             workers: 1,
         }

@@ -111,14 +111,20 @@ pub async fn start(
     }
     if config.workers > 0 {
         release_dead_leases(&db, clock.now()).await?;
+        let mut imap_config = rapport_mail::imap::ImapConfig {
+            poll: Duration::from_secs(config.imap_poll_secs.max(1)),
+            ..Default::default()
+        };
+        if let Some(path) = &config.imap_ca_file {
+            imap_config
+                .trust_pem_file(path)
+                .map_err(|e| anyhow::anyhow!("RAPPORT_IMAP_CA_FILE: {e}"))?;
+        }
         workers.push(tokio::spawn(rapport_mail::imap::supervise(
             db.clone(),
             Arc::clone(&clock),
             sealer.clone(),
-            rapport_mail::imap::ImapConfig {
-                poll: Duration::from_secs(config.imap_poll_secs.max(1)),
-                ..Default::default()
-            },
+            imap_config,
             stop_rx.clone(),
         )));
     }

@@ -18,6 +18,8 @@ use crate::harness::{Backend, Process, Scratch, TestApp, free_port};
 pub struct Dovecot {
     dir: tempfile::TempDir,
     pub port: u16,
+    /// The implicit-TLS port, when started with a certificate.
+    pub tls_port: Option<u16>,
     child: Option<tokio::process::Child>,
 }
 
@@ -34,6 +36,11 @@ fn dovecot_bin() -> &'static str {
 
 impl Dovecot {
     pub async fn start() -> Dovecot {
+        Self::start_with(None).await
+    }
+
+    /// With `tls` (certificate, key), IMAPS listens on `tls_port` too.
+    pub async fn start_with(tls: Option<(&std::path::Path, &std::path::Path)>) -> Dovecot {
         let dir = tempfile::Builder::new()
             .prefix("rdv")
             .tempdir_in("/tmp")
@@ -48,6 +55,16 @@ impl Dovecot {
         )
         .unwrap();
         let port = free_port();
+        let tls_port = tls.map(|_| free_port());
+        let ssl = match tls {
+            Some((cert, key)) => format!(
+                "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n",
+                cert.display(),
+                key.display()
+            ),
+            None => "ssl = no\n".to_owned(),
+        };
+        let imaps = tls_port.unwrap_or(0);
         std::fs::write(
             dir.path().join("dovecot.conf"),
             format!(
@@ -56,8 +73,7 @@ state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 1
 mail_location = maildir:{d}/mail/%u
@@ -76,7 +92,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps}
   }}
 }}
 service anvil {{
@@ -89,6 +106,7 @@ service anvil {{
         let mut dv = Dovecot {
             dir,
             port,
+            tls_port,
             child: None,
         };
         dv.own_mail();
@@ -257,6 +275,7 @@ fn fast() -> ImapConfig {
         max_backoff: Duration::from_millis(800),
         max_bytes: 20_000,
         timeout: Duration::from_secs(10),
+        ..Default::default()
     }
 }
 
@@ -287,6 +306,25 @@ async fn mailbox(app: &TestApp) -> Value {
 }
 
 both_backends! {
+    async fn imap_over_tls_checks_the_certificate(app) {
+        let (_certs, ca, cert, key) = crate::peers::test_certificates();
+        let dv = Dovecot::start_with(Some((&cert, &key))).await;
+        let port = dv.tls_port.unwrap();
+        add_imap_mailbox(&app, port, json!({"tls": true})).await;
+        dv.append("INBOX", &[msg(1, true)]).await;
+        let mb = app.db.read(|c| Box::pin(rapport_store::imap::mailboxes(c))).await.unwrap().remove(0);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // A server whose certificate nobody vouches for is refused…
+        let err = rapport_mail::imap::fetch_once(&app.db, &clock, &app.sealer, &fast(), &mb).await.unwrap_err();
+        assert!(err.contains("TLS"), "{err}");
+        // …and fetched from once its authority is trusted.
+        let mut cfg = fast();
+        cfg.trust_pem_file(&ca.display().to_string()).unwrap();
+        let done = rapport_mail::imap::fetch_once(&app.db, &clock, &app.sealer, &cfg, &mb).await.unwrap();
+        assert_eq!(done.stored, 1);
+        app.stop().await;
+    }
+
     async fn imap_fetches_each_message_once_and_flags_it_after_commit(app) {
         let dv = Dovecot::start().await;
         let created = add_imap_mailbox(&app, dv.port, json!({})).await;
