@@ -47,7 +47,7 @@ struct Args {
     /// Requests per read measurement (inbox list, search, pages).
     #[arg(long, default_value_t = 1_000)]
     reads: usize,
-    /// Email messages to send over SMTP in the inbound run (0 skips it; SQLite only).
+    /// Email messages to send over SMTP in the inbound run (0 skips it).
     #[arg(long, default_value_t = 5_000)]
     mail: usize,
     /// The `rapport` binary to start (build it with `cargo build --release -p rapport`).
@@ -349,9 +349,13 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     );
     // Email in: 8 SMTP connections; time from the end of DATA to 250, and the rate at
     // which messages become tickets (the ingest jobs run on the server's two workers).
-    if args.mail > 0
-        && let Some(path) = sqlite_path(scratch)
-    {
+    if args.mail > 0 {
+        let counter = Db::open(&match (&scratch.url, sqlite_path(scratch)) {
+            (Some(url), _) => rapport_store::DbConfig::Postgres(url.clone()),
+            (None, Some(path)) => rapport_store::DbConfig::Sqlite(path),
+            (None, None) => bail!("no database"),
+        })
+        .await?;
         let r = http
             .post(format!("{base}/api/v1/mailboxes"))
             .bearer_auth(&token)
@@ -361,7 +365,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
         if !r.status().is_success() {
             bail!("mailbox: {}", r.status());
         }
-        let (accept_rate, into_tickets, hist) = mail_load(smtp_port, &path, args.mail, 8).await?;
+        let (accept_rate, into_tickets, hist) = mail_load(smtp_port, &counter, args.mail, 8).await?;
         report.add(
             "email in over SMTP (8 connections): end of DATA to 250",
             format!(
@@ -377,7 +381,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
                 args.mail
             ),
         );
-        let out_rate = mail_out(&http, &base, &token, &path, 2_000.min(args.mail)).await?;
+        let out_rate = mail_out(&http, &base, &token, &counter, 2_000.min(args.mail)).await?;
         report.add(
             "email out: replies/s from POST to handed to the relay",
             format!("{out_rate:.0} replies/s (16 clients, a sink relay on loopback)"),
@@ -615,9 +619,16 @@ async fn create_load(
 }
 
 /// Sends `total` messages over `conns` SMTP connections and waits until all are tickets.
+/// `SELECT COUNT(*) …` on either database.
+async fn count(db: &Db, sql: &'static str) -> anyhow::Result<i64> {
+    Ok(db
+        .read(move |c| Box::pin(async move { c.one(sql, &[]).await?.int(0) }))
+        .await?)
+}
+
 async fn mail_load(
     port: u16,
-    db_path: &std::path::Path,
+    db: &Db,
     total: usize,
     conns: usize,
 ) -> anyhow::Result<(f64, f64, Histogram<u64>)> {
@@ -674,13 +685,12 @@ async fn mail_load(
     let sent = per * conns;
     #[expect(clippy::cast_precision_loss, reason = "rates")]
     let accept_rate = sent as f64 / started.elapsed().as_secs_f64();
-    let conn = rusqlite::Connection::open(db_path)?;
     loop {
-        let done: i64 = conn.query_row(
+        let done = count(
+            db,
             "SELECT COUNT(*) FROM inbound_mail WHERE processed_at IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )?;
+        )
+        .await?;
         if usize::try_from(done).unwrap_or(0) >= sent {
             break;
         }
@@ -748,7 +758,7 @@ async fn mail_out(
     http: &reqwest::Client,
     base: &str,
     token: &str,
-    db_path: &std::path::Path,
+    db: &Db,
     n: usize,
 ) -> anyhow::Result<f64> {
     let mut ids = Vec::new();
@@ -798,21 +808,16 @@ async fn mail_out(
     for t in tasks {
         t.await??;
     }
-    let conn = rusqlite::Connection::open(db_path)?;
     loop {
-        let sent: i64 = conn.query_row(
-            "SELECT COUNT(*) FROM messages WHERE delivery = 'sent'",
-            [],
-            |r| r.get(0),
-        )?;
+        let sent = count(db, "SELECT COUNT(*) FROM messages WHERE delivery = 'sent'").await?;
         if usize::try_from(sent).unwrap_or(0) >= total {
             break;
         }
-        let failed: i64 = conn.query_row(
+        let failed = count(
+            db,
             "SELECT COUNT(*) FROM messages WHERE delivery IN ('failed', 'retrying')",
-            [],
-            |r| r.get(0),
-        )?;
+        )
+        .await?;
         anyhow::ensure!(failed == 0, "{failed} replies failed to reach the sink");
         if started.elapsed() > Duration::from_secs(600) {
             bail!("only {sent} of {total} replies were sent in 10 minutes");
