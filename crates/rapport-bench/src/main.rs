@@ -365,7 +365,8 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
         if !r.status().is_success() {
             bail!("mailbox: {}", r.status());
         }
-        let (accept_rate, into_tickets, hist) = mail_load(smtp_port, &counter, args.mail, 8).await?;
+        let (accept_rate, into_tickets, hist) =
+            mail_load(smtp_port, &counter, args.mail, 8).await?;
         report.add(
             "email in over SMTP (8 connections): end of DATA to 250",
             format!(

@@ -564,3 +564,37 @@ async fn imap_kill_9_neither_loses_nor_doubles_sqlite() {
 async fn imap_kill_9_neither_loses_nor_doubles_postgres() {
     imap_kill_9(Backend::Postgres).await;
 }
+
+both_backends! {
+    async fn admins_set_up_imap_and_acknowledgements_on_the_admin_page(app) {
+        crate::web::set_password(&app, "admin@example.com", "admin password 1").await;
+        let http = crate::web::client();
+        let (session, csrf) = crate::web::sign_in(&app, &http, "admin@example.com", "admin password 1").await;
+        let cookie = format!("rapport_session={session}");
+        let r = http.post(app.url("/admin/mailboxes")).header("cookie", cookie.clone())
+            .form(&[("csrf", csrf.as_str()), ("address", "help@shop.example"), ("name", "Shop Help"),
+                ("acknowledge", "on"), ("imap_host", "imap.shop.example"), ("imap_port", ""),
+                ("imap_tls", "on"), ("imap_user", "help"), ("imap_password", "s3cret imap"),
+                ("imap_folder", ""), ("imap_move_to", "Done")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let m = mailbox(&app).await;
+        assert_eq!(m["acknowledge"], true);
+        assert_eq!(m["imap"]["host"], "imap.shop.example");
+        assert_eq!(m["imap"]["port"], 993, "the TLS port by default");
+        assert_eq!(m["imap"]["folder"], "INBOX");
+        assert_eq!(m["imap"]["move_to"], "Done");
+        let page = http.get(app.url("/admin")).header("cookie", cookie.clone()).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("IMAP help@imap.shop.example:993/INBOX (TLS)") && page.contains("not fetched yet"), "{page}");
+        assert!(!page.contains("s3cret imap"));
+        // A bad port is refused, naming the field, and nothing is added.
+        let r = http.post(app.url("/admin/mailboxes")).header("cookie", cookie)
+            .form(&[("csrf", csrf.as_str()), ("address", "other@shop.example"), ("name", "Other"),
+                ("imap_host", "imap.shop.example"), ("imap_port", "99999"), ("imap_user", "u"), ("imap_password", "p")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let (_, list) = app.get("/api/v1/mailboxes").await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        app.stop().await;
+    }
+}

@@ -26,7 +26,7 @@ fn cookie_value(resp: &reqwest::Response, name: &str) -> Option<(String, String)
         })
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).unwrap() + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
