@@ -51,6 +51,9 @@ struct Args {
     #[arg(long, default_value_t = 5_000)]
     mail: usize,
     /// The `rapport` binary to start (build it with `cargo build --release -p rapport`).
+    /// Background workers in the server (`RAPPORT_WORKERS`).
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
     #[arg(long, default_value = "target/release/rapport")]
     binary: PathBuf,
 }
@@ -187,7 +190,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     .env("RAPPORT_DATA_DIR", scratch.dir.path())
     .env("RAPPORT_HTTP_ADDR", format!("127.0.0.1:{port}"))
     .env("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{smtp_port}"))
-    .env("RAPPORT_WORKERS", "2")
+    .env("RAPPORT_WORKERS", args.workers.to_string())
     .env("RAPPORT_LOG", "warn")
     .env_remove("DATABASE_URL")
     .stdout(Stdio::null())
