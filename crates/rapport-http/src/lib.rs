@@ -75,6 +75,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::list_jobs))
         .routes(routes!(ops::daily_stats))
         .routes(routes!(ops::create_mailbox, ops::list_mailboxes))
+        .routes(routes!(ops::patch_mailbox))
         .routes(routes!(ops::metrics))
 }
 

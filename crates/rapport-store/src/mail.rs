@@ -445,3 +445,17 @@ pub async fn is_own_address(c: &mut dyn Conn, address: &str) -> Result<bool> {
     .await?
     .is_some())
 }
+
+/// Renames a mailbox (the name mail is sent under).
+pub async fn rename_mailbox(c: &mut dyn Conn, id: i64, name: &str) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(FieldError::new("name", "must be 1 to 100 characters").into());
+    }
+    c.execute(
+        "UPDATE mailboxes SET name = $1 WHERE id = $2",
+        &[name.into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}

@@ -337,3 +337,69 @@ pub async fn metrics(
         out,
     ))
 }
+
+/// Changes to a mailbox; fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMailboxRequest {
+    /// A new display name.
+    pub name: Option<String>,
+    /// Acknowledge new tickets or not.
+    pub acknowledge: Option<bool>,
+    /// New IMAP settings (fetching starts over from the folder's current state, and
+    /// Message-IDs already received are recognised), or `null` to stop fetching.
+    #[serde(default, deserialize_with = "crate::api::tickets::double")]
+    #[schema(value_type = Option<ImapRequest>)]
+    pub imap: Option<Option<ImapRequest>>,
+}
+
+/// Changes a mailbox: its name, acknowledgements, IMAP settings (admins).
+#[utoipa::path(patch, path = "/api/v1/mailboxes/{id}", tag = "ops",
+    params(("id" = i64, Path, description = "Mailbox id")),
+    request_body = PatchMailboxRequest,
+    responses((status = 200, body = MailboxView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch_mailbox(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    crate::extract::ApiPath(id): crate::extract::ApiPath<i64>,
+    crate::extract::JsonBody(req): crate::extract::JsonBody<PatchMailboxRequest>,
+) -> ApiResult<Json<MailboxView>> {
+    require(&viewer, rapport_domain::Permission::ManageUsers)?;
+    let imap = match req.imap {
+        Some(Some(i)) => Some(Some(i.into_settings(&st.sealer)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let now = st.now();
+    st.db
+        .write(move |c| {
+            Box::pin(async move {
+                if !rapport_store::mail::mailboxes(c)
+                    .await?
+                    .iter()
+                    .any(|m| m.id == id)
+                {
+                    return Err(rapport_store::StoreError::NotFound("mailbox"));
+                }
+                if let Some(name) = &req.name {
+                    rapport_store::mail::rename_mailbox(c, id, name).await?;
+                }
+                if let Some(on) = req.acknowledge {
+                    rapport_store::notify::set_acknowledge(c, id, on).await?;
+                }
+                if let Some(imap) = &imap {
+                    rapport_store::imap::set_settings(c, id, imap.as_ref(), now).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    let view = mailbox_views(&st)
+        .await?
+        .into_iter()
+        .find(|v| v.id == id)
+        .ok_or(ApiError::not_found("mailbox"))?;
+    Ok(Json(view))
+}

@@ -302,7 +302,8 @@ pub async fn list_tickets(
     Ok(Json(p))
 }
 
-fn double<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+/// Tells a field set to `null` (`Some(None)`) from a field left out (`None`).
+pub(crate) fn double<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

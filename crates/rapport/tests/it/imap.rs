@@ -598,3 +598,34 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn mailboxes_are_changed_through_the_api(app) {
+        let dv = Dovecot::start().await;
+        let (_, m) = app.post("/api/v1/mailboxes", json!({"address": USER, "name": "Support"})).await;
+        let id = m["id"].as_i64().unwrap();
+        assert!(m["imap"].is_null() && m["acknowledge"] == false);
+        // Turn IMAP on later: fetching starts, and the name and acknowledgements change.
+        let (s, m) = app.patch(&format!("/api/v1/mailboxes/{id}"), json!({"name": "Support team", "acknowledge": true,
+            "imap": {"host": "127.0.0.1", "port": dv.port, "tls": false, "user": USER, "password": PASSWORD}})).await;
+        assert_eq!(s, 200, "{m}");
+        assert_eq!(m["name"], "Support team");
+        assert_eq!(m["acknowledge"], true);
+        assert_eq!(m["imap"]["port"], dv.port);
+        dv.append("INBOX", &[msg(1, true)]).await;
+        assert_eq!(fetch(&app).await.stored, 1);
+        // Bad changes name their field and change nothing.
+        let (s, e) = app.patch(&format!("/api/v1/mailboxes/{id}"), json!({"name": " "})).await;
+        crate::harness::assert_error(s, &e, 422, Some("name"));
+        let (s, e) = app.patch(&format!("/api/v1/mailboxes/{id}"), json!({"imap": {"host": "x", "user": "u", "password": "p", "stall_after_secs": 5}})).await;
+        crate::harness::assert_error(s, &e, 422, Some("imap.stall_after_secs"));
+        assert_eq!(mailbox(&app).await["imap"]["host"], "127.0.0.1");
+        let (s, e) = app.patch("/api/v1/mailboxes/999999", json!({"acknowledge": false})).await;
+        crate::harness::assert_error(s, &e, 404, None);
+        // `null` stops fetching.
+        let (s, m) = app.patch(&format!("/api/v1/mailboxes/{id}"), json!({"imap": null})).await;
+        assert_eq!(s, 200);
+        assert!(m["imap"].is_null(), "{m}");
+        app.stop().await;
+    }
+}

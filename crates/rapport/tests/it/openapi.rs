@@ -33,6 +33,7 @@ both_backends! {
             ("/api/v1/stats/daily", "get"),
             ("/api/v1/mailboxes", "post"),
             ("/api/v1/mailboxes", "get"),
+            ("/api/v1/mailboxes/{id}", "patch"),
             ("/metrics", "get"),
         ];
         for (path, method) in expect {

@@ -40,6 +40,8 @@ both_backends! {
             let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
             let att = msgs[0]["attachments"][0]["id"].as_i64().unwrap();
             let team = app.team_a;
+            let (_, mb) = app.post("/api/v1/mailboxes", json!({"address": format!("box.{name}@example.com"), "name": "Box"})).await;
+            let mb = mb["id"].as_i64().unwrap();
             let calls: Vec<(&str, String, Option<Value>, Min)> = vec![
                 ("GET", "/api/v1/tickets".into(), None, Min::Agent),
                 ("POST", "/api/v1/tickets".into(), Some(json!({"subject": "s", "body": "b", "customer": {"email": "m@example.com"}})), Min::Agent),
@@ -61,6 +63,10 @@ both_backends! {
                 ("POST", "/api/v1/categories".into(), Some(json!({"slug": format!("cat-{name}"), "name": "Custom"})), Min::Supervisor),
                 ("GET", "/api/v1/jobs".into(), None, Min::Supervisor),
                 ("GET", "/api/v1/stats/daily".into(), None, Min::Supervisor),
+                ("GET", "/api/v1/mailboxes".into(), None, Min::Supervisor),
+                ("GET", "/metrics".into(), None, Min::Supervisor),
+                ("POST", "/api/v1/mailboxes".into(), Some(json!({"address": format!("new.{name}@example.com"), "name": "New"})), Min::Admin),
+                ("PATCH", format!("/api/v1/mailboxes/{mb}"), Some(json!({"acknowledge": true})), Min::Admin),
                 ("POST", "/api/v1/users".into(), Some(json!({"email": format!("new.{name}@example.com"), "name": "New", "role": "agent"})), Min::Admin),
             ];
             for (method, path, body, min) in calls {
