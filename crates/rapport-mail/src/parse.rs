@@ -138,6 +138,33 @@ pub fn sanitize_html(html: &str) -> String {
     b.clean(html).to_string()
 }
 
+/// The text of a plain-text part that declares no charset yet carries 8-bit bytes that
+/// are not UTF-8 (old clients and scripts): read as Windows-1252, what such mail nearly
+/// always is, rather than as replacement characters.
+fn undeclared_8bit<'x>(
+    raw: &[u8],
+    msg: &mail_parser::Message<'_>,
+    i: usize,
+) -> Option<std::borrow::Cow<'x, str>> {
+    let part = msg.text_part(u32::try_from(i).ok()?)?;
+    if part.is_text_html() || part.encoding != mail_parser::Encoding::None {
+        return None;
+    }
+    if part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .is_some()
+    {
+        return None;
+    }
+    let body = raw.get(part.raw_body_offset() as usize..part.raw_end_offset() as usize)?;
+    if std::str::from_utf8(body).is_ok() {
+        return None;
+    }
+    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(body);
+    Some(std::borrow::Cow::Owned(text.into_owned()))
+}
+
 /// Parses a raw message. Never fails: what cannot be read is left empty.
 pub fn parse(raw: &[u8]) -> ParsedMail {
     // mail-parser can panic on some malformed input (found by our fuzz target:
@@ -163,7 +190,7 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         })
         .unwrap_or((None, None));
     let mut text = (0..msg.text_body_count())
-        .filter_map(|i| msg.body_text(i))
+        .filter_map(|i| undeclared_8bit(raw, &msg, i).or_else(|| msg.body_text(i)))
         .map(|t| t.trim_end().to_owned())
         .filter(|t| !t.trim().is_empty())
         .collect::<Vec<_>>()

@@ -149,6 +149,11 @@ fn the_corpus_reads_as_a_person_would() {
         !h.contains("iframe") && !h.contains("<form") && !h.contains("track.example"),
         "{h}"
     );
+    let old = seen("no-content-type.eml");
+    assert!(
+        old.text.contains("stray byte é"),
+        "undeclared 8-bit text reads as Windows-1252"
+    );
     let broken = seen("malformed-headers.eml");
     assert!(broken.text.contains("Body with a bad soft break"));
 }
