@@ -340,10 +340,15 @@ impl SendHandler {
     /// Sends one automatic mail (`mail.notify`). Rendering it from what the database
     /// says now means a notice about a ticket deleted meanwhile fails visibly.
     async fn notify(&self, db: &Db, job: &Job) -> Result<(), String> {
-        let relay = self
-            .relay
-            .as_ref()
-            .ok_or("RAPPORT_SMTP_RELAY is not set: automatic mail cannot be sent")?;
+        // Without a relay, sending mail is switched off: automatic mail is best-effort
+        // (unlike an agent's reply, whose failure the agent must see), so it is dropped.
+        let Some(relay) = self.relay.as_ref() else {
+            tracing::info!(
+                job = job.id,
+                "automatic mail not sent: RAPPORT_SMTP_RELAY is not set"
+            );
+            return Ok(());
+        };
         let notice: rapport_store::notify::Notice = serde_json::from_value(job.payload.clone())
             .map_err(|e| format!("bad notice payload: {e}"))?;
         let public_url = self.public_url.clone();

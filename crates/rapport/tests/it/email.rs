@@ -591,4 +591,18 @@ both_backends! {
         assert!(!html.contains("tracker.example") && !html.contains("alert(1)"), "sanitised");
         app.stop().await;
     }
+
+    async fn without_a_relay_automatic_mail_is_dropped_quietly(app) {
+        app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help"})).await;
+        let t = app.ticket("Quiet", "No relay here", "q@customer.example").await;
+        let id = t["id"].as_i64().unwrap();
+        let (s, _) = app.patch(&format!("/api/v1/tickets/{id}"), json!({"assignee_id": app.agent.id})).await;
+        assert_eq!(s, 200);
+        // The notification job runs and is done (not retried for hours), unlike a reply.
+        assert_eq!(run_jobs(&app, None).await, 1);
+        let (_, jobs) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;
+        let notice = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "mail.notify").unwrap();
+        assert_eq!(notice["state"], "done");
+        app.stop().await;
+    }
 }
