@@ -177,8 +177,7 @@ pub async fn fetch_once(
             let id = mb.id;
             db.write(move |c| Box::pin(store::reset_position(c, id, validity)))
                 .await
-                .map_err(|e| e.to_string())?;
-            0
+                .map_err(|e| e.to_string())?
         }
     };
     let mut done = Fetched::default();
@@ -352,7 +351,12 @@ pub async fn run_mailbox(
         let wait_for = match fetch_once(&db, &clock, &sealer, &cfg, &mb).await {
             Ok(done) => {
                 if done.stored + done.set_aside > 0 {
-                    tracing::info!(mailbox = %mb.address, stored = done.stored, set_aside = done.set_aside, "fetched mail");
+                    tracing::info!(
+                        mailbox = mb.id,
+                        stored = done.stored,
+                        set_aside = done.set_aside,
+                        "fetched mail"
+                    );
                 }
                 let now = clock.now();
                 let r = db
@@ -365,7 +369,7 @@ pub async fn run_mailbox(
                 cfg.poll
             }
             Err(error) => {
-                tracing::warn!(mailbox = %mb.address, %error, retry_in = ?backoff, "fetching failed");
+                tracing::warn!(mailbox = mb.id, %error, retry_in = ?backoff, "fetching failed");
                 let r = db
                     .write(move |c| {
                         Box::pin(async move { store::fetch_failed(c, mailbox_id, &error).await })

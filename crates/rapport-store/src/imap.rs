@@ -168,14 +168,22 @@ pub async fn mailbox(c: &mut dyn Conn, id: i64) -> Result<Option<ImapMailbox>> {
 }
 
 /// The server's folder has a new UIDVALIDITY (first fetch, or the folder was rebuilt):
-/// start over from UID 0. Messages seen before are recognised by their Message-ID.
-pub async fn reset_position(c: &mut dyn Conn, id: i64, uidvalidity: i64) -> Result<()> {
+/// start over from UID 0 — unless another fetcher already did, in which case its progress
+/// stands. Returns the last UID taken under `uidvalidity`. Messages seen before are
+/// recognised by their Message-ID.
+pub async fn reset_position(c: &mut dyn Conn, id: i64, uidvalidity: i64) -> Result<i64> {
     c.execute(
-        "UPDATE mailboxes SET imap_uidvalidity = $1, imap_last_uid = 0 WHERE id = $2",
+        "UPDATE mailboxes SET imap_uidvalidity = $1, imap_last_uid = 0
+         WHERE id = $2 AND (imap_uidvalidity IS NULL OR imap_uidvalidity <> $1)",
         &[uidvalidity.into(), id.into()],
     )
     .await?;
-    Ok(())
+    c.one(
+        "SELECT imap_last_uid FROM mailboxes WHERE id = $1",
+        &[id.into()],
+    )
+    .await?
+    .int(0)
 }
 
 /// Moves the position from `from_uid` to `uid`; fails with a conflict when someone else

@@ -629,3 +629,28 @@ both_backends! {
         app.stop().await;
     }
 }
+
+both_backends! {
+    async fn two_nodes_fetching_one_mailbox_never_take_a_message_twice(app) {
+        let dv = Dovecot::start().await;
+        add_imap_mailbox(&app, dv.port, json!({})).await;
+        let raws: Vec<String> = (1..=60).map(|i| msg(i, false)).collect();
+        dv.append("INBOX", &raws).await;
+        let mb = app.db.read(|c| Box::pin(rapport_store::imap::mailboxes(c))).await.unwrap().remove(0);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // Both "nodes" start from the same position and race through the same messages.
+        let cfg = fast();
+        let (a, b) = tokio::join!(
+            rapport_mail::imap::fetch_once(&app.db, &clock, &app.sealer, &cfg, &mb),
+            rapport_mail::imap::fetch_once(&app.db, &clock, &app.sealer, &cfg, &mb),
+        );
+        let taken = a.unwrap().stored + b.unwrap().stored;
+        // Whatever one node lost in the race, the next round picks up.
+        let mb = app.db.read(|c| Box::pin(rapport_store::imap::mailboxes(c))).await.unwrap().remove(0);
+        let rest = rapport_mail::imap::fetch_once(&app.db, &clock, &app.sealer, &cfg, &mb).await.unwrap().stored;
+        assert_eq!(taken + rest, 60);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound_mail").await, 60);
+        assert_eq!(count(&app, "SELECT COUNT(DISTINCT raw) FROM inbound_mail").await, 60, "none twice");
+        app.stop().await;
+    }
+}
