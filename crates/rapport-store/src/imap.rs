@@ -69,8 +69,10 @@ impl ImapSettings {
     }
 }
 
-/// Sets (or, with `None`, removes) a mailbox's IMAP settings. New settings start from
-/// scratch: position unknown, no error.
+/// Sets (or, with `None`, removes) a mailbox's IMAP settings. Pointing it at another
+/// server, account or folder starts from scratch (position unknown, no error); changing
+/// only the password, TLS, the move folder or the stall time keeps the position, so a
+/// rotated password does not fetch the folder again.
 pub async fn set_settings(
     c: &mut dyn Conn,
     mailbox_id: i64,
@@ -80,29 +82,47 @@ pub async fn set_settings(
     if let Some(s) = s {
         s.check()?;
     }
-    let n = c
-        .execute(
-            "UPDATE mailboxes SET imap_host = $1, imap_port = $2, imap_tls = $3, imap_user = $4,
-                    imap_password = $5, imap_folder = $6, imap_move_to = $7, imap_stall_secs = $8,
-                    imap_uidvalidity = NULL, imap_last_uid = 0, imap_since = $9,
+    let current = c
+        .opt(
+            "SELECT imap_host, imap_port, imap_user, imap_folder FROM mailboxes WHERE id = $1",
+            &[mailbox_id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("mailbox"))?;
+    let same_place = match s {
+        Some(s) => {
+            current.opt_text(0)?.as_deref() == Some(s.host.trim())
+                && current.opt_int(1)? == Some(i64::from(s.port))
+                && current.opt_text(2)?.as_deref() == Some(s.user.as_str())
+                && current.opt_text(3)?.as_deref() == Some(s.folder.as_str())
+        }
+        None => false,
+    };
+    c.execute(
+        "UPDATE mailboxes SET imap_host = $1, imap_port = $2, imap_tls = $3, imap_user = $4,
+                imap_password = $5, imap_folder = $6, imap_move_to = $7, imap_stall_secs = $8
+         WHERE id = $9",
+        &[
+            s.map(|s| s.host.trim().to_owned()).into(),
+            s.map(|s| i64::from(s.port)).into(),
+            i64::from(s.is_none_or(|s| s.tls)).into(),
+            s.map(|s| s.user.clone()).into(),
+            s.map(|s| s.sealed_password.clone()).into(),
+            s.map(|s| s.folder.clone()).into(),
+            s.and_then(|s| s.move_to.clone()).into(),
+            s.map_or(900, |s| s.stall_secs).into(),
+            mailbox_id.into(),
+        ],
+    )
+    .await?;
+    if !same_place {
+        c.execute(
+            "UPDATE mailboxes SET imap_uidvalidity = NULL, imap_last_uid = 0, imap_since = $1,
                     imap_last_fetch_at = NULL, imap_last_error = NULL
-             WHERE id = $10",
-            &[
-                s.map(|s| s.host.trim().to_owned()).into(),
-                s.map(|s| i64::from(s.port)).into(),
-                i64::from(s.is_none_or(|s| s.tls)).into(),
-                s.map(|s| s.user.clone()).into(),
-                s.map(|s| s.sealed_password.clone()).into(),
-                s.map(|s| s.folder.clone()).into(),
-                s.and_then(|s| s.move_to.clone()).into(),
-                s.map_or(900, |s| s.stall_secs).into(),
-                s.map(|_| now).into(),
-                mailbox_id.into(),
-            ],
+             WHERE id = $2",
+            &[s.map(|_| now).into(), mailbox_id.into()],
         )
         .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound("mailbox"));
     }
     Ok(())
 }

@@ -614,6 +614,15 @@ both_backends! {
         assert_eq!(m["imap"]["port"], dv.port);
         dv.append("INBOX", &[msg(1, true)]).await;
         assert_eq!(fetch(&app).await.stored, 1);
+        // A new password for the same account keeps the position: nothing is fetched again
+        // (even a message without a Message-ID, which dedupe could not catch).
+        dv.append("INBOX", &[msg(2, false)]).await;
+        assert_eq!(fetch(&app).await.stored, 1);
+        let (s, _) = app.patch(&format!("/api/v1/mailboxes/{id}"), json!({
+            "imap": {"host": "127.0.0.1", "port": dv.port, "tls": false, "user": USER, "password": PASSWORD, "stall_after_secs": 600}})).await;
+        assert_eq!(s, 200);
+        assert_eq!(fetch(&app).await.stored, 0);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM inbound_mail").await, 2);
         // Bad changes name their field and change nothing.
         let (s, e) = app.patch(&format!("/api/v1/mailboxes/{id}"), json!({"name": " "})).await;
         crate::harness::assert_error(s, &e, 422, Some("name"));
