@@ -203,8 +203,9 @@ pub async fn ingest(
 }
 
 /// Queues the acknowledgement of a new ticket when its mailbox sends them — unless the
-/// loop rules say no: the sender is one of our own mailboxes, or has had its share of
-/// automatic mail for now (machine-sent mail never gets here).
+/// loop rules say no: the sender is one of our own mailboxes, their address bounces, or
+/// they have had their share of automatic mail for now (machine-sent mail never gets
+/// here).
 async fn acknowledge(
     c: &mut dyn Conn,
     mailbox_id: i64,
@@ -216,6 +217,7 @@ async fn acknowledge(
     use rapport_store::notify;
     if !notify::acknowledges(c, mailbox_id).await?
         || mail::is_own_address(c, sender.as_str()).await?
+        || mail::ticket_context(c, ticket_id).await?.customer_bouncing
         || !notify::take_auto_allowance(c, sender.as_str(), "ack", now).await?
     {
         return Ok(());

@@ -605,4 +605,21 @@ both_backends! {
         assert_eq!(notice["state"], "done");
         app.stop().await;
     }
+
+    async fn bouncing_addresses_get_no_acknowledgement(app) {
+        let sink = SmtpSink::start(SinkOptions::default()).await;
+        app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help", "acknowledge": true})).await;
+        app.ticket("Earlier", "Before it bounced", "kay@customer.example").await;
+        app.db.write(|c| Box::pin(async move {
+            c.execute("UPDATE customers SET attributes = '{\"email_bouncing\": true}' WHERE email = 'kay@customer.example'", &[]).await
+        })).await.unwrap();
+        let m = mail("kay@customer.example", "New question", "k1@customer.example", "", "Hello again");
+        send(&app, json!([["kay@customer.example", ["help@shop.example"], m]])).await;
+        let m = mail("lou@customer.example", "Question", "l1@customer.example", "", "Hello");
+        send(&app, json!([["lou@customer.example", ["help@shop.example"], m]])).await;
+        run_jobs_via(&app, Some(Relay::plain("127.0.0.1", sink.port))).await;
+        let to: Vec<Value> = sink.messages().iter().map(|(_, e)| e["rcpt_tos"].clone()).collect();
+        assert_eq!(to, vec![json!(["lou@customer.example"])], "only the address that works");
+        app.stop().await;
+    }
 }
