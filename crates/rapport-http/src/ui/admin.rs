@@ -33,6 +33,7 @@ struct AdminPage {
 
 /// A mailbox as the admin page lists it, with how its fetching is doing.
 struct MailboxRow {
+    id: i64,
     address: String,
     name: String,
     /// "IMAP user@host:port/folder", or empty for SMTP only.
@@ -40,19 +41,26 @@ struct MailboxRow {
     /// "fetched 2 minutes ago", the last error, set-aside messages.
     status: String,
     stalled: bool,
+    acknowledge: bool,
+    /// IMAP over TLS (what the edit form's box starts as).
+    tls: bool,
 }
 
 fn mailbox_row(
     m: rapport_store::mail::Mailbox,
     health: &[rapport_store::imap::FetchHealth],
+    acknowledge: bool,
 ) -> MailboxRow {
     let Some(h) = health.iter().find(|h| h.mailbox_id == m.id) else {
         return MailboxRow {
+            id: m.id,
             address: m.address,
             name: m.name,
             imap: String::new(),
             status: String::new(),
             stalled: false,
+            acknowledge,
+            tls: true,
         };
     };
     let mut status = match h.last_fetch_at {
@@ -78,10 +86,13 @@ fn mailbox_row(
             h.folder,
             if h.tls { " (TLS)" } else { "" }
         ),
+        id: m.id,
         address: m.address,
         name: m.name,
         status,
         stalled: h.stalled,
+        acknowledge,
+        tls: h.tls,
     }
 }
 
@@ -108,10 +119,12 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
                 let fields = workspace::fields(c).await?;
                 let mailboxes = rapport_store::mail::mailboxes(c).await?;
                 let health = rapport_store::imap::health(c, now).await?;
-                let mailboxes = mailboxes
-                    .into_iter()
-                    .map(|m| mailbox_row(m, &health))
-                    .collect::<Vec<_>>();
+                let mut rows = Vec::new();
+                for m in mailboxes {
+                    let ack = rapport_store::notify::acknowledges(c, m.id).await?;
+                    rows.push(mailbox_row(m, &health, ack));
+                }
+                let mailboxes = rows;
                 Ok((users, teams, cats, macros, fields, mailboxes))
             })
         })
@@ -485,6 +498,123 @@ pub async fn add_mailbox(
             })
         },
         |m| done(&format!("Added mailbox {}", m.address)),
+    )
+    .await
+}
+
+/// The edit-mailbox form: the same fields as adding one, without the address, plus
+/// "stop fetching".
+#[derive(Deserialize)]
+pub struct EditMailboxForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    acknowledge: Option<String>,
+    #[serde(default)]
+    imap_off: Option<String>,
+    #[serde(flatten)]
+    imap: ImapFields,
+}
+
+/// The IMAP fields of the mailbox forms.
+#[derive(Deserialize, Default)]
+pub struct ImapFields {
+    #[serde(default)]
+    imap_host: String,
+    #[serde(default)]
+    imap_port: String,
+    #[serde(default)]
+    imap_tls: Option<String>,
+    #[serde(default)]
+    imap_user: String,
+    #[serde(default)]
+    imap_password: String,
+    #[serde(default)]
+    imap_folder: String,
+    #[serde(default)]
+    imap_move_to: String,
+}
+
+/// Changes a mailbox: name, acknowledgements, IMAP settings (left blank: unchanged), or
+/// stops fetching (admins only).
+pub async fn edit_mailbox(
+    State(st): State<AppState>,
+    me: Me,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(f): Form<EditMailboxForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    if !me.session.viewer.can(Permission::ManageUsers) {
+        return forbidden();
+    }
+    // Blank IMAP fields keep what is set: a new password alone is enough to rotate it.
+    let existing = match st
+        .db
+        .read(move |c| Box::pin(async move { rapport_store::imap::mailbox(c, id).await }))
+        .await
+    {
+        Ok(e) => e.map(|m| m.settings),
+        Err(e) => return store_error(e),
+    };
+    let keep = |new: &str, old: Option<String>| {
+        if new.trim().is_empty() {
+            old.unwrap_or_default()
+        } else {
+            new.trim().to_owned()
+        }
+    };
+    let x = existing.as_ref();
+    let as_add = MailboxForm {
+        csrf: String::new(),
+        address: String::new(),
+        name: f.name.clone(),
+        imap_host: keep(&f.imap.imap_host, x.map(|s| s.host.clone())),
+        imap_port: keep(&f.imap.imap_port, x.map(|s| s.port.to_string())),
+        imap_tls: f.imap.imap_tls.clone(),
+        imap_user: keep(&f.imap.imap_user, x.map(|s| s.user.clone())),
+        // Sealed again below only when a new one was typed.
+        imap_password: if f.imap.imap_password.is_empty() && x.is_some() {
+            "unchanged".into()
+        } else {
+            f.imap.imap_password.clone()
+        },
+        imap_folder: keep(&f.imap.imap_folder, x.map(|s| s.folder.clone())),
+        imap_move_to: keep(&f.imap.imap_move_to, x.and_then(|s| s.move_to.clone())),
+        acknowledge: None,
+    };
+    let imap = match as_add.imap(&st.sealer) {
+        Ok(Some(mut i)) => {
+            if let Some(old) = x {
+                if f.imap.imap_password.is_empty() {
+                    i.sealed_password = old.sealed_password.clone();
+                }
+                i.stall_secs = old.stall_secs;
+            }
+            Some(i)
+        }
+        Ok(None) => None,
+        Err(e) => return store_error(e.into()),
+    };
+    let now = st.now();
+    let stop = f.imap_off.is_some();
+    let ack = f.acknowledge.is_some();
+    write_then(
+        &st,
+        move |c| {
+            Box::pin(async move {
+                rapport_store::mail::rename_mailbox(c, id, &f.name).await?;
+                rapport_store::notify::set_acknowledge(c, id, ack).await?;
+                if stop {
+                    rapport_store::imap::set_settings(c, id, None, now).await?;
+                } else if let Some(imap) = &imap {
+                    rapport_store::imap::set_settings(c, id, Some(imap), now).await?;
+                }
+                Ok(f.name)
+            })
+        },
+        |name| done(&format!("Saved mailbox {name}")),
     )
     .await
 }

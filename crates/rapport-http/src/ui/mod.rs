@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox/views", post(agent::save_view))
         .route("/admin/fields", post(admin::add_field))
         .route("/admin/mailboxes", post(admin::add_mailbox))
+        .route("/admin/mailboxes/{id}", post(admin::edit_mailbox))
         .route("/forgot", get(auth::forgot))
         .route("/tickets/{id}/presence", post(agent::presence))
         .route("/search", get(agent::search))

@@ -588,13 +588,34 @@ both_backends! {
         assert!(page.contains("IMAP help@imap.shop.example:993/INBOX (TLS)") && page.contains("not fetched yet"), "{page}");
         assert!(!page.contains("s3cret imap"));
         // A bad port is refused, naming the field, and nothing is added.
-        let r = http.post(app.url("/admin/mailboxes")).header("cookie", cookie)
+        let r = http.post(app.url("/admin/mailboxes")).header("cookie", cookie.clone())
             .form(&[("csrf", csrf.as_str()), ("address", "other@shop.example"), ("name", "Other"),
                 ("imap_host", "imap.shop.example"), ("imap_port", "99999"), ("imap_user", "u"), ("imap_password", "p")])
             .send().await.unwrap();
         assert_eq!(r.status(), 422);
         let (_, list) = app.get("/api/v1/mailboxes").await;
         assert_eq!(list.as_array().unwrap().len(), 1);
+        // Editing: a new password alone rotates it and keeps the rest.
+        let id = list[0]["id"].as_i64().unwrap();
+        let before: String = app.db.read(|c| Box::pin(async move { c.one("SELECT imap_password FROM mailboxes", &[]).await?.text(0) })).await.unwrap();
+        let r = http.post(app.url(&format!("/admin/mailboxes/{id}"))).header("cookie", format!("rapport_session={session}"))
+            .form(&[("csrf", csrf.as_str()), ("name", "Shop Help Desk"), ("imap_tls", "on"), ("imap_password", "rotated pw")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let m = mailbox(&app).await;
+        assert_eq!(m["name"], "Shop Help Desk");
+        assert_eq!(m["acknowledge"], false, "unticked");
+        assert_eq!(m["imap"]["host"], "imap.shop.example");
+        assert_eq!(m["imap"]["move_to"], "Done");
+        let after: String = app.db.read(|c| Box::pin(async move { c.one("SELECT imap_password FROM mailboxes", &[]).await?.text(0) })).await.unwrap();
+        assert_ne!(before, after);
+        assert_eq!(app.sealer.open(&after).unwrap(), "rotated pw");
+        // And fetching can be stopped.
+        let r = http.post(app.url(&format!("/admin/mailboxes/{id}"))).header("cookie", format!("rapport_session={session}"))
+            .form(&[("csrf", csrf.as_str()), ("name", "Shop Help Desk"), ("imap_off", "on")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert!(mailbox(&app).await["imap"].is_null());
         app.stop().await;
     }
 }
