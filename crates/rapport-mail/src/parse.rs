@@ -316,13 +316,24 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         .into_iter()
         .filter(|id| Some(id) != own_id.as_ref())
         .collect();
+    let new_text = strip_quoted(&text);
+    // Plain-text mail whose quoted history was cut keeps the whole text beside it, so the
+    // thread shows what is new and the history is one click away.
+    let html = html.or_else(|| {
+        (new_text.trim_end() != text.trim_end()).then(|| {
+            format!(
+                "<pre class=\"whole-text\">{}</pre>",
+                rapport_domain::text::escape_html(text.trim_end())
+            )
+        })
+    });
     ParsedMail {
         is_bounce,
         quoted_ids,
         from,
         from_name,
         subject: msg.subject().unwrap_or("").to_owned(),
-        text: strip_quoted(&text),
+        text: new_text,
         html,
         message_id: msg.message_id().map(str::to_owned),
         refs,

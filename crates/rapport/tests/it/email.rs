@@ -171,6 +171,9 @@ both_backends! {
         let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
         let bodies: Vec<&str> = msgs.as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
         assert_eq!(bodies, vec!["The jar is cracked.", "Here is a photo.", "Any news?"]);
+        // The quoted history is cut from the thread but kept one click away.
+        assert!(msgs[1]["html"].as_str().unwrap().contains("&gt; The jar is cracked."), "{}", msgs[1]);
+        assert!(msgs[2]["html"].is_null(), "nothing was cut from the last one");
         assert!(msgs.as_array().unwrap().iter().all(|m| m["channel"] == "email"));
 
         // A customer writing to a recently solved ticket reopens it.
@@ -586,7 +589,7 @@ both_backends! {
         let (session, _) = crate::web::sign_in(&app, &http, "admin@example.com", "admin password 1").await;
         let html = http.get(app.url(&format!("/tickets/{id}"))).header("cookie", format!("rapport_session={session}"))
             .send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("Show the email as formatted"), "{html}");
+        assert!(html.contains("Show the whole email"), "{html}");
         assert!(html.contains(&format!("<img src=\"/attachments/{image_id}\"")), "the inline image shows in place");
         assert!(!html.contains("tracker.example") && !html.contains("alert(1)"), "sanitised");
         app.stop().await;
