@@ -68,6 +68,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::search))
         .routes(routes!(customers::get_attachment))
         .routes(routes!(people::me))
+        .routes(routes!(people::get_preferences, people::put_preferences))
         .routes(routes!(people::list_users, people::create_user))
         .routes(routes!(people::list_teams, people::create_team))
         .routes(routes!(people::add_member))

@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_mail_html.sql"),
         postgres: include_str!("../migrations/postgres/0007_mail_html.sql"),
     },
+    Migration {
+        version: 8,
+        name: "notify_pref",
+        sqlite: include_str!("../migrations/sqlite/0008_notify_pref.sql"),
+        postgres: include_str!("../migrations/postgres/0008_notify_pref.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -67,6 +67,11 @@ pub async fn queue(c: &mut dyn Conn, notice: &Notice, now: Timestamp) -> Result<
     {
         return Ok(false);
     }
+    if let Notice::Assigned { user_id, .. } | Notice::CustomerReplied { user_id, .. } = notice
+        && !email_notifications(c, *user_id).await?
+    {
+        return Ok(false);
+    }
     let idempotency_key = match notice {
         Notice::Ack { ticket_id, .. } => Some(format!("{NOTIFY_JOB}:ack:{ticket_id}")),
         _ => None,
@@ -162,6 +167,28 @@ pub async fn set_acknowledge(c: &mut dyn Conn, mailbox_id: i64, on: bool) -> Res
     c.execute(
         "UPDATE mailboxes SET acknowledge = $1 WHERE id = $2",
         &[i64::from(on).into(), mailbox_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether an agent wants notification emails (on unless they turned them off).
+pub async fn email_notifications(c: &mut dyn Conn, user_id: i64) -> Result<bool> {
+    Ok(c.opt(
+        "SELECT email_notifications FROM users WHERE id = $1",
+        &[user_id.into()],
+    )
+    .await?
+    .map(|r| r.bool(0))
+    .transpose()?
+    .unwrap_or(false))
+}
+
+/// Turns an agent's notification emails on or off.
+pub async fn set_email_notifications(c: &mut dyn Conn, user_id: i64, on: bool) -> Result<()> {
+    c.execute(
+        "UPDATE users SET email_notifications = $1 WHERE id = $2",
+        &[i64::from(on).into(), user_id.into()],
     )
     .await?;
     Ok(())

@@ -625,4 +625,26 @@ both_backends! {
         assert_eq!(to, vec![json!(["lou@customer.example"])], "only the address that works");
         app.stop().await;
     }
+
+    async fn agents_can_turn_notification_emails_off(app) {
+        let sink = SmtpSink::start(SinkOptions::default()).await;
+        app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help"})).await;
+        let tok = Some(app.agent.token.as_str());
+        let (s, p) = app.call("GET", "/api/v1/me/preferences", tok, None).await;
+        assert_eq!((s, p), (200, json!({"email_notifications": true})));
+        let (s, e) = app.call("PUT", "/api/v1/me/preferences", tok, Some(json!({"email_notifications": "no"}))).await;
+        crate::harness::assert_error(s, &e, 422, Some("email_notifications"));
+        let (s, _) = app.call("PUT", "/api/v1/me/preferences", tok, Some(json!({"email_notifications": false}))).await;
+        assert_eq!(s, 200);
+        let t = app.ticket("Hush", "Please", "r@customer.example").await;
+        let id = t["id"].as_i64().unwrap();
+        app.patch(&format!("/api/v1/tickets/{id}"), json!({"assignee_id": app.agent.id})).await;
+        // Agent B still wants them.
+        let t2 = app.ticket("Loud", "Please", "s@customer.example").await;
+        app.patch(&format!("/api/v1/tickets/{}", t2["id"]), json!({"assignee_id": app.agent_b.id})).await;
+        run_jobs_via(&app, Some(Relay::plain("127.0.0.1", sink.port))).await;
+        let to: Vec<Value> = sink.messages().iter().map(|(_, e)| e["rcpt_tos"].clone()).collect();
+        assert_eq!(to, vec![json!(["agent.b@example.com"])]);
+        app.stop().await;
+    }
 }

@@ -33,6 +33,8 @@ both_backends! {
             ("/api/v1/stats/daily", "get"),
             ("/api/v1/mailboxes", "post"),
             ("/api/v1/mailboxes", "get"),
+            ("/api/v1/me/preferences", "get"),
+            ("/api/v1/me/preferences", "put"),
             ("/api/v1/mailboxes/{id}", "patch"),
             ("/metrics", "get"),
         ];

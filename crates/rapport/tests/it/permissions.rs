@@ -54,6 +54,8 @@ both_backends! {
                 ("GET", format!("/api/v1/customers/{cid}"), None, Min::Agent),
                 ("GET", "/api/v1/search?q=perm".into(), None, Min::Agent),
                 ("GET", "/api/v1/me".into(), None, Min::Agent),
+                ("GET", "/api/v1/me/preferences".into(), None, Min::Agent),
+                ("PUT", "/api/v1/me/preferences".into(), Some(json!({"email_notifications": true})), Min::Agent),
                 ("GET", "/api/v1/users".into(), None, Min::Agent),
                 ("GET", "/api/v1/teams".into(), None, Min::Agent),
                 ("GET", "/api/v1/categories".into(), None, Min::Agent),

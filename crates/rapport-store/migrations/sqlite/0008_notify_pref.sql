@@ -1,0 +1,2 @@
+-- Agents may turn off notification emails (assigned to you, the customer replied).
+ALTER TABLE users ADD COLUMN email_notifications INTEGER NOT NULL DEFAULT 1;
