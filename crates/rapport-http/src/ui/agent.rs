@@ -1412,3 +1412,69 @@ pub async fn live(
 pub async fn not_found() -> Response {
     super::error_page(StatusCode::NOT_FOUND, "Not found", "There is no page here.")
 }
+
+#[derive(Template)]
+#[template(path = "preferences.html")]
+struct PreferencesPage {
+    me: MeView,
+    email_notifications: bool,
+    saved: bool,
+}
+
+/// `?saved=1` after a save.
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+/// The signed-in agent's preferences page.
+pub async fn preferences(
+    State(st): State<AppState>,
+    me: Me,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    let id = me.session.viewer.user_id;
+    match st
+        .db
+        .read(move |c| {
+            Box::pin(async move { rapport_store::notify::email_notifications(c, id).await })
+        })
+        .await
+    {
+        Ok(on) => page(&PreferencesPage {
+            me: MeView::of(&me, ""),
+            email_notifications: on,
+            saved: q.saved.is_some(),
+        }),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The preferences form.
+#[derive(Deserialize)]
+pub struct PreferencesForm {
+    csrf: String,
+    #[serde(default)]
+    email_notifications: Option<String>,
+}
+
+/// Saves the agent's preferences.
+pub async fn save_preferences(
+    State(st): State<AppState>,
+    me: Me,
+    Form(f): Form<PreferencesForm>,
+) -> Response {
+    if let Some(r) = me.reject_csrf(&f.csrf) {
+        return r;
+    }
+    let id = me.session.viewer.user_id;
+    let on = f.email_notifications.is_some();
+    write_then(
+        &st,
+        move |c| {
+            Box::pin(async move { rapport_store::notify::set_email_notifications(c, id, on).await })
+        },
+        |()| Redirect::to("/preferences?saved=1").into_response(),
+    )
+    .await
+}

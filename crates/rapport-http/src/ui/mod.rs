@@ -44,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox/bulk", post(agent::bulk))
         .route("/inbox/views", post(agent::save_view))
         .route("/admin/fields", post(admin::add_field))
+        .route(
+            "/preferences",
+            get(agent::preferences).post(agent::save_preferences),
+        )
         .route("/admin/mailboxes", post(admin::add_mailbox))
         .route("/admin/mailboxes/{id}", post(admin::edit_mailbox))
         .route("/forgot", get(auth::forgot))

@@ -634,6 +634,18 @@ both_backends! {
         assert_eq!((s, p), (200, json!({"email_notifications": true})));
         let (s, e) = app.call("PUT", "/api/v1/me/preferences", tok, Some(json!({"email_notifications": "no"}))).await;
         crate::harness::assert_error(s, &e, 422, Some("email_notifications"));
+        // The switch is also on the workspace's preferences page.
+        crate::web::set_password(&app, "agent.a@example.com", "agent a password").await;
+        let http = crate::web::client();
+        let (session, csrf) = crate::web::sign_in(&app, &http, "agent.a@example.com", "agent a password").await;
+        let cookie = format!("rapport_session={session}");
+        let page = http.get(app.url("/preferences")).header("cookie", cookie.clone()).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("name=\"email_notifications\" checked"), "{page}");
+        let r = http.post(app.url("/preferences")).header("cookie", cookie.clone())
+            .form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, p) = app.call("GET", "/api/v1/me/preferences", tok, None).await;
+        assert_eq!(p, json!({"email_notifications": false}));
         let (s, _) = app.call("PUT", "/api/v1/me/preferences", tok, Some(json!({"email_notifications": false}))).await;
         assert_eq!(s, 200);
         let t = app.ticket("Hush", "Please", "r@customer.example").await;
