@@ -11,6 +11,7 @@ libfuzzer_sys::fuzz_target!(
         let _ = std::panic::take_hook();
     },
     |data: &[u8]| {
+        let _ = rapport_mail::parse::message_id(data);
         let parsed = rapport_mail::parse::parse(data);
         let _ = rapport_mail::ingest::thread_keys(&parsed);
         let _ = rapport_mail::parse::strip_quoted(&parsed.text);

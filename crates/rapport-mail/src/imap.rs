@@ -239,7 +239,7 @@ pub async fn fetch_once(
             .await?;
             match body {
                 Ok(Some(raw)) => {
-                    let mid = crate::parse::parse(&raw).message_id;
+                    let mid = crate::parse::message_id(&raw);
                     db.write(move |c| {
                         Box::pin(async move {
                             store::commit_fetched(c, id, at, mid.as_deref(), raw, now).await

@@ -52,9 +52,10 @@ pub fn register(
         settings.public_url,
         settings.sealer,
     ));
+    // One handler, so replies and automatic mail share one relay connection.
     reg.add(
         rapport_store::mail::SEND_JOB,
-        send::Shared(std::sync::Arc::clone(&sender)),
+        std::sync::Arc::clone(&sender),
     );
-    reg.add(rapport_store::notify::NOTIFY_JOB, send::Shared(sender));
+    reg.add(rapport_store::notify::NOTIFY_JOB, sender);
 }

@@ -42,6 +42,54 @@ pub fn portal_link(public_url: &str, token: &str) -> String {
     format!("{public_url}/portal/signin/{token}")
 }
 
+/// An automatic mail before it becomes a message.
+struct Draft {
+    from: (String, String),
+    to: (String, String),
+    subject: String,
+    text: String,
+    /// The `Auto-Submitted` value (RFC 3834).
+    auto: &'static str,
+    id: String,
+    in_reply_to: Option<String>,
+    thread: Option<(String, i64)>,
+}
+
+fn no_sender() -> String {
+    "no mailbox to send from: add one with POST /api/v1/mailboxes".to_owned()
+}
+
+/// An agent's notification about one of their tickets: `what` says what happened.
+async fn agent_notice(
+    c: &mut dyn Conn,
+    user_id: i64,
+    ticket_id: i64,
+    unique: i64,
+    public_url: &str,
+    what: impl FnOnce(&TicketContext) -> (String, String),
+) -> Result<Draft, String> {
+    let t = mail::ticket_context(c, ticket_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let agent = people::get_user(c, user_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (headline, sentence) = what(&t);
+    Ok(Draft {
+        from: t.from.clone().ok_or_else(no_sender)?,
+        subject: format!("[#{}] {headline}: {}", t.number, t.subject),
+        text: format!(
+            "Hello {},\n\n{sentence}\n\nOpen it: {public_url}/tickets/{}\n",
+            agent.name, t.ticket_id
+        ),
+        to: (agent.email, agent.name),
+        auto: "auto-generated",
+        id: format!("rapport.notice.{}.{unique}@rapport.local", t.ticket_id),
+        in_reply_to: None,
+        thread: None,
+    })
+}
+
 /// Builds the message for a notice, reading what it needs in `c`. `unique` (the job's
 /// id) makes its Message-ID unique and stable across retries.
 pub async fn render(
@@ -52,80 +100,62 @@ pub async fn render(
     sealer: &Sealer,
 ) -> Result<Rendered, String> {
     let db = |e: StoreError| e.to_string();
-    let sender = |from: Option<(String, String)>| {
-        from.ok_or_else(|| {
-            "no mailbox to send from: add one with POST /api/v1/mailboxes".to_owned()
-        })
-    };
-    let (from, to, subject, text, auto, id, in_reply_to, thread) = match notice {
+    let d = match notice {
         Notice::Ack {
             ticket_id,
             in_reply_to,
             expectation,
         } => {
             let t: TicketContext = mail::ticket_context(c, *ticket_id).await.map_err(db)?;
-            let (from_addr, from_name) = sender(t.from.clone())?;
+            let (from_addr, from_name) = t.from.clone().ok_or_else(no_sender)?;
             let greeting = if t.customer.1.trim().is_empty() {
                 "Hello,".to_owned()
             } else {
                 format!("Hello {},", t.customer.1.trim())
             };
-            let text = format!(
-                "{greeting}\n\nThank you for writing to us. Your request \"{}\" has the number #{}.\n\n{expectation}\n\nTo add anything, simply reply to this email.\n\n{from_name}",
-                t.subject, t.number
-            );
             let id = format!("rapport.ack.{}@{}", t.ticket_id, domain_of(&from_addr));
-            (
-                (from_addr, from_name),
-                t.customer.clone(),
-                format!("[#{}] We received your request: {}", t.number, t.subject),
-                text,
-                "auto-replied",
-                id.clone(),
-                in_reply_to.clone(),
-                Some((id, t.ticket_id)),
-            )
+            Draft {
+                text: format!(
+                    "{greeting}\n\nThank you for writing to us. Your request \"{}\" has the number #{}.\n\n{expectation}\n\nTo add anything, simply reply to this email.\n\n{from_name}",
+                    t.subject, t.number
+                ),
+                from: (from_addr, from_name),
+                to: t.customer.clone(),
+                subject: format!("[#{}] We received your request: {}", t.number, t.subject),
+                auto: "auto-replied",
+                id: id.clone(),
+                in_reply_to: in_reply_to.clone(),
+                thread: Some((id, t.ticket_id)),
+            }
         }
         Notice::Assigned {
             user_id,
             ticket_id,
             by,
         } => {
-            let t = mail::ticket_context(c, *ticket_id).await.map_err(db)?;
-            let agent = people::get_user(c, *user_id).await.map_err(db)?;
-            let by = people::get_user(c, *by).await.map_err(db)?;
-            let text = format!(
-                "Hello {},\n\n{} assigned ticket #{} to you: \"{}\" from {}.\n\nOpen it: {public_url}/tickets/{}\n",
-                agent.name, by.name, t.number, t.subject, t.customer.0, t.ticket_id
-            );
-            (
-                sender(t.from.clone())?,
-                (agent.email, agent.name),
-                format!("[#{}] Assigned to you: {}", t.number, t.subject),
-                text,
-                "auto-generated",
-                format!("rapport.notice.{}.{unique}@rapport.local", t.ticket_id),
-                None,
-                None,
-            )
+            let by = people::get_user(c, *by).await.map_err(db)?.name;
+            agent_notice(c, *user_id, *ticket_id, unique, public_url, |t| {
+                (
+                    "Assigned to you".to_owned(),
+                    format!(
+                        "{by} assigned ticket #{} to you: \"{}\" from {}.",
+                        t.number, t.subject, t.customer.0
+                    ),
+                )
+            })
+            .await?
         }
         Notice::CustomerReplied { user_id, ticket_id } => {
-            let t = mail::ticket_context(c, *ticket_id).await.map_err(db)?;
-            let agent = people::get_user(c, *user_id).await.map_err(db)?;
-            let text = format!(
-                "Hello {},\n\n{} replied on ticket #{} \"{}\", which is assigned to you.\n\nOpen it: {public_url}/tickets/{}\n",
-                agent.name, t.customer.0, t.number, t.subject, t.ticket_id
-            );
-            (
-                sender(t.from.clone())?,
-                (agent.email, agent.name),
-                format!("[#{}] The customer replied: {}", t.number, t.subject),
-                text,
-                "auto-generated",
-                format!("rapport.notice.{}.{unique}@rapport.local", t.ticket_id),
-                None,
-                None,
-            )
+            agent_notice(c, *user_id, *ticket_id, unique, public_url, |t| {
+                (
+                    "The customer replied".to_owned(),
+                    format!(
+                        "{} replied on ticket #{} \"{}\", which is assigned to you.",
+                        t.customer.0, t.number, t.subject
+                    ),
+                )
+            })
+            .await?
         }
         Notice::PortalLink {
             customer_id,
@@ -139,42 +169,46 @@ pub async fn render(
                 )
                 .await
                 .map_err(db)?;
-            let to = (r.text(0).map_err(db)?, r.text(1).map_err(db)?);
-            let from = sender(mail::sender_for(c, None).await.map_err(db)?)?;
-            let text = format!(
-                "Hello,\n\nUse this link to see your requests with {}. It works once, for 30 minutes:\n\n{}\n\nIf you did not ask for it, ignore this email.\n",
-                from.1,
-                portal_link(public_url, &token)
-            );
-            (
+            let from = mail::sender_for(c, None)
+                .await
+                .map_err(db)?
+                .ok_or_else(no_sender)?;
+            Draft {
+                text: format!(
+                    "Hello,\n\nUse this link to see your requests with {}. It works once, for 30 minutes:\n\n{}\n\nIf you did not ask for it, ignore this email.\n",
+                    from.1,
+                    portal_link(public_url, &token)
+                ),
                 from,
-                to,
-                "Your sign-in link".to_owned(),
-                text,
-                "auto-generated",
-                format!("rapport.signin.{customer_id}.{unique}@rapport.local"),
-                None,
-                None,
-            )
+                to: (r.text(0).map_err(db)?, r.text(1).map_err(db)?),
+                subject: "Your sign-in link".to_owned(),
+                auto: "auto-generated",
+                id: format!("rapport.signin.{customer_id}.{unique}@rapport.local"),
+                in_reply_to: None,
+                thread: None,
+            }
         }
     };
     let mut b = Message::builder()
-        .from(mailbox(&from.0, &from.1)?)
-        .to(mailbox(&to.0, &to.1)?)
-        .subject(subject)
-        .message_id(Some(format!("<{id}>")))
+        .from(mailbox(&d.from.0, &d.from.1)?)
+        .to(mailbox(&d.to.0, &d.to.1)?)
+        .subject(d.subject)
+        .message_id(Some(format!("<{}>", d.id)))
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
-            auto.to_owned(),
+            d.auto.to_owned(),
         ));
-    if let Some(parent) = in_reply_to {
+    if let Some(parent) = d.in_reply_to {
         b = b
             .in_reply_to(format!("<{parent}>"))
             .references(format!("<{parent}>"));
     }
-    let html = crate::send::html_of(&text);
+    let html = crate::send::html_of(&d.text);
     let message = b
-        .multipart(MultiPart::alternative_plain_html(text, html))
+        .multipart(MultiPart::alternative_plain_html(d.text, html))
         .map_err(|e| format!("building the message: {e}"))?;
-    Ok(Rendered { message, thread })
+    Ok(Rendered {
+        message,
+        thread: d.thread,
+    })
 }

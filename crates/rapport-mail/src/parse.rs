@@ -165,6 +165,18 @@ fn undeclared_8bit<'x>(
     Some(std::borrow::Cow::Owned(text.into_owned()))
 }
 
+/// The Message-ID alone, from the headers only: what deduplication needs before a
+/// message is acknowledged, without parsing its body.
+pub fn message_id(raw: &[u8]) -> Option<String> {
+    std::panic::catch_unwind(|| {
+        MessageParser::default()
+            .parse_headers(raw)
+            .and_then(|m| m.message_id().map(str::to_owned))
+    })
+    .ok()
+    .flatten()
+}
+
 /// Parses a raw message. Never fails: what cannot be read is left empty.
 pub fn parse(raw: &[u8]) -> ParsedMail {
     // mail-parser can panic on some malformed input (found by our fuzz target:
@@ -396,6 +408,14 @@ mod tests {
         let p = parse(raw);
         assert!(p.is_bounce && p.automated);
         assert_eq!(p.quoted_ids, vec!["rapport.3.9@example.com".to_owned()]);
+    }
+
+    #[test]
+    fn the_message_id_is_read_from_the_headers() {
+        let raw = b"From: a@example.com\r\nMessage-ID: <x1@example.com>\r\nContent-Type: text/plain\r\n\r\nbody\r\n";
+        assert_eq!(message_id(raw).as_deref(), Some("x1@example.com"));
+        assert_eq!(message_id(raw), parse(raw).message_id);
+        assert_eq!(message_id(b"Subject: none\r\n\r\nx"), None);
     }
 
     #[test]

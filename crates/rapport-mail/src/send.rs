@@ -416,19 +416,6 @@ impl Handler for SendHandler {
     }
 }
 
-/// One [`SendHandler`] (one relay connection) serving several job kinds.
-pub struct Shared(pub std::sync::Arc<SendHandler>);
-
-impl Handler for Shared {
-    fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
-        self.0.run(db, job)
-    }
-
-    fn gave_up<'a>(&'a self, db: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
-        self.0.gave_up(db, job, error)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -327,7 +327,7 @@ impl Session {
     /// Commits the message once per mailbox and answers: one reply for SMTP, one per
     /// recipient for LMTP.
     async fn commit(&self, env: &Envelope, raw: Vec<u8>, lmtp: bool) -> Vec<String> {
-        let message_id = crate::parse::parse(&raw).message_id;
+        let message_id = crate::parse::message_id(&raw);
         let from = env.from.clone().unwrap_or_default();
         let mut replies = Vec::new();
         let mut mailboxes = env.mailboxes.clone();

@@ -90,23 +90,7 @@ pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
         .await?
         .ok_or(StoreError::NotFound("message"))?;
     let ticket_id = r.int(4)?;
-    let from = c
-        .opt(
-            "SELECT b.address, b.name FROM inbound_mail i JOIN mailboxes b ON b.id = i.mailbox_id
-             WHERE i.ticket_id = $1 ORDER BY i.id DESC LIMIT 1",
-            &[ticket_id.into()],
-        )
-        .await?;
-    let from = match from {
-        Some(f) => Some(f),
-        None => {
-            c.opt(
-                "SELECT address, name FROM mailboxes ORDER BY id LIMIT 1",
-                &[],
-            )
-            .await?
-        }
-    };
+    let from = sender_for(c, Some(ticket_id)).await?;
     let thread = c
         .query(
             "SELECT message_id FROM mail_threads WHERE ticket_id = $1 ORDER BY created_at, message_id",
@@ -133,9 +117,7 @@ pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
         subject: r.text(3)?,
         ticket_id,
         to: (r.text(5)?, r.text(6)?),
-        from: from
-            .map(|f| Ok::<_, StoreError>((f.text(0)?, f.text(1)?)))
-            .transpose()?,
+        from,
         thread,
     })
 }
@@ -149,6 +131,8 @@ pub struct Mailbox {
     pub address: String,
     /// A display name (`Example Support`).
     pub name: String,
+    /// Whether new tickets from it get an acknowledgement.
+    pub acknowledge: bool,
 }
 
 /// Adds a mailbox; an address in use is an error on `address`.
@@ -174,13 +158,14 @@ pub async fn create_mailbox(
         id: row.int(0)?,
         address: address.to_string(),
         name: name.to_owned(),
+        acknowledge: false,
     })
 }
 
 /// Every mailbox.
 pub async fn mailboxes(c: &mut dyn Conn) -> Result<Vec<Mailbox>> {
     c.query(
-        "SELECT id, address, name FROM mailboxes ORDER BY address",
+        "SELECT id, address, name, acknowledge FROM mailboxes ORDER BY address",
         &[],
     )
     .await?
@@ -190,6 +175,7 @@ pub async fn mailboxes(c: &mut dyn Conn) -> Result<Vec<Mailbox>> {
             id: r.int(0)?,
             address: r.text(1)?,
             name: r.text(2)?,
+            acknowledge: r.bool(3)?,
         })
     })
     .collect()

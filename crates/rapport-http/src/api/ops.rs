@@ -170,24 +170,21 @@ pub struct MailboxView {
 
 async fn mailbox_views(st: &AppState) -> ApiResult<Vec<MailboxView>> {
     let now = st.now();
-    let (boxes, health, acks) = st
+    let (boxes, health) = st
         .db
         .read(move |c| {
             Box::pin(async move {
-                let boxes = rapport_store::mail::mailboxes(c).await?;
-                let mut acks = Vec::new();
-                for b in &boxes {
-                    acks.push(rapport_store::notify::acknowledges(c, b.id).await?);
-                }
-                Ok((boxes, rapport_store::imap::health(c, now).await?, acks))
+                Ok((
+                    rapport_store::mail::mailboxes(c).await?,
+                    rapport_store::imap::health(c, now).await?,
+                ))
             })
         })
         .await?;
     Ok(boxes
         .into_iter()
-        .zip(acks)
-        .map(|(m, acknowledge)| MailboxView {
-            acknowledge,
+        .map(|m| MailboxView {
+            acknowledge: m.acknowledge,
             imap: health.iter().find(|h| h.mailbox_id == m.id).cloned(),
             id: m.id,
             address: m.address,

@@ -49,8 +49,8 @@ struct MailboxRow {
 fn mailbox_row(
     m: rapport_store::mail::Mailbox,
     health: &[rapport_store::imap::FetchHealth],
-    acknowledge: bool,
 ) -> MailboxRow {
+    let acknowledge = m.acknowledge;
     let Some(h) = health.iter().find(|h| h.mailbox_id == m.id) else {
         return MailboxRow {
             id: m.id,
@@ -119,12 +119,10 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
                 let fields = workspace::fields(c).await?;
                 let mailboxes = rapport_store::mail::mailboxes(c).await?;
                 let health = rapport_store::imap::health(c, now).await?;
-                let mut rows = Vec::new();
-                for m in mailboxes {
-                    let ack = rapport_store::notify::acknowledges(c, m.id).await?;
-                    rows.push(mailbox_row(m, &health, ack));
-                }
-                let mailboxes = rows;
+                let mailboxes = mailboxes
+                    .into_iter()
+                    .map(|m| mailbox_row(m, &health))
+                    .collect::<Vec<_>>();
                 Ok((users, teams, cats, macros, fields, mailboxes))
             })
         })
@@ -405,61 +403,9 @@ pub struct MailboxForm {
     address: String,
     name: String,
     #[serde(default)]
-    imap_host: String,
-    #[serde(default)]
-    imap_port: String,
-    #[serde(default)]
-    imap_tls: Option<String>,
-    #[serde(default)]
-    imap_user: String,
-    #[serde(default)]
-    imap_password: String,
-    #[serde(default)]
-    imap_folder: String,
-    #[serde(default)]
-    imap_move_to: String,
-    #[serde(default)]
     acknowledge: Option<String>,
-}
-
-impl MailboxForm {
-    /// The IMAP settings, when a host was given.
-    fn imap(
-        &self,
-        sealer: &rapport_store::secrets::Sealer,
-    ) -> Result<Option<rapport_store::imap::ImapSettings>, rapport_domain::FieldError> {
-        use rapport_domain::FieldError;
-        if self.imap_host.trim().is_empty() {
-            return Ok(None);
-        }
-        let tls = self.imap_tls.is_some();
-        let port = match self.imap_port.trim() {
-            "" => {
-                if tls {
-                    993
-                } else {
-                    143
-                }
-            }
-            p => p
-                .parse()
-                .map_err(|_| FieldError::new("imap.port", "must be 1 to 65535"))?,
-        };
-        if self.imap_password.is_empty() {
-            return Err(FieldError::new("imap.password", "must not be empty"));
-        }
-        let folder = self.imap_folder.trim();
-        Ok(Some(rapport_store::imap::ImapSettings {
-            host: self.imap_host.trim().to_owned(),
-            port,
-            tls,
-            user: self.imap_user.trim().to_owned(),
-            sealed_password: sealer.seal(&self.imap_password),
-            folder: if folder.is_empty() { "INBOX" } else { folder }.to_owned(),
-            move_to: Some(self.imap_move_to.trim().to_owned()).filter(|f| !f.is_empty()),
-            stall_secs: 900,
-        }))
-    }
+    #[serde(flatten)]
+    imap: ImapFields,
 }
 
 /// Adds a mailbox (admins only).
@@ -478,7 +424,7 @@ pub async fn add_mailbox(
         Ok(a) => a,
         Err(e) => return store_error(e.into()),
     };
-    let imap = match f.imap(&st.sealer) {
+    let imap = match f.imap.settings(None, &st.sealer) {
         Ok(i) => i,
         Err(e) => return store_error(e.into()),
     };
@@ -535,6 +481,48 @@ pub struct ImapFields {
     imap_move_to: String,
 }
 
+impl ImapFields {
+    /// The IMAP settings the form asks for, or none without a host. When editing, blank
+    /// fields keep what `existing` has — so a new password alone rotates it.
+    fn settings(
+        &self,
+        existing: Option<&rapport_store::imap::ImapSettings>,
+        sealer: &rapport_store::secrets::Sealer,
+    ) -> Result<Option<rapport_store::imap::ImapSettings>, rapport_domain::FieldError> {
+        use rapport_domain::FieldError;
+        let typed = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        let Some(host) = typed(&self.imap_host).or_else(|| existing.map(|e| e.host.clone())) else {
+            return Ok(None);
+        };
+        let tls = self.imap_tls.is_some();
+        let port = match typed(&self.imap_port) {
+            Some(p) => p
+                .parse()
+                .map_err(|_| FieldError::new("imap.port", "must be 1 to 65535"))?,
+            None => existing.map_or(if tls { 993 } else { 143 }, |e| e.port),
+        };
+        let sealed_password = match (self.imap_password.is_empty(), existing) {
+            (false, _) => sealer.seal(&self.imap_password),
+            (true, Some(e)) => e.sealed_password.clone(),
+            (true, None) => return Err(FieldError::new("imap.password", "must not be empty")),
+        };
+        Ok(Some(rapport_store::imap::ImapSettings {
+            host,
+            port,
+            tls,
+            user: typed(&self.imap_user)
+                .or_else(|| existing.map(|e| e.user.clone()))
+                .unwrap_or_default(),
+            sealed_password,
+            folder: typed(&self.imap_folder)
+                .or_else(|| existing.map(|e| e.folder.clone()))
+                .unwrap_or_else(|| "INBOX".into()),
+            move_to: typed(&self.imap_move_to).or_else(|| existing.and_then(|e| e.move_to.clone())),
+            stall_secs: existing.map_or(900, |e| e.stall_secs),
+        }))
+    }
+}
+
 /// Changes a mailbox: name, acknowledgements, IMAP settings (left blank: unchanged), or
 /// stops fetching (admins only).
 pub async fn edit_mailbox(
@@ -549,7 +537,6 @@ pub async fn edit_mailbox(
     if !me.session.viewer.can(Permission::ManageUsers) {
         return forbidden();
     }
-    // Blank IMAP fields keep what is set: a new password alone is enough to rotate it.
     let existing = match st
         .db
         .read(move |c| Box::pin(async move { rapport_store::imap::mailbox(c, id).await }))
@@ -558,43 +545,8 @@ pub async fn edit_mailbox(
         Ok(e) => e.map(|m| m.settings),
         Err(e) => return store_error(e),
     };
-    let keep = |new: &str, old: Option<String>| {
-        if new.trim().is_empty() {
-            old.unwrap_or_default()
-        } else {
-            new.trim().to_owned()
-        }
-    };
-    let x = existing.as_ref();
-    let as_add = MailboxForm {
-        csrf: String::new(),
-        address: String::new(),
-        name: f.name.clone(),
-        imap_host: keep(&f.imap.imap_host, x.map(|s| s.host.clone())),
-        imap_port: keep(&f.imap.imap_port, x.map(|s| s.port.to_string())),
-        imap_tls: f.imap.imap_tls.clone(),
-        imap_user: keep(&f.imap.imap_user, x.map(|s| s.user.clone())),
-        // Sealed again below only when a new one was typed.
-        imap_password: if f.imap.imap_password.is_empty() && x.is_some() {
-            "unchanged".into()
-        } else {
-            f.imap.imap_password.clone()
-        },
-        imap_folder: keep(&f.imap.imap_folder, x.map(|s| s.folder.clone())),
-        imap_move_to: keep(&f.imap.imap_move_to, x.and_then(|s| s.move_to.clone())),
-        acknowledge: None,
-    };
-    let imap = match as_add.imap(&st.sealer) {
-        Ok(Some(mut i)) => {
-            if let Some(old) = x {
-                if f.imap.imap_password.is_empty() {
-                    i.sealed_password = old.sealed_password.clone();
-                }
-                i.stall_secs = old.stall_secs;
-            }
-            Some(i)
-        }
-        Ok(None) => None,
+    let imap = match f.imap.settings(existing.as_ref(), &st.sealer) {
+        Ok(i) => i,
         Err(e) => return store_error(e.into()),
     };
     let now = st.now();

@@ -57,6 +57,40 @@ fn csrf_ok(headers: &HeaderMap, token: &str) -> bool {
     cookie(headers, PORTAL_CSRF).is_some_and(|c| !c.is_empty() && same_secret(c, token))
 }
 
+/// The refusal of a public form post, if any: a stale form (CSRF), or too many posts
+/// from the address.
+fn refuse_post(
+    st: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    addr: std::net::SocketAddr,
+) -> Option<Response> {
+    if !csrf_ok(headers, csrf) {
+        return Some(error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "Reload the page and try again.",
+        ));
+    }
+    if st.portal_posts.is_blocked(addr.ip()) {
+        return Some(error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Slow down",
+            "Too many requests from your address. Please wait a few minutes.",
+        ));
+    }
+    None
+}
+
+/// How a request's status reads to its customer.
+fn status_words(s: TicketStatus) -> &'static str {
+    match s {
+        TicketStatus::New | TicketStatus::Open | TicketStatus::OnHold => "waiting for us",
+        TicketStatus::Pending => "waiting for your reply",
+        TicketStatus::Solved | TicketStatus::Closed => "solved",
+    }
+}
+
 #[derive(Template, Default)]
 #[template(path = "portal_new.html")]
 struct NewPage {
@@ -242,13 +276,7 @@ pub async fn view(
         just_created: q.new.is_some(),
         number: t.number,
         subject: t.subject.clone(),
-        status: match t.status {
-            TicketStatus::New | TicketStatus::Open | TicketStatus::OnHold => {
-                "waiting for us".into()
-            }
-            TicketStatus::Pending => "waiting for your reply".into(),
-            TicketStatus::Solved | TicketStatus::Closed => "solved".into(),
-        },
+        status: status_words(t.status).into(),
         full_link: format!("{}{link}", st.public_url),
         link,
         messages,
@@ -277,19 +305,8 @@ pub async fn reply(
     if let Some(r) = reject_key(&st, id, &q.key).await {
         return r;
     }
-    if !csrf_ok(&headers, &f.csrf) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "Reload the page and send your reply again.",
-        );
-    }
-    if st.portal_posts.is_blocked(addr.ip()) {
-        return error_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Slow down",
-            "Too many messages from your address. Please wait a few minutes.",
-        );
+    if let Some(r) = refuse_post(&st, &headers, &f.csrf, addr) {
+        return r;
     }
     let body = match Body::parse(&f.message) {
         Ok(b) => b,
@@ -379,19 +396,8 @@ pub async fn signin_request(
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "Reload the page and try again.",
-        );
-    }
-    if st.portal_posts.is_blocked(addr.ip()) {
-        return error_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Slow down",
-            "Too many requests from your address. Please wait a few minutes.",
-        );
+    if let Some(r) = refuse_post(&st, &headers, &f.csrf, addr) {
+        return r;
     }
     st.portal_posts.fail(addr.ip());
     let Ok(email) = EmailAddress::parse(&f.email) else {
@@ -544,13 +550,7 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
                 format!("/portal/requests/{}?key={}", t.id, sign(&key, t.id)),
                 t.number,
                 t.subject.clone(),
-                match t.status {
-                    TicketStatus::New | TicketStatus::Open | TicketStatus::OnHold => {
-                        "waiting for us".to_owned()
-                    }
-                    TicketStatus::Pending => "waiting for your reply".to_owned(),
-                    TicketStatus::Solved | TicketStatus::Closed => "solved".to_owned(),
-                },
+                status_words(t.status).to_owned(),
             )
         })
         .collect();

@@ -370,15 +370,7 @@ while i <= total and time.time() < deadline:
 }
 
 async fn inbound_total(db: &Db) -> i64 {
-    db.read(|c| {
-        Box::pin(async move {
-            c.one("SELECT COUNT(*) FROM inbound_mail", &[])
-                .await?
-                .int(0)
-        })
-    })
-    .await
-    .unwrap()
+    crate::harness::count(db, "SELECT COUNT(*) FROM inbound_mail").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,27 +424,13 @@ p.sendmail("plain@example.org", ["support@example.com"], "From: plain@example.or
 p.quit()
 print("ok")
 "#;
-    let out = tokio::process::Command::new("python3")
-        .args(["-c", script, &port.to_string(), &ca.display().to_string()])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = [port.to_string(), ca.display().to_string()];
+    let out = crate::harness::python(script, &args, b"").await;
+    assert_eq!(String::from_utf8_lossy(&out).trim(), "ok");
     let db = reopen(&scratch).await;
-    let n = db
-        .read(|c| {
-            Box::pin(async move {
-                c.one("SELECT COUNT(*) FROM inbound_mail", &[])
-                    .await?
-                    .int(0)
-            })
-        })
-        .await
-        .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(
+        crate::harness::count(&db, "SELECT COUNT(*) FROM inbound_mail").await,
+        2
+    );
     drop(proc);
 }

@@ -38,29 +38,9 @@ for m in json.loads(sys.stdin.read()):
             pass
 print(json.dumps(out))
 "#;
-    use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new("python3")
-        .args([
-            "-c",
-            script,
-            &app.smtp.ip().to_string(),
-            &app.smtp.port().to_string(),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs the SMTP client (scripts/test installs it)");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(mails.to_string().as_bytes()).await.unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let args = [app.smtp.ip().to_string(), app.smtp.port().to_string()];
+    let out = crate::harness::python(script, &args, mails.to_string().as_bytes()).await;
+    serde_json::from_slice(&out).unwrap()
 }
 
 /// Runs the queued ingest jobs.
@@ -117,16 +97,7 @@ fn mail(from: &str, subject: &str, mid: &str, extra: &str, body: &str) -> String
 }
 
 async fn inbound_count(app: &TestApp) -> i64 {
-    app.db
-        .read(|c| {
-            Box::pin(async move {
-                c.one("SELECT COUNT(*) FROM inbound_mail", &[])
-                    .await?
-                    .int(0)
-            })
-        })
-        .await
-        .unwrap()
+    crate::harness::count(&app.db, "SELECT COUNT(*) FROM inbound_mail").await
 }
 
 both_backends! {

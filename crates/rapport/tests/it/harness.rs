@@ -411,3 +411,35 @@ macro_rules! both_backends {
         )*
     };
 }
+
+/// `SELECT COUNT(*) …` (or any single integer) on a database.
+pub async fn count(db: &Db, sql: &'static str) -> i64 {
+    db.read(move |c| Box::pin(async move { c.one(sql, &[]).await?.int(0) }))
+        .await
+        .unwrap()
+}
+
+/// Runs a Python program (a real mail client, written with the standard library) with
+/// `args`, feeds it `stdin`, and returns what it printed; it must succeed.
+pub async fn python(program: &str, args: &[String], stdin: &[u8]) -> Vec<u8> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("python3")
+        .arg("-c")
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the mail clients (scripts/test installs it)");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

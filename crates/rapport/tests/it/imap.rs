@@ -190,28 +190,12 @@ service anvil {{
 
     /// Runs Python's imaplib against the server: `script` sees `m` (logged in) and `data`.
     pub async fn client(&self, script: &str, data: Value) -> Value {
-        use tokio::io::AsyncWriteExt;
         let program = format!(
             "import imaplib, json, sys\nm = imaplib.IMAP4('127.0.0.1', {})\nm.login({USER:?}, {PASSWORD:?})\ndata = json.loads(sys.stdin.read())\nout = None\n{script}\nprint(json.dumps(out))\n",
             self.port
         );
-        let mut child = tokio::process::Command::new("python3")
-            .args(["-c", &program])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(data.to_string().as_bytes()).await.unwrap();
-        drop(stdin);
-        let out = child.wait_with_output().await.unwrap();
-        assert!(
-            out.status.success(),
-            "imaplib: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        let out = crate::harness::python(&program, &[], data.to_string().as_bytes()).await;
+        serde_json::from_slice(&out).unwrap()
     }
 
     /// Appends raw messages to a folder.
@@ -293,10 +277,7 @@ async fn fetch(app: &TestApp) -> Fetched {
 }
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    app.db
-        .read(move |c| Box::pin(async move { c.one(sql, &[]).await?.int(0) }))
-        .await
-        .unwrap()
+    crate::harness::count(&app.db, sql).await
 }
 
 async fn mailbox(app: &TestApp) -> Value {
@@ -494,33 +475,19 @@ async fn imap_kill_9(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), 201);
     let db = crate::durability::reopen(&scratch).await;
-    let stored = |db: &rapport_store::Db| {
-        let db = db.clone();
-        async move {
-            db.read(|c| {
-                Box::pin(async move {
-                    c.one("SELECT COUNT(*) FROM inbound_mail", &[])
-                        .await?
-                        .int(0)
-                })
-            })
-            .await
-            .unwrap()
-        }
-    };
     for _ in 0..400 {
-        if stored(&db).await >= 60 {
+        if crate::harness::count(&db, "SELECT COUNT(*) FROM inbound_mail").await >= 60 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     proc.signal("KILL");
     drop(proc);
-    let at_kill = stored(&db).await;
+    let at_kill = crate::harness::count(&db, "SELECT COUNT(*) FROM inbound_mail").await;
     assert!(at_kill < 300, "the kill came after the fetch ended");
     let _proc = Process::start_with(&scratch, &env).await;
     for _ in 0..600 {
-        if stored(&db).await >= 300 {
+        if crate::harness::count(&db, "SELECT COUNT(*) FROM inbound_mail").await >= 300 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
