@@ -1,18 +1,34 @@
-//! Live updates. One task per process tails the event log (the same table on every node,
-//! so this works across many nodes on PostgreSQL) and broadcasts each new event to the
-//! browsers connected to `/live`, which re-fetch what changed.
+//! Live updates. One task per process follows the event stream (the same log on every
+//! node, read in commit order — see `rapport_store::stream`) and fans each new event out
+//! to the browsers connected to `/live`, which re-fetch what changed.
+//!
+//! Nothing is missed: a browser that falls behind the in-memory fan-out, or reconnects with
+//! the `Last-Event-ID` its `EventSource` remembers, catches up from the log itself.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use futures::Stream;
 use rapport_store::Db;
+use rapport_store::stream::{self, Position, StreamEvent};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
+
+/// How many events a browser catching up reads from the log at a time.
+const CATCH_UP: i64 = 500;
+
+/// How far behind (in event ids) a reconnecting browser may ask to resume.
+const MAX_RESUME_GAP: i64 = 10_000;
 
 /// One change, as a browser learns of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LiveEvent {
-    /// Event id (increasing).
+    /// Event id.
     pub id: i64,
+    /// Its place in the stream (also the server-sent event's id, for resuming).
+    #[serde(skip)]
+    pub position: Position,
     /// The ticket that changed.
     pub ticket_id: Option<i64>,
     /// Its team, so each browser only hears of tickets its agent may see.
@@ -22,76 +38,192 @@ pub struct LiveEvent {
     pub kind: String,
 }
 
+impl From<StreamEvent> for LiveEvent {
+    fn from(e: StreamEvent) -> Self {
+        LiveEvent {
+            id: e.position.id,
+            position: e.position,
+            ticket_id: Some(e.ticket_id),
+            team_id: e.team_id,
+            kind: e.kind,
+        }
+    }
+}
+
 /// The fan-out of new events to connected browsers.
 #[derive(Debug)]
 pub struct Live {
     tx: broadcast::Sender<LiveEvent>,
+    /// The position of the last event sent; taken together with a subscription, so a new
+    /// browser knows exactly which events its receiver will and will not carry.
+    sent: Mutex<Position>,
+    /// Set when the server stops, so open streams end and shutdown is not held up.
+    stopped: watch::Sender<bool>,
 }
 
 impl Default for Live {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(1024);
-        Self { tx }
+        Self {
+            tx,
+            sent: Mutex::new(Position::START),
+            stopped: watch::Sender::new(false),
+        }
     }
 }
 
 impl Live {
-    /// Subscribes a browser.
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
-        self.tx.subscribe()
+    /// Subscribes a browser: a receiver of every event sent after the returned position.
+    pub fn subscribe(&self) -> (broadcast::Receiver<LiveEvent>, Position) {
+        let sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        (self.tx.subscribe(), *sent)
     }
 
-    /// Tails the event log until `stop`, broadcasting each new event.
+    fn send(&self, e: LiveEvent) {
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        *sent = e.position;
+        // No subscribers is fine.
+        let _ = self.tx.send(e);
+    }
+
+    /// Follows the event stream until `stop`, sending each new event.
     pub async fn tail(&self, db: Db, mut stop: watch::Receiver<bool>) {
-        let mut last: i64 = db
-            .read(|c| {
-                Box::pin(async move {
-                    c.one("SELECT COALESCE(MAX(id), 0) FROM events", &[])
-                        .await?
-                        .int(0)
-                })
-            })
-            .await
-            .unwrap_or(0);
+        self.follow(db, &mut stop).await;
+        self.stopped.send_replace(true);
+    }
+
+    async fn follow(&self, db: Db, stop: &mut watch::Receiver<bool>) {
+        let mut last = loop {
+            match db.read(|c| Box::pin(stream::head(c))).await {
+                Ok(p) => break p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "live updates could not read the event log");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            }
+        };
+        *self.sent.lock().unwrap_or_else(|p| p.into_inner()) = last;
         while !*stop.borrow() {
             let after = last;
             let batch = db
-                .read(move |c| {
-                    Box::pin(async move {
-                        let rows = c
-                            .query(
-                                "SELECT e.id, e.ticket_id, t.team_id, e.kind FROM events e
-                                 LEFT JOIN tickets t ON t.id = e.ticket_id
-                                 WHERE e.id > $1 ORDER BY e.id LIMIT 500",
-                                &[after.into()],
-                            )
-                            .await?;
-                        rows.iter()
-                            .map(|r| {
-                                Ok(LiveEvent {
-                                    id: r.int(0)?,
-                                    ticket_id: r.opt_int(1)?,
-                                    team_id: r.opt_int(2)?,
-                                    kind: r.text(3)?,
-                                })
-                            })
-                            .collect::<rapport_store::Result<Vec<_>>>()
-                    })
-                })
+                .read(move |c| Box::pin(stream::after(c, after, CATCH_UP)))
                 .await;
-            match batch {
+            let full = match batch {
                 Ok(events) => {
+                    let full = events.len() as i64 == CATCH_UP;
                     for e in events {
-                        last = e.id;
-                        // No subscribers is fine.
-                        let _ = self.tx.send(e);
+                        last = e.position;
+                        self.send(e.into());
                     }
+                    full
                 }
-                Err(e) => tracing::warn!(error = %e, "live updates could not read the event log"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "live updates could not read the event log");
+                    false
+                }
+            };
+            if full {
+                continue;
             }
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(250)) => {}
                 _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// The events one browser receives: every event after `resume` (or from now on) that
+    /// `visible` lets through, each once and in order, catching up from the log whenever it
+    /// falls behind the fan-out.
+    pub fn events_for<F>(
+        &self,
+        db: Db,
+        visible: F,
+        resume: Option<Position>,
+    ) -> impl Stream<Item = LiveEvent> + Send + use<F>
+    where
+        F: Fn(Option<i64>) -> bool + Send + 'static,
+    {
+        let (rx, sent) = self.subscribe();
+        // A resumed browser reads its gap from the log first; one too far behind (or
+        // claiming a position out of thin air) starts from now, and its page reloads what
+        // changed anyway.
+        let resume = resume.filter(|r| r.id >= sent.id.saturating_sub(MAX_RESUME_GAP));
+        let reader = Reader {
+            db,
+            rx,
+            stopped: self.stopped.subscribe(),
+            last: resume.unwrap_or(sent),
+            catching_up: resume.is_some(),
+            backlog: VecDeque::new(),
+        };
+        futures::stream::unfold((reader, visible), |(mut reader, visible)| async move {
+            loop {
+                let e = reader.next().await?;
+                if visible(e.team_id) {
+                    return Some((e, (reader, visible)));
+                }
+            }
+        })
+    }
+}
+
+/// One browser's place in the stream.
+struct Reader {
+    db: Db,
+    rx: broadcast::Receiver<LiveEvent>,
+    stopped: watch::Receiver<bool>,
+    /// The last event handed out (or skipped as not visible).
+    last: Position,
+    /// The log holds events past `last` that the receiver will not carry.
+    catching_up: bool,
+    backlog: VecDeque<LiveEvent>,
+}
+
+impl Reader {
+    async fn next(&mut self) -> Option<LiveEvent> {
+        loop {
+            if let Some(e) = self.backlog.pop_front() {
+                self.last = e.position;
+                return Some(e);
+            }
+            if self.catching_up {
+                let after = self.last;
+                match self
+                    .db
+                    .read(move |c| Box::pin(stream::after(c, after, CATCH_UP)))
+                    .await
+                {
+                    Ok(events) => {
+                        self.catching_up = events.len() as i64 == CATCH_UP;
+                        self.backlog.extend(events.into_iter().map(LiveEvent::from));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live updates could not read the event log");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                continue;
+            }
+            if *self.stopped.borrow() {
+                return None;
+            }
+            let received = tokio::select! {
+                r = self.rx.recv() => r,
+                _ = self.stopped.changed() => return None,
+            };
+            match received {
+                // Already handed out while catching up.
+                Ok(e) if e.position <= self.last => {}
+                Ok(e) => {
+                    self.last = e.position;
+                    return Some(e);
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => self.catching_up = true,
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     }

@@ -55,19 +55,31 @@ pub async fn record(
         Actor::Customer(cu) => (None, Some(cu)),
         Actor::System => (None, None),
     };
-    c.execute(
+    // A ticket's first event takes the ticket row's own `tx` (the column default: this
+    // transaction's id); any later one is placed after the ticket's latest event.
+    let tx = if kind == EventKind::TicketCreated {
+        None
+    } else {
+        crate::stream::ticket_tx(c, ticket_id).await?
+    };
+    let params = [
+        ticket_id.into(),
+        user.into(),
+        customer.into(),
+        kind.as_str().into(),
+        data.to_string().into(),
+        now.into(),
+        tx.into(),
+    ];
+    let sql = if tx.is_some() {
+        "INSERT INTO events (ticket_id, actor_user_id, actor_customer_id, kind, data, created_at, tx)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    } else {
         "INSERT INTO events (ticket_id, actor_user_id, actor_customer_id, kind, data, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &[
-            ticket_id.into(),
-            user.into(),
-            customer.into(),
-            kind.as_str().into(),
-            data.to_string().into(),
-            now.into(),
-        ],
-    )
-    .await?;
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    };
+    c.execute(sql, &params[..if tx.is_some() { 7 } else { 6 }])
+        .await?;
     Ok(())
 }
 

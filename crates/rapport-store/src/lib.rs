@@ -19,6 +19,7 @@ pub mod search;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;
+pub mod stream;
 pub mod tickets;
 pub mod value;
 pub mod workspace;

@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_notify_pref.sql"),
         postgres: include_str!("../migrations/postgres/0008_notify_pref.sql"),
     },
+    Migration {
+        version: 10,
+        name: "event_stream",
+        sqlite: include_str!("../migrations/sqlite/0010_event_stream.sql"),
+        postgres: include_str!("../migrations/postgres/0010_event_stream.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -9,10 +9,10 @@ use axum::Form;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use rapport_domain::{Body, Category, Channel, Permission, Priority, Tag, TicketStatus, Viewer};
 use rapport_store::categories;
 use rapport_store::events::{self, Event};
@@ -1385,25 +1385,28 @@ pub async fn attachment(State(st): State<AppState>, me: Me, Path(id): Path<i64>)
     }
 }
 
-/// Server-sent events: one `ticket` event per change to a ticket this agent may see.
+/// Server-sent events: one `ticket` event per change to a ticket this agent may see, each
+/// with its stream position as the event id, so a reconnecting browser (`Last-Event-ID`)
+/// resumes where it stopped.
 pub async fn live(
     State(st): State<AppState>,
     me: Me,
+    headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let rx = st.live.subscribe();
     let viewer = me.session.viewer;
-    let stream = futures::stream::unfold((rx, viewer), |(mut rx, viewer)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) if viewer.can_see_team(e.team_id) => {
-                    let data = serde_json::to_string(&e).unwrap_or_default();
-                    let ev = SseEvent::default().event("ticket").data(data);
-                    return Some((Ok(ev), (rx, viewer)));
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let events = st
+        .live
+        .events_for(st.db.clone(), move |team| viewer.can_see_team(team), resume);
+    let stream = events.map(|e| {
+        let data = serde_json::to_string(&e).unwrap_or_default();
+        Ok(SseEvent::default()
+            .event("ticket")
+            .id(e.position.to_string())
+            .data(data))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -1,0 +1,238 @@
+//! The event stream: the event log read in commit order, and durable subscriber cursors.
+//!
+//! Every change records its events in its own transaction (see [`crate::events`]). Reactions
+//! — live updates in browsers, outgoing mail, and next webhooks, SLA timers, surveys —
+//! read those events here instead of being called by the code that made the change.
+//!
+//! **Commit order.** A reader walks the log by [`Position`] `(tx, id)`. On SQLite one
+//! writer commits in id order and `tx` is always 0. On PostgreSQL ids are handed out
+//! before commit, so a transaction that commits late could show an id below one a reader
+//! has passed; each event therefore also carries `tx` — its transaction's id, or a later
+//! value that keeps one ticket's events in the order their transactions committed — and a
+//! reader only takes events whose `tx` is below the oldest transaction still running
+//! (`pg_snapshot_xmin`). Every event has `tx` at least its own transaction's id, so no
+//! event can appear behind a reader's position: nothing is skipped.
+//!
+//! **Subscribers** keep their position in `subscriptions` and move it in the transaction
+//! that handles the events, so each event is handled exactly once, survives restarts, and
+//! on several nodes one node handles it (the cursor row is locked with `SKIP LOCKED`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use rapport_domain::Timestamp;
+
+use crate::db::{Backend, Conn};
+use crate::error::Result;
+use crate::events::Actor;
+
+/// Where a reader of the event stream stands: it has seen every event up to here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Position {
+    /// The commit-order part (0 on SQLite).
+    pub tx: i64,
+    /// The event id.
+    pub id: i64,
+}
+
+impl Position {
+    /// Before every event.
+    pub const START: Position = Position { tx: 0, id: 0 };
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.tx, self.id)
+    }
+}
+
+impl FromStr for Position {
+    type Err = ();
+
+    /// Reads `tx-id`, as [`Position`]'s `Display` writes it (a server-sent event's id).
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        let (tx, id) = s.trim().split_once('-').ok_or(())?;
+        let (tx, id) = (tx.parse().map_err(|_| ())?, id.parse().map_err(|_| ())?);
+        if tx < 0 || id < 0 {
+            return Err(());
+        }
+        Ok(Position { tx, id })
+    }
+}
+
+/// One event as the stream delivers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamEvent {
+    /// Its place in the stream.
+    pub position: Position,
+    /// The ticket it concerns.
+    pub ticket_id: i64,
+    /// That ticket's team now, so fan-out can filter by what a reader may see.
+    pub team_id: Option<i64>,
+    /// What happened (`ticket_created`, `reply_added`, …).
+    pub kind: String,
+    /// Who did it.
+    pub actor: Actor,
+    /// The details, as recorded.
+    pub data: serde_json::Value,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// The condition that keeps a reader behind every transaction still running.
+fn horizon(backend: Backend) -> &'static str {
+    match backend {
+        // One writer: whatever a reader sees is committed, in id order.
+        Backend::Sqlite => "",
+        Backend::Postgres => "AND e.tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+    }
+}
+
+/// The events after `after`, in commit order, at most `limit`.
+pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<StreamEvent>> {
+    let sql = format!(
+        "SELECT e.tx, e.id, e.ticket_id, t.team_id, e.kind, e.actor_user_id, e.actor_customer_id,
+                e.data, e.created_at
+         FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
+         WHERE (e.tx > $1 OR (e.tx = $1 AND e.id > $2)) {}
+         ORDER BY e.tx, e.id LIMIT $3",
+        horizon(c.backend())
+    );
+    c.query(&sql, &[after.tx.into(), after.id.into(), limit.into()])
+        .await?
+        .iter()
+        .map(|r| {
+            let actor = match (r.opt_int(5)?, r.opt_int(6)?) {
+                (Some(u), _) => Actor::User(u),
+                (None, Some(cu)) => Actor::Customer(cu),
+                (None, None) => Actor::System,
+            };
+            Ok(StreamEvent {
+                position: Position {
+                    tx: r.int(0)?,
+                    id: r.int(1)?,
+                },
+                ticket_id: r.opt_int(2)?.unwrap_or_default(),
+                team_id: r.opt_int(3)?,
+                kind: r.text(4)?,
+                actor,
+                data: serde_json::from_str(&r.text(7)?)?,
+                created_at: Timestamp(r.int(8)?),
+            })
+        })
+        .collect()
+}
+
+/// The position just past the newest event a reader may take now: a reader starting here
+/// sees every event committed later, and none from before.
+pub async fn head(c: &mut dyn Conn) -> Result<Position> {
+    let sql = format!(
+        "SELECT e.tx, e.id FROM events e WHERE 1 = 1 {} ORDER BY e.tx DESC, e.id DESC LIMIT 1",
+        horizon(c.backend())
+    );
+    match c.opt(&sql, &[]).await? {
+        Some(r) => Ok(Position {
+            tx: r.int(0)?,
+            id: r.int(1)?,
+        }),
+        None => Ok(Position::START),
+    }
+}
+
+/// A subscriber's position, creating the subscription at the stream's head if it is new
+/// (a new subscriber reacts to what happens from now on, not to the whole history).
+pub async fn subscribe(c: &mut dyn Conn, name: &str, now: Timestamp) -> Result<Position> {
+    if let Some(p) = position(c, name).await? {
+        return Ok(p);
+    }
+    let head = head(c).await?;
+    c.execute(
+        "INSERT INTO subscriptions (name, tx, event_id, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO NOTHING",
+        &[name.into(), head.tx.into(), head.id.into(), now.into()],
+    )
+    .await?;
+    Ok(position(c, name).await?.unwrap_or(head))
+}
+
+/// A subscriber's position, if it exists.
+pub async fn position(c: &mut dyn Conn, name: &str) -> Result<Option<Position>> {
+    c.opt(
+        "SELECT tx, event_id FROM subscriptions WHERE name = $1",
+        &[name.into()],
+    )
+    .await?
+    .map(|r| {
+        Ok(Position {
+            tx: r.int(0)?,
+            id: r.int(1)?,
+        })
+    })
+    .transpose()
+}
+
+/// Takes a subscriber's cursor for this transaction: its position, or `None` when another
+/// node is handling it right now (PostgreSQL; SQLite's one writer needs no lock).
+pub async fn take(c: &mut dyn Conn, name: &str) -> Result<Option<Position>> {
+    let lock = match c.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    c.opt(
+        &format!("SELECT tx, event_id FROM subscriptions WHERE name = $1{lock}"),
+        &[name.into()],
+    )
+    .await?
+    .map(|r| {
+        Ok(Position {
+            tx: r.int(0)?,
+            id: r.int(1)?,
+        })
+    })
+    .transpose()
+}
+
+/// Moves a subscriber's cursor (in the transaction that handled the events up to `to`).
+pub async fn advance(c: &mut dyn Conn, name: &str, to: Position, now: Timestamp) -> Result<()> {
+    c.execute(
+        "UPDATE subscriptions SET tx = $1, event_id = $2, updated_at = $3 WHERE name = $4",
+        &[to.tx.into(), to.id.into(), now.into(), name.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The `tx` an event of `ticket_id` written now must carry (PostgreSQL): at least this
+/// transaction's id, and at least that of the ticket's latest event. Locks the ticket row,
+/// so the next transaction writing an event for this ticket waits for this one to commit
+/// and then sorts after it.
+pub(crate) async fn ticket_tx(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<i64>> {
+    match c.backend() {
+        Backend::Sqlite => Ok(None),
+        Backend::Postgres => Ok(Some(
+            c.one(
+                "UPDATE tickets SET event_tx = GREATEST(event_tx, pg_current_xact_id()::text::bigint)
+                 WHERE id = $1 RETURNING event_tx",
+                &[ticket_id.into()],
+            )
+            .await?
+            .int(0)?,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_round_trip_and_order() {
+        let p = Position { tx: 812, id: 40 };
+        assert_eq!(p.to_string().parse::<Position>(), Ok(p));
+        assert!(Position { tx: 1, id: 99 } < Position { tx: 2, id: 1 });
+        assert!(Position { tx: 2, id: 1 } < Position { tx: 2, id: 3 });
+        for junk in ["", "12", "a-b", "-1-2", "3-", "1-2-3"] {
+            assert!(junk.parse::<Position>().is_err(), "{junk:?}");
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The live feed (`GET /live`) and the event stream behind it: every change reaches a
+//! signed-in agent's browser, under many concurrent writers and across late commits.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::StreamExt;
+use rapport_domain::{Body, Clock, SystemClock};
+use reqwest::header;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::both_backends;
+use crate::harness::{Backend, TestApp};
+use crate::web::{client, set_password, sign_in};
+
+/// An open `/live` stream: each `ticket` event's SSE id and JSON. Closed when dropped.
+struct LiveStream {
+    rx: mpsc::UnboundedReceiver<(String, Value)>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl LiveStream {
+    async fn recv(&mut self) -> Option<(String, Value)> {
+        self.rx.recv().await
+    }
+}
+
+/// Opens `/live` as the admin.
+async fn open_live(app: &TestApp, last_event_id: Option<&str>) -> LiveStream {
+    set_password(app, "admin@example.com", "a long enough password").await;
+    let http = client();
+    let (session, _) = sign_in(app, &http, "admin@example.com", "a long enough password").await;
+    let mut req = http
+        .get(app.url("/live"))
+        .header(header::COOKIE, format!("rapport_session={session}"));
+    if let Some(id) = last_event_id {
+        req = req.header("Last-Event-ID", id);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let (tx, rx) = mpsc::unbounded_channel();
+    let reader = tokio::spawn(async move {
+        let mut body = resp.bytes_stream();
+        let mut buf = String::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let frame: String = buf.drain(..end + 2).collect();
+                let mut id = String::new();
+                let mut data = None;
+                for line in frame.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = serde_json::from_str::<Value>(v.trim()).ok();
+                    }
+                }
+                if let Some(d) = data {
+                    if tx.send((id, d)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    LiveStream { rx, reader }
+}
+
+/// Waits until the feed has carried an event of `kind` for every ticket in `want`.
+async fn collect(
+    rx: &mut LiveStream,
+    kind: &str,
+    want: &HashSet<i64>,
+    within: Duration,
+) -> HashSet<i64> {
+    let mut seen = HashSet::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while !want.is_subset(&seen) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some((_, e))) if e["kind"] == kind => {
+                seen.insert(e["ticket_id"].as_i64().unwrap());
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    seen
+}
+
+both_backends! {
+    async fn every_ticket_created_by_24_clients_reaches_the_live_feed(app) {
+        let mut rx = open_live(&app, None).await;
+        let clients = 24;
+        let per_client = 800 / clients + 1;
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let (http, url, token) = (app.http.clone(), app.url("/api/v1/tickets"), app.admin.token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for i in 0..per_client {
+                    let resp = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&json!({
+                            "subject": format!("Live {c}/{i}"),
+                            "body": "Nothing may be missed.",
+                            "customer": {"email": format!("live{c}@example.com")},
+                        }))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), 201);
+                    ids.push(resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+                }
+                ids
+            }));
+        }
+        let mut created = HashSet::new();
+        for t in tasks {
+            created.extend(t.await.unwrap());
+        }
+        assert!(created.len() >= 800);
+        let seen = collect(&mut rx, "ticket_created", &created, Duration::from_secs(60)).await;
+        let missed: Vec<_> = created.difference(&seen).collect();
+        assert!(missed.is_empty(), "the live feed missed {} of {} tickets: {missed:?}", missed.len(), created.len());
+        drop(rx);
+        app.stop().await;
+    }
+
+    async fn a_reconnecting_browser_resumes_where_it_stopped(app) {
+        let mut rx = open_live(&app, None).await;
+        let first = app.ticket("Before the drop", "One", "resume@example.com").await["id"].as_i64().unwrap();
+        let want: HashSet<i64> = [first].into();
+        let mut last_id = String::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while last_id.is_empty() {
+            let (id, e) = tokio::time::timeout_at(deadline, rx.recv()).await.unwrap().unwrap();
+            if e["ticket_id"] == first {
+                last_id = id;
+            }
+        }
+        assert!(!want.is_empty() && last_id.contains('-'), "each event carries its position as the SSE id: {last_id:?}");
+        drop(rx);
+        // While the browser is away, three tickets change.
+        let mut missed = HashSet::new();
+        for i in 0..3 {
+            missed.insert(app.ticket(&format!("While away {i}"), "Two", "resume@example.com").await["id"].as_i64().unwrap());
+        }
+        let mut rx = open_live(&app, Some(&last_id)).await;
+        let seen = collect(&mut rx, "ticket_created", &missed, Duration::from_secs(20)).await;
+        assert_eq!(seen.intersection(&missed).count(), 3, "resumed from Last-Event-ID: {seen:?}");
+        assert!(!seen.contains(&first), "what was already seen is not sent again");
+        drop(rx);
+        app.stop().await;
+    }
+}
+
+/// On PostgreSQL event ids are handed out before commit: a transaction that took an id and
+/// commits after a later one must still reach the feed (it was skipped before the stream
+/// followed commit order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_commit_is_not_skipped_postgres() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let early = app
+        .ticket("Early id, late commit", "A", "late@example.com")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let later = app
+        .ticket("Later id, early commit", "B", "early@example.com")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut rx = open_live(&app, None).await;
+
+    // A transaction writes a note on `early` (taking an event id) and waits.
+    let (reached_tx, reached_rx) = tokio::sync::oneshot::channel();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let db = app.db.clone();
+    let slow = tokio::spawn(async move {
+        db.write(move |c| {
+            Box::pin(async move {
+                let body = Body::parse("Written first, committed last").unwrap();
+                rapport_store::tickets::system_note(c, early, &body, SystemClock.now()).await?;
+                let _ = reached_tx.send(());
+                let _ = go_rx.await;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    });
+    reached_rx.await.unwrap();
+    // Meanwhile a note on `later` takes a higher id and commits at once.
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/tickets/{later}/messages"),
+            json!({"body": "Written second", "internal": true}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Give the feed time to pass the later event if it were going to (the old feed did).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    go_tx.send(()).unwrap();
+    slow.await.unwrap();
+
+    let both: HashSet<i64> = [early, later].into();
+    let seen = collect(&mut rx, "note_added", &both, Duration::from_secs(20)).await;
+    assert_eq!(
+        seen, both,
+        "both notes reach the feed, the late commit included"
+    );
+    drop(rx);
+    app.stop().await;
+}
