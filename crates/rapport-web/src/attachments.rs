@@ -2,14 +2,18 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::messages;
 
-use crate::page::store_error;
+use crate::page::{require, store_error};
 use crate::session::Me;
 
 /// Downloads an attachment (signed-in agents who may see its ticket).
 pub async fn attachment(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let viewer = me.session.viewer.clone();
     match st
         .db

@@ -3,11 +3,11 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Tag, TicketStatus};
+use rapport_domain::{Permission, Tag, TicketStatus};
 use rapport_http::AppState;
 use rapport_store::tickets::{self, TicketPatch};
 
-use crate::page::store_error;
+use crate::page::{require, store_error};
 use crate::session::{CsrfForm, Me};
 
 /// Applies one action to the tickets selected in a list. The form repeats `ids`, so it is
@@ -17,6 +17,9 @@ pub async fn bulk(
     me: Me,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let mut action = String::new();
     let mut tag = String::new();
     let mut back = "/inbox".to_owned();

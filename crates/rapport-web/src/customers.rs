@@ -3,10 +3,11 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::customers;
 
-use crate::page::{MeView, page, store_error};
+use crate::page::{MeView, page, require, store_error};
 use crate::render::when;
 use crate::session::Me;
 use crate::tickets::HistoryRow;
@@ -24,6 +25,9 @@ struct CustomerPage {
 
 /// A customer's profile with every conversation.
 pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::ReadCustomers) {
+        return r;
+    }
     let viewer = me.session.viewer.clone();
     let c = match st
         .db

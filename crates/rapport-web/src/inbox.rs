@@ -4,14 +4,14 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Category, Channel, Priority, TicketStatus, Viewer};
+use rapport_domain::{Category, Channel, Permission, Priority, TicketStatus, Viewer};
 use rapport_http::AppState;
 use rapport_store::people::{self, Team};
 use rapport_store::tickets::{self, PageRequest, SortField, Ticket, TicketFilter};
 use rapport_store::{StoreError, workspace};
 use serde::Deserialize;
 
-use crate::page::{MeView, page, store_error, write_then};
+use crate::page::{MeView, page, require, store_error, write_then};
 use crate::render::when;
 use crate::session::{CsrfForm, Me};
 
@@ -306,6 +306,9 @@ fn view_defs(viewer: &Viewer, teams: &[Team]) -> Vec<ViewDef> {
 
 /// The inbox: views with counts, and the chosen view's tickets.
 pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuery>) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let viewer = me.session.viewer.clone();
     let key = q.view.clone().unwrap_or_else(|| "open".into());
     let cursor = q.cursor.clone();
@@ -475,6 +478,9 @@ pub async fn save_view(
     me: Me,
     CsrfForm(f): CsrfForm<SaveViewForm>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     // Keep only what the filter understands, and check it parses.
     let values = FilterValues::from_query(&f.query);
     if let Err(e) = values.filter(&me.session.viewer) {

@@ -2,11 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::workspace;
 use serde::Deserialize;
 
-use crate::page::write_then;
+use crate::page::{require, write_then};
 use crate::session::{CsrfForm, Me};
 use crate::tickets::to_ticket;
 
@@ -23,6 +24,9 @@ pub async fn apply_macro(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<MacroForm>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let viewer = me.session.viewer.clone();
     let now = st.now();
     write_then(

@@ -8,11 +8,12 @@ use axum::extract::{Path, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
+use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::{sessions, tickets};
 use serde::Deserialize;
 
-use crate::page::store_error;
+use crate::page::{require, store_error};
 use crate::session::{CsrfForm, Me};
 
 /// A presence ping from the ticket page.
@@ -28,6 +29,9 @@ pub async fn presence(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<PresenceForm>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let viewer = me.session.viewer.clone();
     let typing = f.typing.as_deref() == Some("1");
     let now = st.now();
@@ -54,12 +58,20 @@ pub async fn presence(
 }
 
 /// Server-sent events: one `ticket` event per change to a ticket this agent may see.
-pub async fn live(
-    State(st): State<AppState>,
-    me: Me,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+pub async fn live(State(st): State<AppState>, me: Me) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    changes(&st, me.session.viewer).into_response()
+}
+
+/// The stream of `/live`: each change the viewer may see, as a `ticket` event whose data
+/// is the event's JSON (`{"id", "ticket_id", "kind"}`).
+fn changes(
+    st: &AppState,
+    viewer: rapport_domain::Viewer,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
     let rx = st.live.subscribe();
-    let viewer = me.session.viewer;
     let stream = futures::stream::unfold((rx, viewer), |(mut rx, viewer)| async move {
         loop {
             match rx.recv().await {

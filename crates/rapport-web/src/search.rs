@@ -3,11 +3,12 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::search;
 use serde::Deserialize;
 
-use crate::page::{MeView, page, store_error};
+use crate::page::{MeView, page, require, store_error};
 use crate::session::Me;
 
 #[derive(Template)]
@@ -25,6 +26,9 @@ pub struct SearchQuery {
 
 /// Search results.
 pub async fn search(State(st): State<AppState>, me: Me, Query(q): Query<SearchQuery>) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let text = q.q.unwrap_or_default();
     let viewer = me.session.viewer.clone();
     let query = text.clone();

@@ -2,10 +2,11 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::workspace;
 
-use crate::page::write_then;
+use crate::page::{require, write_then};
 use crate::session::{CsrfForm, Me, NoFields};
 
 /// Splits a customer message off into a new ticket.
@@ -15,6 +16,9 @@ pub async fn split(
     Path(message_id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let viewer = me.session.viewer.clone();
     let now = st.now();
     write_then(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Body, Category, Priority, Tag, TicketStatus, Viewer};
+use rapport_domain::{Body, Category, Permission, Priority, Tag, TicketStatus, Viewer};
 use rapport_http::AppState;
 use rapport_store::categories;
 use rapport_store::events::{self, Event};
@@ -16,7 +16,7 @@ use rapport_store::tickets::{self, NewReply, Ticket, TicketPatch};
 use rapport_store::{StoreError, workspace};
 use serde::Deserialize;
 
-use crate::page::{MeView, error_page, page, read_multipart, store_error, write_then};
+use crate::page::{MeView, error_page, page, read_multipart, require, store_error, write_then};
 use crate::render::{MessageView, message_view, when};
 use crate::session::{CsrfForm, Me, NoFields};
 
@@ -203,6 +203,9 @@ pub async fn ticket(
     Path(id): Path<i64>,
     Query(q): Query<PartialQuery>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let TicketData {
         t,
         msgs,
@@ -376,6 +379,9 @@ pub async fn reply(
     Path(id): Path<i64>,
     form: Multipart,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let form = match read_multipart(form).await {
         Ok(f) => f,
         Err((status, msg)) => return error_page(status, "The form could not be sent", &msg),
@@ -398,6 +404,9 @@ pub async fn note(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<MessageForm>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     post_message(st, me, id, f, true, Vec::new()).await
 }
 
@@ -479,6 +488,9 @@ pub async fn update(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<UpdateForm>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     match parse_update(&f) {
         Ok(patch) => apply_patch(&st, &me, id, patch).await,
         Err(e) => store_error(e.into()),
@@ -492,6 +504,9 @@ pub async fn assign_me(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let patch = TicketPatch {
         assignee_id: Some(Some(me.session.viewer.user_id)),
         ..TicketPatch::default()
@@ -512,6 +527,9 @@ pub async fn merge(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<MergeForm>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let Ok(number) = f.into.trim().trim_start_matches('#').parse::<i64>() else {
         return store_error(
             rapport_domain::FieldError::new("into", "enter a ticket number like 1042").into(),

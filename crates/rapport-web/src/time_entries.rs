@@ -2,11 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::workspace;
 use serde::Deserialize;
 
-use crate::page::{store_error, write_then};
+use crate::page::{require, store_error, write_then};
 use crate::session::{CsrfForm, Me};
 use crate::tickets::to_ticket;
 
@@ -23,6 +24,9 @@ pub async fn log_time(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<TimeForm>,
 ) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
     let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
         return store_error(
             rapport_domain::FieldError::new("minutes", "enter a whole number of minutes").into(),
