@@ -25,6 +25,9 @@ pub mod split;
 pub mod tickets;
 pub mod time_entries;
 
+#[cfg(test)]
+mod tests;
+
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
