@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::response::Response;
 use rapport_domain::{EmailAddress, Permission, Role};
 use rapport_http::AppState;
+use rapport_http::api::people::MIN_PASSWORD;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
 use serde::Deserialize;
@@ -35,9 +36,13 @@ pub async fn add_user(
         Ok(x) => x,
         Err(e) => return store_error(e.into()),
     };
-    if f.password.chars().count() < 10 {
+    if f.password.chars().count() < MIN_PASSWORD {
         return store_error(
-            rapport_domain::FieldError::new("password", "must be at least 10 characters").into(),
+            rapport_domain::FieldError::new(
+                "password",
+                format!("must be at least {MIN_PASSWORD} characters"),
+            )
+            .into(),
         );
     }
     let password = f.password;
