@@ -1,17 +1,15 @@
 //! Request extractors that turn every way a request can be malformed into the JSON error
 //! contract: wrong content type (415), body too large (413), malformed JSON (400), a
-//! field of the wrong type or a missing one (422 naming the field), a bad token (401).
+//! field of the wrong type or a missing one (422 naming the field). The bearer token is
+//! read in [`crate::auth`].
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use rapport_domain::Viewer;
-use rapport_store::{people, secrets};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Pulls the field name out of a serde message such as "missing field `subject`" or
 /// "unknown field `foo`, expected …", joined to the path where it happened.
@@ -130,48 +128,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                     msg,
                 )
             })
-    }
-}
-
-/// The authenticated agent behind the request's bearer token.
-pub struct Auth(pub Viewer);
-
-impl FromRequestParts<AppState> for Auth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
-        if state.auth_failures.is_blocked(ip) {
-            return Err(ApiError::too_many());
-        }
-        let hash = secrets::token_hash(token);
-        let viewer = state
-            .db
-            .read(move |c| Box::pin(async move { people::viewer_for_token(c, &hash).await }))
-            .await?;
-        match viewer {
-            Some(v) => Ok(Auth(v)),
-            None => {
-                state.auth_failures.fail(ip);
-                Err(ApiError::unauthorized())
-            }
-        }
     }
 }
 

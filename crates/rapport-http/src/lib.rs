@@ -1,15 +1,18 @@
-//! Rapport's HTTP edge. [`app`] builds the whole router — the JSON API under `/api/v1`,
-//! its generated OpenAPI document, health checks — with the middleware every request
-//! passes: tracing, a timeout, panic recovery, a body size limit and security headers.
-//! This crate parses and authorises; it holds no business rules of its own.
+//! Rapport's HTTP edge. [`api_router`] holds the JSON API under `/api/v1`, its generated
+//! OpenAPI document and the health check; [`serve`] wraps a router (the API merged with
+//! the pages of `rapport-web`) in what every request passes: the fallback 404, tracing, a
+//! timeout, panic recovery, a body size limit and security headers. This crate also holds
+//! what the API and the pages share: the state, authentication and [`auth::require`], the
+//! one error mapping, the rate limiter, the extractors and the live feed.
+//! It parses and authorises; it holds no business rules of its own.
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod limit;
 pub mod live;
 pub mod state;
-pub mod ui;
 
 use std::time::Duration;
 
@@ -56,28 +59,40 @@ impl Modify for BearerAuth {
 }
 
 fn routes() -> OpenApiRouter<AppState> {
-    use api::{customers, ops, people, tickets};
+    use api::{
+        attachments, categories, customers, health, jobs, mailboxes, metrics, people, preferences,
+        search, stats, tickets,
+    };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(ops::healthz))
+        .routes(routes!(health::healthz))
         .routes(routes!(tickets::create_ticket, tickets::list_tickets))
         .routes(routes!(tickets::get_ticket, tickets::patch_ticket))
         .routes(routes!(tickets::create_message, tickets::list_messages))
         .routes(routes!(tickets::list_events))
         .routes(routes!(tickets::merge_ticket))
         .routes(routes!(customers::get_customer))
-        .routes(routes!(customers::search))
-        .routes(routes!(customers::get_attachment))
+        .routes(routes!(search::search))
+        .routes(routes!(attachments::get_attachment))
         .routes(routes!(people::me))
-        .routes(routes!(people::get_preferences, people::put_preferences))
+        .routes(routes!(
+            preferences::get_preferences,
+            preferences::put_preferences
+        ))
         .routes(routes!(people::list_users, people::create_user))
         .routes(routes!(people::list_teams, people::create_team))
         .routes(routes!(people::add_member))
-        .routes(routes!(people::list_categories, people::create_category))
-        .routes(routes!(ops::list_jobs))
-        .routes(routes!(ops::daily_stats))
-        .routes(routes!(ops::create_mailbox, ops::list_mailboxes))
-        .routes(routes!(ops::patch_mailbox))
-        .routes(routes!(ops::metrics))
+        .routes(routes!(
+            categories::list_categories,
+            categories::create_category
+        ))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(stats::daily_stats))
+        .routes(routes!(
+            mailboxes::create_mailbox,
+            mailboxes::list_mailboxes
+        ))
+        .routes(routes!(mailboxes::patch_mailbox))
+        .routes(routes!(metrics::metrics))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.
@@ -107,19 +122,28 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
-/// The whole HTTP application.
-pub fn app(state: AppState) -> Router {
+/// The JSON API's routes, with `/api/v1/openapi.json`, before state and middleware.
+pub fn api_router() -> Router<AppState> {
     let (router, doc) = routes().split_for_parts();
     let doc = std::sync::Arc::new(doc);
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    )
+}
+
+/// The JSON API alone, ready to serve.
+pub fn app(state: AppState) -> Router {
+    serve(api_router(), state)
+}
+
+/// `router` (the API, merged with whatever else the binary mounts) ready to serve: the
+/// JSON 404 and 405, the state, and the middleware every request passes.
+pub fn serve(router: Router<AppState>, state: AppState) -> Router {
     router
-        .route(
-            "/api/v1/openapi.json",
-            get(move || {
-                let doc = doc.clone();
-                async move { Json(doc.as_ref().clone()) }
-            }),
-        )
-        .merge(ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

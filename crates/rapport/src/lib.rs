@@ -162,7 +162,10 @@ pub async fn start(
         let (db, stop) = (db.clone(), stop_rx.clone());
         workers.push(tokio::spawn(async move { live.tail(db, stop).await }));
     }
-    let app = rapport_http::app(state);
+    let app = rapport_http::serve(
+        rapport_http::api_router().merge(rapport_web::routes()),
+        state,
+    );
     let mut shutdown_rx = stop_rx.clone();
     let stop_tx = stop.clone();
     let task = tokio::spawn(async move {

@@ -1,18 +1,17 @@
-//! Agents, teams and categories.
+//! People: agents (users), teams and their members.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use rapport_domain::{Category, EmailAddress, Permission, Role};
-use rapport_store::categories::{self, CategoryInfo};
+use rapport_domain::{EmailAddress, Permission, Role};
 use rapport_store::people::{self, NewUser, Team, User};
 use rapport_store::secrets;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::api::tickets::require;
+use crate::auth::{Auth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiPath, Auth, JsonBody};
+use crate::extract::{ApiPath, JsonBody};
 use crate::state::AppState;
 
 /// The agent behind the token.
@@ -26,55 +25,6 @@ pub async fn me(State(st): State<AppState>, Auth(viewer): Auth) -> ApiResult<Jso
             .read(move |c| Box::pin(async move { people::get_user(c, id).await }))
             .await?,
     ))
-}
-
-/// An agent's own preferences.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Preferences {
-    /// Email me when a ticket is assigned to me or its customer replies (default true).
-    pub email_notifications: bool,
-}
-
-/// The signed-in agent's preferences.
-#[utoipa::path(get, path = "/api/v1/me/preferences", tag = "people",
-    responses((status = 200, body = Preferences), (status = 401, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn get_preferences(
-    State(st): State<AppState>,
-    Auth(viewer): Auth,
-) -> ApiResult<Json<Preferences>> {
-    let id = viewer.user_id;
-    let on = st
-        .db
-        .read(move |c| {
-            Box::pin(async move { rapport_store::notify::email_notifications(c, id).await })
-        })
-        .await?;
-    Ok(Json(Preferences {
-        email_notifications: on,
-    }))
-}
-
-/// Changes the signed-in agent's preferences.
-#[utoipa::path(put, path = "/api/v1/me/preferences", tag = "people",
-    request_body = Preferences,
-    responses((status = 200, body = Preferences), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn put_preferences(
-    State(st): State<AppState>,
-    Auth(viewer): Auth,
-    JsonBody(p): JsonBody<Preferences>,
-) -> ApiResult<Json<Preferences>> {
-    let id = viewer.user_id;
-    let on = p.email_notifications;
-    st.db
-        .write(move |c| {
-            Box::pin(async move { rapport_store::notify::set_email_notifications(c, id, on).await })
-        })
-        .await?;
-    Ok(Json(p))
 }
 
 /// Every agent (for assignment pickers).
@@ -225,51 +175,4 @@ pub async fn add_member(
         .write(move |c| Box::pin(async move { people::add_member(c, id, req.user_id).await }))
         .await?;
     Ok(Json(t))
-}
-
-/// Every category.
-#[utoipa::path(get, path = "/api/v1/categories", tag = "people",
-    responses((status = 200, body = Vec<CategoryInfo>), (status = 401, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn list_categories(
-    State(st): State<AppState>,
-    Auth(viewer): Auth,
-) -> ApiResult<Json<Vec<CategoryInfo>>> {
-    require(&viewer, Permission::WorkTickets)?;
-    Ok(Json(
-        st.db
-            .read(|c| Box::pin(async move { categories::list(c).await }))
-            .await?,
-    ))
-}
-
-/// `POST /api/v1/categories`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateCategoryRequest {
-    /// The slug (`warranty-claims`).
-    pub slug: String,
-    /// The display name.
-    pub name: String,
-}
-
-/// Adds a custom category (supervisors and admins).
-#[utoipa::path(post, path = "/api/v1/categories", tag = "people",
-    request_body = CreateCategoryRequest,
-    responses((status = 201, body = CategoryInfo), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn create_category(
-    State(st): State<AppState>,
-    Auth(viewer): Auth,
-    JsonBody(req): JsonBody<CreateCategoryRequest>,
-) -> ApiResult<(StatusCode, Json<CategoryInfo>)> {
-    require(&viewer, Permission::ManageCategories)?;
-    let slug = Category::parse(&req.slug).map_err(|e| ApiError::field("slug", e.message))?;
-    let now = st.now();
-    let cat = st
-        .db
-        .write(move |c| Box::pin(async move { categories::create(c, &slug, &req.name, now).await }))
-        .await?;
-    Ok((StatusCode::CREATED, Json(cat)))
 }

@@ -17,21 +17,10 @@ use rapport_store::tickets::{
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::{Auth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiPath, ApiQuery, Auth, JsonBody};
+use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::state::AppState;
-
-/// Refuses unless the role grants `p`.
-pub(crate) fn require(v: &Viewer, p: Permission) -> ApiResult<()> {
-    if v.can(p) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "your role ({}) does not allow this",
-            v.role.as_str()
-        )))
-    }
-}
 
 /// The customer a new ticket is for.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -233,7 +222,7 @@ fn id_or_none(field: &str, raw: &str, me: i64) -> ApiResult<Option<i64>> {
 
 impl ListParams {
     /// The filter and page these parameters ask for.
-    pub(crate) fn parse(self, viewer: &Viewer) -> ApiResult<(TicketFilter, PageRequest)> {
+    pub fn parse(self, viewer: &Viewer) -> ApiResult<(TicketFilter, PageRequest)> {
         let mut statuses = Vec::new();
         for s in self.status.iter().flat_map(|s| s.split(',')).map(str::trim) {
             if s == "unsolved" {

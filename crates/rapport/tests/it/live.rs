@@ -68,10 +68,10 @@ async fn open_live(app: &TestApp, last_event_id: Option<&str>) -> LiveStream {
                         data = serde_json::from_str::<Value>(v.trim()).ok();
                     }
                 }
-                if let Some(d) = data {
-                    if tx.send((id, d)).is_err() {
-                        return;
-                    }
+                if let Some(d) = data
+                    && tx.send((id, d)).is_err()
+                {
+                    return;
                 }
             }
         }

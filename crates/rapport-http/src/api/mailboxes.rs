@@ -1,101 +1,15 @@
-//! Health, the job queue and statistics.
+//! Mailboxes: the addresses mail is accepted for, and their IMAP fetching.
 
 use axum::Json;
 use axum::extract::State;
-use rapport_domain::{Permission, Timestamp};
+use rapport_domain::Permission;
 use rapport_store::imap::{FetchHealth, ImapSettings};
-use rapport_store::jobs::{self, Job};
-use rapport_store::stats::{self, DailyStat};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use crate::api::tickets::require;
+use crate::auth::{Auth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiQuery, Auth};
 use crate::state::AppState;
-
-/// Health report.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok`.
-    pub status: &'static str,
-    /// `sqlite` or `postgres`.
-    pub database: &'static str,
-}
-
-/// 200 when the server can reach its database.
-#[utoipa::path(get, path = "/healthz", tag = "ops",
-    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
-pub async fn healthz(State(st): State<AppState>) -> ApiResult<Json<Health>> {
-    st.db
-        .read(|c| Box::pin(async move { c.one("SELECT 1", &[]).await.map(|_| ()) }))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the database is not reachable",
-            )
-        })?;
-    Ok(Json(Health {
-        status: "ok",
-        database: match st.db.backend() {
-            rapport_store::Backend::Sqlite => "sqlite",
-            rapport_store::Backend::Postgres => "postgres",
-        },
-    }))
-}
-
-/// The newest background jobs (supervisors and admins).
-#[utoipa::path(get, path = "/api/v1/jobs", tag = "ops",
-    responses((status = 200, body = Vec<Job>), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn list_jobs(
-    State(st): State<AppState>,
-    Auth(viewer): Auth,
-) -> ApiResult<Json<Vec<Job>>> {
-    require(&viewer, Permission::ViewJobs)?;
-    Ok(Json(
-        st.db
-            .read(|c| Box::pin(async move { jobs::recent(c, 100).await }))
-            .await?,
-    ))
-}
-
-/// Range of the daily statistics.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct StatsParams {
-    /// How many days back from today (1–366, default 30).
-    pub days: Option<i64>,
-}
-
-/// Daily counts rolled up by the nightly job (supervisors and admins).
-#[utoipa::path(get, path = "/api/v1/stats/daily", tag = "ops",
-    params(StatsParams),
-    responses((status = 200, body = Vec<DailyStat>), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn daily_stats(
-    State(st): State<AppState>,
-    Auth(viewer): Auth,
-    ApiQuery(p): ApiQuery<StatsParams>,
-) -> ApiResult<Json<Vec<DailyStat>>> {
-    require(&viewer, Permission::ViewJobs)?;
-    let days = p.days.unwrap_or(30);
-    if !(1..=366).contains(&days) {
-        return Err(ApiError::field("days", "must be between 1 and 366"));
-    }
-    let to = st.now();
-    let from = Timestamp(to.micros() - days * 86_400_000_000);
-    Ok(Json(
-        st.db
-            .read(move |c| Box::pin(async move { stats::between(c, from, to).await }))
-            .await?,
-    ))
-}
 
 /// `POST /api/v1/mailboxes`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -244,95 +158,6 @@ pub async fn list_mailboxes(
 ) -> ApiResult<Json<Vec<MailboxView>>> {
     require(&viewer, Permission::ViewJobs)?;
     Ok(Json(mailbox_views(&st).await?))
-}
-
-/// Prometheus text metrics (supervisors and admins, with a token): the job queue by
-/// state, and per IMAP mailbox the seconds since its last fetch, whether it is stalled
-/// and how many messages were set aside — so a silently stalled mailbox pages someone.
-#[utoipa::path(get, path = "/metrics", tag = "ops",
-    responses((status = 200, body = String, content_type = "text/plain"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn metrics(
-    State(st): State<AppState>,
-    Auth(viewer): Auth,
-) -> ApiResult<([(axum::http::header::HeaderName, &'static str); 1], String)> {
-    use std::fmt::Write;
-    require(&viewer, Permission::ViewJobs)?;
-    let now = st.now();
-    let (jobs, health) = st
-        .db
-        .read(move |c| {
-            Box::pin(async move {
-                let jobs = c
-                    .query(
-                        "SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state",
-                        &[],
-                    )
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.text(0)?, r.int(1)?)))
-                    .collect::<rapport_store::Result<Vec<_>>>()?;
-                Ok((jobs, rapport_store::imap::health(c, now).await?))
-            })
-        })
-        .await?;
-    let label = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP rapport_jobs Jobs in the durable queue by state."
-    );
-    let _ = writeln!(out, "# TYPE rapport_jobs gauge");
-    for (state, n) in &jobs {
-        let _ = writeln!(out, "rapport_jobs{{state=\"{}\"}} {n}", label(state));
-    }
-    let _ = writeln!(
-        out,
-        "# HELP rapport_mailbox_fetch_age_seconds Seconds since an IMAP mailbox last fetched."
-    );
-    let _ = writeln!(out, "# TYPE rapport_mailbox_fetch_age_seconds gauge");
-    for h in &health {
-        let _ = writeln!(
-            out,
-            "rapport_mailbox_fetch_age_seconds{{mailbox=\"{}\"}} {}",
-            label(&h.address),
-            h.silent_for_secs
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP rapport_mailbox_stalled 1 when an IMAP mailbox has not fetched for longer than allowed."
-    );
-    let _ = writeln!(out, "# TYPE rapport_mailbox_stalled gauge");
-    for h in &health {
-        let _ = writeln!(
-            out,
-            "rapport_mailbox_stalled{{mailbox=\"{}\"}} {}",
-            label(&h.address),
-            u8::from(h.stalled)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP rapport_mailbox_set_aside Messages an IMAP mailbox set aside (too large or refused)."
-    );
-    let _ = writeln!(out, "# TYPE rapport_mailbox_set_aside gauge");
-    for h in &health {
-        let _ = writeln!(
-            out,
-            "rapport_mailbox_set_aside{{mailbox=\"{}\"}} {}",
-            label(&h.address),
-            h.set_aside
-        );
-    }
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        out,
-    ))
 }
 
 /// Changes to a mailbox; fields left out stay as they are.

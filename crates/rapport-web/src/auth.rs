@@ -12,8 +12,10 @@ use rapport_store::secrets::{token_hash, verify_password};
 use rapport_store::{people, sessions};
 use serde::Deserialize;
 
-use super::{Me, SESSION_COOKIE, cookie, error_page, page, same_secret, set_cookie};
-use crate::state::AppState;
+use rapport_http::AppState;
+
+use crate::page::{error_page, page, store_error};
+use crate::session::{CsrfForm, Me, NoFields, SESSION_COOKIE, cookie, same_secret, set_cookie};
 
 const LOGIN_CSRF: &str = "rapport_login_csrf";
 const SESSION_SECS: i64 = 7 * 24 * 3600;
@@ -131,7 +133,7 @@ pub async fn login(
     let (user, hash) = match found {
         Ok(Some((u, Some(h)))) if u.active => (u, h),
         Ok(_) => return wrong(&st, f.email),
-        Err(e) => return super::store_error(e),
+        Err(e) => return store_error(e),
     };
     let password = f.password;
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
@@ -159,7 +161,7 @@ pub async fn login(
         })
         .await;
     if let Err(e) = saved {
-        return super::store_error(e);
+        return store_error(e);
     }
     let mut r = Redirect::to(&next).into_response();
     r.headers_mut().append(
@@ -173,22 +175,13 @@ pub async fn login(
     r
 }
 
-/// A form with only the CSRF token.
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// Ends the session.
 pub async fn logout(
     State(st): State<AppState>,
-    me: Me,
+    _me: Me,
     headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    if let Some(r) = me.reject_csrf(&f.csrf) {
-        return r;
-    }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let hash = token_hash(token);
         if let Err(e) = st
@@ -196,7 +189,7 @@ pub async fn logout(
             .write(move |c| Box::pin(async move { sessions::delete(c, &hash).await }))
             .await
         {
-            return super::store_error(e);
+            return store_error(e);
         }
     }
     let mut r = Redirect::to("/login").into_response();
@@ -205,15 +198,6 @@ pub async fn logout(
         set_cookie(SESSION_COOKIE, "", 0, "Lax", st.https),
     );
     r
-}
-
-/// Shown when a page needs a role the agent lacks.
-pub fn forbidden() -> Response {
-    error_page(
-        StatusCode::FORBIDDEN,
-        "Not allowed",
-        "Your role does not allow this.",
-    )
 }
 
 /// The "forgot password" hook: until Rapport sends email, an admin resets passwords.

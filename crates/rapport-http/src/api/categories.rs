@@ -1,0 +1,61 @@
+//! Ticket categories: the built-in ones and custom ones.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use rapport_domain::{Category, Permission};
+use rapport_store::categories::{self, CategoryInfo};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Auth, require};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::JsonBody;
+use crate::state::AppState;
+
+/// Every category.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "people",
+    responses((status = 200, body = Vec<CategoryInfo>), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_categories(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+) -> ApiResult<Json<Vec<CategoryInfo>>> {
+    require(&viewer, Permission::WorkTickets)?;
+    Ok(Json(
+        st.db
+            .read(|c| Box::pin(async move { categories::list(c).await }))
+            .await?,
+    ))
+}
+
+/// `POST /api/v1/categories`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCategoryRequest {
+    /// The slug (`warranty-claims`).
+    pub slug: String,
+    /// The display name.
+    pub name: String,
+}
+
+/// Adds a custom category (supervisors and admins).
+#[utoipa::path(post, path = "/api/v1/categories", tag = "people",
+    request_body = CreateCategoryRequest,
+    responses((status = 201, body = CategoryInfo), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_category(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    JsonBody(req): JsonBody<CreateCategoryRequest>,
+) -> ApiResult<(StatusCode, Json<CategoryInfo>)> {
+    require(&viewer, Permission::ManageCategories)?;
+    let slug = Category::parse(&req.slug).map_err(|e| ApiError::field("slug", e.message))?;
+    let now = st.now();
+    let cat = st
+        .db
+        .write(move |c| Box::pin(async move { categories::create(c, &slug, &req.name, now).await }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(cat)))
+}

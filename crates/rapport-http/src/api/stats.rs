@@ -1,0 +1,47 @@
+//! Daily statistics rolled up by the nightly job.
+
+use axum::Json;
+use axum::extract::State;
+use rapport_domain::{Permission, Timestamp};
+use rapport_store::stats::{self, DailyStat};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{Auth, require};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+/// Range of the daily statistics.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// How many days back from today (1–366, default 30).
+    pub days: Option<i64>,
+}
+
+/// Daily counts rolled up by the nightly job (supervisors and admins).
+#[utoipa::path(get, path = "/api/v1/stats/daily", tag = "ops",
+    params(StatsParams),
+    responses((status = 200, body = Vec<DailyStat>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn daily_stats(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> ApiResult<Json<Vec<DailyStat>>> {
+    require(&viewer, Permission::ViewJobs)?;
+    let days = p.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::field("days", "must be between 1 and 366"));
+    }
+    let to = st.now();
+    let from = Timestamp(to.micros() - days * 86_400_000_000);
+    Ok(Json(
+        st.db
+            .read(move |c| Box::pin(async move { stats::between(c, from, to).await }))
+            .await?,
+    ))
+}

@@ -1,0 +1,66 @@
+//! Who is asking and what they may do: the bearer token behind an API request, and the
+//! one permission check ([`require`]) every handler — API and pages alike — goes through.
+//! The role matrix itself is `Permission::least_role` in rapport-domain.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use rapport_domain::{Permission, Viewer};
+use rapport_store::{people, secrets};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Refuses unless the role grants `p`.
+pub fn require(v: &Viewer, p: Permission) -> ApiResult<()> {
+    if v.can(p) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "your role ({}) does not allow this",
+            v.role.as_str()
+        )))
+    }
+}
+
+/// The authenticated agent behind the request's bearer token.
+pub struct Auth(pub Viewer);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        if state.auth_failures.is_blocked(ip) {
+            return Err(ApiError::too_many());
+        }
+        let hash = secrets::token_hash(token);
+        let viewer = state
+            .db
+            .read(move |c| Box::pin(async move { people::viewer_for_token(c, &hash).await }))
+            .await?;
+        match viewer {
+            Some(v) => Ok(Auth(v)),
+            None => {
+                state.auth_failures.fail(ip);
+                Err(ApiError::unauthorized())
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Admin pages: agents, teams, categories, macros, custom fields and mailboxes.
+//! Supervisors manage teams, categories and macros; only admins add agents, fields and
+//! mailboxes. One module per capability; this one is the page that lists them all.
+
+pub mod categories;
+pub mod fields;
+pub mod macros;
+pub mod mailboxes;
+pub mod people;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::Permission;
+use rapport_http::AppState;
+use rapport_store::people as store_people;
+use rapport_store::{categories as store_categories, workspace};
+use serde::Deserialize;
+
+use crate::page::{MeView, page, require, store_error};
+use crate::session::Me;
+use mailboxes::{MailboxRow, mailbox_row};
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    me: MeView,
+    notice: Option<String>,
+    can_manage_users: bool,
+    users: Vec<(String, String, String, String)>,
+    user_ids: Vec<(i64, String)>,
+    teams: Vec<(i64, String, String)>,
+    categories: Vec<(String, String)>,
+    macros: Vec<String>,
+    fields: Vec<(String, String)>,
+    mailboxes: Vec<MailboxRow>,
+}
+
+/// `?done=` shows what the last action did.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// The admin page.
+pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::ManageTeams) {
+        return r;
+    }
+    let now = st.now();
+    let data = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                let users = store_people::list_users(c).await?;
+                let teams = store_people::list_teams(c).await?;
+                let cats = store_categories::list(c).await?;
+                let macros = workspace::list_macros(c).await?;
+                let fields = workspace::fields(c).await?;
+                let mailboxes = rapport_store::mail::mailboxes(c).await?;
+                let health = rapport_store::imap::health(c, now).await?;
+                let mailboxes = mailboxes
+                    .into_iter()
+                    .map(|m| mailbox_row(m, &health))
+                    .collect::<Vec<_>>();
+                Ok((users, teams, cats, macros, fields, mailboxes))
+            })
+        })
+        .await;
+    let (users, teams, cats, macros, fields, mailboxes) = match data {
+        Ok(d) => d,
+        Err(e) => return store_error(e),
+    };
+    let team_name = |id: &i64| {
+        teams
+            .iter()
+            .find(|t| t.id == *id)
+            .map_or_else(String::new, |t| t.name.clone())
+    };
+    let user_name = |id: &i64| {
+        users
+            .iter()
+            .find(|u| u.id == *id)
+            .map_or_else(String::new, |u| u.name.clone())
+    };
+    page(&AdminPage {
+        notice: q.done,
+        can_manage_users: me.session.viewer.can(Permission::ManageUsers),
+        me: MeView::of(&me, ""),
+        users: users
+            .iter()
+            .map(|u| {
+                (
+                    u.name.clone(),
+                    u.email.clone(),
+                    u.role.as_str().to_owned(),
+                    u.team_ids
+                        .iter()
+                        .map(team_name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+            .collect(),
+        user_ids: users.iter().map(|u| (u.id, u.name.clone())).collect(),
+        teams: teams
+            .iter()
+            .map(|t| {
+                let members = t.member_ids.iter().map(user_name).collect::<Vec<_>>();
+                let members = if members.is_empty() {
+                    "no members yet".to_owned()
+                } else {
+                    members.join(", ")
+                };
+                (t.id, t.name.clone(), members)
+            })
+            .collect(),
+        categories: cats.into_iter().map(|c| (c.slug, c.name)).collect(),
+        macros: macros.into_iter().map(|m| m.name).collect(),
+        fields: fields.into_iter().map(|f| (f.key, f.label)).collect(),
+        mailboxes,
+    })
+}
+
+pub(crate) fn done(what: &str) -> Response {
+    let q: String = form_urlencoded::byte_serialize(what.as_bytes()).collect();
+    Redirect::to(&format!("/admin?done={q}")).into_response()
+}

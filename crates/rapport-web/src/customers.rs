@@ -1,0 +1,52 @@
+//! A customer's profile with every conversation.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use rapport_domain::Permission;
+use rapport_http::AppState;
+use rapport_store::customers;
+
+use crate::page::{MeView, page, require, store_error};
+use crate::render::when;
+use crate::session::Me;
+use crate::tickets::HistoryRow;
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    me: MeView,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    since: String,
+    history: Vec<HistoryRow>,
+}
+
+/// A customer's profile with every conversation.
+pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::ReadCustomers) {
+        return r;
+    }
+    let viewer = me.session.viewer.clone();
+    let c = match st
+        .db
+        .read(move |c| Box::pin(async move { customers::get_with_tickets(c, &viewer, id).await }))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return store_error(e),
+    };
+    page(&CustomerPage {
+        me: MeView::of(&me, ""),
+        name: if c.customer.name.is_empty() {
+            c.customer.email.clone()
+        } else {
+            c.customer.name.clone()
+        },
+        email: c.customer.email.clone(),
+        phone: c.customer.phone.clone(),
+        since: when(c.customer.created_at).0,
+        history: c.tickets.iter().map(HistoryRow::of).collect(),
+    })
+}

@@ -1,0 +1,123 @@
+//! Rapport's browser side: the agent workspace, the admin pages and the customer portal,
+//! server-rendered with askama templates checked at compile time, plus a little plain
+//! JavaScript for live updates, presence and keyboard shortcuts. No Node at build time:
+//! assets are compiled into the binary.
+//!
+//! One module per capability, named as in the store and the API (`tickets`, `search`,
+//! `customers`, …). Pages share the API's state, permission check
+//! ([`rapport_http::auth::require`]) and error mapping ([`rapport_http::error`]).
+
+pub mod admin;
+pub mod attachments;
+pub mod auth;
+pub mod bulk;
+pub mod customers;
+pub mod inbox;
+pub mod macros;
+pub mod page;
+pub mod portal;
+pub mod preferences;
+pub mod presence;
+pub mod render;
+pub mod search;
+pub mod session;
+pub mod split;
+pub mod tickets;
+pub mod time_entries;
+
+#[cfg(test)]
+mod tests;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use rapport_http::AppState;
+
+pub use page::{error_page, page, store_error};
+pub use session::{CsrfForm, Me, SESSION_COOKIE};
+
+/// Every page and form of the browser side, to merge with the API's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/inbox") }))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/inbox", get(inbox::inbox))
+        .route("/tickets/{id}", get(tickets::ticket))
+        .route("/tickets/{id}/reply", post(tickets::reply))
+        .route("/tickets/{id}/note", post(tickets::note))
+        .route("/tickets/{id}/update", post(tickets::update))
+        .route("/tickets/{id}/assign-me", post(tickets::assign_me))
+        .route("/tickets/{id}/merge", post(tickets::merge))
+        .route("/tickets/{id}/macro", post(macros::apply_macro))
+        .route("/tickets/{id}/time", post(time_entries::log_time))
+        .route("/messages/{id}/split", post(split::split))
+        .route("/admin/macros", post(admin::macros::add_macro))
+        .route("/inbox/bulk", post(bulk::bulk))
+        .route("/inbox/views", post(inbox::save_view))
+        .route("/admin/fields", post(admin::fields::add_field))
+        .route(
+            "/preferences",
+            get(preferences::preferences).post(preferences::save_preferences),
+        )
+        .route("/admin/mailboxes", post(admin::mailboxes::add_mailbox))
+        .route(
+            "/admin/mailboxes/{id}",
+            post(admin::mailboxes::edit_mailbox),
+        )
+        .route("/forgot", get(auth::forgot))
+        .route("/tickets/{id}/presence", post(presence::presence))
+        .route("/search", get(search::search))
+        .route("/admin", get(admin::index))
+        .route("/admin/users", post(admin::people::add_user))
+        .route("/admin/teams", post(admin::people::add_team))
+        .route("/admin/members", post(admin::people::add_member))
+        .route("/admin/categories", post(admin::categories::add_category))
+        .route("/customers/{id}", get(customers::customer))
+        .route("/live", get(presence::live))
+        .route("/attachments/{id}", get(attachments::attachment))
+        .route("/portal", get(|| async { Redirect::to("/portal/new") }))
+        .route(
+            "/portal/new",
+            get(portal::requests::new_form).post(portal::requests::submit),
+        )
+        .route(
+            "/portal/signin",
+            get(portal::signin::signin_form).post(portal::signin::signin_request),
+        )
+        .route(
+            "/portal/signin/{token}",
+            get(portal::signin::signin_link).post(portal::signin::signin_confirm),
+        )
+        .route("/portal/requests", get(portal::signin::my_requests))
+        .route("/portal/signout", post(portal::signin::signout))
+        .route(
+            "/portal/requests/{id}",
+            get(portal::requests::view).post(portal::requests::reply),
+        )
+        .route("/assets/app.css", get(css))
+        .route("/assets/app.js", get(js))
+}
+
+async fn css() -> Response {
+    asset("text/css; charset=utf-8", include_str!("../assets/app.css"))
+}
+
+async fn js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/app.js"),
+    )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}

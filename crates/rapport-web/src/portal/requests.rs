@@ -1,0 +1,256 @@
+//! Requests in the portal: the new-request form, a request's private page, and the
+//! customer's replies.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::{Body, Channel, EmailAddress, FieldError, Priority, Subject, TicketStatus};
+use rapport_http::AppState;
+use rapport_store::messages::{self, NewAttachment};
+use rapport_store::sessions;
+use rapport_store::tickets::{self, NewTicket};
+use serde::Deserialize;
+
+use super::{csrf_ok, link_key, private_link, refuse_post, sign, status_words, with_csrf};
+use crate::page::{error_page, page, read_multipart, store_error};
+use crate::render::{MessageView, message_view};
+use crate::session::same_secret;
+
+#[derive(Template, Default)]
+#[template(path = "portal_new.html")]
+struct NewPage {
+    csrf: String,
+    email: String,
+    name: String,
+    subject: String,
+    message: String,
+    error: Option<String>,
+}
+
+/// The new-request form.
+pub async fn new_form(State(st): State<AppState>) -> Response {
+    let csrf = sessions::random_hex(16);
+    let r = page(&NewPage {
+        csrf: csrf.clone(),
+        ..NewPage::default()
+    });
+    with_csrf(&st, r, &csrf)
+}
+
+fn form_error(st: &AppState, mut p: NewPage, status: StatusCode, msg: String) -> Response {
+    p.csrf = sessions::random_hex(16);
+    p.error = Some(msg);
+    let csrf = p.csrf.clone();
+    let mut r = page(&p);
+    *r.status_mut() = status;
+    with_csrf(st, r, &csrf)
+}
+
+/// Takes a new request and shows its number and private link.
+pub async fn submit(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Response {
+    let mut p = NewPage::default();
+    let form = match read_multipart(form).await {
+        Ok(f) => f,
+        Err((status, msg)) => return form_error(&st, p, status, msg),
+    };
+    let csrf = form.text("csrf");
+    p.email = form.text("email");
+    p.name = form.text("name");
+    p.subject = form.text("subject");
+    p.message = form.text("message");
+    let file = form.files.into_iter().next();
+    if !csrf_ok(&headers, &csrf) {
+        return form_error(
+            &st,
+            p,
+            StatusCode::FORBIDDEN,
+            "This form expired. Please send it again.".into(),
+        );
+    }
+    if st.portal_posts.is_blocked(addr.ip()) {
+        return form_error(
+            &st,
+            p,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests from your address. Please wait a few minutes.".into(),
+        );
+    }
+    let attachments: Vec<NewAttachment> = file.into_iter().collect();
+    let parsed = (|| -> Result<NewTicket, FieldError> {
+        let email = EmailAddress::parse(&p.email)?;
+        NewAttachment::check_all(&attachments)?;
+        Ok(NewTicket {
+            subject: Subject::parse(&p.subject)?,
+            body: Body::parse(&p.message).map_err(|e| FieldError::new("message", e.message))?,
+            customer_email: email,
+            customer_name: Some(p.name.trim().to_owned()).filter(|n| !n.is_empty()),
+            channel: Channel::Web,
+            priority: Priority::Normal,
+            category: None,
+            tags: Vec::new(),
+            custom_fields: serde_json::Map::new(),
+            team_id: None,
+            assignee_id: None,
+            attachments: attachments.clone(),
+        })
+    })();
+    let new = match parsed {
+        Ok(n) => n,
+        Err(e) => {
+            return form_error(
+                &st,
+                p,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Please check the {}: {}", e.field, e.message),
+            );
+        }
+    };
+    st.portal_posts.fail(addr.ip());
+    let now = st.now();
+    let created = st
+        .db
+        .write(move |c| Box::pin(async move { tickets::create(c, None, new, now).await }))
+        .await;
+    let t = match created {
+        Ok(t) => t,
+        Err(e) => return store_error(e),
+    };
+    match private_link(&st, t.id).await {
+        Ok(link) => Redirect::to(&format!("{link}&new=1")).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The private link's query.
+#[derive(Deserialize)]
+pub struct KeyQuery {
+    key: String,
+    new: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal_ticket.html")]
+struct RequestPage {
+    just_created: bool,
+    number: i64,
+    subject: String,
+    status: String,
+    link: String,
+    full_link: String,
+    messages: Vec<MessageView>,
+    open: bool,
+    csrf: String,
+}
+
+/// The refusal of a link whose key does not match, if it does not.
+async fn reject_key(st: &AppState, id: i64, key: &str) -> Option<Response> {
+    match link_key(st).await {
+        Err(e) => Some(store_error(e)),
+        Ok(server_key) if same_secret(&sign(&server_key, id), key) => None,
+        Ok(_) => Some(error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This link is not valid.",
+        )),
+    }
+}
+
+/// The customer's view of their request (public messages only).
+pub async fn view(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<KeyQuery>,
+) -> Response {
+    if let Some(r) = reject_key(&st, id, &q.key).await {
+        return r;
+    }
+    let loaded = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                let viewer = rapport_domain::Viewer {
+                    user_id: 0,
+                    role: rapport_domain::Role::Admin,
+                    team_ids: Vec::new(),
+                };
+                let t = tickets::get(c, &viewer, id).await?;
+                let msgs = messages::for_ticket(c, id).await?;
+                Ok((t, msgs))
+            })
+        })
+        .await;
+    let (t, msgs) = match loaded {
+        Ok(x) => x,
+        Err(e) => return store_error(e),
+    };
+    let link = format!("/portal/requests/{id}?key={}", q.key);
+    let you = "You".to_owned();
+    let agent = |_: i64| "Support team".to_owned();
+    let messages = msgs
+        .iter()
+        .filter(|m| !m.internal)
+        .map(|m| message_view(m, &you, &agent))
+        .collect();
+    let csrf = sessions::random_hex(16);
+    let r = page(&RequestPage {
+        just_created: q.new.is_some(),
+        number: t.number,
+        subject: t.subject.clone(),
+        status: status_words(t.status).into(),
+        full_link: format!("{}{link}", st.public_url),
+        link,
+        messages,
+        open: t.status != TicketStatus::Closed,
+        csrf: csrf.clone(),
+    });
+    with_csrf(&st, r, &csrf)
+}
+
+/// The customer's reply form.
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    csrf: String,
+    message: String,
+}
+
+/// Adds the customer's reply to their request.
+pub async fn reply(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<KeyQuery>,
+    Form(f): Form<ReplyForm>,
+) -> Response {
+    if let Some(r) = reject_key(&st, id, &q.key).await {
+        return r;
+    }
+    if let Some(r) = refuse_post(&st, &headers, &f.csrf, addr) {
+        return r;
+    }
+    let body = match Body::parse(&f.message) {
+        Ok(b) => b,
+        Err(e) => return store_error(e.into()),
+    };
+    st.portal_posts.fail(addr.ip());
+    let now = st.now();
+    match st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                tickets::customer_reply(c, id, &body, Channel::Web, Vec::new(), now).await
+            })
+        })
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/portal/requests/{id}?key={}", q.key)).into_response(),
+        Err(e) => store_error(e),
+    }
+}

@@ -1,0 +1,270 @@
+//! Signing in to the portal by emailed link, "my requests", and signing out.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use hmac::{Hmac, Mac};
+use rapport_domain::{EmailAddress, FieldError};
+use rapport_http::AppState;
+use rapport_store::{sessions, tickets};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use super::{csrf_ok, link_key, refuse_post, sign, status_words, with_csrf};
+use crate::page::{error_page, page, store_error};
+use crate::session::{cookie, same_secret, set_cookie};
+
+/// The portal session cookie: `customer.expiry.signature`.
+const PORTAL_SESSION: &str = "rapport_portal";
+/// How long a portal session lasts.
+const SESSION_SECS: i64 = 7 * 86_400;
+
+fn sign_session(key: &str, customer: i64, expires: i64) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(format!("portal-session:{customer}:{expires}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The signed-in customer, if the portal cookie is valid and unexpired.
+async fn portal_customer(st: &AppState, headers: &HeaderMap) -> Option<i64> {
+    let raw = cookie(headers, PORTAL_SESSION)?;
+    let mut parts = raw.splitn(3, '.');
+    let customer: i64 = parts.next()?.parse().ok()?;
+    let expires: i64 = parts.next()?.parse().ok()?;
+    let sig = parts.next()?;
+    if expires < st.now().micros() / 1_000_000 {
+        return None;
+    }
+    let key = link_key(st).await.ok()?;
+    same_secret(&sign_session(&key, customer, expires), sig).then_some(customer)
+}
+
+#[derive(Template, Default)]
+#[template(path = "portal_signin.html")]
+struct SignInPage {
+    csrf: String,
+    /// "ask" (the address form), "sent", "confirm" (the button that uses the link) or
+    /// "invalid".
+    step: String,
+    token: String,
+}
+
+fn signin_page(st: &AppState, step: &str, token: &str, status: StatusCode) -> Response {
+    let csrf = sessions::random_hex(16);
+    let mut r = page(&SignInPage {
+        csrf: csrf.clone(),
+        step: step.to_owned(),
+        token: token.to_owned(),
+    });
+    *r.status_mut() = status;
+    with_csrf(st, r, &csrf)
+}
+
+/// The "email me a sign-in link" form.
+pub async fn signin_form(State(st): State<AppState>) -> Response {
+    signin_page(&st, "ask", "", StatusCode::OK)
+}
+
+/// The sign-in request form.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    csrf: String,
+    email: String,
+}
+
+/// Emails a sign-in link when the address belongs to a customer. The answer is the same
+/// whether it does or not, so the form cannot be used to find out who is a customer.
+pub async fn signin_request(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    if let Some(r) = refuse_post(&st, &headers, &f.csrf, addr) {
+        return r;
+    }
+    st.portal_posts.fail(addr.ip());
+    let Ok(email) = EmailAddress::parse(&f.email) else {
+        return store_error(FieldError::new("email", "is not an email address").into());
+    };
+    let token = sessions::random_hex(32);
+    let hash = rapport_store::secrets::token_hash(&token);
+    let sealed_token = st.sealer.seal(&token);
+    let now = st.now();
+    let r = st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                use rapport_store::notify;
+                let Some(customer_id) =
+                    rapport_store::portal::create_token(c, &email, &hash, now).await?
+                else {
+                    return Ok(());
+                };
+                if notify::take_auto_allowance(c, email.as_str(), "signin", now).await? {
+                    let notice = notify::Notice::PortalLink {
+                        customer_id,
+                        sealed_token,
+                    };
+                    notify::queue(c, &notice, now).await?;
+                }
+                Ok(())
+            })
+        })
+        .await;
+    match r {
+        Ok(()) => signin_page(&st, "sent", "", StatusCode::OK),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The page an emailed link opens: a button that signs in. Using the link takes a
+/// deliberate POST, so mail scanners that follow links do not use it up.
+pub async fn signin_link(State(st): State<AppState>, Path(token): Path<String>) -> Response {
+    let hash = rapport_store::secrets::token_hash(&token);
+    let now = st.now();
+    let valid = st
+        .db
+        .read(move |c| {
+            Box::pin(async move { rapport_store::portal::token_valid(c, &hash, now).await })
+        })
+        .await;
+    match valid {
+        Ok(true) => signin_page(&st, "confirm", &token, StatusCode::OK),
+        Ok(false) => signin_page(&st, "invalid", "", StatusCode::NOT_FOUND),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The confirm button's form.
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: String,
+}
+
+/// Uses the link up and signs the customer in to "my requests".
+pub async fn signin_confirm(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "Open the link from your email again.",
+        );
+    }
+    let hash = rapport_store::secrets::token_hash(&token);
+    let now = st.now();
+    let used = st
+        .db
+        .write(move |c| {
+            Box::pin(async move { rapport_store::portal::consume_token(c, &hash, now).await })
+        })
+        .await;
+    let customer = match used {
+        Ok(Some(c)) => c,
+        Ok(None) => return signin_page(&st, "invalid", "", StatusCode::NOT_FOUND),
+        Err(e) => return store_error(e),
+    };
+    let key = match link_key(&st).await {
+        Ok(k) => k,
+        Err(e) => return store_error(e),
+    };
+    let expires = now.micros() / 1_000_000 + SESSION_SECS;
+    let value = format!(
+        "{customer}.{expires}.{}",
+        sign_session(&key, customer, expires)
+    );
+    let mut r = Redirect::to("/portal/requests").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(PORTAL_SESSION, &value, SESSION_SECS, "Lax", st.https),
+    );
+    r
+}
+
+#[derive(Template)]
+#[template(path = "portal_requests.html")]
+struct MyRequestsPage {
+    email: String,
+    requests: Vec<(String, i64, String, String)>,
+    csrf: String,
+}
+
+/// "My requests": every request of the signed-in customer, each with its private link.
+pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(customer) = portal_customer(&st, &headers).await else {
+        return Redirect::to("/portal/signin").into_response();
+    };
+    let loaded = st
+        .db
+        .read(move |c| {
+            Box::pin(async move {
+                let viewer = rapport_domain::Viewer {
+                    user_id: 0,
+                    role: rapport_domain::Role::Admin,
+                    team_ids: Vec::new(),
+                };
+                // SQL-LEAK: raw SQL outside the store, to move into rapport-store.
+                let email = c
+                    .one(
+                        "SELECT email FROM customers WHERE id = $1",
+                        &[customer.into()],
+                    )
+                    .await?
+                    .text(0)?;
+                Ok((email, tickets::for_customer(c, &viewer, customer).await?))
+            })
+        })
+        .await;
+    let (email, list) = match loaded {
+        Ok(x) => x,
+        Err(e) => return store_error(e),
+    };
+    let key = match link_key(&st).await {
+        Ok(k) => k,
+        Err(e) => return store_error(e),
+    };
+    let requests = list
+        .iter()
+        .map(|t| {
+            (
+                format!("/portal/requests/{}?key={}", t.id, sign(&key, t.id)),
+                t.number,
+                t.subject.clone(),
+                status_words(t.status).to_owned(),
+            )
+        })
+        .collect();
+    let csrf = sessions::random_hex(16);
+    let r = page(&MyRequestsPage {
+        email,
+        requests,
+        csrf: csrf.clone(),
+    });
+    with_csrf(&st, r, &csrf)
+}
+
+/// Signs the customer out of the portal.
+pub async fn signout(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page.");
+    }
+    let mut r = Redirect::to("/portal/signin").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(PORTAL_SESSION, "", 0, "Lax", st.https),
+    );
+    r
+}

@@ -1,0 +1,32 @@
+//! Splitting a customer message off into a ticket of its own.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::Permission;
+use rapport_http::AppState;
+use rapport_store::workspace;
+
+use crate::page::{require, write_then};
+use crate::session::{CsrfForm, Me, NoFields};
+
+/// Splits a customer message off into a new ticket.
+pub async fn split(
+    State(st): State<AppState>,
+    me: Me,
+    Path(message_id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    write_then(
+        &st,
+        move |c| {
+            Box::pin(async move { workspace::split_message(c, &viewer, message_id, now).await })
+        },
+        |t| Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
+    )
+    .await
+}

@@ -1,0 +1,553 @@
+//! The ticket page (thread, properties, activity, the customer's history), property
+//! edits, taking a ticket, merging, replies and notes.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::{Body, Category, Permission, Priority, Tag, TicketStatus, Viewer};
+use rapport_http::AppState;
+use rapport_store::categories;
+use rapport_store::events::{self, Event};
+use rapport_store::messages::{self, Message, NewAttachment};
+use rapport_store::people::{self, Team, User};
+use rapport_store::tickets::{self, NewReply, Ticket, TicketPatch};
+use rapport_store::{StoreError, workspace};
+use serde::Deserialize;
+
+use crate::page::{MeView, error_page, page, read_multipart, require, store_error, write_then};
+use crate::render::{MessageView, message_view, when};
+use crate::session::{CsrfForm, Me, NoFields};
+
+/// The ticket's fields as the form shows them.
+pub struct TicketView {
+    id: i64,
+    number: i64,
+    subject: String,
+    status: String,
+    priority: String,
+    category: String,
+    team_id: String,
+    assignee_id: String,
+    tags: String,
+    customer_id: i64,
+    customer_name: String,
+    customer_email: String,
+}
+
+/// A line of the customer's history.
+pub struct HistoryRow {
+    pub(crate) id: i64,
+    pub(crate) number: i64,
+    pub(crate) subject: String,
+    pub(crate) status: String,
+    pub(crate) channel: String,
+    pub(crate) created: String,
+}
+
+impl HistoryRow {
+    pub(crate) fn of(t: &Ticket) -> Self {
+        Self {
+            id: t.id,
+            number: t.number,
+            subject: t.subject.clone(),
+            status: t.status.as_str().into(),
+            channel: t.channel.as_str().into(),
+            created: when(t.created_at).0,
+        }
+    }
+}
+
+/// A line of the activity log.
+pub struct ActivityRow {
+    at: String,
+    at_iso: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    me: MeView,
+    t: TicketView,
+    closed: bool,
+    messages: Vec<MessageView>,
+    activity: Vec<ActivityRow>,
+    history: Vec<HistoryRow>,
+    statuses: Vec<&'static str>,
+    priorities: Vec<&'static str>,
+    categories: Vec<(String, String)>,
+    teams: Vec<(String, String)>,
+    agents: Vec<(String, String)>,
+    macros: Vec<(i64, String)>,
+    time: Vec<(String, String)>,
+    fields: Vec<(String, String, String)>,
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "thread.html")]
+struct ThreadPart {
+    messages: Vec<MessageView>,
+    csrf: String,
+}
+
+/// `?partial=thread` asks for the thread alone.
+#[derive(Deserialize, Default)]
+pub struct PartialQuery {
+    partial: Option<String>,
+}
+
+fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
+    let who = if e.actor_customer_id.is_some() {
+        "The customer".to_owned()
+    } else {
+        name(e.actor_user_id)
+    };
+    match e.kind.as_str() {
+        "ticket_created" => format!("{who} opened the ticket"),
+        "reply_added" => format!("{who} replied"),
+        "note_added" => format!("{who} added a note"),
+        "merged_into" => format!("{who} merged this ticket into #{}", e.data["into_number"]),
+        "merged_from" => format!("{who} merged #{} into this ticket", e.data["from_number"]),
+        "follow_up_of" => format!(
+            "Follow-up of #{}, written after it was closed",
+            e.data["number"]
+        ),
+        "split_into" => format!("{who} split a message off into #{}", e.data["into_number"]),
+        "split_from" => format!("{who} split this ticket off #{}", e.data["from_number"]),
+        "time_logged" => format!(
+            "{who} logged {} minutes",
+            e.data["seconds"].as_i64().unwrap_or(0) / 60
+        ),
+        "fields_changed" => {
+            let parts: Vec<String> = e
+                .data
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            let show = |x: &serde_json::Value| match x {
+                                serde_json::Value::Null => "none".to_owned(),
+                                serde_json::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            let (from, to) = match k.as_str() {
+                                "assignee_id" => (name(v["from"].as_i64()), name(v["to"].as_i64())),
+                                _ => (show(&v["from"]), show(&v["to"])),
+                            };
+                            format!("{} from {from} to {to}", k.trim_end_matches("_id"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("{who} changed {}", parts.join(", "))
+        }
+        other => format!("{who}: {other}"),
+    }
+}
+
+struct TicketData {
+    t: Ticket,
+    msgs: Vec<Message>,
+    evs: Vec<Event>,
+    history: Vec<Ticket>,
+    teams: Vec<Team>,
+    users: Vec<User>,
+    cats: Vec<(String, String)>,
+    macros: Vec<workspace::Macro>,
+    time: Vec<workspace::TimeSpent>,
+    fields: Vec<workspace::CustomFieldDef>,
+}
+
+async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
+    st.db
+        .read(move |c| {
+            Box::pin(async move {
+                let t = tickets::get(c, &viewer, id).await?;
+                let msgs = messages::for_ticket(c, id).await?;
+                let evs = events::for_ticket(c, id).await?;
+                let history = tickets::for_customer(c, &viewer, t.customer.id).await?;
+                let teams = people::list_teams(c).await?;
+                let users = people::list_users(c).await?;
+                let cats = categories::list(c)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.slug, c.name))
+                    .collect();
+                let macros = workspace::list_macros(c).await?;
+                let time = workspace::time_spent(c, id).await?;
+                let fields = workspace::fields(c).await?;
+                Ok(TicketData {
+                    fields,
+                    t,
+                    msgs,
+                    evs,
+                    history,
+                    teams,
+                    users,
+                    cats,
+                    macros,
+                    time,
+                })
+            })
+        })
+        .await
+}
+
+/// The ticket page.
+pub async fn ticket(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    Query(q): Query<PartialQuery>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    let TicketData {
+        t,
+        msgs,
+        evs,
+        mut history,
+        teams,
+        users,
+        cats,
+        macros,
+        time,
+        fields,
+    } = match load_ticket(&st, me.session.viewer.clone(), id).await {
+        Ok(d) => d,
+        Err(e) => return store_error(e),
+    };
+    let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
+    let agent_name = |id: i64| {
+        names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("agent {id}"))
+    };
+    let customer_name = if t.customer.name.is_empty() {
+        t.customer.email.clone()
+    } else {
+        t.customer.name.clone()
+    };
+    let splittable = msgs.len() > 1 && t.status != TicketStatus::Closed;
+    let messages: Vec<MessageView> = msgs
+        .iter()
+        .map(|m| {
+            let mut v = message_view(m, &customer_name, &agent_name);
+            if splittable && m.author.kind == "customer" {
+                v.split = Some(m.id);
+            }
+            v
+        })
+        .collect();
+    let csrf = me.session.csrf.clone();
+    if q.partial.as_deref() == Some("thread") {
+        return page(&ThreadPart { messages, csrf });
+    }
+    let opt_name = |id: Option<i64>| id.map_or_else(|| "nobody".to_owned(), agent_name);
+    let activity = evs
+        .iter()
+        .rev()
+        .map(|e| {
+            let (at, at_iso) = when(e.created_at);
+            ActivityRow {
+                at,
+                at_iso,
+                text: describe(e, &opt_name),
+            }
+        })
+        .collect();
+    history.truncate(50);
+    let viewer = &me.session.viewer;
+    page(&TicketPage {
+        me: MeView::of(&me, ""),
+        closed: t.status == TicketStatus::Closed,
+        t: TicketView {
+            id: t.id,
+            number: t.number,
+            subject: t.subject.clone(),
+            status: t.status.as_str().into(),
+            priority: t.priority.as_str().into(),
+            category: t.category.clone().unwrap_or_default(),
+            team_id: t.team_id.map(|i| i.to_string()).unwrap_or_default(),
+            assignee_id: t.assignee_id.map(|i| i.to_string()).unwrap_or_default(),
+            tags: t.tags.join(", "),
+            customer_id: t.customer.id,
+            customer_name,
+            customer_email: t.customer.email.clone(),
+        },
+        messages,
+        activity,
+        history: history.iter().map(HistoryRow::of).collect(),
+        statuses: TicketStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+        categories: cats,
+        teams: teams
+            .iter()
+            .filter(|t| viewer.can_see_team(Some(t.id)))
+            .map(|t| (t.id.to_string(), t.name.clone()))
+            .collect(),
+        agents: users
+            .iter()
+            .filter(|u| u.active)
+            .map(|u| (u.id.to_string(), u.name.clone()))
+            .collect(),
+        macros: macros.into_iter().map(|m| (m.id, m.name)).collect(),
+        time: time
+            .into_iter()
+            .map(|e| {
+                (
+                    e.name,
+                    format!("{} h {:02} min", e.seconds / 3600, (e.seconds % 3600) / 60),
+                )
+            })
+            .collect(),
+        fields: fields
+            .into_iter()
+            .map(|f| {
+                let value = match &t.custom_fields[&f.key] {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (f.key, f.label, value)
+            })
+            .collect(),
+        csrf,
+    })
+}
+
+/// Back to the ticket page after a form.
+pub(crate) fn to_ticket(id: i64) -> Response {
+    Redirect::to(&format!("/tickets/{id}")).into_response()
+}
+
+/// A reply or note form.
+#[derive(Deserialize)]
+pub struct MessageForm {
+    body: String,
+    status: Option<String>,
+}
+
+async fn post_message(
+    st: AppState,
+    me: Me,
+    id: i64,
+    f: MessageForm,
+    internal: bool,
+    attachments: Vec<NewAttachment>,
+) -> Response {
+    let body = match Body::parse(&f.body) {
+        Ok(b) => b,
+        Err(e) => return store_error(e.into()),
+    };
+    let status = match f
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(TicketStatus::parse)
+    {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => return store_error(e.into()),
+    };
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    let reply = NewReply {
+        body,
+        internal,
+        attachments,
+        status,
+        deliver: true,
+    };
+    write_then(
+        &st,
+        move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }),
+        |_| to_ticket(id),
+    )
+    .await
+}
+
+/// Sends a public reply, with an optional attachment (a multipart form).
+pub async fn reply(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    form: Multipart,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    let form = match read_multipart(form).await {
+        Ok(f) => f,
+        Err((status, msg)) => return error_page(status, "The form could not be sent", &msg),
+    };
+    if let Some(r) = me.reject_csrf(&form.text("csrf")) {
+        return r;
+    }
+    let f = MessageForm {
+        body: form.text("body"),
+        status: form.fields.get("status").cloned(),
+    };
+    let files = form.files;
+    post_message(st, me, id, f, false, files).await
+}
+
+/// Adds an internal note.
+pub async fn note(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<MessageForm>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    post_message(st, me, id, f, true, Vec::new()).await
+}
+
+/// The properties form.
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    status: String,
+    priority: String,
+    category: String,
+    team_id: String,
+    assignee_id: String,
+    tags: String,
+    #[serde(flatten)]
+    custom: HashMap<String, String>,
+}
+
+fn opt_id(field: &str, raw: &str) -> Result<Option<i64>, rapport_domain::FieldError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        raw.trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| rapport_domain::FieldError::new(field, "is not an id"))
+    }
+}
+
+fn parse_update(f: &UpdateForm) -> Result<TicketPatch, rapport_domain::FieldError> {
+    let tags: Vec<&str> = f
+        .tags
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    Ok(TicketPatch {
+        status: Some(TicketStatus::parse(&f.status)?),
+        priority: Some(Priority::parse(&f.priority)?),
+        category: Some(if f.category.is_empty() {
+            None
+        } else {
+            Some(Category::parse(&f.category)?)
+        }),
+        team_id: Some(opt_id("team_id", &f.team_id)?),
+        assignee_id: Some(opt_id("assignee_id", &f.assignee_id)?),
+        tags: Some(Tag::parse_list(&tags)?),
+        custom_fields: Some(
+            f.custom
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = k.strip_prefix("cf_")?;
+                    let value = if v.trim().is_empty() {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::Value::String(v.trim().to_owned())
+                    };
+                    Some((key.to_owned(), value))
+                })
+                .collect(),
+        ),
+        ..TicketPatch::default()
+    })
+}
+
+async fn apply_patch(st: &AppState, me: &Me, id: i64, patch: TicketPatch) -> Response {
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    write_then(
+        st,
+        move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }),
+        |_| to_ticket(id),
+    )
+    .await
+}
+
+/// Saves the properties form.
+pub async fn update(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<UpdateForm>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    match parse_update(&f) {
+        Ok(patch) => apply_patch(&st, &me, id, patch).await,
+        Err(e) => store_error(e.into()),
+    }
+}
+
+/// Takes the ticket.
+pub async fn assign_me(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    let patch = TicketPatch {
+        assignee_id: Some(Some(me.session.viewer.user_id)),
+        ..TicketPatch::default()
+    };
+    apply_patch(&st, &me, id, patch).await
+}
+
+/// The merge form.
+#[derive(Deserialize)]
+pub struct MergeForm {
+    into: String,
+}
+
+/// Merges this ticket into the one with the given number.
+pub async fn merge(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<MergeForm>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    let Ok(number) = f.into.trim().trim_start_matches('#').parse::<i64>() else {
+        return store_error(
+            rapport_domain::FieldError::new("into", "enter a ticket number like 1042").into(),
+        );
+    };
+    let viewer = me.session.viewer.clone();
+    let now = st.now();
+    let merged = st
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                let target = tickets::id_by_number(c, number).await?;
+                tickets::merge(c, &viewer, id, target, now).await
+            })
+        })
+        .await;
+    match merged {
+        Ok(t) => Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
+        Err(e) => store_error(e),
+    }
+}
