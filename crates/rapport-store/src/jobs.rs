@@ -12,7 +12,8 @@ use rapport_domain::job::{JobState, after_failure, retry_delay_secs};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::{Backend, Conn};
+use crate::db::Conn;
+use crate::dialect;
 use crate::error::{Result, StoreError};
 use crate::value::Row;
 
@@ -117,10 +118,7 @@ pub async fn claim(
     lease_secs: i64,
     now: Timestamp,
 ) -> Result<Option<Job>> {
-    let lock = match c.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
+    let lock = dialect::claim_lock(c.backend());
     let sql = format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1,
                 locked_by = $2, updated_at = $3

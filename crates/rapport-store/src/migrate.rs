@@ -2,7 +2,8 @@
 //! recorded in `schema_migrations`. Migrations are expand/contract: a node running the
 //! previous release must keep working on the new schema during a rolling deploy.
 
-use crate::db::{Backend, Conn, Db};
+use crate::db::{Conn, Db};
+use crate::dialect;
 use crate::error::Result;
 
 /// One migration: its version and its SQL for each backend.
@@ -68,13 +69,12 @@ const MIGRATIONS: &[Migration] = &[
 /// to call from several nodes at once: PostgreSQL takes an advisory lock, SQLite's single
 /// writer serialises.
 pub async fn run(db: &Db, now: rapport_domain::Timestamp) -> Result<usize> {
-    db.write(move |c| Box::pin(async move { apply(c, now).await }))
-        .await
+    db.write(crate::op!(c => apply(c, now).await)).await
 }
 
 async fn apply(c: &mut dyn Conn, now: rapport_domain::Timestamp) -> Result<usize> {
-    if c.backend() == Backend::Postgres {
-        c.batch("SELECT pg_advisory_xact_lock(7242001)").await?;
+    if let Some(lock) = dialect::migration_lock(c.backend()) {
+        c.batch(lock).await?;
     }
     c.batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -88,18 +88,15 @@ async fn apply(c: &mut dyn Conn, now: rapport_domain::Timestamp) -> Result<usize
         .query("SELECT version FROM schema_migrations", &[])
         .await?
         .iter()
-        .map(|r| r.int(0))
+        .map(|r| r.int("version"))
         .collect::<Result<_>>()?;
     let mut ran = 0;
     for m in MIGRATIONS {
         if applied.contains(&m.version) {
             continue;
         }
-        let sql = match c.backend() {
-            Backend::Sqlite => m.sqlite,
-            Backend::Postgres => m.postgres,
-        };
-        c.batch(sql).await?;
+        c.batch(dialect::pick(c.backend(), m.sqlite, m.postgres))
+            .await?;
         c.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             &[m.version.into(), m.name.into(), now.into()],

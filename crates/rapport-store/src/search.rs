@@ -13,7 +13,8 @@ use rapport_domain::text::escape_html_into;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::{Backend, Conn};
+use crate::db::Conn;
+use crate::dialect;
 use crate::error::Result;
 use crate::value::Value;
 
@@ -44,38 +45,6 @@ fn terms(q: &str) -> Vec<String> {
         .take(12)
         .map(str::to_lowercase)
         .collect()
-}
-
-fn fts5_query(words: &[String]) -> String {
-    let n = words.len();
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i + 1 == n && w.chars().count() >= 3 {
-                format!("\"{w}\"*")
-            } else {
-                format!("\"{w}\"")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn tsquery(words: &[String]) -> String {
-    let n = words.len();
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i + 1 == n && w.chars().count() >= 3 {
-                format!("{w}:*")
-            } else {
-                w.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
 }
 
 /// Whether a word of the text matches a query word: the same word, or one starting with
@@ -232,24 +201,8 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
     }
     let limit = limit.clamp(1, 100);
     let backend = c.backend();
-    let mut params: Vec<Value> = vec![match backend {
-        Backend::Sqlite => fts5_query(&words).into(),
-        Backend::Postgres => tsquery(&words).into(),
-    }];
-    let candidates = match backend {
-        Backend::Sqlite => format!(
-            "SELECT rowid AS sid, kind, ticket_id, ref_id, title,
-                    -bm25(search_index, 10.0, 1.0) AS score
-             FROM search_index WHERE search_index MATCH $1
-             ORDER BY rowid DESC LIMIT {CANDIDATES}"
-        ),
-        Backend::Postgres => format!(
-            "SELECT id AS sid, kind, ticket_id, ref_id, title,
-                    ts_rank(tsv, to_tsquery('english', $1))::float8 AS score
-             FROM search_index WHERE tsv @@ to_tsquery('english', $1)
-             ORDER BY id DESC LIMIT {CANDIDATES}"
-        ),
-    };
+    let mut params: Vec<Value> = vec![dialect::search_query(backend, &words)];
+    let candidates = dialect::search_candidates(backend, CANDIDATES);
     let mut scope = String::new();
     if let Some(teams) = viewer.team_scope() {
         let mut ids = Vec::new();
@@ -284,10 +237,7 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    let key = match backend {
-        Backend::Sqlite => "rowid",
-        Backend::Postgres => "id",
-    };
+    let key = dialect::search_key(backend);
     let texts = c
         .query(
             &format!("SELECT {key}, title, body FROM search_index WHERE {key} IN ({id_list})"),
@@ -338,15 +288,28 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Backend;
 
     #[test]
     fn queries_keep_only_words() {
         let w = terms("refund \"OR\" NEAR(x) -- 'drop'");
         assert_eq!(w, ["refund", "or", "near", "x", "drop"]);
-        assert_eq!(fts5_query(&w[..2]), "\"refund\" \"or\"");
-        assert_eq!(tsquery(&w[..2]), "refund & or");
-        assert_eq!(fts5_query(&w[..1]), "\"refund\"*");
-        assert_eq!(tsquery(&w[..1]), "refund:*");
+        assert_eq!(
+            dialect::search_query(Backend::Sqlite, &w[..2]),
+            Value::Text("\"refund\" \"or\"".into())
+        );
+        assert_eq!(
+            dialect::search_query(Backend::Postgres, &w[..2]),
+            Value::Text("refund & or".into())
+        );
+        assert_eq!(
+            dialect::search_query(Backend::Sqlite, &w[..1]),
+            Value::Text("\"refund\"*".into())
+        );
+        assert_eq!(
+            dialect::search_query(Backend::Postgres, &w[..1]),
+            Value::Text("refund:*".into())
+        );
         assert!(terms("  ... !!").is_empty());
     }
 
