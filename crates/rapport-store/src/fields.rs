@@ -65,8 +65,8 @@ pub async fn list(c: &mut dyn Conn) -> Result<Vec<CustomFieldDef>> {
     .iter()
     .map(|r| {
         Ok(CustomFieldDef {
-            key: r.text(0)?,
-            label: r.text(1)?,
+            key: r.text("key")?,
+            label: r.text("label")?,
         })
     })
     .collect()

@@ -45,15 +45,15 @@ pub struct NewMacro {
 
 fn macro_from(r: &Row) -> Result<Macro> {
     Ok(Macro {
-        id: r.int(0)?,
-        name: r.text(1)?,
-        body: r.text(2)?,
+        id: r.int("id")?,
+        name: r.text("name")?,
+        body: r.text("body")?,
         set_status: r
-            .opt_text(3)?
+            .opt_text("set_status")?
             .map(|s| TicketStatus::parse(&s))
             .transpose()?,
-        set_priority: r.opt_int(4)?.and_then(Priority::from_rank),
-        add_tags: serde_json::from_str(&r.text(5)?)?,
+        set_priority: r.opt_int("set_priority")?.and_then(Priority::from_rank),
+        add_tags: serde_json::from_str(&r.text("add_tags")?)?,
     })
 }
 

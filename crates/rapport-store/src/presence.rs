@@ -37,6 +37,6 @@ pub async fn others(
     )
     .await?
     .iter()
-    .map(|r| Ok((r.text(0)?, r.bool(1)?)))
+    .map(|r| Ok((r.text("name")?, r.bool("typing")?)))
     .collect()
 }

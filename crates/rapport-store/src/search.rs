@@ -231,7 +231,7 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
         return Ok(Vec::new());
     }
     // The texts of the few hits only, for their snippets.
-    let sids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
+    let sids: Vec<i64> = rows.iter().map(|r| r.int("sid")).collect::<Result<_>>()?;
     let id_list = sids
         .iter()
         .map(i64::to_string)
@@ -240,18 +240,20 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
     let key = dialect::search_key(backend);
     let texts = c
         .query(
-            &format!("SELECT {key}, title, body FROM search_index WHERE {key} IN ({id_list})"),
+            &format!(
+                "SELECT {key} AS sid, title, body FROM search_index WHERE {key} IN ({id_list})"
+            ),
             &[],
         )
         .await?;
     let mut hits = Vec::with_capacity(rows.len());
     for r in &rows {
-        let sid = r.int(0)?;
-        let kind = r.text(1)?;
+        let sid = r.int("sid")?;
+        let kind = r.text("kind")?;
         let is_customer = kind == "customer";
-        let name = r.text(4)?;
-        let (doc_title, doc_body) = match texts.iter().find(|t| t.int(0).ok() == Some(sid)) {
-            Some(t) => (t.text(1)?, t.text(2)?),
+        let name = r.text("title")?;
+        let (doc_title, doc_body) = match texts.iter().find(|t| t.int("sid").ok() == Some(sid)) {
+            Some(t) => (t.text("title")?, t.text("body")?),
             None => (name.clone(), String::new()),
         };
         let title = if is_customer {
@@ -261,7 +263,7 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
                 name
             }
         } else {
-            r.opt_text(8)?.unwrap_or(name)
+            r.opt_text("subject")?.unwrap_or(name)
         };
         let excerpt_of = if doc_body.is_empty() {
             &doc_title
@@ -270,16 +272,16 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
         };
         hits.push(Hit {
             kind,
-            ticket_id: r.opt_int(2)?,
-            ticket_number: r.opt_int(6)?,
+            ticket_id: r.opt_int("ticket_id")?,
+            ticket_number: r.opt_int("number")?,
             customer_id: if is_customer {
-                r.opt_int(3)?
+                r.opt_int("ref_id")?
             } else {
-                r.opt_int(7)?
+                r.opt_int("customer_id")?
             },
             title,
             snippet: highlight(excerpt_of, &words, 24),
-            score: r.real(5)?,
+            score: r.real("score")?,
         });
     }
     Ok(hits)

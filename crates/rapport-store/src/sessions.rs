@@ -65,7 +65,7 @@ pub async fn lookup(
     else {
         return Ok(None);
     };
-    let user_id = r.int(0)?;
+    let user_id = r.int("id")?;
     let team_ids = c
         .query(
             "SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id",
@@ -73,16 +73,16 @@ pub async fn lookup(
         )
         .await?
         .iter()
-        .map(|t| t.int(0))
+        .map(|t| t.int("team_id"))
         .collect::<Result<_>>()?;
     Ok(Some(SessionInfo {
         viewer: Viewer {
             user_id,
-            role: Role::parse(&r.text(1)?)?,
+            role: Role::parse(&r.text("role")?)?,
             team_ids,
         },
-        name: r.text(2)?,
-        csrf: r.text(3)?,
+        name: r.text("name")?,
+        csrf: r.text("csrf")?,
     }))
 }
 

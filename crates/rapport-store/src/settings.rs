@@ -14,5 +14,5 @@ pub async fn secret(c: &mut dyn Conn, key: &str) -> Result<String> {
     .await?;
     c.one("SELECT value FROM settings WHERE key = $1", &[key.into()])
         .await?
-        .text(0)
+        .text("value")
 }

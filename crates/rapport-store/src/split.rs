@@ -24,9 +24,9 @@ pub async fn message(
         )
         .await?
         .ok_or(StoreError::NotFound("message"))?;
-    let source_id = m.int(0)?;
+    let source_id = m.int("ticket_id")?;
     let source = tickets::get(c, viewer, source_id).await?;
-    if m.text(1)? != "customer" {
+    if m.text("author_kind")? != "customer" {
         return Err(
             FieldError::new("message_id", "only a customer's message can start a ticket").into(),
         );
@@ -58,7 +58,7 @@ pub async fn message(
             ],
         )
         .await?
-        .int(0)?;
+        .int("id")?;
     c.execute(
         "UPDATE messages SET ticket_id = $1 WHERE id = $2",
         &[id.into(), message_id.into()],

@@ -59,7 +59,7 @@ pub async fn log(
 /// The time logged on a ticket, per agent.
 pub async fn per_agent(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<TimeSpent>> {
     c.query(
-        "SELECT e.user_id, u.name, CAST(SUM(e.seconds) AS BIGINT) FROM time_entries e JOIN users u ON u.id = e.user_id
+        "SELECT e.user_id, u.name, CAST(SUM(e.seconds) AS BIGINT) AS seconds FROM time_entries e JOIN users u ON u.id = e.user_id
          WHERE e.ticket_id = $1 GROUP BY e.user_id, u.name ORDER BY u.name",
         &[ticket_id.into()],
     )
@@ -67,9 +67,9 @@ pub async fn per_agent(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<TimeSpent
     .iter()
     .map(|r| {
         Ok(TimeSpent {
-            user_id: r.int(0)?,
-            name: r.text(1)?,
-            seconds: r.int(2)?,
+            user_id: r.int("user_id")?,
+            name: r.text("name")?,
+            seconds: r.int("seconds")?,
         })
     })
     .collect()

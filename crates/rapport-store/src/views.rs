@@ -42,9 +42,9 @@ pub async fn save(
         )
         .await?;
     Ok(SavedView {
-        id: row.int(0)?,
-        name: row.text(1)?,
-        query: row.text(2)?,
+        id: row.int("id")?,
+        name: row.text("name")?,
+        query: row.text("query")?,
     })
 }
 
@@ -58,9 +58,9 @@ pub async fn list(c: &mut dyn Conn, user_id: i64) -> Result<Vec<SavedView>> {
     .iter()
     .map(|r| {
         Ok(SavedView {
-            id: r.int(0)?,
-            name: r.text(1)?,
-            query: r.text(2)?,
+            id: r.int("id")?,
+            name: r.text("name")?,
+            query: r.text("query")?,
         })
     })
     .collect()

@@ -188,11 +188,11 @@ pub async fn count(c: &mut dyn Conn, viewer: &Viewer, f: &TicketFilter) -> Resul
         format!("WHERE {}", wh.join(" AND "))
     };
     c.one(
-        &format!("SELECT COUNT(*) FROM tickets t {where_sql}"),
+        &format!("SELECT COUNT(*) AS n FROM tickets t {where_sql}"),
         &params,
     )
     .await?
-    .int(0)
+    .int("n")
 }
 
 /// Lists tickets for an inbox view: filtered, sorted, one page at a time. Keyset

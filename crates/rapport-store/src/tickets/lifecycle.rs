@@ -189,7 +189,7 @@ pub async fn create(
             ],
         )
         .await?
-        .int(0)?;
+        .int("id")?;
     if !tags.is_empty() {
         write_tags(c, id, &tags).await?;
     }

@@ -86,37 +86,37 @@ pub struct Ticket {
 }
 
 const TICKET_COLS: &str = "t.id, t.number, t.subject, t.status, t.priority, t.category, t.channel,
-    t.tags, t.custom_fields, t.customer_id, c.email, c.name, t.team_id, t.assignee_id,
+    t.tags, t.custom_fields, t.customer_id, c.email AS customer_email, c.name AS customer_name, t.team_id, t.assignee_id,
     t.merged_into_id, t.message_count, t.created_at, t.updated_at, t.last_message_at,
     t.first_response_at, t.solved_at";
 const TICKET_FROM: &str = "FROM tickets t JOIN customers c ON c.id = t.customer_id";
 
 fn ticket_from(r: &Row) -> Result<Ticket> {
     Ok(Ticket {
-        id: r.int(0)?,
-        number: r.int(1)?,
-        subject: r.text(2)?,
-        status: TicketStatus::parse(&r.text(3)?)?,
-        priority: Priority::from_rank(r.int(4)?)
+        id: r.int("id")?,
+        number: r.int("number")?,
+        subject: r.text("subject")?,
+        status: TicketStatus::parse(&r.text("status")?)?,
+        priority: Priority::from_rank(r.int("priority")?)
             .ok_or_else(|| StoreError::Db("bad stored priority".into()))?,
-        category: r.opt_text(5)?,
-        channel: Channel::parse(&r.text(6)?)?,
-        tags: serde_json::from_str(&r.text(7)?)?,
-        custom_fields: serde_json::from_str(&r.text(8)?)?,
+        category: r.opt_text("category")?,
+        channel: Channel::parse(&r.text("channel")?)?,
+        tags: serde_json::from_str(&r.text("tags")?)?,
+        custom_fields: serde_json::from_str(&r.text("custom_fields")?)?,
         customer: CustomerRef {
-            id: r.int(9)?,
-            email: r.text(10)?,
-            name: r.text(11)?,
+            id: r.int("customer_id")?,
+            email: r.text("customer_email")?,
+            name: r.text("customer_name")?,
         },
-        team_id: r.opt_int(12)?,
-        assignee_id: r.opt_int(13)?,
-        merged_into_id: r.opt_int(14)?,
-        message_count: r.int(15)?,
-        created_at: Timestamp(r.int(16)?),
-        updated_at: Timestamp(r.int(17)?),
-        last_message_at: Timestamp(r.int(18)?),
-        first_response_at: r.opt_int(19)?.map(Timestamp),
-        solved_at: r.opt_int(20)?.map(Timestamp),
+        team_id: r.opt_int("team_id")?,
+        assignee_id: r.opt_int("assignee_id")?,
+        merged_into_id: r.opt_int("merged_into_id")?,
+        message_count: r.int("message_count")?,
+        created_at: Timestamp(r.int("created_at")?),
+        updated_at: Timestamp(r.int("updated_at")?),
+        last_message_at: Timestamp(r.int("last_message_at")?),
+        first_response_at: r.opt_int("first_response_at")?.map(Timestamp),
+        solved_at: r.opt_int("solved_at")?.map(Timestamp),
     })
 }
 
@@ -152,7 +152,7 @@ pub async fn id_by_number(c: &mut dyn Conn, number: i64) -> Result<i64> {
     c.opt("SELECT id FROM tickets WHERE number = $1", &[number.into()])
         .await?
         .ok_or(StoreError::NotFound("ticket"))?
-        .int(0)
+        .int("id")
 }
 
 /// A customer's tickets that the viewer may see, newest first.
