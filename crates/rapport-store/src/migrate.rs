@@ -63,6 +63,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_notify_pref.sql"),
         postgres: include_str!("../migrations/postgres/0008_notify_pref.sql"),
     },
+    Migration {
+        version: 9,
+        name: "schema_parity",
+        sqlite: include_str!("../migrations/sqlite/0009_schema_parity.sql"),
+        postgres: include_str!("../migrations/postgres/0009_schema_parity.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

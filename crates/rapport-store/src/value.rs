@@ -277,7 +277,10 @@ impl ToSql for Value {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(v) => {
-                if *ty == Type::INT4 {
+                if *ty == Type::BOOL {
+                    // Booleans stored as 0/1 by code written for SQLite.
+                    (*v != 0).to_sql(ty, out)
+                } else if *ty == Type::INT4 {
                     i32::try_from(*v)?.to_sql(ty, out)
                 } else if *ty == Type::INT2 {
                     i16::try_from(*v)?.to_sql(ty, out)

@@ -10,6 +10,7 @@ mod email;
 mod errors;
 mod imap;
 mod jobs;
+mod migrations;
 mod openapi;
 mod peers;
 mod permissions;
