@@ -28,9 +28,9 @@ pub async fn list(c: &mut dyn Conn) -> Result<Vec<CategoryInfo>> {
     .iter()
     .map(|r| {
         Ok(CategoryInfo {
-            slug: r.text(0)?,
-            name: r.text(1)?,
-            built_in: r.bool(2)?,
+            slug: r.text("slug")?,
+            name: r.text("name")?,
+            built_in: r.bool("built_in")?,
         })
     })
     .collect()

@@ -61,8 +61,8 @@ pub async fn find_or_create(
         )
         .await?
     {
-        let id = row.int(0)?;
-        if row.text(1)?.is_empty() && !name.is_empty() {
+        let id = row.int("id")?;
+        if row.text("name")?.is_empty() && !name.is_empty() {
             c.execute(
                 "UPDATE customers SET name = $1, updated_at = $2 WHERE id = $3",
                 &[name.into(), now.into(), id.into()],
@@ -81,7 +81,7 @@ pub async fn find_or_create(
         .await?;
     match inserted {
         Some(row) => {
-            let id = row.int(0)?;
+            let id = row.int("id")?;
             search::index_customer(c, id, name, email.as_str()).await?;
             Ok(id)
         }
@@ -92,7 +92,7 @@ pub async fn find_or_create(
                 &[email.as_str().into()],
             )
             .await?
-            .int(0),
+            .int("id"),
     }
 }
 
@@ -107,14 +107,14 @@ pub async fn get(c: &mut dyn Conn, id: i64) -> Result<Customer> {
         .await?
         .ok_or(StoreError::NotFound("customer"))?;
     Ok(Customer {
-        id: r.int(0)?,
-        email: r.text(1)?,
-        name: r.text(2)?,
-        phone: r.opt_text(3)?,
-        organization_id: r.opt_int(4)?,
-        attributes: serde_json::from_str(&r.text(5)?)?,
-        created_at: Timestamp(r.int(6)?),
-        updated_at: Timestamp(r.int(7)?),
+        id: r.int("id")?,
+        email: r.text("email")?,
+        name: r.text("name")?,
+        phone: r.opt_text("phone")?,
+        organization_id: r.opt_int("organization_id")?,
+        attributes: serde_json::from_str(&r.text("attributes")?)?,
+        created_at: Timestamp(r.int("created_at")?),
+        updated_at: Timestamp(r.int("updated_at")?),
     })
 }
 

@@ -20,8 +20,9 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use crate::dialect::sqlite_placeholders;
 use crate::error::{Result, StoreError};
-use crate::value::{Row, Value, from_pg, from_sqlite};
+use crate::value::{Row, Value, from_pg, from_sqlite, pg_names};
 
 /// The most operations committed together by the SQLite writer.
 pub const MAX_BATCH: usize = 256;
@@ -156,21 +157,6 @@ impl Db {
 
 // ---------------------------------------------------------------- SQLite
 
-/// Rewrites `$1` placeholders to SQLite's numbered `?1`, so that a parameter used twice
-/// or out of order binds by its number, as on PostgreSQL.
-fn sqlite_sql(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Opens an SQLite connection the one way every connection is opened: WAL journal,
 /// `synchronous=FULL` (a commit is on disk before it returns, so an acknowledged write
 /// survives power loss and kill -9), foreign keys on, a busy timeout for other
@@ -205,8 +191,9 @@ struct SqliteConn<'a> {
 
 impl SqliteConn<'_> {
     fn run_query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql))?;
+        let mut stmt = self.conn.prepare_cached(&sqlite_placeholders(sql))?;
         let n = stmt.column_count();
+        let names: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -214,13 +201,13 @@ impl SqliteConn<'_> {
             for i in 0..n {
                 vals.push(from_sqlite(r.get_ref(i)?));
             }
-            out.push(Row(vals));
+            out.push(Row::new(Arc::clone(&names), vals));
         }
         Ok(out)
     }
 
     fn run_execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql))?;
+        let mut stmt = self.conn.prepare_cached(&sqlite_placeholders(sql))?;
         let n = stmt.execute(rusqlite::params_from_iter(params.iter()))?;
         Ok(n as u64)
     }
@@ -480,7 +467,8 @@ impl Conn for PgConn<'_> {
                 .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
                 .collect();
             let rows = self.tx.query(&stmt, &refs).await?;
-            rows.iter().map(from_pg).collect()
+            let names = pg_names(stmt.columns());
+            rows.iter().map(|r| from_pg(&names, r)).collect()
         })
     }
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
@@ -518,15 +506,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_become_numbered() {
-        assert_eq!(
-            sqlite_sql("SELECT $2, $1 WHERE a = $10"),
-            "SELECT ?2, ?1 WHERE a = ?10"
-        );
-        assert_eq!(sqlite_sql("SELECT '$'"), "SELECT '$'");
-    }
 
     #[test]
     fn database_url_picks_the_backend() {

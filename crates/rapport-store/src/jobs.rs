@@ -12,7 +12,8 @@ use rapport_domain::job::{JobState, after_failure, retry_delay_secs};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::{Backend, Conn};
+use crate::db::Conn;
+use crate::dialect;
 use crate::error::{Result, StoreError};
 use crate::value::Row;
 
@@ -62,16 +63,16 @@ const JOB_COLS: &str =
 
 fn job_from(r: &Row) -> Result<Job> {
     Ok(Job {
-        id: r.int(0)?,
-        kind: r.text(1)?,
-        payload: serde_json::from_str(&r.text(2)?)?,
-        state: JobState::parse(&r.text(3)?)
+        id: r.int("id")?,
+        kind: r.text("kind")?,
+        payload: serde_json::from_str(&r.text("payload")?)?,
+        state: JobState::parse(&r.text("state")?)
             .ok_or_else(|| StoreError::Db("bad stored job state".into()))?,
-        run_at: Timestamp(r.int(4)?),
-        attempts: r.int(5)?,
-        max_attempts: r.int(6)?,
-        last_error: r.opt_text(7)?,
-        idempotency_key: r.opt_text(8)?,
+        run_at: Timestamp(r.int("run_at")?),
+        attempts: r.int("attempts")?,
+        max_attempts: r.int("max_attempts")?,
+        last_error: r.opt_text("last_error")?,
+        idempotency_key: r.opt_text("idempotency_key")?,
     })
 }
 
@@ -117,10 +118,7 @@ pub async fn claim(
     lease_secs: i64,
     now: Timestamp,
 ) -> Result<Option<Job>> {
-    let lock = match c.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
+    let lock = dialect::claim_lock(c.backend());
     let sql = format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1,
                 locked_by = $2, updated_at = $3
@@ -147,7 +145,7 @@ pub async fn lease_holders(c: &mut dyn Conn, prefix: &str) -> Result<Vec<String>
     )
     .await?
     .iter()
-    .map(|r| r.text(0))
+    .map(|r| r.text("locked_by"))
     .collect()
 }
 

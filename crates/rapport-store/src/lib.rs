@@ -1,28 +1,72 @@
 //! Rapport's storage: every persistent operation, written once over [`db::Conn`] and
 //! run on SQLite or PostgreSQL by [`db::Db`]. Operations take parsed domain types and a
 //! [`rapport_domain::Viewer`] where permissions matter; they never see HTTP.
+//!
+//! One module per capability (`tickets`, `macros`, `views`, …); every difference between
+//! the two databases lives in [`dialect`].
 
 pub mod categories;
 pub mod customers;
 pub mod db;
+pub mod dialect;
 pub mod error;
 pub mod events;
+pub mod fields;
 pub mod imap;
 pub mod jobs;
+pub mod macros;
 pub mod mail;
 pub mod messages;
 pub mod migrate;
 pub mod notify;
 pub mod people;
 pub mod portal;
+pub mod presence;
 pub mod search;
 pub mod secrets;
 pub mod sessions;
+pub mod settings;
+pub mod split;
 pub mod stats;
 pub mod stream;
 pub mod tickets;
+pub mod time_entries;
 pub mod value;
-pub mod workspace;
+pub mod views;
 
 pub use db::{Backend, Conn, Db, DbConfig};
 pub use error::{Result, StoreError};
+
+/// Deprecated paths, removed after the merge: the workspace grab-bag became `macros`,
+/// `time_entries`, `split`, `views` and `fields`.
+pub mod workspace {
+    pub use crate::fields::{CustomFieldDef, define as define_field, list as fields};
+    pub use crate::macros::{
+        Macro, NewMacro, apply as apply_macro, create as create_macro, list as list_macros,
+    };
+    pub use crate::split::message as split_message;
+    pub use crate::time_entries::{TimeSpent, log as log_time, per_agent as time_spent};
+    pub use crate::views::{SavedView, list as saved_views, save as save_view};
+}
+
+/// Builds a store operation for [`Db::write`] and [`Db::read`] from its body.
+///
+/// `op!(c => tickets::get(c, &viewer, id).await)` expands to
+/// `move |c| Box::pin(async move { tickets::get(c, &viewer, id).await })`: a closure that
+/// takes the connection, moves what it uses in, and returns the boxed future the `Db`
+/// runs inside its transaction. The body is the block of an `async move`, so it may use
+/// `?` and must end in a `Result`.
+///
+/// ```no_run
+/// # async fn demo(db: rapport_store::Db) -> rapport_store::Result<()> {
+/// let n = db
+///     .read(rapport_store::op!(c => c.one("SELECT COUNT(*) AS n FROM tickets", &[]).await?.int("n")))
+///     .await?;
+/// # let _ = n; Ok(()) }
+/// ```
+#[macro_export]
+macro_rules! op {
+    ($c:ident => $($body:tt)+) => {
+        move |$c| ::std::boxed::Box::pin(async move { $($body)+ })
+    };
+}

@@ -185,7 +185,7 @@ pub(crate) async fn insert(
             ],
         )
         .await?
-        .int(0)?;
+        .int("id")?;
     let mut metas = Vec::with_capacity(attachments.len());
     for a in attachments {
         let sha = hex::encode(Sha256::digest(&a.data));
@@ -206,7 +206,7 @@ pub(crate) async fn insert(
                 ],
             )
             .await?
-            .int(0)?;
+            .int("id")?;
         metas.push(AttachmentMeta {
             id: aid,
             filename: a.filename.trim().to_owned(),
@@ -256,34 +256,34 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let id = r.int(0)?;
+        let id = r.int("id")?;
         let mut attachments = Vec::new();
-        for a in atts.iter().filter(|a| a.int(1).ok() == Some(id)) {
+        for a in atts.iter().filter(|a| a.int("message_id").ok() == Some(id)) {
             attachments.push(AttachmentMeta {
-                id: a.int(0)?,
-                filename: a.text(2)?,
-                content_type: a.text(3)?,
-                size: a.int(4)?,
-                sha256: a.text(5)?,
-                content_id: a.opt_text(6)?,
+                id: a.int("id")?,
+                filename: a.text("filename")?,
+                content_type: a.text("content_type")?,
+                size: a.int("size")?,
+                sha256: a.text("sha256")?,
+                content_id: a.opt_text("content_id")?,
             });
         }
         out.push(Message {
             id,
-            ticket_id: r.int(1)?,
+            ticket_id: r.int("ticket_id")?,
             author: Author {
-                kind: r.text(2)?,
-                user_id: r.opt_int(3)?,
-                customer_id: r.opt_int(4)?,
+                kind: r.text("author_kind")?,
+                user_id: r.opt_int("author_user_id")?,
+                customer_id: r.opt_int("author_customer_id")?,
             },
-            internal: r.bool(5)?,
-            channel: Channel::parse(&r.text(6)?)?,
-            body: r.text(7)?,
-            html: r.opt_text(11)?,
+            internal: r.bool("internal")?,
+            channel: Channel::parse(&r.text("channel")?)?,
+            body: r.text("body")?,
+            html: r.opt_text("html")?,
             attachments,
-            delivery: r.opt_text(9)?,
-            delivery_error: r.opt_text(10)?,
-            created_at: Timestamp(r.int(8)?),
+            delivery: r.opt_text("delivery")?,
+            delivery_error: r.opt_text("delivery_error")?,
+            created_at: Timestamp(r.int("created_at")?),
         });
     }
     Ok(out)
@@ -301,15 +301,15 @@ pub async fn attachment(c: &mut dyn Conn, id: i64) -> Result<AttachmentFile> {
         .ok_or(StoreError::NotFound("attachment"))?;
     Ok(AttachmentFile {
         meta: AttachmentMeta {
-            id: r.int(0)?,
-            filename: r.text(1)?,
-            content_type: r.text(2)?,
-            size: r.int(3)?,
-            sha256: r.text(4)?,
-            content_id: r.opt_text(7)?,
+            id: r.int("id")?,
+            filename: r.text("filename")?,
+            content_type: r.text("content_type")?,
+            size: r.int("size")?,
+            sha256: r.text("sha256")?,
+            content_id: r.opt_text("content_id")?,
         },
-        ticket_id: r.int(5)?,
-        data: r.blob(6)?,
+        ticket_id: r.int("ticket_id")?,
+        data: r.blob("data")?,
     })
 }
 

@@ -2,7 +2,8 @@
 //! recorded in `schema_migrations`. Migrations are expand/contract: a node running the
 //! previous release must keep working on the new schema during a rolling deploy.
 
-use crate::db::{Backend, Conn, Db};
+use crate::db::{Conn, Db};
+use crate::dialect;
 use crate::error::Result;
 
 /// One migration: its version and its SQL for each backend.
@@ -63,6 +64,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0008_notify_pref.sql"),
     },
     Migration {
+        version: 9,
+        name: "schema_parity",
+        sqlite: include_str!("../migrations/sqlite/0009_schema_parity.sql"),
+        postgres: include_str!("../migrations/postgres/0009_schema_parity.sql"),
+    },
+    Migration {
         version: 10,
         name: "event_stream",
         sqlite: include_str!("../migrations/sqlite/0010_event_stream.sql"),
@@ -74,13 +81,17 @@ const MIGRATIONS: &[Migration] = &[
 /// to call from several nodes at once: PostgreSQL takes an advisory lock, SQLite's single
 /// writer serialises.
 pub async fn run(db: &Db, now: rapport_domain::Timestamp) -> Result<usize> {
-    db.write(move |c| Box::pin(async move { apply(c, now).await }))
-        .await
+    db.write(crate::op!(c => apply(c, now).await)).await
 }
 
 async fn apply(c: &mut dyn Conn, now: rapport_domain::Timestamp) -> Result<usize> {
-    if c.backend() == Backend::Postgres {
-        c.batch("SELECT pg_advisory_xact_lock(7242001)").await?;
+    apply_up_to(c, now, i64::MAX).await
+}
+
+/// Applies the migrations up to version `last`.
+async fn apply_up_to(c: &mut dyn Conn, now: rapport_domain::Timestamp, last: i64) -> Result<usize> {
+    if let Some(lock) = dialect::migration_lock(c.backend()) {
+        c.batch(lock).await?;
     }
     c.batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -94,18 +105,15 @@ async fn apply(c: &mut dyn Conn, now: rapport_domain::Timestamp) -> Result<usize
         .query("SELECT version FROM schema_migrations", &[])
         .await?
         .iter()
-        .map(|r| r.int(0))
+        .map(|r| r.int("version"))
         .collect::<Result<_>>()?;
     let mut ran = 0;
     for m in MIGRATIONS {
-        if applied.contains(&m.version) {
+        if applied.contains(&m.version) || m.version > last {
             continue;
         }
-        let sql = match c.backend() {
-            Backend::Sqlite => m.sqlite,
-            Backend::Postgres => m.postgres,
-        };
-        c.batch(sql).await?;
+        c.batch(dialect::pick(c.backend(), m.sqlite, m.postgres))
+            .await?;
         c.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             &[m.version.into(), m.name.into(), now.into()],
@@ -123,4 +131,78 @@ async fn apply(c: &mut dyn Conn, now: rapport_domain::Timestamp) -> Result<usize
         .await?;
     }
     Ok(ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::DbConfig;
+    use crate::op;
+    use rapport_domain::Timestamp;
+
+    /// 0009 redeclares SQLite's booleans by copying each column: every value survives.
+    #[tokio::test]
+    async fn schema_parity_keeps_every_boolean() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&DbConfig::Sqlite(dir.path().join("t.db")))
+            .await
+            .unwrap();
+        let now = Timestamp(1);
+        db.write(op!(c => {
+            apply_up_to(c, now, 8).await?;
+            c.batch(
+                "INSERT INTO users (id, email, name, role, active, created_at, email_notifications)
+                     VALUES (1, 'a@x', 'A', 'agent', 0, 1, 0), (2, 'b@x', 'B', 'agent', 1, 1, 1);
+                 INSERT INTO customers (id, email, created_at, updated_at) VALUES (1, 'c@x', 1, 1);
+                 INSERT INTO tickets (id, number, subject, status, priority, channel, customer_id,
+                                      last_message_at, created_at, updated_at)
+                     VALUES (1, 1, 's', 'new', 1, 'email', 1, 1, 1, 1);
+                 INSERT INTO messages (id, ticket_id, author_kind, internal, channel, body, created_at)
+                     VALUES (1, 1, 'agent', 1, 'email', 'x', 1), (2, 1, 'agent', 0, 'email', 'y', 1);
+                 INSERT INTO presence (ticket_id, user_id, typing, seen_at) VALUES (1, 1, 1, 1);
+                 INSERT INTO mailboxes (id, address, name, created_at, imap_tls, acknowledge)
+                     VALUES (1, 'h@x', 'H', 1, 0, 1);",
+            )
+            .await
+        }))
+        .await
+        .unwrap();
+        assert_eq!(run(&db, now).await.unwrap(), 1, "only 0009 was left");
+        let got = db
+            .read(op!(c => {
+                let mut out = Vec::new();
+                for (sql, col) in [
+                    ("SELECT active AS v FROM users ORDER BY id", "v"),
+                    ("SELECT email_notifications AS v FROM users ORDER BY id", "v"),
+                    ("SELECT internal AS v FROM messages ORDER BY id", "v"),
+                    ("SELECT typing AS v FROM presence", "v"),
+                    ("SELECT imap_tls AS v FROM mailboxes", "v"),
+                    ("SELECT acknowledge AS v FROM mailboxes", "v"),
+                    ("SELECT built_in AS v FROM categories ORDER BY slug LIMIT 1", "v"),
+                ] {
+                    for r in c.query(sql, &[]).await? {
+                        out.push(r.bool(col)?);
+                    }
+                }
+                let types = c
+                    .query(
+                        "SELECT p.type AS ty FROM pragma_table_info('users') p
+                         WHERE p.name IN ('active', 'email_notifications')",
+                        &[],
+                    )
+                    .await?;
+                for t in types {
+                    assert_eq!(t.text("ty")?, "BOOLEAN");
+                }
+                Ok(out)
+            }))
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            [
+                false, true, false, true, true, false, true, false, true, true
+            ]
+        );
+    }
 }

@@ -59,15 +59,15 @@ pub struct NewUser {
 const USER_COLS: &str = "id, email, name, role, active, created_at";
 
 async fn user_from(c: &mut dyn Conn, r: &Row) -> Result<User> {
-    let id = r.int(0)?;
+    let id = r.int("id")?;
     Ok(User {
         id,
-        email: r.text(1)?,
-        name: r.text(2)?,
-        role: Role::parse(&r.text(3)?)?,
-        active: r.bool(4)?,
+        email: r.text("email")?,
+        name: r.text("name")?,
+        role: Role::parse(&r.text("role")?)?,
+        active: r.bool("active")?,
         team_ids: team_ids_of(c, id).await?,
-        created_at: Timestamp(r.int(5)?),
+        created_at: Timestamp(r.int("created_at")?),
     })
 }
 
@@ -78,7 +78,7 @@ async fn team_ids_of(c: &mut dyn Conn, user_id: i64) -> Result<Vec<i64>> {
     )
     .await?
     .iter()
-    .map(|r| r.int(0))
+    .map(|r| r.int("team_id"))
     .collect()
 }
 
@@ -142,7 +142,7 @@ pub async fn user_for_sign_in(
     else {
         return Ok(None);
     };
-    let hash = row.opt_text(6)?;
+    let hash = row.opt_text("password_hash")?;
     Ok(Some((user_from(c, &row).await?, hash)))
 }
 
@@ -184,7 +184,7 @@ pub async fn add_token(
             &[user_id.into(), token_hash.into(), name.into(), now.into()],
         )
         .await?;
-    row.int(0)
+    row.int("id")
 }
 
 /// The viewer behind a token hash, if the token exists, is not revoked and its agent is
@@ -200,10 +200,10 @@ pub async fn viewer_for_token(c: &mut dyn Conn, token_hash: &str) -> Result<Opti
     else {
         return Ok(None);
     };
-    let user_id = row.int(0)?;
+    let user_id = row.int("id")?;
     Ok(Some(Viewer {
         user_id,
-        role: Role::parse(&row.text(1)?)?,
+        role: Role::parse(&row.text("role")?)?,
         team_ids: team_ids_of(c, user_id).await?,
     }))
 }
@@ -226,7 +226,7 @@ pub async fn create_team(c: &mut dyn Conn, name: &str, now: Timestamp) -> Result
             &[name.into(), now.into()],
         )
         .await?
-        .int(0)?;
+        .int("id")?;
     get_team(c, id).await
 }
 
@@ -246,13 +246,13 @@ pub async fn get_team(c: &mut dyn Conn, id: i64) -> Result<Team> {
         )
         .await?
         .iter()
-        .map(|r| r.int(0))
+        .map(|r| r.int("user_id"))
         .collect::<Result<_>>()?;
     Ok(Team {
-        id: row.int(0)?,
-        name: row.text(1)?,
+        id: row.int("id")?,
+        name: row.text("name")?,
         member_ids,
-        created_at: Timestamp(row.int(2)?),
+        created_at: Timestamp(row.int("created_at")?),
     })
 }
 
@@ -262,7 +262,7 @@ pub async fn list_teams(c: &mut dyn Conn) -> Result<Vec<Team>> {
         .query("SELECT id FROM teams ORDER BY name", &[])
         .await?
         .iter()
-        .map(|r| r.int(0))
+        .map(|r| r.int("id"))
         .collect::<Result<_>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {

@@ -13,7 +13,8 @@ use rapport_domain::text::escape_html_into;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::{Backend, Conn};
+use crate::db::Conn;
+use crate::dialect;
 use crate::error::Result;
 use crate::value::Value;
 
@@ -44,38 +45,6 @@ fn terms(q: &str) -> Vec<String> {
         .take(12)
         .map(str::to_lowercase)
         .collect()
-}
-
-fn fts5_query(words: &[String]) -> String {
-    let n = words.len();
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i + 1 == n && w.chars().count() >= 3 {
-                format!("\"{w}\"*")
-            } else {
-                format!("\"{w}\"")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn tsquery(words: &[String]) -> String {
-    let n = words.len();
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i + 1 == n && w.chars().count() >= 3 {
-                format!("{w}:*")
-            } else {
-                w.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
 }
 
 /// Whether a word of the text matches a query word: the same word, or one starting with
@@ -232,24 +201,8 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
     }
     let limit = limit.clamp(1, 100);
     let backend = c.backend();
-    let mut params: Vec<Value> = vec![match backend {
-        Backend::Sqlite => fts5_query(&words).into(),
-        Backend::Postgres => tsquery(&words).into(),
-    }];
-    let candidates = match backend {
-        Backend::Sqlite => format!(
-            "SELECT rowid AS sid, kind, ticket_id, ref_id, title,
-                    -bm25(search_index, 10.0, 1.0) AS score
-             FROM search_index WHERE search_index MATCH $1
-             ORDER BY rowid DESC LIMIT {CANDIDATES}"
-        ),
-        Backend::Postgres => format!(
-            "SELECT id AS sid, kind, ticket_id, ref_id, title,
-                    ts_rank(tsv, to_tsquery('english', $1))::float8 AS score
-             FROM search_index WHERE tsv @@ to_tsquery('english', $1)
-             ORDER BY id DESC LIMIT {CANDIDATES}"
-        ),
-    };
+    let mut params: Vec<Value> = vec![dialect::search_query(backend, &words)];
+    let candidates = dialect::search_candidates(backend, CANDIDATES);
     let mut scope = String::new();
     if let Some(teams) = viewer.team_scope() {
         let mut ids = Vec::new();
@@ -278,30 +231,29 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
         return Ok(Vec::new());
     }
     // The texts of the few hits only, for their snippets.
-    let sids: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
+    let sids: Vec<i64> = rows.iter().map(|r| r.int("sid")).collect::<Result<_>>()?;
     let id_list = sids
         .iter()
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    let key = match backend {
-        Backend::Sqlite => "rowid",
-        Backend::Postgres => "id",
-    };
+    let key = dialect::search_key(backend);
     let texts = c
         .query(
-            &format!("SELECT {key}, title, body FROM search_index WHERE {key} IN ({id_list})"),
+            &format!(
+                "SELECT {key} AS sid, title, body FROM search_index WHERE {key} IN ({id_list})"
+            ),
             &[],
         )
         .await?;
     let mut hits = Vec::with_capacity(rows.len());
     for r in &rows {
-        let sid = r.int(0)?;
-        let kind = r.text(1)?;
+        let sid = r.int("sid")?;
+        let kind = r.text("kind")?;
         let is_customer = kind == "customer";
-        let name = r.text(4)?;
-        let (doc_title, doc_body) = match texts.iter().find(|t| t.int(0).ok() == Some(sid)) {
-            Some(t) => (t.text(1)?, t.text(2)?),
+        let name = r.text("title")?;
+        let (doc_title, doc_body) = match texts.iter().find(|t| t.int("sid").ok() == Some(sid)) {
+            Some(t) => (t.text("title")?, t.text("body")?),
             None => (name.clone(), String::new()),
         };
         let title = if is_customer {
@@ -311,7 +263,7 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
                 name
             }
         } else {
-            r.opt_text(8)?.unwrap_or(name)
+            r.opt_text("subject")?.unwrap_or(name)
         };
         let excerpt_of = if doc_body.is_empty() {
             &doc_title
@@ -320,16 +272,16 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
         };
         hits.push(Hit {
             kind,
-            ticket_id: r.opt_int(2)?,
-            ticket_number: r.opt_int(6)?,
+            ticket_id: r.opt_int("ticket_id")?,
+            ticket_number: r.opt_int("number")?,
             customer_id: if is_customer {
-                r.opt_int(3)?
+                r.opt_int("ref_id")?
             } else {
-                r.opt_int(7)?
+                r.opt_int("customer_id")?
             },
             title,
             snippet: highlight(excerpt_of, &words, 24),
-            score: r.real(5)?,
+            score: r.real("score")?,
         });
     }
     Ok(hits)
@@ -338,15 +290,28 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Backend;
 
     #[test]
     fn queries_keep_only_words() {
         let w = terms("refund \"OR\" NEAR(x) -- 'drop'");
         assert_eq!(w, ["refund", "or", "near", "x", "drop"]);
-        assert_eq!(fts5_query(&w[..2]), "\"refund\" \"or\"");
-        assert_eq!(tsquery(&w[..2]), "refund & or");
-        assert_eq!(fts5_query(&w[..1]), "\"refund\"*");
-        assert_eq!(tsquery(&w[..1]), "refund:*");
+        assert_eq!(
+            dialect::search_query(Backend::Sqlite, &w[..2]),
+            Value::Text("\"refund\" \"or\"".into())
+        );
+        assert_eq!(
+            dialect::search_query(Backend::Postgres, &w[..2]),
+            Value::Text("refund & or".into())
+        );
+        assert_eq!(
+            dialect::search_query(Backend::Sqlite, &w[..1]),
+            Value::Text("\"refund\"*".into())
+        );
+        assert_eq!(
+            dialect::search_query(Backend::Postgres, &w[..1]),
+            Value::Text("refund:*".into())
+        );
         assert!(terms("  ... !!").is_empty());
     }
 

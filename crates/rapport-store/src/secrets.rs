@@ -10,6 +10,13 @@ use sha2::{Digest, Sha256};
 /// The prefix of every API token, so a leaked one is recognisable in a scan.
 pub const TOKEN_PREFIX: &str = "rpt_";
 
+/// A random hex string of `bytes` bytes, for tokens and keys.
+pub fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
 /// Hashes a password with Argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);

@@ -1,12 +1,16 @@
-//! Browser sessions, server-side secrets, and presence (who is viewing or typing on a
-//! ticket, for collision detection). Session cookies hold a random token; only its
-//! SHA-256 is stored, like API tokens.
+//! Browser sessions. Session cookies hold a random token; only its SHA-256 is stored,
+//! like API tokens.
 
-use rand::RngCore;
 use rapport_domain::{Role, Timestamp, Viewer};
 
 use crate::db::Conn;
 use crate::error::Result;
+
+// Deprecated paths, removed after the merge: server secrets moved to `settings`,
+// presence to `presence`, `random_hex` to `secrets`.
+pub use crate::presence::{others as others_present, touch as touch_presence};
+pub use crate::secrets::random_hex;
+pub use crate::settings::secret;
 
 /// A signed-in browser session as a page needs it.
 #[derive(Debug, Clone)]
@@ -17,13 +21,6 @@ pub struct SessionInfo {
     pub name: String,
     /// The token every form of this session must carry.
     pub csrf: String,
-}
-
-/// A random hex string of `bytes` bytes, for tokens and keys.
-pub fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
 }
 
 /// Stores a new session.
@@ -68,7 +65,7 @@ pub async fn lookup(
     else {
         return Ok(None);
     };
-    let user_id = r.int(0)?;
+    let user_id = r.int("id")?;
     let team_ids = c
         .query(
             "SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id",
@@ -76,16 +73,16 @@ pub async fn lookup(
         )
         .await?
         .iter()
-        .map(|t| t.int(0))
+        .map(|t| t.int("team_id"))
         .collect::<Result<_>>()?;
     Ok(Some(SessionInfo {
         viewer: Viewer {
             user_id,
-            role: Role::parse(&r.text(1)?)?,
+            role: Role::parse(&r.text("role")?)?,
             team_ids,
         },
-        name: r.text(2)?,
-        csrf: r.text(3)?,
+        name: r.text("name")?,
+        csrf: r.text("csrf")?,
     }))
 }
 
@@ -97,51 +94,4 @@ pub async fn delete(c: &mut dyn Conn, token_hash: &str) -> Result<()> {
     )
     .await?;
     Ok(())
-}
-
-/// A named server secret, made on first use and shared by every node.
-pub async fn secret(c: &mut dyn Conn, key: &str) -> Result<String> {
-    c.execute(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        &[key.into(), random_hex(32).into()],
-    )
-    .await?;
-    c.one("SELECT value FROM settings WHERE key = $1", &[key.into()])
-        .await?
-        .text(0)
-}
-
-/// Records that an agent is looking at (or typing on) a ticket.
-pub async fn touch_presence(
-    c: &mut dyn Conn,
-    ticket_id: i64,
-    user_id: i64,
-    typing: bool,
-    now: Timestamp,
-) -> Result<()> {
-    c.execute(
-        "INSERT INTO presence (ticket_id, user_id, typing, seen_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (ticket_id, user_id) DO UPDATE SET typing = excluded.typing, seen_at = excluded.seen_at",
-        &[ticket_id.into(), user_id.into(), typing.into(), now.into()],
-    )
-    .await?;
-    Ok(())
-}
-
-/// The other agents seen on a ticket in the last 20 seconds: name and whether typing.
-pub async fn others_present(
-    c: &mut dyn Conn,
-    ticket_id: i64,
-    me: i64,
-    now: Timestamp,
-) -> Result<Vec<(String, bool)>> {
-    c.query(
-        "SELECT u.name, p.typing FROM presence p JOIN users u ON u.id = p.user_id
-         WHERE p.ticket_id = $1 AND p.user_id <> $2 AND p.seen_at > $3 ORDER BY u.name",
-        &[ticket_id.into(), me.into(), now.plus_secs(-20).into()],
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((r.text(0)?, r.bool(1)?)))
-    .collect()
 }

@@ -33,24 +33,24 @@ pub async fn roll_up_day(c: &mut dyn Conn, day: i64) -> Result<usize> {
     let queries = [
         (
             "tickets_created",
-            "SELECT channel, COUNT(*) FROM tickets WHERE created_at >= $1 AND created_at < $2 GROUP BY channel",
+            "SELECT channel, COUNT(*) AS n FROM tickets WHERE created_at >= $1 AND created_at < $2 GROUP BY channel",
         ),
         (
             "messages",
-            "SELECT channel, COUNT(*) FROM messages WHERE created_at >= $1 AND created_at < $2 GROUP BY channel",
+            "SELECT channel, COUNT(*) AS n FROM messages WHERE created_at >= $1 AND created_at < $2 GROUP BY channel",
         ),
         (
             "tickets_solved",
-            "SELECT channel, COUNT(*) FROM tickets WHERE solved_at >= $1 AND solved_at < $2 GROUP BY channel",
+            "SELECT channel, COUNT(*) AS n FROM tickets WHERE solved_at >= $1 AND solved_at < $2 GROUP BY channel",
         ),
     ];
     for (metric, sql) in queries {
         let counts = c.query(sql, &[from.into(), to.into()]).await?;
         let mut total = 0;
         for r in &counts {
-            let n = r.int(1)?;
+            let n = r.int("n")?;
             total += n;
-            insert(c, day, metric, &r.text(0)?, n).await?;
+            insert(c, day, metric, &r.text("channel")?, n).await?;
             rows += 1;
         }
         insert(c, day, metric, "", total).await?;
@@ -79,10 +79,10 @@ pub async fn between(c: &mut dyn Conn, from: Timestamp, to: Timestamp) -> Result
     .iter()
     .map(|r| {
         Ok(DailyStat {
-            day: r.int(0)?,
-            metric: r.text(1)?,
-            dimension: r.text(2)?,
-            value: r.int(3)?,
+            day: r.int("day")?,
+            metric: r.text("metric")?,
+            dimension: r.text("dimension")?,
+            value: r.int("value")?,
         })
     })
     .collect()

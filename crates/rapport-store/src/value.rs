@@ -2,6 +2,8 @@
 //! both SQLite and PostgreSQL store the same way (integers for ids and instants, text,
 //! booleans, bytes).
 
+use std::sync::Arc;
+
 use bytes::BytesMut;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
@@ -65,83 +67,132 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// One result row, read by column position.
+/// Names a column of a [`Row`]: by name (`"team_id"`, the way store code reads) or by
+/// position (`0`, for the few one-column queries outside the store).
+pub trait Column: Copy {
+    /// Where the column is among `names`, if it is there.
+    fn position(self, names: &[String]) -> Option<usize>;
+    /// How an error message names the column.
+    fn describe(self) -> String;
+}
+
+impl Column for usize {
+    fn position(self, names: &[String]) -> Option<usize> {
+        (self < names.len()).then_some(self)
+    }
+    fn describe(self) -> String {
+        format!("column {self}")
+    }
+}
+
+impl Column for &str {
+    fn position(self, names: &[String]) -> Option<usize> {
+        // Linear: a result set has a handful of columns, and comparing a few short
+        // strings is cheaper than building a map for every query.
+        names.iter().position(|n| n.eq_ignore_ascii_case(self))
+    }
+    fn describe(self) -> String {
+        format!("column {self:?}")
+    }
+}
+
+/// One result row. Store code reads its columns by name (`r.int("id")`); the names are
+/// shared by every row of a result set.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row(pub Vec<Value>);
+pub struct Row {
+    names: Arc<[String]>,
+    values: Vec<Value>,
+}
 
 impl Row {
-    fn at(&self, i: usize) -> Result<&Value> {
-        self.0
-            .get(i)
-            .ok_or_else(|| StoreError::Db(format!("column {i} missing")))
+    /// A row of `values` under the result set's column `names`.
+    pub(crate) fn new(names: Arc<[String]>, values: Vec<Value>) -> Self {
+        Self { names, values }
+    }
+
+    /// The column names of this row's result set, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// A column's raw value.
+    pub fn value(&self, col: impl Column) -> Result<&Value> {
+        col.position(&self.names)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| StoreError::Db(format!("{} missing", col.describe())))
     }
 
     /// An integer column.
-    pub fn int(&self, i: usize) -> Result<i64> {
-        self.opt_int(i)?
-            .ok_or_else(|| StoreError::Db(format!("column {i} is NULL")))
+    pub fn int(&self, col: impl Column) -> Result<i64> {
+        self.opt_int(col)?
+            .ok_or_else(|| StoreError::Db(format!("{} is NULL", col.describe())))
     }
 
     /// A nullable integer column.
-    pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        match self.at(i)? {
+    pub fn opt_int(&self, col: impl Column) -> Result<Option<i64>> {
+        match self.value(col)? {
             Value::Null => Ok(None),
             Value::Int(v) => Ok(Some(*v)),
             Value::Bool(b) => Ok(Some(i64::from(*b))),
             other => Err(StoreError::Db(format!(
-                "column {i}: expected integer, got {other:?}"
+                "{}: expected integer, got {other:?}",
+                col.describe()
             ))),
         }
     }
 
     /// A float column (integers are widened).
-    pub fn real(&self, i: usize) -> Result<f64> {
-        match self.at(i)? {
+    pub fn real(&self, col: impl Column) -> Result<f64> {
+        match self.value(col)? {
             Value::Real(v) => Ok(*v),
             #[expect(clippy::cast_precision_loss, reason = "ranks and averages")]
             Value::Int(v) => Ok(*v as f64),
             Value::Null => Ok(0.0),
             other => Err(StoreError::Db(format!(
-                "column {i}: expected number, got {other:?}"
+                "{}: expected number, got {other:?}",
+                col.describe()
             ))),
         }
     }
 
     /// A text column.
-    pub fn text(&self, i: usize) -> Result<String> {
-        self.opt_text(i)?
-            .ok_or_else(|| StoreError::Db(format!("column {i} is NULL")))
+    pub fn text(&self, col: impl Column) -> Result<String> {
+        self.opt_text(col)?
+            .ok_or_else(|| StoreError::Db(format!("{} is NULL", col.describe())))
     }
 
     /// A nullable text column.
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        match self.at(i)? {
+    pub fn opt_text(&self, col: impl Column) -> Result<Option<String>> {
+        match self.value(col)? {
             Value::Null => Ok(None),
             Value::Text(s) => Ok(Some(s.clone())),
             other => Err(StoreError::Db(format!(
-                "column {i}: expected text, got {other:?}"
+                "{}: expected text, got {other:?}",
+                col.describe()
             ))),
         }
     }
 
     /// A boolean column (SQLite stores 0/1).
-    pub fn bool(&self, i: usize) -> Result<bool> {
-        match self.at(i)? {
+    pub fn bool(&self, col: impl Column) -> Result<bool> {
+        match self.value(col)? {
             Value::Bool(b) => Ok(*b),
             Value::Int(v) => Ok(*v != 0),
             other => Err(StoreError::Db(format!(
-                "column {i}: expected boolean, got {other:?}"
+                "{}: expected boolean, got {other:?}",
+                col.describe()
             ))),
         }
     }
 
     /// A bytes column.
-    pub fn blob(&self, i: usize) -> Result<Vec<u8>> {
-        match self.at(i)? {
+    pub fn blob(&self, col: impl Column) -> Result<Vec<u8>> {
+        match self.value(col)? {
             Value::Blob(b) => Ok(b.clone()),
             Value::Text(s) => Ok(s.clone().into_bytes()),
             other => Err(StoreError::Db(format!(
-                "column {i}: expected bytes, got {other:?}"
+                "{}: expected bytes, got {other:?}",
+                col.describe()
             ))),
         }
     }
@@ -173,8 +224,13 @@ pub(crate) fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> Value {
     }
 }
 
+/// The column names of a PostgreSQL statement, shared by every row it returns.
+pub(crate) fn pg_names(columns: &[tokio_postgres::Column]) -> Arc<[String]> {
+    columns.iter().map(|c| c.name().to_owned()).collect()
+}
+
 /// Reads a PostgreSQL row into a [`Row`], by each column's declared type.
-pub(crate) fn from_pg(row: &tokio_postgres::Row) -> Result<Row> {
+pub(crate) fn from_pg(names: &Arc<[String]>, row: &tokio_postgres::Row) -> Result<Row> {
     let mut out = Vec::with_capacity(row.len());
     for (i, col) in row.columns().iter().enumerate() {
         let ty = col.type_();
@@ -209,7 +265,7 @@ pub(crate) fn from_pg(row: &tokio_postgres::Row) -> Result<Row> {
         };
         out.push(v.unwrap_or(Value::Null));
     }
-    Ok(Row(out))
+    Ok(Row::new(Arc::clone(names), out))
 }
 
 impl ToSql for Value {
@@ -221,7 +277,10 @@ impl ToSql for Value {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(v) => {
-                if *ty == Type::INT4 {
+                if *ty == Type::BOOL {
+                    // Booleans stored as 0/1 by code written for SQLite.
+                    (*v != 0).to_sql(ty, out)
+                } else if *ty == Type::INT4 {
                     i32::try_from(*v)?.to_sql(ty, out)
                 } else if *ty == Type::INT2 {
                     i16::try_from(*v)?.to_sql(ty, out)
@@ -244,4 +303,44 @@ impl ToSql for Value {
     }
 
     to_sql_checked!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> Row {
+        let names: Arc<[String]> = ["id", "team_id", "Name"].map(String::from).into();
+        Row::new(
+            names,
+            vec![Value::Int(7), Value::Null, Value::Text("Ada".into())],
+        )
+    }
+
+    #[test]
+    fn columns_are_read_by_name_or_position() {
+        let r = row();
+        assert_eq!(r.int("id").unwrap(), 7);
+        assert_eq!(r.opt_int("team_id").unwrap(), None);
+        assert_eq!(r.text("name").unwrap(), "Ada");
+        assert_eq!(r.int(0).unwrap(), 7);
+        assert_eq!(r.text(2).unwrap(), "Ada");
+    }
+
+    #[test]
+    fn errors_name_the_column() {
+        let r = row();
+        let e = r.int("team_id").unwrap_err().to_string();
+        assert!(e.contains("\"team_id\" is NULL"), "{e}");
+        let e = r.text("nope").unwrap_err().to_string();
+        assert!(e.contains("\"nope\" missing"), "{e}");
+        let e = r.text("id").unwrap_err().to_string();
+        assert!(e.contains("\"id\": expected text"), "{e}");
+        assert!(
+            r.int(3)
+                .unwrap_err()
+                .to_string()
+                .contains("column 3 missing")
+        );
+    }
 }

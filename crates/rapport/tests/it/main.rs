@@ -11,6 +11,7 @@ mod errors;
 mod imap;
 mod jobs;
 mod live;
+mod migrations;
 mod openapi;
 mod peers;
 mod permissions;

@@ -1,0 +1,247 @@
+//! Every difference between SQLite and PostgreSQL, in one place.
+//!
+//! Store operations are written once in the portable subset of SQL. Where the two
+//! databases must be spoken to differently, callers ask this module for the piece they
+//! need (`dialect::row_lock(c.backend(), "t")`) instead of matching on the backend
+//! themselves:
+//!
+//! * full-text search: FTS5 (`MATCH`, `bm25`, `rowid`) vs `tsvector` (`@@`, `ts_rank`);
+//! * ticket numbers: a counter row vs a sequence;
+//! * the job claim: `FOR UPDATE SKIP LOCKED` on PostgreSQL, nothing on SQLite (its single
+//!   writer serialises claims);
+//! * row locks for read-modify-write (`FOR UPDATE OF t`);
+//! * the migration lock (an advisory lock on PostgreSQL);
+//! * which migration directory applies;
+//! * the placeholder rewrite (`$1` → `?1`) that lets SQLite run our SQL.
+
+use std::borrow::Cow;
+
+use crate::db::Backend;
+use crate::value::Value;
+
+/// Picks the SQLite or the PostgreSQL variant of something.
+pub fn pick<T>(backend: Backend, sqlite: T, postgres: T) -> T {
+    match backend {
+        Backend::Sqlite => sqlite,
+        Backend::Postgres => postgres,
+    }
+}
+
+// ---------------------------------------------------------------- placeholders
+
+/// Rewrites PostgreSQL's `$n` placeholders as SQLite's `?n`, which bind repeated or out
+/// of order parameters by number as PostgreSQL does. Text inside string literals
+/// (`'costs $5'`), quoted identifiers (`"$1"`) and comments is left alone.
+pub fn sqlite_placeholders(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match c {
+            // A literal or quoted identifier runs to its closing quote; a doubled quote
+            // inside is an escaped quote, which the loop handles as close-then-reopen.
+            '\'' | '"' | '`' => {
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '[' => {
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == ']' {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                let mut prev = ' ';
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if prev == '*' && d == '/' {
+                        break;
+                    }
+                    prev = d;
+                }
+            }
+            '$' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.pop();
+                out.push('?');
+            }
+            _ => {}
+        }
+    }
+    Cow::Owned(out)
+}
+
+// ---------------------------------------------------------------- locks
+
+/// The clause that locks the selected rows of `alias` until the transaction ends, for a
+/// read-modify-write. PostgreSQL needs it; SQLite's single writer already serialises
+/// every write transaction.
+pub fn row_lock(backend: Backend, alias: &str) -> String {
+    pick(backend, String::new(), format!(" FOR UPDATE OF {alias}"))
+}
+
+/// The clause of the job claim's inner `SELECT`: on PostgreSQL, skip jobs another node
+/// is claiming right now instead of waiting for it.
+pub fn claim_lock(backend: Backend) -> &'static str {
+    pick(backend, "", "FOR UPDATE SKIP LOCKED")
+}
+
+/// The statement that makes migrating nodes take turns, if the backend needs one
+/// (PostgreSQL: a transaction-scoped advisory lock; SQLite: its single writer).
+pub fn migration_lock(backend: Backend) -> Option<&'static str> {
+    pick(backend, None, Some("SELECT pg_advisory_xact_lock(7242001)"))
+}
+
+// ---------------------------------------------------------------- ticket numbers
+
+/// The statement that takes the next ticket number (one column, `number`): a counter row
+/// on SQLite, a sequence on PostgreSQL.
+pub fn next_ticket_number(backend: Backend) -> &'static str {
+    pick(
+        backend,
+        "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number'
+         RETURNING value AS number",
+        "SELECT nextval('ticket_number_seq') AS number",
+    )
+}
+
+// ---------------------------------------------------------------- full-text search
+
+/// The query text for the search index's `$1` from a query's words: every word must
+/// match; the last one also as a prefix once it has three letters (search as you type).
+pub fn search_query(backend: Backend, words: &[String]) -> Value {
+    pick(backend, fts5_query(words), tsquery(words)).into()
+}
+
+/// A sub-select of the newest `limit` index entries matching `$1`, with the columns
+/// `sid`, `kind`, `ticket_id`, `ref_id`, `title` and `score` (higher is better).
+pub fn search_candidates(backend: Backend, limit: i64) -> String {
+    match backend {
+        Backend::Sqlite => format!(
+            "SELECT rowid AS sid, kind, ticket_id, ref_id, title,
+                    -bm25(search_index, 10.0, 1.0) AS score
+             FROM search_index WHERE search_index MATCH $1
+             ORDER BY rowid DESC LIMIT {limit}"
+        ),
+        Backend::Postgres => format!(
+            "SELECT id AS sid, kind, ticket_id, ref_id, title,
+                    ts_rank(tsv, to_tsquery('english', $1))::float8 AS score
+             FROM search_index WHERE tsv @@ to_tsquery('english', $1)
+             ORDER BY id DESC LIMIT {limit}"
+        ),
+    }
+}
+
+/// The column that identifies a search index entry (`sid` in the candidates).
+pub fn search_key(backend: Backend) -> &'static str {
+    pick(backend, "rowid", "id")
+}
+
+fn fts5_query(words: &[String]) -> String {
+    let n = words.len();
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i + 1 == n && w.chars().count() >= 3 {
+                format!("\"{w}\"*")
+            } else {
+                format!("\"{w}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn tsquery(words: &[String]) -> String {
+    let n = words.len();
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i + 1 == n && w.chars().count() >= 3 {
+                format!("{w}:*")
+            } else {
+                w.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_numbered() {
+        assert_eq!(
+            sqlite_placeholders("SELECT $2, $1 WHERE a = $10"),
+            "SELECT ?2, ?1 WHERE a = ?10"
+        );
+        assert_eq!(sqlite_placeholders("SELECT '$'"), "SELECT '$'");
+        assert!(matches!(sqlite_placeholders("SELECT 1"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn placeholders_leave_literals_and_identifiers_alone() {
+        assert_eq!(
+            sqlite_placeholders("SELECT 'costs $5', $1"),
+            "SELECT 'costs $5', ?1"
+        );
+        assert_eq!(
+            sqlite_placeholders("SELECT 'it''s $2 ' || $2"),
+            "SELECT 'it''s $2 ' || ?2"
+        );
+        assert_eq!(
+            sqlite_placeholders(r#"SELECT "col$1", "a""$3" FROM t WHERE x = $3"#),
+            r#"SELECT "col$1", "a""$3" FROM t WHERE x = ?3"#
+        );
+        assert_eq!(
+            sqlite_placeholders("SELECT $1 -- not $2\n, $3 /* nor $4 */"),
+            "SELECT ?1 -- not $2\n, ?3 /* nor $4 */"
+        );
+        assert_eq!(sqlite_placeholders("SELECT [a$1], $1"), "SELECT [a$1], ?1");
+        // An unterminated literal keeps the rest as it is.
+        assert_eq!(sqlite_placeholders("SELECT $1, 'x $2"), "SELECT ?1, 'x $2");
+    }
+
+    #[test]
+    fn backends_differ_only_here() {
+        assert_eq!(row_lock(Backend::Sqlite, "t"), "");
+        assert_eq!(row_lock(Backend::Postgres, "t"), " FOR UPDATE OF t");
+        assert_eq!(claim_lock(Backend::Sqlite), "");
+        assert!(migration_lock(Backend::Sqlite).is_none());
+        assert!(migration_lock(Backend::Postgres).is_some());
+        assert_eq!(search_key(Backend::Sqlite), "rowid");
+    }
+
+    #[test]
+    fn search_queries_per_backend() {
+        let w: Vec<String> = ["refund", "or"].map(String::from).into();
+        assert_eq!(fts5_query(&w), "\"refund\" \"or\"");
+        assert_eq!(tsquery(&w), "refund & or");
+        assert_eq!(fts5_query(&w[..1]), "\"refund\"*");
+        assert_eq!(tsquery(&w[..1]), "refund:*");
+        assert_eq!(
+            search_query(Backend::Postgres, &w[..1]),
+            Value::Text("refund:*".into())
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! The conversation on a ticket: agents' replies and notes, the customer's replies, and
+//! notes written by Rapport itself.
+
+use rapport_domain::{Body, Channel, EventKind, TicketStatus, Timestamp, Viewer};
+use serde_json::json;
+
+use super::get_unchecked;
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
+use crate::events::{self, Actor};
+use crate::messages::{self, Message, NewAttachment};
+
+/// A reply or note from an agent.
+#[derive(Debug, Clone)]
+pub struct NewReply {
+    /// The text.
+    pub body: Body,
+    /// A note instead of a public reply.
+    pub internal: bool,
+    /// Files.
+    pub attachments: Vec<NewAttachment>,
+    /// A status to set in the same step ("reply and solve"); a public reply on a new or
+    /// open ticket otherwise leaves it pending on the customer.
+    pub status: Option<TicketStatus>,
+    /// Send a public reply to the customer through the ticket's channel (email today).
+    /// False only for replies that are history, such as imported or generated ones.
+    pub deliver: bool,
+}
+
+/// Adds an agent's reply or note. A public reply counts as the first response if none
+/// came before, and moves the ticket to `pending` (waiting on the customer) unless a
+/// status is given; a note changes no status.
+pub async fn reply(
+    c: &mut dyn Conn,
+    viewer: &Viewer,
+    id: i64,
+    r: NewReply,
+    now: Timestamp,
+) -> Result<Message> {
+    let t = get_unchecked(c, id, true).await?;
+    if !viewer.can_see_team(t.team_id) {
+        return Err(StoreError::Forbidden(
+            "this ticket belongs to a team you are not in",
+        ));
+    }
+    if t.status == TicketStatus::Closed {
+        return Err(StoreError::Conflict(
+            "this ticket is closed; open a follow-up ticket instead".into(),
+        ));
+    }
+    NewAttachment::check_all(&r.attachments)?;
+    let to = match (r.status, r.internal) {
+        (Some(s), _) => t.status.transition(s)?,
+        (None, true) => t.status,
+        (None, false) => TicketStatus::Pending,
+    };
+    let msg = messages::insert(
+        c,
+        id,
+        Actor::User(viewer.user_id),
+        r.internal,
+        t.channel,
+        &r.body,
+        r.attachments,
+        now,
+    )
+    .await?;
+    let first_response = t
+        .first_response_at
+        .or(if r.internal { None } else { Some(now) });
+    let solved_at = if to == TicketStatus::Solved && t.status != TicketStatus::Solved {
+        Some(now)
+    } else {
+        t.solved_at
+    };
+    c.execute(
+        "UPDATE tickets SET status = $1, message_count = message_count + 1, last_message_at = $2,
+                updated_at = $2, first_response_at = $3, solved_at = $4
+         WHERE id = $5",
+        &[
+            to.as_str().into(),
+            now.into(),
+            first_response.into(),
+            solved_at.into(),
+            id.into(),
+        ],
+    )
+    .await?;
+    if r.deliver && !r.internal && t.channel == Channel::Email {
+        crate::mail::queue_delivery(c, msg.id, now).await?;
+    }
+    let kind = if r.internal {
+        EventKind::NoteAdded
+    } else {
+        EventKind::ReplyAdded
+    };
+    let mut data = json!({"message_id": msg.id});
+    if to != t.status {
+        data["status"] = json!({"from": t.status, "to": to});
+    }
+    events::record(c, id, Actor::User(viewer.user_id), kind, &data, now).await?;
+    Ok(msg)
+}
+
+/// Adds a message the customer wrote (a reply by email, chat or the portal). A solved
+/// ticket reopens; a closed one refuses, so the channel can open a follow-up instead.
+pub async fn customer_reply(
+    c: &mut dyn Conn,
+    id: i64,
+    body: &Body,
+    channel: Channel,
+    attachments: Vec<NewAttachment>,
+    now: Timestamp,
+) -> Result<Message> {
+    let t = get_unchecked(c, id, true).await?;
+    if t.status == TicketStatus::Closed {
+        return Err(StoreError::Conflict(
+            "this ticket is closed; open a follow-up ticket instead".into(),
+        ));
+    }
+    NewAttachment::check_all(&attachments)?;
+    let customer = Actor::Customer(t.customer.id);
+    let msg = messages::insert(c, id, customer, false, channel, body, attachments, now).await?;
+    let to = t.status.on_customer_reply();
+    c.execute(
+        "UPDATE tickets SET status = $1, message_count = message_count + 1, last_message_at = $2,
+                updated_at = $2
+         WHERE id = $3",
+        &[to.as_str().into(), now.into(), id.into()],
+    )
+    .await?;
+    let mut data = json!({"message_id": msg.id});
+    if to != t.status {
+        data["status"] = json!({"from": t.status, "to": to});
+    }
+    events::record(c, id, customer, EventKind::ReplyAdded, &data, now).await?;
+    if let Some(user_id) = t.assignee_id {
+        let notice = crate::notify::Notice::CustomerReplied {
+            user_id,
+            ticket_id: id,
+        };
+        crate::notify::queue(c, &notice, now).await?;
+    }
+    Ok(msg)
+}
+
+/// Adds a note written by Rapport itself (a bounce, an automation), visible to agents only.
+pub async fn system_note(
+    c: &mut dyn Conn,
+    id: i64,
+    body: &Body,
+    now: Timestamp,
+) -> Result<Message> {
+    let t = get_unchecked(c, id, true).await?;
+    let msg =
+        messages::insert(c, id, Actor::System, true, t.channel, body, Vec::new(), now).await?;
+    c.execute(
+        "UPDATE tickets SET message_count = message_count + 1, updated_at = $1 WHERE id = $2",
+        &[now.into(), id.into()],
+    )
+    .await?;
+    events::record(
+        c,
+        id,
+        Actor::System,
+        EventKind::NoteAdded,
+        &json!({"message_id": msg.id}),
+        now,
+    )
+    .await?;
+    Ok(msg)
+}

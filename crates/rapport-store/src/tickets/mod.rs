@@ -1,0 +1,177 @@
+//! Tickets: the read model ([`Ticket`]) and reading one. The rest lives by concept:
+//! [`lifecycle`] (create, update, merge), [`inbox`] (filters, keyset-paginated lists,
+//! counts) and [`conversation`] (replies, customer replies, system notes). Every write
+//! records its events and updates the search index in the same transaction.
+
+use rapport_domain::{Channel, Priority, TicketStatus, Timestamp, Viewer};
+use serde::Serialize;
+use serde_json::Value as Json;
+use utoipa::ToSchema;
+
+use crate::db::Conn;
+use crate::dialect;
+use crate::error::{Result, StoreError};
+use crate::value::Row;
+
+pub mod conversation;
+pub mod inbox;
+pub mod lifecycle;
+
+pub use conversation::{NewReply, customer_reply, reply, system_note};
+pub use inbox::{PageRequest, SortField, TicketFilter, TicketPage, count, list};
+pub(crate) use lifecycle::next_number;
+pub use lifecycle::{NewTicket, TicketPatch, create, merge, parse_custom_fields, update};
+
+/// The customer as shown on a ticket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerRef {
+    /// Customer id.
+    pub id: i64,
+    /// Their address.
+    pub email: String,
+    /// Their name (may be empty).
+    pub name: String,
+}
+
+/// A ticket as the API returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ticket {
+    /// Database id.
+    pub id: i64,
+    /// Human-readable number, quoted as `#1042`.
+    pub number: i64,
+    /// Subject line.
+    pub subject: String,
+    /// `new`, `open`, `pending`, `on-hold`, `solved` or `closed`.
+    #[schema(value_type = String, example = "open")]
+    pub status: TicketStatus,
+    /// `low`, `normal`, `high` or `urgent`.
+    #[schema(value_type = String, example = "normal")]
+    pub priority: Priority,
+    /// Category slug, if categorised.
+    pub category: Option<String>,
+    /// Channel of origin.
+    #[schema(value_type = String, example = "email")]
+    pub channel: Channel,
+    /// Tags, normalised.
+    pub tags: Vec<String>,
+    /// Custom fields.
+    #[schema(value_type = Object)]
+    pub custom_fields: Json,
+    /// Who asked.
+    pub customer: CustomerRef,
+    /// Owning team.
+    pub team_id: Option<i64>,
+    /// Assigned agent.
+    pub assignee_id: Option<i64>,
+    /// Set when this ticket was merged into another.
+    pub merged_into_id: Option<i64>,
+    /// Messages in the thread (replies and notes).
+    pub message_count: i64,
+    /// Created.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Last changed in any way.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// Last message.
+    #[schema(value_type = String, format = DateTime)]
+    pub last_message_at: Timestamp,
+    /// First public reply by an agent.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_response_at: Option<Timestamp>,
+    /// Last time it was solved.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub solved_at: Option<Timestamp>,
+}
+
+const TICKET_COLS: &str = "t.id, t.number, t.subject, t.status, t.priority, t.category, t.channel,
+    t.tags, t.custom_fields, t.customer_id, c.email AS customer_email, c.name AS customer_name, t.team_id, t.assignee_id,
+    t.merged_into_id, t.message_count, t.created_at, t.updated_at, t.last_message_at,
+    t.first_response_at, t.solved_at";
+const TICKET_FROM: &str = "FROM tickets t JOIN customers c ON c.id = t.customer_id";
+
+fn ticket_from(r: &Row) -> Result<Ticket> {
+    Ok(Ticket {
+        id: r.int("id")?,
+        number: r.int("number")?,
+        subject: r.text("subject")?,
+        status: TicketStatus::parse(&r.text("status")?)?,
+        priority: Priority::from_rank(r.int("priority")?)
+            .ok_or_else(|| StoreError::Db("bad stored priority".into()))?,
+        category: r.opt_text("category")?,
+        channel: Channel::parse(&r.text("channel")?)?,
+        tags: serde_json::from_str(&r.text("tags")?)?,
+        custom_fields: serde_json::from_str(&r.text("custom_fields")?)?,
+        customer: CustomerRef {
+            id: r.int("customer_id")?,
+            email: r.text("customer_email")?,
+            name: r.text("customer_name")?,
+        },
+        team_id: r.opt_int("team_id")?,
+        assignee_id: r.opt_int("assignee_id")?,
+        merged_into_id: r.opt_int("merged_into_id")?,
+        message_count: r.int("message_count")?,
+        created_at: Timestamp(r.int("created_at")?),
+        updated_at: Timestamp(r.int("updated_at")?),
+        last_message_at: Timestamp(r.int("last_message_at")?),
+        first_response_at: r.opt_int("first_response_at")?.map(Timestamp),
+        solved_at: r.opt_int("solved_at")?.map(Timestamp),
+    })
+}
+
+/// One ticket, if the viewer may see it.
+pub async fn get(c: &mut dyn Conn, viewer: &Viewer, id: i64) -> Result<Ticket> {
+    let t = get_unchecked(c, id, false).await?;
+    if !viewer.can_see_team(t.team_id) {
+        return Err(StoreError::Forbidden(
+            "this ticket belongs to a team you are not in",
+        ));
+    }
+    Ok(t)
+}
+
+async fn get_unchecked(c: &mut dyn Conn, id: i64, for_update: bool) -> Result<Ticket> {
+    let lock = if for_update {
+        dialect::row_lock(c.backend(), "t")
+    } else {
+        String::new()
+    };
+    let row = c
+        .opt(
+            &format!("SELECT {TICKET_COLS} {TICKET_FROM} WHERE t.id = $1{lock}"),
+            &[id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("ticket"))?;
+    ticket_from(&row)
+}
+
+/// The id of the ticket with this human-readable number.
+pub async fn id_by_number(c: &mut dyn Conn, number: i64) -> Result<i64> {
+    c.opt("SELECT id FROM tickets WHERE number = $1", &[number.into()])
+        .await?
+        .ok_or(StoreError::NotFound("ticket"))?
+        .int("id")
+}
+
+/// A customer's tickets that the viewer may see, newest first.
+pub async fn for_customer(c: &mut dyn Conn, viewer: &Viewer, customer: i64) -> Result<Vec<Ticket>> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {TICKET_COLS} {TICKET_FROM} WHERE t.customer_id = $1
+                 ORDER BY t.created_at DESC, t.id DESC LIMIT 500"
+            ),
+            &[customer.into()],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let t = ticket_from(r)?;
+        if viewer.can_see_team(t.team_id) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
