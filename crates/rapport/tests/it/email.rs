@@ -8,7 +8,7 @@ use rapport_domain::SystemClock;
 use rapport_jobs::{Step, Worker, WorkerConfig};
 use serde_json::{Value, json};
 
-use rapport_mail::send::Relay;
+use rapport_mail::transport::Relay;
 
 use crate::both_backends;
 use crate::harness::TestApp;
