@@ -234,3 +234,37 @@ pub async fn schedule_roll_up(db: &Db, now: Timestamp) -> Result<Job, StoreError
     db.write(move |c| Box::pin(async move { jobs::enqueue(c, job, now).await }))
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(kind: &str, payload: serde_json::Value) -> Job {
+        Job {
+            id: 1,
+            kind: kind.into(),
+            payload,
+            state: JobState::Running,
+            run_at: Timestamp(0),
+            attempts: 1,
+            max_attempts: 5,
+            last_error: None,
+            idempotency_key: None,
+        }
+    }
+
+    #[test]
+    fn payloads_are_typed_and_bad_ones_say_why() {
+        let ok: RollUpPayload = payload(&job(ROLL_UP, serde_json::json!({"day": 20_000}))).unwrap();
+        assert_eq!(ok, RollUpPayload { day: 20_000 });
+        let missing = payload::<RollUpPayload>(&job(ROLL_UP, serde_json::json!({}))).unwrap_err();
+        assert!(
+            missing.starts_with("bad stats.roll_up payload: missing field `day`"),
+            "{missing}"
+        );
+        let wrong = payload::<RollUpPayload>(&job(ROLL_UP, serde_json::json!({"day": "x"})));
+        assert!(wrong.unwrap_err().contains("invalid type"));
+        let not_object = payload::<RollUpPayload>(&job(ROLL_UP, serde_json::json!(7)));
+        assert!(not_object.is_err());
+    }
+}

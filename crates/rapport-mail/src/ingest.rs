@@ -380,3 +380,68 @@ impl Handler for IngestHandler {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(p: Prepared) -> Incoming {
+        match p {
+            Prepared::Mail(m) => *m,
+            Prepared::Bounce { .. } => panic!("not a bounce"),
+        }
+    }
+
+    #[test]
+    fn mail_is_prepared_whole_before_the_write() {
+        let raw = b"From: Lena <lena@example.org>\r\nSubject: Re: [#1042] Broken\r\nMessage-ID: <m2@example.org>\r\nIn-Reply-To: <m1@example.org>\r\nContent-Type: text/plain\r\n\r\nStill broken.\r\n\r\nOn Monday, Support wrote:\r\n> Try again\r\n";
+        let m = mail(prepare(raw));
+        assert_eq!(
+            m.sender.as_ref().map(EmailAddress::as_str),
+            Some("lena@example.org")
+        );
+        assert_eq!(m.sender_name.as_deref(), Some("Lena"));
+        assert_eq!(m.subject.as_str(), "Re: [#1042] Broken");
+        assert_eq!(m.message_id.as_deref(), Some("m2@example.org"));
+        assert_eq!(
+            m.keys,
+            ThreadKeys {
+                message_ids: vec!["m1@example.org".into()],
+                number: Some(1042)
+            }
+        );
+        assert!(m.body.as_str().contains("Still broken."));
+        assert!(
+            !m.body.as_str().contains("Try again"),
+            "the quoted history is cut"
+        );
+        assert!(m.attachments.is_empty());
+        assert!(!m.automated);
+    }
+
+    #[test]
+    fn unreadable_mail_keeps_its_original() {
+        let raw = b"Subject: \r\n\r\n\r\n";
+        let m = mail(prepare(raw));
+        assert!(m.sender.is_none());
+        assert_eq!(m.subject.as_str(), "(no subject)");
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].filename, "original.eml");
+        assert_eq!(m.attachments[0].data, raw.to_vec());
+    }
+
+    #[test]
+    fn bounces_become_a_note_about_the_undelivered_message() {
+        let raw = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: mailbox full\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <rapport.1.2@example.com>\r\n--b--\r\n";
+        match prepare(raw) {
+            Prepared::Bounce { quoted_ids, note } => {
+                assert!(
+                    quoted_ids.contains(&"rapport.1.2@example.com".to_owned()),
+                    "{quoted_ids:?}"
+                );
+                assert!(note.as_str().contains("mailbox full"));
+            }
+            Prepared::Mail(m) => panic!("a bounce, not mail: {m:?}"),
+        }
+    }
+}
