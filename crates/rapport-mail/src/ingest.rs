@@ -152,10 +152,6 @@ pub fn prepare(raw: &[u8]) -> Prepared {
             content_id: None,
         });
     }
-    if NewAttachment::check_all(&attachments).is_err() {
-        attachments.retain(|a| a.data.len() <= messages::MAX_ATTACHMENT_BYTES);
-        attachments.truncate(messages::MAX_ATTACHMENTS);
-    }
     Prepared::Mail(Box::new(Incoming {
         body: body_of(&p),
         subject: Subject::parse(&p.subject).unwrap_or_else(|_| no_subject()),
@@ -163,10 +159,49 @@ pub fn prepare(raw: &[u8]) -> Prepared {
         sender,
         sender_name: p.from_name,
         html: p.html,
-        attachments,
+        attachments: within_limits(attachments),
         message_id: p.message_id,
         automated: p.automated,
     }))
+}
+
+/// Makes a message's attachments acceptable to the store, whatever the mail said: an
+/// unusable name or type is replaced, empty and oversized files are dropped, then files
+/// past the count or the total size. A message is never refused for its attachments.
+fn within_limits(mut list: Vec<NewAttachment>) -> Vec<NewAttachment> {
+    if NewAttachment::check_all(&list).is_ok() {
+        return list;
+    }
+    let fits = |a: &NewAttachment| NewAttachment::check_all(std::slice::from_ref(a)).is_ok();
+    for a in &mut list {
+        if fits(a) {
+            continue;
+        }
+        let typed = NewAttachment {
+            content_type: "application/octet-stream".into(),
+            ..a.clone()
+        };
+        let named = NewAttachment {
+            filename: "attachment".into(),
+            ..a.clone()
+        };
+        if fits(&typed) {
+            a.content_type = typed.content_type;
+        } else if fits(&named) {
+            a.filename = named.filename;
+        } else {
+            a.content_type = typed.content_type;
+            a.filename = named.filename;
+        }
+    }
+    list.retain(|a| !a.data.is_empty() && a.data.len() <= messages::MAX_ATTACHMENT_BYTES);
+    list.truncate(messages::MAX_ATTACHMENTS);
+    let mut total = 0;
+    list.retain(|a| {
+        total += a.data.len();
+        total <= messages::MAX_ATTACHMENTS_TOTAL
+    });
+    list
 }
 
 async fn find_ticket(c: &mut dyn Conn, keys: &ThreadKeys) -> Result<Option<i64>> {
@@ -428,6 +463,50 @@ mod tests {
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(m.attachments[0].filename, "original.eml");
         assert_eq!(m.attachments[0].data, raw.to_vec());
+    }
+
+    fn file(name: &str, ct: &str, len: usize) -> NewAttachment {
+        NewAttachment {
+            filename: name.into(),
+            content_type: ct.into(),
+            data: vec![b'x'; len],
+            content_id: None,
+        }
+    }
+
+    #[test]
+    fn attachments_are_made_to_fit_the_store() {
+        let big = messages::MAX_ATTACHMENT_BYTES;
+        let fitted = within_limits(vec![
+            file("a.txt", "\u{19}ultipart/alternative bo_ndary", 3),
+            file("../x", "text/plain", 3),
+            file("bad/name", "not a type", 3),
+            file("empty.txt", "text/plain", 0),
+            file("huge.bin", "application/octet-stream", big + 1),
+            file("b.bin", "application/octet-stream", big),
+            file("c.bin", "application/octet-stream", big),
+            file("d.bin", "application/octet-stream", big),
+        ]);
+        assert!(NewAttachment::check_all(&fitted).is_ok());
+        let seen: Vec<(&str, &str)> = fitted
+            .iter()
+            .map(|a| (a.filename.as_str(), a.content_type.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("a.txt", "application/octet-stream"),
+                ("attachment", "text/plain"),
+                ("attachment", "application/octet-stream"),
+                ("b.bin", "application/octet-stream"),
+                ("c.bin", "application/octet-stream"),
+            ],
+            "the total stays within 25 MiB"
+        );
+        let many: Vec<_> = (0..12)
+            .map(|i| file(&format!("{i}.txt"), "text/plain", 1))
+            .collect();
+        assert_eq!(within_limits(many).len(), messages::MAX_ATTACHMENTS);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use percent_encoding::percent_decode_str;
-use url::Url;
+use url::{Host, Url};
 
 /// How the connection to the relay is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,12 @@ impl Relay {
             "smtps" => (RelaySecurity::Tls, 465),
             _ => return Err(SHAPE.into()),
         };
-        let host = url.host_str().unwrap_or_default();
+        let host = match url.host() {
+            // Without the brackets a socket address and a TLS name want.
+            Some(Host::Ipv6(ip)) => ip.to_string(),
+            Some(host) => host.to_string(),
+            None => String::new(),
+        };
         if host.is_empty() {
             return Err("the relay needs a host".into());
         }
@@ -93,7 +98,7 @@ impl Relay {
             ))
         };
         Ok(Self {
-            host: host.to_owned(),
+            host,
             port: url.port().unwrap_or(default_port),
             credentials,
             security,
@@ -280,6 +285,8 @@ mod tests {
             r.credentials,
             Some(("relayuser".into(), "relay pass".into()))
         );
+        let r = Relay::parse("smtp://[::1]:2525").unwrap();
+        assert_eq!((r.host.as_str(), r.port), ("::1", 2525));
         let r = Relay::parse("smtp://only-user@host").unwrap();
         assert_eq!(r.credentials, Some(("only-user".into(), String::new())));
         let r = Relay::parse("smtp://host?ca=/etc/my%20ca.pem").unwrap();
