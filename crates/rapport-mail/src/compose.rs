@@ -92,6 +92,26 @@ pub fn reply(out: &Outgoing) -> Result<(Message, String), String> {
     Ok((msg, id))
 }
 
+/// Why a mail was sent without a person writing it (RFC 3834's `Auto-Submitted`), so
+/// other robots know not to answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoSubmitted {
+    /// An answer to a message (the acknowledgement of a new ticket).
+    Replied,
+    /// Mail of our own making (notifications, sign-in links).
+    Generated,
+}
+
+impl AutoSubmitted {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Replied => "auto-replied",
+            Self::Generated => "auto-generated",
+        }
+    }
+}
+
 /// An automatic mail before it becomes a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
@@ -103,8 +123,8 @@ pub struct Draft {
     pub subject: String,
     /// The text; the HTML part is made from it.
     pub text: String,
-    /// The `Auto-Submitted` value (RFC 3834): `auto-replied` or `auto-generated`.
-    pub auto: &'static str,
+    /// Its `Auto-Submitted` header.
+    pub auto: AutoSubmitted,
     /// Its Message-ID, without angle brackets.
     pub id: String,
     /// The Message-ID it answers, if any.
@@ -120,7 +140,7 @@ pub fn automatic(d: Draft) -> Result<Message, String> {
         .message_id(Some(format!("<{}>", d.id)))
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
-            d.auto.to_owned(),
+            d.auto.as_str().to_owned(),
         ));
     if let Some(parent) = d.in_reply_to {
         b = b
@@ -226,7 +246,7 @@ mod tests {
             to: ("c@example.org".into(), String::new()),
             subject: "[#7] We received your request: Hi".into(),
             text: "Thanks".into(),
-            auto: "auto-replied",
+            auto: AutoSubmitted::Replied,
             id: "rapport.ack.7@example.com".into(),
             in_reply_to: Some("m1@example.org".into()),
         })

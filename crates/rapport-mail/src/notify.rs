@@ -19,7 +19,7 @@ use rapport_store::people;
 use rapport_store::secrets::Sealer;
 use rapport_store::{Conn, Db, StoreError};
 
-use crate::compose::{self, Draft, NO_SENDER, domain_of};
+use crate::compose::{self, AutoSubmitted, Draft, NO_SENDER, domain_of};
 use crate::transport::{SendError, Transport};
 
 /// A rendered automatic mail, and the Message-ID to remember for threading (if any).
@@ -63,7 +63,7 @@ async fn agent_notice(
             agent.name, t.ticket_id
         ),
         to: (agent.email, agent.name),
-        auto: "auto-generated",
+        auto: AutoSubmitted::Generated,
         id: format!("rapport.notice.{}.{unique}@rapport.local", t.ticket_id),
         in_reply_to: None,
     })
@@ -103,7 +103,7 @@ pub async fn render(
                 from: (from_addr, from_name),
                 to: t.customer.clone(),
                 subject: format!("[#{}] We received your request: {}", t.number, t.subject),
-                auto: "auto-replied",
+                auto: AutoSubmitted::Replied,
                 id,
                 in_reply_to: in_reply_to.clone(),
             }
@@ -158,7 +158,7 @@ pub async fn render(
                 from,
                 to,
                 subject: "Your sign-in link".to_owned(),
-                auto: "auto-generated",
+                auto: AutoSubmitted::Generated,
                 id: format!("rapport.signin.{customer_id}.{unique}@rapport.local"),
                 in_reply_to: None,
             }
