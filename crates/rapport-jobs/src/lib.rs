@@ -11,9 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use rapport_domain::job::JobState;
 use rapport_domain::{Clock, Timestamp};
 use rapport_store::jobs::{self, Job, NewJob};
 use rapport_store::{Db, StoreError, stats};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 /// The kind of the nightly statistics roll-up job.
@@ -24,8 +27,9 @@ pub trait Handler: Send + Sync + 'static {
     /// Does the work. An error is recorded on the job and the job is retried.
     fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>>;
 
-    /// Called once when the job has failed for the last time (dead-lettered), so the
-    /// handler can tell whoever waits on it. Does nothing by default.
+    /// Called once by the worker when the job has failed for the last time and is
+    /// dead-lettered, with that last failure, so the handler can tell whoever waits on
+    /// it. Does nothing by default.
     fn gave_up<'a>(&'a self, db: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
         let _ = (db, job, error);
         Box::pin(async {})
@@ -43,17 +47,26 @@ impl<T: Handler> Handler for Arc<T> {
     }
 }
 
-/// Recomputes one day's statistics: payload `{"day": <days since epoch>}`.
+/// Reads a job's payload as the type its kind promises; a payload that does not fit
+/// fails the job with a reason naming the kind and what is wrong.
+pub fn payload<T: DeserializeOwned>(job: &Job) -> Result<T, String> {
+    T::deserialize(&job.payload).map_err(|e| format!("bad {} payload: {e}", job.kind))
+}
+
+/// The payload of a [`ROLL_UP`] job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollUpPayload {
+    /// The day to recompute, in days since the epoch.
+    pub day: i64,
+}
+
+/// Recomputes one day's statistics: payload [`RollUpPayload`].
 pub struct RollUpHandler;
 
 impl Handler for RollUpHandler {
     fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let day = job
-                .payload
-                .get("day")
-                .and_then(serde_json::Value::as_i64)
-                .ok_or("payload needs an integer 'day'")?;
+            let RollUpPayload { day } = payload(job)?;
             db.write(move |c| Box::pin(async move { stats::roll_up_day(c, day).await }))
                 .await
                 .map(|_| ())
@@ -162,11 +175,25 @@ impl Worker {
             }
             Err(e) => {
                 tracing::warn!(job = id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
-                self.db
+                let error = e.clone();
+                let failed = self
+                    .db
                     .write(move |c| {
-                        Box::pin(async move { jobs::fail(c, id, &name, &e, now).await })
+                        Box::pin(async move { jobs::fail(c, id, &name, &error, now).await })
                     })
                     .await?;
+                if let (Some(h), Some(dead)) = (handler, failed)
+                    && dead.state == JobState::Dead
+                {
+                    tracing::warn!(job = id, kind = %dead.kind, error = %e, "job dead-lettered");
+                    use futures::FutureExt;
+                    let told = std::panic::AssertUnwindSafe(h.gave_up(&self.db, &dead, &e))
+                        .catch_unwind()
+                        .await;
+                    if told.is_err() {
+                        tracing::error!(job = id, kind = %dead.kind, "the handler panicked in gave_up");
+                    }
+                }
                 Ok(Step::Failed(id))
             }
         }
@@ -199,11 +226,45 @@ pub async fn schedule_roll_up(db: &Db, now: Timestamp) -> Result<Job, StoreError
     let day = now.day() - 1;
     let job = NewJob {
         kind: ROLL_UP.into(),
-        payload: serde_json::json!({ "day": day }),
+        payload: serde_json::to_value(RollUpPayload { day })?,
         run_at: now,
         max_attempts: 5,
         idempotency_key: Some(format!("{ROLL_UP}:{day}")),
     };
     db.write(move |c| Box::pin(async move { jobs::enqueue(c, job, now).await }))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(kind: &str, payload: serde_json::Value) -> Job {
+        Job {
+            id: 1,
+            kind: kind.into(),
+            payload,
+            state: JobState::Running,
+            run_at: Timestamp(0),
+            attempts: 1,
+            max_attempts: 5,
+            last_error: None,
+            idempotency_key: None,
+        }
+    }
+
+    #[test]
+    fn payloads_are_typed_and_bad_ones_say_why() {
+        let ok: RollUpPayload = payload(&job(ROLL_UP, serde_json::json!({"day": 20_000}))).unwrap();
+        assert_eq!(ok, RollUpPayload { day: 20_000 });
+        let missing = payload::<RollUpPayload>(&job(ROLL_UP, serde_json::json!({}))).unwrap_err();
+        assert!(
+            missing.starts_with("bad stats.roll_up payload: missing field `day`"),
+            "{missing}"
+        );
+        let wrong = payload::<RollUpPayload>(&job(ROLL_UP, serde_json::json!({"day": "x"})));
+        assert!(wrong.unwrap_err().contains("invalid type"));
+        let not_object = payload::<RollUpPayload>(&job(ROLL_UP, serde_json::json!(7)));
+        assert!(not_object.is_err());
+    }
 }

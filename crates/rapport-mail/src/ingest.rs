@@ -1,25 +1,39 @@
 //! Turning a stored inbound message into a ticket or a reply. Runs as a job, so a crash
 //! mid-way retries it, and it is idempotent: a message already processed is left alone.
 //!
+//! The job works in two halves. [`prepare`] reads the raw message outside any
+//! transaction — MIME parsing, cutting the quoted history, sanitising the HTML, the
+//! threading keys — on the blocking pool, so a 25 MB message never holds up SQLite's
+//! single writer. [`write`] then takes that prepared result into one write transaction
+//! that only looks things up and stores them.
+//!
 //! Threading: a reply joins its ticket by In-Reply-To/References against the Message-IDs
 //! Rapport saw or sent, then by the `[#1042]` tag in the subject; a reply to a closed
 //! ticket opens a follow-up ticket instead.
 
+use std::sync::Arc;
+
 use futures::future::BoxFuture;
 use rapport_domain::{
-    Body, Channel, EmailAddress, Priority, Subject, TicketNumber, TicketStatus, Timestamp,
+    Body, Channel, Clock, EmailAddress, EventKind, Priority, Subject, TicketNumber, TicketStatus,
+    Timestamp,
 };
 use rapport_jobs::Handler;
+use rapport_store::events::{self, Actor};
 use rapport_store::jobs::Job;
-use rapport_store::mail;
-use rapport_store::messages::NewAttachment;
+use rapport_store::mail::{self, IngestPayload};
+use rapport_store::messages::{self, NewAttachment};
 use rapport_store::tickets::{self, NewTicket};
-use rapport_store::{Conn, Db, Result, StoreError};
+use rapport_store::{Conn, Db, Result, notify};
 
 use crate::parse::{ParsedMail, parse};
 
 /// The address used when a message has no usable sender.
 const UNKNOWN_SENDER: &str = "unknown-sender@invalid.example";
+
+/// How long after being solved a ticket still reopens when the customer writes again;
+/// past that (or once closed) their mail opens a follow-up ticket linked to it.
+pub const DEFAULT_REOPEN_DAYS: i64 = 30;
 
 fn body_of(p: &ParsedMail) -> Body {
     let mut text: String = p.text.clone();
@@ -39,6 +53,14 @@ fn body_of(p: &ParsedMail) -> Body {
 )]
 fn no_text() -> Body {
     Body::parse("(This message has no text. Its original is attached.)").expect("constant body")
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "a constant, non-blank subject always parses"
+)]
+fn no_subject() -> Subject {
+    Subject::parse("(no subject)").expect("constant subject")
 }
 
 /// What a message can be threaded by, in order of trust: the Message-IDs it answers
@@ -65,8 +87,124 @@ pub fn thread_keys(p: &ParsedMail) -> ThreadKeys {
     }
 }
 
-async fn find_ticket(c: &mut dyn Conn, p: &ParsedMail) -> Result<Option<i64>> {
-    let keys = thread_keys(p);
+/// A received message, read and cleaned outside the write transaction: all the write
+/// needs, and nothing left to parse.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    /// A delivery failure report: it becomes a note on the ticket whose mail came back.
+    Bounce {
+        /// The Message-IDs quoted in the report (the undelivered message's among them).
+        quoted_ids: Vec<String>,
+        /// The note to add.
+        note: Body,
+    },
+    /// Mail to file as a new ticket, a reply or a follow-up.
+    Mail(Box<Incoming>),
+}
+
+/// Mail to file, parsed, cut and sanitised.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The sender, when the message has a usable address.
+    pub sender: Option<EmailAddress>,
+    /// The sender's display name.
+    pub sender_name: Option<String>,
+    /// The subject (`(no subject)` when it has none).
+    pub subject: Subject,
+    /// The text the sender wrote, without the quoted history, cut to size.
+    pub body: Body,
+    /// The message's own HTML, sanitised.
+    pub html: Option<String>,
+    /// Attachments within the limits; the original source when it could not be read.
+    pub attachments: Vec<NewAttachment>,
+    /// Its Message-ID.
+    pub message_id: Option<String>,
+    /// What to thread it by.
+    pub keys: ThreadKeys,
+    /// True when a machine sent it: never acknowledged.
+    pub automated: bool,
+}
+
+/// Reads a raw message into what [`write`] stores. Pure and never fails: what cannot be
+/// read is kept as the original, attached.
+pub fn prepare(raw: &[u8]) -> Prepared {
+    let p = parse(raw);
+    if p.is_bounce {
+        let reason: String = p.text.chars().take(2_000).collect();
+        let note = format!(
+            "An email to the customer could not be delivered (\"{}\"). Their address is now marked as bouncing.\n\n{}",
+            p.subject.trim(),
+            reason.trim()
+        );
+        return Prepared::Bounce {
+            note: Body::parse(&note).unwrap_or_else(|_| no_text()),
+            quoted_ids: p.quoted_ids,
+        };
+    }
+    let mut attachments = p.attachments.clone();
+    let sender = p.from.as_deref().and_then(|f| EmailAddress::parse(f).ok());
+    if sender.is_none() || p.text.trim().is_empty() && attachments.is_empty() {
+        // Keep what could not be read where an agent sees it.
+        attachments.push(NewAttachment {
+            filename: "original.eml".into(),
+            content_type: "message/rfc822".into(),
+            data: raw.to_vec(),
+            content_id: None,
+        });
+    }
+    Prepared::Mail(Box::new(Incoming {
+        body: body_of(&p),
+        subject: Subject::parse(&p.subject).unwrap_or_else(|_| no_subject()),
+        keys: thread_keys(&p),
+        sender,
+        sender_name: p.from_name,
+        html: p.html,
+        attachments: within_limits(attachments),
+        message_id: p.message_id,
+        automated: p.automated,
+    }))
+}
+
+/// Makes a message's attachments acceptable to the store, whatever the mail said: an
+/// unusable name or type is replaced, empty and oversized files are dropped, then files
+/// past the count or the total size. A message is never refused for its attachments.
+fn within_limits(mut list: Vec<NewAttachment>) -> Vec<NewAttachment> {
+    if NewAttachment::check_all(&list).is_ok() {
+        return list;
+    }
+    let fits = |a: &NewAttachment| NewAttachment::check_all(std::slice::from_ref(a)).is_ok();
+    for a in &mut list {
+        if fits(a) {
+            continue;
+        }
+        let typed = NewAttachment {
+            content_type: "application/octet-stream".into(),
+            ..a.clone()
+        };
+        let named = NewAttachment {
+            filename: "attachment".into(),
+            ..a.clone()
+        };
+        if fits(&typed) {
+            a.content_type = typed.content_type;
+        } else if fits(&named) {
+            a.filename = named.filename;
+        } else {
+            a.content_type = typed.content_type;
+            a.filename = named.filename;
+        }
+    }
+    list.retain(|a| !a.data.is_empty() && a.data.len() <= messages::MAX_ATTACHMENT_BYTES);
+    list.truncate(messages::MAX_ATTACHMENTS);
+    let mut total = 0;
+    list.retain(|a| {
+        total += a.data.len();
+        total <= messages::MAX_ATTACHMENTS_TOTAL
+    });
+    list
+}
+
+async fn find_ticket(c: &mut dyn Conn, keys: &ThreadKeys) -> Result<Option<i64>> {
     for r in &keys.message_ids {
         if let Some(t) = mail::ticket_for_message_id(c, r).await? {
             return Ok(Some(t));
@@ -78,23 +216,17 @@ async fn find_ticket(c: &mut dyn Conn, p: &ParsedMail) -> Result<Option<i64>> {
     }
 }
 
-/// How long after being solved a ticket still reopens when the customer writes again;
-/// past that (or once closed) their mail opens a follow-up ticket linked to it.
-pub const DEFAULT_REOPEN_DAYS: i64 = 30;
-
 /// A bounce becomes a note on the ticket whose reply came back, and marks the customer's
 /// address as bouncing — never a new ticket.
-async fn bounce(c: &mut dyn Conn, p: &ParsedMail, now: Timestamp) -> Result<Option<i64>> {
-    for id in &p.quoted_ids {
+async fn bounce(
+    c: &mut dyn Conn,
+    quoted_ids: &[String],
+    note: &Body,
+    now: Timestamp,
+) -> Result<Option<i64>> {
+    for id in quoted_ids {
         if let Some(t) = mail::ticket_for_message_id(c, id).await? {
-            let reason: String = p.text.chars().take(2_000).collect();
-            let note = format!(
-                "An email to the customer could not be delivered (\"{}\"). Their address is now marked as bouncing.\n\n{}",
-                p.subject.trim(),
-                reason.trim()
-            );
-            let body = Body::parse(&note).unwrap_or_else(|_| no_text());
-            tickets::system_note(c, t, &body, now).await?;
+            tickets::system_note(c, t, note, now).await?;
             mail::mark_bouncing(c, t, now).await?;
             return Ok(Some(t));
         }
@@ -102,103 +234,75 @@ async fn bounce(c: &mut dyn Conn, p: &ParsedMail, now: Timestamp) -> Result<Opti
     Ok(None)
 }
 
-/// Processes one inbound message; returns the ticket it landed on (none for a bounce
-/// about a message Rapport does not know).
-pub async fn ingest(
+/// Files one prepared inbound message, in one transaction; returns the ticket it landed
+/// on (none for a bounce about a message Rapport does not know). A message already
+/// processed is left as it is.
+pub async fn write(
     c: &mut dyn Conn,
     inbound_id: i64,
+    prepared: &Prepared,
     now: Timestamp,
     reopen_days: i64,
 ) -> Result<Option<i64>> {
-    let inbound = mail::inbound(c, inbound_id).await?;
+    let inbound = mail::inbound_status(c, inbound_id).await?;
     if inbound.processed {
         return Ok(inbound.ticket_id);
     }
-    let p = parse(&inbound.raw);
-    if p.is_bounce {
-        let t = bounce(c, &p, now).await?;
-        let outcome = if t.is_some() {
-            "bounce"
-        } else {
-            "bounce-unmatched"
-        };
-        mail::mark_processed(c, inbound.id, t, outcome, now).await?;
-        return Ok(t);
-    }
-    let mut attachments: Vec<NewAttachment> = p.attachments.clone();
-    let sender = p.from.as_deref().and_then(|f| EmailAddress::parse(f).ok());
-    if sender.is_none() || p.text.trim().is_empty() && attachments.is_empty() {
-        // Keep what could not be read where an agent sees it.
-        attachments.push(NewAttachment {
-            filename: "original.eml".into(),
-            content_type: "message/rfc822".into(),
-            data: inbound.raw.clone(),
-            content_id: None,
-        });
-    }
-    if rapport_store::messages::NewAttachment::check_all(&attachments).is_err() {
-        attachments.retain(|a| a.data.len() <= rapport_store::messages::MAX_ATTACHMENT_BYTES);
-        attachments.truncate(rapport_store::messages::MAX_ATTACHMENTS);
-    }
-    let body = body_of(&p);
-    let existing = find_ticket(c, &p).await?;
-    let (ticket_id, outcome) = match existing {
+    let m = match prepared {
+        Prepared::Bounce { quoted_ids, note } => {
+            let t = bounce(c, quoted_ids, note, now).await?;
+            let outcome = if t.is_some() {
+                "bounce"
+            } else {
+                "bounce-unmatched"
+            };
+            mail::mark_processed(c, inbound_id, t, outcome, now).await?;
+            return Ok(t);
+        }
+        Prepared::Mail(m) => m,
+    };
+    let (ticket_id, outcome) = match find_ticket(c, &m.keys).await? {
         Some(t) => {
-            let row = c
-                .one(
-                    "SELECT status, solved_at, number FROM tickets WHERE id = $1",
-                    &[t.into()],
-                )
-                .await?;
-            let status = row.text(0)?;
-            let closed = status == TicketStatus::Closed.as_str();
-            let too_old = status == TicketStatus::Solved.as_str()
-                && row
-                    .opt_int(1)?
-                    .is_some_and(|at| at < now.plus_secs(-reopen_days * 86_400).micros());
-            if closed || too_old {
-                let new = new_ticket(c, &p, sender.as_ref(), body, attachments, now).await?;
-                rapport_store::events::record(
+            let standing = mail::ticket_standing(c, t).await?;
+            let too_old = standing.status == TicketStatus::Solved
+                && standing
+                    .solved_at
+                    .is_some_and(|at| at < now.plus_secs(-reopen_days * 86_400));
+            if standing.status == TicketStatus::Closed || too_old {
+                let new = new_ticket(c, m, now).await?;
+                events::record(
                     c,
                     new,
-                    rapport_store::events::Actor::System,
-                    rapport_domain::EventKind::FollowUpOf,
-                    &serde_json::json!({"ticket_id": t, "number": row.int(2)?}),
+                    Actor::System,
+                    EventKind::FollowUpOf,
+                    &serde_json::json!({"ticket_id": t, "number": standing.number}),
                     now,
                 )
                 .await?;
                 (new, "follow-up")
             } else {
-                tickets::customer_reply(c, t, &body, Channel::Email, attachments, now).await?;
+                tickets::customer_reply(c, t, &m.body, Channel::Email, m.attachments.clone(), now)
+                    .await?;
                 (t, "reply")
             }
         }
-        None => (
-            new_ticket(c, &p, sender.as_ref(), body, attachments, now).await?,
-            "new",
-        ),
+        None => (new_ticket(c, m, now).await?, "new"),
     };
-    if let Some(html) = &p.html {
+    if let Some(html) = &m.html {
         // The message just added is the ticket's newest.
-        let id = c
-            .one(
-                "SELECT MAX(id) FROM messages WHERE ticket_id = $1",
-                &[ticket_id.into()],
-            )
-            .await?
-            .int(0)?;
-        rapport_store::messages::set_html(c, id, html).await?;
+        let id = messages::latest_id(c, ticket_id).await?;
+        messages::set_html(c, id, html).await?;
     }
-    if let Some(mid) = &p.message_id {
+    if let Some(mid) = &m.message_id {
         mail::remember_message_id(c, mid, ticket_id, now).await?;
     }
     if matches!(outcome, "new" | "follow-up")
-        && !p.automated
-        && let Some(sender) = &sender
+        && !m.automated
+        && let Some(sender) = &m.sender
     {
-        acknowledge(c, inbound.mailbox_id, ticket_id, sender, &p, now).await?;
+        acknowledge(c, inbound.mailbox_id, ticket_id, sender, m, now).await?;
     }
-    mail::mark_processed(c, inbound.id, Some(ticket_id), outcome, now).await?;
+    mail::mark_processed(c, inbound_id, Some(ticket_id), outcome, now).await?;
     Ok(Some(ticket_id))
 }
 
@@ -211,10 +315,9 @@ async fn acknowledge(
     mailbox_id: i64,
     ticket_id: i64,
     sender: &EmailAddress,
-    p: &ParsedMail,
+    m: &Incoming,
     now: Timestamp,
 ) -> Result<()> {
-    use rapport_store::notify;
     if !notify::acknowledges(c, mailbox_id).await?
         || mail::is_own_address(c, sender.as_str()).await?
         || mail::ticket_context(c, ticket_id).await?.customer_bouncing
@@ -225,34 +328,26 @@ async fn acknowledge(
     let expectation = notify::expectation(c, ticket_id, now).await?.sentence();
     let notice = notify::Notice::Ack {
         ticket_id,
-        in_reply_to: p.message_id.clone(),
+        in_reply_to: m.message_id.clone(),
         expectation,
     };
     notify::queue(c, &notice, now).await?;
     Ok(())
 }
 
-async fn new_ticket(
-    c: &mut dyn Conn,
-    p: &ParsedMail,
-    sender: Option<&EmailAddress>,
-    body: Body,
-    attachments: Vec<NewAttachment>,
-    now: Timestamp,
-) -> Result<i64> {
-    let customer_email = match sender {
+async fn new_ticket(c: &mut dyn Conn, m: &Incoming, now: Timestamp) -> Result<i64> {
+    let customer_email = match &m.sender {
         Some(s) => s.clone(),
         None => EmailAddress::parse(UNKNOWN_SENDER)?,
     };
-    let subject = Subject::parse(&p.subject).or_else(|_| Subject::parse("(no subject)"))?;
     let t = tickets::create(
         c,
         None,
         NewTicket {
-            subject,
-            body,
+            subject: m.subject.clone(),
+            body: m.body.clone(),
             customer_email,
-            customer_name: p.from_name.clone(),
+            customer_name: m.sender_name.clone(),
             channel: Channel::Email,
             priority: Priority::Normal,
             category: None,
@@ -260,7 +355,7 @@ async fn new_ticket(
             custom_fields: serde_json::Map::new(),
             team_id: None,
             assignee_id: None,
-            attachments,
+            attachments: m.attachments.clone(),
         },
         now,
     )
@@ -268,15 +363,40 @@ async fn new_ticket(
     Ok(t.id)
 }
 
-/// The `mail.ingest` job: payload `{"inbound_id": n}`.
+/// Reads, parses and files one inbound message: the raw source in a read snapshot, the
+/// parsing on the blocking pool, the filing in one write.
+pub async fn ingest(
+    db: &Db,
+    inbound_id: i64,
+    now: Timestamp,
+    reopen_days: i64,
+) -> std::result::Result<Option<i64>, String> {
+    let inbound = db
+        .read(move |c| Box::pin(async move { mail::inbound(c, inbound_id).await }))
+        .await
+        .map_err(|e| e.to_string())?;
+    if inbound.processed {
+        return Ok(inbound.ticket_id);
+    }
+    let prepared = tokio::task::spawn_blocking(move || prepare(&inbound.raw))
+        .await
+        .map_err(|e| format!("reading the message failed: {e}"))?;
+    db.write(move |c| {
+        Box::pin(async move { write(c, inbound_id, &prepared, now, reopen_days).await })
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// The `mail.ingest` job: payload [`IngestPayload`].
 pub struct IngestHandler {
-    clock: std::sync::Arc<dyn rapport_domain::Clock>,
+    clock: Arc<dyn Clock>,
     reopen_days: i64,
 }
 
 impl IngestHandler {
     /// A handler reading "now" from `clock`, reopening solved tickets for `reopen_days`.
-    pub fn new(clock: std::sync::Arc<dyn rapport_domain::Clock>, reopen_days: i64) -> Self {
+    pub fn new(clock: Arc<dyn Clock>, reopen_days: i64) -> Self {
         Self { clock, reopen_days }
     }
 }
@@ -288,17 +408,119 @@ impl Handler for IngestHandler {
         job: &'a Job,
     ) -> BoxFuture<'a, std::result::Result<(), String>> {
         Box::pin(async move {
-            let id = job
-                .payload
-                .get("inbound_id")
-                .and_then(serde_json::Value::as_i64)
-                .ok_or("payload needs an integer 'inbound_id'")?;
-            let now = self.clock.now();
-            let days = self.reopen_days;
-            db.write(move |c| Box::pin(async move { ingest(c, id, now, days).await }))
+            let IngestPayload { inbound_id } = rapport_jobs::payload(job)?;
+            ingest(db, inbound_id, self.clock.now(), self.reopen_days)
                 .await
                 .map(|_| ())
-                .map_err(|e: StoreError| e.to_string())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(p: Prepared) -> Incoming {
+        match p {
+            Prepared::Mail(m) => *m,
+            Prepared::Bounce { .. } => panic!("not a bounce"),
+        }
+    }
+
+    #[test]
+    fn mail_is_prepared_whole_before_the_write() {
+        let raw = b"From: Lena <lena@example.org>\r\nSubject: Re: [#1042] Broken\r\nMessage-ID: <m2@example.org>\r\nIn-Reply-To: <m1@example.org>\r\nContent-Type: text/plain\r\n\r\nStill broken.\r\n\r\nOn Monday, Support wrote:\r\n> Try again\r\n";
+        let m = mail(prepare(raw));
+        assert_eq!(
+            m.sender.as_ref().map(EmailAddress::as_str),
+            Some("lena@example.org")
+        );
+        assert_eq!(m.sender_name.as_deref(), Some("Lena"));
+        assert_eq!(m.subject.as_str(), "Re: [#1042] Broken");
+        assert_eq!(m.message_id.as_deref(), Some("m2@example.org"));
+        assert_eq!(
+            m.keys,
+            ThreadKeys {
+                message_ids: vec!["m1@example.org".into()],
+                number: Some(1042)
+            }
+        );
+        assert!(m.body.as_str().contains("Still broken."));
+        assert!(
+            !m.body.as_str().contains("Try again"),
+            "the quoted history is cut"
+        );
+        assert!(m.attachments.is_empty());
+        assert!(!m.automated);
+    }
+
+    #[test]
+    fn unreadable_mail_keeps_its_original() {
+        let raw = b"Subject: \r\n\r\n\r\n";
+        let m = mail(prepare(raw));
+        assert!(m.sender.is_none());
+        assert_eq!(m.subject.as_str(), "(no subject)");
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].filename, "original.eml");
+        assert_eq!(m.attachments[0].data, raw.to_vec());
+    }
+
+    fn file(name: &str, ct: &str, len: usize) -> NewAttachment {
+        NewAttachment {
+            filename: name.into(),
+            content_type: ct.into(),
+            data: vec![b'x'; len],
+            content_id: None,
+        }
+    }
+
+    #[test]
+    fn attachments_are_made_to_fit_the_store() {
+        let big = messages::MAX_ATTACHMENT_BYTES;
+        let fitted = within_limits(vec![
+            file("a.txt", "\u{19}ultipart/alternative bo_ndary", 3),
+            file("../x", "text/plain", 3),
+            file("bad/name", "not a type", 3),
+            file("empty.txt", "text/plain", 0),
+            file("huge.bin", "application/octet-stream", big + 1),
+            file("b.bin", "application/octet-stream", big),
+            file("c.bin", "application/octet-stream", big),
+            file("d.bin", "application/octet-stream", big),
+        ]);
+        assert!(NewAttachment::check_all(&fitted).is_ok());
+        let seen: Vec<(&str, &str)> = fitted
+            .iter()
+            .map(|a| (a.filename.as_str(), a.content_type.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("a.txt", "application/octet-stream"),
+                ("attachment", "text/plain"),
+                ("attachment", "application/octet-stream"),
+                ("b.bin", "application/octet-stream"),
+                ("c.bin", "application/octet-stream"),
+            ],
+            "the total stays within 25 MiB"
+        );
+        let many: Vec<_> = (0..12)
+            .map(|i| file(&format!("{i}.txt"), "text/plain", 1))
+            .collect();
+        assert_eq!(within_limits(many).len(), messages::MAX_ATTACHMENTS);
+    }
+
+    #[test]
+    fn bounces_become_a_note_about_the_undelivered_message() {
+        let raw = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: mailbox full\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <rapport.1.2@example.com>\r\n--b--\r\n";
+        match prepare(raw) {
+            Prepared::Bounce { quoted_ids, note } => {
+                assert!(
+                    quoted_ids.contains(&"rapport.1.2@example.com".to_owned()),
+                    "{quoted_ids:?}"
+                );
+                assert!(note.as_str().contains("mailbox full"));
+            }
+            Prepared::Mail(m) => panic!("a bounce, not mail: {m:?}"),
+        }
     }
 }

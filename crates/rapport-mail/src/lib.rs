@@ -1,20 +1,31 @@
-//! The email channel. [`smtp`] receives mail (SMTP or LMTP) for configured mailboxes and
-//! answers 250 only once the raw message is committed; [`ingest`] turns each stored
-//! message into a ticket or a reply, threaded; [`parse`] reads MIME; [`send`] emails
-//! agents' replies through a relay.
+//! The email channel.
+//!
+//! In: [`smtp`] receives mail (SMTP or LMTP) for configured mailboxes and answers 250
+//! only once the raw message is committed; [`imap`] fetches it from existing mailboxes;
+//! [`ingest`] (the `mail.ingest` job) turns each stored message into a ticket or a
+//! reply, threaded; [`parse`] reads MIME.
+//!
+//! Out: [`transport`] is the relay and its one pooled connection; [`compose`] builds
+//! messages; [`send`] (the `mail.send` job) emails agents' replies; [`notify`] (the
+//! `mail.notify` job) sends automatic mail. A new channel (phone, SMS) copies this
+//! shape: a transport, a composer, one module per job.
 
+pub mod compose;
 pub mod imap;
 pub mod ingest;
 pub mod notify;
 pub mod parse;
 pub mod send;
 pub mod smtp;
+pub mod transport;
+
+use std::sync::Arc;
 
 /// How the email channel behaves.
 #[derive(Debug, Clone)]
 pub struct MailSettings {
     /// The relay replies go out through.
-    pub relay: Option<send::Relay>,
+    pub relay: Option<transport::Relay>,
     /// Days after being solved that a customer's mail still reopens a ticket.
     pub reopen_days: i64,
     /// Where links in automatic mail point (`RAPPORT_PUBLIC_URL`).
@@ -34,28 +45,24 @@ impl Default for MailSettings {
     }
 }
 
-/// Registers the email channel's jobs: ingesting received mail, and sending replies
-/// through the relay.
+/// Registers the email channel's jobs: ingesting received mail, emailing replies and
+/// sending automatic mail — the last two through one shared relay connection.
 pub fn register(
     reg: &mut rapport_jobs::Registry,
-    clock: std::sync::Arc<dyn rapport_domain::Clock>,
+    clock: Arc<dyn rapport_domain::Clock>,
     settings: MailSettings,
 ) {
-    let relay = settings.relay;
     reg.add(
         rapport_store::mail::INGEST_JOB,
-        ingest::IngestHandler::new(std::sync::Arc::clone(&clock), settings.reopen_days),
+        ingest::IngestHandler::new(Arc::clone(&clock), settings.reopen_days),
     );
-    let sender = std::sync::Arc::new(send::SendHandler::new(
-        relay,
-        clock,
-        settings.public_url,
-        settings.sealer,
-    ));
-    // One handler, so replies and automatic mail share one relay connection.
+    let transport = Arc::new(transport::Transport::new(settings.relay));
     reg.add(
         rapport_store::mail::SEND_JOB,
-        std::sync::Arc::clone(&sender),
+        send::SendHandler::new(Arc::clone(&transport), Arc::clone(&clock)),
     );
-    reg.add(rapport_store::notify::NOTIFY_JOB, sender);
+    reg.add(
+        rapport_store::notify::NOTIFY_JOB,
+        notify::NotifyHandler::new(transport, clock, settings.public_url, settings.sealer),
+    );
 }

@@ -1,17 +1,26 @@
-//! Rendering automatic mail ([`rapport_store::notify::Notice`]) into messages: the
-//! acknowledgement of a new ticket (threaded under the customer's message, marked
-//! `Auto-Submitted: auto-replied` so other robots stay quiet), agents' notifications and
-//! portal sign-in links (`Auto-Submitted: auto-generated`). Sent by the `mail.notify`
-//! job through the same relay connection as replies.
+//! Automatic mail: the `mail.notify` job, and rendering its
+//! [`Notice`](rapport_store::notify::Notice) into a message — the acknowledgement of a
+//! new ticket (threaded under the customer's message, marked `Auto-Submitted:
+//! auto-replied` so other robots stay quiet), agents' notifications and portal sign-in
+//! links (`Auto-Submitted: auto-generated`). It goes out through the same relay
+//! connection as replies. Automatic mail is best-effort: without a relay it is dropped,
+//! and a permanent refusal is logged, not retried.
 
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use lettre::Message;
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use rapport_domain::Clock;
+use rapport_jobs::Handler;
+use rapport_store::jobs::Job;
 use rapport_store::mail::{self, TicketContext};
-use rapport_store::notify::Notice;
+use rapport_store::notify::{self, Notice};
 use rapport_store::people;
 use rapport_store::secrets::Sealer;
-use rapport_store::{Conn, StoreError};
+use rapport_store::{Conn, Db, StoreError};
+
+use crate::compose::{self, AutoSubmitted, Draft, NO_SENDER, domain_of};
+use crate::transport::{SendError, Transport};
 
 /// A rendered automatic mail, and the Message-ID to remember for threading (if any).
 pub struct Rendered {
@@ -21,42 +30,13 @@ pub struct Rendered {
     pub thread: Option<(String, i64)>,
 }
 
-fn mailbox(address: &str, name: &str) -> Result<Mailbox, String> {
-    let clean = name.replace(['"', '<', '>', '\r', '\n'], "");
-    if clean.trim().is_empty() {
-        address.parse()
-    } else {
-        format!("\"{clean}\" <{address}>").parse()
-    }
-    .map_err(|e| format!("address {address:?}: {e}"))
-}
-
-fn domain_of(address: &str) -> &str {
-    address
-        .rsplit_once('@')
-        .map_or("rapport.invalid", |(_, d)| d)
-}
-
 /// The sign-in page a portal link opens.
 pub fn portal_link(public_url: &str, token: &str) -> String {
     format!("{public_url}/portal/signin/{token}")
 }
 
-/// An automatic mail before it becomes a message.
-struct Draft {
-    from: (String, String),
-    to: (String, String),
-    subject: String,
-    text: String,
-    /// The `Auto-Submitted` value (RFC 3834).
-    auto: &'static str,
-    id: String,
-    in_reply_to: Option<String>,
-    thread: Option<(String, i64)>,
-}
-
 fn no_sender() -> String {
-    "no mailbox to send from: add one with POST /api/v1/mailboxes".to_owned()
+    NO_SENDER.to_owned()
 }
 
 /// An agent's notification about one of their tickets: `what` says what happened.
@@ -83,10 +63,9 @@ async fn agent_notice(
             agent.name, t.ticket_id
         ),
         to: (agent.email, agent.name),
-        auto: "auto-generated",
+        auto: AutoSubmitted::Generated,
         id: format!("rapport.notice.{}.{unique}@rapport.local", t.ticket_id),
         in_reply_to: None,
-        thread: None,
     })
 }
 
@@ -100,6 +79,7 @@ pub async fn render(
     sealer: &Sealer,
 ) -> Result<Rendered, String> {
     let db = |e: StoreError| e.to_string();
+    let mut thread = None;
     let d = match notice {
         Notice::Ack {
             ticket_id,
@@ -114,6 +94,7 @@ pub async fn render(
                 format!("Hello {},", t.customer.1.trim())
             };
             let id = format!("rapport.ack.{}@{}", t.ticket_id, domain_of(&from_addr));
+            thread = Some((id.clone(), t.ticket_id));
             Draft {
                 text: format!(
                     "{greeting}\n\nThank you for writing to us. Your request \"{}\" has the number #{}.\n\n{expectation}\n\nTo add anything, simply reply to this email.\n\n{from_name}",
@@ -122,10 +103,9 @@ pub async fn render(
                 from: (from_addr, from_name),
                 to: t.customer.clone(),
                 subject: format!("[#{}] We received your request: {}", t.number, t.subject),
-                auto: "auto-replied",
-                id: id.clone(),
+                auto: AutoSubmitted::Replied,
+                id,
                 in_reply_to: in_reply_to.clone(),
-                thread: Some((id, t.ticket_id)),
             }
         }
         Notice::Assigned {
@@ -162,11 +142,7 @@ pub async fn render(
             sealed_token,
         } => {
             let token = sealer.open(sealed_token)?;
-            let r = c
-                .one(
-                    "SELECT email, name FROM customers WHERE id = $1",
-                    &[(*customer_id).into()],
-                )
+            let to = notify::customer_recipient(c, *customer_id)
                 .await
                 .map_err(db)?;
             let from = mail::sender_for(c, None)
@@ -180,35 +156,91 @@ pub async fn render(
                     portal_link(public_url, &token)
                 ),
                 from,
-                to: (r.text(0).map_err(db)?, r.text(1).map_err(db)?),
+                to,
                 subject: "Your sign-in link".to_owned(),
-                auto: "auto-generated",
+                auto: AutoSubmitted::Generated,
                 id: format!("rapport.signin.{customer_id}.{unique}@rapport.local"),
                 in_reply_to: None,
-                thread: None,
             }
         }
     };
-    let mut b = Message::builder()
-        .from(mailbox(&d.from.0, &d.from.1)?)
-        .to(mailbox(&d.to.0, &d.to.1)?)
-        .subject(d.subject)
-        .message_id(Some(format!("<{}>", d.id)))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            d.auto.to_owned(),
-        ));
-    if let Some(parent) = d.in_reply_to {
-        b = b
-            .in_reply_to(format!("<{parent}>"))
-            .references(format!("<{parent}>"));
-    }
-    let html = crate::send::html_of(&d.text);
-    let message = b
-        .multipart(MultiPart::alternative_plain_html(d.text, html))
-        .map_err(|e| format!("building the message: {e}"))?;
     Ok(Rendered {
-        message,
-        thread: d.thread,
+        message: compose::automatic(d)?,
+        thread,
     })
+}
+
+/// The `mail.notify` job: payload a [`Notice`].
+pub struct NotifyHandler {
+    transport: Arc<Transport>,
+    clock: Arc<dyn Clock>,
+    /// Links in automatic mail point here.
+    public_url: String,
+    /// Opens sealed portal tokens.
+    sealer: Sealer,
+}
+
+impl NotifyHandler {
+    /// Sends through `transport`, linking to `public_url`, opening tokens with `sealer`.
+    pub fn new(
+        transport: Arc<Transport>,
+        clock: Arc<dyn Clock>,
+        public_url: String,
+        sealer: Sealer,
+    ) -> Self {
+        Self {
+            transport,
+            clock,
+            public_url,
+            sealer,
+        }
+    }
+
+    /// Sends one automatic mail. Rendering it from what the database says now means a
+    /// notice about a ticket deleted meanwhile fails visibly.
+    async fn notify(&self, db: &Db, job: &Job) -> Result<(), String> {
+        // Without a relay, sending mail is switched off: automatic mail is best-effort
+        // (unlike an agent's reply, whose failure the agent must see), so it is dropped.
+        if !self.transport.has_relay() {
+            tracing::info!(
+                job = job.id,
+                "automatic mail not sent: RAPPORT_SMTP_RELAY is not set"
+            );
+            return Ok(());
+        }
+        let notice: Notice = rapport_jobs::payload(job)?;
+        let public_url = self.public_url.clone();
+        let sealer = self.sealer.clone();
+        let unique = job.id;
+        let rendered = db
+            .read(move |c| {
+                Box::pin(async move { Ok(render(c, &notice, unique, &public_url, &sealer).await) })
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+        match self.transport.send(&rendered.message).await {
+            Ok(()) => {}
+            // A permanent refusal will not get better; the log and the job say why.
+            Err(SendError::Permanent(e)) => {
+                tracing::warn!(error = %e, job = job.id, "automatic mail refused");
+                return Ok(());
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+        if let Some((id, ticket)) = rendered.thread {
+            let now = self.clock.now();
+            db.write(move |c| {
+                Box::pin(async move { mail::remember_message_id(c, &id, ticket, now).await })
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+impl Handler for NotifyHandler {
+    fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(self.notify(db, job))
+    }
 }

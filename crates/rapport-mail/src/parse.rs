@@ -123,10 +123,12 @@ fn is_forward_marker(line: &str) -> bool {
 /// Sanitises an email's HTML for showing beside its text: ammonia's safe defaults
 /// (no scripts, styles or event handlers), links opened safely, and images only from
 /// the message itself (`cid:`), never remote ones that would tell the sender the
-/// message was read.
+/// message was read. Relative links go too: an email has no base to resolve them
+/// against, and shown in Rapport they would point into Rapport itself.
 pub fn sanitize_html(html: &str) -> String {
     let mut b = ammonia::Builder::default();
     b.url_schemes(["http", "https", "mailto", "cid"].into_iter().collect())
+        .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer nofollow"))
         .attribute_filter(|element, attribute, value| {
             if element == "img" && attribute == "src" && !value.starts_with("cid:") {
@@ -357,6 +359,19 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_links_are_dropped() {
+        let html = sanitize_html(
+            "<a href=\"#javascript:alert(1)\">a</a><a href=\"/tickets/1\">b</a><a href=\"https://example.com/\">c</a><img src=\"cid:p@x\">",
+        );
+        assert!(
+            !html.contains("javascript") && !html.contains("/tickets/1"),
+            "{html}"
+        );
+        assert!(html.contains("href=\"https://example.com/\""), "{html}");
+        assert!(html.contains("src=\"cid:p@x\""), "{html}");
+    }
 
     #[test]
     fn quoted_history_is_cut() {

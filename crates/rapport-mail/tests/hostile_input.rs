@@ -6,8 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 use proptest::prelude::*;
-use rapport_mail::ingest::thread_keys;
+use rapport_mail::ingest::{Prepared, prepare, thread_keys};
 use rapport_mail::parse::parse;
+use rapport_store::messages::NewAttachment;
 
 fn corpus() -> Vec<Vec<u8>> {
     let dir = format!("{}/tests/corpus", env!("CARGO_MANIFEST_DIR"));
@@ -32,6 +33,12 @@ fn check(raw: &[u8]) {
     }
     for a in &p.attachments {
         assert!(!a.filename.contains('/') && !a.filename.is_empty());
+    }
+    // What the ingest job hands to its write is within every limit the store checks.
+    if let Prepared::Mail(m) = prepare(raw) {
+        let fits = NewAttachment::check_all(&m.attachments);
+        assert!(fits.is_ok(), "{fits:?}");
+        assert!(m.keys.message_ids.len() <= 100);
     }
 }
 

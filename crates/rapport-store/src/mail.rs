@@ -1,54 +1,48 @@
 //! Storage of the email channel: mailboxes, inbound messages (raw source first, processed
 //! later by a job), and the Message-IDs that let replies find their ticket.
 
-use rapport_domain::{EmailAddress, FieldError, Timestamp};
-use serde::Serialize;
+use rapport_domain::{EmailAddress, FieldError, TicketStatus, Timestamp};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::jobs::{self, NewJob};
+use crate::messages::{self, Delivery};
 
 /// The job kind that turns an inbound message into a ticket or a reply.
 pub const INGEST_JOB: &str = "mail.ingest";
 /// The job kind that sends an agent's reply by email.
 pub const SEND_JOB: &str = "mail.send";
 
+/// The payload of a [`SEND_JOB`]: the reply to email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendPayload {
+    /// The reply's message id.
+    pub message_id: i64,
+}
+
+/// The payload of an [`INGEST_JOB`]: the stored message to process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestPayload {
+    /// The inbound message's id.
+    pub inbound_id: i64,
+}
+
 /// Queues the delivery of a reply by email, in the reply's transaction: a reply saved is
 /// a reply that will be sent (or visibly fail).
 pub async fn queue_delivery(c: &mut dyn Conn, message_id: i64, now: Timestamp) -> Result<()> {
-    set_delivery(c, message_id, "queued", None).await?;
+    messages::set_delivery(c, message_id, Delivery::Queued, None).await?;
     jobs::enqueue(
         c,
         NewJob {
             kind: SEND_JOB.into(),
-            payload: serde_json::json!({ "message_id": message_id }),
+            payload: serde_json::to_value(SendPayload { message_id })?,
             run_at: now,
             max_attempts: 8,
             idempotency_key: Some(format!("{SEND_JOB}:{message_id}")),
         },
         now,
-    )
-    .await?;
-    Ok(())
-}
-
-/// Records where a reply's delivery stands, for the agent to see.
-pub async fn set_delivery(
-    c: &mut dyn Conn,
-    message_id: i64,
-    state: &str,
-    error: Option<&str>,
-) -> Result<()> {
-    c.execute(
-        "UPDATE messages SET delivery = $1, delivery_error = $2 WHERE id = $3",
-        &[
-            state.into(),
-            error
-                .map(|e| e.chars().take(1_000).collect::<String>())
-                .into(),
-            message_id.into(),
-        ],
     )
     .await?;
     Ok(())
@@ -238,7 +232,7 @@ pub async fn store_inbound(
         c,
         NewJob {
             kind: INGEST_JOB.into(),
-            payload: serde_json::json!({ "inbound_id": id }),
+            payload: serde_json::to_value(IngestPayload { inbound_id: id })?,
             run_at: now,
             max_attempts: 5,
             idempotency_key: Some(format!("{INGEST_JOB}:{id}")),
@@ -279,6 +273,62 @@ pub async fn inbound(c: &mut dyn Conn, id: i64) -> Result<Inbound> {
         raw: r.blob(2)?,
         ticket_id: r.opt_int(3)?,
         processed: r.opt_int(4)?.is_some(),
+    })
+}
+
+/// Whether an inbound message was processed, and onto which ticket — without its raw
+/// source (the ingest job re-checks this inside its write).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboundStatus {
+    /// The receiving mailbox.
+    pub mailbox_id: i64,
+    /// Set once processed.
+    pub ticket_id: Option<i64>,
+    /// When it was processed.
+    pub processed: bool,
+}
+
+/// One inbound message's [`InboundStatus`].
+pub async fn inbound_status(c: &mut dyn Conn, id: i64) -> Result<InboundStatus> {
+    let r = c
+        .opt(
+            "SELECT mailbox_id, ticket_id, processed_at FROM inbound_mail WHERE id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("inbound message"))?;
+    Ok(InboundStatus {
+        mailbox_id: r.int(0)?,
+        ticket_id: r.opt_int(1)?,
+        processed: r.opt_int(2)?.is_some(),
+    })
+}
+
+/// Where a ticket an email threads onto stands: whether the mail reopens it or opens a
+/// follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketStanding {
+    /// Its number.
+    pub number: i64,
+    /// Its status.
+    pub status: TicketStatus,
+    /// When it was last solved.
+    pub solved_at: Option<Timestamp>,
+}
+
+/// Loads a ticket's [`TicketStanding`].
+pub async fn ticket_standing(c: &mut dyn Conn, ticket_id: i64) -> Result<TicketStanding> {
+    let r = c
+        .opt(
+            "SELECT number, status, solved_at FROM tickets WHERE id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("ticket"))?;
+    Ok(TicketStanding {
+        number: r.int(0)?,
+        status: TicketStatus::parse(&r.text(1)?)?,
+        solved_at: r.opt_int(2)?.map(Timestamp),
     })
 }
 

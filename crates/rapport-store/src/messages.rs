@@ -333,3 +333,62 @@ pub async fn set_html(c: &mut dyn Conn, message_id: i64, html: &str) -> Result<(
     .await?;
     Ok(())
 }
+
+/// Where the email delivery of a public reply stands, for the agent to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Waiting for its first attempt.
+    Queued,
+    /// An attempt failed; it will be tried again.
+    Retrying,
+    /// The relay took it.
+    Sent,
+    /// It will not be sent: refused for good, or out of attempts.
+    Failed,
+}
+
+impl Delivery {
+    /// The stored (and API) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Retrying => "retrying",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Records where a reply's delivery stands, with why the last attempt failed (cut to
+/// 1,000 characters).
+pub async fn set_delivery(
+    c: &mut dyn Conn,
+    message_id: i64,
+    state: Delivery,
+    error: Option<&str>,
+) -> Result<()> {
+    c.execute(
+        "UPDATE messages SET delivery = $1, delivery_error = $2 WHERE id = $3",
+        &[
+            state.as_str().into(),
+            error
+                .map(|e| e.chars().take(1_000).collect::<String>())
+                .into(),
+            message_id.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The id of a ticket's newest message (the one an operation just added).
+pub async fn latest_id(c: &mut dyn Conn, ticket_id: i64) -> Result<i64> {
+    c.opt(
+        "SELECT MAX(id) FROM messages WHERE ticket_id = $1",
+        &[ticket_id.into()],
+    )
+    .await?
+    .and_then(|r| r.opt_int(0).transpose())
+    .transpose()?
+    .ok_or(StoreError::NotFound("message"))
+}

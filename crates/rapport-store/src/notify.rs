@@ -9,7 +9,7 @@ use rapport_domain::expectation::Expectation;
 use serde::{Deserialize, Serialize};
 
 use crate::db::Conn;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::jobs::{self, NewJob};
 
 /// The job kind that sends automatic mail.
@@ -148,6 +148,18 @@ pub async fn expectation(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Re
         .opt_int(1)?
         .map_or(0, |t| (now.micros() - t).max(0) / 1_000_000);
     Ok(Expectation::estimate(waits, ahead, oldest))
+}
+
+/// A customer's address and name, to send them automatic mail.
+pub async fn customer_recipient(c: &mut dyn Conn, customer_id: i64) -> Result<(String, String)> {
+    let r = c
+        .opt(
+            "SELECT email, name FROM customers WHERE id = $1",
+            &[customer_id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("customer"))?;
+    Ok((r.text(0)?, r.text(1)?))
 }
 
 /// Whether mailboxes acknowledge new tickets, per mailbox id.

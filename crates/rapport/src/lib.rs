@@ -82,7 +82,7 @@ pub async fn start(
     let relay = config
         .smtp_relay
         .as_deref()
-        .map(rapport_mail::send::Relay::parse)
+        .map(rapport_mail::transport::Relay::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))?;
     let mut workers = Vec::new();
@@ -279,9 +279,10 @@ async fn release_dead_leases(db: &Db, now: rapport_domain::Timestamp) -> anyhow:
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
+    hostname::get()
         .ok()
+        .and_then(|h| h.into_string().ok())
+        .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "node".into())
 }

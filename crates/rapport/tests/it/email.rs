@@ -8,7 +8,7 @@ use rapport_domain::SystemClock;
 use rapport_jobs::{Step, Worker, WorkerConfig};
 use serde_json::{Value, json};
 
-use rapport_mail::send::Relay;
+use rapport_mail::transport::Relay;
 
 use crate::both_backends;
 use crate::harness::TestApp;
@@ -628,6 +628,55 @@ both_backends! {
         run_jobs_via(&app, Some(Relay::plain("127.0.0.1", sink.port))).await;
         let to: Vec<Value> = sink.messages().iter().map(|(_, e)| e["rcpt_tos"].clone()).collect();
         assert_eq!(to, vec![json!(["agent.b@example.com"])]);
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn a_reply_out_of_attempts_ends_failed_with_the_reason(app) {
+        app.post("/api/v1/mailboxes", json!({"address": "support@example.com", "name": "Support"})).await;
+        let first = mail("Noor <noor@customer.example>", "Where is my parcel", "p1@customer.example", "", "Still waiting.");
+        assert_eq!(send(&app, json!([["noor@customer.example", ["support@example.com"], first]])).await, vec!["ok"]);
+        assert_eq!(ingest_all(&app).await, 1);
+        let (_, page) = app.get("/api/v1/tickets?channel=email").await;
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        let (s, _) = app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "It left today."})).await;
+        assert_eq!(s, 201);
+
+        // No relay: every attempt fails; make each retry due at once until none is left.
+        let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
+        let w = Worker::new(app.db.clone(), Arc::clone(&clock), rapport::registry(clock, rapport_mail::MailSettings::default()),
+            WorkerConfig { name: "no-relay".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
+        let mut attempts = 0;
+        loop {
+            app.db.write(|c| Box::pin(async move { c.execute("UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send' AND state = 'queued'", &[]).await })).await.unwrap();
+            match w.step().await.unwrap() {
+                Step::Failed(_) => attempts += 1,
+                Step::Idle => break,
+                Step::Done(j) => panic!("job {j} cannot succeed without a relay"),
+            }
+            assert!(attempts <= 8, "mail.send is tried 8 times");
+            let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+            let expected = if attempts < 8 { "retrying" } else { "failed" };
+            assert_eq!(msgs[1]["delivery"], expected, "after attempt {attempts}: {}", msgs[1]);
+        }
+        assert_eq!(attempts, 8);
+        let (_, jobs) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;
+        let dead = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "mail.send").unwrap();
+        assert_eq!(dead["state"], "dead", "{dead}");
+
+        // The API and the thread say it failed, and why.
+        let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+        assert_eq!(msgs[1]["delivery"], "failed", "{}", msgs[1]);
+        assert!(msgs[1]["delivery_error"].as_str().unwrap().contains("RAPPORT_SMTP_RELAY"), "{}", msgs[1]);
+        crate::web::set_password(&app, "sup@example.com", "a long enough password").await;
+        let http = crate::web::client();
+        let (session, _) = crate::web::sign_in(&app, &http, "sup@example.com", "a long enough password").await;
+        let thread = http.get(app.url(&format!("/tickets/{id}?partial=thread")))
+            .header(reqwest::header::COOKIE, format!("rapport_session={session}"))
+            .send().await.unwrap().text().await.unwrap();
+        assert!(thread.contains("Delivery failed: RAPPORT_SMTP_RELAY"), "{thread}");
+        assert!(!thread.contains("retrying"), "{thread}");
         app.stop().await;
     }
 }

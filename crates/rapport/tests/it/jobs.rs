@@ -249,3 +249,74 @@ both_backends! {
         app.stop().await;
     }
 }
+
+/// Always fails with the attempt's number, and counts what the worker tells it.
+#[derive(Default)]
+struct GivesUp {
+    calls: AtomicU32,
+    told: std::sync::Mutex<Vec<(i64, JobState, String)>>,
+}
+
+impl Handler for GivesUp {
+    fn run<'a>(&'a self, _: &'a Db, _: &'a Job) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            Err(format!("attempt {n} refused"))
+        })
+    }
+
+    fn gave_up<'a>(&'a self, _: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.told
+                .lock()
+                .unwrap()
+                .push((job.id, job.state, error.to_owned()));
+        })
+    }
+}
+
+both_backends! {
+    async fn the_handler_is_told_once_when_its_job_dies(app) {
+        let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
+        let handler = Arc::new(GivesUp::default());
+        let mut reg = Registry::standard();
+        reg.add("test.gives_up", Arc::clone(&handler));
+        let w = Worker::new(app.db.clone(), Arc::clone(&clock) as Arc<dyn Clock>, reg,
+            WorkerConfig { name: "g".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
+        let now = clock.now();
+        let j = app.db.write(move |c| Box::pin(async move {
+            jobs::enqueue(c, NewJob { kind: "test.gives_up".into(), payload: serde_json::json!({}), run_at: now,
+                max_attempts: 3, idempotency_key: None }, now).await
+        })).await.unwrap();
+        for attempt in 1..=3 {
+            assert_eq!(w.step().await.unwrap(), Step::Failed(j.id));
+            let told = handler.told.lock().unwrap().clone();
+            if attempt < 3 {
+                assert!(told.is_empty(), "not told while retries remain");
+            } else {
+                assert_eq!(told, vec![(j.id, JobState::Dead, "attempt 3 refused".to_owned())]);
+            }
+            clock.advance_secs(3_600);
+        }
+        assert_eq!(w.step().await.unwrap(), Step::Idle);
+        assert_eq!(handler.told.lock().unwrap().len(), 1);
+        app.stop().await;
+    }
+
+    async fn a_payload_that_does_not_fit_its_kind_fails_with_the_reason(app) {
+        let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
+        let w = Worker::new(app.db.clone(), Arc::clone(&clock) as Arc<dyn Clock>, Registry::standard(),
+            WorkerConfig { name: "b".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
+        let now = clock.now();
+        let j = app.db.write(move |c| Box::pin(async move {
+            jobs::enqueue(c, NewJob { kind: rapport_jobs::ROLL_UP.into(), payload: serde_json::json!({"day": "monday"}),
+                run_at: now, max_attempts: 1, idempotency_key: None }, now).await
+        })).await.unwrap();
+        assert_eq!(w.step().await.unwrap(), Step::Failed(j.id));
+        let dead = job(&app.db, j.id).await;
+        assert_eq!(dead.state, JobState::Dead);
+        let error = dead.last_error.unwrap();
+        assert!(error.starts_with("bad stats.roll_up payload:") && error.contains("day"), "{error}");
+        app.stop().await;
+    }
+}
