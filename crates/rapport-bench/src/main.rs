@@ -626,7 +626,9 @@ async fn create_load(
 /// `SELECT COUNT(*) …` on either database.
 async fn count(db: &Db, sql: &'static str) -> anyhow::Result<i64> {
     Ok(db
-        .read(move |c| Box::pin(async move { c.one(sql, &[]).await?.int(0) }))
+        .read(move |c| {
+            Box::pin(async move { rapport_store::testing::one_in(c, sql, &[]).await?.int(0) })
+        })
         .await?)
 }
 

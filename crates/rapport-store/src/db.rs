@@ -37,31 +37,74 @@ pub enum Backend {
 }
 
 /// A connection inside a transaction, as store operations see it.
+///
+/// **Opaque outside this crate.** Other crates receive a `&mut dyn Conn` from
+/// [`Db::write`]/[`Db::read`] only to hand it to store operations, so several operations
+/// can share one transaction; they cannot run SQL on it. The SQL methods take a [`Sealed`]
+/// token that only this crate can make, and the convenient `execute`/`query`/`one`/`opt`/
+/// `batch` are crate-private.
 pub trait Conn: Send {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Runs a statement and returns how many rows it changed.
-    fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Value]) -> BoxFuture<'a, Result<u64>>;
-    /// Runs a query and returns every row.
-    fn query<'a>(
+    #[doc(hidden)]
+    fn raw_execute<'a>(
         &'a mut self,
+        _: Sealed,
+        sql: &'a str,
+        params: &'a [Value],
+    ) -> BoxFuture<'a, Result<u64>>;
+    /// Runs a query and returns every row.
+    #[doc(hidden)]
+    fn raw_query<'a>(
+        &'a mut self,
+        _: Sealed,
         sql: &'a str,
         params: &'a [Value],
     ) -> BoxFuture<'a, Result<Vec<Row>>>;
     /// Runs several statements with no parameters (migrations).
-    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
+    #[doc(hidden)]
+    fn raw_batch<'a>(&'a mut self, _: Sealed, sql: &'a str) -> BoxFuture<'a, Result<()>>;
 }
 
+/// The token that keeps [`Conn`]'s SQL methods inside this crate: nothing outside can make
+/// one.
+#[derive(Debug, Clone, Copy)]
+pub struct Sealed(());
+
 impl dyn Conn + '_ {
+    /// Runs a statement and returns how many rows it changed.
+    pub(crate) fn execute<'a>(
+        &'a mut self,
+        sql: &'a str,
+        params: &'a [Value],
+    ) -> BoxFuture<'a, Result<u64>> {
+        self.raw_execute(Sealed(()), sql, params)
+    }
+
+    /// Runs a query and returns every row.
+    pub(crate) fn query<'a>(
+        &'a mut self,
+        sql: &'a str,
+        params: &'a [Value],
+    ) -> BoxFuture<'a, Result<Vec<Row>>> {
+        self.raw_query(Sealed(()), sql, params)
+    }
+
+    /// Runs several statements with no parameters (migrations).
+    pub(crate) fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        self.raw_batch(Sealed(()), sql)
+    }
+
     /// Runs a query that must return exactly one row.
-    pub async fn one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
+    pub(crate) async fn one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
         self.opt(sql, params)
             .await?
             .ok_or_else(|| StoreError::Db("expected a row, got none".into()))
     }
 
     /// Runs a query that returns at most one row.
-    pub async fn opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+    pub(crate) async fn opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         Ok(self.query(sql, params).await?.into_iter().next())
     }
 }
@@ -127,6 +170,12 @@ impl Db {
             Inner::Sqlite(_) => Backend::Sqlite,
             Inner::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Whether the database answers (a trivial read), for health checks.
+    pub async fn ping(&self) -> Result<()> {
+        self.read(|c| Box::pin(async move { c.one("SELECT 1 AS one", &[]).await.map(|_| ()) }))
+            .await
     }
 
     /// Runs `op` in a write transaction and returns its result once it is durable.
@@ -217,19 +266,25 @@ impl Conn for SqliteConn<'_> {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
-    fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Value]) -> BoxFuture<'a, Result<u64>> {
+    fn raw_execute<'a>(
+        &'a mut self,
+        _: Sealed,
+        sql: &'a str,
+        params: &'a [Value],
+    ) -> BoxFuture<'a, Result<u64>> {
         let r = self.run_execute(sql, params);
         Box::pin(std::future::ready(r))
     }
-    fn query<'a>(
+    fn raw_query<'a>(
         &'a mut self,
+        _: Sealed,
         sql: &'a str,
         params: &'a [Value],
     ) -> BoxFuture<'a, Result<Vec<Row>>> {
         let r = self.run_query(sql, params);
         Box::pin(std::future::ready(r))
     }
-    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+    fn raw_batch<'a>(&'a mut self, _: Sealed, sql: &'a str) -> BoxFuture<'a, Result<()>> {
         let r = self.conn.execute_batch(sql).map_err(StoreError::from);
         Box::pin(std::future::ready(r))
     }
@@ -445,7 +500,12 @@ impl Conn for PgConn<'_> {
     fn backend(&self) -> Backend {
         Backend::Postgres
     }
-    fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Value]) -> BoxFuture<'a, Result<u64>> {
+    fn raw_execute<'a>(
+        &'a mut self,
+        _: Sealed,
+        sql: &'a str,
+        params: &'a [Value],
+    ) -> BoxFuture<'a, Result<u64>> {
         Box::pin(async move {
             let stmt = self.tx.prepare_cached(sql).await?;
             let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
@@ -455,8 +515,9 @@ impl Conn for PgConn<'_> {
             Ok(self.tx.execute(&stmt, &refs).await?)
         })
     }
-    fn query<'a>(
+    fn raw_query<'a>(
         &'a mut self,
+        _: Sealed,
         sql: &'a str,
         params: &'a [Value],
     ) -> BoxFuture<'a, Result<Vec<Row>>> {
@@ -471,7 +532,7 @@ impl Conn for PgConn<'_> {
             rows.iter().map(|r| from_pg(&names, r)).collect()
         })
     }
-    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+    fn raw_batch<'a>(&'a mut self, _: Sealed, sql: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move { Ok(self.tx.batch_execute(sql).await?) })
     }
 }

@@ -242,3 +242,15 @@ pub async fn recent(c: &mut dyn Conn, limit: i64) -> Result<Vec<Job>> {
     .map(job_from)
     .collect()
 }
+
+/// How many jobs are in each state (for `/metrics`), by state name.
+pub async fn count_by_state(c: &mut dyn Conn) -> Result<Vec<(String, i64)>> {
+    c.query(
+        "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.text("state")?, r.int("n")?)))
+    .collect()
+}

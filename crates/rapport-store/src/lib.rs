@@ -29,6 +29,8 @@ pub mod settings;
 pub mod split;
 pub mod stats;
 pub mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tickets;
 pub mod time_entries;
 pub mod value;

@@ -168,7 +168,11 @@ mod tests {
         .await
         .unwrap();
         let after_8 = MIGRATIONS.iter().filter(|m| m.version > 8).count();
-        assert_eq!(run(&db, now).await.unwrap(), after_8, "0009 and what follows ran");
+        assert_eq!(
+            run(&db, now).await.unwrap(),
+            after_8,
+            "0009 and what follows ran"
+        );
         let got = db
             .read(op!(c => {
                 let mut out = Vec::new();

@@ -21,17 +21,13 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "ops",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn healthz(State(st): State<AppState>) -> ApiResult<Json<Health>> {
-    // SQL-LEAK: raw SQL outside the store, to move into rapport-store.
-    st.db
-        .read(|c| Box::pin(async move { c.one("SELECT 1", &[]).await.map(|_| ()) }))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the database is not reachable",
-            )
-        })?;
+    st.db.ping().await.map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database is not reachable",
+        )
+    })?;
     Ok(Json(Health {
         status: "ok",
         database: match st.db.backend() {

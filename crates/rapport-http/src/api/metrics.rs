@@ -25,16 +25,7 @@ pub async fn metrics(
         .db
         .read(move |c| {
             Box::pin(async move {
-                // SQL-LEAK: raw SQL outside the store, to move into rapport-store.
-                let jobs = c
-                    .query(
-                        "SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state",
-                        &[],
-                    )
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.text(0)?, r.int(1)?)))
-                    .collect::<rapport_store::Result<Vec<_>>>()?;
+                let jobs = rapport_store::jobs::count_by_state(c).await?;
                 Ok((jobs, rapport_store::imap::health(c, now).await?))
             })
         })

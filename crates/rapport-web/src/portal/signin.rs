@@ -212,14 +212,7 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
                     role: rapport_domain::Role::Admin,
                     team_ids: Vec::new(),
                 };
-                // SQL-LEAK: raw SQL outside the store, to move into rapport-store.
-                let email = c
-                    .one(
-                        "SELECT email FROM customers WHERE id = $1",
-                        &[customer.into()],
-                    )
-                    .await?
-                    .text(0)?;
+                let email = rapport_store::customers::get(c, customer).await?.email;
                 Ok((email, tickets::for_customer(c, &viewer, customer).await?))
             })
         })

@@ -324,7 +324,8 @@ while i <= total and time.time() < deadline:
         let pending = db
             .read(|c| {
                 Box::pin(async move {
-                    c.one(
+                    rapport_store::testing::one_in(
+                        c,
                         "SELECT COUNT(*) FROM inbound_mail WHERE processed_at IS NULL",
                         &[],
                     )
@@ -346,13 +347,13 @@ while i <= total and time.time() < deadline:
             Box::pin(async move {
                 let mut wrong = Vec::new();
                 for key in acked {
-                    let tickets = c
-                        .one(
-                            "SELECT COUNT(*) FROM tickets WHERE subject = $1",
-                            &[format!("durable {key}").into()],
-                        )
-                        .await?
-                        .int(0)?;
+                    let tickets = rapport_store::testing::one_in(
+                        c,
+                        "SELECT COUNT(*) FROM tickets WHERE subject = $1",
+                        &[format!("durable {key}").into()],
+                    )
+                    .await?
+                    .int(0)?;
                     if tickets != 1 {
                         wrong.push(format!("{key}: {tickets} tickets"));
                     }

@@ -159,7 +159,7 @@ both_backends! {
         let long_ago = rapport_domain::Clock::now(&SystemClock).plus_secs(-40 * 86_400);
         app.db
             .write(move |c| Box::pin(async move {
-                c.execute("UPDATE tickets SET solved_at = $1 WHERE id = $2", &[long_ago.into(), id.into()]).await
+                rapport_store::testing::execute_in(c, "UPDATE tickets SET solved_at = $1 WHERE id = $2", &[long_ago.into(), id.into()]).await
             }))
             .await
             .unwrap();
@@ -238,11 +238,11 @@ both_backends! {
         app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "internal only", "internal": true})).await;
 
         // Make the retry due now, then deliver through the relay.
-        app.db.write(|c| Box::pin(async move { c.execute("UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send'", &[]).await })).await.unwrap();
+        app.db.write(|c| Box::pin(async move { rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send'", &[]).await })).await.unwrap();
         assert_eq!(run_jobs(&app, Some(relay.smtp)).await, 1);
         let raw: Vec<u8> = relay
             .db
-            .read(|c| Box::pin(async move { c.one("SELECT raw FROM inbound_mail", &[]).await?.blob(0) }))
+            .read(|c| Box::pin(async move { rapport_store::testing::one_in(c, "SELECT raw FROM inbound_mail", &[]).await?.blob(0) }))
             .await
             .unwrap();
         let got = rapport_mail::parse::parse(&raw);
@@ -432,7 +432,7 @@ both_backends! {
         // five first answers after two hours → "about 2 hours"; the unanswered ahead count.
         let now = rapport_domain::Clock::now(&SystemClock);
         app.db.write(move |c| Box::pin(async move {
-            c.execute("UPDATE tickets SET created_at = $1, first_response_at = $2 WHERE subject LIKE 'Question %' OR subject = 'Wrong size'",
+            rapport_store::testing::execute_in(c, "UPDATE tickets SET created_at = $1, first_response_at = $2 WHERE subject LIKE 'Question %' OR subject = 'Wrong size'",
                 &[now.plus_secs(-7_200).into(), now.into()]).await
         })).await.unwrap();
         let m = mail("hal@customer.example", "Broken strap", "h1@customer.example", "", "The strap snapped.");
@@ -510,7 +510,7 @@ both_backends! {
         // The token is not stored in the clear anywhere.
         let token = path.rsplit('/').next().unwrap().to_owned();
         let jobs: Vec<String> = app.db.read(|c| Box::pin(async move {
-            c.query("SELECT payload FROM jobs", &[]).await?.iter().map(|r| r.text(0)).collect()
+            rapport_store::testing::query_in(c, "SELECT payload FROM jobs", &[]).await?.iter().map(|r| r.text(0)).collect()
         })).await.unwrap();
         assert!(jobs.iter().all(|p| !p.contains(&token)), "the queued link is sealed");
 
@@ -585,7 +585,7 @@ both_backends! {
         app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help", "acknowledge": true})).await;
         app.ticket("Earlier", "Before it bounced", "kay@customer.example").await;
         app.db.write(|c| Box::pin(async move {
-            c.execute("UPDATE customers SET attributes = '{\"email_bouncing\": true}' WHERE email = 'kay@customer.example'", &[]).await
+            rapport_store::testing::execute_in(c, "UPDATE customers SET attributes = '{\"email_bouncing\": true}' WHERE email = 'kay@customer.example'", &[]).await
         })).await.unwrap();
         let m = mail("kay@customer.example", "New question", "k1@customer.example", "", "Hello again");
         send(&app, json!([["kay@customer.example", ["help@shop.example"], m]])).await;
@@ -649,7 +649,7 @@ both_backends! {
             WorkerConfig { name: "no-relay".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
         let mut attempts = 0;
         loop {
-            app.db.write(|c| Box::pin(async move { c.execute("UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send' AND state = 'queued'", &[]).await })).await.unwrap();
+            app.db.write(|c| Box::pin(async move { rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send' AND state = 'queued'", &[]).await })).await.unwrap();
             match w.step().await.unwrap() {
                 Step::Failed(_) => attempts += 1,
                 Step::Idle => break,

@@ -47,7 +47,11 @@ async fn too_large(app: &TestApp) -> (u16, Value) {
 async fn customer_count(app: &TestApp) -> i64 {
     app.db
         .read(|c| {
-            Box::pin(async move { c.one("SELECT COUNT(*) FROM customers", &[]).await?.int(0) })
+            Box::pin(async move {
+                rapport_store::testing::one_in(c, "SELECT COUNT(*) FROM customers", &[])
+                    .await?
+                    .int(0)
+            })
         })
         .await
         .unwrap()

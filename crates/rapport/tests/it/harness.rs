@@ -414,9 +414,11 @@ macro_rules! both_backends {
 
 /// `SELECT COUNT(*) …` (or any single integer) on a database.
 pub async fn count(db: &Db, sql: &'static str) -> i64 {
-    db.read(move |c| Box::pin(async move { c.one(sql, &[]).await?.int(0) }))
-        .await
-        .unwrap()
+    db.read(move |c| {
+        Box::pin(async move { rapport_store::testing::one_in(c, sql, &[]).await?.int(0) })
+    })
+    .await
+    .unwrap()
 }
 
 /// Runs a Python program (a real mail client, written with the standard library) with

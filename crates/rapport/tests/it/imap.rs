@@ -313,7 +313,7 @@ both_backends! {
         assert!(!created.to_string().contains(PASSWORD), "{created}");
         assert_eq!(created["imap"]["user"], USER);
         let stored: String = app.db.read(|c| Box::pin(async move {
-            c.one("SELECT imap_password FROM mailboxes", &[]).await?.text(0)
+            rapport_store::testing::one_in(c, "SELECT imap_password FROM mailboxes", &[]).await?.text(0)
         })).await.unwrap();
         assert!(!stored.contains(PASSWORD) && stored.starts_with("v1:"), "{stored}");
 
@@ -359,7 +359,7 @@ both_backends! {
         // The folder is rebuilt (new UIDVALIDITY) with an old and a new message: the
         // old one is recognised by its Message-ID, the new one taken.
         app.db.write(|c| Box::pin(async move {
-            c.execute("UPDATE mailboxes SET imap_uidvalidity = 1", &[]).await
+            rapport_store::testing::execute_in(c, "UPDATE mailboxes SET imap_uidvalidity = 1", &[]).await
         })).await.unwrap();
         dv.append("INBOX", &[msg(1, true), msg(3, true)]).await;
         assert_eq!(fetch(&app).await.stored, 2);
@@ -392,7 +392,7 @@ both_backends! {
         // Silent for longer than allowed: an alert in the API, the metrics and the inbox.
         let old = SystemClock.now().plus_secs(-3_600);
         app.db.write(move |c| Box::pin(async move {
-            c.execute("UPDATE mailboxes SET imap_last_fetch_at = $1", &[old.into()]).await
+            rapport_store::testing::execute_in(c, "UPDATE mailboxes SET imap_last_fetch_at = $1", &[old.into()]).await
         })).await.unwrap();
         let m = mailbox(&app).await;
         assert_eq!(m["imap"]["stalled"], true, "{m}");
@@ -496,7 +496,7 @@ async fn imap_kill_9(backend: Backend) {
     let subjects: Vec<String> = db
         .read(|c| {
             Box::pin(async move {
-                c.query("SELECT raw FROM inbound_mail", &[])
+                rapport_store::testing::query_in(c, "SELECT raw FROM inbound_mail", &[])
                     .await?
                     .iter()
                     .map(|r| {
@@ -564,7 +564,7 @@ both_backends! {
         assert_eq!(list.as_array().unwrap().len(), 1);
         // Editing: a new password alone rotates it and keeps the rest.
         let id = list[0]["id"].as_i64().unwrap();
-        let before: String = app.db.read(|c| Box::pin(async move { c.one("SELECT imap_password FROM mailboxes", &[]).await?.text(0) })).await.unwrap();
+        let before: String = app.db.read(|c| Box::pin(async move { rapport_store::testing::one_in(c, "SELECT imap_password FROM mailboxes", &[]).await?.text(0) })).await.unwrap();
         let r = http.post(app.url(&format!("/admin/mailboxes/{id}"))).header("cookie", format!("rapport_session={session}"))
             .form(&[("csrf", csrf.as_str()), ("name", "Shop Help Desk"), ("imap_tls", "on"), ("imap_password", "rotated pw")])
             .send().await.unwrap();
@@ -574,7 +574,7 @@ both_backends! {
         assert_eq!(m["acknowledge"], false, "unticked");
         assert_eq!(m["imap"]["host"], "imap.shop.example");
         assert_eq!(m["imap"]["move_to"], "Done");
-        let after: String = app.db.read(|c| Box::pin(async move { c.one("SELECT imap_password FROM mailboxes", &[]).await?.text(0) })).await.unwrap();
+        let after: String = app.db.read(|c| Box::pin(async move { rapport_store::testing::one_in(c, "SELECT imap_password FROM mailboxes", &[]).await?.text(0) })).await.unwrap();
         assert_ne!(before, after);
         assert_eq!(app.sealer.open(&after).unwrap(), "rotated pw");
         // And fetching can be stopped.

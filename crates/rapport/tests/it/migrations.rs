@@ -87,8 +87,7 @@ async fn migrated(backend: Backend) -> (Scratch, Db) {
 
 async fn sqlite_catalogue(db: &Db) -> Catalogue {
     let columns = db
-        .read(op!(c => c
-            .query(
+        .read(op!(c => rapport_store::testing::query_in(c, 
                 "SELECT m.name AS tbl, p.name AS col, p.type AS ty, p.\"notnull\" AS not_null,
                         p.pk AS pk
                  FROM sqlite_schema m JOIN pragma_table_info(m.name) p
@@ -100,8 +99,7 @@ async fn sqlite_catalogue(db: &Db) -> Catalogue {
         .await
         .unwrap();
     let indexes = db
-        .read(op!(c => c
-            .query(
+        .read(op!(c => rapport_store::testing::query_in(c, 
                 "SELECT m.name AS tbl, l.name AS idx, l.\"unique\" AS is_unique, l.origin AS origin,
                         i.name AS col
                  FROM sqlite_schema m JOIN pragma_index_list(m.name) l
@@ -158,8 +156,7 @@ async fn sqlite_catalogue(db: &Db) -> Catalogue {
 
 async fn pg_catalogue(db: &Db) -> Catalogue {
     let columns = db
-        .read(op!(c => c
-            .query(
+        .read(op!(c => rapport_store::testing::query_in(c, 
                 "SELECT c.table_name::text AS tbl, c.column_name::text AS col,
                         c.data_type::text AS ty, (c.is_nullable::text = 'NO') AS not_null,
                         COALESCE((SELECT k.ordinal_position::bigint
@@ -180,8 +177,7 @@ async fn pg_catalogue(db: &Db) -> Catalogue {
         .await
         .unwrap();
     let indexes = db
-        .read(op!(c => c
-            .query(
+        .read(op!(c => rapport_store::testing::query_in(c, 
                 "SELECT t.relname::text AS tbl, i.relname::text AS idx, x.indisunique AS is_unique,
                         x.indisprimary AS is_primary,
                         EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)

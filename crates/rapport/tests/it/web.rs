@@ -39,7 +39,8 @@ pub async fn set_password(app: &TestApp, email: &str, password: &str) {
     app.db
         .write(move |c| {
             Box::pin(async move {
-                c.execute(
+                rapport_store::testing::execute_in(
+                    c,
                     "UPDATE users SET password_hash = $1 WHERE email = $2",
                     &[hash.into(), email.into()],
                 )
