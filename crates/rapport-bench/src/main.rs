@@ -19,8 +19,9 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use rapport_domain::{Clock, EmailAddress, Role, SystemClock};
+use rapport_store::Db;
 use rapport_store::people::{self, NewUser};
-use rapport_store::{Db, secrets};
+use rapport_store::secrets;
 use serde_json::json;
 
 #[derive(Debug, Parser)]
@@ -454,7 +455,7 @@ async fn vacuum_pg(url: &str) -> anyhow::Result<()> {
 async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<(String, String)> {
     let token = secrets::new_token();
     let hash = secrets::token_hash(&token);
-    let session = rapport_store::sessions::random_hex(32);
+    let session = rapport_store::secrets::random_hex(32);
     let session_hash = secrets::token_hash(&session);
     let now = clock.now();
     db.write(move |c| {

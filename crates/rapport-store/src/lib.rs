@@ -39,18 +39,6 @@ pub mod views;
 pub use db::{Backend, Conn, Db, DbConfig};
 pub use error::{Result, StoreError};
 
-/// Deprecated paths, removed after the merge: the workspace grab-bag became `macros`,
-/// `time_entries`, `split`, `views` and `fields`.
-pub mod workspace {
-    pub use crate::fields::{CustomFieldDef, define as define_field, list as fields};
-    pub use crate::macros::{
-        Macro, NewMacro, apply as apply_macro, create as create_macro, list as list_macros,
-    };
-    pub use crate::split::message as split_message;
-    pub use crate::time_entries::{TimeSpent, log as log_time, per_agent as time_spent};
-    pub use crate::views::{SavedView, list as saved_views, save as save_view};
-}
-
 /// Builds a store operation for [`Db::write`] and [`Db::read`] from its body.
 ///
 /// `op!(c => tickets::get(c, &viewer, id).await)` expands to
@@ -61,10 +49,10 @@ pub mod workspace {
 ///
 /// ```no_run
 /// # async fn demo(db: rapport_store::Db) -> rapport_store::Result<()> {
-/// let n = db
-///     .read(rapport_store::op!(c => c.one("SELECT COUNT(*) AS n FROM tickets", &[]).await?.int("n")))
+/// let by_state = db
+///     .read(rapport_store::op!(c => rapport_store::jobs::count_by_state(c).await))
 ///     .await?;
-/// # let _ = n; Ok(()) }
+/// # let _ = by_state; Ok(()) }
 /// ```
 #[macro_export]
 macro_rules! op {

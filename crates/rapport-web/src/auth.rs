@@ -8,8 +8,10 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::EmailAddress;
+use rapport_store::people;
+use rapport_store::secrets;
 use rapport_store::secrets::{token_hash, verify_password};
-use rapport_store::{people, sessions};
+use rapport_store::sessions;
 use serde::Deserialize;
 
 use rapport_http::AppState;
@@ -49,7 +51,7 @@ fn login_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let csrf = sessions::random_hex(16);
+    let csrf = secrets::random_hex(16);
     let mut r = page(&LoginPage {
         csrf: csrf.clone(),
         next,
@@ -143,10 +145,10 @@ pub async fn login(
         return wrong(&st, f.email);
     }
     // A fresh session every time: a token planted before sign-in is worth nothing after.
-    let token = sessions::random_hex(32);
+    let token = secrets::random_hex(32);
     let hash = token_hash(&token);
     let old = cookie(&headers, SESSION_COOKIE).map(token_hash);
-    let csrf = sessions::random_hex(16);
+    let csrf = secrets::random_hex(16);
     let now = st.now();
     let uid = user.id;
     let saved = st

@@ -6,9 +6,10 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{Category, Channel, Permission, Priority, TicketStatus, Viewer};
 use rapport_http::AppState;
+use rapport_store::StoreError;
 use rapport_store::people::{self, Team};
 use rapport_store::tickets::{self, PageRequest, SortField, Ticket, TicketFilter};
-use rapport_store::{StoreError, workspace};
+use rapport_store::views;
 use serde::Deserialize;
 
 use crate::page::{MeView, page, require, store_error, write_then};
@@ -345,7 +346,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                         .collect()
                 };
                 let mut defs = view_defs(&viewer, &teams);
-                for v in workspace::saved_views(c, viewer.user_id).await? {
+                for v in views::list(c, viewer.user_id).await? {
                     defs.push(ViewDef {
                         key: format!("saved-{}", v.id),
                         label: format!("★ {}", v.name),
@@ -491,7 +492,7 @@ pub async fn save_view(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { workspace::save_view(c, uid, &f.name, &query, now).await }),
+        move |c| Box::pin(async move { views::save(c, uid, &f.name, &query, now).await }),
         |v| Redirect::to(&format!("/inbox?view=saved-{}", v.id)).into_response(),
     )
     .await

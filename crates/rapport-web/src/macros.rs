@@ -4,12 +4,12 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use rapport_domain::Permission;
 use rapport_http::AppState;
-use rapport_store::workspace;
 use serde::Deserialize;
 
 use crate::page::{require, write_then};
 use crate::session::{CsrfForm, Me};
 use crate::tickets::to_ticket;
+use rapport_store::macros;
 
 /// The macro form.
 #[derive(Deserialize)]
@@ -31,9 +31,7 @@ pub async fn apply_macro(
     let now = st.now();
     write_then(
         &st,
-        move |c| {
-            Box::pin(async move { workspace::apply_macro(c, &viewer, id, f.macro_id, now).await })
-        },
+        move |c| Box::pin(async move { macros::apply(c, &viewer, id, f.macro_id, now).await }),
         |_| to_ticket(id),
     )
     .await

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use rapport_domain::Permission;
 use rapport_http::AppState;
+use rapport_store::presence;
 use rapport_store::stream::Position;
-use rapport_store::{sessions, tickets};
+use rapport_store::tickets;
 use serde::Deserialize;
 
 use crate::page::{require, store_error};
@@ -42,8 +43,8 @@ pub async fn presence(
         .write(move |c| {
             Box::pin(async move {
                 tickets::get(c, &viewer, id).await?;
-                sessions::touch_presence(c, id, viewer.user_id, typing, now).await?;
-                sessions::others_present(c, id, viewer.user_id, now).await
+                presence::touch(c, id, viewer.user_id, typing, now).await?;
+                presence::others(c, id, viewer.user_id, now).await
             })
         })
         .await;

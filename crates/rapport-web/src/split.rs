@@ -4,10 +4,10 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::Permission;
 use rapport_http::AppState;
-use rapport_store::workspace;
 
 use crate::page::{require, write_then};
 use crate::session::{CsrfForm, Me, NoFields};
+use rapport_store::split;
 
 /// Splits a customer message off into a new ticket.
 pub async fn split(
@@ -23,9 +23,7 @@ pub async fn split(
     let now = st.now();
     write_then(
         &st,
-        move |c| {
-            Box::pin(async move { workspace::split_message(c, &viewer, message_id, now).await })
-        },
+        move |c| Box::pin(async move { split::message(c, &viewer, message_id, now).await }),
         |t| Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
     )
     .await

@@ -9,7 +9,8 @@ use rapport_domain::{EmailAddress, Role, SystemClock};
 use rapport_http::AppState;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets::token_hash;
-use rapport_store::{Db, DbConfig, migrate, sessions};
+use rapport_store::sessions;
+use rapport_store::{Db, DbConfig, migrate};
 use tower::ServiceExt;
 
 const CSRF: &str = "0123456789abcdef";

@@ -8,12 +8,15 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{Body, Category, Permission, Priority, Tag, TicketStatus, Viewer};
 use rapport_http::AppState;
+use rapport_store::StoreError;
 use rapport_store::categories;
 use rapport_store::events::{self, Event};
+use rapport_store::fields;
+use rapport_store::macros;
 use rapport_store::messages::{self, Message, NewAttachment};
 use rapport_store::people::{self, Team, User};
 use rapport_store::tickets::{self, NewReply, Ticket, TicketPatch};
-use rapport_store::{StoreError, workspace};
+use rapport_store::time_entries;
 use serde::Deserialize;
 
 use crate::page::{MeView, error_page, page, read_multipart, require, store_error, write_then};
@@ -156,9 +159,9 @@ struct TicketData {
     teams: Vec<Team>,
     users: Vec<User>,
     cats: Vec<(String, String)>,
-    macros: Vec<workspace::Macro>,
-    time: Vec<workspace::TimeSpent>,
-    fields: Vec<workspace::CustomFieldDef>,
+    macros: Vec<macros::Macro>,
+    time: Vec<time_entries::TimeSpent>,
+    fields: Vec<fields::CustomFieldDef>,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
@@ -176,9 +179,9 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
                     .into_iter()
                     .map(|c| (c.slug, c.name))
                     .collect();
-                let macros = workspace::list_macros(c).await?;
-                let time = workspace::time_spent(c, id).await?;
-                let fields = workspace::fields(c).await?;
+                let macros = macros::list(c).await?;
+                let time = time_entries::per_agent(c, id).await?;
+                let fields = fields::list(c).await?;
                 Ok(TicketData {
                     fields,
                     t,

@@ -4,12 +4,12 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use rapport_domain::Permission;
 use rapport_http::AppState;
-use rapport_store::workspace;
 use serde::Deserialize;
 
 use crate::page::{require, store_error, write_then};
 use crate::session::{CsrfForm, Me};
 use crate::tickets::to_ticket;
+use rapport_store::time_entries;
 
 /// The time form.
 #[derive(Deserialize)]
@@ -38,7 +38,7 @@ pub async fn log_time(
         &st,
         move |c| {
             Box::pin(async move {
-                workspace::log_time(c, &viewer, id, minutes.saturating_mul(60), "", now).await
+                time_entries::log(c, &viewer, id, minutes.saturating_mul(60), "", now).await
             })
         },
         |()| to_ticket(id),

@@ -4,12 +4,12 @@ use axum::extract::State;
 use axum::response::Response;
 use rapport_domain::Permission;
 use rapport_http::AppState;
-use rapport_store::workspace;
 use serde::Deserialize;
 
 use super::done;
 use crate::page::{require, write_then};
 use crate::session::{CsrfForm, Me};
+use rapport_store::fields;
 
 /// The add-field form.
 #[derive(Deserialize)]
@@ -30,7 +30,7 @@ pub async fn add_field(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { workspace::define_field(c, &f.key, &f.label, now).await }),
+        move |c| Box::pin(async move { fields::define(c, &f.key, &f.label, now).await }),
         |d| done(&format!("Added field {}", d.label)),
     )
     .await

@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::response::Response;
 use rapport_domain::{Permission, Priority, Tag, TicketStatus};
 use rapport_http::AppState;
-use rapport_store::workspace::{self, NewMacro};
+use rapport_store::macros;
+use rapport_store::macros::NewMacro;
 use serde::Deserialize;
 
 use super::done;
@@ -60,7 +61,7 @@ pub async fn add_macro(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { workspace::create_macro(c, by, new, now).await }),
+        move |c| Box::pin(async move { macros::create(c, by, new, now).await }),
         |m| done(&format!("Added macro {}", m.name)),
     )
     .await

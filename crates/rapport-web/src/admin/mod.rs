@@ -13,8 +13,8 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::Permission;
 use rapport_http::AppState;
+use rapport_store::categories as store_categories;
 use rapport_store::people as store_people;
-use rapport_store::{categories as store_categories, workspace};
 use serde::Deserialize;
 
 use crate::page::{MeView, page, require, store_error};
@@ -55,8 +55,8 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
                 let users = store_people::list_users(c).await?;
                 let teams = store_people::list_teams(c).await?;
                 let cats = store_categories::list(c).await?;
-                let macros = workspace::list_macros(c).await?;
-                let fields = workspace::fields(c).await?;
+                let macros = rapport_store::macros::list(c).await?;
+                let fields = rapport_store::fields::list(c).await?;
                 let mailboxes = rapport_store::mail::mailboxes(c).await?;
                 let health = rapport_store::imap::health(c, now).await?;
                 let mailboxes = mailboxes

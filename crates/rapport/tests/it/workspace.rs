@@ -4,8 +4,13 @@ use rapport_domain::{
     Body, Channel, Clock, Priority, Role, SystemClock, Tag, TicketStatus, Viewer,
 };
 use rapport_store::StoreError;
+use rapport_store::fields;
+use rapport_store::macros;
+use rapport_store::macros::NewMacro;
+use rapport_store::split;
 use rapport_store::tickets;
-use rapport_store::workspace::{self, NewMacro};
+use rapport_store::time_entries;
+use rapport_store::views;
 use serde_json::json;
 
 use crate::both_backends;
@@ -30,14 +35,14 @@ both_backends! {
             .db
             .write(move |c| {
                 Box::pin(async move {
-                    let a = workspace::create_macro(c, by, NewMacro {
+                    let a = macros::create(c, by, NewMacro {
                         name: "Refund issued".into(),
                         body: "Your refund is on its way.".into(),
                         set_status: Some(TicketStatus::Solved),
                         set_priority: Some(Priority::Low),
                         add_tags: vec![Tag::parse("refund").unwrap()],
                     }, now).await?;
-                    let b = workspace::create_macro(c, by, NewMacro {
+                    let b = macros::create(c, by, NewMacro {
                         name: "Escalate".into(),
                         body: String::new(),
                         set_status: Some(TicketStatus::OnHold),
@@ -52,14 +57,14 @@ both_backends! {
         let dup = app
             .db
             .write(move |c| Box::pin(async move {
-                workspace::create_macro(c, by, NewMacro { name: "Escalate".into(), body: "x".into(), set_status: None, set_priority: None, add_tags: vec![] }, now).await
+                macros::create(c, by, NewMacro { name: "Escalate".into(), body: "x".into(), set_status: None, set_priority: None, add_tags: vec![] }, now).await
             }))
             .await;
         assert!(matches!(dup, Err(StoreError::Invalid(f)) if f.field == "name"));
         let empty = app
             .db
             .write(move |c| Box::pin(async move {
-                workspace::create_macro(c, by, NewMacro { name: "Nothing".into(), body: " ".into(), set_status: None, set_priority: None, add_tags: vec![] }, now).await
+                macros::create(c, by, NewMacro { name: "Nothing".into(), body: " ".into(), set_status: None, set_priority: None, add_tags: vec![] }, now).await
             }))
             .await;
         assert!(matches!(empty, Err(StoreError::Invalid(f)) if f.field == "body"));
@@ -67,7 +72,7 @@ both_backends! {
         let v2 = v.clone();
         let after = app
             .db
-            .write(move |c| Box::pin(async move { workspace::apply_macro(c, &v2, id, with_reply.id, now).await }))
+            .write(move |c| Box::pin(async move { macros::apply(c, &v2, id, with_reply.id, now).await }))
             .await
             .unwrap();
         assert_eq!(after.status, TicketStatus::Solved);
@@ -82,7 +87,7 @@ both_backends! {
         let id2 = t2["id"].as_i64().unwrap();
         let after = app
             .db
-            .write(move |c| Box::pin(async move { workspace::apply_macro(c, &v, id2, fields_only.id, now).await }))
+            .write(move |c| Box::pin(async move { macros::apply(c, &v, id2, fields_only.id, now).await }))
             .await
             .unwrap();
         assert_eq!(after.status, TicketStatus::OnHold);
@@ -104,10 +109,10 @@ both_backends! {
                 Box::pin(async move {
                     let a = Viewer { user_id: admin_id, role: Role::Admin, team_ids: vec![] };
                     let b = Viewer { user_id: agent_b, role: Role::Agent, team_ids: vec![team_b] };
-                    workspace::log_time(c, &a, id, 1800, "research", now).await?;
-                    workspace::log_time(c, &a, id, 600, "", now).await?;
-                    workspace::log_time(c, &b, id, 300, "", now).await?;
-                    workspace::time_spent(c, id).await
+                    time_entries::log(c, &a, id, 1800, "research", now).await?;
+                    time_entries::log(c, &a, id, 600, "", now).await?;
+                    time_entries::log(c, &b, id, 300, "", now).await?;
+                    time_entries::per_agent(c, id).await
                 })
             })
             .await
@@ -119,7 +124,7 @@ both_backends! {
             .db
             .write(move |c| Box::pin(async move {
                 let a = Viewer { user_id: agent_a, role: Role::Agent, team_ids: vec![team_a] };
-                workspace::log_time(c, &a, id, 60, "", now).await
+                time_entries::log(c, &a, id, 60, "", now).await
             }))
             .await;
         assert!(matches!(refused, Err(StoreError::Forbidden(_))));
@@ -127,7 +132,7 @@ both_backends! {
             .db
             .write(move |c| Box::pin(async move {
                 let a = Viewer { user_id: admin_id, role: Role::Admin, team_ids: vec![] };
-                workspace::log_time(c, &a, id, 0, "", now).await
+                time_entries::log(c, &a, id, 0, "", now).await
             }))
             .await;
         assert!(matches!(zero, Err(StoreError::Invalid(f)) if f.field == "minutes"));
@@ -144,7 +149,7 @@ both_backends! {
             let v = admin(&app);
             let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
             let first = msgs[0]["id"].as_i64().unwrap();
-            app.db.write(move |c| Box::pin(async move { workspace::split_message(c, &v, first, now).await })).await
+            app.db.write(move |c| Box::pin(async move { split::message(c, &v, first, now).await })).await
         };
         assert!(matches!(only, Err(StoreError::Conflict(_))), "the only message stays");
         let second = app
@@ -159,12 +164,12 @@ both_backends! {
         let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
         let agent_msg = msgs[2]["id"].as_i64().unwrap();
         let v = admin(&app);
-        let refused = app.db.write(move |c| Box::pin(async move { workspace::split_message(c, &v, agent_msg, now).await })).await;
+        let refused = app.db.write(move |c| Box::pin(async move { split::message(c, &v, agent_msg, now).await })).await;
         assert!(matches!(refused, Err(StoreError::Invalid(f)) if f.field == "message_id"));
         let v = admin(&app);
         let new = app
             .db
-            .write(move |c| Box::pin(async move { workspace::split_message(c, &v, second.id, now).await }))
+            .write(move |c| Box::pin(async move { split::message(c, &v, second.id, now).await }))
             .await
             .unwrap();
         assert_ne!(new.id, id);
@@ -188,9 +193,9 @@ both_backends! {
         let (a, b, views) = app
             .db
             .write(move |c| Box::pin(async move {
-                let a = workspace::save_view(c, uid, "Urgent", "priority=urgent", now).await?;
-                let b = workspace::save_view(c, uid, "Urgent", "priority=high", now).await?;
-                let views = workspace::saved_views(c, uid).await?;
+                let a = views::save(c, uid, "Urgent", "priority=urgent", now).await?;
+                let b = views::save(c, uid, "Urgent", "priority=high", now).await?;
+                let views = views::list(c, uid).await?;
                 Ok((a, b, views))
             }))
             .await
@@ -198,15 +203,15 @@ both_backends! {
         assert_eq!(a.id, b.id, "saving under the same name replaces");
         assert_eq!(views.len(), 1);
         assert_eq!(views[0].query, "priority=high");
-        let bad = app.db.write(move |c| Box::pin(async move { workspace::save_view(c, uid, " ", "x=1", now).await })).await;
+        let bad = app.db.write(move |c| Box::pin(async move { views::save(c, uid, " ", "x=1", now).await })).await;
         assert!(matches!(bad, Err(StoreError::Invalid(f)) if f.field == "name"));
-        let first = app.db.write(move |c| Box::pin(async move { workspace::define_field(c, "order_id", "Order", now).await })).await;
+        let first = app.db.write(move |c| Box::pin(async move { fields::define(c, "order_id", "Order", now).await })).await;
         assert!(first.is_ok());
-        let again = app.db.write(move |c| Box::pin(async move { workspace::define_field(c, "order_id", "Order", now).await })).await;
+        let again = app.db.write(move |c| Box::pin(async move { fields::define(c, "order_id", "Order", now).await })).await;
         assert!(matches!(again, Err(StoreError::Invalid(f)) if f.field == "key"));
-        let bad_key = app.db.write(move |c| Box::pin(async move { workspace::define_field(c, "Order Id", "Order", now).await })).await;
+        let bad_key = app.db.write(move |c| Box::pin(async move { fields::define(c, "Order Id", "Order", now).await })).await;
         assert!(matches!(bad_key, Err(StoreError::Invalid(f)) if f.field == "key"));
-        let defs = app.db.read(|c| Box::pin(async move { workspace::fields(c).await })).await.unwrap();
+        let defs = app.db.read(|c| Box::pin(async move { fields::list(c).await })).await.unwrap();
         assert_eq!(defs.len(), 1);
         app.stop().await;
     }
