@@ -6,9 +6,9 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
-use rapport_domain::{EmailAddress, FieldError};
+use rapport_domain::{EmailAddress, FieldError, Principal};
 use rapport_http::AppState;
-use rapport_store::{sessions, tickets};
+use rapport_store::{customers, op, sessions, tickets};
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -203,26 +203,13 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
     let Some(customer) = portal_customer(&st, &headers).await else {
         return Redirect::to("/portal/signin").into_response();
     };
+    let who = Principal::Customer(customer);
     let loaded = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                let viewer = rapport_domain::Viewer {
-                    user_id: 0,
-                    role: rapport_domain::Role::Admin,
-                    team_ids: Vec::new(),
-                };
-                // SQL-LEAK: raw SQL outside the store, to move into rapport-store.
-                let email = c
-                    .one(
-                        "SELECT email FROM customers WHERE id = $1",
-                        &[customer.into()],
-                    )
-                    .await?
-                    .text(0)?;
-                Ok((email, tickets::for_customer(c, &viewer, customer).await?))
-            })
-        })
+        .read(op!(c => {
+            let email = customers::get(c, customer).await?.email;
+            Ok((email, tickets::for_customer(c, &who, customer).await?))
+        }))
         .await;
     let (email, list) = match loaded {
         Ok(x) => x,
