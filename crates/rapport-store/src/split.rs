@@ -26,7 +26,7 @@ pub async fn message(
         .ok_or(StoreError::NotFound("message"))?;
     let source_id = m.int("ticket_id")?;
     let source = tickets::get_for_agent(c, viewer, source_id).await?;
-    if m.text("author_kind")? != "customer" {
+    if m.text("author_kind")? != rapport_domain::AuthorKind::Customer.as_str() {
         return Err(
             FieldError::new("message_id", "only a customer's message can start a ticket").into(),
         );
