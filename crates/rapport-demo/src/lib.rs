@@ -510,7 +510,8 @@ async fn write_one(c: &mut dyn rapport_store::Conn, plan: TicketPlan) -> Result<
                 tickets::reply(c, &viewer(agent), t.id, r, at).await?;
             }
             Step::Customer(body) => {
-                tickets::customer_reply(c, t.id, &body, t.channel, Vec::new(), at).await?;
+                let who = rapport_domain::Principal::Customer(t.customer.id);
+                tickets::customer_reply(c, &who, t.id, &body, t.channel, Vec::new(), at).await?;
             }
             Step::Patch(agent, p) => {
                 tickets::update(c, &viewer(agent), t.id, p, at).await?;

@@ -30,6 +30,25 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order they were introduced.
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::TicketCreated,
+        EventKind::ReplyAdded,
+        EventKind::NoteAdded,
+        EventKind::FieldsChanged,
+        EventKind::MergedInto,
+        EventKind::MergedFrom,
+        EventKind::SplitInto,
+        EventKind::SplitFrom,
+        EventKind::TimeLogged,
+        EventKind::FollowUpOf,
+    ];
+
+    /// Reads the stored spelling back; `None` for a spelling no kind has.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == raw)
+    }
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,5 +63,22 @@ impl EventKind {
             EventKind::TimeLogged => "time_logged",
             EventKind::FollowUpOf => "follow_up_of",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_spelling_and_json() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(*k));
+            assert_eq!(
+                serde_json::to_string(k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
+        }
+        assert_eq!(EventKind::parse("ticket_deleted"), None);
     }
 }

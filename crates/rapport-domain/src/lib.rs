@@ -10,6 +10,7 @@ pub mod event;
 pub mod expectation;
 pub mod job;
 pub mod people;
+pub mod principal;
 pub mod text;
 pub mod ticket;
 
@@ -18,6 +19,5 @@ pub use email::EmailAddress;
 pub use error::FieldError;
 pub use event::EventKind;
 pub use people::{Permission, Role, Viewer};
-pub use ticket::{
-    Body, Category, Channel, Priority, Subject, Tag, TicketNumber, TicketStatus, Visibility,
-};
+pub use principal::{AuthorKind, Principal};
+pub use ticket::{Body, Category, Channel, Priority, Subject, Tag, TicketNumber, TicketStatus};

@@ -1,5 +1,6 @@
-//! Who is acting, and what their role lets them do. Every API handler asks a [`Viewer`]
-//! before it touches data; the rules live here so they are the same on every channel.
+//! Agents: their role and what it lets them do. A [`Viewer`] is the agent's side of a
+//! [`Principal`](crate::Principal); every API handler asks it before it touches data, and
+//! the rules live here so they are the same on every channel.
 
 use serde::{Deserialize, Serialize};
 
@@ -83,7 +84,7 @@ impl Permission {
     }
 }
 
-/// The signed-in person as the rules need them: who, which role, which teams.
+/// A signed-in agent as the rules need them: who, which role, which teams.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
     /// The agent's user id.

@@ -378,32 +378,6 @@ pub fn preview(text: &str, max: usize) -> String {
     }
 }
 
-/// Who can see a message: the customer (a public reply) or only the team (a note).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    /// Sent to or written by the customer.
-    Public,
-    /// An internal note among agents.
-    Internal,
-}
-
-impl Visibility {
-    /// From the API's `internal` flag.
-    pub fn from_internal(internal: bool) -> Self {
-        if internal {
-            Visibility::Internal
-        } else {
-            Visibility::Public
-        }
-    }
-
-    /// Whether this is a note.
-    pub fn is_internal(self) -> bool {
-        self == Visibility::Internal
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,9 @@
 //! Who is asking and what they may do: the bearer token behind an API request, and the
 //! one permission check ([`require`]) every handler — API and pages alike — goes through.
-//! The role matrix itself is `Permission::least_role` in rapport-domain.
+//! The role matrix itself is `Permission::least_role` in rapport-domain. The API acts only
+//! for agents: a handler passes the agent to the store as `Principal::Agent(viewer)` where
+//! an operation takes a [`Principal`](rapport_domain::Principal) (the ones customers can
+//! also reach: a ticket, its thread, its files), and the store checks what it may see.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;

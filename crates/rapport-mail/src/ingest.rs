@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use rapport_domain::{
-    Body, Channel, Clock, EmailAddress, EventKind, Priority, Subject, TicketNumber, TicketStatus,
-    Timestamp,
+    Body, Channel, Clock, EmailAddress, EventKind, Principal, Priority, Subject, TicketNumber,
+    TicketStatus, Timestamp,
 };
 use rapport_jobs::Handler;
 use rapport_store::events::{self, Actor};
@@ -281,8 +281,11 @@ pub async fn write(
                 .await?;
                 (new, "follow-up")
             } else {
-                tickets::customer_reply(c, t, &m.body, Channel::Email, m.attachments.clone(), now)
-                    .await?;
+                // The channel threaded the message to this ticket: Rapport files it as
+                // the ticket's customer's.
+                let who = Principal::System;
+                let files = m.attachments.clone();
+                tickets::customer_reply(c, &who, t, &m.body, Channel::Email, files, now).await?;
                 (t, "reply")
             }
         }

@@ -125,6 +125,7 @@ pub async fn get_with_tickets(
     id: i64,
 ) -> Result<CustomerWithTickets> {
     let customer = get(c, id).await?;
-    let tickets = tickets::for_customer(c, viewer, id).await?;
+    let who = rapport_domain::Principal::Agent(viewer.clone());
+    let tickets = tickets::for_customer(c, &who, id).await?;
     Ok(CustomerWithTickets { customer, tickets })
 }

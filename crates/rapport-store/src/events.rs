@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::Conn;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 
 /// Who did something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,8 @@ pub struct Event {
     /// The customer who did it, if a customer did.
     pub actor_customer_id: Option<i64>,
     /// What happened (`ticket_created`, `fields_changed`, …).
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: EventKind,
     /// The details: for `fields_changed`, each field with `from` and `to`.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
@@ -94,14 +95,19 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Event>> 
     .iter()
     .map(|r| {
         Ok(Event {
-            id: r.int(0)?,
-            ticket_id: r.opt_int(1)?,
-            actor_user_id: r.opt_int(2)?,
-            actor_customer_id: r.opt_int(3)?,
-            kind: r.text(4)?,
-            data: serde_json::from_str(&r.text(5)?)?,
-            created_at: Timestamp(r.int(6)?),
+            id: r.int("id")?,
+            ticket_id: r.opt_int("ticket_id")?,
+            actor_user_id: r.opt_int("actor_user_id")?,
+            actor_customer_id: r.opt_int("actor_customer_id")?,
+            kind: kind(&r.text("kind")?)?,
+            data: serde_json::from_str(&r.text("data")?)?,
+            created_at: Timestamp(r.int("created_at")?),
         })
     })
     .collect()
+}
+
+/// Reads a stored event kind back; a spelling no kind has is a store error naming it.
+pub fn kind(raw: &str) -> Result<EventKind> {
+    EventKind::parse(raw).ok_or_else(|| StoreError::Db(format!("unknown event kind {raw:?}")))
 }

@@ -133,7 +133,7 @@ pub async fn apply(
         .await?
         .ok_or(StoreError::NotFound("macro"))?;
     let m = macro_from(&m)?;
-    let t = tickets::get(c, viewer, ticket_id).await?;
+    let t = tickets::get_for_agent(c, viewer, ticket_id).await?;
     let mut tags = Tag::parse_list(&t.tags)?;
     for add in Tag::parse_list(&m.add_tags)? {
         if !tags.contains(&add) {
@@ -164,5 +164,5 @@ pub async fn apply(
         };
         tickets::reply(c, viewer, ticket_id, reply, now).await?;
     }
-    tickets::get(c, viewer, ticket_id).await
+    tickets::get_for_agent(c, viewer, ticket_id).await
 }

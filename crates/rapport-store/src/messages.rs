@@ -1,6 +1,6 @@
 //! Messages on a ticket — public replies and internal notes — and their attachments.
 
-use rapport_domain::{Body, Channel, FieldError, Timestamp};
+use rapport_domain::{AuthorKind, Body, Channel, FieldError, Principal, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -115,7 +115,8 @@ pub struct AttachmentFile {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Author {
     /// `customer`, `agent` or `system`.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: AuthorKind,
     /// The agent, when an agent wrote it.
     pub user_id: Option<i64>,
     /// The customer, when the customer wrote it.
@@ -143,7 +144,8 @@ pub struct Message {
     /// Attached files.
     pub attachments: Vec<AttachmentMeta>,
     /// For replies sent by email: `queued`, `retrying`, `sent` or `failed`.
-    pub delivery: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub delivery: Option<Delivery>,
     /// Why the last delivery attempt failed.
     pub delivery_error: Option<String>,
     /// When it was written.
@@ -164,9 +166,9 @@ pub(crate) async fn insert(
     now: Timestamp,
 ) -> Result<Message> {
     let (kind, user_id, customer_id) = match author {
-        Actor::User(u) => ("agent", Some(u), None),
-        Actor::Customer(cu) => ("customer", None, Some(cu)),
-        Actor::System => ("system", None, None),
+        Actor::User(u) => (AuthorKind::Agent, Some(u), None),
+        Actor::Customer(cu) => (AuthorKind::Customer, None, Some(cu)),
+        Actor::System => (AuthorKind::System, None, None),
     };
     let id = c
         .one(
@@ -175,7 +177,7 @@ pub(crate) async fn insert(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             &[
                 ticket_id.into(),
-                kind.into(),
+                kind.as_str().into(),
                 user_id.into(),
                 customer_id.into(),
                 internal.into(),
@@ -221,7 +223,7 @@ pub(crate) async fn insert(
         id,
         ticket_id,
         author: Author {
-            kind: kind.to_owned(),
+            kind,
             user_id,
             customer_id,
         },
@@ -236,8 +238,11 @@ pub(crate) async fn insert(
     })
 }
 
-/// A ticket's thread, oldest first.
-pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>> {
+/// A ticket's thread, oldest first, as `who` may read it: the ticket must be one they
+/// can see (see [`tickets::get`](crate::tickets::get)), and a customer gets only the
+/// public messages — never an internal note or a note of Rapport's, nor their files.
+pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Result<Vec<Message>> {
+    crate::tickets::get(c, who, ticket_id).await?;
     let rows = c
         .query(
             "SELECT id, ticket_id, author_kind, author_user_id, author_customer_id, internal,
@@ -257,6 +262,11 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id = r.int("id")?;
+        let kind = author_kind(&r.text("author_kind")?)?;
+        let internal = r.bool("internal")?;
+        if !who.can_see_message(internal, kind) {
+            continue;
+        }
         let mut attachments = Vec::new();
         for a in atts.iter().filter(|a| a.int("message_id").ok() == Some(id)) {
             attachments.push(AttachmentMeta {
@@ -272,16 +282,22 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
             id,
             ticket_id: r.int("ticket_id")?,
             author: Author {
-                kind: r.text("author_kind")?,
+                kind,
                 user_id: r.opt_int("author_user_id")?,
                 customer_id: r.opt_int("author_customer_id")?,
             },
-            internal: r.bool("internal")?,
+            internal,
             channel: Channel::parse(&r.text("channel")?)?,
             body: r.text("body")?,
             html: r.opt_text("html")?,
             attachments,
-            delivery: r.opt_text("delivery")?,
+            delivery: r
+                .opt_text("delivery")?
+                .map(|d| {
+                    Delivery::parse(&d)
+                        .ok_or_else(|| StoreError::Db(format!("unknown delivery state {d:?}")))
+                })
+                .transpose()?,
             delivery_error: r.opt_text("delivery_error")?,
             created_at: Timestamp(r.int("created_at")?),
         });
@@ -289,16 +305,37 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Message>
     Ok(out)
 }
 
-/// One attachment with its bytes.
-pub async fn attachment(c: &mut dyn Conn, id: i64) -> Result<AttachmentFile> {
+fn author_kind(raw: &str) -> Result<AuthorKind> {
+    AuthorKind::parse(raw).ok_or_else(|| StoreError::Db(format!("unknown author kind {raw:?}")))
+}
+
+/// One attachment with its bytes, if `who` may read the message that carries it: the
+/// ticket must be one they can see, and a customer never gets the file of an internal
+/// note ("not found", as if it did not exist).
+pub async fn visible_attachment(
+    c: &mut dyn Conn,
+    who: &Principal,
+    id: i64,
+) -> Result<AttachmentFile> {
     let r = c
         .opt(
-            "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, m.ticket_id, a.data, a.content_id
+            "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, m.ticket_id, a.data,
+                    a.content_id, m.internal, m.author_kind
              FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1",
             &[id.into()],
         )
         .await?
         .ok_or(StoreError::NotFound("attachment"))?;
+    let ticket_id = r.int("ticket_id")?;
+    crate::tickets::get(c, who, ticket_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => StoreError::NotFound("attachment"),
+            e => e,
+        })?;
+    if !who.can_see_message(r.bool("internal")?, author_kind(&r.text("author_kind")?)?) {
+        return Err(StoreError::NotFound("attachment"));
+    }
     Ok(AttachmentFile {
         meta: AttachmentMeta {
             id: r.int("id")?,
@@ -308,20 +345,9 @@ pub async fn attachment(c: &mut dyn Conn, id: i64) -> Result<AttachmentFile> {
             sha256: r.text("sha256")?,
             content_id: r.opt_text("content_id")?,
         },
-        ticket_id: r.int("ticket_id")?,
+        ticket_id,
         data: r.blob("data")?,
     })
-}
-
-/// One attachment with its bytes, if the viewer may see its ticket.
-pub async fn visible_attachment(
-    c: &mut dyn Conn,
-    viewer: &rapport_domain::Viewer,
-    id: i64,
-) -> Result<AttachmentFile> {
-    let f = attachment(c, id).await?;
-    crate::tickets::get(c, viewer, f.ticket_id).await?;
-    Ok(f)
 }
 
 /// Keeps the sanitised HTML of an email message beside its text.
@@ -334,8 +360,10 @@ pub async fn set_html(c: &mut dyn Conn, message_id: i64, html: &str) -> Result<(
     Ok(())
 }
 
-/// Where the email delivery of a public reply stands, for the agent to see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the email delivery of a public reply stands, for the agent to see. Stored (and
+/// sent in the API) as `queued`, `retrying`, `sent` or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Delivery {
     /// Waiting for its first attempt.
     Queued,
@@ -356,6 +384,13 @@ impl Delivery {
             Self::Sent => "sent",
             Self::Failed => "failed",
         }
+    }
+
+    /// Reads the stored name back; `None` for anything else.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Queued, Self::Retrying, Self::Sent, Self::Failed]
+            .into_iter()
+            .find(|d| d.as_str() == raw)
     }
 }
 

@@ -6,12 +6,6 @@ use rapport_domain::{Role, Timestamp, Viewer};
 use crate::db::Conn;
 use crate::error::Result;
 
-// Deprecated paths, removed after the merge: server secrets moved to `settings`,
-// presence to `presence`, `random_hex` to `secrets`.
-pub use crate::presence::{others as others_present, touch as touch_presence};
-pub use crate::secrets::random_hex;
-pub use crate::settings::secret;
-
 /// A signed-in browser session as a page needs it.
 #[derive(Debug, Clone)]
 pub struct SessionInfo {

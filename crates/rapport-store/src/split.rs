@@ -25,8 +25,8 @@ pub async fn message(
         .await?
         .ok_or(StoreError::NotFound("message"))?;
     let source_id = m.int("ticket_id")?;
-    let source = tickets::get(c, viewer, source_id).await?;
-    if m.text("author_kind")? != "customer" {
+    let source = tickets::get_for_agent(c, viewer, source_id).await?;
+    if m.text("author_kind")? != rapport_domain::AuthorKind::Customer.as_str() {
         return Err(
             FieldError::new("message_id", "only a customer's message can start a ticket").into(),
         );
@@ -94,5 +94,5 @@ pub async fn message(
         now,
     )
     .await?;
-    tickets::get(c, viewer, id).await
+    tickets::get_for_agent(c, viewer, id).await
 }

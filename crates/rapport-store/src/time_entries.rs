@@ -33,7 +33,7 @@ pub async fn log(
     if !(1..=86_400).contains(&seconds) {
         return Err(FieldError::new("minutes", "must be between 1 minute and 24 hours").into());
     }
-    tickets::get(c, viewer, ticket_id).await?;
+    tickets::get_for_agent(c, viewer, ticket_id).await?;
     c.execute(
         "INSERT INTO time_entries (ticket_id, user_id, seconds, note, created_at) VALUES ($1, $2, $3, $4, $5)",
         &[

@@ -14,10 +14,10 @@ pub async fn attachment(State(st): State<AppState>, me: Me, Path(id): Path<i64>)
     if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
         return r;
     }
-    let viewer = me.session.viewer.clone();
+    let who = me.principal();
     match st
         .db
-        .read(move |c| Box::pin(async move { messages::visible_attachment(c, &viewer, id).await }))
+        .read(move |c| Box::pin(async move { messages::visible_attachment(c, &who, id).await }))
         .await
     {
         Ok(f) => rapport_http::api::attachments::download(f),

@@ -78,6 +78,7 @@ pub async fn bulk(
         }
     };
     let viewer = me.session.viewer.clone();
+    let who = me.principal();
     let now = st.now();
     // All or nothing: one transaction for the whole selection.
     let done = st
@@ -87,7 +88,7 @@ pub async fn bulk(
                 for id in ids {
                     let mut p = patch.clone();
                     if let Some(t) = &add_tag {
-                        let current = tickets::get(c, &viewer, id).await?;
+                        let current = tickets::get(c, &who, id).await?;
                         let mut tags = Tag::parse_list(&current.tags)?;
                         if !tags.contains(t) {
                             tags.push(t.clone());

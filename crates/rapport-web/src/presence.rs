@@ -36,13 +36,14 @@ pub async fn presence(
         return r;
     }
     let viewer = me.session.viewer.clone();
+    let who = me.principal();
     let typing = f.typing.as_deref() == Some("1");
     let now = st.now();
     let r = st
         .db
         .write(move |c| {
             Box::pin(async move {
-                tickets::get(c, &viewer, id).await?;
+                tickets::get(c, &who, id).await?;
                 presence::touch(c, id, viewer.user_id, typing, now).await?;
                 presence::others(c, id, viewer.user_id, now).await
             })

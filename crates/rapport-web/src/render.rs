@@ -1,8 +1,8 @@
 //! Turning stored data into safe HTML for the pages: customer text is escaped, agents'
 //! markdown is rendered and then sanitised, times are shown the way people read them.
 
-use rapport_domain::Timestamp;
-use rapport_store::messages::Message;
+use rapport_domain::{AuthorKind, Timestamp};
+use rapport_store::messages::{Delivery, Message};
 
 /// Escapes text for HTML.
 pub use rapport_domain::text::escape_html as escape;
@@ -89,8 +89,8 @@ pub fn message_view(
     agent_name: &dyn Fn(i64) -> String,
 ) -> MessageView {
     let (at, at_iso) = when(m.created_at);
-    let (class, kind, author, html) = match (m.author.kind.as_str(), m.internal) {
-        ("customer", _) => (
+    let (class, kind, author, html) = match (m.author.kind, m.internal) {
+        (AuthorKind::Customer, _) => (
             "customer",
             "message",
             customer_name.to_owned(),
@@ -129,18 +129,18 @@ pub fn message_view(
             .map(|a| (format!("/attachments/{}", a.id), a.filename.clone()))
             .collect(),
         split: None,
-        delivery: m.delivery.as_deref().map(|d| {
+        delivery: m.delivery.map(|d| {
             let why = m.delivery_error.clone().unwrap_or_default();
             match d {
-                "sent" => "Sent by email".to_owned(),
-                "queued" => "Queued to send by email".to_owned(),
-                "retrying" => format!("Not yet delivered — retrying ({why})"),
-                _ => format!("Delivery failed: {why}"),
+                Delivery::Sent => "Sent by email".to_owned(),
+                Delivery::Queued => "Queued to send by email".to_owned(),
+                Delivery::Retrying => format!("Not yet delivered — retrying ({why})"),
+                Delivery::Failed => format!("Delivery failed: {why}"),
             }
         }),
-        delivery_class: match m.delivery.as_deref() {
-            Some("sent") => "ok",
-            Some("failed") => "failed",
+        delivery_class: match m.delivery {
+            Some(Delivery::Sent) => "ok",
+            Some(Delivery::Failed) => "failed",
             _ => "pending",
         },
     }

@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Req
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::Principal;
 use rapport_http::AppState;
 use rapport_store::secrets::token_hash;
 use rapport_store::sessions::{self, SessionInfo};
@@ -61,6 +62,11 @@ pub struct Me {
 }
 
 impl Me {
+    /// The signed-in agent as the store's [`Principal`].
+    pub fn principal(&self) -> Principal {
+        Principal::Agent(self.session.viewer.clone())
+    }
+
     /// The refusal of a form that does not carry this session's CSRF token. [`CsrfForm`] does
     /// this for every urlencoded form; a multipart form calls it with its `csrf` field.
     pub fn reject_csrf(&self, token: &str) -> Option<Response> {

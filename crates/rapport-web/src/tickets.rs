@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Body, Category, Permission, Priority, Tag, TicketStatus, Viewer};
+use rapport_domain::{
+    AuthorKind, Body, Category, EventKind, Permission, Principal, Priority, Tag, TicketStatus,
+    Viewer,
+};
 use rapport_http::AppState;
 use rapport_store::StoreError;
 use rapport_store::categories;
@@ -108,23 +111,29 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
     } else {
         name(e.actor_user_id)
     };
-    match e.kind.as_str() {
-        "ticket_created" => format!("{who} opened the ticket"),
-        "reply_added" => format!("{who} replied"),
-        "note_added" => format!("{who} added a note"),
-        "merged_into" => format!("{who} merged this ticket into #{}", e.data["into_number"]),
-        "merged_from" => format!("{who} merged #{} into this ticket", e.data["from_number"]),
-        "follow_up_of" => format!(
+    match e.kind {
+        EventKind::TicketCreated => format!("{who} opened the ticket"),
+        EventKind::ReplyAdded => format!("{who} replied"),
+        EventKind::NoteAdded => format!("{who} added a note"),
+        EventKind::MergedInto => {
+            format!("{who} merged this ticket into #{}", e.data["into_number"])
+        }
+        EventKind::MergedFrom => {
+            format!("{who} merged #{} into this ticket", e.data["from_number"])
+        }
+        EventKind::FollowUpOf => format!(
             "Follow-up of #{}, written after it was closed",
             e.data["number"]
         ),
-        "split_into" => format!("{who} split a message off into #{}", e.data["into_number"]),
-        "split_from" => format!("{who} split this ticket off #{}", e.data["from_number"]),
-        "time_logged" => format!(
+        EventKind::SplitInto => {
+            format!("{who} split a message off into #{}", e.data["into_number"])
+        }
+        EventKind::SplitFrom => format!("{who} split this ticket off #{}", e.data["from_number"]),
+        EventKind::TimeLogged => format!(
             "{who} logged {} minutes",
             e.data["seconds"].as_i64().unwrap_or(0) / 60
         ),
-        "fields_changed" => {
+        EventKind::FieldsChanged => {
             let parts: Vec<String> = e
                 .data
                 .as_object()
@@ -147,7 +156,6 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
                 .unwrap_or_default();
             format!("{who} changed {}", parts.join(", "))
         }
-        other => format!("{who}: {other}"),
     }
 }
 
@@ -168,10 +176,11 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
     st.db
         .read(move |c| {
             Box::pin(async move {
-                let t = tickets::get(c, &viewer, id).await?;
-                let msgs = messages::for_ticket(c, id).await?;
+                let who = Principal::Agent(viewer);
+                let t = tickets::get(c, &who, id).await?;
+                let msgs = messages::for_ticket(c, &who, id).await?;
                 let evs = events::for_ticket(c, id).await?;
-                let history = tickets::for_customer(c, &viewer, t.customer.id).await?;
+                let history = tickets::for_customer(c, &who, t.customer.id).await?;
                 let teams = people::list_teams(c).await?;
                 let users = people::list_users(c).await?;
                 let cats = categories::list(c)
@@ -241,7 +250,7 @@ pub async fn ticket(
         .iter()
         .map(|m| {
             let mut v = message_view(m, &customer_name, &agent_name);
-            if splittable && m.author.kind == "customer" {
+            if splittable && m.author.kind == AuthorKind::Customer {
                 v.split = Some(m.id);
             }
             v

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use rapport_domain::Permission;
+use rapport_domain::{Permission, Principal};
 use rapport_store::messages;
 
 use crate::auth::{Auth, require};
@@ -25,9 +25,10 @@ pub async fn get_attachment(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     require(&viewer, Permission::WorkTickets)?;
+    let who = Principal::Agent(viewer);
     let file = st
         .db
-        .read(move |c| Box::pin(async move { messages::visible_attachment(c, &viewer, id).await }))
+        .read(move |c| Box::pin(async move { messages::visible_attachment(c, &who, id).await }))
         .await?;
     Ok(download(file))
 }

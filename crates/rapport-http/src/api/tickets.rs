@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use rapport_domain::{
-    Body, Category, Channel, EmailAddress, FieldError, Permission, Priority, Subject, Tag,
-    TicketStatus, Viewer,
+    Body, Category, Channel, EmailAddress, FieldError, Permission, Principal, Priority, Subject,
+    Tag, TicketStatus, Viewer,
 };
 use rapport_store::events::{self, Event};
 use rapport_store::messages::{self, Message, NewAttachment};
@@ -171,9 +171,10 @@ pub async fn get_ticket(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Ticket>> {
     require(&viewer, Permission::WorkTickets)?;
+    let who = Principal::Agent(viewer);
     let t = st
         .db
-        .read(move |c| Box::pin(async move { tickets::get(c, &viewer, id).await }))
+        .read(move |c| Box::pin(async move { tickets::get(c, &who, id).await }))
         .await?;
     Ok(Json(t))
 }
@@ -439,14 +440,10 @@ pub async fn list_messages(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Message>>> {
     require(&viewer, Permission::WorkTickets)?;
+    let who = Principal::Agent(viewer);
     let m = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                tickets::get(c, &viewer, id).await?;
-                messages::for_ticket(c, id).await
-            })
-        })
+        .read(move |c| Box::pin(async move { messages::for_ticket(c, &who, id).await }))
         .await?;
     Ok(Json(m))
 }
@@ -463,11 +460,12 @@ pub async fn list_events(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Event>>> {
     require(&viewer, Permission::WorkTickets)?;
+    let who = Principal::Agent(viewer);
     let e = st
         .db
         .read(move |c| {
             Box::pin(async move {
-                tickets::get(c, &viewer, id).await?;
+                tickets::get(c, &who, id).await?;
                 events::for_ticket(c, id).await
             })
         })

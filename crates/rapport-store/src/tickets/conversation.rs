@@ -1,10 +1,10 @@
 //! The conversation on a ticket: agents' replies and notes, the customer's replies, and
 //! notes written by Rapport itself.
 
-use rapport_domain::{Body, Channel, EventKind, TicketStatus, Timestamp, Viewer};
+use rapport_domain::{Body, Channel, EventKind, Principal, TicketStatus, Timestamp, Viewer};
 use serde_json::json;
 
-use super::get_unchecked;
+use super::{agent_may_see, check_visible, get_unchecked};
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::events::{self, Actor};
@@ -38,11 +38,7 @@ pub async fn reply(
     now: Timestamp,
 ) -> Result<Message> {
     let t = get_unchecked(c, id, true).await?;
-    if !viewer.can_see_team(t.team_id) {
-        return Err(StoreError::Forbidden(
-            "this ticket belongs to a team you are not in",
-        ));
-    }
+    agent_may_see(viewer, &t)?;
     if t.status == TicketStatus::Closed {
         return Err(StoreError::Conflict(
             "this ticket is closed; open a follow-up ticket instead".into(),
@@ -104,15 +100,24 @@ pub async fn reply(
 
 /// Adds a message the customer wrote (a reply by email, chat or the portal). A solved
 /// ticket reopens; a closed one refuses, so the channel can open a follow-up instead.
+/// `who` is the customer (only on their own tickets) or Rapport (a channel that threaded
+/// the customer's message to this ticket); an agent answers with [`reply`] instead.
 pub async fn customer_reply(
     c: &mut dyn Conn,
+    who: &Principal,
     id: i64,
     body: &Body,
     channel: Channel,
     attachments: Vec<NewAttachment>,
     now: Timestamp,
 ) -> Result<Message> {
+    if who.agent().is_some() {
+        return Err(StoreError::Forbidden(
+            "agents answer with a reply, not as the customer",
+        ));
+    }
     let t = get_unchecked(c, id, true).await?;
+    check_visible(who, &t)?;
     if t.status == TicketStatus::Closed {
         return Err(StoreError::Conflict(
             "this ticket is closed; open a follow-up ticket instead".into(),

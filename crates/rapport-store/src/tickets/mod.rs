@@ -3,7 +3,7 @@
 //! counts) and [`conversation`] (replies, customer replies, system notes). Every write
 //! records its events and updates the search index in the same transaction.
 
-use rapport_domain::{Channel, Priority, TicketStatus, Timestamp, Viewer};
+use rapport_domain::{Channel, Principal, Priority, TicketStatus, Timestamp, Viewer};
 use serde::Serialize;
 use serde_json::Value as Json;
 use utoipa::ToSchema;
@@ -120,15 +120,51 @@ fn ticket_from(r: &Row) -> Result<Ticket> {
     })
 }
 
-/// One ticket, if the viewer may see it.
-pub async fn get(c: &mut dyn Conn, viewer: &Viewer, id: i64) -> Result<Ticket> {
+/// One ticket, if `who` may see it: an agent a ticket of their teams (or of no team), a
+/// customer only their own — another customer's ticket is "not found", as if it did not
+/// exist.
+pub async fn get(c: &mut dyn Conn, who: &Principal, id: i64) -> Result<Ticket> {
     let t = get_unchecked(c, id, false).await?;
-    if !viewer.can_see_team(t.team_id) {
-        return Err(StoreError::Forbidden(
-            "this ticket belongs to a team you are not in",
-        ));
-    }
+    check_visible(who, &t)?;
     Ok(t)
+}
+
+/// One ticket, if the agent may see it (for operations only agents perform).
+pub(crate) async fn get_for_agent(c: &mut dyn Conn, viewer: &Viewer, id: i64) -> Result<Ticket> {
+    let t = get_unchecked(c, id, false).await?;
+    agent_may_see(viewer, &t)?;
+    Ok(t)
+}
+
+/// Refuses unless `who` may see the ticket.
+pub(crate) fn check_visible(who: &Principal, t: &Ticket) -> Result<()> {
+    match who {
+        Principal::Agent(v) => agent_may_see(v, t),
+        _ if who.can_see_ticket(t.team_id, t.customer.id) => Ok(()),
+        _ => Err(StoreError::NotFound("ticket")),
+    }
+}
+
+/// Refuses unless the agent's teams cover the ticket.
+pub(crate) fn agent_may_see(viewer: &Viewer, t: &Ticket) -> Result<()> {
+    if viewer.can_see_team(t.team_id) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(
+            "this ticket belongs to a team you are not in",
+        ))
+    }
+}
+
+/// The customer who asked a ticket: whom a private portal link lets its holder act as.
+pub async fn customer_of(c: &mut dyn Conn, id: i64) -> Result<i64> {
+    c.opt(
+        "SELECT customer_id FROM tickets WHERE id = $1",
+        &[id.into()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("ticket"))?
+    .int("customer_id")
 }
 
 async fn get_unchecked(c: &mut dyn Conn, id: i64, for_update: bool) -> Result<Ticket> {
@@ -155,8 +191,12 @@ pub async fn id_by_number(c: &mut dyn Conn, number: i64) -> Result<i64> {
         .int("id")
 }
 
-/// A customer's tickets that the viewer may see, newest first.
-pub async fn for_customer(c: &mut dyn Conn, viewer: &Viewer, customer: i64) -> Result<Vec<Ticket>> {
+/// A customer's tickets that `who` may see, newest first: an agent those of their teams,
+/// the customer all of them, another customer none.
+pub async fn for_customer(c: &mut dyn Conn, who: &Principal, customer: i64) -> Result<Vec<Ticket>> {
+    if who.customer().is_some_and(|me| me != customer) {
+        return Ok(Vec::new());
+    }
     let rows = c
         .query(
             &format!(
@@ -169,7 +209,7 @@ pub async fn for_customer(c: &mut dyn Conn, viewer: &Viewer, customer: i64) -> R
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let t = ticket_from(r)?;
-        if viewer.can_see_team(t.team_id) {
+        if who.can_see_ticket(t.team_id, t.customer.id) {
             out.push(t);
         }
     }

@@ -11,7 +11,7 @@ use axum::response::Response;
 use hmac::{Hmac, Mac};
 use rapport_domain::TicketStatus;
 use rapport_http::AppState;
-use rapport_store::{StoreError, sessions};
+use rapport_store::{StoreError, settings};
 use sha2::Sha256;
 
 use crate::page::error_page;
@@ -22,7 +22,7 @@ const KEY_NAME: &str = "portal_link_key";
 
 pub(crate) async fn link_key(st: &AppState) -> Result<String, StoreError> {
     st.db
-        .write(|c| Box::pin(async move { sessions::secret(c, KEY_NAME).await }))
+        .write(|c| Box::pin(async move { settings::secret(c, KEY_NAME).await }))
         .await
 }
 

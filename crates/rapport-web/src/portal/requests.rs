@@ -6,11 +6,13 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Body, Channel, EmailAddress, FieldError, Priority, Subject, TicketStatus};
+use rapport_domain::{
+    Body, Channel, EmailAddress, FieldError, Principal, Priority, Subject, TicketStatus,
+};
 use rapport_http::AppState;
 use rapport_store::messages::{self, NewAttachment};
-use rapport_store::sessions;
 use rapport_store::tickets::{self, NewTicket};
+use rapport_store::{op, secrets};
 use serde::Deserialize;
 
 use super::{csrf_ok, link_key, private_link, refuse_post, sign, status_words, with_csrf};
@@ -31,7 +33,7 @@ struct NewPage {
 
 /// The new-request form.
 pub async fn new_form(State(st): State<AppState>) -> Response {
-    let csrf = sessions::random_hex(16);
+    let csrf = secrets::random_hex(16);
     let r = page(&NewPage {
         csrf: csrf.clone(),
         ..NewPage::default()
@@ -40,7 +42,7 @@ pub async fn new_form(State(st): State<AppState>) -> Response {
 }
 
 fn form_error(st: &AppState, mut p: NewPage, status: StatusCode, msg: String) -> Response {
-    p.csrf = sessions::random_hex(16);
+    p.csrf = secrets::random_hex(16);
     p.error = Some(msg);
     let csrf = p.csrf.clone();
     let mut r = page(&p);
@@ -149,17 +151,25 @@ struct RequestPage {
     csrf: String,
 }
 
-/// The refusal of a link whose key does not match, if it does not.
-async fn reject_key(st: &AppState, id: i64, key: &str) -> Option<Response> {
+/// Who holds a request's private link: the request's customer, once the key matches (the
+/// link is theirs to act with on this request); otherwise the refusal.
+async fn link_holder(st: &AppState, id: i64, key: &str) -> Result<Principal, Response> {
     match link_key(st).await {
-        Err(e) => Some(store_error(e)),
-        Ok(server_key) if same_secret(&sign(&server_key, id), key) => None,
-        Ok(_) => Some(error_page(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "This link is not valid.",
-        )),
+        Err(e) => return Err(store_error(e)),
+        Ok(server_key) if same_secret(&sign(&server_key, id), key) => {}
+        Ok(_) => {
+            return Err(error_page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "This link is not valid.",
+            ));
+        }
     }
+    st.db
+        .read(op!(c => tickets::customer_of(c, id).await))
+        .await
+        .map(Principal::Customer)
+        .map_err(store_error)
 }
 
 /// The customer's view of their request (public messages only).
@@ -168,23 +178,17 @@ pub async fn view(
     Path(id): Path<i64>,
     Query(q): Query<KeyQuery>,
 ) -> Response {
-    if let Some(r) = reject_key(&st, id, &q.key).await {
-        return r;
-    }
+    let who = match link_holder(&st, id, &q.key).await {
+        Ok(who) => who,
+        Err(r) => return r,
+    };
     let loaded = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                let viewer = rapport_domain::Viewer {
-                    user_id: 0,
-                    role: rapport_domain::Role::Admin,
-                    team_ids: Vec::new(),
-                };
-                let t = tickets::get(c, &viewer, id).await?;
-                let msgs = messages::for_ticket(c, id).await?;
-                Ok((t, msgs))
-            })
-        })
+        .read(op!(c => {
+            let t = tickets::get(c, &who, id).await?;
+            let msgs = messages::for_ticket(c, &who, id).await?;
+            Ok((t, msgs))
+        }))
         .await;
     let (t, msgs) = match loaded {
         Ok(x) => x,
@@ -193,12 +197,8 @@ pub async fn view(
     let link = format!("/portal/requests/{id}?key={}", q.key);
     let you = "You".to_owned();
     let agent = |_: i64| "Support team".to_owned();
-    let messages = msgs
-        .iter()
-        .filter(|m| !m.internal)
-        .map(|m| message_view(m, &you, &agent))
-        .collect();
-    let csrf = sessions::random_hex(16);
+    let messages = msgs.iter().map(|m| message_view(m, &you, &agent)).collect();
+    let csrf = secrets::random_hex(16);
     let r = page(&RequestPage {
         just_created: q.new.is_some(),
         number: t.number,
@@ -229,9 +229,10 @@ pub async fn reply(
     Query(q): Query<KeyQuery>,
     Form(f): Form<ReplyForm>,
 ) -> Response {
-    if let Some(r) = reject_key(&st, id, &q.key).await {
-        return r;
-    }
+    let who = match link_holder(&st, id, &q.key).await {
+        Ok(who) => who,
+        Err(r) => return r,
+    };
     if let Some(r) = refuse_post(&st, &headers, &f.csrf, addr) {
         return r;
     }
@@ -245,7 +246,7 @@ pub async fn reply(
         .db
         .write(move |c| {
             Box::pin(async move {
-                tickets::customer_reply(c, id, &body, Channel::Web, Vec::new(), now).await
+                tickets::customer_reply(c, &who, id, &body, Channel::Web, Vec::new(), now).await
             })
         })
         .await

@@ -6,9 +6,9 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
-use rapport_domain::{EmailAddress, FieldError};
+use rapport_domain::{EmailAddress, FieldError, Principal};
 use rapport_http::AppState;
-use rapport_store::{sessions, tickets};
+use rapport_store::{customers, op, secrets, tickets};
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -54,7 +54,7 @@ struct SignInPage {
 }
 
 fn signin_page(st: &AppState, step: &str, token: &str, status: StatusCode) -> Response {
-    let csrf = sessions::random_hex(16);
+    let csrf = secrets::random_hex(16);
     let mut r = page(&SignInPage {
         csrf: csrf.clone(),
         step: step.to_owned(),
@@ -91,7 +91,7 @@ pub async fn signin_request(
     let Ok(email) = EmailAddress::parse(&f.email) else {
         return store_error(FieldError::new("email", "is not an email address").into());
     };
-    let token = sessions::random_hex(32);
+    let token = secrets::random_hex(32);
     let hash = rapport_store::secrets::token_hash(&token);
     let sealed_token = st.sealer.seal(&token);
     let now = st.now();
@@ -203,19 +203,13 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
     let Some(customer) = portal_customer(&st, &headers).await else {
         return Redirect::to("/portal/signin").into_response();
     };
+    let who = Principal::Customer(customer);
     let loaded = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                let viewer = rapport_domain::Viewer {
-                    user_id: 0,
-                    role: rapport_domain::Role::Admin,
-                    team_ids: Vec::new(),
-                };
-                let email = rapport_store::customers::get(c, customer).await?.email;
-                Ok((email, tickets::for_customer(c, &viewer, customer).await?))
-            })
-        })
+        .read(op!(c => {
+            let email = customers::get(c, customer).await?.email;
+            Ok((email, tickets::for_customer(c, &who, customer).await?))
+        }))
         .await;
     let (email, list) = match loaded {
         Ok(x) => x,
@@ -236,7 +230,7 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
             )
         })
         .collect();
-    let csrf = sessions::random_hex(16);
+    let csrf = secrets::random_hex(16);
     let r = page(&MyRequestsPage {
         email,
         requests,

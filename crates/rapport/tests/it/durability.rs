@@ -110,9 +110,10 @@ async fn assert_all_present(db: &Db, ids: Vec<i64>) {
                     role: Role::Admin,
                     team_ids: vec![],
                 };
+                let who = rapport_domain::Principal::Agent(viewer);
                 let mut missing = Vec::new();
                 for id in ids {
-                    match tickets::get(c, &viewer, id).await {
+                    match tickets::get(c, &who, id).await {
                         Ok(t) if t.message_count == 1 => {}
                         _ => missing.push(id),
                     }

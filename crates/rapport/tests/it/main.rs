@@ -15,6 +15,7 @@ mod migrations;
 mod openapi;
 mod peers;
 mod permissions;
+mod principal;
 mod search;
 mod tickets;
 mod web;

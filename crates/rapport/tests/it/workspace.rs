@@ -156,7 +156,7 @@ both_backends! {
             .db
             .write(move |c| Box::pin(async move {
                 let body = Body::parse("Also, the invoice has the wrong address: flamingo street.").unwrap();
-                tickets::customer_reply(c, id, &body, Channel::Email, vec![], now).await
+                tickets::customer_reply(c, &rapport_domain::Principal::System, id, &body, Channel::Email, vec![], now).await
             }))
             .await
             .unwrap();
