@@ -12,6 +12,7 @@ pub mod job;
 pub mod people;
 pub mod text;
 pub mod ticket;
+pub mod zone;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use email::EmailAddress;
@@ -21,3 +22,4 @@ pub use people::{Permission, Role, Viewer};
 pub use ticket::{
     Body, Category, Channel, Priority, Subject, Tag, TicketNumber, TicketStatus, Visibility,
 };
+pub use zone::Zone;
