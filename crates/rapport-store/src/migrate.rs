@@ -75,6 +75,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_event_stream.sql"),
         postgres: include_str!("../migrations/postgres/0010_event_stream.sql"),
     },
+    Migration {
+        version: 11,
+        name: "time_zone",
+        sqlite: include_str!("../migrations/sqlite/0011_time_zone.sql"),
+        postgres: include_str!("../migrations/postgres/0011_time_zone.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

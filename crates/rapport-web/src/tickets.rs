@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Body, Category, Permission, Priority, Tag, TicketStatus, Viewer};
+use rapport_domain::{Body, Category, Permission, Priority, Tag, TicketStatus, Viewer, Zone};
 use rapport_http::AppState;
 use rapport_store::categories;
 use rapport_store::events::{self, Event};
@@ -17,7 +17,7 @@ use rapport_store::{StoreError, workspace};
 use serde::Deserialize;
 
 use crate::page::{MeView, error_page, page, read_multipart, require, store_error, write_then};
-use crate::render::{MessageView, message_view, when};
+use crate::render::{MessageView, message_view_in, when};
 use crate::session::{CsrfForm, Me, NoFields};
 
 /// The ticket's fields as the form shows them.
@@ -47,14 +47,14 @@ pub struct HistoryRow {
 }
 
 impl HistoryRow {
-    pub(crate) fn of(t: &Ticket) -> Self {
+    pub(crate) fn of(t: &Ticket, zone: &Zone) -> Self {
         Self {
             id: t.id,
             number: t.number,
             subject: t.subject.clone(),
             status: t.status.as_str().into(),
             channel: t.channel.as_str().into(),
-            created: when(t.created_at).0,
+            created: when(t.created_at, zone).0,
         }
     }
 }
@@ -159,6 +159,8 @@ struct TicketData {
     macros: Vec<workspace::Macro>,
     time: Vec<workspace::TimeSpent>,
     fields: Vec<workspace::CustomFieldDef>,
+    /// The reader's time zone.
+    zone: Zone,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
@@ -179,7 +181,9 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
                 let macros = workspace::list_macros(c).await?;
                 let time = workspace::time_spent(c, id).await?;
                 let fields = workspace::fields(c).await?;
+                let zone = people::time_zone(c, viewer.user_id).await?;
                 Ok(TicketData {
+                    zone,
                     fields,
                     t,
                     msgs,
@@ -217,6 +221,7 @@ pub async fn ticket(
         macros,
         time,
         fields,
+        zone,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -237,7 +242,7 @@ pub async fn ticket(
     let messages: Vec<MessageView> = msgs
         .iter()
         .map(|m| {
-            let mut v = message_view(m, &customer_name, &agent_name);
+            let mut v = message_view_in(m, &customer_name, &agent_name, &zone);
             if splittable && m.author.kind == "customer" {
                 v.split = Some(m.id);
             }
@@ -253,7 +258,7 @@ pub async fn ticket(
         .iter()
         .rev()
         .map(|e| {
-            let (at, at_iso) = when(e.created_at);
+            let (at, at_iso) = when(e.created_at, &zone);
             ActivityRow {
                 at,
                 at_iso,
@@ -282,7 +287,7 @@ pub async fn ticket(
         },
         messages,
         activity,
-        history: history.iter().map(HistoryRow::of).collect(),
+        history: history.iter().map(|h| HistoryRow::of(h, &zone)).collect(),
         statuses: TicketStatus::ALL.iter().map(|s| s.as_str()).collect(),
         priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
         categories: cats,

@@ -19,3 +19,4 @@ mod search;
 mod tickets;
 mod web;
 mod workspace;
+mod zones;
