@@ -164,7 +164,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code, reason = "only deserialised")]
+    #[expect(dead_code, reason = "only deserialised")]
     struct Customer {
         email: String,
         name: Option<String>,
@@ -172,7 +172,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code, reason = "only deserialised")]
+    #[expect(dead_code, reason = "only deserialised")]
     struct Create {
         subject: String,
         customer: Customer,
@@ -253,7 +253,7 @@ mod tests {
     fn query_fields_are_named_too() {
         #[derive(Debug, Deserialize)]
         #[serde(deny_unknown_fields)]
-        #[allow(dead_code, reason = "only deserialised")]
+        #[expect(dead_code, reason = "only deserialised")]
         struct Q {
             q: String,
             limit: Option<u32>,
