@@ -12,7 +12,7 @@ pub(crate) async fn mail_load(
 ) -> anyhow::Result<(f64, f64, Histogram<u64>)> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let per = total / conns.max(1);
-    let started = Instant::now();
+    let started = stopwatch();
     let mut tasks = Vec::new();
     for c in 0..conns {
         tasks.push(tokio::spawn(async move {
@@ -48,7 +48,7 @@ pub(crate) async fn mail_load(
                     "From: Customer <{from}>\r\nTo: support@example.com\r\nSubject: Order {c}-{i} has not arrived\r\nMessage-ID: <bench-{c}-{i}@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, my order {c}-{i} was due last week and the tracking has not moved.\r\nCould you check with the carrier?\r\n\r\nThanks\r\n.\r\n"
                 );
                 wr.write_all(msg.as_bytes()).await?;
-                let t = Instant::now();
+                let t = stopwatch();
                 anyhow::ensure!(reply(&mut rd, &mut line).await? == 250, "end of DATA: {line}");
                 h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
             }
@@ -162,7 +162,7 @@ pub(crate) async fn mail_out(
     }
     ids.truncate(n);
     let total = ids.len();
-    let started = Instant::now();
+    let started = stopwatch();
     let chunks: Vec<Vec<i64>> = ids
         .chunks(total.div_ceil(16).max(1))
         .map(<[i64]>::to_vec)

@@ -16,7 +16,7 @@ pub(crate) fn raw_sqlite(path: &std::path::Path, n: usize, group: usize) -> anyh
     let base: i64 = conn.query_row("SELECT COALESCE(MAX(number), 0) FROM tickets", [], |r| {
         r.get(0)
     })?;
-    let started = Instant::now();
+    let started = stopwatch();
     let mut i = 0usize;
     while i < n {
         let tx = conn.unchecked_transaction()?;
@@ -64,7 +64,7 @@ pub(crate) async fn raw_postgres(
     group: usize,
     conns: usize,
 ) -> anyhow::Result<f64> {
-    let started = Instant::now();
+    let started = stopwatch();
     let now = SystemClock.now().micros();
     let per = n / conns.max(1);
     let mut tasks = Vec::new();

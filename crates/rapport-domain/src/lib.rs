@@ -13,6 +13,7 @@ pub mod people;
 pub mod principal;
 pub mod text;
 pub mod ticket;
+pub mod zone;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use email::EmailAddress;
@@ -21,3 +22,4 @@ pub use event::EventKind;
 pub use people::{Permission, Role, Viewer};
 pub use principal::{AuthorKind, Principal};
 pub use ticket::{Body, Category, Channel, Priority, Subject, Tag, TicketNumber, TicketStatus};
+pub use zone::Zone;

@@ -34,33 +34,56 @@ pub struct AppState {
 }
 
 /// Counts by view key, and when they were taken.
-type CountsAt = (std::time::Instant, Vec<(String, i64)>);
+type CountsAt = (Timestamp, Vec<(String, i64)>);
 
 /// The counts beside inbox views, per agent, for [`ViewCounts::TTL`]. Counting every open
 /// ticket on each page load costs more than the list itself on a large help desk; counts a
 /// few seconds old are what every help desk shows (the list itself is always fresh).
-#[derive(Debug, Default)]
-pub struct ViewCounts(std::sync::Mutex<std::collections::HashMap<i64, CountsAt>>);
+pub struct ViewCounts {
+    clock: Arc<dyn Clock>,
+    map: std::sync::Mutex<std::collections::HashMap<i64, CountsAt>>,
+}
+
+impl std::fmt::Debug for ViewCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ViewCounts").finish_non_exhaustive()
+    }
+}
 
 impl ViewCounts {
     /// How long counts are reused.
     pub const TTL: std::time::Duration = std::time::Duration::from_secs(15);
 
+    /// Counts timed by `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            map: std::sync::Mutex::default(),
+        }
+    }
+
+    fn fresh(at: Timestamp, now: Timestamp) -> bool {
+        let ttl = i64::try_from(Self::TTL.as_micros()).unwrap_or(i64::MAX);
+        (0..ttl).contains(&now.micros().saturating_sub(at.micros()))
+    }
+
     /// An agent's counts by view key, if fresh.
     pub fn get(&self, user_id: i64) -> Option<Vec<(String, i64)>> {
-        let map = self.0.lock().ok()?;
+        let now = self.clock.now();
+        let map = self.map.lock().ok()?;
         map.get(&user_id)
-            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .filter(|(at, _)| Self::fresh(*at, now))
             .map(|(_, c)| c.clone())
     }
 
     /// Stores an agent's counts.
     pub fn put(&self, user_id: i64, counts: Vec<(String, i64)>) {
-        if let Ok(mut map) = self.0.lock() {
+        let now = self.clock.now();
+        if let Ok(mut map) = self.map.lock() {
             if map.len() > 10_000 {
-                map.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+                map.retain(|_, (at, _)| Self::fresh(*at, now));
             }
-            map.insert(user_id, (std::time::Instant::now(), counts));
+            map.insert(user_id, (now, counts));
         }
     }
 }
@@ -78,15 +101,23 @@ impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, public_url: String) -> Self {
         Self {
             db,
-            clock,
             https: public_url.starts_with("https://"),
             sealer: rapport_store::secrets::Sealer::ephemeral(),
             public_url,
-            auth_failures: Arc::new(FailureLimiter::default()),
-            login_failures: Arc::new(FailureLimiter::new(10, std::time::Duration::from_secs(600))),
-            portal_posts: Arc::new(FailureLimiter::new(20, std::time::Duration::from_secs(600))),
+            auth_failures: Arc::new(FailureLimiter::per_minute(clock.clone())),
+            login_failures: Arc::new(FailureLimiter::new(
+                10,
+                std::time::Duration::from_secs(600),
+                clock.clone(),
+            )),
+            portal_posts: Arc::new(FailureLimiter::new(
+                20,
+                std::time::Duration::from_secs(600),
+                clock.clone(),
+            )),
             live: Arc::new(Live::default()),
-            view_counts: Arc::new(ViewCounts::default()),
+            view_counts: Arc::new(ViewCounts::new(clock.clone())),
+            clock,
         }
     }
 
@@ -102,10 +133,15 @@ mod tests {
 
     #[test]
     fn view_counts_are_kept_per_agent() {
-        let c = ViewCounts::default();
+        let clock = Arc::new(rapport_domain::ManualClock::new(Timestamp(1_000_000)));
+        let c = ViewCounts::new(clock.clone());
         assert!(c.get(1).is_none());
         c.put(1, vec![("open".into(), 7)]);
         assert_eq!(c.get(1), Some(vec![("open".to_owned(), 7)]));
         assert!(c.get(2).is_none());
+        clock.advance_secs(14);
+        assert!(c.get(1).is_some());
+        clock.advance_secs(1);
+        assert!(c.get(1).is_none(), "counts expire after the TTL");
     }
 }

@@ -1,6 +1,6 @@
 //! Agents, teams and API tokens: who may use the help desk and as what.
 
-use rapport_domain::{EmailAddress, FieldError, Role, Timestamp, Viewer};
+use rapport_domain::{EmailAddress, FieldError, Role, Timestamp, Viewer, Zone};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -286,4 +286,27 @@ pub async fn add_member(c: &mut dyn Conn, team_id: i64, user_id: i64) -> Result<
     )
     .await?;
     get_team(c, team_id).await
+}
+
+/// The time zone an agent reads times in (UTC unless they chose one; a zone the bundled
+/// database no longer knows reads as UTC).
+pub async fn time_zone(c: &mut dyn Conn, user_id: i64) -> Result<Zone> {
+    Ok(c.opt(
+        "SELECT time_zone FROM users WHERE id = $1",
+        &[user_id.into()],
+    )
+    .await?
+    .map(|r| r.text("time_zone"))
+    .transpose()?
+    .map_or_else(Zone::utc, |name| Zone::from_stored(&name)))
+}
+
+/// Sets the time zone an agent reads times in.
+pub async fn set_time_zone(c: &mut dyn Conn, user_id: i64, zone: &Zone) -> Result<()> {
+    c.execute(
+        "UPDATE users SET time_zone = $1 WHERE id = $2",
+        &[zone.name().into(), user_id.into()],
+    )
+    .await?;
+    Ok(())
 }

@@ -3,9 +3,9 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use rapport_domain::Permission;
+use rapport_domain::{Permission, Zone};
 use rapport_http::AppState;
-use rapport_store::customers;
+use rapport_store::{customers, people};
 
 use crate::page::{MeView, page, require, store_error};
 use crate::render::when;
@@ -29,12 +29,19 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         return r;
     }
     let viewer = me.session.viewer.clone();
-    let c = match st
+    let (c, zone): (_, Zone) = match st
         .db
-        .read(move |c| Box::pin(async move { customers::get_with_tickets(c, &viewer, id).await }))
+        .read(move |c| {
+            Box::pin(async move {
+                Ok((
+                    customers::get_with_tickets(c, &viewer, id).await?,
+                    people::time_zone(c, viewer.user_id).await?,
+                ))
+            })
+        })
         .await
     {
-        Ok(c) => c,
+        Ok(r) => r,
         Err(e) => return store_error(e),
     };
     page(&CustomerPage {
@@ -46,7 +53,7 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         },
         email: c.customer.email.clone(),
         phone: c.customer.phone.clone(),
-        since: when(c.customer.created_at).0,
-        history: c.tickets.iter().map(HistoryRow::of).collect(),
+        since: when(c.customer.created_at, &zone).0,
+        history: c.tickets.iter().map(|t| HistoryRow::of(t, &zone)).collect(),
     })
 }

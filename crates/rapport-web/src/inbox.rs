@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Category, Channel, Permission, Priority, TicketStatus, Viewer};
+use rapport_domain::{Category, Channel, Permission, Priority, TicketStatus, Viewer, Zone};
 use rapport_http::AppState;
 use rapport_store::StoreError;
 use rapport_store::people::{self, Team};
@@ -39,8 +39,8 @@ pub struct Row {
 }
 
 impl Row {
-    fn of(t: &Ticket) -> Self {
-        let (updated, updated_iso) = when(t.updated_at);
+    fn of(t: &Ticket, zone: &Zone) -> Self {
+        let (updated, updated_iso) = when(t.updated_at, zone);
         Self {
             id: t.id,
             number: t.number,
@@ -411,25 +411,30 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                 } else {
                     mailbox_alerts(c, now).await?
                 };
+                let zone = people::time_zone(c, viewer.user_id).await?;
                 Ok((
                     defs[chosen].label.clone(),
                     defs[chosen].key.clone(),
                     page,
                     links,
                     computed.then_some(fresh),
-                    (agents, alerts),
+                    (agents, alerts, zone),
                 ))
             })
         })
         .await;
-    let (title, key, tickets_page, views, fresh, (agents, alerts)) = match result {
+    let (title, key, tickets_page, views, fresh, (agents, alerts, zone)) = match result {
         Ok(r) => r,
         Err(e) => return store_error(e),
     };
     if let Some(counts) = fresh {
         st.view_counts.put(me.session.viewer.user_id, counts);
     }
-    let rows: Vec<Row> = tickets_page.items.iter().map(Row::of).collect();
+    let rows: Vec<Row> = tickets_page
+        .items
+        .iter()
+        .map(|t| Row::of(t, &zone))
+        .collect();
     let filter_query = custom.query();
     let extra = if key == "custom" {
         format!("&{filter_query}")

@@ -1,9 +1,12 @@
-//! The agent's own preferences page.
+//! The agent's own preferences page: notification emails and the time zone times are
+//! shown in.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::Zone;
 use rapport_http::AppState;
+use rapport_store::{StoreError, notify, people};
 use serde::Deserialize;
 
 use crate::page::{MeView, page, store_error, write_then};
@@ -14,6 +17,8 @@ use crate::session::{CsrfForm, Me};
 struct PreferencesPage {
     me: MeView,
     email_notifications: bool,
+    time_zone: String,
+    zones: &'static [String],
     saved: bool,
 }
 
@@ -33,13 +38,20 @@ pub async fn preferences(
     match st
         .db
         .read(move |c| {
-            Box::pin(async move { rapport_store::notify::email_notifications(c, id).await })
+            Box::pin(async move {
+                Ok((
+                    notify::email_notifications(c, id).await?,
+                    people::time_zone(c, id).await?,
+                ))
+            })
         })
         .await
     {
-        Ok(on) => page(&PreferencesPage {
+        Ok((on, zone)) => page(&PreferencesPage {
             me: MeView::of(&me, ""),
             email_notifications: on,
+            time_zone: zone.name().to_owned(),
+            zones: Zone::names(),
             saved: q.saved.is_some(),
         }),
         Err(e) => store_error(e),
@@ -51,6 +63,9 @@ pub async fn preferences(
 pub struct PreferencesForm {
     #[serde(default)]
     email_notifications: Option<String>,
+    /// Absent from forms older than the time-zone choice: left as it is.
+    #[serde(default)]
+    time_zone: Option<String>,
 }
 
 /// Saves the agent's preferences.
@@ -61,10 +76,20 @@ pub async fn save_preferences(
 ) -> Response {
     let id = me.session.viewer.user_id;
     let on = f.email_notifications.is_some();
+    let zone = match f.time_zone.as_deref().map(Zone::parse).transpose() {
+        Ok(z) => z,
+        Err(e) => return store_error(StoreError::Invalid(e)),
+    };
     write_then(
         &st,
         move |c| {
-            Box::pin(async move { rapport_store::notify::set_email_notifications(c, id, on).await })
+            Box::pin(async move {
+                notify::set_email_notifications(c, id, on).await?;
+                if let Some(zone) = zone {
+                    people::set_time_zone(c, id, &zone).await?;
+                }
+                Ok(())
+            })
         },
         |()| Redirect::to("/preferences?saved=1").into_response(),
     )

@@ -1,7 +1,7 @@
 //! Turning stored data into safe HTML for the pages: customer text is escaped, agents'
 //! markdown is rendered and then sanitised, times are shown the way people read them.
 
-use rapport_domain::{AuthorKind, Timestamp};
+use rapport_domain::{AuthorKind, Timestamp, Zone};
 use rapport_store::messages::{Delivery, Message};
 
 /// Escapes text for HTML.
@@ -46,10 +46,10 @@ pub fn email_html(html: &str, attachments: &[rapport_store::messages::Attachment
     b.clean(&html).to_string()
 }
 
-/// `2026-11-23 14:05 UTC` and the ISO form for `<time datetime>`.
-pub fn when(t: Timestamp) -> (String, String) {
-    let d = t.to_datetime();
-    (d.format("%Y-%m-%d %H:%M UTC").to_string(), d.to_rfc3339())
+/// `t` in the reader's zone with its abbreviation (`2026-11-23 09:05 EST`), and the ISO
+/// form of the instant for `<time datetime>`.
+pub fn when(t: Timestamp, zone: &Zone) -> (String, String) {
+    (zone.local(t), t.to_datetime().to_rfc3339())
 }
 
 /// A message of the thread, ready for the template.
@@ -82,13 +82,23 @@ pub struct MessageView {
     pub delivery_class: &'static str,
 }
 
-/// Builds the view of one message; `agent_name` names agents by id.
+/// Builds the view of one message, its time in UTC; `agent_name` names agents by id.
 pub fn message_view(
     m: &Message,
     customer_name: &str,
     agent_name: &dyn Fn(i64) -> String,
 ) -> MessageView {
-    let (at, at_iso) = when(m.created_at);
+    message_view_in(m, customer_name, agent_name, &Zone::utc())
+}
+
+/// Builds the view of one message with its time in `zone`.
+pub fn message_view_in(
+    m: &Message,
+    customer_name: &str,
+    agent_name: &dyn Fn(i64) -> String,
+    zone: &Zone,
+) -> MessageView {
+    let (at, at_iso) = when(m.created_at, zone);
     let (class, kind, author, html) = match (m.author.kind, m.internal) {
         (AuthorKind::Customer, _) => (
             "customer",
@@ -156,6 +166,17 @@ mod tests {
             plain("<img src=x onerror=alert(1)> & hi"),
             "<p class=\"plain\">&lt;img src=x onerror=alert(1)&gt; &amp; hi</p>"
         );
+    }
+
+    #[test]
+    fn times_read_in_the_readers_zone() {
+        let t = Timestamp(1_700_000_000_000_000);
+        let (utc, iso) = when(t, &Zone::utc());
+        assert_eq!(utc, "2023-11-14 22:13 UTC");
+        assert_eq!(iso, "2023-11-14T22:13:20+00:00");
+        let (ny, iso_ny) = when(t, &Zone::parse("America/New_York").unwrap());
+        assert_eq!(ny, "2023-11-14 17:13 EST");
+        assert_eq!(iso_ny, iso, "the machine-readable instant stays the same");
     }
 
     #[test]

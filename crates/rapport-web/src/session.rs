@@ -46,13 +46,10 @@ pub fn set_cookie(
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Compares secrets without leaking where they differ.
+/// Compares secrets in constant time (`subtle`), without leaking where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// The signed-in agent of a page, with the session's CSRF token.

@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{
     AuthorKind, Body, Category, EventKind, Permission, Principal, Priority, Tag, TicketStatus,
-    Viewer,
+    Viewer, Zone,
 };
 use rapport_http::AppState;
 use rapport_store::StoreError;
@@ -23,7 +23,7 @@ use rapport_store::time_entries;
 use serde::Deserialize;
 
 use crate::page::{MeView, error_page, page, read_multipart, require, store_error, write_then};
-use crate::render::{MessageView, message_view, when};
+use crate::render::{MessageView, message_view_in, when};
 use crate::session::{CsrfForm, Me, NoFields};
 
 /// The ticket's fields as the form shows them.
@@ -53,14 +53,14 @@ pub struct HistoryRow {
 }
 
 impl HistoryRow {
-    pub(crate) fn of(t: &Ticket) -> Self {
+    pub(crate) fn of(t: &Ticket, zone: &Zone) -> Self {
         Self {
             id: t.id,
             number: t.number,
             subject: t.subject.clone(),
             status: t.status.as_str().into(),
             channel: t.channel.as_str().into(),
-            created: when(t.created_at).0,
+            created: when(t.created_at, zone).0,
         }
     }
 }
@@ -170,12 +170,15 @@ struct TicketData {
     macros: Vec<macros::Macro>,
     time: Vec<time_entries::TimeSpent>,
     fields: Vec<fields::CustomFieldDef>,
+    /// The reader's time zone.
+    zone: Zone,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
     st.db
         .read(move |c| {
             Box::pin(async move {
+                let user_id = viewer.user_id;
                 let who = Principal::Agent(viewer);
                 let t = tickets::get(c, &who, id).await?;
                 let msgs = messages::for_ticket(c, &who, id).await?;
@@ -191,7 +194,9 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
                 let macros = macros::list(c).await?;
                 let time = time_entries::per_agent(c, id).await?;
                 let fields = fields::list(c).await?;
+                let zone = people::time_zone(c, user_id).await?;
                 Ok(TicketData {
+                    zone,
                     fields,
                     t,
                     msgs,
@@ -229,6 +234,7 @@ pub async fn ticket(
         macros,
         time,
         fields,
+        zone,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -249,7 +255,7 @@ pub async fn ticket(
     let messages: Vec<MessageView> = msgs
         .iter()
         .map(|m| {
-            let mut v = message_view(m, &customer_name, &agent_name);
+            let mut v = message_view_in(m, &customer_name, &agent_name, &zone);
             if splittable && m.author.kind == AuthorKind::Customer {
                 v.split = Some(m.id);
             }
@@ -265,7 +271,7 @@ pub async fn ticket(
         .iter()
         .rev()
         .map(|e| {
-            let (at, at_iso) = when(e.created_at);
+            let (at, at_iso) = when(e.created_at, &zone);
             ActivityRow {
                 at,
                 at_iso,
@@ -294,7 +300,7 @@ pub async fn ticket(
         },
         messages,
         activity,
-        history: history.iter().map(HistoryRow::of).collect(),
+        history: history.iter().map(|h| HistoryRow::of(h, &zone)).collect(),
         statuses: TicketStatus::ALL.iter().map(|s| s.as_str()).collect(),
         priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
         categories: cats,

@@ -201,6 +201,10 @@ async fn serve(
             customers,
             seed: 42,
         };
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "reports how long the demo took to build, in real time"
+        )]
         let started = std::time::Instant::now();
         let summary = rapport_demo::populate(&db, clock.as_ref(), &size)
             .await

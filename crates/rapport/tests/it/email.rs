@@ -602,7 +602,7 @@ both_backends! {
         app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help"})).await;
         let tok = Some(app.agent.token.as_str());
         let (s, p) = app.call("GET", "/api/v1/me/preferences", tok, None).await;
-        assert_eq!((s, p), (200, json!({"email_notifications": true})));
+        assert_eq!((s, p), (200, json!({"email_notifications": true, "time_zone": "UTC"})));
         let (s, e) = app.call("PUT", "/api/v1/me/preferences", tok, Some(json!({"email_notifications": "no"}))).await;
         crate::harness::assert_error(s, &e, 422, Some("email_notifications"));
         // The switch is also on the workspace's preferences page.
@@ -616,7 +616,7 @@ both_backends! {
             .form(&[("csrf", csrf.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let (_, p) = app.call("GET", "/api/v1/me/preferences", tok, None).await;
-        assert_eq!(p, json!({"email_notifications": false}));
+        assert_eq!(p, json!({"email_notifications": false, "time_zone": "UTC"}));
         let (s, _) = app.call("PUT", "/api/v1/me/preferences", tok, Some(json!({"email_notifications": false}))).await;
         assert_eq!(s, 200);
         let t = app.ticket("Hush", "Please", "r@customer.example").await;

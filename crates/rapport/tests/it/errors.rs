@@ -91,11 +91,28 @@ both_backends! {
             (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "assignee_id": 999}), "assignee_id"),
             (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "custom_fields": {"x": [1]}}), "custom_fields.x"),
             (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "colour": "red"}), "colour"),
+            // Nested and unknown fields, at every depth.
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com", "phone_number": "1"}}), "customer.phone_number"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "attachments": [{"filename": "a", "content_type": "text/plain"}]}), "attachments[0].data_base64"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "attachments": [{"filename": "a", "content_type": "text/plain", "data_base64": "", "size": 1}]}), "attachments[0].size"),
+            (json!({"subject": "s", "body": "b", "customer": {"email": "e@example.com"}, "attachments": [{"filename": 7, "content_type": "text/plain", "data_base64": ""}]}), "attachments[0].filename"),
         ];
         for (body, field) in cases {
             let (s, e) = app.post("/api/v1/tickets", body.clone()).await;
             assert_error(s, &e, 422, Some(field));
         }
+        // The first fault in the body, in the body's own order, is the one named.
+        let body = br#"{"tags": 5, "subject": "s", "body": "b", "customer": {}}"#.to_vec();
+        let (s, e) = raw(&app, Some("application/json"), body).await;
+        assert_error(s, &e, 422, Some("tags"));
+        let body = br#"{"customer": {}, "subject": "s", "body": "b", "tags": 5}"#.to_vec();
+        let (s, e) = raw(&app, Some("application/json"), body).await;
+        assert_error(s, &e, 422, Some("customer.email"));
+        // Query parameters: unknown, or of the wrong type.
+        let (s, e) = app.get("/api/v1/tickets?colour=red").await;
+        assert_error(s, &e, 422, Some("colour"));
+        let (s, e) = app.get("/api/v1/tickets?limit=many").await;
+        assert_error(s, &e, 422, Some("limit"));
         // Unknown ids, routes and methods.
         let (s, e) = app.get("/api/v1/tickets/999999").await;
         assert_error(s, &e, 404, None);

@@ -87,6 +87,7 @@ async fn collect(
     within: Duration,
 ) -> HashSet<i64> {
     let mut seen = HashSet::new();
+    #[expect(clippy::disallowed_methods, reason = "a test's real deadline")]
     let deadline = tokio::time::Instant::now() + within;
     while !want.is_subset(&seen) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -145,6 +146,7 @@ both_backends! {
         let first = app.ticket("Before the drop", "One", "resume@example.com").await["id"].as_i64().unwrap();
         let want: HashSet<i64> = [first].into();
         let mut last_id = String::new();
+        #[expect(clippy::disallowed_methods, reason = "a test's real deadline")]
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while last_id.is_empty() {
             let (id, e) = tokio::time::timeout_at(deadline, rx.recv()).await.unwrap().unwrap();

@@ -20,3 +20,4 @@ mod search;
 mod tickets;
 mod web;
 mod workspace;
+mod zones;
