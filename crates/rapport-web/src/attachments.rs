@@ -7,7 +7,7 @@ use rapport_http::AppState;
 use rapport_store::messages;
 
 use crate::page::{require, store_error};
-use crate::session::Me;
+use crate::sessions::Me;
 
 /// Downloads an attachment (signed-in agents who may see its ticket).
 pub async fn attachment(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -> Response {

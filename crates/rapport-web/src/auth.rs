@@ -17,7 +17,7 @@ use serde::Deserialize;
 use rapport_http::AppState;
 
 use crate::page::{error_page, page, store_error};
-use crate::session::{CsrfForm, Me, NoFields, SESSION_COOKIE, cookie, same_secret, set_cookie};
+use crate::sessions::{CsrfForm, Me, NoFields, SESSION_COOKIE, cookie, same_secret, set_cookie};
 
 const LOGIN_CSRF: &str = "rapport_login_csrf";
 const SESSION_SECS: i64 = 7 * 24 * 3600;

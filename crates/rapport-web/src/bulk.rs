@@ -8,7 +8,7 @@ use rapport_http::AppState;
 use rapport_store::tickets::{self, TicketPatch};
 
 use crate::page::{require, store_error};
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 
 /// Applies one action to the tickets selected in a list. The form repeats `ids`, so it is
 /// read as pairs rather than into a struct.

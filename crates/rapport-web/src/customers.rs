@@ -9,7 +9,7 @@ use rapport_store::{customers, people};
 
 use crate::page::{MeView, page, require, store_error};
 use crate::render::when;
-use crate::session::Me;
+use crate::sessions::Me;
 use crate::tickets::HistoryRow;
 
 #[derive(Template)]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::page::{MeView, page, require, store_error, write_then};
 use crate::render::when;
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 
 /// One entry of the views menu.
 pub struct ViewLink {

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod bulk;
 pub mod customers;
 pub mod inbox;
+pub mod live;
 pub mod macros;
 pub mod page;
 pub mod portal;
@@ -20,7 +21,7 @@ pub mod preferences;
 pub mod presence;
 pub mod render;
 pub mod search;
-pub mod session;
+pub mod sessions;
 pub mod split;
 pub mod tickets;
 pub mod time_entries;
@@ -35,7 +36,7 @@ use axum::routing::{get, post};
 use rapport_http::AppState;
 
 pub use page::{error_page, page, store_error};
-pub use session::{CsrfForm, Me, SESSION_COOKIE};
+pub use sessions::{CsrfForm, Me, SESSION_COOKIE};
 
 /// Every page and form of the browser side, to merge with the API's routes.
 pub fn routes() -> Router<AppState> {
@@ -75,7 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/members", post(admin::people::add_member))
         .route("/admin/categories", post(admin::categories::add_category))
         .route("/customers/{id}", get(customers::customer))
-        .route("/live", get(presence::live))
+        .route("/live", get(live::live))
         .route("/attachments/{id}", get(attachments::attachment))
         .route("/portal", get(|| async { Redirect::to("/portal/new") }))
         .route(

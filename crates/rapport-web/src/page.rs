@@ -10,7 +10,7 @@ use rapport_domain::{Permission, Viewer};
 use rapport_http::{ApiError, AppState};
 use rapport_store::StoreError;
 
-use crate::session::Me;
+use crate::sessions::Me;
 
 /// Renders a template, or a plain 500 if it cannot be rendered.
 pub fn page<T: Template>(t: &T) -> Response {

@@ -10,7 +10,7 @@ use rapport_store::{StoreError, notify, people};
 use serde::Deserialize;
 
 use crate::page::{MeView, page, store_error, write_then};
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 
 #[derive(Template)]
 #[template(path = "preferences.html")]

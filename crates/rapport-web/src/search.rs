@@ -9,7 +9,7 @@ use rapport_store::search;
 use serde::Deserialize;
 
 use crate::page::{MeView, page, require, store_error};
-use crate::session::Me;
+use crate::sessions::Me;
 
 #[derive(Template)]
 #[template(path = "search.html")]

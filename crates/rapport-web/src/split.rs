@@ -6,7 +6,7 @@ use rapport_domain::Permission;
 use rapport_http::AppState;
 
 use crate::page::{require, write_then};
-use crate::session::{CsrfForm, Me, NoFields};
+use crate::sessions::{CsrfForm, Me, NoFields};
 use rapport_store::split;
 
 /// Splits a customer message off into a new ticket.

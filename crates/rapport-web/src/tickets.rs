@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use crate::page::{MeView, error_page, page, read_multipart, require, store_error, write_then};
 use crate::render::{MessageView, message_view_in, when};
-use crate::session::{CsrfForm, Me, NoFields};
+use crate::sessions::{CsrfForm, Me, NoFields};
 
 /// The ticket's fields as the form shows them.
 pub struct TicketView {

@@ -7,7 +7,7 @@ use rapport_http::AppState;
 use serde::Deserialize;
 
 use crate::page::{require, store_error, write_then};
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 use crate::tickets::to_ticket;
 use rapport_store::time_entries;
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::done;
 use crate::page::{require, store_error, write_then};
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 
 /// The add-category form.
 #[derive(Deserialize)]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::done;
 use crate::page::{require, write_then};
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 use rapport_store::fields;
 
 /// The add-field form.

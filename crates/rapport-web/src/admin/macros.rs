@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::done;
 use crate::page::{require, store_error, write_then};
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 
 /// The add-macro form.
 #[derive(Deserialize)]

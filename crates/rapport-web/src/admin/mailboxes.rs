@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::done;
 use crate::page::{require, store_error, write_then};
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 
 /// A mailbox as the admin page lists it, with how its fetching is doing.
 pub(crate) struct MailboxRow {

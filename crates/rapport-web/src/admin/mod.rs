@@ -18,7 +18,7 @@ use rapport_store::people as store_people;
 use serde::Deserialize;
 
 use crate::page::{MeView, page, require, store_error};
-use crate::session::Me;
+use crate::sessions::Me;
 use mailboxes::{MailboxRow, mailbox_row};
 
 #[derive(Template)]

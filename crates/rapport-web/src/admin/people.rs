@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::done;
 use crate::page::{require, store_error, write_then};
-use crate::session::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me};
 
 /// The add-agent form.
 #[derive(Deserialize)]

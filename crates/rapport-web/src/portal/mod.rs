@@ -15,7 +15,7 @@ use rapport_store::{StoreError, settings};
 use sha2::Sha256;
 
 use crate::page::error_page;
-use crate::session::{cookie, same_secret, set_cookie};
+use crate::sessions::{cookie, same_secret, set_cookie};
 
 const PORTAL_CSRF: &str = "rapport_portal_csrf";
 const KEY_NAME: &str = "portal_link_key";

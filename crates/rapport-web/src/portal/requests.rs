@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::{csrf_ok, link_key, private_link, refuse_post, sign, status_words, with_csrf};
 use crate::page::{error_page, page, read_multipart, store_error};
 use crate::render::{MessageView, message_view};
-use crate::session::same_secret;
+use crate::sessions::same_secret;
 
 #[derive(Template, Default)]
 #[template(path = "portal_new.html")]

@@ -14,7 +14,7 @@ use sha2::Sha256;
 
 use super::{csrf_ok, link_key, refuse_post, sign, status_words, with_csrf};
 use crate::page::{error_page, page, store_error};
-use crate::session::{cookie, same_secret, set_cookie};
+use crate::sessions::{cookie, same_secret, set_cookie};
 
 /// The portal session cookie: `customer.expiry.signature`.
 const PORTAL_SESSION: &str = "rapport_portal";
