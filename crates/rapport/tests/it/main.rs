@@ -16,6 +16,7 @@ mod openapi;
 mod peers;
 mod permissions;
 mod search;
+mod subscribers;
 mod tickets;
 mod web;
 mod workspace;
