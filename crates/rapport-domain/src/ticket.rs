@@ -156,6 +156,15 @@ wire_enum!(
     }
 );
 
+impl Channel {
+    /// Whether an agent's public reply on a ticket of this channel goes out through the
+    /// channel (email: yes). Elsewhere the customer reads it where they are (the portal,
+    /// the API) or heard it already (a phone call).
+    pub fn delivers_replies(self) -> bool {
+        matches!(self, Channel::Email)
+    }
+}
+
 /// A ticket category: one of the four built in (`technical`, `billing`,
 /// `product-guidance`, `order-management`) or a custom one an admin created. Spelled as a
 /// lower-case slug.
@@ -395,6 +404,16 @@ mod tests {
         let e = TicketStatus::parse("done").unwrap_err();
         assert_eq!(e.field, "status");
         assert!(e.message.contains("on-hold"));
+    }
+
+    #[test]
+    fn only_email_delivers_replies() {
+        let delivering: Vec<Channel> = Channel::ALL
+            .iter()
+            .copied()
+            .filter(|c| c.delivers_replies())
+            .collect();
+        assert_eq!(delivering, [Channel::Email]);
     }
 
     #[test]

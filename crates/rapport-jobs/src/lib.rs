@@ -5,6 +5,13 @@
 //! dead-lettered after its last attempt. Workers on many nodes share one queue. On
 //! shutdown a worker finishes the job in hand and stops; a worker killed mid-job lets
 //! its lease run out and the job is claimed again.
+//!
+//! [`subscribers`] react to the event stream: each [`Subscriber`] has a durable cursor
+//! and a [`Runner`] that handles every event once, in order.
+
+pub mod subscribers;
+
+pub use subscribers::{Round, Runner, RunnerConfig, Subscriber};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -75,9 +82,13 @@ impl Handler for RollUpHandler {
     }
 }
 
-/// The handlers a worker knows, by job kind.
+/// The handlers a worker knows, by job kind, and the subscribers to the event stream
+/// that the server runs beside the workers.
 #[derive(Clone, Default)]
-pub struct Registry(HashMap<String, Arc<dyn Handler>>);
+pub struct Registry {
+    handlers: HashMap<String, Arc<dyn Handler>>,
+    subscribers: Vec<Arc<dyn Subscriber>>,
+}
 
 impl Registry {
     /// The handlers Rapport ships with.
@@ -89,7 +100,17 @@ impl Registry {
 
     /// Registers `handler` for `kind`.
     pub fn add(&mut self, kind: &str, handler: impl Handler) {
-        self.0.insert(kind.to_owned(), Arc::new(handler));
+        self.handlers.insert(kind.to_owned(), Arc::new(handler));
+    }
+
+    /// Registers a subscriber to the event stream (one runner each).
+    pub fn subscribe(&mut self, subscriber: impl Subscriber) {
+        self.subscribers.push(Arc::new(subscriber));
+    }
+
+    /// The registered subscribers.
+    pub fn subscribers(&self) -> &[Arc<dyn Subscriber>] {
+        &self.subscribers
     }
 }
 
@@ -147,7 +168,7 @@ impl Worker {
         let Some(job) = claimed else {
             return Ok(Step::Idle);
         };
-        let handler = self.registry.0.get(&job.kind);
+        let handler = self.registry.handlers.get(&job.kind);
         let outcome = match handler {
             // A handler that panics fails its job (retried, then dead-lettered) instead of
             // taking the worker down with it.

@@ -5,15 +5,19 @@
 //! [`ingest`] (the `mail.ingest` job) turns each stored message into a ticket or a
 //! reply, threaded; [`parse`] reads MIME.
 //!
-//! Out: [`transport`] is the relay and its one pooled connection; [`compose`] builds
-//! messages; [`send`] (the `mail.send` job) emails agents' replies; [`notify`] (the
-//! `mail.notify` job) sends automatic mail. A new channel (phone, SMS) copies this
-//! shape: a transport, a composer, one module per job.
+//! Out: two subscribers to the event stream decide what goes out — [`outbox`] queues the
+//! `email.send` job for replies marked for delivery, [`notices`] queues agents'
+//! notifications; [`transport`] is the relay and its one pooled connection; [`compose`]
+//! builds messages; [`send`] (the `email.send` job) emails agents' replies; [`notify`]
+//! (the `mail.notify` job) sends automatic mail. A new channel (phone, SMS) copies this
+//! shape: a transport, a composer, an outbox subscriber, one module per job.
 
 pub mod compose;
 pub mod imap;
 pub mod ingest;
+pub mod notices;
 pub mod notify;
+pub mod outbox;
 pub mod parse;
 pub mod send;
 pub mod smtp;
@@ -45,8 +49,9 @@ impl Default for MailSettings {
     }
 }
 
-/// Registers the email channel's jobs: ingesting received mail, emailing replies and
-/// sending automatic mail — the last two through one shared relay connection.
+/// Registers the email channel: its jobs — ingesting received mail, emailing replies and
+/// sending automatic mail, the last two through one shared relay connection — and its
+/// subscribers to the event stream, the outbox and the agents' notices.
 pub fn register(
     reg: &mut rapport_jobs::Registry,
     clock: Arc<dyn rapport_domain::Clock>,
@@ -57,12 +62,16 @@ pub fn register(
         ingest::IngestHandler::new(Arc::clone(&clock), settings.reopen_days),
     );
     let transport = Arc::new(transport::Transport::new(settings.relay));
-    reg.add(
-        rapport_store::mail::SEND_JOB,
-        send::SendHandler::new(Arc::clone(&transport), Arc::clone(&clock)),
-    );
+    let send = Arc::new(send::SendHandler::new(
+        Arc::clone(&transport),
+        Arc::clone(&clock),
+    ));
+    reg.add(rapport_store::mail::SEND_JOB, Arc::clone(&send));
+    reg.add(rapport_store::mail::LEGACY_SEND_JOB, send);
     reg.add(
         rapport_store::notify::NOTIFY_JOB,
         notify::NotifyHandler::new(transport, clock, settings.public_url, settings.sealer),
     );
+    reg.subscribe(outbox::Outbox);
+    reg.subscribe(notices::Notices);
 }

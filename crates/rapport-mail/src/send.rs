@@ -1,4 +1,5 @@
-//! The `mail.send` job: emails an agent's public reply on an email ticket through the
+//! The `email.send` job (queued by the [`outbox`](crate::outbox); formerly `mail.send`,
+//! still accepted): emails an agent's public reply on an email ticket through the
 //! relay, from the mailbox the conversation came in on, and records where its delivery
 //! stands on the message (queued, retrying, sent, failed) for the agent to see. A relay
 //! that is down is retried with backoff; a permanent refusal, or the last attempt
@@ -17,7 +18,7 @@ use rapport_store::messages::{self, Delivery};
 use crate::compose;
 use crate::transport::{SendError, Transport};
 
-/// The `mail.send` job: payload [`SendPayload`].
+/// The `email.send` job: payload [`SendPayload`].
 pub struct SendHandler {
     transport: Arc<Transport>,
     clock: Arc<dyn Clock>,

@@ -8,12 +8,13 @@ use utoipa::ToSchema;
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::jobs::{self, NewJob};
-use crate::messages::{self, Delivery};
 
 /// The job kind that turns an inbound message into a ticket or a reply.
 pub const INGEST_JOB: &str = "mail.ingest";
-/// The job kind that sends an agent's reply by email.
-pub const SEND_JOB: &str = "mail.send";
+/// The job kind that sends an agent's reply by email (`{channel}.send`).
+pub const SEND_JOB: &str = "email.send";
+/// The kind [`SEND_JOB`] had before; jobs already queued under it are still sent.
+pub const LEGACY_SEND_JOB: &str = "mail.send";
 
 /// The payload of a [`SEND_JOB`]: the reply to email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,10 +30,10 @@ pub struct IngestPayload {
     pub inbound_id: i64,
 }
 
-/// Queues the delivery of a reply by email, in the reply's transaction: a reply saved is
-/// a reply that will be sent (or visibly fail).
-pub async fn queue_delivery(c: &mut dyn Conn, message_id: i64, now: Timestamp) -> Result<()> {
-    messages::set_delivery(c, message_id, Delivery::Queued, None).await?;
+/// Queues the sending of a reply by email (the reply is already marked queued by
+/// `tickets::reply`). Called by the email outbox, in the transaction that moves its
+/// cursor past the reply's event; queuing the same reply twice queues one job.
+pub async fn queue_send(c: &mut dyn Conn, message_id: i64, now: Timestamp) -> Result<()> {
     jobs::enqueue(
         c,
         NewJob {

@@ -1,6 +1,8 @@
-//! Automatic mail, queued in the transaction of what caused it: the acknowledgement of a
-//! new ticket, agents' notifications (assigned to you, the customer replied), portal
-//! sign-in links. The `mail.notify` job renders and sends it later. Automatic mail to
+//! Automatic mail: the acknowledgement of a new ticket (queued by mail ingest in the
+//! transaction that files the ticket), agents' notifications (assigned to you, the
+//! customer replied — queued by the email channel's notices subscriber in the transaction
+//! that moves its cursor past the event), portal sign-in links. The `mail.notify` job
+//! renders and sends it later. Automatic mail to
 //! customers is rate-limited per address and logged, so two robots can never keep
 //! answering each other.
 

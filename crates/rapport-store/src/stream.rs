@@ -20,7 +20,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rapport_domain::Timestamp;
+use rapport_domain::{Channel, Timestamp};
 
 use crate::db::{Backend, Conn};
 use crate::error::Result;
@@ -69,6 +69,10 @@ pub struct StreamEvent {
     pub ticket_id: i64,
     /// That ticket's team now, so fan-out can filter by what a reader may see.
     pub team_id: Option<i64>,
+    /// That ticket's assignee now (whom a notice about it concerns).
+    pub assignee_id: Option<i64>,
+    /// That ticket's channel, so a channel's subscriber picks out its own tickets.
+    pub channel: Option<Channel>,
     /// What happened (`ticket_created`, `reply_added`, …).
     pub kind: String,
     /// Who did it.
@@ -92,7 +96,7 @@ fn horizon(backend: Backend) -> &'static str {
 pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<StreamEvent>> {
     let sql = format!(
         "SELECT e.tx, e.id, e.ticket_id, t.team_id, e.kind, e.actor_user_id, e.actor_customer_id,
-                e.data, e.created_at
+                e.data, e.created_at, t.assignee_id, t.channel
          FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
          WHERE (e.tx > $1 OR (e.tx = $1 AND e.id > $2)) {}
          ORDER BY e.tx, e.id LIMIT $3",
@@ -114,6 +118,8 @@ pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<
                 },
                 ticket_id: r.opt_int(2)?.unwrap_or_default(),
                 team_id: r.opt_int(3)?,
+                assignee_id: r.opt_int(9)?,
+                channel: r.opt_text(10)?.map(|ch| Channel::parse(&ch)).transpose()?,
                 kind: r.text(4)?,
                 actor,
                 data: serde_json::from_str(&r.text(7)?)?,
@@ -131,6 +137,25 @@ pub async fn head(c: &mut dyn Conn) -> Result<Position> {
         horizon(c.backend())
     );
     match c.opt(&sql, &[]).await? {
+        Some(r) => Ok(Position {
+            tx: r.int(0)?,
+            id: r.int(1)?,
+        }),
+        None => Ok(Position::START),
+    }
+}
+
+/// The position of the newest committed event, whether or not readers may take it yet
+/// (on PostgreSQL a transaction still running anywhere can hold the stream's horizon
+/// back). A reader that has reached it has seen everything committed before the call.
+pub async fn latest(c: &mut dyn Conn) -> Result<Position> {
+    match c
+        .opt(
+            "SELECT tx, id FROM events ORDER BY tx DESC, id DESC LIMIT 1",
+            &[],
+        )
+        .await?
+    {
         Some(r) => Ok(Position {
             tx: r.int(0)?,
             id: r.int(1)?,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rapport_domain::Clock;
 use rapport_http::AppState;
-use rapport_jobs::{Registry, Worker, WorkerConfig};
+use rapport_jobs::{Registry, Runner, RunnerConfig, Worker, WorkerConfig};
 use rapport_store::{Db, DbConfig, migrate};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -128,19 +128,37 @@ pub async fn start(
             stop_rx.clone(),
         )));
     }
+    let reg = registry(
+        Arc::clone(&clock),
+        rapport_mail::MailSettings {
+            relay,
+            reopen_days: config.reopen_days,
+            public_url: public_url.clone(),
+            sealer: sealer.clone(),
+        },
+    );
+    // Subscribers run on every node, whatever its number of workers: their cursors are
+    // locked, so one node handles each event, and side effects never wait for a node
+    // with workers to be up. A new subscriber's cursor exists before this node takes a
+    // request, so no event recorded here can fall before it.
+    for subscriber in reg.subscribers() {
+        let runner = Runner::new(
+            db.clone(),
+            Arc::clone(&clock),
+            Arc::clone(subscriber),
+            RunnerConfig::default(),
+        );
+        runner
+            .subscribe()
+            .await
+            .with_context(|| format!("subscribing {}", runner.name()))?;
+        workers.push(tokio::spawn(runner.run(stop_rx.clone())));
+    }
     for i in 0..config.workers {
         let w = Worker::new(
             db.clone(),
             Arc::clone(&clock),
-            registry(
-                Arc::clone(&clock),
-                rapport_mail::MailSettings {
-                    relay: relay.clone(),
-                    reopen_days: config.reopen_days,
-                    public_url: public_url.clone(),
-                    sealer: sealer.clone(),
-                },
-            ),
+            reg.clone(),
             WorkerConfig {
                 name: format!("{}:{}:{i}", hostname(), std::process::id()),
                 lease_secs: 300,
@@ -202,7 +220,8 @@ pub async fn start(
     })
 }
 
-/// Every job handler this binary knows, with the email channel's settings.
+/// Every job handler and event-stream subscriber this binary knows, with the email
+/// channel's settings.
 pub fn registry(clock: Arc<dyn Clock>, mail: rapport_mail::MailSettings) -> Registry {
     let mut reg = Registry::standard();
     rapport_mail::register(&mut reg, clock, mail);

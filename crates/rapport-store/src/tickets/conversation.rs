@@ -8,7 +8,7 @@ use super::{agent_may_see, check_visible, get_unchecked};
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::events::{self, Actor};
-use crate::messages::{self, Message, NewAttachment};
+use crate::messages::{self, Delivery, Message, NewAttachment};
 
 /// A reply or note from an agent.
 #[derive(Debug, Clone)]
@@ -22,8 +22,9 @@ pub struct NewReply {
     /// A status to set in the same step ("reply and solve"); a public reply on a new or
     /// open ticket otherwise leaves it pending on the customer.
     pub status: Option<TicketStatus>,
-    /// Send a public reply to the customer through the ticket's channel (email today).
-    /// False only for replies that are history, such as imported or generated ones.
+    /// Send a public reply to the customer through the ticket's channel, when the channel
+    /// delivers replies ([`Channel::delivers_replies`]). False only for replies that are
+    /// history, such as imported or generated ones.
     pub deliver: bool,
 }
 
@@ -50,7 +51,7 @@ pub async fn reply(
         (None, true) => t.status,
         (None, false) => TicketStatus::Pending,
     };
-    let msg = messages::insert(
+    let mut msg = messages::insert(
         c,
         id,
         Actor::User(viewer.user_id),
@@ -82,8 +83,12 @@ pub async fn reply(
         ],
     )
     .await?;
-    if r.deliver && !r.internal && t.channel == Channel::Email {
-        crate::mail::queue_delivery(c, msg.id, now).await?;
+    // The channel's outbox (a subscriber to the event stream) sends it; the reply is
+    // "queued" from now on, so the answer and the thread say so at once.
+    let deliver = r.deliver && !r.internal && t.channel.delivers_replies();
+    if deliver {
+        messages::set_delivery(c, msg.id, Delivery::Queued, None).await?;
+        msg.delivery = Some(Delivery::Queued);
     }
     let kind = if r.internal {
         EventKind::NoteAdded
@@ -93,6 +98,9 @@ pub async fn reply(
     let mut data = json!({"message_id": msg.id});
     if to != t.status {
         data["status"] = json!({"from": t.status, "to": to});
+    }
+    if deliver {
+        data["deliver"] = json!(true);
     }
     events::record(c, id, Actor::User(viewer.user_id), kind, &data, now).await?;
     Ok(msg)
@@ -139,13 +147,6 @@ pub async fn customer_reply(
         data["status"] = json!({"from": t.status, "to": to});
     }
     events::record(c, id, customer, EventKind::ReplyAdded, &data, now).await?;
-    if let Some(user_id) = t.assignee_id {
-        let notice = crate::notify::Notice::CustomerReplied {
-            user_id,
-            ticket_id: id,
-        };
-        crate::notify::queue(c, &notice, now).await?;
-    }
     Ok(msg)
 }
 

@@ -394,11 +394,6 @@ pub async fn update(
     if changes.contains_key("subject") {
         search::reindex_ticket(c, id, &t.subject).await?;
     }
-    let newly_assigned = changes
-        .contains_key("assignee_id")
-        .then_some(t.assignee_id)
-        .flatten()
-        .filter(|a| *a != viewer.user_id);
     events::record(
         c,
         id,
@@ -408,14 +403,6 @@ pub async fn update(
         now,
     )
     .await?;
-    if let Some(user_id) = newly_assigned {
-        let notice = crate::notify::Notice::Assigned {
-            user_id,
-            ticket_id: id,
-            by: viewer.user_id,
-        };
-        crate::notify::queue(c, &notice, now).await?;
-    }
     Ok(t)
 }
 

@@ -54,7 +54,8 @@ async fn run_jobs(app: &TestApp, relay: Option<std::net::SocketAddr>) -> usize {
     run_jobs_via(app, relay).await
 }
 
-/// Runs every due job, sending through `relay`.
+/// Lets the event stream's subscribers queue what they queue, then runs every due job,
+/// sending through `relay`, until neither has anything left.
 async fn run_jobs_via(app: &TestApp, relay: Option<Relay>) -> usize {
     let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
     let w = Worker::new(
@@ -75,11 +76,17 @@ async fn run_jobs_via(app: &TestApp, relay: Option<Relay>) -> usize {
             idle_wait: Duration::from_millis(10),
         },
     );
-    let mut n = 0;
+    let (mut n, mut settled) = (0, false);
     loop {
         match w.step().await.unwrap() {
-            Step::Done(_) => n += 1,
-            Step::Idle => return n,
+            Step::Done(_) => (n, settled) = (n + 1, false),
+            Step::Idle if settled => return n,
+            // What happened may call for more (a reply to send, a notice): once the
+            // subscribers have caught up, whatever they queued is in the queue.
+            Step::Idle => {
+                crate::harness::settle(&app.db).await;
+                settled = true;
+            }
             Step::Failed(id) => {
                 let (_, jobs) = app
                     .call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None)
@@ -224,12 +231,13 @@ both_backends! {
         // Without a relay the delivery fails visibly and is retried later.
         let (s, _) = app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "Please restart it.\n\nThanks, <b>Riley</b>"})).await;
         assert_eq!(s, 201);
+        crate::harness::settle(&app.db).await;
         let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
         let w = Worker::new(app.db.clone(), Arc::clone(&clock), rapport::registry(clock, rapport_mail::MailSettings::default()),
             WorkerConfig { name: "no-relay".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
         assert!(matches!(w.step().await.unwrap(), Step::Failed(_)));
         let (_, jobs) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;
-        let failed = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "mail.send").unwrap();
+        let failed = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "email.send").unwrap();
         assert!(failed["last_error"].as_str().unwrap().contains("RAPPORT_SMTP_RELAY"));
         let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
         assert_eq!(msgs[1]["delivery"], "retrying", "the agent sees it is not delivered yet");
@@ -238,7 +246,7 @@ both_backends! {
         app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "internal only", "internal": true})).await;
 
         // Make the retry due now, then deliver through the relay.
-        app.db.write(|c| Box::pin(async move { rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send'", &[]).await })).await.unwrap();
+        app.db.write(|c| Box::pin(async move { rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'email.send'", &[]).await })).await.unwrap();
         assert_eq!(run_jobs(&app, Some(relay.smtp)).await, 1);
         let raw: Vec<u8> = relay
             .db
@@ -366,6 +374,7 @@ both_backends! {
         // A relay that is not trusted (no CA given) is not sent to.
         app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "Untrusted?"})).await;
         let url = format!("smtp://relayuser:x@127.0.0.1:{}?tls=starttls", sink.port);
+        crate::harness::settle(&app.db).await;
         let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
         let w = Worker::new(app.db.clone(), Arc::clone(&clock),
             rapport::registry(clock, rapport_mail::MailSettings { relay: Some(Relay::parse(&url).unwrap()), ..Default::default() }),
@@ -644,25 +653,26 @@ both_backends! {
         assert_eq!(s, 201);
 
         // No relay: every attempt fails; make each retry due at once until none is left.
+        crate::harness::settle(&app.db).await;
         let clock: Arc<dyn rapport_domain::Clock> = Arc::new(SystemClock);
         let w = Worker::new(app.db.clone(), Arc::clone(&clock), rapport::registry(clock, rapport_mail::MailSettings::default()),
             WorkerConfig { name: "no-relay".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
         let mut attempts = 0;
         loop {
-            app.db.write(|c| Box::pin(async move { rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send' AND state = 'queued'", &[]).await })).await.unwrap();
+            app.db.write(|c| Box::pin(async move { rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'email.send' AND state = 'queued'", &[]).await })).await.unwrap();
             match w.step().await.unwrap() {
                 Step::Failed(_) => attempts += 1,
                 Step::Idle => break,
                 Step::Done(j) => panic!("job {j} cannot succeed without a relay"),
             }
-            assert!(attempts <= 8, "mail.send is tried 8 times");
+            assert!(attempts <= 8, "email.send is tried 8 times");
             let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
             let expected = if attempts < 8 { "retrying" } else { "failed" };
             assert_eq!(msgs[1]["delivery"], expected, "after attempt {attempts}: {}", msgs[1]);
         }
         assert_eq!(attempts, 8);
         let (_, jobs) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;
-        let dead = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "mail.send").unwrap();
+        let dead = jobs.as_array().unwrap().iter().find(|j| j["kind"] == "email.send").unwrap();
         assert_eq!(dead["state"], "dead", "{dead}");
 
         // The API and the thread say it failed, and why.

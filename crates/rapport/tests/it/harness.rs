@@ -445,3 +445,22 @@ pub async fn python(program: &str, args: &[String], stdin: &[u8]) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// Lets every subscriber of the event stream catch up now (the server's own runners do
+/// it within a quarter second; this makes a test deterministic). Returns the events
+/// handled here.
+pub async fn settle(db: &Db) -> usize {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let reg = rapport::registry(Arc::clone(&clock), rapport_mail::MailSettings::default());
+    let mut handled = 0;
+    for s in reg.subscribers() {
+        let runner = rapport_jobs::Runner::new(
+            db.clone(),
+            Arc::clone(&clock),
+            Arc::clone(s),
+            rapport_jobs::RunnerConfig::default(),
+        );
+        handled += runner.settle().await.unwrap();
+    }
+    handled
+}

@@ -415,7 +415,13 @@ both_backends! {
         }
         dv.restart().await;
         wait_until(&app, 4).await;
-        let m = mailbox(&app).await;
+        // The round records its success after the messages it stored: wait for it.
+        let mut m = mailbox(&app).await;
+        for _ in 0..100 {
+            if m["imap"]["stalled"] == false { break; }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            m = mailbox(&app).await;
+        }
         assert_eq!(m["imap"]["stalled"], false, "{m}");
         assert!(m["imap"]["last_error"].is_null(), "{m}");
         let inbox = http.get(app.url("/inbox")).header("cookie", format!("rapport_session={session}"))

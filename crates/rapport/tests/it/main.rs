@@ -17,6 +17,7 @@ mod peers;
 mod permissions;
 mod principal;
 mod search;
+mod subscribers;
 mod tickets;
 mod web;
 mod workspace;

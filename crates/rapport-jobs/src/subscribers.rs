@@ -1,0 +1,241 @@
+//! Side effects that react to the event stream, each event handled exactly once.
+//!
+//! The code that changes a ticket records what happened and names no channel; a
+//! [`Subscriber`] reacts — queues an email, later calls a webhook or starts an SLA timer.
+//! Its [`Runner`] keeps a durable cursor in the database (see `rapport_store::stream`) and
+//! moves it in the same transaction that handles the events, so an event is handled once
+//! even across restarts and crashes, and on several nodes by one of them at a time (the
+//! cursor row is locked with `SKIP LOCKED`; a runner that finds it taken waits its turn).
+//! A failing event stops its subscriber — it is retried with a capped backoff, never
+//! skipped — and leaves the others alone. A new subscriber starts at the stream's head.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use rapport_domain::{Clock, Timestamp};
+use rapport_store::stream::{self, Position, StreamEvent};
+use rapport_store::{Conn, Db, StoreError};
+use tokio::sync::watch;
+
+/// Reacts to events of the stream.
+pub trait Subscriber: Send + Sync + 'static {
+    /// The durable name of its cursor. Renaming it starts a new cursor at the head.
+    fn name(&self) -> &'static str;
+
+    /// Handles one event, inside the transaction that moves the cursor past it: its
+    /// writes commit with the cursor or not at all. An error rolls the batch back and the
+    /// same events come again later.
+    fn handle<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        event: &'a StreamEvent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// How a runner behaves.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Events handled per transaction at most.
+    pub batch: i64,
+    /// How long to wait when there is nothing new (or another node has the cursor).
+    pub idle_wait: Duration,
+    /// The longest wait between retries after errors (the wait doubles up to this).
+    pub max_backoff: Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            batch: 100,
+            idle_wait: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What one round of a runner did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// Nothing new to handle.
+    Idle,
+    /// Another runner (another node) holds the cursor right now.
+    Busy,
+    /// Handled this many events and moved the cursor past them.
+    Handled(usize),
+}
+
+/// Follows the stream for one subscriber.
+#[derive(Clone)]
+pub struct Runner {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    subscriber: Arc<dyn Subscriber>,
+    config: RunnerConfig,
+}
+
+impl Runner {
+    /// A runner for `subscriber` over `db`.
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        subscriber: Arc<dyn Subscriber>,
+        config: RunnerConfig,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            subscriber,
+            config,
+        }
+    }
+
+    /// The subscriber's name.
+    pub fn name(&self) -> &'static str {
+        self.subscriber.name()
+    }
+
+    /// Creates the subscriber's cursor at the stream's head if it has none, and returns
+    /// where it stands. The server does this for every subscriber before it takes
+    /// requests, so nothing it records afterwards falls before a new cursor.
+    pub async fn subscribe(&self) -> Result<Position, StoreError> {
+        let name = self.subscriber.name();
+        let now = self.clock.now();
+        self.db
+            .write(move |c| Box::pin(async move { stream::subscribe(c, name, now).await }))
+            .await
+    }
+
+    /// One round: a cheap read to see whether anything is new, then one write
+    /// transaction that takes the cursor, handles the next batch and moves the cursor.
+    /// A subscriber seen for the first time gets its cursor at the head.
+    pub async fn step(&self) -> Result<Round, StoreError> {
+        let name = self.subscriber.name();
+        let pending = self
+            .db
+            .read(move |c| {
+                Box::pin(async move {
+                    let Some(at) = stream::position(c, name).await? else {
+                        return Ok(None);
+                    };
+                    Ok(Some(!stream::after(c, at, 1).await?.is_empty()))
+                })
+            })
+            .await?;
+        match pending {
+            Some(false) => return Ok(Round::Idle),
+            Some(true) => {}
+            None => {
+                self.subscribe().await?;
+                return Ok(Round::Idle);
+            }
+        }
+        let subscriber = Arc::clone(&self.subscriber);
+        let batch = self.config.batch;
+        let now = self.clock.now();
+        self.db
+            .write(move |c| {
+                Box::pin(async move {
+                    let Some(at) = stream::take(c, name).await? else {
+                        return Ok(Round::Busy);
+                    };
+                    let events = stream::after(c, at, batch).await?;
+                    let Some(last) = events.last().map(|e| e.position) else {
+                        return Ok(Round::Idle);
+                    };
+                    for e in &events {
+                        subscriber.handle(c, e, now).await?;
+                    }
+                    stream::advance(c, name, last, now).await?;
+                    Ok(Round::Handled(events.len()))
+                })
+            })
+            .await
+    }
+
+    /// Handles rounds until the subscriber has handled every event committed before the
+    /// call: what a test calls to let side effects happen now. Waits while another runner
+    /// holds the cursor or the stream's horizon holds events back. Returns the number of
+    /// events this runner handled.
+    pub async fn settle(&self) -> Result<usize, StoreError> {
+        let name = self.subscriber.name();
+        let target = self
+            .db
+            .read(|c| Box::pin(async move { stream::latest(c).await }))
+            .await?;
+        let mut handled = 0;
+        loop {
+            match self.step().await? {
+                Round::Handled(n) => handled += n,
+                Round::Busy => tokio::time::sleep(Duration::from_millis(10)).await,
+                Round::Idle => {
+                    let at = self
+                        .db
+                        .read(move |c| Box::pin(async move { stream::position(c, name).await }))
+                        .await?;
+                    if at.is_some_and(|at| at >= target) {
+                        return Ok(handled);
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+
+    /// Runs rounds until `stop` turns true: at once again after a full batch, after
+    /// `idle_wait` when idle or busy, and after a doubling wait (capped) on errors.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut failures: u32 = 0;
+        while !*stop.borrow() {
+            let wait = match self.step().await {
+                Ok(round) => {
+                    failures = 0;
+                    match round {
+                        Round::Handled(n) if n as i64 >= self.config.batch => Duration::ZERO,
+                        _ => self.config.idle_wait,
+                    }
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let wait = backoff(self.config.idle_wait, self.config.max_backoff, failures);
+                    tracing::error!(
+                        subscriber = self.name(),
+                        error = %e,
+                        failures,
+                        retry_in_ms = wait.as_millis() as u64,
+                        "subscriber failed; retrying the same events"
+                    );
+                    wait
+                }
+            };
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+/// The wait after the `failures`-th error in a row: `base` doubled each time, at most `cap`.
+fn backoff(base: Duration, cap: Duration, failures: u32) -> Duration {
+    let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
+    base.saturating_mul(factor).min(cap).max(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let (base, cap) = (Duration::from_millis(250), Duration::from_secs(60));
+        assert_eq!(backoff(base, cap, 1), base);
+        assert_eq!(backoff(base, cap, 2), Duration::from_millis(500));
+        assert_eq!(backoff(base, cap, 3), Duration::from_secs(1));
+        assert_eq!(backoff(base, cap, 12), cap);
+        assert_eq!(backoff(base, cap, u32::MAX), cap);
+    }
+}

@@ -1,0 +1,64 @@
+//! Agents' notification emails, as a subscriber to the event stream: the customer wrote
+//! again on a ticket (to its assignee), and a ticket was assigned to an agent by someone
+//! else. The rules are `notify::queue`'s (a mailbox to send from, the agent's
+//! preference); the ticket code only records the event.
+
+use futures::future::BoxFuture;
+use rapport_domain::{EventKind, Timestamp};
+use rapport_jobs::Subscriber;
+use rapport_store::events::Actor;
+use rapport_store::notify::{self, Notice};
+use rapport_store::stream::StreamEvent;
+use rapport_store::{Conn, StoreError};
+
+/// The notices subscriber's cursor name.
+pub const NOTICES: &str = "email.notices";
+
+/// Queues agents' notifications.
+pub struct Notices;
+
+/// The notice an event calls for, if any.
+pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
+    let ticket_id = event.ticket_id;
+    if event.kind == EventKind::ReplyAdded.as_str() {
+        // The customer replied: tell whoever has the ticket.
+        let Actor::Customer(_) = event.actor else {
+            return None;
+        };
+        let user_id = event.assignee_id?;
+        return Some(Notice::CustomerReplied { user_id, ticket_id });
+    }
+    if event.kind == EventKind::FieldsChanged.as_str() {
+        // Assigned to someone by someone else (taking a ticket yourself tells no one).
+        let Actor::User(by) = event.actor else {
+            return None;
+        };
+        let user_id = event.data["assignee_id"]["to"].as_i64()?;
+        return (user_id != by).then_some(Notice::Assigned {
+            user_id,
+            ticket_id,
+            by,
+        });
+    }
+    None
+}
+
+impl Subscriber for Notices {
+    fn name(&self) -> &'static str {
+        NOTICES
+    }
+
+    fn handle<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        event: &'a StreamEvent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            if let Some(notice) = notice_for(event) {
+                notify::queue(c, &notice, now).await?;
+            }
+            Ok(())
+        })
+    }
+}
