@@ -4,7 +4,6 @@
 
 use rapport_domain::{EventKind, Timestamp};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::Result;
@@ -21,7 +20,7 @@ pub enum Actor {
 }
 
 /// One entry of a ticket's history.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// Database id; increases with time.
     pub id: i64,
@@ -34,10 +33,8 @@ pub struct Event {
     /// What happened (`ticket_created`, `fields_changed`, …).
     pub kind: String,
     /// The details: for `fields_changed`, each field with `from` and `to`.
-    #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// When.
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

@@ -3,7 +3,6 @@
 use rapport_domain::{Body, Channel, FieldError, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
@@ -84,7 +83,7 @@ impl NewAttachment {
 }
 
 /// What is known of an attachment without its bytes.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AttachmentMeta {
     /// Database id; download at `/api/v1/attachments/{id}`.
     pub id: i64,
@@ -112,7 +111,7 @@ pub struct AttachmentFile {
 }
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Author {
     /// `customer`, `agent` or `system`.
     pub kind: String,
@@ -123,7 +122,7 @@ pub struct Author {
 }
 
 /// A message in a ticket's thread.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Message {
     /// Database id.
     pub id: i64,
@@ -134,7 +133,6 @@ pub struct Message {
     /// True for an internal note the customer never sees.
     pub internal: bool,
     /// The channel it came or went through.
-    #[schema(value_type = String, example = "email")]
     pub channel: Channel,
     /// The text.
     pub body: String,
@@ -147,7 +145,6 @@ pub struct Message {
     /// Why the last delivery attempt failed.
     pub delivery_error: Option<String>,
     /// When it was written.
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
