@@ -2,13 +2,12 @@
 
 use rapport_domain::{Category, FieldError, Timestamp};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::Result;
 
 /// A category.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CategoryInfo {
     /// The slug tickets carry.
     pub slug: String,

@@ -3,7 +3,6 @@
 
 use rapport_domain::{EmailAddress, Timestamp};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
@@ -11,7 +10,7 @@ use crate::search;
 use crate::tickets::{self, Ticket};
 
 /// A customer with the fields an agent needs at a glance.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Customer {
     /// Database id.
     pub id: i64,
@@ -24,19 +23,16 @@ pub struct Customer {
     /// Their organisation, if any.
     pub organization_id: Option<i64>,
     /// Custom attributes.
-    #[schema(value_type = Object)]
     pub attributes: serde_json::Value,
     /// First seen.
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// Last changed.
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 
 /// A customer with every ticket they ever opened, newest first: the agent never has to
 /// ask them to explain again.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CustomerWithTickets {
     /// The customer.
     #[serde(flatten)]

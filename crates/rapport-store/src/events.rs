@@ -4,7 +4,6 @@
 
 use rapport_domain::{EventKind, Timestamp};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
@@ -21,7 +20,7 @@ pub enum Actor {
 }
 
 /// One entry of a ticket's history.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// Database id; increases with time.
     pub id: i64,
@@ -32,13 +31,10 @@ pub struct Event {
     /// The customer who did it, if a customer did.
     pub actor_customer_id: Option<i64>,
     /// What happened (`ticket_created`, `fields_changed`, …).
-    #[schema(value_type = String)]
     pub kind: EventKind,
     /// The details: for `fields_changed`, each field with `from` and `to`.
-    #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// When.
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

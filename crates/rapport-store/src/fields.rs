@@ -2,13 +2,12 @@
 
 use rapport_domain::{FieldError, Timestamp};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::Result;
 
 /// A custom ticket field an admin defined.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CustomFieldDef {
     /// The key in `custom_fields`.
     pub key: String,

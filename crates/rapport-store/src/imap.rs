@@ -7,7 +7,6 @@
 
 use rapport_domain::{FieldError, Timestamp};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
@@ -309,7 +308,7 @@ pub async fn fetch_failed(c: &mut dyn Conn, id: i64, error: &str) -> Result<()> 
 
 /// Where a mailbox's fetching stands, for the workspace alert, the admin page and the
 /// metrics.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FetchHealth {
     /// The mailbox id.
     pub mailbox_id: i64,

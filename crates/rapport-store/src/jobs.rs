@@ -10,7 +10,6 @@
 use rapport_domain::Timestamp;
 use rapport_domain::job::{JobState, after_failure, retry_delay_secs};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::dialect;
@@ -18,20 +17,17 @@ use crate::error::{Result, StoreError};
 use crate::value::Row;
 
 /// A job as stored.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Job {
     /// Database id.
     pub id: i64,
     /// Which handler runs it.
     pub kind: String,
     /// Handler input, JSON.
-    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// `queued`, `running`, `done` or `dead`.
-    #[schema(value_type = String)]
     pub state: JobState,
     /// Earliest time to run.
-    #[schema(value_type = String, format = DateTime)]
     pub run_at: Timestamp,
     /// Claims so far.
     pub attempts: i64,

@@ -2,7 +2,6 @@
 
 use rapport_domain::{Body, FieldError, Priority, Tag, TicketStatus, Timestamp, Viewer};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
@@ -10,7 +9,7 @@ use crate::tickets::{self, NewReply, Ticket, TicketPatch};
 use crate::value::Row;
 
 /// A canned response: text to send and field changes to make, in one click.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Macro {
     /// Database id.
     pub id: i64,
@@ -19,10 +18,8 @@ pub struct Macro {
     /// The reply it sends (may be empty: a macro can only change fields).
     pub body: String,
     /// Status to set.
-    #[schema(value_type = Option<String>)]
     pub set_status: Option<TicketStatus>,
     /// Priority to set.
-    #[schema(value_type = Option<String>)]
     pub set_priority: Option<Priority>,
     /// Tags to add.
     pub add_tags: Vec<String>,

@@ -3,7 +3,6 @@
 
 use rapport_domain::{EmailAddress, FieldError, TicketStatus, Timestamp};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
@@ -118,7 +117,7 @@ pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
 }
 
 /// An address Rapport receives mail for.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Mailbox {
     /// Database id.
     pub id: i64,

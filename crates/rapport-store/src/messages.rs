@@ -3,7 +3,6 @@
 use rapport_domain::{AuthorKind, Body, Channel, FieldError, Principal, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
@@ -84,7 +83,7 @@ impl NewAttachment {
 }
 
 /// What is known of an attachment without its bytes.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AttachmentMeta {
     /// Database id; download at `/api/v1/attachments/{id}`.
     pub id: i64,
@@ -112,10 +111,9 @@ pub struct AttachmentFile {
 }
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Author {
     /// `customer`, `agent` or `system`.
-    #[schema(value_type = String)]
     pub kind: AuthorKind,
     /// The agent, when an agent wrote it.
     pub user_id: Option<i64>,
@@ -124,7 +122,7 @@ pub struct Author {
 }
 
 /// A message in a ticket's thread.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Message {
     /// Database id.
     pub id: i64,
@@ -135,7 +133,6 @@ pub struct Message {
     /// True for an internal note the customer never sees.
     pub internal: bool,
     /// The channel it came or went through.
-    #[schema(value_type = String, example = "email")]
     pub channel: Channel,
     /// The text.
     pub body: String,
@@ -144,12 +141,10 @@ pub struct Message {
     /// Attached files.
     pub attachments: Vec<AttachmentMeta>,
     /// For replies sent by email: `queued`, `retrying`, `sent` or `failed`.
-    #[schema(value_type = Option<String>)]
     pub delivery: Option<Delivery>,
     /// Why the last delivery attempt failed.
     pub delivery_error: Option<String>,
     /// When it was written.
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

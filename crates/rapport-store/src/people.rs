@@ -2,14 +2,13 @@
 
 use rapport_domain::{EmailAddress, FieldError, Role, Timestamp, Viewer, Zone};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::value::Row;
 
 /// An agent, supervisor or admin.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct User {
     /// Database id.
     pub id: i64,
@@ -18,19 +17,17 @@ pub struct User {
     /// Display name.
     pub name: String,
     /// `admin`, `supervisor` or `agent`.
-    #[schema(value_type = String, example = "agent")]
     pub role: Role,
     /// False once deactivated.
     pub active: bool,
     /// The teams they belong to.
     pub team_ids: Vec<i64>,
     /// When the account was made.
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
 /// A group of agents that owns tickets.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Team {
     /// Database id.
     pub id: i64,
@@ -39,7 +36,6 @@ pub struct Team {
     /// Members' user ids.
     pub member_ids: Vec<i64>,
     /// When it was made.
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

@@ -11,7 +11,6 @@
 use rapport_domain::Viewer;
 use rapport_domain::text::escape_html_into;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::dialect;
@@ -19,7 +18,7 @@ use crate::error::Result;
 use crate::value::Value;
 
 /// One search result.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Hit {
     /// `ticket` (its subject matched), `message` or `customer`.
     pub kind: String,

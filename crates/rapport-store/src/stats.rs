@@ -3,7 +3,6 @@
 
 use rapport_domain::Timestamp;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::Result;
@@ -11,7 +10,7 @@ use crate::error::Result;
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// One rolled-up figure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DailyStat {
     /// Days since the Unix epoch (UTC).
     pub day: i64,

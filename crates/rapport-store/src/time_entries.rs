@@ -3,7 +3,6 @@
 use rapport_domain::{EventKind, FieldError, Timestamp, Viewer};
 use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::Result;
@@ -11,7 +10,7 @@ use crate::events::{self, Actor};
 use crate::tickets;
 
 /// Time logged on a ticket, per agent.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TimeSpent {
     /// The agent.
     pub user_id: i64,

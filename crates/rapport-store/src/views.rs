@@ -2,13 +2,12 @@
 
 use rapport_domain::{FieldError, Timestamp};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::error::Result;
 
 /// An inbox view an agent saved.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SavedView {
     /// Database id.
     pub id: i64,

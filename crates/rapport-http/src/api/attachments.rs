@@ -1,15 +1,48 @@
-//! Attachments, served as downloads.
+//! Attachments: their metadata as the API returns it, and the files, served as downloads.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rapport_domain::{Permission, Principal};
 use rapport_store::messages;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{Auth, require};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath;
 use crate::state::AppState;
+
+/// What is known of an attachment without its bytes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AttachmentMeta)]
+pub struct AttachmentMetaView {
+    /// Database id; download at `/api/v1/attachments/{id}`.
+    pub id: i64,
+    /// File name.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// The Content-ID of an inline image in an email.
+    pub content_id: Option<String>,
+}
+
+impl From<messages::AttachmentMeta> for AttachmentMetaView {
+    fn from(a: messages::AttachmentMeta) -> Self {
+        Self {
+            id: a.id,
+            filename: a.filename,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+            content_id: a.content_id,
+        }
+    }
+}
 
 /// Downloads an attachment. Served as a download, never rendered inline, so an uploaded
 /// HTML file cannot run in the help desk's origin.

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rapport_domain::{Category, Permission};
-use rapport_store::categories::{self, CategoryInfo};
-use serde::Deserialize;
+use rapport_store::categories;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Auth, require};
@@ -13,19 +13,44 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
 
+/// A category.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CategoryInfo)]
+pub struct CategoryView {
+    /// The slug tickets carry.
+    pub slug: String,
+    /// The display name.
+    pub name: String,
+    /// One of the four every help desk starts with.
+    pub built_in: bool,
+}
+
+impl From<categories::CategoryInfo> for CategoryView {
+    fn from(c: categories::CategoryInfo) -> Self {
+        Self {
+            slug: c.slug,
+            name: c.name,
+            built_in: c.built_in,
+        }
+    }
+}
+
 /// Every category.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "people",
-    responses((status = 200, body = Vec<CategoryInfo>), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Vec<CategoryView>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_categories(
     State(st): State<AppState>,
     Auth(viewer): Auth,
-) -> ApiResult<Json<Vec<CategoryInfo>>> {
+) -> ApiResult<Json<Vec<CategoryView>>> {
     require(&viewer, Permission::WorkTickets)?;
     Ok(Json(
         st.db
             .read(|c| Box::pin(async move { categories::list(c).await }))
-            .await?,
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     ))
 }
 
@@ -42,14 +67,14 @@ pub struct CreateCategoryRequest {
 /// Adds a custom category (supervisors and admins).
 #[utoipa::path(post, path = "/api/v1/categories", tag = "people",
     request_body = CreateCategoryRequest,
-    responses((status = 201, body = CategoryInfo), (status = 401, body = ErrorBody),
+    responses((status = 201, body = CategoryView), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_category(
     State(st): State<AppState>,
     Auth(viewer): Auth,
     JsonBody(req): JsonBody<CreateCategoryRequest>,
-) -> ApiResult<(StatusCode, Json<CategoryInfo>)> {
+) -> ApiResult<(StatusCode, Json<CategoryView>)> {
     require(&viewer, Permission::ManageCategories)?;
     let slug = Category::parse(&req.slug).map_err(|e| ApiError::field("slug", e.message))?;
     let now = st.now();
@@ -57,5 +82,5 @@ pub async fn create_category(
         .db
         .write(move |c| Box::pin(async move { categories::create(c, &slug, &req.name, now).await }))
         .await?;
-    Ok((StatusCode::CREATED, Json(cat)))
+    Ok((StatusCode::CREATED, Json(cat.into())))
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use rapport_domain::Permission;
-use rapport_store::imap::{FetchHealth, ImapSettings};
+use rapport_store::imap::{self, ImapSettings};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -67,6 +67,65 @@ impl ImapRequest {
     }
 }
 
+/// Where a mailbox's fetching stands, for the workspace alert, the admin page and the
+/// metrics.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = FetchHealth)]
+pub struct FetchHealthView {
+    /// The mailbox id.
+    pub mailbox_id: i64,
+    /// Its address.
+    pub address: String,
+    /// IMAP host, port, user and folder (never the password).
+    pub host: String,
+    /// IMAP port.
+    pub port: i64,
+    /// Implicit TLS.
+    pub tls: bool,
+    /// IMAP login.
+    pub user: String,
+    /// Folder fetched.
+    pub folder: String,
+    /// Folder fetched messages are moved to, if any.
+    pub move_to: Option<String>,
+    /// Seconds without a successful fetch after which the mailbox is stalled.
+    pub stall_after_secs: i64,
+    /// Last successful fetch (µs since the epoch).
+    pub last_fetch_at: Option<i64>,
+    /// Seconds since the last successful fetch (or since IMAP was set up).
+    pub silent_for_secs: i64,
+    /// The last error, until a fetch works again.
+    pub last_error: Option<String>,
+    /// True when the mailbox has not fetched for longer than allowed.
+    pub stalled: bool,
+    /// Messages set aside (too large or refused), with the newest reason.
+    pub set_aside: i64,
+    /// Why the newest one was set aside.
+    pub set_aside_reason: Option<String>,
+}
+
+impl From<imap::FetchHealth> for FetchHealthView {
+    fn from(h: imap::FetchHealth) -> Self {
+        Self {
+            mailbox_id: h.mailbox_id,
+            address: h.address,
+            host: h.host,
+            port: h.port,
+            tls: h.tls,
+            user: h.user,
+            folder: h.folder,
+            move_to: h.move_to,
+            stall_after_secs: h.stall_after_secs,
+            last_fetch_at: h.last_fetch_at,
+            silent_for_secs: h.silent_for_secs,
+            last_error: h.last_error,
+            stalled: h.stalled,
+            set_aside: h.set_aside,
+            set_aside_reason: h.set_aside_reason,
+        }
+    }
+}
+
 /// A mailbox, with how its IMAP fetching is doing when it has IMAP settings.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MailboxView {
@@ -77,7 +136,7 @@ pub struct MailboxView {
     /// The display name.
     pub name: String,
     /// IMAP settings (never the password) and fetching health.
-    pub imap: Option<FetchHealth>,
+    pub imap: Option<FetchHealthView>,
     /// Whether new tickets get an acknowledgement.
     pub acknowledge: bool,
 }
@@ -99,7 +158,11 @@ async fn mailbox_views(st: &AppState) -> ApiResult<Vec<MailboxView>> {
         .into_iter()
         .map(|m| MailboxView {
             acknowledge: m.acknowledge,
-            imap: health.iter().find(|h| h.mailbox_id == m.id).cloned(),
+            imap: health
+                .iter()
+                .find(|h| h.mailbox_id == m.id)
+                .cloned()
+                .map(Into::into),
             id: m.id,
             address: m.address,
             name: m.name,

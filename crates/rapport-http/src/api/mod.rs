@@ -1,13 +1,18 @@
 //! The JSON API, one module per capability (named as in the store and the web crate).
 //! Each handler parses its input into domain types, checks the role with
-//! [`require`](crate::auth::require), and runs one store operation.
+//! [`require`](crate::auth::require), runs one store operation, and answers with the
+//! module's own response types (`TicketView`, `UserView`, …), converted from the store's
+//! rows with `From`. The response types carry `ToSchema` under the schema names clients
+//! know (`Ticket`, `User`, …); the store's rows know nothing of the OpenAPI document.
 
 pub mod attachments;
 pub mod categories;
 pub mod customers;
+pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod mailboxes;
+pub mod messages;
 pub mod metrics;
 pub mod people;
 pub mod preferences;

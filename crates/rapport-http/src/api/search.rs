@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use rapport_domain::Permission;
-use rapport_store::search::{self, Hit};
+use rapport_store::search;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -23,13 +23,47 @@ pub struct SearchParams {
     pub limit: Option<usize>,
 }
 
+/// One search result.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Hit)]
+pub struct HitView {
+    /// `ticket` (its subject matched), `message` or `customer`.
+    pub kind: String,
+    /// The ticket it leads to (none for a customer).
+    pub ticket_id: Option<i64>,
+    /// That ticket's number.
+    pub ticket_number: Option<i64>,
+    /// The customer it leads to.
+    pub customer_id: Option<i64>,
+    /// The ticket subject or customer name.
+    pub title: String,
+    /// HTML-escaped excerpt with hits in `<mark>`.
+    pub snippet: String,
+    /// Relevance; higher is better.
+    pub score: f64,
+}
+
+impl From<search::Hit> for HitView {
+    fn from(h: search::Hit) -> Self {
+        Self {
+            kind: h.kind,
+            ticket_id: h.ticket_id,
+            ticket_number: h.ticket_number,
+            customer_id: h.customer_id,
+            title: h.title,
+            snippet: h.snippet,
+            score: h.score,
+        }
+    }
+}
+
 /// Search results.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults {
     /// The query as received.
     pub query: String,
     /// Best first.
-    pub hits: Vec<Hit>,
+    pub hits: Vec<HitView>,
 }
 
 /// Full-text search over tickets, messages and customers.
@@ -59,5 +93,8 @@ pub async fn search(
         .db
         .read(move |c| Box::pin(async move { search::search(c, &viewer, &q, limit).await }))
         .await?;
-    Ok(Json(SearchResults { query: p.q, hits }))
+    Ok(Json(SearchResults {
+        query: p.q,
+        hits: hits.into_iter().map(Into::into).collect(),
+    }))
 }

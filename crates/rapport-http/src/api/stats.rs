@@ -3,14 +3,39 @@
 use axum::Json;
 use axum::extract::State;
 use rapport_domain::{Permission, Timestamp};
-use rapport_store::stats::{self, DailyStat};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use rapport_store::stats;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Auth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
+
+/// One rolled-up figure.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DailyStat)]
+pub struct DailyStatView {
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    /// `tickets_created`, `messages`, `tickets_solved`.
+    pub metric: String,
+    /// A breakdown key (a channel), or empty for the total.
+    pub dimension: String,
+    /// The count.
+    pub value: i64,
+}
+
+impl From<stats::DailyStat> for DailyStatView {
+    fn from(s: stats::DailyStat) -> Self {
+        Self {
+            day: s.day,
+            metric: s.metric,
+            dimension: s.dimension,
+            value: s.value,
+        }
+    }
+}
 
 /// Range of the daily statistics.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -24,14 +49,14 @@ pub struct StatsParams {
 /// Daily counts rolled up by the nightly job (supervisors and admins).
 #[utoipa::path(get, path = "/api/v1/stats/daily", tag = "ops",
     params(StatsParams),
-    responses((status = 200, body = Vec<DailyStat>), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Vec<DailyStatView>), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn daily_stats(
     State(st): State<AppState>,
     Auth(viewer): Auth,
     ApiQuery(p): ApiQuery<StatsParams>,
-) -> ApiResult<Json<Vec<DailyStat>>> {
+) -> ApiResult<Json<Vec<DailyStatView>>> {
     require(&viewer, Permission::ViewJobs)?;
     let days = p.days.unwrap_or(30);
     if !(1..=366).contains(&days) {
@@ -42,6 +67,9 @@ pub async fn daily_stats(
     Ok(Json(
         st.db
             .read(move |c| Box::pin(async move { stats::between(c, from, to).await }))
-            .await?,
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     ))
 }

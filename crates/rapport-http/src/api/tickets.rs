@@ -6,21 +6,142 @@ use axum::http::StatusCode;
 use base64::Engine;
 use rapport_domain::{
     Body, Category, Channel, EmailAddress, FieldError, Permission, Principal, Priority, Subject,
-    Tag, TicketStatus, Viewer,
+    Tag, TicketStatus, Timestamp, Viewer,
 };
-use rapport_store::events::{self, Event};
-use rapport_store::messages::{self, Message, NewAttachment};
+use rapport_store::events;
+use rapport_store::messages::{self, NewAttachment};
 use rapport_store::tickets::{
-    self, NewReply, NewTicket, PageRequest, SortField, Ticket, TicketFilter, TicketPage,
-    TicketPatch,
+    self, NewReply, NewTicket, PageRequest, SortField, TicketFilter, TicketPatch,
 };
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::events::EventView;
+use crate::api::messages::MessageView;
 use crate::auth::{Auth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::state::AppState;
+
+/// The customer as shown on a ticket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CustomerRef)]
+pub struct CustomerRefView {
+    /// Customer id.
+    pub id: i64,
+    /// Their address.
+    pub email: String,
+    /// Their name (may be empty).
+    pub name: String,
+}
+
+impl From<tickets::CustomerRef> for CustomerRefView {
+    fn from(c: tickets::CustomerRef) -> Self {
+        Self {
+            id: c.id,
+            email: c.email,
+            name: c.name,
+        }
+    }
+}
+
+/// A ticket as the API returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Ticket)]
+pub struct TicketView {
+    /// Database id.
+    pub id: i64,
+    /// Human-readable number, quoted as `#1042`.
+    pub number: i64,
+    /// Subject line.
+    pub subject: String,
+    /// `new`, `open`, `pending`, `on-hold`, `solved` or `closed`.
+    #[schema(value_type = String, example = "open")]
+    pub status: TicketStatus,
+    /// `low`, `normal`, `high` or `urgent`.
+    #[schema(value_type = String, example = "normal")]
+    pub priority: Priority,
+    /// Category slug, if categorised.
+    pub category: Option<String>,
+    /// Channel of origin.
+    #[schema(value_type = String, example = "email")]
+    pub channel: Channel,
+    /// Tags, normalised.
+    pub tags: Vec<String>,
+    /// Custom fields.
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Value,
+    /// Who asked.
+    pub customer: CustomerRefView,
+    /// Owning team.
+    pub team_id: Option<i64>,
+    /// Assigned agent.
+    pub assignee_id: Option<i64>,
+    /// Set when this ticket was merged into another.
+    pub merged_into_id: Option<i64>,
+    /// Messages in the thread (replies and notes).
+    pub message_count: i64,
+    /// Created.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Last changed in any way.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// Last message.
+    #[schema(value_type = String, format = DateTime)]
+    pub last_message_at: Timestamp,
+    /// First public reply by an agent.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_response_at: Option<Timestamp>,
+    /// Last time it was solved.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub solved_at: Option<Timestamp>,
+}
+
+impl From<tickets::Ticket> for TicketView {
+    fn from(t: tickets::Ticket) -> Self {
+        Self {
+            id: t.id,
+            number: t.number,
+            subject: t.subject,
+            status: t.status,
+            priority: t.priority,
+            category: t.category,
+            channel: t.channel,
+            tags: t.tags,
+            custom_fields: t.custom_fields,
+            customer: t.customer.into(),
+            team_id: t.team_id,
+            assignee_id: t.assignee_id,
+            merged_into_id: t.merged_into_id,
+            message_count: t.message_count,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            last_message_at: t.last_message_at,
+            first_response_at: t.first_response_at,
+            solved_at: t.solved_at,
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = TicketPage)]
+pub struct TicketPageView {
+    /// The tickets on this page.
+    pub items: Vec<TicketView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<tickets::TicketPage> for TicketPageView {
+    fn from(p: tickets::TicketPage) -> Self {
+        Self {
+            items: p.items.into_iter().map(Into::into).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
 
 /// The customer a new ticket is for.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -139,7 +260,7 @@ impl CreateTicketRequest {
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets",
     request_body = CreateTicketRequest,
     responses(
-        (status = 201, description = "Created and durable", body = Ticket),
+        (status = 201, description = "Created and durable", body = TicketView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody)),
@@ -148,7 +269,7 @@ pub async fn create_ticket(
     State(st): State<AppState>,
     Auth(viewer): Auth,
     JsonBody(req): JsonBody<CreateTicketRequest>,
-) -> ApiResult<(StatusCode, Json<Ticket>)> {
+) -> ApiResult<(StatusCode, Json<TicketView>)> {
     require(&viewer, Permission::WorkTickets)?;
     let new = req.parse()?;
     let now = st.now();
@@ -156,27 +277,27 @@ pub async fn create_ticket(
         .db
         .write(move |c| Box::pin(async move { tickets::create(c, Some(&viewer), new, now).await }))
         .await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    Ok((StatusCode::CREATED, Json(t.into())))
 }
 
 /// Reads one ticket.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets",
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, body = Ticket), (status = 401, body = ErrorBody),
+    responses((status = 200, body = TicketView), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_ticket(
     State(st): State<AppState>,
     Auth(viewer): Auth,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Ticket>> {
+) -> ApiResult<Json<TicketView>> {
     require(&viewer, Permission::WorkTickets)?;
     let who = Principal::Agent(viewer);
     let t = st
         .db
         .read(move |c| Box::pin(async move { tickets::get(c, &who, id).await }))
         .await?;
-    Ok(Json(t))
+    Ok(Json(t.into()))
 }
 
 /// Filters and paging of `GET /api/v1/tickets`.
@@ -275,21 +396,21 @@ impl ListParams {
 /// Lists tickets for an inbox view, newest change first by default.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets",
     params(ListParams),
-    responses((status = 200, body = TicketPage), (status = 401, body = ErrorBody),
+    responses((status = 200, body = TicketPageView), (status = 401, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_tickets(
     State(st): State<AppState>,
     Auth(viewer): Auth,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> ApiResult<Json<TicketPage>> {
+) -> ApiResult<Json<TicketPageView>> {
     require(&viewer, Permission::WorkTickets)?;
     let (filter, page) = params.parse(&viewer)?;
     let p = st
         .db
         .read(move |c| Box::pin(async move { tickets::list(c, &viewer, &filter, &page).await }))
         .await?;
-    Ok(Json(p))
+    Ok(Json(p.into()))
 }
 
 /// Tells a field set to `null` (`Some(None)`) from a field left out (`None`).
@@ -363,7 +484,7 @@ impl PatchTicketRequest {
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets",
     params(("id" = i64, Path, description = "Ticket id")),
     request_body = PatchTicketRequest,
-    responses((status = 200, body = Ticket), (status = 401, body = ErrorBody),
+    responses((status = 200, body = TicketView), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -372,7 +493,7 @@ pub async fn patch_ticket(
     Auth(viewer): Auth,
     ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<PatchTicketRequest>,
-) -> ApiResult<Json<Ticket>> {
+) -> ApiResult<Json<TicketView>> {
     require(&viewer, Permission::WorkTickets)?;
     let patch = req.parse()?;
     let now = st.now();
@@ -380,7 +501,7 @@ pub async fn patch_ticket(
         .db
         .write(move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }))
         .await?;
-    Ok(Json(t))
+    Ok(Json(t.into()))
 }
 
 /// `POST /api/v1/tickets/{id}/messages`.
@@ -402,7 +523,7 @@ pub struct CreateMessageRequest {
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/messages", tag = "tickets",
     params(("id" = i64, Path, description = "Ticket id")),
     request_body = CreateMessageRequest,
-    responses((status = 201, body = Message), (status = 401, body = ErrorBody),
+    responses((status = 201, body = MessageView), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -411,7 +532,7 @@ pub async fn create_message(
     Auth(viewer): Auth,
     ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<CreateMessageRequest>,
-) -> ApiResult<(StatusCode, Json<Message>)> {
+) -> ApiResult<(StatusCode, Json<MessageView>)> {
     require(&viewer, Permission::WorkTickets)?;
     let reply = NewReply {
         body: Body::parse(&req.body)?,
@@ -425,40 +546,40 @@ pub async fn create_message(
         .db
         .write(move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }))
         .await?;
-    Ok((StatusCode::CREATED, Json(m)))
+    Ok((StatusCode::CREATED, Json(m.into())))
 }
 
 /// The thread, oldest first, notes included.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/messages", tag = "tickets",
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, body = Vec<Message>), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Vec<MessageView>), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_messages(
     State(st): State<AppState>,
     Auth(viewer): Auth,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Vec<Message>>> {
+) -> ApiResult<Json<Vec<MessageView>>> {
     require(&viewer, Permission::WorkTickets)?;
     let who = Principal::Agent(viewer);
     let m = st
         .db
         .read(move |c| Box::pin(async move { messages::for_ticket(c, &who, id).await }))
         .await?;
-    Ok(Json(m))
+    Ok(Json(m.into_iter().map(Into::into).collect()))
 }
 
 /// The ticket's history: every change, who made it and when.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets",
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, body = Vec<Event>), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Vec<EventView>), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_events(
     State(st): State<AppState>,
     Auth(viewer): Auth,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Vec<Event>>> {
+) -> ApiResult<Json<Vec<EventView>>> {
     require(&viewer, Permission::WorkTickets)?;
     let who = Principal::Agent(viewer);
     let e = st
@@ -470,7 +591,7 @@ pub async fn list_events(
             })
         })
         .await?;
-    Ok(Json(e))
+    Ok(Json(e.into_iter().map(Into::into).collect()))
 }
 
 /// `POST /api/v1/tickets/{id}/merge`.
@@ -485,7 +606,7 @@ pub struct MergeRequest {
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/merge", tag = "tickets",
     params(("id" = i64, Path, description = "The duplicate ticket")),
     request_body = MergeRequest,
-    responses((status = 200, description = "The surviving ticket", body = Ticket),
+    responses((status = 200, description = "The surviving ticket", body = TicketView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),
@@ -495,7 +616,7 @@ pub async fn merge_ticket(
     Auth(viewer): Auth,
     ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<MergeRequest>,
-) -> ApiResult<Json<Ticket>> {
+) -> ApiResult<Json<TicketView>> {
     require(&viewer, Permission::WorkTickets)?;
     let now = st.now();
     let into = req.into;
@@ -503,5 +624,5 @@ pub async fn merge_ticket(
         .db
         .write(move |c| Box::pin(async move { tickets::merge(c, &viewer, id, into, now).await }))
         .await?;
-    Ok(Json(t))
+    Ok(Json(t.into()))
 }

@@ -3,7 +3,6 @@
 use base64::Engine;
 use rapport_domain::{Category, Channel, FieldError, Priority, Tag, TicketStatus, Viewer};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{TICKET_COLS, TICKET_FROM, Ticket, ticket_from};
 use crate::db::Conn;
@@ -93,7 +92,7 @@ pub struct PageRequest {
 }
 
 /// One page of a listing.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TicketPage {
     /// The tickets on this page.
     pub items: Vec<Ticket>,

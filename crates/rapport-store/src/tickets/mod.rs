@@ -6,7 +6,6 @@
 use rapport_domain::{Channel, Principal, Priority, TicketStatus, Timestamp, Viewer};
 use serde::Serialize;
 use serde_json::Value as Json;
-use utoipa::ToSchema;
 
 use crate::db::Conn;
 use crate::dialect;
@@ -23,7 +22,7 @@ pub(crate) use lifecycle::next_number;
 pub use lifecycle::{NewTicket, TicketPatch, create, merge, parse_custom_fields, update};
 
 /// The customer as shown on a ticket.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CustomerRef {
     /// Customer id.
     pub id: i64,
@@ -34,7 +33,7 @@ pub struct CustomerRef {
 }
 
 /// A ticket as the API returns it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Ticket {
     /// Database id.
     pub id: i64,
@@ -43,20 +42,16 @@ pub struct Ticket {
     /// Subject line.
     pub subject: String,
     /// `new`, `open`, `pending`, `on-hold`, `solved` or `closed`.
-    #[schema(value_type = String, example = "open")]
     pub status: TicketStatus,
     /// `low`, `normal`, `high` or `urgent`.
-    #[schema(value_type = String, example = "normal")]
     pub priority: Priority,
     /// Category slug, if categorised.
     pub category: Option<String>,
     /// Channel of origin.
-    #[schema(value_type = String, example = "email")]
     pub channel: Channel,
     /// Tags, normalised.
     pub tags: Vec<String>,
     /// Custom fields.
-    #[schema(value_type = Object)]
     pub custom_fields: Json,
     /// Who asked.
     pub customer: CustomerRef,
@@ -69,19 +64,14 @@ pub struct Ticket {
     /// Messages in the thread (replies and notes).
     pub message_count: i64,
     /// Created.
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// Last changed in any way.
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
     /// Last message.
-    #[schema(value_type = String, format = DateTime)]
     pub last_message_at: Timestamp,
     /// First public reply by an agent.
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub first_response_at: Option<Timestamp>,
     /// Last time it was solved.
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub solved_at: Option<Timestamp>,
 }
 

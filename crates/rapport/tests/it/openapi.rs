@@ -1,4 +1,12 @@
-//! The OpenAPI document is generated from the code and covers every endpoint.
+//! The OpenAPI document is generated from the code, covers every endpoint, keeps the
+//! schema names clients know, and describes the bodies the API really sends.
+
+use std::collections::BTreeSet;
+
+use rapport_domain::{Clock, SystemClock};
+use rapport_store::jobs::{self, NewJob};
+use rapport_store::stats;
+use serde_json::{Value, json};
 
 use crate::both_backends;
 
@@ -45,6 +53,179 @@ both_backends! {
         assert_eq!(documented, expect.len(), "an endpoint is documented but not listed here");
         assert!(doc["components"]["schemas"]["Ticket"].is_object());
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+        app.stop().await;
+    }
+}
+
+/// The schema names clients generate code from; renaming one breaks them.
+const SCHEMA_NAMES: [&str; 35] = [
+    "AddMemberRequest",
+    "AttachmentInput",
+    "AttachmentMeta",
+    "Author",
+    "CategoryInfo",
+    "CreateCategoryRequest",
+    "CreateMailboxRequest",
+    "CreateMessageRequest",
+    "CreateTeamRequest",
+    "CreateTicketRequest",
+    "CreateUserRequest",
+    "Customer",
+    "CustomerInput",
+    "CustomerRef",
+    "CustomerWithTickets",
+    "DailyStat",
+    "ErrorBody",
+    "ErrorDetail",
+    "Event",
+    "FetchHealth",
+    "Health",
+    "Hit",
+    "ImapRequest",
+    "Job",
+    "MailboxView",
+    "MergeRequest",
+    "Message",
+    "PatchMailboxRequest",
+    "PatchTicketRequest",
+    "Preferences",
+    "SearchResults",
+    "Team",
+    "Ticket",
+    "TicketPage",
+    "User",
+];
+
+/// The property names a component schema declares; a flattened schema (`allOf`) has
+/// those of its parts.
+fn declared(doc: &Value, name: &str) -> BTreeSet<String> {
+    let schema = &doc["components"]["schemas"][name];
+    assert!(schema.is_object(), "no schema {name}");
+    let parts = match schema["allOf"].as_array() {
+        Some(parts) => parts.clone(),
+        None => vec![schema.clone()],
+    };
+    let mut out = BTreeSet::new();
+    for part in &parts {
+        match part["$ref"].as_str() {
+            Some(r) => out.extend(declared(doc, r.trim_start_matches("#/components/schemas/"))),
+            None => out.extend(part["properties"].as_object().unwrap().keys().cloned()),
+        }
+    }
+    out
+}
+
+/// Asserts that a JSON body has exactly the properties its schema declares.
+fn fits(doc: &Value, name: &str, body: &Value) {
+    let keys: BTreeSet<String> = body
+        .as_object()
+        .unwrap_or_else(|| panic!("{name} body is not an object: {body}"))
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        keys,
+        declared(doc, name),
+        "{name} in the document vs the body {body}"
+    );
+}
+
+both_backends! {
+    async fn openapi_schema_names_are_stable(app) {
+        let (s, doc) = app.call("GET", "/api/v1/openapi.json", None, None).await;
+        assert_eq!(s, 200);
+        let names: Vec<&str> = doc["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, SCHEMA_NAMES, "a schema was renamed, added or removed");
+        app.stop().await;
+    }
+
+    async fn openapi_schemas_describe_the_bodies(app) {
+        let (_, doc) = app.call("GET", "/api/v1/openapi.json", None, None).await;
+        let (s, t) = app
+            .post(
+                "/api/v1/tickets",
+                json!({
+                    "subject": "Invoice attached twice",
+                    "body": "See the file.",
+                    "customer": {"email": "schema@example.com", "name": "Sam"},
+                    "channel": "email",
+                    "attachments": [{"filename": "a.txt", "content_type": "text/plain", "data_base64": "aGk="}]
+                }),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        fits(&doc, "Ticket", &t);
+        fits(&doc, "CustomerRef", &t["customer"]);
+        let id = t["id"].as_i64().unwrap();
+        let (s, m) = app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "On it."})).await;
+        assert_eq!(s, 201, "{m}");
+        fits(&doc, "Message", &m);
+        let (_, thread) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
+        fits(&doc, "Message", &thread[0]);
+        fits(&doc, "Author", &thread[0]["author"]);
+        fits(&doc, "AttachmentMeta", &thread[0]["attachments"][0]);
+        let (_, events) = app.get(&format!("/api/v1/tickets/{id}/events")).await;
+        fits(&doc, "Event", &events[0]);
+        let (_, page) = app.get("/api/v1/tickets?limit=1").await;
+        fits(&doc, "TicketPage", &page);
+        let cid = t["customer"]["id"].as_i64().unwrap();
+        let (_, customer) = app.get(&format!("/api/v1/customers/{cid}")).await;
+        fits(&doc, "CustomerWithTickets", &customer);
+        let (_, found) = app.get("/api/v1/search?q=invoice").await;
+        fits(&doc, "SearchResults", &found);
+        fits(&doc, "Hit", &found["hits"][0]);
+        let (_, me) = app.get("/api/v1/me").await;
+        fits(&doc, "User", &me);
+        let (_, teams) = app.get("/api/v1/teams").await;
+        fits(&doc, "Team", &teams[0]);
+        let (_, categories) = app.get("/api/v1/categories").await;
+        fits(&doc, "CategoryInfo", &categories[0]);
+        let (_, prefs) = app.get("/api/v1/me/preferences").await;
+        fits(&doc, "Preferences", &prefs);
+        let (_, health) = app.call("GET", "/healthz", None, None).await;
+        fits(&doc, "Health", &health);
+        let (s, err) = app.post("/api/v1/tickets", json!({"subject": "", "body": "x", "customer": {"email": "a@example.com"}})).await;
+        assert_eq!(s, 422, "{err}");
+        fits(&doc, "ErrorBody", &err);
+        fits(&doc, "ErrorDetail", &err["error"]);
+
+        let (s, mailbox) = app
+            .post(
+                "/api/v1/mailboxes",
+                json!({"address": "help@example.com", "name": "Help",
+                       "imap": {"host": "127.0.0.1", "user": "help", "password": "secret"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{mailbox}");
+        fits(&doc, "MailboxView", &mailbox);
+        fits(&doc, "FetchHealth", &mailbox["imap"]);
+
+        let now = SystemClock.now();
+        let job = NewJob {
+            kind: "schema.check".into(),
+            payload: json!({}),
+            run_at: now,
+            max_attempts: 1,
+            idempotency_key: None,
+        };
+        app.db
+            .write(move |c| {
+                Box::pin(async move {
+                    jobs::enqueue(c, job, now).await?;
+                    stats::roll_up_day(c, now.day()).await
+                })
+            })
+            .await
+            .unwrap();
+        let (_, list) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;
+        fits(&doc, "Job", &list[0]);
+        let (_, daily) = app.call("GET", "/api/v1/stats/daily?days=1", Some(&app.supervisor.token), None).await;
+        fits(&doc, "DailyStat", &daily[0]);
         app.stop().await;
     }
 }
