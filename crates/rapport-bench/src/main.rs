@@ -20,6 +20,7 @@ use clap::Parser;
 use hdrhistogram::Histogram;
 use rapport_domain::{Clock, EmailAddress, Role, SystemClock};
 use rapport_store::Db;
+use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
 use serde_json::json;
@@ -474,23 +475,21 @@ async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<(String, Stri
     let session = rapport_store::secrets::random_hex(32);
     let session_hash = secrets::token_hash(&session);
     let now = clock.now();
-    db.write(move |c| {
-        Box::pin(async move {
-            let u = people::create_user(
-                c,
-                NewUser {
-                    email: EmailAddress::parse("bench@example.com")?,
-                    name: "Bench".into(),
-                    role: Role::Admin,
-                    password_hash: None,
-                },
-                now,
-            )
-            .await?;
-            rapport_store::sessions::create(c, u.id, &session_hash, "bench", now, 86_400).await?;
-            people::add_token(c, u.id, &hash, "bench", now).await
-        })
-    })
+    db.write(op!(c => {
+        let u = people::create_user(
+            c,
+            NewUser {
+                email: EmailAddress::parse("bench@example.com")?,
+                name: "Bench".into(),
+                role: Role::Admin,
+                password_hash: None,
+            },
+            now,
+        )
+        .await?;
+        rapport_store::sessions::create(c, u.id, &session_hash, "bench", now, 86_400).await?;
+        people::add_token(c, u.id, &hash, "bench", now).await
+    }))
     .await?;
     Ok((token, session))
 }
@@ -508,24 +507,22 @@ async fn fill(db: &Db, clock: &dyn Clock, messages: usize) -> anyhow::Result<(us
             let name = (*name).to_owned();
             let agent = EmailAddress::parse(&format!("agent{i}@example.com"))?;
             let (t, a) = db
-                .write(move |c| {
-                    Box::pin(async move {
-                        let t = people::create_team(c, &name, now).await?;
-                        let a = people::create_user(
-                            c,
-                            NewUser {
-                                email: agent,
-                                name: format!("Agent {i}"),
-                                role: Role::Agent,
-                                password_hash: None,
-                            },
-                            now,
-                        )
-                        .await?;
-                        people::add_member(c, t.id, a.id).await?;
-                        Ok((t.id, a.id))
-                    })
-                })
+                .write(op!(c => {
+                    let t = people::create_team(c, &name, now).await?;
+                    let a = people::create_user(
+                        c,
+                        NewUser {
+                            email: agent,
+                            name: format!("Agent {i}"),
+                            role: Role::Agent,
+                            password_hash: None,
+                        },
+                        now,
+                    )
+                    .await?;
+                    people::add_member(c, t.id, a.id).await?;
+                    Ok((t.id, a.id))
+                }))
                 .await?;
             teams.push(t);
             agents.push((a, i));
@@ -643,9 +640,7 @@ async fn create_load(
 /// `SELECT COUNT(*) …` on either database.
 async fn count(db: &Db, sql: &'static str) -> anyhow::Result<i64> {
     Ok(db
-        .read(move |c| {
-            Box::pin(async move { rapport_store::testing::one_in(c, sql, &[]).await?.int(0) })
-        })
+        .read(op!(c => rapport_store::testing::one_in(c, sql, &[]).await?.int(0)))
         .await?)
 }
 

@@ -13,6 +13,7 @@ use rapport_domain::{
     Body, Category, Channel, Clock, EmailAddress, Priority, Role, Subject, Tag, TicketStatus,
     Timestamp, Viewer,
 };
+use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::tickets::{self, NewReply, NewTicket, TicketPatch};
 use rapport_store::{Db, StoreError, secrets};
@@ -101,15 +102,13 @@ pub async fn populate(
     };
     let existing = {
         let admin = admin.clone();
-        db.read(move |c| Box::pin(async move { people::user_for_sign_in(c, &admin).await }))
+        db.read(op!(c => people::user_for_sign_in(c, &admin).await))
             .await?
     };
     if let Some((user, _)) = existing {
         let id = user.id;
-        db.write(move |c| {
-            Box::pin(async move { people::add_token(c, id, &token_hash, "demo", now).await })
-        })
-        .await?;
+        db.write(op!(c => people::add_token(c, id, &token_hash, "demo", now).await))
+            .await?;
         return Ok(DemoSummary {
             created: false,
             tickets: 0,
@@ -120,43 +119,41 @@ pub async fn populate(
     }
     let hash = secrets::hash_password(PASSWORD).map_err(StoreError::Db)?;
     let (team_ids, agent_ids) = db
-        .write(move |c| {
-            Box::pin(async move {
-                let mut team_ids = Vec::new();
-                for t in TEAMS {
-                    team_ids.push(people::create_team(c, t, now).await?.id);
-                }
-                let a = people::create_user(
+        .write(op!(c => {
+            let mut team_ids = Vec::new();
+            for t in TEAMS {
+                team_ids.push(people::create_team(c, t, now).await?.id);
+            }
+            let a = people::create_user(
+                c,
+                NewUser {
+                    email: admin,
+                    name: "Riley Admin".into(),
+                    role: Role::Admin,
+                    password_hash: Some(hash.clone()),
+                },
+                now,
+            )
+            .await?;
+            people::add_token(c, a.id, &token_hash, "demo", now).await?;
+            let mut agents = Vec::new();
+            for (email, name, role, team) in AGENTS {
+                let u = people::create_user(
                     c,
                     NewUser {
-                        email: admin,
-                        name: "Riley Admin".into(),
-                        role: Role::Admin,
+                        email: EmailAddress::parse(email)?,
+                        name: (*name).into(),
+                        role: *role,
                         password_hash: Some(hash.clone()),
                     },
                     now,
                 )
                 .await?;
-                people::add_token(c, a.id, &token_hash, "demo", now).await?;
-                let mut agents = Vec::new();
-                for (email, name, role, team) in AGENTS {
-                    let u = people::create_user(
-                        c,
-                        NewUser {
-                            email: EmailAddress::parse(email)?,
-                            name: (*name).into(),
-                            role: *role,
-                            password_hash: Some(hash.clone()),
-                        },
-                        now,
-                    )
-                    .await?;
-                    people::add_member(c, team_ids[*team], u.id).await?;
-                    agents.push((u.id, *team));
-                }
-                Ok((team_ids, agents))
-            })
-        })
+                people::add_member(c, team_ids[*team], u.id).await?;
+                agents.push((u.id, *team));
+            }
+            Ok((team_ids, agents))
+        }))
         .await?;
 
     let plans = plan_tickets(size, now, &team_ids, &agent_ids);
@@ -481,10 +478,7 @@ pub async fn write_plans(
 ) -> Result<usize, StoreError> {
     let results = futures::stream::iter(plans.into_iter().map(|plan| {
         let db = db.clone();
-        async move {
-            db.write(move |c| Box::pin(async move { write_one(c, plan).await }))
-                .await
-        }
+        async move { db.write(op!(c => write_one(c, plan).await)).await }
     }))
     .buffer_unordered(concurrency.max(1))
     .collect::<Vec<_>>()

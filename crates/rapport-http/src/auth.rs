@@ -9,6 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use rapport_domain::{Permission, Viewer};
+use rapport_store::op;
 use rapport_store::{people, secrets};
 
 use crate::error::{ApiError, ApiResult};
@@ -56,7 +57,7 @@ impl FromRequestParts<AppState> for Auth {
         let hash = secrets::token_hash(token);
         let viewer = state
             .db
-            .read(move |c| Box::pin(async move { people::viewer_for_token(c, &hash).await }))
+            .read(op!(c => people::viewer_for_token(c, &hash).await))
             .await?;
         match viewer {
             Some(v) => Ok(Auth(v)),

@@ -21,6 +21,7 @@ use futures::future::BoxFuture;
 use rapport_domain::job::JobState;
 use rapport_domain::{Clock, Timestamp};
 use rapport_store::jobs::{self, Job, NewJob};
+use rapport_store::op;
 use rapport_store::{Db, StoreError, stats};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -74,7 +75,7 @@ impl Handler for RollUpHandler {
     fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let RollUpPayload { day } = payload(job)?;
-            db.write(move |c| Box::pin(async move { stats::roll_up_day(c, day).await }))
+            db.write(op!(c => stats::roll_up_day(c, day).await))
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())
@@ -163,7 +164,7 @@ impl Worker {
         let now = self.clock.now();
         let claimed = self
             .db
-            .write(move |c| Box::pin(async move { jobs::claim(c, &name, lease, now).await }))
+            .write(op!(c => jobs::claim(c, &name, lease, now).await))
             .await?;
         let Some(job) = claimed else {
             return Ok(Step::Idle);
@@ -187,9 +188,7 @@ impl Worker {
         match outcome {
             Ok(()) => {
                 self.db
-                    .write(move |c| {
-                        Box::pin(async move { jobs::complete(c, id, &name, now).await })
-                    })
+                    .write(op!(c => jobs::complete(c, id, &name, now).await))
                     .await?;
                 tracing::debug!(job = id, kind = %job.kind, "job done");
                 Ok(Step::Done(id))
@@ -199,9 +198,7 @@ impl Worker {
                 let error = e.clone();
                 let failed = self
                     .db
-                    .write(move |c| {
-                        Box::pin(async move { jobs::fail(c, id, &name, &error, now).await })
-                    })
+                    .write(op!(c => jobs::fail(c, id, &name, &error, now).await))
                     .await?;
                 if let (Some(h), Some(dead)) = (handler, failed)
                     && dead.state == JobState::Dead
@@ -252,8 +249,7 @@ pub async fn schedule_roll_up(db: &Db, now: Timestamp) -> Result<Job, StoreError
         max_attempts: 5,
         idempotency_key: Some(format!("{ROLL_UP}:{day}")),
     };
-    db.write(move |c| Box::pin(async move { jobs::enqueue(c, job, now).await }))
-        .await
+    db.write(op!(c => jobs::enqueue(c, job, now).await)).await
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rapport_domain::{Clock, Timestamp};
+use rapport_store::op;
 use rapport_store::stream::{self, Position, StreamEvent};
 use rapport_store::{Conn, Db, StoreError};
 use tokio::sync::watch;
@@ -103,7 +104,7 @@ impl Runner {
         let name = self.subscriber.name();
         let now = self.clock.now();
         self.db
-            .write(move |c| Box::pin(async move { stream::subscribe(c, name, now).await }))
+            .write(op!(c => stream::subscribe(c, name, now).await))
             .await
     }
 
@@ -114,14 +115,12 @@ impl Runner {
         let name = self.subscriber.name();
         let pending = self
             .db
-            .read(move |c| {
-                Box::pin(async move {
-                    let Some(at) = stream::position(c, name).await? else {
-                        return Ok(None);
-                    };
-                    Ok(Some(!stream::after(c, at, 1).await?.is_empty()))
-                })
-            })
+            .read(op!(c => {
+                let Some(at) = stream::position(c, name).await? else {
+                    return Ok(None);
+                };
+                Ok(Some(!stream::after(c, at, 1).await?.is_empty()))
+            }))
             .await?;
         match pending {
             Some(false) => return Ok(Round::Idle),
@@ -135,22 +134,20 @@ impl Runner {
         let batch = self.config.batch;
         let now = self.clock.now();
         self.db
-            .write(move |c| {
-                Box::pin(async move {
-                    let Some(at) = stream::take(c, name).await? else {
-                        return Ok(Round::Busy);
-                    };
-                    let events = stream::after(c, at, batch).await?;
-                    let Some(last) = events.last().map(|e| e.position) else {
-                        return Ok(Round::Idle);
-                    };
-                    for e in &events {
-                        subscriber.handle(c, e, now).await?;
-                    }
-                    stream::advance(c, name, last, now).await?;
-                    Ok(Round::Handled(events.len()))
-                })
-            })
+            .write(op!(c => {
+                let Some(at) = stream::take(c, name).await? else {
+                    return Ok(Round::Busy);
+                };
+                let events = stream::after(c, at, batch).await?;
+                let Some(last) = events.last().map(|e| e.position) else {
+                    return Ok(Round::Idle);
+                };
+                for e in &events {
+                    subscriber.handle(c, e, now).await?;
+                }
+                stream::advance(c, name, last, now).await?;
+                Ok(Round::Handled(events.len()))
+            }))
             .await
     }
 
@@ -160,10 +157,7 @@ impl Runner {
     /// events this runner handled.
     pub async fn settle(&self) -> Result<usize, StoreError> {
         let name = self.subscriber.name();
-        let target = self
-            .db
-            .read(|c| Box::pin(async move { stream::latest(c).await }))
-            .await?;
+        let target = self.db.read(op!(c => stream::latest(c).await)).await?;
         let mut handled = 0;
         loop {
             match self.step().await? {
@@ -172,7 +166,7 @@ impl Runner {
                 Round::Idle => {
                     let at = self
                         .db
-                        .read(move |c| Box::pin(async move { stream::position(c, name).await }))
+                        .read(op!(c => stream::position(c, name).await))
                         .await?;
                     if at.is_some_and(|at| at >= target) {
                         return Ok(handled);

@@ -18,6 +18,7 @@ use async_imap::Client;
 use futures::TryStreamExt;
 use rapport_domain::Clock;
 use rapport_store::imap::{self as store, ImapMailbox, Position};
+use rapport_store::op;
 use rapport_store::secrets::Sealer;
 use rapport_store::{Db, StoreError};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -240,11 +241,9 @@ pub async fn fetch_once(
             match body {
                 Ok(Some(raw)) => {
                     let mid = crate::parse::message_id(&raw);
-                    db.write(move |c| {
-                        Box::pin(async move {
-                            store::commit_fetched(c, id, at, mid.as_deref(), raw, now).await
-                        })
-                    })
+                    db.write(op!(c => {
+                        store::commit_fetched(c, id, at, mid.as_deref(), raw, now).await
+                    }))
                     .await
                     .map(|_| true)
                 }
@@ -255,11 +254,9 @@ pub async fn fetch_once(
                         _ => "the server sent no content".to_owned(),
                     };
                     let reason = format!("UID {uid}: could not be fetched: {why}");
-                    db.write(move |c| {
-                        Box::pin(async move {
-                            store::set_aside(c, id, at, i64::from(size), &reason, now).await
-                        })
-                    })
+                    db.write(op!(c => {
+                        store::set_aside(c, id, at, i64::from(size), &reason, now).await
+                    }))
                     .await
                     .map(|()| false)
                 }
@@ -371,9 +368,7 @@ pub async fn run_mailbox(
             Err(error) => {
                 tracing::warn!(mailbox = mb.id, %error, retry_in = ?backoff, "fetching failed");
                 let r = db
-                    .write(move |c| {
-                        Box::pin(async move { store::fetch_failed(c, mailbox_id, &error).await })
-                    })
+                    .write(op!(c => store::fetch_failed(c, mailbox_id, &error).await))
                     .await;
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "cannot record a fetch failure");

@@ -23,6 +23,7 @@ use rapport_store::events::{self, Actor};
 use rapport_store::jobs::Job;
 use rapport_store::mail::{self, IngestPayload};
 use rapport_store::messages::{self, NewAttachment};
+use rapport_store::op;
 use rapport_store::tickets::{self, NewTicket};
 use rapport_store::{Conn, Db, Result, notify};
 
@@ -375,7 +376,7 @@ pub async fn ingest(
     reopen_days: i64,
 ) -> std::result::Result<Option<i64>, String> {
     let inbound = db
-        .read(move |c| Box::pin(async move { mail::inbound(c, inbound_id).await }))
+        .read(op!(c => mail::inbound(c, inbound_id).await))
         .await
         .map_err(|e| e.to_string())?;
     if inbound.processed {
@@ -384,11 +385,9 @@ pub async fn ingest(
     let prepared = tokio::task::spawn_blocking(move || prepare(&inbound.raw))
         .await
         .map_err(|e| format!("reading the message failed: {e}"))?;
-    db.write(move |c| {
-        Box::pin(async move { write(c, inbound_id, &prepared, now, reopen_days).await })
-    })
-    .await
-    .map_err(|e| e.to_string())
+    db.write(op!(c => write(c, inbound_id, &prepared, now, reopen_days).await))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The `mail.ingest` job: payload [`IngestPayload`].

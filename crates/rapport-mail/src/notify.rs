@@ -15,6 +15,7 @@ use rapport_jobs::Handler;
 use rapport_store::jobs::Job;
 use rapport_store::mail::{self, TicketContext};
 use rapport_store::notify::{self, Notice};
+use rapport_store::op;
 use rapport_store::people;
 use rapport_store::secrets::Sealer;
 use rapport_store::{Conn, Db, StoreError};
@@ -213,9 +214,7 @@ impl NotifyHandler {
         let sealer = self.sealer.clone();
         let unique = job.id;
         let rendered = db
-            .read(move |c| {
-                Box::pin(async move { Ok(render(c, &notice, unique, &public_url, &sealer).await) })
-            })
+            .read(op!(c => Ok(render(c, &notice, unique, &public_url, &sealer).await)))
             .await
             .map_err(|e| e.to_string())??;
         match self.transport.send(&rendered.message).await {
@@ -229,11 +228,9 @@ impl NotifyHandler {
         }
         if let Some((id, ticket)) = rendered.thread {
             let now = self.clock.now();
-            db.write(move |c| {
-                Box::pin(async move { mail::remember_message_id(c, &id, ticket, now).await })
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+            db.write(op!(c => mail::remember_message_id(c, &id, ticket, now).await))
+                .await
+                .map_err(|e| e.to_string())?;
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use rapport_store::Db;
 use rapport_store::jobs::Job;
 use rapport_store::mail::{self, SendPayload};
 use rapport_store::messages::{self, Delivery};
+use rapport_store::op;
 
 use crate::compose;
 use crate::transport::{SendError, Transport};
@@ -37,19 +38,17 @@ impl SendHandler {
             return Err(SendError::NoRelay);
         }
         let out = db
-            .read(move |c| Box::pin(async move { mail::outgoing(c, message_id).await }))
+            .read(op!(c => mail::outgoing(c, message_id).await))
             .await
             .map_err(|e| SendError::Transient(e.to_string()))?;
         let (email, id) = compose::reply(&out).map_err(SendError::Permanent)?;
         self.transport.send(&email).await?;
         let ticket = out.ticket_id;
         let now = self.clock.now();
-        db.write(move |c| {
-            Box::pin(async move {
-                mail::remember_message_id(c, &id, ticket, now).await?;
-                messages::set_delivery(c, message_id, Delivery::Sent, None).await
-            })
-        })
+        db.write(op!(c => {
+            mail::remember_message_id(c, &id, ticket, now).await?;
+            messages::set_delivery(c, message_id, Delivery::Sent, None).await
+        }))
         .await
         .map_err(|e| SendError::Transient(e.to_string()))
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rapport_domain::Clock;
+use rapport_store::op;
 use rapport_store::{Db, mail};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ProtoError, Request};
@@ -223,9 +224,7 @@ impl Session {
                         let addr = to.address.clone();
                         match self
                             .db
-                            .read(move |c| {
-                                Box::pin(async move { mail::mailbox_for(c, &addr).await })
-                            })
+                            .read(op!(c => mail::mailbox_for(c, &addr).await))
                             .await
                         {
                             Ok(Some(id)) => {
@@ -337,11 +336,9 @@ impl Session {
             let now = self.clock.now();
             let stored = self
                 .db
-                .write(move |c| {
-                    Box::pin(async move {
-                        mail::store_inbound(c, mailbox, &from, mid.as_deref(), raw, now).await
-                    })
-                })
+                .write(op!(c => {
+                    mail::store_inbound(c, mailbox, &from, mid.as_deref(), raw, now).await
+                }))
                 .await;
             let reply = match stored {
                 Ok(_) => "250 2.0.0 Message accepted\r\n".to_owned(),

@@ -42,7 +42,7 @@ pub use error::{Result, StoreError};
 /// Builds a store operation for [`Db::write`] and [`Db::read`] from its body.
 ///
 /// `op!(c => tickets::get(c, &who, id).await)` expands to
-/// `move |c| Box::pin(async move { tickets::get(c, &who, id).await })`: a closure that
+/// `crate::op!(c => tickets::get(c, &who, id).await)`: a closure that
 /// takes the connection, moves what it uses in, and returns the boxed future the `Db`
 /// runs inside its transaction. The body is the block of an `async move`, so it may use
 /// `?` and must end in a `Result`.

@@ -10,21 +10,20 @@ use crate::value::{Row, Value};
 /// Runs one statement in its own write transaction; returns how many rows it changed.
 pub async fn execute(db: &Db, sql: &str, params: Vec<Value>) -> Result<u64> {
     let sql = sql.to_owned();
-    db.write(move |c| Box::pin(async move { c.execute(&sql, &params).await }))
+    db.write(crate::op!(c => c.execute(&sql, &params).await))
         .await
 }
 
 /// Runs one query on a read snapshot and returns its rows.
 pub async fn rows(db: &Db, sql: &str, params: Vec<Value>) -> Result<Vec<Row>> {
     let sql = sql.to_owned();
-    db.read(move |c| Box::pin(async move { c.query(&sql, &params).await }))
-        .await
+    db.read(crate::op!(c => c.query(&sql, &params).await)).await
 }
 
 /// The first column of the only row of a query, as an integer (`SELECT COUNT(*) …`).
 pub async fn scalar(db: &Db, sql: &str) -> Result<i64> {
     let sql = sql.to_owned();
-    db.read(move |c| Box::pin(async move { c.one(&sql, &[]).await?.int(0) }))
+    db.read(crate::op!(c => c.one(&sql, &[]).await?.int(0)))
         .await
 }
 

@@ -5,6 +5,7 @@ use axum::response::Response;
 use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::messages;
+use rapport_store::op;
 
 use crate::page::{require, store_error};
 use crate::sessions::Me;
@@ -17,7 +18,7 @@ pub async fn attachment(State(st): State<AppState>, me: Me, Path(id): Path<i64>)
     let who = me.principal();
     match st
         .db
-        .read(move |c| Box::pin(async move { messages::visible_attachment(c, &who, id).await }))
+        .read(op!(c => messages::visible_attachment(c, &who, id).await))
         .await
     {
         Ok(f) => rapport_http::api::attachments::download(f),

@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::EmailAddress;
+use rapport_store::op;
 use rapport_store::people;
 use rapport_store::secrets;
 use rapport_store::secrets::{token_hash, verify_password};
@@ -130,7 +131,7 @@ pub async fn login(
     };
     let found = st
         .db
-        .read(move |c| Box::pin(async move { people::user_for_sign_in(c, &email).await }))
+        .read(op!(c => people::user_for_sign_in(c, &email).await))
         .await;
     let (user, hash) = match found {
         Ok(Some((u, Some(h)))) if u.active => (u, h),
@@ -153,14 +154,12 @@ pub async fn login(
     let uid = user.id;
     let saved = st
         .db
-        .write(move |c| {
-            Box::pin(async move {
-                if let Some(old) = old {
-                    sessions::delete(c, &old).await?;
-                }
-                sessions::create(c, uid, &hash, &csrf, now, SESSION_SECS).await
-            })
-        })
+        .write(op!(c => {
+            if let Some(old) = old {
+                sessions::delete(c, &old).await?;
+            }
+            sessions::create(c, uid, &hash, &csrf, now, SESSION_SECS).await
+        }))
         .await;
     if let Err(e) = saved {
         return store_error(e);
@@ -188,7 +187,7 @@ pub async fn logout(
         let hash = token_hash(token);
         if let Err(e) = st
             .db
-            .write(move |c| Box::pin(async move { sessions::delete(c, &hash).await }))
+            .write(op!(c => sessions::delete(c, &hash).await))
             .await
         {
             return store_error(e);

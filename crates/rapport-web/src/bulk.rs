@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{Permission, Tag, TicketStatus};
 use rapport_http::AppState;
+use rapport_store::op;
 use rapport_store::tickets::{self, TicketPatch};
 
 use crate::page::{require, store_error};
@@ -83,23 +84,21 @@ pub async fn bulk(
     // All or nothing: one transaction for the whole selection.
     let done = st
         .db
-        .write(move |c| {
-            Box::pin(async move {
-                for id in ids {
-                    let mut p = patch.clone();
-                    if let Some(t) = &add_tag {
-                        let current = tickets::get(c, &who, id).await?;
-                        let mut tags = Tag::parse_list(&current.tags)?;
-                        if !tags.contains(t) {
-                            tags.push(t.clone());
-                        }
-                        p.tags = Some(tags);
+        .write(op!(c => {
+            for id in ids {
+                let mut p = patch.clone();
+                if let Some(t) = &add_tag {
+                    let current = tickets::get(c, &who, id).await?;
+                    let mut tags = Tag::parse_list(&current.tags)?;
+                    if !tags.contains(t) {
+                        tags.push(t.clone());
                     }
-                    tickets::update(c, &viewer, id, p, now).await?;
+                    p.tags = Some(tags);
                 }
-                Ok(())
-            })
-        })
+                tickets::update(c, &viewer, id, p, now).await?;
+            }
+            Ok(())
+        }))
         .await;
     match done {
         Ok(()) => Redirect::to(&back).into_response(),

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use rapport_domain::{Permission, Zone};
 use rapport_http::AppState;
+use rapport_store::op;
 use rapport_store::{customers, people};
 
 use crate::page::{MeView, page, require, store_error};
@@ -31,14 +32,12 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
     let viewer = me.session.viewer.clone();
     let (c, zone): (_, Zone) = match st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                Ok((
-                    customers::get_with_tickets(c, &viewer, id).await?,
-                    people::time_zone(c, viewer.user_id).await?,
-                ))
-            })
-        })
+        .read(op!(c => {
+            Ok((
+                customers::get_with_tickets(c, &viewer, id).await?,
+                people::time_zone(c, viewer.user_id).await?,
+            ))
+        }))
         .await
     {
         Ok(r) => r,

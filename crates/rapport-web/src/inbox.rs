@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{Category, Channel, Permission, Priority, TicketStatus, Viewer, Zone};
 use rapport_http::AppState;
 use rapport_store::StoreError;
+use rapport_store::op;
 use rapport_store::people::{self, Team};
 use rapport_store::tickets::{self, PageRequest, SortField, Ticket, TicketFilter};
 use rapport_store::views;
@@ -332,96 +333,94 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
     let now = st.now();
     let result = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                let teams = people::list_teams(c).await?;
-                let agents: Vec<(i64, String)> = if partial {
-                    Vec::new()
-                } else {
-                    people::list_users(c)
-                        .await?
-                        .into_iter()
-                        .filter(|u| u.active)
-                        .map(|u| (u.id, u.name))
-                        .collect()
-                };
-                let mut defs = view_defs(&viewer, &teams);
-                for v in views::list(c, viewer.user_id).await? {
-                    defs.push(ViewDef {
-                        key: format!("saved-{}", v.id),
-                        label: format!("★ {}", v.name),
-                        filter: FilterValues::from_query(&v.query).filter(&viewer)?,
-                        counted: false,
-                    });
-                }
+        .read(op!(c => {
+            let teams = people::list_teams(c).await?;
+            let agents: Vec<(i64, String)> = if partial {
+                Vec::new()
+            } else {
+                people::list_users(c)
+                    .await?
+                    .into_iter()
+                    .filter(|u| u.active)
+                    .map(|u| (u.id, u.name))
+                    .collect()
+            };
+            let mut defs = view_defs(&viewer, &teams);
+            for v in views::list(c, viewer.user_id).await? {
                 defs.push(ViewDef {
-                    key: "custom".into(),
-                    label: "Filtered tickets".into(),
-                    filter: custom_for_read.filter(&viewer)?,
+                    key: format!("saved-{}", v.id),
+                    label: format!("★ {}", v.name),
+                    filter: FilterValues::from_query(&v.query).filter(&viewer)?,
                     counted: false,
                 });
-                let chosen = defs
-                    .iter()
-                    .position(|d| d.key == key)
-                    .ok_or(StoreError::NotFound("view"))?;
-                let page = tickets::list(
-                    c,
-                    &viewer,
-                    &defs[chosen].filter,
-                    &PageRequest {
-                        sort,
-                        ascending,
-                        limit: 50,
-                        cursor,
-                    },
-                )
-                .await?;
-                let mut links = Vec::new();
-                let mut fresh = Vec::new();
-                let mut computed = false;
-                if !partial {
-                    for (i, d) in defs.iter().enumerate().filter(|(_, d)| d.key != "custom") {
-                        let known = cached
-                            .as_ref()
-                            .and_then(|c| c.iter().find(|(k, _)| *k == d.key))
-                            .map(|(_, n)| *n);
-                        let count = match (d.counted, known) {
-                            (false, _) => String::new(),
-                            (true, Some(n)) => {
-                                fresh.push((d.key.clone(), n));
-                                n.to_string()
-                            }
-                            (true, None) => {
-                                let n = tickets::count(c, &viewer, &d.filter).await?;
-                                fresh.push((d.key.clone(), n));
-                                computed = true;
-                                n.to_string()
-                            }
-                        };
-                        links.push(ViewLink {
-                            key: d.key.clone(),
-                            label: d.label.clone(),
-                            count,
-                            active: i == chosen,
-                        });
-                    }
+            }
+            defs.push(ViewDef {
+                key: "custom".into(),
+                label: "Filtered tickets".into(),
+                filter: custom_for_read.filter(&viewer)?,
+                counted: false,
+            });
+            let chosen = defs
+                .iter()
+                .position(|d| d.key == key)
+                .ok_or(StoreError::NotFound("view"))?;
+            let page = tickets::list(
+                c,
+                &viewer,
+                &defs[chosen].filter,
+                &PageRequest {
+                    sort,
+                    ascending,
+                    limit: 50,
+                    cursor,
+                },
+            )
+            .await?;
+            let mut links = Vec::new();
+            let mut fresh = Vec::new();
+            let mut computed = false;
+            if !partial {
+                for (i, d) in defs.iter().enumerate().filter(|(_, d)| d.key != "custom") {
+                    let known = cached
+                        .as_ref()
+                        .and_then(|c| c.iter().find(|(k, _)| *k == d.key))
+                        .map(|(_, n)| *n);
+                    let count = match (d.counted, known) {
+                        (false, _) => String::new(),
+                        (true, Some(n)) => {
+                            fresh.push((d.key.clone(), n));
+                            n.to_string()
+                        }
+                        (true, None) => {
+                            let n = tickets::count(c, &viewer, &d.filter).await?;
+                            fresh.push((d.key.clone(), n));
+                            computed = true;
+                            n.to_string()
+                        }
+                    };
+                    links.push(ViewLink {
+                        key: d.key.clone(),
+                        label: d.label.clone(),
+                        count,
+                        active: i == chosen,
+                    });
                 }
-                let alerts = if partial {
-                    Vec::new()
-                } else {
-                    mailbox_alerts(c, now).await?
-                };
-                let zone = people::time_zone(c, viewer.user_id).await?;
-                Ok((
-                    defs[chosen].label.clone(),
-                    defs[chosen].key.clone(),
-                    page,
-                    links,
-                    computed.then_some(fresh),
-                    (agents, alerts, zone),
-                ))
-            })
-        })
+            }
+            let alerts = if partial {
+                Vec::new()
+            } else {
+                mailbox_alerts(c, now).await?
+            };
+            let zone = people::time_zone(c, viewer.user_id).await?;
+            Ok((
+                defs[chosen].label.clone(),
+                defs[chosen].key.clone(),
+                page,
+                links,
+                computed.then_some(fresh),
+                (agents, alerts, zone),
+            ))
+        }))
         .await;
     let (title, key, tickets_page, views, fresh, (agents, alerts, zone)) = match result {
         Ok(r) => r,
@@ -497,7 +496,7 @@ pub async fn save_view(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { views::save(c, uid, &f.name, &query, now).await }),
+        op!(c => views::save(c, uid, &f.name, &query, now).await),
         |v| Redirect::to(&format!("/inbox?view=saved-{}", v.id)).into_response(),
     )
     .await

@@ -10,6 +10,7 @@ use crate::page::{require, write_then};
 use crate::sessions::{CsrfForm, Me};
 use crate::tickets::to_ticket;
 use rapport_store::macros;
+use rapport_store::op;
 
 /// The macro form.
 #[derive(Deserialize)]
@@ -31,7 +32,7 @@ pub async fn apply_macro(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { macros::apply(c, &viewer, id, f.macro_id, now).await }),
+        op!(c => macros::apply(c, &viewer, id, f.macro_id, now).await),
         |_| to_ticket(id),
     )
     .await

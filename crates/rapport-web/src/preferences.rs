@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::Zone;
 use rapport_http::AppState;
+use rapport_store::op;
 use rapport_store::{StoreError, notify, people};
 use serde::Deserialize;
 
@@ -37,14 +38,12 @@ pub async fn preferences(
     let id = me.session.viewer.user_id;
     match st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                Ok((
-                    notify::email_notifications(c, id).await?,
-                    people::time_zone(c, id).await?,
-                ))
-            })
-        })
+        .read(op!(c => {
+            Ok((
+                notify::email_notifications(c, id).await?,
+                people::time_zone(c, id).await?,
+            ))
+        }))
         .await
     {
         Ok((on, zone)) => page(&PreferencesPage {
@@ -82,15 +81,13 @@ pub async fn save_preferences(
     };
     write_then(
         &st,
-        move |c| {
-            Box::pin(async move {
-                notify::set_email_notifications(c, id, on).await?;
-                if let Some(zone) = zone {
-                    people::set_time_zone(c, id, &zone).await?;
-                }
-                Ok(())
-            })
-        },
+        op!(c => {
+            notify::set_email_notifications(c, id, on).await?;
+            if let Some(zone) = zone {
+                people::set_time_zone(c, id, &zone).await?;
+            }
+            Ok(())
+        }),
         |()| Redirect::to("/preferences?saved=1").into_response(),
     )
     .await

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use rapport_domain::Permission;
 use rapport_http::AppState;
+use rapport_store::op;
 use rapport_store::presence;
 use rapport_store::tickets;
 use serde::Deserialize;
@@ -34,13 +35,11 @@ pub async fn presence(
     let now = st.now();
     let r = st
         .db
-        .write(move |c| {
-            Box::pin(async move {
-                tickets::get(c, &who, id).await?;
-                presence::touch(c, id, viewer.user_id, typing, now).await?;
-                presence::others(c, id, viewer.user_id, now).await
-            })
-        })
+        .write(op!(c => {
+            tickets::get(c, &who, id).await?;
+            presence::touch(c, id, viewer.user_id, typing, now).await?;
+            presence::others(c, id, viewer.user_id, now).await
+        }))
         .await;
     match r {
         Ok(others) => Json(

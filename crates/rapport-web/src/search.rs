@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use rapport_domain::Permission;
 use rapport_http::AppState;
+use rapport_store::op;
 use rapport_store::search;
 use serde::Deserialize;
 
@@ -34,7 +35,7 @@ pub async fn search(State(st): State<AppState>, me: Me, Query(q): Query<SearchQu
     let query = text.clone();
     let hits = match st
         .db
-        .read(move |c| Box::pin(async move { search::search(c, &viewer, &query, 50).await }))
+        .read(op!(c => search::search(c, &viewer, &query, 50).await))
         .await
     {
         Ok(h) => h,

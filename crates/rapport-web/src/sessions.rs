@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::Principal;
 use rapport_http::AppState;
+use rapport_store::op;
 use rapport_store::secrets::token_hash;
 use rapport_store::sessions::{self, SessionInfo};
 use serde::Deserialize;
@@ -83,7 +84,7 @@ async fn session_of(parts: &Parts, state: &AppState) -> Option<Me> {
     let now = state.now();
     state
         .db
-        .read(move |c| Box::pin(async move { sessions::lookup(c, &hash, now).await }))
+        .read(op!(c => sessions::lookup(c, &hash, now).await))
         .await
         .ok()
         .flatten()

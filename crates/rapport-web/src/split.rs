@@ -7,6 +7,7 @@ use rapport_http::AppState;
 
 use crate::page::{require, write_then};
 use crate::sessions::{CsrfForm, Me, NoFields};
+use rapport_store::op;
 use rapport_store::split;
 
 /// Splits a customer message off into a new ticket.
@@ -23,7 +24,7 @@ pub async fn split(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { split::message(c, &viewer, message_id, now).await }),
+        op!(c => split::message(c, &viewer, message_id, now).await),
         |t| Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
     )
     .await

@@ -7,6 +7,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use rapport_domain::{EmailAddress, Role, SystemClock};
 use rapport_http::AppState;
+use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets::token_hash;
 use rapport_store::sessions;
@@ -31,22 +32,20 @@ async fn setup(role: Role) -> Setup {
     let now = state.now();
     migrate::run(&db, now).await.unwrap();
     let hash = token_hash(&format!("{}-token", role.as_str()));
-    db.write(move |c| {
-        Box::pin(async move {
-            let u = people::create_user(
-                c,
-                NewUser {
-                    email: EmailAddress::parse("agent@example.com")?,
-                    name: "Agent".into(),
-                    role,
-                    password_hash: None,
-                },
-                now,
-            )
-            .await?;
-            sessions::create(c, u.id, &hash, CSRF, now, 3600).await
-        })
-    })
+    db.write(op!(c => {
+        let u = people::create_user(
+            c,
+            NewUser {
+                email: EmailAddress::parse("agent@example.com")?,
+                name: "Agent".into(),
+                role,
+                password_hash: None,
+            },
+            now,
+        )
+        .await?;
+        sessions::create(c, u.id, &hash, CSRF, now, 3600).await
+    }))
     .await
     .unwrap();
     let app = rapport_http::serve(rapport_http::api_router().merge(crate::routes()), state);

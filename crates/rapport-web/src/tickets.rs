@@ -17,6 +17,7 @@ use rapport_store::events::{self, Event};
 use rapport_store::fields;
 use rapport_store::macros;
 use rapport_store::messages::{self, Message, NewAttachment};
+use rapport_store::op;
 use rapport_store::people::{self, Team, User};
 use rapport_store::tickets::{self, NewReply, Ticket, TicketPatch};
 use rapport_store::time_entries;
@@ -176,40 +177,38 @@ struct TicketData {
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
     st.db
-        .read(move |c| {
-            Box::pin(async move {
-                let user_id = viewer.user_id;
-                let who = Principal::Agent(viewer);
-                let t = tickets::get(c, &who, id).await?;
-                let msgs = messages::for_ticket(c, &who, id).await?;
-                let evs = events::for_ticket(c, id).await?;
-                let history = tickets::for_customer(c, &who, t.customer.id).await?;
-                let teams = people::list_teams(c).await?;
-                let users = people::list_users(c).await?;
-                let cats = categories::list(c)
-                    .await?
-                    .into_iter()
-                    .map(|c| (c.slug, c.name))
-                    .collect();
-                let macros = macros::list(c).await?;
-                let time = time_entries::per_agent(c, id).await?;
-                let fields = fields::list(c).await?;
-                let zone = people::time_zone(c, user_id).await?;
-                Ok(TicketData {
-                    zone,
-                    fields,
-                    t,
-                    msgs,
-                    evs,
-                    history,
-                    teams,
-                    users,
-                    cats,
-                    macros,
-                    time,
-                })
+        .read(op!(c => {
+            let user_id = viewer.user_id;
+            let who = Principal::Agent(viewer);
+            let t = tickets::get(c, &who, id).await?;
+            let msgs = messages::for_ticket(c, &who, id).await?;
+            let evs = events::for_ticket(c, id).await?;
+            let history = tickets::for_customer(c, &who, t.customer.id).await?;
+            let teams = people::list_teams(c).await?;
+            let users = people::list_users(c).await?;
+            let cats = categories::list(c)
+                .await?
+                .into_iter()
+                .map(|c| (c.slug, c.name))
+                .collect();
+            let macros = macros::list(c).await?;
+            let time = time_entries::per_agent(c, id).await?;
+            let fields = fields::list(c).await?;
+            let zone = people::time_zone(c, user_id).await?;
+            Ok(TicketData {
+                zone,
+                fields,
+                t,
+                msgs,
+                evs,
+                history,
+                teams,
+                users,
+                cats,
+                macros,
+                time,
             })
-        })
+        }))
         .await
 }
 
@@ -384,7 +383,7 @@ async fn post_message(
     };
     write_then(
         &st,
-        move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }),
+        op!(c => tickets::reply(c, &viewer, id, reply, now).await),
         |_| to_ticket(id),
     )
     .await
@@ -493,7 +492,7 @@ async fn apply_patch(st: &AppState, me: &Me, id: i64, patch: TicketPatch) -> Res
     let now = st.now();
     write_then(
         st,
-        move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }),
+        op!(c => tickets::update(c, &viewer, id, patch, now).await),
         |_| to_ticket(id),
     )
     .await
@@ -557,12 +556,10 @@ pub async fn merge(
     let now = st.now();
     let merged = st
         .db
-        .write(move |c| {
-            Box::pin(async move {
-                let target = tickets::id_by_number(c, number).await?;
-                tickets::merge(c, &viewer, id, target, now).await
-            })
-        })
+        .write(op!(c => {
+            let target = tickets::id_by_number(c, number).await?;
+            tickets::merge(c, &viewer, id, target, now).await
+        }))
         .await;
     match merged {
         Ok(t) => Redirect::to(&format!("/tickets/{}", t.id)).into_response(),

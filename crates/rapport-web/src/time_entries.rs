@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::page::{require, store_error, write_then};
 use crate::sessions::{CsrfForm, Me};
 use crate::tickets::to_ticket;
+use rapport_store::op;
 use rapport_store::time_entries;
 
 /// The time form.
@@ -36,11 +37,9 @@ pub async fn log_time(
     let now = st.now();
     write_then(
         &st,
-        move |c| {
-            Box::pin(async move {
-                time_entries::log(c, &viewer, id, minutes.saturating_mul(60), "", now).await
-            })
-        },
+        op!(c => {
+            time_entries::log(c, &viewer, id, minutes.saturating_mul(60), "", now).await
+        }),
         |()| to_ticket(id),
     )
     .await

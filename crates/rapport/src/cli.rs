@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use rapport_domain::{Clock, EmailAddress, Role, SystemClock};
+use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
 
@@ -136,21 +137,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::open_db(&config, clock.as_ref()).await?;
             let now = clock.now();
             let user = db
-                .write(move |c| {
-                    Box::pin(async move {
-                        people::create_user(
-                            c,
-                            NewUser {
-                                email,
-                                name,
-                                role,
-                                password_hash,
-                            },
-                            now,
-                        )
-                        .await
-                    })
-                })
+                .write(op!(c => {
+                    people::create_user(
+                        c,
+                        NewUser {
+                            email,
+                            name,
+                            role,
+                            password_hash,
+                        },
+                        now,
+                    )
+                    .await
+                }))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -174,12 +173,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let token = secrets::new_token();
             let hash = secrets::token_hash(&token);
             let now = clock.now();
-            db.write(move |c| {
-                Box::pin(async move {
-                    let user = people::user_by_email(c, &email).await?;
-                    people::add_token(c, user.id, &hash, &name, now).await
-                })
-            })
+            db.write(op!(c => {
+                let user = people::user_by_email(c, &email).await?;
+                people::add_token(c, user.id, &hash, &name, now).await
+            }))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{token}");

@@ -13,6 +13,7 @@ use anyhow::Context;
 use rapport_domain::Clock;
 use rapport_http::AppState;
 use rapport_jobs::{Registry, Runner, RunnerConfig, Worker, WorkerConfig};
+use rapport_store::op;
 use rapport_store::{Db, DbConfig, migrate};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -269,24 +270,22 @@ async fn release_dead_leases(db: &Db, now: rapport_domain::Timestamp) -> anyhow:
     let host = format!("{}:", hostname());
     let me = std::process::id();
     let released = db
-        .write(move |c| {
-            Box::pin(async move {
-                let mut released = 0;
-                for holder in rapport_store::jobs::lease_holders(c, &host).await? {
-                    let pid = holder
-                        .strip_prefix(&host)
-                        .and_then(|rest| rest.split(':').next())
-                        .and_then(|p| p.parse::<u32>().ok());
-                    let dead = pid.is_some_and(|pid| {
-                        pid == me || !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                    });
-                    if dead {
-                        released += rapport_store::jobs::release_leases(c, &holder, now).await?;
-                    }
+        .write(op!(c => {
+            let mut released = 0;
+            for holder in rapport_store::jobs::lease_holders(c, &host).await? {
+                let pid = holder
+                    .strip_prefix(&host)
+                    .and_then(|rest| rest.split(':').next())
+                    .and_then(|p| p.parse::<u32>().ok());
+                let dead = pid.is_some_and(|pid| {
+                    pid == me || !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                });
+                if dead {
+                    released += rapport_store::jobs::release_leases(c, &holder, now).await?;
                 }
-                Ok(released)
-            })
-        })
+            }
+            Ok(released)
+        }))
         .await?;
     if released > 0 {
         tracing::info!(

@@ -5,6 +5,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rapport_domain::{Permission, Principal};
 use rapport_store::messages;
+use rapport_store::op;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -61,7 +62,7 @@ pub async fn get_attachment(
     let who = Principal::Agent(viewer);
     let file = st
         .db
-        .read(move |c| Box::pin(async move { messages::visible_attachment(c, &who, id).await }))
+        .read(op!(c => messages::visible_attachment(c, &who, id).await))
         .await?;
     Ok(download(file))
 }

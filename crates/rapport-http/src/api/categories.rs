@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use rapport_domain::{Category, Permission};
 use rapport_store::categories;
+use rapport_store::op;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -46,7 +47,7 @@ pub async fn list_categories(
     require(&viewer, Permission::WorkTickets)?;
     Ok(Json(
         st.db
-            .read(|c| Box::pin(async move { categories::list(c).await }))
+            .read(op!(c => categories::list(c).await))
             .await?
             .into_iter()
             .map(Into::into)
@@ -80,7 +81,7 @@ pub async fn create_category(
     let now = st.now();
     let cat = st
         .db
-        .write(move |c| Box::pin(async move { categories::create(c, &slug, &req.name, now).await }))
+        .write(op!(c => categories::create(c, &slug, &req.name, now).await))
         .await?;
     Ok((StatusCode::CREATED, Json(cat.into())))
 }

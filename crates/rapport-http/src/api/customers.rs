@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use rapport_domain::{Permission, Timestamp};
 use rapport_store::customers;
+use rapport_store::op;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -88,7 +89,7 @@ pub async fn get_customer(
     require(&viewer, Permission::ReadCustomers)?;
     let c = st
         .db
-        .read(move |c| Box::pin(async move { customers::get_with_tickets(c, &viewer, id).await }))
+        .read(op!(c => customers::get_with_tickets(c, &viewer, id).await))
         .await?;
     Ok(Json(c.into()))
 }

@@ -6,6 +6,7 @@ use rapport_domain::Permission;
 use rapport_domain::Timestamp;
 use rapport_domain::job::JobState;
 use rapport_store::jobs;
+use rapport_store::op;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -68,7 +69,7 @@ pub async fn list_jobs(
     require(&viewer, Permission::ViewJobs)?;
     Ok(Json(
         st.db
-            .read(|c| Box::pin(async move { jobs::recent(c, 100).await }))
+            .read(op!(c => jobs::recent(c, 100).await))
             .await?
             .into_iter()
             .map(Into::into)

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use rapport_domain::Permission;
 use rapport_store::imap::{self, ImapSettings};
+use rapport_store::op;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -145,14 +146,12 @@ async fn mailbox_views(st: &AppState) -> ApiResult<Vec<MailboxView>> {
     let now = st.now();
     let (boxes, health) = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                Ok((
-                    rapport_store::mail::mailboxes(c).await?,
-                    rapport_store::imap::health(c, now).await?,
-                ))
-            })
-        })
+        .read(op!(c => {
+            Ok((
+                rapport_store::mail::mailboxes(c).await?,
+                rapport_store::imap::health(c, now).await?,
+            ))
+        }))
         .await?;
     Ok(boxes
         .into_iter()
@@ -189,18 +188,16 @@ pub async fn create_mailbox(
     let now = st.now();
     let m = st
         .db
-        .write(move |c| {
-            Box::pin(async move {
-                let m = rapport_store::mail::create_mailbox(c, &address, &req.name, now).await?;
-                if let Some(imap) = &imap {
-                    rapport_store::imap::set_settings(c, m.id, Some(imap), now).await?;
-                }
-                if req.acknowledge == Some(true) {
-                    rapport_store::notify::set_acknowledge(c, m.id, true).await?;
-                }
-                Ok(m)
-            })
-        })
+        .write(op!(c => {
+            let m = rapport_store::mail::create_mailbox(c, &address, &req.name, now).await?;
+            if let Some(imap) = &imap {
+                rapport_store::imap::set_settings(c, m.id, Some(imap), now).await?;
+            }
+            if req.acknowledge == Some(true) {
+                rapport_store::notify::set_acknowledge(c, m.id, true).await?;
+            }
+            Ok(m)
+        }))
         .await?;
     let view = mailbox_views(&st)
         .await?
@@ -259,27 +256,25 @@ pub async fn patch_mailbox(
     };
     let now = st.now();
     st.db
-        .write(move |c| {
-            Box::pin(async move {
-                if !rapport_store::mail::mailboxes(c)
-                    .await?
-                    .iter()
-                    .any(|m| m.id == id)
-                {
-                    return Err(rapport_store::StoreError::NotFound("mailbox"));
-                }
-                if let Some(name) = &req.name {
-                    rapport_store::mail::rename_mailbox(c, id, name).await?;
-                }
-                if let Some(on) = req.acknowledge {
-                    rapport_store::notify::set_acknowledge(c, id, on).await?;
-                }
-                if let Some(imap) = &imap {
-                    rapport_store::imap::set_settings(c, id, imap.as_ref(), now).await?;
-                }
-                Ok(())
-            })
-        })
+        .write(op!(c => {
+            if !rapport_store::mail::mailboxes(c)
+                .await?
+                .iter()
+                .any(|m| m.id == id)
+            {
+                return Err(rapport_store::StoreError::NotFound("mailbox"));
+            }
+            if let Some(name) = &req.name {
+                rapport_store::mail::rename_mailbox(c, id, name).await?;
+            }
+            if let Some(on) = req.acknowledge {
+                rapport_store::notify::set_acknowledge(c, id, on).await?;
+            }
+            if let Some(imap) = &imap {
+                rapport_store::imap::set_settings(c, id, imap.as_ref(), now).await?;
+            }
+            Ok(())
+        }))
         .await?;
     let view = mailbox_views(&st)
         .await?

@@ -6,6 +6,7 @@ use rapport_domain::Permission;
 use crate::auth::{Auth, require};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
+use rapport_store::op;
 
 /// Prometheus text metrics (supervisors and admins, with a token): the job queue by
 /// state, and per IMAP mailbox the seconds since its last fetch, whether it is stalled
@@ -23,12 +24,10 @@ pub async fn metrics(
     let now = st.now();
     let (jobs, health) = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                let jobs = rapport_store::jobs::count_by_state(c).await?;
-                Ok((jobs, rapport_store::imap::health(c, now).await?))
-            })
-        })
+        .read(op!(c => {
+            let jobs = rapport_store::jobs::count_by_state(c).await?;
+            Ok((jobs, rapport_store::imap::health(c, now).await?))
+        }))
         .await?;
     let label = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let mut out = String::new();

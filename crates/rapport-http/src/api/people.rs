@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rapport_domain::{EmailAddress, Permission, Role, Timestamp};
+use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
 use serde::{Deserialize, Serialize};
@@ -84,7 +85,7 @@ pub async fn me(State(st): State<AppState>, Auth(viewer): Auth) -> ApiResult<Jso
     let id = viewer.user_id;
     Ok(Json(
         st.db
-            .read(move |c| Box::pin(async move { people::get_user(c, id).await }))
+            .read(op!(c => people::get_user(c, id).await))
             .await?
             .into(),
     ))
@@ -101,7 +102,7 @@ pub async fn list_users(
     require(&viewer, Permission::WorkTickets)?;
     Ok(Json(
         st.db
-            .read(|c| Box::pin(async move { people::list_users(c).await }))
+            .read(op!(c => people::list_users(c).await))
             .await?
             .into_iter()
             .map(Into::into)
@@ -164,7 +165,7 @@ pub async fn create_user(
     let now = st.now();
     let u = st
         .db
-        .write(move |c| Box::pin(async move { people::create_user(c, new, now).await }))
+        .write(op!(c => people::create_user(c, new, now).await))
         .await?;
     Ok((StatusCode::CREATED, Json(u.into())))
 }
@@ -180,7 +181,7 @@ pub async fn list_teams(
     require(&viewer, Permission::WorkTickets)?;
     Ok(Json(
         st.db
-            .read(|c| Box::pin(async move { people::list_teams(c).await }))
+            .read(op!(c => people::list_teams(c).await))
             .await?
             .into_iter()
             .map(Into::into)
@@ -211,7 +212,7 @@ pub async fn create_team(
     let now = st.now();
     let t = st
         .db
-        .write(move |c| Box::pin(async move { people::create_team(c, &req.name, now).await }))
+        .write(op!(c => people::create_team(c, &req.name, now).await))
         .await?;
     Ok((StatusCode::CREATED, Json(t.into())))
 }
@@ -241,7 +242,7 @@ pub async fn add_member(
     require(&viewer, Permission::ManageTeams)?;
     let t = st
         .db
-        .write(move |c| Box::pin(async move { people::add_member(c, id, req.user_id).await }))
+        .write(op!(c => people::add_member(c, id, req.user_id).await))
         .await?;
     Ok(Json(t.into()))
 }

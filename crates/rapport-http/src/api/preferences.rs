@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use rapport_domain::Zone;
+use rapport_store::op;
 use rapport_store::{notify, people};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -45,14 +46,12 @@ pub async fn get_preferences(
     let id = viewer.user_id;
     let (on, zone) = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                Ok((
-                    notify::email_notifications(c, id).await?,
-                    people::time_zone(c, id).await?,
-                ))
-            })
-        })
+        .read(op!(c => {
+            Ok((
+                notify::email_notifications(c, id).await?,
+                people::time_zone(c, id).await?,
+            ))
+        }))
         .await?;
     Ok(Json(Preferences {
         email_notifications: on,
@@ -76,18 +75,16 @@ pub async fn put_preferences(
     let zone = p.time_zone.as_deref().map(Zone::parse).transpose()?;
     let zone = st
         .db
-        .write(move |c| {
-            Box::pin(async move {
-                notify::set_email_notifications(c, id, on).await?;
-                match zone {
-                    Some(zone) => {
-                        people::set_time_zone(c, id, &zone).await?;
-                        Ok(zone)
-                    }
-                    None => people::time_zone(c, id).await,
+        .write(op!(c => {
+            notify::set_email_notifications(c, id, on).await?;
+            match zone {
+                Some(zone) => {
+                    people::set_time_zone(c, id, &zone).await?;
+                    Ok(zone)
                 }
-            })
-        })
+                None => people::time_zone(c, id).await,
+            }
+        }))
         .await?;
     Ok(Json(Preferences {
         email_notifications: on,

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use rapport_domain::Permission;
+use rapport_store::op;
 use rapport_store::search;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -91,7 +92,7 @@ pub async fn search(
     let q = p.q.clone();
     let hits = st
         .db
-        .read(move |c| Box::pin(async move { search::search(c, &viewer, &q, limit).await }))
+        .read(op!(c => search::search(c, &viewer, &q, limit).await))
         .await?;
     Ok(Json(SearchResults {
         query: p.q,

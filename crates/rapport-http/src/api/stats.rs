@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use rapport_domain::{Permission, Timestamp};
+use rapport_store::op;
 use rapport_store::stats;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -66,7 +67,7 @@ pub async fn daily_stats(
     let from = Timestamp(to.micros() - days * 86_400_000_000);
     Ok(Json(
         st.db
-            .read(move |c| Box::pin(async move { stats::between(c, from, to).await }))
+            .read(op!(c => stats::between(c, from, to).await))
             .await?
             .into_iter()
             .map(Into::into)

@@ -10,6 +10,7 @@ use rapport_domain::{
 };
 use rapport_store::events;
 use rapport_store::messages::{self, NewAttachment};
+use rapport_store::op;
 use rapport_store::tickets::{
     self, NewReply, NewTicket, PageRequest, SortField, TicketFilter, TicketPatch,
 };
@@ -275,7 +276,7 @@ pub async fn create_ticket(
     let now = st.now();
     let t = st
         .db
-        .write(move |c| Box::pin(async move { tickets::create(c, Some(&viewer), new, now).await }))
+        .write(op!(c => tickets::create(c, Some(&viewer), new, now).await))
         .await?;
     Ok((StatusCode::CREATED, Json(t.into())))
 }
@@ -295,7 +296,7 @@ pub async fn get_ticket(
     let who = Principal::Agent(viewer);
     let t = st
         .db
-        .read(move |c| Box::pin(async move { tickets::get(c, &who, id).await }))
+        .read(op!(c => tickets::get(c, &who, id).await))
         .await?;
     Ok(Json(t.into()))
 }
@@ -408,7 +409,7 @@ pub async fn list_tickets(
     let (filter, page) = params.parse(&viewer)?;
     let p = st
         .db
-        .read(move |c| Box::pin(async move { tickets::list(c, &viewer, &filter, &page).await }))
+        .read(op!(c => tickets::list(c, &viewer, &filter, &page).await))
         .await?;
     Ok(Json(p.into()))
 }
@@ -499,7 +500,7 @@ pub async fn patch_ticket(
     let now = st.now();
     let t = st
         .db
-        .write(move |c| Box::pin(async move { tickets::update(c, &viewer, id, patch, now).await }))
+        .write(op!(c => tickets::update(c, &viewer, id, patch, now).await))
         .await?;
     Ok(Json(t.into()))
 }
@@ -544,7 +545,7 @@ pub async fn create_message(
     let now = st.now();
     let m = st
         .db
-        .write(move |c| Box::pin(async move { tickets::reply(c, &viewer, id, reply, now).await }))
+        .write(op!(c => tickets::reply(c, &viewer, id, reply, now).await))
         .await?;
     Ok((StatusCode::CREATED, Json(m.into())))
 }
@@ -564,7 +565,7 @@ pub async fn list_messages(
     let who = Principal::Agent(viewer);
     let m = st
         .db
-        .read(move |c| Box::pin(async move { messages::for_ticket(c, &who, id).await }))
+        .read(op!(c => messages::for_ticket(c, &who, id).await))
         .await?;
     Ok(Json(m.into_iter().map(Into::into).collect()))
 }
@@ -584,12 +585,10 @@ pub async fn list_events(
     let who = Principal::Agent(viewer);
     let e = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                tickets::get(c, &who, id).await?;
-                events::for_ticket(c, id).await
-            })
-        })
+        .read(op!(c => {
+            tickets::get(c, &who, id).await?;
+            events::for_ticket(c, id).await
+        }))
         .await?;
     Ok(Json(e.into_iter().map(Into::into).collect()))
 }
@@ -622,7 +621,7 @@ pub async fn merge_ticket(
     let into = req.into;
     let t = st
         .db
-        .write(move |c| Box::pin(async move { tickets::merge(c, &viewer, id, into, now).await }))
+        .write(op!(c => tickets::merge(c, &viewer, id, into, now).await))
         .await?;
     Ok(Json(t.into()))
 }

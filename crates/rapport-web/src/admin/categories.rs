@@ -5,6 +5,7 @@ use axum::response::Response;
 use rapport_domain::{Category, Permission};
 use rapport_http::AppState;
 use rapport_store::categories;
+use rapport_store::op;
 use serde::Deserialize;
 
 use super::done;
@@ -34,7 +35,7 @@ pub async fn add_category(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { categories::create(c, &slug, &f.name, now).await }),
+        op!(c => categories::create(c, &slug, &f.name, now).await),
         |cat| done(&format!("Added category {}", cat.name)),
     )
     .await

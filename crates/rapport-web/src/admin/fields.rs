@@ -10,6 +10,7 @@ use super::done;
 use crate::page::{require, write_then};
 use crate::sessions::{CsrfForm, Me};
 use rapport_store::fields;
+use rapport_store::op;
 
 /// The add-field form.
 #[derive(Deserialize)]
@@ -30,7 +31,7 @@ pub async fn add_field(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { fields::define(c, &f.key, &f.label, now).await }),
+        op!(c => fields::define(c, &f.key, &f.label, now).await),
         |d| done(&format!("Added field {}", d.label)),
     )
     .await

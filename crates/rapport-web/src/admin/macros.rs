@@ -6,6 +6,7 @@ use rapport_domain::{Permission, Priority, Tag, TicketStatus};
 use rapport_http::AppState;
 use rapport_store::macros;
 use rapport_store::macros::NewMacro;
+use rapport_store::op;
 use serde::Deserialize;
 
 use super::done;
@@ -59,10 +60,8 @@ pub async fn add_macro(
     };
     let by = me.session.viewer.user_id;
     let now = st.now();
-    write_then(
-        &st,
-        move |c| Box::pin(async move { macros::create(c, by, new, now).await }),
-        |m| done(&format!("Added macro {}", m.name)),
-    )
+    write_then(&st, op!(c => macros::create(c, by, new, now).await), |m| {
+        done(&format!("Added macro {}", m.name))
+    })
     .await
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::done;
 use crate::page::{require, store_error, write_then};
 use crate::sessions::{CsrfForm, Me};
+use rapport_store::op;
 
 /// A mailbox as the admin page lists it, with how its fetching is doing.
 pub(crate) struct MailboxRow {
@@ -107,18 +108,16 @@ pub async fn add_mailbox(
     let now = st.now();
     write_then(
         &st,
-        move |c| {
-            Box::pin(async move {
-                let m = rapport_store::mail::create_mailbox(c, &address, &f.name, now).await?;
-                if let Some(imap) = &imap {
-                    rapport_store::imap::set_settings(c, m.id, Some(imap), now).await?;
-                }
-                if f.acknowledge.is_some() {
-                    rapport_store::notify::set_acknowledge(c, m.id, true).await?;
-                }
-                Ok(m)
-            })
-        },
+        op!(c => {
+            let m = rapport_store::mail::create_mailbox(c, &address, &f.name, now).await?;
+            if let Some(imap) = &imap {
+                rapport_store::imap::set_settings(c, m.id, Some(imap), now).await?;
+            }
+            if f.acknowledge.is_some() {
+                rapport_store::notify::set_acknowledge(c, m.id, true).await?;
+            }
+            Ok(m)
+        }),
         |m| done(&format!("Added mailbox {}", m.address)),
     )
     .await
@@ -211,7 +210,7 @@ pub async fn edit_mailbox(
     }
     let existing = match st
         .db
-        .read(move |c| Box::pin(async move { rapport_store::imap::mailbox(c, id).await }))
+        .read(op!(c => rapport_store::imap::mailbox(c, id).await))
         .await
     {
         Ok(e) => e.map(|m| m.settings),
@@ -226,18 +225,16 @@ pub async fn edit_mailbox(
     let ack = f.acknowledge.is_some();
     write_then(
         &st,
-        move |c| {
-            Box::pin(async move {
-                rapport_store::mail::rename_mailbox(c, id, &f.name).await?;
-                rapport_store::notify::set_acknowledge(c, id, ack).await?;
-                if stop {
-                    rapport_store::imap::set_settings(c, id, None, now).await?;
-                } else if let Some(imap) = &imap {
-                    rapport_store::imap::set_settings(c, id, Some(imap), now).await?;
-                }
-                Ok(f.name)
-            })
-        },
+        op!(c => {
+            rapport_store::mail::rename_mailbox(c, id, &f.name).await?;
+            rapport_store::notify::set_acknowledge(c, id, ack).await?;
+            if stop {
+                rapport_store::imap::set_settings(c, id, None, now).await?;
+            } else if let Some(imap) = &imap {
+                rapport_store::imap::set_settings(c, id, Some(imap), now).await?;
+            }
+            Ok(f.name)
+        }),
         |name| done(&format!("Saved mailbox {name}")),
     )
     .await

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::Permission;
 use rapport_http::AppState;
 use rapport_store::categories as store_categories;
+use rapport_store::op;
 use rapport_store::people as store_people;
 use serde::Deserialize;
 
@@ -50,22 +51,20 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
     let now = st.now();
     let data = st
         .db
-        .read(move |c| {
-            Box::pin(async move {
-                let users = store_people::list_users(c).await?;
-                let teams = store_people::list_teams(c).await?;
-                let cats = store_categories::list(c).await?;
-                let macros = rapport_store::macros::list(c).await?;
-                let fields = rapport_store::fields::list(c).await?;
-                let mailboxes = rapport_store::mail::mailboxes(c).await?;
-                let health = rapport_store::imap::health(c, now).await?;
-                let mailboxes = mailboxes
-                    .into_iter()
-                    .map(|m| mailbox_row(m, &health))
-                    .collect::<Vec<_>>();
-                Ok((users, teams, cats, macros, fields, mailboxes))
-            })
-        })
+        .read(op!(c => {
+            let users = store_people::list_users(c).await?;
+            let teams = store_people::list_teams(c).await?;
+            let cats = store_categories::list(c).await?;
+            let macros = rapport_store::macros::list(c).await?;
+            let fields = rapport_store::fields::list(c).await?;
+            let mailboxes = rapport_store::mail::mailboxes(c).await?;
+            let health = rapport_store::imap::health(c, now).await?;
+            let mailboxes = mailboxes
+                .into_iter()
+                .map(|m| mailbox_row(m, &health))
+                .collect::<Vec<_>>();
+            Ok((users, teams, cats, macros, fields, mailboxes))
+        }))
         .await;
     let (users, teams, cats, macros, fields, mailboxes) = match data {
         Ok(d) => d,

@@ -5,6 +5,7 @@ use axum::response::Response;
 use rapport_domain::{EmailAddress, Permission, Role};
 use rapport_http::AppState;
 use rapport_http::api::people::MIN_PASSWORD;
+use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
 use serde::Deserialize;
@@ -57,11 +58,9 @@ pub async fn add_user(
         role,
         password_hash: Some(hash),
     };
-    write_then(
-        &st,
-        move |c| Box::pin(async move { people::create_user(c, new, now).await }),
-        |u| done(&format!("Added {}", u.name)),
-    )
+    write_then(&st, op!(c => people::create_user(c, new, now).await), |u| {
+        done(&format!("Added {}", u.name))
+    })
     .await
 }
 
@@ -83,7 +82,7 @@ pub async fn add_team(
     let now = st.now();
     write_then(
         &st,
-        move |c| Box::pin(async move { people::create_team(c, &f.name, now).await }),
+        op!(c => people::create_team(c, &f.name, now).await),
         |t| done(&format!("Added team {}", t.name)),
     )
     .await
@@ -107,7 +106,7 @@ pub async fn add_member(
     }
     write_then(
         &st,
-        move |c| Box::pin(async move { people::add_member(c, f.team_id, f.user_id).await }),
+        op!(c => people::add_member(c, f.team_id, f.user_id).await),
         |t| done(&format!("Updated team {}", t.name)),
     )
     .await

@@ -11,6 +11,7 @@ use axum::response::Response;
 use hmac::{Hmac, Mac};
 use rapport_domain::TicketStatus;
 use rapport_http::AppState;
+use rapport_store::op;
 use rapport_store::{StoreError, settings};
 use sha2::Sha256;
 
@@ -22,7 +23,7 @@ const KEY_NAME: &str = "portal_link_key";
 
 pub(crate) async fn link_key(st: &AppState) -> Result<String, StoreError> {
     st.db
-        .write(|c| Box::pin(async move { settings::secret(c, KEY_NAME).await }))
+        .write(op!(c => settings::secret(c, KEY_NAME).await))
         .await
 }
 

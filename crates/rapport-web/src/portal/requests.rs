@@ -118,7 +118,7 @@ pub async fn submit(
     let now = st.now();
     let created = st
         .db
-        .write(move |c| Box::pin(async move { tickets::create(c, None, new, now).await }))
+        .write(op!(c => tickets::create(c, None, new, now).await))
         .await;
     let t = match created {
         Ok(t) => t,
@@ -244,11 +244,9 @@ pub async fn reply(
     let now = st.now();
     match st
         .db
-        .write(move |c| {
-            Box::pin(async move {
-                tickets::customer_reply(c, &who, id, &body, Channel::Web, Vec::new(), now).await
-            })
-        })
+        .write(op!(c => {
+            tickets::customer_reply(c, &who, id, &body, Channel::Web, Vec::new(), now).await
+        }))
         .await
     {
         Ok(_) => Redirect::to(&format!("/portal/requests/{id}?key={}", q.key)).into_response(),

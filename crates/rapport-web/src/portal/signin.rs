@@ -97,24 +97,22 @@ pub async fn signin_request(
     let now = st.now();
     let r = st
         .db
-        .write(move |c| {
-            Box::pin(async move {
-                use rapport_store::notify;
-                let Some(customer_id) =
-                    rapport_store::portal::create_token(c, &email, &hash, now).await?
-                else {
-                    return Ok(());
+        .write(op!(c => {
+            use rapport_store::notify;
+            let Some(customer_id) =
+                rapport_store::portal::create_token(c, &email, &hash, now).await?
+            else {
+                return Ok(());
+            };
+            if notify::take_auto_allowance(c, email.as_str(), "signin", now).await? {
+                let notice = notify::Notice::PortalLink {
+                    customer_id,
+                    sealed_token,
                 };
-                if notify::take_auto_allowance(c, email.as_str(), "signin", now).await? {
-                    let notice = notify::Notice::PortalLink {
-                        customer_id,
-                        sealed_token,
-                    };
-                    notify::queue(c, &notice, now).await?;
-                }
-                Ok(())
-            })
-        })
+                notify::queue(c, &notice, now).await?;
+            }
+            Ok(())
+        }))
         .await;
     match r {
         Ok(()) => signin_page(&st, "sent", "", StatusCode::OK),
@@ -129,9 +127,7 @@ pub async fn signin_link(State(st): State<AppState>, Path(token): Path<String>) 
     let now = st.now();
     let valid = st
         .db
-        .read(move |c| {
-            Box::pin(async move { rapport_store::portal::token_valid(c, &hash, now).await })
-        })
+        .read(op!(c => rapport_store::portal::token_valid(c, &hash, now).await))
         .await;
     match valid {
         Ok(true) => signin_page(&st, "confirm", &token, StatusCode::OK),
@@ -164,9 +160,7 @@ pub async fn signin_confirm(
     let now = st.now();
     let used = st
         .db
-        .write(move |c| {
-            Box::pin(async move { rapport_store::portal::consume_token(c, &hash, now).await })
-        })
+        .write(op!(c => rapport_store::portal::consume_token(c, &hash, now).await))
         .await;
     let customer = match used {
         Ok(Some(c)) => c,

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rapport_domain::{Role, Viewer};
+use rapport_store::op;
 use rapport_store::{Db, DbConfig, search, tickets};
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -103,24 +104,22 @@ async fn wait_for(acked: &Arc<Mutex<Vec<i64>>>, n: usize) {
 async fn assert_all_present(db: &Db, ids: Vec<i64>) {
     let n = ids.len();
     let missing = db
-        .read(move |c| {
-            Box::pin(async move {
-                let viewer = Viewer {
-                    user_id: 1,
-                    role: Role::Admin,
-                    team_ids: vec![],
-                };
-                let who = rapport_domain::Principal::Agent(viewer);
-                let mut missing = Vec::new();
-                for id in ids {
-                    match tickets::get(c, &who, id).await {
-                        Ok(t) if t.message_count == 1 => {}
-                        _ => missing.push(id),
-                    }
+        .read(op!(c => {
+            let viewer = Viewer {
+                user_id: 1,
+                role: Role::Admin,
+                team_ids: vec![],
+            };
+            let who = rapport_domain::Principal::Agent(viewer);
+            let mut missing = Vec::new();
+            for id in ids {
+                match tickets::get(c, &who, id).await {
+                    Ok(t) if t.message_count == 1 => {}
+                    _ => missing.push(id),
                 }
-                Ok(missing)
-            })
-        })
+            }
+            Ok(missing)
+        }))
         .await
         .unwrap();
     assert!(
@@ -158,16 +157,14 @@ async fn survives_kill_9(backend: Backend) {
     // The search index was committed with the data.
     let last = *ids.last().unwrap();
     let found = db
-        .read(move |c| {
-            Box::pin(async move {
-                let viewer = Viewer {
-                    user_id: 1,
-                    role: Role::Admin,
-                    team_ids: vec![],
-                };
-                search::search(c, &viewer, "wombat", 100).await
-            })
-        })
+        .read(op!(c => {
+            let viewer = Viewer {
+                user_id: 1,
+                role: Role::Admin,
+                team_ids: vec![],
+            };
+            search::search(c, &viewer, "wombat", 100).await
+        }))
         .await
         .unwrap();
     assert!(!found.is_empty());
@@ -323,17 +320,15 @@ while i <= total and time.time() < deadline:
     // The restarted server's workers turn every stored message into a ticket.
     for _ in 0..600 {
         let pending = db
-            .read(|c| {
-                Box::pin(async move {
-                    rapport_store::testing::one_in(
-                        c,
-                        "SELECT COUNT(*) FROM inbound_mail WHERE processed_at IS NULL",
-                        &[],
-                    )
-                    .await?
-                    .int(0)
-                })
-            })
+            .read(op!(c => {
+                rapport_store::testing::one_in(
+                    c,
+                    "SELECT COUNT(*) FROM inbound_mail WHERE processed_at IS NULL",
+                    &[],
+                )
+                .await?
+                .int(0)
+            }))
             .await
             .unwrap();
         if pending == 0 {
@@ -344,24 +339,22 @@ while i <= total and time.time() < deadline:
     drop(proc);
     let n = acked.len();
     let wrong = db
-        .read(move |c| {
-            Box::pin(async move {
-                let mut wrong = Vec::new();
-                for key in acked {
-                    let tickets = rapport_store::testing::one_in(
-                        c,
-                        "SELECT COUNT(*) FROM tickets WHERE subject = $1",
-                        &[format!("durable {key}").into()],
-                    )
-                    .await?
-                    .int(0)?;
-                    if tickets != 1 {
-                        wrong.push(format!("{key}: {tickets} tickets"));
-                    }
+        .read(op!(c => {
+            let mut wrong = Vec::new();
+            for key in acked {
+                let tickets = rapport_store::testing::one_in(
+                    c,
+                    "SELECT COUNT(*) FROM tickets WHERE subject = $1",
+                    &[format!("durable {key}").into()],
+                )
+                .await?
+                .int(0)?;
+                if tickets != 1 {
+                    wrong.push(format!("{key}: {tickets} tickets"));
                 }
-                Ok(wrong)
-            })
-        })
+            }
+            Ok(wrong)
+        }))
         .await
         .unwrap();
     assert!(

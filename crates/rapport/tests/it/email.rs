@@ -13,6 +13,7 @@ use rapport_mail::transport::Relay;
 use crate::both_backends;
 use crate::harness::TestApp;
 use crate::peers::{SinkOptions, SmtpSink, test_certificates};
+use rapport_store::op;
 
 /// Sends each `(from, [to], raw)` with smtplib and returns, per message, "ok" or the
 /// SMTP code that refused it.
@@ -165,7 +166,7 @@ both_backends! {
         app.patch(&format!("/api/v1/tickets/{id}"), json!({"status": "solved"})).await;
         let long_ago = rapport_domain::Clock::now(&SystemClock).plus_secs(-40 * 86_400);
         app.db
-            .write(move |c| Box::pin(async move {
+            .write(op!(c => {
                 rapport_store::testing::execute_in(c, "UPDATE tickets SET solved_at = $1 WHERE id = $2", &[long_ago.into(), id.into()]).await
             }))
             .await
@@ -246,11 +247,11 @@ both_backends! {
         app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": "internal only", "internal": true})).await;
 
         // Make the retry due now, then deliver through the relay.
-        app.db.write(|c| Box::pin(async move { rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'email.send'", &[]).await })).await.unwrap();
+        app.db.write(op!(c => rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'email.send'", &[]).await)).await.unwrap();
         assert_eq!(run_jobs(&app, Some(relay.smtp)).await, 1);
         let raw: Vec<u8> = relay
             .db
-            .read(|c| Box::pin(async move { rapport_store::testing::one_in(c, "SELECT raw FROM inbound_mail", &[]).await?.blob(0) }))
+            .read(op!(c => rapport_store::testing::one_in(c, "SELECT raw FROM inbound_mail", &[]).await?.blob(0)))
             .await
             .unwrap();
         let got = rapport_mail::parse::parse(&raw);
@@ -440,7 +441,7 @@ both_backends! {
         // With history, the expectation comes from how long recent customers waited:
         // five first answers after two hours → "about 2 hours"; the unanswered ahead count.
         let now = rapport_domain::Clock::now(&SystemClock);
-        app.db.write(move |c| Box::pin(async move {
+        app.db.write(op!(c => {
             rapport_store::testing::execute_in(c, "UPDATE tickets SET created_at = $1, first_response_at = $2 WHERE subject LIKE 'Question %' OR subject = 'Wrong size'",
                 &[now.plus_secs(-7_200).into(), now.into()]).await
         })).await.unwrap();
@@ -518,7 +519,7 @@ both_backends! {
         let path = link[link.find("/portal/").unwrap()..].to_owned();
         // The token is not stored in the clear anywhere.
         let token = path.rsplit('/').next().unwrap().to_owned();
-        let jobs: Vec<String> = app.db.read(|c| Box::pin(async move {
+        let jobs: Vec<String> = app.db.read(op!(c => {
             rapport_store::testing::query_in(c, "SELECT payload FROM jobs", &[]).await?.iter().map(|r| r.text(0)).collect()
         })).await.unwrap();
         assert!(jobs.iter().all(|p| !p.contains(&token)), "the queued link is sealed");
@@ -593,7 +594,7 @@ both_backends! {
         let sink = SmtpSink::start(SinkOptions::default()).await;
         app.post("/api/v1/mailboxes", json!({"address": "help@shop.example", "name": "Shop Help", "acknowledge": true})).await;
         app.ticket("Earlier", "Before it bounced", "kay@customer.example").await;
-        app.db.write(|c| Box::pin(async move {
+        app.db.write(op!(c => {
             rapport_store::testing::execute_in(c, "UPDATE customers SET attributes = '{\"email_bouncing\": true}' WHERE email = 'kay@customer.example'", &[]).await
         })).await.unwrap();
         let m = mail("kay@customer.example", "New question", "k1@customer.example", "", "Hello again");
@@ -659,7 +660,7 @@ both_backends! {
             WorkerConfig { name: "no-relay".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
         let mut attempts = 0;
         loop {
-            app.db.write(|c| Box::pin(async move { rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'email.send' AND state = 'queued'", &[]).await })).await.unwrap();
+            app.db.write(op!(c => rapport_store::testing::execute_in(c, "UPDATE jobs SET run_at = 0 WHERE kind = 'email.send' AND state = 'queued'", &[]).await)).await.unwrap();
             match w.step().await.unwrap() {
                 Step::Failed(_) => attempts += 1,
                 Step::Idle => break,

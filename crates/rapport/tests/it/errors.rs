@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::harness::{TestApp, assert_error};
+use rapport_store::op;
 
 async fn raw(app: &TestApp, content_type: Option<&str>, body: Vec<u8>) -> (u16, Value) {
     let mut req = app
@@ -46,13 +47,11 @@ async fn too_large(app: &TestApp) -> (u16, Value) {
 
 async fn customer_count(app: &TestApp) -> i64 {
     app.db
-        .read(|c| {
-            Box::pin(async move {
-                rapport_store::testing::one_in(c, "SELECT COUNT(*) FROM customers", &[])
-                    .await?
-                    .int(0)
-            })
-        })
+        .read(op!(c => {
+            rapport_store::testing::one_in(c, "SELECT COUNT(*) FROM customers", &[])
+                .await?
+                .int(0)
+        }))
         .await
         .unwrap()
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use rapport::Config;
 use rapport_domain::{Clock, EmailAddress, Role, SystemClock};
 use rapport_store::Db;
+use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
 use serde_json::{Value, json};
@@ -141,23 +142,21 @@ async fn add_agent(db: &Db, email: &str, role: Role) -> Agent {
     let hash = secrets::token_hash(&token);
     let now = SystemClock.now();
     let id = db
-        .write(move |c| {
-            Box::pin(async move {
-                let u = people::create_user(
-                    c,
-                    NewUser {
-                        email,
-                        name: "Test Person".into(),
-                        role,
-                        password_hash: None,
-                    },
-                    now,
-                )
-                .await?;
-                people::add_token(c, u.id, &hash, "test", now).await?;
-                Ok(u.id)
-            })
-        })
+        .write(op!(c => {
+            let u = people::create_user(
+                c,
+                NewUser {
+                    email,
+                    name: "Test Person".into(),
+                    role,
+                    password_hash: None,
+                },
+                now,
+            )
+            .await?;
+            people::add_token(c, u.id, &hash, "test", now).await?;
+            Ok(u.id)
+        }))
         .await
         .unwrap();
     Agent { id, token }
@@ -178,15 +177,13 @@ impl TestApp {
         let now = clock.now();
         let (a_id, b_id) = (agent.id, agent_b.id);
         let (team_a, team_b) = db
-            .write(move |c| {
-                Box::pin(async move {
-                    let a = people::create_team(c, "Team A", now).await?.id;
-                    let b = people::create_team(c, "Team B", now).await?.id;
-                    people::add_member(c, a, a_id).await?;
-                    people::add_member(c, b, b_id).await?;
-                    Ok((a, b))
-                })
-            })
+            .write(op!(c => {
+                let a = people::create_team(c, "Team A", now).await?.id;
+                let b = people::create_team(c, "Team B", now).await?.id;
+                people::add_member(c, a, a_id).await?;
+                people::add_member(c, b, b_id).await?;
+                Ok((a, b))
+            }))
             .await
             .unwrap();
         let server = rapport::start(&config, db.clone(), clock, false)
@@ -414,11 +411,9 @@ macro_rules! both_backends {
 
 /// `SELECT COUNT(*) …` (or any single integer) on a database.
 pub async fn count(db: &Db, sql: &'static str) -> i64 {
-    db.read(move |c| {
-        Box::pin(async move { rapport_store::testing::one_in(c, sql, &[]).await?.int(0) })
-    })
-    .await
-    .unwrap()
+    db.read(op!(c => rapport_store::testing::one_in(c, sql, &[]).await?.int(0)))
+        .await
+        .unwrap()
 }
 
 /// Runs a Python program (a real mail client, written with the standard library) with

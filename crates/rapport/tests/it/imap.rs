@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::harness::{Backend, Process, Scratch, TestApp, free_port};
+use rapport_store::op;
 
 /// A dovecot IMAP server of our own on a free loopback port.
 pub struct Dovecot {
@@ -312,7 +313,7 @@ both_backends! {
         // The password is never shown, and is stored sealed.
         assert!(!created.to_string().contains(PASSWORD), "{created}");
         assert_eq!(created["imap"]["user"], USER);
-        let stored: String = app.db.read(|c| Box::pin(async move {
+        let stored: String = app.db.read(op!(c => {
             rapport_store::testing::one_in(c, "SELECT imap_password FROM mailboxes", &[]).await?.text(0)
         })).await.unwrap();
         assert!(!stored.contains(PASSWORD) && stored.starts_with("v1:"), "{stored}");
@@ -358,7 +359,7 @@ both_backends! {
         assert_eq!(dv.flags("Processed").await.len(), 2);
         // The folder is rebuilt (new UIDVALIDITY) with an old and a new message: the
         // old one is recognised by its Message-ID, the new one taken.
-        app.db.write(|c| Box::pin(async move {
+        app.db.write(op!(c => {
             rapport_store::testing::execute_in(c, "UPDATE mailboxes SET imap_uidvalidity = 1", &[]).await
         })).await.unwrap();
         dv.append("INBOX", &[msg(1, true), msg(3, true)]).await;
@@ -391,7 +392,7 @@ both_backends! {
         assert!(error.as_str().is_some_and(|e| !e.is_empty()), "the outage shows: {error}");
         // Silent for longer than allowed: an alert in the API, the metrics and the inbox.
         let old = SystemClock.now().plus_secs(-3_600);
-        app.db.write(move |c| Box::pin(async move {
+        app.db.write(op!(c => {
             rapport_store::testing::execute_in(c, "UPDATE mailboxes SET imap_last_fetch_at = $1", &[old.into()]).await
         })).await.unwrap();
         let m = mailbox(&app).await;
@@ -500,18 +501,16 @@ async fn imap_kill_9(backend: Backend) {
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let subjects: Vec<String> = db
-        .read(|c| {
-            Box::pin(async move {
-                rapport_store::testing::query_in(c, "SELECT raw FROM inbound_mail", &[])
-                    .await?
-                    .iter()
-                    .map(|r| {
-                        let raw = r.blob(0)?;
-                        Ok(rapport_mail::parse::parse(&raw).subject)
-                    })
-                    .collect()
-            })
-        })
+        .read(op!(c => {
+            rapport_store::testing::query_in(c, "SELECT raw FROM inbound_mail", &[])
+                .await?
+                .iter()
+                .map(|r| {
+                    let raw = r.blob(0)?;
+                    Ok(rapport_mail::parse::parse(&raw).subject)
+                })
+                .collect()
+        }))
         .await
         .unwrap();
     let mut seen = std::collections::HashMap::new();
@@ -570,7 +569,7 @@ both_backends! {
         assert_eq!(list.as_array().unwrap().len(), 1);
         // Editing: a new password alone rotates it and keeps the rest.
         let id = list[0]["id"].as_i64().unwrap();
-        let before: String = app.db.read(|c| Box::pin(async move { rapport_store::testing::one_in(c, "SELECT imap_password FROM mailboxes", &[]).await?.text(0) })).await.unwrap();
+        let before: String = app.db.read(op!(c => rapport_store::testing::one_in(c, "SELECT imap_password FROM mailboxes", &[]).await?.text(0))).await.unwrap();
         let r = http.post(app.url(&format!("/admin/mailboxes/{id}"))).header("cookie", format!("rapport_session={session}"))
             .form(&[("csrf", csrf.as_str()), ("name", "Shop Help Desk"), ("imap_tls", "on"), ("imap_password", "rotated pw")])
             .send().await.unwrap();
@@ -580,7 +579,7 @@ both_backends! {
         assert_eq!(m["acknowledge"], false, "unticked");
         assert_eq!(m["imap"]["host"], "imap.shop.example");
         assert_eq!(m["imap"]["move_to"], "Done");
-        let after: String = app.db.read(|c| Box::pin(async move { rapport_store::testing::one_in(c, "SELECT imap_password FROM mailboxes", &[]).await?.text(0) })).await.unwrap();
+        let after: String = app.db.read(op!(c => rapport_store::testing::one_in(c, "SELECT imap_password FROM mailboxes", &[]).await?.text(0))).await.unwrap();
         assert_ne!(before, after);
         assert_eq!(app.sealer.open(&after).unwrap(), "rotated pw");
         // And fetching can be stopped.

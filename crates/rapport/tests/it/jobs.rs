@@ -11,6 +11,7 @@ use rapport_domain::{Clock, ManualClock, SystemClock, Timestamp};
 use rapport_jobs::{Handler, Registry, Step, Worker, WorkerConfig};
 use rapport_store::Db;
 use rapport_store::jobs::{self, Job, NewJob};
+use rapport_store::op;
 
 use crate::both_backends;
 
@@ -54,15 +55,13 @@ async fn enqueue(db: &Db, now: Timestamp, max: i64, key: Option<&str>) -> Job {
         max_attempts: max,
         idempotency_key: key.map(str::to_owned),
     };
-    db.write(move |c| Box::pin(async move { jobs::enqueue(c, j, now).await }))
+    db.write(op!(c => jobs::enqueue(c, j, now).await))
         .await
         .unwrap()
 }
 
 async fn job(db: &Db, id: i64) -> Job {
-    db.read(move |c| Box::pin(async move { jobs::get(c, id).await }))
-        .await
-        .unwrap()
+    db.read(op!(c => jobs::get(c, id).await)).await.unwrap()
 }
 
 both_backends! {
@@ -113,7 +112,7 @@ both_backends! {
         let claim = |who: &'static str, now: Timestamp| {
             let db = app.db.clone();
             async move {
-                db.write(move |c| Box::pin(async move { jobs::claim(c, who, 30, now).await }))
+                db.write(op!(c => jobs::claim(c, who, 30, now).await))
                     .await
                     .unwrap()
             }
@@ -127,9 +126,9 @@ both_backends! {
         assert_eq!(second.id, j.id);
         assert_eq!(second.attempts, 2);
         let now = clock.now();
-        let late = app.db.write(move |c| Box::pin(async move { jobs::complete(c, j.id, "worker-a", now).await })).await.unwrap();
+        let late = app.db.write(op!(c => jobs::complete(c, j.id, "worker-a", now).await)).await.unwrap();
         assert!(!late, "the dead worker no longer owns the job");
-        let ok = app.db.write(move |c| Box::pin(async move { jobs::complete(c, j.id, "worker-b", now).await })).await.unwrap();
+        let ok = app.db.write(op!(c => jobs::complete(c, j.id, "worker-b", now).await)).await.unwrap();
         assert!(ok);
         assert_eq!(job(&app.db, j.id).await.state, JobState::Done);
         app.stop().await;
@@ -158,7 +157,7 @@ both_backends! {
             max_attempts: 3,
             idempotency_key: None,
         };
-        app.db.write(move |c| Box::pin(async move { jobs::enqueue(c, j, now).await })).await.unwrap();
+        app.db.write(op!(c => jobs::enqueue(c, j, now).await)).await.unwrap();
         let w = Worker::new(
             app.db.clone(),
             Arc::new(SystemClock),
@@ -197,7 +196,7 @@ async fn unknown_job_kinds_fail_visibly() {
     };
     let job_id = app
         .db
-        .write(move |c| Box::pin(async move { jobs::enqueue(c, j, now).await }))
+        .write(op!(c => jobs::enqueue(c, j, now).await))
         .await
         .unwrap()
         .id;
@@ -236,7 +235,7 @@ both_backends! {
         let w = Worker::new(app.db.clone(), Arc::clone(&clock) as Arc<dyn Clock>, reg,
             WorkerConfig { name: "p".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
         let now = clock.now();
-        let bad = app.db.write(move |c| Box::pin(async move {
+        let bad = app.db.write(op!(c => {
             jobs::enqueue(c, NewJob { kind: "test.panics".into(), payload: serde_json::json!({}), run_at: now,
                 max_attempts: 2, idempotency_key: None }, now).await
         })).await.unwrap();
@@ -284,7 +283,7 @@ both_backends! {
         let w = Worker::new(app.db.clone(), Arc::clone(&clock) as Arc<dyn Clock>, reg,
             WorkerConfig { name: "g".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
         let now = clock.now();
-        let j = app.db.write(move |c| Box::pin(async move {
+        let j = app.db.write(op!(c => {
             jobs::enqueue(c, NewJob { kind: "test.gives_up".into(), payload: serde_json::json!({}), run_at: now,
                 max_attempts: 3, idempotency_key: None }, now).await
         })).await.unwrap();
@@ -308,7 +307,7 @@ both_backends! {
         let w = Worker::new(app.db.clone(), Arc::clone(&clock) as Arc<dyn Clock>, Registry::standard(),
             WorkerConfig { name: "b".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
         let now = clock.now();
-        let j = app.db.write(move |c| Box::pin(async move {
+        let j = app.db.write(op!(c => {
             jobs::enqueue(c, NewJob { kind: rapport_jobs::ROLL_UP.into(), payload: serde_json::json!({"day": "monday"}),
                 run_at: now, max_attempts: 1, idempotency_key: None }, now).await
         })).await.unwrap();

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use crate::both_backends;
 use crate::harness::{Backend, TestApp};
 use crate::web::{client, set_password, sign_in};
+use rapport_store::op;
 
 /// An open `/live` stream: each `ticket` event's SSE id and JSON. Closed when dropped.
 struct LiveStream {
@@ -193,15 +194,13 @@ async fn a_late_commit_is_not_skipped_postgres() {
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
     let db = app.db.clone();
     let slow = tokio::spawn(async move {
-        db.write(move |c| {
-            Box::pin(async move {
-                let body = Body::parse("Written first, committed last").unwrap();
-                rapport_store::tickets::system_note(c, early, &body, SystemClock.now()).await?;
-                let _ = reached_tx.send(());
-                let _ = go_rx.await;
-                Ok(())
-            })
-        })
+        db.write(op!(c => {
+            let body = Body::parse("Written first, committed last").unwrap();
+            rapport_store::tickets::system_note(c, early, &body, SystemClock.now()).await?;
+            let _ = reached_tx.send(());
+            let _ = go_rx.await;
+            Ok(())
+        }))
         .await
         .unwrap();
     });

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use rapport_domain::{Clock, SystemClock};
 use rapport_store::jobs::{self, NewJob};
+use rapport_store::op;
 use rapport_store::stats;
 use serde_json::{Value, json};
 
@@ -214,12 +215,10 @@ both_backends! {
             idempotency_key: None,
         };
         app.db
-            .write(move |c| {
-                Box::pin(async move {
+            .write(op!(c => {
                     jobs::enqueue(c, job, now).await?;
                     stats::roll_up_day(c, now.day()).await
-                })
-            })
+                }))
             .await
             .unwrap();
         let (_, list) = app.call("GET", "/api/v1/jobs", Some(&app.supervisor.token), None).await;

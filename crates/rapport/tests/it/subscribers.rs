@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use rapport_domain::{Body, Channel, Clock, SystemClock, Timestamp};
 use rapport_jobs::{Round, Runner, RunnerConfig, Subscriber};
 use rapport_store::jobs::{self, NewJob};
+use rapport_store::op;
 use rapport_store::stream::{self, Position, StreamEvent};
 use rapport_store::{Conn, Db, StoreError, tickets};
 use serde_json::{Value, json};
@@ -59,32 +60,30 @@ fn runner(db: &Db, name: &'static str, batch: i64) -> Runner {
 /// The positions `name` handled, in the order it handled them.
 async fn seen(db: &Db, name: &str) -> Vec<Position> {
     let kind = format!("test.{name}");
-    db.read(move |c| {
-        Box::pin(async move {
-            rapport_store::testing::query_in(
-                c,
-                "SELECT payload FROM jobs WHERE kind = $1 ORDER BY id",
-                &[kind.into()],
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                let p: Value = serde_json::from_str(&r.text(0)?)?;
-                Ok(Position {
-                    tx: p["tx"].as_i64().unwrap(),
-                    id: p["id"].as_i64().unwrap(),
-                })
+    db.read(op!(c => {
+        rapport_store::testing::query_in(
+            c,
+            "SELECT payload FROM jobs WHERE kind = $1 ORDER BY id",
+            &[kind.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let p: Value = serde_json::from_str(&r.text(0)?)?;
+            Ok(Position {
+                tx: p["tx"].as_i64().unwrap(),
+                id: p["id"].as_i64().unwrap(),
             })
-            .collect()
         })
-    })
+        .collect()
+    }))
     .await
     .unwrap()
 }
 
 /// Every event after `from`, in commit order.
 async fn stream_after(db: &Db, from: Position) -> Vec<Position> {
-    db.read(move |c| Box::pin(async move { stream::after(c, from, 100_000).await }))
+    db.read(op!(c => stream::after(c, from, 100_000).await))
         .await
         .unwrap()
         .iter()
@@ -93,26 +92,24 @@ async fn stream_after(db: &Db, from: Position) -> Vec<Position> {
 }
 
 async fn cursor(db: &Db, name: &'static str) -> Option<Position> {
-    db.read(move |c| Box::pin(async move { stream::position(c, name).await }))
+    db.read(op!(c => stream::position(c, name).await))
         .await
         .unwrap()
 }
 
 /// The `mail.notify` payloads queued so far.
 async fn notices(db: &Db) -> Vec<Value> {
-    db.read(|c| {
-        Box::pin(async move {
-            rapport_store::testing::query_in(
-                c,
-                "SELECT payload FROM jobs WHERE kind = 'mail.notify' ORDER BY id",
-                &[],
-            )
-            .await?
-            .iter()
-            .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
-            .collect()
-        })
-    })
+    db.read(op!(c => {
+        rapport_store::testing::query_in(
+            c,
+            "SELECT payload FROM jobs WHERE kind = 'mail.notify' ORDER BY id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
+        .collect()
+    }))
     .await
     .unwrap()
 }
@@ -123,9 +120,7 @@ async fn notices(db: &Db) -> Vec<Value> {
 async fn quiet(db: &Db) {
     for _ in 0..1_000 {
         let (head, latest) = db
-            .read(|c| {
-                Box::pin(async move { Ok((stream::head(c).await?, stream::latest(c).await?)) })
-            })
+            .read(op!(c => Ok((stream::head(c).await?, stream::latest(c).await?))))
             .await
             .unwrap();
         if head == latest {
@@ -239,7 +234,7 @@ both_backends! {
         // The server's own outbox runner queues the job, without help from the test.
         eventually(&app.db, "SELECT COUNT(*) FROM jobs WHERE kind = 'email.send'", "the email.send job").await;
         crate::harness::settle(&app.db).await;
-        let payloads: Vec<String> = app.db.read(|c| Box::pin(async move {
+        let payloads: Vec<String> = app.db.read(op!(c => {
             rapport_store::testing::query_in(c, "SELECT payload FROM jobs WHERE kind = 'email.send'", &[]).await?.iter().map(|r| r.text(0)).collect()
         })).await.unwrap();
         assert_eq!(payloads.len(), 1, "{payloads:?}");
@@ -266,7 +261,7 @@ both_backends! {
         // The customer writes again: the assignee hears of it.
         let now = SystemClock.now();
         let body = Body::parse("One more thing").unwrap();
-        app.db.write(move |c| Box::pin(async move {
+        app.db.write(op!(c => {
             tickets::customer_reply(c, &rapport_domain::Principal::System, id, &body, Channel::Email, vec![], now).await
         })).await.unwrap();
         crate::harness::settle(&app.db).await;
@@ -282,7 +277,7 @@ both_backends! {
         let (_, reply) = app.post(&format!("/api/v1/tickets/{}/messages", t["id"]), json!({"body": "Hello"})).await;
         let now = SystemClock.now();
         let message_id = reply["id"].as_i64().unwrap();
-        app.db.write(move |c| Box::pin(async move {
+        app.db.write(op!(c => {
             jobs::enqueue(c, NewJob {
                 kind: "mail.send".into(),
                 payload: json!({"message_id": message_id}),

@@ -6,6 +6,7 @@ use reqwest::redirect::Policy;
 
 use crate::both_backends;
 use crate::harness::TestApp;
+use rapport_store::op;
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -37,16 +38,14 @@ pub async fn set_password(app: &TestApp, email: &str, password: &str) {
     let hash = rapport_store::secrets::hash_password(password).unwrap();
     let email = email.to_owned();
     app.db
-        .write(move |c| {
-            Box::pin(async move {
-                rapport_store::testing::execute_in(
-                    c,
-                    "UPDATE users SET password_hash = $1 WHERE email = $2",
-                    &[hash.into(), email.into()],
-                )
-                .await
-            })
-        })
+        .write(op!(c => {
+            rapport_store::testing::execute_in(
+                c,
+                "UPDATE users SET password_hash = $1 WHERE email = $2",
+                &[hash.into(), email.into()],
+            )
+            .await
+        }))
         .await
         .unwrap();
 }

@@ -7,6 +7,7 @@ use rapport_store::StoreError;
 use rapport_store::fields;
 use rapport_store::macros;
 use rapport_store::macros::NewMacro;
+use rapport_store::op;
 use rapport_store::split;
 use rapport_store::tickets;
 use rapport_store::time_entries;
@@ -33,8 +34,7 @@ both_backends! {
         let by = app.admin.id;
         let (with_reply, fields_only) = app
             .db
-            .write(move |c| {
-                Box::pin(async move {
+            .write(op!(c => {
                     let a = macros::create(c, by, NewMacro {
                         name: "Refund issued".into(),
                         body: "Your refund is on its way.".into(),
@@ -50,20 +50,19 @@ both_backends! {
                         add_tags: vec![],
                     }, now).await?;
                     Ok((a, b))
-                })
-            })
+                }))
             .await
             .unwrap();
         let dup = app
             .db
-            .write(move |c| Box::pin(async move {
+            .write(op!(c => {
                 macros::create(c, by, NewMacro { name: "Escalate".into(), body: "x".into(), set_status: None, set_priority: None, add_tags: vec![] }, now).await
             }))
             .await;
         assert!(matches!(dup, Err(StoreError::Invalid(f)) if f.field == "name"));
         let empty = app
             .db
-            .write(move |c| Box::pin(async move {
+            .write(op!(c => {
                 macros::create(c, by, NewMacro { name: "Nothing".into(), body: " ".into(), set_status: None, set_priority: None, add_tags: vec![] }, now).await
             }))
             .await;
@@ -72,7 +71,7 @@ both_backends! {
         let v2 = v.clone();
         let after = app
             .db
-            .write(move |c| Box::pin(async move { macros::apply(c, &v2, id, with_reply.id, now).await }))
+            .write(op!(c => macros::apply(c, &v2, id, with_reply.id, now).await))
             .await
             .unwrap();
         assert_eq!(after.status, TicketStatus::Solved);
@@ -87,7 +86,7 @@ both_backends! {
         let id2 = t2["id"].as_i64().unwrap();
         let after = app
             .db
-            .write(move |c| Box::pin(async move { macros::apply(c, &v, id2, fields_only.id, now).await }))
+            .write(op!(c => macros::apply(c, &v, id2, fields_only.id, now).await))
             .await
             .unwrap();
         assert_eq!(after.status, TicketStatus::OnHold);
@@ -105,16 +104,14 @@ both_backends! {
         let (team_a, team_b) = (app.team_a, app.team_b);
         let spent = app
             .db
-            .write(move |c| {
-                Box::pin(async move {
+            .write(op!(c => {
                     let a = Viewer { user_id: admin_id, role: Role::Admin, team_ids: vec![] };
                     let b = Viewer { user_id: agent_b, role: Role::Agent, team_ids: vec![team_b] };
                     time_entries::log(c, &a, id, 1800, "research", now).await?;
                     time_entries::log(c, &a, id, 600, "", now).await?;
                     time_entries::log(c, &b, id, 300, "", now).await?;
                     time_entries::per_agent(c, id).await
-                })
-            })
+                }))
             .await
             .unwrap();
         let totals: Vec<(i64, i64)> = spent.iter().map(|s| (s.user_id, s.seconds)).collect();
@@ -122,7 +119,7 @@ both_backends! {
         let agent_a = app.agent.id;
         let refused = app
             .db
-            .write(move |c| Box::pin(async move {
+            .write(op!(c => {
                 let a = Viewer { user_id: agent_a, role: Role::Agent, team_ids: vec![team_a] };
                 time_entries::log(c, &a, id, 60, "", now).await
             }))
@@ -130,7 +127,7 @@ both_backends! {
         assert!(matches!(refused, Err(StoreError::Forbidden(_))));
         let zero = app
             .db
-            .write(move |c| Box::pin(async move {
+            .write(op!(c => {
                 let a = Viewer { user_id: admin_id, role: Role::Admin, team_ids: vec![] };
                 time_entries::log(c, &a, id, 0, "", now).await
             }))
@@ -149,12 +146,12 @@ both_backends! {
             let v = admin(&app);
             let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
             let first = msgs[0]["id"].as_i64().unwrap();
-            app.db.write(move |c| Box::pin(async move { split::message(c, &v, first, now).await })).await
+            app.db.write(op!(c => split::message(c, &v, first, now).await)).await
         };
         assert!(matches!(only, Err(StoreError::Conflict(_))), "the only message stays");
         let second = app
             .db
-            .write(move |c| Box::pin(async move {
+            .write(op!(c => {
                 let body = Body::parse("Also, the invoice has the wrong address: flamingo street.").unwrap();
                 tickets::customer_reply(c, &rapport_domain::Principal::System, id, &body, Channel::Email, vec![], now).await
             }))
@@ -164,12 +161,12 @@ both_backends! {
         let (_, msgs) = app.get(&format!("/api/v1/tickets/{id}/messages")).await;
         let agent_msg = msgs[2]["id"].as_i64().unwrap();
         let v = admin(&app);
-        let refused = app.db.write(move |c| Box::pin(async move { split::message(c, &v, agent_msg, now).await })).await;
+        let refused = app.db.write(op!(c => split::message(c, &v, agent_msg, now).await)).await;
         assert!(matches!(refused, Err(StoreError::Invalid(f)) if f.field == "message_id"));
         let v = admin(&app);
         let new = app
             .db
-            .write(move |c| Box::pin(async move { split::message(c, &v, second.id, now).await }))
+            .write(op!(c => split::message(c, &v, second.id, now).await))
             .await
             .unwrap();
         assert_ne!(new.id, id);
@@ -192,7 +189,7 @@ both_backends! {
         let uid = app.agent.id;
         let (a, b, views) = app
             .db
-            .write(move |c| Box::pin(async move {
+            .write(op!(c => {
                 let a = views::save(c, uid, "Urgent", "priority=urgent", now).await?;
                 let b = views::save(c, uid, "Urgent", "priority=high", now).await?;
                 let views = views::list(c, uid).await?;
@@ -203,15 +200,15 @@ both_backends! {
         assert_eq!(a.id, b.id, "saving under the same name replaces");
         assert_eq!(views.len(), 1);
         assert_eq!(views[0].query, "priority=high");
-        let bad = app.db.write(move |c| Box::pin(async move { views::save(c, uid, " ", "x=1", now).await })).await;
+        let bad = app.db.write(op!(c => views::save(c, uid, " ", "x=1", now).await)).await;
         assert!(matches!(bad, Err(StoreError::Invalid(f)) if f.field == "name"));
-        let first = app.db.write(move |c| Box::pin(async move { fields::define(c, "order_id", "Order", now).await })).await;
+        let first = app.db.write(op!(c => fields::define(c, "order_id", "Order", now).await)).await;
         assert!(first.is_ok());
-        let again = app.db.write(move |c| Box::pin(async move { fields::define(c, "order_id", "Order", now).await })).await;
+        let again = app.db.write(op!(c => fields::define(c, "order_id", "Order", now).await)).await;
         assert!(matches!(again, Err(StoreError::Invalid(f)) if f.field == "key"));
-        let bad_key = app.db.write(move |c| Box::pin(async move { fields::define(c, "Order Id", "Order", now).await })).await;
+        let bad_key = app.db.write(op!(c => fields::define(c, "Order Id", "Order", now).await)).await;
         assert!(matches!(bad_key, Err(StoreError::Invalid(f)) if f.field == "key"));
-        let defs = app.db.read(|c| Box::pin(async move { fields::list(c).await })).await.unwrap();
+        let defs = app.db.read(op!(c => fields::list(c).await)).await.unwrap();
         assert_eq!(defs.len(), 1);
         app.stop().await;
     }
