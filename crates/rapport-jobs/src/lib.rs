@@ -170,7 +170,16 @@ impl Worker {
             return Ok(Step::Idle);
         };
         let handler = self.registry.handlers.get(&job.kind);
+        // Attempts are counted at claim time. A job claimed again after its lease ran out
+        // with no attempt left is one whose worker stopped (crashed, was killed) during every
+        // attempt: it is not run once more, it fails for good, so a job that kills its
+        // worker cannot be retried forever.
+        let exhausted = job.attempts > job.max_attempts;
         let outcome = match handler {
+            _ if exhausted => Err(format!(
+                "its worker stopped during each of its {} attempts",
+                job.max_attempts
+            )),
             // A handler that panics fails its job (retried, then dead-lettered) instead of
             // taking the worker down with it.
             Some(h) => {

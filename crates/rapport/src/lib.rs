@@ -111,7 +111,7 @@ pub async fn start(
         )));
     }
     if config.workers > 0 {
-        release_dead_leases(&db, clock.now()).await?;
+        release_dead_leases(&db, clock.now(), true).await?;
         let mut imap_config = rapport_mail::imap::ImapConfig {
             poll: Duration::from_secs(config.imap_poll_secs.max(1)),
             ..Default::default()
@@ -230,12 +230,22 @@ pub fn registry(clock: Arc<dyn Clock>, mail: rapport_mail::MailSettings) -> Regi
 }
 
 async fn schedule_loop(db: Db, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
+    let mut rounds = 0u64;
     while !*stop.borrow() {
-        if let Err(e) = rapport_jobs::schedule_roll_up(&db, clock.now()).await {
+        if rounds.is_multiple_of(40)
+            && let Err(e) = rapport_jobs::schedule_roll_up(&db, clock.now()).await
+        {
             tracing::warn!(error = %e, "could not schedule the statistics roll-up");
         }
+        // A claim sent by a worker of this host just before it was killed can commit on
+        // PostgreSQL after the start-up sweep ran; sweeping again every 15 s hands such a
+        // job back without waiting out its five-minute lease.
+        if let Err(e) = release_dead_leases(&db, clock.now(), false).await {
+            tracing::warn!(error = %e, "could not release the leases of dead workers");
+        }
+        rounds += 1;
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(600)) => {}
+            () = tokio::time::sleep(Duration::from_secs(15)) => {}
             _ = stop.changed() => {}
         }
     }
@@ -263,10 +273,14 @@ async fn terminate_signal() {
 }
 
 /// Jobs leased by a worker of this host whose process is gone (killed, crashed) go back
-/// to the queue at start-up rather than waiting out their lease. Worker names are
-/// `host:pid:n`; a pid equal to ours is a previous life of this process (containers
-/// restart as pid 1).
-async fn release_dead_leases(db: &Db, now: rapport_domain::Timestamp) -> anyhow::Result<()> {
+/// to the queue — at start-up and every 15 s after — rather than waiting out their lease.
+/// Worker names are `host:pid:n`; at start-up a pid equal to ours is a previous life of
+/// this process (containers restart as pid 1).
+async fn release_dead_leases(
+    db: &Db,
+    now: rapport_domain::Timestamp,
+    at_start: bool,
+) -> anyhow::Result<()> {
     let host = format!("{}:", hostname());
     let me = std::process::id();
     let released = db
@@ -277,8 +291,14 @@ async fn release_dead_leases(db: &Db, now: rapport_domain::Timestamp) -> anyhow:
                     .strip_prefix(&host)
                     .and_then(|rest| rest.split(':').next())
                     .and_then(|p| p.parse::<u32>().ok());
+                // Our own pid is a previous life of this process only at start-up;
+                // later it is this process, whose workers are alive.
                 let dead = pid.is_some_and(|pid| {
-                    pid == me || !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                    if pid == me {
+                        at_start
+                    } else {
+                        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                    }
                 });
                 if dead {
                     released += rapport_store::jobs::release_leases(c, &holder, now).await?;

@@ -302,6 +302,38 @@ both_backends! {
         app.stop().await;
     }
 
+    async fn a_job_whose_worker_always_dies_is_dead_lettered_not_retried_forever(app) {
+        let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
+        let handler = Arc::new(GivesUp::default());
+        let mut reg = Registry::standard();
+        reg.add("test.gives_up", Arc::clone(&handler));
+        let w = Worker::new(app.db.clone(), Arc::clone(&clock) as Arc<dyn Clock>, reg,
+            WorkerConfig { name: "survivor".into(), lease_secs: 30, idle_wait: Duration::from_millis(10) });
+        let now = clock.now();
+        let j = app.db.write(op!(c => {
+            jobs::enqueue(c, NewJob { kind: "test.gives_up".into(), payload: serde_json::json!({}), run_at: now,
+                max_attempts: 2, idempotency_key: None }, now).await
+        })).await.unwrap();
+        // Two workers claim it in turn and die holding it (their leases run out).
+        for dead_worker in ["gone-1", "gone-2"] {
+            let now = clock.now();
+            let claimed = app.db.write(op!(c => jobs::claim(c, dead_worker, 30, now).await)).await.unwrap();
+            assert_eq!(claimed.map(|c| c.id), Some(j.id));
+            clock.advance_secs(60);
+        }
+        // The next worker does not run it a third time: it is dead, with the reason, and
+        // its handler is told.
+        assert_eq!(w.step().await.unwrap(), Step::Failed(j.id));
+        let dead = job(&app.db, j.id).await;
+        assert_eq!(dead.state, JobState::Dead);
+        let told = handler.told.lock().unwrap().clone();
+        assert_eq!(told.len(), 1);
+        assert!(told[0].2.contains("stopped during each of its 2 attempts"), "{told:?}");
+        clock.advance_secs(3_600);
+        assert_eq!(w.step().await.unwrap(), Step::Idle);
+        app.stop().await;
+    }
+
     async fn a_payload_that_does_not_fit_its_kind_fails_with_the_reason(app) {
         let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000_000)));
         let w = Worker::new(app.db.clone(), Arc::clone(&clock) as Arc<dyn Clock>, Registry::standard(),
