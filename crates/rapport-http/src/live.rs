@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use futures::Stream;
 use rapport_store::Db;
+use rapport_store::op;
 use rapport_store::stream::{self, Position, StreamEvent};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
@@ -94,7 +95,7 @@ impl Live {
 
     async fn follow(&self, db: Db, stop: &mut watch::Receiver<bool>) {
         let mut last = loop {
-            match db.read(|c| Box::pin(stream::head(c))).await {
+            match db.read(op!(c => stream::head(c).await)).await {
                 Ok(p) => break p,
                 Err(e) => {
                     tracing::warn!(error = %e, "live updates could not read the event log");
@@ -109,7 +110,7 @@ impl Live {
         while !*stop.borrow() {
             let after = last;
             let batch = db
-                .read(move |c| Box::pin(stream::after(c, after, CATCH_UP)))
+                .read(op!(c => stream::after(c, after, CATCH_UP).await))
                 .await;
             let full = match batch {
                 Ok(events) => {
@@ -194,7 +195,7 @@ impl Reader {
                 let after = self.last;
                 match self
                     .db
-                    .read(move |c| Box::pin(stream::after(c, after, CATCH_UP)))
+                    .read(op!(c => stream::after(c, after, CATCH_UP).await))
                     .await
                 {
                     Ok(events) => {

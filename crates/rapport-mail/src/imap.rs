@@ -176,7 +176,7 @@ pub async fn fetch_once(
         Some(v) if v == validity => mb.last_uid,
         _ => {
             let id = mb.id;
-            db.write(move |c| Box::pin(store::reset_position(c, id, validity)))
+            db.write(op!(c => store::reset_position(c, id, validity).await))
                 .await
                 .map_err(|e| e.to_string())?
         }
@@ -215,13 +215,9 @@ pub async fn fetch_once(
                 "UID {uid}: {size} bytes is more than the {} allowed; left on the server",
                 cfg.max_bytes
             );
-            db.write(move |c| {
-                Box::pin(
-                    async move { store::set_aside(c, id, at, i64::from(size), &reason, now).await },
-                )
-            })
-            .await
-            .map(|()| false)
+            db.write(op!(c => store::set_aside(c, id, at, i64::from(size), &reason, now).await))
+                .await
+                .map(|()| false)
         } else {
             let body = within(cfg.timeout, "a message", async {
                 let r: Result<Vec<_>, _> =
@@ -333,10 +329,7 @@ pub async fn run_mailbox(
         if *stop.borrow() {
             return;
         }
-        let mb = match db
-            .read(move |c| Box::pin(store::mailbox(c, mailbox_id)))
-            .await
-        {
+        let mb = match db.read(op!(c => store::mailbox(c, mailbox_id).await)).await {
             Ok(Some(mb)) => mb,
             Ok(None) => return,
             Err(e) => {
@@ -357,7 +350,7 @@ pub async fn run_mailbox(
                 }
                 let now = clock.now();
                 let r = db
-                    .write(move |c| Box::pin(store::fetch_succeeded(c, mailbox_id, now)))
+                    .write(op!(c => store::fetch_succeeded(c, mailbox_id, now).await))
                     .await;
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "cannot record a fetch");
@@ -401,7 +394,7 @@ pub async fn supervise(
     let mut tasks: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
     loop {
         tasks.retain(|_, t| !t.is_finished());
-        match db.read(|c| Box::pin(store::mailboxes(c))).await {
+        match db.read(op!(c => store::mailboxes(c).await)).await {
             Ok(list) => {
                 for mb in list {
                     tasks.entry(mb.id).or_insert_with(|| {

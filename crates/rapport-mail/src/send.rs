@@ -58,11 +58,7 @@ impl SendHandler {
 /// still stands).
 async fn set_state(db: &Db, message_id: i64, state: Delivery, error: String) {
     let r = db
-        .write(move |c| {
-            Box::pin(
-                async move { messages::set_delivery(c, message_id, state, Some(&error)).await },
-            )
-        })
+        .write(op!(c => messages::set_delivery(c, message_id, state, Some(&error)).await))
         .await;
     if let Err(e) = r {
         tracing::warn!(error = %e, message = message_id, "could not record the delivery state");

@@ -36,6 +36,16 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// Its name, as `/healthz` reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
 /// A connection inside a transaction, as store operations see it.
 ///
 /// **Opaque outside this crate.** Other crates receive a `&mut dyn Conn` from

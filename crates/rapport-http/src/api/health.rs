@@ -30,9 +30,6 @@ pub async fn healthz(State(st): State<AppState>) -> ApiResult<Json<Health>> {
     })?;
     Ok(Json(Health {
         status: "ok",
-        database: match st.db.backend() {
-            rapport_store::Backend::Sqlite => "sqlite",
-            rapport_store::Backend::Postgres => "postgres",
-        },
+        database: st.db.backend().as_str(),
     }))
 }
