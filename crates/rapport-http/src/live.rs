@@ -19,8 +19,9 @@ use tokio::sync::{broadcast, watch};
 /// How many events a browser catching up reads from the log at a time.
 const CATCH_UP: i64 = 500;
 
-/// How far behind (in event ids) a reconnecting browser may ask to resume.
-const MAX_RESUME_GAP: i64 = 10_000;
+/// The most events one browser reads from the log to catch up (after reconnecting or
+/// falling behind), so no client can make the server read the whole history.
+const MAX_CATCH_UP: i64 = 10_000;
 
 /// One change, as a browser learns of it.
 #[derive(Debug, Clone, Serialize)]
@@ -149,16 +150,17 @@ impl Live {
         F: Fn(Option<i64>) -> bool + Send + 'static,
     {
         let (rx, sent) = self.subscribe();
-        // A resumed browser reads its gap from the log first; one too far behind (or
-        // claiming a position out of thin air) starts from now, and its page reloads what
-        // changed anyway.
-        let resume = resume.filter(|r| r.id >= sent.id.saturating_sub(MAX_RESUME_GAP));
+        // A resumed browser reads its gap from the log first, up to a bounded number of
+        // events; one further behind (or claiming a position out of thin air) goes on from
+        // what the fan-out carries, and its page reloads what changed anyway.
         let reader = Reader {
             db,
             rx,
             stopped: self.stopped.subscribe(),
             last: resume.unwrap_or(sent),
+            floor: sent,
             catching_up: resume.is_some(),
+            budget: MAX_CATCH_UP,
             backlog: VecDeque::new(),
         };
         futures::stream::unfold((reader, visible), |(mut reader, visible)| async move {
@@ -179,8 +181,12 @@ struct Reader {
     stopped: watch::Receiver<bool>,
     /// The last event handed out (or skipped as not visible).
     last: Position,
+    /// Where the receiver starts: it carries every event after this.
+    floor: Position,
     /// The log holds events past `last` that the receiver will not carry.
     catching_up: bool,
+    /// How many more events this catching-up may read from the log.
+    budget: i64,
     backlog: VecDeque<LiveEvent>,
 }
 
@@ -191,26 +197,39 @@ impl Reader {
                 self.last = e.position;
                 return Some(e);
             }
+            if *self.stopped.borrow() {
+                return None;
+            }
+            if self.catching_up && self.budget <= 0 {
+                // Too far behind to read it all: go on from what the receiver carries.
+                self.catching_up = false;
+                self.last = self.last.max(self.floor);
+            }
             if self.catching_up {
                 let after = self.last;
-                match self
+                let read = self
                     .db
-                    .read(op!(c => stream::after(c, after, CATCH_UP).await))
-                    .await
-                {
+                    .read(op!(c => stream::after(c, after, CATCH_UP).await));
+                let read = tokio::select! {
+                    r = read => r,
+                    _ = self.stopped.changed() => return None,
+                };
+                match read {
                     Ok(events) => {
-                        self.catching_up = events.len() as i64 == CATCH_UP;
+                        let n = events.len() as i64;
+                        self.budget -= n;
+                        self.catching_up = n == CATCH_UP;
                         self.backlog.extend(events.into_iter().map(LiveEvent::from));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "live updates could not read the event log");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        tokio::select! {
+                            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = self.stopped.changed() => return None,
+                        }
                     }
                 }
                 continue;
-            }
-            if *self.stopped.borrow() {
-                return None;
             }
             let received = tokio::select! {
                 r = self.rx.recv() => r,
@@ -223,7 +242,10 @@ impl Reader {
                     self.last = e.position;
                     return Some(e);
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => self.catching_up = true,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.catching_up = true;
+                    self.budget = MAX_CATCH_UP;
+                }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }

@@ -187,6 +187,7 @@ pub async fn start(
     );
     let mut shutdown_rx = stop_rx.clone();
     let stop_tx = stop.clone();
+    let stop_on_signal = stop.clone();
     let task = tokio::spawn(async move {
         let wait_stop = async move {
             if signals {
@@ -198,6 +199,9 @@ pub async fn start(
                 let _ = shutdown_rx.changed().await;
             }
             tracing::info!("shutting down: finishing in-flight requests");
+            // Tell the workers and the live feed at once: open `/live` streams end, so the
+            // graceful shutdown is not held up by a browser tab.
+            let _ = stop_on_signal.send(true);
         };
         let served = axum::serve(
             listener,
@@ -238,9 +242,13 @@ async fn schedule_loop(db: Db, clock: Arc<dyn Clock>, mut stop: watch::Receiver<
             tracing::warn!(error = %e, "could not schedule the statistics roll-up");
         }
         // A claim sent by a worker of this host just before it was killed can commit on
-        // PostgreSQL after the start-up sweep ran; sweeping again every 15 s hands such a
-        // job back without waiting out its five-minute lease.
-        if let Err(e) = release_dead_leases(&db, clock.now(), false).await {
+        // PostgreSQL after the start-up sweep ran; sweeping again every 15 s for the first
+        // two minutes hands such a job back without waiting out its five-minute lease.
+        // (Only then: liveness is judged by pid on this host, which cannot see workers of
+        // another node that shares the host name in another pid namespace.)
+        if rounds <= 8
+            && let Err(e) = release_dead_leases(&db, clock.now(), false).await
+        {
             tracing::warn!(error = %e, "could not release the leases of dead workers");
         }
         rounds += 1;
@@ -273,7 +281,8 @@ async fn terminate_signal() {
 }
 
 /// Jobs leased by a worker of this host whose process is gone (killed, crashed) go back
-/// to the queue — at start-up and every 15 s after — rather than waiting out their lease.
+/// to the queue — at start-up and every 15 s for two minutes after — rather than waiting out
+/// their lease.
 /// Worker names are `host:pid:n`; at start-up a pid equal to ours is a previous life of
 /// this process (containers restart as pid 1).
 async fn release_dead_leases(

@@ -180,6 +180,56 @@ async fn survives_kill_9(backend: Backend) {
     assert_eq!(r.status(), 200);
 }
 
+/// Signs in through the login form and opens `/live`; the task reads it until it ends.
+async fn open_live(base: &str, email: &str, password: &str) -> tokio::task::JoinHandle<()> {
+    use futures::StreamExt;
+    let http = crate::web::client();
+    let cookie = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.strip_prefix(&format!("{name}="))
+                    .map(|v| v.split(';').next().unwrap().to_owned())
+            })
+            .unwrap()
+    };
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = cookie(&form, "rapport_login_csrf");
+    let signed_in = http
+        .post(format!("{base}/login"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("rapport_login_csrf={csrf}"),
+        )
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", "/inbox"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let session = cookie(&signed_in, "rapport_session");
+    let live = http
+        .get(format!("{base}/live"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("rapport_session={session}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    tokio::spawn(async move {
+        let mut body = live.bytes_stream();
+        while let Some(Ok(_)) = body.next().await {}
+    })
+}
+
 async fn sigterm_finishes_in_flight_work(backend: Backend) {
     let scratch = Scratch::new(backend).await;
     let token = setup_with_cli(&scratch).await;
@@ -188,11 +238,14 @@ async fn sigterm_finishes_in_flight_work(backend: Backend) {
     let acked = Arc::new(Mutex::new(Vec::new()));
     let tasks = load(&proc.base, &token, 8, Arc::clone(&stop), Arc::clone(&acked));
     wait_for(&acked, 100).await;
+    // A browser tab with the live feed open must not hold the shutdown up.
+    let live = open_live(&proc.base, "ops@example.com", "a long enough password").await;
     proc.signal("TERM");
     let status = tokio::time::timeout(Duration::from_secs(20), proc.child.wait())
         .await
-        .expect("exits promptly after SIGTERM")
+        .expect("exits promptly after SIGTERM, even with /live open")
         .unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(5), live).await;
     assert!(status.success(), "graceful exit, got {status:?}");
     stop.store(true, Ordering::SeqCst);
     for t in tasks {
