@@ -47,7 +47,7 @@ impl From<StreamEvent> for LiveEvent {
             position: e.position,
             ticket_id: Some(e.ticket_id),
             team_id: e.team_id,
-            kind: e.kind,
+            kind: e.kind.as_str().to_owned(),
         }
     }
 }

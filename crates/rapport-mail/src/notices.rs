@@ -20,7 +20,7 @@ pub struct Notices;
 /// The notice an event calls for, if any.
 pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
     let ticket_id = event.ticket_id;
-    if event.kind == EventKind::ReplyAdded.as_str() {
+    if event.kind == EventKind::ReplyAdded {
         // The customer replied: tell whoever has the ticket.
         let Actor::Customer(_) = event.actor else {
             return None;
@@ -28,7 +28,7 @@ pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
         let user_id = event.assignee_id?;
         return Some(Notice::CustomerReplied { user_id, ticket_id });
     }
-    if event.kind == EventKind::FieldsChanged.as_str() {
+    if event.kind == EventKind::FieldsChanged {
         // Assigned to someone by someone else (taking a ticket yourself tells no one).
         let Actor::User(by) = event.actor else {
             return None;

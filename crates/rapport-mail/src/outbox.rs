@@ -18,7 +18,7 @@ pub struct Outbox;
 
 /// The reply an event asks the email channel to send, if any.
 pub fn reply_to_send(event: &StreamEvent) -> Option<i64> {
-    let wanted = event.kind == EventKind::ReplyAdded.as_str()
+    let wanted = event.kind == EventKind::ReplyAdded
         && event.channel == Some(Channel::Email)
         && event.data["deliver"] == true;
     wanted.then(|| event.data["message_id"].as_i64()).flatten()

@@ -7,8 +7,10 @@
 //!
 //! * full-text search: FTS5 (`MATCH`, `bm25`, `rowid`) vs `tsvector` (`@@`, `ts_rank`);
 //! * ticket numbers: a counter row vs a sequence;
-//! * the job claim: `FOR UPDATE SKIP LOCKED` on PostgreSQL, nothing on SQLite (its single
-//!   writer serialises claims);
+//! * the job claim and a subscriber's cursor: `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+//!   nothing on SQLite (its single writer serialises claims);
+//! * the event stream's commit order: the read horizon (`pg_snapshot_xmin`) and the `tx`
+//!   a ticket's next event carries, both PostgreSQL-only (see [`crate::stream`]);
 //! * row locks for read-modify-write (`FOR UPDATE OF t`);
 //! * the migration lock (an advisory lock on PostgreSQL);
 //! * which migration directory applies;
@@ -102,10 +104,50 @@ pub fn claim_lock(backend: Backend) -> &'static str {
     pick(backend, "", "FOR UPDATE SKIP LOCKED")
 }
 
+/// The clause that takes a row another node has not locked, or nothing if it has (the
+/// query then returns no row): a subscriber's cursor, handled by one node at a time. On
+/// PostgreSQL several nodes read the same cursor concurrently; SQLite's single writer
+/// already lets only one transaction at a time move it.
+pub fn skip_locked(backend: Backend) -> &'static str {
+    pick(backend, "", "FOR UPDATE SKIP LOCKED")
+}
+
 /// The statement that makes migrating nodes take turns, if the backend needs one
 /// (PostgreSQL: a transaction-scoped advisory lock; SQLite: its single writer).
 pub fn migration_lock(backend: Backend) -> Option<&'static str> {
     pick(backend, None, Some("SELECT pg_advisory_xact_lock(7242001)"))
+}
+
+// ---------------------------------------------------------------- event stream
+
+/// The condition (on events aliased `e`) that keeps a stream reader behind every
+/// transaction still running. PostgreSQL hands out event ids before commit, so a
+/// transaction committing late could add events behind a reader; a reader therefore only
+/// takes events whose `tx` is below the oldest transaction still running. SQLite has one
+/// writer: whatever a reader sees is committed, in id order, and needs no condition.
+pub fn stream_horizon(backend: Backend) -> &'static str {
+    pick(
+        backend,
+        "",
+        "AND e.tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+    )
+}
+
+/// The statement (`$1`: the ticket id; one column, `event_tx`) that gives the `tx` an
+/// event of that ticket written now must carry, if the backend needs one. PostgreSQL: at
+/// least this transaction's id and at least that of the ticket's latest event; it locks
+/// the ticket row, so the next transaction writing an event for the ticket waits for this
+/// one to commit and then sorts after it. SQLite: `None`, its events keep `tx` 0 and its
+/// single writer commits them in id order.
+pub fn event_tx(backend: Backend) -> Option<&'static str> {
+    pick(
+        backend,
+        None,
+        Some(
+            "UPDATE tickets SET event_tx = GREATEST(event_tx, pg_current_xact_id()::text::bigint)
+             WHERE id = $1 RETURNING event_tx",
+        ),
+    )
 }
 
 // ---------------------------------------------------------------- ticket numbers
@@ -227,6 +269,12 @@ mod tests {
         assert_eq!(row_lock(Backend::Sqlite, "t"), "");
         assert_eq!(row_lock(Backend::Postgres, "t"), " FOR UPDATE OF t");
         assert_eq!(claim_lock(Backend::Sqlite), "");
+        assert_eq!(skip_locked(Backend::Sqlite), "");
+        assert!(skip_locked(Backend::Postgres).contains("SKIP LOCKED"));
+        assert_eq!(stream_horizon(Backend::Sqlite), "");
+        assert!(stream_horizon(Backend::Postgres).starts_with("AND e.tx <"));
+        assert!(event_tx(Backend::Sqlite).is_none());
+        assert!(event_tx(Backend::Postgres).is_some_and(|s| s.contains("RETURNING event_tx")));
         assert!(migration_lock(Backend::Sqlite).is_none());
         assert!(migration_lock(Backend::Postgres).is_some());
         assert_eq!(search_key(Backend::Sqlite), "rowid");

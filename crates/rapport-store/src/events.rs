@@ -107,3 +107,19 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Event>> 
 pub fn kind(raw: &str) -> Result<EventKind> {
     EventKind::parse(raw).ok_or_else(|| StoreError::Db(format!("unknown event kind {raw:?}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_kinds_read_back_and_unknown_ones_are_errors() {
+        assert_eq!(kind("reply_added").unwrap(), EventKind::ReplyAdded);
+        assert_eq!(
+            kind(EventKind::FieldsChanged.as_str()).unwrap(),
+            EventKind::FieldsChanged
+        );
+        let e = kind("reply_addded").unwrap_err().to_string();
+        assert!(e.contains("unknown event kind \"reply_addded\""), "{e}");
+    }
+}

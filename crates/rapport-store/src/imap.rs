@@ -90,10 +90,10 @@ pub async fn set_settings(
         .ok_or(StoreError::NotFound("mailbox"))?;
     let same_place = match s {
         Some(s) => {
-            current.opt_text(0)?.as_deref() == Some(s.host.trim())
-                && current.opt_int(1)? == Some(i64::from(s.port))
-                && current.opt_text(2)?.as_deref() == Some(s.user.as_str())
-                && current.opt_text(3)?.as_deref() == Some(s.folder.as_str())
+            current.opt_text("imap_host")?.as_deref() == Some(s.host.trim())
+                && current.opt_int("imap_port")? == Some(i64::from(s.port))
+                && current.opt_text("imap_user")?.as_deref() == Some(s.user.as_str())
+                && current.opt_text("imap_folder")?.as_deref() == Some(s.folder.as_str())
         }
         None => false,
     };
@@ -145,20 +145,20 @@ const IMAP_COLS: &str = "id, address, imap_host, imap_port, imap_tls, imap_user,
 
 fn imap_from(r: &crate::value::Row) -> Result<ImapMailbox> {
     Ok(ImapMailbox {
-        id: r.int(0)?,
-        address: r.text(1)?,
+        id: r.int("id")?,
+        address: r.text("address")?,
         settings: ImapSettings {
-            host: r.text(2)?,
-            port: u16::try_from(r.int(3)?).unwrap_or(993),
-            tls: r.bool(4)?,
-            user: r.text(5)?,
-            sealed_password: r.text(6)?,
-            folder: r.text(7)?,
-            move_to: r.opt_text(8)?,
-            stall_secs: r.int(9)?,
+            host: r.text("imap_host")?,
+            port: u16::try_from(r.int("imap_port")?).unwrap_or(993),
+            tls: r.bool("imap_tls")?,
+            user: r.text("imap_user")?,
+            sealed_password: r.text("imap_password")?,
+            folder: r.text("imap_folder")?,
+            move_to: r.opt_text("imap_move_to")?,
+            stall_secs: r.int("imap_stall_secs")?,
         },
-        uidvalidity: r.opt_int(10)?,
-        last_uid: r.int(11)?,
+        uidvalidity: r.opt_int("imap_uidvalidity")?,
+        last_uid: r.int("imap_last_uid")?,
     })
 }
 
@@ -202,7 +202,7 @@ pub async fn reset_position(c: &mut dyn Conn, id: i64, uidvalidity: i64) -> Resu
         &[id.into()],
     )
     .await?
-    .int(0)
+    .int("imap_last_uid")
 }
 
 /// Moves the position from `from_uid` to `uid`; fails with a conflict when someone else
@@ -349,34 +349,35 @@ pub async fn health(c: &mut dyn Conn, now: Timestamp) -> Result<Vec<FetchHealth>
             "SELECT m.id, m.address, m.imap_host, m.imap_port, m.imap_tls, m.imap_user, m.imap_folder,
                     m.imap_move_to, m.imap_stall_secs, m.imap_last_fetch_at, m.imap_since,
                     m.imap_last_error,
-                    (SELECT COUNT(*) FROM mail_set_aside s WHERE s.mailbox_id = m.id),
-                    (SELECT s.reason FROM mail_set_aside s WHERE s.mailbox_id = m.id ORDER BY s.id DESC LIMIT 1)
+                    (SELECT COUNT(*) FROM mail_set_aside s WHERE s.mailbox_id = m.id) AS set_aside,
+                    (SELECT s.reason FROM mail_set_aside s WHERE s.mailbox_id = m.id
+                     ORDER BY s.id DESC LIMIT 1) AS set_aside_reason
              FROM mailboxes m WHERE m.imap_host IS NOT NULL ORDER BY m.address",
             &[],
         )
         .await?;
     rows.iter()
         .map(|r| {
-            let stall = r.int(8)?;
-            let last = r.opt_int(9)?;
-            let since = last.or(r.opt_int(10)?).unwrap_or(now.micros());
+            let stall = r.int("imap_stall_secs")?;
+            let last = r.opt_int("imap_last_fetch_at")?;
+            let since = last.or(r.opt_int("imap_since")?).unwrap_or(now.micros());
             let silent = (now.micros() - since).max(0) / 1_000_000;
             Ok(FetchHealth {
-                mailbox_id: r.int(0)?,
-                address: r.text(1)?,
-                host: r.text(2)?,
-                port: r.int(3)?,
-                tls: r.bool(4)?,
-                user: r.text(5)?,
-                folder: r.text(6)?,
-                move_to: r.opt_text(7)?,
+                mailbox_id: r.int("id")?,
+                address: r.text("address")?,
+                host: r.text("imap_host")?,
+                port: r.int("imap_port")?,
+                tls: r.bool("imap_tls")?,
+                user: r.text("imap_user")?,
+                folder: r.text("imap_folder")?,
+                move_to: r.opt_text("imap_move_to")?,
                 stall_after_secs: stall,
                 last_fetch_at: last,
                 silent_for_secs: silent,
-                last_error: r.opt_text(11)?,
+                last_error: r.opt_text("imap_last_error")?,
                 stalled: silent > stall,
-                set_aside: r.int(12)?,
-                set_aside_reason: r.opt_text(13)?,
+                set_aside: r.int("set_aside")?,
+                set_aside_reason: r.opt_text("set_aside_reason")?,
             })
         })
         .collect()

@@ -76,14 +76,15 @@ pub struct Outgoing {
 pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
     let r = c
         .opt(
-            "SELECT m.id, m.body, t.number, t.subject, t.id, cu.email, cu.name
+            "SELECT m.id AS message_id, m.body, t.number, t.subject, t.id AS ticket_id,
+                    cu.email, cu.name
              FROM messages m JOIN tickets t ON t.id = m.ticket_id JOIN customers cu ON cu.id = t.customer_id
              WHERE m.id = $1",
             &[message_id.into()],
         )
         .await?
         .ok_or(StoreError::NotFound("message"))?;
-    let ticket_id = r.int(4)?;
+    let ticket_id = r.int("ticket_id")?;
     let from = sender_for(c, Some(ticket_id)).await?;
     let thread = c
         .query(
@@ -92,7 +93,7 @@ pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
         )
         .await?
         .iter()
-        .map(|x| x.text(0))
+        .map(|x| x.text("message_id"))
         .collect::<Result<_>>()?;
     let attachments = c
         .query(
@@ -101,16 +102,22 @@ pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
         )
         .await?
         .iter()
-        .map(|a| Ok((a.text(0)?, a.text(1)?, a.blob(2)?)))
+        .map(|a| {
+            Ok((
+                a.text("filename")?,
+                a.text("content_type")?,
+                a.blob("data")?,
+            ))
+        })
         .collect::<Result<_>>()?;
     Ok(Outgoing {
         attachments,
-        message_id: r.int(0)?,
-        body: r.text(1)?,
-        number: r.int(2)?,
-        subject: r.text(3)?,
+        message_id: r.int("message_id")?,
+        body: r.text("body")?,
+        number: r.int("number")?,
+        subject: r.text("subject")?,
         ticket_id,
-        to: (r.text(5)?, r.text(6)?),
+        to: (r.text("email")?, r.text("name")?),
         from,
         thread,
     })
@@ -149,7 +156,7 @@ pub async fn create_mailbox(
         .await?
         .ok_or_else(|| FieldError::new("address", "a mailbox with this address already exists"))?;
     Ok(Mailbox {
-        id: row.int(0)?,
+        id: row.int("id")?,
         address: address.to_string(),
         name: name.to_owned(),
         acknowledge: false,
@@ -166,10 +173,10 @@ pub async fn mailboxes(c: &mut dyn Conn) -> Result<Vec<Mailbox>> {
     .iter()
     .map(|r| {
         Ok(Mailbox {
-            id: r.int(0)?,
-            address: r.text(1)?,
-            name: r.text(2)?,
-            acknowledge: r.bool(3)?,
+            id: r.int("id")?,
+            address: r.text("address")?,
+            name: r.text("name")?,
+            acknowledge: r.bool("acknowledge")?,
         })
     })
     .collect()
@@ -185,7 +192,7 @@ pub async fn mailbox_for(c: &mut dyn Conn, address: &str) -> Result<Option<i64>>
         &[addr.as_str().into()],
     )
     .await?
-    .map(|r| r.int(0))
+    .map(|r| r.int("id"))
     .transpose()
 }
 
@@ -227,7 +234,7 @@ pub async fn store_inbound(
     let Some(row) = row else {
         return Ok(Stored::Duplicate);
     };
-    let id = row.int(0)?;
+    let id = row.int("id")?;
     jobs::enqueue(
         c,
         NewJob {
@@ -268,11 +275,11 @@ pub async fn inbound(c: &mut dyn Conn, id: i64) -> Result<Inbound> {
         .await?
         .ok_or(StoreError::NotFound("inbound message"))?;
     Ok(Inbound {
-        id: r.int(0)?,
-        mailbox_id: r.int(1)?,
-        raw: r.blob(2)?,
-        ticket_id: r.opt_int(3)?,
-        processed: r.opt_int(4)?.is_some(),
+        id: r.int("id")?,
+        mailbox_id: r.int("mailbox_id")?,
+        raw: r.blob("raw")?,
+        ticket_id: r.opt_int("ticket_id")?,
+        processed: r.opt_int("processed_at")?.is_some(),
     })
 }
 
@@ -298,9 +305,9 @@ pub async fn inbound_status(c: &mut dyn Conn, id: i64) -> Result<InboundStatus> 
         .await?
         .ok_or(StoreError::NotFound("inbound message"))?;
     Ok(InboundStatus {
-        mailbox_id: r.int(0)?,
-        ticket_id: r.opt_int(1)?,
-        processed: r.opt_int(2)?.is_some(),
+        mailbox_id: r.int("mailbox_id")?,
+        ticket_id: r.opt_int("ticket_id")?,
+        processed: r.opt_int("processed_at")?.is_some(),
     })
 }
 
@@ -326,9 +333,9 @@ pub async fn ticket_standing(c: &mut dyn Conn, ticket_id: i64) -> Result<TicketS
         .await?
         .ok_or(StoreError::NotFound("ticket"))?;
     Ok(TicketStanding {
-        number: r.int(0)?,
-        status: TicketStatus::parse(&r.text(1)?)?,
-        solved_at: r.opt_int(2)?.map(Timestamp),
+        number: r.int("number")?,
+        status: TicketStatus::parse(&r.text("status")?)?,
+        solved_at: r.opt_int("solved_at")?.map(Timestamp),
     })
 }
 
@@ -340,14 +347,14 @@ pub async fn mark_bouncing(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> 
             &[ticket_id.into()],
         )
         .await?;
-    let mut attrs: serde_json::Value = serde_json::from_str(&r.text(1)?)?;
+    let mut attrs: serde_json::Value = serde_json::from_str(&r.text("attributes")?)?;
     if !attrs.is_object() {
         attrs = serde_json::json!({});
     }
     attrs["email_bouncing"] = serde_json::Value::Bool(true);
     c.execute(
         "UPDATE customers SET attributes = $1, updated_at = $2 WHERE id = $3",
-        &[attrs.to_string().into(), now.into(), r.int(0)?.into()],
+        &[attrs.to_string().into(), now.into(), r.int("id")?.into()],
     )
     .await?;
     Ok(())
@@ -377,7 +384,7 @@ pub async fn ticket_for_message_id(c: &mut dyn Conn, message_id: &str) -> Result
         &[message_id.into()],
     )
     .await?
-    .map(|r| r.int(0))
+    .map(|r| r.int("ticket_id"))
     .transpose()
 }
 
@@ -401,7 +408,7 @@ pub async fn remember_message_id(
 pub async fn ticket_by_number(c: &mut dyn Conn, number: i64) -> Result<Option<i64>> {
     c.opt("SELECT id FROM tickets WHERE number = $1", &[number.into()])
         .await?
-        .map(|r| r.int(0))
+        .map(|r| r.int("id"))
         .transpose()
 }
 
@@ -433,12 +440,12 @@ pub async fn ticket_context(c: &mut dyn Conn, ticket_id: i64) -> Result<TicketCo
         )
         .await?
         .ok_or(StoreError::NotFound("ticket"))?;
-    let attrs: serde_json::Value = serde_json::from_str(&r.text(4)?).unwrap_or_default();
+    let attrs: serde_json::Value = serde_json::from_str(&r.text("attributes")?).unwrap_or_default();
     Ok(TicketContext {
         ticket_id,
-        number: r.int(0)?,
-        subject: r.text(1)?,
-        customer: (r.text(2)?, r.text(3)?),
+        number: r.int("number")?,
+        subject: r.text("subject")?,
+        customer: (r.text("email")?, r.text("name")?),
         customer_bouncing: attrs["email_bouncing"] == serde_json::Value::Bool(true),
         from: sender_for(c, Some(ticket_id)).await?,
     })
@@ -459,7 +466,7 @@ pub async fn sender_for(
             )
             .await?;
         if let Some(r) = r {
-            return Ok(Some((r.text(0)?, r.text(1)?)));
+            return Ok(Some((r.text("address")?, r.text("name")?)));
         }
     }
     c.opt(
@@ -467,7 +474,7 @@ pub async fn sender_for(
         &[],
     )
     .await?
-    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .map(|r| Ok((r.text("address")?, r.text("name")?)))
     .transpose()
 }
 

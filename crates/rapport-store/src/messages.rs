@@ -414,11 +414,11 @@ pub async fn set_delivery(
 /// The id of a ticket's newest message (the one an operation just added).
 pub async fn latest_id(c: &mut dyn Conn, ticket_id: i64) -> Result<i64> {
     c.opt(
-        "SELECT MAX(id) FROM messages WHERE ticket_id = $1",
+        "SELECT MAX(id) AS id FROM messages WHERE ticket_id = $1",
         &[ticket_id.into()],
     )
     .await?
-    .and_then(|r| r.opt_int(0).transpose())
+    .and_then(|r| r.opt_int("id").transpose())
     .transpose()?
     .ok_or(StoreError::NotFound("message"))
 }

@@ -104,7 +104,8 @@ pub async fn take_auto_allowance(
     let address = address.to_ascii_lowercase();
     let r = c
         .one(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN created_at >= $2 THEN 1 ELSE 0 END), 0)
+            "SELECT COUNT(*) AS day,
+                    COALESCE(SUM(CASE WHEN created_at >= $2 THEN 1 ELSE 0 END), 0) AS hour
              FROM auto_mail_log WHERE address = $1 AND created_at >= $3",
             &[
                 address.clone().into(),
@@ -113,7 +114,7 @@ pub async fn take_auto_allowance(
             ],
         )
         .await?;
-    if r.int(0)? >= AUTO_PER_DAY || r.int(1)? >= AUTO_PER_HOUR {
+    if r.int("day")? >= AUTO_PER_DAY || r.int("hour")? >= AUTO_PER_HOUR {
         return Ok(false);
     }
     c.execute(
@@ -129,25 +130,25 @@ pub async fn take_auto_allowance(
 pub async fn expectation(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<Expectation> {
     let waits = c
         .query(
-            "SELECT first_response_at - created_at FROM tickets
+            "SELECT first_response_at - created_at AS wait FROM tickets
              WHERE created_at >= $1 AND first_response_at IS NOT NULL
              ORDER BY created_at DESC LIMIT 2000",
             &[now.plus_secs(-14 * 86_400).into()],
         )
         .await?
         .iter()
-        .map(|r| Ok(r.int(0)? / 1_000_000))
+        .map(|r| Ok(r.int("wait")? / 1_000_000))
         .collect::<Result<Vec<i64>>>()?;
     let q = c
         .one(
-            "SELECT COUNT(*), MIN(created_at) FROM tickets
+            "SELECT COUNT(*) AS ahead, MIN(created_at) AS oldest FROM tickets
              WHERE status IN ('new', 'open') AND first_response_at IS NULL AND id < $1",
             &[ticket_id.into()],
         )
         .await?;
-    let ahead = q.int(0)?;
+    let ahead = q.int("ahead")?;
     let oldest = q
-        .opt_int(1)?
+        .opt_int("oldest")?
         .map_or(0, |t| (now.micros() - t).max(0) / 1_000_000);
     Ok(Expectation::estimate(waits, ahead, oldest))
 }
@@ -161,7 +162,7 @@ pub async fn customer_recipient(c: &mut dyn Conn, customer_id: i64) -> Result<(S
         )
         .await?
         .ok_or(StoreError::NotFound("customer"))?;
-    Ok((r.text(0)?, r.text(1)?))
+    Ok((r.text("email")?, r.text("name")?))
 }
 
 /// Whether mailboxes acknowledge new tickets, per mailbox id.
@@ -171,7 +172,7 @@ pub async fn acknowledges(c: &mut dyn Conn, mailbox_id: i64) -> Result<bool> {
         &[mailbox_id.into()],
     )
     .await?
-    .map(|r| r.bool(0))
+    .map(|r| r.bool("acknowledge"))
     .transpose()?
     .unwrap_or(false))
 }
@@ -193,7 +194,7 @@ pub async fn email_notifications(c: &mut dyn Conn, user_id: i64) -> Result<bool>
         &[user_id.into()],
     )
     .await?
-    .map(|r| r.bool(0))
+    .map(|r| r.bool("email_notifications"))
     .transpose()?
     .unwrap_or(false))
 }

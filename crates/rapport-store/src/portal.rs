@@ -26,7 +26,7 @@ pub async fn create_token(
     else {
         return Ok(None);
     };
-    let customer = r.int(0)?;
+    let customer = r.int("id")?;
     c.execute(
         "INSERT INTO portal_tokens (token_hash, customer_id, expires_at, created_at)
          VALUES ($1, $2, $3, $4)",
@@ -65,6 +65,6 @@ pub async fn consume_token(
         &[now.into(), token_hash.into()],
     )
     .await?
-    .map(|r| r.int(0))
+    .map(|r| r.int("customer_id"))
     .transpose()
 }

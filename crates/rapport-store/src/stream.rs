@@ -20,11 +20,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rapport_domain::{Channel, Timestamp};
+use rapport_domain::{Channel, EventKind, Timestamp};
 
-use crate::db::{Backend, Conn};
+use crate::db::Conn;
+use crate::dialect;
 use crate::error::Result;
-use crate::events::Actor;
+use crate::events::{self, Actor};
 
 /// Where a reader of the event stream stands: it has seen every event up to here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -74,22 +75,13 @@ pub struct StreamEvent {
     /// That ticket's channel, so a channel's subscriber picks out its own tickets.
     pub channel: Option<Channel>,
     /// What happened (`ticket_created`, `reply_added`, …).
-    pub kind: String,
+    pub kind: EventKind,
     /// Who did it.
     pub actor: Actor,
     /// The details, as recorded.
     pub data: serde_json::Value,
     /// When.
     pub created_at: Timestamp,
-}
-
-/// The condition that keeps a reader behind every transaction still running.
-fn horizon(backend: Backend) -> &'static str {
-    match backend {
-        // One writer: whatever a reader sees is committed, in id order.
-        Backend::Sqlite => "",
-        Backend::Postgres => "AND e.tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-    }
 }
 
 /// The events after `after`, in commit order, at most `limit`.
@@ -100,30 +92,33 @@ pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<
          FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
          WHERE (e.tx > $1 OR (e.tx = $1 AND e.id > $2)) {}
          ORDER BY e.tx, e.id LIMIT $3",
-        horizon(c.backend())
+        dialect::stream_horizon(c.backend())
     );
     c.query(&sql, &[after.tx.into(), after.id.into(), limit.into()])
         .await?
         .iter()
         .map(|r| {
-            let actor = match (r.opt_int(5)?, r.opt_int(6)?) {
+            let actor = match (r.opt_int("actor_user_id")?, r.opt_int("actor_customer_id")?) {
                 (Some(u), _) => Actor::User(u),
                 (None, Some(cu)) => Actor::Customer(cu),
                 (None, None) => Actor::System,
             };
             Ok(StreamEvent {
                 position: Position {
-                    tx: r.int(0)?,
-                    id: r.int(1)?,
+                    tx: r.int("tx")?,
+                    id: r.int("id")?,
                 },
-                ticket_id: r.opt_int(2)?.unwrap_or_default(),
-                team_id: r.opt_int(3)?,
-                assignee_id: r.opt_int(9)?,
-                channel: r.opt_text(10)?.map(|ch| Channel::parse(&ch)).transpose()?,
-                kind: r.text(4)?,
+                ticket_id: r.opt_int("ticket_id")?.unwrap_or_default(),
+                team_id: r.opt_int("team_id")?,
+                assignee_id: r.opt_int("assignee_id")?,
+                channel: r
+                    .opt_text("channel")?
+                    .map(|ch| Channel::parse(&ch))
+                    .transpose()?,
+                kind: events::kind(&r.text("kind")?)?,
                 actor,
-                data: serde_json::from_str(&r.text(7)?)?,
-                created_at: Timestamp(r.int(8)?),
+                data: serde_json::from_str(&r.text("data")?)?,
+                created_at: Timestamp(r.int("created_at")?),
             })
         })
         .collect()
@@ -134,12 +129,12 @@ pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<
 pub async fn head(c: &mut dyn Conn) -> Result<Position> {
     let sql = format!(
         "SELECT e.tx, e.id FROM events e WHERE 1 = 1 {} ORDER BY e.tx DESC, e.id DESC LIMIT 1",
-        horizon(c.backend())
+        dialect::stream_horizon(c.backend())
     );
     match c.opt(&sql, &[]).await? {
         Some(r) => Ok(Position {
-            tx: r.int(0)?,
-            id: r.int(1)?,
+            tx: r.int("tx")?,
+            id: r.int("id")?,
         }),
         None => Ok(Position::START),
     }
@@ -157,8 +152,8 @@ pub async fn latest(c: &mut dyn Conn) -> Result<Position> {
         .await?
     {
         Some(r) => Ok(Position {
-            tx: r.int(0)?,
-            id: r.int(1)?,
+            tx: r.int("tx")?,
+            id: r.int("id")?,
         }),
         None => Ok(Position::START),
     }
@@ -189,8 +184,8 @@ pub async fn position(c: &mut dyn Conn, name: &str) -> Result<Option<Position>> 
     .await?
     .map(|r| {
         Ok(Position {
-            tx: r.int(0)?,
-            id: r.int(1)?,
+            tx: r.int("tx")?,
+            id: r.int("event_id")?,
         })
     })
     .transpose()
@@ -199,19 +194,18 @@ pub async fn position(c: &mut dyn Conn, name: &str) -> Result<Option<Position>> 
 /// Takes a subscriber's cursor for this transaction: its position, or `None` when another
 /// node is handling it right now (PostgreSQL; SQLite's one writer needs no lock).
 pub async fn take(c: &mut dyn Conn, name: &str) -> Result<Option<Position>> {
-    let lock = match c.backend() {
-        Backend::Sqlite => "",
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-    };
     c.opt(
-        &format!("SELECT tx, event_id FROM subscriptions WHERE name = $1{lock}"),
+        &format!(
+            "SELECT tx, event_id FROM subscriptions WHERE name = $1 {}",
+            dialect::skip_locked(c.backend())
+        ),
         &[name.into()],
     )
     .await?
     .map(|r| {
         Ok(Position {
-            tx: r.int(0)?,
-            id: r.int(1)?,
+            tx: r.int("tx")?,
+            id: r.int("event_id")?,
         })
     })
     .transpose()
@@ -232,18 +226,12 @@ pub async fn advance(c: &mut dyn Conn, name: &str, to: Position, now: Timestamp)
 /// so the next transaction writing an event for this ticket waits for this one to commit
 /// and then sorts after it.
 pub(crate) async fn ticket_tx(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<i64>> {
-    match c.backend() {
-        Backend::Sqlite => Ok(None),
-        Backend::Postgres => Ok(Some(
-            c.one(
-                "UPDATE tickets SET event_tx = GREATEST(event_tx, pg_current_xact_id()::text::bigint)
-                 WHERE id = $1 RETURNING event_tx",
-                &[ticket_id.into()],
-            )
-            .await?
-            .int(0)?,
-        )),
-    }
+    let Some(sql) = dialect::event_tx(c.backend()) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        c.one(sql, &[ticket_id.into()]).await?.int("event_tx")?,
+    ))
 }
 
 #[cfg(test)]

@@ -67,8 +67,12 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// Names a column of a [`Row`]: by name (`"team_id"`, the way store code reads) or by
-/// position (`0`, for the few one-column queries outside the store).
+/// Names a column of a [`Row`]: by name (`"team_id"`, the way all store code reads).
+///
+/// Reading by position (`0`) exists only for tests and the benchmark (feature `testing`,
+/// which production builds never enable), for their ad-hoc one-column queries through
+/// `rapport_store::testing`: a production reader that counted columns would silently
+/// read the wrong one when a query's column list changes.
 pub trait Column: Copy {
     /// Where the column is among `names`, if it is there.
     fn position(self, names: &[String]) -> Option<usize>;
@@ -76,6 +80,7 @@ pub trait Column: Copy {
     fn describe(self) -> String;
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Column for usize {
     fn position(self, names: &[String]) -> Option<usize> {
         (self < names.len()).then_some(self)
