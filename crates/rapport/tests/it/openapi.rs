@@ -59,7 +59,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 35] = [
+const SCHEMA_NAMES: [&str; 36] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -90,6 +90,7 @@ const SCHEMA_NAMES: [&str; 35] = [
     "PatchMailboxRequest",
     "PatchTicketRequest",
     "Preferences",
+    "PreferencesUpdate",
     "SearchResults",
     "Team",
     "Ticket",
