@@ -90,7 +90,7 @@ pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<
         "SELECT e.tx, e.id, e.ticket_id, t.team_id, e.kind, e.actor_user_id, e.actor_customer_id,
                 e.data, e.created_at, t.assignee_id, t.channel
          FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
-         WHERE (e.tx > $1 OR (e.tx = $1 AND e.id > $2)) {}
+         WHERE (e.tx, e.id) > ($1, $2) {}
          ORDER BY e.tx, e.id LIMIT $3",
         dialect::stream_horizon(c.backend())
     );
