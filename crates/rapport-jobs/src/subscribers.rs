@@ -24,6 +24,14 @@ pub trait Subscriber: Send + Sync + 'static {
     /// The durable name of its cursor. Renaming it starts a new cursor at the head.
     fn name(&self) -> &'static str;
 
+    /// Whether it reacts to this event at all (read outside any transaction). Events it
+    /// does not want are passed over without a call to [`Subscriber::handle`], so the
+    /// transaction that moves the cursor stays small.
+    fn wants(&self, event: &StreamEvent) -> bool {
+        let _ = event;
+        true
+    }
+
     /// Handles one event, inside the transaction that moves the cursor past it: its
     /// writes commit with the cursor or not at all. An error rolls the batch back and the
     /// same events come again later.
@@ -113,40 +121,49 @@ impl Runner {
     /// A subscriber seen for the first time gets its cursor at the head.
     pub async fn step(&self) -> Result<Round, StoreError> {
         let name = self.subscriber.name();
-        let pending = self
+        // The batch is read on a snapshot, outside the writer; only the events the
+        // subscriber wants are handled in the write transaction, which first checks that the
+        // cursor still stands where the batch was read from (another node may have moved it).
+        let batch = self.config.batch;
+        let read = self
             .db
             .read(op!(c => {
                 let Some(at) = stream::position(c, name).await? else {
                     return Ok(None);
                 };
-                Ok(Some(!stream::after(c, at, 1).await?.is_empty()))
+                Ok(Some((at, stream::after(c, at, batch).await?)))
             }))
             .await?;
-        match pending {
-            Some(false) => return Ok(Round::Idle),
-            Some(true) => {}
+        let (at, events) = match read {
             None => {
                 self.subscribe().await?;
                 return Ok(Round::Idle);
             }
-        }
+            Some((_, events)) if events.is_empty() => return Ok(Round::Idle),
+            Some(found) => found,
+        };
+        let Some(last) = events.last().map(|e| e.position) else {
+            return Ok(Round::Idle);
+        };
+        let read_count = events.len();
+        let wanted: Vec<StreamEvent> = events
+            .into_iter()
+            .filter(|e| self.subscriber.wants(e))
+            .collect();
         let subscriber = Arc::clone(&self.subscriber);
-        let batch = self.config.batch;
         let now = self.clock.now();
         self.db
             .write(op!(c => {
-                let Some(at) = stream::take(c, name).await? else {
-                    return Ok(Round::Busy);
-                };
-                let events = stream::after(c, at, batch).await?;
-                let Some(last) = events.last().map(|e| e.position) else {
-                    return Ok(Round::Idle);
-                };
-                for e in &events {
+                match stream::take(c, name).await? {
+                    Some(p) if p == at => {}
+                    // Another runner holds the cursor, or has moved it since the read.
+                    _ => return Ok(Round::Busy),
+                }
+                for e in &wanted {
                     subscriber.handle(c, e, now).await?;
                 }
                 stream::advance(c, name, last, now).await?;
-                Ok(Round::Handled(events.len()))
+                Ok(Round::Handled(read_count))
             }))
             .await
     }

@@ -48,6 +48,10 @@ impl Subscriber for Notices {
         NOTICES
     }
 
+    fn wants(&self, event: &StreamEvent) -> bool {
+        notice_for(event).is_some()
+    }
+
     fn handle<'a>(
         &'a self,
         c: &'a mut dyn Conn,

@@ -29,6 +29,10 @@ impl Subscriber for Outbox {
         OUTBOX
     }
 
+    fn wants(&self, event: &StreamEvent) -> bool {
+        reply_to_send(event).is_some()
+    }
+
     fn handle<'a>(
         &'a self,
         c: &'a mut dyn Conn,

@@ -120,6 +120,19 @@ pub fn migration_lock(backend: Backend) -> Option<&'static str> {
 
 // ---------------------------------------------------------------- event stream
 
+/// The condition and order (on events aliased `e`; `$1`, `$2`: a position's `tx` and `id`)
+/// that take the events after a position in stream order, each in the form its planner
+/// turns into an index range rather than a scan from the start: PostgreSQL a row-value
+/// comparison on `events_stream (tx, id)`; SQLite, whose `tx` is always 0 (one writer
+/// commits in id order), a range on the id alone (`$1` only keeps the parameter in use).
+pub fn stream_after(backend: Backend) -> (&'static str, &'static str) {
+    pick(
+        backend,
+        ("e.id > $2 + 0 * $1", "ORDER BY e.id"),
+        ("(e.tx, e.id) > ($1, $2)", "ORDER BY e.tx, e.id"),
+    )
+}
+
 /// The condition (on events aliased `e`) that keeps a stream reader behind every
 /// transaction still running. PostgreSQL hands out event ids before commit, so a
 /// transaction committing late could add events behind a reader; a reader therefore only

@@ -86,13 +86,14 @@ pub struct StreamEvent {
 
 /// The events after `after`, in commit order, at most `limit`.
 pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<StreamEvent>> {
+    let (after_sql, order) = dialect::stream_after(c.backend());
     let sql = format!(
         "SELECT e.tx, e.id, e.ticket_id, t.team_id, e.kind, e.actor_user_id, e.actor_customer_id,
                 e.data, e.created_at, t.assignee_id, t.channel
          FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
-         WHERE (e.tx, e.id) > ($1, $2) {}
-         ORDER BY e.tx, e.id LIMIT $3",
-        dialect::stream_horizon(c.backend())
+         WHERE {after_sql} {horizon}
+         {order} LIMIT $3",
+        horizon = dialect::stream_horizon(c.backend())
     );
     c.query(&sql, &[after.tx.into(), after.id.into(), limit.into()])
         .await?
