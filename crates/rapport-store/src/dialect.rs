@@ -209,35 +209,34 @@ pub fn search_key(backend: Backend) -> &'static str {
 }
 
 fn fts5_query(words: &[String]) -> String {
-    let n = words.len();
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i + 1 == n && w.chars().count() >= 3 {
-                format!("\"{w}\"*")
-            } else {
-                format!("\"{w}\"")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    match_words(words, |w| format!("\"{w}\""), |w| format!("\"{w}\"*"), " ")
 }
 
 fn tsquery(words: &[String]) -> String {
+    match_words(words, Clone::clone, |w| format!("{w}:*"), " & ")
+}
+
+/// Joins the search words in a backend's query syntax: every word as `word`, except that
+/// a last word of three or more characters matches as a prefix (`prefix`).
+fn match_words(
+    words: &[String],
+    word: impl Fn(&String) -> String,
+    prefix: impl Fn(&String) -> String,
+    joiner: &str,
+) -> String {
     let n = words.len();
     words
         .iter()
         .enumerate()
         .map(|(i, w)| {
             if i + 1 == n && w.chars().count() >= 3 {
-                format!("{w}:*")
+                prefix(w)
             } else {
-                w.clone()
+                word(w)
             }
         })
         .collect::<Vec<_>>()
-        .join(" & ")
+        .join(joiner)
 }
 
 #[cfg(test)]

@@ -178,28 +178,20 @@ pub async fn subscribe(c: &mut dyn Conn, name: &str, now: Timestamp) -> Result<P
 
 /// A subscriber's position, if it exists.
 pub async fn position(c: &mut dyn Conn, name: &str) -> Result<Option<Position>> {
-    c.opt(
-        "SELECT tx, event_id FROM subscriptions WHERE name = $1",
-        &[name.into()],
-    )
-    .await?
-    .map(|r| {
-        Ok(Position {
-            tx: r.int("tx")?,
-            id: r.int("event_id")?,
-        })
-    })
-    .transpose()
+    cursor(c, name, "").await
 }
 
 /// Takes a subscriber's cursor for this transaction: its position, or `None` when another
 /// node is handling it right now (PostgreSQL; SQLite's one writer needs no lock).
 pub async fn take(c: &mut dyn Conn, name: &str) -> Result<Option<Position>> {
+    let lock = dialect::skip_locked(c.backend());
+    cursor(c, name, lock).await
+}
+
+/// Reads a subscriber's cursor row, with `lock` appended to the query.
+async fn cursor(c: &mut dyn Conn, name: &str, lock: &str) -> Result<Option<Position>> {
     c.opt(
-        &format!(
-            "SELECT tx, event_id FROM subscriptions WHERE name = $1 {}",
-            dialect::skip_locked(c.backend())
-        ),
+        &format!("SELECT tx, event_id FROM subscriptions WHERE name = $1 {lock}"),
         &[name.into()],
     )
     .await?
