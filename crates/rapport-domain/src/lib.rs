@@ -20,6 +20,6 @@ pub use email::EmailAddress;
 pub use error::FieldError;
 pub use event::EventKind;
 pub use people::{Permission, Role, Viewer};
-pub use principal::{AuthorKind, Principal};
+pub use principal::{AuthorKind, MessageSight, Principal};
 pub use ticket::{Body, Category, Channel, Priority, Subject, Tag, TicketNumber, TicketStatus};
 pub use zone::Zone;

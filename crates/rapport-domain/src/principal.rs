@@ -87,15 +87,36 @@ impl Principal {
         }
     }
 
-    /// Whether they may read a message on a ticket they can see: a customer only public
-    /// messages that an agent or the customer wrote (never an internal note, never a note
-    /// of Rapport's); agents and Rapport every message.
-    pub fn can_see_message(&self, internal: bool, author: AuthorKind) -> bool {
+    /// Whether they may read a message on a ticket they can see. A customer reads only
+    /// public messages that an agent or a customer wrote (never an internal note, never
+    /// a note of Rapport's), and of those only the ones they wrote or that belong to their
+    /// own conversation: after a merge across customers the moved messages stay the first
+    /// customer's, so neither customer reads the other's. Agents and Rapport read every
+    /// message.
+    pub fn can_see_message(&self, m: &MessageSight) -> bool {
         match self {
-            Principal::Customer(_) => !internal && author != AuthorKind::System,
+            Principal::Customer(me) => {
+                !m.internal
+                    && m.author != AuthorKind::System
+                    && (m.author_customer == Some(*me) || m.conversation_of == *me)
+            }
             Principal::Agent(_) | Principal::System => true,
         }
     }
+}
+
+/// What decides who may read a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageSight {
+    /// An internal note.
+    pub internal: bool,
+    /// Who wrote it.
+    pub author: AuthorKind,
+    /// The customer who wrote it, if one did.
+    pub author_customer: Option<i64>,
+    /// The customer whose conversation it belongs to: the one it was written to or by —
+    /// the ticket's customer, unless a merge brought it from another customer's ticket.
+    pub conversation_of: i64,
 }
 
 #[cfg(test)]
@@ -125,15 +146,44 @@ mod tests {
         assert_eq!(a.customer(), None);
     }
 
+    fn sight(internal: bool, author: AuthorKind) -> MessageSight {
+        MessageSight {
+            internal,
+            author,
+            author_customer: (author == AuthorKind::Customer).then_some(7),
+            conversation_of: 7,
+        }
+    }
+
     #[test]
     fn customers_never_see_notes() {
         let c = Principal::Customer(7);
-        assert!(c.can_see_message(false, AuthorKind::Agent));
-        assert!(c.can_see_message(false, AuthorKind::Customer));
-        assert!(!c.can_see_message(true, AuthorKind::Agent));
-        assert!(!c.can_see_message(true, AuthorKind::System));
-        assert!(!c.can_see_message(false, AuthorKind::System));
-        assert!(Principal::System.can_see_message(true, AuthorKind::System));
+        assert!(c.can_see_message(&sight(false, AuthorKind::Agent)));
+        assert!(c.can_see_message(&sight(false, AuthorKind::Customer)));
+        assert!(!c.can_see_message(&sight(true, AuthorKind::Agent)));
+        assert!(!c.can_see_message(&sight(true, AuthorKind::System)));
+        assert!(!c.can_see_message(&sight(false, AuthorKind::System)));
+        assert!(Principal::System.can_see_message(&sight(true, AuthorKind::System)));
+    }
+
+    #[test]
+    fn customers_see_only_their_own_conversation() {
+        // Customer 8's ticket got customer 7's thread by a merge.
+        let moved_reply = MessageSight {
+            conversation_of: 7,
+            ..sight(false, AuthorKind::Agent)
+        };
+        let moved_question = sight(false, AuthorKind::Customer);
+        let new_reply = MessageSight {
+            conversation_of: 8,
+            ..sight(false, AuthorKind::Agent)
+        };
+        let (a, b) = (Principal::Customer(7), Principal::Customer(8));
+        assert!(!b.can_see_message(&moved_reply));
+        assert!(!b.can_see_message(&moved_question));
+        assert!(b.can_see_message(&new_reply));
+        assert!(a.can_see_message(&moved_question));
+        assert!(!a.can_see_message(&new_reply));
     }
 
     #[test]

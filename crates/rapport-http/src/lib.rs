@@ -32,7 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{ApiError, ApiResult};
-pub use state::AppState;
+pub use state::{AppState, SessionPolicy};
 
 /// The largest request body accepted: enough for a message with 25 MiB of attachments
 /// in base64.
@@ -60,8 +60,8 @@ impl Modify for BearerAuth {
 
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, categories, customers, health, jobs, mailboxes, metrics, people, preferences,
-        search, stats, tickets,
+        attachments, categories, customers, health, jobs, mailboxes, metrics, people,
+        portal_links, preferences, search, stats, tickets,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -70,6 +70,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::create_message, tickets::list_messages))
         .routes(routes!(tickets::list_events))
         .routes(routes!(tickets::merge_ticket))
+        .routes(routes!(portal_links::revoke_portal_link))
         .routes(routes!(customers::get_customer))
         .routes(routes!(search::search))
         .routes(routes!(attachments::get_attachment))
@@ -143,6 +144,11 @@ pub fn app(state: AppState) -> Router {
 /// `router` (the API, merged with whatever else the binary mounts) ready to serve: the
 /// JSON 404 and 405, the state, and the middleware every request passes.
 pub fn serve(router: Router<AppState>, state: AppState) -> Router {
+    // Over TLS, browsers are told to use nothing else for a year (HSTS); over plain HTTP
+    // (local use) the header would be ignored and is not sent.
+    let hsts = state
+        .https
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -170,6 +176,10 @@ pub fn serve(router: Router<AppState>, state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &axum::response::Response| hsts.clone(),
         ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -31,6 +31,28 @@ pub struct AppState {
     pub https: bool,
     /// The counts beside each agent's inbox views, kept for a few seconds.
     pub view_counts: Arc<ViewCounts>,
+    /// How long agents' browser sessions last.
+    pub sessions: SessionPolicy,
+}
+
+/// How long an agent's browser session lasts: it ends after `idle_secs` without use (each
+/// use slides the deadline) or `max_secs` after signing in, whichever comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Seconds without use after which a session ends.
+    pub idle_secs: i64,
+    /// Seconds after signing in after which a session ends however much it is used.
+    pub max_secs: i64,
+}
+
+impl Default for SessionPolicy {
+    /// Eight hours idle, seven days at most.
+    fn default() -> Self {
+        Self {
+            idle_secs: 8 * 3600,
+            max_secs: 7 * 86_400,
+        }
+    }
 }
 
 /// Counts by view key, and when they were taken.
@@ -117,6 +139,7 @@ impl AppState {
             )),
             live: Arc::new(Live::default()),
             view_counts: Arc::new(ViewCounts::new(clock.clone())),
+            sessions: SessionPolicy::default(),
             clock,
         }
     }

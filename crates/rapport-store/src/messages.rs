@@ -1,6 +1,6 @@
 //! Messages on a ticket — public replies and internal notes — and their attachments.
 
-use rapport_domain::{AuthorKind, Body, Channel, FieldError, Principal, Timestamp};
+use rapport_domain::{AuthorKind, Body, Channel, FieldError, MessageSight, Principal, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -235,14 +235,18 @@ pub(crate) async fn insert(
 
 /// A ticket's thread, oldest first, as `who` may read it: the ticket must be one they
 /// can see (see [`tickets::get`](crate::tickets::get)), and a customer gets only the
-/// public messages — never an internal note or a note of Rapport's, nor their files.
+/// public messages of their own conversation — never an internal note or a note of
+/// Rapport's, nor their files, nor what a merge brought from another customer's ticket
+/// (see [`Principal::can_see_message`]).
 pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Result<Vec<Message>> {
     crate::tickets::get(c, who, ticket_id).await?;
     let rows = c
         .query(
-            "SELECT id, ticket_id, author_kind, author_user_id, author_customer_id, internal,
-                    channel, body, created_at, delivery, delivery_error, html
-             FROM messages WHERE ticket_id = $1 ORDER BY id",
+            "SELECT m.id, m.ticket_id, m.author_kind, m.author_user_id, m.author_customer_id,
+                    m.internal, m.channel, m.body, m.created_at, m.delivery, m.delivery_error,
+                    m.html, COALESCE(m.recipient_customer_id, t.customer_id) AS conversation_of
+             FROM messages m JOIN tickets t ON t.id = m.ticket_id
+             WHERE m.ticket_id = $1 ORDER BY m.id",
             &[ticket_id.into()],
         )
         .await?;
@@ -259,7 +263,13 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
         let id = r.int("id")?;
         let kind = author_kind(&r.text("author_kind")?)?;
         let internal = r.bool("internal")?;
-        if !who.can_see_message(internal, kind) {
+        let sight = MessageSight {
+            internal,
+            author: kind,
+            author_customer: r.opt_int("author_customer_id")?,
+            conversation_of: r.int("conversation_of")?,
+        };
+        if !who.can_see_message(&sight) {
             continue;
         }
         let mut attachments = Vec::new();
@@ -315,8 +325,10 @@ pub async fn visible_attachment(
     let r = c
         .opt(
             "SELECT a.id, a.filename, a.content_type, a.size, a.sha256, m.ticket_id, a.data,
-                    a.content_id, m.internal, m.author_kind
-             FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1",
+                    a.content_id, m.internal, m.author_kind, m.author_customer_id,
+                    COALESCE(m.recipient_customer_id, t.customer_id) AS conversation_of
+             FROM attachments a JOIN messages m ON m.id = a.message_id
+             JOIN tickets t ON t.id = m.ticket_id WHERE a.id = $1",
             &[id.into()],
         )
         .await?
@@ -328,7 +340,13 @@ pub async fn visible_attachment(
             StoreError::NotFound(_) => StoreError::NotFound("attachment"),
             e => e,
         })?;
-    if !who.can_see_message(r.bool("internal")?, author_kind(&r.text("author_kind")?)?) {
+    let sight = MessageSight {
+        internal: r.bool("internal")?,
+        author: author_kind(&r.text("author_kind")?)?,
+        author_customer: r.opt_int("author_customer_id")?,
+        conversation_of: r.int("conversation_of")?,
+    };
+    if !who.can_see_message(&sight) {
         return Err(StoreError::NotFound("attachment"));
     }
     Ok(AttachmentFile {

@@ -81,6 +81,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_time_zone.sql"),
         postgres: include_str!("../migrations/postgres/0011_time_zone.sql"),
     },
+    Migration {
+        version: 15,
+        name: "sessions_trust",
+        sqlite: include_str!("../migrations/sqlite/0015_sessions_trust.sql"),
+        postgres: include_str!("../migrations/postgres/0015_sessions_trust.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -118,6 +118,21 @@ impl Sealer {
         Ok(Self::new(key))
     }
 
+    /// A key for one purpose, derived from the secret key and `label` (HMAC-SHA-256 of
+    /// the label under the key): never stored, the same on every node that shares the
+    /// secret key, and different for every label — one purpose's key does not reveal
+    /// another's, nor the secret key.
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(self.key.as_slice()) else {
+            // HMAC takes keys of any length.
+            return [0; 32];
+        };
+        mac.update(b"rapport derived key:");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Encrypts `plain`; every call uses a fresh nonce.
     pub fn seal(&self, plain: &str) -> String {
         use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
@@ -152,6 +167,15 @@ impl Sealer {
 #[cfg(test)]
 mod sealer_tests {
     use super::*;
+
+    #[test]
+    fn derived_keys_depend_on_the_key_and_the_label() {
+        let a = Sealer::from_hex(&Sealer::generate_key()).unwrap();
+        let b = Sealer::from_hex(&Sealer::generate_key()).unwrap();
+        assert_eq!(a.derive_key("portal"), a.clone().derive_key("portal"));
+        assert_ne!(a.derive_key("portal"), a.derive_key("other"));
+        assert_ne!(a.derive_key("portal"), b.derive_key("portal"));
+    }
 
     #[test]
     fn sealed_secrets_open_only_with_their_key() {

@@ -1,10 +1,15 @@
 //! Browser sessions. Session cookies hold a random token; only its SHA-256 is stored,
-//! like API tokens.
+//! like API tokens. A session ends when it has been idle too long (each use slides it,
+//! see [`touch`]) or at its absolute cap (`expires_at`), whichever comes first.
 
 use rapport_domain::{Role, Timestamp, Viewer};
 
 use crate::db::Conn;
 use crate::error::Result;
+
+/// A use of a session moves its idle deadline at most this often: a session is written
+/// once a minute at most, not on every request.
+pub const TOUCH_EVERY_SECS: i64 = 60;
 
 /// A signed-in browser session as a page needs it.
 #[derive(Debug, Clone)]
@@ -15,25 +20,45 @@ pub struct SessionInfo {
     pub name: String,
     /// The token every form of this session must carry.
     pub csrf: String,
+    /// The session's key in the store (the token's hash).
+    pub token_hash: String,
+    /// When it was last used, as recorded (at most [`TOUCH_EVERY_SECS`] behind).
+    pub last_seen_at: Timestamp,
+    /// When its agent last gave the password (signing in counts).
+    pub reauth_at: Option<Timestamp>,
 }
 
-/// Stores a new session.
+impl SessionInfo {
+    /// Whether a use now should record itself (see [`touch`]).
+    pub fn due_for_touch(&self, now: Timestamp) -> bool {
+        now.micros().saturating_sub(self.last_seen_at.micros()) >= TOUCH_EVERY_SECS * 1_000_000
+    }
+
+    /// Whether the password was given within the last `secs` seconds.
+    pub fn reauthenticated_within(&self, now: Timestamp, secs: i64) -> bool {
+        self.reauth_at.is_some_and(|at| at > now.plus_secs(-secs))
+    }
+}
+
+/// Stores a new session that lasts at most `max_secs`; a sign-in counts as having just
+/// given the password.
 pub async fn create(
     c: &mut dyn Conn,
     user_id: i64,
     token_hash: &str,
     csrf: &str,
     now: Timestamp,
-    ttl_secs: i64,
+    max_secs: i64,
 ) -> Result<()> {
     c.execute(
-        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at, last_seen_at, reauth_at)
+         VALUES ($1, $2, $3, $4, $5, $4, $4)",
         &[
             token_hash.into(),
             user_id.into(),
             csrf.into(),
             now.into(),
-            now.plus_secs(ttl_secs).into(),
+            now.plus_secs(max_secs).into(),
         ],
     )
     .await?;
@@ -43,17 +68,27 @@ pub async fn create(
     Ok(())
 }
 
-/// The live session behind a token hash, if any.
+/// The live session behind a token hash, if any: under its absolute cap, and used within
+/// the last `idle_secs`.
 pub async fn lookup(
     c: &mut dyn Conn,
     token_hash: &str,
     now: Timestamp,
+    idle_secs: i64,
 ) -> Result<Option<SessionInfo>> {
     let Some(r) = c
         .opt(
-            "SELECT u.id, u.role, u.name, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = $3",
-            &[token_hash.into(), now.into(), true.into()],
+            "SELECT u.id, u.role, u.name, s.csrf, s.reauth_at,
+                    COALESCE(s.last_seen_at, s.created_at) AS last_seen_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = $3
+               AND COALESCE(s.last_seen_at, s.created_at) > $4",
+            &[
+                token_hash.into(),
+                now.into(),
+                true.into(),
+                now.plus_secs(-idle_secs).into(),
+            ],
         )
         .await?
     else {
@@ -77,7 +112,42 @@ pub async fn lookup(
         },
         name: r.text("name")?,
         csrf: r.text("csrf")?,
+        token_hash: token_hash.to_owned(),
+        last_seen_at: Timestamp(r.int("last_seen_at")?),
+        reauth_at: r.opt_int("reauth_at")?.map(Timestamp),
     }))
+}
+
+/// Records a use of a session: its idle deadline moves to `now` plus the idle timeout.
+pub async fn touch(c: &mut dyn Conn, token_hash: &str, now: Timestamp) -> Result<()> {
+    c.execute(
+        "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2",
+        &[now.into(), token_hash.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records that the session's agent gave the password again just now.
+pub async fn reauthenticated(c: &mut dyn Conn, token_hash: &str, now: Timestamp) -> Result<()> {
+    c.execute(
+        "UPDATE sessions SET reauth_at = $1, last_seen_at = $1 WHERE token_hash = $2",
+        &[now.into(), token_hash.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The password hash of a session's agent, to check it again before an admin action.
+pub async fn password_hash(c: &mut dyn Conn, user_id: i64) -> Result<Option<String>> {
+    c.opt(
+        "SELECT password_hash FROM users WHERE id = $1 AND active = $2",
+        &[user_id.into(), true.into()],
+    )
+    .await?
+    .map(|r| r.opt_text("password_hash"))
+    .transpose()
+    .map(Option::flatten)
 }
 
 /// Ends a session.

@@ -21,7 +21,6 @@ use crate::page::{error_page, page, store_error};
 use crate::sessions::{CsrfForm, Me, NoFields, SESSION_COOKIE, cookie, same_secret, set_cookie};
 
 const LOGIN_CSRF: &str = "rapport_login_csrf";
-const SESSION_SECS: i64 = 7 * 24 * 3600;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -38,11 +37,42 @@ pub struct Next {
     next: Option<String>,
 }
 
+/// Where to go after signing in: `next` when it is a path on this site, else the inbox.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/inbox".to_owned(),
+    next.filter(|n| is_local_path(n))
+        .map_or_else(|| "/inbox".to_owned(), str::to_owned)
+}
+
+/// Whether `next` can only lead to a page of this site: an absolute path that starts with
+/// exactly one `/`, with no backslash and no control character (browsers drop tabs and
+/// newlines, and read `\` as `/`, so `/\t/evil.example` or `/\\evil.example` would leave)
+/// — as given and after every round of percent-decoding.
+fn is_local_path(next: &str) -> bool {
+    const ROUNDS: usize = 4;
+    if next.len() > 2048 {
+        return false;
     }
+    let safe = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.contains('\\')
+            && !p.chars().any(|c| c.is_control() || c == '\u{FEFF}')
+    };
+    let mut current = next.to_owned();
+    for _ in 0..ROUNDS {
+        if !safe(&current) {
+            return false;
+        }
+        let decoded = percent_encoding::percent_decode_str(&current)
+            .decode_utf8_lossy()
+            .into_owned();
+        if decoded == current {
+            return true;
+        }
+        current = decoded;
+    }
+    // Still decoding after several rounds: nothing legitimate looks like that.
+    false
 }
 
 fn login_page(
@@ -95,7 +125,7 @@ pub async fn login(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
-    let form_ok = cookie(&headers, LOGIN_CSRF).is_some_and(|c| same_secret(c, &f.csrf));
+    let form_ok = cookie(&headers, LOGIN_CSRF, st.https).is_some_and(|c| same_secret(c, &f.csrf));
     if !form_ok {
         return login_page(
             &st,
@@ -148,7 +178,8 @@ pub async fn login(
     // A fresh session every time: a token planted before sign-in is worth nothing after.
     let token = secrets::random_hex(32);
     let hash = token_hash(&token);
-    let old = cookie(&headers, SESSION_COOKIE).map(token_hash);
+    let old = cookie(&headers, SESSION_COOKIE, st.https).map(token_hash);
+    let max_secs = st.sessions.max_secs;
     let csrf = secrets::random_hex(16);
     let now = st.now();
     let uid = user.id;
@@ -158,7 +189,7 @@ pub async fn login(
             if let Some(old) = old {
                 sessions::delete(c, &old).await?;
             }
-            sessions::create(c, uid, &hash, &csrf, now, SESSION_SECS).await
+            sessions::create(c, uid, &hash, &csrf, now, max_secs).await
         }))
         .await;
     if let Err(e) = saved {
@@ -167,7 +198,7 @@ pub async fn login(
     let mut r = Redirect::to(&next).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, &token, SESSION_SECS, "Lax", st.https),
+        set_cookie(SESSION_COOKIE, &token, max_secs, "Lax", st.https),
     );
     r.headers_mut().append(
         header::SET_COOKIE,
@@ -183,7 +214,7 @@ pub async fn logout(
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE, st.https) {
         let hash = token_hash(token);
         if let Err(e) = st
             .db

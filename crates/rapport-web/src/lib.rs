@@ -11,6 +11,7 @@ pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod bulk;
+pub mod confirm;
 pub mod customers;
 pub mod inbox;
 pub mod live;
@@ -51,6 +52,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/update", post(tickets::update))
         .route("/tickets/{id}/assign-me", post(tickets::assign_me))
         .route("/tickets/{id}/merge", post(tickets::merge))
+        .route(
+            "/tickets/{id}/portal-link/revoke",
+            post(portal::revoke::revoke),
+        )
         .route("/tickets/{id}/macro", post(macros::apply_macro))
         .route("/tickets/{id}/time", post(time_entries::log_time))
         .route("/messages/{id}/split", post(split::split))

@@ -17,11 +17,24 @@ use serde::de::DeserializeOwned;
 
 use crate::page::error_page;
 
-/// The session cookie's name.
+/// The session cookie's name (over TLS: with the `__Host-` prefix, see [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "rapport_session";
 
-/// Reads one cookie.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A cookie's name as sent: over TLS with the `__Host-` prefix, which browsers accept only
+/// on a `Secure`, `Path=/` cookie without `Domain` — so a sibling subdomain or a plain-HTTP
+/// page cannot plant or shadow it. Plain names over HTTP (local use), where browsers
+/// would refuse the prefix.
+pub fn cookie_name(name: &str, https: bool) -> String {
+    if https {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Reads one cookie, by its name as [`set_cookie`] sent it.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str, https: bool) -> Option<&'a str> {
+    let name = cookie_name(name, https);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -32,7 +45,8 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite, Secure over TLS.
+/// A `Set-Cookie` value: HttpOnly, SameSite, `Path=/`, no `Domain`; over TLS `Secure` and
+/// a `__Host-` name ([`cookie_name`]).
 pub fn set_cookie(
     name: &str,
     value: &str,
@@ -41,6 +55,7 @@ pub fn set_cookie(
     https: bool,
 ) -> HeaderValue {
     let secure = if https { "; Secure" } else { "" };
+    let name = cookie_name(name, https);
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
     ))
@@ -78,17 +93,30 @@ impl Me {
     }
 }
 
+/// The live session of a request, if any. A use slides the session's idle deadline,
+/// recorded at most once a minute ([`sessions::TOUCH_EVERY_SECS`]).
 async fn session_of(parts: &Parts, state: &AppState) -> Option<Me> {
-    let token = cookie(&parts.headers, SESSION_COOKIE)?;
+    let token = cookie(&parts.headers, SESSION_COOKIE, state.https)?;
     let hash = token_hash(token);
     let now = state.now();
-    state
+    let idle = state.sessions.idle_secs;
+    let session = state
         .db
-        .read(op!(c => sessions::lookup(c, &hash, now).await))
+        .read(op!(c => sessions::lookup(c, &hash, now, idle).await))
         .await
         .ok()
-        .flatten()
-        .map(|session| Me { session })
+        .flatten()?;
+    if session.due_for_touch(now) {
+        let hash = session.token_hash.clone();
+        if let Err(e) = state
+            .db
+            .write(op!(c => sessions::touch(c, &hash, now).await))
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a session's use");
+        }
+    }
+    Some(Me { session })
 }
 
 impl FromRequestParts<AppState> for Me {

@@ -535,6 +535,8 @@ pub async fn assign_me(
 #[derive(Deserialize)]
 pub struct MergeForm {
     into: String,
+    /// Set once the agent confirmed a merge into another customer's ticket.
+    confirm_other_customer: Option<String>,
 }
 
 /// Merges this ticket into the one with the given number.
@@ -554,15 +556,37 @@ pub async fn merge(
     };
     let viewer = me.session.viewer.clone();
     let now = st.now();
+    let cross = if f.confirm_other_customer.is_some() {
+        tickets::CrossCustomer::Confirmed
+    } else {
+        tickets::CrossCustomer::Refuse
+    };
     let merged = st
         .db
         .write(op!(c => {
             let target = tickets::id_by_number(c, number).await?;
-            tickets::merge(c, &viewer, id, target, now).await
+            tickets::merge(c, &viewer, id, target, cross, now).await
         }))
         .await;
     match merged {
         Ok(t) => Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
+        Err(rapport_store::StoreError::Invalid(e)) if e.field == "confirm_other_customer" => {
+            crate::confirm::confirm_page(
+                "Merge into another customer's ticket?",
+                &format!(
+                    "{} Their messages stay visible only to their own customer in the portal.",
+                    e.message
+                ),
+                &format!("/tickets/{id}/merge"),
+                &[
+                    ("csrf".to_owned(), me.session.csrf.clone()),
+                    ("into".to_owned(), f.into.clone()),
+                ],
+                "confirm_other_customer",
+                "Merge anyway",
+                &format!("/tickets/{id}"),
+            )
+        }
         Err(e) => store_error(e),
     }
 }

@@ -51,6 +51,13 @@ pub struct Config {
     /// Background workers in this process.
     #[arg(long, env = "RAPPORT_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// Minutes without use after which an agent's browser session ends (each use slides it).
+    #[arg(long, env = "RAPPORT_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: i64,
+    /// Days after signing in after which an agent's browser session ends however much it
+    /// is used.
+    #[arg(long, env = "RAPPORT_SESSION_MAX_DAYS", default_value_t = 7)]
+    pub session_max_days: i64,
 }
 
 impl Config {
@@ -97,6 +104,21 @@ impl Config {
         Sealer::from_hex(&key).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
+    /// How long agents' browser sessions last; both limits must be positive, and the idle
+    /// timeout no longer than the cap.
+    pub fn session_policy(&self) -> anyhow::Result<rapport_http::SessionPolicy> {
+        if !(1..=366 * 1440).contains(&self.session_idle_minutes) {
+            anyhow::bail!("RAPPORT_SESSION_IDLE_MINUTES must be 1 to 527040");
+        }
+        if !(1..=366).contains(&self.session_max_days) {
+            anyhow::bail!("RAPPORT_SESSION_MAX_DAYS must be 1 to 366");
+        }
+        Ok(rapport_http::SessionPolicy {
+            idle_secs: (self.session_idle_minutes * 60).min(self.session_max_days * 86_400),
+            max_secs: self.session_max_days * 86_400,
+        })
+    }
+
     /// A configuration for a scratch directory (tests and benchmarks).
     pub fn for_dir(data_dir: PathBuf, database_url: Option<String>) -> Self {
         Self {
@@ -113,6 +135,8 @@ impl Config {
             imap_ca_file: None,
             imap_poll_secs: 30,
             workers: 1,
+            session_idle_minutes: 480,
+            session_max_days: 7,
         }
     }
 }

@@ -76,8 +76,9 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let public_url = config.public_url(addr);
     let sealer = config.sealer()?;
-    let state = AppState::new(db.clone(), Arc::clone(&clock), public_url.clone())
+    let mut state = AppState::new(db.clone(), Arc::clone(&clock), public_url.clone())
         .with_sealer(sealer.clone());
+    state.sessions = config.session_policy()?;
     let (stop, stop_rx) = watch::channel(false);
 
     let relay = config

@@ -15,6 +15,7 @@ pub mod mailboxes;
 pub mod messages;
 pub mod metrics;
 pub mod people;
+pub mod portal_links;
 pub mod preferences;
 pub mod search;
 pub mod stats;

@@ -599,6 +599,10 @@ pub async fn list_events(
 pub struct MergeRequest {
     /// The ticket that lives on.
     pub into: i64,
+    /// Must be `true` to merge into a ticket of another customer (otherwise 422 naming
+    /// this field). The moved messages stay visible only to their own customer.
+    #[serde(default)]
+    pub confirm_other_customer: bool,
 }
 
 /// Merges this ticket into another: the thread moves, this one closes.
@@ -619,9 +623,14 @@ pub async fn merge_ticket(
     require(&viewer, Permission::WorkTickets)?;
     let now = st.now();
     let into = req.into;
+    let cross = if req.confirm_other_customer {
+        tickets::CrossCustomer::Confirmed
+    } else {
+        tickets::CrossCustomer::Refuse
+    };
     let t = st
         .db
-        .write(op!(c => tickets::merge(c, &viewer, id, into, now).await))
+        .write(op!(c => tickets::merge(c, &viewer, id, into, cross, now).await))
         .await?;
     Ok(Json(t.into()))
 }

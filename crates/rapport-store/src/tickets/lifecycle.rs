@@ -414,13 +414,26 @@ fn change_status_open(t: &mut Ticket, changes: &mut Map<String, Json>) {
     t.status = TicketStatus::Open;
 }
 
+/// Whether a merge may join two customers' tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrossCustomer {
+    /// Refuse a merge across customers (422 naming `confirm_other_customer`).
+    Refuse,
+    /// The agent confirmed: merge anyway.
+    Confirmed,
+}
+
 /// Merges ticket `source` into `target`: the thread moves over, tags are united, the
-/// source is closed with a pointer to the target, and both record the merge.
+/// source is closed with a pointer to the target, and both record the merge. Tickets of
+/// two customers merge only when the agent confirmed it (`cross`); the moved messages stay
+/// the source customer's conversation, so the target's customer never reads them in the
+/// portal (nor the other way round).
 pub async fn merge(
     c: &mut dyn Conn,
     viewer: &Viewer,
     source: i64,
     target: i64,
+    cross: CrossCustomer,
     now: Timestamp,
 ) -> Result<Ticket> {
     if source == target {
@@ -446,6 +459,23 @@ pub async fn merge(
     if t.status == TicketStatus::Closed {
         return Err(FieldError::new("into", "cannot merge into a closed ticket").into());
     }
+    if s.customer.id != t.customer.id && cross != CrossCustomer::Confirmed {
+        return Err(FieldError::new(
+            "confirm_other_customer",
+            format!(
+                "ticket #{} belongs to another customer ({}); confirm to merge anyway",
+                t.number, t.customer.email
+            ),
+        )
+        .into());
+    }
+    // The moved messages stay the conversation of the customer they were written to/by.
+    c.execute(
+        "UPDATE messages SET recipient_customer_id = $1
+         WHERE ticket_id = $2 AND recipient_customer_id IS NULL",
+        &[s.customer.id.into(), source.into()],
+    )
+    .await?;
     let moved = c
         .execute(
             "UPDATE messages SET ticket_id = $1 WHERE ticket_id = $2",

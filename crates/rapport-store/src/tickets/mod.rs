@@ -19,7 +19,9 @@ pub mod lifecycle;
 pub use conversation::{NewReply, customer_reply, reply, system_note};
 pub use inbox::{PageRequest, SortField, TicketFilter, TicketPage, count, list};
 pub(crate) use lifecycle::next_number;
-pub use lifecycle::{NewTicket, TicketPatch, create, merge, parse_custom_fields, update};
+pub use lifecycle::{
+    CrossCustomer, NewTicket, TicketPatch, create, merge, parse_custom_fields, update,
+};
 
 /// The customer as shown on a ticket.
 #[derive(Debug, Clone, Serialize)]

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::done;
 use crate::page::{require, store_error, write_then};
-use crate::sessions::{CsrfForm, Me};
+use crate::confirm::ReauthForm;
+use crate::sessions::Me;
 use rapport_store::op;
 
 /// A mailbox as the admin page lists it, with how its fetching is doing.
@@ -92,11 +93,18 @@ pub struct MailboxForm {
 pub async fn add_mailbox(
     State(st): State<AppState>,
     me: Me,
-    CsrfForm(f): CsrfForm<MailboxForm>,
+    form: ReauthForm<MailboxForm>,
 ) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
         return r;
     }
+    // Setting mailbox credentials (or where they go) takes the password again.
+    if form.fields.imap.touches_credentials()
+        && let Err(r) = form.reauthenticate(&st).await
+    {
+        return r;
+    }
+    let f = form.fields;
     let address = match EmailAddress::parse(&f.address) {
         Ok(a) => a,
         Err(e) => return store_error(e.into()),
@@ -156,6 +164,20 @@ pub struct ImapFields {
 }
 
 impl ImapFields {
+    /// Whether the form sets where Rapport sends the mailbox's password, or the password
+    /// itself: a new host, port, user or password (each asks for the admin's password
+    /// again, or a changed host could collect the stored password).
+    fn touches_credentials(&self) -> bool {
+        [
+            &self.imap_host,
+            &self.imap_port,
+            &self.imap_user,
+            &self.imap_password,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+
     /// The IMAP settings the form asks for, or none without a host. When editing, blank
     /// fields keep what `existing` has — so a new password alone rotates it.
     fn settings(
@@ -203,11 +225,18 @@ pub async fn edit_mailbox(
     State(st): State<AppState>,
     me: Me,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<EditMailboxForm>,
+    form: ReauthForm<EditMailboxForm>,
 ) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
         return r;
     }
+    // Setting mailbox credentials (or where they go) takes the password again.
+    if form.fields.imap.touches_credentials()
+        && let Err(r) = form.reauthenticate(&st).await
+    {
+        return r;
+    }
+    let f = form.fields;
     let existing = match st
         .db
         .read(op!(c => rapport_store::imap::mailbox(c, id).await))

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::done;
 use crate::page::{require, store_error, write_then};
+use crate::confirm::ReauthForm;
 use crate::sessions::{CsrfForm, Me};
 
 /// The add-agent form.
@@ -27,16 +28,24 @@ pub struct UserForm {
 pub async fn add_user(
     State(st): State<AppState>,
     me: Me,
-    CsrfForm(f): CsrfForm<UserForm>,
+    form: ReauthForm<UserForm>,
 ) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
         return r;
     }
-    let parsed = EmailAddress::parse(&f.email).and_then(|e| Ok((e, Role::parse(&f.role)?)));
+    let parsed = EmailAddress::parse(&form.fields.email)
+        .and_then(|e| Ok((e, Role::parse(&form.fields.role)?)));
     let (email, role) = match parsed {
         Ok(x) => x,
         Err(e) => return store_error(e.into()),
     };
+    // Making an admin takes the password again.
+    if role == Role::Admin
+        && let Err(r) = form.reauthenticate(&st).await
+    {
+        return r;
+    }
+    let f = form.fields;
     if f.password.chars().count() < MIN_PASSWORD {
         return store_error(
             rapport_domain::FieldError::new(

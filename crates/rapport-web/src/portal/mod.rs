@@ -1,47 +1,42 @@
 //! The customer portal: a public "new request" form, and a private link per request —
-//! signed with a server key, unguessable — to follow the conversation and answer it;
-//! customers may also sign in by emailed link to list their requests. Forms carry a
-//! double-submit CSRF token; submissions are rate-limited per address.
+//! signed with a key derived from the server's secret key (never stored, so a copy of
+//! the database cannot forge one), unguessable, revocable by an agent — to follow the
+//! conversation and answer it; customers may also sign in by emailed link to list their
+//! requests. Forms carry a double-submit CSRF token; submissions are rate-limited per
+//! address.
 
 pub mod requests;
+pub mod revoke;
 pub mod signin;
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use hmac::{Hmac, Mac};
 use rapport_domain::TicketStatus;
 use rapport_http::AppState;
 use rapport_store::op;
-use rapport_store::{StoreError, settings};
-use sha2::Sha256;
+use rapport_store::{StoreError, portal};
 
 use crate::page::error_page;
 use crate::sessions::{cookie, same_secret, set_cookie};
 
 const PORTAL_CSRF: &str = "rapport_portal_csrf";
-const KEY_NAME: &str = "portal_link_key";
-
-pub(crate) async fn link_key(st: &AppState) -> Result<String, StoreError> {
-    st.db
-        .write(op!(c => settings::secret(c, KEY_NAME).await))
-        .await
+/// The signature of a request's private links of generation `generation`.
+pub(crate) fn sign(st: &AppState, ticket_id: i64, generation: i64) -> String {
+    portal::link_signature(&st.sealer, ticket_id, generation)
 }
 
-pub(crate) fn sign(key: &str, ticket_id: i64) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(format!("portal-request:{ticket_id}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// The private link of a request.
+/// The private link of a request, path and query, of its current generation.
 pub async fn private_link(st: &AppState, ticket_id: i64) -> Result<String, StoreError> {
-    let key = link_key(st).await?;
-    Ok(format!(
-        "/portal/requests/{ticket_id}?key={}",
-        sign(&key, ticket_id)
-    ))
+    let generation = st
+        .db
+        .read(op!(c => portal::link_generation(c, ticket_id).await))
+        .await?;
+    Ok(link_of(st, ticket_id, generation))
+}
+
+/// The private link of a request of a known generation.
+pub(crate) fn link_of(st: &AppState, ticket_id: i64, generation: i64) -> String {
+    portal::link_path(&st.sealer, ticket_id, generation)
 }
 
 pub(crate) fn with_csrf(st: &AppState, mut r: Response, token: &str) -> Response {
@@ -52,8 +47,8 @@ pub(crate) fn with_csrf(st: &AppState, mut r: Response, token: &str) -> Response
     r
 }
 
-pub(crate) fn csrf_ok(headers: &HeaderMap, token: &str) -> bool {
-    cookie(headers, PORTAL_CSRF).is_some_and(|c| !c.is_empty() && same_secret(c, token))
+pub(crate) fn csrf_ok(st: &AppState, headers: &HeaderMap, token: &str) -> bool {
+    cookie(headers, PORTAL_CSRF, st.https).is_some_and(|c| !c.is_empty() && same_secret(c, token))
 }
 
 /// The refusal of a public form post, if any: a stale form (CSRF), or too many posts
@@ -64,7 +59,7 @@ pub(crate) fn refuse_post(
     csrf: &str,
     addr: std::net::SocketAddr,
 ) -> Option<Response> {
-    if !csrf_ok(headers, csrf) {
+    if !csrf_ok(st, headers, csrf) {
         return Some(error_page(
             StatusCode::FORBIDDEN,
             "Form expired",

@@ -15,7 +15,8 @@ use rapport_store::tickets::{self, NewTicket};
 use rapport_store::{op, secrets};
 use serde::Deserialize;
 
-use super::{csrf_ok, link_key, private_link, refuse_post, sign, status_words, with_csrf};
+use super::{csrf_ok, private_link, refuse_post, sign, status_words, with_csrf};
+use rapport_store::{StoreError, portal};
 use crate::page::{error_page, page, read_multipart, store_error};
 use crate::render::{MessageView, message_view};
 use crate::sessions::same_secret;
@@ -68,7 +69,7 @@ pub async fn submit(
     p.subject = form.text("subject");
     p.message = form.text("message");
     let file = form.files.into_iter().next();
-    if !csrf_ok(&headers, &csrf) {
+    if !csrf_ok(&st, &headers, &csrf) {
         return form_error(
             &st,
             p,
@@ -151,25 +152,49 @@ struct RequestPage {
     csrf: String,
 }
 
-/// Who holds a request's private link: the request's customer, once the key matches (the
-/// link is theirs to act with on this request); otherwise the refusal.
+/// Who holds a request's private link: the request's customer, once the key matches the
+/// request's current link generation (the link is theirs to act with on this request);
+/// otherwise the refusal — "revoked" (403) for a link an agent revoked, "not valid" (404)
+/// for any other.
 async fn link_holder(st: &AppState, id: i64, key: &str) -> Result<Principal, Response> {
-    match link_key(st).await {
+    let found = st
+        .db
+        .read(op!(c => {
+            match portal::link_generation(c, id).await {
+                Ok(generation) => Ok(Some((generation, tickets::customer_of(c, id).await?))),
+                Err(StoreError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }))
+        .await;
+    let (generation, customer) = match found {
+        Ok(Some(x)) => x,
+        Ok(None) => return Err(invalid_link()),
         Err(e) => return Err(store_error(e)),
-        Ok(server_key) if same_secret(&sign(&server_key, id), key) => {}
-        Ok(_) => {
-            return Err(error_page(
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "This link is not valid.",
-            ));
-        }
+    };
+    if same_secret(&sign(st, id, generation), key) {
+        return Ok(Principal::Customer(customer));
     }
-    st.db
-        .read(op!(c => tickets::customer_of(c, id).await))
-        .await
-        .map(Principal::Customer)
-        .map_err(store_error)
+    // Recent generations only: enough to tell a revoked link from a made-up one.
+    let revoked = (generation.saturating_sub(100)..generation)
+        .any(|g| same_secret(&sign(st, id, g), key));
+    Err(if revoked {
+        error_page(
+            StatusCode::FORBIDDEN,
+            "This link was revoked",
+            "The help desk revoked this link to your request. Sign in to see your requests, or ask the help desk for a new link.",
+        )
+    } else {
+        invalid_link()
+    })
+}
+
+fn invalid_link() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "This link is not valid.",
+    )
 }
 
 /// The customer's view of their request (public messages only).

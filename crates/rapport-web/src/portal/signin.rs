@@ -5,42 +5,31 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use hmac::{Hmac, Mac};
 use rapport_domain::{EmailAddress, FieldError, Principal};
 use rapport_http::AppState;
-use rapport_store::{customers, op, secrets, tickets};
+use rapport_store::secrets::token_hash;
+use rapport_store::{customers, op, portal, secrets, tickets};
 use serde::Deserialize;
-use sha2::Sha256;
 
-use super::{csrf_ok, link_key, refuse_post, sign, status_words, with_csrf};
+use super::{csrf_ok, link_of, refuse_post, status_words, with_csrf};
 use crate::page::{error_page, page, store_error};
-use crate::sessions::{cookie, same_secret, set_cookie};
+use crate::sessions::{cookie, set_cookie};
 
-/// The portal session cookie: `customer.expiry.signature`.
+/// The portal session cookie: a random token; the store keeps its hash and the customer,
+/// so signing out ends the session for every copy of the cookie.
 const PORTAL_SESSION: &str = "rapport_portal";
 /// How long a portal session lasts.
 const SESSION_SECS: i64 = 7 * 86_400;
 
-fn sign_session(key: &str, customer: i64, expires: i64) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(format!("portal-session:{customer}:{expires}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// The signed-in customer, if the portal cookie is valid and unexpired.
+/// The signed-in customer, if the portal cookie names a live session.
 async fn portal_customer(st: &AppState, headers: &HeaderMap) -> Option<i64> {
-    let raw = cookie(headers, PORTAL_SESSION)?;
-    let mut parts = raw.splitn(3, '.');
-    let customer: i64 = parts.next()?.parse().ok()?;
-    let expires: i64 = parts.next()?.parse().ok()?;
-    let sig = parts.next()?;
-    if expires < st.now().micros() / 1_000_000 {
-        return None;
-    }
-    let key = link_key(st).await.ok()?;
-    same_secret(&sign_session(&key, customer, expires), sig).then_some(customer)
+    let hash = token_hash(cookie(headers, PORTAL_SESSION, st.https)?);
+    let now = st.now();
+    st.db
+        .read(op!(c => portal::session_customer(c, &hash, now).await))
+        .await
+        .ok()
+        .flatten()
 }
 
 #[derive(Template, Default)]
@@ -149,37 +138,36 @@ pub async fn signin_confirm(
     Path(token): Path<String>,
     Form(f): Form<ConfirmForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
+    if !csrf_ok(&st, &headers, &f.csrf) {
         return error_page(
             StatusCode::FORBIDDEN,
             "Form expired",
             "Open the link from your email again.",
         );
     }
-    let hash = rapport_store::secrets::token_hash(&token);
+    let hash = token_hash(&token);
     let now = st.now();
+    let session = secrets::random_hex(32);
+    let session_hash = token_hash(&session);
     let used = st
         .db
-        .write(op!(c => rapport_store::portal::consume_token(c, &hash, now).await))
+        .write(op!(c => {
+            let Some(customer) = portal::consume_token(c, &hash, now).await? else {
+                return Ok(false);
+            };
+            portal::create_session(c, customer, &session_hash, now, SESSION_SECS).await?;
+            Ok(true)
+        }))
         .await;
-    let customer = match used {
-        Ok(Some(c)) => c,
-        Ok(None) => return signin_page(&st, "invalid", "", StatusCode::NOT_FOUND),
+    match used {
+        Ok(true) => {}
+        Ok(false) => return signin_page(&st, "invalid", "", StatusCode::NOT_FOUND),
         Err(e) => return store_error(e),
-    };
-    let key = match link_key(&st).await {
-        Ok(k) => k,
-        Err(e) => return store_error(e),
-    };
-    let expires = now.micros() / 1_000_000 + SESSION_SECS;
-    let value = format!(
-        "{customer}.{expires}.{}",
-        sign_session(&key, customer, expires)
-    );
+    }
     let mut r = Redirect::to("/portal/requests").into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(PORTAL_SESSION, &value, SESSION_SECS, "Lax", st.https),
+        set_cookie(PORTAL_SESSION, &session, SESSION_SECS, "Lax", st.https),
     );
     r
 }
@@ -202,22 +190,27 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
         .db
         .read(op!(c => {
             let email = customers::get(c, customer).await?.email;
-            Ok((email, tickets::for_customer(c, &who, customer).await?))
+            let generations = portal::link_generations(c, customer).await?;
+            let list = tickets::for_customer(c, &who, customer)
+                .await?
+                .into_iter()
+                .map(|t| {
+                    let generation = generations.get(&t.id).copied().unwrap_or(0);
+                    (t, generation)
+                })
+                .collect::<Vec<_>>();
+            Ok((email, list))
         }))
         .await;
     let (email, list) = match loaded {
         Ok(x) => x,
         Err(e) => return store_error(e),
     };
-    let key = match link_key(&st).await {
-        Ok(k) => k,
-        Err(e) => return store_error(e),
-    };
     let requests = list
         .iter()
-        .map(|t| {
+        .map(|(t, generation)| {
             (
-                format!("/portal/requests/{}?key={}", t.id, sign(&key, t.id)),
+                link_of(&st, t.id, *generation),
                 t.number,
                 t.subject.clone(),
                 status_words(t.status).to_owned(),
@@ -233,14 +226,25 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
     with_csrf(&st, r, &csrf)
 }
 
-/// Signs the customer out of the portal.
+/// Signs the customer out of the portal: the session ends on the server, so a copy of
+/// the cookie no longer works either.
 pub async fn signout(
     State(st): State<AppState>,
     headers: HeaderMap,
     Form(f): Form<ConfirmForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
+    if !csrf_ok(&st, &headers, &f.csrf) {
         return error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page.");
+    }
+    if let Some(token) = cookie(&headers, PORTAL_SESSION, st.https) {
+        let hash = token_hash(token);
+        if let Err(e) = st
+            .db
+            .write(op!(c => portal::end_session(c, &hash).await))
+            .await
+        {
+            return store_error(e);
+        }
     }
     let mut r = Redirect::to("/portal/signin").into_response();
     r.headers_mut().append(

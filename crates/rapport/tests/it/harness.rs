@@ -164,11 +164,21 @@ async fn add_agent(db: &Db, email: &str, role: Role) -> Agent {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, Arc::new(SystemClock), |_| {}).await
+    }
+
+    /// A server on `clock` (a `ManualClock` to move time), with `configure` applied to
+    /// its configuration.
+    pub async fn spawn_with(
+        backend: Backend,
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let scratch = Scratch::new(backend).await;
         let mut config = scratch.config();
         config.workers = 0;
         config.smtp_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        configure(&mut config);
         let db = rapport::open_db(&config, clock.as_ref()).await.unwrap();
         let admin = add_agent(&db, "admin@example.com", Role::Admin).await;
         let supervisor = add_agent(&db, "sup@example.com", Role::Supervisor).await;

@@ -17,6 +17,7 @@ mod peers;
 mod permissions;
 mod principal;
 mod search;
+mod sessions_trust;
 mod subscribers;
 mod tickets;
 mod web;
