@@ -27,6 +27,7 @@ both_backends! {
             ("/api/v1/tickets/{id}/messages", "get"),
             ("/api/v1/tickets/{id}/events", "get"),
             ("/api/v1/tickets/{id}/merge", "post"),
+            ("/api/v1/tickets/{id}/portal-link/revoke", "post"),
             ("/api/v1/customers/{id}", "get"),
             ("/api/v1/search", "get"),
             ("/api/v1/attachments/{id}", "get"),
@@ -59,7 +60,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 36] = [
+const SCHEMA_NAMES: [&str; 37] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -89,6 +90,7 @@ const SCHEMA_NAMES: [&str; 36] = [
     "Message",
     "PatchMailboxRequest",
     "PatchTicketRequest",
+    "PortalLink",
     "Preferences",
     "PreferencesUpdate",
     "SearchResults",
