@@ -60,8 +60,8 @@ impl Modify for BearerAuth {
 
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, categories, customers, health, jobs, mailboxes, metrics, people,
-        portal_links, preferences, search, stats, tickets,
+        attachments, categories, customers, health, jobs, mailboxes, metrics, people, portal_links,
+        preferences, search, stats, tickets,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

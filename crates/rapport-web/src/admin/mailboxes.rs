@@ -8,8 +8,8 @@ use rapport_http::AppState;
 use serde::Deserialize;
 
 use super::done;
-use crate::page::{require, store_error, write_then};
 use crate::confirm::ReauthForm;
+use crate::page::{require, store_error, write_then};
 use crate::sessions::Me;
 use rapport_store::op;
 

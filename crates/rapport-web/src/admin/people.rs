@@ -11,8 +11,8 @@ use rapport_store::secrets;
 use serde::Deserialize;
 
 use super::done;
-use crate::page::{require, store_error, write_then};
 use crate::confirm::ReauthForm;
+use crate::page::{require, store_error, write_then};
 use crate::sessions::{CsrfForm, Me};
 
 /// The add-agent form.
@@ -25,11 +25,7 @@ pub struct UserForm {
 }
 
 /// Adds an agent (admins only).
-pub async fn add_user(
-    State(st): State<AppState>,
-    me: Me,
-    form: ReauthForm<UserForm>,
-) -> Response {
+pub async fn add_user(State(st): State<AppState>, me: Me, form: ReauthForm<UserForm>) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
         return r;
     }

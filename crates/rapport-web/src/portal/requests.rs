@@ -16,10 +16,10 @@ use rapport_store::{op, secrets};
 use serde::Deserialize;
 
 use super::{csrf_ok, private_link, refuse_post, sign, status_words, with_csrf};
-use rapport_store::{StoreError, portal};
 use crate::page::{error_page, page, read_multipart, store_error};
 use crate::render::{MessageView, message_view};
 use crate::sessions::same_secret;
+use rapport_store::{StoreError, portal};
 
 #[derive(Template, Default)]
 #[template(path = "portal_new.html")]
@@ -176,8 +176,8 @@ async fn link_holder(st: &AppState, id: i64, key: &str) -> Result<Principal, Res
         return Ok(Principal::Customer(customer));
     }
     // Recent generations only: enough to tell a revoked link from a made-up one.
-    let revoked = (generation.saturating_sub(100)..generation)
-        .any(|g| same_secret(&sign(st, id, g), key));
+    let revoked =
+        (generation.saturating_sub(100)..generation).any(|g| same_secret(&sign(st, id, g), key));
     Err(if revoked {
         error_page(
             StatusCode::FORBIDDEN,

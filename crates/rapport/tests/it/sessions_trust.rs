@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use hmac::{Hmac, Mac};
 use reqwest::header;
 use serde_json::json;
 
@@ -14,7 +13,7 @@ use crate::web::{client, hidden, set_password, sign_in};
 use rapport_domain::{Clock, ManualClock, SystemClock};
 use rapport_store::op;
 
-const PASSWORD: &str = "correct horse battery";
+pub(super) const PASSWORD: &str = "correct horse battery";
 
 /// Runs `scenario(backend)` on SQLite and on PostgreSQL.
 macro_rules! on_both {
@@ -34,13 +33,12 @@ macro_rules! on_both {
     };
 }
 
+mod portal;
+
 on_both!(
     idle_sessions_end_and_each_use_slides_them,
     admin_actions_take_the_password_again,
     host_cookies_and_hsts_over_https_plain_over_http,
-    the_portal_key_is_derived_never_stored,
-    portal_sign_out_ends_the_session_for_every_copy,
-    private_links_can_be_revoked,
     sign_in_next_stays_on_the_site,
     merges_across_customers_need_confirmation_and_keep_conversations_apart,
 );
@@ -112,7 +110,12 @@ async fn idle_sessions_end_and_each_use_slides_them(backend: Backend) {
     app.stop().await;
 }
 
-async fn post_form(app: &TestApp, session: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+pub(super) async fn post_form(
+    app: &TestApp,
+    session: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
     let r = client()
         .post(app.url(path))
         .header(header::COOKIE, format!("rapport_session={session}"))
@@ -126,7 +129,11 @@ async fn post_form(app: &TestApp, session: &str, path: &str, form: &[(&str, &str
 
 async fn users_named(app: &TestApp, email: &str) -> i64 {
     let (_, users) = app.get("/api/v1/users").await;
-    let list = users.as_array().or_else(|| users["items"].as_array()).unwrap().clone();
+    let list = users
+        .as_array()
+        .or_else(|| users["items"].as_array())
+        .unwrap()
+        .clone();
     list.iter().filter(|u| u["email"] == email).count() as i64
 }
 
@@ -136,8 +143,13 @@ async fn admin_actions_take_the_password_again(backend: Backend) {
     let (session, csrf) = sign_in(&app, &client(), "admin@example.com", PASSWORD).await;
     // Right after signing in, the password was just given.
     let admin = |email: &'static str| {
-        [("csrf", csrf.clone()), ("email", email.into()), ("name", "New Admin".into()),
-         ("role", "admin".into()), ("password", "another long password".into())]
+        [
+            ("csrf", csrf.clone()),
+            ("email", email.into()),
+            ("name", "New Admin".into()),
+            ("role", "admin".into()),
+            ("password", "another long password".into()),
+        ]
     };
     let form = admin("first.admin@example.com");
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -151,7 +163,10 @@ async fn admin_actions_take_the_password_again(backend: Backend) {
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (s, page) = post_form(&app, &session, "/admin/users", &form).await;
     assert_eq!(s, 401, "{page}");
-    assert!(page.contains("Confirm your password") && page.contains("name=\"reauth_password\""), "{page}");
+    assert!(
+        page.contains("Confirm your password") && page.contains("name=\"reauth_password\""),
+        "{page}"
+    );
     assert_eq!(hidden(&page, "email"), "second.admin@example.com");
     assert_eq!(users_named(&app, "second.admin@example.com").await, 0);
     let mut wrong = form.clone();
@@ -169,40 +184,86 @@ async fn admin_actions_take_the_password_again(backend: Backend) {
     clock.advance_secs(9 * 60);
     let form = admin("third.admin@example.com");
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(post_form(&app, &session, "/admin/users", &form).await.0, 303);
+    assert_eq!(
+        post_form(&app, &session, "/admin/users", &form).await.0,
+        303
+    );
 
     // Mailbox credentials too; a mailbox without them does not ask.
     clock.advance_secs(11 * 60);
-    let (s, _) = post_form(&app, &session, "/admin/mailboxes",
-        &[("csrf", &csrf), ("address", "plain@example.com"), ("name", "Plain")]).await;
+    let (s, _) = post_form(
+        &app,
+        &session,
+        "/admin/mailboxes",
+        &[
+            ("csrf", &csrf),
+            ("address", "plain@example.com"),
+            ("name", "Plain"),
+        ],
+    )
+    .await;
     assert_eq!(s, 303);
-    let imap = [("csrf", csrf.as_str()), ("address", "imap@example.com"), ("name", "Imap"),
-        ("imap_host", "imap.example.com"), ("imap_user", "u"), ("imap_password", "hunter2")];
+    let imap = [
+        ("csrf", csrf.as_str()),
+        ("address", "imap@example.com"),
+        ("name", "Imap"),
+        ("imap_host", "imap.example.com"),
+        ("imap_user", "u"),
+        ("imap_password", "hunter2"),
+    ];
     let (s, page) = post_form(&app, &session, "/admin/mailboxes", &imap).await;
     assert_eq!(s, 401, "{page}");
     let mailboxes = || count(&app.db, "SELECT COUNT(*) FROM mailboxes");
     assert_eq!(mailboxes().await, 1);
     let mut with_password = imap.to_vec();
     with_password.push(("reauth_password", PASSWORD));
-    assert_eq!(post_form(&app, &session, "/admin/mailboxes", &with_password).await.0, 303);
+    assert_eq!(
+        post_form(&app, &session, "/admin/mailboxes", &with_password)
+            .await
+            .0,
+        303
+    );
     assert_eq!(mailboxes().await, 2);
     // Pointing an existing mailbox's password at another server asks too.
     clock.advance_secs(11 * 60);
     let (_, list) = app.get("/api/v1/mailboxes").await;
-    let list = list.as_array().or_else(|| list["items"].as_array()).unwrap().clone();
-    let id = list.iter().find(|m| m["address"] == "imap@example.com").unwrap()["id"].as_i64().unwrap();
-    let (s, _) = post_form(&app, &session, &format!("/admin/mailboxes/{id}"),
-        &[("csrf", &csrf), ("name", "Imap"), ("imap_host", "evil.example")]).await;
+    let list = list
+        .as_array()
+        .or_else(|| list["items"].as_array())
+        .unwrap()
+        .clone();
+    let id = list
+        .iter()
+        .find(|m| m["address"] == "imap@example.com")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (s, _) = post_form(
+        &app,
+        &session,
+        &format!("/admin/mailboxes/{id}"),
+        &[
+            ("csrf", &csrf),
+            ("name", "Imap"),
+            ("imap_host", "evil.example"),
+        ],
+    )
+    .await;
     assert_eq!(s, 401);
 
     // The API (a token, not a session) is unaffected.
-    let (s, body) = app.post("/api/v1/users", json!({"email": "api.admin@example.com", "name": "Api",
-        "role": "admin", "password": "another long password"})).await;
+    let (s, body) = app
+        .post(
+            "/api/v1/users",
+            json!({"email": "api.admin@example.com", "name": "Api",
+        "role": "admin", "password": "another long password"}),
+        )
+        .await;
     assert_eq!(s, 201, "{body}");
     app.stop().await;
 }
 
-fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+pub(super) fn set_cookies(r: &reqwest::Response) -> Vec<String> {
     r.headers()
         .get_all(header::SET_COOKIE)
         .iter()
@@ -210,11 +271,14 @@ fn set_cookies(r: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-fn cookie_named(cookies: &[String], name: &str) -> Option<(String, String)> {
-    cookies.iter().find(|c| c.starts_with(&format!("{name}="))).map(|c| {
-        let value = c.split(';').next().unwrap()[name.len() + 1..].to_owned();
-        (value, c.clone())
-    })
+pub(super) fn cookie_named(cookies: &[String], name: &str) -> Option<(String, String)> {
+    cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| {
+            let value = c.split(';').next().unwrap()[name.len() + 1..].to_owned();
+            (value, c.clone())
+        })
 }
 
 async fn host_cookies_and_hsts_over_https_plain_over_http(backend: Backend) {
@@ -225,27 +289,50 @@ async fn host_cookies_and_hsts_over_https_plain_over_http(backend: Backend) {
     set_password(&tls, "agent.a@example.com", PASSWORD).await;
     let http = client();
     let form = http.get(tls.url("/login")).send().await.unwrap();
-    assert_eq!(form.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000");
+    assert_eq!(
+        form.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
     let cookies = set_cookies(&form);
-    let (login_csrf, raw) = cookie_named(&cookies, "__Host-rapport_login_csrf").expect("a __Host- name");
-    assert!(raw.contains("; Secure") && raw.contains("Path=/") && !raw.contains("Domain"), "{raw}");
+    let (login_csrf, raw) =
+        cookie_named(&cookies, "__Host-rapport_login_csrf").expect("a __Host- name");
+    assert!(
+        raw.contains("; Secure") && raw.contains("Path=/") && !raw.contains("Domain"),
+        "{raw}"
+    );
     assert!(cookie_named(&cookies, "rapport_login_csrf").is_none());
     let r = http
         .post(tls.url("/login"))
-        .header(header::COOKIE, format!("__Host-rapport_login_csrf={login_csrf}"))
-        .form(&[("csrf", login_csrf.as_str()), ("email", "agent.a@example.com"),
-            ("password", PASSWORD), ("next", "/inbox")])
+        .header(
+            header::COOKIE,
+            format!("__Host-rapport_login_csrf={login_csrf}"),
+        )
+        .form(&[
+            ("csrf", login_csrf.as_str()),
+            ("email", "agent.a@example.com"),
+            ("password", PASSWORD),
+            ("next", "/inbox"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
     let (session, raw) = cookie_named(&set_cookies(&r), "__Host-rapport_session").unwrap();
-    assert!(raw.contains("; Secure") && raw.contains("Path=/") && !raw.contains("Domain"), "{raw}");
+    assert!(
+        raw.contains("; Secure") && raw.contains("Path=/") && !raw.contains("Domain"),
+        "{raw}"
+    );
     let inbox = |name: &'static str| {
-        http.get(tls.url("/inbox")).header(header::COOKIE, format!("{name}={session}")).send()
+        http.get(tls.url("/inbox"))
+            .header(header::COOKIE, format!("{name}={session}"))
+            .send()
     };
     assert_eq!(inbox("__Host-rapport_session").await.unwrap().status(), 200);
-    assert_eq!(inbox("rapport_session").await.unwrap().status(), 303, "the plain name is not read over TLS");
+    assert_eq!(
+        inbox("rapport_session").await.unwrap().status(),
+        303,
+        "the plain name is not read over TLS"
+    );
     let portal = http.get(tls.url("/portal/new")).send().await.unwrap();
     assert!(cookie_named(&set_cookies(&portal), "__Host-rapport_portal_csrf").is_some());
     tls.stop().await;
@@ -253,190 +340,14 @@ async fn host_cookies_and_hsts_over_https_plain_over_http(backend: Backend) {
     // Over plain HTTP (local use): plain names, no Secure, no HSTS.
     let plain = TestApp::spawn(backend).await;
     let form = http.get(plain.url("/login")).send().await.unwrap();
-    assert!(form.headers().get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    assert!(
+        form.headers()
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .is_none()
+    );
     let (_, raw) = cookie_named(&set_cookies(&form), "rapport_login_csrf").unwrap();
     assert!(!raw.contains("Secure"), "{raw}");
     plain.stop().await;
-}
-
-fn hmac_hex(key: &[u8], message: &str) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
-    mac.update(message.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-async fn settings_value(app: &TestApp, key: &'static str) -> Option<String> {
-    app.db
-        .read(op!(c => {
-            let rows = rapport_store::testing::query_in(c, "SELECT value FROM settings WHERE key = $1", &[key.into()]).await?;
-            rows.first().map(|r| r.text(0)).transpose()
-        }))
-        .await
-        .unwrap()
-}
-
-/// Submits the portal's new-request form; returns the request's private link.
-async fn portal_request(app: &TestApp, email: &str, subject: &str) -> String {
-    let http = client();
-    let form = http.get(app.url("/portal/new")).send().await.unwrap();
-    let (csrf, _) = cookie_named(&set_cookies(&form), "rapport_portal_csrf").unwrap();
-    let multipart = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .text("email", email.to_owned())
-        .text("name", "Pat")
-        .text("subject", subject.to_owned())
-        .text("message", "Please help.");
-    let r = http
-        .post(app.url("/portal/new"))
-        .header(header::COOKIE, format!("rapport_portal_csrf={csrf}"))
-        .multipart(multipart)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    r.headers()[header::LOCATION].to_str().unwrap().replace("&new=1", "")
-}
-
-fn link_ticket(link: &str) -> i64 {
-    link.trim_start_matches("/portal/requests/").split('?').next().unwrap().parse().unwrap()
-}
-
-async fn the_portal_key_is_derived_never_stored(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let link = portal_request(&app, "pat@example.com", "Broken kettle").await;
-    let http = client();
-    assert_eq!(http.get(app.url(&link)).send().await.unwrap().status(), 200);
-    // The database holds no signing key…
-    let stored = settings_value(&app, "portal_link_key").await;
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM settings WHERE key LIKE '%portal%'").await, 0, "{stored:?}");
-    // …so whoever can read (or even write) the settings cannot forge links or sessions.
-    let key = stored.unwrap_or_else(|| "ab".repeat(32));
-    let stored_key = key.clone();
-    app.db
-        .write(op!(c => rapport_store::testing::execute_in(c,
-            "INSERT INTO settings (key, value) VALUES ('portal_link_key', $1) ON CONFLICT (key) DO NOTHING",
-            &[stored_key.into()]).await))
-        .await
-        .unwrap();
-    let id = link_ticket(&link);
-    for message in [format!("portal-request:{id}"), format!("portal-request:{id}:0")] {
-        let forged = format!("/portal/requests/{id}?key={}", hmac_hex(key.as_bytes(), &message));
-        assert_eq!(http.get(app.url(&forged)).send().await.unwrap().status(), 404, "{message}");
-    }
-    let (_, t) = app.get(&format!("/api/v1/tickets/{id}")).await;
-    let customer = t["customer"]["id"].as_i64().unwrap();
-    let expires = SystemClock.now().micros() / 1_000_000 + 86_400;
-    let sig = hmac_hex(key.as_bytes(), &format!("portal-session:{customer}:{expires}"));
-    let r = http
-        .get(app.url("/portal/requests"))
-        .header(header::COOKIE, format!("rapport_portal={customer}.{expires}.{sig}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "a forged portal session goes back to sign-in");
-    // The real link still opens, signed with the key derived from the server's secret key.
-    assert_eq!(http.get(app.url(&link)).send().await.unwrap().status(), 200);
-    assert!(link.ends_with(&rapport_store::portal::link_signature(&app.sealer, id, 0)));
-    app.stop().await;
-}
-
-/// Signs a customer in to the portal with a one-time link made in the store; returns the
-/// session cookie's value.
-async fn portal_sign_in(app: &TestApp, email: &str) -> String {
-    let token = rapport_store::secrets::random_hex(32);
-    let hash = rapport_store::secrets::token_hash(&token);
-    let email = rapport_domain::EmailAddress::parse(email).unwrap();
-    let now = SystemClock.now();
-    let made = app
-        .db
-        .write(op!(c => rapport_store::portal::create_token(c, &email, &hash, now).await))
-        .await
-        .unwrap();
-    assert!(made.is_some());
-    let http = client();
-    let page = http.get(app.url(&format!("/portal/signin/{token}"))).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let (csrf, _) = cookie_named(&set_cookies(&page), "rapport_portal_csrf").unwrap();
-    let r = http
-        .post(app.url(&format!("/portal/signin/{token}")))
-        .header(header::COOKIE, format!("rapport_portal_csrf={csrf}"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    cookie_named(&set_cookies(&r), "rapport_portal").unwrap().0
-}
-
-async fn portal_sign_out_ends_the_session_for_every_copy(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    portal_request(&app, "quinn@example.com", "Lost parcel").await;
-    let session = portal_sign_in(&app, "quinn@example.com").await;
-    let http = client();
-    let mine = || {
-        http.get(app.url("/portal/requests"))
-            .header(header::COOKIE, format!("rapport_portal={session}"))
-            .send()
-    };
-    let page = mine().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let csrf = cookie_named(&set_cookies(&page), "rapport_portal_csrf").unwrap().0;
-    assert!(page.text().await.unwrap().contains("Lost parcel"));
-    let r = http
-        .post(app.url("/portal/signout"))
-        .header(header::COOKIE, format!("rapport_portal={session}; rapport_portal_csrf={csrf}"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    // A copy of the cookie taken before signing out no longer works.
-    assert_eq!(mine().await.unwrap().status(), 303);
-    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM portal_sessions").await, 0);
-    app.stop().await;
-}
-
-async fn private_links_can_be_revoked(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let link = portal_request(&app, "rae@example.com", "Wrong size").await;
-    let id = link_ticket(&link);
-    let http = client();
-    assert_eq!(http.get(app.url(&link)).send().await.unwrap().status(), 200);
-    // An agent revokes the links by the API and gets the new one.
-    let (s, body) = app.post(&format!("/api/v1/tickets/{id}/portal-link/revoke"), json!({})).await;
-    assert_eq!(s, 200, "{body}");
-    let new_link = body["link"].as_str().unwrap().to_owned();
-    let new_path = &new_link[new_link.find("/portal/").unwrap()..];
-    let old = http.get(app.url(&link)).send().await.unwrap();
-    assert_eq!(old.status(), 403);
-    assert!(old.text().await.unwrap().contains("revoked"));
-    assert_eq!(http.get(app.url(new_path)).send().await.unwrap().status(), 200);
-    // The old link cannot post a reply either.
-    let r = http
-        .post(app.url(&link))
-        .header(header::COOKIE, "rapport_portal_csrf=x")
-        .form(&[("csrf", "x"), ("message", "still here?")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
-    // From the ticket page too.
-    set_password(&app, "agent.a@example.com", PASSWORD).await;
-    let (session, csrf) = sign_in(&app, &client(), "agent.a@example.com", PASSWORD).await;
-    let (s, page) = post_form(&app, &session, &format!("/tickets/{id}/portal-link/revoke"), &[("csrf", &csrf)]).await;
-    assert_eq!(s, 200, "{page}");
-    assert!(page.contains(&format!("/portal/requests/{id}?key=")));
-    assert_eq!(http.get(app.url(new_path)).send().await.unwrap().status(), 403);
-    // Revoking needs a token or session that may see the ticket.
-    let (s, body) = app.call("POST", &format!("/api/v1/tickets/{id}/portal-link/revoke"), None, None).await;
-    assert_error(s, &body, 401, None);
-    let (s, body) = app.post("/api/v1/tickets/999999/portal-link/revoke", json!({})).await;
-    assert_error(s, &body, 404, None);
-    app.stop().await;
 }
 
 async fn sign_in_next_stays_on_the_site(backend: Backend) {
@@ -444,27 +355,60 @@ async fn sign_in_next_stays_on_the_site(backend: Backend) {
     set_password(&app, "agent.a@example.com", PASSWORD).await;
     let http = client();
     let attacks = [
-        "//evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
-        "/%09/evil.example", "/%2509/evil.example", "/\n/evil.example", "/%0a/evil.example",
-        "/%2F/evil.example", "/%2f%2fevil.example", "%2F%2Fevil.example", "/%5Cevil.example",
-        "/%5cevil.example", "https://evil.example", "https:evil.example", "http:/evil.example",
-        "javascript:alert(1)", "evil.example", " //evil.example", "", "/\u{0}/evil.example",
-        "/\r/evil.example", "/%252F%252Fevil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "/%09/evil.example",
+        "/%2509/evil.example",
+        "/\n/evil.example",
+        "/%0a/evil.example",
+        "/%2F/evil.example",
+        "/%2f%2fevil.example",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "/%5cevil.example",
+        "https://evil.example",
+        "https:evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        " //evil.example",
+        "",
+        "/\u{0}/evil.example",
+        "/\r/evil.example",
+        "/%252F%252Fevil.example",
     ];
     for attack in attacks {
-        let page = http.get(app.url("/login")).query(&[("next", attack)]).send().await.unwrap();
+        let page = http
+            .get(app.url("/login"))
+            .query(&[("next", attack)])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(page.status(), 200);
-        assert_eq!(hidden(&page.text().await.unwrap(), "next"), "/inbox", "{attack:?}");
+        assert_eq!(
+            hidden(&page.text().await.unwrap(), "next"),
+            "/inbox",
+            "{attack:?}"
+        );
     }
-    for (next, to) in [("/%09/evil.example", "/inbox"), ("/\t/evil.example", "/inbox"),
-        ("/tickets/7?tab=notes", "/tickets/7?tab=notes")] {
+    for (next, to) in [
+        ("/%09/evil.example", "/inbox"),
+        ("/\t/evil.example", "/inbox"),
+        ("/tickets/7?tab=notes", "/tickets/7?tab=notes"),
+    ] {
         let form = http.get(app.url("/login")).send().await.unwrap();
         let (csrf, _) = cookie_named(&set_cookies(&form), "rapport_login_csrf").unwrap();
         let r = http
             .post(app.url("/login"))
             .header(header::COOKIE, format!("rapport_login_csrf={csrf}"))
-            .form(&[("csrf", csrf.as_str()), ("email", "agent.a@example.com"),
-                ("password", PASSWORD), ("next", next)])
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "agent.a@example.com"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
             .send()
             .await
             .unwrap();
@@ -472,8 +416,16 @@ async fn sign_in_next_stays_on_the_site(backend: Backend) {
         assert_eq!(r.headers()[header::LOCATION], to, "{next:?}");
     }
     // Paths of the site are kept.
-    let page = http.get(app.url("/login")).query(&[("next", "/inbox?view=mine")]).send().await.unwrap();
-    assert_eq!(hidden(&page.text().await.unwrap(), "next"), "/inbox?view=mine");
+    let page = http
+        .get(app.url("/login"))
+        .query(&[("next", "/inbox?view=mine")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        hidden(&page.text().await.unwrap(), "next"),
+        "/inbox?view=mine"
+    );
     app.stop().await;
 }
 
@@ -491,35 +443,86 @@ async fn portal_page(app: &TestApp, id: i64) -> String {
 
 async fn merges_across_customers_need_confirmation_and_keep_conversations_apart(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let a = app.ticket("Alpha order", "Alpha private question", "alpha@example.com").await["id"].as_i64().unwrap();
-    let b = app.ticket("Bravo order", "Bravo own question", "bravo@example.com").await["id"].as_i64().unwrap();
-    app.post(&format!("/api/v1/tickets/{a}/messages"), json!({"body": "Reply sent to alpha"})).await;
-    app.post(&format!("/api/v1/tickets/{b}/messages"), json!({"body": "Reply sent to bravo"})).await;
-    let a2 = app.ticket("Alpha again", "Alpha second question", "alpha@example.com").await["id"].as_i64().unwrap();
+    let a = app
+        .ticket("Alpha order", "Alpha private question", "alpha@example.com")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let b = app
+        .ticket("Bravo order", "Bravo own question", "bravo@example.com")
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/tickets/{a}/messages"),
+        json!({"body": "Reply sent to alpha"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/tickets/{b}/messages"),
+        json!({"body": "Reply sent to bravo"}),
+    )
+    .await;
+    let a2 = app
+        .ticket("Alpha again", "Alpha second question", "alpha@example.com")
+        .await["id"]
+        .as_i64()
+        .unwrap();
 
     // Across customers, the API wants an explicit confirmation…
-    let (s, body) = app.post(&format!("/api/v1/tickets/{a}/merge"), json!({"into": b})).await;
+    let (s, body) = app
+        .post(&format!("/api/v1/tickets/{a}/merge"), json!({"into": b}))
+        .await;
     assert_error(s, &body, 422, Some("confirm_other_customer"));
-    let (s, body) = app.post(&format!("/api/v1/tickets/{a}/merge"), json!({"into": b, "confirm_other_customer": false})).await;
+    let (s, body) = app
+        .post(
+            &format!("/api/v1/tickets/{a}/merge"),
+            json!({"into": b, "confirm_other_customer": false}),
+        )
+        .await;
     assert_error(s, &body, 422, Some("confirm_other_customer"));
     // …and so does the page, which asks.
     set_password(&app, "agent.a@example.com", PASSWORD).await;
     let (session, csrf) = sign_in(&app, &client(), "agent.a@example.com", PASSWORD).await;
     let (_, tb) = app.get(&format!("/api/v1/tickets/{b}")).await;
     let number = tb["number"].as_i64().unwrap().to_string();
-    let (s, page) = post_form(&app, &session, &format!("/tickets/{a}/merge"), &[("csrf", &csrf), ("into", &number)]).await;
+    let (s, page) = post_form(
+        &app,
+        &session,
+        &format!("/tickets/{a}/merge"),
+        &[("csrf", &csrf), ("into", &number)],
+    )
+    .await;
     assert_eq!(s, 409, "{page}");
-    assert!(page.contains("Merge anyway") && page.contains("name=\"confirm_other_customer\""), "{page}");
+    assert!(
+        page.contains("Merge anyway") && page.contains("name=\"confirm_other_customer\""),
+        "{page}"
+    );
     let (_, ta) = app.get(&format!("/api/v1/tickets/{a}")).await;
     assert!(ta["merged_into_id"].is_null(), "nothing merged yet");
     // The same customer's tickets merge without a question.
-    let (s, body) = app.post(&format!("/api/v1/tickets/{a2}/merge"), json!({"into": a})).await;
+    let (s, body) = app
+        .post(&format!("/api/v1/tickets/{a2}/merge"), json!({"into": a}))
+        .await;
     assert_eq!(s, 200, "{body}");
     // Confirmed on the page, the merge happens.
-    let (s, _) = post_form(&app, &session, &format!("/tickets/{a}/merge"),
-        &[("csrf", &csrf), ("into", &number), ("confirm_other_customer", "1")]).await;
+    let (s, _) = post_form(
+        &app,
+        &session,
+        &format!("/tickets/{a}/merge"),
+        &[
+            ("csrf", &csrf),
+            ("into", &number),
+            ("confirm_other_customer", "1"),
+        ],
+    )
+    .await;
     assert_eq!(s, 303);
-    app.post(&format!("/api/v1/tickets/{b}/messages"), json!({"body": "Reply after the merge"})).await;
+    app.post(
+        &format!("/api/v1/tickets/{b}/messages"),
+        json!({"body": "Reply after the merge"}),
+    )
+    .await;
     // Agents see the whole thread.
     let (_, msgs) = app.get(&format!("/api/v1/tickets/{b}/messages")).await;
     let bodies = msgs.to_string();
@@ -527,15 +530,27 @@ async fn merges_across_customers_need_confirmation_and_keep_conversations_apart(
 
     // Bravo's portal page shows only Bravo's conversation…
     let page = portal_page(&app, b).await;
-    for mine in ["Bravo own question", "Reply sent to bravo", "Reply after the merge"] {
+    for mine in [
+        "Bravo own question",
+        "Reply sent to bravo",
+        "Reply after the merge",
+    ] {
         assert!(page.contains(mine), "{mine}: {page}");
     }
-    for theirs in ["Alpha private question", "Reply sent to alpha", "Alpha second question"] {
+    for theirs in [
+        "Alpha private question",
+        "Reply sent to alpha",
+        "Alpha second question",
+    ] {
         assert!(!page.contains(theirs), "{theirs} leaked to bravo: {page}");
     }
     // …and Alpha's shows nothing of Bravo's.
     let page = portal_page(&app, a).await;
-    for theirs in ["Bravo own question", "Reply sent to bravo", "Reply after the merge"] {
+    for theirs in [
+        "Bravo own question",
+        "Reply sent to bravo",
+        "Reply after the merge",
+    ] {
         assert!(!page.contains(theirs), "{theirs} leaked to alpha: {page}");
     }
     app.stop().await;
