@@ -88,17 +88,23 @@ impl Principal {
     }
 
     /// Whether they may read a message on a ticket they can see. A customer reads only
-    /// public messages that an agent or a customer wrote (never an internal note, never
-    /// a note of Rapport's), and of those only the ones they wrote or that belong to their
-    /// own conversation: after a merge across customers the moved messages stay the first
-    /// customer's, so neither customer reads the other's. Agents and Rapport read every
-    /// message.
+    /// public messages (never an internal note, never a note of Rapport's), and of those
+    /// only what they wrote and the agents' replies sent to them: after a merge across
+    /// customers the moved messages stay the first customer's conversation, so neither
+    /// customer reads the other's; a message another customer wrote is never shown.
+    /// Agents and Rapport read every message.
     pub fn can_see_message(&self, m: &MessageSight) -> bool {
         match self {
             Principal::Customer(me) => {
                 !m.internal
-                    && m.author != AuthorKind::System
-                    && (m.author_customer == Some(*me) || m.conversation_of == *me)
+                    && match m.author {
+                        // Rows from before authors were recorded belong to the conversation.
+                        AuthorKind::Customer => m
+                            .author_customer
+                            .map_or(m.conversation_of == *me, |a| a == *me),
+                        AuthorKind::Agent => m.conversation_of == *me,
+                        AuthorKind::System => false,
+                    }
             }
             Principal::Agent(_) | Principal::System => true,
         }
@@ -184,6 +190,12 @@ mod tests {
         assert!(b.can_see_message(&new_reply));
         assert!(a.can_see_message(&moved_question));
         assert!(!a.can_see_message(&new_reply));
+        // Another customer's message on a customer's own ticket stays hidden from them.
+        let stranger = MessageSight {
+            author_customer: Some(9),
+            ..sight(false, AuthorKind::Customer)
+        };
+        assert!(!a.can_see_message(&stranger));
     }
 
     #[test]
