@@ -81,6 +81,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_time_zone.sql"),
         postgres: include_str!("../migrations/postgres/0011_time_zone.sql"),
     },
+    Migration {
+        version: 14,
+        name: "credentials",
+        sqlite: include_str!("../migrations/sqlite/0014_credentials.sql"),
+        postgres: include_str!("../migrations/postgres/0014_credentials.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -164,10 +164,16 @@ async fn add_agent(db: &Db, email: &str, role: Role) -> Agent {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// The same, with the configuration adjusted by `tweak` before the server starts.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let scratch = Scratch::new(backend).await;
         let mut config = scratch.config();
         config.workers = 0;
         config.smtp_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        tweak(&mut config);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let db = rapport::open_db(&config, clock.as_ref()).await.unwrap();
         let admin = add_agent(&db, "admin@example.com", Role::Admin).await;
