@@ -31,8 +31,13 @@ both_backends! {
             ("/api/v1/search", "get"),
             ("/api/v1/attachments/{id}", "get"),
             ("/api/v1/me", "get"),
+            ("/api/v1/me/password", "post"),
             ("/api/v1/users", "get"),
             ("/api/v1/users", "post"),
+            ("/api/v1/users/{id}", "patch"),
+            ("/api/v1/tokens", "get"),
+            ("/api/v1/tokens", "post"),
+            ("/api/v1/tokens/{id}", "delete"),
             ("/api/v1/teams", "get"),
             ("/api/v1/teams", "post"),
             ("/api/v1/teams/{id}/members", "post"),
@@ -59,17 +64,19 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 36] = [
+const SCHEMA_NAMES: [&str; 41] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
     "Author",
     "CategoryInfo",
+    "ChangePasswordRequest",
     "CreateCategoryRequest",
     "CreateMailboxRequest",
     "CreateMessageRequest",
     "CreateTeamRequest",
     "CreateTicketRequest",
+    "CreateTokenRequest",
     "CreateUserRequest",
     "Customer",
     "CustomerInput",
@@ -87,14 +94,17 @@ const SCHEMA_NAMES: [&str; 36] = [
     "MailboxView",
     "MergeRequest",
     "Message",
+    "NewToken",
     "PatchMailboxRequest",
     "PatchTicketRequest",
+    "PatchUserRequest",
     "Preferences",
     "PreferencesUpdate",
     "SearchResults",
     "Team",
     "Ticket",
     "TicketPage",
+    "Token",
     "User",
 ];
 
@@ -226,6 +236,10 @@ both_backends! {
         fits(&doc, "Job", &list[0]);
         let (_, daily) = app.call("GET", "/api/v1/stats/daily?days=1", Some(&app.supervisor.token), None).await;
         fits(&doc, "DailyStat", &daily[0]);
+        let (_, made) = app.post("/api/v1/tokens", json!({"name": "doc", "expires_in_days": 2})).await;
+        fits(&doc, "NewToken", &made);
+        let (_, tokens) = app.get("/api/v1/tokens").await;
+        fits(&doc, "Token", &tokens[0]);
         app.stop().await;
     }
 }
