@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
             "/preferences",
             get(preferences::preferences).post(preferences::save_preferences),
         )
+        .route("/preferences/password", post(preferences::change_password))
         .route("/admin/mailboxes", post(admin::mailboxes::add_mailbox))
         .route(
             "/admin/mailboxes/{id}",

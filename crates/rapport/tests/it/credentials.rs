@@ -203,6 +203,31 @@ both_backends! {
         assert_eq!(r.status(), 303);
         assert_eq!(page(&app, &admin, "/inbox").await, 200, "the session that made the change stays");
         assert_eq!(page(&app, &admin_elsewhere, "/inbox").await, 303, "the admin's other session ended");
+
+        // An agent changes their own password on the preferences page, with the current one.
+        let (here, here_csrf) = sign_in(&app, &client(), "agent.a@example.com", "set on the admin page").await;
+        let (there, _) = sign_in(&app, &client(), "agent.a@example.com", "set on the admin page").await;
+        let change = |current: &'static str, new: &'static str| {
+            let (here, csrf, url) = (here.clone(), here_csrf.clone(), app.url("/preferences/password"));
+            async move {
+                client()
+                    .post(url)
+                    .header(header::COOKIE, format!("rapport_session={here}"))
+                    .form(&[("csrf", csrf.as_str()), ("current_password", current), ("new_password", new)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(change("not the password", "my own new password").await, 422);
+        assert_eq!(change("set on the admin page", "short").await, 422);
+        assert_eq!(page(&app, &there, "/inbox").await, 200, "refusals end nothing");
+        assert_eq!(change("set on the admin page", "my own new password").await, 303);
+        assert_eq!(page(&app, &here, "/inbox").await, 200, "this session stays");
+        assert_eq!(page(&app, &there, "/inbox").await, 303, "the other one ended");
+        sign_in(&app, &client(), "agent.a@example.com", "my own new password").await;
         app.stop().await;
     }
 
