@@ -12,6 +12,7 @@ use rapport_domain::{Permission, Viewer};
 use rapport_store::op;
 use rapport_store::{people, secrets};
 
+use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -27,7 +28,10 @@ pub fn require(v: &Viewer, p: Permission) -> ApiResult<()> {
     }
 }
 
-/// The authenticated agent behind the request's bearer token.
+/// The authenticated agent behind the request's bearer token: a token that is unknown,
+/// revoked or expired, or whose agent is deactivated, answers 401. Failures are counted per
+/// client address in the API's own limiter (`AppState::auth_failures`), apart from the
+/// sign-in page's.
 pub struct Auth(pub Viewer);
 
 impl FromRequestParts<AppState> for Auth {
@@ -37,10 +41,7 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -55,9 +56,10 @@ impl FromRequestParts<AppState> for Auth {
             return Err(ApiError::too_many());
         }
         let hash = secrets::token_hash(token);
+        let now = state.now();
         let viewer = state
             .db
-            .read(op!(c => people::viewer_for_token(c, &hash).await))
+            .read(op!(c => people::viewer_for_token(c, &hash, now).await))
             .await?;
         match viewer {
             Some(v) => Ok(Auth(v)),

@@ -8,11 +8,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod limit;
 pub mod live;
 pub mod state;
+pub mod throttle;
 
 use std::time::Duration;
 
@@ -61,7 +63,7 @@ impl Modify for BearerAuth {
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
         attachments, categories, customers, health, jobs, mailboxes, metrics, people, portal_links,
-        preferences, search, stats, tickets,
+        preferences, search, stats, tickets, tokens,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -75,11 +77,15 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search::search))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(people::me))
+        .routes(routes!(people::change_password))
         .routes(routes!(
             preferences::get_preferences,
             preferences::put_preferences
         ))
         .routes(routes!(people::list_users, people::create_user))
+        .routes(routes!(people::patch_user))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
         .routes(routes!(people::list_teams, people::create_team))
         .routes(routes!(people::add_member))
         .routes(routes!(

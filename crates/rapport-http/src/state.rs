@@ -5,8 +5,10 @@ use std::sync::Arc;
 use rapport_domain::{Clock, Timestamp};
 use rapport_store::Db;
 
+use crate::client::TrustedProxies;
 use crate::limit::FailureLimiter;
 use crate::live::Live;
+use crate::throttle::SignInThrottle;
 
 /// The application state: the database, the clock and the configuration handlers need.
 #[derive(Clone)]
@@ -19,10 +21,12 @@ pub struct AppState {
     pub public_url: String,
     /// Seals secrets kept in the database (IMAP passwords).
     pub sealer: rapport_store::secrets::Sealer,
-    /// Failed authentications per client address.
+    /// Failed API token authentications per client address (the API's own counter).
     pub auth_failures: Arc<FailureLimiter>,
-    /// Failed sign-ins per account.
-    pub login_failures: Arc<FailureLimiter<String>>,
+    /// Failed sign-ins per (account, client address), and per address (the pages' own).
+    pub sign_in: Arc<SignInThrottle>,
+    /// Which reverse proxies may say who the client is.
+    pub trusted_proxies: TrustedProxies,
     /// Portal requests per client address.
     pub portal_posts: Arc<FailureLimiter>,
     /// Live updates for connected browsers.
@@ -119,6 +123,13 @@ impl AppState {
         self
     }
 
+    /// Reads client addresses as `proxies` says (without it, the socket peer).
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
     /// State over `db` with default limits.
     pub fn new(db: Db, clock: Arc<dyn Clock>, public_url: String) -> Self {
         Self {
@@ -127,11 +138,8 @@ impl AppState {
             sealer: rapport_store::secrets::Sealer::ephemeral(),
             public_url,
             auth_failures: Arc::new(FailureLimiter::per_minute(clock.clone())),
-            login_failures: Arc::new(FailureLimiter::new(
-                10,
-                std::time::Duration::from_secs(600),
-                clock.clone(),
-            )),
+            sign_in: Arc::new(SignInThrottle::new(clock.clone())),
+            trusted_proxies: TrustedProxies::None,
             portal_posts: Arc::new(FailureLimiter::new(
                 20,
                 std::time::Duration::from_secs(600),

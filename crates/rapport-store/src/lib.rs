@@ -33,6 +33,7 @@ pub mod stream;
 pub mod testing;
 pub mod tickets;
 pub mod time_entries;
+pub mod tokens;
 pub mod value;
 pub mod views;
 

@@ -82,6 +82,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_time_zone.sql"),
     },
     Migration {
+        version: 14,
+        name: "credentials",
+        sqlite: include_str!("../migrations/sqlite/0014_credentials.sql"),
+        postgres: include_str!("../migrations/postgres/0014_credentials.sql"),
+    },
+    Migration {
         version: 15,
         name: "sessions_trust",
         sqlite: include_str!("../migrations/sqlite/0015_sessions_trust.sql"),

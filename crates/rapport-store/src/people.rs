@@ -165,7 +165,9 @@ pub async fn list_users(c: &mut dyn Conn) -> Result<Vec<User>> {
     Ok(out)
 }
 
-/// Stores a new API token for an agent (its hash only) and returns the token id.
+/// Stores a new API token for an agent (its hash only, with no expiry and no public
+/// prefix) and returns the token id. [`crate::tokens::create`] keeps the prefix and an
+/// expiry.
 pub async fn add_token(
     c: &mut dyn Conn,
     user_id: i64,
@@ -183,14 +185,19 @@ pub async fn add_token(
     row.int("id")
 }
 
-/// The viewer behind a token hash, if the token exists, is not revoked and its agent is
-/// active.
-pub async fn viewer_for_token(c: &mut dyn Conn, token_hash: &str) -> Result<Option<Viewer>> {
+/// The viewer behind a token hash, if the token exists, is neither revoked nor expired at
+/// `now`, and its agent is active.
+pub async fn viewer_for_token(
+    c: &mut dyn Conn,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<Viewer>> {
     let Some(row) = c
         .opt(
             "SELECT u.id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2",
-            &[token_hash.into(), true.into()],
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2
+               AND (t.expires_at IS NULL OR t.expires_at > $3)",
+            &[token_hash.into(), true.into(), now.into()],
         )
         .await?
     else {
@@ -304,5 +311,109 @@ pub async fn set_time_zone(c: &mut dyn Conn, user_id: i64, zone: &Zone) -> Resul
         &[zone.name().into(), user_id.into()],
     )
     .await?;
+    Ok(())
+}
+
+/// What an admin (or the CLI) may change about an agent; `None` leaves it as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserChange {
+    /// Deactivate (`false`) or reactivate (`true`).
+    pub active: Option<bool>,
+    /// A new role.
+    pub role: Option<Role>,
+}
+
+/// Changes an agent's role or active flag. The last active admin can be neither
+/// deactivated nor demoted (a refusal on `active` or `role`), so the help desk always
+/// keeps someone who can manage people. Deactivating an agent ends every browser session
+/// they have; their API tokens stop working because every token check requires an active
+/// agent.
+pub async fn update_user(c: &mut dyn Conn, id: i64, change: UserChange) -> Result<User> {
+    let before = get_user(c, id).await?;
+    let loses_admin = before.active
+        && before.role == Role::Admin
+        && (change.active == Some(false) || change.role.is_some_and(|r| r != Role::Admin));
+    if loses_admin {
+        // Lock every active admin row, so two admins demoting each other at once on
+        // PostgreSQL cannot both pass the count.
+        let admins = c
+            .query(
+                &format!(
+                    "SELECT u.id FROM users u WHERE u.role = $1 AND u.active = $2 ORDER BY u.id{}",
+                    crate::dialect::row_lock(c.backend(), "u")
+                ),
+                &[Role::Admin.as_str().into(), true.into()],
+            )
+            .await?;
+        let others = admins
+            .iter()
+            .map(|r| r.int("id"))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|a| *a != id)
+            .count();
+        if others == 0 {
+            let field = if change.active == Some(false) {
+                "active"
+            } else {
+                "role"
+            };
+            return Err(FieldError::new(
+                field,
+                "this is the last active admin; make another admin first",
+            )
+            .into());
+        }
+    }
+    if let Some(active) = change.active {
+        c.execute(
+            "UPDATE users SET active = $1 WHERE id = $2",
+            &[active.into(), id.into()],
+        )
+        .await?;
+        if !active {
+            crate::sessions::end_all_for_user(c, id, None).await?;
+        }
+    }
+    if let Some(role) = change.role {
+        c.execute(
+            "UPDATE users SET role = $1 WHERE id = $2",
+            &[role.as_str().into(), id.into()],
+        )
+        .await?;
+    }
+    get_user(c, id).await
+}
+
+/// An agent's password hash (none for token-only accounts).
+pub async fn password_hash(c: &mut dyn Conn, id: i64) -> Result<Option<String>> {
+    c.opt(
+        "SELECT password_hash FROM users WHERE id = $1",
+        &[id.into()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("user"))?
+    .opt_text("password_hash")
+}
+
+/// Sets an agent's password (already hashed) and ends their browser sessions except
+/// `keep` (the session that made the change, by its token hash), so a thief holding an
+/// old session is signed out by the change.
+pub async fn set_password(
+    c: &mut dyn Conn,
+    id: i64,
+    password_hash: &str,
+    keep: Option<&str>,
+) -> Result<()> {
+    let n = c
+        .execute(
+            "UPDATE users SET password_hash = $1 WHERE id = $2",
+            &[password_hash.into(), id.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    crate::sessions::end_all_for_user(c, id, keep).await?;
     Ok(())
 }

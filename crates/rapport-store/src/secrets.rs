@@ -35,6 +35,39 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     })
 }
 
+/// A real Argon2id hash of a random password nobody knows, made once with the parameters
+/// every stored hash has, so checking a password against it costs what checking a real one
+/// does.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password(&random_hex(16)).unwrap_or_default());
+    &DUMMY
+}
+
+/// Checks a sign-in password against an account's stored hash. With no hash — the
+/// account does not exist, is inactive or has no password — the password is still
+/// checked, against a dummy hash, and refused: a wrong address costs as long as a wrong
+/// password, so timing does not reveal which addresses are agents.
+pub fn verify_sign_in(password: &str, stored: Option<&str>) -> bool {
+    verify_sign_in_with(password, stored, verify_password)
+}
+
+/// [`verify_sign_in`] with the verifier as a parameter: the seam its tests use to see
+/// that the verifier runs whether or not the account exists.
+pub fn verify_sign_in_with(
+    password: &str,
+    stored: Option<&str>,
+    verify: impl FnOnce(&str, &str) -> bool,
+) -> bool {
+    match stored {
+        Some(hash) => verify(password, hash),
+        None => {
+            let _ = verify(password, dummy_hash());
+            false
+        }
+    }
+}
+
 /// A fresh API token: the prefix and 32 random bytes in hex.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -58,6 +91,37 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn sign_in_runs_the_verifier_whether_or_not_the_account_exists() {
+        let real = hash_password("correct horse").unwrap();
+        let mut seen = Vec::new();
+        let mut check = |stored: Option<&str>, password: &str| {
+            verify_sign_in_with(password, stored, |p, h| {
+                seen.push(h.to_owned());
+                verify_password(p, h)
+            })
+        };
+        assert!(check(Some(&real), "correct horse"));
+        assert!(!check(Some(&real), "wrong horse"));
+        assert!(!check(None, "correct horse"), "no account: always refused");
+        assert_eq!(
+            seen.len(),
+            3,
+            "the verifier ran for the missing account too"
+        );
+        assert!(
+            seen[2].starts_with("$argon2id$") && seen[2] != real,
+            "a missing account is checked against a real Argon2id hash of the same cost"
+        );
+        let params = |h: &str| h.split('$').nth(3).unwrap().to_owned();
+        assert_eq!(
+            params(&seen[2]),
+            params(&real),
+            "same parameters, same cost"
+        );
+        assert!(!verify_sign_in("", None));
     }
 
     #[test]

@@ -159,3 +159,22 @@ pub async fn delete(c: &mut dyn Conn, token_hash: &str) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// Ends every browser session of an agent except `keep` (a session's token hash), and
+/// returns how many ended: on deactivation (keep none) and on a password change or reset
+/// (keep the session that made it, if any).
+pub async fn end_all_for_user(c: &mut dyn Conn, user_id: i64, keep: Option<&str>) -> Result<u64> {
+    match keep {
+        Some(keep) => {
+            c.execute(
+                "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2",
+                &[user_id.into(), keep.into()],
+            )
+            .await
+        }
+        None => {
+            c.execute("DELETE FROM sessions WHERE user_id = $1", &[user_id.into()])
+                .await
+        }
+    }
+}

@@ -1,21 +1,22 @@
 //! Signing in and out. Passwords are checked with Argon2 off the async threads; a new
-//! session token is made at every sign-in (the old one is dropped), and failures are
-//! limited per address and per account.
+//! session token is made at every sign-in (the old one is dropped), and failures slow
+//! down one account from one client address, never the account everywhere.
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::EmailAddress;
 use rapport_store::op;
 use rapport_store::people;
 use rapport_store::secrets;
-use rapport_store::secrets::{token_hash, verify_password};
+use rapport_store::secrets::{token_hash, verify_sign_in};
 use rapport_store::sessions;
 use serde::Deserialize;
 
 use rapport_http::AppState;
+use rapport_http::client::ClientIp;
 
 use crate::page::{error_page, page, store_error};
 use crate::sessions::{CsrfForm, Me, NoFields, SESSION_COOKIE, cookie, same_secret, set_cookie};
@@ -117,10 +118,13 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Checks the password and starts a session.
+/// Checks the password and starts a session. Failures slow down the (account, client
+/// address) pair that made them (`rapport_http::throttle`); an unknown, inactive or
+/// password-less account is checked against a dummy hash, so it takes as long as a wrong
+/// password.
 pub async fn login(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -136,18 +140,24 @@ pub async fn login(
         );
     }
     let account = f.email.trim().to_lowercase();
-    if st.auth_failures.is_blocked(addr.ip()) || st.login_failures.is_blocked(account.clone()) {
-        return login_page(
+    if let Some(wait) = st.sign_in.wait(&account, ip) {
+        let secs = wait.as_secs().max(1);
+        let mut r = login_page(
             &st,
             next,
             f.email,
-            Some("Too many failed attempts. Wait a few minutes and try again.".into()),
+            Some(format!(
+                "Too many failed attempts from here. Try again in {secs} seconds."
+            )),
             StatusCode::TOO_MANY_REQUESTS,
         );
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
     }
     let wrong = |st: &AppState, email: String| {
-        st.auth_failures.fail(addr.ip());
-        st.login_failures.fail(account.clone());
+        st.sign_in.fail(&account, ip);
         login_page(
             st,
             next.clone(),
@@ -156,25 +166,29 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
         )
     };
-    let Ok(email) = EmailAddress::parse(&f.email) else {
-        return wrong(&st, f.email);
+    let found = match EmailAddress::parse(&f.email) {
+        Ok(email) => {
+            st.db
+                .read(op!(c => people::user_for_sign_in(c, &email).await))
+                .await
+        }
+        Err(_) => Ok(None),
     };
-    let found = st
-        .db
-        .read(op!(c => people::user_for_sign_in(c, &email).await))
-        .await;
     let (user, hash) = match found {
-        Ok(Some((u, Some(h)))) if u.active => (u, h),
-        Ok(_) => return wrong(&st, f.email),
+        Ok(Some((u, hash))) if u.active => (Some(u), hash),
+        Ok(_) => (None, None),
         Err(e) => return store_error(e),
     };
+    // Always one Argon2 verification, against a dummy hash when there is no account.
     let password = f.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    let ok = tokio::task::spawn_blocking(move || verify_sign_in(&password, hash.as_deref()))
         .await
         .unwrap_or(false);
-    if !ok {
-        return wrong(&st, f.email);
-    }
+    let user = match user {
+        Some(u) if ok => u,
+        _ => return wrong(&st, f.email),
+    };
+    st.sign_in.succeed(&account, ip);
     // A fresh session every time: a token planted before sign-in is worth nothing after.
     let token = secrets::random_hex(32);
     let hash = token_hash(&token);

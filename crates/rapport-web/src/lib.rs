@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
             "/preferences",
             get(preferences::preferences).post(preferences::save_preferences),
         )
+        .route("/preferences/password", post(preferences::change_password))
         .route("/admin/mailboxes", post(admin::mailboxes::add_mailbox))
         .route(
             "/admin/mailboxes/{id}",
@@ -77,6 +78,16 @@ pub fn routes() -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/admin", get(admin::index))
         .route("/admin/users", post(admin::people::add_user))
+        .route("/admin/users/{id}/active", post(admin::people::set_active))
+        .route("/admin/users/{id}/role", post(admin::people::set_role))
+        .route(
+            "/admin/users/{id}/password",
+            post(admin::people::reset_password),
+        )
+        .route(
+            "/admin/tokens/{id}/revoke",
+            post(admin::people::revoke_token),
+        )
         .route("/admin/teams", post(admin::people::add_team))
         .route("/admin/members", post(admin::people::add_member))
         .route("/admin/categories", post(admin::categories::add_category))

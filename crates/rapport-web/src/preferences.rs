@@ -1,17 +1,20 @@
-//! The agent's own preferences page: notification emails and the time zone times are
-//! shown in.
+//! The agent's own preferences page: notification emails, the time zone times are
+//! shown in, and their password.
 
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::Zone;
+use rapport_domain::{FieldError, Zone};
 use rapport_http::AppState;
+use rapport_http::api::people::{MAX_PASSWORD, MIN_PASSWORD};
+use rapport_http::client::ClientIp;
 use rapport_store::op;
-use rapport_store::{StoreError, notify, people};
+use rapport_store::{StoreError, notify, people, secrets};
 use serde::Deserialize;
 
-use crate::page::{MeView, page, store_error, write_then};
-use crate::sessions::{CsrfForm, Me};
+use crate::page::{MeView, error_page, page, store_error, write_then};
+use crate::sessions::{CsrfForm, Me, SESSION_COOKIE, cookie};
 
 #[derive(Template)]
 #[template(path = "preferences.html")]
@@ -88,6 +91,73 @@ pub async fn save_preferences(
             }
             Ok(())
         }),
+        |()| Redirect::to("/preferences?saved=1").into_response(),
+    )
+    .await
+}
+
+/// The change-password form.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the agent's own password, given the current one, and ends their other browser
+/// sessions (this one stays). Wrong current passwords slow down like sign-in failures (per
+/// account and client address), so a stolen session cannot guess the password quickly.
+pub async fn change_password(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    me: Me,
+    headers: HeaderMap,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> Response {
+    let id = me.session.viewer.user_id;
+    let account = format!("user:{id}");
+    if st.sign_in.wait(&account, ip).is_some() {
+        return error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            "Too many wrong passwords from here. Wait a minute and try again.",
+        );
+    }
+    let n = f.new_password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
+        return store_error(StoreError::Invalid(FieldError::new(
+            "new_password",
+            format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
+        )));
+    }
+    let stored = match st
+        .db
+        .read(op!(c => people::password_hash(c, id).await))
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => return store_error(e),
+    };
+    let (current, new) = (f.current_password, f.new_password);
+    let hashed = tokio::task::spawn_blocking(move || {
+        secrets::verify_sign_in(&current, stored.as_deref())
+            .then(|| secrets::hash_password(&new).ok())
+            .flatten()
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(hash) = hashed else {
+        st.sign_in.fail(&account, ip);
+        return store_error(StoreError::Invalid(FieldError::new(
+            "current_password",
+            "is not your current password",
+        )));
+    };
+    st.sign_in.succeed(&account, ip);
+    let keep = cookie(&headers, SESSION_COOKIE).map(secrets::token_hash);
+    write_then(
+        &st,
+        op!(c => people::set_password(c, id, &hash, keep.as_deref()).await),
         |()| Redirect::to("/preferences?saved=1").into_response(),
     )
     .await

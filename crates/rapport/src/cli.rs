@@ -1,16 +1,13 @@
-//! The command line: `serve`, `demo`, `migrate`, `user add`, `token create`.
+//! The command line: `serve`, `demo`, `migrate`, `user add|deactivate|activate|password`,
+//! `token create|list|revoke`.
 
-use std::io::Read;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use rapport_domain::{Clock, EmailAddress, Role, SystemClock};
-use rapport_store::op;
-use rapport_store::people::{self, NewUser};
-use rapport_store::secrets;
+use rapport_domain::{Clock, SystemClock};
 
 use crate::Config;
+use crate::accounts::{self, TokenCommand, UserCommand};
 
 /// Rapport, the customer-support platform.
 #[derive(Debug, Parser)]
@@ -58,42 +55,6 @@ enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum UserCommand {
-    /// Add an agent, supervisor or admin.
-    Add {
-        #[command(flatten)]
-        config: Config,
-        /// Sign-in address.
-        #[arg(long)]
-        email: String,
-        /// Display name.
-        #[arg(long)]
-        name: String,
-        /// admin, supervisor or agent.
-        #[arg(long)]
-        role: String,
-        /// Read the password from standard input (first line).
-        #[arg(long)]
-        password_stdin: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum TokenCommand {
-    /// Create an API token for an agent; the token is the last line printed.
-    Create {
-        #[command(flatten)]
-        config: Config,
-        /// The agent's sign-in address.
-        #[arg(long)]
-        email: String,
-        /// A label for the token.
-        #[arg(long, default_value = "cli")]
-        name: String,
-    },
-}
-
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -109,79 +70,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    config,
-                    email,
-                    name,
-                    role,
-                    password_stdin,
-                },
-        } => {
-            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let password_hash = if password_stdin {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .context("reading the password from standard input")?;
-                let p = s.lines().next().unwrap_or("").to_owned();
-                if p.chars().count() < 10 {
-                    bail!("the password must be at least 10 characters");
-                }
-                Some(secrets::hash_password(&p).map_err(|e| anyhow::anyhow!(e))?)
-            } else {
-                None
-            };
-            let db = crate::open_db(&config, clock.as_ref()).await?;
-            let now = clock.now();
-            let user = db
-                .write(op!(c => {
-                    people::create_user(
-                        c,
-                        NewUser {
-                            email,
-                            name,
-                            role,
-                            password_hash,
-                        },
-                        now,
-                    )
-                    .await
-                }))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "added {} ({}) with id {}",
-                user.email,
-                user.role.as_str(),
-                user.id
-            );
-            Ok(())
-        }
-        Command::Token {
-            command:
-                TokenCommand::Create {
-                    config,
-                    email,
-                    name,
-                },
-        } => {
-            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let db = crate::open_db(&config, clock.as_ref()).await?;
-            let token = secrets::new_token();
-            let hash = secrets::token_hash(&token);
-            let now = clock.now();
-            db.write(op!(c => {
-                let user = people::user_by_email(c, &email).await?;
-                people::add_token(c, user.id, &hash, &name, now).await
-            }))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{token}");
-            Ok(())
-        }
+        Command::User { command } => accounts::user_command(command, clock.as_ref()).await,
+        Command::Token { command } => accounts::token_command(command, clock.as_ref()).await,
     }
 }
 

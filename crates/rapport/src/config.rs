@@ -48,6 +48,13 @@ pub struct Config {
     /// Seconds between IMAP polls of a healthy mailbox.
     #[arg(long, env = "RAPPORT_IMAP_POLL_SECS", default_value_t = 30)]
     pub imap_poll_secs: u64,
+    /// Reverse proxies trusted to say who the client is, for rate limits: a number of
+    /// hops (`1` behind one proxy) or a comma-separated list of the proxies' addresses or
+    /// CIDR networks. The client is then read from `X-Forwarded-For`, counting from the
+    /// right past the trusted proxies. Unset: the header is ignored and the client is the
+    /// socket peer.
+    #[arg(long, env = "RAPPORT_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Background workers in this process.
     #[arg(long, env = "RAPPORT_WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -70,6 +77,12 @@ impl Config {
                 || format!("http://{bound}"),
                 |u| u.trim_end_matches('/').to_owned(),
             )
+    }
+
+    /// Which proxies may say who the client is (`RAPPORT_TRUSTED_PROXIES`).
+    pub fn trusted_proxies(&self) -> anyhow::Result<rapport_http::client::TrustedProxies> {
+        rapport_http::client::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|e| anyhow::anyhow!("RAPPORT_TRUSTED_PROXIES: {e}"))
     }
 
     /// The sealer for secrets at rest: from `RAPPORT_SECRET_KEY`, or from the key file in
@@ -134,6 +147,7 @@ impl Config {
             secret_key: None,
             imap_ca_file: None,
             imap_poll_secs: 30,
+            trusted_proxies: None,
             workers: 1,
             session_idle_minutes: 480,
             session_max_days: 7,

@@ -2,6 +2,7 @@
 //! server and background workers together. `main.rs` is the command line over this;
 //! the integration tests and the benchmark start servers through it too.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 
@@ -77,7 +78,8 @@ pub async fn start(
     let public_url = config.public_url(addr);
     let sealer = config.sealer()?;
     let mut state = AppState::new(db.clone(), Arc::clone(&clock), public_url.clone())
-        .with_sealer(sealer.clone());
+        .with_sealer(sealer.clone())
+        .with_trusted_proxies(config.trusted_proxies()?);
     state.sessions = config.session_policy()?;
     let (stop, stop_rx) = watch::channel(false);
 

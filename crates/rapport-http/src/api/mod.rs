@@ -20,3 +20,4 @@ pub mod preferences;
 pub mod search;
 pub mod stats;
 pub mod tickets;
+pub mod tokens;

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use rapport_domain::{EmailAddress, Permission, Role, Timestamp};
 use rapport_store::op;
-use rapport_store::people::{self, NewUser};
+use rapport_store::people::{self, NewUser, UserChange};
 use rapport_store::secrets;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -127,6 +127,26 @@ pub struct CreateUserRequest {
 /// The least password length accepted.
 pub const MIN_PASSWORD: usize = 10;
 
+/// The longest password accepted (Argon2 hashes all of its input: an unbounded one would
+/// let a request buy unbounded work).
+pub const MAX_PASSWORD: usize = 1024;
+
+/// Checks a new password's length and hashes it off the async threads; a refusal names
+/// `field`.
+pub async fn hash_new_password(field: &str, password: String) -> ApiResult<String> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
+        return Err(ApiError::field(
+            field,
+            format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
+        ));
+    }
+    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .map_err(|_| ApiError::bad_request("hashing failed"))?
+        .map_err(ApiError::bad_request)
+}
+
 /// Creates an agent (admins only).
 #[utoipa::path(post, path = "/api/v1/users", tag = "people",
     request_body = CreateUserRequest,
@@ -142,18 +162,7 @@ pub async fn create_user(
     let email = EmailAddress::parse(&req.email)?;
     let role = Role::parse(&req.role)?;
     let password_hash = match req.password {
-        Some(p) if p.chars().count() < MIN_PASSWORD => {
-            return Err(ApiError::field(
-                "password",
-                format!("must be at least {MIN_PASSWORD} characters"),
-            ));
-        }
-        Some(p) => Some(
-            tokio::task::spawn_blocking(move || secrets::hash_password(&p))
-                .await
-                .map_err(|_| ApiError::bad_request("hashing failed"))?
-                .map_err(ApiError::bad_request)?,
-        ),
+        Some(p) => Some(hash_new_password("password", p).await?),
         None => None,
     };
     let new = NewUser {
@@ -245,4 +254,112 @@ pub async fn add_member(
         .write(op!(c => people::add_member(c, id, req.user_id).await))
         .await?;
     Ok(Json(t.into()))
+}
+
+/// `PATCH /api/v1/users/{id}`: only what is given changes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUserRequest {
+    /// `false` deactivates the agent: their API tokens answer 401 and their browser
+    /// sessions end at once. `true` reactivates them.
+    pub active: Option<bool>,
+    /// `admin`, `supervisor` or `agent`.
+    pub role: Option<String>,
+    /// A new password (an admin's reset): every browser session of the agent ends.
+    pub password: Option<String>,
+}
+
+/// Deactivates or reactivates an agent, changes their role or resets their password
+/// (admins only). The last active admin can be neither deactivated nor demoted (422).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = PatchUserRequest,
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch_user(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    ApiPath(id): ApiPath<i64>,
+    JsonBody(req): JsonBody<PatchUserRequest>,
+) -> ApiResult<Json<UserView>> {
+    require(&viewer, Permission::ManageUsers)?;
+    let change = UserChange {
+        active: req.active,
+        role: req.role.as_deref().map(Role::parse).transpose()?,
+    };
+    let password_hash = match req.password {
+        Some(p) => Some(hash_new_password("password", p).await?),
+        None => None,
+    };
+    let u = st
+        .db
+        .write(op!(c => {
+            let u = people::update_user(c, id, change).await?;
+            if let Some(hash) = &password_hash {
+                people::set_password(c, id, hash, None).await?;
+            }
+            Ok(u)
+        }))
+        .await?;
+    Ok(Json(u.into()))
+}
+
+/// `POST /api/v1/me/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The password now.
+    pub current_password: String,
+    /// The new one, at least 10 characters.
+    pub new_password: String,
+}
+
+/// Changes the caller's own password, given the current one; every browser session of
+/// theirs ends (an API token is not a session and keeps working).
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "people",
+    request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    JsonBody(req): JsonBody<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    let id = viewer.user_id;
+    change_own_password(&st, id, req.current_password, req.new_password, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks `current` against agent `id`'s password, then sets `new` and ends their other
+/// browser sessions (all but `keep`, a session's token hash). A wrong current password is
+/// a refusal on `current_password`. Shared by the API and the preferences page.
+pub async fn change_own_password(
+    st: &AppState,
+    id: i64,
+    current: String,
+    new: String,
+    keep: Option<String>,
+) -> ApiResult<()> {
+    let stored = st
+        .db
+        .read(op!(c => people::password_hash(c, id).await))
+        .await?;
+    let ok =
+        tokio::task::spawn_blocking(move || secrets::verify_sign_in(&current, stored.as_deref()))
+            .await
+            .unwrap_or(false);
+    if !ok {
+        return Err(ApiError::field(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    let hash = hash_new_password("new_password", new).await?;
+    st.db
+        .write(op!(c => people::set_password(c, id, &hash, keep.as_deref()).await))
+        .await?;
+    Ok(())
 }

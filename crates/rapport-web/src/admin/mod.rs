@@ -28,13 +28,35 @@ struct AdminPage {
     me: MeView,
     notice: Option<String>,
     can_manage_users: bool,
-    users: Vec<(String, String, String, String)>,
+    users: Vec<UserRow>,
+    tokens: Vec<TokenRow>,
     user_ids: Vec<(i64, String)>,
     teams: Vec<(i64, String, String)>,
     categories: Vec<(String, String)>,
     macros: Vec<String>,
     fields: Vec<(String, String)>,
     mailboxes: Vec<MailboxRow>,
+}
+
+/// An agent's row: who, role, teams, and whether they may sign in.
+struct UserRow {
+    id: i64,
+    name: String,
+    email: String,
+    role: String,
+    teams: String,
+    active: bool,
+}
+
+/// An API token's row (never the token itself).
+struct TokenRow {
+    id: i64,
+    prefix: String,
+    agent: String,
+    name: String,
+    expires: String,
+    state: &'static str,
+    live: bool,
 }
 
 /// `?done=` shows what the last action did.
@@ -58,15 +80,16 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
             let macros = rapport_store::macros::list(c).await?;
             let fields = rapport_store::fields::list(c).await?;
             let mailboxes = rapport_store::mail::mailboxes(c).await?;
+            let tokens = rapport_store::tokens::list(c, None).await?;
             let health = rapport_store::imap::health(c, now).await?;
             let mailboxes = mailboxes
                 .into_iter()
                 .map(|m| mailbox_row(m, &health))
                 .collect::<Vec<_>>();
-            Ok((users, teams, cats, macros, fields, mailboxes))
+            Ok((users, teams, cats, macros, fields, mailboxes, tokens))
         }))
         .await;
-    let (users, teams, cats, macros, fields, mailboxes) = match data {
+    let (users, teams, cats, macros, fields, mailboxes, tokens) = match data {
         Ok(d) => d,
         Err(e) => return store_error(e),
     };
@@ -88,17 +111,39 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<Done>) ->
         me: MeView::of(&me, ""),
         users: users
             .iter()
-            .map(|u| {
-                (
-                    u.name.clone(),
-                    u.email.clone(),
-                    u.role.as_str().to_owned(),
-                    u.team_ids
-                        .iter()
-                        .map(team_name)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                )
+            .map(|u| UserRow {
+                id: u.id,
+                name: u.name.clone(),
+                email: u.email.clone(),
+                role: u.role.as_str().to_owned(),
+                teams: u
+                    .team_ids
+                    .iter()
+                    .map(team_name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                active: u.active,
+            })
+            .collect(),
+        tokens: tokens
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id,
+                live: t.is_live(now),
+                state: match (t.revoked_at, t.is_live(now)) {
+                    (Some(_), _) => "revoked",
+                    (None, false) => "expired",
+                    (None, true) => "active",
+                },
+                prefix: t.prefix.clone().unwrap_or_else(|| format!("#{}", t.id)),
+                agent: users
+                    .iter()
+                    .find(|u| u.id == t.user_id)
+                    .map_or_else(String::new, |u| u.email.clone()),
+                name: t.name,
+                expires: t
+                    .expires_at
+                    .map_or_else(|| "never".to_owned(), |e| e.to_datetime().to_rfc3339()),
             })
             .collect(),
         user_ids: users.iter().map(|u| (u.id, u.name.clone())).collect(),

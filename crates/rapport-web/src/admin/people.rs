@@ -1,19 +1,20 @@
-//! Agents, teams and team members on the admin page.
+//! Agents, teams and team members on the admin page: adding agents, deactivating and
+//! reactivating them, changing roles, resetting passwords and revoking API tokens.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use rapport_domain::{EmailAddress, Permission, Role};
+use rapport_domain::{EmailAddress, FieldError, Permission, Role};
 use rapport_http::AppState;
-use rapport_http::api::people::MIN_PASSWORD;
-use rapport_store::op;
-use rapport_store::people::{self, NewUser};
-use rapport_store::secrets;
+use rapport_http::api::people::{MAX_PASSWORD, MIN_PASSWORD};
+use rapport_store::people::{self, NewUser, UserChange};
+use rapport_store::{StoreError, op, secrets, tokens};
 use serde::Deserialize;
 
 use super::done;
 use crate::confirm::ReauthForm;
 use crate::page::{require, store_error, write_then};
-use crate::sessions::{CsrfForm, Me};
+use crate::sessions::{CsrfForm, Me, NoFields, SESSION_COOKIE, cookie};
 
 /// The add-agent form.
 #[derive(Deserialize)]
@@ -114,5 +115,152 @@ pub async fn add_member(
         op!(c => people::add_member(c, f.team_id, f.user_id).await),
         |t| done(&format!("Updated team {}", t.name)),
     )
+    .await
+}
+
+/// Hashes a password typed into an admin form, or the page refusing it (on `password`).
+async fn hash_form_password(password: String) -> Result<String, Response> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
+        return Err(store_error(
+            FieldError::new(
+                "password",
+                format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
+            )
+            .into(),
+        ));
+    }
+    match tokio::task::spawn_blocking(move || secrets::hash_password(&password)).await {
+        Ok(Ok(h)) => Ok(h),
+        _ => Err(store_error(StoreError::Db("hashing failed".into()))),
+    }
+}
+
+/// The deactivate / reactivate form.
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: bool,
+}
+
+/// Deactivates (their sessions end, their tokens stop) or reactivates an agent (admins
+/// only; never the last active admin).
+pub async fn set_active(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ActiveForm>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
+        return r;
+    }
+    let change = UserChange {
+        active: Some(f.active),
+        role: None,
+    };
+    write_then(
+        &st,
+        op!(c => people::update_user(c, id, change).await),
+        |u| {
+            let what = if u.active {
+                "Reactivated"
+            } else {
+                "Deactivated"
+            };
+            done(&format!("{what} {}", u.name))
+        },
+    )
+    .await
+}
+
+/// The role form.
+#[derive(Deserialize)]
+pub struct RoleForm {
+    role: String,
+}
+
+/// Changes an agent's role (admins only; never demotes the last active admin).
+pub async fn set_role(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<RoleForm>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
+        return r;
+    }
+    let role = match Role::parse(&f.role) {
+        Ok(r) => r,
+        Err(e) => return store_error(e.into()),
+    };
+    let change = UserChange {
+        active: None,
+        role: Some(role),
+    };
+    write_then(
+        &st,
+        op!(c => people::update_user(c, id, change).await),
+        |u| done(&format!("{} is now {}", u.name, u.role.as_str())),
+    )
+    .await
+}
+
+/// The password reset form.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    password: String,
+}
+
+/// Sets a new password for an agent (admins only). Every browser session of theirs ends
+/// — but the admin's own, when they reset their own password here.
+pub async fn reset_password(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
+        return r;
+    }
+    let hash = match hash_form_password(f.password).await {
+        Ok(h) => h,
+        Err(r) => return r,
+    };
+    let keep = (id == me.session.viewer.user_id)
+        .then(|| cookie(&headers, SESSION_COOKIE).map(secrets::token_hash))
+        .flatten();
+    write_then(
+        &st,
+        op!(c => {
+            people::set_password(c, id, &hash, keep.as_deref()).await?;
+            people::get_user(c, id).await
+        }),
+        |u| {
+            done(&format!(
+                "Set a new password for {}; their sessions ended",
+                u.name
+            ))
+        },
+    )
+    .await
+}
+
+/// Revokes an API token (admins only).
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
+        return r;
+    }
+    let now = st.now();
+    write_then(&st, op!(c => tokens::revoke(c, id, now).await), |t| {
+        done(&format!(
+            "Revoked token {}",
+            t.prefix.unwrap_or_else(|| t.id.to_string())
+        ))
+    })
     .await
 }

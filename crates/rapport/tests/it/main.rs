@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod credentials;
 mod durability;
 mod email;
 mod errors;

@@ -32,8 +32,13 @@ both_backends! {
             ("/api/v1/search", "get"),
             ("/api/v1/attachments/{id}", "get"),
             ("/api/v1/me", "get"),
+            ("/api/v1/me/password", "post"),
             ("/api/v1/users", "get"),
             ("/api/v1/users", "post"),
+            ("/api/v1/users/{id}", "patch"),
+            ("/api/v1/tokens", "get"),
+            ("/api/v1/tokens", "post"),
+            ("/api/v1/tokens/{id}", "delete"),
             ("/api/v1/teams", "get"),
             ("/api/v1/teams", "post"),
             ("/api/v1/teams/{id}/members", "post"),
@@ -60,17 +65,19 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 37] = [
+const SCHEMA_NAMES: [&str; 42] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
     "Author",
     "CategoryInfo",
+    "ChangePasswordRequest",
     "CreateCategoryRequest",
     "CreateMailboxRequest",
     "CreateMessageRequest",
     "CreateTeamRequest",
     "CreateTicketRequest",
+    "CreateTokenRequest",
     "CreateUserRequest",
     "Customer",
     "CustomerInput",
@@ -88,8 +95,10 @@ const SCHEMA_NAMES: [&str; 37] = [
     "MailboxView",
     "MergeRequest",
     "Message",
+    "NewToken",
     "PatchMailboxRequest",
     "PatchTicketRequest",
+    "PatchUserRequest",
     "PortalLink",
     "Preferences",
     "PreferencesUpdate",
@@ -97,6 +106,7 @@ const SCHEMA_NAMES: [&str; 37] = [
     "Team",
     "Ticket",
     "TicketPage",
+    "Token",
     "User",
 ];
 
@@ -228,6 +238,10 @@ both_backends! {
         fits(&doc, "Job", &list[0]);
         let (_, daily) = app.call("GET", "/api/v1/stats/daily?days=1", Some(&app.supervisor.token), None).await;
         fits(&doc, "DailyStat", &daily[0]);
+        let (_, made) = app.post("/api/v1/tokens", json!({"name": "doc", "expires_in_days": 2})).await;
+        fits(&doc, "NewToken", &made);
+        let (_, tokens) = app.get("/api/v1/tokens").await;
+        fits(&doc, "Token", &tokens[0]);
         app.stop().await;
     }
 }

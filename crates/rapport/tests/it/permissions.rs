@@ -57,6 +57,8 @@ both_backends! {
                 ("GET", "/api/v1/me/preferences".into(), None, Min::Agent),
                 ("PUT", "/api/v1/me/preferences".into(), Some(json!({"email_notifications": true})), Min::Agent),
                 ("GET", "/api/v1/users".into(), None, Min::Agent),
+                ("GET", "/api/v1/tokens".into(), None, Min::Agent),
+                ("POST", "/api/v1/tokens".into(), Some(json!({"name": format!("by {name}"), "expires_in_days": 1})), Min::Agent),
                 ("GET", "/api/v1/teams".into(), None, Min::Agent),
                 ("GET", "/api/v1/categories".into(), None, Min::Agent),
                 ("POST", format!("/api/v1/tickets/{id}/portal-link/revoke"), None, Min::Agent),
@@ -71,6 +73,8 @@ both_backends! {
                 ("POST", "/api/v1/mailboxes".into(), Some(json!({"address": format!("new.{name}@example.com"), "name": "New"})), Min::Admin),
                 ("PATCH", format!("/api/v1/mailboxes/{mb}"), Some(json!({"acknowledge": true})), Min::Admin),
                 ("POST", "/api/v1/users".into(), Some(json!({"email": format!("new.{name}@example.com"), "name": "New", "role": "agent"})), Min::Admin),
+                ("PATCH", format!("/api/v1/users/{}", app.agent_b.id), Some(json!({"role": "agent"})), Min::Admin),
+                ("GET", "/api/v1/tokens?all=true".into(), None, Min::Admin),
             ];
             for (method, path, body, min) in calls {
                 let (s, resp) = app.call(method, &path, Some(&token), body.clone()).await;
