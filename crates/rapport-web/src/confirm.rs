@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::page::{page, store_error};
 use crate::sessions::{CsrfForm, Me};
+use rapport_http::client::ClientIp;
 
 /// How long the password given again (or at sign-in) covers admin actions.
 pub const REAUTH_SECS: i64 = 10 * 60;
@@ -75,6 +76,7 @@ pub struct ReauthForm<T> {
     action: String,
     raw: Vec<(String, String)>,
     password: Option<String>,
+    ip: std::net::IpAddr,
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for ReauthForm<T> {
@@ -83,6 +85,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ReauthForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let me = <Me as FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(&mut parts, state).await;
         let action = parts.uri.path().to_owned();
         let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
             .await
@@ -102,6 +105,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ReauthForm<T> {
             action,
             raw,
             password,
+            ip,
         })
     }
 }
@@ -120,7 +124,7 @@ impl<T> ReauthForm<T> {
             return Err(self.ask(None, StatusCode::UNAUTHORIZED));
         };
         let account = format!("reauth:{}", self.me.session.viewer.user_id);
-        if st.login_failures.is_blocked(account.clone()) {
+        if st.sign_in.wait(&account, self.ip).is_some() {
             return Err(self.ask(
                 Some("Too many wrong passwords. Wait a few minutes and try again."),
                 StatusCode::TOO_MANY_REQUESTS,
@@ -142,7 +146,7 @@ impl<T> ReauthForm<T> {
             None => false,
         };
         if !ok {
-            st.login_failures.fail(account);
+            st.sign_in.fail(&account, self.ip);
             return Err(self.ask(
                 Some("That password is not right."),
                 StatusCode::UNAUTHORIZED,

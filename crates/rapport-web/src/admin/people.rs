@@ -183,15 +183,21 @@ pub async fn set_role(
     State(st): State<AppState>,
     me: Me,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<RoleForm>,
+    form: ReauthForm<RoleForm>,
 ) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
         return r;
     }
-    let role = match Role::parse(&f.role) {
+    let role = match Role::parse(&form.fields.role) {
         Ok(r) => r,
         Err(e) => return store_error(e.into()),
     };
+    // Making an admin takes the password again.
+    if role == Role::Admin
+        && let Err(r) = form.reauthenticate(&st).await
+    {
+        return r;
+    }
     let change = UserChange {
         active: None,
         role: Some(role),
@@ -217,12 +223,16 @@ pub async fn reset_password(
     me: Me,
     Path(id): Path<i64>,
     headers: HeaderMap,
-    CsrfForm(f): CsrfForm<PasswordForm>,
+    form: ReauthForm<PasswordForm>,
 ) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
         return r;
     }
-    let hash = match hash_form_password(f.password).await {
+    // Setting someone's password hands over their account: the password again.
+    if let Err(r) = form.reauthenticate(&st).await {
+        return r;
+    }
+    let hash = match hash_form_password(form.fields.password).await {
         Ok(h) => h,
         Err(r) => return r,
     };
