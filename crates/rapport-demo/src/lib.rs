@@ -349,7 +349,7 @@ pub fn plan_tickets(
             subject,
             body,
             customer_email: email,
-            customer_name: CustomerName::parse(&name).ok().flatten(),
+            customer_name: CustomerName::parse(name).ok().flatten(),
             channel,
             priority,
             category: Some(cat),
