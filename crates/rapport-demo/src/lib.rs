@@ -10,8 +10,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rapport_domain::{
-    Body, Category, Channel, Clock, EmailAddress, Priority, Role, Subject, Tag, TicketStatus,
-    Timestamp, Viewer,
+    Body, Category, Channel, Clock, CustomerName, EmailAddress, Priority, Role, Subject, Tag,
+    TicketStatus, Timestamp, Viewer,
 };
 use rapport_store::op;
 use rapport_store::people::{self, NewUser};
@@ -349,7 +349,7 @@ pub fn plan_tickets(
             subject,
             body,
             customer_email: email,
-            customer_name: Some(name.clone()),
+            customer_name: CustomerName::parse(name).ok().flatten(),
             channel,
             priority,
             category: Some(cat),

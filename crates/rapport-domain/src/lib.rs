@@ -4,6 +4,7 @@
 //! without any server and reused by every channel.
 
 pub mod clock;
+pub mod customer;
 pub mod email;
 pub mod error;
 pub mod event;
@@ -16,6 +17,7 @@ pub mod ticket;
 pub mod zone;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use customer::CustomerName;
 pub use email::EmailAddress;
 pub use error::FieldError;
 pub use event::EventKind;

@@ -18,6 +18,29 @@ pub fn escape_html_into(out: &mut String, text: &str) {
     }
 }
 
+/// Whether `text` holds a control character (C0, DEL or C1 — line breaks, tabs and NUL
+/// included).
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// `text` on one line: every control character (line breaks, tabs and NUL included)
+/// becomes a space, runs of white space become one space, and the ends are trimmed.
+/// For text that arrives by mail, which is cleaned rather than refused.
+pub fn fold_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text
+        .split(|c: char| c.is_control() || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// `text` escaped for HTML.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
@@ -35,5 +58,11 @@ mod tests {
             escape_html("<a href='x'>&\"\u{7}\nok"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot; \nok"
         );
+    }
+
+    #[test]
+    fn controls_fold_to_single_spaces() {
+        assert_eq!(fold_controls(" a\0b\r\n\t c\u{85}d \u{7f}"), "a b c d");
+        assert!(has_control("a\tb") && has_control("\0") && !has_control("a b é"));
     }
 }

@@ -323,16 +323,41 @@ impl From<Tag> for String {
 pub struct Subject(String);
 
 impl Subject {
-    /// Parses a subject; line breaks fold to spaces, as mail headers do.
+    /// The longest subject kept, in characters.
+    pub const MAX_CHARS: usize = 255;
+
+    /// Parses a subject typed by a person (API, portal, workspace): trimmed, not blank,
+    /// at most [`Subject::MAX_CHARS`] characters, and without control characters — NUL,
+    /// line breaks and tabs are refused, naming `subject`. Runs of spaces fold to one.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let s: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let s = raw.trim();
         if s.is_empty() {
             return Err(FieldError::new("subject", "is required"));
         }
-        if s.chars().count() > 255 {
+        if s.chars().count() > Self::MAX_CHARS {
             return Err(FieldError::new("subject", "is longer than 255 characters"));
         }
-        Ok(Self(s))
+        if crate::text::has_control(s) {
+            return Err(FieldError::new(
+                "subject",
+                "must not contain control characters (line breaks, tabs, NUL)",
+            ));
+        }
+        Ok(Self(s.split_whitespace().collect::<Vec<_>>().join(" ")))
+    }
+
+    /// The subject of a mail, which cannot be refused: control characters become spaces,
+    /// white space is folded, the text is cut to [`Subject::MAX_CHARS`] characters, and a
+    /// blank subject becomes `(no subject)`.
+    pub fn from_mail(raw: &str) -> Self {
+        let s: String = crate::text::fold_controls(raw)
+            .chars()
+            .take(Self::MAX_CHARS)
+            .collect();
+        match s.trim() {
+            "" => Self("(no subject)".to_owned()),
+            s => Self(s.to_owned()),
+        }
     }
 
     /// The subject text.
@@ -478,7 +503,18 @@ mod tests {
     #[test]
     fn subject_and_body_reject_blank() {
         assert_eq!(Subject::parse(" \n ").unwrap_err().field, "subject");
-        assert_eq!(Subject::parse("a\r\n b").unwrap().as_str(), "a b");
+        assert_eq!(Subject::parse("a\r\n b").unwrap_err().field, "subject");
+        assert_eq!(Subject::parse("a\0b").unwrap_err().field, "subject");
+        assert_eq!(Subject::parse("  a  b ").unwrap().as_str(), "a b");
+        assert_eq!(Subject::from_mail("a\r\n\t b\0c").as_str(), "a b c");
+        assert_eq!(Subject::from_mail("\0 ").as_str(), "(no subject)");
+        assert_eq!(
+            Subject::from_mail(&"é".repeat(300))
+                .as_str()
+                .chars()
+                .count(),
+            255
+        );
         assert_eq!(Body::parse("\n\t").unwrap_err().field, "body");
         assert!(Body::parse(&"x".repeat(Body::MAX_BYTES + 1)).is_err());
     }
@@ -504,6 +540,7 @@ mod tests {
         #[test]
         fn parsers_never_panic(s in "\\PC{0,300}") {
             let _ = Subject::parse(&s);
+            prop_assert!(Subject::parse(Subject::from_mail(&s).as_str()).is_ok());
             let _ = Body::parse(&s);
             let _ = Tag::parse(&s);
             let _ = Category::parse(&s);

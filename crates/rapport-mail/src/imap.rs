@@ -210,21 +210,19 @@ pub async fn fetch_once(
         };
         let now = clock.now();
         let id = mb.id;
-        let taken = if size > cfg.max_bytes {
-            let reason = format!(
-                "UID {uid}: {size} bytes is more than the {} allowed; left on the server",
-                cfg.max_bytes
-            );
+        let taken = if let Some(reason) = too_large(uid, size, None, cfg.max_bytes) {
             db.write(op!(c => store::set_aside(c, id, at, i64::from(size), &reason, now).await))
                 .await
                 .map(|()| false)
         } else {
+            // At most one byte past the cap: enough to tell a message that is too large,
+            // whatever size the server declared for it.
+            let query = format!("BODY.PEEK[]<0.{}>", u64::from(cfg.max_bytes) + 1);
             let body = within(cfg.timeout, "a message", async {
-                let r: Result<Vec<_>, _> =
-                    match session.uid_fetch(uid.to_string(), "BODY.PEEK[]").await {
-                        Ok(fetches) => fetches.try_collect().await,
-                        Err(e) => Err(e),
-                    };
+                let r: Result<Vec<_>, _> = match session.uid_fetch(uid.to_string(), &query).await {
+                    Ok(fetches) => fetches.try_collect().await,
+                    Err(e) => Err(e),
+                };
                 Ok(match r {
                     Ok(fs) => Ok(fs
                         .iter()
@@ -235,6 +233,14 @@ pub async fn fetch_once(
             })
             .await?;
             match body {
+                Ok(Some(raw)) if too_large(uid, size, Some(raw.len()), cfg.max_bytes).is_some() => {
+                    let reason =
+                        too_large(uid, size, Some(raw.len()), cfg.max_bytes).unwrap_or_default();
+                    let got = i64::try_from(raw.len()).unwrap_or(i64::MAX);
+                    db.write(op!(c => store::set_aside(c, id, at, got, &reason, now).await))
+                        .await
+                        .map(|()| false)
+                }
                 Ok(Some(raw)) => {
                     let mid = crate::parse::message_id(&raw);
                     db.write(op!(c => {
@@ -275,6 +281,27 @@ pub async fn fetch_once(
     }
     let _ = session.logout().await;
     Ok(done)
+}
+
+/// Why a message is too large to take, or `None` when it may be taken: judged first by
+/// the size the server declares (`fetched` is `None`, before fetching), then by the bytes
+/// that really came — a server may declare less than it holds, so the declared size
+/// alone never lets a message in.
+pub fn too_large(
+    uid: u32,
+    declared: u32,
+    fetched: Option<usize>,
+    max_bytes: u32,
+) -> Option<String> {
+    match fetched {
+        None if declared > max_bytes => Some(format!(
+            "UID {uid}: {declared} bytes is more than the {max_bytes} allowed; left on the server"
+        )),
+        Some(n) if u64::try_from(n).unwrap_or(u64::MAX) > u64::from(max_bytes) => Some(format!(
+            "UID {uid}: more than the {max_bytes} bytes allowed (the server declared {declared}); left on the server"
+        )),
+        _ => None,
+    }
 }
 
 /// True when the server answered (NO, BAD, an unreadable response) rather than the
@@ -418,5 +445,30 @@ pub async fn supervise(
     }
     for (_, t) in tasks {
         let _ = t.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::too_large;
+
+    #[test]
+    fn the_real_size_decides_not_the_declared_one() {
+        // Declared too large: set aside before fetching.
+        assert!(
+            too_large(3, 30_000, None, 20_000)
+                .unwrap()
+                .contains("UID 3")
+        );
+        // Declared small, honest: taken.
+        assert_eq!(too_large(1, 100, None, 20_000), None);
+        assert_eq!(too_large(1, 100, Some(100), 20_000), None);
+        assert_eq!(too_large(1, 20_000, Some(20_000), 20_000), None);
+        // Declared small, but more came: set aside, saying so.
+        let why = too_large(7, 100, Some(20_001), 20_000).unwrap();
+        assert!(
+            why.contains("UID 7") && why.contains("declared 100"),
+            "{why}"
+        );
     }
 }

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use rapport_domain::{
-    Body, Channel, Clock, EmailAddress, EventKind, Principal, Priority, Subject, TicketNumber,
-    TicketStatus, Timestamp,
+    Body, Channel, Clock, CustomerName, EmailAddress, EventKind, Principal, Priority, Subject,
+    TicketNumber, TicketStatus, Timestamp,
 };
 use rapport_jobs::Handler;
 use rapport_store::events::{self, Actor};
@@ -54,14 +54,6 @@ fn body_of(p: &ParsedMail) -> Body {
 )]
 fn no_text() -> Body {
     Body::parse("(This message has no text. Its original is attached.)").expect("constant body")
-}
-
-#[expect(
-    clippy::expect_used,
-    reason = "a constant, non-blank subject always parses"
-)]
-fn no_subject() -> Subject {
-    Subject::parse("(no subject)").expect("constant subject")
 }
 
 /// What a message can be threaded by, in order of trust: the Message-IDs it answers
@@ -155,7 +147,7 @@ pub fn prepare(raw: &[u8]) -> Prepared {
     }
     Prepared::Mail(Box::new(Incoming {
         body: body_of(&p),
-        subject: Subject::parse(&p.subject).unwrap_or_else(|_| no_subject()),
+        subject: Subject::from_mail(&p.subject),
         keys: thread_keys(&p),
         sender,
         sender_name: p.from_name,
@@ -351,7 +343,7 @@ async fn new_ticket(c: &mut dyn Conn, m: &Incoming, now: Timestamp) -> Result<i6
             subject: m.subject.clone(),
             body: m.body.clone(),
             customer_email,
-            customer_name: m.sender_name.clone(),
+            customer_name: m.sender_name.as_deref().and_then(CustomerName::from_mail),
             channel: Channel::Email,
             priority: Priority::Normal,
             category: None,

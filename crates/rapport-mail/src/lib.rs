@@ -1,7 +1,7 @@
 //! The email channel.
 //!
 //! In: [`smtp`] receives mail (SMTP or LMTP) for configured mailboxes and answers 250
-//! only once the raw message is committed; [`imap`] fetches it from existing mailboxes;
+//! only once the raw message is committed, within [`smtp_limits`]; [`imap`] fetches it from existing mailboxes;
 //! [`ingest`] (the `mail.ingest` job) turns each stored message into a ticket or a
 //! reply, threaded; [`parse`] reads MIME.
 //!
@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod parse;
 pub mod send;
 pub mod smtp;
+pub mod smtp_limits;
 pub mod transport;
 
 use std::sync::Arc;

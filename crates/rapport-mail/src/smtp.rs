@@ -2,12 +2,19 @@
 //! every other recipient: never an open relay), advertises and enforces SIZE (552), and
 //! answers 250 only after the raw message is committed to the database — a crash after
 //! 250 loses nothing. The same Message-ID delivered twice to a mailbox is kept once.
+//!
+//! Recipients are a set: a message is stored once per distinct mailbox, however many
+//! RCPT commands name it (in any case), and at most `max_recipients` RCPTs are taken per
+//! envelope (452 beyond). Sessions and messages per client are limited by
+//! [`crate::smtp_limits`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rapport_domain::Clock;
+
+use crate::smtp_limits::{Admission, Slot, SmtpLimits};
 use rapport_store::op;
 use rapport_store::{Db, mail};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
@@ -25,6 +32,8 @@ pub struct SmtpConfig {
     pub max_size: usize,
     /// STARTTLS, offered when a certificate is configured.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Recipients, sessions and messages per client.
+    pub limits: SmtpLimits,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -33,6 +42,7 @@ impl std::fmt::Debug for SmtpConfig {
             .field("hostname", &self.hostname)
             .field("max_size", &self.max_size)
             .field("tls", &self.tls.is_some())
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -43,6 +53,7 @@ impl Default for SmtpConfig {
             hostname: "rapport".into(),
             max_size: 30 * 1024 * 1024,
             tls: None,
+            limits: SmtpLimits::default(),
         }
     }
 }
@@ -72,7 +83,9 @@ pub fn tls_acceptor(cert_pem: &str, key_pem: &str) -> Result<tokio_rustls::TlsAc
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// Accepts connections until `stop`; each is served on its own task.
+/// Accepts connections until `stop`; each is served on its own task. A connection past
+/// the session limits (or from a client past its message allowance) is answered `421`
+/// and closed.
 pub async fn serve(
     listener: TcpListener,
     db: Db,
@@ -80,16 +93,32 @@ pub async fn serve(
     config: SmtpConfig,
     mut stop: watch::Receiver<bool>,
 ) {
+    let admission = Arc::new(Admission::new(config.limits, Arc::clone(&clock)));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 match accepted {
-                    Ok((sock, peer)) => {
+                    Ok((mut sock, peer)) => {
                         // Replies are small and awaited one by one: never hold them back.
                         let _ = sock.set_nodelay(true);
+                        let slot = match admission.admit(peer.ip()) {
+                            Ok(slot) => slot,
+                            Err(refusal) => {
+                                tracing::info!(peer = %peer.ip(), ?refusal, "smtp connection refused");
+                                tokio::spawn(async move {
+                                    let _ = tokio::time::timeout(
+                                        Duration::from_secs(10),
+                                        sock.write_all(refusal.reply().as_bytes()),
+                                    )
+                                    .await;
+                                });
+                                continue;
+                            }
+                        };
                         let (db, clock, config) = (db.clone(), Arc::clone(&clock), config.clone());
+                        let admission = Arc::clone(&admission);
                         tokio::spawn(async move {
-                            let session = Session { db, clock, config, peer };
+                            let session = Session { db, clock, config, peer, admission, slot };
                             if let Err(e) = session.run(Box::new(sock)).await {
                                 tracing::debug!(error = %e, "smtp session ended");
                             }
@@ -111,16 +140,29 @@ struct Session {
     clock: Arc<dyn Clock>,
     config: SmtpConfig,
     peer: SocketAddr,
+    admission: Arc<Admission>,
+    /// This session's place among the open ones.
+    slot: Slot,
 }
 
 #[derive(Default)]
 struct Envelope {
     from: Option<String>,
-    mailboxes: Vec<i64>,
+    /// RCPT commands taken (accepted or not), against `max_recipients`.
+    rcpts: usize,
+    /// The mailbox of each accepted RCPT, in order (LMTP answers once per accepted RCPT).
+    accepted: Vec<i64>,
+}
+
+impl Envelope {
+    /// The distinct mailboxes the message goes to: each gets one copy.
+    fn mailboxes(&self) -> std::collections::BTreeSet<i64> {
+        self.accepted.iter().copied().collect()
+    }
 }
 
 impl Session {
-    async fn run(self, mut sock: Box<dyn Io>) -> std::io::Result<()> {
+    async fn run(mut self, mut sock: Box<dyn Io>) -> std::io::Result<()> {
         let host = self.config.hostname.clone();
         sock.write_all(format!("220 {host} Rapport ESMTP ready\r\n").as_bytes())
             .await?;
@@ -209,10 +251,12 @@ impl Session {
                 Request::Mail { from } => {
                     if from.size > self.config.max_size {
                         "552 5.3.4 Message size exceeds the fixed maximum\r\n".into()
+                    } else if self.admission.over_message_allowance(self.peer.ip()) {
+                        "450 4.7.0 Too many messages from your address, try again later\r\n".into()
                     } else {
                         env = Envelope {
                             from: Some(from.address),
-                            mailboxes: Vec::new(),
+                            ..Envelope::default()
                         };
                         "250 2.1.0 Sender OK\r\n".into()
                     }
@@ -220,7 +264,10 @@ impl Session {
                 Request::Rcpt { to } => {
                     if env.from.is_none() {
                         "503 5.5.1 MAIL first\r\n".into()
+                    } else if env.rcpts >= self.config.limits.max_recipients {
+                        "452 4.5.3 Too many recipients\r\n".into()
                     } else {
+                        env.rcpts += 1;
                         let addr = to.address.clone();
                         match self
                             .db
@@ -228,7 +275,7 @@ impl Session {
                             .await
                         {
                             Ok(Some(id)) => {
-                                env.mailboxes.push(id);
+                                env.accepted.push(id);
                                 "250 2.1.5 Recipient OK\r\n".into()
                             }
                             Ok(None) => {
@@ -240,17 +287,18 @@ impl Session {
                     }
                 }
                 Request::Data => {
-                    if env.mailboxes.is_empty() {
+                    if env.accepted.is_empty() {
                         sock.write_all(b"503 5.5.1 RCPT first\r\n").await?;
                         continue;
                     }
                     sock.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                         .await?;
                     let (raw, too_big) = self.read_data(&mut sock, &mut pending, &mut buf).await?;
+                    self.admission.count_message(self.peer.ip());
                     let replies = if too_big {
                         vec![
                             "552 5.3.4 Message size exceeds the fixed maximum\r\n".to_owned();
-                            if lmtp { env.mailboxes.len() } else { 1 }
+                            if lmtp { env.accepted.len() } else { 1 }
                         ]
                     } else {
                         self.commit(&env, raw, lmtp).await
@@ -264,6 +312,7 @@ impl Session {
                 }
                 Request::Noop { .. } => "250 2.0.0 OK\r\n".into(),
                 Request::Quit => {
+                    self.slot.release();
                     sock.write_all(b"221 2.0.0 Bye\r\n").await?;
                     return Ok(());
                 }
@@ -323,15 +372,13 @@ impl Session {
         }
     }
 
-    /// Commits the message once per mailbox and answers: one reply for SMTP, one per
-    /// recipient for LMTP.
+    /// Commits the message once per distinct mailbox and answers: one reply for SMTP,
+    /// one per accepted recipient for LMTP (the reply of its mailbox's copy).
     async fn commit(&self, env: &Envelope, raw: Vec<u8>, lmtp: bool) -> Vec<String> {
         let message_id = crate::parse::message_id(&raw);
         let from = env.from.clone().unwrap_or_default();
-        let mut replies = Vec::new();
-        let mut mailboxes = env.mailboxes.clone();
-        mailboxes.dedup();
-        for mailbox in mailboxes {
+        let mut replies = std::collections::BTreeMap::new();
+        for mailbox in env.mailboxes() {
             let (raw, from, mid) = (raw.clone(), from.clone(), message_id.clone());
             let now = self.clock.now();
             let stored = self
@@ -347,17 +394,21 @@ impl Session {
                     "451 4.3.0 Could not store the message, try again later\r\n".to_owned()
                 }
             };
-            replies.push(reply);
+            replies.insert(mailbox, reply);
         }
-        if !lmtp {
-            // SMTP has one answer for the message: success only if every copy was kept.
-            let ok = replies.iter().all(|r| r.starts_with("250"));
-            replies = vec![if ok {
-                "250 2.0.0 Message accepted\r\n".into()
-            } else {
-                "451 4.3.0 Could not store the message, try again later\r\n".into()
-            }];
+        if lmtp {
+            return env
+                .accepted
+                .iter()
+                .map(|m| replies.get(m).cloned().unwrap_or_default())
+                .collect();
         }
-        replies
+        // SMTP has one answer for the message: success only if every copy was kept.
+        let ok = replies.values().all(|r| r.starts_with("250"));
+        vec![if ok {
+            "250 2.0.0 Message accepted\r\n".into()
+        } else {
+            "451 4.3.0 Could not store the message, try again later\r\n".into()
+        }]
     }
 }

@@ -1,7 +1,7 @@
 //! Customers (contacts): found or created by email whenever someone writes in, so one
 //! person has one history across every channel.
 
-use rapport_domain::{EmailAddress, Timestamp};
+use rapport_domain::{CustomerName, EmailAddress, Timestamp};
 use serde::Serialize;
 
 use crate::db::Conn;
@@ -46,10 +46,10 @@ pub struct CustomerWithTickets {
 pub async fn find_or_create(
     c: &mut dyn Conn,
     email: &EmailAddress,
-    name: Option<&str>,
+    name: Option<&CustomerName>,
     now: Timestamp,
 ) -> Result<i64> {
-    let name = name.map(str::trim).unwrap_or("");
+    let name = name.map_or("", CustomerName::as_str);
     if let Some(row) = c
         .opt(
             "SELECT id, name FROM customers WHERE email = $1",

@@ -1,6 +1,8 @@
 //! The inbox: views (built-in, per team, per channel, per category, saved), their
 //! counts, the ticket lists with sorting, filters and paging, and saving a view.
 
+use std::collections::BTreeSet;
+
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -207,7 +209,7 @@ struct ViewDef {
     counted: bool,
 }
 
-fn unsolved() -> Vec<TicketStatus> {
+fn unsolved() -> BTreeSet<TicketStatus> {
     TicketStatus::ALL
         .iter()
         .copied()
@@ -250,7 +252,7 @@ fn view_defs(viewer: &Viewer, teams: &[Team]) -> Vec<ViewDef> {
             key: "pending".into(),
             label: "Pending".into(),
             filter: TicketFilter {
-                statuses: vec![TicketStatus::Pending],
+                statuses: BTreeSet::from([TicketStatus::Pending]),
                 ..TicketFilter::default()
             },
             counted: true,
@@ -259,7 +261,7 @@ fn view_defs(viewer: &Viewer, teams: &[Team]) -> Vec<ViewDef> {
             key: "solved".into(),
             label: "Solved".into(),
             filter: TicketFilter {
-                statuses: vec![TicketStatus::Solved],
+                statuses: BTreeSet::from([TicketStatus::Solved]),
                 ..TicketFilter::default()
             },
             counted: false,

@@ -32,6 +32,9 @@ pub struct Config {
     /// The SMTP relay replies go out through: `smtp://[user:password@]host[:port]`.
     #[arg(long, env = "RAPPORT_SMTP_RELAY")]
     pub smtp_relay: Option<String>,
+    /// What the SMTP listener takes from whom.
+    #[command(flatten)]
+    pub smtp_limits: SmtpLimitsConfig,
     /// Days after being solved that a customer's email still reopens the ticket; later
     /// mail (or mail to a closed ticket) opens a linked follow-up.
     #[arg(long, env = "RAPPORT_REOPEN_DAYS", default_value_t = 30)]
@@ -143,6 +146,7 @@ impl Config {
             smtp_relay: None,
             smtp_tls_cert: None,
             smtp_tls_key: None,
+            smtp_limits: SmtpLimitsConfig::default(),
             reopen_days: 30,
             secret_key: None,
             imap_ca_file: None,
@@ -151,6 +155,57 @@ impl Config {
             workers: 1,
             session_idle_minutes: 480,
             session_max_days: 7,
+        }
+    }
+}
+
+/// The SMTP listener's limits (defaults in `rapport_mail::smtp_limits::SmtpLimits`).
+#[derive(Debug, Clone, Args)]
+pub struct SmtpLimitsConfig {
+    /// Recipients per message (RCPT commands per envelope); the next gets `452`.
+    #[arg(long, env = "RAPPORT_SMTP_MAX_RECIPIENTS", default_value_t = 50)]
+    pub smtp_max_recipients: usize,
+    /// SMTP sessions open at once; the next connection gets `421`.
+    #[arg(long, env = "RAPPORT_SMTP_MAX_SESSIONS", default_value_t = 100)]
+    pub smtp_max_sessions: usize,
+    /// SMTP sessions open at once from one client address (IPv6: one /64).
+    #[arg(
+        long,
+        env = "RAPPORT_SMTP_MAX_SESSIONS_PER_CLIENT",
+        default_value_t = 10
+    )]
+    pub smtp_max_sessions_per_client: usize,
+    /// Messages one client address may send per hour; then `450`/`421` until the hour
+    /// ends. Raise it when all mail arrives through one relay.
+    #[arg(
+        long,
+        env = "RAPPORT_SMTP_MAX_MESSAGES_PER_CLIENT_HOUR",
+        default_value_t = 300
+    )]
+    pub smtp_max_messages_per_client_hour: u32,
+}
+
+impl Default for SmtpLimitsConfig {
+    fn default() -> Self {
+        let d = rapport_mail::smtp_limits::SmtpLimits::default();
+        Self {
+            smtp_max_recipients: d.max_recipients,
+            smtp_max_sessions: d.max_sessions,
+            smtp_max_sessions_per_client: d.max_sessions_per_client,
+            smtp_max_messages_per_client_hour: d.max_messages_per_client,
+        }
+    }
+}
+
+impl SmtpLimitsConfig {
+    /// The listener's limits (zero means one: a limit of nothing would refuse all mail).
+    pub fn limits(&self) -> rapport_mail::smtp_limits::SmtpLimits {
+        rapport_mail::smtp_limits::SmtpLimits {
+            max_recipients: self.smtp_max_recipients.max(1),
+            max_sessions: self.smtp_max_sessions.max(1),
+            max_sessions_per_client: self.smtp_max_sessions_per_client.max(1),
+            max_messages_per_client: self.smtp_max_messages_per_client_hour.max(1),
+            window: std::time::Duration::from_secs(3600),
         }
     }
 }

@@ -108,6 +108,7 @@ pub async fn start(
                     ),
                     _ => None,
                 },
+                limits: config.smtp_limits.limits(),
                 ..Default::default()
             },
             stop_rx.clone(),

@@ -1,11 +1,13 @@
 //! `/api/v1/tickets`: open, read, list, change, reply, note, merge.
 
+use std::collections::BTreeSet;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use rapport_domain::{
-    Body, Category, Channel, EmailAddress, FieldError, Permission, Principal, Priority, Subject,
+    Body, Category, Channel, CustomerName, EmailAddress, Permission, Principal, Priority, Subject,
     Tag, TicketStatus, Timestamp, Viewer,
 };
 use rapport_store::events;
@@ -222,13 +224,14 @@ impl CreateTicketRequest {
     fn parse(self) -> ApiResult<NewTicket> {
         let customer_email =
             EmailAddress::parse(&self.customer.email).map_err(|e| e.within("customer"))?;
-        let customer_name = self.customer.name.map(|n| n.trim().to_owned());
-        if customer_name
-            .as_ref()
-            .is_some_and(|n| n.chars().count() > 200)
-        {
-            return Err(FieldError::new("customer.name", "is longer than 200 characters").into());
-        }
+        let customer_name = self
+            .customer
+            .name
+            .as_deref()
+            .map(CustomerName::parse)
+            .transpose()
+            .map_err(|e| e.within("customer"))?
+            .flatten();
         Ok(NewTicket {
             subject: Subject::parse(&self.subject)?,
             body: Body::parse(&self.body)?,
@@ -346,12 +349,13 @@ fn id_or_none(field: &str, raw: &str, me: i64) -> ApiResult<Option<i64>> {
 impl ListParams {
     /// The filter and page these parameters ask for.
     pub fn parse(self, viewer: &Viewer) -> ApiResult<(TicketFilter, PageRequest)> {
-        let mut statuses = Vec::new();
+        // A set: `open,open,…` asks for open once.
+        let mut statuses = BTreeSet::new();
         for s in self.status.iter().flat_map(|s| s.split(',')).map(str::trim) {
             if s == "unsolved" {
                 statuses.extend(TicketStatus::ALL.iter().filter(|s| s.is_unsolved()));
             } else if !s.is_empty() {
-                statuses.push(TicketStatus::parse(s)?);
+                statuses.insert(TicketStatus::parse(s)?);
             }
         }
         let filter = TicketFilter {

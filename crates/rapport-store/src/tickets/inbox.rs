@@ -1,5 +1,7 @@
 //! Inbox listings: filters, keyset-paginated pages and counts.
 
+use std::collections::BTreeSet;
+
 use base64::Engine;
 use rapport_domain::{Category, Channel, FieldError, Priority, Tag, TicketStatus, Viewer};
 use serde::Serialize;
@@ -60,8 +62,9 @@ impl SortField {
 /// Filters of an inbox view. Empty means "everything the viewer may see".
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {
-    /// Any of these statuses.
-    pub statuses: Vec<TicketStatus>,
+    /// Any of these statuses: a set, so a status asked for twice reads its index range
+    /// once (and a list repeated 600 times cannot build a query past SQLite's limits).
+    pub statuses: BTreeSet<TicketStatus>,
     /// This priority.
     pub priority: Option<Priority>,
     /// This category.

@@ -2,8 +2,8 @@
 //! fields, merging it into another.
 
 use rapport_domain::{
-    Body, Category, Channel, EmailAddress, EventKind, FieldError, Priority, Subject, Tag,
-    TicketStatus, Timestamp, Viewer,
+    Body, Category, Channel, CustomerName, EmailAddress, EventKind, FieldError, Priority, Subject,
+    Tag, TicketStatus, Timestamp, Viewer,
 };
 use serde_json::{Map, Value as Json, json};
 
@@ -60,7 +60,7 @@ pub struct NewTicket {
     /// The customer's address.
     pub customer_email: EmailAddress,
     /// The customer's name, if given.
-    pub customer_name: Option<String>,
+    pub customer_name: Option<CustomerName>,
     /// Channel of origin.
     pub channel: Channel,
     /// Priority.
@@ -160,8 +160,9 @@ pub async fn create(
         check_assignee(c, a).await?;
     }
     NewAttachment::check_all(&t.attachments)?;
+    parse_custom_fields(&Json::Object(t.custom_fields.clone()))?;
     let customer_id =
-        customers::find_or_create(c, &t.customer_email, t.customer_name.as_deref(), now).await?;
+        customers::find_or_create(c, &t.customer_email, t.customer_name.as_ref(), now).await?;
     let number = next_number(c).await?;
     let tags: Vec<String> = t.tags.iter().map(|t| t.as_str().to_owned()).collect();
     let tags_json = serde_json::to_string(&tags)?;
@@ -228,7 +229,10 @@ pub async fn create(
         customer: CustomerRef {
             id: customer_id,
             email: t.customer_email.to_string(),
-            name: t.customer_name.unwrap_or_default().trim().to_owned(),
+            name: t
+                .customer_name
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
         },
         team_id: t.team_id,
         assignee_id: t.assignee_id,
@@ -349,6 +353,9 @@ pub async fn update(
         t.tags = to;
     }
     if let Some(fields) = patch.custom_fields {
+        // Checked here, not only by the API, so every caller (the workspace form, a job)
+        // meets the same rules: the patch, then the merged whole.
+        let fields = parse_custom_fields(&Json::Object(fields))?;
         let mut merged = t.custom_fields.as_object().cloned().unwrap_or_default();
         for (k, v) in fields {
             if v.is_null() {
@@ -357,7 +364,7 @@ pub async fn update(
                 merged.insert(k, v);
             }
         }
-        let to = Json::Object(merged);
+        let to = Json::Object(parse_custom_fields(&Json::Object(merged))?);
         change("custom_fields", t.custom_fields.clone(), to.clone());
         t.custom_fields = to;
     }

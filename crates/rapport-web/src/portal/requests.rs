@@ -7,7 +7,8 @@ use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{
-    Body, Channel, EmailAddress, FieldError, Principal, Priority, Subject, TicketStatus,
+    Body, Channel, CustomerName, EmailAddress, FieldError, Principal, Priority, Subject,
+    TicketStatus,
 };
 use rapport_http::AppState;
 use rapport_store::messages::{self, NewAttachment};
@@ -93,7 +94,7 @@ pub async fn submit(
             subject: Subject::parse(&p.subject)?,
             body: Body::parse(&p.message).map_err(|e| FieldError::new("message", e.message))?,
             customer_email: email,
-            customer_name: Some(p.name.trim().to_owned()).filter(|n| !n.is_empty()),
+            customer_name: CustomerName::parse(&p.name)?,
             channel: Channel::Web,
             priority: Priority::Normal,
             category: None,

@@ -293,7 +293,15 @@ async fn smtp_kill_9(backend: Backend) {
     let scratch = Scratch::new(backend).await;
     let token = setup_with_cli(&scratch).await;
     let port = crate::harness::free_port();
-    let smtp = [("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{port}"))];
+    // The four clients stand for a relay that delivers everything from one address, so
+    // the per-client hourly allowance is raised as an operator behind a relay would.
+    let smtp = [
+        ("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{port}")),
+        (
+            "RAPPORT_SMTP_MAX_MESSAGES_PER_CLIENT_HOUR",
+            "100000".to_owned(),
+        ),
+    ];
     let mut proc = Process::start_with(&scratch, &smtp).await;
     let r = reqwest::Client::new()
         .post(format!("{}/api/v1/mailboxes", proc.base))

@@ -11,6 +11,7 @@ mod email;
 mod errors;
 mod imap;
 mod jobs;
+mod limits;
 mod live;
 mod migrations;
 mod openapi;
