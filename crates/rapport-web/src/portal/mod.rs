@@ -57,7 +57,7 @@ pub(crate) fn refuse_post(
     st: &AppState,
     headers: &HeaderMap,
     csrf: &str,
-    addr: std::net::SocketAddr,
+    ip: std::net::IpAddr,
 ) -> Option<Response> {
     if !csrf_ok(st, headers, csrf) {
         return Some(error_page(
@@ -66,7 +66,7 @@ pub(crate) fn refuse_post(
             "Reload the page and try again.",
         ));
     }
-    if st.portal_posts.is_blocked(addr.ip()) {
+    if st.portal_posts.is_blocked(ip) {
         return Some(error_page(
             StatusCode::TOO_MANY_REQUESTS,
             "Slow down",

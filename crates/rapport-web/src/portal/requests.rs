@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{
@@ -11,6 +11,7 @@ use rapport_domain::{
     TicketStatus,
 };
 use rapport_http::AppState;
+use rapport_http::client::ClientIp;
 use rapport_store::messages::{self, NewAttachment};
 use rapport_store::tickets::{self, NewTicket};
 use rapport_store::{op, secrets};
@@ -55,7 +56,7 @@ fn form_error(st: &AppState, mut p: NewPage, status: StatusCode, msg: String) ->
 /// Takes a new request and shows its number and private link.
 pub async fn submit(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     form: Multipart,
 ) -> Response {
@@ -78,7 +79,7 @@ pub async fn submit(
             "This form expired. Please send it again.".into(),
         );
     }
-    if st.portal_posts.is_blocked(addr.ip()) {
+    if st.portal_posts.is_blocked(ip) {
         return form_error(
             &st,
             p,
@@ -116,7 +117,7 @@ pub async fn submit(
             );
         }
     };
-    st.portal_posts.fail(addr.ip());
+    st.portal_posts.fail(ip);
     let now = st.now();
     let created = st
         .db
@@ -249,7 +250,7 @@ pub struct ReplyForm {
 /// Adds the customer's reply to their request.
 pub async fn reply(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<KeyQuery>,
@@ -259,14 +260,14 @@ pub async fn reply(
         Ok(who) => who,
         Err(r) => return r,
     };
-    if let Some(r) = refuse_post(&st, &headers, &f.csrf, addr) {
+    if let Some(r) = refuse_post(&st, &headers, &f.csrf, ip) {
         return r;
     }
     let body = match Body::parse(&f.message) {
         Ok(b) => b,
         Err(e) => return store_error(e.into()),
     };
-    st.portal_posts.fail(addr.ip());
+    st.portal_posts.fail(ip);
     let now = st.now();
     match st
         .db

@@ -2,11 +2,12 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{EmailAddress, FieldError, Principal};
 use rapport_http::AppState;
+use rapport_http::client::ClientIp;
 use rapport_store::secrets::token_hash;
 use rapport_store::{customers, op, portal, secrets, tickets};
 use serde::Deserialize;
@@ -69,14 +70,14 @@ pub struct SignInForm {
 /// whether it does or not, so the form cannot be used to find out who is a customer.
 pub async fn signin_request(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Response {
-    if let Some(r) = refuse_post(&st, &headers, &f.csrf, addr) {
+    if let Some(r) = refuse_post(&st, &headers, &f.csrf, ip) {
         return r;
     }
-    st.portal_posts.fail(addr.ip());
+    st.portal_posts.fail(ip);
     let Ok(email) = EmailAddress::parse(&f.email) else {
         return store_error(FieldError::new("email", "is not an email address").into());
     };
