@@ -144,6 +144,8 @@ pub struct Message {
     pub delivery: Option<Delivery>,
     /// Why the last delivery attempt failed.
     pub delivery_error: Option<String>,
+    /// For a received email: the address in its From header, the one it really came from.
+    pub from_address: Option<String>,
     /// When it was written.
     pub created_at: Timestamp,
 }
@@ -229,6 +231,7 @@ pub(crate) async fn insert(
         attachments: metas,
         delivery: None,
         delivery_error: None,
+        from_address: None,
         created_at: now,
     })
 }
@@ -241,7 +244,7 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
     let rows = c
         .query(
             "SELECT id, ticket_id, author_kind, author_user_id, author_customer_id, internal,
-                    channel, body, created_at, delivery, delivery_error, html
+                    channel, body, created_at, delivery, delivery_error, html, from_address
              FROM messages WHERE ticket_id = $1 ORDER BY id",
             &[ticket_id.into()],
         )
@@ -294,6 +297,7 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
                 })
                 .transpose()?,
             delivery_error: r.opt_text("delivery_error")?,
+            from_address: r.opt_text("from_address")?,
             created_at: Timestamp(r.int("created_at")?),
         });
     }
@@ -343,6 +347,16 @@ pub async fn visible_attachment(
         ticket_id,
         data: r.blob("data")?,
     })
+}
+
+/// Records the address a received email really came from (its From header).
+pub async fn set_from_address(c: &mut dyn Conn, message_id: i64, address: &str) -> Result<()> {
+    c.execute(
+        "UPDATE messages SET from_address = $1 WHERE id = $2",
+        &[address.into(), message_id.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Keeps the sanitised HTML of an email message beside its text.

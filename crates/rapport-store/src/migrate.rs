@@ -81,6 +81,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_time_zone.sql"),
         postgres: include_str!("../migrations/postgres/0011_time_zone.sql"),
     },
+    Migration {
+        version: 12,
+        name: "mail_identity",
+        sqlite: include_str!("../migrations/sqlite/0012_mail_identity.sql"),
+        postgres: include_str!("../migrations/postgres/0012_mail_identity.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

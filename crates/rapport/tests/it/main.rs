@@ -19,6 +19,7 @@ mod principal;
 mod search;
 mod subscribers;
 mod tickets;
+mod trust_mail;
 mod web;
 mod workspace;
 mod zones;
