@@ -180,6 +180,29 @@ pub fn message_id(raw: &[u8]) -> Option<String> {
     .flatten()
 }
 
+/// The address and display name of a From header. A name with a comma that the sending
+/// program forgot to quote (`From: Smith, John <john@example.com>`) reads as an empty
+/// group "Smith" before "John <john@…>": such address-less words before the first
+/// address are the start of its name, not a sender of their own.
+fn sender_of(list: &mail_parser::Address<'_>) -> (Option<String>, Option<String>) {
+    let all: Vec<&mail_parser::Addr<'_>> = list.iter().collect();
+    let Some(i) = all
+        .iter()
+        .position(|a| a.address().is_some_and(|x| x.contains('@')))
+    else {
+        return (None, None);
+    };
+    let words: Vec<&str> = all[..i]
+        .iter()
+        .filter_map(|a| a.name())
+        .chain(all[i].name())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let name = (!words.is_empty()).then(|| words.join(", "));
+    (all[i].address().map(str::to_owned), name)
+}
+
 /// True for a real delivery-status report of a failure (RFC 3464): the message is
 /// `multipart/report; report-type=delivery-status` and its `message/delivery-status` part
 /// says `Action: failed` for a recipient. Whoever sent it, nothing else is a bounce.
@@ -224,16 +247,7 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
     };
     // The sender is the From header, never Reply-To: anyone can name any address there,
     // and Rapport files, threads and answers mail as its sender's.
-    let (from, from_name) = msg
-        .from()
-        .and_then(|a| a.first())
-        .map(|a| {
-            (
-                a.address().map(str::to_owned),
-                a.name().map(str::to_owned).filter(|n| !n.trim().is_empty()),
-            )
-        })
-        .unwrap_or((None, None));
+    let (from, from_name) = msg.from().map_or((None, None), sender_of);
     let mut text = (0..msg.text_body_count())
         .filter_map(|i| undeclared_8bit(raw, &msg, i).or_else(|| msg.body_text(i)))
         .map(|t| t.trim_end().to_owned())
@@ -417,6 +431,22 @@ mod tests {
         assert_eq!(p.text.trim(), "My café order is late.");
         assert_eq!(p.message_id.as_deref(), Some("abc@mail.example.com"));
         assert!(!p.automated);
+    }
+
+    #[test]
+    fn the_sender_is_from_with_its_whole_name() {
+        let read = |from: &str| {
+            let raw = format!("From: {from}\r\nReply-To: other@example.net\r\nSubject: s\r\n\r\nbody\r\n");
+            let p = parse(raw.as_bytes());
+            (p.from, p.from_name)
+        };
+        let john = (Some("john@x.example".to_owned()), Some("Smith, John".to_owned()));
+        assert_eq!(read("\"Smith, John\" <john@x.example>"), john);
+        assert_eq!(read("Smith, John <john@x.example>"), john, "unquoted");
+        assert_eq!(read("=?utf-8?b?U21pdGgsIEpvaG4=?= <john@x.example>"), john);
+        assert_eq!(read("\"Jane \\\"JJ\\\" Doe\" <j@x.example>").1.as_deref(), Some("Jane \"JJ\" Doe"));
+        assert_eq!(read("ann@x.example").1, None);
+        assert_eq!(read("undisclosed-recipients:;"), (None, None));
     }
 
     #[test]

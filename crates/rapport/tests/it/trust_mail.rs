@@ -312,6 +312,8 @@ both_backends! {
             ("\"Jane \\\"JJ\\\" Doe\"", "Jane \"JJ\" Doe", "jane@customer.example"),
             ("Zoë Ünal", "Zoë Ünal", "zoe@customer.example"),
             ("名前", "名前", "namae@customer.example"),
+            // A sender that forgot to quote the comma.
+            ("Doe, Jo", "Doe, Jo", "jo@customer.example"),
         ];
         for (i, (header_name, name, address)) in people.iter().enumerate() {
             let m = mail(&format!("{header_name} <{address}>"), "Question", &format!("n{i}@customer.example"), "", "Hello");
@@ -331,6 +333,7 @@ both_backends! {
             "\"Jane \\\"JJ\\\" Doe\" <jane@customer.example>",
             "=?utf-8?b?Wm/DqyDDnG5hbA==?= <zoe@customer.example>",
             "=?utf-8?b?5ZCN5YmN?= <namae@customer.example>",
+            "=?utf-8?b?RG9lLCBKbw==?= <jo@customer.example>",
         ]);
         assert_eq!(header(&kept[0].0, "From").as_deref(), Some("=?utf-8?b?U2hvcCBIZWxwLCBSZXR1cm5z?= <help@shop.example>"));
         // …and Python's email package, as the judge, reads back each name and address exactly.
