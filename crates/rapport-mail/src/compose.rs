@@ -182,7 +182,13 @@ mod tests {
 
     #[test]
     fn names_are_quoted_or_encoded_never_split() {
-        for name in ["Smith, John", "Jane \"JJ\" Doe", "Zoë Ünal", "名前", "A <b@evil.example>, c"] {
+        for name in [
+            "Smith, John",
+            "Jane \"JJ\" Doe",
+            "Zoë Ünal",
+            "名前",
+            "A <b@evil.example>, c",
+        ] {
             let m = Message::builder()
                 .from(mailbox("s@example.com", "Support").unwrap())
                 .to(mailbox("c@example.org", name).unwrap())
@@ -196,7 +202,11 @@ mod tests {
                 .unwrap();
             let to = read.to().unwrap().first().unwrap();
             assert_eq!(read.to().unwrap().iter().count(), 1, "{raw}");
-            assert_eq!((to.name(), to.address()), (Some(name), Some("c@example.org")), "{raw}");
+            assert_eq!(
+                (to.name(), to.address()),
+                (Some(name), Some("c@example.org")),
+                "{raw}"
+            );
         }
     }
 
@@ -205,7 +215,10 @@ mod tests {
         let a = new_message_id("Shop.Example");
         let b = new_message_id("shop.example");
         assert_ne!(a, b);
-        assert!(a.starts_with("rapport.") && a.ends_with("@shop.example"), "{a}");
+        assert!(
+            a.starts_with("rapport.") && a.ends_with("@shop.example"),
+            "{a}"
+        );
         assert_eq!(a.len(), "rapport.@shop.example".len() + 32);
         let ns = rapport_store::mail::MessageIdNamespace::new(["help@shop.example"]);
         assert!(ns.contains(&a) && ns.contains(&format!("<{}>", a.to_uppercase())));
@@ -269,7 +282,10 @@ mod tests {
         };
         let raw = formatted(&reply(&out, "rapport.x@example.com").unwrap());
         assert!(!raw.contains("\r\nBcc:"), "{raw}");
-        assert!(raw.contains("From: \"Su\\\"pport\" <s@example.com>"), "{raw}");
+        assert!(
+            raw.contains("From: \"Su\\\"pport\" <s@example.com>"),
+            "{raw}"
+        );
         assert!(
             reply(&Outgoing { from: None, ..out }, "rapport.x@example.com")
                 .unwrap_err()

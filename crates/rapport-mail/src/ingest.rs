@@ -142,11 +142,7 @@ pub struct Incoming {
 fn bounce_note(reporter: Option<&str>, text: &str) -> Body {
     let report: String = text.chars().take(2_000).collect();
     let report = report.trim().replace(['\r', '\0'], "");
-    let longest_run = report
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest_run = report.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run.max(2) + 1);
     let quoted: Vec<String> = std::iter::once(fence.clone())
         .chain(report.lines().map(str::to_owned))
@@ -621,7 +617,11 @@ mod tests {
                     quoted_ids.contains(&"rapport.1.2@example.com".to_owned()),
                     "{quoted_ids:?}"
                 );
-                assert!(note.as_str().contains("\n> <kim@example.org>: mailbox full"), "{note:?}");
+                assert!(
+                    note.as_str()
+                        .contains("\n> <kim@example.org>: mailbox full"),
+                    "{note:?}"
+                );
             }
             Prepared::Mail(m) => panic!("a bounce, not mail: {m:?}"),
         }

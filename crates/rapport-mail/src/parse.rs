@@ -436,15 +436,23 @@ mod tests {
     #[test]
     fn the_sender_is_from_with_its_whole_name() {
         let read = |from: &str| {
-            let raw = format!("From: {from}\r\nReply-To: other@example.net\r\nSubject: s\r\n\r\nbody\r\n");
+            let raw = format!(
+                "From: {from}\r\nReply-To: other@example.net\r\nSubject: s\r\n\r\nbody\r\n"
+            );
             let p = parse(raw.as_bytes());
             (p.from, p.from_name)
         };
-        let john = (Some("john@x.example".to_owned()), Some("Smith, John".to_owned()));
+        let john = (
+            Some("john@x.example".to_owned()),
+            Some("Smith, John".to_owned()),
+        );
         assert_eq!(read("\"Smith, John\" <john@x.example>"), john);
         assert_eq!(read("Smith, John <john@x.example>"), john, "unquoted");
         assert_eq!(read("=?utf-8?b?U21pdGgsIEpvaG4=?= <john@x.example>"), john);
-        assert_eq!(read("\"Jane \\\"JJ\\\" Doe\" <j@x.example>").1.as_deref(), Some("Jane \"JJ\" Doe"));
+        assert_eq!(
+            read("\"Jane \\\"JJ\\\" Doe\" <j@x.example>").1.as_deref(),
+            Some("Jane \"JJ\" Doe")
+        );
         assert_eq!(read("ann@x.example").1, None);
         assert_eq!(read("undisclosed-recipients:;"), (None, None));
     }

@@ -384,7 +384,10 @@ pub async fn mark_processed(
 /// The ticket a Message-ID that inbound mail claimed belongs to (see
 /// [`remember_message_id`]); Rapport's own IDs are looked up with [`ticket_for_sent_id`].
 pub async fn ticket_for_message_id(c: &mut dyn Conn, message_id: &str) -> Result<Option<i64>> {
-    let id = message_id.trim().trim_start_matches('<').trim_end_matches('>');
+    let id = message_id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
     c.opt(
         "SELECT ticket_id FROM mail_threads WHERE message_id = $1",
         &[id.into()],
@@ -404,7 +407,10 @@ pub async fn remember_message_id(
     ticket_id: i64,
     now: Timestamp,
 ) -> Result<bool> {
-    let id = message_id.trim().trim_start_matches('<').trim_end_matches('>');
+    let id = message_id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
     if id.is_empty() || own_namespace(c).await?.contains(id) {
         return Ok(false);
     }
@@ -467,7 +473,9 @@ pub async fn own_namespace(c: &mut dyn Conn) -> Result<MessageIdNamespace> {
         .iter()
         .map(|r| r.text("address"))
         .collect::<Result<_>>()?;
-    Ok(MessageIdNamespace::new(addresses.iter().map(String::as_str)))
+    Ok(MessageIdNamespace::new(
+        addresses.iter().map(String::as_str),
+    ))
 }
 
 /// Remembers a Message-ID Rapport sent, with the ticket it was sent from (and the reply it

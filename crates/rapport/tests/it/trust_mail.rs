@@ -65,7 +65,9 @@ fn header(raw: &[u8], name: &str) -> Option<String> {
 
 /// The newest email ticket's id and number.
 async fn newest(app: &TestApp) -> (i64, i64) {
-    let (_, page) = app.get("/api/v1/tickets?channel=email&sort=created_at&limit=1").await;
+    let (_, page) = app
+        .get("/api/v1/tickets?channel=email&sort=created_at&limit=1")
+        .await;
     let t = &page["items"][0];
     (t["id"].as_i64().unwrap(), t["number"].as_i64().unwrap())
 }
@@ -83,7 +85,10 @@ async fn ticket_count(app: &TestApp) -> i64 {
 /// returns the ticket it landed on, if any.
 async fn file(app: &TestApp, sink: &SmtpSink, envelope_from: &str, raw: String) -> Option<i64> {
     let to = "help@shop.example";
-    assert_eq!(send(app, json!([[envelope_from, [to], raw]])).await, vec!["ok"]);
+    assert_eq!(
+        send(app, json!([[envelope_from, [to], raw]])).await,
+        vec!["ok"]
+    );
     assert!(run_jobs_via(app, relay(sink)).await >= 1);
     app.db
         .read(op!(c => rapport_store::testing::one_in(c, "SELECT ticket_id FROM inbound_mail ORDER BY id DESC LIMIT 1", &[]).await?.opt_int(0)))
@@ -93,13 +98,20 @@ async fn file(app: &TestApp, sink: &SmtpSink, envelope_from: &str, raw: String) 
 
 /// Files one email from `from` and returns the ticket it landed on.
 async fn deliver(app: &TestApp, sink: &SmtpSink, envelope_from: &str, raw: String) -> i64 {
-    file(app, sink, envelope_from, raw).await.expect("filed on a ticket")
+    file(app, sink, envelope_from, raw)
+        .await
+        .expect("filed on a ticket")
 }
 
 /// An agent's reply on ticket `id`, sent to `sink`; returns the Message-ID it went out with.
 async fn reply_through(app: &TestApp, sink: &SmtpSink, id: i64, body: &str) -> String {
     let before = sink.messages().len();
-    let (s, _) = app.post(&format!("/api/v1/tickets/{id}/messages"), json!({"body": body})).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tickets/{id}/messages"),
+            json!({"body": body}),
+        )
+        .await;
     assert_eq!(s, 201);
     run_jobs_via(app, relay(sink)).await;
     let kept = sink.messages();
@@ -110,7 +122,9 @@ async fn reply_through(app: &TestApp, sink: &SmtpSink, id: i64, body: &str) -> S
 
 async fn bouncing(app: &TestApp, id: i64) -> bool {
     let (_, t) = app.get(&format!("/api/v1/tickets/{id}")).await;
-    let (_, cu) = app.get(&format!("/api/v1/customers/{}", t["customer"]["id"])).await;
+    let (_, cu) = app
+        .get(&format!("/api/v1/customers/{}", t["customer"]["id"]))
+        .await;
     cu["attributes"]["email_bouncing"] == true
 }
 
