@@ -1,26 +1,27 @@
 //! Building outgoing messages: agents' replies and automatic mail. Every address header
 //! goes through [`mailbox`], so display names are cleaned one way everywhere; lettre
-//! quotes and encodes what remains.
+//! quotes and encodes what remains. Every Message-ID comes from [`new_message_id`].
 
 use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use rapport_domain::text::escape_html;
 use rapport_store::mail::Outgoing;
+use rapport_store::secrets::random_hex;
 
 /// Where a mail without a mailbox to send from tells the admin to add one.
 pub const NO_SENDER: &str = "no mailbox to send from: add one with POST /api/v1/mailboxes";
 
-/// The mailbox header value for `address` with display name `name`. The name loses
-/// quotes, angle brackets and control characters (a name can never smuggle in an
-/// address or a header line) and its runs of white space; a blank name gives the bare
-/// address.
+/// The mailbox header value for `address` with display name `name`. The name keeps what
+/// the person is called — commas, quotes, angle brackets, any script — and lettre
+/// quotes or encodes it (RFC 5322 quoted-string, RFC 2047 for non-ASCII) so that it can
+/// never read as a second address or smuggle in a header line; only control characters
+/// go, and runs of white space become one space. A blank name gives the bare address.
 pub fn mailbox(address: &str, name: &str) -> Result<Mailbox, String> {
     let email = address
         .parse()
         .map_err(|e| format!("address {address:?}: {e}"))?;
     let clean = name
-        .replace(['"', '<', '>'], "")
         .split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
@@ -47,16 +48,23 @@ pub fn html_of(text: &str) -> String {
     )
 }
 
-/// The Message-ID of a reply: stable, so a retried delivery is the same message.
-pub fn message_id_for(out: &Outgoing, domain: &str) -> String {
-    format!("rapport.{}.{}@{domain}", out.ticket_id, out.message_id)
+/// A new Message-ID in Rapport's namespace (see
+/// [`MessageIdNamespace`](rapport_store::mail::MessageIdNamespace)):
+/// `rapport.<32 hex digits>@<domain>`, the digits 128 bits from the operating system's
+/// CSPRNG — nobody can guess the ID of a mail before Rapport sends it.
+pub fn new_message_id(domain: &str) -> String {
+    format!("rapport.{}@{}", random_hex(16), domain.to_ascii_lowercase())
 }
 
-/// Builds the email for an agent's reply; returns it with its Message-ID (without the
-/// angle brackets).
-pub fn reply(out: &Outgoing) -> Result<(Message, String), String> {
+/// The domain new Message-IDs of mail from `from` are made in.
+pub fn id_domain(from: Option<&(String, String)>) -> &str {
+    from.map_or("rapport.invalid", |(a, _)| domain_of(a))
+}
+
+/// Builds the email for an agent's reply with the Message-ID `id` (without the angle
+/// brackets), stored with the reply so a retried delivery is the same message.
+pub fn reply(out: &Outgoing, id: &str) -> Result<Message, String> {
     let (from_addr, from_name) = out.from.clone().ok_or(NO_SENDER)?;
-    let id = message_id_for(out, domain_of(&from_addr));
     let from = mailbox(&from_addr, &from_name).map_err(|e| format!("mailbox {e}"))?;
     let to = mailbox(&out.to.0, &out.to.1).map_err(|e| format!("customer {e}"))?;
     let tag = format!("[#{}]", out.number);
@@ -86,10 +94,8 @@ pub fn reply(out: &Outgoing) -> Result<(Message, String), String> {
                 m.singlepart(Attachment::new(name.clone()).body(data.clone(), ct))
             })
     };
-    let msg = b
-        .multipart(body)
-        .map_err(|e| format!("building the message: {e}"))?;
-    Ok((msg, id))
+    b.multipart(body)
+        .map_err(|e| format!("building the message: {e}"))
 }
 
 /// Why a mail was sent without a person writing it (RFC 3834's `Auto-Submitted`), so
@@ -169,9 +175,55 @@ mod tests {
         let m = mailbox("a@example.com", "Eve\r\nBcc: x@evil.example").unwrap();
         assert_eq!(m.name.as_deref(), Some("Eve Bcc: x@evil.example"));
         let m = mailbox("a@example.com", "\"Boss\" <boss@example.com>").unwrap();
-        assert_eq!(m.name.as_deref(), Some("Boss boss@example.com"));
+        assert_eq!(m.name.as_deref(), Some("\"Boss\" <boss@example.com>"));
         assert_eq!(m.email.to_string(), "a@example.com");
         assert!(mailbox("not an address", "Name").is_err());
+    }
+
+    #[test]
+    fn names_are_quoted_or_encoded_never_split() {
+        for name in [
+            "Smith, John",
+            "Jane \"JJ\" Doe",
+            "Zoë Ünal",
+            "名前",
+            "A <b@evil.example>, c",
+        ] {
+            let m = Message::builder()
+                .from(mailbox("s@example.com", "Support").unwrap())
+                .to(mailbox("c@example.org", name).unwrap())
+                .subject("S")
+                .body(String::from("x"))
+                .unwrap();
+            assert_eq!(m.envelope().to().len(), 1, "{name}");
+            let raw = formatted(&m);
+            let read = mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .unwrap();
+            let to = read.to().unwrap().first().unwrap();
+            assert_eq!(read.to().unwrap().iter().count(), 1, "{raw}");
+            assert_eq!(
+                (to.name(), to.address()),
+                (Some(name), Some("c@example.org")),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn message_ids_are_unguessable_and_ours() {
+        let a = new_message_id("Shop.Example");
+        let b = new_message_id("shop.example");
+        assert_ne!(a, b);
+        assert!(
+            a.starts_with("rapport.") && a.ends_with("@shop.example"),
+            "{a}"
+        );
+        assert_eq!(a.len(), "rapport.@shop.example".len() + 32);
+        let ns = rapport_store::mail::MessageIdNamespace::new(["help@shop.example"]);
+        assert!(ns.contains(&a) && ns.contains(&format!("<{}>", a.to_uppercase())));
+        assert!(ns.contains("anything@SHOP.example") && ns.contains("Rapport.1.2@elsewhere"));
+        assert!(!ns.contains("m1@customer.example"));
     }
 
     #[test]
@@ -191,8 +243,7 @@ mod tests {
                 b"%PDF".to_vec(),
             )],
         };
-        let (msg, id) = reply(&out).unwrap();
-        assert_eq!(id, "rapport.3.9@example.com");
+        let msg = reply(&out, "rapport.3.9@example.com").unwrap();
         let raw = formatted(&msg);
         assert!(raw.contains("Subject: Re: [#1042] Broken zipper"), "{raw}");
         assert!(raw.contains("In-Reply-To: <b@x>"), "{raw}");
@@ -229,11 +280,14 @@ mod tests {
             thread: Vec::new(),
             attachments: Vec::new(),
         };
-        let raw = formatted(&reply(&out).unwrap().0);
+        let raw = formatted(&reply(&out, "rapport.x@example.com").unwrap());
         assert!(!raw.contains("\r\nBcc:"), "{raw}");
-        assert!(raw.contains("From: Support <s@example.com>"), "{raw}");
         assert!(
-            reply(&Outgoing { from: None, ..out })
+            raw.contains("From: \"Su\\\"pport\" <s@example.com>"),
+            "{raw}"
+        );
+        assert!(
+            reply(&Outgoing { from: None, ..out }, "rapport.x@example.com")
                 .unwrap_err()
                 .contains("mailbox")
         );

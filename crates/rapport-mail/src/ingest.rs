@@ -7,9 +7,18 @@
 //! single writer. [`write`] then takes that prepared result into one write transaction
 //! that only looks things up and stores them.
 //!
-//! Threading: a reply joins its ticket by In-Reply-To/References against the Message-IDs
-//! Rapport saw or sent, then by the `[#1042]` tag in the subject; a reply to a closed
-//! ticket opens a follow-up ticket instead.
+//! Threading: a reply joins its ticket by In-Reply-To/References — first against the
+//! Message-IDs Rapport sent (an ID Rapport sent always threads to the ticket it was sent
+//! from), then against those received mail claimed (never one in Rapport's namespace) —
+//! then by the `[#1042]` tag in the subject; a reply to a closed ticket opens a
+//! follow-up ticket instead.
+//!
+//! Identity: mail threads into a ticket as its customer's own only when its From address
+//! is the ticket's customer (tickets have no other participants). Mail from anyone else
+//! that names a ticket opens a new ticket for its real sender, with an internal note
+//! that it mentions the other one; the other ticket is not touched — not reopened, no
+//! notification, nothing on its portal page. Every received message keeps the From
+//! address it came from.
 
 use std::sync::Arc;
 
@@ -118,19 +127,37 @@ pub struct Incoming {
     pub automated: bool,
 }
 
+/// The note a real bounce adds: what Rapport knows in its own words, then the report's
+/// text as the reporting server sent it — as untrusted content, never as a statement of
+/// Rapport's: a quoted code block, so it shows literally (no markdown, no links, HTML
+/// escaped), its fence longer than any run of backticks inside so it cannot close it.
+fn bounce_note(reporter: Option<&str>, text: &str) -> Body {
+    let report: String = text.chars().take(2_000).collect();
+    let report = report.trim().replace(['\r', '\0'], "");
+    let longest_run = report.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run.max(2) + 1);
+    let quoted: Vec<String> = std::iter::once(fence.clone())
+        .chain(report.lines().map(str::to_owned))
+        .chain(std::iter::once(fence))
+        .map(|l| format!("> {l}"))
+        .collect();
+    let reporter = reporter
+        .and_then(|r| EmailAddress::parse(r).ok())
+        .map_or_else(|| "an unnamed server".to_owned(), |a| a.to_string());
+    let note = format!(
+        "A delivery-status report says an email Rapport sent on this ticket could not be delivered; the customer's address is now marked as bouncing.\n\nThe report from {reporter}, as received (unverified):\n\n{}",
+        quoted.join("\n")
+    );
+    Body::parse(&note).unwrap_or_else(|_| no_text())
+}
+
 /// Reads a raw message into what [`write`] stores. Pure and never fails: what cannot be
 /// read is kept as the original, attached.
 pub fn prepare(raw: &[u8]) -> Prepared {
     let p = parse(raw);
     if p.is_bounce {
-        let reason: String = p.text.chars().take(2_000).collect();
-        let note = format!(
-            "An email to the customer could not be delivered (\"{}\"). Their address is now marked as bouncing.\n\n{}",
-            p.subject.trim(),
-            reason.trim()
-        );
         return Prepared::Bounce {
-            note: Body::parse(&note).unwrap_or_else(|_| no_text()),
+            note: bounce_note(p.from.as_deref(), &p.text),
             quoted_ids: p.quoted_ids,
         };
     }
@@ -197,7 +224,14 @@ fn within_limits(mut list: Vec<NewAttachment>) -> Vec<NewAttachment> {
     list
 }
 
+/// The ticket a message names: a Message-ID Rapport sent wins over any a received
+/// message claimed, and both over the subject's `[#n]`.
 async fn find_ticket(c: &mut dyn Conn, keys: &ThreadKeys) -> Result<Option<i64>> {
+    for r in &keys.message_ids {
+        if let Some(t) = mail::ticket_for_sent_id(c, r).await? {
+            return Ok(Some(t));
+        }
+    }
     for r in &keys.message_ids {
         if let Some(t) = mail::ticket_for_message_id(c, r).await? {
             return Ok(Some(t));
@@ -209,8 +243,9 @@ async fn find_ticket(c: &mut dyn Conn, keys: &ThreadKeys) -> Result<Option<i64>>
     }
 }
 
-/// A bounce becomes a note on the ticket whose reply came back, and marks the customer's
-/// address as bouncing — never a new ticket.
+/// A bounce about mail Rapport sent (looked up among the IDs it sent, never those
+/// received mail claimed) becomes a note on the ticket it was sent from, and marks the
+/// customer's address as bouncing — never a new ticket.
 async fn bounce(
     c: &mut dyn Conn,
     quoted_ids: &[String],
@@ -218,7 +253,7 @@ async fn bounce(
     now: Timestamp,
 ) -> Result<Option<i64>> {
     for id in quoted_ids {
-        if let Some(t) = mail::ticket_for_message_id(c, id).await? {
+        if let Some(t) = mail::ticket_for_sent_id(c, id).await? {
             tickets::system_note(c, t, note, now).await?;
             mail::mark_bouncing(c, t, now).await?;
             return Ok(Some(t));
@@ -235,7 +270,7 @@ pub async fn write(
     inbound_id: i64,
     prepared: &Prepared,
     now: Timestamp,
-    reopen_days: i64,
+    rules: Rules,
 ) -> Result<Option<i64>> {
     let inbound = mail::inbound_status(c, inbound_id).await?;
     if inbound.processed {
@@ -254,13 +289,19 @@ pub async fn write(
         }
         Prepared::Mail(m) => m,
     };
-    let (ticket_id, outcome) = match find_ticket(c, &m.keys).await? {
+    let named = find_ticket(c, &m.keys).await?;
+    let (ticket_id, outcome) = match named {
+        Some(t) if !from_its_customer(c, t, m).await? => {
+            // Not the customer's: the mail is its sender's own new ticket, and the
+            // ticket it names is left alone.
+            (new_ticket(c, m, now).await?, "mention")
+        }
         Some(t) => {
             let standing = mail::ticket_standing(c, t).await?;
             let too_old = standing.status == TicketStatus::Solved
                 && standing
                     .solved_at
-                    .is_some_and(|at| at < now.plus_secs(-reopen_days * 86_400));
+                    .is_some_and(|at| at < now.plus_secs(-rules.reopen_days * 86_400));
             if standing.status == TicketStatus::Closed || too_old {
                 let new = new_ticket(c, m, now).await?;
                 events::record(
@@ -284,41 +325,75 @@ pub async fn write(
         }
         None => (new_ticket(c, m, now).await?, "new"),
     };
+    // The message just added is the ticket's newest.
+    let id = messages::latest_id(c, ticket_id).await?;
     if let Some(html) = &m.html {
-        // The message just added is the ticket's newest.
-        let id = messages::latest_id(c, ticket_id).await?;
         messages::set_html(c, id, html).await?;
+    }
+    if let Some(sender) = &m.sender {
+        messages::set_from_address(c, id, sender.as_str()).await?;
+    }
+    if let Some(mentioned) = named.filter(|_| outcome == "mention") {
+        let number = mail::ticket_standing(c, mentioned).await?.number;
+        let note = format!(
+            "This email mentions ticket #{number}, but it came from {}, who is not that ticket's customer, so it was filed as a new ticket. Ticket #{number} was not changed.",
+            m.sender
+                .as_ref()
+                .map_or("an unknown sender", EmailAddress::as_str)
+        );
+        tickets::system_note(c, ticket_id, &Body::parse(&note)?, now).await?;
     }
     if let Some(mid) = &m.message_id {
         mail::remember_message_id(c, mid, ticket_id, now).await?;
     }
-    if matches!(outcome, "new" | "follow-up")
+    if matches!(outcome, "new" | "follow-up" | "mention")
         && !m.automated
         && let Some(sender) = &m.sender
     {
-        acknowledge(c, inbound.mailbox_id, ticket_id, sender, m, now).await?;
+        acknowledge(c, inbound.mailbox_id, ticket_id, sender, m, rules, now).await?;
     }
     mail::mark_processed(c, inbound_id, Some(ticket_id), outcome, now).await?;
     Ok(Some(ticket_id))
 }
 
-/// Queues the acknowledgement of a new ticket when its mailbox sends them — unless the
-/// loop rules say no: the sender is one of our own mailboxes, their address bounces, or
-/// they have had their share of automatic mail for now (machine-sent mail never gets
-/// here).
+/// True when mail `m` comes from ticket `t`'s customer: only then is it theirs.
+async fn from_its_customer(c: &mut dyn Conn, t: i64, m: &Incoming) -> Result<bool> {
+    let Some(sender) = &m.sender else {
+        return Ok(false);
+    };
+    let customer = mail::ticket_context(c, t).await?.customer.0;
+    Ok(customer.eq_ignore_ascii_case(sender.as_str()))
+}
+
+/// Queues the acknowledgement of a new ticket when its mailbox sends them — to the From
+/// address (the ticket's customer) only, and unless the loop and abuse rules say no:
+/// the sender is one of our own mailboxes, their address bounces, they have had their
+/// share of automatic mail for now, or the whole help desk has sent its hourly share
+/// (machine-sent mail never gets here).
 async fn acknowledge(
     c: &mut dyn Conn,
     mailbox_id: i64,
     ticket_id: i64,
     sender: &EmailAddress,
     m: &Incoming,
+    rules: Rules,
     now: Timestamp,
 ) -> Result<()> {
     if !notify::acknowledges(c, mailbox_id).await?
         || mail::is_own_address(c, sender.as_str()).await?
         || mail::ticket_context(c, ticket_id).await?.customer_bouncing
-        || !notify::take_auto_allowance(c, sender.as_str(), "ack", now).await?
     {
+        return Ok(());
+    }
+    if notify::auto_mail_last_hour(c, now).await? >= rules.auto_mail_per_hour {
+        tracing::warn!(
+            ticket = ticket_id,
+            cap = rules.auto_mail_per_hour,
+            "acknowledgement skipped: the hourly cap on automatic mail is reached (RAPPORT_AUTO_MAIL_PER_HOUR)"
+        );
+        return Ok(());
+    }
+    if !notify::take_auto_allowance(c, sender.as_str(), "ack", now).await? {
         return Ok(());
     }
     let expectation = notify::expectation(c, ticket_id, now).await?.sentence();
@@ -365,7 +440,7 @@ pub async fn ingest(
     db: &Db,
     inbound_id: i64,
     now: Timestamp,
-    reopen_days: i64,
+    rules: Rules,
 ) -> std::result::Result<Option<i64>, String> {
     let inbound = db
         .read(op!(c => mail::inbound(c, inbound_id).await))
@@ -377,21 +452,43 @@ pub async fn ingest(
     let prepared = tokio::task::spawn_blocking(move || prepare(&inbound.raw))
         .await
         .map_err(|e| format!("reading the message failed: {e}"))?;
-    db.write(op!(c => write(c, inbound_id, &prepared, now, reopen_days).await))
+    db.write(op!(c => write(c, inbound_id, &prepared, now, rules).await))
         .await
         .map_err(|e| e.to_string())
 }
 
+/// What filing mail follows, from the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// Days after being solved that a customer's mail still reopens a ticket.
+    pub reopen_days: i64,
+    /// Automatic mail the whole help desk sends per hour at most: past it, new tickets
+    /// are not acknowledged.
+    pub auto_mail_per_hour: i64,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            reopen_days: DEFAULT_REOPEN_DAYS,
+            auto_mail_per_hour: DEFAULT_AUTO_MAIL_PER_HOUR,
+        }
+    }
+}
+
+/// The default of [`Rules::auto_mail_per_hour`] (`RAPPORT_AUTO_MAIL_PER_HOUR`).
+pub const DEFAULT_AUTO_MAIL_PER_HOUR: i64 = 200;
+
 /// The `mail.ingest` job: payload [`IngestPayload`].
 pub struct IngestHandler {
     clock: Arc<dyn Clock>,
-    reopen_days: i64,
+    rules: Rules,
 }
 
 impl IngestHandler {
-    /// A handler reading "now" from `clock`, reopening solved tickets for `reopen_days`.
-    pub fn new(clock: Arc<dyn Clock>, reopen_days: i64) -> Self {
-        Self { clock, reopen_days }
+    /// A handler reading "now" from `clock`, filing by `rules`.
+    pub fn new(clock: Arc<dyn Clock>, rules: Rules) -> Self {
+        Self { clock, rules }
     }
 }
 
@@ -403,7 +500,7 @@ impl Handler for IngestHandler {
     ) -> BoxFuture<'a, std::result::Result<(), String>> {
         Box::pin(async move {
             let IngestPayload { inbound_id } = rapport_jobs::payload(job)?;
-            ingest(db, inbound_id, self.clock.now(), self.reopen_days)
+            ingest(db, inbound_id, self.clock.now(), self.rules)
                 .await
                 .map(|_| ())
         })
@@ -505,14 +602,18 @@ mod tests {
 
     #[test]
     fn bounces_become_a_note_about_the_undelivered_message() {
-        let raw = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: mailbox full\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <rapport.1.2@example.com>\r\n--b--\r\n";
+        let raw = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: mailbox full\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; kim@example.org\r\nAction: failed\r\nStatus: 5.2.2\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <rapport.1.2@example.com>\r\n--b--\r\n";
         match prepare(raw) {
             Prepared::Bounce { quoted_ids, note } => {
                 assert!(
                     quoted_ids.contains(&"rapport.1.2@example.com".to_owned()),
                     "{quoted_ids:?}"
                 );
-                assert!(note.as_str().contains("mailbox full"));
+                assert!(
+                    note.as_str()
+                        .contains("\n> <kim@example.org>: mailbox full"),
+                    "{note:?}"
+                );
             }
             Prepared::Mail(m) => panic!("a bounce, not mail: {m:?}"),
         }

@@ -33,6 +33,9 @@ pub struct MailSettings {
     pub relay: Option<transport::Relay>,
     /// Days after being solved that a customer's mail still reopens a ticket.
     pub reopen_days: i64,
+    /// Automatic mail sent per hour at most, all addresses together
+    /// (`RAPPORT_AUTO_MAIL_PER_HOUR`); past it, new tickets are not acknowledged.
+    pub auto_mail_per_hour: i64,
     /// Where links in automatic mail point (`RAPPORT_PUBLIC_URL`).
     pub public_url: String,
     /// Opens secrets sealed at rest (portal sign-in tokens in queued mail).
@@ -44,6 +47,7 @@ impl Default for MailSettings {
         Self {
             relay: None,
             reopen_days: ingest::DEFAULT_REOPEN_DAYS,
+            auto_mail_per_hour: ingest::DEFAULT_AUTO_MAIL_PER_HOUR,
             public_url: "http://127.0.0.1:8080".into(),
             sealer: rapport_store::secrets::Sealer::ephemeral(),
         }
@@ -60,7 +64,13 @@ pub fn register(
 ) {
     reg.add(
         rapport_store::mail::INGEST_JOB,
-        ingest::IngestHandler::new(Arc::clone(&clock), settings.reopen_days),
+        ingest::IngestHandler::new(
+            Arc::clone(&clock),
+            ingest::Rules {
+                reopen_days: settings.reopen_days,
+                auto_mail_per_hour: settings.auto_mail_per_hour,
+            },
+        ),
     );
     let transport = Arc::new(transport::Transport::new(settings.relay));
     let send = Arc::new(send::SendHandler::new(

@@ -45,7 +45,6 @@ async fn agent_notice(
     c: &mut dyn Conn,
     user_id: i64,
     ticket_id: i64,
-    unique: i64,
     public_url: &str,
     what: impl FnOnce(&TicketContext) -> (String, String),
 ) -> Result<Draft, String> {
@@ -65,17 +64,16 @@ async fn agent_notice(
         ),
         to: (agent.email, agent.name),
         auto: AutoSubmitted::Generated,
-        id: format!("rapport.notice.{}.{unique}@rapport.local", t.ticket_id),
+        id: compose::new_message_id(compose::id_domain(t.from.as_ref())),
         in_reply_to: None,
     })
 }
 
-/// Builds the message for a notice, reading what it needs in `c`. `unique` (the job's
-/// id) makes its Message-ID unique and stable across retries.
+/// Builds the message for a notice, reading what it needs in `c`; every one gets a new
+/// random Message-ID.
 pub async fn render(
     c: &mut dyn Conn,
     notice: &Notice,
-    unique: i64,
     public_url: &str,
     sealer: &Sealer,
 ) -> Result<Rendered, String> {
@@ -87,23 +85,21 @@ pub async fn render(
             in_reply_to,
             expectation,
         } => {
+            // Nothing the sender wrote goes back out: not their subject, not their
+            // display name (an attacker's would be mail from our domain to anyone), and
+            // it goes to the ticket's customer — the From address — alone.
             let t: TicketContext = mail::ticket_context(c, *ticket_id).await.map_err(db)?;
             let (from_addr, from_name) = t.from.clone().ok_or_else(no_sender)?;
-            let greeting = if t.customer.1.trim().is_empty() {
-                "Hello,".to_owned()
-            } else {
-                format!("Hello {},", t.customer.1.trim())
-            };
-            let id = format!("rapport.ack.{}@{}", t.ticket_id, domain_of(&from_addr));
+            let id = compose::new_message_id(domain_of(&from_addr));
             thread = Some((id.clone(), t.ticket_id));
             Draft {
                 text: format!(
-                    "{greeting}\n\nThank you for writing to us. Your request \"{}\" has the number #{}.\n\n{expectation}\n\nTo add anything, simply reply to this email.\n\n{from_name}",
-                    t.subject, t.number
+                    "Hello,\n\nThank you for writing to us. Your request has the number #{}.\n\n{expectation}\n\nTo add anything, simply reply to this email.\n\n{from_name}",
+                    t.number
                 ),
                 from: (from_addr, from_name),
-                to: t.customer.clone(),
-                subject: format!("[#{}] We received your request: {}", t.number, t.subject),
+                to: (t.customer.0.clone(), String::new()),
+                subject: format!("[#{}] We received your request", t.number),
                 auto: AutoSubmitted::Replied,
                 id,
                 in_reply_to: in_reply_to.clone(),
@@ -115,7 +111,7 @@ pub async fn render(
             by,
         } => {
             let by = people::get_user(c, *by).await.map_err(db)?.name;
-            agent_notice(c, *user_id, *ticket_id, unique, public_url, |t| {
+            agent_notice(c, *user_id, *ticket_id, public_url, |t| {
                 (
                     "Assigned to you".to_owned(),
                     format!(
@@ -127,7 +123,7 @@ pub async fn render(
             .await?
         }
         Notice::CustomerReplied { user_id, ticket_id } => {
-            agent_notice(c, *user_id, *ticket_id, unique, public_url, |t| {
+            agent_notice(c, *user_id, *ticket_id, public_url, |t| {
                 (
                     "The customer replied".to_owned(),
                     format!(
@@ -143,13 +139,16 @@ pub async fn render(
             sealed_token,
         } => {
             let token = sealer.open(sealed_token)?;
+            // The address alone: a name may have come from anyone's mail.
             let to = notify::customer_recipient(c, *customer_id)
                 .await
                 .map_err(db)?;
+            let to = (to.0, String::new());
             let from = mail::sender_for(c, None)
                 .await
                 .map_err(db)?
                 .ok_or_else(no_sender)?;
+            let id = compose::new_message_id(domain_of(&from.0));
             Draft {
                 text: format!(
                     "Hello,\n\nUse this link to see your requests with {}. It works once, for 30 minutes:\n\n{}\n\nIf you did not ask for it, ignore this email.\n",
@@ -160,7 +159,7 @@ pub async fn render(
                 to,
                 subject: "Your sign-in link".to_owned(),
                 auto: AutoSubmitted::Generated,
-                id: format!("rapport.signin.{customer_id}.{unique}@rapport.local"),
+                id,
                 in_reply_to: None,
             }
         }
@@ -212,9 +211,8 @@ impl NotifyHandler {
         let notice: Notice = rapport_jobs::payload(job)?;
         let public_url = self.public_url.clone();
         let sealer = self.sealer.clone();
-        let unique = job.id;
         let rendered = db
-            .read(op!(c => Ok(render(c, &notice, unique, &public_url, &sealer).await)))
+            .read(op!(c => Ok(render(c, &notice, &public_url, &sealer).await)))
             .await
             .map_err(|e| e.to_string())??;
         match self.transport.send(&rendered.message).await {
@@ -228,7 +226,7 @@ impl NotifyHandler {
         }
         if let Some((id, ticket)) = rendered.thread {
             let now = self.clock.now();
-            db.write(op!(c => mail::remember_message_id(c, &id, ticket, now).await))
+            db.write(op!(c => mail::remember_sent(c, &id, ticket, None, now).await))
                 .await
                 .map_err(|e| e.to_string())?;
         }

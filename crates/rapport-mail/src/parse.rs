@@ -8,7 +8,7 @@ use rapport_store::messages::NewAttachment;
 /// An email as the help desk needs it.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedMail {
-    /// The sender's address (From), if there is a usable one.
+    /// The sender's address (From — never Reply-To), if there is a usable one.
     pub from: Option<String>,
     /// The sender's display name.
     pub from_name: Option<String>,
@@ -28,7 +28,8 @@ pub struct ParsedMail {
     pub automated: bool,
     /// Attached files, inline images included.
     pub attachments: Vec<NewAttachment>,
-    /// A delivery status notification (a bounce): it is about another message.
+    /// A delivery-status report of a failure (a real bounce): it is about another
+    /// message. Mail from mailer-daemon or postmaster that is not one is ordinary mail.
     pub is_bounce: bool,
     /// The Message-IDs quoted inside the message (for a bounce: the undelivered one).
     pub quoted_ids: Vec<String>,
@@ -179,6 +180,60 @@ pub fn message_id(raw: &[u8]) -> Option<String> {
     .flatten()
 }
 
+/// The address and display name of a From header. A name with a comma that the sending
+/// program forgot to quote (`From: Smith, John <john@example.com>`) reads as an empty
+/// group "Smith" before "John <john@…>": such address-less words before the first
+/// address are the start of its name, not a sender of their own.
+fn sender_of(list: &mail_parser::Address<'_>) -> (Option<String>, Option<String>) {
+    let all: Vec<&mail_parser::Addr<'_>> = list.iter().collect();
+    let Some(i) = all
+        .iter()
+        .position(|a| a.address().is_some_and(|x| x.contains('@')))
+    else {
+        return (None, None);
+    };
+    let words: Vec<&str> = all[..i]
+        .iter()
+        .filter_map(|a| a.name())
+        .chain(all[i].name())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let name = (!words.is_empty()).then(|| words.join(", "));
+    (all[i].address().map(str::to_owned), name)
+}
+
+/// True for a real delivery-status report of a failure (RFC 3464): the message is
+/// `multipart/report; report-type=delivery-status` and its `message/delivery-status` part
+/// says `Action: failed` for a recipient. Whoever sent it, nothing else is a bounce.
+fn is_failure_report(msg: &mail_parser::Message<'_>) -> bool {
+    let is_dsn = msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .attribute("report-type")
+                .is_some_and(|t| t.eq_ignore_ascii_case("delivery-status"))
+    });
+    is_dsn
+        && msg.parts.iter().any(|part| {
+            let status = part.content_type().is_some_and(|ct| {
+                ct.ctype().eq_ignore_ascii_case("message")
+                    && ct
+                        .subtype()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("delivery-status"))
+            });
+            status
+                && String::from_utf8_lossy(part.contents()).lines().any(|l| {
+                    l.split_once(':').is_some_and(|(name, value)| {
+                        name.trim().eq_ignore_ascii_case("action")
+                            && value.trim().eq_ignore_ascii_case("failed")
+                    })
+                })
+        })
+}
+
 /// Parses a raw message. Never fails: what cannot be read is left empty.
 pub fn parse(raw: &[u8]) -> ParsedMail {
     // mail-parser can panic on some malformed input (found by our fuzz target:
@@ -190,19 +245,9 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
             ..ParsedMail::default()
         };
     };
-    // Reply-To names where answers should go (a web form's mail says whose it is).
-    let (from, from_name) = msg
-        .reply_to()
-        .and_then(|a| a.first())
-        .filter(|a| a.address().is_some_and(|x| x.contains('@')))
-        .or_else(|| msg.from().and_then(|a| a.first()))
-        .map(|a| {
-            (
-                a.address().map(str::to_owned),
-                a.name().map(str::to_owned).filter(|n| !n.trim().is_empty()),
-            )
-        })
-        .unwrap_or((None, None));
+    // The sender is the From header, never Reply-To: anyone can name any address there,
+    // and Rapport files, threads and answers mail as its sender's.
+    let (from, from_name) = msg.from().map_or((None, None), sender_of);
     let mut text = (0..msg.text_body_count())
         .filter_map(|i| undeclared_8bit(raw, &msg, i).or_else(|| msg.body_text(i)))
         .map(|t| t.trim_end().to_owned())
@@ -318,13 +363,7 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
             content_id,
         });
     }
-    let is_report = msg.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    });
-    let is_bounce = is_report || local == "mailer-daemon" || local == "postmaster";
+    let is_bounce = is_failure_report(&msg);
     let own_id = msg.message_id().map(str::to_owned);
     let quoted_ids = quoted_message_ids(raw)
         .into_iter()
@@ -395,6 +434,30 @@ mod tests {
     }
 
     #[test]
+    fn the_sender_is_from_with_its_whole_name() {
+        let read = |from: &str| {
+            let raw = format!(
+                "From: {from}\r\nReply-To: other@example.net\r\nSubject: s\r\n\r\nbody\r\n"
+            );
+            let p = parse(raw.as_bytes());
+            (p.from, p.from_name)
+        };
+        let john = (
+            Some("john@x.example".to_owned()),
+            Some("Smith, John".to_owned()),
+        );
+        assert_eq!(read("\"Smith, John\" <john@x.example>"), john);
+        assert_eq!(read("Smith, John <john@x.example>"), john, "unquoted");
+        assert_eq!(read("=?utf-8?b?U21pdGgsIEpvaG4=?= <john@x.example>"), john);
+        assert_eq!(
+            read("\"Jane \\\"JJ\\\" Doe\" <j@x.example>").1.as_deref(),
+            Some("Jane \"JJ\" Doe")
+        );
+        assert_eq!(read("ann@x.example").1, None);
+        assert_eq!(read("undisclosed-recipients:;"), (None, None));
+    }
+
+    #[test]
     fn machines_are_recognised() {
         for h in [
             "Auto-Submitted: auto-replied\r\n",
@@ -419,10 +482,17 @@ mod tests {
 
     #[test]
     fn bounces_name_the_undelivered_message() {
-        let raw = b"From: MAILER-DAEMON@mx.example.org\r\nMessage-ID: <dsn1@mx>\r\nSubject: Undelivered Mail\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nUser unknown\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <rapport.3.9@example.com>\r\nSubject: Re: [#1042] x\r\n--b--\r\n";
+        let raw = b"From: MAILER-DAEMON@mx.example.org\r\nMessage-ID: <dsn1@mx>\r\nSubject: Undelivered Mail\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nUser unknown\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; kim@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <rapport.3.9@example.com>\r\nSubject: Re: [#1042] x\r\n--b--\r\n";
         let p = parse(raw);
         assert!(p.is_bounce && p.automated);
         assert_eq!(p.quoted_ids, vec!["rapport.3.9@example.com".to_owned()]);
+        // A delayed-delivery report, or a plain message from a mailer daemon quoting an
+        // ID, is not a bounce.
+        let delayed = String::from_utf8_lossy(raw).replace("Action: failed", "Action: delayed");
+        assert!(!parse(delayed.as_bytes()).is_bounce);
+        let forged = b"From: postmaster@mx.example.org\r\nSubject: Undelivered Mail\r\n\r\nMessage-ID: <rapport.3.9@example.com>\r\nmailbox full\r\n";
+        let p = parse(forged);
+        assert!(!p.is_bounce && p.automated);
     }
 
     #[test]

@@ -31,8 +31,8 @@ impl SendHandler {
         Self { transport, clock }
     }
 
-    /// Builds and hands over one reply, then remembers its Message-ID (so the
-    /// customer's answer threads back) and marks it sent.
+    /// Stores the reply's Message-ID (so the customer's answer threads back), builds and
+    /// hands over the reply, then marks it sent.
     async fn deliver(&self, db: &Db, message_id: i64) -> Result<(), SendError> {
         if !self.transport.has_relay() {
             return Err(SendError::NoRelay);
@@ -41,16 +41,21 @@ impl SendHandler {
             .read(op!(c => mail::outgoing(c, message_id).await))
             .await
             .map_err(|e| SendError::Transient(e.to_string()))?;
-        let (email, id) = compose::reply(&out).map_err(SendError::Permanent)?;
-        self.transport.send(&email).await?;
+        // The reply's Message-ID is stored before it goes out, with the ticket it is
+        // sent from: a retry sends the same ID, and the customer's answer finds its
+        // ticket whatever inbound mail claimed meanwhile.
+        let fresh = compose::new_message_id(compose::id_domain(out.from.as_ref()));
         let ticket = out.ticket_id;
         let now = self.clock.now();
-        db.write(op!(c => {
-            mail::remember_message_id(c, &id, ticket, now).await?;
-            messages::set_delivery(c, message_id, Delivery::Sent, None).await
-        }))
-        .await
-        .map_err(|e| SendError::Transient(e.to_string()))
+        let id = db
+            .write(op!(c => mail::reply_message_id(c, message_id, ticket, &fresh, now).await))
+            .await
+            .map_err(|e| SendError::Transient(e.to_string()))?;
+        let email = compose::reply(&out, &id).map_err(SendError::Permanent)?;
+        self.transport.send(&email).await?;
+        db.write(op!(c => messages::set_delivery(c, message_id, Delivery::Sent, None).await))
+            .await
+            .map_err(|e| SendError::Transient(e.to_string()))
     }
 }
 

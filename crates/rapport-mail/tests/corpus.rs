@@ -141,8 +141,8 @@ fn the_corpus_reads_as_a_person_would() {
     assert!(html_only.text.contains("crushed"), "{}", html_only.text);
     assert_eq!(
         html_only.from.as_deref(),
-        Some("buyer@example.com"),
-        "Reply-To wins"
+        Some("webform@shop.example"),
+        "the sender is From, whatever Reply-To says"
     );
     let h = html_only.html.unwrap();
     assert!(

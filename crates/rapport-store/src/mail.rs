@@ -88,8 +88,12 @@ pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
     let from = sender_for(c, Some(ticket_id)).await?;
     let thread = c
         .query(
-            "SELECT message_id FROM mail_threads WHERE ticket_id = $1 ORDER BY created_at, message_id",
-            &[ticket_id.into()],
+            "SELECT message_id, created_at FROM mail_threads WHERE ticket_id = $1
+             UNION ALL
+             SELECT message_id, created_at FROM mail_sent
+             WHERE ticket_id = $1 AND (reply_id IS NULL OR reply_id <> $2)
+             ORDER BY created_at, message_id",
+            &[ticket_id.into(), message_id.into()],
         )
         .await?
         .iter()
@@ -377,31 +381,153 @@ pub async fn mark_processed(
     Ok(())
 }
 
-/// The ticket a Message-ID belongs to, if Rapport saw or sent it.
+/// The ticket a Message-ID that inbound mail claimed belongs to (see
+/// [`remember_message_id`]); Rapport's own IDs are looked up with [`ticket_for_sent_id`].
 pub async fn ticket_for_message_id(c: &mut dyn Conn, message_id: &str) -> Result<Option<i64>> {
+    let id = message_id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
     c.opt(
         "SELECT ticket_id FROM mail_threads WHERE message_id = $1",
-        &[message_id.into()],
+        &[id.into()],
     )
     .await?
     .map(|r| r.int("ticket_id"))
     .transpose()
 }
 
-/// Remembers that a Message-ID belongs to a ticket.
+/// Remembers that the Message-ID of a received message belongs to a ticket — unless it
+/// is in Rapport's own namespace ([`MessageIdNamespace`]): inbound mail can never claim
+/// an ID Rapport makes, so it can never squat one before Rapport sends it. Returns
+/// whether it was remembered.
 pub async fn remember_message_id(
     c: &mut dyn Conn,
     message_id: &str,
     ticket_id: i64,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<bool> {
+    let id = message_id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    if id.is_empty() || own_namespace(c).await?.contains(id) {
+        return Ok(false);
+    }
     c.execute(
         "INSERT INTO mail_threads (message_id, ticket_id, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (message_id) DO NOTHING",
-        &[message_id.into(), ticket_id.into(), now.into()],
+        &[id.into(), ticket_id.into(), now.into()],
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Rapport's own Message-ID namespace: every ID whose left-hand side starts with
+/// `rapport.`, and every ID whose right-hand side is the domain of one of Rapport's
+/// mailboxes (or the `rapport.local`/`rapport.invalid` fallbacks), compared without angle
+/// brackets and case. Rapport makes its IDs only in it, and inbound mail never gets to
+/// claim one in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageIdNamespace {
+    domains: Vec<String>,
+}
+
+impl MessageIdNamespace {
+    /// The namespace for mailboxes at `addresses`.
+    pub fn new<'a>(addresses: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut domains: Vec<String> = addresses
+            .into_iter()
+            .filter_map(|a| a.rsplit_once('@'))
+            .map(|(_, d)| d.trim().to_ascii_lowercase())
+            .chain(["rapport.local".to_owned(), "rapport.invalid".to_owned()])
+            .collect();
+        domains.sort();
+        domains.dedup();
+        Self { domains }
+    }
+
+    /// True when `message_id` (with or without angle brackets) is in the namespace.
+    pub fn contains(&self, message_id: &str) -> bool {
+        let id = normal_id(message_id);
+        let (local, domain) = id.rsplit_once('@').unwrap_or((id.as_str(), ""));
+        local.starts_with("rapport.") || self.domains.iter().any(|d| d == domain)
+    }
+}
+
+/// A Message-ID as Rapport compares its own: no angle brackets or white space, lower case.
+pub fn normal_id(message_id: &str) -> String {
+    message_id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The [`MessageIdNamespace`] of this installation's mailboxes.
+pub async fn own_namespace(c: &mut dyn Conn) -> Result<MessageIdNamespace> {
+    let addresses: Vec<String> = c
+        .query("SELECT address FROM mailboxes", &[])
+        .await?
+        .iter()
+        .map(|r| r.text("address"))
+        .collect::<Result<_>>()?;
+    Ok(MessageIdNamespace::new(
+        addresses.iter().map(String::as_str),
+    ))
+}
+
+/// Remembers a Message-ID Rapport sent, with the ticket it was sent from (and the reply it
+/// carried, if any). A sent ID is never overwritten.
+pub async fn remember_sent(
+    c: &mut dyn Conn,
+    message_id: &str,
+    ticket_id: i64,
+    reply_id: Option<i64>,
+    now: Timestamp,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO mail_sent (message_id, ticket_id, reply_id, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+        &[
+            normal_id(message_id).into(),
+            ticket_id.into(),
+            reply_id.into(),
+            now.into(),
+        ],
     )
     .await?;
     Ok(())
+}
+
+/// The Message-ID of an agent's reply: the one stored with it, or else `fresh`, stored
+/// now — so every retry of its delivery sends the same message.
+pub async fn reply_message_id(
+    c: &mut dyn Conn,
+    reply_id: i64,
+    ticket_id: i64,
+    fresh: &str,
+    now: Timestamp,
+) -> Result<String> {
+    remember_sent(c, fresh, ticket_id, Some(reply_id), now).await?;
+    c.one(
+        "SELECT message_id FROM mail_sent WHERE reply_id = $1",
+        &[reply_id.into()],
+    )
+    .await?
+    .text("message_id")
+}
+
+/// The ticket Rapport sent a Message-ID from, if it sent it.
+pub async fn ticket_for_sent_id(c: &mut dyn Conn, message_id: &str) -> Result<Option<i64>> {
+    c.opt(
+        "SELECT ticket_id FROM mail_sent WHERE message_id = $1",
+        &[normal_id(message_id).into()],
+    )
+    .await?
+    .map(|r| r.int("ticket_id"))
+    .transpose()
 }
 
 /// The ticket with a number, if any (for `[#1042]` in a subject).

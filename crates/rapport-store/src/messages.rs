@@ -144,6 +144,8 @@ pub struct Message {
     pub delivery: Option<Delivery>,
     /// Why the last delivery attempt failed.
     pub delivery_error: Option<String>,
+    /// For a received email: the address in its From header, the one it really came from.
+    pub from_address: Option<String>,
     /// When it was written.
     pub created_at: Timestamp,
 }
@@ -229,6 +231,7 @@ pub(crate) async fn insert(
         attachments: metas,
         delivery: None,
         delivery_error: None,
+        from_address: None,
         created_at: now,
     })
 }
@@ -244,7 +247,8 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
         .query(
             "SELECT m.id, m.ticket_id, m.author_kind, m.author_user_id, m.author_customer_id,
                     m.internal, m.channel, m.body, m.created_at, m.delivery, m.delivery_error,
-                    m.html, COALESCE(m.recipient_customer_id, t.customer_id) AS conversation_of
+                    m.html, m.from_address,
+                    COALESCE(m.recipient_customer_id, t.customer_id) AS conversation_of
              FROM messages m JOIN tickets t ON t.id = m.ticket_id
              WHERE m.ticket_id = $1 ORDER BY m.id",
             &[ticket_id.into()],
@@ -304,6 +308,7 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
                 })
                 .transpose()?,
             delivery_error: r.opt_text("delivery_error")?,
+            from_address: r.opt_text("from_address")?,
             created_at: Timestamp(r.int("created_at")?),
         });
     }
@@ -361,6 +366,16 @@ pub async fn visible_attachment(
         ticket_id,
         data: r.blob("data")?,
     })
+}
+
+/// Records the address a received email really came from (its From header).
+pub async fn set_from_address(c: &mut dyn Conn, message_id: i64, address: &str) -> Result<()> {
+    c.execute(
+        "UPDATE messages SET from_address = $1 WHERE id = $2",
+        &[address.into(), message_id.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Keeps the sanitised HTML of an email message beside its text.

@@ -82,6 +82,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_time_zone.sql"),
     },
     Migration {
+        version: 12,
+        name: "mail_identity",
+        sqlite: include_str!("../migrations/sqlite/0012_mail_identity.sql"),
+        postgres: include_str!("../migrations/postgres/0012_mail_identity.sql"),
+    },
+    Migration {
         version: 14,
         name: "credentials",
         sqlite: include_str!("../migrations/sqlite/0014_credentials.sql"),
@@ -222,6 +228,59 @@ mod tests {
             [
                 false, true, false, true, true, false, true, false, true, true
             ]
+        );
+    }
+
+    /// 0012 keeps the Message-IDs Rapport sent under the old predictable scheme (those that
+    /// name the ticket they thread to) as sent, and drops every other claim in its namespace.
+    #[tokio::test]
+    async fn mail_identity_moves_sent_ids_and_drops_squats() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&DbConfig::Sqlite(dir.path().join("t.db")))
+            .await
+            .unwrap();
+        let now = Timestamp(1);
+        db.write(op!(c => {
+            apply_up_to(c, now, 11).await?;
+            c.batch(
+                "INSERT INTO customers (id, email, created_at, updated_at) VALUES (1, 'c@x', 1, 1);
+                 INSERT INTO tickets (id, number, subject, status, priority, channel, customer_id,
+                                      last_message_at, created_at, updated_at)
+                     VALUES (1, 1, 's', 'new', 1, 'email', 1, 1, 1, 1),
+                            (2, 2, 't', 'new', 1, 'email', 1, 1, 1, 1);
+                 INSERT INTO mail_threads (message_id, ticket_id, created_at) VALUES
+                     ('rapport.1.5@shop.example', 1, 1), ('rapport.ack.2@shop.example', 2, 1),
+                     ('rapport.1.7@shop.example', 2, 1), ('c1@customer.example', 1, 1);",
+            )
+            .await
+        }))
+        .await
+        .unwrap();
+        assert_eq!(
+            db.write(op!(c => apply_up_to(c, now, 12).await))
+                .await
+                .unwrap(),
+            1
+        );
+        let ids = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                db.read(op!(c => {
+                    c.query(sql, &[]).await?.iter()
+                        .map(|r| Ok(format!("{}>{}", r.text("message_id")?, r.int("ticket_id")?)))
+                        .collect::<Result<Vec<String>>>()
+                }))
+                .await
+                .unwrap()
+            }
+        };
+        assert_eq!(
+            ids("SELECT message_id, ticket_id FROM mail_sent ORDER BY message_id").await,
+            ["rapport.1.5@shop.example>1", "rapport.ack.2@shop.example>2"]
+        );
+        assert_eq!(
+            ids("SELECT message_id, ticket_id FROM mail_threads ORDER BY message_id").await,
+            ["c1@customer.example>1"]
         );
     }
 }

@@ -125,6 +125,17 @@ pub async fn take_auto_allowance(
     Ok(true)
 }
 
+/// How many automatic mails were sent to anyone in the hour before `now` (for the
+/// overall hourly cap).
+pub async fn auto_mail_last_hour(c: &mut dyn Conn, now: Timestamp) -> Result<i64> {
+    c.one(
+        "SELECT COUNT(*) AS n FROM auto_mail_log WHERE created_at >= $1",
+        &[now.plus_secs(-3_600).into()],
+    )
+    .await?
+    .int("n")
+}
+
 /// How long the customer of a ticket created `now` can expect to wait: from the first
 /// answers of the past 14 days and the unanswered tickets ahead of it.
 pub async fn expectation(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<Expectation> {

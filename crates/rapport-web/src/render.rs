@@ -100,10 +100,14 @@ pub fn message_view_in(
 ) -> MessageView {
     let (at, at_iso) = when(m.created_at, zone);
     let (class, kind, author, html) = match (m.author.kind, m.internal) {
+        // A received email shows the address it really came from.
         (AuthorKind::Customer, _) => (
             "customer",
             "message",
-            customer_name.to_owned(),
+            match &m.from_address {
+                Some(from) => format!("{customer_name} <{from}>"),
+                None => customer_name.to_owned(),
+            },
             plain(&m.body),
         ),
         (_, true) => (

@@ -39,6 +39,10 @@ pub struct Config {
     /// mail (or mail to a closed ticket) opens a linked follow-up.
     #[arg(long, env = "RAPPORT_REOPEN_DAYS", default_value_t = 30)]
     pub reopen_days: i64,
+    /// Automatic mail (acknowledgements, sign-in links) the help desk sends per hour at
+    /// most, to all addresses together; past it, new tickets are not acknowledged.
+    #[arg(long, env = "RAPPORT_AUTO_MAIL_PER_HOUR", default_value_t = 200)]
+    pub auto_mail_per_hour: i64,
     /// The 64-hex-digit key that seals secrets stored in the database (IMAP passwords).
     /// Unset: a key file `secret.key` in the data directory, made on first use. Nodes
     /// sharing one PostgreSQL database must share this key.
@@ -148,6 +152,7 @@ impl Config {
             smtp_tls_key: None,
             smtp_limits: SmtpLimitsConfig::default(),
             reopen_days: 30,
+            auto_mail_per_hour: 200,
             secret_key: None,
             imap_ca_file: None,
             imap_poll_secs: 30,

@@ -138,6 +138,7 @@ pub async fn start(
         rapport_mail::MailSettings {
             relay,
             reopen_days: config.reopen_days,
+            auto_mail_per_hour: config.auto_mail_per_hour,
             public_url: public_url.clone(),
             sealer: sealer.clone(),
         },

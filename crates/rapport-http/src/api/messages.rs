@@ -55,6 +55,8 @@ pub struct MessageView {
     pub delivery: Option<String>,
     /// Why the last delivery attempt failed.
     pub delivery_error: Option<String>,
+    /// For a received email: the address it really came from (its From header).
+    pub from_address: Option<String>,
     /// When it was written.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -73,6 +75,7 @@ impl From<messages::Message> for MessageView {
             attachments: m.attachments.into_iter().map(Into::into).collect(),
             delivery: m.delivery.as_ref().map(|d| d.as_str().to_owned()),
             delivery_error: m.delivery_error,
+            from_address: m.from_address,
             created_at: m.created_at,
         }
     }

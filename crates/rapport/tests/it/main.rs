@@ -22,6 +22,7 @@ mod search;
 mod sessions_trust;
 mod subscribers;
 mod tickets;
+mod trust_mail;
 mod web;
 mod workspace;
 mod zones;
