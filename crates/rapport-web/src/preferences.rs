@@ -154,7 +154,7 @@ pub async fn change_password(
         )));
     };
     st.sign_in.succeed(&account, ip);
-    let keep = cookie(&headers, SESSION_COOKIE).map(secrets::token_hash);
+    let keep = cookie(&headers, SESSION_COOKIE, st.https).map(secrets::token_hash);
     write_then(
         &st,
         op!(c => people::set_password(c, id, &hash, keep.as_deref()).await),

@@ -237,7 +237,7 @@ pub async fn reset_password(
         Err(r) => return r,
     };
     let keep = (id == me.session.viewer.user_id)
-        .then(|| cookie(&headers, SESSION_COOKIE).map(secrets::token_hash))
+        .then(|| cookie(&headers, SESSION_COOKIE, st.https).map(secrets::token_hash))
         .flatten();
     write_then(
         &st,
