@@ -184,23 +184,42 @@ pub fn search_query(backend: Backend, words: &[String]) -> Value {
     pick(backend, fts5_query(words), tsquery(words)).into()
 }
 
-/// A sub-select of the newest `limit` index entries matching `$1`, with the columns
-/// `sid`, `kind`, `ticket_id`, `ref_id`, `title` and `score` (higher is better).
-pub fn search_candidates(backend: Backend, limit: i64) -> String {
+/// A sub-select of the newest `limit` index entries matching `$1` that satisfy `scope`
+/// (a condition on their ticket, aliased `t`, absent for customers) and whose key is above
+/// the parameter `$floor` (see [`search_windows`]), with the columns `sid`, `kind`,
+/// `ticket_id`, `ref_id`, `title`, `score` (higher is better) and the ticket's `number`,
+/// `customer_id` and `subject`.
+pub fn search_candidates(backend: Backend, scope: &str, floor: usize, limit: i64) -> String {
     match backend {
         Backend::Sqlite => format!(
-            "SELECT rowid AS sid, kind, ticket_id, ref_id, title,
-                    -bm25(search_index, 10.0, 1.0) AS score
-             FROM search_index WHERE search_index MATCH $1
-             ORDER BY rowid DESC LIMIT {limit}"
+            "SELECT search_index.rowid AS sid, kind, ticket_id, ref_id, title,
+                    -bm25(search_index, 10.0, 1.0) AS score,
+                    t.number, t.customer_id, t.subject
+             FROM search_index LEFT JOIN tickets t ON t.id = search_index.ticket_id
+             WHERE search_index MATCH $1 AND search_index.rowid > ${floor} AND {scope}
+             ORDER BY search_index.rowid DESC LIMIT {limit}"
         ),
         Backend::Postgres => format!(
-            "SELECT id AS sid, kind, ticket_id, ref_id, title,
-                    ts_rank(tsv, to_tsquery('english', $1))::float8 AS score
-             FROM search_index WHERE tsv @@ to_tsquery('english', $1)
-             ORDER BY id DESC LIMIT {limit}"
+            "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
+                    ts_rank(i.tsv, to_tsquery('english', $1))::float8 AS score,
+                    t.number, t.customer_id, t.subject
+             FROM search_index i LEFT JOIN tickets t ON t.id = i.ticket_id
+             WHERE i.tsv @@ to_tsquery('english', $1) AND i.id > ${floor} AND {scope}
+             ORDER BY i.id DESC LIMIT {limit}"
         ),
     }
+}
+
+/// How far back from the newest entry search looks first, then next, before it looks at
+/// everything: each window is a number of index entries. SQLite's FTS5 walks a word's
+/// matches newest first and stops at the candidate limit by itself, so it needs none.
+/// PostgreSQL's GIN index yields every match of a word unordered; for a common word that
+/// is hundreds of thousands of rows fetched to keep the newest thousand, so search first
+/// asks among the newest entries only, where a common word's candidates all are, and
+/// widens only when a rarer query has not found enough (each wider look then costs in
+/// proportion to the matches, which are few).
+pub fn search_windows(backend: Backend) -> &'static [i64] {
+    pick(backend, &[], &[50_000, 400_000])
 }
 
 /// The column that identifies a search index entry (`sid` in the candidates).

@@ -191,8 +191,8 @@ pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
 const CANDIDATES: i64 = 1_000;
 
 /// Searches tickets, messages and customers, best first, returning at most `limit` hits
-/// the viewer may see. Ranks the newest [`CANDIDATES`] matches, then builds snippets for
-/// the few hits returned only.
+/// the viewer may see. Ranks the newest [`CANDIDATES`] matches the viewer may see, then
+/// builds snippets for the few hits returned only.
 pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) -> Result<Vec<Hit>> {
     let words = terms(q);
     if words.is_empty() {
@@ -201,31 +201,65 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
     let limit = limit.clamp(1, 100);
     let backend = c.backend();
     let mut params: Vec<Value> = vec![dialect::search_query(backend, &words)];
-    let candidates = dialect::search_candidates(backend, CANDIDATES);
-    let mut scope = String::new();
-    if let Some(teams) = viewer.team_scope() {
-        let mut ids = Vec::new();
-        for t in teams {
-            params.push((*t).into());
-            ids.push(format!("${}", params.len()));
+    // The viewer's scope is part of the candidates' condition, so the newest matches
+    // ranked are the newest the viewer may see: matches in other teams' tickets never
+    // take a candidate's place.
+    let scope = match viewer.team_scope() {
+        None => "1 = 1".to_owned(),
+        Some(teams) => {
+            let mut ids = Vec::new();
+            for t in teams {
+                params.push((*t).into());
+                ids.push(format!("${}", params.len()));
+            }
+            if ids.is_empty() {
+                "(t.id IS NULL OR t.team_id IS NULL)".to_owned()
+            } else {
+                format!(
+                    "(t.id IS NULL OR t.team_id IS NULL OR t.team_id IN ({}))",
+                    ids.join(", ")
+                )
+            }
         }
-        scope = if ids.is_empty() {
-            "WHERE (t.id IS NULL OR t.team_id IS NULL)".into()
-        } else {
-            format!(
-                "WHERE (t.id IS NULL OR t.team_id IS NULL OR t.team_id IN ({}))",
-                ids.join(", ")
-            )
-        };
-    }
+    };
+    // The newest matches are looked for among the newest entries first (see
+    // [`dialect::search_windows`]); a window that holds all the candidates answers alone.
+    params.push(0i64.into());
+    let floor_param = params.len();
+    let candidates = dialect::search_candidates(backend, &scope, floor_param, CANDIDATES);
     let sql = format!(
         "SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.score,
-                t.number, t.customer_id, t.subject
-         FROM ({candidates}) s LEFT JOIN tickets t ON t.id = s.ticket_id
-         {scope}
+                s.number, s.customer_id, s.subject, COUNT(*) OVER () AS candidates
+         FROM ({candidates}) s
          ORDER BY s.score DESC, s.sid DESC LIMIT {limit}"
     );
-    let rows = c.query(&sql, &params).await?;
+    let windows = dialect::search_windows(backend);
+    let newest = if windows.is_empty() {
+        0
+    } else {
+        let key = dialect::search_key(backend);
+        c.query(
+            &format!("SELECT COALESCE(MAX({key}), 0) AS newest FROM search_index"),
+            &[],
+        )
+        .await?
+        .first()
+        .map_or(Ok(0), |r| r.int("newest"))?
+    };
+    let mut rows = Vec::new();
+    for floor in windows
+        .iter()
+        .map(|w| newest - w)
+        .take_while(|f| *f > 0)
+        .chain([0])
+    {
+        params[floor_param - 1] = floor.into();
+        rows = c.query(&sql, &params).await?;
+        let found = rows.first().map_or(Ok(0), |r| r.int("candidates"))?;
+        if found >= CANDIDATES {
+            break;
+        }
+    }
     if rows.is_empty() {
         return Ok(Vec::new());
     }

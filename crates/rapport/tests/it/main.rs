@@ -17,6 +17,7 @@ mod peers;
 mod permissions;
 mod principal;
 mod search;
+mod storage_trust;
 mod subscribers;
 mod tickets;
 mod web;
