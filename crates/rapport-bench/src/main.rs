@@ -202,9 +202,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
         let rate = messages as f64 / secs;
         report.add(
             "fill",
-            format!(
-                "{tickets} tickets, {messages} messages in {secs:.1} s ({rate:.0} messages/s)"
-            ),
+            format!("{tickets} tickets, {messages} messages in {secs:.1} s ({rate:.0} messages/s)"),
         );
     }
     match sqlite_path(scratch) {

@@ -186,10 +186,20 @@ pub fn search_query(backend: Backend, words: &[String]) -> Value {
 
 /// A sub-select of the newest `limit` index entries matching `$1` that satisfy `scope`
 /// (a condition on their ticket, aliased `t`, absent for customers) and whose key is above
-/// the parameter `$floor` (see [`search_windows`]), with the columns `sid`, `kind`,
-/// `ticket_id`, `ref_id`, `title`, `score` (higher is better) and the ticket's `number`,
-/// `customer_id` and `subject`.
-pub fn search_candidates(backend: Backend, scope: &str, floor: usize, limit: i64) -> String {
+/// the parameter `$floor`, with the columns `sid`, `kind`, `ticket_id`, `ref_id`, `title`,
+/// `score` (higher is better) and the ticket's `number`, `customer_id` and `subject`.
+///
+/// With `scan` (PostgreSQL, see [`search_scans_newest_first`]) the match is written as a
+/// function call the planner cannot answer from the GIN index, so it walks the primary key
+/// backwards from the newest entry and stops at `limit` matches; without it the planner
+/// chooses (the GIN index for rare words).
+pub fn search_candidates(
+    backend: Backend,
+    scope: &str,
+    floor: usize,
+    scan: bool,
+    limit: i64,
+) -> String {
     match backend {
         Backend::Sqlite => format!(
             "SELECT search_index.rowid AS sid, kind, ticket_id, ref_id, title,
@@ -199,27 +209,32 @@ pub fn search_candidates(backend: Backend, scope: &str, floor: usize, limit: i64
              WHERE search_index MATCH $1 AND search_index.rowid > ${floor} AND {scope}
              ORDER BY search_index.rowid DESC LIMIT {limit}"
         ),
-        Backend::Postgres => format!(
-            "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
-                    ts_rank(i.tsv, to_tsquery('english', $1))::float8 AS score,
-                    t.number, t.customer_id, t.subject
-             FROM search_index i LEFT JOIN tickets t ON t.id = i.ticket_id
-             WHERE i.tsv @@ to_tsquery('english', $1) AND i.id > ${floor} AND {scope}
-             ORDER BY i.id DESC LIMIT {limit}"
-        ),
+        Backend::Postgres => {
+            let matches = if scan {
+                "ts_match_vq(i.tsv, to_tsquery('english', $1))"
+            } else {
+                "i.tsv @@ to_tsquery('english', $1)"
+            };
+            format!(
+                "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
+                        ts_rank(i.tsv, to_tsquery('english', $1))::float8 AS score,
+                        t.number, t.customer_id, t.subject
+                 FROM search_index i LEFT JOIN tickets t ON t.id = i.ticket_id
+                 WHERE {matches} AND i.id > ${floor} AND {scope}
+                 ORDER BY i.id DESC LIMIT {limit}"
+            )
+        }
     }
 }
 
-/// How far back from the newest entry search looks first, then next, before it looks at
-/// everything: each window is a number of index entries. SQLite's FTS5 walks a word's
-/// matches newest first and stops at the candidate limit by itself, so it needs none.
-/// PostgreSQL's GIN index yields every match of a word unordered; for a common word that
-/// is hundreds of thousands of rows fetched to keep the newest thousand, so search first
-/// asks among the newest entries only, where a common word's candidates all are, and
-/// widens only when a rarer query has not found enough (each wider look then costs in
-/// proportion to the matches, which are few).
-pub fn search_windows(backend: Backend) -> &'static [i64] {
-    pick(backend, &[], &[50_000, 400_000])
+/// Whether search first walks the newest index entries in key order. SQLite's FTS5 walks
+/// a word's matches newest first and stops at the candidate limit by itself: no. A
+/// PostgreSQL GIN index yields every match unordered, so for a common word the planner
+/// either fetches hundreds of thousands of matches to keep the newest thousand, or — when
+/// it misjudges how often words occur together, which it does for phrases — does so even
+/// for a walk that would have stopped after a few thousand rows: yes.
+pub fn search_scans_newest_first(backend: Backend) -> bool {
+    pick(backend, false, true)
 }
 
 /// The column that identifies a search index entry (`sid` in the candidates).

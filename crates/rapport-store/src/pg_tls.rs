@@ -169,7 +169,9 @@ impl PgTarget {
                 let certs = CertificateDer::pem_file_iter(path)
                     .map_err(|e| StoreError::Db(format!("DATABASE_URL: sslrootcert {shown}: {e}")))?
                     .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(|e| StoreError::Db(format!("DATABASE_URL: sslrootcert {shown}: {e}")))?;
+                    .map_err(|e| {
+                        StoreError::Db(format!("DATABASE_URL: sslrootcert {shown}: {e}"))
+                    })?;
                 let (added, _) = roots.add_parsable_certificates(certs);
                 if added == 0 {
                     return Err(StoreError::Db(format!(
@@ -393,7 +395,12 @@ mod tests {
         );
         let t = PgTarget::parse("postgres://u@h/db").unwrap();
         assert_eq!(t.mode, SslMode::Prefer);
-        assert_eq!(PgTarget::parse("postgres://u@h/db?sslmode=disable").unwrap().mode, SslMode::Disable);
+        assert_eq!(
+            PgTarget::parse("postgres://u@h/db?sslmode=disable")
+                .unwrap()
+                .mode,
+            SslMode::Disable
+        );
         let e = PgTarget::parse("postgres://u@h/db?sslmode=sometimes").unwrap_err();
         assert!(e.to_string().contains("sslmode"), "{e}");
         let e = PgTarget::parse("postgres://u@h/db?sslmode=verify-ca&sslrootcert=/nonexistent.pem")

@@ -32,7 +32,12 @@ fn team_ticket(subject: &str, email: &str, team_id: i64) -> NewTicket {
 /// The ticket ids among the hits of a search as `token`'s holder.
 async fn found(app: &TestApp, token: &str, q: &str) -> Vec<i64> {
     let (s, r) = app
-        .call("GET", &format!("/api/v1/search?q={q}&limit=100"), Some(token), None)
+        .call(
+            "GET",
+            &format!("/api/v1/search?q={q}&limit=100"),
+            Some(token),
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{r}");
     r["hits"]
@@ -100,7 +105,11 @@ async fn cli(data: &Path, url: Option<&str>, args: &[&str], stdin: &str) -> Stri
     input.write_all(stdin.as_bytes()).await.unwrap();
     drop(input);
     let out = child.wait_with_output().await.unwrap();
-    assert!(out.status.success(), "rapport {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "rapport {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -126,8 +135,30 @@ async fn data_dir_is_private(backend: Backend) {
     let data = parent.join("rapport-data");
     let url = scratch.database_url.as_deref();
     cli(&data, url, &["migrate"], "").await;
-    cli(&data, url, &["user", "add", "--email", "ops@example.com", "--name", "Ops", "--role", "admin", "--password-stdin"], "a long enough password\n").await;
-    let out = cli(&data, url, &["token", "create", "--email", "ops@example.com"], "").await;
+    cli(
+        &data,
+        url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "a long enough password\n",
+    )
+    .await;
+    let out = cli(
+        &data,
+        url,
+        &["token", "create", "--email", "ops@example.com"],
+        "",
+    )
+    .await;
     let token = out.lines().last().unwrap().trim().to_owned();
 
     let port = free_port();
@@ -217,7 +248,9 @@ fn pg_program(name: &str) -> std::path::PathBuf {
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect();
     versions.sort_unstable();
-    let v = versions.last().expect("a PostgreSQL version in /usr/lib/postgresql");
+    let v = versions
+        .last()
+        .expect("a PostgreSQL version in /usr/lib/postgresql");
     std::path::PathBuf::from(format!("/usr/lib/postgresql/{v}/bin/{name}"))
 }
 
@@ -245,13 +278,35 @@ impl TlsCluster {
         let root = dir.path();
         let p = |name: &str| root.join(name).to_str().unwrap().to_owned();
         let openssl = Path::new("openssl");
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
         for ca in ["ca", "other-ca"] {
             let mut args = vec!["req", "-x509"];
             args.extend(ec);
-            let (key, pem, subj) = (p(&format!("{ca}.key")), p(&format!("{ca}.pem")), format!("/CN=Rapport test {ca}"));
-            args.extend(["-keyout", &key, "-out", &pem, "-days", "2", "-subj", &subj,
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+            let (key, pem, subj) = (
+                p(&format!("{ca}.key")),
+                p(&format!("{ca}.pem")),
+                format!("/CN=Rapport test {ca}"),
+            );
+            args.extend([
+                "-keyout",
+                &key,
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-subj",
+                &subj,
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ]);
             run_ok(openssl, &args, false);
         }
         let mut args = vec!["req"];
@@ -260,29 +315,81 @@ impl TlsCluster {
         args.extend(["-keyout", &key, "-out", &csr, "-subj", "/CN=localhost"]);
         run_ok(openssl, &args, false);
         std::fs::write(root.join("ext.cnf"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
-        let (ca_pem, ca_key, server_pem, ext) = (p("ca.pem"), p("ca.key"), p("server.pem"), p("ext.cnf"));
-        run_ok(openssl, &["x509", "-req", "-in", &csr, "-CA", &ca_pem, "-CAkey", &ca_key, "-CAcreateserial",
-            "-out", &server_pem, "-days", "2", "-extfile", &ext], false);
+        let (ca_pem, ca_key, server_pem, ext) =
+            (p("ca.pem"), p("ca.key"), p("server.pem"), p("ext.cnf"));
+        run_ok(
+            openssl,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &ca_pem,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-out",
+                &server_pem,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+            ],
+            false,
+        );
 
         // initdb refuses to run as root: then the cluster belongs to the postgres user.
-        let as_postgres = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+        let as_postgres = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout
+            == b"0\n";
         if as_postgres {
-            run_ok(Path::new("chown"), &["-R", "postgres:postgres", root.to_str().unwrap()], false);
+            run_ok(
+                Path::new("chown"),
+                &["-R", "postgres:postgres", root.to_str().unwrap()],
+                false,
+            );
         }
         let data = p("data");
-        run_ok(&pg_program("initdb"), &["-D", &data, "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8"], as_postgres);
+        run_ok(
+            &pg_program("initdb"),
+            &[
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-N",
+                "-E",
+                "UTF8",
+            ],
+            as_postgres,
+        );
         let port = free_port();
         let conf = format!(
             "port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nssl = on\n\
              ssl_cert_file = '{}'\nssl_key_file = '{}'\nfsync = off\nshared_buffers = 16MB\n",
-            root.display(), server_pem, key
+            root.display(),
+            server_pem,
+            key
         );
         let conf_path = root.join("data/postgresql.conf");
         let mut all = std::fs::read_to_string(&conf_path).unwrap();
         all.push_str(&conf);
         std::fs::write(&conf_path, all).unwrap();
-        run_ok(&pg_program("pg_ctl"), &["-D", &data, "-l", &p("log"), "-w", "-t", "60", "start"], as_postgres);
-        TlsCluster { dir, port, as_postgres }
+        run_ok(
+            &pg_program("pg_ctl"),
+            &["-D", &data, "-l", &p("log"), "-w", "-t", "60", "start"],
+            as_postgres,
+        );
+        TlsCluster {
+            dir,
+            port,
+            as_postgres,
+        }
     }
 
     fn file(&self, name: &str) -> String {
@@ -298,7 +405,11 @@ impl Drop for TlsCluster {
     fn drop(&mut self) {
         let data = self.file("data");
         let _ = std::panic::catch_unwind(|| {
-            run_ok(&pg_program("pg_ctl"), &["-D", &data, "-m", "immediate", "-w", "stop"], self.as_postgres);
+            run_ok(
+                &pg_program("pg_ctl"),
+                &["-D", &data, "-m", "immediate", "-w", "stop"],
+                self.as_postgres,
+            );
         });
     }
 }
@@ -326,25 +437,87 @@ async fn postgres_connections_honour_sslmode() {
         assert!(e.contains(why), "{what}: `{e}` does not say `{why}`");
     };
     // A server that offers TLS.
-    assert!(!ok(encrypted(&cluster.url("127.0.0.1", "?sslmode=disable")).await, "disable"));
-    assert!(ok(encrypted(&cluster.url("127.0.0.1", "")).await, "the default (prefer)"), "prefer must use TLS when offered");
-    assert!(ok(encrypted(&cluster.url("127.0.0.1", "?sslmode=require")).await, "require"));
-    assert!(ok(encrypted(&cluster.url("127.0.0.1", &format!("?sslmode=verify-ca&sslrootcert={ca}"))).await, "verify-ca"));
-    assert!(ok(encrypted(&cluster.url("localhost", &format!("?sslmode=verify-full&sslrootcert={ca}"))).await, "verify-full"));
+    assert!(!ok(
+        encrypted(&cluster.url("127.0.0.1", "?sslmode=disable")).await,
+        "disable"
+    ));
+    assert!(
+        ok(
+            encrypted(&cluster.url("127.0.0.1", "")).await,
+            "the default (prefer)"
+        ),
+        "prefer must use TLS when offered"
+    );
+    assert!(ok(
+        encrypted(&cluster.url("127.0.0.1", "?sslmode=require")).await,
+        "require"
+    ));
+    assert!(ok(
+        encrypted(&cluster.url("127.0.0.1", &format!("?sslmode=verify-ca&sslrootcert={ca}"))).await,
+        "verify-ca"
+    ));
+    assert!(ok(
+        encrypted(&cluster.url(
+            "localhost",
+            &format!("?sslmode=verify-full&sslrootcert={ca}")
+        ))
+        .await,
+        "verify-full"
+    ));
     // The certificate names localhost, not 127.0.0.1; another authority did not issue it;
     // the public authorities did not either.
-    refused(encrypted(&cluster.url("127.0.0.1", &format!("?sslmode=verify-full&sslrootcert={ca}"))).await, "verify-full by address", "certificate");
-    refused(encrypted(&cluster.url("localhost", &format!("?sslmode=verify-ca&sslrootcert={other_ca}"))).await, "verify-ca, other authority", "certificate");
-    refused(encrypted(&cluster.url("localhost", "?sslmode=verify-full")).await, "verify-full, public roots", "certificate");
-    refused(encrypted(&cluster.url("localhost", "?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")).await, "a missing root file", "sslrootcert");
-    refused(encrypted(&cluster.url("localhost", "?sslmode=sometimes")).await, "an unknown mode", "sslmode");
+    refused(
+        encrypted(&cluster.url(
+            "127.0.0.1",
+            &format!("?sslmode=verify-full&sslrootcert={ca}"),
+        ))
+        .await,
+        "verify-full by address",
+        "certificate",
+    );
+    refused(
+        encrypted(&cluster.url(
+            "localhost",
+            &format!("?sslmode=verify-ca&sslrootcert={other_ca}"),
+        ))
+        .await,
+        "verify-ca, other authority",
+        "certificate",
+    );
+    refused(
+        encrypted(&cluster.url("localhost", "?sslmode=verify-full")).await,
+        "verify-full, public roots",
+        "certificate",
+    );
+    refused(
+        encrypted(&cluster.url(
+            "localhost",
+            "?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+        ))
+        .await,
+        "a missing root file",
+        "sslrootcert",
+    );
+    refused(
+        encrypted(&cluster.url("localhost", "?sslmode=sometimes")).await,
+        "an unknown mode",
+        "sslmode",
+    );
 
     // The same server with TLS turned off.
     let admin = cluster.url("127.0.0.1", "?sslmode=disable");
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.unwrap();
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(conn);
-    client.batch_execute("ALTER SYSTEM SET ssl = off").await.unwrap();
-    client.batch_execute("SELECT pg_reload_conf()").await.unwrap();
+    client
+        .batch_execute("ALTER SYSTEM SET ssl = off")
+        .await
+        .unwrap();
+    client
+        .batch_execute("SELECT pg_reload_conf()")
+        .await
+        .unwrap();
     for _ in 0..100 {
         let on: String = client.query_one("SHOW ssl", &[]).await.unwrap().get(0);
         if on == "off" {
@@ -352,7 +525,22 @@ async fn postgres_connections_honour_sslmode() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    refused(encrypted(&cluster.url("127.0.0.1", "?sslmode=require")).await, "require without TLS", "does not support TLS");
-    refused(encrypted(&cluster.url("localhost", &format!("?sslmode=verify-full&sslrootcert={ca}"))).await, "verify-full without TLS", "does not support TLS");
-    assert!(!ok(encrypted(&cluster.url("127.0.0.1", "?sslmode=prefer")).await, "prefer without TLS"));
+    refused(
+        encrypted(&cluster.url("127.0.0.1", "?sslmode=require")).await,
+        "require without TLS",
+        "does not support TLS",
+    );
+    refused(
+        encrypted(&cluster.url(
+            "localhost",
+            &format!("?sslmode=verify-full&sslrootcert={ca}"),
+        ))
+        .await,
+        "verify-full without TLS",
+        "does not support TLS",
+    );
+    assert!(!ok(
+        encrypted(&cluster.url("127.0.0.1", "?sslmode=prefer")).await,
+        "prefer without TLS"
+    ));
 }
