@@ -69,12 +69,9 @@ mod tests {
 
     use super::*;
 
-    fn mode(p: &Path) -> u32 {
-        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-    }
-
     #[test]
     fn new_and_old_files_end_up_private() {
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("a/b");
         create_private_dir(&dir).unwrap();
