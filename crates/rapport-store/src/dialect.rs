@@ -185,56 +185,29 @@ pub fn search_query(backend: Backend, words: &[String]) -> Value {
 }
 
 /// A sub-select of the newest `limit` index entries matching `$1` that satisfy `scope`
-/// (a condition on their ticket, aliased `t`, absent for customers) and whose key is above
-/// the parameter `$floor`, with the columns `sid`, `kind`, `ticket_id`, `ref_id`, `title`,
-/// `score` (higher is better) and the ticket's `number`, `customer_id` and `subject`.
-///
-/// With `scan` (PostgreSQL, see [`search_scans_newest_first`]) the match is written as a
-/// function call the planner cannot answer from the GIN index, so it walks the primary key
-/// backwards from the newest entry and stops at `limit` matches; without it the planner
-/// chooses (the GIN index for rare words).
-pub fn search_candidates(
-    backend: Backend,
-    scope: &str,
-    floor: usize,
-    scan: bool,
-    limit: i64,
-) -> String {
+/// (a condition on the entry, named [`search_entry`]: the viewer's scope is applied before
+/// the cut, never after it), with the columns `sid`, `kind`, `ticket_id`, `ref_id`, `title`
+/// and `score` (higher is better).
+pub fn search_candidates(backend: Backend, scope: &str, limit: i64) -> String {
     match backend {
         Backend::Sqlite => format!(
-            "SELECT search_index.rowid AS sid, kind, ticket_id, ref_id, title,
-                    -bm25(search_index, 10.0, 1.0) AS score,
-                    t.number, t.customer_id, t.subject
-             FROM search_index LEFT JOIN tickets t ON t.id = search_index.ticket_id
-             WHERE search_index MATCH $1 AND search_index.rowid > ${floor} AND {scope}
-             ORDER BY search_index.rowid DESC LIMIT {limit}"
+            "SELECT rowid AS sid, kind, ticket_id, ref_id, title,
+                    -bm25(search_index, 10.0, 1.0) AS score
+             FROM search_index WHERE search_index MATCH $1 AND {scope}
+             ORDER BY rowid DESC LIMIT {limit}"
         ),
-        Backend::Postgres => {
-            let matches = if scan {
-                "ts_match_vq(i.tsv, to_tsquery('english', $1))"
-            } else {
-                "i.tsv @@ to_tsquery('english', $1)"
-            };
-            format!(
-                "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
-                        ts_rank(i.tsv, to_tsquery('english', $1))::float8 AS score,
-                        t.number, t.customer_id, t.subject
-                 FROM search_index i LEFT JOIN tickets t ON t.id = i.ticket_id
-                 WHERE {matches} AND i.id > ${floor} AND {scope}
-                 ORDER BY i.id DESC LIMIT {limit}"
-            )
-        }
+        Backend::Postgres => format!(
+            "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
+                    ts_rank(i.tsv, to_tsquery('english', $1))::float8 AS score
+             FROM search_index i WHERE i.tsv @@ to_tsquery('english', $1) AND {scope}
+             ORDER BY i.id DESC LIMIT {limit}"
+        ),
     }
 }
 
-/// Whether search first walks the newest index entries in key order. SQLite's FTS5 walks
-/// a word's matches newest first and stops at the candidate limit by itself: no. A
-/// PostgreSQL GIN index yields every match unordered, so for a common word the planner
-/// either fetches hundreds of thousands of matches to keep the newest thousand, or — when
-/// it misjudges how often words occur together, which it does for phrases — does so even
-/// for a walk that would have stopped after a few thousand rows: yes.
-pub fn search_scans_newest_first(backend: Backend) -> bool {
-    pick(backend, false, true)
+/// How the candidates' conditions name the search index entry.
+pub fn search_entry(backend: Backend) -> &'static str {
+    pick(backend, "search_index", "i")
 }
 
 /// The column that identifies a search index entry (`sid` in the candidates).

@@ -190,18 +190,6 @@ pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
 /// look for, so ranking is done among the most recent candidates.
 const CANDIDATES: i64 = 1_000;
 
-/// On a database whose index yields matches unordered (PostgreSQL's GIN), how many of the
-/// newest index entries search checks one by one first, and at most. A common word has
-/// its thousand newest matches among the newest few thousand entries: reading those in
-/// key order and stopping at the thousandth match costs a fraction of fetching its
-/// hundreds of thousands of matches through the index to keep the newest thousand. A
-/// rarer query (fewer than `CANDIDATES` matches within `SCAN_MAX` entries, judged by the
-/// first window's density) asks the index, whose cost is then small: it is proportional
-/// to the number of matches.
-const SCAN_FIRST: i64 = 20_000;
-/// See [`SCAN_FIRST`].
-const SCAN_MAX: i64 = 200_000;
-
 /// Searches tickets, messages and customers, best first, returning at most `limit` hits
 /// the viewer may see. Ranks the newest [`CANDIDATES`] matches the viewer may see, then
 /// builds snippets for the few hits returned only.
@@ -215,7 +203,10 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
     let mut params: Vec<Value> = vec![dialect::search_query(backend, &words)];
     // The viewer's scope is part of the candidates' condition, so the newest matches
     // ranked are the newest the viewer may see: matches in other teams' tickets never
-    // take a candidate's place.
+    // take a candidate's place. It excludes entries whose ticket belongs to a team outside
+    // the scope (a condition, not a join, so a viewer who sees everything gets the plan
+    // that joins tickets only to the candidates kept).
+    let entry = dialect::search_entry(backend);
     let scope = match viewer.team_scope() {
         None => "1 = 1".to_owned(),
         Some(teams) => {
@@ -224,64 +215,25 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
                 params.push((*t).into());
                 ids.push(format!("${}", params.len()));
             }
-            if ids.is_empty() {
-                "(t.id IS NULL OR t.team_id IS NULL)".to_owned()
+            let outside = if ids.is_empty() {
+                String::new()
             } else {
-                format!(
-                    "(t.id IS NULL OR t.team_id IS NULL OR t.team_id IN ({}))",
-                    ids.join(", ")
-                )
-            }
-        }
-    };
-    params.push(0i64.into());
-    let floor_param = params.len();
-    let ranked = |scan: bool| {
-        let candidates = dialect::search_candidates(backend, &scope, floor_param, scan, CANDIDATES);
-        format!(
-            "SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.score,
-                    s.number, s.customer_id, s.subject, COUNT(*) OVER () AS candidates
-             FROM ({candidates}) s
-             ORDER BY s.score DESC, s.sid DESC LIMIT {limit}"
-        )
-    };
-    let mut rows = Vec::new();
-    let mut complete = false;
-    if dialect::search_scans_newest_first(backend) {
-        // Walk the newest entries, newest first, checking each against the query, as long
-        // as that is cheaper than fetching every match through the index; see
-        // [`SCAN_FIRST`].
-        let newest = c
-            .query(
-                "SELECT COALESCE(MAX(id), 0) AS newest FROM search_index",
-                &[],
+                format!(" AND x.team_id NOT IN ({})", ids.join(", "))
+            };
+            format!(
+                "NOT EXISTS (SELECT 1 FROM tickets x WHERE x.id = {entry}.ticket_id
+                             AND x.team_id IS NOT NULL{outside})"
             )
-            .await?
-            .first()
-            .map_or(Ok(0), |r| r.int("newest"))?;
-        let mut window = SCAN_FIRST;
-        loop {
-            let floor = (newest - window).max(0);
-            params[floor_param - 1] = floor.into();
-            rows = c.query(&ranked(true), &params).await?;
-            let found = rows.first().map_or(Ok(0), |r| r.int("candidates"))?;
-            if found >= CANDIDATES || floor == 0 {
-                complete = true;
-                break;
-            }
-            // Matches are spread evenly enough over time that the density of this window
-            // predicts how far back the candidates reach: scan there (twice as far, for
-            // the unevenness) if that is close enough, else ask the index.
-            if window > SCAN_FIRST || found * SCAN_MAX < CANDIDATES * window {
-                break;
-            }
-            window = (2 * CANDIDATES * window / found.max(1)).min(SCAN_MAX);
         }
-    }
-    if !complete {
-        params[floor_param - 1] = 0i64.into();
-        rows = c.query(&ranked(false), &params).await?;
-    }
+    };
+    let candidates = dialect::search_candidates(backend, &scope, CANDIDATES);
+    let sql = format!(
+        "SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.score,
+                t.number, t.customer_id, t.subject
+         FROM ({candidates}) s LEFT JOIN tickets t ON t.id = s.ticket_id
+         ORDER BY s.score DESC, s.sid DESC LIMIT {limit}"
+    );
+    let rows = c.query(&sql, &params).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
