@@ -74,6 +74,14 @@ struct Args {
     workers: usize,
     #[arg(long, default_value = "target/release/rapport")]
     binary: PathBuf,
+    /// Keep the scratch PostgreSQL database after the run (its URL is printed), to study
+    /// query plans on it or to measure again with `--reuse`.
+    #[arg(long)]
+    keep: bool,
+    /// Measure on an existing, already filled PostgreSQL database (one a `--keep` run left)
+    /// instead of filling a new one; it is left in place.
+    #[arg(long)]
+    reuse: Option<String>,
 }
 
 struct Scratch {
@@ -96,6 +104,14 @@ impl Scratch {
         }
         if args.backend != "postgres" {
             bail!("--backend must be sqlite or postgres");
+        }
+        if let Some(url) = &args.reuse {
+            return Ok(Self {
+                dir,
+                url: Some(url.clone()),
+                admin_url: args.pg_url.clone(),
+                pg_name: None,
+            });
         }
         let name = format!("rapport_bench_{}", std::process::id());
         let (client, conn) = tokio_postgres::connect(&args.pg_url, tokio_postgres::NoTls).await?;
@@ -162,7 +178,11 @@ async fn main() -> anyhow::Result<()> {
     }
     let scratch = Scratch::new(&args).await?;
     let result = run(&args, &scratch).await;
-    scratch.drop_pg().await?;
+    if args.keep {
+        println!("kept: {}", scratch.url.as_deref().unwrap_or_default());
+    } else {
+        scratch.drop_pg().await?;
+    }
     result
 }
 
@@ -174,15 +194,17 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     // 1. Fill with the demo generator, through the store operations.
     let db = rapport::open_db(&config, &clock).await?;
     let (token, session) = admin_token(&db, &clock).await?;
-    let started = stopwatch();
-    let (tickets, messages) = fill(&db, &clock, args.messages).await?;
-    let secs = started.elapsed().as_secs_f64();
-    #[expect(clippy::cast_precision_loss, reason = "rates")]
-    let rate = messages as f64 / secs;
-    report.add(
-        "fill",
-        format!("{tickets} tickets, {messages} messages in {secs:.1} s ({rate:.0} messages/s)"),
-    );
+    if args.reuse.is_none() {
+        let started = stopwatch();
+        let (tickets, messages) = fill(&db, &clock, args.messages).await?;
+        let secs = started.elapsed().as_secs_f64();
+        #[expect(clippy::cast_precision_loss, reason = "rates")]
+        let rate = messages as f64 / secs;
+        report.add(
+            "fill",
+            format!("{tickets} tickets, {messages} messages in {secs:.1} s ({rate:.0} messages/s)"),
+        );
+    }
     match sqlite_path(scratch) {
         Some(path) => analyze(&path)?,
         None => vacuum_pg(scratch.url.as_deref().unwrap_or_default()).await?,
@@ -481,7 +503,7 @@ async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<(String, Stri
         let u = people::create_user(
             c,
             NewUser {
-                email: EmailAddress::parse("bench@example.com")?,
+                email: EmailAddress::parse(&format!("bench{}@example.com", std::process::id()))?,
                 name: "Bench".into(),
                 role: Role::Admin,
                 password_hash: None,

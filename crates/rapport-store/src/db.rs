@@ -365,9 +365,11 @@ const READERS: usize = 4;
 impl SqliteDb {
     fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            crate::private_files::create_private_dir(dir)
                 .map_err(|e| StoreError::Db(format!("creating {}: {e}", dir.display())))?;
         }
+        crate::private_files::prepare_sqlite_file(path)
+            .map_err(|e| StoreError::Db(format!("preparing {}: {e}", path.display())))?;
         let mut conn = open_sqlite(path, false)?;
         // Refresh the planner's statistics where they are stale (cheap when they are not).
         conn.execute_batch("PRAGMA optimize=0x10002;")?;
@@ -483,12 +485,11 @@ fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn WriteJob>]
 // ---------------------------------------------------------------- PostgreSQL
 
 async fn open_pg(url: &str) -> Result<deadpool_postgres::Pool> {
-    let pg: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e| StoreError::Db(format!("DATABASE_URL: {e}")))?;
+    let target = crate::pg_tls::PgTarget::parse(url)?;
+    let tls = target.connector()?;
     let mgr = deadpool_postgres::Manager::from_config(
-        pg,
-        tokio_postgres::NoTls,
+        target.config,
+        tls,
         deadpool_postgres::ManagerConfig {
             recycling_method: deadpool_postgres::RecyclingMethod::Fast,
         },

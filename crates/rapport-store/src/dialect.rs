@@ -184,23 +184,30 @@ pub fn search_query(backend: Backend, words: &[String]) -> Value {
     pick(backend, fts5_query(words), tsquery(words)).into()
 }
 
-/// A sub-select of the newest `limit` index entries matching `$1`, with the columns
-/// `sid`, `kind`, `ticket_id`, `ref_id`, `title` and `score` (higher is better).
-pub fn search_candidates(backend: Backend, limit: i64) -> String {
+/// A sub-select of the newest `limit` index entries matching `$1` that satisfy `scope`
+/// (a condition on the entry, named [`search_entry`]: the viewer's scope is applied before
+/// the cut, never after it), with the columns `sid`, `kind`, `ticket_id`, `ref_id`, `title`
+/// and `score` (higher is better).
+pub fn search_candidates(backend: Backend, scope: &str, limit: i64) -> String {
     match backend {
         Backend::Sqlite => format!(
             "SELECT rowid AS sid, kind, ticket_id, ref_id, title,
                     -bm25(search_index, 10.0, 1.0) AS score
-             FROM search_index WHERE search_index MATCH $1
+             FROM search_index WHERE search_index MATCH $1 AND {scope}
              ORDER BY rowid DESC LIMIT {limit}"
         ),
         Backend::Postgres => format!(
-            "SELECT id AS sid, kind, ticket_id, ref_id, title,
-                    ts_rank(tsv, to_tsquery('english', $1))::float8 AS score
-             FROM search_index WHERE tsv @@ to_tsquery('english', $1)
-             ORDER BY id DESC LIMIT {limit}"
+            "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
+                    ts_rank(i.tsv, to_tsquery('english', $1))::float8 AS score
+             FROM search_index i WHERE i.tsv @@ to_tsquery('english', $1) AND {scope}
+             ORDER BY i.id DESC LIMIT {limit}"
         ),
     }
+}
+
+/// How the candidates' conditions name the search index entry.
+pub fn search_entry(backend: Backend) -> &'static str {
+    pick(backend, "search_index", "i")
 }
 
 /// The column that identifies a search index entry (`sid` in the candidates).

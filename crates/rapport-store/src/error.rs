@@ -32,15 +32,31 @@ impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         match e.as_db_error() {
             Some(db) => StoreError::Db(format!("{}: {}", db.code().code(), db.message())),
-            None => StoreError::Db(e.to_string()),
+            None => StoreError::Db(with_causes(&e)),
         }
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StoreError::Db(format!("connection pool: {e}"))
+        StoreError::Db(format!("connection pool: {}", with_causes(&e)))
     }
+}
+
+/// An error's message followed by those of its causes, so that "error performing TLS
+/// handshake" says why (an expired or unknown certificate, a wrong host name).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let m = c.to_string();
+        if !out.contains(&m) {
+            out.push_str(": ");
+            out.push_str(&m);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 impl From<serde_json::Error> for StoreError {

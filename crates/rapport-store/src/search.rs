@@ -191,8 +191,8 @@ pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
 const CANDIDATES: i64 = 1_000;
 
 /// Searches tickets, messages and customers, best first, returning at most `limit` hits
-/// the viewer may see. Ranks the newest [`CANDIDATES`] matches, then builds snippets for
-/// the few hits returned only.
+/// the viewer may see. Ranks the newest [`CANDIDATES`] matches the viewer may see, then
+/// builds snippets for the few hits returned only.
 pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) -> Result<Vec<Hit>> {
     let words = terms(q);
     if words.is_empty() {
@@ -201,28 +201,36 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
     let limit = limit.clamp(1, 100);
     let backend = c.backend();
     let mut params: Vec<Value> = vec![dialect::search_query(backend, &words)];
-    let candidates = dialect::search_candidates(backend, CANDIDATES);
-    let mut scope = String::new();
-    if let Some(teams) = viewer.team_scope() {
-        let mut ids = Vec::new();
-        for t in teams {
-            params.push((*t).into());
-            ids.push(format!("${}", params.len()));
-        }
-        scope = if ids.is_empty() {
-            "WHERE (t.id IS NULL OR t.team_id IS NULL)".into()
-        } else {
+    // The viewer's scope is part of the candidates' condition, so the newest matches
+    // ranked are the newest the viewer may see: matches in other teams' tickets never
+    // take a candidate's place. It excludes entries whose ticket belongs to a team outside
+    // the scope (a condition, not a join, so a viewer who sees everything gets the plan
+    // that joins tickets only to the candidates kept).
+    let entry = dialect::search_entry(backend);
+    let scope = match viewer.team_scope() {
+        None => "1 = 1".to_owned(),
+        Some(teams) => {
+            let mut ids = Vec::new();
+            for t in teams {
+                params.push((*t).into());
+                ids.push(format!("${}", params.len()));
+            }
+            let outside = if ids.is_empty() {
+                String::new()
+            } else {
+                format!(" AND x.team_id NOT IN ({})", ids.join(", "))
+            };
             format!(
-                "WHERE (t.id IS NULL OR t.team_id IS NULL OR t.team_id IN ({}))",
-                ids.join(", ")
+                "NOT EXISTS (SELECT 1 FROM tickets x WHERE x.id = {entry}.ticket_id
+                             AND x.team_id IS NOT NULL{outside})"
             )
-        };
-    }
+        }
+    };
+    let candidates = dialect::search_candidates(backend, &scope, CANDIDATES);
     let sql = format!(
         "SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.score,
                 t.number, t.customer_id, t.subject
          FROM ({candidates}) s LEFT JOIN tickets t ON t.id = s.ticket_id
-         {scope}
          ORDER BY s.score DESC, s.sid DESC LIMIT {limit}"
     );
     let rows = c.query(&sql, &params).await?;

@@ -102,7 +102,7 @@ impl Config {
         }
         let path = self.data_dir.join("secret.key");
         if !path.exists() {
-            std::fs::create_dir_all(&self.data_dir)
+            rapport_store::private_files::create_private_dir(&self.data_dir)
                 .with_context(|| format!("creating {}", self.data_dir.display()))?;
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);

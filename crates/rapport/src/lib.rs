@@ -25,7 +25,7 @@ pub use config::Config;
 pub async fn open_db(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
     let db_config = DbConfig::from_url_or_dir(config.database_url.as_deref(), &config.data_dir)?;
     if let DbConfig::Sqlite(_) = db_config {
-        std::fs::create_dir_all(&config.data_dir)
+        rapport_store::private_files::create_private_dir(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
     }
     let db = Db::open(&db_config).await.context("opening the database")?;

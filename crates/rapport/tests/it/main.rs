@@ -20,6 +20,7 @@ mod permissions;
 mod principal;
 mod search;
 mod sessions_trust;
+mod storage_trust;
 mod subscribers;
 mod tickets;
 mod trust_mail;
