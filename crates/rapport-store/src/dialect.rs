@@ -188,7 +188,19 @@ pub fn search_query(backend: Backend, words: &[String]) -> Value {
 /// (a condition on the entry, named [`search_entry`]: the viewer's scope is applied before
 /// the cut, never after it), with the columns `sid`, `kind`, `ticket_id`, `ref_id`, `title`
 /// and `score` (higher is better).
-pub fn search_candidates(backend: Backend, scope: &str, limit: i64) -> String {
+///
+/// With `walk_above` (PostgreSQL only, see [`search_walks`]) — the number of the parameter
+/// holding a key — the candidates are looked for among the entries above that key only, by
+/// walking the primary key down from the newest entry: the match is written as a call
+/// (`ts_match_vq`) that the planner cannot answer from the GIN index, so the walk stops at
+/// the `limit`th match. Without it, every match comes from the GIN index. The query is made
+/// once (`OFFSET 0` keeps the sub-select from being folded into every row).
+pub fn search_candidates(
+    backend: Backend,
+    scope: &str,
+    walk_above: Option<usize>,
+    limit: i64,
+) -> String {
     match backend {
         Backend::Sqlite => format!(
             "SELECT rowid AS sid, kind, ticket_id, ref_id, title,
@@ -196,13 +208,30 @@ pub fn search_candidates(backend: Backend, scope: &str, limit: i64) -> String {
              FROM search_index WHERE search_index MATCH $1 AND {scope}
              ORDER BY rowid DESC LIMIT {limit}"
         ),
-        Backend::Postgres => format!(
-            "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
-                    ts_rank(i.tsv, to_tsquery('english', $1))::float8 AS score
-             FROM search_index i WHERE i.tsv @@ to_tsquery('english', $1) AND {scope}
-             ORDER BY i.id DESC LIMIT {limit}"
-        ),
+        Backend::Postgres => {
+            let matches = match walk_above {
+                Some(p) => format!("ts_match_vq(i.tsv, q.q) AND i.id > ${p}"),
+                None => "i.tsv @@ to_tsquery('english', $1)".to_owned(),
+            };
+            format!(
+                "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
+                        ts_rank(i.tsv, q.q)::float8 AS score
+                 FROM (SELECT to_tsquery('english', $1) AS q OFFSET 0) q, search_index i
+                 WHERE {matches} AND {scope}
+                 ORDER BY i.id DESC LIMIT {limit}"
+            )
+        }
     }
+}
+
+/// Whether search first walks the newest index entries (see [`search_candidates`]).
+/// SQLite's FTS5 reads a word's matches newest first and stops at the candidate limit by
+/// itself: no. A PostgreSQL GIN index yields a word's matches unordered, so keeping the
+/// newest thousand of a common word means fetching every match — hundreds of thousands of
+/// rows at a million messages — while a walk down the newest entries finds them in a few
+/// thousand: yes.
+pub fn search_walks(backend: Backend) -> bool {
+    pick(backend, false, true)
 }
 
 /// How the candidates' conditions name the search index entry.

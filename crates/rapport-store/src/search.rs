@@ -190,6 +190,78 @@ pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
 /// look for, so ranking is done among the most recent candidates.
 const CANDIDATES: i64 = 1_000;
 
+/// PostgreSQL: how many of the newest index entries search walks first. A common word's
+/// thousand newest matches are all among them.
+pub const SCAN_FIRST: i64 = 20_000;
+
+/// PostgreSQL: the most entries one walk covers. A query whose thousand newest matches lie
+/// further back is rare enough for the GIN index to fetch every match cheaply.
+pub const SCAN_MAX: i64 = 400_000;
+
+/// The best `limit` of the newest [`CANDIDATES`] matches the viewer may see (`scope`),
+/// with their tickets. On PostgreSQL it first walks the newest [`SCAN_FIRST`] entries;
+/// when they hold fewer than [`CANDIDATES`] matches, the density seen there says how far
+/// back the thousandth match lies: a second walk goes that far (with a margin) if that is
+/// at most [`SCAN_MAX`] entries, otherwise — and when a walk still falls short — the GIN
+/// index answers. Every path returns the same candidates: a walk that finds
+/// [`CANDIDATES`] matches has found exactly the newest ones.
+async fn ranked(
+    c: &mut dyn Conn,
+    scope: &str,
+    params: &mut Vec<Value>,
+    limit: usize,
+) -> Result<Vec<crate::value::Row>> {
+    let backend = c.backend();
+    let run = |walk_above: Option<usize>| {
+        let candidates = dialect::search_candidates(backend, scope, walk_above, CANDIDATES);
+        format!(
+            "WITH s AS MATERIALIZED ({candidates})
+             SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.score,
+                    t.number, t.customer_id, t.subject,
+                    (SELECT COUNT(*) FROM s) AS found
+             FROM s LEFT JOIN tickets t ON t.id = s.ticket_id
+             ORDER BY s.score DESC, s.sid DESC LIMIT {limit}"
+        )
+    };
+    if !dialect::search_walks(backend) {
+        return c.query(&run(None), params).await;
+    }
+    let top = c
+        .query("SELECT MAX(id) AS top FROM search_index", &[])
+        .await?
+        .first()
+        .map(|r| r.opt_int("top"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0);
+    params.push(0_i64.into());
+    let floor_param = params.len();
+    let mut window = SCAN_FIRST;
+    loop {
+        params[floor_param - 1] = (top - window).into();
+        let rows = c.query(&run(Some(floor_param)), params).await?;
+        let found = match rows.first() {
+            Some(r) => r.int("found")?,
+            None => 0,
+        };
+        if found >= CANDIDATES || window >= top {
+            return Ok(rows);
+        }
+        // Fewer than a full set among the newest `window` entries: go back as far as
+        // their density says the last candidate lies, with a margin, if that is cheap.
+        let needed = if found == 0 {
+            i64::MAX
+        } else {
+            window.saturating_mul(CANDIDATES).saturating_mul(3) / (found * 2)
+        };
+        if window > SCAN_FIRST || needed > SCAN_MAX {
+            params.pop();
+            return c.query(&run(None), params).await;
+        }
+        window = needed.max(window * 2);
+    }
+}
+
 /// Searches tickets, messages and customers, best first, returning at most `limit` hits
 /// the viewer may see. Ranks the newest [`CANDIDATES`] matches the viewer may see, then
 /// builds snippets for the few hits returned only.
@@ -226,14 +298,7 @@ pub async fn search(c: &mut dyn Conn, viewer: &Viewer, q: &str, limit: usize) ->
             )
         }
     };
-    let candidates = dialect::search_candidates(backend, &scope, CANDIDATES);
-    let sql = format!(
-        "SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.score,
-                t.number, t.customer_id, t.subject
-         FROM ({candidates}) s LEFT JOIN tickets t ON t.id = s.ticket_id
-         ORDER BY s.score DESC, s.sid DESC LIMIT {limit}"
-    );
-    let rows = c.query(&sql, &params).await?;
+    let rows = ranked(c, &scope, &mut params, limit).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }

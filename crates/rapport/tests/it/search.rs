@@ -1,8 +1,40 @@
 //! Full-text search: findable the moment create returns, ranked, highlighted, safe.
 
+use rapport_store::testing;
 use serde_json::json;
 
 use crate::both_backends;
+
+/// 60,000 index entries, numbered by `ref_id` 1..=60,000 (newest last), each with one of a
+/// few texts, so that every query below has identical matches and the best hits are simply
+/// the newest matching entries: `alpha` every third of the newest 20,000 (found by the
+/// first walk on PostgreSQL), `bravo` every fortieth everywhere (a second, longer walk),
+/// `charlie` only among the oldest 500 (none in the first walk: the GIN index).
+async fn fill_index(app: &crate::harness::TestApp) {
+    testing::execute(
+        &app.db,
+        "INSERT INTO search_index (title, body, kind, ticket_id, ref_id)
+         WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 60000)
+         SELECT '', CASE
+                      WHEN n > 40000 AND n % 3 = 0 THEN 'alpha filler'
+                      WHEN n % 40 = 1 THEN 'bravo filler'
+                      WHEN n <= 500 THEN 'charlie filler'
+                      ELSE 'filler'
+                    END, 'customer', NULL, n
+         FROM g",
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
+fn expected(matches: impl Fn(i64) -> bool) -> Vec<i64> {
+    (1..=60_000)
+        .rev()
+        .filter(|&n| matches(n))
+        .take(100)
+        .collect()
+}
 
 both_backends! {
     async fn a_ticket_is_findable_as_soon_as_it_is_created(app) {
@@ -56,6 +88,30 @@ both_backends! {
         assert_eq!(found["hits"][0]["ticket_id"], id);
         let (_, old) = app.get("/api/v1/search?q=wording").await;
         assert_eq!(old["hits"], json!([]));
+        app.stop().await;
+    }
+
+    async fn every_search_path_finds_the_newest_matches(app) {
+        fill_index(&app).await;
+        let alpha = |n: i64| n > 40_000 && n % 3 == 0;
+        let bravo = |n: i64| !alpha(n) && n % 40 == 1;
+        let charlie = |n: i64| !alpha(n) && !bravo(n) && n <= 500;
+        for (q, want) in [
+            ("alpha", expected(alpha)),
+            ("bravo", expected(bravo)),
+            ("charlie", expected(charlie)),
+            ("zulu", Vec::new()),
+        ] {
+            let (s, found) = app.get(&format!("/api/v1/search?q={q}&limit=100")).await;
+            assert_eq!(s, 200, "{found}");
+            let got: Vec<i64> = found["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["customer_id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(got, want, "{q}");
+        }
         app.stop().await;
     }
 }
