@@ -189,16 +189,15 @@ pub fn search_query(backend: Backend, words: &[String]) -> Value {
 /// the cut, never after it), with the columns `sid`, `kind`, `ticket_id`, `ref_id`, `title`
 /// and `score` (higher is better).
 ///
-/// With `walk_above` (PostgreSQL only, see [`search_walks`]) — the number of the parameter
-/// holding a key — the candidates are looked for among the entries above that key only, by
-/// walking the primary key down from the newest entry: the match is written as a call
-/// (`ts_match_vq`) that the planner cannot answer from the GIN index, so the walk stops at
-/// the `limit`th match. Without it, every match comes from the GIN index. The query is made
-/// once (`OFFSET 0` keeps the sub-select from being folded into every row).
+/// With `above` (PostgreSQL only, see [`search_windows`]) — the number of the parameter
+/// holding a key — the candidates are looked for among the entries above that key only: the
+/// planner combines the word's GIN bitmap with the key range, so only the matches inside the
+/// window are fetched. Without it, every match comes from the GIN index. The ranking's query
+/// is made once (`OFFSET 0` keeps the sub-select from being folded into every row).
 pub fn search_candidates(
     backend: Backend,
     scope: &str,
-    walk_above: Option<usize>,
+    above: Option<usize>,
     limit: i64,
 ) -> String {
     match backend {
@@ -209,8 +208,8 @@ pub fn search_candidates(
              ORDER BY rowid DESC LIMIT {limit}"
         ),
         Backend::Postgres => {
-            let matches = match walk_above {
-                Some(p) => format!("ts_match_vq(i.tsv, q.q) AND i.id > ${p}"),
+            let matches = match above {
+                Some(p) => format!("i.tsv @@ to_tsquery('english', $1) AND i.id > ${p}"),
                 None => "i.tsv @@ to_tsquery('english', $1)".to_owned(),
             };
             format!(
@@ -224,15 +223,19 @@ pub fn search_candidates(
     }
 }
 
-/// Whether search first walks the newest index entries (see [`search_candidates`]).
+/// Whether search first looks among the newest index entries (see [`search_candidates`]).
 /// SQLite's FTS5 reads a word's matches newest first and stops at the candidate limit by
 /// itself: no. A PostgreSQL GIN index yields a word's matches unordered, so keeping the
 /// newest thousand of a common word means fetching every match — hundreds of thousands of
-/// rows at a million messages — while a walk down the newest entries finds them in a few
-/// thousand: yes.
-pub fn search_walks(backend: Backend) -> bool {
+/// rows at a million messages — while the newest few thousand entries hold them all: yes.
+pub fn search_windows(backend: Backend) -> bool {
     pick(backend, false, true)
 }
+
+/// Said before a search whose window bound is a parameter, in the same transaction: plan it
+/// with the bound's value (a generic plan would guess a third of the table and fetch every
+/// match). PostgreSQL only.
+pub const SEARCH_CUSTOM_PLAN: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
 
 /// How the candidates' conditions name the search index entry.
 pub fn search_entry(backend: Backend) -> &'static str {

@@ -190,21 +190,21 @@ pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
 /// look for, so ranking is done among the most recent candidates.
 const CANDIDATES: i64 = 1_000;
 
-/// PostgreSQL: how many of the newest index entries search walks first. A common word's
-/// thousand newest matches are all among them.
+/// PostgreSQL: how many of the newest index entries search looks among first. A common
+/// word's thousand newest matches are all among them.
 pub const SCAN_FIRST: i64 = 20_000;
 
-/// PostgreSQL: the most entries one walk covers. A query whose thousand newest matches lie
-/// further back is rare enough for the GIN index to fetch every match cheaply.
+/// PostgreSQL: the widest window. A query whose thousand newest matches lie further back is
+/// rare enough for every match to be fetched cheaply.
 pub const SCAN_MAX: i64 = 400_000;
 
 /// The best `limit` of the newest [`CANDIDATES`] matches the viewer may see (`scope`),
-/// with their tickets. On PostgreSQL it first walks the newest [`SCAN_FIRST`] entries;
+/// with their tickets. On PostgreSQL it first looks among the newest [`SCAN_FIRST`] entries;
 /// when they hold fewer than [`CANDIDATES`] matches, the density seen there says how far
-/// back the thousandth match lies: a second walk goes that far (with a margin) if that is
-/// at most [`SCAN_MAX`] entries, otherwise — and when a walk still falls short — the GIN
-/// index answers. Every path returns the same candidates: a walk that finds
-/// [`CANDIDATES`] matches has found exactly the newest ones.
+/// back the thousandth match lies: a second look goes that far (with a margin) if that is
+/// at most [`SCAN_MAX`] entries, otherwise — and when it still falls short — every match
+/// is asked for. Every path returns the same candidates: a window that holds
+/// [`CANDIDATES`] matches holds exactly the newest ones.
 async fn ranked(
     c: &mut dyn Conn,
     scope: &str,
@@ -212,8 +212,8 @@ async fn ranked(
     limit: usize,
 ) -> Result<Vec<crate::value::Row>> {
     let backend = c.backend();
-    let run = |walk_above: Option<usize>| {
-        let candidates = dialect::search_candidates(backend, scope, walk_above, CANDIDATES);
+    let run = |above: Option<usize>| {
+        let candidates = dialect::search_candidates(backend, scope, above, CANDIDATES);
         format!(
             "WITH s AS MATERIALIZED ({candidates})
              SELECT s.sid, s.kind, s.ticket_id, s.ref_id, s.title, s.score,
@@ -223,7 +223,7 @@ async fn ranked(
              ORDER BY s.score DESC, s.sid DESC LIMIT {limit}"
         )
     };
-    if !dialect::search_walks(backend) {
+    if !dialect::search_windows(backend) {
         return c.query(&run(None), params).await;
     }
     let top = c
@@ -234,6 +234,7 @@ async fn ranked(
         .transpose()?
         .flatten()
         .unwrap_or(0);
+    c.batch(dialect::SEARCH_CUSTOM_PLAN).await?;
     params.push(0_i64.into());
     let floor_param = params.len();
     let mut window = SCAN_FIRST;
