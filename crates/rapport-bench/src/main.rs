@@ -495,7 +495,7 @@ async fn vacuum_pg(url: &str) -> anyhow::Result<()> {
 /// An API token and a browser session cookie for a new admin.
 async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<(String, String)> {
     let token = secrets::new_token();
-    let hash = secrets::token_hash(&token);
+    let secret = token.clone();
     let session = rapport_store::secrets::random_hex(32);
     let session_hash = secrets::token_hash(&session);
     let now = clock.now();
@@ -512,7 +512,13 @@ async fn admin_token(db: &Db, clock: &dyn Clock) -> anyhow::Result<(String, Stri
         )
         .await?;
         rapport_store::sessions::create(c, u.id, &session_hash, "bench", now, 86_400).await?;
-        people::add_token(c, u.id, &hash, "bench", now).await
+        let new = rapport_store::tokens::NewToken {
+            user_id: u.id,
+            token: secret,
+            name: "bench".into(),
+            expires_at: None,
+        };
+        rapport_store::tokens::create(c, new, now).await.map(|t| t.id)
     }))
     .await?;
     Ok((token, session))

@@ -16,6 +16,7 @@ use rapport_domain::{
 use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::tickets::{self, NewReply, NewTicket, TicketPatch};
+use rapport_store::tokens;
 use rapport_store::{Db, StoreError, secrets};
 
 /// How big a demo to make.
@@ -94,7 +95,6 @@ pub async fn populate(
     let now = clock.now();
     let admin = EmailAddress::parse(ADMIN_EMAIL)?;
     let token = secrets::new_token();
-    let token_hash = secrets::token_hash(&token);
     let login = DemoLogin {
         email: ADMIN_EMAIL.into(),
         password: PASSWORD.into(),
@@ -107,8 +107,17 @@ pub async fn populate(
     };
     if let Some((user, _)) = existing {
         let id = user.id;
-        db.write(op!(c => people::add_token(c, id, &token_hash, "demo", now).await))
-            .await?;
+        let secret = token.clone();
+        db.write(op!(c => {
+            let new = tokens::NewToken {
+                user_id: id,
+                token: secret,
+                name: "demo".into(),
+                expires_at: None,
+            };
+            tokens::create(c, new, now).await
+        }))
+        .await?;
         return Ok(DemoSummary {
             created: false,
             tickets: 0,
@@ -118,6 +127,7 @@ pub async fn populate(
         });
     }
     let hash = secrets::hash_password(PASSWORD).map_err(StoreError::Db)?;
+    let secret = token.clone();
     let (team_ids, agent_ids) = db
         .write(op!(c => {
             let mut team_ids = Vec::new();
@@ -135,7 +145,13 @@ pub async fn populate(
                 now,
             )
             .await?;
-            people::add_token(c, a.id, &token_hash, "demo", now).await?;
+            let new = tokens::NewToken {
+                user_id: a.id,
+                token: secret,
+                name: "demo".into(),
+                expires_at: None,
+            };
+            tokens::create(c, new, now).await?;
             let mut agents = Vec::new();
             for (email, name, role, team) in AGENTS {
                 let u = people::create_user(

@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
+use rapport_domain::net::client_key;
 
 use crate::state::AppState;
 
@@ -122,7 +123,9 @@ fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
         .collect()
 }
 
-/// The client address of a request, as [`AppState::trusted_proxies`] says to read it.
+/// Whom a request is counted as by every HTTP limit: its client address, as
+/// [`AppState::trusted_proxies`] says to read it, keyed by
+/// [`rapport_domain::net::client_key`] — an IPv6 client counts per /64, like SMTP's.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
@@ -137,7 +140,9 @@ impl FromRequestParts<AppState> for ClientIp {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-        Ok(ClientIp(state.trusted_proxies.client(peer, &parts.headers)))
+        Ok(ClientIp(client_key(
+            state.trusted_proxies.client(peer, &parts.headers),
+        )))
     }
 }
 

@@ -36,6 +36,8 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     field: Option<String>,
+    /// Seconds for a `Retry-After` header (429s that know how long).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -46,6 +48,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -58,6 +61,7 @@ impl ApiError {
             code: "validation_failed",
             message: format!("{field}: {message}"),
             field: Some(field),
+            retry_after: None,
         }
     }
 
@@ -82,6 +86,19 @@ impl ApiError {
             "rate_limited",
             "too many failed attempts from this address; wait a minute",
         )
+    }
+
+    /// 429 with `Retry-After`: too many wrong passwords for this account from this
+    /// address; the next attempt is allowed after `wait`.
+    pub fn slow_down(wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs().max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many wrong passwords from this address; try again in {secs} seconds"),
+        );
+        e.retry_after = Some(secs);
+        e
     }
 
     /// 403: the role does not allow it.
@@ -145,7 +162,12 @@ impl IntoResponse for ApiError {
                 field: self.field,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        r
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod limit;
 pub mod live;
+pub mod password_check;
 pub mod state;
 pub mod throttle;
 

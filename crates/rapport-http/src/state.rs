@@ -37,6 +37,9 @@ pub struct AppState {
     pub view_counts: Arc<ViewCounts>,
     /// How long agents' browser sessions last.
     pub sessions: SessionPolicy,
+    /// The overall hourly cap on automatic mail (`RAPPORT_AUTO_MAIL_PER_HOUR`); portal
+    /// sign-in links may use half of it.
+    pub auto_mail_per_hour: i64,
 }
 
 /// How long an agent's browser session lasts: it ends after `idle_secs` without use (each
@@ -148,6 +151,7 @@ impl AppState {
             live: Arc::new(Live::default()),
             view_counts: Arc::new(ViewCounts::new(clock.clone())),
             sessions: SessionPolicy::default(),
+            auto_mail_per_hour: 200,
             clock,
         }
     }

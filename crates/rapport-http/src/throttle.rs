@@ -5,9 +5,11 @@
 //! [`SignInThrottle::MAX_DELAY`]). The owner signing in from another address is not
 //! affected, so nobody can lock anyone out; a right password resets the pair. Each
 //! address also has an overall cap on failures across all accounts (password spraying),
-//! which slows only that address. These counters are the sign-in's own: API token
-//! failures are counted apart (`AppState::auth_failures`), so one cannot eat the other's
-//! budget. Time comes from the server's clock.
+//! which slows only that address. Every check of an agent's password counts here under
+//! the one key of the account (`crate::password_check`): sign-in, re-authentication, the
+//! preferences form and the API's password change. API token failures are counted apart
+//! (`AppState::auth_failures`), so one cannot eat the other's budget. Addresses arrive as
+//! `ClientIp` keys (IPv6 per /64). Time comes from the server's clock.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -16,16 +16,13 @@ pub const NO_SENDER: &str = "no mailbox to send from: add one with POST /api/v1/
 /// the person is called — commas, quotes, angle brackets, any script — and lettre
 /// quotes or encodes it (RFC 5322 quoted-string, RFC 2047 for non-ASCII) so that it can
 /// never read as a second address or smuggle in a header line; only control characters
-/// go, and runs of white space become one space. A blank name gives the bare address.
+/// go, and runs of white space become one space (`rapport_domain::text::fold_controls`).
+/// A blank name gives the bare address.
 pub fn mailbox(address: &str, name: &str) -> Result<Mailbox, String> {
     let email = address
         .parse()
         .map_err(|e| format!("address {address:?}: {e}"))?;
-    let clean = name
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let clean = rapport_domain::text::fold_controls(name);
     Ok(Mailbox::new((!clean.is_empty()).then_some(clean), email))
 }
 

@@ -3,12 +3,13 @@
 //! capped by the session itself (`SmtpLimits::max_recipients`).
 //!
 //! A client address is the peer's IP; IPv6 peers are counted per /64, the block one
-//! host usually holds, so rotating through its own addresses gains nothing. Counters
+//! host usually holds, so rotating through its own addresses gains nothing
+//! ([`rapport_domain::net::client_key`], which the HTTP limits use too). Counters
 //! live in the process: each node that listens limits what it receives. Time comes from
 //! the [`Clock`], so tests move it instead of waiting.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,20 +44,7 @@ impl Default for SmtpLimits {
     }
 }
 
-/// The key a client is counted under: its IPv4 address (IPv4-mapped IPv6 included), or
-/// its IPv6 /64.
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
-}
+pub use rapport_domain::net::client_key;
 
 /// Why a client may not go on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -136,6 +136,32 @@ pub async fn auto_mail_last_hour(c: &mut dyn Conn, now: Timestamp) -> Result<i64
     .int("n")
 }
 
+/// How many automatic mails of `kind` (`ack`, `signin`) were sent in the hour before
+/// `now` (for a kind's share of the overall cap).
+pub async fn auto_mail_kind_last_hour(c: &mut dyn Conn, kind: &str, now: Timestamp) -> Result<i64> {
+    c.one(
+        "SELECT COUNT(*) AS n FROM auto_mail_log WHERE kind = $1 AND created_at >= $2",
+        &[kind.into(), now.plus_secs(-3_600).into()],
+    )
+    .await?
+    .int("n")
+}
+
+/// Whether one more portal sign-in link may go out now under the overall hourly cap
+/// (`per_hour`, `RAPPORT_AUTO_MAIL_PER_HOUR`): all automatic mail together stays under
+/// it, and sign-in links use at most half of it (rounded up), so requests for links —
+/// which anyone can make for any customer's address — never use up the
+/// acknowledgements' budget.
+pub async fn signin_link_within_cap(
+    c: &mut dyn Conn,
+    per_hour: i64,
+    now: Timestamp,
+) -> Result<bool> {
+    let share = (per_hour.max(0) + 1) / 2;
+    Ok(auto_mail_last_hour(c, now).await? < per_hour
+        && auto_mail_kind_last_hour(c, "signin", now).await? < share)
+}
+
 /// How long the customer of a ticket created `now` can expect to wait: from the first
 /// answers of the past 14 days and the unanswered tickets ahead of it.
 pub async fn expectation(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<Expectation> {

@@ -165,26 +165,6 @@ pub async fn list_users(c: &mut dyn Conn) -> Result<Vec<User>> {
     Ok(out)
 }
 
-/// Stores a new API token for an agent (its hash only, with no expiry and no public
-/// prefix) and returns the token id. [`crate::tokens::create`] keeps the prefix and an
-/// expiry.
-pub async fn add_token(
-    c: &mut dyn Conn,
-    user_id: i64,
-    token_hash: &str,
-    name: &str,
-    now: Timestamp,
-) -> Result<i64> {
-    let row = c
-        .one(
-            "INSERT INTO api_tokens (user_id, token_hash, name, created_at)
-             VALUES ($1, $2, $3, $4) RETURNING id",
-            &[user_id.into(), token_hash.into(), name.into(), now.into()],
-        )
-        .await?;
-    row.int("id")
-}
-
 /// The viewer behind a token hash, if the token exists, is neither revoked nor expired at
 /// `now`, and its agent is active.
 pub async fn viewer_for_token(
@@ -383,17 +363,6 @@ pub async fn update_user(c: &mut dyn Conn, id: i64, change: UserChange) -> Resul
         .await?;
     }
     get_user(c, id).await
-}
-
-/// An agent's password hash (none for token-only accounts).
-pub async fn password_hash(c: &mut dyn Conn, id: i64) -> Result<Option<String>> {
-    c.opt(
-        "SELECT password_hash FROM users WHERE id = $1",
-        &[id.into()],
-    )
-    .await?
-    .ok_or(StoreError::NotFound("user"))?
-    .opt_text("password_hash")
 }
 
 /// Sets an agent's password (already hashed) and ends their browser sessions except

@@ -138,16 +138,20 @@ pub async fn reauthenticated(c: &mut dyn Conn, token_hash: &str, now: Timestamp)
     Ok(())
 }
 
-/// The password hash of a session's agent, to check it again before an admin action.
-pub async fn password_hash(c: &mut dyn Conn, user_id: i64) -> Result<Option<String>> {
+/// The sign-in address and password hash of an active agent (`None` when the agent is
+/// unknown or deactivated): the one read of a password hash by agent id, for every check
+/// of a signed-in agent's own password.
+pub async fn password_of(
+    c: &mut dyn Conn,
+    user_id: i64,
+) -> Result<Option<(String, Option<String>)>> {
     c.opt(
-        "SELECT password_hash FROM users WHERE id = $1 AND active = $2",
+        "SELECT email, password_hash FROM users WHERE id = $1 AND active = $2",
         &[user_id.into(), true.into()],
     )
     .await?
-    .map(|r| r.opt_text("password_hash"))
+    .map(|r| Ok((r.text("email")?, r.opt_text("password_hash")?)))
     .transpose()
-    .map(Option::flatten)
 }
 
 /// Ends a session.

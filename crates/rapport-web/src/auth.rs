@@ -11,12 +11,13 @@ use rapport_domain::EmailAddress;
 use rapport_store::op;
 use rapport_store::people;
 use rapport_store::secrets;
-use rapport_store::secrets::{token_hash, verify_sign_in};
+use rapport_store::secrets::token_hash;
 use rapport_store::sessions;
 use serde::Deserialize;
 
 use rapport_http::AppState;
 use rapport_http::client::ClientIp;
+use rapport_http::password_check::{Verdict, account_key, check};
 
 use crate::page::{error_page, page, store_error};
 use crate::sessions::{CsrfForm, Me, NoFields, SESSION_COOKIE, cookie, same_secret, set_cookie};
@@ -119,9 +120,9 @@ pub struct LoginForm {
 }
 
 /// Checks the password and starts a session. Failures slow down the (account, client
-/// address) pair that made them (`rapport_http::throttle`); an unknown, inactive or
-/// password-less account is checked against a dummy hash, so it takes as long as a wrong
-/// password.
+/// address) pair that made them (`rapport_http::password_check`, the one counter of the
+/// account that every password check shares); an unknown, inactive or password-less
+/// account is checked against a dummy hash, so it takes as long as a wrong password.
 pub async fn login(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -139,33 +140,7 @@ pub async fn login(
             StatusCode::FORBIDDEN,
         );
     }
-    let account = f.email.trim().to_lowercase();
-    if let Some(wait) = st.sign_in.wait(&account, ip) {
-        let secs = wait.as_secs().max(1);
-        let mut r = login_page(
-            &st,
-            next,
-            f.email,
-            Some(format!(
-                "Too many failed attempts from here. Try again in {secs} seconds."
-            )),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
-    }
-    let wrong = |st: &AppState, email: String| {
-        st.sign_in.fail(&account, ip);
-        login_page(
-            st,
-            next.clone(),
-            email,
-            Some("Wrong email or password.".into()),
-            StatusCode::UNAUTHORIZED,
-        )
-    };
+    let account = account_key(&f.email);
     let found = match EmailAddress::parse(&f.email) {
         Ok(email) => {
             st.db
@@ -180,15 +155,34 @@ pub async fn login(
         Err(e) => return store_error(e),
     };
     // Always one Argon2 verification, against a dummy hash when there is no account.
-    let password = f.password;
-    let ok = tokio::task::spawn_blocking(move || verify_sign_in(&password, hash.as_deref()))
-        .await
-        .unwrap_or(false);
-    let user = match user {
-        Some(u) if ok => u,
-        _ => return wrong(&st, f.email),
+    let user = match (check(&st, &account, ip, f.password, hash).await, user) {
+        (Verdict::Right, Some(u)) => u,
+        (Verdict::Wait(wait), _) => {
+            let secs = wait.as_secs().max(1);
+            let mut r = login_page(
+                &st,
+                next,
+                f.email,
+                Some(format!(
+                    "Too many failed attempts from here. Try again in {secs} seconds."
+                )),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
+        }
+        _ => {
+            return login_page(
+                &st,
+                next,
+                f.email,
+                Some("Wrong email or password.".into()),
+                StatusCode::UNAUTHORIZED,
+            );
+        }
     };
-    st.sign_in.succeed(&account, ip);
     // A fresh session every time: a token planted before sign-in is worth nothing after.
     let token = secrets::random_hex(32);
     let hash = token_hash(&token);

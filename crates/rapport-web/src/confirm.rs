@@ -11,13 +11,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rapport_http::AppState;
 use rapport_store::op;
-use rapport_store::secrets::verify_password;
 use rapport_store::sessions;
 use serde::de::DeserializeOwned;
 
 use crate::page::{page, store_error};
 use crate::sessions::{CsrfForm, Me};
 use rapport_http::client::ClientIp;
+use rapport_http::password_check::{Verdict, check_own};
 
 /// How long the password given again (or at sign-in) covers admin actions.
 pub const REAUTH_SECS: i64 = 10 * 60;
@@ -113,8 +113,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ReauthForm<T> {
 impl<T> ReauthForm<T> {
     /// Passes when the agent gave the password within [`REAUTH_SECS`] (signing in
     /// counts), or gives it right with this form; otherwise the page that asks for it and
-    /// then sends this form again. Wrong passwords count against the account like failed
-    /// sign-ins.
+    /// then sends this form again. Wrong passwords count in the account's one sign-in
+    /// counter (`rapport_http::password_check`): the same key as its sign-ins, so the
+    /// prompt gives no extra guesses.
     pub async fn reauthenticate(&self, st: &AppState) -> Result<(), Response> {
         let now = st.now();
         if self.me.session.reauthenticated_within(now, REAUTH_SECS) {
@@ -123,34 +124,22 @@ impl<T> ReauthForm<T> {
         let Some(password) = self.password.clone().filter(|p| !p.is_empty()) else {
             return Err(self.ask(None, StatusCode::UNAUTHORIZED));
         };
-        let account = format!("reauth:{}", self.me.session.viewer.user_id);
-        if st.sign_in.wait(&account, self.ip).is_some() {
-            return Err(self.ask(
-                Some("Too many wrong passwords. Wait a few minutes and try again."),
-                StatusCode::TOO_MANY_REQUESTS,
-            ));
-        }
         let user_id = self.me.session.viewer.user_id;
-        let hash = match st
-            .db
-            .read(op!(c => sessions::password_hash(c, user_id).await))
-            .await
-        {
-            Ok(h) => h,
+        match check_own(st, user_id, self.ip, password).await {
+            Ok(Verdict::Right) => {}
+            Ok(Verdict::Wait(_)) => {
+                return Err(self.ask(
+                    Some("Too many wrong passwords. Wait a few minutes and try again."),
+                    StatusCode::TOO_MANY_REQUESTS,
+                ));
+            }
+            Ok(Verdict::Wrong) => {
+                return Err(self.ask(
+                    Some("That password is not right."),
+                    StatusCode::UNAUTHORIZED,
+                ));
+            }
             Err(e) => return Err(store_error(e)),
-        };
-        let ok = match hash {
-            Some(hash) => tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-                .await
-                .unwrap_or(false),
-            None => false,
-        };
-        if !ok {
-            st.sign_in.fail(&account, self.ip);
-            return Err(self.ask(
-                Some("That password is not right."),
-                StatusCode::UNAUTHORIZED,
-            ));
         }
         let token_hash = self.me.session.token_hash.clone();
         st.db

@@ -5,10 +5,10 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{FieldError, Zone};
+use rapport_domain::{FieldError, NewPassword, Zone};
 use rapport_http::AppState;
-use rapport_http::api::people::{MAX_PASSWORD, MIN_PASSWORD};
 use rapport_http::client::ClientIp;
+use rapport_http::password_check::{Verdict, check_own, hash};
 use rapport_store::op;
 use rapport_store::{StoreError, notify, people, secrets};
 use serde::Deserialize;
@@ -104,8 +104,9 @@ pub struct PasswordForm {
 }
 
 /// Changes the agent's own password, given the current one, and ends their other browser
-/// sessions (this one stays). Wrong current passwords slow down like sign-in failures (per
-/// account and client address), so a stolen session cannot guess the password quickly.
+/// sessions (this one stays). Wrong current passwords count in the account's one sign-in
+/// counter (`rapport_http::password_check`, per account and client address), so a stolen
+/// session cannot guess the password quickly.
 pub async fn change_password(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -114,46 +115,31 @@ pub async fn change_password(
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> Response {
     let id = me.session.viewer.user_id;
-    let account = format!("user:{id}");
-    if st.sign_in.wait(&account, ip).is_some() {
-        return error_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts",
-            "Too many wrong passwords from here. Wait a minute and try again.",
-        );
+    let new = match NewPassword::parse("new_password", f.new_password) {
+        Ok(p) => p,
+        Err(e) => return store_error(e.into()),
+    };
+    match check_own(&st, id, ip, f.current_password).await {
+        Ok(Verdict::Right) => {}
+        Ok(Verdict::Wait(_)) => {
+            return error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "Too many wrong passwords from here. Wait a minute and try again.",
+            );
+        }
+        Ok(Verdict::Wrong) => {
+            return store_error(StoreError::Invalid(FieldError::new(
+                "current_password",
+                "is not your current password",
+            )));
+        }
+        Err(e) => return store_error(e),
     }
-    let n = f.new_password.chars().count();
-    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
-        return store_error(StoreError::Invalid(FieldError::new(
-            "new_password",
-            format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
-        )));
-    }
-    let stored = match st
-        .db
-        .read(op!(c => people::password_hash(c, id).await))
-        .await
-    {
+    let hash = match hash(new).await {
         Ok(h) => h,
         Err(e) => return store_error(e),
     };
-    let (current, new) = (f.current_password, f.new_password);
-    let hashed = tokio::task::spawn_blocking(move || {
-        secrets::verify_sign_in(&current, stored.as_deref())
-            .then(|| secrets::hash_password(&new).ok())
-            .flatten()
-    })
-    .await
-    .ok()
-    .flatten();
-    let Some(hash) = hashed else {
-        st.sign_in.fail(&account, ip);
-        return store_error(StoreError::Invalid(FieldError::new(
-            "current_password",
-            "is not your current password",
-        )));
-    };
-    st.sign_in.succeed(&account, ip);
     let keep = cookie(&headers, SESSION_COOKIE, st.https).map(secrets::token_hash);
     write_then(
         &st,

@@ -93,8 +93,37 @@ impl Me {
     }
 }
 
+/// Whether a request is one a page makes by itself rather than the agent: the ticket
+/// page's presence ping, the `/live` stream, and the `?partial=` re-fetches a live event
+/// triggers. These do not slide the idle deadline, so a page left open in an unattended
+/// browser still times out.
+fn is_background(parts: &Parts) -> bool {
+    let path = parts.uri.path();
+    path == "/live"
+        || (path.starts_with("/tickets/") && path.ends_with("/presence"))
+        || parts
+            .uri
+            .query()
+            .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "partial"))
+}
+
+/// Whether the session whose token hashes to `hash` is still live (not ended, expired or
+/// idle, its agent active), without sliding it: how a long-lived `/live` stream checks
+/// that it may go on.
+pub async fn still_live(state: &AppState, hash: &str) -> bool {
+    let now = state.now();
+    let idle = state.sessions.idle_secs;
+    let hash = hash.to_owned();
+    state
+        .db
+        .read(op!(c => sessions::lookup(c, &hash, now, idle).await))
+        .await
+        .is_ok_and(|s| s.is_some())
+}
+
 /// The live session of a request, if any. A use slides the session's idle deadline,
-/// recorded at most once a minute ([`sessions::TOUCH_EVERY_SECS`]).
+/// recorded at most once a minute ([`sessions::TOUCH_EVERY_SECS`]), unless the request is
+/// a background one ([`is_background`]).
 async fn session_of(parts: &Parts, state: &AppState) -> Option<Me> {
     let token = cookie(&parts.headers, SESSION_COOKIE, state.https)?;
     let hash = token_hash(token);
@@ -106,7 +135,7 @@ async fn session_of(parts: &Parts, state: &AppState) -> Option<Me> {
         .await
         .ok()
         .flatten()?;
-    if session.due_for_touch(now) {
+    if session.due_for_touch(now) && !is_background(parts) {
         let hash = session.token_hash.clone();
         if let Err(e) = state
             .db

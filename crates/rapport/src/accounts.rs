@@ -3,10 +3,9 @@
 
 use std::io::Read;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
-use rapport_domain::{Clock, EmailAddress, Role};
-use rapport_http::api::people::{MAX_PASSWORD, MIN_PASSWORD};
+use rapport_domain::{Clock, EmailAddress, NewPassword, Role};
 use rapport_store::people::{self, NewUser, UserChange};
 use rapport_store::tokens::{self, NewToken};
 use rapport_store::{op, secrets};
@@ -113,11 +112,9 @@ fn password_from_stdin() -> anyhow::Result<String> {
         .read_to_string(&mut s)
         .context("reading the password from standard input")?;
     let p = s.lines().next().unwrap_or("").to_owned();
-    let n = p.chars().count();
-    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
-        bail!("the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters");
-    }
-    Ok(p)
+    NewPassword::parse("password", p)
+        .map(|p| p.expose().to_owned())
+        .map_err(|e| anyhow::anyhow!("the password {}", e.message))
 }
 
 /// Runs `rapport user …`.

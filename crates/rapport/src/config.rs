@@ -39,8 +39,10 @@ pub struct Config {
     /// mail (or mail to a closed ticket) opens a linked follow-up.
     #[arg(long, env = "RAPPORT_REOPEN_DAYS", default_value_t = 30)]
     pub reopen_days: i64,
-    /// Automatic mail (acknowledgements, sign-in links) the help desk sends per hour at
-    /// most, to all addresses together; past it, new tickets are not acknowledged.
+    /// Automatic mail (acknowledgements, portal sign-in links) the help desk sends per hour
+    /// at most, to all addresses together; past it, new tickets are not acknowledged and no
+    /// sign-in link goes out. Sign-in links may use at most half of it (rounded up), so
+    /// link requests cannot use up the acknowledgements' share. 0: no automatic mail.
     #[arg(long, env = "RAPPORT_AUTO_MAIL_PER_HOUR", default_value_t = 200)]
     pub auto_mail_per_hour: i64,
     /// The 64-hex-digit key that seals secrets stored in the database (IMAP passwords).
@@ -164,16 +166,18 @@ impl Config {
     }
 }
 
-/// The SMTP listener's limits (defaults in `rapport_mail::smtp_limits::SmtpLimits`).
+/// The SMTP listener's limits (defaults in `rapport_mail::smtp_limits::SmtpLimits`). Each
+/// limit set to 0 means "no limit".
 #[derive(Debug, Clone, Args)]
 pub struct SmtpLimitsConfig {
-    /// Recipients per message (RCPT commands per envelope); the next gets `452`.
+    /// Recipients per message (RCPT commands per envelope); the next gets `452`. 0: no
+    /// limit.
     #[arg(long, env = "RAPPORT_SMTP_MAX_RECIPIENTS", default_value_t = 50)]
     pub smtp_max_recipients: usize,
-    /// SMTP sessions open at once; the next connection gets `421`.
+    /// SMTP sessions open at once; the next connection gets `421`. 0: no limit.
     #[arg(long, env = "RAPPORT_SMTP_MAX_SESSIONS", default_value_t = 100)]
     pub smtp_max_sessions: usize,
-    /// SMTP sessions open at once from one client address (IPv6: one /64).
+    /// SMTP sessions open at once from one client address (IPv6: one /64). 0: no limit.
     #[arg(
         long,
         env = "RAPPORT_SMTP_MAX_SESSIONS_PER_CLIENT",
@@ -181,7 +185,7 @@ pub struct SmtpLimitsConfig {
     )]
     pub smtp_max_sessions_per_client: usize,
     /// Messages one client address may send per hour; then `450`/`421` until the hour
-    /// ends. Raise it when all mail arrives through one relay.
+    /// ends. Raise it (or set 0: no limit) when all mail arrives through one relay.
     #[arg(
         long,
         env = "RAPPORT_SMTP_MAX_MESSAGES_PER_CLIENT_HOUR",
@@ -203,14 +207,41 @@ impl Default for SmtpLimitsConfig {
 }
 
 impl SmtpLimitsConfig {
-    /// The listener's limits (zero means one: a limit of nothing would refuse all mail).
+    /// The listener's limits; 0 means no limit (a limit of nothing would refuse all mail,
+    /// so 0 is how an operator turns one off, e.g. behind a relay they trust).
     pub fn limits(&self) -> rapport_mail::smtp_limits::SmtpLimits {
+        fn or_none(n: usize) -> usize {
+            if n == 0 { usize::MAX } else { n }
+        }
+        let messages = self.smtp_max_messages_per_client_hour;
         rapport_mail::smtp_limits::SmtpLimits {
-            max_recipients: self.smtp_max_recipients.max(1),
-            max_sessions: self.smtp_max_sessions.max(1),
-            max_sessions_per_client: self.smtp_max_sessions_per_client.max(1),
-            max_messages_per_client: self.smtp_max_messages_per_client_hour.max(1),
+            max_recipients: or_none(self.smtp_max_recipients),
+            max_sessions: or_none(self.smtp_max_sessions),
+            max_sessions_per_client: or_none(self.smtp_max_sessions_per_client),
+            max_messages_per_client: if messages == 0 { u32::MAX } else { messages },
             window: std::time::Duration::from_secs(3600),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_smtp_limit_means_no_limit() {
+        let none = SmtpLimitsConfig {
+            smtp_max_recipients: 0,
+            smtp_max_sessions: 0,
+            smtp_max_sessions_per_client: 0,
+            smtp_max_messages_per_client_hour: 0,
+        }
+        .limits();
+        assert_eq!(none.max_recipients, usize::MAX);
+        assert_eq!(none.max_sessions, usize::MAX);
+        assert_eq!(none.max_sessions_per_client, usize::MAX);
+        assert_eq!(none.max_messages_per_client, u32::MAX);
+        let set = SmtpLimitsConfig::default().limits();
+        assert_eq!(set, rapport_mail::smtp_limits::SmtpLimits::default());
     }
 }

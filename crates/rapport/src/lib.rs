@@ -81,6 +81,7 @@ pub async fn start(
         .with_sealer(sealer.clone())
         .with_trusted_proxies(config.trusted_proxies()?);
     state.sessions = config.session_policy()?;
+    state.auto_mail_per_hour = config.auto_mail_per_hour;
     let (stop, stop_rx) = watch::channel(false);
 
     let relay = config

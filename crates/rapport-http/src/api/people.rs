@@ -3,16 +3,17 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use rapport_domain::{EmailAddress, Permission, Role, Timestamp};
+use rapport_domain::{EmailAddress, NewPassword, Permission, Role, Timestamp};
 use rapport_store::op;
 use rapport_store::people::{self, NewUser, UserChange};
-use rapport_store::secrets;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Auth, require};
+use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};
+use crate::password_check::{Verdict, check_own, hash, hash_new_password};
 use crate::state::AppState;
 
 /// An agent, supervisor or admin.
@@ -122,29 +123,6 @@ pub struct CreateUserRequest {
     pub role: String,
     /// A password of at least 10 characters; omit for a token-only account.
     pub password: Option<String>,
-}
-
-/// The least password length accepted.
-pub const MIN_PASSWORD: usize = 10;
-
-/// The longest password accepted (Argon2 hashes all of its input: an unbounded one would
-/// let a request buy unbounded work).
-pub const MAX_PASSWORD: usize = 1024;
-
-/// Checks a new password's length and hashes it off the async threads; a refusal names
-/// `field`.
-pub async fn hash_new_password(field: &str, password: String) -> ApiResult<String> {
-    let n = password.chars().count();
-    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
-        return Err(ApiError::field(
-            field,
-            format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
-        ));
-    }
-    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
-        .await
-        .map_err(|_| ApiError::bad_request("hashing failed"))?
-        .map_err(ApiError::bad_request)
 }
 
 /// Creates an agent (admins only).
@@ -312,54 +290,40 @@ pub async fn patch_user(
 pub struct ChangePasswordRequest {
     /// The password now.
     pub current_password: String,
-    /// The new one, at least 10 characters.
+    /// The new one, 10 to 1,024 characters.
     pub new_password: String,
 }
 
 /// Changes the caller's own password, given the current one; every browser session of
-/// theirs ends (an API token is not a session and keeps working).
+/// theirs ends (an API token is not a session and keeps working). Wrong current passwords
+/// count against the account like failed sign-ins (`crate::password_check`): past the
+/// free ones, 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "people",
     request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_password(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     Auth(viewer): Auth,
     JsonBody(req): JsonBody<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     let id = viewer.user_id;
-    change_own_password(&st, id, req.current_password, req.new_password, None).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Checks `current` against agent `id`'s password, then sets `new` and ends their other
-/// browser sessions (all but `keep`, a session's token hash). A wrong current password is
-/// a refusal on `current_password`. Shared by the API and the preferences page.
-pub async fn change_own_password(
-    st: &AppState,
-    id: i64,
-    current: String,
-    new: String,
-    keep: Option<String>,
-) -> ApiResult<()> {
-    let stored = st
-        .db
-        .read(op!(c => people::password_hash(c, id).await))
-        .await?;
-    let ok =
-        tokio::task::spawn_blocking(move || secrets::verify_sign_in(&current, stored.as_deref()))
-            .await
-            .unwrap_or(false);
-    if !ok {
-        return Err(ApiError::field(
-            "current_password",
-            "is not your current password",
-        ));
+    let new = NewPassword::parse("new_password", req.new_password)?;
+    match check_own(&st, id, ip, req.current_password).await? {
+        Verdict::Right => {}
+        Verdict::Wait(wait) => return Err(ApiError::slow_down(wait)),
+        Verdict::Wrong => {
+            return Err(ApiError::field(
+                "current_password",
+                "is not your current password",
+            ));
+        }
     }
-    let hash = hash_new_password("new_password", new).await?;
+    let hash = hash(new).await?;
     st.db
-        .write(op!(c => people::set_password(c, id, &hash, keep.as_deref()).await))
+        .write(op!(c => people::set_password(c, id, &hash, None).await))
         .await?;
-    Ok(())
+    Ok(StatusCode::NO_CONTENT)
 }

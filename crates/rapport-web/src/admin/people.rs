@@ -4,11 +4,11 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use rapport_domain::{EmailAddress, FieldError, Permission, Role};
+use rapport_domain::{EmailAddress, Permission, Role};
 use rapport_http::AppState;
-use rapport_http::api::people::{MAX_PASSWORD, MIN_PASSWORD};
+use rapport_http::password_check::hash_new_password;
 use rapport_store::people::{self, NewUser, UserChange};
-use rapport_store::{StoreError, op, secrets, tokens};
+use rapport_store::{op, secrets, tokens};
 use serde::Deserialize;
 
 use super::done;
@@ -43,19 +43,9 @@ pub async fn add_user(State(st): State<AppState>, me: Me, form: ReauthForm<UserF
         return r;
     }
     let f = form.fields;
-    if f.password.chars().count() < MIN_PASSWORD {
-        return store_error(
-            rapport_domain::FieldError::new(
-                "password",
-                format!("must be at least {MIN_PASSWORD} characters"),
-            )
-            .into(),
-        );
-    }
-    let password = f.password;
-    let hash = match tokio::task::spawn_blocking(move || secrets::hash_password(&password)).await {
-        Ok(Ok(h)) => h,
-        _ => return store_error(rapport_store::StoreError::Db("hashing failed".into())),
+    let hash = match hash_new_password("password", f.password).await {
+        Ok(h) => h,
+        Err(e) => return store_error(e),
     };
     let now = st.now();
     let new = NewUser {
@@ -120,20 +110,9 @@ pub async fn add_member(
 
 /// Hashes a password typed into an admin form, or the page refusing it (on `password`).
 async fn hash_form_password(password: String) -> Result<String, Response> {
-    let n = password.chars().count();
-    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
-        return Err(store_error(
-            FieldError::new(
-                "password",
-                format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
-            )
-            .into(),
-        ));
-    }
-    match tokio::task::spawn_blocking(move || secrets::hash_password(&password)).await {
-        Ok(Ok(h)) => Ok(h),
-        _ => Err(store_error(StoreError::Db("hashing failed".into()))),
-    }
+    hash_new_password("password", password)
+        .await
+        .map_err(store_error)
 }
 
 /// The deactivate / reactivate form.

@@ -68,6 +68,8 @@ pub struct SignInForm {
 
 /// Emails a sign-in link when the address belongs to a customer. The answer is the same
 /// whether it does or not, so the form cannot be used to find out who is a customer.
+/// Links count toward the overall hourly cap on automatic mail and may use at most half
+/// of it (`notify::signin_link_within_cap`), besides the per-address allowance.
 pub async fn signin_request(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -85,6 +87,7 @@ pub async fn signin_request(
     let hash = rapport_store::secrets::token_hash(&token);
     let sealed_token = st.sealer.seal(&token);
     let now = st.now();
+    let cap = st.auto_mail_per_hour;
     let r = st
         .db
         .write(op!(c => {
@@ -94,7 +97,9 @@ pub async fn signin_request(
             else {
                 return Ok(());
             };
-            if notify::take_auto_allowance(c, email.as_str(), "signin", now).await? {
+            if notify::signin_link_within_cap(c, cap, now).await?
+                && notify::take_auto_allowance(c, email.as_str(), "signin", now).await?
+            {
                 let notice = notify::Notice::PortalLink {
                     customer_id,
                     sealed_token,

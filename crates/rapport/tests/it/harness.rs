@@ -15,6 +15,7 @@ use rapport_store::Db;
 use rapport_store::op;
 use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
+use rapport_store::tokens;
 use serde_json::{Value, json};
 
 /// Which database a test runs on.
@@ -139,7 +140,7 @@ pub struct TestApp {
 async fn add_agent(db: &Db, email: &str, role: Role) -> Agent {
     let email = EmailAddress::parse(email).unwrap();
     let token = secrets::new_token();
-    let hash = secrets::token_hash(&token);
+    let secret = token.clone();
     let now = SystemClock.now();
     let id = db
         .write(op!(c => {
@@ -154,7 +155,13 @@ async fn add_agent(db: &Db, email: &str, role: Role) -> Agent {
                 now,
             )
             .await?;
-            people::add_token(c, u.id, &hash, "test", now).await?;
+            let new = tokens::NewToken {
+                user_id: u.id,
+                token: secret,
+                name: "test".into(),
+                expires_at: None,
+            };
+            tokens::create(c, new, now).await?;
             Ok(u.id)
         }))
         .await

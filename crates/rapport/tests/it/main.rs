@@ -18,6 +18,7 @@ mod openapi;
 mod peers;
 mod permissions;
 mod principal;
+mod review_fixes;
 mod search;
 mod sessions_trust;
 mod storage_trust;
