@@ -112,9 +112,11 @@ fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
     headers
         .get_all("x-forwarded-for")
         .iter()
-        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
-        .map(|s| {
-            let s = s.trim();
+        // Entry by entry, so bytes that are not text in one entry (which the client can
+        // write) never hide the entries the trusted proxies appended after it.
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|raw| {
+            let s = std::str::from_utf8(raw).unwrap_or("?").trim();
             s.parse::<IpAddr>()
                 .ok()
                 .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
@@ -160,6 +162,17 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_spoil_only_their_own_entry() {
+        let proxies = TrustedProxies::parse("1").unwrap();
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.9").unwrap(),
+        );
+        assert_eq!(proxies.client(ip("10.0.0.1"), &h), ip("203.0.113.9"));
     }
 
     #[test]

@@ -14,9 +14,20 @@ use rapport_store::{StoreError, op, secrets, sessions};
 
 use crate::state::AppState;
 
-/// The throttle key of an account: its sign-in address, trimmed and lower-cased.
+/// The longest account key kept: an email address has at most 254 characters, so a longer
+/// "address" cannot be an account, and a stranger's 40 MiB form field never becomes a key
+/// held in memory.
+pub const ACCOUNT_KEY_MAX: usize = 254;
+
+/// The throttle key of an account: its sign-in address, trimmed, cut to
+/// [`ACCOUNT_KEY_MAX`] characters and lower-cased.
 pub fn account_key(email: &str) -> String {
-    email.trim().to_lowercase()
+    email
+        .trim()
+        .chars()
+        .take(ACCOUNT_KEY_MAX)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// What a password check found.
@@ -89,4 +100,16 @@ pub async fn hash(password: NewPassword) -> Result<String, StoreError> {
         .await
         .map_err(|_| StoreError::Db("hashing failed".into()))?
         .map_err(|e| StoreError::Db(format!("hashing failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_key_is_never_longer_than_an_address() {
+        assert_eq!(account_key("  Ana@Example.COM "), "ana@example.com");
+        let huge = "a".repeat(8_000_000);
+        assert_eq!(account_key(&huge).chars().count(), ACCOUNT_KEY_MAX);
+    }
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use rapport_http::AppState;
 use rapport_http::client::ClientIp;
-use rapport_http::password_check::{Verdict, account_key, check};
+use rapport_http::password_check::{ACCOUNT_KEY_MAX, Verdict, account_key, check};
 
 use crate::page::{error_page, page, store_error};
 use crate::sessions::{CsrfForm, Me, NoFields, SESSION_COOKIE, cookie, same_secret, set_cookie};
@@ -127,8 +127,12 @@ pub async fn login(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    Form(mut f): Form<LoginForm>,
 ) -> Response {
+    // No address is longer; the page echoes what was typed, so never a huge field.
+    if f.email.chars().count() > ACCOUNT_KEY_MAX {
+        f.email = f.email.chars().take(ACCOUNT_KEY_MAX).collect();
+    }
     let next = safe_next(f.next.as_deref());
     let form_ok = cookie(&headers, LOGIN_CSRF, st.https).is_some_and(|c| same_secret(c, &f.csrf));
     if !form_ok {
