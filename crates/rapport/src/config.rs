@@ -211,6 +211,7 @@ impl SmtpLimitsConfig {
             max_sessions_per_client: self.smtp_max_sessions_per_client.max(1),
             max_messages_per_client: self.smtp_max_messages_per_client_hour.max(1),
             window: std::time::Duration::from_secs(3600),
+            ..rapport_mail::smtp_limits::SmtpLimits::default()
         }
     }
 }
