@@ -222,7 +222,10 @@ impl NotifyHandler {
             .await
             .map_err(|e| e.to_string())?;
         let Some(rendered) = rendered else {
-            tracing::info!(job = job.id, "notice dropped: its agent is inactive or opted out");
+            tracing::info!(
+                job = job.id,
+                "notice dropped: its agent is inactive or opted out"
+            );
             return Ok(());
         };
         let rendered = rendered?;

@@ -228,11 +228,19 @@ impl Session {
             pending = rest;
             let request = match parsed {
                 Ok(r) => {
+                    // A busy client is answered at once, so the session's deadline is
+                    // checked here too, not only while waiting.
+                    if Instant::now() >= session_end {
+                        return timed_out(&mut sock).await;
+                    }
                     // The next command gets its own time, within the session's.
                     command_end = session_end.min(Instant::now() + limits.command_timeout);
                     r
                 }
                 Err(ProtoError::NeedsMoreData { .. }) => {
+                    if Instant::now() >= command_end {
+                        return timed_out(&mut sock).await;
+                    }
                     let Ok(n) = tokio::time::timeout_at(command_end, sock.read(&mut buf)).await
                     else {
                         return timed_out(&mut sock).await;
@@ -400,6 +408,10 @@ impl Session {
                 return Ok((raw, too_big));
             }
             let limits = self.config.limits;
+            if Instant::now() >= session_end {
+                timed_out(sock).await?;
+                return Err(std::io::Error::other("timed out during DATA"));
+            }
             let read_end = session_end.min(Instant::now() + limits.command_timeout);
             let Ok(n) = tokio::time::timeout_at(read_end, sock.read(buf)).await else {
                 timed_out(sock).await?;

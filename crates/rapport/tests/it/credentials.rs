@@ -416,7 +416,12 @@ both_backends! {
 
 /// The proxy scenarios run behind one trusted hop.
 async fn behind_one_proxy(backend: Backend) {
-    let app = TestApp::spawn_with(backend, std::sync::Arc::new(rapport_domain::SystemClock), |c| c.trusted_proxies = Some("1".into())).await;
+    let app = TestApp::spawn_with(
+        backend,
+        std::sync::Arc::new(rapport_domain::SystemClock),
+        |c| c.trusted_proxies = Some("1".into()),
+    )
+    .await;
     set_password(&app, "agent.a@example.com", "correct horse battery").await;
     // Every request comes from the proxy (127.0.0.1); the proxy appends the client.
     let proxy = client();
