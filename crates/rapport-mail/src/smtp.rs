@@ -24,6 +24,16 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+/// Now on tokio's timer: socket deadlines are waited on by tokio's timer, which the
+/// domain clock cannot move.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "socket deadlines are on tokio's timer, not the domain clock"
+)]
+fn mono_now() -> Instant {
+    Instant::now()
+}
+
 /// Says why the session ends when a command or the session ran out of time.
 async fn timed_out(sock: &mut Box<dyn Io>) -> std::io::Result<()> {
     let _ = tokio::time::timeout(
@@ -192,8 +202,8 @@ impl Session {
         let limits = self.config.limits;
         // The whole session has a deadline, and so has each command: a client that sends
         // a byte now and then still runs out of time.
-        let session_end = Instant::now() + limits.session_timeout;
-        let mut command_end = session_end.min(Instant::now() + limits.command_timeout);
+        let session_end = mono_now() + limits.session_timeout;
+        let mut command_end = session_end.min(mono_now() + limits.command_timeout);
         loop {
             // Take the next command, reading more bytes when the buffer holds none.
             let mut iter = pending.iter();
@@ -230,15 +240,15 @@ impl Session {
                 Ok(r) => {
                     // A busy client is answered at once, so the session's deadline is
                     // checked here too, not only while waiting.
-                    if Instant::now() >= session_end {
+                    if mono_now() >= session_end {
                         return timed_out(&mut sock).await;
                     }
                     // The next command gets its own time, within the session's.
-                    command_end = session_end.min(Instant::now() + limits.command_timeout);
+                    command_end = session_end.min(mono_now() + limits.command_timeout);
                     r
                 }
                 Err(ProtoError::NeedsMoreData { .. }) => {
-                    if Instant::now() >= command_end {
+                    if mono_now() >= command_end {
                         return timed_out(&mut sock).await;
                     }
                     let Ok(n) = tokio::time::timeout_at(command_end, sock.read(&mut buf)).await
@@ -332,7 +342,7 @@ impl Session {
                     let (raw, too_big) = self
                         .read_data(&mut sock, &mut pending, &mut buf, session_end)
                         .await?;
-                    command_end = session_end.min(Instant::now() + limits.command_timeout);
+                    command_end = session_end.min(mono_now() + limits.command_timeout);
                     self.admission.count_message(self.peer.ip());
                     let replies = if too_big {
                         vec![
@@ -408,11 +418,11 @@ impl Session {
                 return Ok((raw, too_big));
             }
             let limits = self.config.limits;
-            if Instant::now() >= session_end {
+            if mono_now() >= session_end {
                 timed_out(sock).await?;
                 return Err(std::io::Error::other("timed out during DATA"));
             }
-            let read_end = session_end.min(Instant::now() + limits.command_timeout);
+            let read_end = session_end.min(mono_now() + limits.command_timeout);
             let Ok(n) = tokio::time::timeout_at(read_end, sock.read(buf)).await else {
                 timed_out(sock).await?;
                 return Err(std::io::Error::other("timed out during DATA"));

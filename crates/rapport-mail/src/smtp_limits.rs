@@ -237,6 +237,7 @@ mod tests {
                 max_sessions_per_client: 2,
                 max_messages_per_client: 2,
                 window: Duration::from_secs(60),
+                ..SmtpLimits::default()
             },
             clock,
         )
