@@ -41,6 +41,22 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let t = TokenAuth::from_request_parts(parts, state).await?;
+        Ok(Auth(t.0.viewer))
+    }
+}
+
+/// [`Auth`] and also when the token used expires: for the handlers that must not let a
+/// token outlive itself (making a token).
+pub struct TokenAuth(pub people::TokenViewer);
+
+impl FromRequestParts<AppState> for TokenAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         let token = parts
             .headers
@@ -62,7 +78,7 @@ impl FromRequestParts<AppState> for Auth {
             .read(op!(c => people::viewer_for_token(c, &hash, now).await))
             .await?;
         match viewer {
-            Some(v) => Ok(Auth(v)),
+            Some(v) => Ok(TokenAuth(v)),
             None => {
                 state.auth_failures.fail(ip);
                 Err(ApiError::unauthorized())

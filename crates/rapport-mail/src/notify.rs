@@ -212,9 +212,23 @@ impl NotifyHandler {
         let public_url = self.public_url.clone();
         let sealer = self.sealer.clone();
         let rendered = db
-            .read(op!(c => Ok(render(c, &notice, &public_url, &sealer).await)))
+            .read(op!(c => {
+                // The agent may have been deactivated (or opted out) since it was queued.
+                if !notify::goes_out(c, &notice).await? {
+                    return Ok(None);
+                }
+                Ok(Some(render(c, &notice, &public_url, &sealer).await))
+            }))
             .await
-            .map_err(|e| e.to_string())??;
+            .map_err(|e| e.to_string())?;
+        let Some(rendered) = rendered else {
+            tracing::info!(
+                job = job.id,
+                "notice dropped: its agent is inactive or opted out"
+            );
+            return Ok(());
+        };
+        let rendered = rendered?;
         match self.transport.send(&rendered.message).await {
             Ok(()) => {}
             // A permanent refusal will not get better; the log and the job say why.

@@ -22,6 +22,27 @@ use smtp_proto::{Error as ProtoError, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// Now on tokio's timer: socket deadlines are waited on by tokio's timer, which the
+/// domain clock cannot move.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "socket deadlines are on tokio's timer, not the domain clock"
+)]
+fn mono_now() -> Instant {
+    Instant::now()
+}
+
+/// Says why the session ends when a command or the session ran out of time.
+async fn timed_out(sock: &mut Box<dyn Io>) -> std::io::Result<()> {
+    let _ = tokio::time::timeout(
+        Duration::from_secs(10),
+        sock.write_all(b"421 4.4.2 Timeout, closing connection\r\n"),
+    )
+    .await;
+    Ok(())
+}
 
 /// How the listener behaves.
 #[derive(Clone)]
@@ -118,9 +139,15 @@ pub async fn serve(
                         let (db, clock, config) = (db.clone(), Arc::clone(&clock), config.clone());
                         let admission = Arc::clone(&admission);
                         tokio::spawn(async move {
+                            // Past its deadline (and a little for the last reply) a
+                            // session ends even when stuck writing to a client that
+                            // does not read.
+                            let hard = config.limits.session_timeout + Duration::from_secs(30);
                             let session = Session { db, clock, config, peer, admission, slot };
-                            if let Err(e) = session.run(Box::new(sock)).await {
-                                tracing::debug!(error = %e, "smtp session ended");
+                            match tokio::time::timeout(hard, session.run(Box::new(sock))).await {
+                                Ok(Err(e)) => tracing::debug!(error = %e, "smtp session ended"),
+                                Err(_) => tracing::info!(peer = %peer.ip(), "smtp session cut at its deadline"),
+                                Ok(Ok(())) => {}
                             }
                         });
                     }
@@ -172,6 +199,11 @@ impl Session {
         let mut secure = false;
         let mut buf = vec![0u8; 8192];
         let mut pending: Vec<u8> = Vec::new();
+        let limits = self.config.limits;
+        // The whole session has a deadline, and so has each command: a client that sends
+        // a byte now and then still runs out of time.
+        let session_end = mono_now() + limits.session_timeout;
+        let mut command_end = session_end.min(mono_now() + limits.command_timeout);
         loop {
             // Take the next command, reading more bytes when the buffer holds none.
             let mut iter = pending.iter();
@@ -205,11 +237,25 @@ impl Session {
             let rest = iter.as_slice().to_vec();
             pending = rest;
             let request = match parsed {
-                Ok(r) => r,
+                Ok(r) => {
+                    // A busy client is answered at once, so the session's deadline is
+                    // checked here too, not only while waiting.
+                    if mono_now() >= session_end {
+                        return timed_out(&mut sock).await;
+                    }
+                    // The next command gets its own time, within the session's.
+                    command_end = session_end.min(mono_now() + limits.command_timeout);
+                    r
+                }
                 Err(ProtoError::NeedsMoreData { .. }) => {
-                    let n = tokio::time::timeout(Duration::from_secs(300), sock.read(&mut buf))
-                        .await
-                        .map_err(|_| std::io::Error::other("idle"))??;
+                    if mono_now() >= command_end {
+                        return timed_out(&mut sock).await;
+                    }
+                    let Ok(n) = tokio::time::timeout_at(command_end, sock.read(&mut buf)).await
+                    else {
+                        return timed_out(&mut sock).await;
+                    };
+                    let n = n?;
                     if n == 0 {
                         return Ok(());
                     }
@@ -293,7 +339,10 @@ impl Session {
                     }
                     sock.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                         .await?;
-                    let (raw, too_big) = self.read_data(&mut sock, &mut pending, &mut buf).await?;
+                    let (raw, too_big) = self
+                        .read_data(&mut sock, &mut pending, &mut buf, session_end)
+                        .await?;
+                    command_end = session_end.min(mono_now() + limits.command_timeout);
                     self.admission.count_message(self.peer.ip());
                     let replies = if too_big {
                         vec![
@@ -325,7 +374,12 @@ impl Session {
                             &mut sock,
                             Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink())),
                         );
-                        sock = Box::new(acceptor.accept(plain).await?);
+                        let Ok(tls) =
+                            tokio::time::timeout_at(command_end, acceptor.accept(plain)).await
+                        else {
+                            return Err(std::io::Error::other("timed out in the TLS handshake"));
+                        };
+                        sock = Box::new(tls?);
                         secure = true;
                         receiver = RequestReceiver::default();
                         env = Envelope::default();
@@ -347,6 +401,7 @@ impl Session {
         sock: &mut Box<dyn Io>,
         pending: &mut Vec<u8>,
         buf: &mut [u8],
+        session_end: Instant,
     ) -> std::io::Result<(Vec<u8>, bool)> {
         let mut data = DataReceiver::new();
         let mut raw = Vec::new();
@@ -362,9 +417,17 @@ impl Session {
             if done {
                 return Ok((raw, too_big));
             }
-            let n = tokio::time::timeout(Duration::from_secs(300), sock.read(buf))
-                .await
-                .map_err(|_| std::io::Error::other("idle during DATA"))??;
+            let limits = self.config.limits;
+            if mono_now() >= session_end {
+                timed_out(sock).await?;
+                return Err(std::io::Error::other("timed out during DATA"));
+            }
+            let read_end = session_end.min(mono_now() + limits.command_timeout);
+            let Ok(n) = tokio::time::timeout_at(read_end, sock.read(buf)).await else {
+                timed_out(sock).await?;
+                return Err(std::io::Error::other("timed out during DATA"));
+            };
+            let n = n?;
             if n == 0 {
                 return Err(std::io::Error::other("connection closed during DATA"));
             }

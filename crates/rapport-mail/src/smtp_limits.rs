@@ -30,6 +30,13 @@ pub struct SmtpLimits {
     pub max_messages_per_client: u32,
     /// The window of `max_messages_per_client`.
     pub window: Duration,
+    /// How long one command may take to arrive, whole (RFC 5321 §4.5.3.2 suggests five
+    /// minutes); bytes trickling in do not extend it. During DATA it bounds each read.
+    /// Past it, `421` and close.
+    pub command_timeout: Duration,
+    /// How long a session may last in all, however busy; past it, `421` and close. With
+    /// `command_timeout`, a few addresses cannot hold every place forever.
+    pub session_timeout: Duration,
 }
 
 impl Default for SmtpLimits {
@@ -40,6 +47,8 @@ impl Default for SmtpLimits {
             max_sessions_per_client: 10,
             max_messages_per_client: 300,
             window: Duration::from_secs(3600),
+            command_timeout: Duration::from_secs(300),
+            session_timeout: Duration::from_secs(20 * 60),
         }
     }
 }
@@ -216,6 +225,7 @@ mod tests {
                 max_sessions_per_client: 2,
                 max_messages_per_client: 2,
                 window: Duration::from_secs(60),
+                ..SmtpLimits::default()
             },
             clock,
         )

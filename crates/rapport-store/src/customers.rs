@@ -92,6 +92,16 @@ pub async fn find_or_create(
     }
 }
 
+/// Whether a customer with this address exists.
+pub async fn exists(c: &mut dyn Conn, email: &EmailAddress) -> Result<bool> {
+    Ok(c.opt(
+        "SELECT id FROM customers WHERE email = $1",
+        &[email.as_str().into()],
+    )
+    .await?
+    .is_some())
+}
+
 /// One customer.
 pub async fn get(c: &mut dyn Conn, id: i64) -> Result<Customer> {
     let r = c

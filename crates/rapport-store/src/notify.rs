@@ -69,9 +69,7 @@ pub async fn queue(c: &mut dyn Conn, notice: &Notice, now: Timestamp) -> Result<
     {
         return Ok(false);
     }
-    if let Notice::Assigned { user_id, .. } | Notice::CustomerReplied { user_id, .. } = notice
-        && !email_notifications(c, *user_id).await?
-    {
+    if !goes_out(c, notice).await? {
         return Ok(false);
     }
     let idempotency_key = match notice {
@@ -234,6 +232,22 @@ pub async fn email_notifications(c: &mut dyn Conn, user_id: i64) -> Result<bool>
     .map(|r| r.bool("email_notifications"))
     .transpose()?
     .unwrap_or(false))
+}
+
+/// Whether a notice may be mailed: a notice to an agent only while the agent is active and
+/// wants notification emails (checked when it is queued and again when it is sent, so a
+/// deactivated agent gets nothing more).
+pub async fn goes_out(c: &mut dyn Conn, notice: &Notice) -> Result<bool> {
+    let (Notice::Assigned { user_id, .. } | Notice::CustomerReplied { user_id, .. }) = notice
+    else {
+        return Ok(true);
+    };
+    Ok(c.opt(
+        "SELECT id FROM users WHERE id = $1 AND active = $2 AND email_notifications = $3",
+        &[(*user_id).into(), true.into(), true.into()],
+    )
+    .await?
+    .is_some())
 }
 
 /// Turns an agent's notification emails on or off.

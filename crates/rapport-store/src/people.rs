@@ -171,10 +171,10 @@ pub async fn viewer_for_token(
     c: &mut dyn Conn,
     token_hash: &str,
     now: Timestamp,
-) -> Result<Option<Viewer>> {
+) -> Result<Option<TokenViewer>> {
     let Some(row) = c
         .opt(
-            "SELECT u.id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
+            "SELECT u.id, u.role, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2
                AND (t.expires_at IS NULL OR t.expires_at > $3)",
             &[token_hash.into(), true.into(), now.into()],
@@ -184,11 +184,24 @@ pub async fn viewer_for_token(
         return Ok(None);
     };
     let user_id = row.int("id")?;
-    Ok(Some(Viewer {
-        user_id,
-        role: Role::parse(&row.text("role")?)?,
-        team_ids: team_ids_of(c, user_id).await?,
+    Ok(Some(TokenViewer {
+        viewer: Viewer {
+            user_id,
+            role: Role::parse(&row.text("role")?)?,
+            team_ids: team_ids_of(c, user_id).await?,
+        },
+        expires_at: row.opt_int("expires_at")?.map(Timestamp),
     }))
+}
+
+/// The agent behind a live API token, and when that token expires (if ever): a token
+/// may only make tokens that expire no later than itself.
+#[derive(Debug, Clone)]
+pub struct TokenViewer {
+    /// The agent.
+    pub viewer: Viewer,
+    /// When the token used expires, if ever.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// Creates a team; a taken name is a conflict on `name`.
@@ -308,7 +321,12 @@ pub struct UserChange {
 /// keeps someone who can manage people. Deactivating an agent ends every browser session
 /// they have; their API tokens stop working because every token check requires an active
 /// agent.
-pub async fn update_user(c: &mut dyn Conn, id: i64, change: UserChange) -> Result<User> {
+pub async fn update_user(
+    c: &mut dyn Conn,
+    id: i64,
+    change: UserChange,
+    now: Timestamp,
+) -> Result<User> {
     let before = get_user(c, id).await?;
     let loses_admin = before.active
         && before.role == Role::Admin
@@ -352,7 +370,10 @@ pub async fn update_user(c: &mut dyn Conn, id: i64, change: UserChange) -> Resul
         )
         .await?;
         if !active {
+            // Deactivation ends every session and revokes every API token for good:
+            // reactivating the agent does not bring a (possibly stolen) token back.
             crate::sessions::end_all_for_user(c, id, None).await?;
+            crate::tokens::revoke_all_for_user(c, id, now).await?;
         }
     }
     if let Some(role) = change.role {

@@ -137,7 +137,9 @@ pub async fn link_generation(c: &mut dyn Conn, ticket_id: i64) -> Result<i64> {
 }
 
 /// Revokes every private link of a request an agent can see: the generation moves on, so
-/// links signed before no longer open. Returns the new generation.
+/// links signed before no longer open, and every portal session of the request's customer
+/// ends (a session would otherwise list the request with its new link). Returns the new
+/// generation.
 pub async fn revoke_links(
     c: &mut dyn Conn,
     viewer: &rapport_domain::Viewer,
@@ -146,6 +148,12 @@ pub async fn revoke_links(
     crate::tickets::get_for_agent(c, viewer, ticket_id).await?;
     c.execute(
         "UPDATE tickets SET portal_link_gen = portal_link_gen + 1 WHERE id = $1",
+        &[ticket_id.into()],
+    )
+    .await?;
+    c.execute(
+        "DELETE FROM portal_sessions
+         WHERE customer_id = (SELECT customer_id FROM tickets WHERE id = $1)",
         &[ticket_id.into()],
     )
     .await?;

@@ -123,6 +123,15 @@ pub async fn create(c: &mut dyn Conn, new: NewToken, now: Timestamp) -> Result<T
     token_from(&row)
 }
 
+/// Revokes every live token of an agent (on deactivation); returns how many.
+pub async fn revoke_all_for_user(c: &mut dyn Conn, user_id: i64, now: Timestamp) -> Result<u64> {
+    c.execute(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        &[now.into(), user_id.into()],
+    )
+    .await
+}
+
 /// Tokens, newest first: one agent's, or everyone's with `None`.
 pub async fn list(c: &mut dyn Conn, user_id: Option<i64>) -> Result<Vec<Token>> {
     let rows = match user_id {

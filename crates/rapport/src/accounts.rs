@@ -186,6 +186,7 @@ async fn set_active(
 ) -> anyhow::Result<()> {
     let email = email_arg(email)?;
     let db = crate::open_db(config, clock).await?;
+    let now = clock.now();
     let change = UserChange {
         active: Some(active),
         role: None,
@@ -193,7 +194,7 @@ async fn set_active(
     let user = db
         .write(op!(c => {
             let user = people::user_by_email(c, &email).await?;
-            people::update_user(c, user.id, change).await
+            people::update_user(c, user.id, change, now).await
         }))
         .await
         .map_err(store)?;

@@ -220,6 +220,7 @@ impl SmtpLimitsConfig {
             max_sessions_per_client: or_none(self.smtp_max_sessions_per_client),
             max_messages_per_client: if messages == 0 { u32::MAX } else { messages },
             window: std::time::Duration::from_secs(3600),
+            ..rapport_mail::smtp_limits::SmtpLimits::default()
         }
     }
 }

@@ -238,8 +238,9 @@ pub async fn add_member(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUserRequest {
-    /// `false` deactivates the agent: their API tokens answer 401 and their browser
-    /// sessions end at once. `true` reactivates them.
+    /// `false` deactivates the agent: their API tokens are revoked (they answer 401, and
+    /// stay revoked if the agent is reactivated) and their browser sessions end at once.
+    /// `true` reactivates them; they need new tokens.
     pub active: Option<bool>,
     /// `admin`, `supervisor` or `agent`.
     pub role: Option<String>,
@@ -271,10 +272,11 @@ pub async fn patch_user(
         Some(p) => Some(hash_new_password("password", p).await?),
         None => None,
     };
+    let now = st.now();
     let u = st
         .db
         .write(op!(c => {
-            let u = people::update_user(c, id, change).await?;
+            let u = people::update_user(c, id, change, now).await?;
             if let Some(hash) = &password_hash {
                 people::set_password(c, id, hash, None).await?;
             }

@@ -21,7 +21,8 @@ pub struct PortalLinkView {
     pub link: String,
 }
 
-/// Revokes every private portal link of a ticket and answers with the new one.
+/// Revokes every private portal link of a ticket, ends its customer's portal sessions
+/// (they sign in again by email) and answers with the new link.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/portal-link/revoke", tag = "tickets",
     params(("id" = i64, Path, description = "The ticket")),
     responses((status = 200, description = "The new private link", body = PortalLinkView),

@@ -12,7 +12,7 @@ use rapport_store::tokens::{self, NewToken};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Auth, require};
+use crate::auth::{Auth, TokenAuth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::state::AppState;
@@ -124,7 +124,9 @@ pub struct CreateTokenRequest {
     pub user_id: Option<i64>,
 }
 
-/// Makes a token for the caller (admins: for `user_id`), optionally expiring.
+/// Makes a token for the caller (admins: for `user_id`), optionally expiring. A token
+/// that expires makes only tokens that expire no later than itself (by default, at the
+/// same time); a later expiry is refused (422).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
     request_body = CreateTokenRequest,
     responses((status = 201, body = NewTokenView), (status = 401, body = ErrorBody),
@@ -132,9 +134,10 @@ pub struct CreateTokenRequest {
     security(("bearer" = [])))]
 pub async fn create_token(
     State(st): State<AppState>,
-    Auth(viewer): Auth,
+    TokenAuth(caller): TokenAuth,
     JsonBody(req): JsonBody<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
+    let viewer = caller.viewer;
     let user_id = req.user_id.unwrap_or(viewer.user_id);
     if user_id != viewer.user_id {
         require(&viewer, Permission::ManageUsers)?;
@@ -149,6 +152,23 @@ pub async fn create_token(
         }
         (Some(days), None) => Some(tokens::expiry_in_days(now, days, "expires_in_days")?),
         (None, at) => at,
+    };
+    // A token cannot outlive the token that made it: a one-day token cannot buy a
+    // permanent one.
+    let expires_at = match (caller.expires_at, expires_at) {
+        (Some(limit), None) => Some(limit),
+        (Some(limit), Some(at)) if at > limit => {
+            let field = if req.expires_in_days.is_some() {
+                "expires_in_days"
+            } else {
+                "expires_at"
+            };
+            return Err(ApiError::field(
+                field,
+                "cannot be later than the expiry of the token making it",
+            ));
+        }
+        (_, at) => at,
     };
     let token = secrets::new_token();
     let name = req.name.unwrap_or_else(|| "api".into());

@@ -230,13 +230,6 @@ pub async fn edit_mailbox(
     if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
         return r;
     }
-    // Setting mailbox credentials (or where they go) takes the password again.
-    if form.fields.imap.touches_credentials()
-        && let Err(r) = form.reauthenticate(&st).await
-    {
-        return r;
-    }
-    let f = form.fields;
     let existing = match st
         .db
         .read(op!(c => rapport_store::imap::mailbox(c, id).await))
@@ -245,10 +238,21 @@ pub async fn edit_mailbox(
         Ok(e) => e.map(|m| m.settings),
         Err(e) => return store_error(e),
     };
-    let imap = match f.imap.settings(existing.as_ref(), &st.sealer) {
+    let imap = match form.fields.imap.settings(existing.as_ref(), &st.sealer) {
         Ok(i) => i,
         Err(e) => return store_error(e.into()),
     };
+    // Setting mailbox credentials, where they go, or sending the stored password without
+    // TLS takes the password again.
+    let drops_tls = existing.as_ref().is_some_and(|e| e.tls)
+        && imap.as_ref().is_some_and(|i| !i.tls)
+        && form.fields.imap_off.is_none();
+    if (form.fields.imap.touches_credentials() || drops_tls)
+        && let Err(r) = form.reauthenticate(&st).await
+    {
+        return r;
+    }
+    let f = form.fields;
     let now = st.now();
     let stop = f.imap_off.is_some();
     let ack = f.acknowledge.is_some();

@@ -121,24 +121,38 @@ pub struct ActiveForm {
     active: bool,
 }
 
-/// Deactivates (their sessions end, their tokens stop) or reactivates an agent (admins
-/// only; never the last active admin).
+/// Deactivates (their sessions end, their API tokens are revoked for good) or
+/// reactivates an agent (admins only; never the last active admin). Reactivating an admin
+/// takes the password again, as making one does.
 pub async fn set_active(
     State(st): State<AppState>,
     me: Me,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<ActiveForm>,
+    form: ReauthForm<ActiveForm>,
 ) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageUsers) {
         return r;
     }
+    let active = form.fields.active;
+    if active {
+        let user = match st.db.read(op!(c => people::get_user(c, id).await)).await {
+            Ok(u) => u,
+            Err(e) => return store_error(e),
+        };
+        if user.role == Role::Admin
+            && let Err(r) = form.reauthenticate(&st).await
+        {
+            return r;
+        }
+    }
     let change = UserChange {
-        active: Some(f.active),
+        active: Some(active),
         role: None,
     };
+    let now = st.now();
     write_then(
         &st,
-        op!(c => people::update_user(c, id, change).await),
+        op!(c => people::update_user(c, id, change, now).await),
         |u| {
             let what = if u.active {
                 "Reactivated"
@@ -181,9 +195,10 @@ pub async fn set_role(
         active: None,
         role: Some(role),
     };
+    let now = st.now();
     write_then(
         &st,
-        op!(c => people::update_user(c, id, change).await),
+        op!(c => people::update_user(c, id, change, now).await),
         |u| done(&format!("{} is now {}", u.name, u.role.as_str())),
     )
     .await

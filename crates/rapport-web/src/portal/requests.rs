@@ -14,7 +14,7 @@ use rapport_http::AppState;
 use rapport_http::client::ClientIp;
 use rapport_store::messages::{self, NewAttachment};
 use rapport_store::tickets::{self, NewTicket};
-use rapport_store::{op, secrets};
+use rapport_store::{customers, op, secrets};
 use serde::Deserialize;
 
 use super::{csrf_ok, private_link, refuse_post, sign, status_words, with_csrf};
@@ -121,7 +121,15 @@ pub async fn submit(
     let now = st.now();
     let created = st
         .db
-        .write(op!(c => tickets::create(c, None, new, now).await))
+        .write(op!(c => {
+            let mut new = new;
+            // Anyone can type any address here: a name given on this public form names
+            // only a customer this request creates, never an existing one.
+            if customers::exists(c, &new.customer_email).await? {
+                new.customer_name = None;
+            }
+            tickets::create(c, None, new, now).await
+        }))
         .await;
     let t = match created {
         Ok(t) => t,
@@ -154,11 +162,32 @@ struct RequestPage {
     csrf: String,
 }
 
+/// How many generations before the current one a key is compared with, to tell a revoked
+/// link from a made-up one: a bad key costs at most this many HMACs more.
+const REVOKED_GENERATIONS: i64 = 3;
+
 /// Who holds a request's private link: the request's customer, once the key matches the
 /// request's current link generation (the link is theirs to act with on this request);
-/// otherwise the refusal — "revoked" (403) for a link an agent revoked, "not valid" (404)
-/// for any other.
-async fn link_holder(st: &AppState, id: i64, key: &str) -> Result<Principal, Response> {
+/// otherwise the refusal — "revoked" (403) for a link an agent revoked recently, "not
+/// valid" (404) for any other. Bad keys count against the client address in
+/// `portal_posts` (429 past it), and a key that is not 64 hex digits costs no HMAC.
+async fn link_holder(
+    st: &AppState,
+    ip: std::net::IpAddr,
+    id: i64,
+    key: &str,
+) -> Result<Principal, Response> {
+    if st.portal_posts.is_blocked(ip) {
+        return Err(error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Slow down",
+            "Too many requests from your address. Please wait a few minutes.",
+        ));
+    }
+    if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        st.portal_posts.fail(ip);
+        return Err(invalid_link());
+    }
     let found = st
         .db
         .read(op!(c => {
@@ -171,15 +200,18 @@ async fn link_holder(st: &AppState, id: i64, key: &str) -> Result<Principal, Res
         .await;
     let (generation, customer) = match found {
         Ok(Some(x)) => x,
-        Ok(None) => return Err(invalid_link()),
+        Ok(None) => {
+            st.portal_posts.fail(ip);
+            return Err(invalid_link());
+        }
         Err(e) => return Err(store_error(e)),
     };
     if same_secret(&sign(st, id, generation), key) {
         return Ok(Principal::Customer(customer));
     }
-    // Recent generations only: enough to tell a revoked link from a made-up one.
-    let revoked =
-        (generation.saturating_sub(100)..generation).any(|g| same_secret(&sign(st, id, g), key));
+    st.portal_posts.fail(ip);
+    let revoked = (generation.saturating_sub(REVOKED_GENERATIONS)..generation)
+        .any(|g| same_secret(&sign(st, id, g), key));
     Err(if revoked {
         error_page(
             StatusCode::FORBIDDEN,
@@ -202,10 +234,11 @@ fn invalid_link() -> Response {
 /// The customer's view of their request (public messages only).
 pub async fn view(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
     Query(q): Query<KeyQuery>,
 ) -> Response {
-    let who = match link_holder(&st, id, &q.key).await {
+    let who = match link_holder(&st, ip, id, &q.key).await {
         Ok(who) => who,
         Err(r) => return r,
     };
@@ -256,7 +289,7 @@ pub async fn reply(
     Query(q): Query<KeyQuery>,
     Form(f): Form<ReplyForm>,
 ) -> Response {
-    let who = match link_holder(&st, id, &q.key).await {
+    let who = match link_holder(&st, ip, id, &q.key).await {
         Ok(who) => who,
         Err(r) => return r,
     };

@@ -10,7 +10,8 @@ use rapport_store::{op, portal};
 use crate::page::{error_page, require, store_error};
 use crate::sessions::{CsrfForm, Me, NoFields};
 
-/// Revokes every private link of a request; the page shows the new one to pass on.
+/// Revokes every private link of a request and ends its customer's portal sessions; the
+/// page shows the new link to pass on.
 pub async fn revoke(
     State(st): State<AppState>,
     me: Me,
@@ -30,7 +31,7 @@ pub async fn revoke(
             StatusCode::OK,
             "Private links revoked",
             &format!(
-                "Links sent before no longer open this request. The new private link is {}{}",
+                "Links sent before no longer open this request, and the customer is signed out of the portal. The new private link is {}{}",
                 st.public_url,
                 portal::link_path(&st.sealer, id, generation)
             ),

@@ -287,7 +287,8 @@ both_backends! {
         assert_eq!(r.status(), 422);
         let r = post(format!("/admin/users/{b}/active"), vec![("csrf", csrf.clone()), ("active", "true".into())]).await;
         assert_eq!(r.status(), 303);
-        assert_eq!(api_status(&app.base, &client(), &app.agent_b.token, None).await, 200);
+        // Deactivation revoked their tokens for good: reactivating does not bring them back.
+        assert_eq!(api_status(&app.base, &client(), &app.agent_b.token, None).await, 401);
         // Agents cannot use these forms.
         let (agent_session, agent_csrf) = sign_in(&app, &client(), "agent.b@example.com", "agent b's password").await;
         let r = client()
@@ -706,7 +707,8 @@ async fn the_cli(backend: Backend) {
     assert!(stderr.contains("last active admin"), "{stderr}");
     assert_eq!(api_status(&server.base, &http, &boss, None).await, 200);
     run_cli(&scratch, &["user", "activate", "amy@example.com"], None).await;
-    assert_eq!(api_status(&server.base, &http, &third, None).await, 200);
+    // Deactivation revoked the token for good.
+    assert_eq!(api_status(&server.base, &http, &third, None).await, 401);
     drop(server);
 }
 

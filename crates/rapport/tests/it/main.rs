@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod attack_fixes;
 mod credentials;
 mod durability;
 mod email;

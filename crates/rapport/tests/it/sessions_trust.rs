@@ -13,7 +13,7 @@ use crate::web::{client, hidden, set_password, sign_in};
 use rapport_domain::{Clock, ManualClock, SystemClock};
 use rapport_store::op;
 
-pub(super) const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// Runs `scenario(backend)` on SQLite and on PostgreSQL.
 macro_rules! on_both {
@@ -33,7 +33,7 @@ macro_rules! on_both {
     };
 }
 
-mod portal;
+pub(crate) mod portal;
 
 on_both!(
     idle_sessions_end_and_each_use_slides_them,
@@ -110,7 +110,7 @@ async fn idle_sessions_end_and_each_use_slides_them(backend: Backend) {
     app.stop().await;
 }
 
-pub(super) async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     session: &str,
     path: &str,
@@ -263,7 +263,7 @@ async fn admin_actions_take_the_password_again(backend: Backend) {
     app.stop().await;
 }
 
-pub(super) fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+pub(crate) fn set_cookies(r: &reqwest::Response) -> Vec<String> {
     r.headers()
         .get_all(header::SET_COOKIE)
         .iter()
@@ -271,7 +271,7 @@ pub(super) fn set_cookies(r: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn cookie_named(cookies: &[String], name: &str) -> Option<(String, String)> {
+pub(crate) fn cookie_named(cookies: &[String], name: &str) -> Option<(String, String)> {
     cookies
         .iter()
         .find(|c| c.starts_with(&format!("{name}=")))

@@ -38,7 +38,7 @@ async fn settings_value(app: &TestApp, key: &'static str) -> Option<String> {
 }
 
 /// Submits the portal's new-request form; returns the request's private link.
-async fn portal_request(app: &TestApp, email: &str, subject: &str) -> String {
+pub(crate) async fn portal_request(app: &TestApp, email: &str, subject: &str) -> String {
     let http = client();
     let form = http.get(app.url("/portal/new")).send().await.unwrap();
     let (csrf, _) = cookie_named(&set_cookies(&form), "rapport_portal_csrf").unwrap();
@@ -62,7 +62,7 @@ async fn portal_request(app: &TestApp, email: &str, subject: &str) -> String {
         .replace("&new=1", "")
 }
 
-fn link_ticket(link: &str) -> i64 {
+pub(crate) fn link_ticket(link: &str) -> i64 {
     link.trim_start_matches("/portal/requests/")
         .split('?')
         .next()
@@ -140,7 +140,7 @@ async fn the_portal_key_is_derived_never_stored(backend: Backend) {
 
 /// Signs a customer in to the portal with a one-time link made in the store; returns the
 /// session cookie's value.
-async fn portal_sign_in(app: &TestApp, email: &str) -> String {
+pub(crate) async fn portal_sign_in(app: &TestApp, email: &str) -> String {
     let token = rapport_store::secrets::random_hex(32);
     let hash = rapport_store::secrets::token_hash(&token);
     let email = rapport_domain::EmailAddress::parse(email).unwrap();
