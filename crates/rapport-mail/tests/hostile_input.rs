@@ -29,7 +29,10 @@ fn check(raw: &[u8]) {
     if let Some(h) = &p.html {
         let lower = h.to_ascii_lowercase();
         assert!(!lower.contains("<script"), "{h}");
-        assert!(!lower.contains("javascript:"), "{h}");
+        // "javascript:" as visible text is harmless; inside a tag it is not.
+        for tag in tags(&lower) {
+            assert!(!tag.contains("javascript:"), "{tag} in {h}");
+        }
     }
     for a in &p.attachments {
         assert!(!a.filename.contains('/') && !a.filename.is_empty());
@@ -40,6 +43,43 @@ fn check(raw: &[u8]) {
         assert!(fits.is_ok(), "{fits:?}");
         assert!(m.keys.message_ids.len() <= 100);
     }
+}
+
+/// The tags of serialised, sanitised HTML: text never holds a raw `<` (the serialiser
+/// writes `&lt;`), and attribute values are double-quoted with `"` written as `&quot;`,
+/// so a `>` inside quotes does not end the tag.
+fn tags(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut quoted = false;
+    for (i, c) in html.char_indices() {
+        match (start, c) {
+            (None, '<') => start = Some(i),
+            (Some(_), '"') => quoted = !quoted,
+            (Some(s), '>') if !quoted => {
+                out.push(&html[s..=i]);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(&html[s..]);
+    }
+    out
+}
+
+#[test]
+fn the_tag_scanner_sees_attributes_and_not_text() {
+    let text = r#"<p>a href="javascript:alert(1)"&gt;x</p>"#;
+    assert!(tags(text).iter().all(|t| !t.contains("javascript:")));
+    let attr = r#"<p>x</p><a title="a>b" href="javascript:alert(1)">x</a>"#;
+    assert!(tags(attr).iter().any(|t| t.contains("javascript:")));
+    // The case a CI run found: a flipped byte left the link as visible text.
+    let raw = b"From: a@example.it\r\nTo: b@example.it\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n<p>x</p><img>a href=\"javascript:alert(1)\">x <a href=\"javascript:alert(1)\">y</a>";
+    check(raw);
+    let p = parse(raw);
+    assert!(p.html.unwrap().contains("javascript:alert(1)\"&gt;x"));
 }
 
 proptest! {
