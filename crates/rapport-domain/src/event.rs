@@ -27,6 +27,9 @@ pub enum EventKind {
     TimeLogged,
     /// This ticket follows up an older one the customer wrote to again.
     FollowUpOf,
+    /// A knowledge-base article was created, changed, published, archived, restored or
+    /// deleted (no ticket; the data names the article). Search indexes follow these.
+    ArticleChanged,
 }
 
 impl EventKind {
@@ -42,6 +45,7 @@ impl EventKind {
         EventKind::SplitFrom,
         EventKind::TimeLogged,
         EventKind::FollowUpOf,
+        EventKind::ArticleChanged,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -62,6 +66,7 @@ impl EventKind {
             EventKind::SplitFrom => "split_from",
             EventKind::TimeLogged => "time_logged",
             EventKind::FollowUpOf => "follow_up_of",
+            EventKind::ArticleChanged => "article_changed",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod event;
 pub mod expectation;
 pub mod job;
+pub mod kb;
 pub mod net;
 pub mod password;
 pub mod people;

@@ -99,6 +99,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_sessions_trust.sql"),
         postgres: include_str!("../migrations/postgres/0015_sessions_trust.sql"),
     },
+    Migration {
+        version: 16,
+        name: "kb",
+        sqlite: include_str!("../migrations/sqlite/0016_kb.sql"),
+        postgres: include_str!("../migrations/postgres/0016_kb.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

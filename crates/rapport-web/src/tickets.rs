@@ -157,6 +157,7 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
                 .unwrap_or_default();
             format!("{who} changed {}", parts.join(", "))
         }
+        EventKind::ArticleChanged => format!("{who} changed a knowledge-base article"),
     }
 }
 
