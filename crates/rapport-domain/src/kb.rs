@@ -415,10 +415,11 @@ pub fn sections(markdown: &str) -> Vec<Section> {
                 }
             }
             Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::TableRow) => {
-                if let Some(s) = out.last_mut() {
-                    if !s.text.ends_with('\n') && !s.text.is_empty() {
-                        s.text.push('\n');
-                    }
+                if let Some(s) = out.last_mut()
+                    && !s.text.ends_with('\n')
+                    && !s.text.is_empty()
+                {
+                    s.text.push('\n');
                 }
             }
             Event::End(TagEnd::TableCell) => {
@@ -465,10 +466,7 @@ mod tests {
         );
         assert_eq!(Slug::from_title("Straße").as_str(), "strasse");
         assert_eq!(Slug::from_title("???").as_str(), "article");
-        assert_eq!(
-            Slug::from_title(&"word ".repeat(100)).as_str().len() <= Slug::MAX,
-            true
-        );
+        assert!(Slug::from_title(&"word ".repeat(100)).as_str().len() <= Slug::MAX);
         let long = Slug::from_title(&"x".repeat(150));
         assert!(long.as_str().len() <= Slug::MAX);
         assert!(long.numbered(12).as_str().len() <= Slug::MAX);
