@@ -3,6 +3,7 @@
 //! through the same store operations as the API, so the demo exercises the real paths
 //! and the benchmark fills its database the way production would.
 
+pub mod kb;
 pub mod text;
 
 use futures::StreamExt;
