@@ -3,6 +3,7 @@
 //! search is measured with, the default synonym groups and the community seed threads.
 //! Everything here is parsed and checked by the domain's rules before it is written.
 
+use rapport_domain::Tag;
 use rapport_domain::kb::{ArticleBody, ArticleStatus, ArticleTitle, Locale, Slug, Visibility};
 use serde::Deserialize;
 
@@ -58,7 +59,7 @@ pub struct DemoArticle {
     /// The section within the category.
     pub section: String,
     /// Its tags.
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
     /// Who may read it.
     pub visibility: Visibility,
     /// Draft or published.
@@ -173,9 +174,10 @@ pub fn articles() -> Result<Vec<DemoArticle>, BadFile> {
                 .ok_or_else(|| bad(file, "`tags` must be a list of strings"))?
                 .iter()
                 .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| bad(file, "`tags` must be a list of strings"))
+                    let t = v
+                        .as_str()
+                        .ok_or_else(|| bad(file, "`tags` must be a list of strings"))?;
+                    Tag::parse(t).map_err(|e| bad(file, e.to_string()))
                 })
                 .collect::<Result<_, _>>()?,
         };
