@@ -63,8 +63,8 @@ impl Modify for BearerAuth {
 
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, categories, customers, health, jobs, mailboxes, metrics, people, portal_links,
-        preferences, search, stats, tickets, tokens,
+        attachments, categories, community, customers, health, jobs, mailboxes, metrics, people,
+        portal_links, preferences, search, stats, tickets, tokens,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -101,6 +101,13 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(mailboxes::patch_mailbox))
         .routes(routes!(metrics::metrics))
+        .routes(routes!(community::list_topics))
+        .routes(routes!(community::get_topic))
+        .routes(routes!(community::suggest))
+        .routes(routes!(community::moderation::moderate_post))
+        .routes(routes!(community::moderation::lock_topic))
+        .routes(routes!(community::moderation::queue))
+        .routes(routes!(community::moderation::topic_to_ticket))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.
