@@ -25,7 +25,7 @@ impl TopicTitle {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let t = raw.trim();
         let n = t.chars().count();
-        if n < Self::MIN || n > Self::MAX {
+        if !(Self::MIN..=Self::MAX).contains(&n) {
             return Err(FieldError::new(
                 "title",
                 format!("must be {} to {} characters", Self::MIN, Self::MAX),

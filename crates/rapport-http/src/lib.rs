@@ -108,6 +108,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(community::moderation::lock_topic))
         .routes(routes!(community::moderation::queue))
         .routes(routes!(community::moderation::topic_to_ticket))
+        .routes(routes!(community::moderation::topic_to_article))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -103,15 +103,24 @@ pub enum Posted<T> {
     },
 }
 
-/// The SQL condition on a row's `state` and `author_customer_id` (table alias `t`) that
-/// lets `who` read it: agents and Rapport everything; a customer what is shown and their
-/// own held posts; anyone else what is shown.
-pub(crate) fn readable(who: Option<&Principal>, alias: &str) -> String {
+/// The SQL condition on a row's `state` and `author_customer_id` (table alias `alias`)
+/// that lets `who` read it — agents and Rapport everything; a customer what is shown and
+/// their own held posts; anyone else what is shown — and its parameter, numbered `$n`
+/// (pushed onto `params`) so the statement's text does not vary by customer.
+pub(crate) fn readable(
+    who: Option<&Principal>,
+    alias: &str,
+    params: &mut Vec<crate::value::Value>,
+) -> String {
     match who {
         Some(Principal::Agent(_) | Principal::System) => "TRUE".into(),
-        Some(Principal::Customer(id)) => format!(
-            "({alias}.state = 'visible' OR ({alias}.state = 'held' AND {alias}.author_customer_id = {id}))"
-        ),
+        Some(Principal::Customer(id)) => {
+            params.push((*id).into());
+            let n = params.len();
+            format!(
+                "({alias}.state = 'visible' OR ({alias}.state = 'held' AND {alias}.author_customer_id = ${n}))"
+            )
+        }
         None => format!("{alias}.state = 'visible'"),
     }
 }

@@ -117,11 +117,11 @@ pub async fn list(
     who: Option<&Principal>,
     f: &TopicFilter,
 ) -> Result<Vec<Topic>> {
+    let mut params: Vec<Value> = Vec::new();
     let mut sql = format!(
         "SELECT {TOPIC_COLUMNS} FROM {TOPIC_FROM} WHERE {}",
-        readable(who, "t")
+        readable(who, "t", &mut params)
     );
-    let mut params: Vec<Value> = Vec::new();
     // Topics matching any word of the query, those matching more words first.
     let mut matches = Vec::new();
     for p in like_patterns(&f.query) {
@@ -173,12 +173,13 @@ pub async fn list(
 
 /// One topic `who` may read (else "not found").
 pub async fn get(c: &mut dyn Conn, who: Option<&Principal>, id: i64) -> Result<Topic> {
+    let mut params: Vec<Value> = vec![id.into()];
     let sql = format!(
         "SELECT {TOPIC_COLUMNS} FROM {TOPIC_FROM} WHERE t.id = $1 AND {}",
-        readable(who, "t")
+        readable(who, "t", &mut params)
     );
     let r = c
-        .opt(&sql, &[id.into()])
+        .opt(&sql, &params)
         .await?
         .ok_or(StoreError::NotFound("topic"))?;
     topic_of(&r, is_agent(who))
@@ -192,6 +193,8 @@ pub async fn thread(
     id: i64,
 ) -> Result<(Topic, Vec<Post>)> {
     let topic = get(c, who, id).await?;
+    let accepted = topic.accepted_post_id.unwrap_or(0);
+    let mut params: Vec<Value> = vec![id.into(), accepted.into()];
     let sql = format!(
         "SELECT p.id, p.topic_id, p.is_question, p.body, p.author_customer_id, p.author_user_id,
                 p.state, p.votes, p.spam_score, p.created_at,
@@ -201,11 +204,10 @@ pub async fn thread(
          LEFT JOIN users u ON u.id = p.author_user_id
          WHERE p.topic_id = $1 AND {}
          ORDER BY p.is_question DESC, CASE WHEN p.id = $2 THEN 0 ELSE 1 END, p.votes DESC, p.id",
-        readable(who, "p")
+        readable(who, "p", &mut params)
     );
-    let accepted = topic.accepted_post_id.unwrap_or(0);
     let posts = c
-        .query(&sql, &[id.into(), accepted.into()])
+        .query(&sql, &params)
         .await?
         .iter()
         .map(post_of)
@@ -416,19 +418,50 @@ pub async fn to_ticket(
     Ok((ticket.id, true))
 }
 
-/// Records the draft article an agent made of a topic.
-pub async fn link_article(
+/// Turns a topic into a draft knowledge-base article (the kb room's `create`): the
+/// question as its title, the question and the accepted answer (else the most voted shown
+/// answer) as its text, linked from the topic (agents see it). Returns the article's id
+/// and whether it was made now (a topic whose draft still exists answers with it).
+pub async fn to_article(
     c: &mut dyn Conn,
+    viewer: &Viewer,
     topic_id: i64,
-    article_id: i64,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<(i64, bool)> {
+    let who = Principal::Agent(viewer.clone());
+    let (t, posts) = thread(c, Some(&who), topic_id).await?;
+    if let Some(article) = t.article_id {
+        match crate::kb::get(c, Some(&who), article).await {
+            Ok(a) => return Ok((a.id, false)),
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let best = posts
+        .iter()
+        .filter(|p| !p.is_question && p.state == PostState::Visible)
+        .find(|p| Some(p.id) == t.accepted_post_id)
+        .or_else(|| {
+            posts
+                .iter()
+                .filter(|p| !p.is_question && p.state == PostState::Visible)
+                .max_by_key(|p| (p.votes, -p.id))
+        });
+    let mut body = format!("## The question\n\n{}\n", t.body);
+    if let Some(a) = best {
+        body.push_str(&format!("\n## The answer\n\n{}\n", a.body));
+    }
+    let new = crate::kb::NewArticle::draft(
+        rapport_domain::kb::ArticleTitle::parse(&t.title)?,
+        rapport_domain::kb::ArticleBody::parse(&body)?,
+    );
+    let article = crate::kb::create(c, viewer, new, now).await?;
     c.execute(
         "UPDATE community_topics SET article_id = $1, updated_at = $2 WHERE id = $3",
-        &[article_id.into(), now.into(), topic_id.into()],
+        &[article.id.into(), now.into(), topic_id.into()],
     )
     .await?;
-    Ok(())
+    Ok((article.id, true))
 }
 
 /// Whether `who` may read the topic a post belongs to and the post itself; the post's

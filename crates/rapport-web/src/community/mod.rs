@@ -37,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/community/posts/{id}/moderate", post(moderation::moderate))
         .route("/community/topics/{id}/lock", post(moderation::lock))
         .route("/community/topics/{id}/ticket", post(moderation::to_ticket))
+        .route(
+            "/community/topics/{id}/article",
+            post(moderation::to_article),
+        )
         .route("/community/moderation", get(moderation::queue))
         .route("/assets/community.js", get(script))
         .route("/assets/community.css", get(style))

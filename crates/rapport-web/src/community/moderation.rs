@@ -1,5 +1,6 @@
 //! Agents' moderation pages: hide / show / spam / not spam on a post (a topic's question
-//! stands for the topic), lock, turning a topic into a ticket, and the queue of posts
+//! stands for the topic), lock, turning a topic into a ticket or a draft article, and the
+//! queue of posts
 //! the spam filter held.
 
 use askama::Template;
@@ -101,6 +102,26 @@ pub async fn to_ticket(
         &st,
         op!(c => topics::to_ticket(c, &viewer, id, now).await),
         |(ticket, _)| Redirect::to(&format!("/tickets/{ticket}")).into_response(),
+    )
+    .await
+}
+
+/// Turns a topic into a draft article and opens it in the workspace's editor.
+pub async fn to_article(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<crate::sessions::NoFields>,
+) -> Response {
+    let viewer = me.session.viewer.clone();
+    if let Some(r) = require(&viewer, Permission::WriteArticles) {
+        return r;
+    }
+    let now = st.now();
+    write_then(
+        &st,
+        op!(c => topics::to_article(c, &viewer, id, now).await),
+        |(article, _)| Redirect::to(&format!("/kb/articles/{article}/edit")).into_response(),
     )
     .await
 }

@@ -245,6 +245,7 @@ struct TopicPage {
     /// The question first, then the answers.
     posts: Vec<PostRow>,
     ticket_id: Option<i64>,
+    article_id: Option<i64>,
 }
 
 /// A topic's page: the question, then the accepted answer, then by votes; forms to
@@ -309,6 +310,7 @@ pub async fn topic(
         open: !t.locked && t.state == PostState::Visible,
         posts,
         ticket_id: t.ticket_id,
+        article_id: t.article_id,
     });
     reader.finish(&st, r, &csrf)
 }

@@ -36,7 +36,7 @@ on_both!(
     moderators_hide_and_lock,
     the_spam_filter_learns_from_moderators,
     new_accounts_post_less_often,
-    agents_turn_a_topic_into_a_ticket,
+    agents_turn_a_topic_into_a_ticket_or_an_article,
     suggestions_find_threads_while_a_question_is_typed,
 );
 
@@ -754,7 +754,7 @@ async fn new_accounts_post_less_often(backend: Backend) {
     app.stop().await;
 }
 
-async fn agents_turn_a_topic_into_a_ticket(backend: Backend) {
+async fn agents_turn_a_topic_into_a_ticket_or_an_article(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let now = SystemClock.now();
     let who = customer(&app, "tess@example.com", "127.0.0.80", now).await;
@@ -798,6 +798,47 @@ async fn agents_turn_a_topic_into_a_ticket(backend: Backend) {
         .page(&app, &format!("/community/topics/{topic}"))
         .await;
     assert!(html.contains(&format!("/tickets/{ticket}")));
+    // …or into a draft article: the question and the accepted answer.
+    let best = agent
+        .answer(&app, topic, "We send a new one the same day.")
+        .await;
+    assert_eq!(accept(&app, &who, topic, best).await, 303);
+    let path = format!("/api/v1/community/topics/{topic}/article");
+    let (s, made) = app.call("POST", &path, Some(&app.agent.token), None).await;
+    assert_eq!(s, 201, "{made}");
+    let article = made["article_id"].as_i64().unwrap();
+    let draft = app
+        .db
+        .read(op!(c => rapport_store::kb::get(c, Some(&rapport_domain::Principal::System), article).await))
+        .await
+        .unwrap();
+    assert_eq!(draft.status, rapport_domain::kb::ArticleStatus::Draft);
+    assert_eq!(draft.title(), "My order arrived broken");
+    let text = &draft.translations[0].body;
+    assert!(
+        text.contains("The box was crushed.") && text.contains("We send a new one the same day."),
+        "{text}"
+    );
+    let public = app
+        .db
+        .read(op!(c => rapport_store::kb::get(c, None, article).await))
+        .await;
+    assert!(public.is_err(), "a draft is never public");
+    let (s, again) = app.call("POST", &path, Some(&app.agent.token), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(again["article_id"], article);
+    assert_eq!(
+        thread(&app, topic, Some(&app.agent.token)).await.1["topic"]["article_id"],
+        article
+    );
+    assert_eq!(
+        thread(&app, topic, None).await.1["topic"]["article_id"],
+        Value::Null
+    );
+    let (_, html) = agent
+        .page(&app, &format!("/community/topics/{topic}"))
+        .await;
+    assert!(html.contains(&format!("/kb/articles/{article}/edit")));
     // An agent's topic has no customer to open a ticket for.
     let own = agent
         .ask(&app, "Maintenance on Sunday", "We will be down.")

@@ -59,6 +59,7 @@ both_backends! {
             ("/api/v1/community/topics/{id}/lock", "post"),
             ("/api/v1/community/moderation", "get"),
             ("/api/v1/community/topics/{id}/ticket", "post"),
+            ("/api/v1/community/topics/{id}/article", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -72,7 +73,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 52] = [
+const SCHEMA_NAMES: [&str; 53] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -123,6 +124,7 @@ const SCHEMA_NAMES: [&str; 52] = [
     "Ticket",
     "TicketPage",
     "Token",
+    "TopicArticle",
     "TopicTicket",
     "User",
 ];

@@ -1,6 +1,6 @@
 //! Moderation for agents: hide or show a post or topic, flag spam or release a post that
 //! is not spam (both teach the spam filter), lock a topic, the queue of held posts, and
-//! turning a topic into a ticket.
+//! turning a topic into a ticket or a draft article.
 
 use axum::Json;
 use axum::extract::State;
@@ -133,4 +133,47 @@ pub async fn topic_to_ticket(
         StatusCode::OK
     };
     Ok((status, Json(TopicTicketView { ticket_id, created })))
+}
+
+/// The draft article a topic became.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TopicArticle)]
+pub struct TopicArticleView {
+    /// The article's id.
+    pub article_id: i64,
+    /// Made now (else the topic's earlier draft).
+    pub created: bool,
+}
+
+/// Turns a topic into a draft knowledge-base article (its question and accepted answer),
+/// linked from the topic (201; 200 with the draft made before when it still exists).
+#[utoipa::path(post, path = "/api/v1/community/topics/{id}/article", tag = "community",
+    params(("id" = i64, Path, description = "Topic id")),
+    responses((status = 201, body = TopicArticleView), (status = 200, body = TopicArticleView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn topic_to_article(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<(StatusCode, Json<TopicArticleView>)> {
+    require(&viewer, Permission::WriteArticles)?;
+    let now = st.now();
+    let (article_id, created) = st
+        .db
+        .write(op!(c => topics::to_article(c, &viewer, id, now).await))
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(TopicArticleView {
+            article_id,
+            created,
+        }),
+    ))
 }
