@@ -66,7 +66,8 @@ impl Modify for BearerAuth {
 
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, categories, customers, health, jobs, kb, mailboxes, metrics, people,
+        attachments, categories, community, customers, health, jobs, kb, mailboxes, metrics,
+        people,
         portal_links, preferences, search, stats, tickets, tokens,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -111,6 +112,14 @@ fn routes() -> OpenApiRouter<AppState> {
             kb::synonyms::create_synonyms
         ))
         .routes(routes!(kb::synonyms::delete_synonyms))
+        .routes(routes!(community::list_topics))
+        .routes(routes!(community::get_topic))
+        .routes(routes!(community::suggest))
+        .routes(routes!(community::moderation::moderate_post))
+        .routes(routes!(community::moderation::lock_topic))
+        .routes(routes!(community::moderation::queue))
+        .routes(routes!(community::moderation::topic_to_ticket))
+        .routes(routes!(community::moderation::topic_to_article))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -29,6 +29,8 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Portal requests per client address.
     pub portal_posts: Arc<FailureLimiter>,
+    /// Community reads (topic lists, suggestions) per client address: 120 a minute.
+    pub community_reads: Arc<FailureLimiter>,
     /// Live updates for connected browsers.
     pub live: Arc<Live>,
     /// Whether people reach this server over TLS (cookies are then `Secure`).
@@ -152,6 +154,11 @@ impl AppState {
             portal_posts: Arc::new(FailureLimiter::new(
                 20,
                 std::time::Duration::from_secs(600),
+                clock.clone(),
+            )),
+            community_reads: Arc::new(FailureLimiter::new(
+                120,
+                std::time::Duration::from_secs(60),
                 clock.clone(),
             )),
             live: Arc::new(Live::default()),

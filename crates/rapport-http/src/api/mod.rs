@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod categories;
+pub mod community;
 pub mod customers;
 pub mod events;
 pub mod health;

@@ -6,6 +6,7 @@
 mod harness;
 
 mod attack_fixes;
+mod community;
 mod credentials;
 mod durability;
 mod email;
