@@ -4,6 +4,7 @@
 //! and the benchmark fills its database the way production would. It also writes a
 //! knowledge base ([`kb`]) for the help center, search and deflection to work on.
 
+pub mod community;
 pub mod kb;
 pub mod text;
 
@@ -56,6 +57,8 @@ pub struct DemoSummary {
     pub customers: usize,
     /// Knowledge-base articles written (0 when the knowledge base already had some).
     pub articles: usize,
+    /// Community topics written (0 when the forum already had some).
+    pub topics: usize,
     /// How to sign in.
     pub login: DemoLogin,
 }
@@ -124,12 +127,14 @@ pub async fn populate(
         .await?;
         // A demo made before the knowledge base existed gets one now.
         let kb = kb::populate(db, clock, id).await?;
+        let forum = community::populate(db, clock, id).await?;
         return Ok(DemoSummary {
             created: false,
             tickets: 0,
             messages: 0,
             customers: 0,
             articles: kb.articles,
+            topics: forum.topics,
             login,
         });
     }
@@ -189,12 +194,14 @@ pub async fn populate(
     let tickets = plans.len();
     write_plans(db, plans, 64).await?;
     let kb = kb::populate(db, clock, admin_id).await?;
+    let forum = community::populate(db, clock, admin_id).await?;
     Ok(DemoSummary {
         created: true,
         tickets,
         messages,
         customers,
         articles: kb.articles,
+        topics: forum.topics,
         login,
     })
 }

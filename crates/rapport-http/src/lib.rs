@@ -67,8 +67,7 @@ impl Modify for BearerAuth {
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
         attachments, categories, community, customers, health, jobs, kb, mailboxes, metrics,
-        people,
-        portal_links, preferences, search, stats, tickets, tokens,
+        people, portal_links, preferences, search, stats, tickets, tokens,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

@@ -26,6 +26,8 @@ pub struct KbSummary {
     pub articles: usize,
     /// Translations added to them.
     pub translations: usize,
+    /// Synonym groups added (each run adds the ones missing).
+    pub synonyms: usize,
 }
 
 /// Days before "now" the i-th article was written: spread over the last half year, so
@@ -36,8 +38,9 @@ fn age_days(i: usize) -> i64 {
 }
 
 /// Writes the demo knowledge base — categories, articles and their translations — unless
-/// the knowledge base already holds an article. `author_id` is the agent (an admin or
-/// supervisor) the articles are written by. One transaction: all of it or nothing.
+/// the knowledge base already holds an article, and adds the demo's synonym groups that
+/// are missing. `author_id` is the agent (an admin or supervisor) the articles are written
+/// by. One transaction: all of it or nothing.
 ///
 /// # Errors
 /// A store error, or `StoreError::Db` naming a shipped file that breaks the rules (a
@@ -45,10 +48,20 @@ fn age_days(i: usize) -> i64 {
 pub async fn populate(db: &Db, clock: &dyn Clock, author_id: i64) -> Result<KbSummary, StoreError> {
     let demo = articles().map_err(|e| StoreError::Db(e.to_string()))?;
     let now = clock.now();
+    let groups = synonym_groups();
     db.write(op!(c => {
         let system = Principal::System;
+        let mut synonyms = 0;
+        for g in &groups {
+            if kb::synonyms::ensure(c, Some(author_id), &g.join(", "), now).await? {
+                synonyms += 1;
+            }
+        }
         if kb::count(c, Some(&system), &ArticleFilter::default()).await? > 0 {
-            return Ok(KbSummary::default());
+            return Ok(KbSummary {
+                synonyms,
+                ..KbSummary::default()
+            });
         }
         let author = Viewer {
             user_id: author_id,
@@ -57,6 +70,7 @@ pub async fn populate(db: &Db, clock: &dyn Clock, author_id: i64) -> Result<KbSu
         };
         let mut summary = KbSummary {
             created: true,
+            synonyms,
             ..KbSummary::default()
         };
         // An admin may have made some categories already: reuse those with our slugs.

@@ -1,11 +1,12 @@
-//! The demo's knowledge base: it loads through the store (categories, articles,
-//! translations, versions and events), the public sees exactly the public published
-//! articles, every judged query names an article a visitor can open, and loading twice
-//! adds nothing.
+//! The demo's knowledge base and forum: it loads through the store (categories,
+//! articles, translations, versions and events, synonyms, community threads), the public
+//! sees exactly the public published articles, every judged query names an article a
+//! visitor can open, and loading twice adds nothing.
 
 use rapport_demo::kb::{self as demo, JudgedKind};
 use rapport_domain::kb::{ArticleStatus, Locale, Visibility};
 use rapport_domain::{Principal, SystemClock};
+use rapport_store::community::topics::{self, TopicFilter};
 use rapport_store::kb::{self, ArticleFilter};
 use rapport_store::{Db, StoreError, op};
 
@@ -89,6 +90,72 @@ both_backends! {
             .filter(|a| a.status == ArticleStatus::Published && a.visibility == Visibility::Public)
             .count();
         assert_eq!(public, i64::try_from(shipped_public).unwrap());
+
+        // The demo's synonym groups are there, beside the built-in ones.
+        assert!(summary.synonyms >= 10, "{} synonym groups", summary.synonyms);
+        let groups = app
+            .db
+            .read(op!(c => kb::synonyms::list(c).await))
+            .await
+            .unwrap();
+        for g in demo::synonym_groups() {
+            let terms = g.join(", ");
+            assert!(groups.iter().any(|k| k.terms == terms), "{terms} missing");
+        }
+    }
+
+    async fn the_demo_forum_has_threads_with_votes_and_accepted_answers(app) {
+        let seeds = demo::community_topics().unwrap();
+        let summary = rapport_demo::community::populate(&app.db, &SystemClock, app.admin.id)
+            .await
+            .unwrap();
+        assert!(summary.created);
+        assert_eq!(summary.topics, seeds.len());
+        let answers: usize = seeds.iter().map(|t| t.answers.len()).sum();
+        assert_eq!(summary.answers, answers);
+        let accepted = seeds.iter().filter(|t| t.answers.iter().any(|a| a.accepted)).count();
+        assert_eq!(summary.accepted, accepted);
+        let votes: u32 = seeds.iter().flat_map(|t| &t.answers).map(|a| a.votes).sum();
+        assert_eq!(summary.votes, usize::try_from(votes).unwrap());
+
+        // A visitor sees every thread: nothing held by the spam filter.
+        let all = TopicFilter { limit: 100, ..TopicFilter::default() };
+        let visible = app
+            .db
+            .read(op!(c => topics::list(c, None, &all).await))
+            .await
+            .unwrap();
+        assert_eq!(visible.len(), seeds.len());
+        assert_eq!(
+            count(&app.db, "SELECT COUNT(*) FROM community_topics WHERE accepted_post_id IS NOT NULL").await,
+            i64::try_from(accepted).unwrap()
+        );
+        assert_eq!(
+            count(&app.db, "SELECT COUNT(*) FROM community_votes").await,
+            i64::from(votes)
+        );
+        assert_eq!(
+            count(&app.db, "SELECT COUNT(*) FROM community_posts WHERE state <> 'visible'").await,
+            0
+        );
+        // Agents' answers are agents' (the test server has no demo agents: the admin).
+        let by_agents = count(
+            &app.db,
+            "SELECT COUNT(*) FROM community_posts WHERE author_user_id IS NOT NULL",
+        )
+        .await;
+        let seeded_agents = seeds
+            .iter()
+            .flat_map(|t| &t.answers)
+            .filter(|a| matches!(a.author, demo::SeedAuthor::Agent { .. }))
+            .count();
+        assert_eq!(by_agents, i64::try_from(seeded_agents).unwrap());
+
+        let again = rapport_demo::community::populate(&app.db, &SystemClock, app.admin.id)
+            .await
+            .unwrap();
+        assert!(!again.created);
+        assert_eq!(count(&app.db, "SELECT COUNT(*) FROM community_topics").await, i64::try_from(seeds.len()).unwrap());
     }
 
     async fn every_judged_query_names_an_article_a_visitor_can_open(app) {
@@ -160,8 +227,10 @@ both_backends! {
         let summary = rapport_demo::populate(&app.db, &SystemClock, &size).await.unwrap();
         assert!(!summary.created);
         assert_eq!(summary.articles, demo::articles().unwrap().len());
+        assert_eq!(summary.topics, demo::community_topics().unwrap().len());
         let again = rapport_demo::populate(&app.db, &SystemClock, &size).await.unwrap();
         assert_eq!(again.articles, 0);
+        assert_eq!(again.topics, 0);
         let a = by_slug(&app.db, None, "reset-your-password").await.unwrap();
         assert_eq!(a.author_id, app.admin.id);
         assert_eq!(a.default_locale, Locale::english());
