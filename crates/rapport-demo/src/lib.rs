@@ -1,8 +1,11 @@
 //! The demo help desk: a seeded, repeatable generator of agents, teams, customers and
 //! realistic conversations across channels, categories, priorities and states. It writes
 //! through the same store operations as the API, so the demo exercises the real paths
-//! and the benchmark fills its database the way production would.
+//! and the benchmark fills its database the way production would. It also writes a
+//! knowledge base ([`kb`]) for the help center, search and deflection to work on.
 
+pub mod community;
+pub mod kb;
 pub mod text;
 
 use futures::StreamExt;
@@ -52,6 +55,10 @@ pub struct DemoSummary {
     pub messages: usize,
     /// Customers written.
     pub customers: usize,
+    /// Knowledge-base articles written (0 when the knowledge base already had some).
+    pub articles: usize,
+    /// Community topics written (0 when the forum already had some).
+    pub topics: usize,
     /// How to sign in.
     pub login: DemoLogin,
 }
@@ -118,17 +125,22 @@ pub async fn populate(
             tokens::create(c, new, now).await
         }))
         .await?;
+        // A demo made before the knowledge base existed gets one now.
+        let kb = kb::populate(db, clock, id).await?;
+        let forum = community::populate(db, clock, id).await?;
         return Ok(DemoSummary {
             created: false,
             tickets: 0,
             messages: 0,
             customers: 0,
+            articles: kb.articles,
+            topics: forum.topics,
             login,
         });
     }
     let hash = secrets::hash_password(PASSWORD).map_err(StoreError::Db)?;
     let secret = token.clone();
-    let (team_ids, agent_ids) = db
+    let (admin_id, team_ids, agent_ids) = db
         .write(op!(c => {
             let mut team_ids = Vec::new();
             for t in TEAMS {
@@ -168,7 +180,7 @@ pub async fn populate(
                 people::add_member(c, team_ids[*team], u.id).await?;
                 agents.push((u.id, *team));
             }
-            Ok((team_ids, agents))
+            Ok((a.id, team_ids, agents))
         }))
         .await?;
 
@@ -181,11 +193,15 @@ pub async fn populate(
     let messages: usize = plans.iter().map(TicketPlan::message_count).sum();
     let tickets = plans.len();
     write_plans(db, plans, 64).await?;
+    let kb = kb::populate(db, clock, admin_id).await?;
+    let forum = community::populate(db, clock, admin_id).await?;
     Ok(DemoSummary {
         created: true,
         tickets,
         messages,
         customers,
+        articles: kb.articles,
+        topics: forum.topics,
         login,
     })
 }

@@ -4,6 +4,7 @@
 //! without any server and reused by every channel.
 
 pub mod clock;
+pub mod community;
 pub mod customer;
 pub mod email;
 pub mod error;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Portal requests per client address.
     pub portal_posts: Arc<FailureLimiter>,
+    /// Community reads (topic lists, suggestions) per client address: 120 a minute.
+    pub community_reads: Arc<FailureLimiter>,
     /// Live updates for connected browsers.
     pub live: Arc<Live>,
     /// Whether people reach this server over TLS (cookies are then `Secure`).
@@ -40,6 +42,12 @@ pub struct AppState {
     /// The overall hourly cap on automatic mail (`RAPPORT_AUTO_MAIL_PER_HOUR`); portal
     /// sign-in links may use half of it.
     pub auto_mail_per_hour: i64,
+    /// The knowledge base's search index, in memory on every node, kept fresh from the
+    /// event stream (`rapport_index::kb::KbIndex::follow`); the writer of a change calls
+    /// `refresh_article` after its commit.
+    pub kb_index: rapport_index::kb::KbIndex,
+    /// Knowledge-base searches and suggestions per client address (public endpoints).
+    pub kb_search_limit: Arc<FailureLimiter>,
 }
 
 /// How long an agent's browser session lasts: it ends after `idle_secs` without use (each
@@ -148,10 +156,21 @@ impl AppState {
                 std::time::Duration::from_secs(600),
                 clock.clone(),
             )),
+            community_reads: Arc::new(FailureLimiter::new(
+                120,
+                std::time::Duration::from_secs(60),
+                clock.clone(),
+            )),
             live: Arc::new(Live::default()),
             view_counts: Arc::new(ViewCounts::new(clock.clone())),
             sessions: SessionPolicy::default(),
             auto_mail_per_hour: 200,
+            kb_index: rapport_index::kb::KbIndex::default(),
+            kb_search_limit: Arc::new(FailureLimiter::new(
+                600,
+                std::time::Duration::from_secs(60),
+                clock.clone(),
+            )),
             clock,
         }
     }

@@ -6,6 +6,7 @@
 //! the two databases lives in [`dialect`].
 
 pub mod categories;
+pub mod community;
 pub mod customers;
 pub mod db;
 pub mod dialect;
@@ -14,6 +15,7 @@ pub mod events;
 pub mod fields;
 pub mod imap;
 pub mod jobs;
+pub mod kb;
 pub mod macros;
 pub mod mail;
 pub mod messages;

@@ -105,6 +105,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_kb.sql"),
         postgres: include_str!("../migrations/postgres/0016_kb.sql"),
     },
+    Migration {
+        version: 17,
+        name: "kb_search",
+        sqlite: include_str!("../migrations/sqlite/0017_kb_search.sql"),
+        postgres: include_str!("../migrations/postgres/0017_kb_search.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "community",
+        sqlite: include_str!("../migrations/sqlite/0020_community.sql"),
+        postgres: include_str!("../migrations/postgres/0020_community.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

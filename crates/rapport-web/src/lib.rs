@@ -11,6 +11,7 @@ pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod bulk;
+pub mod community;
 pub mod confirm;
 pub mod customers;
 pub mod inbox;
@@ -115,6 +116,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
+        .merge(community::routes())
 }
 
 async fn css() -> Response {
@@ -128,7 +130,7 @@ async fn js() -> Response {
     )
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+pub(crate) fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type),

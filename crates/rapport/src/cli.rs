@@ -98,10 +98,11 @@ async fn serve(
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if summary.created {
             println!(
-                "demo help desk created: {} tickets, {} messages, {} customers in {:.1}s",
+                "demo help desk created: {} tickets, {} messages, {} customers, {} articles in {:.1}s",
                 summary.tickets,
                 summary.messages,
                 summary.customers,
+                summary.articles,
                 started.elapsed().as_secs_f64()
             );
         }

@@ -7,10 +7,12 @@
 
 pub mod attachments;
 pub mod categories;
+pub mod community;
 pub mod customers;
 pub mod events;
 pub mod health;
 pub mod jobs;
+pub mod kb;
 pub mod mailboxes;
 pub mod messages;
 pub mod metrics;

@@ -6,12 +6,15 @@
 mod harness;
 
 mod attack_fixes;
+mod community;
 mod credentials;
 mod durability;
 mod email;
 mod errors;
 mod imap;
 mod jobs;
+mod kb;
+mod kb_demo;
 mod limits;
 mod live;
 mod migrations;

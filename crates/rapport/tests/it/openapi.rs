@@ -52,6 +52,14 @@ both_backends! {
             ("/api/v1/me/preferences", "put"),
             ("/api/v1/mailboxes/{id}", "patch"),
             ("/metrics", "get"),
+            ("/api/v1/community/topics", "get"),
+            ("/api/v1/community/topics/{id}", "get"),
+            ("/api/v1/community/suggest", "get"),
+            ("/api/v1/community/posts/{id}/moderate", "post"),
+            ("/api/v1/community/topics/{id}/lock", "post"),
+            ("/api/v1/community/moderation", "get"),
+            ("/api/v1/community/topics/{id}/ticket", "post"),
+            ("/api/v1/community/topics/{id}/article", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -65,13 +73,20 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 42] = [
+const SCHEMA_NAMES: [&str; 53] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
     "Author",
     "CategoryInfo",
     "ChangePasswordRequest",
+    "CommunityAuthor",
+    "CommunityPost",
+    "CommunitySuggestion",
+    "CommunitySuggestions",
+    "CommunityThread",
+    "CommunityTopic",
+    "CommunityTopics",
     "CreateCategoryRequest",
     "CreateMailboxRequest",
     "CreateMessageRequest",
@@ -92,9 +107,11 @@ const SCHEMA_NAMES: [&str; 42] = [
     "Hit",
     "ImapRequest",
     "Job",
+    "LockRequest",
     "MailboxView",
     "MergeRequest",
     "Message",
+    "ModerateRequest",
     "NewToken",
     "PatchMailboxRequest",
     "PatchTicketRequest",
@@ -107,6 +124,8 @@ const SCHEMA_NAMES: [&str; 42] = [
     "Ticket",
     "TicketPage",
     "Token",
+    "TopicArticle",
+    "TopicTicket",
     "User",
 ];
 

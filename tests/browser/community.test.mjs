@@ -1,0 +1,208 @@
+// The community forum in a real browser: a customer signs in through the portal's
+// emailed link (caught by a tiny SMTP sink standing in for the relay), asks a question
+// (suggestions appear while typing), an agent answers with a badge, the customer votes
+// for the answer and accepts it. axe-core checks the topic list and a topic page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const root = resolve(import.meta.dirname, '../..');
+const bin = process.env.RAPPORT_BIN || join(root, 'target/debug/rapport');
+const PASSWORD = 'rapport-demo';
+
+let server, base, token, browser, sink;
+const mails = [];
+
+function freePort() {
+  return new Promise((ok) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
+  });
+}
+
+// Just enough SMTP to take a message and keep it.
+function smtpSink() {
+  return new Promise((ok) => {
+    const s = net.createServer((sock) => {
+      let buf = '';
+      let data = false;
+      sock.write('220 sink ESMTP\r\n');
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        for (;;) {
+          if (data) {
+            const end = buf.indexOf('\r\n.\r\n');
+            if (end < 0) return;
+            mails.push(buf.slice(0, end));
+            buf = buf.slice(end + 5);
+            data = false;
+            sock.write('250 kept\r\n');
+            continue;
+          }
+          const nl = buf.indexOf('\r\n');
+          if (nl < 0) return;
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 2);
+          const verb = line.slice(0, 4).toUpperCase();
+          if (verb === 'EHLO' || verb === 'HELO') sock.write('250 sink\r\n');
+          else if (verb === 'DATA') { data = true; sock.write('354 go on\r\n'); }
+          else if (verb === 'QUIT') { sock.end('221 bye\r\n'); return; }
+          else sock.write('250 ok\r\n');
+        }
+      });
+      sock.on('error', () => {});
+    });
+    s.listen(0, '127.0.0.1', () => ok(s));
+  });
+}
+
+async function api(method, path, body) {
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = r.status === 204 ? null : await r.json();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function axe(page, what) {
+  await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
+  const result = await page.evaluate(async () => await window.axe.run(document));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`), [], `${what}: accessibility`);
+}
+
+before(async () => {
+  sink = await smtpSink();
+  const dir = mkdtempSync(join(tmpdir(), 'rapport-community-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ['demo', '--tickets', '20', '--customers', '10'], {
+    env: {
+      ...process.env, RAPPORT_DATA_DIR: dir, RAPPORT_HTTP_ADDR: `127.0.0.1:${port}`, DATABASE_URL: '',
+      RAPPORT_SMTP_RELAY: `smtp://127.0.0.1:${sink.address().port}`,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  await new Promise((ok, fail) => {
+    const t = setTimeout(() => fail(new Error('rapport demo did not start: ' + out)), 60000);
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/API token \(admin\): (\S+)/);
+      if (m) { token = m[1]; clearTimeout(t); ok(); }
+    });
+    server.on('exit', (c) => fail(new Error(`rapport exited with ${c}: ${out}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  sink?.close();
+});
+
+async function signInLink(email) {
+  const seen = mails.length;
+  const page = await browser.newPage();
+  await page.goto(base + '/portal/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: /link/i }).click();
+  await page.close();
+  for (let i = 0; i < 200; i++) {
+    for (const m of mails.slice(seen)) {
+      const text = m.replace(/=\r\n/g, '');
+      const found = text.match(/\/portal\/signin\/([0-9a-f]{64})/);
+      if (found) return `/portal/signin/${found[1]}`;
+    }
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error('no sign-in link arrived');
+}
+
+test('a customer asks, an agent answers, the customer votes and accepts', async () => {
+  const email = `forum${Date.now()}@example.com`;
+  await api('POST', '/api/v1/tickets', { subject: 'Hello', body: 'First contact', customer: { email, name: 'Fern Quill' } });
+  const earlier = `Kettle descaling schedule ${Date.now()}`;
+
+  // The customer: the emailed link, the confirm button, then the community.
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const customer = await ctx.newPage();
+  const link = await signInLink(email);
+  await customer.goto(base + link);
+  await customer.getByRole('button', { name: /sign in/i }).click();
+  await customer.waitForURL(/\/portal\/requests/);
+
+  // An agent posts a thread first, so the customer's typing finds it.
+  const agentCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const agent = await agentCtx.newPage();
+  await agent.goto(base + '/login');
+  await agent.getByLabel('Email').fill('admin@example.com');
+  await agent.getByLabel('Password').fill(PASSWORD);
+  await agent.getByRole('button', { name: 'Sign in' }).click();
+  await agent.waitForURL(/\/inbox/);
+  await agent.goto(base + '/community');
+  await agent.getByLabel('Your question').fill(earlier);
+  await agent.getByLabel('Details').fill('Descale every month with citric acid.');
+  await agent.getByRole('button', { name: 'Post question' }).click();
+  await agent.waitForURL(/\/community\/topics\/\d+$/);
+
+  await customer.goto(base + '/community');
+  await axe(customer, '/community');
+  const title = `My kettle descaling light stays on ${Date.now()}`;
+  await customer.getByLabel('Your question').pressSequentially('kettle descaling', { delay: 20 });
+  await customer.locator('#c-suggest').getByRole('link', { name: earlier }).waitFor({ timeout: 10000 });
+  await customer.getByLabel('Your question').fill(title);
+  await customer.getByLabel('Details').fill('I descaled it but the light is still on.');
+  await customer.getByRole('button', { name: 'Post question' }).click();
+  await customer.waitForURL(/\/community\/topics\/\d+$/);
+  const topicUrl = customer.url();
+  await customer.getByRole('heading', { name: title }).waitFor();
+
+  // The agent answers; the answer is badged.
+  await agent.goto(topicUrl);
+  await agent.getByLabel('Answer', { exact: true }).fill('Hold the **descale** button for five seconds to reset the light.');
+  await agent.getByRole('button', { name: 'Post answer' }).click();
+  await agent.waitForURL(/#post-\d+$/);
+
+  // The customer votes for it and accepts it.
+  await customer.goto(topicUrl);
+  const answer = customer.getByRole('article', { name: /Answer by/ });
+  await answer.getByText('Agent', { exact: true }).waitFor();
+  await answer.getByRole('button', { name: 'Vote up' }).click();
+  await customer.waitForURL(/#post-\d+$/);
+  await customer.getByRole('article', { name: /Answer by/ }).getByText('1 vote', { exact: true }).waitFor();
+  await customer.getByRole('button', { name: 'Accept this answer' }).click();
+  await customer.getByText('Accepted answer').waitFor();
+  await axe(customer, 'a topic page');
+
+  const id = Number(topicUrl.match(/(\d+)$/)[1]);
+  const thread = await api('GET', `/api/v1/community/topics/${id}`);
+  assert.equal(thread.topic.accepted_post_id, thread.posts[1].id);
+  assert.equal(thread.posts[1].author.agent, true);
+  assert.equal(thread.posts[1].votes, 1);
+  await ctx.close();
+  await agentCtx.close();
+});
+
+test('anonymous visitors read and are asked to sign in', async () => {
+  const page = await browser.newPage();
+  await page.goto(base + '/community');
+  await page.getByRole('link', { name: 'Sign in to ask' }).waitFor();
+  await axe(page, '/community (anonymous)');
+  await page.close();
+});
