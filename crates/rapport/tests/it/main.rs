@@ -13,6 +13,7 @@ mod errors;
 mod imap;
 mod jobs;
 mod kb;
+mod kb_search;
 mod limits;
 mod live;
 mod migrations;
