@@ -105,6 +105,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_kb.sql"),
         postgres: include_str!("../migrations/postgres/0016_kb.sql"),
     },
+    Migration {
+        version: 18,
+        name: "help",
+        sqlite: include_str!("../migrations/sqlite/0018_help.sql"),
+        postgres: include_str!("../migrations/postgres/0018_help.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

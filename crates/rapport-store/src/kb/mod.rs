@@ -1,0 +1,4 @@
+//! The knowledge base.
+
+pub mod feedback;
+pub mod views;
