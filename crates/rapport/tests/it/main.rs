@@ -13,6 +13,7 @@ mod errors;
 mod help;
 mod imap;
 mod jobs;
+mod kb;
 mod limits;
 mod live;
 mod migrations;
