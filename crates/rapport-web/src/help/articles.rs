@@ -112,12 +112,16 @@ async fn related(
     const MAX: usize = 5;
     let mut out: Vec<Article> = Vec::new();
     if let Some(k) = &a.category {
-        out = published(c, reader, ArticleFilter {
-            category_id: Some(k.id),
-            order: ArticleOrder::Popular,
-            limit: i64::try_from(MAX).unwrap_or(5) + 1,
-            ..ArticleFilter::default()
-        })
+        out = published(
+            c,
+            reader,
+            ArticleFilter {
+                category_id: Some(k.id),
+                order: ArticleOrder::Popular,
+                limit: i64::try_from(MAX).unwrap_or(5) + 1,
+                ..ArticleFilter::default()
+            },
+        )
         .await?;
     }
     out.retain(|r| r.id != a.id);
@@ -128,12 +132,16 @@ async fn related(
         let Ok(tag) = rapport_domain::Tag::parse(tag) else {
             continue;
         };
-        let more = published(c, reader, ArticleFilter {
-            tag: Some(tag),
-            order: ArticleOrder::Popular,
-            limit: 6,
-            ..ArticleFilter::default()
-        })
+        let more = published(
+            c,
+            reader,
+            ArticleFilter {
+                tag: Some(tag),
+                order: ArticleOrder::Popular,
+                limit: 6,
+                ..ArticleFilter::default()
+            },
+        )
         .await?;
         for m in more {
             if m.id != a.id && !out.iter().any(|o| o.id == m.id) {
@@ -217,7 +225,11 @@ pub async fn article(
     let locales = a.locales();
     let locale = pick_locale(q.lang.as_deref(), &headers, &locales, &a.default_locale);
     let Some(t) = a.translation(&locale).or_else(|| a.default_translation()) else {
-        return error_page(StatusCode::NOT_FOUND, "Not found", "This article has no text.");
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This article has no text.",
+        );
     };
     let locale = t.locale.clone();
     let rendered = article_html(&t.body);
@@ -232,7 +244,9 @@ pub async fn article(
     let description = excerpt(&lead, 160);
     let modified = t.updated_at.to_datetime();
     let published_at = a.published_at.unwrap_or(a.created_at).to_datetime();
-    let mut crumbs = vec![json!({"@type": "ListItem", "position": 1, "name": layout.brand, "item": format!("{base}/help")})];
+    let mut crumbs = vec![
+        json!({"@type": "ListItem", "position": 1, "name": layout.brand, "item": format!("{base}/help")}),
+    ];
     if let Some(k) = &a.category {
         crumbs.push(json!({"@type": "ListItem", "position": 2, "name": k.name, "item": format!("{base}/help/categories/{}", k.slug)}));
     }
@@ -292,7 +306,10 @@ pub async fn article(
                 level: s.level.max(2),
             })
             .collect(),
-        category: a.category.as_ref().map(|k| (k.slug.clone(), k.name.clone())),
+        category: a
+            .category
+            .as_ref()
+            .map(|k| (k.slug.clone(), k.name.clone())),
         updated_date: modified.format("%Y-%m-%d").to_string(),
         updated_iso: modified.to_rfc3339(),
         languages,
@@ -309,8 +326,10 @@ pub async fn article(
         layout,
     };
     let mut r = with_csrf(&st, page(&p), &csrf);
-    r.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+    r.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
     r
 }
 
@@ -321,13 +340,22 @@ mod tests {
     #[test]
     fn json_ld_cannot_close_its_script() {
         let s = script_json(&json!({"headline": "</script><script>alert(1)</script> & more"}));
-        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'), "{s}");
+        assert!(
+            !s.contains('<') && !s.contains('>') && !s.contains('&'),
+            "{s}"
+        );
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
-        assert_eq!(back["headline"], "</script><script>alert(1)</script> & more");
+        assert_eq!(
+            back["headline"],
+            "</script><script>alert(1)</script> & more"
+        );
     }
 
     #[test]
     fn the_body_has_no_second_h1() {
-        assert_eq!(demote_h1("<h1 id=\"a\">A</h1><h2>B</h2>"), "<h2 id=\"a\">A</h2><h2>B</h2>");
+        assert_eq!(
+            demote_h1("<h1 id=\"a\">A</h1><h2>B</h2>"),
+            "<h2 id=\"a\">A</h2><h2>B</h2>"
+        );
     }
 }

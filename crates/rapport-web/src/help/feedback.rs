@@ -116,7 +116,11 @@ pub async fn submit(
     let path = match done {
         Ok(p) => p,
         Err(StoreError::NotFound(_)) => {
-            return error_page(StatusCode::NOT_FOUND, "Not found", "There is no such article.");
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such article.",
+            );
         }
         Err(e) => return store_error(e),
     };

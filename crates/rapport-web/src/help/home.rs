@@ -124,7 +124,13 @@ pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
                 count: k.articles,
             })
             .collect(),
-        popular: popular.iter().map(|a| ArticleLink::of(a, &headers)).collect(),
-        recent: recent.iter().map(|a| ArticleLink::of(a, &headers)).collect(),
+        popular: popular
+            .iter()
+            .map(|a| ArticleLink::of(a, &headers))
+            .collect(),
+        recent: recent
+            .iter()
+            .map(|a| ArticleLink::of(a, &headers))
+            .collect(),
     })
 }

@@ -38,7 +38,10 @@ pub fn sitemap_xml(base: &str, categories: &[String], articles: &[Article]) -> S
          <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
          xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
-    out.push_str(&format!("<url><loc>{}</loc></url>\n", xml(&format!("{base}/help"))));
+    out.push_str(&format!(
+        "<url><loc>{}</loc></url>\n",
+        xml(&format!("{base}/help"))
+    ));
     for slug in categories {
         out.push_str(&format!(
             "<url><loc>{}</loc></url>\n",
