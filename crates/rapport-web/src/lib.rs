@@ -117,6 +117,7 @@ pub fn routes() -> Router<AppState> {
         .route("/help", get(help::home::home))
         .route("/help/categories/{slug}", get(help::categories::category))
         .route("/help/articles/{slug}", get(help::articles::article))
+        .route("/help/search", get(help::search::search))
         .route(
             "/help/articles/{slug}/feedback",
             post(help::feedback::submit),

@@ -12,7 +12,7 @@ pub mod branding;
 pub mod categories;
 pub mod feedback;
 pub mod home;
-// pub mod search; (after the search branch)
+pub mod search;
 pub mod seo;
 
 use axum::http::HeaderMap;
