@@ -67,8 +67,8 @@ impl Modify for BearerAuth {
 
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, categories, customers, health, jobs, kb, mailboxes, metrics, people, portal_links,
-        preferences, search, stats, tickets, tokens,
+        attachments, categories, customers, health, jobs, kb, mailboxes, metrics, people,
+        portal_links, preferences, search, stats, tickets, tokens,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

@@ -101,7 +101,10 @@ mod tests {
         let again = Visitor::from_headers(&req, false);
         assert!(!again.is_new());
         assert_eq!(again.hash, v.hash);
-        req.insert(header::COOKIE, HeaderValue::from_static("rapport_visitor=<x>"));
+        req.insert(
+            header::COOKIE,
+            HeaderValue::from_static("rapport_visitor=<x>"),
+        );
         assert!(Visitor::from_headers(&req, false).is_new());
     }
 }

@@ -78,7 +78,8 @@ fn demo_index() -> KbIndex {
         }
     }
     let kb = KbIndex::default();
-    kb.put(&docs.into_values().collect::<Vec<_>>()).expect("indexed");
+    kb.put(&docs.into_values().collect::<Vec<_>>())
+        .expect("indexed");
     let synonyms = std::fs::read_to_string(kb_dir().join("synonyms.txt")).expect("synonyms");
     kb.set_synonyms(synonyms.lines().filter(|l| !l.trim().is_empty()));
     kb
@@ -101,7 +102,9 @@ fn judged_queries() {
             .iter()
             .filter_map(|s| s.as_str())
             .collect();
-        let locale = j["locale"].as_str().map(|l| Locale::parse(l).expect("locale"));
+        let locale = j["locale"]
+            .as_str()
+            .map(|l| Locale::parse(l).expect("locale"));
         let hits = kb.search(&KbQuery {
             text: q,
             readable: &[Visibility::Public],
@@ -125,7 +128,10 @@ fn judged_queries() {
             misses.push(format!(
                 "{q:?} [{}] expected {expect:?} at {rank:?}; got {:?}",
                 j["kind"],
-                hits.iter().take(3).map(|h| (&h.slug, h.confident)).collect::<Vec<_>>()
+                hits.iter()
+                    .take(3)
+                    .map(|h| (&h.slug, h.confident))
+                    .collect::<Vec<_>>()
             ));
         }
         if rank == Some(0) && !hits[0].confident {

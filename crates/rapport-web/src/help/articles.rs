@@ -16,6 +16,7 @@ use axum::response::Response;
 use rapport_domain::Principal;
 use rapport_domain::kb::{ArticleStatus, Locale, Visibility};
 use rapport_http::AppState;
+use rapport_index::kb::KbQuery;
 use rapport_store::kb::feedback::{self, Feedback};
 use rapport_store::kb::{self, Article, ArticleFilter, ArticleOrder};
 use rapport_store::{Conn, StoreError, op, secrets};
@@ -89,7 +90,15 @@ struct SignInNeeded {
 
 /// What the page found.
 enum Found {
-    Article(Box<(Layout, Article, Vec<Article>, Option<Feedback>)>),
+    Article(
+        Box<(
+            Layout,
+            Article,
+            Vec<Article>,
+            Option<Feedback>,
+            &'static [Visibility],
+        )>,
+    ),
     /// Published for signed-in customers only, and the reader is not one.
     SignIn(Layout),
 }
@@ -153,6 +162,53 @@ async fn related(
     Ok(out)
 }
 
+/// The related articles' links: `rel` (same category, shared tags), topped up with the
+/// index's best matches for the article's title.
+fn related_links(
+    st: &AppState,
+    headers: &HeaderMap,
+    a: &Article,
+    rel: &[Article],
+    title: &str,
+    locale: &Locale,
+    readable: &[Visibility],
+) -> Vec<ArticleLink> {
+    const MAX: usize = 5;
+    let mut out: Vec<(i64, ArticleLink)> = rel
+        .iter()
+        .map(|r| (r.id, ArticleLink::of(r, headers)))
+        .collect();
+    if out.len() < MAX {
+        let hits = st.kb_index.search(&KbQuery {
+            text: title,
+            readable,
+            locale: Some(locale),
+            limit: MAX + 1,
+            suggest: false,
+        });
+        for h in hits {
+            if out.len() >= MAX {
+                break;
+            }
+            if h.article_id == a.id || out.iter().any(|(id, _)| *id == h.article_id) {
+                continue;
+            }
+            let url = h.url.split('#').next().unwrap_or_default().to_owned();
+            out.push((
+                h.article_id,
+                ArticleLink {
+                    url,
+                    title: h.title,
+                    lang: h.locale.as_str().to_owned(),
+                    date: String::new(),
+                    iso: String::new(),
+                },
+            ));
+        }
+    }
+    out.into_iter().map(|(_, l)| l).collect()
+}
+
 /// JSON for a `<script type="application/ld+json">`: `<`, `>` and `&` escaped, so no text
 /// of the article can close the script element.
 fn script_json(v: &serde_json::Value) -> String {
@@ -175,7 +231,7 @@ pub async fn article(
     Query(q): Query<ArticleQuery>,
 ) -> Response {
     let key = ReaderKey::of(&st, &headers);
-    let visitor = voter_of(&st, &headers, None);
+    let visitor = voter_of(&st, &headers);
     let loaded = st
         .db
         .read(op!(c => {
@@ -200,10 +256,11 @@ pub async fn article(
                 Some(v) => feedback::of_voter(c, a.id, &v).await?,
                 None => None,
             };
-            Ok(Found::Article(Box::new((layout, a, rel, voted))))
+            let sees = Visibility::readable_by(reader.as_ref());
+            Ok(Found::Article(Box::new((layout, a, rel, voted, sees))))
         }))
         .await;
-    let (layout, a, rel, voted) = match loaded {
+    let (layout, a, rel, voted, reader_sees) = match loaded {
         Ok(Found::Article(found)) => *found,
         Ok(Found::SignIn(layout)) => {
             let mut r = page(&SignInNeeded { layout });
@@ -314,7 +371,7 @@ pub async fn article(
         updated_iso: modified.to_rfc3339(),
         languages,
         alternates,
-        related: rel.iter().map(|r| ArticleLink::of(r, &headers)).collect(),
+        related: related_links(&st, &headers, &a, &rel, &t.title, &locale, reader_sees),
         jsonld,
         feedback: FeedbackView {
             csrf: csrf.clone(),

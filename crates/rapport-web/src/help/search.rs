@@ -62,10 +62,8 @@ pub async fn search(
     let query = q.q.unwrap_or_default().trim().to_owned();
     let key = ReaderKey::of(&st, &headers);
     let shown: String = query.chars().take(MAX_QUERY_CHARS).collect();
-    let framed = st
-        .db
-        .read(op!(c => frame(c, &key, &shown).await))
-        .await;
+    let in_box = shown.clone();
+    let framed = st.db.read(op!(c => frame(c, &key, &in_box).await)).await;
     let (reader, layout) = match framed {
         Ok(x) => x,
         Err(e) => return store_error(e),
@@ -100,7 +98,9 @@ pub async fn search(
             limit: RESULTS,
             suggest: false,
         });
-        let customer = reader.as_ref().and_then(rapport_domain::Principal::customer);
+        let customer = reader
+            .as_ref()
+            .and_then(rapport_domain::Principal::customer);
         log_search(&st, &query, "help", &hits, customer, Some(&visitor));
         results = hits
             .into_iter()

@@ -214,7 +214,14 @@ pub async fn search(
     let p = parse(p, 10)?;
     throttle(&st, ip)?;
     let hits = run(&st, &reader, &p, false);
-    log_search(&st, &p.q, &p.source, &hits, reader.customer_id(), Some(&visitor));
+    log_search(
+        &st,
+        &p.q,
+        &p.source,
+        &hits,
+        reader.customer_id(),
+        Some(&visitor),
+    );
     Ok(answer(&st, &visitor, hits))
 }
 
@@ -236,7 +243,14 @@ pub async fn suggest(
     throttle(&st, ip)?;
     let hits = run(&st, &reader, &p, true);
     if log {
-        log_search(&st, &p.q, &p.source, &hits, reader.customer_id(), Some(&visitor));
+        log_search(
+            &st,
+            &p.q,
+            &p.source,
+            &hits,
+            reader.customer_id(),
+            Some(&visitor),
+        );
     }
     Ok(answer(&st, &visitor, hits))
 }
