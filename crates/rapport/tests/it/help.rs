@@ -858,3 +858,64 @@ async fn views_are_written_when_the_server_stops() {
     server.shutdown().await.unwrap();
     assert_eq!(views(db.clone()).await, 4, "written at shutdown");
 }
+
+/// Fetches `path` until `done` holds for its page (the index follows article changes
+/// from the event stream, a quarter of a second apart), or fails after ten seconds.
+async fn page_until(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+    done: impl Fn(&str) -> bool,
+) -> String {
+    for _ in 0..100 {
+        let (s, _, html) = get_page(app, path, headers).await;
+        assert_eq!(s, 200, "{path}: {html}");
+        if done(&html) {
+            return html;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{path} never showed what was expected");
+}
+
+both_backends! {
+    async fn search_results_are_ranked_passages_the_reader_may_read(app) {
+        let f = fixture(&app).await;
+        // A misspelling still finds it, with the words marked and a link to the passage.
+        let html = page_until(&app, "/help/search?q=refnd", &[], |h| h.contains("Get a refund")).await;
+        assert!(html.contains(&format!("href=\"/help/articles/{}#", f.public.slug)), "{html}");
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
+        // Every article is tagged "refund": the public sees the public one only.
+        let (_, _, html) = get_page(&app, "/help/search?q=refunds", &[]).await;
+        assert!(html.contains("<mark>"), "the words are marked: {html}");
+        for a in [&f.customers, &f.internal, &f.draft, &f.archived] {
+            assert!(!html.contains(a.title()), "{} found by the public", a.slug);
+        }
+        // A signed-in customer also finds the customer-only one.
+        let cookie = portal_cookie(&app, "sam@example.com").await;
+        let html = page_until(&app, "/help/search?q=secret+prices", &[("cookie", &cookie)], |h| h.contains("Customer secret prices")).await;
+        assert!(!html.contains("Internal refund playbook"));
+        // Nothing found: contact support.
+        let (s, _, html) = get_page(&app, "/help/search?q=zebra+xylophone+quasar", &[]).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("We found no article") && html.contains("href=\"/portal/new\""), "{html}");
+        let (s, _, html) = get_page(&app, "/help/search", &[]).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Type what you are looking for"));
+        let long = "a".repeat(201);
+        let (s, _, html) = get_page(&app, &format!("/help/search?q={long}"), &[]).await;
+        assert_eq!(s, 422);
+        assert!(html.contains("at most 200 characters"));
+        // Searches are logged for the content-gap report, with the visitor.
+        for _ in 0..100 {
+            if testing::scalar(&app.db, "SELECT COUNT(*) FROM kb_searches WHERE source = 'help' AND visitor IS NOT NULL").await.unwrap() >= 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let logged = testing::rows(&app.db, "SELECT query, confident FROM kb_searches WHERE source = 'help' ORDER BY id", vec![]).await.unwrap();
+        let queries: Vec<String> = logged.iter().map(|r| r.text("query").unwrap()).collect();
+        assert!(queries.contains(&"zebra xylophone quasar".to_owned()), "{queries:?}");
+        assert!(!queries.iter().any(|q| q.len() > 200), "the too-long query is refused, not logged");
+    }
+}
