@@ -68,6 +68,8 @@ pub enum Permission {
     ViewJobs,
     /// Create agents and change roles.
     ManageUsers,
+    /// Set the public help center's name, colour and logo.
+    ManageBranding,
     /// Write knowledge-base articles: create, edit, publish, archive, restore a version.
     WriteArticles,
     /// Delete knowledge-base articles and create, change or delete their categories.
@@ -86,7 +88,7 @@ impl Permission {
             | Permission::ManageTeams
             | Permission::ManageCategories
             | Permission::ViewJobs => Role::Supervisor,
-            Permission::ManageUsers => Role::Admin,
+            Permission::ManageUsers | Permission::ManageBranding => Role::Admin,
         }
     }
 }
@@ -150,6 +152,7 @@ mod tests {
             Permission::ManageCategories,
             Permission::ViewJobs,
             Permission::ManageUsers,
+            Permission::ManageBranding,
         ] {
             if Role::Agent.can(p) {
                 assert!(Role::Supervisor.can(p));
@@ -161,6 +164,7 @@ mod tests {
         assert!(!Role::Agent.can(Permission::ManageTeams));
         assert!(!Role::Supervisor.can(Permission::ManageUsers));
         assert!(Role::Admin.can(Permission::ManageUsers));
+        assert!(!Role::Supervisor.can(Permission::ManageBranding));
     }
 
     #[test]

@@ -112,6 +112,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0017_kb_search.sql"),
     },
     Migration {
+        version: 18,
+        name: "help",
+        sqlite: include_str!("../migrations/sqlite/0018_help.sql"),
+        postgres: include_str!("../migrations/postgres/0018_help.sql"),
+    },
+    Migration {
         version: 20,
         name: "community",
         sqlite: include_str!("../migrations/sqlite/0020_community.sql"),

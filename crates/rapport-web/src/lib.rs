@@ -14,6 +14,7 @@ pub mod bulk;
 pub mod community;
 pub mod confirm;
 pub mod customers;
+pub mod help;
 pub mod inbox;
 pub mod live;
 pub mod macros;
@@ -114,6 +115,23 @@ pub fn routes() -> Router<AppState> {
             "/portal/requests/{id}",
             get(portal::requests::view).post(portal::requests::reply),
         )
+        .route("/help", get(help::home::home))
+        .route("/help/categories/{slug}", get(help::categories::category))
+        .route("/help/articles/{slug}", get(help::articles::article))
+        .route("/help/search", get(help::search::search))
+        .route(
+            "/help/articles/{slug}/feedback",
+            post(help::feedback::submit),
+        )
+        .route("/help/brand.css", get(help::branding::css))
+        .route("/help/logo", get(help::branding::logo))
+        .route(
+            "/admin/branding",
+            get(help::branding::form).post(help::branding::save),
+        )
+        .route("/sitemap.xml", get(help::seo::sitemap))
+        .route("/robots.txt", get(help::seo::robots))
+        .route("/assets/help.css", get(help_css))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .merge(community::routes())
@@ -121,6 +139,13 @@ pub fn routes() -> Router<AppState> {
 
 async fn css() -> Response {
     asset("text/css; charset=utf-8", include_str!("../assets/app.css"))
+}
+
+async fn help_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../assets/help.css"),
+    )
 }
 
 async fn js() -> Response {

@@ -82,6 +82,10 @@ pub async fn start(
         .with_trusted_proxies(config.trusted_proxies()?);
     state.sessions = config.session_policy()?;
     state.auto_mail_per_hour = config.auto_mail_per_hour;
+    state.article_views = Arc::new(rapport_http::article_views::ArticleViews::new(
+        Arc::clone(&clock),
+        Duration::from_secs(config.view_flush_secs),
+    ));
     state.kb_search_limit = Arc::new(rapport_http::limit::FailureLimiter::new(
         config.kb_search_per_minute.max(1),
         Duration::from_secs(60),
@@ -190,6 +194,9 @@ pub async fn start(
         )));
     }
 
+    workers.push(tokio::spawn(
+        Arc::clone(&state.article_views).run(db.clone(), stop_rx.clone()),
+    ));
     workers.push(tokio::spawn(
         state.kb_index.clone().follow(db.clone(), stop_rx.clone()),
     ));

@@ -22,9 +22,11 @@ use crate::value::{Row, Value};
 
 pub mod articles;
 pub mod categories;
+pub mod feedback;
 pub mod searches;
 pub mod synonyms;
 pub mod versions;
+pub mod views;
 
 pub use articles::{
     ArticleFilter, ArticleOrder, ArticlePatch, NewArticle, count, create, delete, get, get_by_slug,
