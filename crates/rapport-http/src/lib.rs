@@ -63,8 +63,8 @@ impl Modify for BearerAuth {
 
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, categories, customers, health, jobs, mailboxes, metrics, people, portal_links,
-        preferences, search, stats, tickets, tokens,
+        attachments, categories, customers, health, jobs, kb, mailboxes, metrics, people,
+        portal_links, preferences, search, stats, tickets, tokens,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -101,6 +101,26 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(mailboxes::patch_mailbox))
         .routes(routes!(metrics::metrics))
+        .routes(routes!(
+            kb::articles::create_article,
+            kb::articles::list_articles
+        ))
+        .routes(routes!(
+            kb::articles::get_article,
+            kb::articles::patch_article,
+            kb::articles::delete_article
+        ))
+        .routes(routes!(kb::articles::list_versions))
+        .routes(routes!(kb::articles::get_version))
+        .routes(routes!(kb::articles::restore_version))
+        .routes(routes!(
+            kb::categories::list_kb_categories,
+            kb::categories::create_kb_category
+        ))
+        .routes(routes!(
+            kb::categories::patch_kb_category,
+            kb::categories::delete_kb_category
+        ))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -407,3 +407,223 @@ both_backends! {
         app.stop().await;
     }
 }
+
+// ------------------------------------------------------------------------ the API
+
+both_backends! {
+    async fn the_api_creates_reads_lists_changes_and_deletes_articles(app) {
+        let (s, cat) = app.call("POST", "/api/v1/kb/categories", Some(&app.supervisor.token),
+            Some(json!({"slug": "billing", "name": "Billing", "description": "Money matters"}))).await;
+        assert_eq!(s, 201, "{cat}");
+        let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(json!({
+            "title": "How do refunds work?",
+            "body": "Lead.\n\n## Asking for one\n\nWrite to us.",
+            "status": "published",
+            "visibility": "public",
+            "category": "billing",
+            "section": "Refunds",
+            "tags": ["refund", "Money"],
+        }))).await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["slug"], "how-do-refunds-work");
+        assert_eq!(a["url"], "/help/articles/how-do-refunds-work");
+        assert_eq!(a["status"], "published");
+        assert_eq!(a["category"]["slug"], "billing");
+        assert_eq!(a["category"]["id"], cat["id"]);
+        assert_eq!(a["tags"], json!(["money", "refund"]));
+        assert_eq!(a["default_locale"], "en");
+        assert_eq!(a["translations"][0]["version"], 1);
+        assert!(a["published_at"].is_string());
+        let id = a["id"].as_i64().unwrap();
+        // The category by id works too; the same title gets a numbered slug.
+        let (s, b) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(json!({
+            "title": "How do refunds work?", "body": "Draft.", "status": "draft",
+            "visibility": "internal", "category": cat["id"], "locale": "de",
+        }))).await;
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["slug"], "how-do-refunds-work-2");
+        assert_eq!(b["default_locale"], "de");
+        // Read, any status.
+        let (s, got) = app.call("GET", &format!("/api/v1/kb/articles/{}", b["id"]), Some(&app.agent_b.token), None).await;
+        assert_eq!(s, 200, "{got}");
+        assert_eq!(got["body"], "Draft.");
+        // List with filters and paging.
+        let (s, page) = app.get("/api/v1/kb/articles?status=draft").await;
+        assert_eq!(s, 200, "{page}");
+        assert_eq!(page["total"], 1);
+        assert_eq!(page["items"][0]["id"], b["id"]);
+        assert_eq!(page["items"][0]["locales"], json!(["de"]));
+        let (_, page) = app.get("/api/v1/kb/articles?limit=1").await;
+        assert_eq!(page["total"], 2);
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["next_offset"], 1);
+        let (_, page) = app.get("/api/v1/kb/articles?limit=1&offset=1").await;
+        assert!(page["next_offset"].is_null());
+        let (_, page) = app.get("/api/v1/kb/articles?q=REFUNDS&category=billing&locale=en").await;
+        assert_eq!(page["total"], 1, "{page}");
+        let (_, page) = app.get("/api/v1/kb/articles?category=none").await;
+        assert_eq!(page["total"], 0);
+        // Change: a new version of the text, and a translation.
+        let (s, p) = app.call("PATCH", &format!("/api/v1/kb/articles/{id}"), Some(&app.agent.token), Some(json!({
+            "body": "Lead.\n\n## Asking for one\n\nWrite to us within 30 days.", "note": "30 days",
+        }))).await;
+        assert_eq!(s, 200, "{p}");
+        assert_eq!(p["translations"][0]["version"], 2);
+        let (s, p) = app.call("PATCH", &format!("/api/v1/kb/articles/{id}"), Some(&app.agent.token), Some(json!({
+            "locale": "de", "title": "Wie funktionieren Erstattungen?", "body": "Schreiben Sie uns.",
+            "category": null, "tags": [],
+        }))).await;
+        assert_eq!(s, 200, "{p}");
+        assert_eq!(p["translations"][1]["locale"], "de");
+        assert!(p["category"].is_null());
+        assert_eq!(p["tags"], json!([]));
+        // Versions and restore.
+        let (s, vs) = app.get(&format!("/api/v1/kb/articles/{id}/versions")).await;
+        assert_eq!(s, 200, "{vs}");
+        assert_eq!(vs.as_array().unwrap().len(), 3);
+        let (_, vs) = app.get(&format!("/api/v1/kb/articles/{id}/versions?locale=en")).await;
+        assert_eq!(vs[0]["version"], 2);
+        assert_eq!(vs[0]["note"], "30 days");
+        let (s, v1) = app.get(&format!("/api/v1/kb/articles/{id}/versions/1")).await;
+        assert_eq!(s, 200, "{v1}");
+        assert_eq!(v1["body"], "Lead.\n\n## Asking for one\n\nWrite to us.");
+        let (s, r) = app.call("POST", &format!("/api/v1/kb/articles/{id}/versions/1/restore"), Some(&app.agent.token), None).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["body"], v1["body"]);
+        assert_eq!(r["translations"][0]["version"], 3);
+        let (s, _) = app.get(&format!("/api/v1/kb/articles/{id}/versions/9")).await;
+        assert_eq!(s, 404);
+        // Delete: supervisors and admins.
+        let (s, e) = app.call("DELETE", &format!("/api/v1/kb/articles/{id}"), Some(&app.agent.token), None).await;
+        crate::harness::assert_error(s, &e, 403, None);
+        let (s, _) = app.call("DELETE", &format!("/api/v1/kb/articles/{id}"), Some(&app.supervisor.token), None).await;
+        assert_eq!(s, 204);
+        let (s, _) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(s, 404);
+        // Categories: list with counts, a full one refuses to go, an empty one goes.
+        let (s, cats) = app.get("/api/v1/kb/categories").await;
+        assert_eq!(s, 200);
+        assert_eq!(cats[0]["articles"], 1);
+        let cid = cat["id"].as_i64().unwrap();
+        let (s, e) = app.call("DELETE", &format!("/api/v1/kb/categories/{cid}"), Some(&app.supervisor.token), None).await;
+        crate::harness::assert_error(s, &e, 409, None);
+        let (s, k) = app.call("PATCH", &format!("/api/v1/kb/categories/{cid}"), Some(&app.supervisor.token), Some(json!({"name": "Payments"}))).await;
+        assert_eq!(s, 200, "{k}");
+        assert_eq!(k["name"], "Payments");
+        let (s, _) = app.call("PATCH", &format!("/api/v1/kb/articles/{}", b["id"]), Some(&app.agent.token), Some(json!({"category": null}))).await;
+        assert_eq!(s, 200);
+        let (s, _) = app.call("DELETE", &format!("/api/v1/kb/categories/{cid}"), Some(&app.supervisor.token), None).await;
+        assert_eq!(s, 204);
+        app.stop().await;
+    }
+
+    async fn the_api_names_the_field_of_bad_input(app) {
+        let post = |body: Value| {
+            let app = &app;
+            async move { app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(body)).await }
+        };
+        let ok = json!({"title": "T", "body": "B", "status": "draft", "visibility": "public"});
+        for (field, patch) in [
+            ("title", json!({"title": ""})),
+            ("title", json!({"title": "x".repeat(201)})),
+            ("body", json!({"body": "x".repeat(256 * 1024 + 1)})),
+            ("body", json!({"body": "a\u{0}b"})),
+            ("status", json!({"status": "live"})),
+            ("visibility", json!({"visibility": "everyone"})),
+            ("locale", json!({"locale": "english"})),
+            ("slug", json!({"slug": "Not A Slug"})),
+            ("tags", json!({"tags": ["bad tag!"]})),
+            ("category", json!({"category": "nope"})),
+            ("category", json!({"category": 99999})),
+            ("section", json!({"section": "x".repeat(101)})),
+            ("source_ticket_id", json!({"source_ticket_id": 99999})),
+            ("status", json!({"status": null})),
+        ] {
+            let mut body = ok.clone();
+            for (k, v) in patch.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let (s, e) = post(body).await;
+            crate::harness::assert_error(s, &e, 422, Some(field));
+        }
+        // Missing required fields are named.
+        let (s, e) = post(json!({"title": "T", "body": "B", "status": "draft"})).await;
+        crate::harness::assert_error(s, &e, 422, Some("visibility"));
+        // A taken slug asked for by name is refused.
+        let (s, _) = post(json!({"title": "T", "body": "B", "status": "draft", "visibility": "public", "slug": "taken"})).await;
+        assert_eq!(s, 201);
+        let (s, e) = post(json!({"title": "U", "body": "B", "status": "draft", "visibility": "public", "slug": "taken"})).await;
+        crate::harness::assert_error(s, &e, 422, Some("slug"));
+        assert_eq!(crate::harness::count(&app.db, "SELECT COUNT(*) FROM kb_articles").await, 1, "refusals write nothing");
+        // Patches and lists name their fields too.
+        let (_, page) = app.get("/api/v1/kb/articles").await;
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        for (field, body) in [
+            ("title", json!({"locale": "fr", "body": "Bonjour"})),
+            ("default_locale", json!({"default_locale": "fr"})),
+            ("default_locale", json!({"default_locale": "not a tag"})),
+            ("remove_locale", json!({"remove_locale": "en"})),
+            ("note", json!({"body": "new", "note": "x".repeat(501)})),
+        ] {
+            let (s, e) = app.call("PATCH", &format!("/api/v1/kb/articles/{id}"), Some(&app.agent.token), Some(body)).await;
+            crate::harness::assert_error(s, &e, 422, Some(field));
+        }
+        for (field, query) in [("limit", "limit=0"), ("limit", "limit=201"), ("order", "order=best"), ("status", "status=live"), ("q", &format!("q={}", "x".repeat(201)) as &str)] {
+            let (s, e) = app.get(&format!("/api/v1/kb/articles?{query}")).await;
+            crate::harness::assert_error(s, &e, 422, Some(field));
+        }
+        let (s, e) = app.call("POST", "/api/v1/kb/categories", Some(&app.supervisor.token), Some(json!({"slug": "ok", "name": ""}))).await;
+        crate::harness::assert_error(s, &e, 422, Some("name"));
+        let (s, e) = app.call("POST", "/api/v1/kb/categories", Some(&app.supervisor.token), Some(json!({"slug": "Bad Slug", "name": "x"}))).await;
+        crate::harness::assert_error(s, &e, 422, Some("slug"));
+        app.stop().await;
+    }
+
+    async fn the_api_is_for_agents_only(app) {
+        let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token),
+            Some(json!({"title": "Internal how-to", "body": "x", "status": "draft", "visibility": "internal"}))).await;
+        assert_eq!(s, 201, "{a}");
+        let id = a["id"].as_i64().unwrap();
+        // Without a token, or with a wrong one: 401, whatever the article.
+        for (method, path) in [
+            ("GET", "/api/v1/kb/articles".to_owned()),
+            ("GET", format!("/api/v1/kb/articles/{id}")),
+            ("GET", format!("/api/v1/kb/articles/{id}/versions")),
+            ("PATCH", format!("/api/v1/kb/articles/{id}")),
+            ("DELETE", format!("/api/v1/kb/articles/{id}")),
+            ("GET", "/api/v1/kb/categories".to_owned()),
+        ] {
+            let body = (method == "PATCH").then(|| json!({"title": "Hacked"}));
+            let (s, e) = app.call(method, &path, None, body.clone()).await;
+            crate::harness::assert_error(s, &e, 401, None);
+            let (s, e) = app.call(method, &path, Some("not-a-token"), body).await;
+            crate::harness::assert_error(s, &e, 401, None);
+        }
+        let (s, e) = app.call("POST", "/api/v1/kb/articles", None,
+            Some(json!({"title": "Spam", "body": "x", "status": "published", "visibility": "public"}))).await;
+        crate::harness::assert_error(s, &e, 401, None);
+        // A portal customer's session is not an API credential either.
+        let r = app.http.get(app.url("/api/v1/kb/articles")).header("cookie", "rapport_portal=whatever").send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        // Agents may not manage categories.
+        let (s, e) = app.call("POST", "/api/v1/kb/categories", Some(&app.agent.token), Some(json!({"slug": "x", "name": "X"}))).await;
+        crate::harness::assert_error(s, &e, 403, None);
+        let (_, got) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(got["title"], "Internal how-to", "nothing changed");
+        app.stop().await;
+    }
+
+    async fn unsafe_markdown_is_stored_as_written_and_rendered_harmless(app) {
+        let evil = "# Title\n\n<script>alert(1)</script>\n\n[x](javascript:alert(2))\n\n<img src=\"https://x.test/a.png\" onerror=\"alert(3)\">\n\n![d](data:text/html;base64,PHNjcmlwdD4=)\n";
+        let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token),
+            Some(json!({"title": "Evil", "body": evil, "status": "published", "visibility": "public"}))).await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["body"], evil.trim_end(), "the API keeps the author's markdown");
+        let html = rapport_web::render::article_html(a["body"].as_str().unwrap()).html;
+        for bad in ["<script", "javascript:", "onerror", "data:"] {
+            assert!(!html.contains(bad), "{bad} in {html}");
+        }
+        assert!(html.contains("<h1 id=\"title\">Title</h1>"), "{html}");
+        app.stop().await;
+    }
+}

@@ -52,6 +52,18 @@ both_backends! {
             ("/api/v1/me/preferences", "put"),
             ("/api/v1/mailboxes/{id}", "patch"),
             ("/metrics", "get"),
+            ("/api/v1/kb/articles", "post"),
+            ("/api/v1/kb/articles", "get"),
+            ("/api/v1/kb/articles/{id}", "get"),
+            ("/api/v1/kb/articles/{id}", "patch"),
+            ("/api/v1/kb/articles/{id}", "delete"),
+            ("/api/v1/kb/articles/{id}/versions", "get"),
+            ("/api/v1/kb/articles/{id}/versions/{n}", "get"),
+            ("/api/v1/kb/articles/{id}/versions/{n}/restore", "post"),
+            ("/api/v1/kb/categories", "get"),
+            ("/api/v1/kb/categories", "post"),
+            ("/api/v1/kb/categories/{id}", "patch"),
+            ("/api/v1/kb/categories/{id}", "delete"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -65,14 +77,17 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 42] = [
+const SCHEMA_NAMES: [&str; 55] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
     "Author",
     "CategoryInfo",
+    "CategoryKey",
     "ChangePasswordRequest",
+    "CreateArticleRequest",
     "CreateCategoryRequest",
+    "CreateKbCategoryRequest",
     "CreateMailboxRequest",
     "CreateMessageRequest",
     "CreateTeamRequest",
@@ -92,10 +107,20 @@ const SCHEMA_NAMES: [&str; 42] = [
     "Hit",
     "ImapRequest",
     "Job",
+    "KbArticle",
+    "KbArticlePage",
+    "KbArticleSummary",
+    "KbCategory",
+    "KbCategoryRef",
+    "KbTranslation",
+    "KbVersion",
+    "KbVersionSummary",
     "MailboxView",
     "MergeRequest",
     "Message",
     "NewToken",
+    "PatchArticleRequest",
+    "PatchKbCategoryRequest",
     "PatchMailboxRequest",
     "PatchTicketRequest",
     "PatchUserRequest",
