@@ -15,6 +15,7 @@ use rapport_store::{Conn, Db, StoreError, op};
 use serde_json::{Value, json};
 
 use crate::both_backends;
+use crate::harness::TestApp;
 
 fn viewer(id: i64, role: Role) -> Viewer {
     Viewer {
@@ -624,6 +625,195 @@ both_backends! {
             assert!(!html.contains(bad), "{bad} in {html}");
         }
         assert!(html.contains("<h1 id=\"title\">Title</h1>"), "{html}");
+        app.stop().await;
+    }
+}
+
+// ------------------------------------------------------------------ workspace pages
+
+struct Browser {
+    http: reqwest::Client,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn agent(app: &TestApp, email: &str) -> Browser {
+        crate::web::set_password(app, email, "correct horse battery").await;
+        let http = crate::web::client();
+        let (session, csrf) = crate::web::sign_in(app, &http, email, "correct horse battery").await;
+        Browser {
+            http,
+            cookie: format!("rapport_session={session}"),
+            csrf,
+        }
+    }
+
+    async fn get(&self, app: &TestApp, path: &str) -> (u16, String, String) {
+        let r = self
+            .http
+            .get(app.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, r.text().await.unwrap())
+    }
+
+    async fn post(
+        &self,
+        app: &TestApp,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
+        fields.extend_from_slice(form);
+        let r = self
+            .http
+            .post(app.url(path))
+            .header("cookie", &self.cookie)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, r.text().await.unwrap())
+    }
+}
+
+fn article_id(location: &str) -> i64 {
+    location
+        .trim_start_matches("/kb/articles/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+both_backends! {
+    async fn agents_write_preview_translate_and_restore_in_the_workspace(app) {
+        // No session: the sign-in page.
+        let r = crate::web::client().get(app.url("/kb")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let b = Browser::agent(&app, "agent.a@example.com").await;
+        let (s, _, html) = b.get(&app, "/kb").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Knowledge base"));
+        let (s, _, html) = b.get(&app, "/kb/new").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("id=\"kb-preview\""));
+        // The live preview renders as the help center does, sanitised, with the TOC.
+        let (s, _, json) = b.post(&app, "/kb/preview", &[("body", "## Step one\n\n<script>x()</script>Do it.")]).await;
+        assert_eq!(s, 200, "{json}");
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert!(v["html"].as_str().unwrap().contains("<h2 id=\"step-one\">Step one</h2>"), "{v}");
+        assert!(!v["html"].as_str().unwrap().contains("<script"));
+        assert_eq!(v["toc"][0]["anchor"], "step-one");
+        let r = b.http.post(app.url("/kb/preview")).header("cookie", &b.cookie).form(&[("csrf", "wrong"), ("body", "x")]).send().await.unwrap();
+        assert_eq!(r.status(), 403, "the preview needs the form token");
+        let big = "x".repeat(256 * 1024 + 1);
+        let (s, _, json) = b.post(&app, "/kb/preview", &[("body", big.as_str())]).await;
+        assert_eq!(s, 422, "{json}");
+        // Bad input shows the editor again, with what was typed.
+        let (s, _, html) = b.post(&app, "/kb/new", &[("title", ""), ("body", "Kept text"), ("locale", "en"), ("status", "draft"), ("visibility", "public")]).await;
+        assert_eq!(s, 422);
+        assert!(html.contains("title:") && html.contains("Kept text"), "{html}");
+        // Create, then edit: a new version.
+        let (s, loc, _) = b.post(&app, "/kb/new", &[("title", "Reset your password"), ("body", "Open settings."), ("locale", "en"), ("status", "draft"), ("visibility", "public"), ("tags", "login, password")]).await;
+        assert_eq!(s, 303);
+        let id = article_id(&loc);
+        let (s, _, html) = b.get(&app, &loc).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Reset your password") && html.contains("login, password"));
+        let edit = format!("/kb/articles/{id}/edit");
+        let (s, loc, _) = b.post(&app, &edit, &[("title", "Reset your password"), ("body", "Open settings.\nChoose Reset."), ("locale", "en"), ("note", "more steps"), ("status", "published"), ("visibility", "public"), ("tags", "password"), ("slug", "reset-password")]).await;
+        assert_eq!(s, 303);
+        assert_eq!(loc, format!("/kb/articles/{id}/edit?lang=en"));
+        let (_, a) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(a["status"], "published");
+        assert_eq!(a["slug"], "reset-password");
+        assert_eq!(a["translations"][0]["version"], 2);
+        // A translation through the language tab.
+        let (s, _, html) = b.get(&app, &format!("{edit}?lang=de")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("New translation: de"));
+        let (s, _, _) = b.post(&app, &edit, &[("title", "Passwort zurücksetzen"), ("body", "Einstellungen öffnen."), ("locale", "de"), ("status", "published"), ("visibility", "public"), ("tags", "password"), ("slug", "reset-password")]).await;
+        assert_eq!(s, 303);
+        let (_, a) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(a["translations"][1]["title"], "Passwort zurücksetzen");
+        // History: the diff of the newest English version, then restore version 1.
+        let (s, _, html) = b.get(&app, &format!("/kb/articles/{id}/history?lang=en")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("<ins>Choose Reset.</ins>"), "{html}");
+        assert!(html.contains("<del>Open settings.</del>") || html.contains("Open settings."), "{html}");
+        assert!(html.contains("more steps"));
+        let (s, _, html) = b.get(&app, &format!("/kb/articles/{id}/history?lang=en&v=1")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("<ins>Open settings.</ins>"), "version 1 against nothing: {html}");
+        let (s, loc, _) = b.post(&app, &format!("/kb/articles/{id}/restore"), &[("locale", "en"), ("version", "1")]).await;
+        assert_eq!(s, 303, "{loc}");
+        let (_, a) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(a["body"], "Open settings.");
+        assert_eq!(a["translations"][0]["version"], 3);
+        // The list shows it; agents may not delete.
+        let (_, _, html) = b.get(&app, "/kb?status=published").await;
+        assert!(html.contains("Reset your password"));
+        let (s, _, _) = b.post(&app, &format!("/kb/articles/{id}/delete"), &[]).await;
+        assert_eq!(s, 403);
+        app.stop().await;
+    }
+
+    async fn a_reply_becomes_a_draft_and_articles_go_into_replies(app) {
+        let t = app.ticket("How do I export my invoices?", "Please help", "export@example.com").await;
+        let tid = t["id"].as_i64().unwrap();
+        let (s, m) = app.call("POST", &format!("/api/v1/tickets/{tid}/messages"), Some(&app.agent.token),
+            Some(json!({"body": "Go to **Billing** and press Export."}))).await;
+        assert_eq!(s, 201, "{m}");
+        let mid = m["id"].as_i64().unwrap();
+        let b = Browser::agent(&app, "agent.a@example.com").await;
+        let (s, _, html) = b.get(&app, &format!("/tickets/{tid}")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Make article"), "the reply offers it");
+        assert!(html.contains("Insert article"), "the reply box has the article search");
+        let (s, loc, _) = b.post(&app, "/kb/from-reply", &[("ticket", &tid.to_string()), ("message", &mid.to_string())]).await;
+        assert_eq!(s, 303, "{loc}");
+        let id = article_id(&loc);
+        let (_, a) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(a["status"], "draft");
+        assert_eq!(a["title"], "How do I export my invoices?");
+        assert_eq!(a["body"], "Go to **Billing** and press Export.");
+        assert_eq!(a["source_ticket_id"], tid);
+        // A customer's message is not an agent's answer.
+        let (_, thread) = app.get(&format!("/api/v1/tickets/{tid}/messages")).await;
+        let first = thread[0]["id"].as_i64().unwrap();
+        let (s, _, _) = b.post(&app, "/kb/from-reply", &[("ticket", &tid.to_string()), ("message", &first.to_string())]).await;
+        assert_eq!(s, 404);
+        // The lookup offers published articles customers may read, with public URLs.
+        let (s, _, json) = b.get(&app, "/kb/lookup?q=export").await;
+        assert_eq!(s, 200);
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap()["hits"], json!([]), "a draft is not offered");
+        let (s, _) = app.patch(&format!("/api/v1/kb/articles/{id}"), json!({"status": "published"})).await;
+        assert_eq!(s, 200);
+        let (_, _, json) = b.get(&app, "/kb/lookup?q=EXPORT").await;
+        let hits = serde_json::from_str::<Value>(&json).unwrap()["hits"].clone();
+        assert_eq!(hits[0]["title"], "How do I export my invoices?");
+        assert!(hits[0]["url"].as_str().unwrap().ends_with("/help/articles/how-do-i-export-my-invoices"), "{hits}");
+        let (s, _) = app.patch(&format!("/api/v1/kb/articles/{id}"), json!({"visibility": "internal"})).await;
+        assert_eq!(s, 200);
+        let (_, _, json) = b.get(&app, "/kb/lookup?q=export").await;
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap()["hits"], json!([]), "internal articles are not for customers");
         app.stop().await;
     }
 }
