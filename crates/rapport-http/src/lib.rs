@@ -9,13 +9,16 @@
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod cookies;
 pub mod error;
 pub mod extract;
 pub mod limit;
 pub mod live;
 pub mod password_check;
+pub mod reader;
 pub mod state;
 pub mod throttle;
+pub mod visitor;
 
 use std::time::Duration;
 
@@ -121,6 +124,13 @@ fn routes() -> OpenApiRouter<AppState> {
             kb::categories::patch_kb_category,
             kb::categories::delete_kb_category
         ))
+        .routes(routes!(kb::search::search))
+        .routes(routes!(kb::search::suggest))
+        .routes(routes!(
+            kb::synonyms::list_synonyms,
+            kb::synonyms::create_synonyms
+        ))
+        .routes(routes!(kb::synonyms::delete_synonyms))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

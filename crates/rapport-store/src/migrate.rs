@@ -105,6 +105,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_kb.sql"),
         postgres: include_str!("../migrations/postgres/0016_kb.sql"),
     },
+    Migration {
+        version: 17,
+        name: "kb_search",
+        sqlite: include_str!("../migrations/sqlite/0017_kb_search.sql"),
+        postgres: include_str!("../migrations/postgres/0017_kb_search.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

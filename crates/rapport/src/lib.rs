@@ -82,6 +82,14 @@ pub async fn start(
         .with_trusted_proxies(config.trusted_proxies()?);
     state.sessions = config.session_policy()?;
     state.auto_mail_per_hour = config.auto_mail_per_hour;
+    state.kb_search_limit = Arc::new(rapport_http::limit::FailureLimiter::new(
+        config.kb_search_per_minute.max(1),
+        Duration::from_secs(60),
+        Arc::clone(&clock),
+    ));
+    state.kb_index = rapport_index::kb::KbIndex::load(&db)
+        .await
+        .context("loading the knowledge-base search index")?;
     let (stop, stop_rx) = watch::channel(false);
 
     let relay = config
@@ -182,6 +190,9 @@ pub async fn start(
         )));
     }
 
+    workers.push(tokio::spawn(
+        state.kb_index.clone().follow(db.clone(), stop_rx.clone()),
+    ));
     {
         let live = Arc::clone(&state.live);
         let (db, stop) = (db.clone(), stop_rx.clone());

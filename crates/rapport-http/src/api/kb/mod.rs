@@ -3,10 +3,14 @@
 //! categories ([`categories`]). Every agent reads and writes articles (drafts and
 //! publishing alike: `Permission::WriteArticles`); deleting articles and managing
 //! categories needs a supervisor (`Permission::ManageKb`). Customers and anonymous
-//! visitors read articles through the help center and search, never here.
+//! visitors read articles through the help center and search, never here. Search and
+//! suggestions over the in-memory index ([`search`]) and the synonym groups search
+//! expands ([`synonyms`]) are for everyone and admins respectively.
 
 pub mod articles;
 pub mod categories;
+pub mod search;
+pub mod synonyms;
 
 use rapport_domain::kb::Locale;
 use rapport_store::kb::categories as store_categories;
