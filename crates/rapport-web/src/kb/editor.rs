@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::kb::{ArticleBody, ArticleStatus, ArticleTitle, Locale, Slug, Visibility};
 use rapport_domain::{AuthorKind, FieldError, Permission, Principal, Tag};
 use rapport_http::AppState;
+use rapport_http::api::kb::reindex;
 use rapport_store::kb::{self, Article, ArticlePatch, NewArticle};
 use rapport_store::{StoreError, messages, op, tickets};
 use serde::Deserialize;
@@ -275,7 +276,10 @@ pub async fn create(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(a) => Redirect::to(&format!("/kb/articles/{}/edit", a.id)).into_response(),
+        Ok(a) => {
+            reindex(&st, a.id).await;
+            Redirect::to(&format!("/kb/articles/{}/edit", a.id)).into_response()
+        }
         Err(e) => match invalid(&e) {
             Some(msg) => {
                 let cats = categories(&st).await.unwrap_or_default();
@@ -340,12 +344,18 @@ pub async fn save(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(a) => Redirect::to(&format!(
-            "/kb/articles/{}/edit?lang={}",
-            a.id,
-            percent_encoding::utf8_percent_encode(&f.locale, percent_encoding::NON_ALPHANUMERIC)
-        ))
-        .into_response(),
+        Ok(a) => {
+            reindex(&st, a.id).await;
+            Redirect::to(&format!(
+                "/kb/articles/{}/edit?lang={}",
+                a.id,
+                percent_encoding::utf8_percent_encode(
+                    &f.locale,
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            ))
+            .into_response()
+        }
         Err(e) => match invalid(&e) {
             Some(msg) => {
                 let who = Principal::Agent(me.session.viewer.clone());
@@ -374,10 +384,17 @@ pub async fn delete(
         return r;
     }
     let (viewer, now) = (me.session.viewer.clone(), st.now());
-    write_then(&st, op!(c => kb::delete(c, &viewer, id, now).await), |()| {
-        Redirect::to("/kb").into_response()
-    })
-    .await
+    match st
+        .db
+        .write(op!(c => kb::delete(c, &viewer, id, now).await))
+        .await
+    {
+        Ok(()) => {
+            reindex(&st, id).await;
+            Redirect::to("/kb").into_response()
+        }
+        Err(e) => store_error(e),
+    }
 }
 
 /// The preview's form.

@@ -13,7 +13,7 @@ use rapport_store::{StoreError, op, people};
 use serde::Deserialize;
 use similar::{ChangeTag, TextDiff};
 
-use crate::page::{MeView, page, require, store_error, write_then};
+use crate::page::{MeView, page, require, store_error};
 use crate::render::when;
 use crate::sessions::{CsrfForm, Me};
 
@@ -188,12 +188,17 @@ pub async fn restore(
     };
     let (viewer, now, n) = (me.session.viewer.clone(), st.now(), f.version);
     let back = format!("/kb/articles/{id}/history?lang={locale}");
-    write_then(
-        &st,
-        op!(c => kb::versions::restore(c, &viewer, id, &locale, n, now).await),
-        move |_| Redirect::to(&back).into_response(),
-    )
-    .await
+    match st
+        .db
+        .write(op!(c => kb::versions::restore(c, &viewer, id, &locale, n, now).await))
+        .await
+    {
+        Ok(_) => {
+            rapport_http::api::kb::reindex(&st, id).await;
+            Redirect::to(&back).into_response()
+        }
+        Err(e) => store_error(e),
+    }
 }
 
 #[cfg(test)]

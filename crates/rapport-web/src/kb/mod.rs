@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use rapport_domain::kb::{ArticleStatus, Locale, Slug, Visibility};
 use rapport_domain::{Permission, Principal, Zone};
 use rapport_http::AppState;
+use rapport_index::kb::KbQuery;
 use rapport_store::kb::{self, ArticleFilter};
 use rapport_store::{op, people};
 use serde::{Deserialize, Serialize};
@@ -183,36 +184,27 @@ pub struct LookupHit {
     pub url: String,
 }
 
-/// `GET /kb/lookup?q=`: published articles a customer may read (public or customers-only)
-/// whose title contains `q`, with their public URLs — what the ticket page's "Insert
-/// article" box links to.
+/// `GET /kb/lookup?q=`: the published articles a customer may read (public or
+/// customers-only) that best match `q` — the knowledge base's own forgiving search — with
+/// their public URLs: what the ticket page's "Insert article" box links to.
 pub async fn lookup(State(st): State<AppState>, me: Me, Query(q): Query<LookupQuery>) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
         return r;
     }
     let text: String = q.q.trim().chars().take(200).collect();
-    let filter = ArticleFilter {
-        q: Some(text),
-        status: Some(ArticleStatus::Published),
-        limit: 20,
-        ..ArticleFilter::default()
-    };
-    let who = Principal::Customer(0);
-    let list = match st
-        .db
-        .read(op!(c => kb::list(c, Some(&who), &filter).await))
-        .await
-    {
-        Ok(l) => l,
-        Err(e) => return store_error(e),
-    };
+    let hits = st.kb_index.search(&KbQuery {
+        text: &text,
+        readable: &[Visibility::Public, Visibility::Customers],
+        locale: None,
+        limit: 8,
+        suggest: true,
+    });
     let base = st.public_url.trim_end_matches('/').to_owned();
-    let hits: Vec<LookupHit> = list
+    let hits: Vec<LookupHit> = hits
         .into_iter()
-        .take(8)
-        .map(|a| LookupHit {
-            title: a.title().to_owned(),
-            url: format!("{base}/help/articles/{}", a.slug),
+        .map(|h| LookupHit {
+            title: h.title,
+            url: format!("{base}/help/articles/{}", h.slug),
         })
         .collect();
     Json(serde_json::json!({ "hits": hits })).into_response()

@@ -64,6 +64,11 @@ both_backends! {
             ("/api/v1/kb/categories", "post"),
             ("/api/v1/kb/categories/{id}", "patch"),
             ("/api/v1/kb/categories/{id}", "delete"),
+            ("/api/v1/kb/search", "get"),
+            ("/api/v1/kb/suggest", "get"),
+            ("/api/v1/kb/synonyms", "get"),
+            ("/api/v1/kb/synonyms", "post"),
+            ("/api/v1/kb/synonyms/{id}", "delete"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -77,7 +82,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 55] = [
+const SCHEMA_NAMES: [&str; 59] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -90,6 +95,7 @@ const SCHEMA_NAMES: [&str; 55] = [
     "CreateKbCategoryRequest",
     "CreateMailboxRequest",
     "CreateMessageRequest",
+    "CreateSynonymsRequest",
     "CreateTeamRequest",
     "CreateTicketRequest",
     "CreateTokenRequest",
@@ -112,6 +118,8 @@ const SCHEMA_NAMES: [&str; 55] = [
     "KbArticleSummary",
     "KbCategory",
     "KbCategoryRef",
+    "KbSearchHit",
+    "KbSearchResults",
     "KbTranslation",
     "KbVersion",
     "KbVersionSummary",
@@ -128,6 +136,7 @@ const SCHEMA_NAMES: [&str; 55] = [
     "Preferences",
     "PreferencesUpdate",
     "SearchResults",
+    "SynonymGroup",
     "Team",
     "Ticket",
     "TicketPage",

@@ -13,7 +13,7 @@ use rapport_store::op;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{CategoryKey, article_path, locale};
+use super::{CategoryKey, article_path, locale, reindex};
 use crate::api::tickets::double;
 use crate::auth::{Auth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -296,6 +296,7 @@ pub async fn create_article(
         .db
         .write(op!(c => kb::create(c, &viewer, new, now).await))
         .await?;
+    reindex(&st, a.id).await;
     Ok((StatusCode::CREATED, Json(a.into())))
 }
 
@@ -520,6 +521,7 @@ pub async fn patch_article(
         .db
         .write(op!(c => kb::update(c, &viewer, id, patch, now).await))
         .await?;
+    reindex(&st, id).await;
     Ok(Json(a.into()))
 }
 
@@ -539,6 +541,7 @@ pub async fn delete_article(
     st.db
         .write(op!(c => kb::delete(c, &viewer, id, now).await))
         .await?;
+    reindex(&st, id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -699,5 +702,6 @@ pub async fn restore_version(
         .db
         .write(op!(c => kb::versions::restore(c, &viewer, id, &l, n, now).await))
         .await?;
+    reindex(&st, id).await;
     Ok(Json(a.into()))
 }

@@ -148,6 +148,22 @@ pub async fn patch_kb_category(
         .db
         .write(op!(c => kb::categories::update(c, &viewer, id, patch, now).await))
         .await?;
+    // Its articles show the category's new name and slug in search at once.
+    let filter = kb::ArticleFilter {
+        category_id: Some(id),
+        limit: kb::articles::LIST_MAX,
+        ..kb::ArticleFilter::default()
+    };
+    let who = Principal::System;
+    if let Ok(list) = st
+        .db
+        .read(op!(c => kb::list(c, Some(&who), &filter).await))
+        .await
+    {
+        for a in list {
+            super::reindex(&st, a.id).await;
+        }
+    }
     Ok(Json(k.into()))
 }
 

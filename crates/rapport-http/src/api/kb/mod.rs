@@ -59,6 +59,15 @@ pub(crate) fn locale(raw: Option<&str>) -> ApiResult<Option<Locale>> {
     Ok(raw.map(Locale::parse).transpose()?)
 }
 
+/// Re-indexes an article on this node right after a write that changed it committed, so
+/// the writer's next search sees it (other nodes follow the event stream). A failure is
+/// logged, not answered: the write stands and the follower catches up.
+pub async fn reindex(st: &AppState, article_id: i64) {
+    if let Err(e) = st.kb_index.refresh_article(&st.db, article_id).await {
+        tracing::warn!(error = %e, article_id, "could not re-index the article");
+    }
+}
+
 /// The help-center path of an article.
 pub fn article_path(slug: &str) -> String {
     format!("/help/articles/{slug}")
