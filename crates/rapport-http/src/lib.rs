@@ -105,6 +105,26 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(mailboxes::patch_mailbox))
         .routes(routes!(metrics::metrics))
+        .routes(routes!(
+            kb::articles::create_article,
+            kb::articles::list_articles
+        ))
+        .routes(routes!(
+            kb::articles::get_article,
+            kb::articles::patch_article,
+            kb::articles::delete_article
+        ))
+        .routes(routes!(kb::articles::list_versions))
+        .routes(routes!(kb::articles::get_version))
+        .routes(routes!(kb::articles::restore_version))
+        .routes(routes!(
+            kb::categories::list_kb_categories,
+            kb::categories::create_kb_category
+        ))
+        .routes(routes!(
+            kb::categories::patch_kb_category,
+            kb::categories::delete_kb_category
+        ))
         .routes(routes!(kb::search::search))
         .routes(routes!(kb::search::suggest))
         .routes(routes!(

@@ -16,6 +16,7 @@ pub mod confirm;
 pub mod customers;
 pub mod help;
 pub mod inbox;
+pub mod kb;
 pub mod live;
 pub mod macros;
 pub mod page;
@@ -135,6 +136,35 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .merge(community::routes())
+        .merge(kb_routes())
+}
+
+/// The knowledge base's workspace pages.
+fn kb_routes() -> Router<AppState> {
+    Router::new()
+        .route("/kb", get(kb::articles))
+        .route("/kb/lookup", get(kb::lookup))
+        .route(
+            "/kb/new",
+            get(kb::editor::new_form).post(kb::editor::create),
+        )
+        .route("/kb/preview", post(kb::editor::preview))
+        .route("/kb/from-reply", post(kb::editor::from_reply))
+        .route(
+            "/kb/articles/{id}/edit",
+            get(kb::editor::edit_form).post(kb::editor::save),
+        )
+        .route("/kb/articles/{id}/delete", post(kb::editor::delete))
+        .route("/kb/articles/{id}/history", get(kb::history::history))
+        .route("/kb/articles/{id}/restore", post(kb::history::restore))
+        .route("/assets/kb.js", get(kb_js))
+}
+
+async fn kb_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/kb.js"),
+    )
 }
 
 async fn css() -> Response {

@@ -139,6 +139,9 @@ pub struct MessageView {
     pub attachments: Vec<(String, String)>,
     /// The message id when it may be split off into its own ticket.
     pub split: Option<i64>,
+    /// (ticket id, message id) when it may be made into a knowledge-base article (an
+    /// agent's public reply).
+    pub make_article: Option<(i64, i64)>,
     /// Where an emailed reply stands, in words.
     pub delivery: Option<String>,
     /// `ok`, `pending` or `failed`, for styling.
@@ -206,6 +209,7 @@ pub fn message_view_in(
             .map(|a| (format!("/attachments/{}", a.id), a.filename.clone()))
             .collect(),
         split: None,
+        make_article: None,
         delivery: m.delivery.map(|d| {
             let why = m.delivery_error.clone().unwrap_or_default();
             match d {

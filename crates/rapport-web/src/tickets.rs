@@ -259,6 +259,9 @@ pub async fn ticket(
             if splittable && m.author.kind == AuthorKind::Customer {
                 v.split = Some(m.id);
             }
+            if m.author.kind == AuthorKind::Agent && !m.internal {
+                v.make_article = Some((m.ticket_id, m.id));
+            }
             v
         })
         .collect();

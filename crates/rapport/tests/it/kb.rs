@@ -15,6 +15,7 @@ use rapport_store::{Conn, Db, StoreError, op};
 use serde_json::{Value, json};
 
 use crate::both_backends;
+use crate::harness::TestApp;
 
 fn viewer(id: i64, role: Role) -> Viewer {
     Viewer {
@@ -404,6 +405,415 @@ both_backends! {
         assert_eq!(first.kind, "ticket_created");
         let _ = stop.send(true);
         tail.await.unwrap();
+        app.stop().await;
+    }
+}
+
+// ------------------------------------------------------------------------ the API
+
+both_backends! {
+    async fn the_api_creates_reads_lists_changes_and_deletes_articles(app) {
+        let (s, cat) = app.call("POST", "/api/v1/kb/categories", Some(&app.supervisor.token),
+            Some(json!({"slug": "billing", "name": "Billing", "description": "Money matters"}))).await;
+        assert_eq!(s, 201, "{cat}");
+        let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(json!({
+            "title": "How do refunds work?",
+            "body": "Lead.\n\n## Asking for one\n\nWrite to us.",
+            "status": "published",
+            "visibility": "public",
+            "category": "billing",
+            "section": "Refunds",
+            "tags": ["refund", "Money"],
+        }))).await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["slug"], "how-do-refunds-work");
+        assert_eq!(a["url"], "/help/articles/how-do-refunds-work");
+        assert_eq!(a["status"], "published");
+        assert_eq!(a["category"]["slug"], "billing");
+        assert_eq!(a["category"]["id"], cat["id"]);
+        assert_eq!(a["tags"], json!(["money", "refund"]));
+        assert_eq!(a["default_locale"], "en");
+        assert_eq!(a["translations"][0]["version"], 1);
+        assert!(a["published_at"].is_string());
+        let id = a["id"].as_i64().unwrap();
+        // The category by id works too; the same title gets a numbered slug.
+        let (s, b) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(json!({
+            "title": "How do refunds work?", "body": "Draft.", "status": "draft",
+            "visibility": "internal", "category": cat["id"], "locale": "de",
+        }))).await;
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["slug"], "how-do-refunds-work-2");
+        assert_eq!(b["default_locale"], "de");
+        // Read, any status.
+        let (s, got) = app.call("GET", &format!("/api/v1/kb/articles/{}", b["id"]), Some(&app.agent_b.token), None).await;
+        assert_eq!(s, 200, "{got}");
+        assert_eq!(got["body"], "Draft.");
+        // List with filters and paging.
+        let (s, page) = app.get("/api/v1/kb/articles?status=draft").await;
+        assert_eq!(s, 200, "{page}");
+        assert_eq!(page["total"], 1);
+        assert_eq!(page["items"][0]["id"], b["id"]);
+        assert_eq!(page["items"][0]["locales"], json!(["de"]));
+        let (_, page) = app.get("/api/v1/kb/articles?limit=1").await;
+        assert_eq!(page["total"], 2);
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["next_offset"], 1);
+        let (_, page) = app.get("/api/v1/kb/articles?limit=1&offset=1").await;
+        assert!(page["next_offset"].is_null());
+        let (_, page) = app.get("/api/v1/kb/articles?q=REFUNDS&category=billing&locale=en").await;
+        assert_eq!(page["total"], 1, "{page}");
+        let (_, page) = app.get("/api/v1/kb/articles?category=none").await;
+        assert_eq!(page["total"], 0);
+        // Change: a new version of the text, and a translation.
+        let (s, p) = app.call("PATCH", &format!("/api/v1/kb/articles/{id}"), Some(&app.agent.token), Some(json!({
+            "body": "Lead.\n\n## Asking for one\n\nWrite to us within 30 days.", "note": "30 days",
+        }))).await;
+        assert_eq!(s, 200, "{p}");
+        assert_eq!(p["translations"][0]["version"], 2);
+        let (s, p) = app.call("PATCH", &format!("/api/v1/kb/articles/{id}"), Some(&app.agent.token), Some(json!({
+            "locale": "de", "title": "Wie funktionieren Erstattungen?", "body": "Schreiben Sie uns.",
+            "category": null, "tags": [],
+        }))).await;
+        assert_eq!(s, 200, "{p}");
+        assert_eq!(p["translations"][1]["locale"], "de");
+        assert!(p["category"].is_null());
+        assert_eq!(p["tags"], json!([]));
+        // Versions and restore.
+        let (s, vs) = app.get(&format!("/api/v1/kb/articles/{id}/versions")).await;
+        assert_eq!(s, 200, "{vs}");
+        assert_eq!(vs.as_array().unwrap().len(), 3);
+        let (_, vs) = app.get(&format!("/api/v1/kb/articles/{id}/versions?locale=en")).await;
+        assert_eq!(vs[0]["version"], 2);
+        assert_eq!(vs[0]["note"], "30 days");
+        let (s, v1) = app.get(&format!("/api/v1/kb/articles/{id}/versions/1")).await;
+        assert_eq!(s, 200, "{v1}");
+        assert_eq!(v1["body"], "Lead.\n\n## Asking for one\n\nWrite to us.");
+        let (s, r) = app.call("POST", &format!("/api/v1/kb/articles/{id}/versions/1/restore"), Some(&app.agent.token), None).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["body"], v1["body"]);
+        assert_eq!(r["translations"][0]["version"], 3);
+        let (s, _) = app.get(&format!("/api/v1/kb/articles/{id}/versions/9")).await;
+        assert_eq!(s, 404);
+        // Delete: supervisors and admins.
+        let (s, e) = app.call("DELETE", &format!("/api/v1/kb/articles/{id}"), Some(&app.agent.token), None).await;
+        crate::harness::assert_error(s, &e, 403, None);
+        let (s, _) = app.call("DELETE", &format!("/api/v1/kb/articles/{id}"), Some(&app.supervisor.token), None).await;
+        assert_eq!(s, 204);
+        let (s, _) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(s, 404);
+        // Categories: list with counts, a full one refuses to go, an empty one goes.
+        let (s, cats) = app.get("/api/v1/kb/categories").await;
+        assert_eq!(s, 200);
+        assert_eq!(cats[0]["articles"], 1);
+        let cid = cat["id"].as_i64().unwrap();
+        let (s, e) = app.call("DELETE", &format!("/api/v1/kb/categories/{cid}"), Some(&app.supervisor.token), None).await;
+        crate::harness::assert_error(s, &e, 409, None);
+        let (s, k) = app.call("PATCH", &format!("/api/v1/kb/categories/{cid}"), Some(&app.supervisor.token), Some(json!({"name": "Payments"}))).await;
+        assert_eq!(s, 200, "{k}");
+        assert_eq!(k["name"], "Payments");
+        let (s, _) = app.call("PATCH", &format!("/api/v1/kb/articles/{}", b["id"]), Some(&app.agent.token), Some(json!({"category": null}))).await;
+        assert_eq!(s, 200);
+        let (s, _) = app.call("DELETE", &format!("/api/v1/kb/categories/{cid}"), Some(&app.supervisor.token), None).await;
+        assert_eq!(s, 204);
+        app.stop().await;
+    }
+
+    async fn the_api_names_the_field_of_bad_input(app) {
+        let post = |body: Value| {
+            let app = &app;
+            async move { app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(body)).await }
+        };
+        let ok = json!({"title": "T", "body": "B", "status": "draft", "visibility": "public"});
+        for (field, patch) in [
+            ("title", json!({"title": ""})),
+            ("title", json!({"title": "x".repeat(201)})),
+            ("body", json!({"body": "x".repeat(256 * 1024 + 1)})),
+            ("body", json!({"body": "a\u{0}b"})),
+            ("status", json!({"status": "live"})),
+            ("visibility", json!({"visibility": "everyone"})),
+            ("locale", json!({"locale": "english"})),
+            ("slug", json!({"slug": "Not A Slug"})),
+            ("tags", json!({"tags": ["bad tag!"]})),
+            ("category", json!({"category": "nope"})),
+            ("category", json!({"category": 99999})),
+            ("section", json!({"section": "x".repeat(101)})),
+            ("source_ticket_id", json!({"source_ticket_id": 99999})),
+            ("status", json!({"status": null})),
+        ] {
+            let mut body = ok.clone();
+            for (k, v) in patch.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let (s, e) = post(body).await;
+            crate::harness::assert_error(s, &e, 422, Some(field));
+        }
+        // Missing required fields are named.
+        let (s, e) = post(json!({"title": "T", "body": "B", "status": "draft"})).await;
+        crate::harness::assert_error(s, &e, 422, Some("visibility"));
+        // A taken slug asked for by name is refused.
+        let (s, _) = post(json!({"title": "T", "body": "B", "status": "draft", "visibility": "public", "slug": "taken"})).await;
+        assert_eq!(s, 201);
+        let (s, e) = post(json!({"title": "U", "body": "B", "status": "draft", "visibility": "public", "slug": "taken"})).await;
+        crate::harness::assert_error(s, &e, 422, Some("slug"));
+        assert_eq!(crate::harness::count(&app.db, "SELECT COUNT(*) FROM kb_articles").await, 1, "refusals write nothing");
+        // Patches and lists name their fields too.
+        let (_, page) = app.get("/api/v1/kb/articles").await;
+        let id = page["items"][0]["id"].as_i64().unwrap();
+        for (field, body) in [
+            ("title", json!({"locale": "fr", "body": "Bonjour"})),
+            ("default_locale", json!({"default_locale": "fr"})),
+            ("default_locale", json!({"default_locale": "not a tag"})),
+            ("remove_locale", json!({"remove_locale": "en"})),
+            ("note", json!({"body": "new", "note": "x".repeat(501)})),
+        ] {
+            let (s, e) = app.call("PATCH", &format!("/api/v1/kb/articles/{id}"), Some(&app.agent.token), Some(body)).await;
+            crate::harness::assert_error(s, &e, 422, Some(field));
+        }
+        for (field, query) in [("limit", "limit=0"), ("limit", "limit=201"), ("order", "order=best"), ("status", "status=live"), ("q", &format!("q={}", "x".repeat(201)) as &str)] {
+            let (s, e) = app.get(&format!("/api/v1/kb/articles?{query}")).await;
+            crate::harness::assert_error(s, &e, 422, Some(field));
+        }
+        let (s, e) = app.call("POST", "/api/v1/kb/categories", Some(&app.supervisor.token), Some(json!({"slug": "ok", "name": ""}))).await;
+        crate::harness::assert_error(s, &e, 422, Some("name"));
+        let (s, e) = app.call("POST", "/api/v1/kb/categories", Some(&app.supervisor.token), Some(json!({"slug": "Bad Slug", "name": "x"}))).await;
+        crate::harness::assert_error(s, &e, 422, Some("slug"));
+        app.stop().await;
+    }
+
+    async fn the_api_is_for_agents_only(app) {
+        let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token),
+            Some(json!({"title": "Internal how-to", "body": "x", "status": "draft", "visibility": "internal"}))).await;
+        assert_eq!(s, 201, "{a}");
+        let id = a["id"].as_i64().unwrap();
+        // Without a token, or with a wrong one: 401, whatever the article.
+        for (method, path) in [
+            ("GET", "/api/v1/kb/articles".to_owned()),
+            ("GET", format!("/api/v1/kb/articles/{id}")),
+            ("GET", format!("/api/v1/kb/articles/{id}/versions")),
+            ("PATCH", format!("/api/v1/kb/articles/{id}")),
+            ("DELETE", format!("/api/v1/kb/articles/{id}")),
+            ("GET", "/api/v1/kb/categories".to_owned()),
+        ] {
+            let body = (method == "PATCH").then(|| json!({"title": "Hacked"}));
+            let (s, e) = app.call(method, &path, None, body.clone()).await;
+            crate::harness::assert_error(s, &e, 401, None);
+            let (s, e) = app.call(method, &path, Some("not-a-token"), body).await;
+            crate::harness::assert_error(s, &e, 401, None);
+        }
+        let (s, e) = app.call("POST", "/api/v1/kb/articles", None,
+            Some(json!({"title": "Spam", "body": "x", "status": "published", "visibility": "public"}))).await;
+        crate::harness::assert_error(s, &e, 401, None);
+        // A portal customer's session is not an API credential either.
+        let r = app.http.get(app.url("/api/v1/kb/articles")).header("cookie", "rapport_portal=whatever").send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        // Agents may not manage categories.
+        let (s, e) = app.call("POST", "/api/v1/kb/categories", Some(&app.agent.token), Some(json!({"slug": "x", "name": "X"}))).await;
+        crate::harness::assert_error(s, &e, 403, None);
+        let (_, got) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(got["title"], "Internal how-to", "nothing changed");
+        app.stop().await;
+    }
+
+    async fn unsafe_markdown_is_stored_as_written_and_rendered_harmless(app) {
+        let evil = "# Title\n\n<script>alert(1)</script>\n\n[x](javascript:alert(2))\n\n<img src=\"https://x.test/a.png\" onerror=\"alert(3)\">\n\n![d](data:text/html;base64,PHNjcmlwdD4=)\n";
+        let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token),
+            Some(json!({"title": "Evil", "body": evil, "status": "published", "visibility": "public"}))).await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["body"], evil.trim_end(), "the API keeps the author's markdown");
+        let html = rapport_web::render::article_html(a["body"].as_str().unwrap()).html;
+        for bad in ["<script", "javascript:", "onerror", "data:"] {
+            assert!(!html.contains(bad), "{bad} in {html}");
+        }
+        assert!(html.contains("<h1 id=\"title\">Title</h1>"), "{html}");
+        app.stop().await;
+    }
+}
+
+// ------------------------------------------------------------------ workspace pages
+
+struct Browser {
+    http: reqwest::Client,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn agent(app: &TestApp, email: &str) -> Browser {
+        crate::web::set_password(app, email, "correct horse battery").await;
+        let http = crate::web::client();
+        let (session, csrf) = crate::web::sign_in(app, &http, email, "correct horse battery").await;
+        Browser {
+            http,
+            cookie: format!("rapport_session={session}"),
+            csrf,
+        }
+    }
+
+    async fn get(&self, app: &TestApp, path: &str) -> (u16, String, String) {
+        let r = self
+            .http
+            .get(app.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, r.text().await.unwrap())
+    }
+
+    async fn post(
+        &self,
+        app: &TestApp,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
+        fields.extend_from_slice(form);
+        let r = self
+            .http
+            .post(app.url(path))
+            .header("cookie", &self.cookie)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, r.text().await.unwrap())
+    }
+}
+
+fn article_id(location: &str) -> i64 {
+    location
+        .trim_start_matches("/kb/articles/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+both_backends! {
+    async fn agents_write_preview_translate_and_restore_in_the_workspace(app) {
+        // No session: the sign-in page.
+        let r = crate::web::client().get(app.url("/kb")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let b = Browser::agent(&app, "agent.a@example.com").await;
+        let (s, _, html) = b.get(&app, "/kb").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Knowledge base"));
+        let (s, _, html) = b.get(&app, "/kb/new").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("id=\"kb-preview\""));
+        // The live preview renders as the help center does, sanitised, with the TOC.
+        let (s, _, json) = b.post(&app, "/kb/preview", &[("body", "## Step one\n\n<script>x()</script>Do it.")]).await;
+        assert_eq!(s, 200, "{json}");
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert!(v["html"].as_str().unwrap().contains("<h2 id=\"step-one\">Step one</h2>"), "{v}");
+        assert!(!v["html"].as_str().unwrap().contains("<script"));
+        assert_eq!(v["toc"][0]["anchor"], "step-one");
+        let r = b.http.post(app.url("/kb/preview")).header("cookie", &b.cookie).form(&[("csrf", "wrong"), ("body", "x")]).send().await.unwrap();
+        assert_eq!(r.status(), 403, "the preview needs the form token");
+        let big = "x".repeat(256 * 1024 + 1);
+        let (s, _, json) = b.post(&app, "/kb/preview", &[("body", big.as_str())]).await;
+        assert_eq!(s, 422, "{json}");
+        // Bad input shows the editor again, with what was typed.
+        let (s, _, html) = b.post(&app, "/kb/new", &[("title", ""), ("body", "Kept text"), ("locale", "en"), ("status", "draft"), ("visibility", "public")]).await;
+        assert_eq!(s, 422);
+        assert!(html.contains("title:") && html.contains("Kept text"), "{html}");
+        // Create, then edit: a new version.
+        let (s, loc, _) = b.post(&app, "/kb/new", &[("title", "Reset your password"), ("body", "Open settings."), ("locale", "en"), ("status", "draft"), ("visibility", "public"), ("tags", "login, password")]).await;
+        assert_eq!(s, 303);
+        let id = article_id(&loc);
+        let (s, _, html) = b.get(&app, &loc).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Reset your password") && html.contains("login, password"));
+        let edit = format!("/kb/articles/{id}/edit");
+        let (s, loc, _) = b.post(&app, &edit, &[("title", "Reset your password"), ("body", "Open settings.\nChoose Reset."), ("locale", "en"), ("note", "more steps"), ("status", "published"), ("visibility", "public"), ("tags", "password"), ("slug", "reset-password")]).await;
+        assert_eq!(s, 303);
+        assert_eq!(loc, format!("/kb/articles/{id}/edit?lang=en"));
+        let (_, a) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(a["status"], "published");
+        assert_eq!(a["slug"], "reset-password");
+        assert_eq!(a["translations"][0]["version"], 2);
+        // A translation through the language tab.
+        let (s, _, html) = b.get(&app, &format!("{edit}?lang=de")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("New translation: de"));
+        let (s, _, _) = b.post(&app, &edit, &[("title", "Passwort zurücksetzen"), ("body", "Einstellungen öffnen."), ("locale", "de"), ("status", "published"), ("visibility", "public"), ("tags", "password"), ("slug", "reset-password")]).await;
+        assert_eq!(s, 303);
+        let (_, a) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(a["translations"][1]["title"], "Passwort zurücksetzen");
+        // History: the diff of the newest English version, then restore version 1.
+        let (s, _, html) = b.get(&app, &format!("/kb/articles/{id}/history?lang=en")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("<ins>Choose Reset.</ins>"), "{html}");
+        assert!(html.contains("<del>Open settings.</del>") || html.contains("Open settings."), "{html}");
+        assert!(html.contains("more steps"));
+        let (s, _, html) = b.get(&app, &format!("/kb/articles/{id}/history?lang=en&v=1")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("<ins>Open settings.</ins>"), "version 1 against nothing: {html}");
+        let (s, loc, _) = b.post(&app, &format!("/kb/articles/{id}/restore"), &[("locale", "en"), ("version", "1")]).await;
+        assert_eq!(s, 303, "{loc}");
+        let (_, a) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(a["body"], "Open settings.");
+        assert_eq!(a["translations"][0]["version"], 3);
+        // The list shows it; agents may not delete.
+        let (_, _, html) = b.get(&app, "/kb?status=published").await;
+        assert!(html.contains("Reset your password"));
+        let (s, _, _) = b.post(&app, &format!("/kb/articles/{id}/delete"), &[]).await;
+        assert_eq!(s, 403);
+        app.stop().await;
+    }
+
+    async fn a_reply_becomes_a_draft_and_articles_go_into_replies(app) {
+        let t = app.ticket("How do I export my invoices?", "Please help", "export@example.com").await;
+        let tid = t["id"].as_i64().unwrap();
+        let (s, m) = app.call("POST", &format!("/api/v1/tickets/{tid}/messages"), Some(&app.agent.token),
+            Some(json!({"body": "Go to **Billing** and press Export."}))).await;
+        assert_eq!(s, 201, "{m}");
+        let mid = m["id"].as_i64().unwrap();
+        let b = Browser::agent(&app, "agent.a@example.com").await;
+        let (s, _, html) = b.get(&app, &format!("/tickets/{tid}")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Make article"), "the reply offers it");
+        assert!(html.contains("Insert article"), "the reply box has the article search");
+        let (s, loc, _) = b.post(&app, "/kb/from-reply", &[("ticket", &tid.to_string()), ("message", &mid.to_string())]).await;
+        assert_eq!(s, 303, "{loc}");
+        let id = article_id(&loc);
+        let (_, a) = app.get(&format!("/api/v1/kb/articles/{id}")).await;
+        assert_eq!(a["status"], "draft");
+        assert_eq!(a["title"], "How do I export my invoices?");
+        assert_eq!(a["body"], "Go to **Billing** and press Export.");
+        assert_eq!(a["source_ticket_id"], tid);
+        // A customer's message is not an agent's answer.
+        let (_, thread) = app.get(&format!("/api/v1/tickets/{tid}/messages")).await;
+        let first = thread[0]["id"].as_i64().unwrap();
+        let (s, _, _) = b.post(&app, "/kb/from-reply", &[("ticket", &tid.to_string()), ("message", &first.to_string())]).await;
+        assert_eq!(s, 404);
+        // The lookup offers published articles customers may read, with public URLs.
+        let (s, _, json) = b.get(&app, "/kb/lookup?q=export").await;
+        assert_eq!(s, 200);
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap()["hits"], json!([]), "a draft is not offered");
+        let (s, _) = app.patch(&format!("/api/v1/kb/articles/{id}"), json!({"status": "published"})).await;
+        assert_eq!(s, 200);
+        let (_, _, json) = b.get(&app, "/kb/lookup?q=EXPORT").await;
+        let hits = serde_json::from_str::<Value>(&json).unwrap()["hits"].clone();
+        assert_eq!(hits[0]["title"], "How do I export my invoices?");
+        assert!(hits[0]["url"].as_str().unwrap().ends_with("/help/articles/how-do-i-export-my-invoices"), "{hits}");
+        let (s, _) = app.patch(&format!("/api/v1/kb/articles/{id}"), json!({"visibility": "internal"})).await;
+        assert_eq!(s, 200);
+        let (_, _, json) = b.get(&app, "/kb/lookup?q=export").await;
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap()["hits"], json!([]), "internal articles are not for customers");
         app.stop().await;
     }
 }
