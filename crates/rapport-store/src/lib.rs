@@ -14,6 +14,7 @@ pub mod events;
 pub mod fields;
 pub mod imap;
 pub mod jobs;
+pub mod kb;
 pub mod macros;
 pub mod mail;
 pub mod messages;

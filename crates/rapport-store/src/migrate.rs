@@ -105,6 +105,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_kb.sql"),
         postgres: include_str!("../migrations/postgres/0016_kb.sql"),
     },
+    Migration {
+        version: 19,
+        name: "deflection",
+        sqlite: include_str!("../migrations/sqlite/0019_deflection.sql"),
+        postgres: include_str!("../migrations/postgres/0019_deflection.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe
