@@ -68,6 +68,9 @@ pub enum Permission {
     ViewJobs,
     /// Create agents and change roles.
     ManageUsers,
+    /// Read the knowledge base's reports (articles, deflection, content gaps) and start
+    /// articles from its gaps.
+    ViewKbReports,
 }
 
 impl Permission {
@@ -78,7 +81,8 @@ impl Permission {
             Permission::SeeAllTeams
             | Permission::ManageTeams
             | Permission::ManageCategories
-            | Permission::ViewJobs => Role::Supervisor,
+            | Permission::ViewJobs
+            | Permission::ViewKbReports => Role::Supervisor,
             Permission::ManageUsers => Role::Admin,
         }
     }
@@ -142,6 +146,7 @@ mod tests {
             Permission::ManageTeams,
             Permission::ManageCategories,
             Permission::ViewJobs,
+            Permission::ViewKbReports,
             Permission::ManageUsers,
         ] {
             if Role::Agent.can(p) {

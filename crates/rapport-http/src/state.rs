@@ -29,6 +29,9 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Portal requests per client address.
     pub portal_posts: Arc<FailureLimiter>,
+    /// The portal's deflection beacons (suggestions shown, articles opened) per client
+    /// address.
+    pub deflection_beacons: Arc<FailureLimiter>,
     /// Live updates for connected browsers.
     pub live: Arc<Live>,
     /// Whether people reach this server over TLS (cookies are then `Secure`).
@@ -145,6 +148,11 @@ impl AppState {
             trusted_proxies: TrustedProxies::None,
             portal_posts: Arc::new(FailureLimiter::new(
                 20,
+                std::time::Duration::from_secs(600),
+                clock.clone(),
+            )),
+            deflection_beacons: Arc::new(FailureLimiter::new(
+                300,
                 std::time::Duration::from_secs(600),
                 clock.clone(),
             )),

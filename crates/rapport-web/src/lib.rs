@@ -115,6 +115,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
+        .route("/assets/deflection.js", get(deflection_js))
+        .route(
+            "/portal/deflection/{token}/shown",
+            post(portal::deflection::shown),
+        )
+        .route(
+            "/portal/deflection/{token}/opened",
+            post(portal::deflection::opened),
+        )
+}
+
+async fn deflection_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/deflection.js"),
+    )
 }
 
 async fn css() -> Response {

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod events;
 pub mod health;
 pub mod jobs;
+pub mod kb;
 pub mod mailboxes;
 pub mod messages;
 pub mod metrics;

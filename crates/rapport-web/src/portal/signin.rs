@@ -23,7 +23,7 @@ const PORTAL_SESSION: &str = "rapport_portal";
 const SESSION_SECS: i64 = 7 * 86_400;
 
 /// The signed-in customer, if the portal cookie names a live session.
-async fn portal_customer(st: &AppState, headers: &HeaderMap) -> Option<i64> {
+pub(crate) async fn portal_customer(st: &AppState, headers: &HeaderMap) -> Option<i64> {
     let hash = token_hash(cookie(headers, PORTAL_SESSION, st.https)?);
     let now = st.now();
     st.db

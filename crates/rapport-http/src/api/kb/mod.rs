@@ -1,0 +1,3 @@
+//! The knowledge base's API: articles, search, and the reports on them.
+
+pub mod reports;
