@@ -362,6 +362,13 @@ pub fn heading_anchor(heading: &str) -> String {
     }
 }
 
+/// The markdown dialect of articles (tables and strikethrough on top of CommonMark): the
+/// help center renders with these options and [`sections`] cuts with them, so a heading
+/// is a heading to both.
+pub fn markdown_options() -> pulldown_cmark::Options {
+    pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH
+}
+
 /// Cuts markdown into its passages, in order, each heading's anchor made unique the way
 /// the help center renders it (a repeated heading gets `-2`, `-3`, …). Search indexes
 /// these passages, the help center's table of contents lists the headings, and the bot
@@ -376,7 +383,7 @@ pub fn sections(markdown: &str) -> Vec<Section> {
     let mut seen: Vec<String> = Vec::new();
     let mut in_heading: Option<u8> = None;
     let mut heading = String::new();
-    for ev in Parser::new(markdown) {
+    for ev in Parser::new_ext(markdown, markdown_options()) {
         match ev {
             Event::Start(MdTag::Heading { level, .. }) => {
                 in_heading = Some(level_number(level));
@@ -414,11 +421,20 @@ pub fn sections(markdown: &str) -> Vec<Section> {
                     s.text.push(' ');
                 }
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::TableRow) => {
-                if let Some(s) = out.last_mut() {
-                    if !s.text.ends_with('\n') && !s.text.is_empty() {
-                        s.text.push('\n');
-                    }
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableHead
+                | TagEnd::TableRow,
+            ) => {
+                if let Some(s) = out.last_mut()
+                    && !s.text.ends_with('\n')
+                    && !s.text.is_empty()
+                {
+                    let kept = s.text.trim_end_matches(' ').len();
+                    s.text.truncate(kept);
+                    s.text.push('\n');
                 }
             }
             Event::End(TagEnd::TableCell) => {
@@ -465,10 +481,7 @@ mod tests {
         );
         assert_eq!(Slug::from_title("Straße").as_str(), "strasse");
         assert_eq!(Slug::from_title("???").as_str(), "article");
-        assert_eq!(
-            Slug::from_title(&"word ".repeat(100)).as_str().len() <= Slug::MAX,
-            true
-        );
+        assert!(Slug::from_title(&"word ".repeat(100)).as_str().len() <= Slug::MAX);
         let long = Slug::from_title(&"x".repeat(150));
         assert!(long.as_str().len() <= Slug::MAX);
         assert!(long.numbered(12).as_str().len() <= Slug::MAX);
@@ -518,6 +531,12 @@ mod tests {
         assert_eq!(no_lead.len(), 1);
         assert_eq!(no_lead[0].heading, "Title");
         assert_eq!(sections("").len(), 1);
+        let table = sections(
+            "## Prices\n\n| plan | cost |\n|---|---|\n| basic | 5 |\n\n## Next\n\n~~old~~ new",
+        );
+        assert_eq!(table.len(), 2);
+        assert_eq!(table[0].text, "plan cost\nbasic 5", "tables read as text");
+        assert_eq!(table[1].text, "old new");
     }
 
     #[test]

@@ -71,14 +71,21 @@ pub enum Permission {
     /// Read the knowledge base's reports (articles, deflection, content gaps) and start
     /// articles from its gaps.
     ViewKbReports,
+    /// Write knowledge-base articles: create, edit, publish, archive, restore a version.
+    WriteArticles,
+    /// Delete knowledge-base articles and create, change or delete their categories.
+    ManageKb,
 }
 
 impl Permission {
     /// The least role that holds this permission.
     pub fn least_role(self) -> Role {
         match self {
-            Permission::WorkTickets | Permission::ReadCustomers => Role::Agent,
+            Permission::WorkTickets | Permission::ReadCustomers | Permission::WriteArticles => {
+                Role::Agent
+            }
             Permission::SeeAllTeams
+            | Permission::ManageKb
             | Permission::ManageTeams
             | Permission::ManageCategories
             | Permission::ViewJobs

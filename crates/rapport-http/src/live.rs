@@ -31,7 +31,8 @@ pub struct LiveEvent {
     /// Its place in the stream (also the server-sent event's id, for resuming).
     #[serde(skip)]
     pub position: Position,
-    /// The ticket that changed.
+    /// The ticket that changed; `None` for an event about no ticket (a knowledge-base
+    /// article), which browsers are never sent.
     pub ticket_id: Option<i64>,
     /// Its team, so each browser only hears of tickets its agent may see.
     #[serde(skip)]
@@ -45,7 +46,7 @@ impl From<StreamEvent> for LiveEvent {
         LiveEvent {
             id: e.position.id,
             position: e.position,
-            ticket_id: Some(e.ticket_id),
+            ticket_id: e.ticket_id,
             team_id: e.team_id,
             kind: e.kind.as_str().to_owned(),
         }
@@ -137,9 +138,10 @@ impl Live {
         }
     }
 
-    /// The events one browser receives: every event after `resume` (or from now on) that
-    /// `visible` lets through, each once and in order, catching up from the log whenever it
-    /// falls behind the fan-out.
+    /// The events one browser receives: every ticket event after `resume` (or from now on)
+    /// that `visible` lets through, each once and in order, catching up from the log
+    /// whenever it falls behind the fan-out. Events about no ticket (an article changed)
+    /// are never handed to browsers as ticket changes.
     pub fn events_for<F>(
         &self,
         db: Db,
@@ -166,7 +168,7 @@ impl Live {
         futures::stream::unfold((reader, visible), |(mut reader, visible)| async move {
             loop {
                 let e = reader.next().await?;
-                if visible(e.team_id) {
+                if e.ticket_id.is_some() && visible(e.team_id) {
                     return Some((e, (reader, visible)));
                 }
             }

@@ -19,7 +19,8 @@ pub struct Notices;
 
 /// The notice an event calls for, if any.
 pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
-    let ticket_id = event.ticket_id;
+    // Events about no ticket (a knowledge-base article changed) notify no one.
+    let ticket_id = event.ticket_id?;
     if event.kind == EventKind::ReplyAdded {
         // The customer replied: tell whoever has the ticket.
         let Actor::Customer(_) = event.actor else {

@@ -163,6 +163,21 @@ pub fn event_tx(backend: Backend) -> Option<&'static str> {
     )
 }
 
+/// The statement (`$1`: the article id; one column, `event_tx`) that gives the `tx` an
+/// event about that knowledge-base article written now must carry, if the backend needs
+/// one: [`event_tx`]'s rule on the article's row, so one article's events stay in commit
+/// order. SQLite: `None`.
+pub fn article_event_tx(backend: Backend) -> Option<&'static str> {
+    pick(
+        backend,
+        None,
+        Some(
+            "UPDATE kb_articles SET event_tx = GREATEST(event_tx, pg_current_xact_id()::text::bigint)
+             WHERE id = $1 RETURNING event_tx",
+        ),
+    )
+}
+
 // ---------------------------------------------------------------- ticket numbers
 
 /// The statement that takes the next ticket number (one column, `number`): a counter row
@@ -326,6 +341,8 @@ mod tests {
         assert!(stream_horizon(Backend::Postgres).starts_with("AND e.tx <"));
         assert!(event_tx(Backend::Sqlite).is_none());
         assert!(event_tx(Backend::Postgres).is_some_and(|s| s.contains("RETURNING event_tx")));
+        assert!(article_event_tx(Backend::Sqlite).is_none());
+        assert!(article_event_tx(Backend::Postgres).is_some_and(|s| s.contains("kb_articles")));
         assert!(migration_lock(Backend::Sqlite).is_none());
         assert!(migration_lock(Backend::Postgres).is_some());
         assert_eq!(search_key(Backend::Sqlite), "rowid");

@@ -80,6 +80,44 @@ pub async fn record(
     Ok(())
 }
 
+/// Appends one event about a knowledge-base article (no ticket): `data` names the
+/// article. Call it before deleting the article's row, whose lock keeps the article's
+/// events in commit order on PostgreSQL.
+pub async fn record_article(
+    c: &mut dyn Conn,
+    article_id: i64,
+    actor: Actor,
+    kind: EventKind,
+    data: &serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
+    let (user, customer) = match actor {
+        Actor::User(u) => (Some(u), None),
+        Actor::Customer(cu) => (None, Some(cu)),
+        Actor::System => (None, None),
+    };
+    let tx = crate::stream::article_tx(c, article_id).await?;
+    let params = [
+        user.into(),
+        customer.into(),
+        kind.as_str().into(),
+        data.to_string().into(),
+        now.into(),
+        tx.into(),
+    ];
+    // Without a `tx` the column's default applies: this transaction's id (PostgreSQL) or 0.
+    let sql = if tx.is_some() {
+        "INSERT INTO events (ticket_id, actor_user_id, actor_customer_id, kind, data, created_at, tx)
+         VALUES (NULL, $1, $2, $3, $4, $5, $6)"
+    } else {
+        "INSERT INTO events (ticket_id, actor_user_id, actor_customer_id, kind, data, created_at)
+         VALUES (NULL, $1, $2, $3, $4, $5)"
+    };
+    c.execute(sql, &params[..if tx.is_some() { 6 } else { 5 }])
+        .await?;
+    Ok(())
+}
+
 /// A ticket's history, oldest first.
 pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Vec<Event>> {
     c.query(

@@ -66,8 +66,9 @@ impl FromStr for Position {
 pub struct StreamEvent {
     /// Its place in the stream.
     pub position: Position,
-    /// The ticket it concerns.
-    pub ticket_id: i64,
+    /// The ticket it concerns; `None` for events about something else (a knowledge-base
+    /// article's `article_changed`, whose data names the article).
+    pub ticket_id: Option<i64>,
     /// That ticket's team now, so fan-out can filter by what a reader may see.
     pub team_id: Option<i64>,
     /// That ticket's assignee now (whom a notice about it concerns).
@@ -109,7 +110,7 @@ pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<
                     tx: r.int("tx")?,
                     id: r.int("id")?,
                 },
-                ticket_id: r.opt_int("ticket_id")?.unwrap_or_default(),
+                ticket_id: r.opt_int("ticket_id")?,
                 team_id: r.opt_int("team_id")?,
                 assignee_id: r.opt_int("assignee_id")?,
                 channel: r
@@ -225,6 +226,19 @@ pub(crate) async fn ticket_tx(c: &mut dyn Conn, ticket_id: i64) -> Result<Option
     Ok(Some(
         c.one(sql, &[ticket_id.into()]).await?.int("event_tx")?,
     ))
+}
+
+/// The `tx` an event about the knowledge-base article `article_id` written now must carry
+/// (PostgreSQL): [`ticket_tx`]'s rule on the article's row. `None` on SQLite, and when the
+/// article row does not exist.
+pub(crate) async fn article_tx(c: &mut dyn Conn, article_id: i64) -> Result<Option<i64>> {
+    let Some(sql) = dialect::article_event_tx(c.backend()) else {
+        return Ok(None);
+    };
+    c.opt(sql, &[article_id.into()])
+        .await?
+        .map(|r| r.int("event_tx"))
+        .transpose()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Turning stored data into safe HTML for the pages: customer text is escaped, agents'
 //! markdown is rendered and then sanitised, times are shown the way people read them.
 
+use rapport_domain::kb::{self, Section};
 use rapport_domain::{AuthorKind, Timestamp, Zone};
 use rapport_store::messages::{Delivery, Message};
 
@@ -19,6 +20,68 @@ pub fn markdown(text: &str) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, parser);
     ammonia::clean(&html)
+}
+
+/// An article rendered for a page: sanitised HTML and its table of contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleHtml {
+    /// Safe HTML; each heading carries `id` = its section's anchor.
+    pub html: String,
+    /// The headings, in order, as [`rapport_domain::kb::sections`] cuts the article: the
+    /// table of contents, linking to `#anchor`.
+    pub toc: Vec<Section>,
+}
+
+/// Renders an article's markdown (tables, strikethrough; the dialect
+/// [`kb::markdown_options`] names) and sanitises it: no scripts, styles, event handlers,
+/// `javascript:` or `data:` URLs; images only from http(s) URLs; links open nothing with
+/// the page's privileges (`rel="noopener noreferrer"`). Headings get `id` attributes equal
+/// to the anchors [`kb::sections`] gives them — the same anchors search hits and the bot
+/// cite — and no other element (nor raw HTML in the markdown) may set an `id`.
+pub fn article_html(markdown: &str) -> ArticleHtml {
+    use pulldown_cmark::{CowStr, Event, Parser, Tag};
+    use std::collections::HashSet;
+
+    let toc: Vec<Section> = kb::sections(markdown)
+        .into_iter()
+        .filter(|s| s.level > 0)
+        .collect();
+    let mut anchors = toc.iter().map(|s| s.anchor.clone());
+    let events = Parser::new_ext(markdown, kb::markdown_options()).map(|ev| match ev {
+        Event::Start(Tag::Heading {
+            level,
+            classes,
+            attrs,
+            ..
+        }) => Event::Start(Tag::Heading {
+            level,
+            id: anchors.next().map(CowStr::from),
+            classes,
+            attrs,
+        }),
+        other => other,
+    });
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
+    let ids: HashSet<String> = toc.iter().map(|s| s.anchor.clone()).collect();
+    let mut b = ammonia::Builder::default();
+    for h in ["h1", "h2", "h3", "h4", "h5", "h6"] {
+        b.add_tag_attributes(h, &["id"]);
+    }
+    b.link_rel(Some("noopener noreferrer")).attribute_filter(
+        move |element, attribute, value| match (element, attribute) {
+            ("img", "src") => {
+                let v = value.trim_start().to_ascii_lowercase();
+                (v.starts_with("https://") || v.starts_with("http://")).then(|| value.into())
+            }
+            (_, "id") => ids.contains(value).then(|| value.into()),
+            _ => Some(value.into()),
+        },
+    );
+    ArticleHtml {
+        html: b.clean(&html).to_string(),
+        toc,
+    }
 }
 
 /// An email's stored HTML for the workspace: `cid:` images point to their attachments,
@@ -181,6 +244,102 @@ mod tests {
         let (ny, iso_ny) = when(t, &Zone::parse("America/New_York").unwrap());
         assert_eq!(ny, "2023-11-14 17:13 EST");
         assert_eq!(iso_ny, iso, "the machine-readable instant stays the same");
+    }
+
+    #[test]
+    fn article_headings_carry_the_sections_anchors() {
+        let md = "Intro\n\n## Reset your password\n\nText\n\n## Reset your password\n\n### `Code` *here*\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```\n";
+        let a = article_html(md);
+        let anchors: Vec<&str> = a.toc.iter().map(|s| s.anchor.as_str()).collect();
+        assert_eq!(
+            anchors,
+            ["reset-your-password", "reset-your-password-2", "code-here"]
+        );
+        let expected: Vec<String> = rapport_domain::kb::sections(md)
+            .into_iter()
+            .filter(|s| s.level > 0)
+            .map(|s| s.anchor)
+            .collect();
+        assert_eq!(anchors, expected);
+        assert!(
+            a.html.contains("<h2 id=\"reset-your-password\">"),
+            "{}",
+            a.html
+        );
+        assert!(a.html.contains("<h2 id=\"reset-your-password-2\">"));
+        assert!(
+            a.html
+                .contains("<h3 id=\"code-here\"><code>Code</code> <em>here</em></h3>")
+        );
+        assert!(a.html.contains("<table>"), "tables render: {}", a.html);
+        assert!(a.html.contains("<td>1</td>"));
+        assert!(a.html.contains("<pre><code"));
+        assert!(a.html.contains("fn main() {}"));
+    }
+
+    #[test]
+    fn article_scripts_are_removed() {
+        let a = article_html("Hi <script>alert(1)</script>\n\n<script src=\"x.js\"></script>\n");
+        assert!(!a.html.contains("<script"), "{}", a.html);
+        assert!(!a.html.contains("alert(1)"), "{}", a.html);
+        assert!(a.html.contains("Hi"));
+    }
+
+    #[test]
+    fn article_javascript_urls_are_removed() {
+        let a = article_html(
+            "[x](javascript:alert(1)) <a href=\"JaVaScRiPt:alert(2)\">y</a> [z](  javascript:alert(3))",
+        );
+        assert!(!a.html.to_lowercase().contains("javascript"), "{}", a.html);
+        let ok = article_html("[site](https://example.com/a?b=1)");
+        assert!(
+            ok.html.contains("href=\"https://example.com/a?b=1\""),
+            "{}",
+            ok.html
+        );
+        assert!(ok.html.contains("rel=\"noopener noreferrer\""));
+    }
+
+    #[test]
+    fn article_event_handlers_and_styles_are_removed() {
+        let a = article_html(
+            "<img src=\"https://x.test/a.png\" onerror=\"alert(1)\"> <p onclick=\"alert(2)\" style=\"color:red\">p</p> <svg onload=alert(3)></svg>",
+        );
+        assert!(!a.html.contains("onerror"), "{}", a.html);
+        assert!(!a.html.contains("onclick"), "{}", a.html);
+        assert!(!a.html.contains("onload"), "{}", a.html);
+        assert!(!a.html.contains("style="), "{}", a.html);
+        assert!(
+            a.html.contains("src=\"https://x.test/a.png\""),
+            "{}",
+            a.html
+        );
+    }
+
+    #[test]
+    fn article_data_urls_and_other_image_sources_are_removed() {
+        let a = article_html(
+            "![a](data:image/png;base64,AAAA) ![b](data:text/html,<script>alert(1)</script>) [c](data:text/html;base64,PHNjcmlwdD4=) ![d](/local.png) ![e](ftp://x.test/e.png) ![f](https://x.test/f.png)",
+        );
+        assert!(!a.html.contains("data:"), "{}", a.html);
+        assert!(!a.html.contains("/local.png"), "{}", a.html);
+        assert!(!a.html.contains("ftp:"), "{}", a.html);
+        assert!(
+            a.html.contains("src=\"https://x.test/f.png\""),
+            "{}",
+            a.html
+        );
+    }
+
+    #[test]
+    fn article_raw_html_cannot_set_ids() {
+        let a = article_html(
+            "<h2 id=\"csrf\">x</h2>\n\n<div id=\"main\">y</div>\n\n## Real\n\n<span id=\"real\">z</span>",
+        );
+        assert!(!a.html.contains("id=\"csrf\""), "{}", a.html);
+        assert!(!a.html.contains("id=\"main\""), "{}", a.html);
+        assert!(a.html.contains("<h2 id=\"real\">Real</h2>"), "{}", a.html);
+        assert!(!a.html.contains("<span id"), "{}", a.html);
     }
 
     #[test]

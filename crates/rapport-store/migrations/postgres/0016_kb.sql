@@ -28,7 +28,9 @@ CREATE TABLE kb_articles (
     helpful_no BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
-    published_at BIGINT
+    published_at BIGINT,
+    -- The `tx` its next article_changed event carries (PostgreSQL; see stream.rs).
+    event_tx BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX kb_articles_listed ON kb_articles(status, visibility, updated_at);
 CREATE INDEX kb_articles_category ON kb_articles(category_id, status);

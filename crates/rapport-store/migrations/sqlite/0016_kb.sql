@@ -28,7 +28,9 @@ CREATE TABLE kb_articles (
     helpful_no INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    published_at INTEGER
+    published_at INTEGER,
+    -- The `tx` its next article_changed event carries (PostgreSQL; see stream.rs).
+    event_tx INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX kb_articles_listed ON kb_articles(status, visibility, updated_at);
 CREATE INDEX kb_articles_category ON kb_articles(category_id, status);

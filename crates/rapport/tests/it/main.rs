@@ -12,6 +12,7 @@ mod email;
 mod errors;
 mod imap;
 mod jobs;
+mod kb;
 mod limits;
 mod live;
 mod migrations;
