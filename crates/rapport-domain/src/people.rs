@@ -71,6 +71,8 @@ pub enum Permission {
     /// Read the knowledge base's reports (articles, deflection, content gaps) and start
     /// articles from its gaps.
     ViewKbReports,
+    /// Set the public help center's name, colour and logo.
+    ManageBranding,
     /// Write knowledge-base articles: create, edit, publish, archive, restore a version.
     WriteArticles,
     /// Delete knowledge-base articles and create, change or delete their categories.
@@ -90,7 +92,7 @@ impl Permission {
             | Permission::ManageCategories
             | Permission::ViewJobs
             | Permission::ViewKbReports => Role::Supervisor,
-            Permission::ManageUsers => Role::Admin,
+            Permission::ManageUsers | Permission::ManageBranding => Role::Admin,
         }
     }
 }
@@ -155,6 +157,7 @@ mod tests {
             Permission::ViewJobs,
             Permission::ViewKbReports,
             Permission::ManageUsers,
+            Permission::ManageBranding,
         ] {
             if Role::Agent.can(p) {
                 assert!(Role::Supervisor.can(p));
@@ -166,6 +169,7 @@ mod tests {
         assert!(!Role::Agent.can(Permission::ManageTeams));
         assert!(!Role::Supervisor.can(Permission::ManageUsers));
         assert!(Role::Admin.can(Permission::ManageUsers));
+        assert!(!Role::Supervisor.can(Permission::ManageBranding));
     }
 
     #[test]

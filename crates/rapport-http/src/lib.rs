@@ -7,6 +7,7 @@
 //! It parses and authorises; it holds no business rules of its own.
 
 pub mod api;
+pub mod article_views;
 pub mod auth;
 pub mod client;
 pub mod error;

@@ -40,6 +40,8 @@ pub struct AppState {
     pub view_counts: Arc<ViewCounts>,
     /// How long agents' browser sessions last.
     pub sessions: SessionPolicy,
+    /// Article views counted on this node, written in batches.
+    pub article_views: Arc<crate::article_views::ArticleViews>,
     /// The overall hourly cap on automatic mail (`RAPPORT_AUTO_MAIL_PER_HOUR`); portal
     /// sign-in links may use half of it.
     pub auto_mail_per_hour: i64,
@@ -158,6 +160,10 @@ impl AppState {
             )),
             live: Arc::new(Live::default()),
             view_counts: Arc::new(ViewCounts::new(clock.clone())),
+            article_views: Arc::new(crate::article_views::ArticleViews::new(
+                clock.clone(),
+                std::time::Duration::from_secs(5),
+            )),
             sessions: SessionPolicy::default(),
             auto_mail_per_hour: 200,
             clock,

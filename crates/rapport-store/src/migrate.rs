@@ -106,6 +106,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0016_kb.sql"),
     },
     Migration {
+        version: 18,
+        name: "help",
+        sqlite: include_str!("../migrations/sqlite/0018_help.sql"),
+        postgres: include_str!("../migrations/postgres/0018_help.sql"),
+    },
+    Migration {
         version: 19,
         name: "deflection",
         sqlite: include_str!("../migrations/sqlite/0019_deflection.sql"),

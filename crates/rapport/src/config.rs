@@ -74,6 +74,10 @@ pub struct Config {
     /// is used.
     #[arg(long, env = "RAPPORT_SESSION_MAX_DAYS", default_value_t = 7)]
     pub session_max_days: i64,
+    /// Seconds between writes of the help center's article view counts (each node adds
+    /// views up in memory meanwhile). 0: write every view at once.
+    #[arg(long, env = "RAPPORT_VIEW_FLUSH_SECS", default_value_t = 5)]
+    pub view_flush_secs: u64,
 }
 
 impl Config {
@@ -162,6 +166,7 @@ impl Config {
             workers: 1,
             session_idle_minutes: 480,
             session_max_days: 7,
+            view_flush_secs: 5,
         }
     }
 }

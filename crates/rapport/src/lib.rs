@@ -82,6 +82,10 @@ pub async fn start(
         .with_trusted_proxies(config.trusted_proxies()?);
     state.sessions = config.session_policy()?;
     state.auto_mail_per_hour = config.auto_mail_per_hour;
+    state.article_views = Arc::new(rapport_http::article_views::ArticleViews::new(
+        Arc::clone(&clock),
+        Duration::from_secs(config.view_flush_secs),
+    ));
     let (stop, stop_rx) = watch::channel(false);
 
     let relay = config
@@ -182,6 +186,9 @@ pub async fn start(
         )));
     }
 
+    workers.push(tokio::spawn(
+        Arc::clone(&state.article_views).run(db.clone(), stop_rx.clone()),
+    ));
     {
         let live = Arc::clone(&state.live);
         let (db, stop) = (db.clone(), stop_rx.clone());

@@ -21,8 +21,10 @@ use crate::value::{Row, Value};
 pub mod articles;
 pub mod categories;
 pub mod deflection;
+pub mod feedback;
 pub mod reports;
 pub mod versions;
+pub mod views;
 
 pub use articles::{
     ArticleFilter, ArticleOrder, ArticlePatch, NewArticle, count, create, delete, get, get_by_slug,

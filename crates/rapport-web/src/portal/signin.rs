@@ -18,7 +18,7 @@ use crate::sessions::{cookie, set_cookie};
 
 /// The portal session cookie: a random token; the store keeps its hash and the customer,
 /// so signing out ends the session for every copy of the cookie.
-const PORTAL_SESSION: &str = "rapport_portal";
+pub(crate) const PORTAL_SESSION: &str = "rapport_portal";
 /// How long a portal session lasts.
 const SESSION_SECS: i64 = 7 * 86_400;
 

@@ -10,6 +10,7 @@ mod credentials;
 mod durability;
 mod email;
 mod errors;
+mod help;
 mod imap;
 mod jobs;
 mod kb;

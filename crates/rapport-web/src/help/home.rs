@@ -1,0 +1,130 @@
+//! `/help`: the front page — the search box, the categories with how many articles each
+//! holds for this reader, and the most read and newest articles.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use rapport_domain::Principal;
+use rapport_domain::kb::ArticleStatus;
+use rapport_http::AppState;
+use rapport_store::kb::{self, Article, ArticleFilter, ArticleOrder};
+use rapport_store::{Conn, op};
+
+use super::{Layout, ReaderKey, frame, pick_locale};
+use crate::page::{page, store_error};
+
+/// A link to an article, in the reader's language.
+pub struct ArticleLink {
+    /// `/help/articles/{slug}` (with `?lang=` when not the default language).
+    pub url: String,
+    /// The title.
+    pub title: String,
+    /// The language of the title, when not English (for `lang=` on the link).
+    pub lang: String,
+    /// When it last changed, as a date (`2026-11-26`).
+    pub date: String,
+    /// The same as an ISO instant.
+    pub iso: String,
+}
+
+impl ArticleLink {
+    /// The link to `a` for a reader whose headers are `headers`.
+    pub fn of(a: &Article, headers: &HeaderMap) -> Self {
+        let locale = pick_locale(None, headers, &a.locales(), &a.default_locale);
+        let t = a.translation(&locale).or_else(|| a.default_translation());
+        let (title, locale) = t.map_or_else(
+            || (a.slug.clone(), a.default_locale.clone()),
+            |t| (t.title.clone(), t.locale.clone()),
+        );
+        let url = if locale == a.default_locale {
+            format!("/help/articles/{}", a.slug)
+        } else {
+            format!("/help/articles/{}?lang={locale}", a.slug)
+        };
+        let when = a.updated_at.to_datetime();
+        Self {
+            url,
+            title,
+            lang: locale.as_str().to_owned(),
+            date: when.format("%Y-%m-%d").to_string(),
+            iso: when.to_rfc3339(),
+        }
+    }
+}
+
+/// A category on the front page.
+pub struct CategoryCard {
+    slug: String,
+    name: String,
+    description: String,
+    count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "help/home.html")]
+struct HomePage {
+    layout: Layout,
+    canonical: String,
+    categories: Vec<CategoryCard>,
+    popular: Vec<ArticleLink>,
+    recent: Vec<ArticleLink>,
+}
+
+/// How many articles each list on the front page shows.
+const LISTED: i64 = 8;
+
+/// Published articles the reader may read, in `order`, at most `limit`.
+pub async fn published(
+    c: &mut dyn Conn,
+    reader: Option<&Principal>,
+    mut f: ArticleFilter,
+) -> rapport_store::Result<Vec<Article>> {
+    f.status = Some(ArticleStatus::Published);
+    kb::list(c, reader, &f).await
+}
+
+/// The front page.
+pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let key = ReaderKey::of(&st, &headers);
+    let loaded = st
+        .db
+        .read(op!(c => {
+            let (reader, layout) = frame(c, &key, "").await?;
+            let categories = kb::categories::list(c, reader.as_ref()).await?;
+            let popular = published(c, reader.as_ref(), ArticleFilter {
+                order: ArticleOrder::Popular,
+                limit: LISTED,
+                ..ArticleFilter::default()
+            })
+            .await?;
+            let recent = published(c, reader.as_ref(), ArticleFilter {
+                order: ArticleOrder::Recent,
+                limit: LISTED,
+                ..ArticleFilter::default()
+            })
+            .await?;
+            Ok((layout, categories, popular, recent))
+        }))
+        .await;
+    let (layout, categories, popular, recent) = match loaded {
+        Ok(x) => x,
+        Err(e) => return store_error(e),
+    };
+    page(&HomePage {
+        layout,
+        canonical: format!("{}/help", st.public_url),
+        categories: categories
+            .into_iter()
+            .filter(|k| k.articles > 0)
+            .map(|k| CategoryCard {
+                slug: k.slug,
+                name: k.name,
+                description: k.description,
+                count: k.articles,
+            })
+            .collect(),
+        popular: popular.iter().map(|a| ArticleLink::of(a, &headers)).collect(),
+        recent: recent.iter().map(|a| ArticleLink::of(a, &headers)).collect(),
+    })
+}
