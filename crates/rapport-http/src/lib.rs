@@ -100,6 +100,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::kb::reports::article_comments))
         .routes(routes!(api::kb::reports::deflection_report))
         .routes(routes!(api::kb::reports::gaps_report))
+        .routes(routes!(api::kb::reports::draft_from_gap))
         .routes(routes!(
             mailboxes::create_mailbox,
             mailboxes::list_mailboxes

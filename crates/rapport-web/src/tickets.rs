@@ -14,8 +14,8 @@ use rapport_http::AppState;
 use rapport_store::StoreError;
 use rapport_store::categories;
 use rapport_store::events::{self, Event};
-use rapport_store::kb::deflection;
 use rapport_store::fields;
+use rapport_store::kb::deflection;
 use rapport_store::macros;
 use rapport_store::messages::{self, Message, NewAttachment};
 use rapport_store::op;
@@ -292,7 +292,13 @@ pub async fn ticket(
     page(&TicketPage {
         kb_seen: seen
             .iter()
-            .map(|a| (format!("/help/articles/{}", a.slug), a.title.clone(), a.opened))
+            .map(|a| {
+                (
+                    format!("/help/articles/{}", a.slug),
+                    a.title.clone(),
+                    a.opened,
+                )
+            })
             .collect(),
         me: MeView::of(&me, ""),
         closed: t.status == TicketStatus::Closed,

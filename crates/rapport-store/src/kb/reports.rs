@@ -7,11 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rapport_domain::Timestamp;
+use rapport_domain::kb::{ArticleBody, ArticleTitle};
+use rapport_domain::{FieldError, Principal, Timestamp, Viewer};
 
 use crate::db::Conn;
 use crate::error::Result;
 use crate::kb::deflection::Outcome;
+use crate::kb::{Article, NewArticle, articles};
+use crate::tickets;
 
 const DAY_MICROS: i64 = 86_400_000_000;
 const HOUR_MICROS: i64 = 3_600_000_000;
@@ -58,7 +61,7 @@ pub async fn articles(
     let rows = c
         .query(
             "SELECT a.id, a.slug, a.status, t.title,
-               (SELECT COALESCE(SUM(v.views), 0) FROM kb_article_views v
+               (SELECT CAST(COALESCE(SUM(v.views), 0) AS BIGINT) FROM kb_article_views v
                  WHERE v.article_id = a.id AND v.day >= $1 AND v.day <= $2) AS views,
                (SELECT COUNT(*) FROM kb_feedback f WHERE f.article_id = a.id AND f.helpful
                  AND f.updated_at >= $3 AND f.updated_at < $4) AS yes,
@@ -504,6 +507,46 @@ pub async fn best_answer(c: &mut dyn Conn, tickets: &[i64]) -> Result<Option<Ans
         }
     }
     Ok(best.map(|(a, _)| a))
+}
+
+/// Starts a draft article from a content gap: the query (as asked) as its title, and the
+/// agent's public reply `message_id` — on a ticket `viewer` may see — as its body (else a
+/// line to write the answer under), the reply's ticket as its source. Drafts are never
+/// public; the author reviews it in the editor.
+pub async fn draft_from_gap(
+    c: &mut dyn Conn,
+    viewer: &Viewer,
+    query: &str,
+    message_id: Option<i64>,
+    now: Timestamp,
+) -> Result<Article> {
+    let title = ArticleTitle::parse(query).map_err(|e| FieldError::new("query", e.message))?;
+    let (body, source) = match message_id {
+        Some(id) => {
+            let r = c
+                .opt(
+                    "SELECT body, ticket_id FROM messages
+                     WHERE id = $1 AND author_kind = 'agent' AND NOT internal",
+                    &[id.into()],
+                )
+                .await?
+                .ok_or_else(|| FieldError::new("message_id", "is not an agent's public reply"))?;
+            let ticket = r.int("ticket_id")?;
+            // The reply is read only on a ticket the agent may open.
+            tickets::get(c, &Principal::Agent(viewer.clone()), ticket)
+                .await
+                .map_err(|_| FieldError::new("message_id", "is not an agent's public reply"))?;
+            (r.text("body")?, Some(ticket))
+        }
+        None => (
+            format!("Write the answer to \"{}\" here.", query.trim()),
+            None,
+        ),
+    };
+    let body = ArticleBody::parse(&body).map_err(|e| FieldError::new("message_id", e.message))?;
+    let mut new = NewArticle::draft(title, body);
+    new.source_ticket_id = source;
+    articles::create(c, viewer, new, now).await
 }
 
 #[cfg(test)]

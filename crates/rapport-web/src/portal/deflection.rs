@@ -63,7 +63,10 @@ fn parse_ids(raw: &str) -> Result<Vec<i64>, ApiError> {
     match ids {
         Ok(ids) if ids.len() <= MAX_IDS => Ok(ids),
         Ok(_) => Err(ApiError::field("articles", "at most 10 articles")),
-        Err(_) => Err(ApiError::field("articles", "must be article ids separated by commas")),
+        Err(_) => Err(ApiError::field(
+            "articles",
+            "must be article ids separated by commas",
+        )),
     }
 }
 
@@ -86,7 +89,9 @@ pub async fn shown(
         Ok(ids) => ids,
         Err(e) => return e.into_response(),
     };
-    let who = portal_customer(&st, &headers).await.map(Principal::Customer);
+    let who = portal_customer(&st, &headers)
+        .await
+        .map(Principal::Customer);
     let visitor = visitor(&st, &headers);
     let now = st.now();
     match st

@@ -7,6 +7,7 @@ mod harness;
 
 mod attack_fixes;
 mod credentials;
+mod deflection;
 mod durability;
 mod email;
 mod errors;

@@ -52,6 +52,11 @@ both_backends! {
             ("/api/v1/me/preferences", "put"),
             ("/api/v1/mailboxes/{id}", "patch"),
             ("/metrics", "get"),
+            ("/api/v1/kb/reports/articles", "get"),
+            ("/api/v1/kb/reports/articles/{id}/comments", "get"),
+            ("/api/v1/kb/reports/deflection", "get"),
+            ("/api/v1/kb/reports/gaps", "get"),
+            ("/api/v1/kb/reports/gaps/draft", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -65,7 +70,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 42] = [
+const SCHEMA_NAMES: [&str; 54] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -92,6 +97,18 @@ const SCHEMA_NAMES: [&str; 42] = [
     "Hit",
     "ImapRequest",
     "Job",
+    "KbArticleStats",
+    "KbArticlesReport",
+    "KbComment",
+    "KbComments",
+    "KbDeflectionPeriod",
+    "KbDeflectionReport",
+    "KbFollowedGap",
+    "KbGapAnswer",
+    "KbGapDraft",
+    "KbGapDraftRequest",
+    "KbGapsReport",
+    "KbUnansweredGap",
     "MailboxView",
     "MergeRequest",
     "Message",

@@ -8,6 +8,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use rapport_domain::{Permission, Timestamp};
 use rapport_store::kb::reports::{self, Period};
@@ -17,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Auth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::state::AppState;
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -39,7 +40,11 @@ fn instant(field: &str, raw: &str, end: bool) -> Result<Timestamp, ApiError> {
         let start = d.and_hms_opt(0, 0, 0).ok_or_else(bad)?.and_utc();
         let t = Timestamp::from(start);
         // A date as the end of a range includes its whole day.
-        return Ok(if end { Timestamp(t.micros() + DAY_MICROS) } else { t });
+        return Ok(if end {
+            Timestamp(t.micros() + DAY_MICROS)
+        } else {
+            t
+        });
     }
     DateTime::parse_from_rfc3339(raw)
         .map(|d| Timestamp::from(d.with_timezone(&Utc)))
@@ -448,4 +453,60 @@ pub async fn gaps_report(
             })
             .collect(),
     }))
+}
+
+/// `POST /api/v1/kb/reports/gaps/draft`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = KbGapDraftRequest)]
+pub struct DraftFromGapRequest {
+    /// What was asked: the draft's title.
+    pub query: String,
+    /// An agent's public reply (a gap's `answer.message_id`): the draft's body.
+    pub message_id: Option<i64>,
+}
+
+/// The draft started from a gap.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = KbGapDraft)]
+pub struct DraftView {
+    /// The new article.
+    pub id: i64,
+    /// Its slug.
+    pub slug: String,
+    /// Always `draft`.
+    pub status: String,
+    /// Where the workspace edits it.
+    pub edit_url: String,
+}
+
+/// Starts a draft article from a content gap: the query as its title, the agent's answer
+/// as its body (supervisors and admins). Never public until someone publishes it.
+#[utoipa::path(post, path = "/api/v1/kb/reports/gaps/draft", tag = "kb",
+    request_body = DraftFromGapRequest,
+    responses((status = 201, body = DraftView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn draft_from_gap(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    JsonBody(req): JsonBody<DraftFromGapRequest>,
+) -> ApiResult<(StatusCode, Json<DraftView>)> {
+    require(&viewer, Permission::ViewKbReports)?;
+    let now = st.now();
+    let a = st
+        .db
+        .write(op!(c => {
+            reports::draft_from_gap(c, &viewer, &req.query, req.message_id, now).await
+        }))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DraftView {
+            edit_url: format!("/kb/articles/{}/edit", a.id),
+            id: a.id,
+            slug: a.slug,
+            status: a.status.as_str().into(),
+        }),
+    ))
 }
