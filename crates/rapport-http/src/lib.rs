@@ -10,13 +10,16 @@ pub mod api;
 pub mod article_views;
 pub mod auth;
 pub mod client;
+pub mod cookies;
 pub mod error;
 pub mod extract;
 pub mod limit;
 pub mod live;
 pub mod password_check;
+pub mod reader;
 pub mod state;
 pub mod throttle;
+pub mod visitor;
 
 use std::time::Duration;
 
@@ -64,8 +67,8 @@ impl Modify for BearerAuth {
 
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, categories, customers, health, jobs, mailboxes, metrics, people, portal_links,
-        preferences, search, stats, tickets, tokens,
+        attachments, categories, customers, health, jobs, kb, mailboxes, metrics, people,
+        portal_links, preferences, search, stats, tickets, tokens,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -107,6 +110,13 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(mailboxes::patch_mailbox))
         .routes(routes!(metrics::metrics))
+        .routes(routes!(kb::search::search))
+        .routes(routes!(kb::search::suggest))
+        .routes(routes!(
+            kb::synonyms::list_synonyms,
+            kb::synonyms::create_synonyms
+        ))
+        .routes(routes!(kb::synonyms::delete_synonyms))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

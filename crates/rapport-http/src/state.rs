@@ -45,6 +45,12 @@ pub struct AppState {
     /// The overall hourly cap on automatic mail (`RAPPORT_AUTO_MAIL_PER_HOUR`); portal
     /// sign-in links may use half of it.
     pub auto_mail_per_hour: i64,
+    /// The knowledge base's search index, in memory on every node, kept fresh from the
+    /// event stream (`rapport_index::kb::KbIndex::follow`); the writer of a change calls
+    /// `refresh_article` after its commit.
+    pub kb_index: rapport_index::kb::KbIndex,
+    /// Knowledge-base searches and suggestions per client address (public endpoints).
+    pub kb_search_limit: Arc<FailureLimiter>,
 }
 
 /// How long an agent's browser session lasts: it ends after `idle_secs` without use (each
@@ -166,6 +172,12 @@ impl AppState {
             )),
             sessions: SessionPolicy::default(),
             auto_mail_per_hour: 200,
+            kb_index: rapport_index::kb::KbIndex::default(),
+            kb_search_limit: Arc::new(FailureLimiter::new(
+                600,
+                std::time::Duration::from_secs(60),
+                clock.clone(),
+            )),
             clock,
         }
     }

@@ -106,6 +106,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0016_kb.sql"),
     },
     Migration {
+        version: 17,
+        name: "kb_search",
+        sqlite: include_str!("../migrations/sqlite/0017_kb_search.sql"),
+        postgres: include_str!("../migrations/postgres/0017_kb_search.sql"),
+    },
+    Migration {
         version: 18,
         name: "help",
         sqlite: include_str!("../migrations/sqlite/0018_help.sql"),

@@ -64,6 +64,10 @@ pub struct Config {
     /// socket peer.
     #[arg(long, env = "RAPPORT_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// Knowledge-base searches and suggestions (`/api/v1/kb/search`, `/suggest`) one client
+    /// address may make per minute.
+    #[arg(long, env = "RAPPORT_KB_SEARCH_PER_MINUTE", default_value_t = 600)]
+    pub kb_search_per_minute: u32,
     /// Background workers in this process.
     #[arg(long, env = "RAPPORT_WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -167,6 +171,7 @@ impl Config {
             session_idle_minutes: 480,
             session_max_days: 7,
             view_flush_secs: 5,
+            kb_search_per_minute: 600,
         }
     }
 }

@@ -86,6 +86,14 @@ pub async fn start(
         Arc::clone(&clock),
         Duration::from_secs(config.view_flush_secs),
     ));
+    state.kb_search_limit = Arc::new(rapport_http::limit::FailureLimiter::new(
+        config.kb_search_per_minute.max(1),
+        Duration::from_secs(60),
+        Arc::clone(&clock),
+    ));
+    state.kb_index = rapport_index::kb::KbIndex::load(&db)
+        .await
+        .context("loading the knowledge-base search index")?;
     let (stop, stop_rx) = watch::channel(false);
 
     let relay = config
@@ -188,6 +196,9 @@ pub async fn start(
 
     workers.push(tokio::spawn(
         Arc::clone(&state.article_views).run(db.clone(), stop_rx.clone()),
+    ));
+    workers.push(tokio::spawn(
+        state.kb_index.clone().follow(db.clone(), stop_rx.clone()),
     ));
     {
         let live = Arc::clone(&state.live);

@@ -1,5 +1,7 @@
 //! The knowledge base: articles with their text per language and every version of it
-//! ([`articles`], [`versions`]), and the categories they are filed in ([`categories`]).
+//! ([`articles`], [`versions`]), and the categories they are filed in ([`categories`]);
+//! what search keeps: the synonym groups it expands ([`synonyms`]) and the log of searches
+//! people made ([`searches`]).
 //!
 //! Who reads what is decided here, so no page, API or search can forget it: an anonymous
 //! visitor reads published public articles, a signed-in customer also published
@@ -23,6 +25,8 @@ pub mod categories;
 pub mod deflection;
 pub mod feedback;
 pub mod reports;
+pub mod searches;
+pub mod synonyms;
 pub mod versions;
 pub mod views;
 

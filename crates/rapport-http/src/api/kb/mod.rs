@@ -1,3 +1,7 @@
-//! The knowledge base's API: articles, search, and the reports on them.
+//! The knowledge base's API: search and suggestions over the in-memory index
+//! ([`search`]), the synonym groups search expands ([`synonyms`]), and the reports on
+//! articles, deflection and content gaps ([`reports`]).
 
 pub mod reports;
+pub mod search;
+pub mod synonyms;

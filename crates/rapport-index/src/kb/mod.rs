@@ -1,0 +1,237 @@
+//! The knowledge base's index: every published article, each translation cut into its
+//! passages (`rapport_domain::kb::sections`), one [`Passage`] each, searchable by the
+//! audiences that may read it (its visibility). Drafts, archived and deleted articles
+//! are never in it.
+//!
+//! Every node loads it at start-up ([`KbIndex::load`]) and follows the event stream
+//! ([`KbIndex::follow`]): each `article_changed` event re-reads that article through the
+//! store. The node that made a change calls [`KbIndex::refresh_article`] right after its
+//! write commits, so its own next request already sees it.
+
+mod follow;
+mod load;
+
+use std::sync::{Arc, Mutex};
+
+use rapport_domain::kb::{Locale, Visibility, sections};
+use rapport_store::stream::Position;
+
+use crate::IndexError;
+use crate::engine::{Engine, Hit, Passage, SearchQuery};
+use crate::synonyms::Synonyms;
+
+/// An article as the index sees it: what [`KbIndex::put`] takes.
+#[derive(Debug, Clone)]
+pub struct ArticleDoc {
+    /// Article id.
+    pub id: i64,
+    /// Its slug (the URL `/help/articles/{slug}`).
+    pub slug: String,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// The language the help center shows when the reader asks for none.
+    pub default_locale: Locale,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Its category's name, if any (searchable with the tags).
+    pub category: Option<String>,
+    /// `(locale, title, markdown body)` of each translation.
+    pub translations: Vec<(Locale, String, String)>,
+}
+
+impl ArticleDoc {
+    /// The help center's address of a passage of this article.
+    pub fn url(&self, locale: &Locale, anchor: &str) -> String {
+        let mut u = format!("/help/articles/{}", self.slug);
+        if locale != &self.default_locale {
+            u.push_str("?lang=");
+            u.push_str(locale.as_str());
+        }
+        if !anchor.is_empty() {
+            u.push('#');
+            u.push_str(anchor);
+        }
+        u
+    }
+
+    /// Every passage of every translation.
+    pub fn passages(&self) -> Vec<Passage> {
+        let mut tags = self.tags.clone();
+        tags.extend(self.category.clone());
+        let mut out = Vec::new();
+        for (locale, title, body) in &self.translations {
+            for s in sections(body) {
+                out.push(Passage {
+                    key: self.id,
+                    label: self.slug.clone(),
+                    link: self.url(locale, &s.anchor),
+                    locale: locale.clone(),
+                    audience: self.visibility.as_str().to_owned(),
+                    title: title.clone(),
+                    heading: s.heading,
+                    anchor: s.anchor,
+                    text: s.text,
+                    tags: tags.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// A knowledge-base search.
+#[derive(Debug, Clone)]
+pub struct KbQuery<'a> {
+    /// As typed.
+    pub text: &'a str,
+    /// What the reader may see (`Visibility::readable_by`).
+    pub readable: &'a [Visibility],
+    /// The reader's language, preferred for each article's passage.
+    pub locale: Option<&'a Locale>,
+    /// At most this many hits.
+    pub limit: usize,
+    /// As-you-type: the last word also matches the words it begins.
+    pub suggest: bool,
+}
+
+/// One article found, with its best passage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KbHit {
+    /// Article id.
+    pub article_id: i64,
+    /// Its slug.
+    pub slug: String,
+    /// The language of the passage.
+    pub locale: Locale,
+    /// The article's title in that language.
+    pub title: String,
+    /// `/help/articles/{slug}[?lang=xx][#anchor]`.
+    pub url: String,
+    /// The best passage's anchor (empty: the lead).
+    pub anchor: String,
+    /// The best passage's heading (empty: the lead).
+    pub heading: String,
+    /// A plain-text excerpt of that passage.
+    pub snippet: String,
+    /// The excerpt, HTML-escaped, the words found in `<mark>`.
+    pub snippet_html: String,
+    /// Relevance (higher is better, within one query).
+    pub score: f32,
+    /// Whether this hit answers the query (see [`crate::engine`]).
+    pub confident: bool,
+}
+
+impl From<Hit> for KbHit {
+    fn from(h: Hit) -> Self {
+        let p = &h.passage;
+        Self {
+            article_id: p.key,
+            slug: p.label.clone(),
+            locale: p.locale.clone(),
+            title: p.title.clone(),
+            url: p.link.clone(),
+            anchor: p.anchor.clone(),
+            heading: p.heading.clone(),
+            snippet: h.snippet,
+            snippet_html: h.snippet_html,
+            score: h.score,
+            confident: h.confident,
+        }
+    }
+}
+
+/// The knowledge base's search index. Cheap to clone (shared).
+#[derive(Clone, Debug)]
+pub struct KbIndex {
+    engine: Option<Engine>,
+    /// Where in the event stream the loaded contents stand: the follower starts there.
+    loaded_at: Arc<Mutex<Position>>,
+}
+
+impl Default for KbIndex {
+    /// An empty index (what a server holds before [`KbIndex::load`]).
+    fn default() -> Self {
+        let engine = Engine::new()
+            .inspect_err(
+                |e| tracing::error!(error = %e, "the knowledge-base index could not be made"),
+            )
+            .ok();
+        Self {
+            engine,
+            loaded_at: Arc::new(Mutex::new(Position::START)),
+        }
+    }
+}
+
+impl KbIndex {
+    /// The engine underneath (for statistics and tests).
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    /// How many articles are indexed.
+    pub fn articles(&self) -> usize {
+        self.engine.as_ref().map_or(0, Engine::keys)
+    }
+
+    /// Indexes these articles (replacing what was indexed for them), in one commit.
+    pub fn put(&self, docs: &[ArticleDoc]) -> Result<(), IndexError> {
+        let Some(e) = &self.engine else {
+            return Ok(());
+        };
+        let keys: Vec<i64> = docs.iter().map(|d| d.id).collect();
+        e.replace(&keys, docs.iter().flat_map(ArticleDoc::passages).collect())
+    }
+
+    /// Removes an article.
+    pub fn remove(&self, article_id: i64) -> Result<(), IndexError> {
+        match &self.engine {
+            Some(e) => e.remove(article_id),
+            None => Ok(()),
+        }
+    }
+
+    /// Uses these synonym groups (each `a, b, c`) from the next search on.
+    pub fn set_synonyms<'a>(&self, groups: impl IntoIterator<Item = &'a str>) {
+        if let Some(e) = &self.engine {
+            e.set_synonyms(Synonyms::parse(groups));
+        }
+    }
+
+    fn query<'a>(q: &KbQuery<'a>, audiences: &'a [&'a str]) -> SearchQuery<'a> {
+        SearchQuery {
+            text: q.text,
+            audiences,
+            locale: q.locale,
+            limit: q.limit,
+            suggest: q.suggest,
+        }
+    }
+
+    /// The articles that match, best first, each with its best passage.
+    pub fn search(&self, q: &KbQuery<'_>) -> Vec<KbHit> {
+        let Some(e) = &self.engine else {
+            return Vec::new();
+        };
+        let audiences: Vec<&str> = q.readable.iter().map(|v| v.as_str()).collect();
+        e.search(&Self::query(q, &audiences))
+            .into_iter()
+            .map(KbHit::from)
+            .collect()
+    }
+
+    /// The best passages, several per article allowed (what the assistant bot quotes).
+    pub fn passages(&self, q: &KbQuery<'_>) -> Vec<KbHit> {
+        let Some(e) = &self.engine else {
+            return Vec::new();
+        };
+        let audiences: Vec<&str> = q.readable.iter().map(|v| v.as_str()).collect();
+        e.passages(&Self::query(q, &audiences))
+            .into_iter()
+            .map(KbHit::from)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
