@@ -68,6 +68,9 @@ pub enum Permission {
     ViewJobs,
     /// Create agents and change roles.
     ManageUsers,
+    /// Read the knowledge base's reports (articles, deflection, content gaps) and start
+    /// articles from its gaps.
+    ViewKbReports,
     /// Set the public help center's name, colour and logo.
     ManageBranding,
     /// Write knowledge-base articles: create, edit, publish, archive, restore a version.
@@ -87,7 +90,8 @@ impl Permission {
             | Permission::ManageKb
             | Permission::ManageTeams
             | Permission::ManageCategories
-            | Permission::ViewJobs => Role::Supervisor,
+            | Permission::ViewJobs
+            | Permission::ViewKbReports => Role::Supervisor,
             Permission::ManageUsers | Permission::ManageBranding => Role::Admin,
         }
     }
@@ -151,6 +155,7 @@ mod tests {
             Permission::ManageTeams,
             Permission::ManageCategories,
             Permission::ViewJobs,
+            Permission::ViewKbReports,
             Permission::ManageUsers,
             Permission::ManageBranding,
         ] {

@@ -99,6 +99,11 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(stats::daily_stats))
+        .routes(routes!(api::kb::reports::articles_report))
+        .routes(routes!(api::kb::reports::article_comments))
+        .routes(routes!(api::kb::reports::deflection_report))
+        .routes(routes!(api::kb::reports::gaps_report))
+        .routes(routes!(api::kb::reports::draft_from_gap))
         .routes(routes!(
             mailboxes::create_mailbox,
             mailboxes::list_mailboxes

@@ -31,6 +31,9 @@ pub struct AppState {
     pub portal_posts: Arc<FailureLimiter>,
     /// Community reads (topic lists, suggestions) per client address: 120 a minute.
     pub community_reads: Arc<FailureLimiter>,
+    /// The portal's deflection beacons (suggestions shown, articles opened) per client
+    /// address.
+    pub deflection_beacons: Arc<FailureLimiter>,
     /// Live updates for connected browsers.
     pub live: Arc<Live>,
     /// Whether people reach this server over TLS (cookies are then `Secure`).
@@ -161,6 +164,9 @@ impl AppState {
             community_reads: Arc::new(FailureLimiter::new(
                 120,
                 std::time::Duration::from_secs(60),
+            deflection_beacons: Arc::new(FailureLimiter::new(
+                300,
+                std::time::Duration::from_secs(600),
                 clock.clone(),
             )),
             live: Arc::new(Live::default()),

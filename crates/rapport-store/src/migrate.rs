@@ -118,6 +118,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0018_help.sql"),
     },
     Migration {
+        version: 19,
+        name: "deflection",
+        sqlite: include_str!("../migrations/sqlite/0019_deflection.sql"),
+        postgres: include_str!("../migrations/postgres/0019_deflection.sql"),
+    },
+    Migration {
         version: 20,
         name: "community",
         sqlite: include_str!("../migrations/sqlite/0020_community.sql"),

@@ -137,6 +137,22 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/app.js", get(js))
         .merge(community::routes())
         .merge(kb_routes())
+        .route("/assets/deflection.js", get(deflection_js))
+        .route(
+            "/portal/deflection/{token}/shown",
+            post(portal::deflection::shown),
+        )
+        .route(
+            "/portal/deflection/{token}/opened",
+            post(portal::deflection::opened),
+        )
+}
+
+async fn deflection_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/deflection.js"),
+    )
 }
 
 /// The knowledge base's workspace pages.

@@ -15,6 +15,7 @@ use rapport_store::StoreError;
 use rapport_store::categories;
 use rapport_store::events::{self, Event};
 use rapport_store::fields;
+use rapport_store::kb::deflection;
 use rapport_store::macros;
 use rapport_store::messages::{self, Message, NewAttachment};
 use rapport_store::op;
@@ -91,6 +92,8 @@ struct TicketPage {
     time: Vec<(String, String)>,
     fields: Vec<(String, String, String)>,
     csrf: String,
+    /// "Before writing, the customer read": (link, title, opened).
+    kb_seen: Vec<(String, String, bool)>,
 }
 
 #[derive(Template)]
@@ -174,12 +177,15 @@ struct TicketData {
     fields: Vec<fields::CustomFieldDef>,
     /// The reader's time zone.
     zone: Zone,
+    /// The help-center articles the customer was shown before writing.
+    seen: Vec<deflection::SeenArticle>,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
     st.db
         .read(op!(c => {
             let user_id = viewer.user_id;
+            let seen = deflection::seen_on_ticket(c, &viewer, id).await?;
             let who = Principal::Agent(viewer);
             let t = tickets::get(c, &who, id).await?;
             let msgs = messages::for_ticket(c, &who, id).await?;
@@ -197,6 +203,7 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let fields = fields::list(c).await?;
             let zone = people::time_zone(c, user_id).await?;
             Ok(TicketData {
+                seen,
                 zone,
                 fields,
                 t,
@@ -235,6 +242,7 @@ pub async fn ticket(
         time,
         fields,
         zone,
+        seen,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -285,6 +293,16 @@ pub async fn ticket(
     history.truncate(50);
     let viewer = &me.session.viewer;
     page(&TicketPage {
+        kb_seen: seen
+            .iter()
+            .map(|a| {
+                (
+                    format!("/help/articles/{}", a.slug),
+                    a.title.clone(),
+                    a.opened,
+                )
+            })
+            .collect(),
         me: MeView::of(&me, ""),
         closed: t.status == TicketStatus::Closed,
         t: TicketView {

@@ -22,7 +22,9 @@ use crate::value::{Row, Value};
 
 pub mod articles;
 pub mod categories;
+pub mod deflection;
 pub mod feedback;
+pub mod reports;
 pub mod searches;
 pub mod synonyms;
 pub mod versions;

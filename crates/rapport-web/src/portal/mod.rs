@@ -5,6 +5,7 @@
 //! requests. Forms carry a double-submit CSRF token; submissions are rate-limited per
 //! address.
 
+pub mod deflection;
 pub mod requests;
 pub mod revoke;
 pub mod signin;

@@ -12,6 +12,7 @@ use rapport_domain::{
 };
 use rapport_http::AppState;
 use rapport_http::client::ClientIp;
+use rapport_store::kb::deflection;
 use rapport_store::messages::{self, NewAttachment};
 use rapport_store::tickets::{self, NewTicket};
 use rapport_store::{customers, op, secrets};
@@ -27,6 +28,8 @@ use rapport_store::{StoreError, portal};
 #[template(path = "portal_new.html")]
 struct NewPage {
     csrf: String,
+    /// The visit's deflection id (see `portal::deflection`).
+    deflection: String,
     email: String,
     name: String,
     subject: String,
@@ -39,6 +42,7 @@ pub async fn new_form(State(st): State<AppState>) -> Response {
     let csrf = secrets::random_hex(16);
     let r = page(&NewPage {
         csrf: csrf.clone(),
+        deflection: deflection::new_token(),
         ..NewPage::default()
     });
     with_csrf(&st, r, &csrf)
@@ -46,6 +50,9 @@ pub async fn new_form(State(st): State<AppState>) -> Response {
 
 fn form_error(st: &AppState, mut p: NewPage, status: StatusCode, msg: String) -> Response {
     p.csrf = secrets::random_hex(16);
+    if !deflection::token_ok(&p.deflection) {
+        p.deflection = deflection::new_token();
+    }
     p.error = Some(msg);
     let csrf = p.csrf.clone();
     let mut r = page(&p);
@@ -70,6 +77,7 @@ pub async fn submit(
     p.name = form.text("name");
     p.subject = form.text("subject");
     p.message = form.text("message");
+    p.deflection = form.text("deflection");
     let file = form.files.into_iter().next();
     if !csrf_ok(&st, &headers, &csrf) {
         return form_error(
@@ -119,6 +127,8 @@ pub async fn submit(
     };
     st.portal_posts.fail(ip);
     let now = st.now();
+    let token = p.deflection.clone();
+    let visitor = super::deflection::visitor(&st, &headers);
     let created = st
         .db
         .write(op!(c => {
@@ -128,7 +138,13 @@ pub async fn submit(
             if customers::exists(c, &new.customer_email).await? {
                 new.customer_name = None;
             }
-            tickets::create(c, None, new, now).await
+            let t = tickets::create(c, None, new, now).await?;
+            // The attempt's articles become what the agent sees the customer read.
+            deflection::submitted(c, &token, t.id, t.customer.id, now).await?;
+            if let Some(v) = visitor {
+                deflection::record_visitor(c, t.id, &v, now).await?;
+            }
+            Ok(t)
         }))
         .await;
     let t = match created {

@@ -8,6 +8,7 @@ mod harness;
 mod attack_fixes;
 mod community;
 mod credentials;
+mod deflection;
 mod durability;
 mod email;
 mod errors;

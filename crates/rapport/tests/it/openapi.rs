@@ -77,6 +77,11 @@ both_backends! {
             ("/api/v1/kb/synonyms", "get"),
             ("/api/v1/kb/synonyms", "post"),
             ("/api/v1/kb/synonyms/{id}", "delete"),
+            ("/api/v1/kb/reports/articles", "get"),
+            ("/api/v1/kb/reports/articles/{id}/comments", "get"),
+            ("/api/v1/kb/reports/deflection", "get"),
+            ("/api/v1/kb/reports/gaps", "get"),
+            ("/api/v1/kb/reports/gaps/draft", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -90,7 +95,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 70] = [
+const SCHEMA_NAMES: [&str; 82] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -139,6 +144,18 @@ const SCHEMA_NAMES: [&str; 70] = [
     "KbTranslation",
     "KbVersion",
     "KbVersionSummary",
+    "KbArticleStats",
+    "KbArticlesReport",
+    "KbComment",
+    "KbComments",
+    "KbDeflectionPeriod",
+    "KbDeflectionReport",
+    "KbFollowedGap",
+    "KbGapAnswer",
+    "KbGapDraft",
+    "KbGapDraftRequest",
+    "KbGapsReport",
+    "KbUnansweredGap",
     "MailboxView",
     "MergeRequest",
     "Message",

@@ -5,10 +5,12 @@
 //! categories needs a supervisor (`Permission::ManageKb`). Customers and anonymous
 //! visitors read articles through the help center and search, never here. Search and
 //! suggestions over the in-memory index ([`search`]) and the synonym groups search
-//! expands ([`synonyms`]) are for everyone and admins respectively.
+//! expands ([`synonyms`]) are for everyone and admins respectively; the reports on
+//! articles, deflection and content gaps ([`reports`]) are for supervisors.
 
 pub mod articles;
 pub mod categories;
+pub mod reports;
 pub mod search;
 pub mod synonyms;
 

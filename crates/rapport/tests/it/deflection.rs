@@ -1,0 +1,420 @@
+//! Deflection, measured: the portal's suggestion beacons, the outcome rules (deflected
+//! after 30 minutes, submitted, abandoned), the articles a ticket's customer read shown
+//! to the agent, the reports' numbers on a known fixture, the content gaps with their best
+//! answer, drafting an article from a gap, permissions and bad input.
+
+use rapport_domain::kb::{ArticleBody, ArticleStatus, ArticleTitle, Visibility};
+use rapport_domain::{Clock, Role, SystemClock, Timestamp, Viewer};
+use rapport_store::kb::{self, NewArticle};
+use rapport_store::op;
+use reqwest::header;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::harness::{TestApp, assert_error};
+use crate::web::{client, set_password, sign_in};
+
+fn admin(app: &TestApp) -> Viewer {
+    Viewer {
+        user_id: app.admin.id,
+        role: Role::Admin,
+        team_ids: Vec::new(),
+    }
+}
+
+/// An article with `title`, in `status` and `visibility`; returns (id, slug).
+async fn article(
+    app: &TestApp,
+    title: &str,
+    status: ArticleStatus,
+    vis: Visibility,
+) -> (i64, String) {
+    let v = admin(app);
+    let mut new = NewArticle::draft(
+        ArticleTitle::parse(title).unwrap(),
+        ArticleBody::parse(&format!("# {title}\n\nHow to {title}.")).unwrap(),
+    );
+    new.status = status;
+    new.visibility = vis;
+    let now = Timestamp(chrono_now());
+    let a = app
+        .db
+        .write(op!(c => kb::create(c, &v, new, now).await))
+        .await
+        .unwrap();
+    (a.id, a.slug)
+}
+
+/// Now, as the server's clock says (the harness runs it on the system clock).
+fn chrono_now() -> i64 {
+    SystemClock.now().micros()
+}
+
+fn token(n: u8) -> String {
+    format!("{:032x}", u128::from(n) * 0x1234_5678_9abc_def1)
+}
+
+async fn beacon(app: &TestApp, token: &str, what: &str, form: &[(&str, &str)]) -> u16 {
+    client()
+        .post(app.url(&format!("/portal/deflection/{token}/{what}")))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn sup(app: &TestApp, path: &str) -> (u16, Value) {
+    app.call("GET", path, Some(&app.supervisor.token), None)
+        .await
+}
+
+fn iso(micros: i64) -> String {
+    Timestamp(micros).to_datetime().to_rfc3339()
+}
+
+/// Submits the portal form with a deflection id (and a visitor cookie); returns the
+/// ticket id.
+async fn submit(app: &TestApp, deflection: &str, visitor: Option<&str>, email: &str) -> i64 {
+    let http = client();
+    let form = http.get(app.url("/portal/new")).send().await.unwrap();
+    let csrf = form
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("rapport_portal_csrf="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = form.text().await.unwrap();
+    assert!(
+        html.contains("name=\"deflection\""),
+        "the form carries its deflection id"
+    );
+    assert!(
+        html.contains("aria-live=\"polite\""),
+        "suggestions are a live region"
+    );
+    let multipart = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("deflection", deflection.to_owned())
+        .text("email", email.to_owned())
+        .text("name", "Pat")
+        .text("subject", "My refund did not arrive")
+        .text(
+            "message",
+            "I read the article but it still has not arrived.",
+        );
+    let mut cookies = format!("rapport_portal_csrf={csrf}");
+    if let Some(v) = visitor {
+        cookies.push_str(&format!("; rapport_visitor={v}"));
+    }
+    let r = http
+        .post(app.url("/portal/new"))
+        .header(header::COOKIE, cookies)
+        .multipart(multipart)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let link = r.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    link.trim_start_matches("/portal/requests/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn search_row(
+    app: &TestApp,
+    query: &str,
+    confident: bool,
+    customer: Option<i64>,
+    visitor: Option<&str>,
+    ago_secs: i64,
+) {
+    let (query, visitor) = (
+        query.to_owned(),
+        visitor.map(rapport_store::secrets::token_hash),
+    );
+    let at = chrono_now() - ago_secs * 1_000_000;
+    app.db
+        .write(op!(c => {
+            rapport_store::testing::execute_in(
+                c,
+                "INSERT INTO kb_searches (query, normalized, source, hits, confident, customer_id, visitor, created_at)
+                 VALUES ($1, $2, 'help', 0, $3, $4, $5, $6)",
+                &[query.clone().into(), query.to_lowercase().into(), confident.into(), customer.into(), visitor.into(), at.into()],
+            )
+            .await
+        }))
+        .await
+        .unwrap();
+}
+
+both_backends! {
+    async fn an_opened_suggestion_without_a_ticket_is_deflected_after_30_minutes(app) {
+        let (public, _) = article(&app, "Reset your password", ArticleStatus::Published, Visibility::Public).await;
+        let (draft, _) = article(&app, "Unreleased plans", ArticleStatus::Draft, Visibility::Public).await;
+        let (internal, _) = article(&app, "Internal escalation", ArticleStatus::Published, Visibility::Internal).await;
+        let t = token(1);
+        let ids = format!("{public},{draft},{internal}");
+        assert_eq!(beacon(&app, &t, "shown", &[("articles", &ids)]).await, 204);
+        // Only what the public may read was recorded: the others cannot be "opened".
+        assert_eq!(beacon(&app, &t, "opened", &[("article", &draft.to_string())]).await, 404);
+        assert_eq!(beacon(&app, &t, "opened", &[("article", &internal.to_string())]).await, 404);
+        assert_eq!(beacon(&app, &t, "opened", &[("article", &public.to_string())]).await, 204);
+        // Another visit: shown, nothing opened.
+        assert_eq!(beacon(&app, &token(2), "shown", &[("articles", &public.to_string())]).await, 204);
+        // An unknown attempt or a made-up id opens nothing.
+        assert_eq!(beacon(&app, &token(3), "opened", &[("article", &public.to_string())]).await, 404);
+        assert_eq!(beacon(&app, "not-an-id", "shown", &[("articles", "1")]).await, 404);
+
+        let now = chrono_now();
+        let (s, r) = sup(&app, "/api/v1/kb/reports/deflection").await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["total"]["attempts"], 2);
+        assert_eq!(r["total"]["pending"], 2, "within 30 minutes nothing is settled: {r}");
+        let at = |secs: i64| format!("/api/v1/kb/reports/deflection?as_of={}", urlencode(&iso(now + secs * 1_000_000)));
+        let (_, r) = sup(&app, &at(29 * 60)).await;
+        assert_eq!(r["total"]["pending"], 2, "{r}");
+        let (_, r) = sup(&app, &at(31 * 60)).await;
+        assert_eq!(r["total"]["deflected"], 1, "{r}");
+        assert_eq!(r["total"]["abandoned"], 1, "{r}");
+        assert_eq!(r["total"]["submitted"], 0, "{r}");
+        assert_eq!(r["total"]["rate"], 1.0, "{r}");
+        let days = r["periods"].as_array().unwrap();
+        assert!(days.len() >= 30, "every day of the range is listed: {}", days.len());
+        assert_eq!(days.iter().map(|d| d["attempts"].as_i64().unwrap()).sum::<i64>(), 2);
+        let (_, w) = sup(&app, &format!("{}&period=week", at(31 * 60))).await;
+        assert_eq!(w["period"], "week");
+        assert_eq!(w["total"]["deflected"], 1);
+        // The articles report counts the suggestion and the open.
+        let (_, a) = sup(&app, "/api/v1/kb/reports/articles").await;
+        let row = a["articles"].as_array().unwrap().iter().find(|x| x["id"] == public).unwrap().clone();
+        assert_eq!(row["suggested"], 2, "{row}");
+        assert_eq!(row["opened_from_suggestion"], 1, "{row}");
+        app.stop().await;
+    }
+
+    async fn a_submitted_request_shows_the_agent_what_the_customer_read(app) {
+        let (read, read_slug) = article(&app, "Where is my refund", ArticleStatus::Published, Visibility::Public).await;
+        let (shown, _) = article(&app, "Refund policy", ArticleStatus::Published, Visibility::Public).await;
+        let t = token(4);
+        assert_eq!(beacon(&app, &t, "shown", &[("articles", &format!("{read},{shown}"))]).await, 204);
+        assert_eq!(beacon(&app, &t, "opened", &[("article", &read.to_string())]).await, 204);
+        let ticket = submit(&app, &t, None, "reader@example.com").await;
+        // Once submitted, the attempt takes no more beacons.
+        assert_eq!(beacon(&app, &t, "opened", &[("article", &shown.to_string())]).await, 404);
+        // A form whose script never showed anything records nothing.
+        let plain = submit(&app, &token(5), None, "noscript@example.com").await;
+
+        let later = urlencode(&iso(chrono_now() + 3600 * 1_000_000));
+        let (_, r) = sup(&app, &format!("/api/v1/kb/reports/deflection?as_of={later}")).await;
+        assert_eq!(r["total"]["attempts"], 1, "{r}");
+        assert_eq!(r["total"]["submitted"], 1, "{r}");
+        assert_eq!(r["total"]["deflected"], 0, "{r}");
+        assert_eq!(r["total"]["rate"], 0.0, "{r}");
+
+        set_password(&app, "agent.a@example.com", "a long password 1").await;
+        let http = client();
+        let (session, _) = sign_in(&app, &http, "agent.a@example.com", "a long password 1").await;
+        let page = |id: i64| {
+            let http = http.clone();
+            let session = session.clone();
+            let url = app.url(&format!("/tickets/{id}"));
+            async move {
+                let r = http.get(url).header(header::COOKIE, format!("rapport_session={session}")).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                r.text().await.unwrap()
+            }
+        };
+        let html = page(ticket).await;
+        let top = html.find("Before writing, the customer read").expect("the box is there");
+        assert!(top < html.find("id=\"thread\"").unwrap(), "at the top, above the thread");
+        assert!(html.contains(&format!("href=\"/help/articles/{read_slug}\"")), "{html}");
+        assert!(html.contains("Where is my refund"));
+        assert!(html.contains("Refund policy</a> <span class=\"muted\">(suggested, not opened)"), "{html}");
+        assert!(!page(plain).await.contains("Before writing"));
+        app.stop().await;
+    }
+
+    async fn reports_count_a_known_fixture(app) {
+        let (a, _) = article(&app, "Track a parcel", ArticleStatus::Published, Visibility::Public).await;
+        let (b, _) = article(&app, "Change your address", ArticleStatus::Published, Visibility::Public).await;
+        let (draft, _) = article(&app, "Quiet draft", ArticleStatus::Draft, Visibility::Public).await;
+        let today = Timestamp(chrono_now()).day();
+        app.db
+            .write(op!(c => {
+                use rapport_store::kb::views::{DayViews, record};
+                record(c, &[
+                    DayViews { article_id: a, day: today, views: 7 },
+                    DayViews { article_id: a, day: today - 1, views: 3 },
+                    DayViews { article_id: b, day: today, views: 2 },
+                    DayViews { article_id: a, day: today - 200, views: 1000 },
+                ]).await
+            }))
+            .await
+            .unwrap();
+        let now = Timestamp(chrono_now());
+        app.db
+            .write(op!(c => {
+                use rapport_store::kb::feedback::{Comment, NewVote, Voter, vote};
+                let en = rapport_domain::kb::Locale::english();
+                for (i, helpful, comment) in [(1, true, ""), (2, true, "Clear, thanks"), (3, false, "Missing the customs part")] {
+                    vote(c, &NewVote {
+                        article_id: a,
+                        locale: en.clone(),
+                        helpful,
+                        comment: (!comment.is_empty()).then(|| Comment::parse(comment).unwrap()),
+                        voter: Voter::Visitor(format!("v{i}")),
+                    }, now).await?;
+                }
+                Ok(())
+            }))
+            .await
+            .unwrap();
+        let (s, r) = sup(&app, "/api/v1/kb/reports/articles").await;
+        assert_eq!(s, 200, "{r}");
+        let rows = r["articles"].as_array().unwrap();
+        assert_eq!(rows[0]["id"], a, "most viewed first");
+        assert_eq!(rows[0]["views"], 10, "the 200-day-old views are outside the range: {}", rows[0]);
+        assert_eq!(rows[0]["helpful_yes"], 2);
+        assert_eq!(rows[0]["helpful_no"], 1);
+        assert!((rows[0]["helpful_ratio"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(rows[0]["comments"], 2);
+        assert_eq!(rows[1]["id"], b);
+        assert_eq!(rows[1]["helpful_ratio"], Value::Null);
+        assert!(rows.iter().all(|x| x["id"] != draft), "an idle draft is not listed");
+        // A range of one day.
+        let yesterday = Timestamp((today - 1) * 86_400_000_000).to_datetime().format("%Y-%m-%d").to_string();
+        let (_, one) = sup(&app, &format!("/api/v1/kb/reports/articles?from={yesterday}&to={yesterday}")).await;
+        let first = one["articles"].as_array().unwrap().iter().find(|x| x["id"] == a).unwrap().clone();
+        assert_eq!(first["views"], 3, "{first}");
+        let (s, c) = sup(&app, &format!("/api/v1/kb/reports/articles/{a}/comments")).await;
+        assert_eq!(s, 200);
+        let texts: Vec<&str> = c["comments"].as_array().unwrap().iter().map(|x| x["comment"].as_str().unwrap()).collect();
+        assert_eq!(texts.len(), 2);
+        assert!(texts.contains(&"Missing the customs part") && texts.contains(&"Clear, thanks"));
+        app.stop().await;
+    }
+
+    async fn gaps_group_what_was_asked_and_offer_the_best_answer(app) {
+        // (a) No confident result, three spellings of one question and one other.
+        search_row(&app, "Refund my orders", false, None, None, 600).await;
+        search_row(&app, "orders refund", false, None, None, 500).await;
+        search_row(&app, "refund order?", false, None, None, 400).await;
+        search_row(&app, "gift wrapping", false, None, None, 300).await;
+        search_row(&app, "refund order", true, None, None, 200).await;
+        // (b) A signed-in customer's search, then their ticket, solved with an answer.
+        let t1 = app.ticket("Customs fees", "Why do I pay customs?", "cust@example.com").await;
+        let t1_id = t1["id"].as_i64().unwrap();
+        let customer = t1["customer"]["id"].as_i64().unwrap();
+        search_row(&app, "customs fees", false, Some(customer), None, 1200).await;
+        search_row(&app, "Fees customs", true, Some(customer), None, 2 * 3600).await; // too early
+        let (s, m) = app.post(&format!("/api/v1/tickets/{t1_id}/messages"), json!({"body": "Customs fees are charged by your country **on import**."})).await;
+        assert_eq!(s, 201, "{m}");
+        app.post(&format!("/api/v1/tickets/{t1_id}/messages"), json!({"body": "private: check the invoice", "internal": true})).await;
+        let (s, _) = app.patch(&format!("/api/v1/tickets/{t1_id}"), json!({"status": "solved"})).await;
+        assert_eq!(s, 200);
+        // An anonymous visitor searched, then filed through the portal with the same cookie.
+        search_row(&app, "customs fee", false, None, Some("visitor-cookie-1"), 900).await;
+        let t2 = submit(&app, &token(9), Some("visitor-cookie-1"), "anon@example.com").await;
+        app.post(&format!("/api/v1/tickets/{t2}/messages"), json!({"body": "Pending answer on an open ticket."})).await;
+
+        let (s, r) = sup(&app, "/api/v1/kb/reports/gaps").await;
+        assert_eq!(s, 200, "{r}");
+        let un = r["unanswered"].as_array().unwrap();
+        assert_eq!(un[0]["key"], "order refund", "{r}");
+        assert_eq!(un[0]["searches"], 3, "the confident one is not a gap: {r}");
+        assert!(un.iter().any(|g| g["key"] == "gift wrapping" && g["searches"] == 1));
+        let fo = r["followed"].as_array().unwrap();
+        assert_eq!(fo.len(), 1, "{r}");
+        let g = &fo[0];
+        assert_eq!(g["key"], "custom fee");
+        assert_eq!(g["searches"], 2, "the customer's and the visitor's, not the one hours before: {g}");
+        let mut tickets: Vec<i64> = g["ticket_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+        tickets.sort_unstable();
+        assert_eq!(tickets, { let mut v = vec![t1_id, t2]; v.sort_unstable(); v });
+        assert_eq!(g["answer"]["ticket_id"], t1_id, "the solved ticket's answer first: {g}");
+        assert_eq!(g["answer"]["solved"], true);
+        assert!(g["answer"]["body"].as_str().unwrap().contains("on import"));
+        let message_id = g["answer"]["message_id"].as_i64().unwrap();
+
+        // Drafting from the gap: a draft, never public.
+        let (s, d) = app.call("POST", "/api/v1/kb/reports/gaps/draft", Some(&app.supervisor.token),
+            Some(json!({"query": g["query"], "message_id": message_id}))).await;
+        assert_eq!(s, 201, "{d}");
+        assert_eq!(d["status"], "draft");
+        let id = d["id"].as_i64().unwrap();
+        assert_eq!(d["edit_url"], format!("/kb/articles/{id}/edit"));
+        let got = app.db.read(op!(c => kb::get(c, None, id).await)).await;
+        assert!(got.is_err(), "the public cannot read the draft");
+        let v = admin(&app);
+        let a = app.db.read(op!(c => kb::get(c, Some(&rapport_domain::Principal::Agent(v)), id).await)).await.unwrap();
+        assert_eq!(a.status, ArticleStatus::Draft);
+        assert_eq!(a.source_ticket_id, Some(t1_id));
+        assert!(a.default_translation().unwrap().body.contains("on import"));
+        assert_eq!(a.title(), g["query"].as_str().unwrap());
+        // An internal note is not an answer to draft from.
+        let note: i64 = app.db.read(op!(c => rapport_store::testing::one_in(c,
+            "SELECT MAX(id) FROM messages WHERE internal", &[]).await?.int(0))).await.unwrap();
+        let (s, e) = app.call("POST", "/api/v1/kb/reports/gaps/draft", Some(&app.supervisor.token),
+            Some(json!({"query": "customs", "message_id": note}))).await;
+        assert_error(s, &e, 422, Some("message_id"));
+        app.stop().await;
+    }
+
+    async fn reports_are_for_supervisors_and_refuse_bad_input(app) {
+        for path in ["/api/v1/kb/reports/articles", "/api/v1/kb/reports/deflection", "/api/v1/kb/reports/gaps", "/api/v1/kb/reports/articles/1/comments"] {
+            let (s, e) = app.call("GET", path, Some(&app.agent.token), None).await;
+            assert_error(s, &e, 403, None);
+            let (s, e) = app.call("GET", path, None, None).await;
+            assert_error(s, &e, 401, None);
+            let (s, _) = app.call("GET", path, Some(&app.admin.token), None).await;
+            assert_eq!(s, 200, "{path}");
+        }
+        let (s, e) = app.call("POST", "/api/v1/kb/reports/gaps/draft", Some(&app.agent.token), Some(json!({"query": "x"}))).await;
+        assert_error(s, &e, 403, None);
+        let (s, e) = app.call("POST", "/api/v1/kb/reports/gaps/draft", None, Some(json!({"query": "x"}))).await;
+        assert_error(s, &e, 401, None);
+        // A customer's portal cookie is no agent.
+        let r = client().get(app.url("/api/v1/kb/reports/gaps")).header(header::COOKIE, "rapport_portal=abc").send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let bad = [
+            ("/api/v1/kb/reports/gaps?from=yesterday", "from"),
+            (&*format!("/api/v1/kb/reports/gaps?from={}", "9".repeat(5000)), "from"),
+            ("/api/v1/kb/reports/gaps?from=2026-01-10&to=2026-01-01", "to"),
+            ("/api/v1/kb/reports/articles?from=2020-01-01&to=2026-01-01", "from"),
+            ("/api/v1/kb/reports/deflection?period=month", "period"),
+            ("/api/v1/kb/reports/deflection?as_of=soon", "as_of"),
+            ("/api/v1/kb/reports/deflection?colour=red", "colour"),
+        ];
+        for (path, field) in bad {
+            let (s, e) = sup(&app, path).await;
+            assert_error(s, &e, 422, Some(field));
+        }
+        let (s, e) = app.call("POST", "/api/v1/kb/reports/gaps/draft", Some(&app.supervisor.token),
+            Some(json!({"query": "q".repeat(10_000)}))).await;
+        assert_error(s, &e, 422, Some("query"));
+        let (s, e) = app.call("POST", "/api/v1/kb/reports/gaps/draft", Some(&app.supervisor.token),
+            Some(json!({"query": "   "}))).await;
+        assert_error(s, &e, 422, Some("query"));
+        // The beacons refuse what is not ids, and too many.
+        let t = token(7);
+        assert_eq!(beacon(&app, &t, "shown", &[("articles", &"1,".repeat(200))]).await, 422);
+        assert_eq!(beacon(&app, &t, "shown", &[("articles", "1,2,3,4,5,6,7,8,9,10,11")]).await, 422);
+        assert_eq!(beacon(&app, &t, "shown", &[("articles", "one")]).await, 422);
+        assert_eq!(beacon(&app, &t, "opened", &[("article", "x")]).await, 422);
+        app.stop().await;
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
+}
