@@ -52,6 +52,11 @@ both_backends! {
             ("/api/v1/me/preferences", "put"),
             ("/api/v1/mailboxes/{id}", "patch"),
             ("/metrics", "get"),
+            ("/api/v1/kb/search", "get"),
+            ("/api/v1/kb/suggest", "get"),
+            ("/api/v1/kb/synonyms", "get"),
+            ("/api/v1/kb/synonyms", "post"),
+            ("/api/v1/kb/synonyms/{id}", "delete"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -65,7 +70,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 42] = [
+const SCHEMA_NAMES: [&str; 46] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -75,6 +80,7 @@ const SCHEMA_NAMES: [&str; 42] = [
     "CreateCategoryRequest",
     "CreateMailboxRequest",
     "CreateMessageRequest",
+    "CreateSynonymsRequest",
     "CreateTeamRequest",
     "CreateTicketRequest",
     "CreateTokenRequest",
@@ -92,6 +98,8 @@ const SCHEMA_NAMES: [&str; 42] = [
     "Hit",
     "ImapRequest",
     "Job",
+    "KbSearchHit",
+    "KbSearchResults",
     "MailboxView",
     "MergeRequest",
     "Message",
@@ -103,6 +111,7 @@ const SCHEMA_NAMES: [&str; 42] = [
     "Preferences",
     "PreferencesUpdate",
     "SearchResults",
+    "SynonymGroup",
     "Team",
     "Ticket",
     "TicketPage",
