@@ -88,17 +88,19 @@ struct SignInNeeded {
     layout: Layout,
 }
 
+/// An article found for its reader: the frame, the article, its related articles, the
+/// reader's vote, and what the reader may see (for the index's related matches).
+type Shown = (
+    Layout,
+    Article,
+    Vec<Article>,
+    Option<Feedback>,
+    &'static [Visibility],
+);
+
 /// What the page found.
 enum Found {
-    Article(
-        Box<(
-            Layout,
-            Article,
-            Vec<Article>,
-            Option<Feedback>,
-            &'static [Visibility],
-        )>,
-    ),
+    Article(Box<Shown>),
     /// Published for signed-in customers only, and the reader is not one.
     SignIn(Layout),
 }

@@ -886,8 +886,9 @@ both_backends! {
         assert!(html.contains(&format!("href=\"/help/articles/{}#", f.public.slug)), "{html}");
         assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
         // Every article is tagged "refund": the public sees the public one only.
+        let (_, _, marked) = get_page(&app, "/help/search?q=days", &[]).await;
+        assert!(marked.contains("<mark>days</mark>"), "the words are marked: {marked}");
         let (_, _, html) = get_page(&app, "/help/search?q=refunds", &[]).await;
-        assert!(html.contains("<mark>"), "the words are marked: {html}");
         for a in [&f.customers, &f.internal, &f.draft, &f.archived] {
             assert!(!html.contains(a.title()), "{} found by the public", a.slug);
         }
@@ -908,7 +909,7 @@ both_backends! {
         assert!(html.contains("at most 200 characters"));
         // Searches are logged for the content-gap report, with the visitor.
         for _ in 0..100 {
-            if testing::scalar(&app.db, "SELECT COUNT(*) FROM kb_searches WHERE source = 'help' AND visitor IS NOT NULL").await.unwrap() >= 3 {
+            if testing::scalar(&app.db, "SELECT COUNT(*) FROM kb_searches WHERE source = 'help' AND visitor IS NOT NULL AND query = 'zebra xylophone quasar'").await.unwrap() >= 1 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
