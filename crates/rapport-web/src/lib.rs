@@ -14,6 +14,7 @@ pub mod bulk;
 pub mod confirm;
 pub mod customers;
 pub mod inbox;
+pub mod kb;
 pub mod live;
 pub mod macros;
 pub mod page;
@@ -116,6 +117,9 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .route("/assets/deflection.js", get(deflection_js))
+        .route("/reports/kb", get(kb::reports::reports_page))
+        .route("/reports/kb/articles/{id}", get(kb::reports::comments_page))
+        .route("/reports/kb/gaps/draft", post(kb::reports::draft))
         .route(
             "/portal/deflection/{token}/shown",
             post(portal::deflection::shown),

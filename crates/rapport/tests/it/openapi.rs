@@ -57,6 +57,11 @@ both_backends! {
             ("/api/v1/kb/reports/deflection", "get"),
             ("/api/v1/kb/reports/gaps", "get"),
             ("/api/v1/kb/reports/gaps/draft", "post"),
+            ("/api/v1/kb/search", "get"),
+            ("/api/v1/kb/suggest", "get"),
+            ("/api/v1/kb/synonyms", "get"),
+            ("/api/v1/kb/synonyms", "post"),
+            ("/api/v1/kb/synonyms/{id}", "delete"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -70,7 +75,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 54] = [
+const SCHEMA_NAMES: [&str; 58] = [
     "AddMemberRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -80,6 +85,7 @@ const SCHEMA_NAMES: [&str; 54] = [
     "CreateCategoryRequest",
     "CreateMailboxRequest",
     "CreateMessageRequest",
+    "CreateSynonymsRequest",
     "CreateTeamRequest",
     "CreateTicketRequest",
     "CreateTokenRequest",
@@ -108,6 +114,8 @@ const SCHEMA_NAMES: [&str; 54] = [
     "KbGapDraft",
     "KbGapDraftRequest",
     "KbGapsReport",
+    "KbSearchHit",
+    "KbSearchResults",
     "KbUnansweredGap",
     "MailboxView",
     "MergeRequest",
@@ -120,6 +128,7 @@ const SCHEMA_NAMES: [&str; 54] = [
     "Preferences",
     "PreferencesUpdate",
     "SearchResults",
+    "SynonymGroup",
     "Team",
     "Ticket",
     "TicketPage",
