@@ -108,7 +108,7 @@ impl Parsed {
         let quotes = text.matches('"').count();
         for (i, seg) in text.split('"').enumerate() {
             // Odd segments are quoted, unless the last quote is unmatched.
-            let quoted = i % 2 == 1 && (i < quotes || quotes % 2 == 0);
+            let quoted = i % 2 == 1 && (i < quotes || quotes.is_multiple_of(2));
             let ws = crate::analyzer::words(seg);
             if ws.is_empty() {
                 continue;
@@ -273,18 +273,17 @@ impl LangConcept {
                 return 1.0;
             }
         }
-        if let Some((t, d)) = &self.fuzzy {
-            if held
+        if let Some((t, d)) = &self.fuzzy
+            && held
                 .iter()
                 .any(|h| strsim::damerau_levenshtein(h, t) <= usize::from(*d))
-            {
-                best = best.max(0.9);
-            }
+        {
+            best = best.max(0.9);
         }
-        if let Some(p) = &self.prefix {
-            if held.iter().any(|h| h.starts_with(p.as_str())) {
-                best = best.max(0.9);
-            }
+        if let Some(p) = &self.prefix
+            && held.iter().any(|h| h.starts_with(p.as_str()))
+        {
+            best = best.max(0.9);
         }
         best
     }

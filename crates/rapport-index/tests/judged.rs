@@ -4,6 +4,11 @@
 //! databases, is `crates/rapport/tests/it/kb_search.rs`; this one runs in a second and
 //! prints every miss, for tuning.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test over the demo files: a missing or malformed one should fail loudly"
+)]
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 

@@ -7,11 +7,11 @@ CREATE UNIQUE INDEX kb_synonyms_terms ON kb_synonyms(terms);
 CREATE INDEX kb_searches_normalized ON kb_searches(normalized, created_at);
 
 INSERT INTO kb_synonyms (terms, created_by, created_at) VALUES
-    ('invoice, bill, receipt', NULL, 0),
-    ('refund, money back, reimbursement', NULL, 0),
-    ('password, login credentials, passcode', NULL, 0),
-    ('sign in, log in, login', NULL, 0),
+    ('bill, invoice, receipt', NULL, 0),
+    ('money back, refund, reimbursement', NULL, 0),
+    ('login credentials, passcode, password', NULL, 0),
+    ('log in, login, sign in', NULL, 0),
     ('package, parcel, shipment', NULL, 0),
-    ('cancel, terminate, end subscription', NULL, 0),
-    ('delete account, close account, remove account', NULL, 0),
-    ('two-factor, 2fa, two-step verification', NULL, 0);
+    ('cancel, terminate', NULL, 0),
+    ('close account, delete account, remove account', NULL, 0),
+    ('2fa, two-factor, two-step verification', NULL, 0);

@@ -1,6 +1,6 @@
 //! Synonym groups search expands at query time (`invoice, bill`), edited by admins. A
-//! group is stored as its members, lower-cased, trimmed and joined by `, `, so the same
-//! group is never stored twice.
+//! group is stored as its members, lower-cased, trimmed, sorted and joined by `, `, so the
+//! same group is never stored twice.
 
 use rapport_domain::{FieldError, Timestamp};
 
@@ -65,6 +65,7 @@ pub fn parse_terms(raw: &str) -> std::result::Result<String, FieldError> {
     if members.len() > MAX_MEMBERS {
         return Err(FieldError::new("terms", "a group has at most 12 members"));
     }
+    members.sort();
     Ok(members.join(", "))
 }
 
@@ -155,7 +156,7 @@ mod tests {
     fn groups_are_normalised() {
         assert_eq!(
             parse_terms(" Invoice ,bill,  money   back, bill,").as_deref(),
-            Ok("invoice, bill, money back")
+            Ok("bill, invoice, money back")
         );
         assert!(parse_terms("invoice").is_err());
         assert!(parse_terms("invoice, ,").is_err());

@@ -15,6 +15,7 @@ mod help;
 mod imap;
 mod jobs;
 mod kb;
+mod kb_search;
 mod limits;
 mod live;
 mod migrations;
