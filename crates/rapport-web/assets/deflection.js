@@ -78,8 +78,19 @@
     clearTimeout(timer);
     timer = setTimeout(suggest, 250);
   }
+  // Once a field is left, the settled words go to the search log (the content-gap report
+  // joins them to the request this visitor may file within the hour).
+  let logged = '';
+  function log() {
+    const q = query();
+    if (q.length < 3 || q === logged) return;
+    logged = q;
+    fetch(`/api/v1/kb/suggest?limit=5&log=1&source=portal&q=${encodeURIComponent(q)}`, { credentials: 'same-origin' }).catch(() => {});
+  }
   subject.addEventListener('input', later);
   message.addEventListener('input', later);
+  subject.addEventListener('change', log);
+  message.addEventListener('change', log);
   out.addEventListener('click', (ev) => {
     const a = ev.target.closest('a[data-article]');
     if (a) beacon('opened', { article: a.dataset.article });

@@ -138,6 +138,9 @@ pub fn routes() -> Router<AppState> {
         .merge(community::routes())
         .merge(kb_routes())
         .route("/assets/deflection.js", get(deflection_js))
+        .route("/reports/kb", get(kb::reports::reports_page))
+        .route("/reports/kb/articles/{id}", get(kb::reports::comments_page))
+        .route("/reports/kb/gaps/draft", post(kb::reports::draft))
         .route(
             "/portal/deflection/{token}/shown",
             post(portal::deflection::shown),

@@ -1,9 +1,11 @@
 //! The knowledge base in the agent workspace: the list of articles (`/kb`), the editor
 //! with its live preview and language tabs ([`editor`]), the version history with a diff
-//! and restore ([`history`]), and the lookup the ticket page's "Insert article" box asks.
+//! and restore ([`history`]), the lookup the ticket page's "Insert article" box asks, and
+//! the reports on articles, deflection and content gaps ([`reports`]).
 
 pub mod editor;
 pub mod history;
+pub mod reports;
 
 use askama::Template;
 use axum::Json;

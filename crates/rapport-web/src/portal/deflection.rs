@@ -12,20 +12,18 @@ use rapport_domain::Principal;
 use rapport_http::AppState;
 use rapport_http::client::ClientIp;
 use rapport_http::error::ApiError;
+use rapport_http::visitor::Visitor;
 use rapport_store::kb::deflection;
 use rapport_store::op;
-use rapport_store::secrets::token_hash;
 use serde::Deserialize;
 
 use super::signin::portal_customer;
-use crate::sessions::cookie;
 
-/// The anonymous visitor's cookie (set by the help center's search), as the store keeps
-/// it: hashed.
+/// The anonymous visitor (`rapport_http::visitor`'s cookie, set by the help center and
+/// the search API), hashed as the search log keeps it; `None` without a cookie.
 pub(crate) fn visitor(st: &AppState, headers: &HeaderMap) -> Option<String> {
-    cookie(headers, "rapport_visitor", st.https)
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(token_hash)
+    let v = Visitor::from_headers(headers, st.https);
+    (!v.is_new()).then_some(v.hash)
 }
 
 /// The most article ids one beacon may carry.

@@ -12,6 +12,7 @@ use rapport_domain::{
 };
 use rapport_http::AppState;
 use rapport_http::client::ClientIp;
+use rapport_http::visitor::{Visitor, ensure_cookie};
 use rapport_store::kb::deflection;
 use rapport_store::messages::{self, NewAttachment};
 use rapport_store::tickets::{self, NewTicket};
@@ -37,14 +38,16 @@ struct NewPage {
     error: Option<String>,
 }
 
-/// The new-request form.
-pub async fn new_form(State(st): State<AppState>) -> Response {
+/// The new-request form. It gives the visitor the search cookie, so the searches its
+/// suggestions log and the request it files can be joined (the content-gap report).
+pub async fn new_form(State(st): State<AppState>, visitor: Visitor) -> Response {
     let csrf = secrets::random_hex(16);
-    let r = page(&NewPage {
+    let mut r = page(&NewPage {
         csrf: csrf.clone(),
         deflection: deflection::new_token(),
         ..NewPage::default()
     });
+    ensure_cookie(r.headers_mut(), &visitor, st.https);
     with_csrf(&st, r, &csrf)
 }
 

@@ -162,6 +162,23 @@ both_backends! {
         let (public, _) = article(&app, "Reset your password", ArticleStatus::Published, Visibility::Public).await;
         let (draft, _) = article(&app, "Unreleased plans", ArticleStatus::Draft, Visibility::Public).await;
         let (internal, _) = article(&app, "Internal escalation", ArticleStatus::Published, Visibility::Internal).await;
+        // The portal's suggestions come from the public's view of the index: the follower
+        // indexes the new articles within moments (a deadline, not a timing assertion).
+        let ids_for = |q: &'static str| {
+            let http = client();
+            let url = app.url(&format!("/api/v1/kb/suggest?q={q}"));
+            async move {
+                let r: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+                r["hits"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect::<Vec<i64>>()
+            }
+        };
+        let deadline = instant() + std::time::Duration::from_secs(20);
+        while !ids_for("reset%20passw").await.contains(&public) {
+            assert!(instant() < deadline, "the public article is suggested");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(!ids_for("unreleased%20plans").await.contains(&draft), "never a draft");
+        assert!(!ids_for("internal%20escalation").await.contains(&internal), "never an internal article");
         let t = token(1);
         let ids = format!("{public},{draft},{internal}");
         assert_eq!(beacon(&app, &t, "shown", &[("articles", &ids)]).await, 204);
@@ -323,8 +340,8 @@ both_backends! {
         let (s, _) = app.patch(&format!("/api/v1/tickets/{t1_id}"), json!({"status": "solved"})).await;
         assert_eq!(s, 200);
         // An anonymous visitor searched, then filed through the portal with the same cookie.
-        search_row(&app, "customs fee", false, None, Some("visitor-cookie-1"), 900).await;
-        let t2 = submit(&app, &token(9), Some("visitor-cookie-1"), "anon@example.com").await;
+        search_row(&app, "customs fee", false, None, Some(VISITOR), 900).await;
+        let t2 = submit(&app, &token(9), Some(VISITOR), "anon@example.com").await;
         app.post(&format!("/api/v1/tickets/{t2}/messages"), json!({"body": "Pending answer on an open ticket."})).await;
 
         let (s, r) = sup(&app, "/api/v1/kb/reports/gaps").await;
@@ -414,6 +431,17 @@ both_backends! {
         app.stop().await;
     }
 }
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a test deadline for the index follower, not a timing assertion"
+)]
+fn instant() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// A visitor cookie as `rapport_http::visitor` makes them (32 hex digits).
+const VISITOR: &str = "0123456789abcdef0123456789abcdef";
 
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
