@@ -164,6 +164,8 @@ impl AppState {
             community_reads: Arc::new(FailureLimiter::new(
                 120,
                 std::time::Duration::from_secs(60),
+                clock.clone(),
+            )),
             deflection_beacons: Arc::new(FailureLimiter::new(
                 300,
                 std::time::Duration::from_secs(600),

@@ -82,11 +82,6 @@ both_backends! {
             ("/api/v1/kb/reports/deflection", "get"),
             ("/api/v1/kb/reports/gaps", "get"),
             ("/api/v1/kb/reports/gaps/draft", "post"),
-            ("/api/v1/kb/search", "get"),
-            ("/api/v1/kb/suggest", "get"),
-            ("/api/v1/kb/synonyms", "get"),
-            ("/api/v1/kb/synonyms", "post"),
-            ("/api/v1/kb/synonyms/{id}", "delete"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -160,8 +155,6 @@ const SCHEMA_NAMES: [&str; 82] = [
     "KbGapDraft",
     "KbGapDraftRequest",
     "KbGapsReport",
-    "KbSearchHit",
-    "KbSearchResults",
     "KbUnansweredGap",
     "MailboxView",
     "MergeRequest",
