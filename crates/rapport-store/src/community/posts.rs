@@ -130,8 +130,8 @@ pub async fn toggle_vote(
             &[post_id.into(), (*customer).into()],
         )
         .await?;
-    let (voted, delta) = if removed > 0 {
-        (false, -1_i64)
+    let voted = if removed > 0 {
+        false
     } else {
         c.execute(
             "INSERT INTO community_votes (post_id, customer_id, created_at) VALUES ($1, $2, $3)
@@ -139,12 +139,16 @@ pub async fn toggle_vote(
             &[post_id.into(), (*customer).into(), now.into()],
         )
         .await?;
-        (true, 1)
+        true
     };
+    // The count is read back from the votes themselves, so two votes racing on
+    // PostgreSQL's READ COMMITTED can never count one row twice.
     let votes = c
         .one(
-            "UPDATE community_posts SET votes = votes + $1 WHERE id = $2 RETURNING votes",
-            &[delta.into(), post_id.into()],
+            "UPDATE community_posts
+             SET votes = (SELECT COUNT(*) FROM community_votes WHERE post_id = $1)
+             WHERE id = $1 RETURNING votes",
+            &[post_id.into()],
         )
         .await?
         .int("votes")?;

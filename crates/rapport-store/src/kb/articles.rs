@@ -541,7 +541,13 @@ async fn free_slug(c: &mut dyn Conn, base: &Slug, exclude: Option<i64>) -> Resul
             "SELECT slug FROM kb_articles WHERE (slug = $1 OR slug LIKE $2) AND id <> $3",
             &[
                 base.as_str().into(),
-                format!("{}-%", base.as_str()).into(),
+                // `numbered` shortens a long base to fit its suffix: look under the
+                // shortest prefix any numbered form keeps (slugs hold no LIKE wildcards).
+                format!(
+                    "{}%",
+                    &base.as_str()[..base.as_str().len().min(Slug::MAX - 12)]
+                )
+                .into(),
                 exclude.unwrap_or(0).into(),
             ],
         )

@@ -55,6 +55,11 @@ pub async fn category(
         .read(op!(c => {
             let (reader, layout) = frame(c, &key, "").await?;
             let k = kb::categories::get_by_slug(c, reader.as_ref(), &slug).await?;
+            // A category holding nothing this reader may open is not theirs to see
+            // (not even its name): the same as the home page, which lists none such.
+            if k.articles == 0 {
+                return Err(rapport_store::StoreError::NotFound("category"));
+            }
             let articles = published(c, reader.as_ref(), ArticleFilter {
                 category_id: Some(k.id),
                 order: ArticleOrder::Position,

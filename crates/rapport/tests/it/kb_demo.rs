@@ -98,9 +98,21 @@ both_backends! {
             .read(op!(c => kb::synonyms::list(c).await))
             .await
             .unwrap();
+        // Groups are stored normalised (lower case, sorted): compare them as sets.
+        let as_set = |terms: &[String]| {
+            let mut v: Vec<String> = terms.iter().map(|t| t.trim().to_lowercase()).collect();
+            v.sort();
+            v
+        };
         for g in demo::synonym_groups() {
-            let terms = g.join(", ");
-            assert!(groups.iter().any(|k| k.terms == terms), "{terms} missing");
+            let want = as_set(&g);
+            assert!(
+                groups.iter().any(|k| {
+                    as_set(&k.terms.split(',').map(str::to_owned).collect::<Vec<_>>()) == want
+                }),
+                "{} missing",
+                g.join(", ")
+            );
         }
     }
 
