@@ -146,9 +146,22 @@ async fn render_list(
 pub async fn list(
     State(st): State<AppState>,
     me: Option<Me>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
+    // A search scans every topic's text: held to the same allowance per client address
+    // as the API's community reads (120 a minute).
+    if !q.q.trim().is_empty() {
+        if st.community_reads.is_blocked(ip) {
+            return crate::page::error_page(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "Slow down",
+                "Too many searches from your address. Please try again in a minute.",
+            );
+        }
+        st.community_reads.fail(ip);
+    }
     let reader = Reader::of(&st, &headers, me).await;
     render_list(
         &st,

@@ -38,6 +38,7 @@ on_both!(
     new_accounts_post_less_often,
     agents_turn_a_topic_into_a_ticket_or_an_article,
     suggestions_find_threads_while_a_question_is_typed,
+    searching_the_forum_page_is_limited_per_address,
 );
 
 /// A browser signed in as a customer (portal session) or an agent (workspace session).
@@ -918,5 +919,38 @@ async fn suggestions_find_threads_while_a_question_is_typed(backend: Backend) {
         .call("GET", "/api/v1/community/suggest?q=password", None, None)
         .await;
     assert_eq!(found["topics"], json!([]));
+    app.stop().await;
+}
+
+/// The forum page's search scans every topic's text, so a stranger cannot run it without
+/// limit: past 120 searches a minute from one address it answers 429; plain browsing and
+/// other addresses are not held back.
+async fn searching_the_forum_page_is_limited_per_address(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let flood = client_from("127.0.0.61");
+    let mut statuses = Vec::new();
+    for i in 0..125 {
+        let r = flood
+            .get(app.url(&format!("/community?q=parcel{i}")))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses[..100].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    let browse = flood.get(app.url("/community")).send().await.unwrap();
+    assert_eq!(
+        browse.status(),
+        200,
+        "browsing without a search is not limited"
+    );
+    let other = client_from("127.0.0.62");
+    let r = other
+        .get(app.url("/community?q=parcel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "another address searches freely");
     app.stop().await;
 }
