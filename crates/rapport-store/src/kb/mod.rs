@@ -24,6 +24,7 @@ pub mod articles;
 pub mod categories;
 pub mod deflection;
 pub mod feedback;
+pub mod lookup;
 pub mod reports;
 pub mod searches;
 pub mod synonyms;
