@@ -28,9 +28,33 @@ pub struct SinkOptions {
 }
 
 impl SmtpSink {
+    /// Starts the sink on a free port. A port picked by `free_port` can be taken by
+    /// another test before Python binds it (the sink then exits without "ready"), so a
+    /// few fresh ports are tried before giving up with what the sink printed.
     pub async fn start(options: SinkOptions) -> SmtpSink {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            match Self::try_start(&options, port, &dir).await {
+                Ok(child) => {
+                    return SmtpSink {
+                        port,
+                        dir,
+                        _child: child,
+                    };
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("the SMTP sink (aiosmtpd) did not start: {last_error}");
+    }
+
+    async fn try_start(
+        options: &SinkOptions,
+        port: u16,
+        dir: &tempfile::TempDir,
+    ) -> Result<tokio::process::Child, String> {
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../tests/peers/smtp_sink.py"
@@ -43,24 +67,25 @@ impl SmtpSink {
         if let Some((user, password)) = &options.login {
             cmd.args(["--user", user, "--password", password]);
         }
+        let log = dir.path().join(format!("sink-{port}.log"));
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .kill_on_drop(true)
             .spawn()
             .expect("python3 with aiosmtpd runs the SMTP sink (scripts/test installs it)");
         let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
         let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
             .await
-            .expect("the SMTP sink starts")
-            .unwrap();
-        assert_eq!(ready.as_deref(), Some("ready"), "aiosmtpd is installed");
-        SmtpSink {
-            port,
-            dir,
-            _child: child,
+            .map_err(|_| "no answer within 20 s".to_string())?
+            .map_err(|e| e.to_string())?;
+        if ready.as_deref() == Some("ready") {
+            return Ok(child);
         }
+        let _ = child.wait().await;
+        let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+        Err(format!("exited without \"ready\" on port {port}: {stderr}"))
     }
 
     /// Every message kept so far, in order: the raw bytes and the envelope facts.
