@@ -212,3 +212,33 @@ test('anonymous visitors read and are asked to sign in', async () => {
   await axe(page, '/community (anonymous)');
   await page.close();
 });
+
+test('signing in from a forum page comes back to it', async () => {
+  const email = `back${Date.now()}@example.com`;
+  await api('POST', '/api/v1/tickets', { subject: 'Hello', body: 'First contact', customer: { email, name: 'Rhea Back' } });
+  const seen = mails.length;
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(base + '/community');
+  await page.getByRole('link', { name: 'Sign in to ask' }).click();
+  await page.waitForURL(/\/portal\/signin\?next=/);
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: /link/i }).click();
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  let link = null;
+  for (let i = 0; i < 200 && !link; i++) {
+    for (const m of mails.slice(seen)) {
+      // Quoted-printable: soft line breaks, then escaped bytes.
+      const text = m.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+      const found = text.match(/\/portal\/signin\/[0-9a-f]{64}\?next=\S+/);
+      if (found) link = found[0];
+    }
+    if (!link) await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.ok(link, 'a sign-in link that carries the forum page');
+  await page.goto(base + link);
+  await page.getByRole('button', { name: /sign in/i }).click();
+  await page.waitForURL((u) => u.pathname === '/community');
+  await page.getByLabel('Your question').waitFor();
+  await ctx.close();
+});

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use rapport_domain::community::{PostBody, TopicTitle};
 use rapport_domain::{Clock, CustomerName, EmailAddress, Principal, Role, Timestamp, Viewer};
-use rapport_store::community::topics::{self, NewTopic, TopicFilter};
+use rapport_store::community::list::{self, TopicFilter};
+use rapport_store::community::topics::{self, NewTopic};
 use rapport_store::community::{Posted, posts};
 use rapport_store::{Conn, Db, StoreError, customers, op, people};
 
@@ -143,7 +144,11 @@ pub async fn populate(
             limit: 1,
             ..TopicFilter::default()
         };
-        if !topics::list(c, Some(&Principal::System), &first).await?.is_empty() {
+        if !list::list(c, Some(&Principal::System), &first)
+            .await?
+            .topics
+            .is_empty()
+        {
             return Ok(CommunitySummary::default());
         }
         // Everyone who takes part votes: the seed's customers, in order of appearance.

@@ -110,6 +110,38 @@ impl PostState {
     }
 }
 
+/// The name the forum shows for a customer: their first name and the initial of their
+/// last name ("Maria S."), or "Customer" when no name is stored. Only words with a letter
+/// count, and never one with an `@` or a `://` in it, so an address, a phone number or a
+/// link typed as a name is never shown to the public. (Agents keep their own name.)
+pub fn public_name(stored: Option<&str>) -> String {
+    /// The longest first name shown, in characters.
+    const FIRST_MAX: usize = 40;
+    let words: Vec<&str> = stored
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic) && !w.contains('@') && !w.contains("://"))
+        .collect();
+    let Some(first) = words.first() else {
+        return "Customer".to_owned();
+    };
+    let mut name: String = first
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(FIRST_MAX)
+        .collect();
+    if words.len() > 1
+        && let Some(initial) = words
+            .last()
+            .and_then(|w| w.chars().find(|c| c.is_alphabetic()))
+    {
+        name.push(' ');
+        name.extend(initial.to_uppercase());
+        name.push('.');
+    }
+    name
+}
+
 /// How a customer's posting is limited: an account is new while its first post is less
 /// than a day old or fewer than [`ESTABLISHED_POSTS`] of its posts are shown; a new
 /// account may post [`NEW_PER_HOUR`] times an hour, an established one [`PER_HOUR`].
@@ -263,6 +295,22 @@ mod tests {
         assert_eq!(posts_per_hour(Some(day_ago), 2, now), NEW_PER_HOUR);
         let hour_ago = Timestamp(now.0 - 3_600_000_000);
         assert_eq!(posts_per_hour(Some(hour_ago), 10, now), NEW_PER_HOUR);
+    }
+
+    #[test]
+    fn the_public_sees_a_first_name_and_an_initial() {
+        assert_eq!(public_name(Some("Maria Schmidt")), "Maria S.");
+        assert_eq!(public_name(Some("  Ludwig van beethoven ")), "Ludwig B.");
+        assert_eq!(public_name(Some("Fern")), "Fern");
+        assert_eq!(public_name(Some("Émile Zola")), "Émile Z.");
+        assert_eq!(public_name(None), "Customer");
+        assert_eq!(public_name(Some("   ")), "Customer");
+        // Addresses, numbers and links typed as names are never shown.
+        assert_eq!(public_name(Some("maria@example.com")), "Customer");
+        assert_eq!(public_name(Some("Maria maria@example.com")), "Maria");
+        assert_eq!(public_name(Some("+49 170 1234567")), "Customer");
+        assert_eq!(public_name(Some("Bob https://spam.example")), "Bob");
+        assert_eq!(public_name(Some(&"a".repeat(100))).chars().count(), 40);
     }
 
     #[test]

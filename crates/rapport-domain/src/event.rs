@@ -1,5 +1,7 @@
 //! The append-only event log: every change to a ticket is one event (who, what, when).
-//! It is the audit trail now, and later feeds reports and live updates.
+//! It is the audit trail now, and later feeds reports and live updates. Self-service
+//! content (knowledge-base articles, community topics) records events with no ticket,
+//! which the search indexes follow.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +32,10 @@ pub enum EventKind {
     /// A knowledge-base article was created, changed, published, archived, restored or
     /// deleted (no ticket; the data names the article). Search indexes follow these.
     ArticleChanged,
+    /// A community topic was asked, answered, moderated (hidden, shown, spam, not spam),
+    /// locked or unlocked, or had an answer accepted (no ticket; the data names the
+    /// topic). The community's search index follows these.
+    TopicChanged,
 }
 
 impl EventKind {
@@ -46,6 +52,7 @@ impl EventKind {
         EventKind::TimeLogged,
         EventKind::FollowUpOf,
         EventKind::ArticleChanged,
+        EventKind::TopicChanged,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -67,6 +74,7 @@ impl EventKind {
             EventKind::TimeLogged => "time_logged",
             EventKind::FollowUpOf => "follow_up_of",
             EventKind::ArticleChanged => "article_changed",
+            EventKind::TopicChanged => "topic_changed",
         }
     }
 }

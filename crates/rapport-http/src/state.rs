@@ -51,6 +51,10 @@ pub struct AppState {
     /// event stream (`rapport_index::kb::KbIndex::follow`); the writer of a change calls
     /// `refresh_article` after its commit.
     pub kb_index: rapport_index::kb::KbIndex,
+    /// The community's search index (shown topics and posts), in memory on every node,
+    /// kept fresh from the event stream (`rapport_index::community::CommunityIndex::follow`);
+    /// the writer of a change calls `refresh_topic` after its commit.
+    pub community_index: rapport_index::community::CommunityIndex,
     /// Knowledge-base searches and suggestions per client address (public endpoints).
     pub kb_search_limit: Arc<FailureLimiter>,
 }
@@ -180,6 +184,7 @@ impl AppState {
             sessions: SessionPolicy::default(),
             auto_mail_per_hour: 200,
             kb_index: rapport_index::kb::KbIndex::default(),
+            community_index: rapport_index::community::CommunityIndex::default(),
             kb_search_limit: Arc::new(FailureLimiter::new(
                 600,
                 std::time::Duration::from_secs(60),

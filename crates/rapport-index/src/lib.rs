@@ -6,11 +6,15 @@
 //! - [`engine`]: the generic engine — passages, per-language analysis, forgiving queries
 //!   (stemming, misspellings, synonyms, phrases, as-you-type), grouping, snippets and
 //!   confidence. The community's topic index reuses it.
+//! - [`community`]: the community forum's index ([`community::CommunityIndex`]): shown
+//!   topics, one passage per shown post, loaded through `rapport_store::community::index`
+//!   and followed on `topic_changed` events.
 //! - [`kb`]: the knowledge base's index ([`kb::KbIndex`]): articles cut into
 //!   `rapport_domain::kb::sections` passages, loaded through `rapport_store::kb`, and
 //!   followed on `article_changed` events.
 
 pub mod analyzer;
+pub mod community;
 pub mod engine;
 pub mod kb;
 pub mod query;

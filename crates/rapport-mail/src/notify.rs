@@ -32,8 +32,14 @@ pub struct Rendered {
 }
 
 /// The sign-in page a portal link opens.
-pub fn portal_link(public_url: &str, token: &str) -> String {
-    format!("{public_url}/portal/signin/{token}")
+pub fn portal_link(public_url: &str, token: &str, next: Option<&str>) -> String {
+    match next {
+        Some(n) => {
+            let n: String = url::form_urlencoded::byte_serialize(n.as_bytes()).collect();
+            format!("{public_url}/portal/signin/{token}?next={n}")
+        }
+        None => format!("{public_url}/portal/signin/{token}"),
+    }
 }
 
 fn no_sender() -> String {
@@ -137,6 +143,7 @@ pub async fn render(
         Notice::PortalLink {
             customer_id,
             sealed_token,
+            next,
         } => {
             let token = sealer.open(sealed_token)?;
             // The address alone: a name may have come from anyone's mail.
@@ -153,7 +160,7 @@ pub async fn render(
                 text: format!(
                     "Hello,\n\nUse this link to see your requests with {}. It works once, for 30 minutes:\n\n{}\n\nIf you did not ask for it, ignore this email.\n",
                     from.1,
-                    portal_link(public_url, &token)
+                    portal_link(public_url, &token, next.as_deref())
                 ),
                 from,
                 to,

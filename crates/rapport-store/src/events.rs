@@ -91,12 +91,38 @@ pub async fn record_article(
     data: &serde_json::Value,
     now: Timestamp,
 ) -> Result<()> {
+    let tx = crate::stream::article_tx(c, article_id).await?;
+    record_detached(c, actor, kind, data, tx, now).await
+}
+
+/// Appends one event about a community topic (no ticket): `data` names the topic. Its
+/// `tx` is the writing transaction's own (the column default): whoever follows these
+/// events re-reads the topic as it stands, so one topic's events need no order of their
+/// own beyond the stream's.
+pub async fn record_topic(
+    c: &mut dyn Conn,
+    actor: Actor,
+    kind: EventKind,
+    data: &serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
+    record_detached(c, actor, kind, data, None, now).await
+}
+
+/// Appends an event with no ticket, with `tx` when given.
+async fn record_detached(
+    c: &mut dyn Conn,
+    actor: Actor,
+    kind: EventKind,
+    data: &serde_json::Value,
+    tx: Option<i64>,
+    now: Timestamp,
+) -> Result<()> {
     let (user, customer) = match actor {
         Actor::User(u) => (Some(u), None),
         Actor::Customer(cu) => (None, Some(cu)),
         Actor::System => (None, None),
     };
-    let tx = crate::stream::article_tx(c, article_id).await?;
     let params = [
         user.into(),
         customer.into(),

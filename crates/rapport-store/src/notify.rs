@@ -57,6 +57,10 @@ pub enum Notice {
         customer_id: i64,
         /// The sign-in token, sealed with the server's key.
         sealed_token: String,
+        /// The page of this site to land on after signing in (already checked to be a
+        /// local path; checked again when the link is used).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<String>,
     },
 }
 

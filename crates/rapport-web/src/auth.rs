@@ -41,40 +41,8 @@ pub struct Next {
 
 /// Where to go after signing in: `next` when it is a path on this site, else the inbox.
 fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| is_local_path(n))
+    next.filter(|n| crate::next::is_local_path(n))
         .map_or_else(|| "/inbox".to_owned(), str::to_owned)
-}
-
-/// Whether `next` can only lead to a page of this site: an absolute path that starts with
-/// exactly one `/`, with no backslash and no control character (browsers drop tabs and
-/// newlines, and read `\` as `/`, so `/\t/evil.example` or `/\\evil.example` would leave)
-/// — as given and after every round of percent-decoding.
-fn is_local_path(next: &str) -> bool {
-    const ROUNDS: usize = 4;
-    if next.len() > 2048 {
-        return false;
-    }
-    let safe = |p: &str| {
-        p.starts_with('/')
-            && !p.starts_with("//")
-            && !p.contains('\\')
-            && !p.chars().any(|c| c.is_control() || c == '\u{FEFF}')
-    };
-    let mut current = next.to_owned();
-    for _ in 0..ROUNDS {
-        if !safe(&current) {
-            return false;
-        }
-        let decoded = percent_encoding::percent_decode_str(&current)
-            .decode_utf8_lossy()
-            .into_owned();
-        if decoded == current {
-            return true;
-        }
-        current = decoded;
-    }
-    // Still decoding after several rounds: nothing legitimate looks like that.
-    false
 }
 
 fn login_page(

@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod kb;
 pub mod live;
 pub mod macros;
+pub mod next;
 pub mod page;
 pub mod portal;
 pub mod preferences;

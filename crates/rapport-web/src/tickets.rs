@@ -161,6 +161,7 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
             format!("{who} changed {}", parts.join(", "))
         }
         EventKind::ArticleChanged => format!("{who} changed a knowledge-base article"),
+        EventKind::TopicChanged => format!("{who} changed a community topic"),
     }
 }
 

@@ -94,6 +94,9 @@ pub async fn start(
     state.kb_index = rapport_index::kb::KbIndex::load(&db)
         .await
         .context("loading the knowledge-base search index")?;
+    state.community_index = rapport_index::community::CommunityIndex::load(&db)
+        .await
+        .context("loading the community search index")?;
     let (stop, stop_rx) = watch::channel(false);
 
     let relay = config
@@ -199,6 +202,12 @@ pub async fn start(
     ));
     workers.push(tokio::spawn(
         state.kb_index.clone().follow(db.clone(), stop_rx.clone()),
+    ));
+    workers.push(tokio::spawn(
+        state
+            .community_index
+            .clone()
+            .follow(db.clone(), stop_rx.clone()),
     ));
     {
         let live = Arc::clone(&state.live);

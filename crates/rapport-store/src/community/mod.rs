@@ -3,28 +3,40 @@
 //! anyone reads shown posts; a customer also reads their own posts held for review;
 //! agents read everything. [`topics`] (asking, listing, reading, accepting, locking,
 //! turning a topic into a ticket), [`posts`] (answering, voting), [`moderation`] (hide,
-//! spam / not spam, the queue) and [`spam`] (scoring and learning).
+//! spam / not spam, the queue), [`spam`] (scoring and learning) and [`index`] (what the
+//! community's search index holds: shown topics and their shown posts).
+//!
+//! Every write that changes what a topic says or who may read it — asking, answering,
+//! accepting, moderating, locking — records a `topic_changed` event (no ticket; the data
+//! names the topic), which each node's search index follows. The public sees a
+//! customer's first name and last initial only ([`public_name`]).
 
-use rapport_domain::community::PostState;
-use rapport_domain::{Principal, Timestamp};
+use rapport_domain::community::{PostState, public_name};
+use rapport_domain::{EventKind, Principal, Timestamp};
 use serde::Serialize;
+use serde_json::json;
 
+use crate::db::Conn;
 use crate::error::{Result, StoreError};
+use crate::events::{self, Actor};
 use crate::value::Row;
 
+pub mod index;
+pub mod list;
 pub mod moderation;
 pub mod posts;
 pub mod spam;
 pub mod topics;
 
-/// Who wrote a post: a customer (by name) or an agent (badged).
+/// Who wrote a post: a customer (by their public name) or an agent (badged).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Author {
     /// The customer, if a customer wrote it.
     pub customer_id: Option<i64>,
     /// The agent, if an agent wrote it.
     pub user_id: Option<i64>,
-    /// The name shown.
+    /// The name shown: an agent's name, or a customer's first name and last initial
+    /// ([`public_name`]) — never their full name or address.
     pub name: String,
 }
 
@@ -148,19 +160,33 @@ pub(crate) fn state_of(raw: &str) -> Result<PostState> {
 pub(crate) fn author_of(r: &Row) -> Result<Author> {
     let customer_id = r.opt_int("author_customer_id")?;
     let user_id = r.opt_int("author_user_id")?;
-    let name = match (
-        user_id,
-        r.opt_text("agent_name")?,
-        r.opt_text("customer_name")?,
-    ) {
-        (Some(_), Some(n), _) if !n.trim().is_empty() => n,
-        (Some(_), _, _) => "Support team".to_owned(),
-        (None, _, Some(n)) if !n.trim().is_empty() => n,
-        _ => "Community member".to_owned(),
+    let name = match (user_id, r.opt_text("agent_name")?) {
+        (Some(_), Some(n)) if !n.trim().is_empty() => n,
+        (Some(_), _) => "Support team".to_owned(),
+        (None, _) => public_name(r.opt_text("customer_name")?.as_deref()),
     };
     Ok(Author {
         customer_id,
         user_id,
         name,
     })
+}
+
+/// Records `topic_changed` for a topic: `action` says what was done (`asked`,
+/// `answered`, `accepted`, `locked`, `unlocked`, or a moderator's `hide`, `show`, `spam`,
+/// `not_spam`).
+pub(crate) async fn record_change(
+    c: &mut dyn Conn,
+    who: &Principal,
+    topic_id: i64,
+    action: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let actor = match who {
+        Principal::Agent(v) => Actor::User(v.user_id),
+        Principal::Customer(id) => Actor::Customer(*id),
+        Principal::System => Actor::System,
+    };
+    let data = json!({"topic_id": topic_id, "action": action});
+    events::record_topic(c, actor, EventKind::TopicChanged, &data, now).await
 }

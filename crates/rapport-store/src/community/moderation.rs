@@ -1,6 +1,7 @@
 //! Moderation (agents): hiding and showing posts and topics, flagging spam and releasing
-//! posts that are not spam — each decision teaches the spam filter — and the queue of
-//! posts the filter held for review.
+//! posts that are not spam — each decision teaches the spam filter, and a later decision
+//! replaces what an earlier one taught — and the queue of posts the filter held for
+//! review.
 
 use rapport_domain::community::PostState;
 use rapport_domain::{Timestamp, Viewer};
@@ -14,7 +15,8 @@ use crate::error::{Result, StoreError};
 /// What a moderator does to a post (a topic: to its question).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Hide it from everyone but agents.
+    /// Hide it from everyone but agents; whatever it was learned as is forgotten (hidden
+    /// is not a judgement of spam).
     Hide,
     /// Show it again (a held post: release it); learned as a good post.
     Show,
@@ -42,7 +44,10 @@ impl Action {
 }
 
 /// Applies a moderator's decision to a post; a question's state is its topic's. A post
-/// that stops being shown is no longer its topic's accepted answer.
+/// that stops being shown is no longer its topic's accepted answer. The spam filter
+/// learns the decision — spam, good (shown, not spam) or nothing (hidden) — moving the
+/// post's counts from what an earlier decision taught. Records `topic_changed` (the
+/// action).
 pub async fn moderate(
     c: &mut dyn Conn,
     agent: &Viewer,
@@ -56,6 +61,12 @@ pub async fn moderate(
         Action::Show | Action::NotSpam => (PostState::Visible, Some(Label::Ham)),
         Action::Spam => (PostState::Spam, Some(Label::Spam)),
     };
+    let name = match action {
+        Action::Hide => "hide",
+        Action::Show => "show",
+        Action::Spam => "spam",
+        Action::NotSpam => "not_spam",
+    };
     c.execute(
         "UPDATE community_posts SET state = $1, moderated_by = $2, moderated_at = $3,
              updated_at = $3 WHERE id = $4",
@@ -67,9 +78,7 @@ pub async fn moderate(
         ],
     )
     .await?;
-    if let Some(l) = label {
-        spam::learn(c, post_id, Some(l)).await?;
-    }
+    spam::learn(c, post_id, label).await?;
     if p.is_question {
         c.execute(
             "UPDATE community_topics SET state = $1, updated_at = $2 WHERE id = $3",
@@ -84,6 +93,8 @@ pub async fn moderate(
         )
         .await?;
     }
+    let who = rapport_domain::Principal::Agent(agent.clone());
+    super::record_change(c, &who, p.topic_id, name, now).await?;
     super::posts::get(c, post_id).await
 }
 

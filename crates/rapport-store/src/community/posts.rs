@@ -4,7 +4,7 @@ use rapport_domain::community::{PostBody, PostState, posts_per_hour};
 use rapport_domain::{Principal, Timestamp};
 
 use super::topics::{self, post_of, readable_post, writer};
-use super::{Post, Posted, spam};
+use super::{Post, Posted, record_change, spam};
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
 
@@ -30,7 +30,8 @@ pub async fn over_allowance(
 }
 
 /// Answers a topic `who` may read. The topic must be shown and not locked. A customer's
-/// answer is limited per hour and scored by the spam filter like a question.
+/// answer is limited per hour and scored by the spam filter like a question (nothing is
+/// learned from it). Records `topic_changed` (`answered`).
 pub async fn answer(
     c: &mut dyn Conn,
     who: &Principal,
@@ -74,13 +75,13 @@ pub async fn answer(
         .await?
         .int("id")?;
     if state == PostState::Visible {
-        spam::learn(c, id, Some(spam::Label::Ham)).await?;
         c.execute(
             "UPDATE community_topics SET last_activity_at = $1 WHERE id = $2",
             &[now.into(), topic_id.into()],
         )
         .await?;
     }
+    record_change(c, who, topic_id, "answered", now).await?;
     Ok(Posted::Done(get(c, id).await?))
 }
 

@@ -1,8 +1,10 @@
 //! The spam filter's memory: in how many spam and good posts each word appeared, and
-//! how many posts of each were learned. Moderators' decisions teach it (a post flagged
-//! as spam, or released as not spam); every shown post is learned as good until a
-//! moderator says otherwise, when its counts move from one side to the other. The
-//! scoring itself is `rapport_domain::community::spam`.
+//! how many posts of each were learned. Only moderators' decisions teach it: a post
+//! flagged as spam, a post shown again or released as not spam, an answer an agent
+//! accepted (good). Posts nobody judged teach nothing, so a flood of posts cannot train
+//! the filter to let its kind through. A later decision replaces an earlier one: the
+//! post's counts move to the other side, or are taken back when a moderator hides it.
+//! The scoring itself is `rapport_domain::community::spam`.
 
 use rapport_domain::community::PostState;
 use rapport_domain::community::spam::{self as rules, Counts};

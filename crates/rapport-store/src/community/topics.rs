@@ -1,74 +1,30 @@
-//! Topics: asking a question, listing and searching topics, reading one with its answers,
-//! accepting an answer, locking, and turning a topic into a ticket.
+//! Topics: asking a question, reading one with its answers, accepting an answer,
+//! locking, and turning a topic into a ticket or a draft article. (Listing a page at a
+//! time is [`super::list`].)
 
 use rapport_domain::community::{PostBody, PostState, TopicTitle};
 use rapport_domain::{Body, Channel, Principal, Priority, Subject, Timestamp, Viewer};
 
-use super::{Post, Posted, Topic, author_of, may_read, readable, spam, state_of};
+use super::{Post, Posted, Topic, author_of, may_read, readable, record_change, spam, state_of};
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::tickets::{self, NewTicket};
 use crate::value::{Row, Value};
 
-/// How topics are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TopicSort {
-    /// Newest first.
-    #[default]
-    Newest,
-    /// Without a shown answer, newest first.
-    Unanswered,
-    /// Most votes on the question first.
-    Votes,
-}
-
-impl TopicSort {
-    /// Reads `newest`, `unanswered` or `votes`; anything else is newest.
-    pub fn parse(raw: &str) -> Self {
-        match raw {
-            "unanswered" => Self::Unanswered,
-            "votes" => Self::Votes,
-            _ => Self::Newest,
-        }
-    }
-
-    /// The spelling in URLs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Newest => "newest",
-            Self::Unanswered => "unanswered",
-            Self::Votes => "votes",
-        }
-    }
-}
-
-/// What to list.
-#[derive(Debug, Clone, Default)]
-pub struct TopicFilter {
-    /// Words every listed topic's title or question contains.
-    pub query: String,
-    /// The order.
-    pub sort: TopicSort,
-    /// How many (at most 100).
-    pub limit: usize,
-}
-
-/// The most words of a query used.
-const MAX_WORDS: usize = 8;
-
-const TOPIC_COLUMNS: &str = "t.id, t.title, t.state, t.locked, t.accepted_post_id, t.votes,
+pub(super) const TOPIC_COLUMNS: &str =
+    "t.id, t.title, t.state, t.locked, t.accepted_post_id, t.votes,
     t.ticket_id, t.article_id, t.author_customer_id, t.author_user_id, t.last_activity_at,
     t.created_at, q.id AS question_id, q.body,
     cu.name AS customer_name, u.name AS agent_name,
     (SELECT COUNT(*) FROM community_posts a
       WHERE a.topic_id = t.id AND a.is_question = FALSE AND a.state = 'visible') AS answers";
 
-const TOPIC_FROM: &str = "community_topics t
+pub(super) const TOPIC_FROM: &str = "community_topics t
     JOIN community_posts q ON q.topic_id = t.id AND q.is_question = TRUE
     LEFT JOIN customers cu ON cu.id = t.author_customer_id
     LEFT JOIN users u ON u.id = t.author_user_id";
 
-fn topic_of(r: &Row, agent: bool) -> Result<Topic> {
+pub(super) fn topic_of(r: &Row, agent: bool) -> Result<Topic> {
     Ok(Topic {
         id: r.int("id")?,
         title: r.text("title")?,
@@ -91,84 +47,8 @@ fn topic_of(r: &Row, agent: bool) -> Result<Topic> {
     })
 }
 
-fn is_agent(who: Option<&Principal>) -> bool {
+pub(super) fn is_agent(who: Option<&Principal>) -> bool {
     matches!(who, Some(Principal::Agent(_) | Principal::System))
-}
-
-/// The words of a search (the spam filter's tokens: 3 or more letters or digits, common
-/// words left out), lower-cased, as `LIKE` patterns with `%` and `_` escaped.
-fn like_patterns(query: &str) -> Vec<String> {
-    rapport_domain::community::spam::tokens(query)
-        .into_iter()
-        .take(MAX_WORDS)
-        .map(|w| {
-            let escaped = w
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        })
-        .collect()
-}
-
-/// Lists the topics `who` may read, searched and ordered by `f`.
-pub async fn list(
-    c: &mut dyn Conn,
-    who: Option<&Principal>,
-    f: &TopicFilter,
-) -> Result<Vec<Topic>> {
-    let mut params: Vec<Value> = Vec::new();
-    let mut sql = format!(
-        "SELECT {TOPIC_COLUMNS} FROM {TOPIC_FROM} WHERE {}",
-        readable(who, "t", &mut params)
-    );
-    // Topics matching any word of the query, those matching more words first.
-    let mut matches = Vec::new();
-    for p in like_patterns(&f.query) {
-        params.push(p.into());
-        let n = params.len();
-        matches.push(format!(
-            "(LOWER(t.title) LIKE ${n} ESCAPE '\\' OR LOWER(q.body) LIKE ${n} ESCAPE '\\')"
-        ));
-    }
-    let relevance = if matches.is_empty() {
-        if !f.query.trim().is_empty() {
-            // Only common words: nothing to look for.
-            return Ok(Vec::new());
-        }
-        String::new()
-    } else {
-        sql.push_str(&format!(" AND ({})", matches.join(" OR ")));
-        let score: Vec<String> = matches
-            .iter()
-            .map(|m| format!("CASE WHEN {m} THEN 1 ELSE 0 END"))
-            .collect();
-        format!("{} DESC, ", score.join(" + "))
-    };
-    match f.sort {
-        TopicSort::Newest => {
-            sql.push_str(&format!(
-                " ORDER BY {relevance}t.created_at DESC, t.id DESC"
-            ));
-        }
-        TopicSort::Unanswered => sql.push_str(&format!(
-            " AND NOT EXISTS (SELECT 1 FROM community_posts a WHERE a.topic_id = t.id
-                AND a.is_question = FALSE AND a.state = 'visible')
-              ORDER BY {relevance}t.created_at DESC, t.id DESC"
-        )),
-        TopicSort::Votes => sql.push_str(&format!(
-            " ORDER BY {relevance}t.votes DESC, t.created_at DESC, t.id DESC"
-        )),
-    }
-    let limit = i64::try_from(f.limit.clamp(1, 100)).unwrap_or(100);
-    params.push(limit.into());
-    sql.push_str(&format!(" LIMIT ${}", params.len()));
-    let agent = is_agent(who);
-    c.query(&sql, &params)
-        .await?
-        .iter()
-        .map(|r| topic_of(r, agent))
-        .collect()
 }
 
 /// One topic `who` may read (else "not found").
@@ -247,10 +127,11 @@ pub(crate) fn writer(who: &Principal) -> Result<(Option<i64>, Option<i64>)> {
     }
 }
 
-/// Asks a question. A customer's question is limited per hour ([`posts::allowance`](super::posts::allowance))
-/// and scored by the spam filter: a likely spam is held for review (shown to its author
-/// as awaiting review); a shown one teaches the filter a good example. Agents' questions
-/// are shown at once.
+/// Asks a question. A customer's question is limited per hour
+/// ([`posts::over_allowance`](super::posts::over_allowance)) and scored by the spam
+/// filter: a likely spam is held for review (shown to its author as awaiting review).
+/// Agents' questions are shown at once. Nothing is learned from it: the filter learns
+/// from moderators only. Records `topic_changed` (`asked`).
 pub async fn create(
     c: &mut dyn Conn,
     who: &Principal,
@@ -280,31 +161,29 @@ pub async fn create(
         )
         .await?
         .int("id")?;
-    let post_id = c
-        .one(
-            "INSERT INTO community_posts (topic_id, is_question, body, author_customer_id,
+    c.execute(
+        "INSERT INTO community_posts (topic_id, is_question, body, author_customer_id,
                  author_user_id, state, spam_score, created_at, updated_at)
-             VALUES ($1, TRUE, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-            &[
-                topic_id.into(),
-                new.body.as_str().into(),
-                customer.into(),
-                user.into(),
-                state.as_str().into(),
-                score.into(),
-                now.into(),
-            ],
-        )
-        .await?
-        .int("id")?;
-    if state == PostState::Visible {
-        spam::learn(c, post_id, Some(spam::Label::Ham)).await?;
-    }
+             VALUES ($1, TRUE, $2, $3, $4, $5, $6, $7, $7)",
+        &[
+            topic_id.into(),
+            new.body.as_str().into(),
+            customer.into(),
+            user.into(),
+            state.as_str().into(),
+            score.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    record_change(c, who, topic_id, "asked", now).await?;
     Ok(Posted::Done(get(c, Some(who), topic_id).await?))
 }
 
 /// Accepts an answer of a topic: the asker or an agent may; the answer must be shown.
-/// Accepting another answer replaces the accepted one.
+/// Accepting another answer replaces the accepted one. An agent's acceptance is a
+/// moderator's judgement: the spam filter learns the answer as a good post. Records
+/// `topic_changed` (`accepted`).
 pub async fn accept(
     c: &mut dyn Conn,
     who: &Principal,
@@ -340,13 +219,17 @@ pub async fn accept(
         &[post_id.into(), now.into(), topic_id.into()],
     )
     .await?;
-    Ok(())
+    if matches!(who, Principal::Agent(_)) {
+        spam::learn(c, post_id, Some(spam::Label::Ham)).await?;
+    }
+    record_change(c, who, topic_id, "accepted", now).await
 }
 
-/// Locks a topic (no new answers) or unlocks it; agents only.
+/// Locks a topic (no new answers) or unlocks it; agents only. Records `topic_changed`
+/// (`locked`, `unlocked`).
 pub async fn set_locked(
     c: &mut dyn Conn,
-    _agent: &Viewer,
+    agent: &Viewer,
     topic_id: i64,
     locked: bool,
     now: Timestamp,
@@ -360,7 +243,8 @@ pub async fn set_locked(
     if n == 0 {
         return Err(StoreError::NotFound("topic"));
     }
-    Ok(())
+    let action = if locked { "locked" } else { "unlocked" };
+    record_change(c, &Principal::Agent(agent.clone()), topic_id, action, now).await
 }
 
 /// Turns a customer's topic into a ticket for that customer, linked both ways: the

@@ -161,6 +161,13 @@ impl Reader {
     }
 }
 
+/// The portal's sign-in page, bringing the customer back to `path` (a page of this
+/// site) once they used the emailed link.
+pub(crate) fn signin_link(path: &str) -> String {
+    let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    format!("/portal/signin?next={next}")
+}
+
 pub(crate) fn sign_in_first() -> Response {
     error_page(
         StatusCode::FORBIDDEN,

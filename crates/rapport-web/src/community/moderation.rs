@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::Permission;
 use rapport_http::AppState;
+use rapport_http::api::community::find::reindex_topic;
 use rapport_store::community::moderation::{self as store, Action};
 use rapport_store::community::topics;
 use rapport_store::op;
@@ -42,20 +43,21 @@ pub async fn moderate(
         Err(e) => return store_error(e),
     };
     let now = st.now();
-    let to_queue = f.back == "queue";
-    write_then(
-        &st,
-        op!(c => store::moderate(c, &viewer, id, action, now).await),
-        |p| {
-            let to = if to_queue {
-                "/community/moderation".to_owned()
-            } else {
-                format!("/community/topics/{}#post-{}", p.topic_id, p.id)
-            };
-            Redirect::to(&to).into_response()
-        },
-    )
-    .await
+    let p = match st
+        .db
+        .write(op!(c => store::moderate(c, &viewer, id, action, now).await))
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return store_error(e),
+    };
+    reindex_topic(&st, p.topic_id).await;
+    let to = if f.back == "queue" {
+        "/community/moderation".to_owned()
+    } else {
+        format!("/community/topics/{}#post-{}", p.topic_id, p.id)
+    };
+    Redirect::to(&to).into_response()
 }
 
 /// The lock form.
@@ -78,12 +80,15 @@ pub async fn lock(
     }
     let now = st.now();
     let locked = f.locked == "1";
-    write_then(
-        &st,
-        op!(c => topics::set_locked(c, &viewer, id, locked, now).await),
-        |()| Redirect::to(&format!("/community/topics/{id}")).into_response(),
-    )
-    .await
+    if let Err(e) = st
+        .db
+        .write(op!(c => topics::set_locked(c, &viewer, id, locked, now).await))
+        .await
+    {
+        return store_error(e);
+    }
+    reindex_topic(&st, id).await;
+    Redirect::to(&format!("/community/topics/{id}")).into_response()
 }
 
 /// Turns a topic into a ticket (or opens the one it became).

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::community::PostBody;
 use rapport_http::AppState;
+use rapport_http::api::community::find::reindex_topic;
 use rapport_http::client::ClientIp;
 use rapport_store::community::{Posted, posts, topics};
 use rapport_store::op;
@@ -54,7 +55,10 @@ pub async fn answer(
         .write(op!(c => posts::answer(c, &who, id, body, now).await))
         .await
     {
-        Ok(Posted::Done(p)) => back_to(id, Some(p.id)),
+        Ok(Posted::Done(p)) => {
+            reindex_topic(&st, id).await;
+            back_to(id, Some(p.id))
+        }
         Ok(Posted::Limited { per_hour }) => too_many_posts(per_hour),
         Err(e) => store_error(e),
     }
@@ -126,7 +130,10 @@ pub async fn accept(
         .write(op!(c => topics::accept(c, &who, id, post_id, now).await))
         .await
     {
-        Ok(()) => back_to(id, Some(post_id)),
+        Ok(()) => {
+            reindex_topic(&st, id).await;
+            back_to(id, Some(post_id))
+        }
         Err(e) => store_error(e),
     }
 }

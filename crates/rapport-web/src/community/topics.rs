@@ -8,13 +8,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::FieldError;
 use rapport_domain::community::{PostBody, PostState, TopicTitle};
 use rapport_http::AppState;
+use rapport_http::api::community::find::{Find, find_topics, reindex_topic};
 use rapport_http::client::ClientIp;
-use rapport_store::community::topics::{self as store, NewTopic, TopicFilter, TopicSort};
+use rapport_store::community::list::TopicSort;
+use rapport_store::community::topics::{self as store, NewTopic};
 use rapport_store::community::{Post, Posted, Topic, posts};
 use rapport_store::op;
 use serde::Deserialize;
 
-use super::{Reader, post_html, shown_time, too_many_posts};
+use super::{Reader, post_html, shown_time, signin_link, too_many_posts};
 use crate::page::{page, store_error};
 use crate::sessions::Me;
 
@@ -66,15 +68,23 @@ struct ListPage {
     csrf: String,
     signed_in: bool,
     agent: bool,
+    /// The portal's sign-in, coming back here.
+    signin: String,
     query: String,
     sort: &'static str,
     /// (link, label, current).
     tabs: Vec<(String, &'static str, bool)>,
     topics: Vec<TopicRow>,
+    /// The next and previous pages' links.
+    next: Option<String>,
+    prev: Option<String>,
     title: String,
     body: String,
     error: Option<String>,
 }
+
+/// Topics on a page of the list.
+const PAGE: usize = 30;
 
 /// The list's query.
 #[derive(Deserialize, Default)]
@@ -83,6 +93,23 @@ pub struct ListQuery {
     q: String,
     #[serde(default)]
     sort: String,
+    /// Where the page starts (from a "Next page" or "Previous page" link).
+    #[serde(default)]
+    cursor: String,
+}
+
+/// The list's address for `sort` and `query`, with `cursor` when given.
+fn list_href(sort: TopicSort, query: &str, cursor: Option<&str>) -> String {
+    let mut href = format!("/community?sort={}", sort.as_str());
+    if !query.is_empty() {
+        href.push_str("&q=");
+        href.extend(form_urlencoded::byte_serialize(query.as_bytes()));
+    }
+    if let Some(c) = cursor {
+        href.push_str("&cursor=");
+        href.push_str(c);
+    }
+    href
 }
 
 async fn render_list(
@@ -93,46 +120,47 @@ async fn render_list(
     status: axum::http::StatusCode,
 ) -> Response {
     let sort = TopicSort::parse(&q.sort);
-    let query: String = q.q.chars().take(200).collect();
-    let f = TopicFilter {
+    let query: String = q.q.trim().chars().take(200).collect();
+    let f = Find {
         query: query.clone(),
         sort,
-        limit: 50,
+        limit: PAGE,
+        cursor: Some(q.cursor),
     };
     let who = reader.principal();
-    let found = match st
-        .db
-        .read(op!(c => store::list(c, who.as_ref(), &f).await))
-        .await
-    {
+    let found = match find_topics(st, who.as_ref(), &f).await {
         Ok(t) => t,
         Err(e) => return store_error(e),
     };
     let tabs = [
-        ("newest", "Newest"),
-        ("unanswered", "Unanswered"),
-        ("votes", "Most voted"),
+        (
+            TopicSort::Newest,
+            if query.is_empty() {
+                "Newest"
+            } else {
+                "Best match"
+            },
+        ),
+        (TopicSort::Unanswered, "Unanswered"),
+        (TopicSort::Votes, "Most voted"),
     ]
     .into_iter()
-    .map(|(k, label)| {
-        let q: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
-        let href = if query.is_empty() {
-            format!("/community?sort={k}")
-        } else {
-            format!("/community?sort={k}&q={q}")
-        };
-        (href, label, k == sort.as_str())
-    })
+    .map(|(k, label)| (list_href(k, &query, None), label, k == sort))
     .collect();
+    let page_href =
+        |c: rapport_store::community::list::Cursor| list_href(sort, &query, Some(&c.encode(sort)));
     let csrf = reader.csrf();
     let mut r = page(&ListPage {
         csrf: csrf.clone(),
         signed_in: !matches!(reader, Reader::Anonymous),
         agent: reader.is_agent(),
-        query,
+        signin: signin_link(&list_href(sort, &query, None)),
         sort: sort.as_str(),
         tabs,
-        topics: found.iter().map(TopicRow::from).collect(),
+        topics: found.topics.iter().map(TopicRow::from).collect(),
+        next: found.next.map(page_href),
+        prev: found.prev.map(page_href),
+        query,
         title: form.0,
         body: form.1,
         error: form.2,
@@ -150,8 +178,8 @@ pub async fn list(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    // A search scans every topic's text: held to the same allowance per client address
-    // as the API's community reads (120 a minute).
+    // A search is held to the same allowance per client address as the API's community
+    // reads (120 a minute).
     if !q.q.trim().is_empty() {
         if st.community_reads.is_blocked(ip) {
             return crate::page::error_page(
@@ -224,7 +252,10 @@ pub async fn ask(
         .write(op!(c => store::create(c, &who, new, now).await))
         .await
     {
-        Ok(Posted::Done(t)) => Redirect::to(&format!("/community/topics/{}", t.id)).into_response(),
+        Ok(Posted::Done(t)) => {
+            reindex_topic(&st, t.id).await;
+            Redirect::to(&format!("/community/topics/{}", t.id)).into_response()
+        }
         Ok(Posted::Limited { per_hour }) => too_many_posts(per_hour),
         Err(e) => store_error(e),
     }
@@ -252,6 +283,8 @@ struct TopicPage {
     csrf: String,
     signed_in: bool,
     agent: bool,
+    /// The portal's sign-in, coming back here.
+    signin: String,
     topic: TopicRow,
     locked: bool,
     open: bool,
@@ -318,6 +351,7 @@ pub async fn topic(
         csrf: csrf.clone(),
         signed_in: !matches!(reader, Reader::Anonymous),
         agent: reader.is_agent(),
+        signin: signin_link(&format!("/community/topics/{}", t.id)),
         topic: TopicRow::from(&t),
         locked: t.locked,
         open: !t.locked && t.state == PostState::Visible,

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{EmailAddress, FieldError, Principal};
@@ -42,22 +42,39 @@ struct SignInPage {
     /// "invalid".
     step: String,
     token: String,
+    /// The page of this site to land on after signing in (empty: "my requests").
+    next: String,
 }
 
-fn signin_page(st: &AppState, step: &str, token: &str, status: StatusCode) -> Response {
+fn signin_page(
+    st: &AppState,
+    step: &str,
+    token: &str,
+    next: Option<String>,
+    status: StatusCode,
+) -> Response {
     let csrf = secrets::random_hex(16);
     let mut r = page(&SignInPage {
         csrf: csrf.clone(),
         step: step.to_owned(),
         token: token.to_owned(),
+        next: next.unwrap_or_default(),
     });
     *r.status_mut() = status;
     with_csrf(st, r, &csrf)
 }
 
-/// The "email me a sign-in link" form.
-pub async fn signin_form(State(st): State<AppState>) -> Response {
-    signin_page(&st, "ask", "", StatusCode::OK)
+/// Where to land after signing in: `?next=` when it is a page of this site.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The "email me a sign-in link" form; `?next=` (a page of this site, else ignored) is
+/// carried through the emailed link.
+pub async fn signin_form(State(st): State<AppState>, Query(q): Query<NextQuery>) -> Response {
+    let next = crate::next::local(q.next.as_deref());
+    signin_page(&st, "ask", "", next, StatusCode::OK)
 }
 
 /// The sign-in request form.
@@ -65,6 +82,9 @@ pub async fn signin_form(State(st): State<AppState>) -> Response {
 pub struct SignInForm {
     csrf: String,
     email: String,
+    /// Where to land after signing in (kept only when it is a page of this site).
+    #[serde(default)]
+    next: String,
 }
 
 /// Emails a sign-in link when the address belongs to a customer. The answer is the same
@@ -84,6 +104,7 @@ pub async fn signin_request(
     let Ok(email) = EmailAddress::parse(&f.email) else {
         return store_error(FieldError::new("email", "is not an email address").into());
     };
+    let next = crate::next::local(Some(&f.next));
     let token = secrets::random_hex(32);
     let hash = rapport_store::secrets::token_hash(&token);
     let sealed_token = st.sealer.seal(&token);
@@ -104,6 +125,7 @@ pub async fn signin_request(
                 let notice = notify::Notice::PortalLink {
                     customer_id,
                     sealed_token,
+                    next,
                 };
                 notify::queue(c, &notice, now).await?;
             }
@@ -111,14 +133,19 @@ pub async fn signin_request(
         }))
         .await;
     match r {
-        Ok(()) => signin_page(&st, "sent", "", StatusCode::OK),
+        Ok(()) => signin_page(&st, "sent", "", None, StatusCode::OK),
         Err(e) => store_error(e),
     }
 }
 
 /// The page an emailed link opens: a button that signs in. Using the link takes a
-/// deliberate POST, so mail scanners that follow links do not use it up.
-pub async fn signin_link(State(st): State<AppState>, Path(token): Path<String>) -> Response {
+/// deliberate POST, so mail scanners that follow links do not use it up. The link's
+/// `?next=` rides along in the form when it is a page of this site.
+pub async fn signin_link(
+    State(st): State<AppState>,
+    Path(token): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let hash = rapport_store::secrets::token_hash(&token);
     let now = st.now();
     let valid = st
@@ -126,24 +153,40 @@ pub async fn signin_link(State(st): State<AppState>, Path(token): Path<String>) 
         .read(op!(c => rapport_store::portal::token_valid(c, &hash, now).await))
         .await;
     match valid {
-        Ok(true) => signin_page(&st, "confirm", &token, StatusCode::OK),
-        Ok(false) => signin_page(&st, "invalid", "", StatusCode::NOT_FOUND),
+        Ok(true) => signin_page(
+            &st,
+            "confirm",
+            &token,
+            crate::next::local(q.next.as_deref()),
+            StatusCode::OK,
+        ),
+        Ok(false) => signin_page(&st, "invalid", "", None, StatusCode::NOT_FOUND),
         Err(e) => store_error(e),
     }
 }
 
-/// The confirm button's form.
+/// A form with only its CSRF token (signing out).
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     csrf: String,
 }
 
-/// Uses the link up and signs the customer in to "my requests".
+/// The confirm button's form.
+#[derive(Deserialize)]
+pub struct SignInConfirmForm {
+    csrf: String,
+    /// Where to land (kept only when it is a page of this site).
+    #[serde(default)]
+    next: String,
+}
+
+/// Uses the link up and signs the customer in: to the page `next` names when it is one
+/// of this site (the community page they came from), else to "my requests".
 pub async fn signin_confirm(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
-    Form(f): Form<ConfirmForm>,
+    Form(f): Form<SignInConfirmForm>,
 ) -> Response {
     if !csrf_ok(&st, &headers, &f.csrf) {
         return error_page(
@@ -168,10 +211,11 @@ pub async fn signin_confirm(
         .await;
     match used {
         Ok(true) => {}
-        Ok(false) => return signin_page(&st, "invalid", "", StatusCode::NOT_FOUND),
+        Ok(false) => return signin_page(&st, "invalid", "", None, StatusCode::NOT_FOUND),
         Err(e) => return store_error(e),
     }
-    let mut r = Redirect::to("/portal/requests").into_response();
+    let to = crate::next::local(Some(&f.next)).unwrap_or_else(|| "/portal/requests".to_owned());
+    let mut r = Redirect::to(&to).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(PORTAL_SESSION, &session, SESSION_SECS, "Lax", st.https),

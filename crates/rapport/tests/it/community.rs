@@ -42,13 +42,13 @@ on_both!(
 );
 
 /// A browser signed in as a customer (portal session) or an agent (workspace session).
-struct Browser {
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
+pub(crate) struct Browser {
+    pub(crate) http: reqwest::Client,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
-fn client_from(ip: &str) -> reqwest::Client {
+pub(crate) fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .local_address(ip.parse::<std::net::IpAddr>().unwrap())
@@ -57,7 +57,12 @@ fn client_from(ip: &str) -> reqwest::Client {
 }
 
 /// A customer with this address (made through a ticket), signed in to the portal.
-async fn customer(app: &TestApp, email: &str, ip: &str, now: rapport_domain::Timestamp) -> Browser {
+pub(crate) async fn customer(
+    app: &TestApp,
+    email: &str,
+    ip: &str,
+    now: rapport_domain::Timestamp,
+) -> Browser {
     app.ticket("Hello", "First contact", email).await;
     let email = email.to_owned();
     let token = rapport_store::secrets::random_hex(32);
@@ -79,7 +84,11 @@ async fn customer(app: &TestApp, email: &str, ip: &str, now: rapport_domain::Tim
 }
 
 /// An agent's workspace session.
-async fn agent_browser(app: &TestApp, user_id: i64, now: rapport_domain::Timestamp) -> Browser {
+pub(crate) async fn agent_browser(
+    app: &TestApp,
+    user_id: i64,
+    now: rapport_domain::Timestamp,
+) -> Browser {
     let token = rapport_store::secrets::random_hex(32);
     let hash = rapport_store::secrets::token_hash(&token);
     let csrf = rapport_store::secrets::random_hex(16);
@@ -96,7 +105,12 @@ async fn agent_browser(app: &TestApp, user_id: i64, now: rapport_domain::Timesta
 }
 
 impl Browser {
-    async fn post(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(
+        &self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);
         self.http
@@ -108,7 +122,7 @@ impl Browser {
             .unwrap()
     }
 
-    async fn page(&self, app: &TestApp, path: &str) -> (u16, String) {
+    pub(crate) async fn page(&self, app: &TestApp, path: &str) -> (u16, String) {
         let r = self
             .http
             .get(app.url(path))
@@ -120,7 +134,7 @@ impl Browser {
     }
 
     /// Asks a question; the new topic's id.
-    async fn ask(&self, app: &TestApp, title: &str, body: &str) -> i64 {
+    pub(crate) async fn ask(&self, app: &TestApp, title: &str, body: &str) -> i64 {
         let r = self
             .post(
                 app,
@@ -133,7 +147,7 @@ impl Browser {
     }
 
     /// Answers a topic; the new post's id.
-    async fn answer(&self, app: &TestApp, topic: i64, body: &str) -> i64 {
+    pub(crate) async fn answer(&self, app: &TestApp, topic: i64, body: &str) -> i64 {
         let r = self
             .post(
                 app,
@@ -164,7 +178,7 @@ async fn vote(app: &TestApp, b: &Browser, post: i64) -> u16 {
         .as_u16()
 }
 
-async fn accept(app: &TestApp, b: &Browser, topic: i64, post: i64) -> u16 {
+pub(crate) async fn accept(app: &TestApp, b: &Browser, topic: i64, post: i64) -> u16 {
     let post = post.to_string();
     b.post(
         app,
@@ -176,7 +190,7 @@ async fn accept(app: &TestApp, b: &Browser, topic: i64, post: i64) -> u16 {
     .as_u16()
 }
 
-async fn thread(app: &TestApp, id: i64, token: Option<&str>) -> (u16, Value) {
+pub(crate) async fn thread(app: &TestApp, id: i64, token: Option<&str>) -> (u16, Value) {
     app.call(
         "GET",
         &format!("/api/v1/community/topics/{id}"),
@@ -326,7 +340,11 @@ async fn anonymous_visitors_read_only_what_is_shown(backend: Backend) {
     let html = page.text().await.unwrap();
     assert!(html.contains("Where is my parcel?"));
     assert!(!html.contains("Something to hide here"));
-    assert!(html.contains("href=\"/portal/signin\">Sign in to ask"));
+    assert!(
+        html.contains("href=\"/portal/signin?next=%2Fcommunity"),
+        "{html}"
+    );
+    assert!(html.contains(">Sign in to ask</a>"));
     assert!(
         !html.contains("name=\"title\""),
         "no form for anonymous visitors"

@@ -6,7 +6,7 @@
 use rapport_demo::kb::{self as demo, JudgedKind};
 use rapport_domain::kb::{ArticleStatus, Locale, Visibility};
 use rapport_domain::{Principal, SystemClock};
-use rapport_store::community::topics::{self, TopicFilter};
+use rapport_store::community::list::{self, TopicFilter};
 use rapport_store::kb::{self, ArticleFilter};
 use rapport_store::{Db, StoreError, op};
 
@@ -134,9 +134,10 @@ both_backends! {
         let all = TopicFilter { limit: 100, ..TopicFilter::default() };
         let visible = app
             .db
-            .read(op!(c => topics::list(c, None, &all).await))
+            .read(op!(c => list::list(c, None, &all).await))
             .await
-            .unwrap();
+            .unwrap()
+            .topics;
         assert_eq!(visible.len(), seeds.len());
         assert_eq!(
             count(&app.db, "SELECT COUNT(*) FROM community_topics WHERE accepted_post_id IS NOT NULL").await,

@@ -7,6 +7,8 @@ mod harness;
 
 mod attack_fixes;
 mod community;
+mod community_search;
+mod community_trust;
 mod credentials;
 mod deflection;
 mod durability;

@@ -1,8 +1,10 @@
-//! The community forum's API: reading topics (anyone; an agent's token also shows what
-//! is held, hidden or spam, and the links to tickets and articles), suggestions while a
-//! question is typed, and the agents' moderation ([`moderation`]). Customers ask,
+//! The community forum's API: reading topics a page at a time (anyone; an agent's token
+//! also shows what is held, hidden or spam, and the links to tickets and articles),
+//! searching them and suggestions while a question is typed (the community's search
+//! index, [`find`]), and the agents' moderation ([`moderation`]). Customers ask,
 //! answer, vote and accept on the `/community` pages, signed in through the portal.
 
+pub mod find;
 pub mod moderation;
 
 use axum::Json;
@@ -10,7 +12,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use rapport_domain::{Permission, Principal, Viewer};
-use rapport_store::community::topics::{self, TopicFilter, TopicSort};
+use rapport_store::community::list::TopicSort;
+use rapport_store::community::topics;
 use rapport_store::community::{self as store, Author};
 use rapport_store::op;
 use serde::{Deserialize, Serialize};
@@ -46,7 +49,7 @@ impl FromRequestParts<AppState> for MaybeAgent {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = CommunityAuthor)]
 pub struct AuthorView {
-    /// The name shown.
+    /// The name shown: an agent's name, or a customer's first name and last initial.
     pub name: String,
     /// An agent (badged on the pages).
     pub agent: bool,
@@ -156,6 +159,13 @@ impl From<store::Post> for PostView {
 pub struct TopicsView {
     /// In the order asked for.
     pub topics: Vec<TopicView>,
+    /// Pass as `cursor` (with the same `q` and `sort`) for the next page; absent on the
+    /// last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Pass as `cursor` for the previous page; absent on the first page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev_cursor: Option<String>,
 }
 
 /// A topic with its posts.
@@ -173,12 +183,15 @@ pub struct ThreadView {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Words every topic's title or question contains.
+    /// What to search for in the topics' titles, questions and answers (forgiving:
+    /// stems, misspellings, phrases); the best match first.
     pub q: Option<String>,
-    /// `newest` (default), `unanswered` or `votes`.
+    /// `newest` (default; with `q`, the best match first), `unanswered` or `votes`.
     pub sort: Option<String>,
     /// At most this many (1–100, default 30).
     pub limit: Option<usize>,
+    /// `next_cursor` or `prev_cursor` of a page with the same `q` and `sort`.
+    pub cursor: Option<String>,
 }
 
 /// The longest query accepted, in characters.
@@ -204,7 +217,8 @@ fn limit(st: &AppState, ip: std::net::IpAddr) -> ApiResult<()> {
     Ok(())
 }
 
-/// Lists topics (anyone: shown topics; an agent's token: every topic).
+/// Lists topics a page at a time, or searches them (anyone: shown topics; an agent's
+/// token: every topic; a search finds shown topics only).
 #[utoipa::path(get, path = "/api/v1/community/topics", tag = "community",
     params(ListParams),
     responses((status = 200, body = TopicsView), (status = 401, body = ErrorBody),
@@ -234,13 +248,17 @@ pub async fn list_topics(
         }
     };
     let who = agent.map(Principal::Agent);
-    let f = TopicFilter { query, sort, limit };
-    let list = st
-        .db
-        .read(op!(c => topics::list(c, who.as_ref(), &f).await))
-        .await?;
+    let f = find::Find {
+        query,
+        sort,
+        limit,
+        cursor: p.cursor,
+    };
+    let page = find::find_topics(&st, who.as_ref(), &f).await?;
     Ok(Json(TopicsView {
-        topics: list.into_iter().map(Into::into).collect(),
+        topics: page.topics.into_iter().map(Into::into).collect(),
+        next_cursor: page.next.map(|c| c.encode(sort)),
+        prev_cursor: page.prev.map(|c| c.encode(sort)),
     }))
 }
 
@@ -312,18 +330,7 @@ pub async fn suggest(
 ) -> ApiResult<Json<SuggestionsView>> {
     limit(&st, ip)?;
     check_query(&p.q)?;
-    let f = TopicFilter {
-        query: p.q,
-        sort: TopicSort::Votes,
-        limit: 5,
-    };
-    let found = if f.query.trim().chars().count() < 3 {
-        Vec::new()
-    } else {
-        st.db
-            .read(op!(c => topics::list(c, None, &f).await))
-            .await?
-    };
+    let found = find::suggest_topics(&st, &p.q, 5).await?;
     Ok(Json(SuggestionsView {
         topics: found
             .into_iter()

@@ -49,6 +49,7 @@ pub async fn moderate_post(
         .db
         .write(op!(c => moderation::moderate(c, &viewer, id, action, now).await))
         .await?;
+    super::find::reindex_topic(&st, p.topic_id).await;
     Ok(Json(p.into()))
 }
 
@@ -78,6 +79,7 @@ pub async fn lock_topic(
     st.db
         .write(op!(c => topics::set_locked(c, &viewer, id, req.locked, now).await))
         .await?;
+    super::find::reindex_topic(&st, id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
