@@ -16,6 +16,7 @@ mod help;
 mod imap;
 mod jobs;
 mod kb;
+mod kb_categories;
 mod kb_demo;
 mod kb_search;
 mod limits;
