@@ -18,6 +18,7 @@ mod jobs;
 mod kb;
 mod kb_categories;
 mod kb_demo;
+mod kb_links;
 mod kb_search;
 mod limits;
 mod live;
