@@ -18,6 +18,7 @@ pub mod limit;
 pub mod live;
 pub mod password_check;
 pub mod reader;
+pub mod rendered;
 pub mod state;
 pub mod throttle;
 pub mod visitor;

@@ -13,6 +13,7 @@ mod durability;
 mod email;
 mod errors;
 mod help;
+mod help_counts;
 mod imap;
 mod jobs;
 mod kb;
