@@ -1,17 +1,20 @@
 // The knowledge base in the agent workspace, in a real browser: write an article with the
-// live preview, publish it, and link it into a reply from the ticket page.
+// live preview, publish it, link it into a reply from the ticket page, and manage the
+// categories (axe-core, the accessibility checker nobody here wrote, checks that page).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = process.env.RAPPORT_BIN || join(root, 'target/debug/rapport');
 const PASSWORD = 'rapport-demo';
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server, base, token, browser;
 
@@ -31,6 +34,20 @@ async function api(method, path, body) {
   const json = await r.json();
   assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/// Runs axe-core on the page and fails on any serious or critical violation.
+async function assertAccessible(page, what) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe found serious or critical problems on ${what}`,
+  );
 }
 
 async function signIn(page, email) {
@@ -134,5 +151,51 @@ test('an agent links an article into a reply from the ticket page', async () => 
   await page.waitForURL(/\/kb\/articles\/\d+\/edit$/);
   assert.equal(await page.getByLabel('Title').inputValue(), 'Kettle is furry inside');
   assert.equal(await page.getByLabel('Status').inputValue(), 'draft');
+  await page.close();
+});
+
+test('a supervisor adds, renames, orders and deletes categories', async () => {
+  const name = `Blenders ${Date.now()}`;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page, 'admin@example.com');
+  await page.goto(base + '/kb');
+  await page.getByRole('main').getByRole('link', { name: 'Categories', exact: true }).click();
+  await page.waitForURL(/\/kb\/categories$/);
+  await assertAccessible(page, 'the categories page');
+
+  const add = page.getByRole('form', { name: 'New category', exact: true });
+  await add.getByLabel('Name', { exact: true }).fill(name);
+  await add.getByLabel('Position', { exact: true }).fill('-1');
+  await add.getByRole('button', { name: 'Add category' }).click();
+  await page.waitForURL(/\/kb\/categories$/);
+  const form = page.getByRole('form', { name, exact: true });
+  assert.equal(await form.getByLabel('Slug', { exact: true }).inputValue(), name.toLowerCase().replace(' ', '-'));
+  let cats = await api('GET', '/api/v1/kb/categories');
+  assert.equal(cats[0].name, name, 'position -1 puts it first');
+
+  // Renamed and moved last.
+  await form.getByLabel('Name', { exact: true }).fill(`${name} and mixers`);
+  await form.getByLabel('Position', { exact: true }).fill('99');
+  await form.getByRole('button', { name: `Save ${name}`, exact: true }).click();
+  await page.waitForURL(/\/kb\/categories$/);
+  cats = await api('GET', '/api/v1/kb/categories');
+  assert.equal(cats.at(-1).name, `${name} and mixers`);
+
+  // A category holding articles says why it cannot go; an empty one goes.
+  const full = cats.find((k) => k.articles > 0);
+  await page.getByRole('form', { name: full.name, exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: `Delete ${full.name}`, exact: true }).count(), 0);
+  await page.getByRole('button', { name: `Delete ${name} and mixers`, exact: true }).click();
+  await page.waitForURL(/\/kb\/categories$/);
+  await page.getByRole('form', { name: 'New category', exact: true }).waitFor();
+  assert.equal(await page.getByRole('form', { name: `${name} and mixers`, exact: true }).count(), 0);
+  await assertAccessible(page, 'the categories page after changes');
+
+  // Bad input: the refusal is announced, and the page is still accessible.
+  await page.getByRole('form', { name: 'New category', exact: true }).getByLabel('Name', { exact: true }).fill('Twice');
+  await page.getByRole('form', { name: 'New category', exact: true }).getByLabel('Slug', { exact: true }).fill(full.slug);
+  await page.getByRole('button', { name: 'Add category' }).click();
+  await page.getByRole('alert').getByText('already exists').waitFor();
+  await assertAccessible(page, 'the categories page with an error');
   await page.close();
 });

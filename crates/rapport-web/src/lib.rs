@@ -164,6 +164,12 @@ fn kb_routes() -> Router<AppState> {
         .route("/kb", get(kb::articles))
         .route("/kb/lookup", get(kb::lookup))
         .route(
+            "/kb/categories",
+            get(kb::categories::list).post(kb::categories::create),
+        )
+        .route("/kb/categories/{id}", post(kb::categories::save))
+        .route("/kb/categories/{id}/delete", post(kb::categories::delete))
+        .route(
             "/kb/new",
             get(kb::editor::new_form).post(kb::editor::create),
         )

@@ -56,7 +56,9 @@ pub struct KbHitView {
     pub slug: String,
     /// Its title, in the passage's language.
     pub title: String,
-    /// Where to read it: `/help/articles/{slug}[?lang=xx][#anchor]`.
+    /// Where to read it: `/help/articles/{slug}[?lang=xx][#anchor]`; for an internal
+    /// article (found by agents only) its page in the workspace,
+    /// `/kb/articles/{id}/edit[?lang=xx]`.
     pub url: String,
     /// A plain-text excerpt of the best passage.
     pub snippet: String,
