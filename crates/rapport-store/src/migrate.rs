@@ -135,6 +135,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_kb_slug_history.sql"),
         postgres: include_str!("../migrations/postgres/0021_kb_slug_history.sql"),
     },
+    Migration {
+        version: 22,
+        name: "search_pending",
+        sqlite: include_str!("../migrations/sqlite/0022_search_pending.sql"),
+        postgres: include_str!("../migrations/postgres/0022_search_pending.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe
