@@ -17,6 +17,7 @@ mod imap;
 mod jobs;
 mod kb;
 mod kb_demo;
+mod kb_logs;
 mod kb_search;
 mod limits;
 mod live;
