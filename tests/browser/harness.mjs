@@ -102,3 +102,67 @@ export async function assertAccessible(page, what) {
     `axe found serious or critical problems on ${what}`,
   );
 }
+
+/// Just enough SMTP to stand in for the relay: every message it is given is kept in
+/// `mails` (raw, as sent). Pass `smtp://127.0.0.1:${sink.port}` as RAPPORT_SMTP_RELAY.
+export function smtpSink() {
+  const mails = [];
+  return new Promise((ok) => {
+    const server = net.createServer((sock) => {
+      let buf = '';
+      let data = false;
+      sock.write('220 sink ESMTP\r\n');
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        for (;;) {
+          if (data) {
+            const end = buf.indexOf('\r\n.\r\n');
+            if (end < 0) return;
+            mails.push(buf.slice(0, end));
+            buf = buf.slice(end + 5);
+            data = false;
+            sock.write('250 kept\r\n');
+            continue;
+          }
+          const nl = buf.indexOf('\r\n');
+          if (nl < 0) return;
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 2);
+          const verb = line.slice(0, 4).toUpperCase();
+          if (verb === 'EHLO' || verb === 'HELO') sock.write('250 sink\r\n');
+          else if (verb === 'DATA') { data = true; sock.write('354 go on\r\n'); }
+          else if (verb === 'QUIT') { sock.end('221 bye\r\n'); return; }
+          else sock.write('250 ok\r\n');
+        }
+      });
+      sock.on('error', () => {});
+    });
+    server.listen(0, '127.0.0.1', () => ok({
+      mails,
+      port: server.address().port,
+      close: () => server.close(),
+    }));
+  });
+}
+
+/// Signs the customer `email` in to the portal on `page` through the emailed link (caught
+/// by `sink`): asks for the link, follows it, confirms. The customer must exist and the
+/// help desk must have a mailbox to send from.
+export async function customerSignIn(app, page, sink, email) {
+  const seen = sink.mails.length;
+  await page.goto(app.base + '/portal/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: /link/i }).click();
+  let link;
+  for (let i = 0; i < 200 && !link; i++) {
+    for (const m of sink.mails.slice(seen)) {
+      const found = m.replace(/=\r\n/g, '').match(/\/portal\/signin\/([0-9a-f]{64})/);
+      if (found) link = `/portal/signin/${found[1]}`;
+    }
+    if (!link) await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.ok(link, 'no sign-in link arrived');
+  await page.goto(app.base + link);
+  await page.getByRole('button', { name: /sign in/i }).click();
+  await page.waitForURL(/\/portal\/requests/);
+}
