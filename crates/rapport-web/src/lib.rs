@@ -149,6 +149,10 @@ pub fn routes() -> Router<AppState> {
             "/portal/deflection/{token}/opened",
             post(portal::deflection::opened),
         )
+        .route(
+            "/portal/deflection/{token}/searched",
+            post(portal::deflection::searched),
+        )
 }
 
 async fn deflection_js() -> Response {

@@ -25,7 +25,7 @@ use rapport_http::csp::HttpsImages;
 use rapport_index::kb::KbQuery;
 use rapport_store::kb::feedback::{self, Feedback};
 use rapport_store::kb::{self, Article, ArticleFilter, ArticleOrder};
-use rapport_store::{Conn, StoreError, op, secrets};
+use rapport_store::{Conn, StoreError, op};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -33,7 +33,7 @@ use super::feedback::voter_of;
 use super::home::{ArticleLink, published};
 use super::{Layout, ReaderKey, excerpt, frame, language_name, pick_locale};
 use crate::page::{error_page, page, store_error};
-use crate::portal::with_csrf;
+use crate::portal::{csrf_token, with_csrf};
 use crate::render::article_html;
 
 /// `?lang=` picks the language; `?voted=1` follows a vote.
@@ -409,7 +409,7 @@ pub async fn article(
             )
         })
         .collect();
-    let csrf = secrets::random_hex(16);
+    let csrf = csrf_token(&st, &headers);
     let p = ArticlePage {
         canonical: canonical.clone(),
         x_default: format!("{base}/help/articles/{}", a.slug),

@@ -12,7 +12,7 @@ use rapport_store::secrets::token_hash;
 use rapport_store::{customers, op, portal, secrets, tickets};
 use serde::Deserialize;
 
-use super::{csrf_ok, link_of, refuse_post, status_words, with_csrf};
+use super::{csrf_ok, csrf_token, link_of, refuse_post, status_words, with_csrf};
 use crate::page::{error_page, page, store_error};
 use crate::sessions::{cookie, set_cookie};
 
@@ -44,8 +44,14 @@ struct SignInPage {
     token: String,
 }
 
-fn signin_page(st: &AppState, step: &str, token: &str, status: StatusCode) -> Response {
-    let csrf = secrets::random_hex(16);
+fn signin_page(
+    st: &AppState,
+    headers: &HeaderMap,
+    step: &str,
+    token: &str,
+    status: StatusCode,
+) -> Response {
+    let csrf = csrf_token(st, headers);
     let mut r = page(&SignInPage {
         csrf: csrf.clone(),
         step: step.to_owned(),
@@ -56,8 +62,8 @@ fn signin_page(st: &AppState, step: &str, token: &str, status: StatusCode) -> Re
 }
 
 /// The "email me a sign-in link" form.
-pub async fn signin_form(State(st): State<AppState>) -> Response {
-    signin_page(&st, "ask", "", StatusCode::OK)
+pub async fn signin_form(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    signin_page(&st, &headers, "ask", "", StatusCode::OK)
 }
 
 /// The sign-in request form.
@@ -111,14 +117,18 @@ pub async fn signin_request(
         }))
         .await;
     match r {
-        Ok(()) => signin_page(&st, "sent", "", StatusCode::OK),
+        Ok(()) => signin_page(&st, &headers, "sent", "", StatusCode::OK),
         Err(e) => store_error(e),
     }
 }
 
 /// The page an emailed link opens: a button that signs in. Using the link takes a
 /// deliberate POST, so mail scanners that follow links do not use it up.
-pub async fn signin_link(State(st): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn signin_link(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
     let hash = rapport_store::secrets::token_hash(&token);
     let now = st.now();
     let valid = st
@@ -126,8 +136,8 @@ pub async fn signin_link(State(st): State<AppState>, Path(token): Path<String>) 
         .read(op!(c => rapport_store::portal::token_valid(c, &hash, now).await))
         .await;
     match valid {
-        Ok(true) => signin_page(&st, "confirm", &token, StatusCode::OK),
-        Ok(false) => signin_page(&st, "invalid", "", StatusCode::NOT_FOUND),
+        Ok(true) => signin_page(&st, &headers, "confirm", &token, StatusCode::OK),
+        Ok(false) => signin_page(&st, &headers, "invalid", "", StatusCode::NOT_FOUND),
         Err(e) => store_error(e),
     }
 }
@@ -168,7 +178,7 @@ pub async fn signin_confirm(
         .await;
     match used {
         Ok(true) => {}
-        Ok(false) => return signin_page(&st, "invalid", "", StatusCode::NOT_FOUND),
+        Ok(false) => return signin_page(&st, &headers, "invalid", "", StatusCode::NOT_FOUND),
         Err(e) => return store_error(e),
     }
     let mut r = Redirect::to("/portal/requests").into_response();
@@ -224,7 +234,7 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
             )
         })
         .collect();
-    let csrf = secrets::random_hex(16);
+    let csrf = csrf_token(&st, &headers);
     let r = page(&MyRequestsPage {
         email,
         requests,

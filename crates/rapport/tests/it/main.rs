@@ -20,6 +20,7 @@ mod kb;
 mod kb_categories;
 mod kb_demo;
 mod kb_links;
+mod kb_logs;
 mod kb_search;
 mod limits;
 mod live;
