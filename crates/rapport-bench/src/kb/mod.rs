@@ -64,8 +64,10 @@ pub async fn fill(
         let r = http
             .post(format!("{base}/api/v1/kb/categories"))
             .bearer_auth(token)
-            .json(&json!({"slug": k.slug, "name": k.name, "description": k.description,
-                          "position": i}))
+            .json(
+                &json!({"slug": k.slug, "name": k.name, "description": k.description,
+                          "position": i}),
+            )
             .send()
             .await?;
         if r.status().as_u16() != 201 {
@@ -101,7 +103,10 @@ pub async fn fill(
     #[expect(clippy::cast_precision_loss, reason = "rates")]
     let rate = total as f64 / secs;
     report.add(
-        &format!("kb: articles created over the API ({} clients)", args.clients),
+        &format!(
+            "kb: articles created over the API ({} clients)",
+            args.clients
+        ),
         format!(
             "{total} articles ({n} public, the rest drafts, internal, customers-only; \
              {words_written} words, {} distinct generated words) in {secs:.1} s \
@@ -176,7 +181,12 @@ async fn create_all(
                     "tags": a.tags, "locale": a.locale,
                 });
                 let t = stopwatch();
-                let r = http.post(&url).bearer_auth(&token).json(&body).send().await?;
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await?;
                 let code = r.status();
                 let v: serde_json::Value = r.json().await?;
                 h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
@@ -304,7 +314,12 @@ pub async fn measure(
         bail!("no public article to read");
     }
     // Nothing unpublished or non-public is reachable by the public (checked, not timed).
-    for a in filled.articles.iter().filter(|a| a.kind != Kind::Public).take(30) {
+    for a in filled
+        .articles
+        .iter()
+        .filter(|a| a.kind != Kind::Public)
+        .take(30)
+    {
         let r = http
             .get(format!("{base}/help/articles/{}", a.slug))
             .send()
@@ -316,7 +331,11 @@ pub async fn measure(
             _ => status == 404,
         };
         if !ok {
-            bail!("{:?} article {} answered {status} to the public", a.kind, a.slug);
+            bail!(
+                "{:?} article {} answered {status} to the public",
+                a.kind,
+                a.slug
+            );
         }
     }
     let mut help = hdrhistogram::Histogram::<u64>::new(3)?;
@@ -433,10 +452,7 @@ pub async fn measure(
         args.clients,
     )
     .await?;
-    report.add(
-        &format!("sitemap.xml ({} KB)", size / 1024),
-        o.summary(),
-    );
+    report.add(&format!("sitemap.xml ({} KB)", size / 1024), o.summary());
     Ok(())
 }
 

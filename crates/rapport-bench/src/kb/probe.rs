@@ -186,12 +186,18 @@ async fn check(
         Expect::Ok => {}
         Expect::Hits => {
             if hits()? == 0 {
-                bail!("GET {} found nothing, but its words are in a public article", p.path);
+                bail!(
+                    "GET {} found nothing, but its words are in a public article",
+                    p.path
+                );
             }
         }
         Expect::Results => {
             if !results() {
-                bail!("GET {} showed no results, but its words are in a public article", p.path);
+                bail!(
+                    "GET {} showed no results, but its words are in a public article",
+                    p.path
+                );
             }
         }
         Expect::Typo => tally(&counts.typos, &counts.typos_found, hits()? > 0),
