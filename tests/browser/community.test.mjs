@@ -4,28 +4,13 @@
 // for the answer and accepts it. axe-core checks the topic list and a topic page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { startApp, launchBrowser, assertAccessible } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const root = resolve(import.meta.dirname, '../..');
-const bin = process.env.RAPPORT_BIN || join(root, 'target/debug/rapport');
-const PASSWORD = 'rapport-demo';
-
-let server, base, token, browser, sink;
+let app, base, browser, sink;
+const api = (...a) => app.api(...a);
+const axe = assertAccessible;
 const mails = [];
-
-function freePort() {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-  });
-}
 
 // Just enough SMTP to take a message and keep it.
 function smtpSink() {
@@ -63,56 +48,19 @@ function smtpSink() {
   });
 }
 
-async function api(method, path, body) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = r.status === 204 ? null : await r.json();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function axe(page, what) {
-  await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
-  const result = await page.evaluate(async () => await window.axe.run(document));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`), [], `${what}: accessibility`);
-}
-
 before(async () => {
   sink = await smtpSink();
-  const dir = mkdtempSync(join(tmpdir(), 'rapport-community-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['demo', '--tickets', '20', '--customers', '10'], {
-    env: {
-      ...process.env, RAPPORT_DATA_DIR: dir, RAPPORT_HTTP_ADDR: `127.0.0.1:${port}`, DATABASE_URL: '',
-      RAPPORT_SMTP_RELAY: `smtp://127.0.0.1:${sink.address().port}`,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  app = await startApp({
+    name: 'community', tickets: 20, customers: 10,
+    env: { RAPPORT_SMTP_RELAY: `smtp://127.0.0.1:${sink.address().port}` },
   });
-  let out = '';
-  await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error('rapport demo did not start: ' + out)), 60000);
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/API token \(admin\): (\S+)/);
-      if (m) { token = m[1]; clearTimeout(t); ok(); }
-    });
-    server.on('exit', (c) => fail(new Error(`rapport exited with ${c}: ${out}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  base = app.base;
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  app?.stop();
   sink?.close();
 });
 
@@ -145,8 +93,7 @@ test('a customer asks, an agent answers, the customer votes and accepts', async 
   const earlier = `Kettle descaling schedule ${Date.now()}`;
 
   // The customer: the emailed link, the confirm button, then the community.
-  // axe-core is injected as a script: the test's pages let it past the CSP.
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const customer = await ctx.newPage();
   const link = await signInLink(email);
   await customer.goto(base + link);
@@ -156,11 +103,7 @@ test('a customer asks, an agent answers, the customer votes and accepts', async 
   // An agent posts a thread first, so the customer's typing finds it.
   const agentCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const agent = await agentCtx.newPage();
-  await agent.goto(base + '/login');
-  await agent.getByLabel('Email').fill('admin@example.com');
-  await agent.getByLabel('Password').fill(PASSWORD);
-  await agent.getByRole('button', { name: 'Sign in' }).click();
-  await agent.waitForURL(/\/inbox/);
+  await app.signIn(agent, 'admin@example.com');
   await agent.goto(base + '/community');
   await agent.getByLabel('Your question').fill(earlier);
   await agent.getByLabel('Details').fill('Descale every month with citric acid.');
@@ -206,7 +149,7 @@ test('a customer asks, an agent answers, the customer votes and accepts', async 
 });
 
 test('anonymous visitors read and are asked to sign in', async () => {
-  const page = await browser.newPage({ bypassCSP: true });
+  const page = await browser.newPage();
   await page.goto(base + '/community');
   await page.getByRole('link', { name: 'Sign in to ask' }).waitFor();
   await axe(page, '/community (anonymous)');

@@ -4,70 +4,14 @@
 // type; a reader finds an article through search despite a typo and votes "helpful".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { startApp, launchBrowser, assertAccessible } from './harness.mjs';
 
-const root = resolve(import.meta.dirname, '../..');
-const bin = process.env.RAPPORT_BIN || join(root, 'target/debug/rapport');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-let server, base, token, browser, article;
-
-function freePort() {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-  });
-}
-
-async function api(method, path, body) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await r.json();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/// Runs axe-core on the page and fails on any serious or critical violation.
-async function assertAccessible(page, what) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe found serious or critical problems on ${what}`,
-  );
-}
+let app, base, browser, article;
+const api = (...a) => app.api(...a);
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rapport-help-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['demo', '--tickets', '10', '--customers', '5'], {
-    env: { ...process.env, RAPPORT_DATA_DIR: dir, RAPPORT_HTTP_ADDR: `127.0.0.1:${port}`, DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error('rapport demo did not start: ' + out)), 60000);
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/API token \(admin\): (\S+)/);
-      if (m) { token = m[1]; clearTimeout(t); ok(); }
-    });
-    server.on('exit', (c) => fail(new Error(`rapport exited with ${c}: ${out}`)));
-  });
+  app = await startApp({ name: 'help', tickets: 10, customers: 5 });
+  base = app.base;
   const stamp = Date.now();
   await api('POST', '/api/v1/kb/categories', { slug: `accounts-${stamp}`, name: 'Accounts and sign-in', description: 'Passwords, sign-in and your profile' });
   article = await api('POST', '/api/v1/kb/articles', {
@@ -87,16 +31,12 @@ before(async () => {
     title: `Wie setze ich mein Passwort zurück ${stamp}?`,
     body: 'Passwort vergessen?\n\n## Link anfordern\n\nÖffnen Sie die Anmeldeseite.',
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  app?.stop();
 });
 
 test('every public page type passes axe-core, on a desktop and on a phone', async () => {

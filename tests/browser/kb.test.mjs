@@ -1,74 +1,23 @@
 // The knowledge base in the agent workspace, in a real browser: write an article with the
-// live preview, publish it, and link it into a reply from the ticket page.
+// live preview, publish it, link it into a reply from the ticket page, and manage the
+// categories (axe-core, the accessibility checker nobody here wrote, checks that page).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { startApp, launchBrowser, assertAccessible } from './harness.mjs';
 
-const root = resolve(import.meta.dirname, '../..');
-const bin = process.env.RAPPORT_BIN || join(root, 'target/debug/rapport');
-const PASSWORD = 'rapport-demo';
-
-let server, base, token, browser;
-
-function freePort() {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-  });
-}
-
-async function api(method, path, body) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await r.json();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function signIn(page, email) {
-  await page.goto(base + '/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/inbox/);
-}
+let app, base, browser;
+const api = (...a) => app.api(...a);
+const signIn = (page, email) => app.signIn(page, email);
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rapport-kb-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['demo', '--tickets', '20', '--customers', '10'], {
-    env: { ...process.env, RAPPORT_DATA_DIR: dir, RAPPORT_HTTP_ADDR: `127.0.0.1:${port}`, DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error('rapport demo did not start: ' + out)), 60000);
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/API token \(admin\): (\S+)/);
-      if (m) { token = m[1]; clearTimeout(t); ok(); }
-    });
-    server.on('exit', (c) => fail(new Error(`rapport exited with ${c}: ${out}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  app = await startApp({ name: 'kb-browser', tickets: 20, customers: 10 });
+  base = app.base;
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  app?.stop();
 });
 
 test('an agent writes an article with a live preview and publishes it', async () => {
@@ -134,5 +83,51 @@ test('an agent links an article into a reply from the ticket page', async () => 
   await page.waitForURL(/\/kb\/articles\/\d+\/edit$/);
   assert.equal(await page.getByLabel('Title').inputValue(), 'Kettle is furry inside');
   assert.equal(await page.getByLabel('Status').inputValue(), 'draft');
+  await page.close();
+});
+
+test('a supervisor adds, renames, orders and deletes categories', async () => {
+  const name = `Blenders ${Date.now()}`;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page, 'admin@example.com');
+  await page.goto(base + '/kb');
+  await page.getByRole('main').getByRole('link', { name: 'Categories', exact: true }).click();
+  await page.waitForURL(/\/kb\/categories$/);
+  await assertAccessible(page, 'the categories page');
+
+  const add = page.getByRole('form', { name: 'New category', exact: true });
+  await add.getByLabel('Name', { exact: true }).fill(name);
+  await add.getByLabel('Position', { exact: true }).fill('-1');
+  await add.getByRole('button', { name: 'Add category' }).click();
+  await page.waitForURL(/\/kb\/categories$/);
+  const form = page.getByRole('form', { name, exact: true });
+  assert.equal(await form.getByLabel('Slug', { exact: true }).inputValue(), name.toLowerCase().replace(' ', '-'));
+  let cats = await api('GET', '/api/v1/kb/categories');
+  assert.equal(cats[0].name, name, 'position -1 puts it first');
+
+  // Renamed and moved last.
+  await form.getByLabel('Name', { exact: true }).fill(`${name} and mixers`);
+  await form.getByLabel('Position', { exact: true }).fill('99');
+  await form.getByRole('button', { name: `Save ${name}`, exact: true }).click();
+  await page.waitForURL(/\/kb\/categories$/);
+  cats = await api('GET', '/api/v1/kb/categories');
+  assert.equal(cats.at(-1).name, `${name} and mixers`);
+
+  // A category holding articles says why it cannot go; an empty one goes.
+  const full = cats.find((k) => k.articles > 0);
+  await page.getByRole('form', { name: full.name, exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: `Delete ${full.name}`, exact: true }).count(), 0);
+  await page.getByRole('button', { name: `Delete ${name} and mixers`, exact: true }).click();
+  await page.waitForURL(/\/kb\/categories$/);
+  await page.getByRole('form', { name: 'New category', exact: true }).waitFor();
+  assert.equal(await page.getByRole('form', { name: `${name} and mixers`, exact: true }).count(), 0);
+  await assertAccessible(page, 'the categories page after changes');
+
+  // Bad input: the refusal is announced, and the page is still accessible.
+  await page.getByRole('form', { name: 'New category', exact: true }).getByLabel('Name', { exact: true }).fill('Twice');
+  await page.getByRole('form', { name: 'New category', exact: true }).getByLabel('Slug', { exact: true }).fill(full.slug);
+  await page.getByRole('button', { name: 'Add category' }).click();
+  await page.getByRole('alert').getByText('already exists').waitFor();
+  await assertAccessible(page, 'the categories page with an error');
   await page.close();
 });

@@ -2,75 +2,26 @@
 // driven by playwright-core, against the real `rapport` binary on a scratch database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApp, launchBrowser, root } from './harness.mjs';
 
-const root = resolve(import.meta.dirname, '../..');
-const bin = process.env.RAPPORT_BIN || join(root, 'target/debug/rapport');
 const shots = join(root, 'docs/screenshots');
-const PASSWORD = 'rapport-demo';
 
-let server, base, token, browser;
-
-function freePort() {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-  });
-}
-
-async function api(method, path, body) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await r.json();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function signIn(page, email) {
-  await page.goto(base + '/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/inbox/);
-}
+let app, base, browser;
+const api = (...a) => app.api(...a);
+const signIn = (page, email) => app.signIn(page, email);
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rapport-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['demo', '--tickets', '60', '--customers', '25'], {
-    env: { ...process.env, RAPPORT_DATA_DIR: dir, RAPPORT_HTTP_ADDR: `127.0.0.1:${port}`, DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error('rapport demo did not start: ' + out)), 60000);
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/API token \(admin\): (\S+)/);
-      if (m) { token = m[1]; clearTimeout(t); ok(); }
-    });
-    server.on('exit', (c) => fail(new Error(`rapport exited with ${c}: ${out}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  app = await startApp({ name: 'browser', tickets: 60, customers: 25 });
+  base = app.base;
+  browser = await launchBrowser();
   mkdirSync(shots, { recursive: true });
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  app?.stop();
 });
 
 test('an agent signs in and works a ticket end to end', async () => {

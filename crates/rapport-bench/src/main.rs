@@ -25,6 +25,7 @@ use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
 use serde_json::json;
 
+mod kb;
 mod mail;
 mod reference;
 
@@ -82,6 +83,17 @@ struct Args {
     /// instead of filling a new one; it is left in place.
     #[arg(long)]
     reuse: Option<String>,
+    /// Published public articles to create through the API for the self-service run
+    /// (help center pages, knowledge-base search and suggestions, the sitemap), plus
+    /// some drafts, internal and customers-only ones; 0 skips the run.
+    #[arg(long, default_value_t = 0)]
+    kb_articles: usize,
+    /// Concurrent clients in the self-service run (creating articles and reading).
+    #[arg(long, default_value_t = 4)]
+    kb_clients: usize,
+    /// Requests per measurement in the self-service run.
+    #[arg(long, default_value_t = 2_000)]
+    kb_reads: usize,
 }
 
 struct Scratch {
@@ -232,6 +244,8 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     .env("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{smtp_port}"))
     // The load comes from one address, as from a relay: lift the per-client allowance.
     .env("RAPPORT_SMTP_MAX_MESSAGES_PER_CLIENT_HOUR", "1000000")
+    // The same for knowledge-base searches, which are limited per client address.
+    .env("RAPPORT_KB_SEARCH_PER_MINUTE", "100000000")
     .env("RAPPORT_WORKERS", args.workers.to_string())
     .env("RAPPORT_LOG", "warn")
     .env_remove("DATABASE_URL")
@@ -434,11 +448,28 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
         );
     }
 
+    // 5. Self-service: the knowledge base filled through the API, then the public reads.
+    if args.kb_articles > 0 {
+        let kb_args = kb::KbArgs {
+            articles: args.kb_articles,
+            clients: args.kb_clients,
+            reads: args.kb_reads,
+        };
+        let filled = kb::fill(&http, &base, &token, &kb_args, &mut report).await?;
+        // Planner statistics after the bulk load, as autovacuum takes them on PostgreSQL
+        // (on SQLite the server runs `PRAGMA optimize` only at start-up).
+        match sqlite_path(scratch) {
+            Some(path) => analyze_live(&path)?,
+            None => vacuum_pg(scratch.url.as_deref().unwrap_or_default()).await?,
+        }
+        kb::measure(&http, &base, &kb_args, &filled, &mut report).await?;
+    }
+
     let (rss, hwm) = rss_of(pid)?;
     report.add("server memory", format!("RSS {rss} MB now, peak {hwm} MB"));
     child.kill().await.ok();
 
-    // 5. The physical reference: the same rows, straight into the same database.
+    // 6. The physical reference: the same rows, straight into the same database.
     let raw_single;
     let raw_group;
     match sqlite_path(scratch) {
@@ -480,6 +511,14 @@ fn sqlite_path(s: &Scratch) -> Option<PathBuf> {
 fn analyze(path: &std::path::Path) -> anyhow::Result<()> {
     let conn = rusqlite::Connection::open(path)?;
     conn.execute_batch("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
+    Ok(())
+}
+
+/// Statistics for the planner on a database the server has open (it waits for the writer).
+fn analyze_live(path: &std::path::Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(60))?;
+    conn.execute_batch("ANALYZE")?;
     Ok(())
 }
 

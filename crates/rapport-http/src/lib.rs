@@ -11,12 +11,14 @@ pub mod article_views;
 pub mod auth;
 pub mod client;
 pub mod cookies;
+pub mod csp;
 pub mod error;
 pub mod extract;
 pub mod limit;
 pub mod live;
 pub mod password_check;
 pub mod reader;
+pub mod rendered;
 pub mod state;
 pub mod throttle;
 pub mod visitor;
@@ -215,10 +217,7 @@ pub fn serve(router: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
+            csp::policy,
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,

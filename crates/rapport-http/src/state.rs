@@ -57,6 +57,9 @@ pub struct AppState {
     pub community_index: rapport_index::community::CommunityIndex,
     /// Knowledge-base searches and suggestions per client address (public endpoints).
     pub kb_search_limit: Arc<FailureLimiter>,
+    /// `/sitemap.xml` as last rendered, kept until an article changes (at most ten
+    /// minutes).
+    pub sitemap: Arc<crate::rendered::Rendered>,
 }
 
 /// How long an agent's browser session lasts: it ends after `idle_secs` without use (each
@@ -189,6 +192,10 @@ impl AppState {
                 600,
                 std::time::Duration::from_secs(60),
                 clock.clone(),
+            )),
+            sitemap: Arc::new(crate::rendered::Rendered::new(
+                clock.clone(),
+                std::time::Duration::from_secs(600),
             )),
             clock,
         }

@@ -9,8 +9,10 @@
 //! [`subscribers`] react to the event stream: each [`Subscriber`] has a durable cursor
 //! and a [`Runner`] that handles every event once, in order.
 
+pub mod retention;
 pub mod subscribers;
 
+pub use retention::{KB_PURGE, KbPurgeHandler, KbPurgePayload, schedule_kb_purge};
 pub use subscribers::{Round, Runner, RunnerConfig, Subscriber};
 
 use std::collections::HashMap;
@@ -96,6 +98,7 @@ impl Registry {
     pub fn standard() -> Self {
         let mut r = Self::default();
         r.add(ROLL_UP, RollUpHandler);
+        r.add(KB_PURGE, KbPurgeHandler);
         r
     }
 

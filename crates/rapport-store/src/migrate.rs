@@ -129,6 +129,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_community.sql"),
         postgres: include_str!("../migrations/postgres/0020_community.sql"),
     },
+    Migration {
+        version: 21,
+        name: "kb_slug_history",
+        sqlite: include_str!("../migrations/sqlite/0021_kb_slug_history.sql"),
+        postgres: include_str!("../migrations/postgres/0021_kb_slug_history.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "search_pending",
+        sqlite: include_str!("../migrations/sqlite/0022_search_pending.sql"),
+        postgres: include_str!("../migrations/postgres/0022_search_pending.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

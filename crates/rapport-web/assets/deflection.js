@@ -1,7 +1,8 @@
 // The portal's new-request form: while the customer types a subject and a message, suggest
 // help-center articles that may answer it, and tell the server which were shown and which
-// was opened (under the form's random deflection id; nothing the customer typed is sent
-// but the search words). Without this script the form works the same, unsuggested.
+// was opened (under the deflection id the server issued with the form; nothing the
+// customer typed is sent but the search words). Without this script the form works the
+// same, unsuggested.
 (() => {
   'use strict';
   const form = document.getElementById('new-request');
@@ -78,14 +79,14 @@
     clearTimeout(timer);
     timer = setTimeout(suggest, 250);
   }
-  // Once a field is left, the settled words go to the search log (the content-gap report
-  // joins them to the request this visitor may file within the hour).
+  // Once a field is left, the settled words go to the search log as the portal's (the
+  // content-gap report joins them to the request this visitor may file within the hour).
   let logged = '';
   function log() {
     const q = query();
     if (q.length < 3 || q === logged) return;
     logged = q;
-    fetch(`/api/v1/kb/suggest?limit=5&log=1&source=portal&q=${encodeURIComponent(q)}`, { credentials: 'same-origin' }).catch(() => {});
+    beacon('searched', { q });
   }
   subject.addEventListener('input', later);
   message.addEventListener('input', later);

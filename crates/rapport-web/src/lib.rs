@@ -150,6 +150,10 @@ pub fn routes() -> Router<AppState> {
             "/portal/deflection/{token}/opened",
             post(portal::deflection::opened),
         )
+        .route(
+            "/portal/deflection/{token}/searched",
+            post(portal::deflection::searched),
+        )
 }
 
 async fn deflection_js() -> Response {
@@ -164,6 +168,12 @@ fn kb_routes() -> Router<AppState> {
     Router::new()
         .route("/kb", get(kb::articles))
         .route("/kb/lookup", get(kb::lookup))
+        .route(
+            "/kb/categories",
+            get(kb::categories::list).post(kb::categories::create),
+        )
+        .route("/kb/categories/{id}", post(kb::categories::save))
+        .route("/kb/categories/{id}/delete", post(kb::categories::delete))
         .route(
             "/kb/new",
             get(kb::editor::new_form).post(kb::editor::create),

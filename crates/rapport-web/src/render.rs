@@ -34,8 +34,11 @@ pub struct ArticleHtml {
 
 /// Renders an article's markdown (tables, strikethrough; the dialect
 /// [`kb::markdown_options`] names) and sanitises it: no scripts, styles, event handlers,
-/// `javascript:` or `data:` URLs; images only from http(s) URLs; links open nothing with
-/// the page's privileges (`rel="noopener noreferrer"`). Headings get `id` attributes equal
+/// `javascript:` or `data:` URLs; images only from `https://` URLs (what the article
+/// page's Content-Security-Policy, `rapport_http::csp::HTTPS_IMAGES`, lets load), with
+/// their plain attributes (`alt`, `title`, `width`, `height`, `align`) and
+/// `loading="lazy"`; links open nothing with the page's privileges
+/// (`rel="noopener noreferrer"`). Headings get `id` attributes equal
 /// to the anchors [`kb::sections`] gives them — the same anchors search hits and the bot
 /// cite — and no other element (nor raw HTML in the markdown) may set an `id`.
 pub fn article_html(markdown: &str) -> ArticleHtml {
@@ -68,11 +71,12 @@ pub fn article_html(markdown: &str) -> ArticleHtml {
     for h in ["h1", "h2", "h3", "h4", "h5", "h6"] {
         b.add_tag_attributes(h, &["id"]);
     }
+    b.set_tag_attribute_value("img", "loading", "lazy");
     b.link_rel(Some("noopener noreferrer")).attribute_filter(
         move |element, attribute, value| match (element, attribute) {
             ("img", "src") => {
                 let v = value.trim_start().to_ascii_lowercase();
-                (v.starts_with("https://") || v.starts_with("http://")).then(|| value.into())
+                v.starts_with("https://").then(|| value.into())
             }
             (_, "id") => ids.contains(value).then(|| value.into()),
             _ => Some(value.into()),
@@ -333,6 +337,44 @@ mod tests {
             "{}",
             a.html
         );
+    }
+
+    #[test]
+    fn article_images_come_from_https_only_with_plain_attributes() {
+        let a = article_html(
+            "![Diagram](https://x.test/d.png \"The diagram\") ![old](http://x.test/o.png) \
+             <img src=\"//x.test/p.png\"> <img src=\"https://x.test/u.png\" width=\"40\" height=\"30\" \
+             alt=\"U\" srcset=\"http://x.test/s.png 2x\" referrerpolicy=\"unsafe-url\" \
+             crossorigin=\"use-credentials\" usemap=\"#m\">",
+        );
+        assert!(
+            a.html.contains(
+                "<img src=\"https://x.test/d.png\" alt=\"Diagram\" title=\"The diagram\" loading=\"lazy\">"
+            ),
+            "{}",
+            a.html
+        );
+        assert!(
+            a.html.contains("src=\"https://x.test/u.png\""),
+            "{}",
+            a.html
+        );
+        assert!(
+            a.html.contains("width=\"40\"") && a.html.contains("height=\"30\""),
+            "{}",
+            a.html
+        );
+        for gone in [
+            "http://",
+            "//x.test/p.png",
+            "srcset",
+            "referrerpolicy",
+            "crossorigin",
+            "usemap",
+        ] {
+            assert!(!a.html.contains(gone), "{gone} in {}", a.html);
+        }
+        assert_eq!(a.html.matches("<img").count(), 4, "{}", a.html);
     }
 
     #[test]

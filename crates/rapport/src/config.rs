@@ -82,6 +82,12 @@ pub struct Config {
     /// views up in memory meanwhile). 0: write every view at once.
     #[arg(long, env = "RAPPORT_VIEW_FLUSH_SECS", default_value_t = 5)]
     pub view_flush_secs: u64,
+    /// Days the self-service logs are kept — the knowledge-base search log, the portal's
+    /// deflection attempts and the visitors who filed portal requests (pseudonymous: hashed
+    /// cookies); older rows are deleted once a day. The reports reach back this far.
+    #[arg(long, env = "RAPPORT_KB_LOG_RETENTION_DAYS", default_value_t = 400,
+        value_parser = clap::value_parser!(i64).range(1..=36_600))]
+    pub kb_log_retention_days: i64,
 }
 
 impl Config {
@@ -172,6 +178,7 @@ impl Config {
             session_max_days: 7,
             view_flush_secs: 5,
             kb_search_per_minute: 600,
+            kb_log_retention_days: rapport_store::kb::retention::DEFAULT_DAYS,
         }
     }
 }

@@ -193,6 +193,7 @@ pub async fn start(
         workers.push(tokio::spawn(schedule_loop(
             db.clone(),
             Arc::clone(&clock),
+            config.kb_log_retention_days,
             stop_rx.clone(),
         )));
     }
@@ -266,13 +267,25 @@ pub fn registry(clock: Arc<dyn Clock>, mail: rapport_mail::MailSettings) -> Regi
     reg
 }
 
-async fn schedule_loop(db: Db, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
+/// Schedules the daily jobs (every 10 minutes: each is enqueued once a day, keyed by the
+/// day) and, for two minutes after start-up, hands back dead workers' leases.
+async fn schedule_loop(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    kb_log_retention_days: i64,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut rounds = 0u64;
     while !*stop.borrow() {
-        if rounds.is_multiple_of(40)
-            && let Err(e) = rapport_jobs::schedule_roll_up(&db, clock.now()).await
-        {
-            tracing::warn!(error = %e, "could not schedule the statistics roll-up");
+        if rounds.is_multiple_of(40) {
+            if let Err(e) = rapport_jobs::schedule_roll_up(&db, clock.now()).await {
+                tracing::warn!(error = %e, "could not schedule the statistics roll-up");
+            }
+            if let Err(e) =
+                rapport_jobs::schedule_kb_purge(&db, clock.now(), kb_log_retention_days).await
+            {
+                tracing::warn!(error = %e, "could not schedule the self-service logs' purge");
+            }
         }
         // A claim sent by a worker of this host just before it was killed can commit on
         // PostgreSQL after the start-up sweep ran; sweeping again every 15 s for the first

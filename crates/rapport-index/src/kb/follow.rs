@@ -1,7 +1,7 @@
 //! Following the event stream (in commit order, like the live feed: in memory, one task
 //! per process): each `article_changed` event re-reads its article, so every node's index
-//! catches up with a change made on any node within a quarter second. The synonym groups
-//! are re-read every ten seconds.
+//! catches up with a change made on any node within a quarter second, and then moves
+//! [`KbIndex::changes`]. The synonym groups are re-read every ten seconds.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -46,12 +46,17 @@ impl KbIndex {
                         }
                     }
                     let mut ok = true;
+                    let any = !changed.is_empty();
                     for id in changed {
                         if let Err(e) = self.refresh_article(&db, id).await {
                             tracing::warn!(error = %e, article_id = id, "could not re-index an article");
                             ok = false;
                             break;
                         }
+                    }
+                    if any {
+                        // Even after a failure: what was re-indexed did change.
+                        self.changed();
                     }
                     if ok && let Some(e) = events.last() {
                         last = e.position;

@@ -11,6 +11,7 @@
 mod follow;
 mod load;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rapport_domain::kb::{Locale, Visibility, sections};
@@ -40,8 +41,18 @@ pub struct ArticleDoc {
 }
 
 impl ArticleDoc {
-    /// The help center's address of a passage of this article.
+    /// Where a passage of this article is read: its help-center address, or — for an
+    /// internal article, which the help center never shows — the article in the agents'
+    /// workspace (`/kb/articles/{id}/edit`, in that language; the editor has no anchors).
     pub fn url(&self, locale: &Locale, anchor: &str) -> String {
+        if self.visibility == Visibility::Internal {
+            let mut u = format!("/kb/articles/{}/edit", self.id);
+            if locale != &self.default_locale {
+                u.push_str("?lang=");
+                u.push_str(locale.as_str());
+            }
+            return u;
+        }
         let mut u = format!("/help/articles/{}", self.slug);
         if locale != &self.default_locale {
             u.push_str("?lang=");
@@ -105,7 +116,8 @@ pub struct KbHit {
     pub locale: Locale,
     /// The article's title in that language.
     pub title: String,
-    /// `/help/articles/{slug}[?lang=xx][#anchor]`.
+    /// `/help/articles/{slug}[?lang=xx][#anchor]`; for an internal article (only agents
+    /// find those) `/kb/articles/{id}/edit[?lang=xx]`, its page in the workspace.
     pub url: String,
     /// The best passage's anchor (empty: the lead).
     pub anchor: String,
@@ -146,6 +158,8 @@ pub struct KbIndex {
     engine: Option<Engine>,
     /// Where in the event stream the loaded contents stand: the follower starts there.
     loaded_at: Arc<Mutex<Position>>,
+    /// How many batches of article changes the follower applied ([`KbIndex::changes`]).
+    changes: Arc<AtomicU64>,
 }
 
 impl Default for KbIndex {
@@ -159,6 +173,7 @@ impl Default for KbIndex {
         Self {
             engine,
             loaded_at: Arc::new(Mutex::new(Position::START)),
+            changes: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -172,6 +187,19 @@ impl KbIndex {
     /// How many articles are indexed.
     pub fn articles(&self) -> usize {
         self.engine.as_ref().map_or(0, Engine::keys)
+    }
+
+    /// A number that moves each time the follower ([`KbIndex::follow`]) has applied
+    /// article changes from the event stream — every change to any article, made on any
+    /// node, this one included, within a quarter second of its commit. What is derived
+    /// from the published articles (the sitemap) may be kept while it stays the same.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
+    /// Moves [`KbIndex::changes`].
+    fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Indexes these articles (replacing what was indexed for them), in one commit.

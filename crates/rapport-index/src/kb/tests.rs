@@ -239,3 +239,43 @@ fn snippets_are_escaped() {
     assert!(h.snippet.contains("<script>"), "{}", h.snippet);
     assert!(h.snippet_html.contains("&lt;"));
 }
+
+#[test]
+fn internal_hits_lead_into_the_workspace() {
+    let kb = index();
+    let all = &[
+        Visibility::Public,
+        Visibility::Customers,
+        Visibility::Internal,
+    ];
+    let hits = find(&kb, "escalate disputed refund", all);
+    let internal = hits.iter().find(|h| h.article_id == 4).unwrap();
+    assert_eq!(internal.url, "/kb/articles/4/edit");
+    let public = hits.iter().find(|h| h.article_id == 1).unwrap();
+    assert!(
+        public.url.starts_with("/help/articles/refund-policy"),
+        "{public:?}"
+    );
+    let mut de = doc(6, "intern", Visibility::Internal, "Intern", "x");
+    de.default_locale = Locale::parse("de").unwrap();
+    assert_eq!(
+        de.url(&Locale::english(), "a"),
+        "/kb/articles/6/edit?lang=en"
+    );
+    assert_eq!(
+        de.url(&de.default_locale.clone(), "a"),
+        "/kb/articles/6/edit"
+    );
+}
+
+#[test]
+fn clones_share_the_change_count() {
+    let kb = index();
+    let copy = kb.clone();
+    assert_eq!(kb.changes(), 0);
+    kb.put(&[doc(7, "new", Visibility::Public, "New", "Text")])
+        .unwrap();
+    assert_eq!(kb.changes(), 0, "only the follower's applied changes count");
+    copy.changed();
+    assert_eq!(kb.changes(), 1);
+}

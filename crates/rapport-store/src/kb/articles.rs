@@ -356,7 +356,8 @@ pub async fn create(
 
 /// Changes an article. A new title or body writes a new version of that language (a
 /// language without text yet becomes a translation); publishing for the first time sets
-/// `published_at`. Records `article_changed` (`published`, `archived`, `unpublished` when
+/// `published_at`; a new slug keeps the old one in `kb_slug_history`, so its old address
+/// still leads here. Records `article_changed` (`published`, `archived`, `unpublished` when
 /// the status moved, else `updated`) unless nothing changed.
 pub async fn update(
     c: &mut dyn Conn,
@@ -528,6 +529,16 @@ pub async fn update(
         &params,
     )
     .await?;
+    if article_slug_moved(&old.slug, p.slug.as_ref()) {
+        // The old address keeps leading here (`lookup::renamed`).
+        c.execute(
+            "INSERT INTO kb_slug_history (slug, article_id, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (slug) DO UPDATE SET article_id = excluded.article_id,
+                 created_at = excluded.created_at",
+            &[old.slug.as_str().into(), id.into(), now.into()],
+        )
+        .await?;
+    }
     let article = get_unchecked(c, id, false).await?;
     let action = match (old.status, article.status) {
         (a, b) if a == b => Action::Updated,
@@ -547,8 +558,14 @@ pub async fn update(
     Ok(article)
 }
 
-/// Deletes an article for good, with its translations, versions and tags (supervisors and
-/// admins: [`Permission::ManageKb`]); records `article_changed` (`deleted`) first.
+/// Whether a patch's slug moves the article away from `old`.
+fn article_slug_moved(old: &str, new: Option<&Slug>) -> bool {
+    new.is_some_and(|s| s.as_str() != old)
+}
+
+/// Deletes an article for good, with its translations, versions, tags and old slugs
+/// (supervisors and admins: [`Permission::ManageKb`]); records `article_changed`
+/// (`deleted`) first.
 pub async fn delete(c: &mut dyn Conn, viewer: &Viewer, id: i64, now: Timestamp) -> Result<()> {
     require(viewer, Permission::ManageKb)?;
     let old = get_unchecked(c, id, true).await?;

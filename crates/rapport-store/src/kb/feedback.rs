@@ -1,13 +1,15 @@
 //! Readers' feedback on articles: "Was this helpful?" yes or no, then an optional comment.
 //! One vote per reader per article — a signed-in customer, or an anonymous visitor known
 //! by the hash of their visitor cookie — and voting again changes the vote. The article's
-//! `helpful_yes`/`helpful_no` counters follow the votes in the same transaction.
+//! `helpful_yes`/`helpful_no` counters are recounted from the votes in the same
+//! transaction, with the article's row locked, so concurrent votes never leave them stale.
 
 use rapport_domain::kb::Locale;
 use rapport_domain::{FieldError, Timestamp};
 use serde::Serialize;
 
 use crate::db::Conn;
+use crate::dialect;
 use crate::error::{Result, StoreError};
 use crate::value::Row;
 
@@ -124,9 +126,15 @@ fn feedback(r: &Row) -> Result<Feedback> {
 /// in step. The caller has already checked that the voter may read the article; this
 /// checks only that it exists (`NotFound` otherwise).
 pub async fn vote(c: &mut dyn Conn, v: &NewVote, now: Timestamp) -> Result<Feedback> {
+    // Votes on one article take turns: the article's row stays locked until this
+    // transaction ends, so the recount below (a new snapshot on PostgreSQL's READ
+    // COMMITTED) sees every vote committed before it. Without the lock two first votes
+    // racing each count only their own row, and the later write leaves the total one
+    // short. SQLite's single writer already runs one vote at a time.
+    let lock = dialect::row_lock(c.backend(), "a");
     let exists = c
         .opt(
-            "SELECT id FROM kb_articles WHERE id = $1",
+            &format!("SELECT a.id FROM kb_articles a WHERE a.id = $1{lock}"),
             &[v.article_id.into()],
         )
         .await?;
@@ -162,8 +170,8 @@ pub async fn vote(c: &mut dyn Conn, v: &NewVote, now: Timestamp) -> Result<Feedb
             ],
         )
         .await?;
-    // The totals are counted from the votes themselves, so two first votes racing on
-    // PostgreSQL's READ COMMITTED cannot both add one.
+    // The totals are counted from the votes themselves (under the lock above), so they
+    // are exact however many readers vote at once.
     c.execute(
         "UPDATE kb_articles SET
              helpful_yes = (SELECT COUNT(*) FROM kb_feedback WHERE article_id = $1 AND helpful),

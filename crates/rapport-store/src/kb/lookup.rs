@@ -1,6 +1,6 @@
-//! Reading articles: one by id or slug, lists and counts with their filters, and every
-//! published one for the search index — each read filtered by who is reading
-//! (`super::readable`'s rule, written here as SQL conditions).
+//! Reading articles: one by id or slug (or by a slug it had before), lists and counts
+//! with their filters, and every published one for the search index — each read
+//! filtered by who is reading (`super::readable`'s rule, written here as SQL conditions).
 
 use std::collections::HashMap;
 
@@ -66,7 +66,8 @@ const ARTICLE_COLS: &str = "a.id, a.slug, a.category_id, k.slug AS category_slug
     k.name AS category_name, a.section, a.status, a.visibility, a.default_locale, a.author_id,
     a.source_ticket_id, a.position, a.views, a.helpful_yes, a.helpful_no, a.created_at,
     a.updated_at, a.published_at";
-const ARTICLE_FROM: &str = "FROM kb_articles a LEFT JOIN kb_categories k ON k.id = a.category_id";
+pub(crate) const ARTICLE_FROM: &str =
+    "FROM kb_articles a LEFT JOIN kb_categories k ON k.id = a.category_id";
 
 fn article_from(r: &Row) -> Result<Article> {
     let category = match r.opt_int("category_id")? {
@@ -196,9 +197,23 @@ pub async fn get_by_slug(c: &mut dyn Conn, who: Option<&Principal>, slug: &str) 
     get(c, who, id).await
 }
 
+/// The article that was known by `slug` before a rename (see `kb_slug_history`), if no
+/// article holds that slug now: a slug in use always wins over the history. Whether the
+/// reader may read it is still to be asked ([`get`]).
+pub async fn renamed(c: &mut dyn Conn, slug: &str) -> Result<Option<i64>> {
+    c.opt(
+        "SELECT h.article_id FROM kb_slug_history h
+         WHERE h.slug = $1 AND NOT EXISTS (SELECT 1 FROM kb_articles a WHERE a.slug = $1)",
+        &[slug.into()],
+    )
+    .await?
+    .map(|r| r.int("article_id"))
+    .transpose()
+}
+
 /// The `WHERE` conditions (over `a`, the article, and `k`, its category) and their
 /// parameters for `who` and `f`.
-fn conditions(who: Option<&Principal>, f: &ArticleFilter) -> (String, Vec<Value>) {
+pub(crate) fn conditions(who: Option<&Principal>, f: &ArticleFilter) -> (String, Vec<Value>) {
     let mut conds: Vec<String> = vec!["1 = 1".into()];
     let mut params: Vec<Value> = Vec::new();
     let mut push = |conds: &mut Vec<String>, sql: &str, v: Value| {

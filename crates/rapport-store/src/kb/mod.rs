@@ -1,7 +1,9 @@
 //! The knowledge base: articles with their text per language and every version of it
 //! ([`articles`], [`versions`]), and the categories they are filed in ([`categories`]);
 //! what search keeps: the synonym groups it expands ([`synonyms`]) and the log of searches
-//! people made ([`searches`]).
+//! people made ([`searches`]), kept for a limited time ([`retention`]); what the sitemap lists
+//! ([`sitemap`]). An article's old slugs stay in `kb_slug_history`, so their addresses lead to
+//! it ([`lookup::renamed`]).
 //!
 //! Who reads what is decided here, so no page, API or search can forget it: an anonymous
 //! visitor reads published public articles, a signed-in customer also published
@@ -26,7 +28,9 @@ pub mod deflection;
 pub mod feedback;
 pub mod lookup;
 pub mod reports;
+pub mod retention;
 pub mod searches;
+pub mod sitemap;
 pub mod synonyms;
 pub mod versions;
 pub mod views;

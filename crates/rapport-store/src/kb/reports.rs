@@ -5,7 +5,7 @@
 //! Ranges are `[from, to)` in microseconds. Counting happens in Rust over the rows of the
 //! range, so both databases give the same numbers with the same SQL.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rapport_domain::kb::{ArticleBody, ArticleTitle};
 use rapport_domain::{FieldError, Principal, Timestamp, Viewer};
@@ -296,7 +296,10 @@ pub struct UnansweredGroup {
     pub key: String,
     /// The most frequent spelling of the query.
     pub query: String,
-    /// How many searches.
+    /// How many different people asked (signed-in customers and visitors by their
+    /// cookie): what groups are ranked by.
+    pub people: i64,
+    /// How many searches, words typed on the way to a longer search left out.
     pub searches: i64,
     /// The newest.
     pub last_at: Timestamp,
@@ -307,13 +310,21 @@ struct Spellings {
     count: i64,
     last: i64,
     spellings: HashMap<String, i64>,
+    people: HashSet<String>,
 }
 
 impl Spellings {
-    fn add(&mut self, query: &str, at: i64) {
+    fn add(&mut self, query: &str, at: i64, who: &str) {
         self.count += 1;
         self.last = self.last.max(at);
         *self.spellings.entry(query.trim().to_owned()).or_default() += 1;
+        if !self.people.contains(who) {
+            self.people.insert(who.to_owned());
+        }
+    }
+
+    fn people(&self) -> i64 {
+        i64::try_from(self.people.len()).unwrap_or(i64::MAX)
     }
 
     fn best(&self) -> String {
@@ -323,40 +334,124 @@ impl Spellings {
     }
 }
 
-/// Searches in `[from, to)` without a confident result, grouped by [`gap_key`], most
-/// frequent first.
+/// How long after a search the same person's longer search makes it a step of their
+/// typing rather than a question of its own.
+pub const TYPING_WINDOW_MICROS: i64 = 10 * 60 * 1_000_000;
+
+/// Who made a search, for counting people: the signed-in customer, else the visitor's
+/// hashed cookie; `None` for a search by nobody we can tell apart (an agent's, a client
+/// without the cookie), which counts for no one.
+fn asker(customer_id: Option<i64>, visitor: Option<String>) -> Option<String> {
+    match (customer_id, visitor) {
+        (Some(id), _) => Some(format!("c:{id}")),
+        (None, Some(v)) => Some(format!("v:{v}")),
+        (None, None) => None,
+    }
+}
+
+/// A search of the range, with who made it.
+struct Logged {
+    id: i64,
+    query: String,
+    normalized: String,
+    confident: bool,
+    who: String,
+    at: i64,
+}
+
+/// The searches in `[from, to)` of people we can tell apart (the newest
+/// [`MAX_SEARCHES`]), oldest first.
+async fn logged(c: &mut dyn Conn, from: Timestamp, to: Timestamp) -> Result<Vec<Logged>> {
+    let rows = c
+        .query(
+            "SELECT id, query, normalized, confident, customer_id, visitor, created_at
+             FROM kb_searches
+             WHERE created_at >= $1 AND created_at < $2
+               AND (customer_id IS NOT NULL OR visitor IS NOT NULL)
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+            &[from.into(), to.into(), MAX_SEARCHES.into()],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter().rev() {
+        let Some(who) = asker(r.opt_int("customer_id")?, r.opt_text("visitor")?) else {
+            continue;
+        };
+        out.push(Logged {
+            id: r.int("id")?,
+            query: r.text("query")?,
+            normalized: r.text("normalized")?,
+            confident: r.bool("confident")?,
+            who,
+            at: r.int("created_at")?,
+        });
+    }
+    Ok(out)
+}
+
+/// The searches that were steps of typing: the same person searched, within
+/// [`TYPING_WINDOW_MICROS`], for words that begin with these (`refu`, `refund`, `refund
+/// ord` before `refund order`; the same words again count once). `searches` is oldest
+/// first.
+fn typing_steps(searches: &[Logged]) -> HashSet<i64> {
+    let mut by_person: HashMap<&str, Vec<&Logged>> = HashMap::new();
+    for s in searches {
+        by_person.entry(&s.who).or_default().push(s);
+    }
+    let mut steps = HashSet::new();
+    for list in by_person.values() {
+        for (i, s) in list.iter().enumerate() {
+            let led_on = list[i + 1..]
+                .iter()
+                .take_while(|later| later.at - s.at <= TYPING_WINDOW_MICROS)
+                .any(|later| later.normalized.starts_with(s.normalized.as_str()));
+            if led_on {
+                steps.insert(s.id);
+            }
+        }
+    }
+    steps
+}
+
+/// Searches in `[from, to)` without a confident result, grouped by [`gap_key`], the
+/// groups most people asked first. Only searches of people we can tell apart count, each
+/// person once per group, and a search the same person went on typing past is left out
+/// (one visitor typing ten prefixes of a question asked it once).
 pub async fn unanswered(
     c: &mut dyn Conn,
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<UnansweredGroup>> {
-    let rows = c
-        .query(
-            "SELECT query, created_at FROM kb_searches
-             WHERE NOT confident AND created_at >= $1 AND created_at < $2
-             ORDER BY created_at DESC LIMIT $3",
-            &[from.into(), to.into(), MAX_SEARCHES.into()],
-        )
-        .await?;
+    let searches = logged(c, from, to).await?;
+    let steps = typing_steps(&searches);
     let mut groups: HashMap<String, Spellings> = HashMap::new();
-    for r in &rows {
-        let q = r.text("query")?;
-        let key = gap_key(&q);
+    for s in &searches {
+        if s.confident || steps.contains(&s.id) {
+            continue;
+        }
+        let key = gap_key(&s.query);
         if key.is_empty() {
             continue;
         }
-        groups.entry(key).or_default().add(&q, r.int("created_at")?);
+        groups.entry(key).or_default().add(&s.query, s.at, &s.who);
     }
     let mut out: Vec<UnansweredGroup> = groups
         .into_iter()
         .map(|(key, g)| UnansweredGroup {
             query: g.best(),
+            people: g.people(),
             searches: g.count,
             last_at: Timestamp(g.last),
             key,
         })
         .collect();
-    out.sort_by(|a, b| b.searches.cmp(&a.searches).then(b.last_at.cmp(&a.last_at)));
+    out.sort_by(|a, b| {
+        b.people
+            .cmp(&a.people)
+            .then(b.searches.cmp(&a.searches))
+            .then(b.last_at.cmp(&a.last_at))
+            .then(a.key.cmp(&b.key))
+    });
     out.truncate(MAX_GROUPS);
     Ok(out)
 }
@@ -383,7 +478,9 @@ pub struct FollowedGroup {
     pub key: String,
     /// The most frequent spelling of the query.
     pub query: String,
-    /// How many searches.
+    /// How many different people searched and then wrote (ranked by).
+    pub people: i64,
+    /// How many searches, words typed on the way to a longer search left out.
     pub searches: i64,
     /// The tickets that followed (ids, newest first, at most 20).
     pub ticket_ids: Vec<i64>,
@@ -393,13 +490,15 @@ pub struct FollowedGroup {
 }
 
 /// Searches in `[from, to)` followed within the hour by a ticket from the same signed-in
-/// customer or the same anonymous visitor, grouped by [`gap_key`], most frequent first,
-/// each with the best agent answer from the tickets.
+/// customer or the same anonymous visitor, grouped by [`gap_key`], the groups most people
+/// asked first (counted as for [`unanswered`]), each with the best agent answer from the
+/// tickets.
 pub async fn followed(
     c: &mut dyn Conn,
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<FollowedGroup>> {
+    let steps = typing_steps(&logged(c, from, to).await?);
     let params = [
         from.into(),
         to.into(),
@@ -408,7 +507,7 @@ pub async fn followed(
     ];
     let by_customer = c
         .query(
-            "SELECT s.id, s.query, s.created_at, t.id AS ticket_id
+            "SELECT s.id, s.query, s.created_at, s.customer_id, s.visitor, t.id AS ticket_id
              FROM kb_searches s
              JOIN tickets t ON t.customer_id = s.customer_id
                 AND t.created_at >= s.created_at AND t.created_at <= s.created_at + $3
@@ -419,7 +518,7 @@ pub async fn followed(
         .await?;
     let by_visitor = c
         .query(
-            "SELECT s.id, s.query, s.created_at, v.ticket_id
+            "SELECT s.id, s.query, s.created_at, s.customer_id, s.visitor, v.ticket_id
              FROM kb_searches s
              JOIN ticket_visitors v ON v.visitor = s.visitor
                 AND v.created_at >= s.created_at AND v.created_at <= s.created_at + $3
@@ -429,23 +528,31 @@ pub async fn followed(
         )
         .await?;
     // One search counts once however many tickets followed it.
-    let mut searches: HashMap<i64, (String, i64, BTreeSet<i64>)> = HashMap::new();
+    let mut searches: HashMap<i64, (String, i64, String, BTreeSet<i64>)> = HashMap::new();
     for r in by_customer.iter().chain(by_visitor.iter()) {
+        let id = r.int("id")?;
+        let Some(who) = asker(r.opt_int("customer_id")?, r.opt_text("visitor")?) else {
+            continue;
+        };
+        if steps.contains(&id) {
+            continue;
+        }
         let e = searches
-            .entry(r.int("id")?)
-            .or_insert_with(|| (String::new(), 0, BTreeSet::new()));
+            .entry(id)
+            .or_insert_with(|| (String::new(), 0, String::new(), BTreeSet::new()));
         e.0 = r.text("query")?;
         e.1 = r.int("created_at")?;
-        e.2.insert(r.int("ticket_id")?);
+        e.2 = who;
+        e.3.insert(r.int("ticket_id")?);
     }
     let mut groups: HashMap<String, (Spellings, BTreeSet<i64>)> = HashMap::new();
-    for (query, at, tickets) in searches.into_values() {
+    for (query, at, who, tickets) in searches.into_values() {
         let key = gap_key(&query);
         if key.is_empty() {
             continue;
         }
         let g = groups.entry(key).or_default();
-        g.0.add(&query, at);
+        g.0.add(&query, at, &who);
         g.1.extend(tickets);
     }
     let mut out: Vec<(FollowedGroup, i64)> = groups
@@ -454,6 +561,7 @@ pub async fn followed(
             (
                 FollowedGroup {
                     query: s.best(),
+                    people: s.people(),
                     searches: s.count,
                     ticket_ids: t.into_iter().rev().take(20).collect(),
                     answer: None,
@@ -463,7 +571,13 @@ pub async fn followed(
             )
         })
         .collect();
-    out.sort_by(|a, b| b.0.searches.cmp(&a.0.searches).then(b.1.cmp(&a.1)));
+    out.sort_by(|a, b| {
+        b.0.people
+            .cmp(&a.0.people)
+            .then(b.0.searches.cmp(&a.0.searches))
+            .then(b.1.cmp(&a.1))
+            .then(a.0.key.cmp(&b.0.key))
+    });
     out.truncate(MAX_GROUPS);
     let mut groups: Vec<FollowedGroup> = out.into_iter().map(|(g, _)| g).collect();
     for g in &mut groups {
@@ -565,6 +679,38 @@ mod tests {
             gap_key("Rückerstattung Bestellungen"),
             "bestellungen rückerstattung"
         );
+    }
+
+    fn typed(id: i64, normalized: &str, who: &str, secs: i64) -> Logged {
+        Logged {
+            id,
+            query: normalized.to_owned(),
+            normalized: normalized.to_owned(),
+            confident: false,
+            who: who.to_owned(),
+            at: secs * 1_000_000,
+        }
+    }
+
+    #[test]
+    fn typing_steps_are_one_question() {
+        let searches = [
+            typed(1, "ref", "v:a", 0),
+            typed(2, "refu", "v:a", 1),
+            typed(3, "ref", "v:b", 2),
+            typed(4, "refund order", "v:a", 3),
+            typed(5, "refund", "v:b", 4),
+            typed(6, "refund", "v:b", 5),
+            // Much later, the same words again: a question of its own.
+            typed(7, "refund", "v:b", 3600),
+            typed(8, "refund orders", "v:b", 3600 + 11 * 60),
+            // Not a prefix: another question.
+            typed(9, "shipping", "v:a", 10),
+        ];
+        let steps = typing_steps(&searches);
+        let mut steps: Vec<i64> = steps.into_iter().collect();
+        steps.sort_unstable();
+        assert_eq!(steps, [1, 2, 3, 5]);
     }
 
     #[test]

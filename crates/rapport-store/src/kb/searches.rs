@@ -1,19 +1,67 @@
 //! The log of searches people made in the help center, the portal's suggestions and the
-//! community: what was asked, how many hits, whether the best was confident, and who asked
-//! (a signed-in customer, or an anonymous visitor's hashed cookie) — what the content-gap
-//! report reads ("searches with no good answer", "searches followed by a ticket").
+//! community: what was asked, how many hits, whether the best was confident, where it was
+//! made ([`Source`], decided by the server from the endpoint or page that searched, never
+//! by the client) and who asked (a signed-in customer, or an anonymous visitor's hashed
+//! cookie) — what the content-gap report reads ("searches with no good answer", "searches
+//! followed by a ticket").
 
-use rapport_domain::{FieldError, Timestamp};
+use rapport_domain::Timestamp;
 
 use crate::db::Conn;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::value::Row;
 
 /// The longest query kept, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 
-/// Where a search was made.
-pub const SOURCES: &[&str] = &["api", "help", "portal", "community", "widget", "agent"];
+/// Where a search was made: the endpoint or page that ran it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `GET /api/v1/kb/search` (or `/suggest` with `log=1`).
+    Api,
+    /// The help center's search page.
+    Help,
+    /// The portal's new-request form (its settled words, through its deflection id).
+    Portal,
+    /// The community forum.
+    Community,
+    /// The chat widget.
+    Widget,
+    /// An agent in the workspace.
+    Agent,
+}
+
+impl Source {
+    /// Every source.
+    pub const ALL: [Source; 6] = [
+        Source::Api,
+        Source::Help,
+        Source::Portal,
+        Source::Community,
+        Source::Widget,
+        Source::Agent,
+    ];
+
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Help => "help",
+            Source::Portal => "portal",
+            Source::Community => "community",
+            Source::Widget => "widget",
+            Source::Agent => "agent",
+        }
+    }
+
+    /// From its stored spelling; an unknown one is a database error naming it.
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| StoreError::Db(format!("unknown search source {s:?}")))
+    }
+}
 
 /// One search to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +70,8 @@ pub struct NewSearch {
     pub query: String,
     /// Folded and trimmed, so the report groups what was asked.
     pub normalized: String,
-    /// One of [`SOURCES`].
-    pub source: String,
+    /// Where it was made.
+    pub source: Source,
     /// How many hits it had.
     pub hits: i64,
     /// Whether the best hit was confident.
@@ -32,7 +80,9 @@ pub struct NewSearch {
     pub top_article_id: Option<i64>,
     /// The signed-in customer who searched.
     pub customer_id: Option<i64>,
-    /// The anonymous visitor's cookie, hashed (`rapport_http::visitor`).
+    /// The anonymous visitor's cookie, hashed (`rapport_http::visitor`), when the request
+    /// carried it. A search by neither a customer nor a visitor with a cookie (an agent's,
+    /// a client that keeps no cookie) is kept but counts for nobody in the gap reports.
     pub visitor: Option<String>,
 }
 
@@ -53,9 +103,6 @@ fn cut(s: &str, n: usize) -> String {
 
 /// Records a search.
 pub async fn record(c: &mut dyn Conn, s: &NewSearch, now: Timestamp) -> Result<i64> {
-    if !SOURCES.contains(&s.source.as_str()) {
-        return Err(FieldError::new("source", "is not a known place to search from").into());
-    }
     let row = c
         .one(
             "INSERT INTO kb_searches (query, normalized, source, hits, confident, top_article_id,
@@ -67,7 +114,7 @@ pub async fn record(c: &mut dyn Conn, s: &NewSearch, now: Timestamp) -> Result<i
             &[
                 cut(&s.query, MAX_QUERY_CHARS).into(),
                 cut(&s.normalized, MAX_QUERY_CHARS).into(),
-                s.source.clone().into(),
+                s.source.as_str().into(),
                 s.hits.into(),
                 s.confident.into(),
                 s.top_article_id.into(),
@@ -86,7 +133,7 @@ fn search_from(r: &Row) -> Result<Search> {
         search: NewSearch {
             query: r.text("query")?,
             normalized: r.text("normalized")?,
-            source: r.text("source")?,
+            source: Source::parse(&r.text("source")?)?,
             hits: r.int("hits")?,
             confident: r.bool("confident")?,
             top_article_id: r.opt_int("top_article_id")?,

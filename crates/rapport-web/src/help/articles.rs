@@ -7,19 +7,25 @@
 //!
 //! Who may read what is the store's rule (`kb::get_by_slug` with the reader): a draft,
 //! archived or internal article is "not found" here whatever the URL; a customer-only
-//! article asks an anonymous reader to sign in, without showing any of it.
+//! article asks an anonymous reader to sign in, without showing any of it. A slug the
+//! article had before it was renamed answers 301 with its address now (keeping the query),
+//! for readers who could open it there; a slug another article holds now is that one's.
+//!
+//! The page's images may come from https sites: it marks its response with
+//! [`HttpsImages`], the one widening of the Content-Security-Policy.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rapport_domain::Principal;
 use rapport_domain::kb::{ArticleStatus, Locale, Visibility};
 use rapport_http::AppState;
+use rapport_http::csp::HttpsImages;
 use rapport_index::kb::KbQuery;
 use rapport_store::kb::feedback::{self, Feedback};
 use rapport_store::kb::{self, Article, ArticleFilter, ArticleOrder};
-use rapport_store::{Conn, StoreError, op, secrets};
+use rapport_store::{Conn, StoreError, op};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -27,7 +33,7 @@ use super::feedback::voter_of;
 use super::home::{ArticleLink, published};
 use super::{Layout, ReaderKey, excerpt, frame, language_name, pick_locale};
 use crate::page::{error_page, page, store_error};
-use crate::portal::with_csrf;
+use crate::portal::{csrf_token, with_csrf};
 use crate::render::article_html;
 
 /// `?lang=` picks the language; `?voted=1` follows a vote.
@@ -103,14 +109,57 @@ enum Found {
     Article(Box<Shown>),
     /// Published for signed-in customers only, and the reader is not one.
     SignIn(Layout),
+    /// The slug is one the article had before: its slug now.
+    Moved(String),
+}
+
+/// Whether `reader` is asked to sign in for `a` (published for customers only, and the
+/// reader is anonymous) rather than told there is no such article.
+fn asks_sign_in(reader: Option<&Principal>, a: &Article) -> bool {
+    reader.is_none()
+        && a.status == ArticleStatus::Published
+        && a.visibility == Visibility::Customers
+}
+
+/// What a reader finds at a slug no article they may read holds now: the sign-in page
+/// for a customers-only article; the article's new address when the slug is one it had
+/// before (`kb_slug_history`) and the reader may read it or would be asked to sign in;
+/// otherwise nothing. The system reads here decide only that, and show no content.
+async fn not_readable(
+    c: &mut dyn Conn,
+    reader: Option<&Principal>,
+    slug: &str,
+    layout: Layout,
+) -> rapport_store::Result<Found> {
+    let system = Some(&Principal::System);
+    match kb::get_by_slug(c, system, slug).await {
+        Ok(a) if asks_sign_in(reader, &a) => return Ok(Found::SignIn(layout)),
+        Ok(_) => return Err(StoreError::NotFound("article")),
+        Err(StoreError::NotFound(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let Some(id) = kb::lookup::renamed(c, slug).await? else {
+        return Err(StoreError::NotFound("article"));
+    };
+    let a = kb::get(c, system, id).await?;
+    if a.readable_by(reader) || asks_sign_in(reader, &a) {
+        Ok(Found::Moved(a.slug))
+    } else {
+        Err(StoreError::NotFound("article"))
+    }
 }
 
 /// The URL of an article in `locale`: the bare one for its default language.
 pub fn article_path(a: &Article, locale: &Locale) -> String {
-    if *locale == a.default_locale {
-        format!("/help/articles/{}", a.slug)
+    path_in(&a.slug, &a.default_locale, locale)
+}
+
+/// The URL of the article `slug`, whose default language is `default`, in `locale`.
+pub fn path_in(slug: &str, default: &Locale, locale: &Locale) -> String {
+    if locale == default {
+        format!("/help/articles/{slug}")
     } else {
-        format!("/help/articles/{}?lang={locale}", a.slug)
+        format!("/help/articles/{slug}?lang={locale}")
     }
 }
 
@@ -231,6 +280,7 @@ pub async fn article(
     headers: HeaderMap,
     Path(slug): Path<String>,
     Query(q): Query<ArticleQuery>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let key = ReaderKey::of(&st, &headers);
     let visitor = voter_of(&st, &headers);
@@ -240,12 +290,8 @@ pub async fn article(
             let (reader, layout) = frame(c, &key, "").await?;
             let a = match kb::get_by_slug(c, reader.as_ref(), &slug).await {
                 Ok(a) => a,
-                Err(StoreError::NotFound(_)) if reader.is_none() => {
-                    let a = kb::get_by_slug(c, Some(&Principal::System), &slug).await?;
-                    if a.status == ArticleStatus::Published && a.visibility == Visibility::Customers {
-                        return Ok(Found::SignIn(layout));
-                    }
-                    return Err(StoreError::NotFound("article"));
+                Err(StoreError::NotFound(_)) => {
+                    return not_readable(c, reader.as_ref(), &slug, layout).await;
                 }
                 Err(e) => return Err(e),
             };
@@ -268,6 +314,21 @@ pub async fn article(
             let mut r = page(&SignInNeeded { layout });
             *r.status_mut() = StatusCode::FORBIDDEN;
             return r;
+        }
+        Ok(Found::Moved(new_slug)) => {
+            let mut to = format!("/help/articles/{new_slug}");
+            if let Some(q) = query.filter(|q| !q.is_empty()) {
+                to.push('?');
+                to.push_str(&q);
+            }
+            return match HeaderValue::from_str(&to) {
+                Ok(to) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response(),
+                Err(_) => error_page(
+                    StatusCode::NOT_FOUND,
+                    "Not found",
+                    "There is no such article.",
+                ),
+            };
         }
         Err(StoreError::NotFound(_)) => {
             return error_page(
@@ -348,7 +409,7 @@ pub async fn article(
             )
         })
         .collect();
-    let csrf = secrets::random_hex(16);
+    let csrf = csrf_token(&st, &headers);
     let p = ArticlePage {
         canonical: canonical.clone(),
         x_default: format!("{base}/help/articles/{}", a.slug),
@@ -389,6 +450,9 @@ pub async fn article(
         header::VARY,
         HeaderValue::from_static("Accept-Language, Cookie"),
     );
+    // The author's images may come from other https sites (the sanitiser let only those
+    // through); this page alone widens the policy for them.
+    r.extensions_mut().insert(HttpsImages);
     r
 }
 

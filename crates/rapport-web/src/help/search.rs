@@ -3,7 +3,7 @@
 //! answers (`url#anchor`) with its snippet, the query's words highlighted. No result —
 //! or an empty query — offers to contact support. Each search is logged (source `help`)
 //! for the content-gap report, with the signed-in customer or the visitor's hashed
-//! cookie.
+//! cookie (an agent's searches are not).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -15,6 +15,7 @@ use rapport_http::api::kb::search::log_search;
 use rapport_http::client::ClientIp;
 use rapport_http::visitor::{Visitor, ensure_cookie};
 use rapport_index::kb::KbQuery;
+use rapport_store::kb::searches::Source;
 use rapport_store::op;
 use serde::Deserialize;
 
@@ -98,10 +99,7 @@ pub async fn search(
             limit: RESULTS,
             suggest: false,
         });
-        let customer = reader
-            .as_ref()
-            .and_then(rapport_domain::Principal::customer);
-        log_search(&st, &query, "help", &hits, customer, Some(&visitor));
+        log_search(&st, &query, Source::Help, &hits, reader.as_ref(), &visitor);
         results = hits
             .into_iter()
             .map(|h| ResultView {

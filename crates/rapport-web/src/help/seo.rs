@@ -3,16 +3,21 @@
 //! language it is written in, each with its `xhtml:link` alternates (and `x-default`) —
 //! and `/robots.txt`, which points to it. Only what an anonymous reader may open is
 //! listed: drafts, archived, internal and customer-only articles never are.
+//!
+//! The sitemap reads slugs, languages and dates only (`kb::sitemap::public`), never an
+//! article's text, and is kept rendered (`AppState::sitemap`) until any article changes
+//! on any node (the search index's change count, moved by its follower of the event
+//! stream within a quarter second of the change) or ten minutes pass.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use rapport_domain::kb::Visibility;
+use rapport_domain::kb::Locale;
 use rapport_http::AppState;
-use rapport_store::kb::{self, Article};
+use rapport_store::kb::sitemap::{self as listing, Entry, Listing};
 use rapport_store::op;
 
-use super::articles::article_path;
+use super::articles::path_in;
 use crate::page::store_error;
 
 /// Text for XML character data and attribute values.
@@ -31,45 +36,53 @@ fn xml(text: &str) -> String {
     out
 }
 
-/// The sitemap's XML for `articles` (public published ones) and `categories` (slugs).
-pub fn sitemap_xml(base: &str, categories: &[String], articles: &[Article]) -> String {
+/// The help-center path of an entry in `locale`.
+fn entry_path(a: &Entry, locale: &Locale) -> String {
+    path_in(&a.slug, &a.default_locale, locale)
+}
+
+/// The sitemap's XML for what the public may open.
+pub fn sitemap_xml(base: &str, listing: &Listing) -> String {
+    use std::fmt::Write as _;
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
          xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
-    out.push_str(&format!(
-        "<url><loc>{}</loc></url>\n",
+    let _ = writeln!(
+        out,
+        "<url><loc>{}</loc></url>",
         xml(&format!("{base}/help"))
-    ));
-    for slug in categories {
-        out.push_str(&format!(
-            "<url><loc>{}</loc></url>\n",
+    );
+    for slug in &listing.categories {
+        let _ = writeln!(
+            out,
+            "<url><loc>{}</loc></url>",
             xml(&format!("{base}/help/categories/{slug}"))
-        ));
+        );
     }
-    for a in articles {
-        let alternates: String = a
-            .translations
-            .iter()
-            .map(|t| {
-                format!(
-                    "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
-                    xml(t.locale.as_str()),
-                    xml(&format!("{base}{}", article_path(a, &t.locale)))
-                )
-            })
-            .chain(std::iter::once(format!(
-                "<xhtml:link rel=\"alternate\" hreflang=\"x-default\" href=\"{}\"/>",
-                xml(&format!("{base}/help/articles/{}", a.slug))
-            )))
-            .collect();
-        for t in &a.translations {
-            out.push_str(&format!(
-                "<url><loc>{}</loc><lastmod>{}</lastmod>{alternates}</url>\n",
-                xml(&format!("{base}{}", article_path(a, &t.locale))),
-                t.updated_at.to_datetime().format("%Y-%m-%d"),
-            ));
+    for a in &listing.articles {
+        let mut alternates = String::new();
+        for (locale, _) in &a.translations {
+            let _ = write!(
+                alternates,
+                "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
+                xml(locale.as_str()),
+                xml(&format!("{base}{}", entry_path(a, locale)))
+            );
+        }
+        let _ = write!(
+            alternates,
+            "<xhtml:link rel=\"alternate\" hreflang=\"x-default\" href=\"{}\"/>",
+            xml(&format!("{base}/help/articles/{}", a.slug))
+        );
+        for (locale, updated_at) in &a.translations {
+            let _ = writeln!(
+                out,
+                "<url><loc>{}</loc><lastmod>{}</lastmod>{alternates}</url>",
+                xml(&format!("{base}{}", entry_path(a, locale))),
+                updated_at.to_datetime().format("%Y-%m-%d"),
+            );
         }
     }
     out.push_str("</urlset>\n");
@@ -78,33 +91,28 @@ pub fn sitemap_xml(base: &str, categories: &[String], articles: &[Article]) -> S
 
 /// `/sitemap.xml`.
 pub async fn sitemap(State(st): State<AppState>) -> Response {
-    let loaded = st
-        .db
-        .read(op!(c => {
-            let categories = kb::categories::list(c, None).await?;
-            let articles = kb::published_for_index(c).await?;
-            Ok((categories, articles))
-        }))
+    let index = st.kb_index.clone();
+    let rendered = st
+        .sitemap
+        .get_or_render(
+            || index.changes(),
+            || async {
+                let found = st.db.read(op!(c => listing::public(c).await)).await?;
+                Ok::<_, rapport_store::StoreError>(sitemap_xml(&st.public_url, &found))
+            },
+        )
         .await;
-    let (categories, mut articles) = match loaded {
-        Ok(x) => x,
-        Err(e) => return store_error(e),
-    };
-    // What an anonymous reader may open, by the store's own rule.
-    articles.retain(|a| a.readable_by(None) && a.visibility == Visibility::Public);
-    let categories: Vec<String> = categories
-        .into_iter()
-        .filter(|k| k.articles > 0)
-        .map(|k| k.slug)
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, "application/xml; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        sitemap_xml(&st.public_url, &categories, &articles),
-    )
-        .into_response()
+    match rendered {
+        Ok(text) => (
+            [
+                (header::CONTENT_TYPE, "application/xml; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(e) => store_error(e),
+    }
 }
 
 /// `/robots.txt`: crawl the help center, not the private pages; the sitemap's address.
@@ -138,5 +146,34 @@ mod tests {
     #[test]
     fn xml_text_is_escaped() {
         assert_eq!(xml("a&b<c>\"'"), "a&amp;b&lt;c&gt;&quot;&apos;");
+    }
+
+    #[test]
+    fn every_language_is_listed_with_its_alternates() {
+        let (en, de) = (Locale::english(), Locale::parse("de").unwrap());
+        let listing = Listing {
+            categories: vec!["billing".into()],
+            articles: vec![Entry {
+                slug: "refunds".into(),
+                default_locale: en.clone(),
+                translations: vec![
+                    (en, rapport_domain::Timestamp(0)),
+                    (de, rapport_domain::Timestamp(86_400_000_000)),
+                ],
+            }],
+        };
+        let x = sitemap_xml("https://h.test", &listing);
+        assert!(
+            x.contains("<loc>https://h.test/help/categories/billing</loc>"),
+            "{x}"
+        );
+        assert!(
+            x.contains(
+                "<loc>https://h.test/help/articles/refunds</loc><lastmod>1970-01-01</lastmod>"
+            ),
+            "{x}"
+        );
+        assert!(x.contains("<loc>https://h.test/help/articles/refunds?lang=de</loc><lastmod>1970-01-02</lastmod>"), "{x}");
+        assert_eq!(x.matches("hreflang=\"x-default\"").count(), 2, "{x}");
     }
 }

@@ -1,8 +1,10 @@
 //! The knowledge base in the agent workspace: the list of articles (`/kb`), the editor
 //! with its live preview and language tabs ([`editor`]), the version history with a diff
-//! and restore ([`history`]), the lookup the ticket page's "Insert article" box asks, and
-//! the reports on articles, deflection and content gaps ([`reports`]).
+//! and restore ([`history`]), the categories for supervisors ([`categories`]), the lookup
+//! the ticket page's "Insert article" box asks, and the reports on articles, deflection
+//! and content gaps ([`reports`]).
 
+pub mod categories;
 pub mod editor;
 pub mod history;
 pub mod reports;

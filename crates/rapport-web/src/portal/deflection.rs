@@ -1,26 +1,33 @@
 //! The new-request form's deflection beacons: its script tells the server which articles
-//! it suggested and which one the customer opened, under the form's random id (the only
-//! thing that names the attempt: no cookie, no text the customer typed). Both are
-//! anonymous, so they are limited per client address; an id that is not 32 hex digits is
-//! refused before any query.
+//! it suggested, which one the customer opened and, once a field is left, the words the
+//! customer settled on (for the search log). Each names the attempt by the id the server
+//! issued with the form (`rapport_store::kb::deflection::issue`: signed with the server's
+//! key, bound to the visitor's cookie, good for a day), checked before anything is counted:
+//! a made-up, altered, expired or another browser's id is refused (404) and counts
+//! nothing. The beacons are anonymous, so they are limited per client address; an id of
+//! the wrong shape is refused before any hashing.
 
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rapport_domain::Principal;
+use rapport_domain::kb::Visibility;
 use rapport_http::AppState;
+use rapport_http::api::kb::search::{MAX_QUERY_CHARS, log_search};
 use rapport_http::client::ClientIp;
 use rapport_http::error::ApiError;
 use rapport_http::visitor::Visitor;
-use rapport_store::kb::deflection;
+use rapport_index::kb::KbQuery;
+use rapport_store::kb::deflection::{self, Attempt};
+use rapport_store::kb::searches::Source;
 use rapport_store::op;
 use serde::Deserialize;
 
 use super::signin::portal_customer;
 
 /// The anonymous visitor (`rapport_http::visitor`'s cookie, set by the help center and
-/// the search API), hashed as the search log keeps it; `None` without a cookie.
+/// the new-request form), hashed as the search log keeps it; `None` without a cookie.
 pub(crate) fn visitor(st: &AppState, headers: &HeaderMap) -> Option<String> {
     let v = Visitor::from_headers(headers, st.https);
     (!v.is_new()).then_some(v.hash)
@@ -28,6 +35,9 @@ pub(crate) fn visitor(st: &AppState, headers: &HeaderMap) -> Option<String> {
 
 /// The most article ids one beacon may carry.
 const MAX_IDS: usize = 10;
+
+/// How many suggestions the form shows (as `/api/v1/kb/suggest` gives it).
+const SUGGESTIONS: usize = 5;
 
 /// Which articles the form suggested, best first: `articles=12,7,3`.
 #[derive(Debug, Deserialize)]
@@ -41,12 +51,29 @@ pub struct OpenedForm {
     article: String,
 }
 
+/// The words the customer settled on (subject and message, as the suggestions read them).
+#[derive(Debug, Deserialize)]
+pub struct SearchedForm {
+    q: String,
+}
+
 fn limited(st: &AppState, ip: std::net::IpAddr) -> Option<Response> {
     if st.deflection_beacons.is_blocked(ip) {
         return Some(ApiError::too_many().into_response());
     }
     st.deflection_beacons.fail(ip);
     None
+}
+
+/// The attempt a beacon names, checked against the server's key and the request's
+/// visitor cookie; `None` (answered 404) otherwise.
+fn attempt(st: &AppState, headers: &HeaderMap, token: &str) -> Option<Attempt> {
+    let v = Visitor::from_headers(headers, st.https);
+    Attempt::check(&st.sealer, token, &v.hash, st.now()).ok()
+}
+
+fn refused() -> Response {
+    ApiError::not_found("deflection attempt").into_response()
 }
 
 fn parse_ids(raw: &str) -> Result<Vec<i64>, ApiError> {
@@ -69,7 +96,8 @@ fn parse_ids(raw: &str) -> Result<Vec<i64>, ApiError> {
 }
 
 /// `POST /portal/deflection/{id}/shown`: the form showed these suggestions (the attempt
-/// begins with the first). 204; 404 for an id of the wrong shape; 429 past the limit.
+/// begins with the first). 204; 404 for an id this server did not issue to this visitor
+/// (or issued more than a day ago); 429 past the limit.
 pub async fn shown(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -80,9 +108,9 @@ pub async fn shown(
     if let Some(r) = limited(&st, ip) {
         return r;
     }
-    if !deflection::token_ok(&token) {
-        return ApiError::not_found("deflection attempt").into_response();
-    }
+    let Some(attempt) = attempt(&st, &headers, &token) else {
+        return refused();
+    };
     let ids = match parse_ids(&f.articles) {
         Ok(ids) => ids,
         Err(e) => return e.into_response(),
@@ -95,7 +123,7 @@ pub async fn shown(
     match st
         .db
         .write(op!(c => {
-            deflection::shown(c, who.as_ref(), &token, visitor.as_deref(), &ids, now).await
+            deflection::shown(c, who.as_ref(), &attempt, visitor.as_deref(), &ids, now).await
         }))
         .await
     {
@@ -105,29 +133,71 @@ pub async fn shown(
 }
 
 /// `POST /portal/deflection/{id}/opened`: the customer opened one of the suggested
-/// articles. 204; 404 when the attempt or the suggestion is unknown.
+/// articles. 204; 404 when the id is refused, the attempt unknown or the article was not
+/// suggested to it.
 pub async fn opened(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Path(token): Path<String>,
     Form(f): Form<OpenedForm>,
 ) -> Response {
     if let Some(r) = limited(&st, ip) {
         return r;
     }
-    if !deflection::token_ok(&token) {
-        return ApiError::not_found("deflection attempt").into_response();
-    }
+    let Some(attempt) = attempt(&st, &headers, &token) else {
+        return refused();
+    };
     let Ok(article) = f.article.trim().parse::<i64>() else {
         return ApiError::field("article", "must be an article id").into_response();
     };
     let now = st.now();
     match st
         .db
-        .write(op!(c => deflection::opened(c, &token, article, now).await))
+        .write(op!(c => deflection::opened(c, &attempt, article, now).await))
         .await
     {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// `POST /portal/deflection/{id}/searched`: the words the customer settled on, logged as
+/// a search made on the portal (source `portal`, decided here: only a form this server
+/// rendered can log one) with what the suggestions found for them. 204; 404 when the id
+/// is refused; 422 for an empty or over-long `q`; 429 past the search limit.
+pub async fn searched(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<SearchedForm>,
+) -> Response {
+    if st.kb_search_limit.is_blocked(ip) {
+        return ApiError::too_many().into_response();
+    }
+    st.kb_search_limit.fail(ip);
+    if attempt(&st, &headers, &token).is_none() {
+        return refused();
+    }
+    let q = f.q.trim();
+    if q.is_empty() {
+        return ApiError::field("q", "is required").into_response();
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return ApiError::field("q", "is longer than 200 characters").into_response();
+    }
+    let who = portal_customer(&st, &headers)
+        .await
+        .map(Principal::Customer);
+    let hits = st.kb_index.search(&KbQuery {
+        text: q,
+        readable: Visibility::readable_by(who.as_ref()),
+        locale: None,
+        limit: SUGGESTIONS,
+        suggest: true,
+    });
+    let v = Visitor::from_headers(&headers, st.https);
+    log_search(&st, q, Source::Portal, &hits, who.as_ref(), &v);
+    StatusCode::NO_CONTENT.into_response()
 }

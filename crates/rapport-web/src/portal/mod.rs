@@ -2,8 +2,8 @@
 //! signed with a key derived from the server's secret key (never stored, so a copy of
 //! the database cannot forge one), unguessable, revocable by an agent — to follow the
 //! conversation and answer it; customers may also sign in by emailed link to list their
-//! requests. Forms carry a double-submit CSRF token; submissions are rate-limited per
-//! address.
+//! requests. Forms carry a double-submit CSRF token (one per browser, kept while its
+//! cookie lasts); submissions are rate-limited per address.
 
 pub mod deflection;
 pub mod requests;
@@ -15,7 +15,7 @@ use axum::response::Response;
 use rapport_domain::TicketStatus;
 use rapport_http::AppState;
 use rapport_store::op;
-use rapport_store::{StoreError, portal};
+use rapport_store::{StoreError, portal, secrets};
 
 use crate::page::error_page;
 use crate::sessions::{cookie, same_secret, set_cookie};
@@ -40,6 +40,17 @@ pub(crate) fn link_of(st: &AppState, ticket_id: i64, generation: i64) -> String 
     portal::link_path(&st.sealer, ticket_id, generation)
 }
 
+/// The CSRF token for a public page's forms: the browser's current one (its cookie, when
+/// well-formed), else a new one. Keeping it means a page opened in another tab — the help
+/// article a suggestion of the new-request form links to — does not expire the forms
+/// still open in this one.
+pub(crate) fn csrf_token(st: &AppState, headers: &HeaderMap) -> String {
+    cookie(headers, PORTAL_CSRF, st.https)
+        .filter(|c| c.len() == 32 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or_else(|| secrets::random_hex(16), str::to_owned)
+}
+
+/// Sets the CSRF cookie of a public page whose forms carry `token` ([`csrf_token`]).
 pub(crate) fn with_csrf(st: &AppState, mut r: Response, token: &str) -> Response {
     r.headers_mut().append(
         header::SET_COOKIE,

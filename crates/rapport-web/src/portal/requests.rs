@@ -13,13 +13,13 @@ use rapport_domain::{
 use rapport_http::AppState;
 use rapport_http::client::ClientIp;
 use rapport_http::visitor::{Visitor, ensure_cookie};
-use rapport_store::kb::deflection;
+use rapport_store::kb::deflection::{self, Attempt};
 use rapport_store::messages::{self, NewAttachment};
 use rapport_store::tickets::{self, NewTicket};
-use rapport_store::{customers, op, secrets};
+use rapport_store::{customers, op};
 use serde::Deserialize;
 
-use super::{csrf_ok, private_link, refuse_post, sign, status_words, with_csrf};
+use super::{csrf_ok, csrf_token, private_link, refuse_post, sign, status_words, with_csrf};
 use crate::page::{error_page, page, read_multipart, store_error};
 use crate::render::{MessageView, message_view};
 use crate::sessions::same_secret;
@@ -29,7 +29,8 @@ use rapport_store::{StoreError, portal};
 #[template(path = "portal_new.html")]
 struct NewPage {
     csrf: String,
-    /// The visit's deflection id (see `portal::deflection`).
+    /// The visit's deflection id, issued for the visitor's cookie (see
+    /// `portal::deflection`).
     deflection: String,
     email: String,
     name: String,
@@ -39,27 +40,41 @@ struct NewPage {
 }
 
 /// The new-request form. It gives the visitor the search cookie, so the searches its
-/// suggestions log and the request it files can be joined (the content-gap report).
-pub async fn new_form(State(st): State<AppState>, visitor: Visitor) -> Response {
-    let csrf = secrets::random_hex(16);
+/// suggestions log and the request it files can be joined (the content-gap report), and
+/// a deflection id bound to that cookie, which the suggestions' beacons must present.
+pub async fn new_form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    visitor: Visitor,
+) -> Response {
+    let csrf = csrf_token(&st, &headers);
     let mut r = page(&NewPage {
         csrf: csrf.clone(),
-        deflection: deflection::new_token(),
+        deflection: deflection::issue(&st.sealer, &visitor.hash, st.now()),
         ..NewPage::default()
     });
     ensure_cookie(r.headers_mut(), &visitor, st.https);
     with_csrf(&st, r, &csrf)
 }
 
-fn form_error(st: &AppState, mut p: NewPage, status: StatusCode, msg: String) -> Response {
-    p.csrf = secrets::random_hex(16);
-    if !deflection::token_ok(&p.deflection) {
-        p.deflection = deflection::new_token();
+/// The form again, with what was typed and why it was refused. Its deflection id is kept
+/// while it is good for this visitor (the attempt goes on), else a new one is issued.
+fn form_error(
+    st: &AppState,
+    mut p: NewPage,
+    (headers, visitor): (&HeaderMap, &Visitor),
+    status: StatusCode,
+    msg: String,
+) -> Response {
+    p.csrf = csrf_token(st, headers);
+    if Attempt::check(&st.sealer, &p.deflection, &visitor.hash, st.now()).is_err() {
+        p.deflection = deflection::issue(&st.sealer, &visitor.hash, st.now());
     }
     p.error = Some(msg);
     let csrf = p.csrf.clone();
     let mut r = page(&p);
     *r.status_mut() = status;
+    ensure_cookie(r.headers_mut(), visitor, st.https);
     with_csrf(st, r, &csrf)
 }
 
@@ -71,9 +86,10 @@ pub async fn submit(
     form: Multipart,
 ) -> Response {
     let mut p = NewPage::default();
+    let visitor = Visitor::from_headers(&headers, st.https);
     let form = match read_multipart(form).await {
         Ok(f) => f,
-        Err((status, msg)) => return form_error(&st, p, status, msg),
+        Err((status, msg)) => return form_error(&st, p, (&headers, &visitor), status, msg),
     };
     let csrf = form.text("csrf");
     p.email = form.text("email");
@@ -86,6 +102,7 @@ pub async fn submit(
         return form_error(
             &st,
             p,
+            (&headers, &visitor),
             StatusCode::FORBIDDEN,
             "This form expired. Please send it again.".into(),
         );
@@ -94,6 +111,7 @@ pub async fn submit(
         return form_error(
             &st,
             p,
+            (&headers, &visitor),
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests from your address. Please wait a few minutes.".into(),
         );
@@ -123,6 +141,7 @@ pub async fn submit(
             return form_error(
                 &st,
                 p,
+                (&headers, &visitor),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("Please check the {}: {}", e.field, e.message),
             );
@@ -130,8 +149,10 @@ pub async fn submit(
     };
     st.portal_posts.fail(ip);
     let now = st.now();
-    let token = p.deflection.clone();
-    let visitor = super::deflection::visitor(&st, &headers);
+    // Only an id this server issued to this visitor closes an attempt (whatever its
+    // age: the form may have stayed open).
+    let attempt = Attempt::check_any_age(&st.sealer, &p.deflection, &visitor.hash).ok();
+    let visitor = (!visitor.is_new()).then(|| visitor.hash.clone());
     let created = st
         .db
         .write(op!(c => {
@@ -143,7 +164,9 @@ pub async fn submit(
             }
             let t = tickets::create(c, None, new, now).await?;
             // The attempt's articles become what the agent sees the customer read.
-            deflection::submitted(c, &token, t.id, t.customer.id, now).await?;
+            if let Some(a) = &attempt {
+                deflection::submitted(c, a, t.id, t.customer.id, now).await?;
+            }
             if let Some(v) = visitor {
                 deflection::record_visitor(c, t.id, &v, now).await?;
             }
@@ -254,6 +277,7 @@ fn invalid_link() -> Response {
 pub async fn view(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<KeyQuery>,
 ) -> Response {
@@ -277,7 +301,7 @@ pub async fn view(
     let you = "You".to_owned();
     let agent = |_: i64| "Support team".to_owned();
     let messages = msgs.iter().map(|m| message_view(m, &you, &agent)).collect();
-    let csrf = secrets::random_hex(16);
+    let csrf = csrf_token(&st, &headers);
     let r = page(&RequestPage {
         just_created: q.new.is_some(),
         number: t.number,

@@ -12,7 +12,7 @@ use rapport_store::secrets::token_hash;
 use rapport_store::{customers, op, portal, secrets, tickets};
 use serde::Deserialize;
 
-use super::{csrf_ok, link_of, refuse_post, status_words, with_csrf};
+use super::{csrf_ok, csrf_token, link_of, refuse_post, status_words, with_csrf};
 use crate::page::{error_page, page, store_error};
 use crate::sessions::{cookie, set_cookie};
 
@@ -48,12 +48,13 @@ struct SignInPage {
 
 fn signin_page(
     st: &AppState,
+    headers: &HeaderMap,
     step: &str,
     token: &str,
     next: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let csrf = secrets::random_hex(16);
+    let csrf = csrf_token(st, headers);
     let mut r = page(&SignInPage {
         csrf: csrf.clone(),
         step: step.to_owned(),
@@ -72,9 +73,13 @@ pub struct NextQuery {
 
 /// The "email me a sign-in link" form; `?next=` (a page of this site, else ignored) is
 /// carried through the emailed link.
-pub async fn signin_form(State(st): State<AppState>, Query(q): Query<NextQuery>) -> Response {
+pub async fn signin_form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let next = crate::next::local(q.next.as_deref());
-    signin_page(&st, "ask", "", next, StatusCode::OK)
+    signin_page(&st, &headers, "ask", "", next, StatusCode::OK)
 }
 
 /// The sign-in request form.
@@ -133,7 +138,7 @@ pub async fn signin_request(
         }))
         .await;
     match r {
-        Ok(()) => signin_page(&st, "sent", "", None, StatusCode::OK),
+        Ok(()) => signin_page(&st, &headers, "sent", "", None, StatusCode::OK),
         Err(e) => store_error(e),
     }
 }
@@ -143,6 +148,7 @@ pub async fn signin_request(
 /// `?next=` rides along in the form when it is a page of this site.
 pub async fn signin_link(
     State(st): State<AppState>,
+    headers: HeaderMap,
     Path(token): Path<String>,
     Query(q): Query<NextQuery>,
 ) -> Response {
@@ -155,12 +161,13 @@ pub async fn signin_link(
     match valid {
         Ok(true) => signin_page(
             &st,
+            &headers,
             "confirm",
             &token,
             crate::next::local(q.next.as_deref()),
             StatusCode::OK,
         ),
-        Ok(false) => signin_page(&st, "invalid", "", None, StatusCode::NOT_FOUND),
+        Ok(false) => signin_page(&st, &headers, "invalid", "", None, StatusCode::NOT_FOUND),
         Err(e) => store_error(e),
     }
 }
@@ -211,7 +218,9 @@ pub async fn signin_confirm(
         .await;
     match used {
         Ok(true) => {}
-        Ok(false) => return signin_page(&st, "invalid", "", None, StatusCode::NOT_FOUND),
+        Ok(false) => {
+            return signin_page(&st, &headers, "invalid", "", None, StatusCode::NOT_FOUND);
+        }
         Err(e) => return store_error(e),
     }
     let to = crate::next::local(Some(&f.next)).unwrap_or_else(|| "/portal/requests".to_owned());
@@ -268,7 +277,7 @@ pub async fn my_requests(State(st): State<AppState>, headers: HeaderMap) -> Resp
             )
         })
         .collect();
-    let csrf = secrets::random_hex(16);
+    let csrf = csrf_token(&st, &headers);
     let r = page(&MyRequestsPage {
         email,
         requests,

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use crate::email::run_jobs_via;
 use crate::harness::{Backend, TestApp, assert_error, count, python};
+use crate::on_both;
 use crate::peers::{SinkOptions, SmtpSink};
 use crate::sessions_trust::portal::{link_ticket, portal_request, portal_sign_in};
 use crate::sessions_trust::{PASSWORD, post_form};
@@ -23,24 +24,6 @@ use rapport_mail::smtp::{SmtpConfig, serve};
 use rapport_mail::smtp_limits::SmtpLimits;
 use rapport_mail::transport::Relay;
 use rapport_store::{op, tickets};
-
-/// Runs `scenario(backend)` on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::harness::Backend::Sqlite).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::harness::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
 
 on_both!(
     a_token_cannot_outlive_the_token_that_made_it,

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::harness::{Backend, Process, Scratch, TestApp, assert_error, bin, run_cli};
-use crate::web::{client, set_password, sign_in};
+use crate::web::{client, login_attempt as attempt, set_password, sign_in};
 use rapport_store::op;
 
 /// A client whose connections come from `ip` (any 127.x address reaches the server).
@@ -19,40 +19,6 @@ fn client_from(ip: &str) -> reqwest::Client {
         .local_address(ip.parse::<IpAddr>().unwrap())
         .build()
         .unwrap()
-}
-
-fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap()[name.len() + 1..].to_owned())
-}
-
-/// One sign-in attempt: fetches the form, posts it, returns the status.
-async fn attempt(
-    base: &str,
-    http: &reqwest::Client,
-    email: &str,
-    password: &str,
-    forwarded_for: Option<&str>,
-) -> u16 {
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = set_cookie(&form, "rapport_login_csrf").unwrap();
-    let mut req = http
-        .post(format!("{base}/login"))
-        .header(header::COOKIE, format!("rapport_login_csrf={csrf}"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-            ("next", "/inbox"),
-        ]);
-    if let Some(xff) = forwarded_for {
-        req = req.header("x-forwarded-for", xff);
-    }
-    req.send().await.unwrap().status().as_u16()
 }
 
 /// A page load with a session cookie: its status.

@@ -1,7 +1,8 @@
-//! Deflection, measured: the portal's suggestion beacons, the outcome rules (deflected
-//! after 30 minutes, submitted, abandoned), the articles a ticket's customer read shown
-//! to the agent, the reports' numbers on a known fixture, the content gaps with their best
-//! answer, drafting an article from a gap, permissions and bad input.
+//! Deflection, measured: the portal's suggestion beacons (under ids only the server
+//! issues), the outcome rules (deflected after 30 minutes, submitted, abandoned), the
+//! articles a ticket's customer read shown to the agent, the reports' numbers on a known
+//! fixture, the content gaps with their best answer, drafting an article from a gap,
+//! permissions and bad input.
 
 use rapport_domain::kb::{ArticleBody, ArticleStatus, ArticleTitle, Visibility};
 use rapport_domain::{Clock, Role, SystemClock, Timestamp, Viewer};
@@ -23,7 +24,7 @@ fn admin(app: &TestApp) -> Viewer {
 }
 
 /// An article with `title`, in `status` and `visibility`; returns (id, slug).
-async fn article(
+pub async fn article(
     app: &TestApp,
     title: &str,
     status: ArticleStatus,
@@ -46,80 +47,104 @@ async fn article(
 }
 
 /// Now, as the server's clock says (the harness runs it on the system clock).
-fn chrono_now() -> i64 {
+pub fn chrono_now() -> i64 {
     SystemClock.now().micros()
 }
 
-fn token(n: u8) -> String {
-    format!("{:032x}", u128::from(n) * 0x1234_5678_9abc_def1)
+/// A visit of the new-request form, as a browser makes it: the deflection id the server
+/// issued, the visitor cookie it is bound to, and the form's CSRF cookie.
+pub struct Visit {
+    pub token: String,
+    pub visitor: String,
+    pub csrf: String,
 }
 
-async fn beacon(app: &TestApp, token: &str, what: &str, form: &[(&str, &str)]) -> u16 {
-    client()
-        .post(app.url(&format!("/portal/deflection/{token}/{what}")))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-async fn sup(app: &TestApp, path: &str) -> (u16, Value) {
-    app.call("GET", path, Some(&app.supervisor.token), None)
-        .await
-}
-
-fn iso(micros: i64) -> String {
-    Timestamp(micros).to_datetime().to_rfc3339()
-}
-
-/// Submits the portal form with a deflection id (and a visitor cookie); returns the
-/// ticket id.
-async fn submit(app: &TestApp, deflection: &str, visitor: Option<&str>, email: &str) -> i64 {
-    let http = client();
-    let form = http.get(app.url("/portal/new")).send().await.unwrap();
-    let csrf = form
-        .headers()
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("rapport_portal_csrf="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let html = form.text().await.unwrap();
-    assert!(
-        html.contains("name=\"deflection\""),
-        "the form carries its deflection id"
-    );
+        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(str::to_owned))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+/// Opens /portal/new as a new visitor (the form sets the cookie) or as `visitor`.
+pub async fn visit_as(app: &TestApp, visitor: Option<&str>) -> Visit {
+    let mut req = client().get(app.url("/portal/new"));
+    if let Some(v) = visitor {
+        req = req.header(header::COOKIE, format!("rapport_visitor={v}"));
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csrf = set_cookie(&r, "rapport_portal_csrf").unwrap();
+    let visitor = match visitor {
+        Some(v) => {
+            assert!(
+                set_cookie(&r, "rapport_visitor").is_none(),
+                "a known visitor keeps its cookie"
+            );
+            v.to_owned()
+        }
+        None => set_cookie(&r, "rapport_visitor").expect("the form gives a new visitor the cookie"),
+    };
+    let html = r.text().await.unwrap();
     assert!(
         html.contains("aria-live=\"polite\""),
         "suggestions are a live region"
     );
-    let multipart = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .text("deflection", deflection.to_owned())
-        .text("email", email.to_owned())
-        .text("name", "Pat")
-        .text("subject", "My refund did not arrive")
-        .text(
-            "message",
-            "I read the article but it still has not arrived.",
-        );
-    let mut cookies = format!("rapport_portal_csrf={csrf}");
-    if let Some(v) = visitor {
-        cookies.push_str(&format!("; rapport_visitor={v}"));
+    let token = html
+        .split("name=\"deflection\" value=\"")
+        .nth(1)
+        .expect("the form carries its deflection id")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    Visit {
+        token,
+        visitor,
+        csrf,
     }
-    let r = http
-        .post(app.url("/portal/new"))
-        .header(header::COOKIE, cookies)
-        .multipart(multipart)
-        .send()
+}
+
+pub async fn visit(app: &TestApp) -> Visit {
+    visit_as(app, None).await
+}
+
+/// Sends a beacon of `v`'s form (with its visitor cookie).
+pub async fn beacon(app: &TestApp, v: &Visit, what: &str, form: &[(&str, &str)]) -> u16 {
+    beacon_with(app, &v.token, Some(&v.visitor), what, form).await
+}
+
+/// Sends a beacon naming `token`, with the visitor cookie `visitor`.
+pub async fn beacon_with(
+    app: &TestApp,
+    token: &str,
+    visitor: Option<&str>,
+    what: &str,
+    form: &[(&str, &str)],
+) -> u16 {
+    let mut req = client()
+        .post(app.url(&format!("/portal/deflection/{token}/{what}")))
+        .form(form);
+    if let Some(v) = visitor {
+        req = req.header(header::COOKIE, format!("rapport_visitor={v}"));
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+pub async fn sup(app: &TestApp, path: &str) -> (u16, Value) {
+    app.call("GET", path, Some(&app.supervisor.token), None)
         .await
-        .unwrap();
+}
+
+pub fn iso(micros: i64) -> String {
+    Timestamp(micros).to_datetime().to_rfc3339()
+}
+
+/// Submits `v`'s form (with its deflection id and visitor cookie); returns the ticket id.
+pub async fn submit(app: &TestApp, v: &Visit, email: &str) -> i64 {
+    let r = post_form(app, v, &v.csrf, email).await;
     assert_eq!(r.status(), 303);
     let link = r.headers()[header::LOCATION].to_str().unwrap().to_owned();
     link.trim_start_matches("/portal/requests/")
@@ -130,7 +155,33 @@ async fn submit(app: &TestApp, deflection: &str, visitor: Option<&str>, email: &
         .unwrap()
 }
 
-async fn search_row(
+/// Posts `v`'s form while the browser holds the CSRF cookie `csrf_cookie`.
+async fn post_form(app: &TestApp, v: &Visit, csrf_cookie: &str, email: &str) -> reqwest::Response {
+    let http = client();
+    let csrf = v.csrf.clone();
+    let multipart = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("deflection", v.token.clone())
+        .text("email", email.to_owned())
+        .text("name", "Pat")
+        .text("subject", "My refund did not arrive")
+        .text(
+            "message",
+            "I read the article but it still has not arrived.",
+        );
+    let cookies = format!(
+        "rapport_portal_csrf={csrf_cookie}; rapport_visitor={}",
+        v.visitor
+    );
+    http.post(app.url("/portal/new"))
+        .header(header::COOKIE, cookies)
+        .multipart(multipart)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn search_row(
     app: &TestApp,
     query: &str,
     confident: bool,
@@ -179,7 +230,7 @@ both_backends! {
         }
         assert!(!ids_for("unreleased%20plans").await.contains(&draft), "never a draft");
         assert!(!ids_for("internal%20escalation").await.contains(&internal), "never an internal article");
-        let t = token(1);
+        let t = visit(&app).await;
         let ids = format!("{public},{draft},{internal}");
         assert_eq!(beacon(&app, &t, "shown", &[("articles", &ids)]).await, 204);
         // Only what the public may read was recorded: the others cannot be "opened".
@@ -187,10 +238,10 @@ both_backends! {
         assert_eq!(beacon(&app, &t, "opened", &[("article", &internal.to_string())]).await, 404);
         assert_eq!(beacon(&app, &t, "opened", &[("article", &public.to_string())]).await, 204);
         // Another visit: shown, nothing opened.
-        assert_eq!(beacon(&app, &token(2), "shown", &[("articles", &public.to_string())]).await, 204);
-        // An unknown attempt or a made-up id opens nothing.
-        assert_eq!(beacon(&app, &token(3), "opened", &[("article", &public.to_string())]).await, 404);
-        assert_eq!(beacon(&app, "not-an-id", "shown", &[("articles", "1")]).await, 404);
+        assert_eq!(beacon(&app, &visit(&app).await, "shown", &[("articles", &public.to_string())]).await, 204);
+        // An attempt that showed nothing, or a made-up id, opens nothing.
+        assert_eq!(beacon(&app, &visit(&app).await, "opened", &[("article", &public.to_string())]).await, 404);
+        assert_eq!(beacon_with(&app, "not-an-id", Some(&t.visitor), "shown", &[("articles", "1")]).await, 404);
 
         let now = chrono_now();
         let (s, r) = sup(&app, "/api/v1/kb/reports/deflection").await;
@@ -222,14 +273,14 @@ both_backends! {
     async fn a_submitted_request_shows_the_agent_what_the_customer_read(app) {
         let (read, read_slug) = article(&app, "Where is my refund", ArticleStatus::Published, Visibility::Public).await;
         let (shown, _) = article(&app, "Refund policy", ArticleStatus::Published, Visibility::Public).await;
-        let t = token(4);
+        let t = visit(&app).await;
         assert_eq!(beacon(&app, &t, "shown", &[("articles", &format!("{read},{shown}"))]).await, 204);
         assert_eq!(beacon(&app, &t, "opened", &[("article", &read.to_string())]).await, 204);
-        let ticket = submit(&app, &t, None, "reader@example.com").await;
+        let ticket = submit(&app, &t, "reader@example.com").await;
         // Once submitted, the attempt takes no more beacons.
         assert_eq!(beacon(&app, &t, "opened", &[("article", &shown.to_string())]).await, 404);
         // A form whose script never showed anything records nothing.
-        let plain = submit(&app, &token(5), None, "noscript@example.com").await;
+        let plain = submit(&app, &visit(&app).await, "noscript@example.com").await;
 
         let later = urlencode(&iso(chrono_now() + 3600 * 1_000_000));
         let (_, r) = sup(&app, &format!("/api/v1/kb/reports/deflection?as_of={later}")).await;
@@ -322,12 +373,13 @@ both_backends! {
     }
 
     async fn gaps_group_what_was_asked_and_offer_the_best_answer(app) {
-        // (a) No confident result, three spellings of one question and one other.
-        search_row(&app, "Refund my orders", false, None, None, 600).await;
-        search_row(&app, "orders refund", false, None, None, 500).await;
-        search_row(&app, "refund order?", false, None, None, 400).await;
-        search_row(&app, "gift wrapping", false, None, None, 300).await;
-        search_row(&app, "refund order", true, None, None, 200).await;
+        // (a) No confident result, three spellings of one question (three visitors) and
+        // one other.
+        search_row(&app, "Refund my orders", false, None, Some("v1"), 600).await;
+        search_row(&app, "orders refund", false, None, Some("v2"), 500).await;
+        search_row(&app, "refund order?", false, None, Some("v3"), 400).await;
+        search_row(&app, "gift wrapping", false, None, Some("v1"), 300).await;
+        search_row(&app, "refund order", true, None, Some("v4"), 200).await;
         // (b) A signed-in customer's search, then their ticket, solved with an answer.
         let t1 = app.ticket("Customs fees", "Why do I pay customs?", "cust@example.com").await;
         let t1_id = t1["id"].as_i64().unwrap();
@@ -341,7 +393,7 @@ both_backends! {
         assert_eq!(s, 200);
         // An anonymous visitor searched, then filed through the portal with the same cookie.
         search_row(&app, "customs fee", false, None, Some(VISITOR), 900).await;
-        let t2 = submit(&app, &token(9), Some(VISITOR), "anon@example.com").await;
+        let t2 = submit(&app, &visit_as(&app, Some(VISITOR)).await, "anon@example.com").await;
         app.post(&format!("/api/v1/tickets/{t2}/messages"), json!({"body": "Pending answer on an open ticket."})).await;
 
         let (s, r) = sup(&app, "/api/v1/kb/reports/gaps").await;
@@ -349,12 +401,14 @@ both_backends! {
         let un = r["unanswered"].as_array().unwrap();
         assert_eq!(un[0]["key"], "order refund", "{r}");
         assert_eq!(un[0]["searches"], 3, "the confident one is not a gap: {r}");
-        assert!(un.iter().any(|g| g["key"] == "gift wrapping" && g["searches"] == 1));
+        assert_eq!(un[0]["people"], 3, "{r}");
+        assert!(un.iter().any(|g| g["key"] == "gift wrapping" && g["searches"] == 1 && g["people"] == 1));
         let fo = r["followed"].as_array().unwrap();
         assert_eq!(fo.len(), 1, "{r}");
         let g = &fo[0];
         assert_eq!(g["key"], "custom fee");
         assert_eq!(g["searches"], 2, "the customer's and the visitor's, not the one hours before: {g}");
+        assert_eq!(g["people"], 2, "{g}");
         let mut tickets: Vec<i64> = g["ticket_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
         tickets.sort_unstable();
         assert_eq!(tickets, { let mut v = vec![t1_id, t2]; v.sort_unstable(); v });
@@ -423,11 +477,90 @@ both_backends! {
             Some(json!({"query": "   "}))).await;
         assert_error(s, &e, 422, Some("query"));
         // The beacons refuse what is not ids, and too many.
-        let t = token(7);
+        let t = visit(&app).await;
         assert_eq!(beacon(&app, &t, "shown", &[("articles", &"1,".repeat(200))]).await, 422);
         assert_eq!(beacon(&app, &t, "shown", &[("articles", "1,2,3,4,5,6,7,8,9,10,11")]).await, 422);
         assert_eq!(beacon(&app, &t, "shown", &[("articles", "one")]).await, 422);
         assert_eq!(beacon(&app, &t, "opened", &[("article", "x")]).await, 422);
+        app.stop().await;
+    }
+
+    async fn reading_a_suggested_article_does_not_expire_the_form(app) {
+        let (a, slug) = article(&app, "Where is my parcel", ArticleStatus::Published, Visibility::Public).await;
+        let v = visit(&app).await;
+        assert_eq!(beacon(&app, &v, "shown", &[("articles", &a.to_string())]).await, 204);
+        // The suggestion opens the article in another tab of the same browser: its page
+        // (with a feedback form of its own) keeps the browser's CSRF token.
+        let r = client()
+            .get(app.url(&format!("/help/articles/{slug}")))
+            .header(header::COOKIE, format!("rapport_portal_csrf={}; rapport_visitor={}", v.csrf, v.visitor))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let jar = set_cookie(&r, "rapport_portal_csrf").unwrap_or_else(|| v.csrf.clone());
+        assert_eq!(jar, v.csrf, "the article page keeps the token");
+        assert!(r.text().await.unwrap().contains(&format!("value=\"{}\"", v.csrf)), "its form carries it");
+        assert_eq!(beacon(&app, &v, "opened", &[("article", &a.to_string())]).await, 204);
+        // Back in the first tab, the request goes through.
+        let sent = post_form(&app, &v, &jar, "parcel@example.com").await;
+        assert_eq!(sent.status(), 303, "{}", sent.text().await.unwrap());
+        // A made-up token is still refused.
+        let forged = post_form(&app, &v, "0123456789abcdef0123456789abcdef", "parcel@example.com").await;
+        assert_eq!(forged.status(), 403);
+        app.stop().await;
+    }
+
+    async fn beacons_count_only_ids_the_server_issued_and_each_once(app) {
+        let (a, _) = article(&app, "Pair the headphones", ArticleStatus::Published, Visibility::Public).await;
+        let (b, _) = article(&app, "Charge the headphones", ArticleStatus::Published, Visibility::Public).await;
+        let ids = format!("{a},{b}");
+        let v = visit(&app).await;
+        assert_eq!(v.token.len(), 80, "{}", v.token);
+        let hash = rapport_store::secrets::token_hash(&v.visitor);
+        let now = Timestamp(chrono_now());
+        // Ids the server did not issue to this visitor, now, are refused and count nothing:
+        // made up in the right shape, the old 32-digit shape, one digit altered, the id
+        // without its cookie or with another browser's, and one issued more than a day ago.
+        let mut altered = v.token.clone().into_bytes();
+        altered[79] = if altered[79] == b'0' { b'1' } else { b'0' };
+        let altered = String::from_utf8(altered).unwrap();
+        let other = visit(&app).await;
+        let expired = kb::deflection::issue(&app.sealer, &hash, now.plus_secs(-(kb::deflection::TOKEN_TTL_SECS + 60)));
+        let wrong_key = kb::deflection::issue(&rapport_store::secrets::Sealer::new([9; 32]), &hash, now);
+        let refused: [(&str, &str, Option<&str>); 7] = [
+            ("made up", &*"ab".repeat(40), Some(&v.visitor)),
+            ("old shape", "0123456789abcdef0123456789abcdef", Some(&v.visitor)),
+            ("altered", &altered, Some(&v.visitor)),
+            ("no cookie", &v.token, None),
+            ("another browser", &v.token, Some(&other.visitor)),
+            ("expired", &expired, Some(&v.visitor)),
+            ("another key", &wrong_key, Some(&v.visitor)),
+        ];
+        for (what, token, cookie) in refused {
+            assert_eq!(beacon_with(&app, token, cookie, "shown", &[("articles", &ids)]).await, 404, "{what}");
+            assert_eq!(beacon_with(&app, token, cookie, "opened", &[("article", &a.to_string())]).await, 404, "{what}");
+            assert_eq!(beacon_with(&app, token, cookie, "searched", &[("q", "pair headphones")]).await, 404, "{what}");
+        }
+        let rows = rapport_store::testing::scalar(&app.db, "SELECT COUNT(*) FROM kb_deflections").await.unwrap();
+        assert_eq!(rows, 0, "a refused beacon records nothing");
+        // An id issued with the server's key to this visitor a moment ago is taken: the
+        // refusals above were the ids' fault.
+        let fresh = kb::deflection::issue(&app.sealer, &hash, now.plus_secs(-60));
+        assert_eq!(beacon_with(&app, &fresh, Some(&v.visitor), "shown", &[("articles", &a.to_string())]).await, 204);
+
+        // One id is one attempt, whatever it sends: shown again, both opened, reopened.
+        for _ in 0..3 {
+            assert_eq!(beacon(&app, &v, "shown", &[("articles", &ids)]).await, 204);
+        }
+        for id in [a, b, a] {
+            assert_eq!(beacon(&app, &v, "opened", &[("article", &id.to_string())]).await, 204);
+        }
+        let later = urlencode(&iso(chrono_now() + 31 * 60 * 1_000_000));
+        let (_, r) = sup(&app, &format!("/api/v1/kb/reports/deflection?as_of={later}")).await;
+        assert_eq!(r["total"]["attempts"], 2, "{r}");
+        assert_eq!(r["total"]["deflected"], 1, "one id, one deflection: {r}");
+        assert_eq!(r["total"]["abandoned"], 1, "{r}");
         app.stop().await;
     }
 }
@@ -436,13 +569,13 @@ both_backends! {
     clippy::disallowed_methods,
     reason = "a test deadline for the index follower, not a timing assertion"
 )]
-fn instant() -> std::time::Instant {
+pub fn instant() -> std::time::Instant {
     std::time::Instant::now()
 }
 
 /// A visitor cookie as `rapport_http::visitor` makes them (32 hex digits).
 const VISITOR: &str = "0123456789abcdef0123456789abcdef";
 
-fn urlencode(s: &str) -> String {
+pub fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }

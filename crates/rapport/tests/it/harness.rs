@@ -404,6 +404,26 @@ impl Process {
     }
 }
 
+/// Runs each named `async fn scenario(backend)` on SQLite and on PostgreSQL, for scenarios
+/// that start their own app (or none) rather than take a spawned one.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::harness::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::harness::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
 /// Generates the two test functions of a scenario, one per backend.
 #[macro_export]
 macro_rules! both_backends {

@@ -897,7 +897,7 @@ both_backends! {
         let html = page_until(&app, "/help/search?q=secret+prices", &[("cookie", &cookie)], |h| h.contains("Customer secret prices")).await;
         assert!(!html.contains("Internal refund playbook"));
         // Nothing found: contact support.
-        let (s, _, html) = get_page(&app, "/help/search?q=zebra+xylophone+quasar", &[]).await;
+        let (s, _, html) = get_page(&app, "/help/search?q=zebra+xylophone+quasar", &[("cookie", "rapport_visitor=0123456789abcdef0123456789abcdef")]).await;
         assert_eq!(s, 200);
         assert!(html.contains("We found no article") && html.contains("href=\"/portal/new\""), "{html}");
         let (s, _, html) = get_page(&app, "/help/search", &[]).await;

@@ -642,14 +642,15 @@ both_backends! {
 
 // ------------------------------------------------------------------ workspace pages
 
-struct Browser {
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
+/// An agent signed in to the workspace, with their session cookie and form token.
+pub(crate) struct Browser {
+    pub(crate) http: reqwest::Client,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 impl Browser {
-    async fn agent(app: &TestApp, email: &str) -> Browser {
+    pub(crate) async fn agent(app: &TestApp, email: &str) -> Browser {
         crate::web::set_password(app, email, "correct horse battery").await;
         let http = crate::web::client();
         let (session, csrf) = crate::web::sign_in(app, &http, email, "correct horse battery").await;
@@ -660,7 +661,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, app: &TestApp, path: &str) -> (u16, String, String) {
+    pub(crate) async fn get(&self, app: &TestApp, path: &str) -> (u16, String, String) {
         let r = self
             .http
             .get(app.url(path))
@@ -677,7 +678,7 @@ impl Browser {
         (status, location, r.text().await.unwrap())
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &self,
         app: &TestApp,
         path: &str,

@@ -323,14 +323,19 @@ both_backends! {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        // Suggestions are logged only when asked.
-        let resp = app.http.get(app.url("/api/v1/kb/search?q=Okapi%20routers&source=help")).send().await.unwrap();
+        // An agent's search is not logged.
+        let (status, _) = app.call("GET", "/api/v1/kb/search?q=okapi%20agent", Some(&app.agent.token), None).await;
+        assert_eq!(status, 200);
+        // Searches are logged (suggestions only when asked), as the API's: a client cannot
+        // say where it searched. A client without the visitor cookie is logged as no one.
+        let resp = app.http.get(app.url("/api/v1/kb/search?q=Okapi%20routers")).send().await.unwrap();
         let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
         assert!(cookie.starts_with("rapport_visitor="), "{cookie}");
         let token = cookie.trim_start_matches("rapport_visitor=").split(';').next().unwrap().to_owned();
         let resp = app.http.get(app.url("/api/v1/kb/suggest?q=okap")).header("cookie", format!("rapport_visitor={token}")).send().await.unwrap();
         assert!(resp.headers().get("set-cookie").is_none(), "a known visitor keeps its cookie");
-        app.call("GET", "/api/v1/kb/suggest?q=zzzebra&log=1", None, None).await;
+        let resp = app.http.get(app.url("/api/v1/kb/suggest?q=zzzebra&log=1")).header("cookie", format!("rapport_visitor={token}")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
         let mut rows = Vec::new();
         for _ in 0..200 {
             rows = app.db.read(op!(c => kb::searches::recent(c, 10).await)).await.unwrap();
@@ -342,13 +347,14 @@ both_backends! {
         assert_eq!(rows.len(), 2, "{rows:?}");
         let first = rows.iter().find(|r| r.search.query == "Okapi routers").unwrap();
         assert_eq!(first.search.normalized, "okapi routers");
-        assert_eq!(first.search.source, "help");
+        assert_eq!(first.search.source, kb::searches::Source::Api);
         assert_eq!(first.search.hits, 1);
         assert!(first.search.confident);
         assert_eq!(first.search.top_article_id, Some(a.id));
-        assert_eq!(first.search.visitor.as_deref(), Some(rapport_store::secrets::token_hash(&token).as_str()));
+        assert_eq!(first.search.visitor, None, "no cookie came with it");
         let none = rows.iter().find(|r| r.search.query == "zzzebra").unwrap();
-        assert_eq!((none.search.hits, none.search.confident, none.search.source.as_str()), (0, false, "api"));
+        assert_eq!((none.search.hits, none.search.confident, none.search.source), (0, false, kb::searches::Source::Api));
+        assert_eq!(none.search.visitor.as_deref(), Some(rapport_store::secrets::token_hash(&token).as_str()));
     }
 
     async fn bad_input_names_the_field(app) {
@@ -361,6 +367,7 @@ both_backends! {
             ("/api/v1/kb/search?q=x&limit=many", "limit"),
             ("/api/v1/kb/search?q=x&locale=english", "locale"),
             ("/api/v1/kb/search?q=x&source=elsewhere", "source"),
+            ("/api/v1/kb/search?q=x&source=help", "source"),
             ("/api/v1/kb/search?q=x&sort=new", "sort"),
         ] {
             let (status, body) = app.call("GET", path, None, None).await;

@@ -12,28 +12,11 @@ use reqwest::header;
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp, assert_error, count};
-use crate::web::{client, set_password, sign_in};
+use crate::on_both;
+use crate::web::{client, login_attempt as attempt, set_password, sign_in};
 use rapport_domain::{Clock, ManualClock, SystemClock};
 
 const PASSWORD: &str = "correct horse battery";
-
-/// Runs `scenario(backend)` on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::harness::Backend::Sqlite).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::harness::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
 
 on_both!(
     every_password_check_of_an_account_shares_one_counter,
@@ -52,38 +35,6 @@ fn client_from(ip: &str) -> reqwest::Client {
         .local_address(ip.parse::<IpAddr>().unwrap())
         .build()
         .unwrap()
-}
-
-/// One sign-in attempt from `http` (a fresh form each time): its status.
-async fn attempt(
-    app: &TestApp,
-    http: &reqwest::Client,
-    email: &str,
-    password: &str,
-    xff: Option<&str>,
-) -> u16 {
-    let form = http.get(app.url("/login")).send().await.unwrap();
-    let csrf = form
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("rapport_login_csrf="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-        .unwrap();
-    let mut req = http
-        .post(app.url("/login"))
-        .header(header::COOKIE, format!("rapport_login_csrf={csrf}"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-            ("next", "/inbox"),
-        ]);
-    if let Some(xff) = xff {
-        req = req.header("x-forwarded-for", xff);
-    }
-    req.send().await.unwrap().status().as_u16()
 }
 
 /// A form post with a session cookie from `http`: status and body.
@@ -177,7 +128,7 @@ async fn every_password_check_of_an_account_shares_one_counter(backend: Backend)
     assert_error(s, &body, 422, Some("current_password"));
     // Five wrong passwords through four doors: the sixth check, of any door, waits.
     assert_eq!(
-        attempt(&app, &http, "admin@example.com", PASSWORD, None).await,
+        attempt(&app.base, &http, "admin@example.com", PASSWORD, None).await,
         429,
         "sign-in shares the counter"
     );
@@ -192,7 +143,7 @@ async fn every_password_check_of_an_account_shares_one_counter(backend: Backend)
     // The owner from elsewhere is not slowed; after the delay the right password passes.
     assert_eq!(
         attempt(
-            &app,
+            &app.base,
             &client_from("127.0.0.22"),
             "Admin@Example.com",
             PASSWORD,
@@ -228,12 +179,12 @@ async fn the_api_password_change_is_throttled_like_sign_in(backend: Backend) {
     assert!((1..=60).contains(&secs), "{secs}");
     // The sign-in page from that address waits too; elsewhere the owner signs in.
     assert_eq!(
-        attempt(&app, &thief, "agent.a@example.com", PASSWORD, None).await,
+        attempt(&app.base, &thief, "agent.a@example.com", PASSWORD, None).await,
         429
     );
     assert_eq!(
         attempt(
-            &app,
+            &app.base,
             &client_from("127.0.0.24"),
             "agent.a@example.com",
             PASSWORD,
@@ -262,7 +213,16 @@ async fn ipv6_clients_count_per_64_over_http(backend: Backend) {
     let mut statuses = Vec::new();
     for i in 1..=6 {
         let xff = format!("2001:db8:1:2::{i:x}");
-        statuses.push(attempt(&app, &proxy, "agent.a@example.com", "guess", Some(&xff)).await);
+        statuses.push(
+            attempt(
+                &app.base,
+                &proxy,
+                "agent.a@example.com",
+                "guess",
+                Some(&xff),
+            )
+            .await,
+        );
     }
     assert_eq!(
         statuses,
@@ -271,7 +231,7 @@ async fn ipv6_clients_count_per_64_over_http(backend: Backend) {
     );
     assert_eq!(
         attempt(
-            &app,
+            &app.base,
             &proxy,
             "agent.a@example.com",
             PASSWORD,
@@ -282,7 +242,7 @@ async fn ipv6_clients_count_per_64_over_http(backend: Backend) {
     );
     assert_eq!(
         attempt(
-            &app,
+            &app.base,
             &proxy,
             "agent.a@example.com",
             PASSWORD,

@@ -114,4 +114,20 @@ both_backends! {
         }
         app.stop().await;
     }
+
+    async fn searches_read_a_short_pending_list_on_postgres(app) {
+        // Every PostgreSQL search reads all of the GIN index's pending list: it is kept
+        // short (256 kB, about a thousand entries) instead of the default 4 MB.
+        if app.db.backend() == rapport_store::Backend::Postgres {
+            let bounded = crate::harness::count(
+                &app.db,
+                "SELECT COUNT(*) FROM pg_class
+                 WHERE relname = 'search_index_tsv'
+                   AND 'gin_pending_list_limit=256' = ANY(reloptions)",
+            )
+            .await;
+            assert_eq!(bounded, 1);
+        }
+        app.stop().await;
+    }
 }

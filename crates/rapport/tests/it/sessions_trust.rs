@@ -9,29 +9,12 @@ use reqwest::header;
 use serde_json::json;
 
 use crate::harness::{Backend, TestApp, assert_error, count};
+use crate::on_both;
 use crate::web::{client, hidden, set_password, sign_in};
 use rapport_domain::{Clock, ManualClock, SystemClock};
 use rapport_store::op;
 
 pub(crate) const PASSWORD: &str = "correct horse battery";
-
-/// Runs `scenario(backend)` on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::harness::Backend::Sqlite).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::harness::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
 
 pub(crate) mod portal;
 

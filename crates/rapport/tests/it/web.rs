@@ -50,6 +50,39 @@ pub async fn set_password(app: &TestApp, email: &str, password: &str) {
         .unwrap();
 }
 
+/// One sign-in attempt from `http` (a fresh form each time, optionally behind a proxy that
+/// says `x-forwarded-for`): the status of the post.
+pub async fn login_attempt(
+    base: &str,
+    http: &reqwest::Client,
+    email: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> u16 {
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = form
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("rapport_login_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .unwrap();
+    let mut req = http
+        .post(format!("{base}/login"))
+        .header(header::COOKIE, format!("rapport_login_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", "/inbox"),
+        ]);
+    if let Some(xff) = forwarded_for {
+        req = req.header("x-forwarded-for", xff);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
 /// Signs in and returns the session cookie and the page's CSRF token.
 pub async fn sign_in(
     app: &TestApp,

@@ -148,7 +148,14 @@ pub async fn patch_kb_category(
         .db
         .write(op!(c => kb::categories::update(c, &viewer, id, patch, now).await))
         .await?;
-    // Its articles show the category's new name and slug in search at once.
+    reindex_category(&st, id).await;
+    Ok(Json(k.into()))
+}
+
+/// Re-indexes a category's articles on this node after it was renamed, so they show the
+/// category's new name and slug in search at once (other nodes follow the event stream,
+/// where the change touched each of them). Best effort, like [`super::reindex`].
+pub async fn reindex_category(st: &AppState, id: i64) {
     let filter = kb::ArticleFilter {
         category_id: Some(id),
         limit: kb::articles::LIST_MAX,
@@ -161,10 +168,9 @@ pub async fn patch_kb_category(
         .await
     {
         for a in list {
-            super::reindex(&st, a.id).await;
+            super::reindex(st, a.id).await;
         }
     }
-    Ok(Json(k.into()))
 }
 
 /// Deletes an empty category (supervisors and admins); one holding articles is a 409.

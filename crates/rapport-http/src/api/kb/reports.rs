@@ -347,7 +347,12 @@ pub struct UnansweredView {
     pub key: String,
     /// The most frequent spelling.
     pub query: String,
-    /// How many searches.
+    /// How many different people asked (signed-in customers, and visitors by their
+    /// cookie; agents and clients without the cookie count for no one): groups are
+    /// ranked by it.
+    pub people: i64,
+    /// How many searches (words a person typed on the way to a longer search within ten
+    /// minutes are left out).
     pub searches: i64,
     /// The newest.
     #[schema(value_type = String, format = DateTime)]
@@ -378,7 +383,9 @@ pub struct FollowedView {
     pub key: String,
     /// The most frequent spelling.
     pub query: String,
-    /// How many searches.
+    /// How many different people searched and then wrote (ranked by).
+    pub people: i64,
+    /// How many searches (as for unanswered searches).
     pub searches: i64,
     /// The tickets that followed (newest first, at most 20).
     pub ticket_ids: Vec<i64>,
@@ -396,9 +403,10 @@ pub struct GapsReport {
     /// The range's end (excluded).
     #[schema(value_type = String, format = DateTime)]
     pub to: Timestamp,
-    /// Searches with no confident result, most frequent first (at most 100 groups).
+    /// Searches with no confident result, the groups most people asked first (at most
+    /// 100 groups).
     pub unanswered: Vec<UnansweredView>,
-    /// Searches followed by a ticket within the hour, most frequent first.
+    /// Searches followed by a ticket within the hour, the groups most people asked first.
     pub followed: Vec<FollowedView>,
 }
 
@@ -432,6 +440,7 @@ pub async fn gaps_report(
             .map(|g| UnansweredView {
                 key: g.key,
                 query: g.query,
+                people: g.people,
                 searches: g.searches,
                 last_at: g.last_at,
             })
@@ -441,6 +450,7 @@ pub async fn gaps_report(
             .map(|g| FollowedView {
                 key: g.key,
                 query: g.query,
+                people: g.people,
                 searches: g.searches,
                 ticket_ids: g.ticket_ids,
                 answer: g.answer.map(|a| AnswerView {

@@ -3,15 +3,18 @@
 //! also customer-only ones; an agent (bearer token or workspace session) every published
 //! article. Drafts and archived articles are never in the index. Answers come from the
 //! node's in-memory index (`AppState::kb_index`); each search is logged in `kb_searches`
-//! on a background task after answering (a crash may lose that log row, never the answer).
+//! on a background task after answering (a crash may lose that log row, never the answer),
+//! with the source `api` — where a search was made is the server's to say, never the
+//! client's (the help center's page and the portal's form log their own).
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use rapport_domain::Principal;
 use rapport_domain::kb::{Locale, Visibility};
 use rapport_index::kb::{KbHit, KbQuery};
-use rapport_store::kb::searches::{self, NewSearch};
+use rapport_store::kb::searches::{self, NewSearch, Source};
 use rapport_store::op;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -39,9 +42,6 @@ pub struct KbSearchParams {
     pub locale: Option<String>,
     /// At most this many hits (1–50; default 10 for search, 5 for suggestions).
     pub limit: Option<usize>,
-    /// Where the search is made, for the search log: `api` (default), `help`, `portal`,
-    /// `community`, `widget` or `agent`.
-    pub source: Option<String>,
     /// Suggestions only: `1` logs this one (the final query of a typing burst).
     pub log: Option<String>,
 }
@@ -56,7 +56,9 @@ pub struct KbHitView {
     pub slug: String,
     /// Its title, in the passage's language.
     pub title: String,
-    /// Where to read it: `/help/articles/{slug}[?lang=xx][#anchor]`.
+    /// Where to read it: `/help/articles/{slug}[?lang=xx][#anchor]`; for an internal
+    /// article (found by agents only) its page in the workspace,
+    /// `/kb/articles/{id}/edit[?lang=xx]`.
     pub url: String,
     /// A plain-text excerpt of the best passage.
     pub snippet: String,
@@ -105,7 +107,6 @@ struct Parsed {
     q: String,
     locale: Option<Locale>,
     limit: usize,
-    source: String,
 }
 
 fn parse(p: KbSearchParams, default_limit: usize) -> ApiResult<Parsed> {
@@ -125,19 +126,7 @@ fn parse(p: KbSearchParams, default_limit: usize) -> ApiResult<Parsed> {
     if !(1..=50).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 50"));
     }
-    let source = p.source.unwrap_or_else(|| "api".into());
-    if !searches::SOURCES.contains(&source.as_str()) {
-        return Err(ApiError::field(
-            "source",
-            "must be api, help, portal, community, widget or agent",
-        ));
-    }
-    Ok(Parsed {
-        q,
-        locale,
-        limit,
-        source,
-    })
+    Ok(Parsed { q, locale, limit })
 }
 
 /// Counts the request against the client address's allowance.
@@ -149,24 +138,31 @@ fn throttle(st: &AppState, ip: ClientIp) -> ApiResult<()> {
     Ok(())
 }
 
-/// Records a search in the log, on a background task (never slowing the answer).
+/// Records a search made at `source` by `who` (the reader) in the log, on a background
+/// task (never slowing the answer). Who asked is the signed-in customer and the visitor's
+/// cookie — only when the request carried it: a client that keeps no cookie would be a
+/// new "person" at every search. Agents' searches are not logged: the log measures what
+/// customers and visitors look for.
 pub fn log_search(
     st: &AppState,
     query: &str,
-    source: &str,
+    source: Source,
     hits: &[KbHit],
-    customer_id: Option<i64>,
-    visitor: Option<&Visitor>,
+    who: Option<&Principal>,
+    visitor: &Visitor,
 ) {
+    if matches!(who, Some(Principal::Agent(_) | Principal::System)) {
+        return;
+    }
     let s = NewSearch {
         query: query.to_owned(),
         normalized: rapport_index::query::Parsed::normalized(query),
-        source: source.to_owned(),
+        source,
         hits: hits.len() as i64,
         confident: hits.first().is_some_and(|h| h.confident),
         top_article_id: hits.first().map(|h| h.article_id),
-        customer_id,
-        visitor: visitor.map(|v| v.hash.clone()),
+        customer_id: who.and_then(Principal::customer),
+        visitor: (!visitor.is_new()).then(|| visitor.hash.clone()),
     };
     let (db, now) = (st.db.clone(), st.now());
     tokio::spawn(async move {
@@ -214,14 +210,7 @@ pub async fn search(
     let p = parse(p, 10)?;
     throttle(&st, ip)?;
     let hits = run(&st, &reader, &p, false);
-    log_search(
-        &st,
-        &p.q,
-        &p.source,
-        &hits,
-        reader.customer_id(),
-        Some(&visitor),
-    );
+    log_search(&st, &p.q, Source::Api, &hits, reader.0.as_ref(), &visitor);
     Ok(answer(&st, &visitor, hits))
 }
 
@@ -243,14 +232,7 @@ pub async fn suggest(
     throttle(&st, ip)?;
     let hits = run(&st, &reader, &p, true);
     if log {
-        log_search(
-            &st,
-            &p.q,
-            &p.source,
-            &hits,
-            reader.customer_id(),
-            Some(&visitor),
-        );
+        log_search(&st, &p.q, Source::Api, &hits, reader.0.as_ref(), &visitor);
     }
     Ok(answer(&st, &visitor, hits))
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{PASSWORD, cookie_named, post_form, set_cookies};
 use crate::harness::{Backend, TestApp, assert_error, count};
+use crate::on_both;
 use crate::web::{client, set_password, sign_in};
 use rapport_domain::{Clock, SystemClock};
 use rapport_store::op;

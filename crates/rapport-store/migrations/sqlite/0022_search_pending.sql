@@ -1,0 +1,1 @@
+-- PostgreSQL only (the GIN index's pending list); SQLite's FTS5 has nothing to change.
