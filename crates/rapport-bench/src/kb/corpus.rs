@@ -312,9 +312,9 @@ impl Filler<'_> {
             let w = &self.words;
             let value = match slot {
                 "n" | "n2" => skewed(self.rng, w.nouns).to_string(),
-                "N" => capital(*skewed(self.rng, w.nouns)),
+                "N" => capital(skewed::<&str>(self.rng, w.nouns)),
                 "v" => skewed(self.rng, w.verbs).to_string(),
-                "V" => capital(*skewed(self.rng, w.verbs)),
+                "V" => capital(skewed::<&str>(self.rng, w.verbs)),
                 "a" | "a2" => skewed(self.rng, w.adjectives).to_string(),
                 "p" => self.product.to_owned(),
                 "r" | "r2" => self.term(),

@@ -227,8 +227,7 @@ fn query_mix(filled: &Filled, n: usize, rng: &mut StdRng) -> Vec<(String, Expect
         let word = |rng: &mut StdRng| a.words[rng.gen_range(0..a.words.len())].clone();
         let roll = rng.gen_range(0..100);
         let q = match roll {
-            0..30 => (word(rng), Expect::Hits),
-            30..50 | 50..60 if !a.pairs.is_empty() => {
+            30..60 if !a.pairs.is_empty() => {
                 let p = a.pairs[rng.gen_range(0..a.pairs.len())].clone();
                 if roll < 50 {
                     (p, Expect::Hits)
@@ -236,6 +235,7 @@ fn query_mix(filled: &Filled, n: usize, rng: &mut StdRng) -> Vec<(String, Expect
                     (format!("\"{p}\""), Expect::Hits)
                 }
             }
+            // Single words, and the phrase share when the article has no pairs.
             0..60 => (word(rng), Expect::Hits),
             60..70 => {
                 let ws: Vec<String> = (0..3).map(|_| word(rng)).collect();
