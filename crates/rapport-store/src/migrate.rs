@@ -129,6 +129,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_community.sql"),
         postgres: include_str!("../migrations/postgres/0020_community.sql"),
     },
+    Migration {
+        version: 22,
+        name: "kb_list_indexes",
+        sqlite: include_str!("../migrations/sqlite/0022_kb_list_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0022_kb_list_indexes.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -131,7 +131,7 @@ pub const CATEGORIES: &[CategorySpec] = &[
             ],
             verbs: &[
                 "track", "ship", "deliver", "reschedule", "redirect", "change", "cancel",
-                "combine", "collect", "hold", "split", "sign for",
+                "combine", "collect", "hold", "split", "reroute",
             ],
             adjectives: &[
                 "delayed", "missing", "lost", "damaged", "partial", "late", "express",
@@ -284,7 +284,7 @@ pub const CATEGORIES: &[CategorySpec] = &[
                 "personal information",
             ],
             verbs: &[
-                "download", "delete", "report", "encrypt", "unsubscribe from", "review",
+                "download", "delete", "report", "encrypt", "unsubscribe", "review",
                 "restrict", "erase", "protect", "anonymise",
             ],
             adjectives: &[
