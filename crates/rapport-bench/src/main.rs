@@ -76,11 +76,13 @@ struct Args {
     #[arg(long, default_value = "target/release/rapport")]
     binary: PathBuf,
     /// Keep the scratch PostgreSQL database after the run (its URL is printed), to study
-    /// query plans on it or to measure again with `--reuse`.
+    /// query plans on it or to measure again with `--reuse`; on SQLite, keep the data
+    /// directory (its path is printed), to start `rapport serve` on it.
     #[arg(long)]
     keep: bool,
-    /// Measure on an existing, already filled PostgreSQL database (one a `--keep` run left)
-    /// instead of filling a new one; it is left in place.
+    /// Measure on an existing, already filled database (one a `--keep` run left: a
+    /// PostgreSQL URL, or a SQLite data directory) instead of filling a new one; it is
+    /// left in place.
     #[arg(long)]
     reuse: Option<String>,
     /// Published public articles to create through the API for the self-service run
@@ -94,10 +96,18 @@ struct Args {
     /// Requests per measurement in the self-service run.
     #[arg(long, default_value_t = 2_000)]
     kb_reads: usize,
+    /// A file listing the articles the self-service run created (slug, visibility, the
+    /// words each holds): written after creating them; with `--reuse`, read instead of
+    /// creating the articles again.
+    #[arg(long)]
+    kb_state: Option<PathBuf>,
 }
 
 struct Scratch {
-    dir: tempfile::TempDir,
+    /// The data directory.
+    dir: PathBuf,
+    /// The directory removed at the end, unless kept (none when reusing one).
+    temp: Option<tempfile::TempDir>,
     url: Option<String>,
     admin_url: String,
     pg_name: Option<String>,
@@ -105,10 +115,21 @@ struct Scratch {
 
 impl Scratch {
     async fn new(args: &Args) -> anyhow::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("rapport-bench").tempdir()?;
+        let temp = tempfile::Builder::new().prefix("rapport-bench").tempdir()?;
+        let dir = temp.path().to_path_buf();
         if args.backend == "sqlite" {
+            if let Some(kept) = &args.reuse {
+                return Ok(Self {
+                    dir: PathBuf::from(kept),
+                    temp: None,
+                    url: None,
+                    admin_url: args.pg_url.clone(),
+                    pg_name: None,
+                });
+            }
             return Ok(Self {
                 dir,
+                temp: Some(temp),
                 url: None,
                 admin_url: args.pg_url.clone(),
                 pg_name: None,
@@ -120,6 +141,7 @@ impl Scratch {
         if let Some(url) = &args.reuse {
             return Ok(Self {
                 dir,
+                temp: Some(temp),
                 url: Some(url.clone()),
                 admin_url: args.pg_url.clone(),
                 pg_name: None,
@@ -140,6 +162,7 @@ impl Scratch {
             .map_or(args.pg_url.as_str(), |(b, _)| b);
         Ok(Self {
             dir,
+            temp: Some(temp),
             url: Some(format!("{base}/{name}")),
             admin_url: args.pg_url.clone(),
             pg_name: Some(name),
@@ -147,7 +170,7 @@ impl Scratch {
     }
 
     fn config(&self) -> rapport::Config {
-        rapport::Config::for_dir(self.dir.path().to_path_buf(), self.url.clone())
+        rapport::Config::for_dir(self.dir.clone(), self.url.clone())
     }
 
     async fn drop_pg(&self) -> anyhow::Result<()> {
@@ -191,7 +214,13 @@ async fn main() -> anyhow::Result<()> {
     let scratch = Scratch::new(&args).await?;
     let result = run(&args, &scratch).await;
     if args.keep {
-        println!("kept: {}", scratch.url.as_deref().unwrap_or_default());
+        match &scratch.url {
+            Some(url) => println!("kept: {url}"),
+            None => {
+                scratch.temp.map(tempfile::TempDir::keep);
+                println!("kept: {}", scratch.dir.display());
+            }
+        }
     } else {
         scratch.drop_pg().await?;
     }
@@ -239,7 +268,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
         format!("smtp://127.0.0.1:{sink_port}"),
     )
     .arg("serve")
-    .env("RAPPORT_DATA_DIR", scratch.dir.path())
+    .env("RAPPORT_DATA_DIR", &scratch.dir)
     .env("RAPPORT_HTTP_ADDR", format!("127.0.0.1:{port}"))
     .env("RAPPORT_SMTP_ADDR", format!("127.0.0.1:{smtp_port}"))
     // The load comes from one address, as from a relay: lift the per-client allowance.
@@ -455,13 +484,22 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
             clients: args.kb_clients,
             reads: args.kb_reads,
         };
-        let filled = kb::fill(&http, &base, &token, &kb_args, &mut report).await?;
-        // Planner statistics after the bulk load, as autovacuum takes them on PostgreSQL
-        // (on SQLite the server runs `PRAGMA optimize` only at start-up).
-        match sqlite_path(scratch) {
-            Some(path) => analyze_live(&path)?,
-            None => vacuum_pg(scratch.url.as_deref().unwrap_or_default()).await?,
-        }
+        let filled = match (&args.reuse, &args.kb_state) {
+            (Some(_), Some(state)) => kb::Filled::load(state)?,
+            (_, state) => {
+                let filled = kb::fill(&http, &base, &token, &kb_args, &mut report).await?;
+                if let Some(state) = state {
+                    filled.save(state)?;
+                }
+                // Planner statistics after the bulk load, as autovacuum takes them on
+                // PostgreSQL (on SQLite the server runs `PRAGMA optimize` at start-up).
+                match sqlite_path(scratch) {
+                    Some(path) => analyze_live(&path)?,
+                    None => vacuum_pg(scratch.url.as_deref().unwrap_or_default()).await?,
+                }
+                filled
+            }
+        };
         kb::measure(&http, &base, &kb_args, &filled, &mut report).await?;
     }
 
@@ -505,7 +543,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
 }
 
 fn sqlite_path(s: &Scratch) -> Option<PathBuf> {
-    s.url.is_none().then(|| s.dir.path().join("rapport.db"))
+    s.url.is_none().then(|| s.dir.join("rapport.db"))
 }
 
 fn analyze(path: &std::path::Path) -> anyhow::Result<()> {

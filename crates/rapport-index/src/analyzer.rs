@@ -263,6 +263,20 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The words of `text` split and lower-cased but not folded, as a language's analyzer
+/// must see them: it drops its stop words before folding (German `ändern`, a word, folds
+/// to `andern`, a stop word).
+pub fn typed_words(text: &str) -> Vec<String> {
+    let mut lower = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(48))
+        .filter(LowerCaser)
+        .build();
+    terms(&mut lower, text)
+        .into_iter()
+        .map(|(_, w)| w)
+        .collect()
+}
+
 /// One word's term in `lang`: its stem, or `None` when the word is a stop word there.
 pub fn stem(analyzer: &mut TextAnalyzer, word: &str) -> Option<String> {
     terms(analyzer, word).into_iter().next().map(|(_, t)| t)

@@ -30,7 +30,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Tantivy
 
 use crate::IndexError;
 use crate::analyzer::{Lang, analyzer, terms};
-use crate::query::{Concept, LangConcept, LangFields, Parsed, build};
+use crate::query::{Concept, LangConcept, LangFields, Parsed, TermSet, build};
 use crate::synonyms::Synonyms;
 
 /// The coverage from which a hit is confident (see the module's documentation).
@@ -96,12 +96,73 @@ pub struct Hit {
     pub snippet_html: String,
 }
 
+/// A passage in the index, with its analysed terms (as [`Terms`] ids, sorted), so judging
+/// a hit's coverage and marking its snippet need no analysis at search time.
+struct Entry {
+    passage: Arc<Passage>,
+    /// The terms of its heading and text.
+    own: Box<[u32]>,
+    /// The terms of its title and tags.
+    meta: Box<[u32]>,
+}
+
+/// Every analysed term the index has held, each stored once and named by a number.
+#[derive(Default)]
+struct Terms {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Terms {
+    fn intern(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.ids.get(term) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(term.into());
+        self.ids.insert(term.into(), id);
+        id
+    }
+
+    /// The sorted, distinct ids of `terms`.
+    fn interned(&mut self, terms: impl IntoIterator<Item = String>) -> Box<[u32]> {
+        let mut ids: Vec<u32> = terms.into_iter().map(|t| self.intern(&t)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_boxed_slice()
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", |n| n)
+    }
+}
+
+/// Some interned terms, as a query's concepts ask about them.
+struct Held<'a> {
+    ids: &'a HashSet<u32>,
+    terms: &'a Terms,
+}
+
+impl TermSet for Held<'_> {
+    fn contains(&self, term: &str) -> bool {
+        self.terms
+            .ids
+            .get(term)
+            .is_some_and(|id| self.ids.contains(id))
+    }
+
+    fn any(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        self.ids.iter().any(|&id| f(self.terms.name(id)))
+    }
+}
+
 #[derive(Default)]
 struct State {
-    passages: HashMap<u64, Arc<Passage>>,
+    passages: HashMap<u64, Entry>,
     by_key: HashMap<i64, Vec<u64>>,
     next_pid: u64,
     langs: BTreeSet<Lang>,
+    terms: Terms,
 }
 
 struct Inner {
@@ -115,6 +176,8 @@ struct Inner {
     analyzers: [TextAnalyzer; 8],
     state: RwLock<State>,
     synonyms: RwLock<Arc<Synonyms>>,
+    /// Commits made (each one writes a segment: the costly part of indexing).
+    commits: std::sync::atomic::AtomicU64,
 }
 
 /// An in-memory passage index. Cheap to clone (shared); safe to search from many threads
@@ -179,6 +242,7 @@ impl Engine {
                 analyzers: Lang::ALL.map(analyzer),
                 state: RwLock::new(State::default()),
                 synonyms: RwLock::new(Arc::new(Synonyms::default())),
+                commits: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -195,6 +259,13 @@ impl Engine {
     /// Whether the index holds no passage.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many commits the index has made since it was created.
+    pub fn commits(&self) -> u64 {
+        self.inner
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many distinct keys (articles, topics) the index holds.
@@ -218,10 +289,21 @@ impl Engine {
         for k in keys {
             writer.delete_term(Term::from_field_i64(inner.key, *k));
         }
-        let mut added: Vec<(u64, Arc<Passage>)> = Vec::with_capacity(passages.len());
+        // Each passage's terms, analysed once here rather than at every search.
+        let analysed: Vec<(Passage, Vec<String>, Vec<String>)> = passages
+            .into_iter()
+            .map(|p| {
+                let mut an = inner.analyzers[Lang::of(&p.locale).index()].clone();
+                let mut of = |text: &str| terms(&mut an, text).into_iter().map(|(_, t)| t);
+                let own: Vec<String> = of(&p.heading).chain(of(&p.text)).collect();
+                let meta: Vec<String> = of(&p.title).chain(of(&p.tags.join(" "))).collect();
+                (p, own, meta)
+            })
+            .collect();
+        let mut added: Vec<(u64, Entry)> = Vec::with_capacity(analysed.len());
         {
             let mut st = inner.state.write().map_err(|_| IndexError::Poisoned)?;
-            for p in passages {
+            for (p, own, meta) in analysed {
                 let pid = st.next_pid;
                 st.next_pid += 1;
                 let lang = Lang::of(&p.locale);
@@ -237,19 +319,27 @@ impl Engine {
                 d.add_text(f.heading, &p.heading);
                 d.add_text(f.text, &p.text);
                 writer.add_document(d)?;
-                added.push((pid, Arc::new(p)));
+                let entry = Entry {
+                    own: st.terms.interned(own),
+                    meta: st.terms.interned(meta),
+                    passage: Arc::new(p),
+                };
+                added.push((pid, entry));
             }
         }
         writer.commit()?;
+        inner
+            .commits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut old = Vec::new();
         {
             let mut st = inner.state.write().map_err(|_| IndexError::Poisoned)?;
             for k in keys {
                 old.extend(st.by_key.remove(k).unwrap_or_default());
             }
-            for (pid, p) in added {
-                st.by_key.entry(p.key).or_default().push(pid);
-                st.passages.insert(pid, p);
+            for (pid, e) in added {
+                st.by_key.entry(e.passage.key).or_default().push(pid);
+                st.passages.insert(pid, e);
             }
         }
         inner.reader.reload()?;
@@ -385,27 +475,28 @@ impl Engine {
             Err(_) => return Vec::new(),
         };
         // (score, passage): the best per key, preferring the reader's language.
-        let mut picked: Vec<(f32, Arc<Passage>)> = Vec::new();
+        let mut picked: Vec<(f32, &Entry)> = Vec::new();
         let mut slot: HashMap<i64, usize> = HashMap::new();
         for (score, addr) in top {
-            let Some(p) = pid_of(addr).and_then(|pid| st.passages.get(&pid)) else {
+            let Some(e) = pid_of(addr).and_then(|pid| st.passages.get(&pid)) else {
                 continue;
             };
             if !group {
-                picked.push((score, Arc::clone(p)));
+                picked.push((score, e));
                 continue;
             }
+            let p = &e.passage;
             match slot.get(&p.key) {
                 None => {
                     slot.insert(p.key, picked.len());
-                    picked.push((score, Arc::clone(p)));
+                    picked.push((score, e));
                 }
                 Some(&i) => {
                     let prefer = q
                         .locale
-                        .is_some_and(|l| &p.locale == l && &picked[i].1.locale != l);
+                        .is_some_and(|l| &p.locale == l && &picked[i].1.passage.locale != l);
                     if prefer {
-                        picked[i].1 = Arc::clone(p);
+                        picked[i].1 = e;
                     }
                 }
             }
@@ -413,48 +504,49 @@ impl Engine {
         picked.truncate(q.limit);
         picked
             .into_iter()
-            .map(|(score, p)| {
-                let context: Vec<Arc<Passage>> = if group {
+            .map(|(score, e)| {
+                let context: Vec<&Entry> = if group {
                     st.by_key
-                        .get(&p.key)
+                        .get(&e.passage.key)
                         .into_iter()
                         .flatten()
                         .filter_map(|pid| st.passages.get(pid))
-                        .filter(|o| o.locale == p.locale)
-                        .cloned()
+                        .filter(|o| o.passage.locale == e.passage.locale)
                         .collect()
                 } else {
-                    vec![Arc::clone(&p)]
+                    vec![e]
                 };
-                self.hit(p, score, &context, &concepts, &weights)
+                self.hit(&st.terms, e, score, &context, &concepts, &weights)
             })
             .collect()
     }
 
     fn hit(
         &self,
-        p: Arc<Passage>,
+        all: &Terms,
+        e: &Entry,
         score: f32,
-        context: &[Arc<Passage>],
+        context: &[&Entry],
         concepts: &[(Concept, Vec<(Lang, LangConcept)>)],
         weights: &[f32],
     ) -> Hit {
+        let p = Arc::clone(&e.passage);
         let lang = Lang::of(&p.locale);
-        let mut an = self.inner.analyzers[lang.index()].clone();
-        let mut held: HashSet<String> = HashSet::new();
-        let mut add = |text: &str, an: &mut TextAnalyzer| {
-            held.extend(terms(an, text).into_iter().map(|(_, t)| t));
-        };
-        add(&p.title, &mut an);
-        add(&p.tags.join(" "), &mut an);
+        let an = self.inner.analyzers[lang.index()].clone();
+        // What the whole article (in this language) holds, and what this passage holds.
+        let mut held_ids: HashSet<u32> = e.meta.iter().copied().collect();
         for c in context {
-            add(&c.heading, &mut an);
-            add(&c.text, &mut an);
+            held_ids.extend(c.own.iter().copied());
         }
-        let mut own: HashSet<String> = HashSet::new();
-        for t in [&p.heading, &p.text] {
-            own.extend(terms(&mut an, t).into_iter().map(|(_, t)| t));
-        }
+        let own_ids: HashSet<u32> = e.own.iter().copied().collect();
+        let held = Held {
+            ids: &held_ids,
+            terms: all,
+        };
+        let own = Held {
+            ids: &own_ids,
+            terms: all,
+        };
         let (mut got, mut total) = (0.0f32, 0.0f32);
         let mut marks: BTreeMap<String, f32> = BTreeMap::new();
         for ((_, per_lang), w) in concepts.iter().zip(weights) {
@@ -464,7 +556,7 @@ impl Engine {
             total += w;
             got += w * lc.satisfied_by(&held);
             for t in lc.highlights(&own) {
-                marks.insert(t.clone(), 1.0);
+                marks.insert(t, 1.0);
             }
         }
         let coverage = if total > 0.0 { got / total } else { 0.0 };

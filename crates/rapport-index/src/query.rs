@@ -67,7 +67,8 @@ impl LangFields {
 /// One concept of a query, before any language looks at it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Concept {
-    /// The words typed (folded), one for a word, several for a phrase or a multi-word
+    /// The words typed (lower-cased, not folded: each language's analyzer folds after
+    /// dropping its stop words), one for a word, several for a phrase or a multi-word
     /// synonym.
     pub words: Vec<String>,
     /// A quoted phrase: it must match, in order.
@@ -109,7 +110,7 @@ impl Parsed {
         for (i, seg) in text.split('"').enumerate() {
             // Odd segments are quoted, unless the last quote is unmatched.
             let quoted = i % 2 == 1 && (i < quotes || quotes.is_multiple_of(2));
-            let ws = crate::analyzer::words(seg);
+            let ws = crate::analyzer::typed_words(seg);
             if ws.is_empty() {
                 continue;
             }
@@ -196,8 +197,9 @@ impl Concept {
         if self.prefix {
             // The beginning of a word has no stem of its own: use the plain folded word
             // and, when it differs, its stem (`configura` → `configur`).
-            let w = self.words.last().cloned().unwrap_or_default();
-            let s = stem(an, &w).unwrap_or_else(|| w.clone());
+            let typed = self.words.last().cloned().unwrap_or_default();
+            let w = crate::analyzer::words(&typed).concat();
+            let s = stem(an, &typed).unwrap_or_else(|| w.clone());
             prefix = Some(if s.len() < w.len() { s } else { w });
         }
         if !typed.is_empty() {
@@ -263,10 +265,10 @@ impl LangConcept {
         out
     }
 
-    /// How well a passage's terms (`has`: does the passage hold this term?, `near`: the
-    /// best fuzzy or prefix match among them) satisfy this concept: 1 for an exact word
-    /// or synonym, 0.9 for a correction or a completion, 0 for nothing.
-    pub fn satisfied_by(&self, held: &std::collections::HashSet<String>) -> f32 {
+    /// How well a text's terms satisfy this concept: 1 for an exact word or synonym, 0.9
+    /// for a correction (a term within the edit distance) or a completion (a term the
+    /// word being typed begins), 0 for nothing.
+    pub fn satisfied_by(&self, held: &dyn TermSet) -> f32 {
         let mut best: f32 = 0.0;
         for (terms, _) in &self.alts {
             if terms.iter().all(|(_, t)| held.contains(t)) {
@@ -274,39 +276,61 @@ impl LangConcept {
             }
         }
         if let Some((t, d)) = &self.fuzzy
-            && held
-                .iter()
-                .any(|h| strsim::damerau_levenshtein(h, t) <= usize::from(*d))
+            && held.any(&mut |h| strsim::damerau_levenshtein(h, t) <= usize::from(*d))
         {
             best = best.max(0.9);
         }
         if let Some(p) = &self.prefix
-            && held.iter().any(|h| h.starts_with(p.as_str()))
+            && held.any(&mut |h| h.starts_with(p.as_str()))
         {
             best = best.max(0.9);
         }
         best
     }
 
-    /// The passage terms to highlight for this concept.
-    pub fn highlights<'a>(
-        &self,
-        held: &'a std::collections::HashSet<String>,
-    ) -> impl Iterator<Item = &'a String> {
+    /// The terms of `held` to highlight for this concept.
+    pub fn highlights(&self, held: &dyn TermSet) -> Vec<String> {
         let exact: std::collections::HashSet<&str> = self
             .alts
             .iter()
             .flat_map(|(t, _)| t.iter().map(|(_, s)| s.as_str()))
             .collect();
-        let fuzzy = self.fuzzy.clone();
-        let prefix = self.prefix.clone();
-        held.iter().filter(move |h| {
-            exact.contains(h.as_str())
-                || fuzzy
+        let mut out = Vec::new();
+        held.any(&mut |h| {
+            let mark = exact.contains(h)
+                || self
+                    .fuzzy
                     .as_ref()
                     .is_some_and(|(t, d)| strsim::damerau_levenshtein(h, t) <= usize::from(*d))
-                || prefix.as_ref().is_some_and(|p| h.starts_with(p.as_str()))
-        })
+                || self
+                    .prefix
+                    .as_ref()
+                    .is_some_and(|p| h.starts_with(p.as_str()));
+            if mark {
+                out.push(h.to_owned());
+            }
+            false
+        });
+        out
+    }
+}
+
+/// The terms a text holds, as a concept asks about them ([`LangConcept::satisfied_by`]).
+pub trait TermSet {
+    /// Whether the text holds `term`.
+    fn contains(&self, term: &str) -> bool;
+    /// Whether `f` holds for any of its terms (each asked once at most, stopping at the
+    /// first that holds).
+    fn any(&self, f: &mut dyn FnMut(&str) -> bool) -> bool;
+}
+
+impl TermSet for std::collections::HashSet<String> {
+    fn contains(&self, term: &str) -> bool {
+        std::collections::HashSet::contains(self, term)
+    }
+
+    fn any(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        self.iter().any(|t| f(t))
     }
 }
 
@@ -394,7 +418,8 @@ mod tests {
         let c = &parse("subscripton", false)[0];
         let lc = c.in_lang(&mut an, &mut |_| 0).unwrap();
         assert_eq!(lc.fuzzy.as_ref().map(|f| f.1), Some(2));
-        let held = ["subscript".to_owned()].into_iter().collect();
+        let held: std::collections::HashSet<String> =
+            ["subscript".to_owned()].into_iter().collect();
         assert!(lc.satisfied_by(&held) > 0.5);
     }
 }

@@ -141,6 +141,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_search_pending.sql"),
         postgres: include_str!("../migrations/postgres/0022_search_pending.sql"),
     },
+    Migration {
+        version: 23,
+        name: "kb_list_indexes",
+        sqlite: include_str!("../migrations/sqlite/0023_kb_list_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0023_kb_list_indexes.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

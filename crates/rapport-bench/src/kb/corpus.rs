@@ -22,7 +22,7 @@ use super::words::{
 };
 
 /// Who may read a generated article, and whether it is published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// Published, public: what the measured pages and searches show.
     Public,
@@ -112,11 +112,21 @@ fn capital(s: &str) -> String {
     })
 }
 
-/// Words of `text` a query can use: four letters or more, from the slot fillers.
+/// Glue words of four letters or more that search ignores (stop words): never a query
+/// word of its own.
+const GLUE: &[&str] = &[
+    "from", "with", "that", "this", "your", "when", "then", "they", "have", "what", "which",
+    "while", "other", "more", "most", "only", "same", "some", "into", "over", "under", "once",
+    "both", "each", "very", "just", "been", "there", "here", "those", "about", "than", "also",
+    "after", "before", "does", "should", "would", "could", "help", "want", "need", "thing",
+];
+
+/// Words of `text` a query can use: four letters or more, no glue.
 fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 4)
         .map(str::to_lowercase)
+        .filter(|w| !GLUE.contains(&w.as_str()))
 }
 
 impl Corpus {

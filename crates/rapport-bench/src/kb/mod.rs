@@ -19,6 +19,7 @@ use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{Report, stopwatch};
@@ -37,6 +38,7 @@ pub struct KbArgs {
 }
 
 /// An article the API created.
+#[derive(Serialize, Deserialize)]
 struct Created {
     slug: String,
     kind: Kind,
@@ -47,9 +49,24 @@ struct Created {
 }
 
 /// The knowledge base the fill made.
+#[derive(Serialize, Deserialize)]
 pub struct Filled {
     articles: Vec<Created>,
     vocabulary: HashSet<String>,
+}
+
+impl Filled {
+    /// Writes it to `path` (to measure again on the same database with `--reuse`).
+    pub fn save(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        std::fs::write(path, serde_json::to_vec(self)?)
+            .with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// Reads what [`Filled::save`] wrote.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
+        let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(serde_json::from_slice(&raw)?)
+    }
 }
 
 /// Creates the categories and the articles through the API; reports the rate.

@@ -281,7 +281,7 @@ pub const CATEGORIES: &[CategorySpec] = &[
                 "collect",
                 "hold",
                 "split",
-                "sign for",
+                "reroute",
             ],
             adjectives: &[
                 "delayed",
@@ -672,7 +672,7 @@ pub const CATEGORIES: &[CategorySpec] = &[
                 "delete",
                 "report",
                 "encrypt",
-                "unsubscribe from",
+                "unsubscribe",
                 "review",
                 "restrict",
                 "erase",

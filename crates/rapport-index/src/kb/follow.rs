@@ -1,7 +1,8 @@
 //! Following the event stream (in commit order, like the live feed: in memory, one task
-//! per process): each `article_changed` event re-reads its article, so every node's index
-//! catches up with a change made on any node within a quarter second, and then moves
-//! [`KbIndex::changes`]. The synonym groups are re-read every ten seconds.
+//! per process): each batch of `article_changed` events re-reads its articles and
+//! re-indexes those that changed in one commit, so every node's index catches up with a
+//! change made on any node within a quarter second, and then moves [`KbIndex::changes`].
+//! The synonym groups are re-read every ten seconds.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -45,16 +46,15 @@ impl KbIndex {
                             changed.insert(id);
                         }
                     }
-                    let mut ok = true;
-                    let any = !changed.is_empty();
-                    for id in changed {
-                        if let Err(e) = self.refresh_article(&db, id).await {
-                            tracing::warn!(error = %e, article_id = id, "could not re-index an article");
-                            ok = false;
-                            break;
+                    let changed: Vec<i64> = changed.into_iter().collect();
+                    let ok = match self.refresh_articles(&db, &changed).await {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::warn!(error = %e, articles = changed.len(), "could not re-index articles");
+                            false
                         }
-                    }
-                    if any {
+                    };
+                    if !changed.is_empty() {
                         // Even after a failure: what was re-indexed did change.
                         self.changed();
                     }

@@ -2,9 +2,9 @@
 
 use rapport_domain::Principal;
 use rapport_domain::kb::ArticleStatus;
-use rapport_store::kb::{self, Article, synonyms};
+use rapport_store::kb::{self, Article, ArticleFilter, synonyms};
 use rapport_store::stream;
-use rapport_store::{Db, StoreError, op};
+use rapport_store::{Db, op};
 
 use super::{ArticleDoc, KbIndex};
 use crate::IndexError;
@@ -60,21 +60,39 @@ impl KbIndex {
     /// Call it after a write to an article commits, so this node's next search sees it
     /// (other nodes follow the event stream).
     pub async fn refresh_article(&self, db: &Db, article_id: i64) -> Result<(), IndexError> {
-        let read = db
-            .read(op!(c => kb::get(c, Some(&Principal::System), article_id).await))
-            .await;
-        let doc = match read {
-            Ok(a) if a.status == ArticleStatus::Published => Some(ArticleDoc::from(&a)),
-            Ok(_) | Err(StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || match doc {
-            Some(d) => this.put(&[d]),
-            None => this.remove(article_id),
-        })
-        .await
-        .map_err(|_| IndexError::Poisoned)?
+        self.refresh_articles(db, &[article_id]).await
+    }
+
+    /// Re-reads these articles and indexes each as it now is (removed unless published),
+    /// in one commit per 500; an article the index already holds exactly as it is — the
+    /// writing node re-indexed it before its event came by — costs a read, not a commit.
+    pub async fn refresh_articles(&self, db: &Db, ids: &[i64]) -> Result<(), IndexError> {
+        let most = usize::try_from(kb::articles::LIST_MAX).unwrap_or(500);
+        for chunk in ids.chunks(most) {
+            let filter = ArticleFilter {
+                ids: Some(chunk.to_vec()),
+                limit: kb::articles::LIST_MAX,
+                ..ArticleFilter::default()
+            };
+            let found = db
+                .read(op!(c => kb::list(c, Some(&Principal::System), &filter).await))
+                .await?;
+            let mut docs = Vec::new();
+            let mut gone = Vec::new();
+            for id in chunk {
+                match found.iter().find(|a| a.id == *id) {
+                    Some(a) if a.status == ArticleStatus::Published => {
+                        docs.push(ArticleDoc::from(a));
+                    }
+                    _ => gone.push(*id),
+                }
+            }
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || this.update(&docs, &gone))
+                .await
+                .map_err(|_| IndexError::Poisoned)??;
+        }
+        Ok(())
     }
 
     /// Re-reads the synonym groups.

@@ -11,6 +11,8 @@
 mod follow;
 mod load;
 
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -22,7 +24,7 @@ use crate::engine::{Engine, Hit, Passage, SearchQuery};
 use crate::synonyms::Synonyms;
 
 /// An article as the index sees it: what [`KbIndex::put`] takes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ArticleDoc {
     /// Article id.
     pub id: i64,
@@ -160,6 +162,9 @@ pub struct KbIndex {
     loaded_at: Arc<Mutex<Position>>,
     /// How many batches of article changes the follower applied ([`KbIndex::changes`]).
     changes: Arc<AtomicU64>,
+    /// A hash of each indexed article as it was indexed, to skip re-indexing it unchanged.
+    indexed: Arc<Mutex<HashMap<i64, u64>>>,
+    hasher: RandomState,
 }
 
 impl Default for KbIndex {
@@ -174,6 +179,8 @@ impl Default for KbIndex {
             engine,
             loaded_at: Arc::new(Mutex::new(Position::START)),
             changes: Arc::new(AtomicU64::new(0)),
+            indexed: Arc::default(),
+            hasher: RandomState::new(),
         }
     }
 }
@@ -204,19 +211,47 @@ impl KbIndex {
 
     /// Indexes these articles (replacing what was indexed for them), in one commit.
     pub fn put(&self, docs: &[ArticleDoc]) -> Result<(), IndexError> {
-        let Some(e) = &self.engine else {
-            return Ok(());
-        };
-        let keys: Vec<i64> = docs.iter().map(|d| d.id).collect();
-        e.replace(&keys, docs.iter().flat_map(ArticleDoc::passages).collect())
+        self.update(docs, &[])
     }
 
     /// Removes an article.
     pub fn remove(&self, article_id: i64) -> Result<(), IndexError> {
-        match &self.engine {
-            Some(e) => e.remove(article_id),
-            None => Ok(()),
+        self.update(&[], &[article_id])
+    }
+
+    /// Indexes `docs` and removes the articles `gone`, in one commit, leaving out what
+    /// would change nothing: a doc indexed exactly so already, an article not indexed.
+    pub fn update(&self, docs: &[ArticleDoc], gone: &[i64]) -> Result<(), IndexError> {
+        let Some(e) = &self.engine else {
+            return Ok(());
+        };
+        let mut indexed = self.indexed.lock().map_err(|_| IndexError::Poisoned)?;
+        let fresh: Vec<(&ArticleDoc, u64)> = docs
+            .iter()
+            .map(|d| (d, self.hasher.hash_one(d)))
+            .filter(|(d, h)| indexed.get(&d.id) != Some(h))
+            .collect();
+        let gone: Vec<i64> = gone
+            .iter()
+            .copied()
+            .filter(|id| indexed.contains_key(id))
+            .collect();
+        if fresh.is_empty() && gone.is_empty() {
+            return Ok(());
         }
+        let keys: Vec<i64> = fresh
+            .iter()
+            .map(|(d, _)| d.id)
+            .chain(gone.iter().copied())
+            .collect();
+        let passages = fresh.iter().flat_map(|(d, _)| d.passages()).collect();
+        // Forget first: should the commit fail, the next refresh indexes them again.
+        for k in &keys {
+            indexed.remove(k);
+        }
+        e.replace(&keys, passages)?;
+        indexed.extend(fresh.iter().map(|(d, h)| (d.id, *h)));
+        Ok(())
     }
 
     /// Uses these synonym groups (each `a, b, c`) from the next search on.

@@ -279,3 +279,53 @@ fn clones_share_the_change_count() {
     copy.changed();
     assert_eq!(kb.changes(), 1);
 }
+
+#[test]
+fn german_words_that_fold_to_stop_words_are_found() {
+    // `ändern` (to change) is a word; folded, `andern` is a German stop word. The query
+    // must reach the German analyzer unfolded, as the article's text did.
+    let kb = KbIndex::default();
+    let de = Locale::parse("de").unwrap();
+    let mut d = doc(
+        7,
+        "passwort-aendern",
+        Visibility::Public,
+        "Passwort ändern",
+        "So können Sie Ihr Kennwort ändern.",
+    );
+    d.default_locale = de.clone();
+    d.translations = vec![(de, d.translations[0].1.clone(), d.translations[0].2.clone())];
+    kb.put(&[d]).unwrap();
+    assert_eq!(find(&kb, "ändern", PUBLIC)[0].slug, "passwort-aendern");
+    let typing = kb.search(&KbQuery {
+        text: "Kennwort änd",
+        readable: PUBLIC,
+        locale: None,
+        limit: 5,
+        suggest: true,
+    });
+    assert_eq!(typing[0].slug, "passwort-aendern");
+}
+
+#[test]
+fn unchanged_articles_are_not_committed_again() {
+    let kb = KbIndex::default();
+    let commits = |kb: &KbIndex| kb.engine().map_or(0, Engine::commits);
+    let a = doc(1, "a", Visibility::Public, "Alpha", "Alpha text.");
+    kb.put(std::slice::from_ref(&a)).unwrap();
+    assert_eq!(commits(&kb), 1);
+    // The writer re-indexed it; the follower's refresh of the same text is free.
+    kb.put(std::slice::from_ref(&a)).unwrap();
+    kb.remove(99).unwrap();
+    assert_eq!(commits(&kb), 1, "nothing changed");
+    let mut changed = a.clone();
+    changed.tags.push("new".into());
+    let b = doc(2, "b", Visibility::Public, "Beta", "Beta text.");
+    kb.update(&[changed, b], &[]).unwrap();
+    assert_eq!(commits(&kb), 2, "a batch is one commit");
+    assert_eq!(kb.articles(), 2);
+    kb.update(&[], &[1, 2]).unwrap();
+    assert_eq!(commits(&kb), 3);
+    assert_eq!(kb.articles(), 0);
+    assert!(find(&kb, "alpha", PUBLIC).is_empty());
+}

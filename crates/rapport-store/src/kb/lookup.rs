@@ -60,6 +60,10 @@ pub struct ArticleFilter {
     pub limit: i64,
     /// Skip this many.
     pub offset: i64,
+    /// Read each translation's title but not its text (`Translation::body` is left
+    /// empty): for lists that show titles only, so a page of 200 articles does not carry
+    /// 200 bodies out of the database.
+    pub titles_only: bool,
 }
 
 const ARTICLE_COLS: &str = "a.id, a.slug, a.category_id, k.slug AS category_slug,
@@ -100,8 +104,9 @@ fn article_from(r: &Row) -> Result<Article> {
     })
 }
 
-/// Fills in the translations and tags of articles read by [`article_from`].
-async fn hydrate(c: &mut dyn Conn, articles: &mut [Article]) -> Result<()> {
+/// Fills in the translations and tags of articles read by [`article_from`] (without the
+/// translations' text when `titles_only`).
+async fn hydrate(c: &mut dyn Conn, articles: &mut [Article], titles_only: bool) -> Result<()> {
     if articles.is_empty() {
         return Ok(());
     }
@@ -114,8 +119,9 @@ async fn hydrate(c: &mut dyn Conn, articles: &mut [Article]) -> Result<()> {
         for r in c
             .query(
                 &format!(
-                    "SELECT article_id, locale, title, body, version, updated_at
-                     FROM kb_translations WHERE article_id IN ({list})"
+                    "SELECT article_id, locale, title, {body} AS body, version, updated_at
+                     FROM kb_translations WHERE article_id IN ({list})",
+                    body = if titles_only { "''" } else { "body" }
                 ),
                 &params,
             )
@@ -171,7 +177,7 @@ pub(crate) async fn get_unchecked(c: &mut dyn Conn, id: i64, for_update: bool) -
         .await?
         .ok_or(StoreError::NotFound("article"))?;
     let mut a = [article_from(&row)?];
-    hydrate(c, &mut a).await?;
+    hydrate(c, &mut a, false).await?;
     let [a] = a;
     Ok(a)
 }
@@ -302,7 +308,9 @@ pub async fn list(
     let order = match f.order {
         ArticleOrder::Updated => "a.updated_at DESC, a.id DESC",
         ArticleOrder::Popular => "a.views DESC, a.id DESC",
-        ArticleOrder::Recent => "COALESCE(a.published_at, 0) DESC, a.id DESC",
+        // Never published (a draft) last; the same order as an index on
+        // `(status, published_at, id)` read backwards.
+        ArticleOrder::Recent => "a.published_at DESC NULLS LAST, a.id DESC",
         ArticleOrder::Position => "a.position, a.id",
     };
     let limit = if f.limit <= 0 {
@@ -325,7 +333,7 @@ pub async fn list(
         )
         .await?;
     let mut out = rows.iter().map(article_from).collect::<Result<Vec<_>>>()?;
-    hydrate(c, &mut out).await?;
+    hydrate(c, &mut out, f.titles_only).await?;
     Ok(out)
 }
 
@@ -338,6 +346,29 @@ pub async fn count(c: &mut dyn Conn, who: Option<&Principal>, f: &ArticleFilter)
     )
     .await?
     .int("n")
+}
+
+/// How many articles `who` may read in each category (by category id), in one pass over
+/// an index (categories holding none are absent).
+pub(crate) async fn count_by_category(
+    c: &mut dyn Conn,
+    who: Option<&Principal>,
+) -> Result<HashMap<i64, i64>> {
+    let (cond, params) = conditions(who, &ArticleFilter::default());
+    let mut out = HashMap::new();
+    for r in c
+        .query(
+            &format!(
+                "SELECT a.category_id, COUNT(*) AS n FROM kb_articles a
+                 WHERE {cond} AND a.category_id IS NOT NULL GROUP BY a.category_id"
+            ),
+            &params,
+        )
+        .await?
+    {
+        out.insert(r.int("category_id")?, r.int("n")?);
+    }
+    Ok(out)
 }
 
 /// Every published article with every translation — what the search index loads.

@@ -74,13 +74,15 @@ struct HomePage {
 /// How many articles each list on the front page shows.
 const LISTED: i64 = 8;
 
-/// Published articles the reader may read, in `order`, at most `limit`.
+/// Published articles the reader may read, in `order`, at most `limit`, with their
+/// titles (not their text: every caller lists links).
 pub async fn published(
     c: &mut dyn Conn,
     reader: Option<&Principal>,
     mut f: ArticleFilter,
 ) -> rapport_store::Result<Vec<Article>> {
     f.status = Some(ArticleStatus::Published);
+    f.titles_only = true;
     kb::list(c, reader, &f).await
 }
 
