@@ -19,7 +19,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use rapport_domain::{Principal, Timestamp, Zone};
 use rapport_http::AppState;
-use rapport_store::secrets;
 
 use crate::page::error_page;
 use crate::portal::{csrf_ok, with_csrf};
@@ -102,12 +101,14 @@ impl Reader {
         }
     }
 
-    /// The CSRF token a page's forms carry: the agent session's, or a fresh portal one
-    /// (set as a cookie by [`Reader::finish`]).
-    pub(crate) fn csrf(&self) -> String {
+    /// The CSRF token a page's forms carry: the agent session's, or the browser's portal
+    /// one ([`crate::portal::csrf_token`]: kept while valid, so a forum page opened in
+    /// another tab does not expire a form open in this one; set as a cookie by
+    /// [`Reader::finish`]).
+    pub(crate) fn csrf(&self, st: &AppState, headers: &HeaderMap) -> String {
         match self {
             Reader::Agent(me) => me.session.csrf.clone(),
-            _ => secrets::random_hex(16),
+            _ => crate::portal::csrf_token(st, headers),
         }
     }
 

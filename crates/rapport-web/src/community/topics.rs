@@ -9,10 +9,13 @@ use rapport_domain::FieldError;
 use rapport_domain::community::{PostBody, PostState, TopicTitle};
 use rapport_http::AppState;
 use rapport_http::api::community::find::{Find, find_topics, reindex_topic};
+use rapport_http::api::kb::search::{Found, record_search};
 use rapport_http::client::ClientIp;
+use rapport_http::visitor::{Visitor, ensure_cookie};
 use rapport_store::community::list::TopicSort;
 use rapport_store::community::topics::{self as store, NewTopic};
 use rapport_store::community::{Post, Posted, Topic, posts};
+use rapport_store::kb::searches::Source;
 use rapport_store::op;
 use serde::Deserialize;
 
@@ -114,6 +117,8 @@ fn list_href(sort: TopicSort, query: &str, cursor: Option<&str>) -> String {
 
 async fn render_list(
     st: &AppState,
+    headers: &HeaderMap,
+    visitor: Option<&Visitor>,
     reader: &Reader,
     q: ListQuery,
     form: (String, String, Option<String>),
@@ -121,6 +126,7 @@ async fn render_list(
 ) -> Response {
     let sort = TopicSort::parse(&q.sort);
     let query: String = q.q.trim().chars().take(200).collect();
+    let first_page = q.cursor.is_empty();
     let f = Find {
         query: query.clone(),
         sort,
@@ -132,6 +138,19 @@ async fn render_list(
         Ok(t) => t,
         Err(e) => return store_error(e),
     };
+    // A search's first page goes to the search log, so the content-gap report sees
+    // what people looked for in the forum and did not find.
+    if let Some(visitor) = visitor
+        && !query.is_empty()
+        && first_page
+    {
+        let seen = Found {
+            hits: found.topics.len(),
+            confident: !found.topics.is_empty(),
+            top_article_id: None,
+        };
+        record_search(st, &query, Source::Community, &seen, who.as_ref(), visitor);
+    }
     let tabs = [
         (
             TopicSort::Newest,
@@ -149,7 +168,7 @@ async fn render_list(
     .collect();
     let page_href =
         |c: rapport_store::community::list::Cursor| list_href(sort, &query, Some(&c.encode(sort)));
-    let csrf = reader.csrf();
+    let csrf = reader.csrf(st, headers);
     let mut r = page(&ListPage {
         csrf: csrf.clone(),
         signed_in: !matches!(reader, Reader::Anonymous),
@@ -176,6 +195,7 @@ pub async fn list(
     me: Option<Me>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
+    visitor: Visitor,
     Query(q): Query<ListQuery>,
 ) -> Response {
     // A search is held to the same allowance per client address as the API's community
@@ -191,14 +211,18 @@ pub async fn list(
         st.community_reads.fail(ip);
     }
     let reader = Reader::of(&st, &headers, me).await;
-    render_list(
+    let mut r = render_list(
         &st,
+        &headers,
+        Some(&visitor),
         &reader,
         q,
         (String::new(), String::new(), None),
         axum::http::StatusCode::OK,
     )
-    .await
+    .await;
+    ensure_cookie(r.headers_mut(), &visitor, st.https);
+    r
 }
 
 /// The "ask a question" form.
@@ -235,6 +259,8 @@ pub async fn ask(
             let msg = format!("Please check the {}: {}", e.field, e.message);
             return render_list(
                 &st,
+                &headers,
+                None,
                 &reader,
                 ListQuery::default(),
                 (f.title, f.body, Some(msg)),
@@ -346,7 +372,7 @@ pub async fn topic(
     if posts.is_empty() {
         return store_error(rapport_store::StoreError::NotFound("topic"));
     }
-    let csrf = reader.csrf();
+    let csrf = reader.csrf(&st, &headers);
     let r = page(&TopicPage {
         csrf: csrf.clone(),
         signed_in: !matches!(reader, Reader::Anonymous),

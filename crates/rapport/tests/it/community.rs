@@ -12,22 +12,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp, assert_error, count};
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::harness::Backend::Sqlite).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::harness::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
+use crate::on_both;
 
 on_both!(
     customers_ask_agents_answer_customers_vote_and_accept,

@@ -17,22 +17,7 @@ use serde_json::{Value, json};
 use crate::community::{agent_browser, client_from, customer, thread};
 use crate::harness::{Backend, TestApp, count};
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::harness::Backend::Sqlite).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::harness::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
+use crate::on_both;
 
 on_both!(
     search_forgives_and_finds_only_what_is_shown,

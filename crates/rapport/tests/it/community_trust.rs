@@ -14,22 +14,7 @@ use crate::community_search::enc;
 use crate::harness::{Backend, TestApp, count};
 use crate::peers::{SinkOptions, SmtpSink};
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::harness::Backend::Sqlite).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::harness::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
+use crate::on_both;
 
 on_both!(
     the_spam_filter_learns_only_from_moderators,

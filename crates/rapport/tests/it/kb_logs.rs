@@ -87,11 +87,13 @@ both_backends! {
         // The help center's page and the API, with the same cookie.
         assert_eq!(get_with_cookie(&app, "/help/search?q=descale%20machine", &v.visitor).await, 200);
         assert_eq!(get_with_cookie(&app, "/api/v1/kb/search?q=espresso%20beans", &v.visitor).await, 200);
+        // The forum's search page logs what it found (no topic here: a gap).
+        assert_eq!(get_with_cookie(&app, "/community?q=espresso%20grinder", &v.visitor).await, 200);
         // A client that keeps no cookie is logged as nobody in particular.
         let (s, _) = app.call("GET", "/api/v1/kb/suggest?q=cookieless&log=1", None, None).await;
         assert_eq!(s, 200);
 
-        let rows = logged(&app, 4).await;
+        let rows = logged(&app, 5).await;
         let mut got: Vec<(String, Source, Option<String>)> = rows
             .iter()
             .map(|r| (r.search.query.clone(), r.search.source, r.search.visitor.clone()))
@@ -102,7 +104,10 @@ both_backends! {
             ("descale espresso".to_owned(), Source::Portal, Some(hash.clone())),
             ("descale machine".to_owned(), Source::Help, Some(hash.clone())),
             ("espresso beans".to_owned(), Source::Api, Some(hash.clone())),
+            ("espresso grinder".to_owned(), Source::Community, Some(hash.clone())),
         ]);
+        let forum = rows.iter().find(|r| r.search.source == Source::Community).unwrap();
+        assert_eq!((forum.search.hits, forum.search.confident), (0, false));
         let portal = rows.iter().find(|r| r.search.source == Source::Portal).unwrap();
         assert_eq!(portal.search.top_article_id, Some(id), "logged with what the suggestions found");
         assert!(portal.search.hits >= 1);

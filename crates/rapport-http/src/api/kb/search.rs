@@ -151,6 +151,34 @@ pub fn log_search(
     who: Option<&Principal>,
     visitor: &Visitor,
 ) {
+    let found = Found {
+        hits: hits.len(),
+        confident: hits.first().is_some_and(|h| h.confident),
+        top_article_id: hits.first().map(|h| h.article_id),
+    };
+    record_search(st, query, source, &found, who, visitor);
+}
+
+/// What a search found, as the log keeps it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Found {
+    /// How many hits.
+    pub hits: usize,
+    /// Whether the best one answers the query.
+    pub confident: bool,
+    /// The best hit, when it is an article.
+    pub top_article_id: Option<i64>,
+}
+
+/// [`log_search`] for a search whose hits are not articles (the community's topics).
+pub fn record_search(
+    st: &AppState,
+    query: &str,
+    source: Source,
+    found: &Found,
+    who: Option<&Principal>,
+    visitor: &Visitor,
+) {
     if matches!(who, Some(Principal::Agent(_) | Principal::System)) {
         return;
     }
@@ -158,16 +186,16 @@ pub fn log_search(
         query: query.to_owned(),
         normalized: rapport_index::query::Parsed::normalized(query),
         source,
-        hits: hits.len() as i64,
-        confident: hits.first().is_some_and(|h| h.confident),
-        top_article_id: hits.first().map(|h| h.article_id),
+        hits: i64::try_from(found.hits).unwrap_or(i64::MAX),
+        confident: found.confident,
+        top_article_id: found.top_article_id,
         customer_id: who.and_then(Principal::customer),
         visitor: (!visitor.is_new()).then(|| visitor.hash.clone()),
     };
     let (db, now) = (st.db.clone(), st.now());
     tokio::spawn(async move {
         if let Err(e) = db.write(op!(c => searches::record(c, &s, now).await)).await {
-            tracing::warn!(error = %e, "could not log a knowledge-base search");
+            tracing::warn!(error = %e, "could not log a search");
         }
     });
 }
