@@ -1,7 +1,8 @@
 //! The Content-Security-Policy every response carries, set by [`crate::serve`]: scripts,
 //! styles and images from this site only (`data:` images too, for the workspace), forms
-//! posting to it, no frames. One kind of page may ask for more: a help-center article,
-//! whose author may show images from other https sites ([`HttpsImages`]). Nothing else
+//! posting to it, no frames. Two kinds of page may ask for more: a help-center article,
+//! whose author may show images from other https sites ([`HttpsImages`]), and the
+//! article editor, whose live preview shows the article as it will be. Nothing else
 //! widens the policy, and no handler writes the header itself — `serve` overrides it.
 
 use axum::http::HeaderValue;
@@ -19,7 +20,8 @@ pub const HTTPS_IMAGES: &str = "default-src 'none'; script-src 'self'; style-src
      frame-ancestors 'none'; base-uri 'none'";
 
 /// Put in a response's extensions by a page that shows images from https sites (an
-/// article in the help center, whose HTML `render::article_html` has sanitised: `<img>`
+/// article in the help center or its editor's preview, whose HTML `render::article_html`
+/// has sanitised: `<img>`
 /// keeps only an `https://` source and its plain attributes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpsImages;

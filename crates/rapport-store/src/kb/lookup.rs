@@ -203,6 +203,22 @@ pub async fn get_by_slug(c: &mut dyn Conn, who: Option<&Principal>, slug: &str) 
     get(c, who, id).await
 }
 
+/// The article `slug` names now or named before a rename ([`renamed`]), if `who` may read
+/// it; otherwise "not found". For forms posted from a page opened before the rename.
+pub async fn get_by_any_slug(
+    c: &mut dyn Conn,
+    who: Option<&Principal>,
+    slug: &str,
+) -> Result<Article> {
+    match get_by_slug(c, who, slug).await {
+        Err(StoreError::NotFound(_)) => match renamed(c, slug).await? {
+            Some(id) => get(c, who, id).await,
+            None => Err(StoreError::NotFound("article")),
+        },
+        found => found,
+    }
+}
+
 /// The article that was known by `slug` before a rename (see `kb_slug_history`), if no
 /// article holds that slug now: a slug in use always wins over the history. Whether the
 /// reader may read it is still to be asked ([`get`]).

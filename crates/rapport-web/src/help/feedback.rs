@@ -82,7 +82,8 @@ pub async fn submit(
         .db
         .write(op!(c => {
             let (reader, _) = super::frame(c, &key, "").await?;
-            let a = kb::get_by_slug(c, reader.as_ref(), &slug).await?;
+            // A page opened before a rename posts to the old slug.
+            let a = kb::lookup::get_by_any_slug(c, reader.as_ref(), &slug).await?;
             let voter = match reader {
                 Some(Principal::Customer(id)) => Voter::Customer(id),
                 _ => anonymous,

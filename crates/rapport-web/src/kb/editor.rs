@@ -11,6 +11,7 @@ use rapport_domain::kb::{ArticleBody, ArticleStatus, ArticleTitle, Locale, Slug,
 use rapport_domain::{AuthorKind, FieldError, Permission, Principal, Tag};
 use rapport_http::AppState;
 use rapport_http::api::kb::reindex;
+use rapport_http::csp::HttpsImages;
 use rapport_store::kb::{self, Article, ArticlePatch, NewArticle};
 use rapport_store::{StoreError, messages, op, tickets};
 use serde::Deserialize;
@@ -253,7 +254,7 @@ pub async fn new_form(State(st): State<AppState>, me: Me) -> Response {
         visibility: "public".into(),
         ..EditorForm::default()
     };
-    page(&editor_for(&me, None, &f, cats, None))
+    editor_page(&editor_for(&me, None, &f, cats, None))
 }
 
 /// `POST /kb/new`: creates the article and opens it in the editor; bad input shows the
@@ -283,7 +284,7 @@ pub async fn create(
         Err(e) => match invalid(&e) {
             Some(msg) => {
                 let cats = categories(&st).await.unwrap_or_default();
-                let mut r = page(&editor_for(&me, None, &f, cats, Some(msg)));
+                let mut r = editor_page(&editor_for(&me, None, &f, cats, Some(msg)));
                 *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 r
             }
@@ -320,7 +321,7 @@ pub async fn edit_form(
         Err(e) => return store_error(e),
     };
     let f = form_of(&a, &q.lang);
-    page(&editor_for(&me, Some(&a), &f, cats, None))
+    editor_page(&editor_for(&me, Some(&a), &f, cats, None))
 }
 
 /// `POST /kb/articles/{id}/edit`: saves the properties and the shown language's text (a
@@ -364,7 +365,7 @@ pub async fn save(
                     Err(e) => return store_error(e),
                 };
                 let cats = categories(&st).await.unwrap_or_default();
-                let mut r = page(&editor_for(&me, Some(&a), &f, cats, Some(msg)));
+                let mut r = editor_page(&editor_for(&me, Some(&a), &f, cats, Some(msg)));
                 *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 r
             }
@@ -395,6 +396,14 @@ pub async fn delete(
         }
         Err(e) => store_error(e),
     }
+}
+
+/// The editor's page. Its preview shows the article as the help center will, https
+/// images included, so it carries the article page's policy ([`HttpsImages`]).
+fn editor_page(t: &EditorPage) -> Response {
+    let mut r = page(t);
+    r.extensions_mut().insert(HttpsImages);
+    r
 }
 
 /// The preview's form.

@@ -90,6 +90,24 @@ both_backends! {
         let (s, _, html) = fetch(&app, "/help/articles/reset-your-password", None).await;
         assert_eq!(s, 200);
         assert!(html.contains("Reset your password"));
+        // A page opened before the rename still takes its reader's vote.
+        let csrf = "0123456789abcdef0123456789abcdef";
+        let r = crate::web::client()
+            .post(app.url("/help/articles/reset-password/feedback"))
+            .header("cookie", format!("rapport_portal_csrf={csrf}"))
+            .form(&[("csrf", csrf), ("helpful", "yes")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()[header::LOCATION], "/help/articles/reset-your-password#feedback");
+        let votes = rapport_store::testing::scalar(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM kb_feedback WHERE article_id = {} AND helpful", a["id"]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(votes, 1);
         // Renamed again: every old slug leads straight to the newest (no chains).
         rename(&app, &a["id"], "password-reset").await;
         for old in ["reset-password", "reset-your-password"] {
@@ -205,6 +223,12 @@ both_backends! {
         let b = Browser::agent(&app, "agent.a@example.com").await;
         let r = b.http.get(app.url("/kb")).header("cookie", &b.cookie).send().await.unwrap();
         assert!(!img_src(r.headers()).contains("https:"));
+        // The editor's live preview shows the article as the help center will.
+        for path in [format!("/kb/articles/{}/edit", a["id"]), "/kb/new".to_owned()] {
+            let r = b.http.get(app.url(&path)).header("cookie", &b.cookie).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            assert_eq!(img_src(r.headers()), "img-src 'self' https:", "{path}");
+        }
         let (_, api) = (200, app.http.get(app.url("/api/v1/kb/search?q=pictures")).send().await.unwrap());
         assert!(!img_src(api.headers()).contains("https:"));
         // An article that is not found keeps the strict policy too.
