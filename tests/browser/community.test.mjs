@@ -4,55 +4,17 @@
 // for the answer and accepts it. axe-core checks the topic list and a topic page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { startApp, launchBrowser, assertAccessible } from './harness.mjs';
+import { startApp, launchBrowser, assertAccessible, smtpSink, customerSignIn } from './harness.mjs';
 
 let app, base, browser, sink;
 const api = (...a) => app.api(...a);
 const axe = assertAccessible;
-const mails = [];
-
-// Just enough SMTP to take a message and keep it.
-function smtpSink() {
-  return new Promise((ok) => {
-    const s = net.createServer((sock) => {
-      let buf = '';
-      let data = false;
-      sock.write('220 sink ESMTP\r\n');
-      sock.on('data', (d) => {
-        buf += d.toString('latin1');
-        for (;;) {
-          if (data) {
-            const end = buf.indexOf('\r\n.\r\n');
-            if (end < 0) return;
-            mails.push(buf.slice(0, end));
-            buf = buf.slice(end + 5);
-            data = false;
-            sock.write('250 kept\r\n');
-            continue;
-          }
-          const nl = buf.indexOf('\r\n');
-          if (nl < 0) return;
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 2);
-          const verb = line.slice(0, 4).toUpperCase();
-          if (verb === 'EHLO' || verb === 'HELO') sock.write('250 sink\r\n');
-          else if (verb === 'DATA') { data = true; sock.write('354 go on\r\n'); }
-          else if (verb === 'QUIT') { sock.end('221 bye\r\n'); return; }
-          else sock.write('250 ok\r\n');
-        }
-      });
-      sock.on('error', () => {});
-    });
-    s.listen(0, '127.0.0.1', () => ok(s));
-  });
-}
 
 before(async () => {
   sink = await smtpSink();
   app = await startApp({
     name: 'community', tickets: 20, customers: 10,
-    env: { RAPPORT_SMTP_RELAY: `smtp://127.0.0.1:${sink.address().port}` },
+    env: { RAPPORT_SMTP_RELAY: `smtp://127.0.0.1:${sink.port}` },
   });
   base = app.base;
   browser = await launchBrowser();
@@ -63,24 +25,6 @@ after(async () => {
   app?.stop();
   sink?.close();
 });
-
-async function signInLink(email) {
-  const seen = mails.length;
-  const page = await browser.newPage();
-  await page.goto(base + '/portal/signin');
-  await page.getByLabel('Email').fill(email);
-  await page.getByRole('button', { name: /link/i }).click();
-  await page.close();
-  for (let i = 0; i < 200; i++) {
-    for (const m of mails.slice(seen)) {
-      const text = m.replace(/=\r\n/g, '');
-      const found = text.match(/\/portal\/signin\/([0-9a-f]{64})/);
-      if (found) return `/portal/signin/${found[1]}`;
-    }
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-  throw new Error('no sign-in link arrived');
-}
 
 test('a customer asks, an agent answers, the customer votes and accepts', async () => {
   const email = `forum${Date.now()}@example.com`;
@@ -95,10 +39,7 @@ test('a customer asks, an agent answers, the customer votes and accepts', async 
   // The customer: the emailed link, the confirm button, then the community.
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const customer = await ctx.newPage();
-  const link = await signInLink(email);
-  await customer.goto(base + link);
-  await customer.getByRole('button', { name: /sign in/i }).click();
-  await customer.waitForURL(/\/portal\/requests/);
+  await customerSignIn(app, customer, sink, email);
 
   // An agent posts a thread first, so the customer's typing finds it.
   const agentCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -159,7 +100,7 @@ test('anonymous visitors read and are asked to sign in', async () => {
 test('signing in from a forum page comes back to it', async () => {
   const email = `back${Date.now()}@example.com`;
   await api('POST', '/api/v1/tickets', { subject: 'Hello', body: 'First contact', customer: { email, name: 'Rhea Back' } });
-  const seen = mails.length;
+  const seen = sink.mails.length;
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(base + '/community');
@@ -170,7 +111,7 @@ test('signing in from a forum page comes back to it', async () => {
   await page.getByRole('heading', { name: 'Check your email' }).waitFor();
   let link = null;
   for (let i = 0; i < 200 && !link; i++) {
-    for (const m of mails.slice(seen)) {
+    for (const m of sink.mails.slice(seen)) {
       // Quoted-printable: soft line breaks, then escaped bytes.
       const text = m.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
       const found = text.match(/\/portal\/signin\/[0-9a-f]{64}\?next=\S+/);

@@ -12,10 +12,12 @@
 //! - [`kb`]: the knowledge base's index ([`kb::KbIndex`]): articles cut into
 //!   `rapport_domain::kb::sections` passages, loaded through `rapport_store::kb`, and
 //!   followed on `article_changed` events.
+//! - `follow`: the loop both follow the event stream with.
 
 pub mod analyzer;
 pub mod community;
 pub mod engine;
+mod follow;
 pub mod kb;
 pub mod query;
 pub mod synonyms;

@@ -1,72 +1,36 @@
-//! Following the event stream (in commit order, like the knowledge base's index: in
-//! memory, one task per process): each `topic_changed` event re-reads its topic, so every
-//! node's index catches up with a change made on any node within a quarter second. The
-//! synonym groups are re-read every ten seconds.
-
-use std::collections::BTreeSet;
-use std::time::Duration;
+//! The community's index follows the event stream ([`crate::follow`]): each
+//! `topic_changed` event re-reads its topic.
 
 use rapport_domain::EventKind;
-use rapport_store::stream::{self, Position};
-use rapport_store::{Db, op};
+use rapport_store::Db;
+use rapport_store::stream::Position;
 use tokio::sync::watch;
 
 use super::CommunityIndex;
+use crate::IndexError;
+use crate::follow::{Followed, follow};
 
-/// Events read at a time.
-const BATCH: i64 = 500;
-/// Rounds between re-reading the synonym groups (each round is 250 ms when idle).
-const SYNONYM_ROUNDS: u64 = 40;
+impl Followed for CommunityIndex {
+    const NAME: &'static str = "community";
+    const KIND: EventKind = EventKind::TopicChanged;
+    const ID: &'static str = "topic_id";
+
+    async fn refresh(&self, db: &Db, ids: &[i64]) -> Result<(), IndexError> {
+        for &id in ids {
+            self.refresh_topic(db, id).await?;
+        }
+        Ok(())
+    }
+
+    async fn reload_synonyms(&self, db: &Db) -> Result<(), IndexError> {
+        CommunityIndex::reload_synonyms(self, db).await
+    }
+}
 
 impl CommunityIndex {
     /// Follows the event stream from where [`CommunityIndex::load`] stood until `stop`.
-    pub async fn follow(self, db: Db, mut stop: watch::Receiver<bool>) {
-        let mut last: Position = self.loaded_at.lock().map(|p| *p).unwrap_or(Position::START);
-        let mut round: u64 = 0;
-        while !*stop.borrow() {
-            round += 1;
-            if round.is_multiple_of(SYNONYM_ROUNDS)
-                && let Err(e) = self.reload_synonyms(&db).await
-            {
-                tracing::warn!(error = %e, "the community index could not re-read the synonyms");
-            }
-            let after = last;
-            let full = match db
-                .read(op!(c => stream::after(c, after, BATCH).await))
-                .await
-            {
-                Ok(events) => {
-                    let full = events.len() as i64 == BATCH;
-                    let changed: BTreeSet<i64> = events
-                        .iter()
-                        .filter(|e| e.kind == EventKind::TopicChanged)
-                        .filter_map(|e| e.data.get("topic_id").and_then(|v| v.as_i64()))
-                        .collect();
-                    let mut ok = true;
-                    for id in changed {
-                        if let Err(e) = self.refresh_topic(&db, id).await {
-                            tracing::warn!(error = %e, topic_id = id, "could not re-index a topic");
-                            ok = false;
-                            break;
-                        }
-                    }
-                    if ok && let Some(e) = events.last() {
-                        last = e.position;
-                    }
-                    full && ok
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "the community index could not read the event log");
-                    false
-                }
-            };
-            if full {
-                continue;
-            }
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(250)) => {}
-                _ = stop.changed() => {}
-            }
-        }
+    pub async fn follow(self, db: Db, stop: watch::Receiver<bool>) {
+        let from = self.loaded_at.lock().map(|p| *p).unwrap_or(Position::START);
+        follow(&self, &db, from, stop).await;
     }
 }
