@@ -1,5 +1,5 @@
-//! A document rendered from published articles (the sitemap), kept while they stay the
-//! same: the copy is tagged with the search index's change count
+//! What is derived from published articles (the sitemap, the help center's front-page
+//! lists), kept while they stay the same: the copy is tagged with the search index's change count
 //! (`rapport_index::kb::KbIndex::changes`, which moves once the index's follower of the
 //! event stream has applied an article change, made on any node) and is rendered anew
 //! when that count has moved or the copy is older than its maximum age. One request
@@ -11,19 +11,22 @@ use std::time::Duration;
 use axum::body::Bytes;
 use rapport_domain::{Clock, Timestamp};
 
-/// A kept copy: the change count it was rendered at, when, and the text (shared by every
-/// response that sends it, never copied).
-type Copy = (u64, Timestamp, Bytes);
+/// A kept copy: the change count it was rendered at, when, and the value (cheap to clone:
+/// `Bytes` or an `Arc`, shared by every response that uses it).
+type Copy<T> = (u64, Timestamp, T);
 
-/// One rendered document, kept.
-pub struct Rendered {
+/// One derived value, kept.
+pub struct Kept<T> {
     clock: Arc<dyn Clock>,
     max_age: Duration,
-    copy: Mutex<Option<Copy>>,
+    copy: Mutex<Option<Copy<T>>>,
     rendering: tokio::sync::Mutex<()>,
 }
 
-impl std::fmt::Debug for Rendered {
+/// One rendered document, kept.
+pub type Rendered = Kept<Bytes>;
+
+impl<T> std::fmt::Debug for Kept<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rendered")
             .field("max_age", &self.max_age)
@@ -31,7 +34,7 @@ impl std::fmt::Debug for Rendered {
     }
 }
 
-impl Rendered {
+impl<T: Clone> Kept<T> {
     /// Nothing kept yet; copies kept at most `max_age`, timed by `clock`.
     pub fn new(clock: Arc<dyn Clock>, max_age: Duration) -> Self {
         Self {
@@ -43,7 +46,7 @@ impl Rendered {
     }
 
     /// The copy rendered at change count `changes`, if it is young enough.
-    pub fn get(&self, changes: u64) -> Option<Bytes> {
+    pub fn get(&self, changes: u64) -> Option<T> {
         let now = self.clock.now();
         let max = i64::try_from(self.max_age.as_micros()).unwrap_or(i64::MAX);
         let copy = self.copy.lock().ok()?;
@@ -61,10 +64,10 @@ impl Rendered {
         &self,
         changes: impl Fn() -> u64,
         render: F,
-    ) -> Result<Bytes, E>
+    ) -> Result<T, E>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<String, E>>,
+        Fut: std::future::Future<Output = Result<T, E>>,
     {
         if let Some(text) = self.get(changes()) {
             return Ok(text);
@@ -75,7 +78,7 @@ impl Rendered {
             return Ok(text);
         }
         let rendered_at = self.clock.now();
-        let text = Bytes::from(render().await?);
+        let text = render().await?;
         if let Ok(mut copy) = self.copy.lock() {
             *copy = Some((at, rendered_at, text.clone()));
         }
@@ -94,7 +97,7 @@ mod tests {
     #[tokio::test]
     async fn a_copy_lasts_until_a_change_or_its_age() {
         let clock = Arc::new(ManualClock::new(Timestamp(1_000_000)));
-        let r = Rendered::new(clock.clone(), Duration::from_secs(60));
+        let r = Kept::<String>::new(clock.clone(), Duration::from_secs(60));
         let changes = AtomicU64::new(3);
         let renders = AtomicUsize::new(0);
         let get = || async {

@@ -60,6 +60,30 @@ pub struct AppState {
     /// `/sitemap.xml` as last rendered, kept until an article changes (at most ten
     /// minutes).
     pub sitemap: Arc<crate::rendered::Rendered>,
+    /// The help center front page's lists, one copy per kind of reader, kept until an
+    /// article changes (at most half a minute, so the most read move with the views).
+    pub help_front: Arc<HelpFront>,
+}
+
+/// The lists of the help center's front page for one kind of reader.
+#[derive(Debug)]
+pub struct FrontLists {
+    /// Every category, with how many articles the reader may read in each.
+    pub categories: Vec<rapport_store::kb::Category>,
+    /// The most read articles.
+    pub popular: Vec<rapport_store::kb::Article>,
+    /// The newest articles.
+    pub recent: Vec<rapport_store::kb::Article>,
+}
+
+/// The front page's lists as kept: what an anonymous reader sees and what a signed-in
+/// customer sees (every customer may read the same articles).
+#[derive(Debug)]
+pub struct HelpFront {
+    /// For anonymous readers.
+    pub anonymous: crate::rendered::Kept<Arc<FrontLists>>,
+    /// For signed-in customers.
+    pub customers: crate::rendered::Kept<Arc<FrontLists>>,
 }
 
 /// How long an agent's browser session lasts: it ends after `idle_secs` without use (each
@@ -197,6 +221,16 @@ impl AppState {
                 clock.clone(),
                 std::time::Duration::from_secs(600),
             )),
+            help_front: Arc::new(HelpFront {
+                anonymous: crate::rendered::Kept::new(
+                    clock.clone(),
+                    std::time::Duration::from_secs(30),
+                ),
+                customers: crate::rendered::Kept::new(
+                    clock.clone(),
+                    std::time::Duration::from_secs(30),
+                ),
+            }),
             clock,
         }
     }

@@ -58,9 +58,12 @@ impl KbIndex {
 
     /// Re-reads one article and indexes it as it now is: removed unless published.
     /// Call it after a write to an article commits, so this node's next search sees it
-    /// (other nodes follow the event stream).
+    /// (other nodes follow the event stream), and what this node derived from the
+    /// published articles is derived anew ([`KbIndex::changes`] moves).
     pub async fn refresh_article(&self, db: &Db, article_id: i64) -> Result<(), IndexError> {
-        self.refresh_articles(db, &[article_id]).await
+        let done = self.refresh_articles(db, &[article_id]).await;
+        self.changed();
+        done
     }
 
     /// Re-reads these articles and indexes each as it now is (removed unless published),

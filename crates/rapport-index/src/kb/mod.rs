@@ -198,14 +198,16 @@ impl KbIndex {
 
     /// A number that moves each time the follower ([`KbIndex::follow`]) has applied
     /// article changes from the event stream — every change to any article, made on any
-    /// node, this one included, within a quarter second of its commit. What is derived
-    /// from the published articles (the sitemap) may be kept while it stays the same.
+    /// node, this one included, within a quarter second of its commit — and at once on
+    /// the node that wrote ([`KbIndex::refresh_article`]). What is derived from the
+    /// published articles (the sitemap, the help center's front-page lists) may be kept
+    /// while it stays the same.
     pub fn changes(&self) -> u64 {
         self.changes.load(Ordering::Acquire)
     }
 
     /// Moves [`KbIndex::changes`].
-    fn changed(&self) {
+    pub(crate) fn changed(&self) {
         self.changes.fetch_add(1, Ordering::AcqRel);
     }
 

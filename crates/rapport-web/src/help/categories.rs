@@ -15,7 +15,7 @@ use super::{Layout, ReaderKey, frame};
 use crate::page::{page, store_error};
 
 /// Articles on one page of a category.
-const PER_PAGE: i64 = 200;
+const PER_PAGE: i64 = 50;
 
 /// One section of a category and its articles.
 pub struct SectionView {

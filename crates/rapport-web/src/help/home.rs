@@ -1,6 +1,8 @@
 //! `/help`: the front page — the search box, the categories with how many articles each
 //! holds for this reader, and the most read and newest articles.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -8,6 +10,7 @@ use axum::response::Response;
 use rapport_domain::Principal;
 use rapport_domain::kb::ArticleStatus;
 use rapport_http::AppState;
+use rapport_http::state::FrontLists;
 use rapport_store::kb::{self, Article, ArticleFilter, ArticleOrder};
 use rapport_store::{Conn, op};
 
@@ -86,51 +89,86 @@ pub async fn published(
     kb::list(c, reader, &f).await
 }
 
-/// The front page.
-pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let key = ReaderKey::of(&st, &headers);
-    let loaded = st
-        .db
-        .read(op!(c => {
-            let (reader, layout) = frame(c, &key, "").await?;
-            let categories = kb::categories::list(c, reader.as_ref()).await?;
-            let popular = published(c, reader.as_ref(), ArticleFilter {
+/// The front page's lists for `reader`.
+async fn front_lists(
+    c: &mut dyn Conn,
+    reader: Option<&Principal>,
+) -> rapport_store::Result<FrontLists> {
+    Ok(FrontLists {
+        categories: kb::categories::list(c, reader).await?,
+        popular: published(
+            c,
+            reader,
+            ArticleFilter {
                 order: ArticleOrder::Popular,
                 limit: LISTED,
                 ..ArticleFilter::default()
-            })
-            .await?;
-            let recent = published(c, reader.as_ref(), ArticleFilter {
+            },
+        )
+        .await?,
+        recent: published(
+            c,
+            reader,
+            ArticleFilter {
                 order: ArticleOrder::Recent,
                 limit: LISTED,
                 ..ArticleFilter::default()
-            })
-            .await?;
-            Ok((layout, categories, popular, recent))
-        }))
-        .await;
-    let (layout, categories, popular, recent) = match loaded {
+            },
+        )
+        .await?,
+    })
+}
+
+/// The front page. Its lists are kept per kind of reader (`AppState::help_front`) until
+/// an article changes, so a busy front page reads only the reader and the branding.
+pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let key = ReaderKey::of(&st, &headers);
+    let (reader, layout) = match st.db.read(op!(c => frame(c, &key, "").await)).await {
         Ok(x) => x,
+        Err(e) => return store_error(e),
+    };
+    let kept = if reader.is_some() {
+        &st.help_front.customers
+    } else {
+        &st.help_front.anonymous
+    };
+    let lists = kept
+        .get_or_render(
+            || st.kb_index.changes(),
+            || async {
+                let lists = st
+                    .db
+                    .read(op!(c => front_lists(c, reader.as_ref()).await))
+                    .await?;
+                Ok::<_, rapport_store::StoreError>(Arc::new(lists))
+            },
+        )
+        .await;
+    let lists = match lists {
+        Ok(l) => l,
         Err(e) => return store_error(e),
     };
     page(&HomePage {
         layout,
         canonical: format!("{}/help", st.public_url),
-        categories: categories
-            .into_iter()
+        categories: lists
+            .categories
+            .iter()
             .filter(|k| k.articles > 0)
             .map(|k| CategoryCard {
-                slug: k.slug,
-                name: k.name,
-                description: k.description,
+                slug: k.slug.clone(),
+                name: k.name.clone(),
+                description: k.description.clone(),
                 count: k.articles,
             })
             .collect(),
-        popular: popular
+        popular: lists
+            .popular
             .iter()
             .map(|a| ArticleLink::of(a, &headers))
             .collect(),
-        recent: recent
+        recent: lists
+            .recent
             .iter()
             .map(|a| ArticleLink::of(a, &headers))
             .collect(),

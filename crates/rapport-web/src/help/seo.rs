@@ -98,7 +98,10 @@ pub async fn sitemap(State(st): State<AppState>) -> Response {
             || index.changes(),
             || async {
                 let found = st.db.read(op!(c => listing::public(c).await)).await?;
-                Ok::<_, rapport_store::StoreError>(sitemap_xml(&st.public_url, &found))
+                Ok::<_, rapport_store::StoreError>(axum::body::Bytes::from(sitemap_xml(
+                    &st.public_url,
+                    &found,
+                )))
             },
         )
         .await;

@@ -128,4 +128,49 @@ both_backends! {
         sitemap_when(&app, "no customers-only or internal article", |x| !x.contains("internal-article") && !x.contains("members-article")).await;
         app.stop().await;
     }
+
+    async fn the_front_page_lists_are_kept_per_reader_until_an_article_changes(app) {
+        let publish = |title: &'static str, visibility: &'static str| {
+            let app = &app;
+            async move {
+                let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(json!({
+                    "title": title, "body": "Text.", "status": "published", "visibility": visibility,
+                }))).await;
+                assert_eq!(s, 201, "{a}");
+                a
+            }
+        };
+        let home = |cookie: Option<String>| {
+            let app = &app;
+            async move {
+                let mut r = crate::web::client().get(app.url("/help"));
+                if let Some(c) = cookie {
+                    r = r.header("cookie", c);
+                }
+                let r = r.send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                r.text().await.unwrap()
+            }
+        };
+        let cookie = crate::kb_links::portal_cookie(&app, "member@example.com").await;
+        let first = publish("Alpha guide", "public").await;
+        // The writing node sees its own write at once.
+        assert!(home(None).await.contains("Alpha guide"));
+        assert!(home(Some(cookie.clone())).await.contains("Alpha guide"));
+        // A change no article event announces is not seen: the lists are kept.
+        testing::execute(&app.db, "UPDATE kb_translations SET title = 'Behind the back' WHERE article_id = $1",
+            vec![first["id"].as_i64().unwrap().into()]).await.unwrap();
+        for _ in 0..3 {
+            let page = home(None).await;
+            assert!(page.contains("Alpha guide") && !page.contains("Behind the back"), "served from the kept lists");
+        }
+        // Any article's change reads them anew; each kind of reader keeps its own.
+        publish("Members guide", "customers").await;
+        let anonymous = home(None).await;
+        assert!(anonymous.contains("Behind the back"), "{anonymous}");
+        assert!(!anonymous.contains("Members guide"), "not the public's: {anonymous}");
+        let member = home(Some(cookie)).await;
+        assert!(member.contains("Members guide") && member.contains("Behind the back"), "{member}");
+        app.stop().await;
+    }
 }

@@ -49,7 +49,7 @@ async fn fetch(app: &TestApp, path: &str, cookie: Option<&str>) -> (u16, String,
 }
 
 /// A signed-in portal customer's cookie.
-async fn portal_cookie(app: &TestApp, email: &str) -> String {
+pub(crate) async fn portal_cookie(app: &TestApp, email: &str) -> String {
     let customer = app.ticket("Hello", "A question", email).await["customer"]["id"]
         .as_i64()
         .unwrap();
