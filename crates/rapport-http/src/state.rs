@@ -60,6 +60,9 @@ pub struct AppState {
     /// `/sitemap.xml` as last rendered, kept until an article changes (at most ten
     /// minutes).
     pub sitemap: Arc<crate::rendered::Rendered>,
+    /// The assistant bot's generator (`RAPPORT_BOT_LLM_URL`), when one is configured;
+    /// without it the bot answers by retrieval and templates alone.
+    pub bot_generator: Option<Arc<crate::api::bot::generator::Generator>>,
 }
 
 /// How long an agent's browser session lasts: it ends after `idle_secs` without use (each
@@ -197,6 +200,7 @@ impl AppState {
                 clock.clone(),
                 std::time::Duration::from_secs(600),
             )),
+            bot_generator: None,
             clock,
         }
     }
