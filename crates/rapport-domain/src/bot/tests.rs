@@ -51,7 +51,7 @@ fn a_confident_passage_is_quoted_with_its_link() {
 fn below_the_threshold_it_hands_over() {
     let mut r = table(vec![(
         "password",
-        source("reset-your-password", 0.5, RESET),
+        source("reset-your-password", 0.45, RESET),
     )]);
     let reply = respond("password?", &Context::default(), &mut r);
     assert_eq!(
@@ -140,6 +140,37 @@ fn yes_confirms() {
     let reply = respond("yes, thanks!", &ctx, &mut r);
     assert_eq!(reply.outcome, Outcome::Confirmed);
     assert_eq!(reply.text, CONFIRMED_TEXT);
+}
+
+#[test]
+fn a_confident_passage_beats_a_better_ranked_unconfident_one() {
+    let mut r = table(vec![
+        (
+            "address",
+            source("cancel-an-order", 0.6, "Cancel it in your account."),
+        ),
+        (
+            "address",
+            source("change-delivery-address", 0.95, "Change it before packing."),
+        ),
+    ]);
+    let reply = respond("wrong address on my order", &Context::default(), &mut r);
+    assert_eq!(reply.sources[0].slug, "change-delivery-address");
+    let mut r = table(vec![
+        (
+            "address",
+            source("cancel-an-order", 0.6, "Cancel it in your account."),
+        ),
+        (
+            "address",
+            source("change-delivery-address", 0.7, "Change it before packing."),
+        ),
+    ]);
+    let reply = respond("wrong address on my order", &Context::default(), &mut r);
+    assert_eq!(
+        reply.sources[0].slug, "cancel-an-order",
+        "neither confident: rank decides"
+    );
 }
 
 #[test]
