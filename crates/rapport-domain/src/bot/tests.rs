@@ -332,3 +332,36 @@ fn the_summary_tells_the_whole_story() {
     assert!(text.contains("Recent tickets: #12 Password email missing"));
     assert!(text.contains("Recent orders: none known"));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    proptest! {
+        /// Whatever a stranger types, the rules answer without panicking, and an answer
+        /// quotes its source word for word.
+        #[test]
+        fn any_message_gets_a_reply(msg in "\\PC{0,300}", text in "\\PC{0,600}") {
+            let s = Source {
+                title: "T".into(),
+                url: "/help/articles/t".into(),
+                slug: "t".into(),
+                heading: String::new(),
+                text: text.clone(),
+                coverage: 0.9,
+                confident: true,
+            };
+            let ctx = Context { awaiting_verdict: true, ..Context::default() };
+            let reply = respond(&msg, &ctx, &mut |_| vec![s.clone()]);
+            if let Outcome::Answer { .. } = reply.outcome {
+                let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let q = quote(&text);
+                prop_assert!(flat.contains(q.trim_end_matches('…')));
+                prop_assert!(reply.text.contains(&q));
+            }
+            let _ = questions(&msg);
+            let _ = mood(&msg);
+        }
+    }
+}

@@ -106,6 +106,29 @@ both_backends! {
         let summary = summary_of(&app, app.agent.id, conversation(&v)).await.unwrap();
         assert!(summary.contains("Mood: upset"), "{summary}");
         assert!(summary.contains("Intent: billing"), "{summary}");
+        // The chat channel links the conversation to the ticket it opens at handoff.
+        let ticket = app.ticket("Charged twice", "From the bot", "casey@example.com").await;
+        let (id, ticket_id) = (conversation(&v), ticket["id"].as_i64().unwrap());
+        app.db
+            .write(op!(c => rapport_store::bot::link_ticket(c, id, ticket_id).await))
+            .await
+            .unwrap();
+        let agent = app.agent.id;
+        let conv = app
+            .db
+            .read(op!(c => rapport_store::bot::get(c, agent, id).await))
+            .await
+            .unwrap();
+        assert_eq!(conv.ticket_id, Some(ticket_id));
+        assert!(conv.handed_over);
+        assert_eq!(conv.mood, "upset");
+        // Another agent cannot read it.
+        let other = app.agent_b.id;
+        let err = app
+            .db
+            .read(op!(c => rapport_store::bot::get(c, other, id).await))
+            .await;
+        assert!(matches!(err, Err(rapport_store::StoreError::NotFound(_))), "{err:?}");
         app.stop().await;
     }
 
