@@ -40,6 +40,10 @@ pub const QUOTE_CHARS: usize = 320;
 /// by the customer leaving ([`Resolved::LeftAfterAnswer`]), in seconds.
 pub const IDLE_SECS: i64 = 30 * 60;
 
+/// A "that didn't help" of at most this many words is only a verdict; a longer one also
+/// asks again ("no, I meant the delivery address").
+pub const REPHRASE_WORDS: usize = 5;
+
 /// At most this many questions of one message are answered.
 pub const MAX_PARTS: usize = 2;
 
@@ -79,6 +83,9 @@ pub struct Context {
     pub unhelpful: u32,
     /// Links the customer already said did not help (not offered again).
     pub rejected: Vec<String>,
+    /// The links of the answer awaiting a verdict: if this message says it did not help
+    /// and asks again, they are not offered again.
+    pub last_answer: Vec<String>,
     /// The conversation was already handed over: the bot stays quiet.
     pub handed_over: bool,
 }
@@ -224,19 +231,32 @@ pub fn respond(
             if ctx.unhelpful >= 1 {
                 return handoff(reply, HandoffReason::Unhelpful);
             }
-            reply.text = ASK_AGAIN_TEXT.to_owned();
-            reply.outcome = Outcome::AskAgain;
-            return reply;
+            // "No" alone: ask for more. "No, I meant …": look that up instead, without
+            // the answer just rejected.
+            if words::word_count(&fold(message)) <= REPHRASE_WORDS {
+                reply.text = ASK_AGAIN_TEXT.to_owned();
+                reply.outcome = Outcome::AskAgain;
+                return reply;
+            }
         }
         None => {}
     }
+    let rejected: Vec<&String> = ctx
+        .rejected
+        .iter()
+        .chain(if reaction.is_some() {
+            ctx.last_answer.iter()
+        } else {
+            [].iter()
+        })
+        .collect();
 
     let parts = questions(message);
     let mut found: Vec<(String, Option<Source>)> = Vec::new();
     for part in parts.iter().take(MAX_PARTS + 1) {
         let hits: Vec<Source> = retrieve(part)
             .into_iter()
-            .filter(|s| !ctx.rejected.contains(&s.url))
+            .filter(|s| !rejected.contains(&&s.url))
             .collect();
         // A passage retrieval judged confident beats one it did not; among either, the
         // better-ranked one answers.

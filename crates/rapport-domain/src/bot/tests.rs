@@ -131,6 +131,34 @@ fn the_second_unhelpful_answer_hands_over() {
 }
 
 #[test]
+fn no_with_a_new_question_looks_that_up_without_the_rejected_answer() {
+    let mut r = table(vec![
+        (
+            "address",
+            source("cancel-an-order", 0.8, "Cancel it in your account."),
+        ),
+        (
+            "address",
+            source("change-delivery-address", 0.8, "Change it before packing."),
+        ),
+    ]);
+    let ctx = Context {
+        awaiting_verdict: true,
+        last_answer: vec!["/help/articles/cancel-an-order#section".into()],
+        ..Context::default()
+    };
+    let reply = respond("no, I meant how to change the address", &ctx, &mut r);
+    assert_eq!(reply.reaction, Some(Reaction::Unhelpful));
+    assert_eq!(
+        reply.sources[0].slug, "change-delivery-address",
+        "{reply:?}"
+    );
+    // A new question without a verdict may get the same article again.
+    let reply = respond("what about the address", &ctx, &mut r);
+    assert_eq!(reply.sources[0].slug, "cancel-an-order");
+}
+
+#[test]
 fn yes_confirms() {
     let mut r = table(vec![]);
     let ctx = Context {

@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use rapport_domain::Permission;
 use rapport_domain::bot::summary::{Exchange, summarize};
-use rapport_domain::bot::{self, Context, Outcome, Reaction, Reply, Source};
+use rapport_domain::bot::{self, Context, HandoffReason, Outcome, Reaction, Reply, Source};
 use rapport_domain::kb::Visibility;
 use rapport_index::kb::{KbHit, KbQuery};
 use rapport_store::bot::{self as store, NewTurn, Turn, TurnSource};
@@ -147,8 +147,15 @@ fn context(conv: Option<&store::Conversation>, turns: &[Turn]) -> Context {
             rejected.extend(before.turn.sources.iter().map(|s| s.url.clone()));
         }
     }
+    let awaiting_verdict = conv.last_cited_at.is_some();
+    let last_answer = turns
+        .last()
+        .filter(|_| awaiting_verdict)
+        .map(|t| t.turn.sources.iter().map(|s| s.url.clone()).collect())
+        .unwrap_or_default();
     Context {
-        awaiting_verdict: conv.last_cited_at.is_some(),
+        awaiting_verdict,
+        last_answer,
         unhelpful: u32::try_from(conv.unhelpful).unwrap_or(u32::MAX),
         rejected,
         handed_over: conv.handed_over,
@@ -175,7 +182,10 @@ fn exchanges(turns: &[Turn], reply: &Reply) -> Vec<Exchange> {
         .chain([reply.reaction]);
     for t in turns {
         let verdict = verdicts.next().flatten();
-        if t.turn.reaction.is_some() && t.turn.kind != "answer" && t.turn.kind != "handoff" {
+        let only_a_verdict = t.turn.reaction.is_some()
+            && (t.turn.kind != "answer" && t.turn.kind != "handoff"
+                || t.turn.reason.as_deref() == Some(HandoffReason::Unhelpful.as_str()));
+        if only_a_verdict {
             continue;
         }
         out.push(Exchange {
@@ -197,7 +207,15 @@ fn exchanges(turns: &[Turn], reply: &Reply) -> Vec<Exchange> {
             reaction: verdict,
         });
     }
-    if reply.reaction.is_none() {
+    let asked = reply.reaction.is_none()
+        || matches!(
+            reply.outcome,
+            Outcome::Answer { .. }
+                | Outcome::Handoff {
+                    reason: HandoffReason::NoConfidentAnswer
+                }
+        );
+    if asked {
         out.push(Exchange {
             question: reply.question.clone(),
             tried: Vec::new(),
