@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::Timestamp;
 
 pub use mood::{Mood, mood};
-pub use phrases::{Reaction, asks_for_person, questions, reaction};
+pub use phrases::{Reaction, after_verdict, asks_for_person, questions, reaction};
 pub use words::fold;
 
 /// The coverage from which the bot answers from a passage (see
@@ -251,7 +251,10 @@ pub fn respond(
         })
         .collect();
 
-    let parts = questions(message);
+    if reaction.is_some() {
+        reply.question = after_verdict(message);
+    }
+    let parts = questions(&reply.question);
     let mut found: Vec<(String, Option<Source>)> = Vec::new();
     for part in parts.iter().take(MAX_PARTS + 1) {
         let hits: Vec<Source> = retrieve(part)

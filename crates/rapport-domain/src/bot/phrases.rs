@@ -166,6 +166,57 @@ pub fn reaction(text: &str) -> Option<Reaction> {
     None
 }
 
+/// What a verdict may begin with, before the customer says what they meant (folded).
+const VERDICT_LEADS: &[&str] = &[
+    "no that didnt help",
+    "that didnt help",
+    "didnt help",
+    "that did not help",
+    "did not help",
+    "not helpful",
+    "thats not it",
+    "that is not it",
+    "not what i asked",
+    "not my question",
+    "wrong answer",
+    "not really",
+    "nope",
+    "nah",
+    "no",
+    "sorry",
+    "but",
+    "actually",
+    "i meant",
+    "i mean",
+    "what i meant is",
+    "what i meant was",
+];
+
+/// The message without a leading verdict ("no, I meant how do I change my address" →
+/// "how do I change my address"): what to look up when a "that didn't help" also asks
+/// again. The message itself when nothing leads it.
+pub fn after_verdict(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let folded: Vec<String> = words.iter().map(|w| fold(w).trim().to_owned()).collect();
+    let mut at = 0;
+    'strip: loop {
+        for lead in VERDICT_LEADS {
+            let lead: Vec<&str> = lead.split(' ').collect();
+            let end = at + lead.len();
+            if end < folded.len()
+                && folded
+                    .get(at..end)
+                    .is_some_and(|w| w.iter().zip(&lead).all(|(a, b)| a == b))
+            {
+                at = end;
+                continue 'strip;
+            }
+        }
+        break;
+    }
+    words.get(at..).unwrap_or_default().join(" ")
+}
+
 /// Words that begin a second question inside one sentence ("…, and also how do I …").
 const JOINERS: &[&str] = &[
     " and also ",
@@ -248,6 +299,20 @@ mod tests {
         assert_eq!(reaction("that didn't help"), Some(Reaction::Unhelpful));
         assert_eq!(reaction("thanks, but how do I cancel my order?"), None);
         assert_eq!(reaction("how do I change my delivery address"), None);
+    }
+
+    #[test]
+    fn what_follows_a_verdict() {
+        assert_eq!(
+            after_verdict("no, I meant how do I cancel my subscription"),
+            "how do I cancel my subscription"
+        );
+        assert_eq!(
+            after_verdict("That didn't help. Actually my parcel is late"),
+            "my parcel is late"
+        );
+        assert_eq!(after_verdict("no"), "no");
+        assert_eq!(after_verdict("where is my order"), "where is my order");
     }
 
     #[test]

@@ -153,6 +153,16 @@ both_backends! {
         // Handed over: the bot stays out of it.
         let after = ask(&app, &t, "How do I reset my password?", Some(id)).await;
         assert_eq!(after["handoff"], true, "{after}");
+        // "No, I meant …" is a verdict and a new question: looked up without the answer
+        // just rejected.
+        let first = ask(&app, &t, "How do I cancel my order?", None).await;
+        let url = first["sources"][0]["url"].as_str().unwrap().to_owned();
+        assert!(url.contains("cancel-an-order"), "{first}");
+        let meant = ask(&app, &t, "no, I meant how do I cancel my subscription", Some(conversation(&first))).await;
+        assert_eq!(meant["handoff"], false, "{meant}");
+        let again = meant["sources"][0]["url"].as_str().unwrap();
+        assert!(again.contains("cancel-subscription"), "{meant}");
+        assert_ne!(again, url);
         app.stop().await;
     }
 
