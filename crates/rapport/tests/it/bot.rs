@@ -366,12 +366,11 @@ async fn generator_cites(backend: Backend) {
         answer.starts_with("Use the Forgot password link on the sign-in page [1]."),
         "{answer}"
     );
+    let url = v["sources"][0]["url"].as_str().unwrap();
+    assert!(url.contains("reset-your-password"), "{v}");
     assert!(
-        v["sources"][0]["url"]
-            .as_str()
-            .unwrap()
-            .contains("reset-your-password"),
-        "{v}"
+        answer.contains(&format!("[1] Reset your password — {url}")),
+        "each number's link: {answer}"
     );
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);

@@ -299,7 +299,15 @@ pub async fn ask(
             }
         }
         if let Some(generated) = g.answer(&question, &passages).await {
-            reply.text = format!("{}\n\nDid that solve it?", generated.text);
+            // The model cites by number; the customer gets each number's link.
+            let mut text = generated.text;
+            text.push_str("\n\nSources:");
+            for s in &generated.cited {
+                let n = passages.iter().position(|p| p.url == s.url).unwrap_or(0) + 1;
+                text.push_str(&format!("\n[{n}] {} — {}", s.title, s.url));
+            }
+            text.push_str("\n\nDid that solve it?");
+            reply.text = text;
             reply.sources = generated.cited;
         }
     }
