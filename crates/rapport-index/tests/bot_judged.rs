@@ -116,11 +116,12 @@ fn bot_judged_set() {
         );
         all += 1;
         let expect: Vec<&str> = expect.split('|').collect();
+        let locale = bot::language(q).map(|l| Locale::parse(l).expect("a locale"));
         let reply = bot::respond(q, &Context::default(), &mut |t: &str| {
             kb.passages(&KbQuery {
                 text: t,
                 readable: &[Visibility::Public],
-                locale: None,
+                locale: locale.as_ref(),
                 limit: 5,
                 suggest: false,
             })

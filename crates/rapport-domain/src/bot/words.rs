@@ -55,6 +55,50 @@ pub fn has(folded: &str, phrase: &str) -> bool {
     folded.contains(&format!(" {phrase} "))
 }
 
+/// Short words that say which language a message is in (folded).
+const LANGUAGE_WORDS: &[(&str, &[&str])] = &[
+    (
+        "de",
+        &[
+            "ich", "mein", "meine", "meinen", "wie", "ist", "nicht", "und", "der", "die", "das",
+            "wurde", "habe", "kann", "wo", "mir", "zuruck", "bitte", "eine", "ein",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "je", "mon", "ma", "mes", "est", "pas", "comment", "ou", "les", "une", "commande",
+            "pourquoi", "il", "elle",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "mi", "mis", "como", "donde", "por", "que", "los", "las", "una", "pedido", "es", "esta",
+        ],
+    ),
+];
+
+/// The language of `text` when its short words say so clearly (at least two of one
+/// language's, more than any other's and more than its English ones): `de`, `fr` or
+/// `es`; `None` for English or when unsure.
+pub fn language(text: &str) -> Option<&'static str> {
+    const ENGLISH: &[&str] = &[
+        "i", "my", "the", "is", "how", "do", "where", "and", "not", "can", "what", "a", "to",
+    ];
+    let folded = fold(text);
+    let count = |ws: &[&str]| ws.iter().filter(|w| has(&folded, w)).count();
+    let english = count(ENGLISH);
+    let mut best: Option<(usize, &'static str)> = None;
+    for (lang, ws) in LANGUAGE_WORDS {
+        let n = count(ws);
+        if n >= 2 && n > english && best.is_none_or(|(b, _)| n > b) {
+            best = Some((n, lang));
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
 /// How many words `folded` has.
 pub fn word_count(folded: &str) -> usize {
     folded.split_whitespace().count()
@@ -63,6 +107,15 @@ pub fn word_count(folded: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clear_language_is_recognised() {
+        assert_eq!(language("Wie setze ich mein Passwort zurück?"), Some("de"));
+        assert_eq!(language("Où est ma commande ?"), Some("fr"));
+        assert_eq!(language("¿Dónde está mi pedido?"), Some("es"));
+        assert_eq!(language("How do I reset my password?"), None);
+        assert_eq!(language("Alexa"), None);
+    }
 
     #[test]
     fn folding_makes_spellings_meet() {

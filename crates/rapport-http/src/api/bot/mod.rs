@@ -20,7 +20,7 @@ use axum::extract::State;
 use rapport_domain::Permission;
 use rapport_domain::bot::summary::{Exchange, summarize};
 use rapport_domain::bot::{self, Context, HandoffReason, Outcome, Reaction, Reply, Source};
-use rapport_domain::kb::Visibility;
+use rapport_domain::kb::{Locale, Visibility};
 use rapport_index::kb::{KbHit, KbQuery};
 use rapport_store::bot::{self as store, NewTurn, Turn, TurnSource};
 use rapport_store::{StoreError, op};
@@ -119,13 +119,14 @@ fn source_of(h: KbHit) -> Source {
     }
 }
 
-/// The passages of the published public articles for `text`, best first.
-pub fn retrieve(st: &AppState, text: &str) -> Vec<Source> {
+/// The passages of the published public articles for `text`, best first, each
+/// article's passage in `locale` when it has that translation.
+pub fn retrieve(st: &AppState, text: &str, locale: Option<&Locale>) -> Vec<Source> {
     st.kb_index
         .passages(&KbQuery {
             text,
             readable: &[Visibility::Public],
-            locale: None,
+            locale,
             limit: PASSAGES,
             suggest: false,
         })
@@ -288,7 +289,11 @@ pub async fn ask(
         None => (None, Vec::new()),
     };
     let ctx = context(conv.as_ref(), &turns);
-    let mut reply = bot::respond(&question, &ctx, &mut |t: &str| retrieve(&st, t));
+    // A message clearly in another language prefers that translation of each article.
+    let locale = bot::language(&question).and_then(|l| Locale::parse(l).ok());
+    let mut reply = bot::respond(&question, &ctx, &mut |t: &str| {
+        retrieve(&st, t, locale.as_ref())
+    });
     if let (Some(g), Outcome::Answer { unanswered }) = (&st.bot_generator, &reply.outcome)
         && unanswered.is_empty()
     {
