@@ -139,6 +139,8 @@ fn routes() -> OpenApiRouter<AppState> {
             kb::synonyms::create_synonyms
         ))
         .routes(routes!(kb::synonyms::delete_synonyms))
+        .routes(routes!(api::bot::ask))
+        .routes(routes!(api::bot::report))
         .routes(routes!(community::list_topics))
         .routes(routes!(community::get_topic))
         .routes(routes!(community::suggest))

@@ -63,6 +63,9 @@ pub struct AppState {
     /// The help center front page's lists, one copy per kind of reader, kept until an
     /// article changes (at most half a minute, so the most read move with the views).
     pub help_front: Arc<HelpFront>,
+    /// The assistant bot's generator (`RAPPORT_BOT_LLM_URL`), when one is configured;
+    /// without it the bot answers by retrieval and templates alone.
+    pub bot_generator: Option<Arc<crate::api::bot::generator::Generator>>,
 }
 
 /// The lists of the help center's front page for one kind of reader.
@@ -231,6 +234,7 @@ impl AppState {
                     std::time::Duration::from_secs(30),
                 ),
             }),
+            bot_generator: None,
             clock,
         }
     }

@@ -88,6 +88,20 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_KB_LOG_RETENTION_DAYS", default_value_t = 400,
         value_parser = clap::value_parser!(i64).range(1..=36_600))]
     pub kb_log_retention_days: i64,
+    /// The assistant bot's optional generator: the base URL of an OpenAI-compatible
+    /// chat-completions API over plain HTTP (`http://127.0.0.1:8000/v1`). Unset: the bot
+    /// answers by retrieval and templates alone, with no model and no network.
+    #[arg(long, env = "RAPPORT_BOT_LLM_URL")]
+    pub bot_llm_url: Option<String>,
+    /// The model the generator is asked for.
+    #[arg(long, env = "RAPPORT_BOT_LLM_MODEL", default_value = "default")]
+    pub bot_llm_model: String,
+    /// A bearer key for the generator, if it wants one.
+    #[arg(long, env = "RAPPORT_BOT_LLM_KEY", hide_env_values = true)]
+    pub bot_llm_key: Option<String>,
+    /// Seconds to wait for the generator before answering without it.
+    #[arg(long, env = "RAPPORT_BOT_LLM_TIMEOUT_SECS", default_value_t = 15)]
+    pub bot_llm_timeout_secs: u64,
 }
 
 impl Config {
@@ -155,6 +169,23 @@ impl Config {
         })
     }
 
+    /// The assistant bot's generator, when `RAPPORT_BOT_LLM_URL` is set.
+    pub fn bot_generator(
+        &self,
+    ) -> anyhow::Result<Option<rapport_http::api::bot::generator::Generator>> {
+        use rapport_http::api::bot::generator::{Generator, GeneratorConfig};
+        let Some(url) = self.bot_llm_url.clone().filter(|u| !u.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let g = Generator::new(GeneratorConfig {
+            url,
+            model: self.bot_llm_model.clone(),
+            key: self.bot_llm_key.clone(),
+            timeout: std::time::Duration::from_secs(self.bot_llm_timeout_secs.max(1)),
+        })?;
+        Ok(Some(g))
+    }
+
     /// A configuration for a scratch directory (tests and benchmarks).
     pub fn for_dir(data_dir: PathBuf, database_url: Option<String>) -> Self {
         Self {
@@ -179,6 +210,10 @@ impl Config {
             view_flush_secs: 5,
             kb_search_per_minute: 600,
             kb_log_retention_days: rapport_store::kb::retention::DEFAULT_DAYS,
+            bot_llm_url: None,
+            bot_llm_model: "default".to_owned(),
+            bot_llm_key: None,
+            bot_llm_timeout_secs: 15,
         }
     }
 }

@@ -82,6 +82,7 @@ pub async fn start(
         .with_trusted_proxies(config.trusted_proxies()?);
     state.sessions = config.session_policy()?;
     state.auto_mail_per_hour = config.auto_mail_per_hour;
+    state.bot_generator = config.bot_generator()?.map(Arc::new);
     state.article_views = Arc::new(rapport_http::article_views::ArticleViews::new(
         Arc::clone(&clock),
         Duration::from_secs(config.view_flush_secs),

@@ -6,6 +6,7 @@
 //! know (`Ticket`, `User`, …); the store's rows know nothing of the OpenAPI document.
 
 pub mod attachments;
+pub mod bot;
 pub mod categories;
 pub mod community;
 pub mod customers;

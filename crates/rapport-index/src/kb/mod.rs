@@ -133,6 +133,11 @@ pub struct KbHit {
     pub score: f32,
     /// Whether this hit answers the query (see [`crate::engine`]).
     pub confident: bool,
+    /// The share of the query's concepts the passage satisfies, weighted by rarity (0–1):
+    /// what `confident` is decided from.
+    pub coverage: f32,
+    /// The whole passage, plain text (what the assistant bot quotes from).
+    pub text: String,
 }
 
 impl From<Hit> for KbHit {
@@ -150,6 +155,8 @@ impl From<Hit> for KbHit {
             snippet_html: h.snippet_html,
             score: h.score,
             confident: h.confident,
+            coverage: h.coverage,
+            text: p.text.clone(),
         }
     }
 }

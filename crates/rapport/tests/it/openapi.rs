@@ -82,6 +82,8 @@ both_backends! {
             ("/api/v1/kb/reports/deflection", "get"),
             ("/api/v1/kb/reports/gaps", "get"),
             ("/api/v1/kb/reports/gaps/draft", "post"),
+            ("/api/v1/bot/ask", "post"),
+            ("/api/v1/bot/report", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -95,11 +97,15 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 82] = [
+const SCHEMA_NAMES: [&str; 86] = [
     "AddMemberRequest",
+    "AskRequest",
     "AttachmentInput",
     "AttachmentMeta",
     "Author",
+    "BotAnswer",
+    "BotReport",
+    "BotSource",
     "CategoryInfo",
     "CategoryKey",
     "ChangePasswordRequest",
