@@ -4,6 +4,7 @@
 //! without any server and reused by every channel.
 
 pub mod branding;
+pub mod chat;
 pub mod clock;
 pub mod community;
 pub mod customer;

@@ -6,6 +6,7 @@
 //! the two databases lives in [`dialect`].
 
 pub mod categories;
+pub mod chat;
 pub mod community;
 pub mod customers;
 pub mod db;

@@ -147,6 +147,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_kb_list_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0023_kb_list_indexes.sql"),
     },
+    Migration {
+        version: 24,
+        name: "chat",
+        sqlite: include_str!("../migrations/sqlite/0024_chat.sql"),
+        postgres: include_str!("../migrations/postgres/0024_chat.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod categories;
+pub mod chat;
 pub mod community;
 pub mod customers;
 pub mod events;

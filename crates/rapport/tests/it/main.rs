@@ -6,6 +6,7 @@
 mod harness;
 
 mod attack_fixes;
+mod chat;
 mod community;
 mod community_search;
 mod community_trust;
