@@ -50,6 +50,7 @@ pub async fn check_origin(st: &AppState, headers: &HeaderMap) -> ApiResult<()> {
 /// A signed-in site user's identity: the site's id for them and its HMAC-SHA256 (hex)
 /// under the secret an admin set.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ChatIdentity)]
 pub struct IdentityRequest {
     /// The site's id for its user.
     pub customer_id: String,
@@ -180,6 +181,7 @@ impl From<chat_settings::ChatSettings> for SettingsView {
 
 /// A change to the chat's settings; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ChatSettingsRequest)]
 pub struct SettingsRequest {
     /// The secret sites sign their users' ids with (32–256 characters); null removes it.
     #[serde(default, deserialize_with = "crate::api::tickets::double")]
