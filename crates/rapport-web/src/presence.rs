@@ -1,10 +1,12 @@
-//! Presence: who else is viewing or typing on a ticket.
+//! Presence: who else is viewing or typing on a ticket (and, on a chat, the visitor
+//! connected to this node hears that an agent is typing).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use rapport_domain::Permission;
 use rapport_http::AppState;
+use rapport_http::api::chat::hub::{Side, Signal};
 use rapport_store::op;
 use rapport_store::presence;
 use rapport_store::tickets;
@@ -41,6 +43,14 @@ pub async fn presence(
             presence::others(c, id, viewer.user_id, now).await
         }))
         .await;
+    if typing && r.is_ok() {
+        // A visitor chatting on this ticket through this node sees the agent typing.
+        st.chat.signal(Signal::Typing {
+            ticket_id: id,
+            side: Side::Agent,
+            name: me.session.name.clone(),
+        });
+    }
     match r {
         Ok(others) => Json(
             others

@@ -4,7 +4,7 @@
 //! the visitor was told is stored survives a crash.
 
 use rapport_domain::chat::ClientId;
-use rapport_domain::{AuthorKind, Body, Channel, Principal, Timestamp};
+use rapport_domain::{AuthorKind, Body, Channel, MessageSight, Principal, Timestamp};
 
 use super::Conversation;
 use crate::db::Conn;
@@ -113,7 +113,9 @@ pub async fn post(
 }
 
 /// The messages after `after` that the visitor may read (their own and the agents'
-/// public replies — never a note), oldest first, at most `limit`.
+/// public replies — never a note), oldest first, at most `limit`. Reads only what is newer
+/// (the thread's index), so a long conversation costs no more per new message; who may
+/// read what is [`Principal::can_see_message`], as everywhere.
 pub async fn after(
     c: &mut dyn Conn,
     conv: &Conversation,
@@ -121,36 +123,93 @@ pub async fn after(
     limit: usize,
 ) -> Result<Vec<ChatMessage>> {
     let who = Principal::Customer(conv.customer_id);
-    let thread = crate::messages::for_ticket(c, &who, conv.ticket_id).await?;
+    tickets::get(c, &who, conv.ticket_id).await?;
     let mut out = Vec::new();
-    let mut names: Vec<(i64, String)> = Vec::new();
-    for m in thread.into_iter().filter(|m| m.id > after).take(limit) {
-        let (author, name) = match m.author.kind {
-            AuthorKind::Agent => {
-                let uid = m.author.user_id.unwrap_or_default();
-                let name = match names.iter().find(|(id, _)| *id == uid) {
-                    Some((_, n)) => n.clone(),
-                    None => {
-                        let n = crate::people::get_user(c, uid)
-                            .await
-                            .map(|u| u.name)
-                            .unwrap_or_default();
-                        names.push((uid, n.clone()));
-                        n
-                    }
-                };
-                ("agent", name)
-            }
+    let mut from = after;
+    while out.len() < limit {
+        let (page, scanned) = page(c, &who, conv, from, limit - out.len()).await?;
+        out.extend(page);
+        match scanned {
+            Some(last) => from = last,
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// One page of rows after `after`: the readable ones, and the last id scanned (`None`
+/// when the thread has no more).
+async fn page(
+    c: &mut dyn Conn,
+    who: &Principal,
+    conv: &Conversation,
+    after: i64,
+    limit: usize,
+) -> Result<(Vec<ChatMessage>, Option<i64>)> {
+    let rows = c
+        .query(
+            "SELECT m.id, m.author_kind, m.author_customer_id, m.internal, m.body, m.created_at,
+                    COALESCE(u.name, '') AS agent_name,
+                    COALESCE(m.recipient_customer_id, t.customer_id) AS conversation_of
+             FROM messages m JOIN tickets t ON t.id = m.ticket_id
+             LEFT JOIN users u ON u.id = m.author_user_id
+             WHERE m.ticket_id = $1 AND m.id > $2 AND m.internal = $3
+             ORDER BY m.id LIMIT $4",
+            &[
+                conv.ticket_id.into(),
+                after.into(),
+                false.into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id = r.int("id")?;
+        let raw = r.text("author_kind")?;
+        let kind = AuthorKind::parse(&raw)
+            .ok_or_else(|| StoreError::Db(format!("unknown author kind {raw:?}")))?;
+        let sight = MessageSight {
+            internal: r.bool("internal")?,
+            author: kind,
+            author_customer: r.opt_int("author_customer_id")?,
+            conversation_of: r.int("conversation_of")?,
+        };
+        if !who.can_see_message(&sight) {
+            continue;
+        }
+        let (author, name) = match kind {
+            AuthorKind::Agent => ("agent", r.text("agent_name")?),
             AuthorKind::Customer => ("visitor", String::new()),
             AuthorKind::System => continue,
         };
         out.push(ChatMessage {
-            id: m.id,
+            id,
             author,
             name,
-            body: m.body,
-            at: m.created_at,
+            body: r.text("body")?,
+            at: Timestamp(r.int("created_at")?),
         });
     }
-    Ok(out)
+    let more = rows.len() == limit;
+    let scanned = match rows.last() {
+        Some(r) if more => Some(r.int("id")?),
+        _ => None,
+    };
+    Ok((out, scanned))
+}
+
+/// The newest message id the visitor may read (0: none).
+pub async fn last_id(c: &mut dyn Conn, conv: &Conversation) -> Result<i64> {
+    let mut last = 0;
+    loop {
+        let batch = after(c, conv, last, 500).await?;
+        let Some(m) = batch.last() else {
+            return Ok(last);
+        };
+        last = m.id;
+        if batch.len() < 500 {
+            return Ok(last);
+        }
+    }
 }

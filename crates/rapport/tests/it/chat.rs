@@ -162,6 +162,28 @@ async fn messages_on(db: &rapport_store::Db, ticket: i64) -> Vec<String> {
 }
 
 both_backends! {
+    async fn an_agent_typing_reaches_the_visitor(app) {
+        let (ticket, token) = start_ok(&app, json!({"body": "hello"})).await;
+        let (mut v, ready) = Visitor::connect(&app.base, &token).await;
+        assert_eq!(ready["agents_online"], false);
+        crate::web::set_password(&app, "admin@example.com", "a long enough password").await;
+        let http = crate::web::client();
+        let (session, csrf) = crate::web::sign_in(&app, &http, "admin@example.com", "a long enough password").await;
+        let r = http
+            .post(app.url(&format!("/tickets/{ticket}/presence")))
+            .header(reqwest::header::COOKIE, format!("rapport_session={session}"))
+            .form(&[("csrf", csrf.as_str()), ("typing", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let f = v.next_of("typing").await;
+        assert_eq!((f["author"].as_str(), f["name"].as_str()), (Some("agent"), Some("Test Person")));
+        // A signed-in agent is online now.
+        let (_, started) = start(&app.base, json!({"body": "again"})).await;
+        assert_eq!(started["agents_online"], true);
+    }
+
     async fn a_visitor_talks_and_nothing_doubles(app) {
         let (s, started) = start(&app.base, json!({"name": "Ada", "body": "Is the blue kettle in stock?", "client_id": "first-1"})).await;
         assert_eq!(s, 201, "{started}");

@@ -6,10 +6,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use rapport_domain::Clock;
+use rapport_store::Db;
 use tokio::sync::broadcast;
 
 use crate::limit::FailureLimiter;
+use crate::live::Live;
 
 /// Which side a signal comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +62,38 @@ impl Signal {
     }
 }
 
+/// What wakes a socket: its conversation changed (read it again), or a signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wake {
+    /// A new event about the conversation (a message, a status change).
+    Changed,
+    /// A passing signal.
+    Signal(Signal),
+}
+
+/// The receivers of one conversation's wakes; the entry goes when its last socket does.
+type Rooms = std::collections::HashMap<i64, broadcast::Sender<Wake>>;
+
+/// A socket's place in its conversation's room; leaving the room on drop.
+pub struct Membership {
+    hub: Arc<ChatHub>,
+    ticket_id: i64,
+    /// The room's wakes.
+    pub rx: broadcast::Receiver<Wake>,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let mut rooms = self.hub.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if rooms
+            .get(&self.ticket_id)
+            .is_some_and(|tx| tx.receiver_count() <= 1)
+        {
+            rooms.remove(&self.ticket_id);
+        }
+    }
+}
+
 /// The chat's shared state on one node.
 pub struct ChatHub {
     /// Conversations started per client address: 10 per 10 minutes.
@@ -71,7 +106,11 @@ pub struct ChatHub {
     pub messages_by_visitor: FailureLimiter<i64>,
     /// Other frames (typing, read, resume, …) per client address: 300 a minute.
     pub frames_by_address: FailureLimiter,
-    signals: broadcast::Sender<Signal>,
+    /// The open conversations' rooms: a socket hears only its own conversation, so a
+    /// message wakes its few sockets rather than every socket of the node.
+    rooms: std::sync::Mutex<Rooms>,
+    /// Whether the task that feeds the rooms from the event stream is running.
+    following: std::sync::OnceLock<()>,
 }
 
 impl std::fmt::Debug for ChatHub {
@@ -90,7 +129,8 @@ impl ChatHub {
             messages_by_address: FailureLimiter::new(60, minute, clock.clone()),
             messages_by_visitor: FailureLimiter::new(20, minute, clock.clone()),
             frames_by_address: FailureLimiter::new(300, minute, clock),
-            signals: broadcast::channel(1024).0,
+            rooms: std::sync::Mutex::default(),
+            following: std::sync::OnceLock::new(),
         }
     }
 
@@ -109,14 +149,49 @@ impl ChatHub {
             && Self::take(&self.messages_by_address, ip)
     }
 
-    /// Passes a signal to the sockets of this node.
-    pub fn signal(&self, s: Signal) {
-        // No socket listening is fine.
-        let _ = self.signals.send(s);
+    fn wake(&self, ticket_id: i64, w: Wake) {
+        let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = rooms.get(&ticket_id) {
+            // No socket listening is fine.
+            let _ = tx.send(w);
+        }
     }
 
-    /// Every signal sent from now on.
-    pub fn signals(&self) -> broadcast::Receiver<Signal> {
-        self.signals.subscribe()
+    /// Passes a signal to the sockets of this node in its conversation.
+    pub fn signal(&self, s: Signal) {
+        self.wake(s.ticket_id(), Wake::Signal(s));
+    }
+
+    /// Joins a conversation's room: every wake from now on.
+    pub fn join(self: &Arc<Self>, ticket_id: i64) -> Membership {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        let rx = rooms
+            .entry(ticket_id)
+            .or_insert_with(|| broadcast::channel(64).0)
+            .subscribe();
+        Membership {
+            hub: Arc::clone(self),
+            ticket_id,
+            rx,
+        }
+    }
+
+    /// Starts (once per process) the task that wakes each conversation's room when the
+    /// event stream — fed by every node — brings an event about its ticket.
+    pub fn follow(self: &Arc<Self>, live: &Arc<Live>, db: &Db) {
+        if self.following.set(()).is_err() {
+            return;
+        }
+        let events = live.events_for(db.clone(), |_| true, None);
+        let hub = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut events = std::pin::pin!(events);
+            while let Some(e) = events.next().await {
+                let Some(hub) = hub.upgrade() else { return };
+                if let Some(t) = e.ticket_id {
+                    hub.wake(t, Wake::Changed);
+                }
+            }
+        });
     }
 }

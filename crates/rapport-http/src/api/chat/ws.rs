@@ -5,14 +5,12 @@
 //! other, so a visitor on one node hears an agent who replied through another.
 
 use std::net::IpAddr;
-use std::pin::pin;
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures::StreamExt;
 use rapport_domain::EmailAddress;
 use rapport_domain::chat::{ClientId, message_body};
 use rapport_store::chat::{self, Conversation, messages as chat_messages};
@@ -20,11 +18,12 @@ use rapport_store::{StoreError, op};
 use serde_json::Value;
 
 use super::check_origin;
-use super::hub::{ChatHub, Side, Signal};
+use super::hub::{ChatHub, Side, Signal, Wake};
 use super::protocol::{ClientFrame, ServerFrame};
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use tokio::sync::broadcast::error::RecvError;
 
 /// Bytes read from the network at a time; small, so that ten thousand idle sockets stay
 /// small (axum's default is 128 KiB each).
@@ -222,18 +221,19 @@ impl Session {
         };
         let st = self.st.clone();
         let ticket = conv.ticket_id;
-        // Subscribed before reading where the thread stands, so nothing falls between.
-        let events = st.live.events_for(st.db.clone(), |_| true, None);
-        let mut events = pin!(events);
-        let mut signals = st.chat.signals();
+        // In the room before reading where the thread stands, so nothing falls between.
+        st.chat.follow(&st.live, &st.db);
+        let mut room = st.chat.join(ticket);
+        let mut stopped = st.live.stopped();
+        if *stopped.borrow_and_update() {
+            return;
+        }
         let now = st.now();
         let c2 = conv.clone();
         let ready = st
             .db
             .read(op!(c => {
-                let last = chat_messages::after(c, &c2, 0, usize::MAX).await?
-                    .last()
-                    .map_or(0, |m| m.id);
+                let last = chat_messages::last_id(c, &c2).await?;
                 Ok((last, chat::agents_online(c, now).await?))
             }))
             .await;
@@ -282,27 +282,28 @@ impl Session {
                         return;
                     }
                 }
-                e = events.next() => {
-                    let Some(e) = e else {
+                changed = stopped.changed() => {
+                    let stopping = changed.is_err() || *stopped.borrow_and_update();
+                    if stopping {
                         self.close(1001, "server stopping").await;
-                        return;
-                    };
-                    if e.ticket_id == Some(ticket) && !self.push_after(&conv, &mut cursor).await {
                         return;
                     }
                 }
-                s = signals.recv() => {
-                    let s = match s {
-                        Ok(s) => s,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                    };
-                    if s.ticket_id() != ticket || s.side() != Side::Agent {
-                        continue;
-                    }
-                    let f = match s {
-                        Signal::Typing { name, .. } => ServerFrame::Typing { author: "agent", name },
-                        Signal::Read { up_to, .. } => ServerFrame::Read { author: "agent", up_to },
+                w = room.rx.recv() => {
+                    let f = match w {
+                        // Fell behind: read the thread again, which is all a wake says.
+                        Ok(Wake::Changed) | Err(RecvError::Lagged(_)) => {
+                            if !self.push_after(&conv, &mut cursor).await {
+                                return;
+                            }
+                            continue;
+                        }
+                        Err(RecvError::Closed) => return,
+                        Ok(Wake::Signal(s)) if s.side() == Side::Agent => match s {
+                            Signal::Typing { name, .. } => ServerFrame::Typing { author: "agent", name },
+                            Signal::Read { up_to, .. } => ServerFrame::Read { author: "agent", up_to },
+                        },
+                        Ok(Wake::Signal(_)) => continue,
                     };
                     if !self.send(&f).await {
                         return;
