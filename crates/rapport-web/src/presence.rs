@@ -40,7 +40,11 @@ pub async fn presence(
         .write(op!(c => {
             tickets::get(c, &who, id).await?;
             presence::touch(c, id, viewer.user_id, typing, now).await?;
-            presence::others(c, id, viewer.user_id, now).await
+            let mut others = presence::others(c, id, viewer.user_id, now).await?;
+            if rapport_store::chat::visitor_is_typing(c, id, now).await? {
+                others.push(("The visitor".to_owned(), true));
+            }
+            Ok(others)
         }))
         .await;
     if typing && r.is_ok() {

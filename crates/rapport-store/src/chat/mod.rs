@@ -231,3 +231,27 @@ pub async fn mark_read(c: &mut dyn Conn, conv: &Conversation, up_to: i64) -> Res
     .await?;
     Ok(())
 }
+
+/// Records that the visitor is typing (agents' ticket pages on every node read it).
+pub async fn visitor_typing(c: &mut dyn Conn, conv: &Conversation, now: Timestamp) -> Result<()> {
+    c.execute(
+        "UPDATE chat_conversations SET visitor_typing_at = $1 WHERE ticket_id = $2",
+        &[now.into(), conv.ticket_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether the visitor of the chat on this ticket typed in the last few seconds (false
+/// for a ticket that is no chat).
+pub async fn visitor_is_typing(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<bool> {
+    Ok(c.opt(
+        "SELECT ticket_id FROM chat_conversations WHERE ticket_id = $1 AND visitor_typing_at > $2",
+        &[ticket_id.into(), now.plus_secs(-VISITOR_TYPING_SECS).into()],
+    )
+    .await?
+    .is_some())
+}
+
+/// How long a visitor counts as typing after their last `typing` frame.
+pub const VISITOR_TYPING_SECS: i64 = 6;

@@ -169,14 +169,27 @@ both_backends! {
         crate::web::set_password(&app, "admin@example.com", "a long enough password").await;
         let http = crate::web::client();
         let (session, csrf) = crate::web::sign_in(&app, &http, "admin@example.com", "a long enough password").await;
-        let r = http
-            .post(app.url(&format!("/tickets/{ticket}/presence")))
-            .header(reqwest::header::COOKIE, format!("rapport_session={session}"))
-            .form(&[("csrf", csrf.as_str()), ("typing", "1")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let presence = |typing: &'static str| {
+            let (http, url) = (http.clone(), app.url(&format!("/tickets/{ticket}/presence")));
+            let (session, csrf) = (session.clone(), csrf.clone());
+            async move {
+                let r = http
+                    .post(url)
+                    .header(reqwest::header::COOKIE, format!("rapport_session={session}"))
+                    .form(&[("csrf", csrf.as_str()), ("typing", typing)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        // The visitor is not typing yet; then is, and the agent's ticket page shows it.
+        assert_eq!(presence("0").await, json!([]));
+        v.send(json!({"type": "typing"})).await;
+        v.send(json!({"type": "ping"})).await;
+        v.next_of("pong").await;
+        assert_eq!(presence("1").await, json!([{"name": "The visitor", "typing": true}]));
         let f = v.next_of("typing").await;
         assert_eq!((f["author"].as_str(), f["name"].as_str()), (Some("agent"), Some("Test Person")));
         // A signed-in agent is online now.

@@ -94,6 +94,24 @@ impl Drop for Membership {
     }
 }
 
+/// One open socket counted against its client address; uncounted on drop.
+pub struct OpenSocket {
+    hub: Arc<ChatHub>,
+    ip: IpAddr,
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        let mut open = self.hub.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// The chat's shared state on one node.
 pub struct ChatHub {
     /// Conversations started per client address: 10 per 10 minutes.
@@ -109,6 +127,8 @@ pub struct ChatHub {
     /// The open conversations' rooms: a socket hears only its own conversation, so a
     /// message wakes its few sockets rather than every socket of the node.
     rooms: std::sync::Mutex<Rooms>,
+    /// Open sockets per client address on this node.
+    open: std::sync::Mutex<std::collections::HashMap<IpAddr, u32>>,
     /// Whether the task that feeds the rooms from the event stream is running.
     following: std::sync::OnceLock<()>,
 }
@@ -130,6 +150,7 @@ impl ChatHub {
             messages_by_visitor: FailureLimiter::new(20, minute, clock.clone()),
             frames_by_address: FailureLimiter::new(300, minute, clock),
             rooms: std::sync::Mutex::default(),
+            open: std::sync::Mutex::default(),
             following: std::sync::OnceLock::new(),
         }
     }
@@ -147,6 +168,23 @@ impl ChatHub {
     pub fn take_message(&self, ip: IpAddr, ticket_id: i64) -> bool {
         Self::take(&self.messages_by_visitor, ticket_id)
             && Self::take(&self.messages_by_address, ip)
+    }
+
+    /// The most sockets one client address may hold open on a node.
+    pub const MAX_OPEN_PER_ADDRESS: u32 = 50;
+
+    /// Counts a socket opened from `ip`; `None` when the address holds too many already.
+    pub fn open_socket(self: &Arc<Self>, ip: IpAddr) -> Option<OpenSocket> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= Self::MAX_OPEN_PER_ADDRESS {
+            return None;
+        }
+        *n += 1;
+        Some(OpenSocket {
+            hub: Arc::clone(self),
+            ip,
+        })
     }
 
     fn wake(&self, ticket_id: i64, w: Wake) {

@@ -50,6 +50,9 @@ pub async fn chat_ws(
     if !ChatHub::take(&st.chat.connects, ip) {
         return Err(ApiError::too_many());
     }
+    let Some(open) = st.chat.open_socket(ip) else {
+        return Err(ApiError::too_many());
+    };
     Ok(ws
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
@@ -57,7 +60,16 @@ pub async fn chat_ws(
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket| async move {
-            Session { st, ip, socket }.run().await;
+            let typing_at = rapport_domain::Timestamp(0);
+            Session {
+                st,
+                ip,
+                socket,
+                typing_at,
+            }
+            .run()
+            .await;
+            drop(open);
         }))
 }
 
@@ -65,6 +77,8 @@ struct Session {
     st: AppState,
     ip: IpAddr,
     socket: WebSocket,
+    /// When the visitor's typing was last stored.
+    typing_at: rapport_domain::Timestamp,
 }
 
 /// Why a frame could not be read.
@@ -426,6 +440,19 @@ impl Session {
                 self.push_after(conv, cursor).await
             }
             ClientFrame::Typing => {
+                // Stored at most every few seconds, for agents on any node.
+                if now.micros() - self.typing_at.micros() >= 3_000_000 {
+                    self.typing_at = now;
+                    let c2 = conv.clone();
+                    let r = self
+                        .st
+                        .db
+                        .write(op!(c => chat::visitor_typing(c, &c2, now).await))
+                        .await;
+                    if let Err(e) = r {
+                        return self.send(&store_frame(&e, None)).await;
+                    }
+                }
                 self.st.chat.signal(Signal::Typing {
                     ticket_id: conv.ticket_id,
                     side: Side::Visitor,
