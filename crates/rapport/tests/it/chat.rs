@@ -347,6 +347,24 @@ both_backends! {
         let f = v.next_of_either("ack", "error").await;
         assert_eq!(f["code"], "rate_limited", "{f}");
         assert_eq!(f["client_id"], "m20");
+        // One address holds at most 50 sockets open on a node.
+        let mut open = Vec::new();
+        for _ in 0..49 {
+            open.push(Visitor::connect(&app.base, &token).await.0);
+        }
+        assert_eq!(Visitor::open(&app.base, None).await.err().as_deref(), Some("http 429"));
+        open.pop();
+        drop(v);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut again = None;
+        for _ in 0..50 {
+            if let Ok(s) = Visitor::open(&app.base, None).await {
+                again = Some(s);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(again.is_some(), "a closed socket frees its place");
         // Starting conversations is limited per client address too.
         let mut last = 0;
         for _ in 0..12 {

@@ -122,7 +122,11 @@ pub async fn start_conversation(
         None => None,
     };
     if !ChatHub::take(&st.chat.starts, ip) {
-        return Err(ApiError::too_many());
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many conversations started from this address; wait a few minutes",
+        ));
     }
     let now = st.now();
     let sealer = st.sealer.clone();

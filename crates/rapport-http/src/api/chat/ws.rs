@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rapport_domain::EmailAddress;
 use rapport_domain::chat::{ClientId, message_body};
@@ -47,11 +47,18 @@ pub async fn chat_ws(
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     check_origin(&st, &headers).await?;
+    let busy = || {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many chat connections from this address; wait a minute",
+        )
+    };
     if !ChatHub::take(&st.chat.connects, ip) {
-        return Err(ApiError::too_many());
+        return Err(busy());
     }
     let Some(open) = st.chat.open_socket(ip) else {
-        return Err(ApiError::too_many());
+        return Err(busy());
     };
     Ok(ws
         .read_buffer_size(READ_BUFFER)
