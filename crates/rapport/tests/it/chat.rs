@@ -484,6 +484,21 @@ both_backends! {
         let f = visitor.next_of("transcript").await;
         assert_eq!(f["queued"], true);
         assert_eq!(count(&app.db, "SELECT COUNT(*) FROM jobs WHERE kind = 'mail.notify' AND payload LIKE '%chat_transcript%'").await, 1);
+        // The transcript holds the public conversation, never a note.
+        reply(&app, ticket, "Internal: refund them", true).await;
+        let notice = rapport_store::notify::Notice::ChatTranscript { ticket_id: ticket, to: "lena@example.org".into() };
+        let sealer = app.sealer.clone();
+        let text = app
+            .db
+            .read(op!(c => {
+                let r = rapport_mail::notify::render(c, &notice, "https://help.example.com", &sealer).await.unwrap();
+                Ok(String::from_utf8_lossy(&r.message.formatted()).into_owned())
+            }))
+            .await
+            .unwrap();
+        assert!(text.contains("To: lena@example.org"), "{text}");
+        assert!(text.contains("anyone there?") && text.contains("We are back tomorrow."), "{text}");
+        assert!(!text.contains("refund"), "{text}");
 
         // With an agent at work, the start says so.
         let (agent, now) = (app.agent.id, SystemClock.now());

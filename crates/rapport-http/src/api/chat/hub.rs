@@ -122,7 +122,8 @@ pub struct ChatHub {
     pub messages_by_address: FailureLimiter,
     /// Messages per conversation: 20 a minute.
     pub messages_by_visitor: FailureLimiter<i64>,
-    /// Other frames (typing, read, resume, …) per client address: 300 a minute.
+    /// Other frames (typing, read, resume, …) per client address: 1,200 a minute (visitors
+    /// behind one office address share it).
     pub frames_by_address: FailureLimiter,
     /// The open conversations' rooms: a socket hears only its own conversation, so a
     /// message wakes its few sockets rather than every socket of the node.
@@ -148,7 +149,7 @@ impl ChatHub {
             connects: FailureLimiter::new(60, minute, clock.clone()),
             messages_by_address: FailureLimiter::new(60, minute, clock.clone()),
             messages_by_visitor: FailureLimiter::new(20, minute, clock.clone()),
-            frames_by_address: FailureLimiter::new(300, minute, clock),
+            frames_by_address: FailureLimiter::new(1200, minute, clock),
             rooms: std::sync::Mutex::default(),
             open: std::sync::Mutex::default(),
             following: std::sync::OnceLock::new(),
