@@ -194,6 +194,24 @@ pub async fn authenticate(c: &mut dyn Conn, token: &str) -> Result<Conversation>
         )
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
+    conversation(&r)
+}
+
+/// The conversation on a ticket as it is now (another socket of the same visitor may
+/// have moved it to a customer with an address since this one authenticated).
+pub async fn current(c: &mut dyn Conn, ticket_id: i64) -> Result<Conversation> {
+    let r = c
+        .opt(
+            "SELECT ticket_id, customer_id, anonymous, email, by_email
+             FROM chat_conversations WHERE ticket_id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+    conversation(&r)
+}
+
+fn conversation(r: &crate::value::Row) -> Result<Conversation> {
     Ok(Conversation {
         ticket_id: r.int("ticket_id")?,
         customer_id: r.int("customer_id")?,

@@ -460,6 +460,8 @@ both_backends! {
         visitor.send(json!({"type": "transcript"})).await;
         let f = visitor.next().await;
         assert_eq!((f["code"].as_str(), f["field"].as_str()), (Some("invalid"), Some("email")), "{f}");
+        // A second tab, open before the switch, goes on working after it.
+        let (mut tab, _) = Visitor::connect(&app.base, &token).await;
         visitor.send(json!({"type": "continue_by_email", "email": "lena@example.org"})).await;
         let f = visitor.next_of("by_email").await;
         assert_eq!(f["email"], "lena@example.org");
@@ -476,6 +478,8 @@ both_backends! {
         assert_eq!(m["delivery"], "queued");
         let f = visitor.next_of("message").await;
         assert_eq!(f["body"], "We are back tomorrow.");
+        assert_eq!(tab.next_of("message").await["body"], "We are back tomorrow.");
+        tab.say("tab-1", "from the other tab").await;
 
         // The transcript goes through the jobs queue (a mailbox to send from exists).
         let (s, mb) = app.post("/api/v1/mailboxes", json!({"address": "support@example.com", "name": "Support"})).await;
@@ -498,6 +502,7 @@ both_backends! {
             .unwrap();
         assert!(text.contains("To: lena@example.org"), "{text}");
         assert!(text.contains("anyone there?") && text.contains("We are back tomorrow."), "{text}");
+        assert!(text.contains("from the other tab"), "{text}");
         assert!(!text.contains("refund"), "{text}");
 
         // With an agent at work, the start says so.

@@ -314,7 +314,7 @@ impl Session {
                     let f = match w {
                         // Fell behind: read the thread again, which is all a wake says.
                         Ok(Wake::Changed) | Err(RecvError::Lagged(_)) => {
-                            if !self.push_after(&conv, &mut cursor).await {
+                            if !self.push_after(&mut conv, &mut cursor).await {
                                 return;
                             }
                             continue;
@@ -335,16 +335,23 @@ impl Session {
     }
 
     /// Sends every message after `cursor` the visitor may read, and moves it.
-    async fn push_after(&mut self, conv: &Conversation, cursor: &mut i64) -> bool {
+    async fn push_after(&mut self, conv: &mut Conversation, cursor: &mut i64) -> bool {
         loop {
-            let (c2, after) = (conv.clone(), *cursor);
+            let (ticket, after) = (conv.ticket_id, *cursor);
             let batch = self
                 .st
                 .db
-                .read(op!(c => chat_messages::after(c, &c2, after, BATCH).await))
+                .read(op!(c => {
+                    let now = chat::current(c, ticket).await?;
+                    let batch = chat_messages::after(c, &now, after, BATCH).await?;
+                    Ok((now, batch))
+                }))
                 .await;
             let batch = match batch {
-                Ok(b) => b,
+                Ok((now, b)) => {
+                    *conv = now;
+                    b
+                }
                 Err(e) => return self.send(&store_frame(&e, None)).await,
             };
             let full = batch.len() == BATCH;
@@ -423,12 +430,20 @@ impl Session {
                         })
                         .await;
                 }
-                let (c2, id2) = (conv.clone(), id.clone());
+                let (ticket, id2) = (conv.ticket_id, id.clone());
                 let stored = self
                     .st
                     .db
-                    .write(op!(c => chat_messages::post(c, &c2, &id2, &body, now).await))
-                    .await;
+                    .write(op!(c => {
+                        let now_conv = chat::current(c, ticket).await?;
+                        let s = chat_messages::post(c, &now_conv, &id2, &body, now).await?;
+                        Ok((now_conv, s))
+                    }))
+                    .await
+                    .map(|(now_conv, s)| {
+                        *conv = now_conv;
+                        s
+                    });
                 match stored {
                     // The write returned: it is committed (on disk, on SQLite).
                     Ok(s) => {
