@@ -44,9 +44,19 @@ pub async fn presence(
             if rapport_store::chat::visitor_is_typing(c, id, now).await? {
                 others.push(("The visitor".to_owned(), true));
             }
-            Ok(others)
+            let read = rapport_store::chat::agent_saw(c, id).await?;
+            Ok((others, read))
         }))
         .await;
+    if let Ok((_, Some(up_to))) = &r {
+        // The chat's visitor on this node learns an agent has seen their messages.
+        st.chat.signal(Signal::Read {
+            ticket_id: id,
+            side: Side::Agent,
+            up_to: *up_to,
+        });
+    }
+    let r = r.map(|(others, _)| others);
     if typing && r.is_ok() {
         // A visitor chatting on this ticket through this node sees the agent typing.
         st.chat.signal(Signal::Typing {

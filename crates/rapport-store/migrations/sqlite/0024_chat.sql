@@ -10,6 +10,7 @@ CREATE TABLE chat_conversations (
     by_email BOOLEAN NOT NULL DEFAULT 0,
     visitor_read_up_to INTEGER NOT NULL DEFAULT 0,
     visitor_typing_at INTEGER,
+    agent_read_up_to INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX chat_conversations_token ON chat_conversations(token_hash);

@@ -273,3 +273,29 @@ pub async fn visitor_is_typing(c: &mut dyn Conn, ticket_id: i64, now: Timestamp)
 
 /// How long a visitor counts as typing after their last `typing` frame.
 pub const VISITOR_TYPING_SECS: i64 = 6;
+
+/// Records that an agent has the chat on this ticket open, so has seen it up to its newest
+/// message; returns that message's id when this moved the agents' read mark (`None` for a
+/// ticket that is no chat, or nothing new).
+pub async fn agent_saw(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<i64>> {
+    let Some(latest) = c
+        .opt(
+            "SELECT MAX(id) AS id FROM messages WHERE ticket_id = $1 AND internal = $2",
+            &[ticket_id.into(), false.into()],
+        )
+        .await?
+        .map(|r| r.opt_int("id"))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let moved = c
+        .execute(
+            "UPDATE chat_conversations SET agent_read_up_to = $1
+             WHERE ticket_id = $2 AND agent_read_up_to < $1",
+            &[latest.into(), ticket_id.into()],
+        )
+        .await?;
+    Ok((moved > 0).then_some(latest))
+}

@@ -186,11 +186,15 @@ both_backends! {
         };
         // The visitor is not typing yet; then is, and the agent's ticket page shows it.
         assert_eq!(presence("0").await, json!([]));
+        // The agent with the chat open has seen the visitor's message (once).
+        let f = v.next_of("read").await;
+        assert_eq!((f["author"].as_str(), f["up_to"].as_i64()), (Some("agent"), ready["last_id"].as_i64()));
         v.send(json!({"type": "typing"})).await;
         v.send(json!({"type": "ping"})).await;
         v.next_of("pong").await;
         assert_eq!(presence("1").await, json!([{"name": "The visitor", "typing": true}]));
-        let f = v.next_of("typing").await;
+        let f = v.next().await;
+        assert_eq!(f["type"], "typing", "no second read mark for nothing new: {f}");
         assert_eq!((f["author"].as_str(), f["name"].as_str()), (Some("agent"), Some("Test Person")));
         // A signed-in agent is online now.
         let (_, started) = start(&app.base, json!({"body": "again"})).await;
