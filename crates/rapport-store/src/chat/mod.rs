@@ -299,3 +299,15 @@ pub async fn agent_saw(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<i64>> 
         .await?;
     Ok((moved > 0).then_some(latest))
 }
+
+/// The agents' read mark on a conversation: the newest message an agent has seen (0: none).
+pub async fn agent_read_up_to(c: &mut dyn Conn, ticket_id: i64) -> Result<i64> {
+    Ok(c.opt(
+        "SELECT agent_read_up_to FROM chat_conversations WHERE ticket_id = $1",
+        &[ticket_id.into()],
+    )
+    .await?
+    .map(|r| r.int("agent_read_up_to"))
+    .transpose()?
+    .unwrap_or(0))
+}

@@ -195,6 +195,10 @@ both_backends! {
         assert_eq!(presence("1").await, json!([{"name": "The visitor", "typing": true}]));
         let f = v.next().await;
         assert_eq!(f["type"], "typing", "no second read mark for nothing new: {f}");
+        // A socket opened later (on any node) learns the mark from `ready`.
+        let (_, later) = Visitor::connect(&app.base, &token).await;
+        assert_eq!(later["agent_read_up_to"], ready["last_id"]);
+        assert_eq!(ready["agent_read_up_to"], 0);
         assert_eq!((f["author"].as_str(), f["name"].as_str()), (Some("agent"), Some("Test Person")));
         // A signed-in agent is online now.
         let (_, started) = start(&app.base, json!({"body": "again"})).await;

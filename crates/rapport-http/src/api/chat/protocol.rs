@@ -58,6 +58,8 @@ pub enum ServerFrame {
         conversation_id: i64,
         /// The newest message the visitor may read now.
         last_id: i64,
+        /// The newest message an agent has seen (0: none yet).
+        agent_read_up_to: i64,
         /// Whether an agent is online.
         agents_online: bool,
         /// Whether the conversation goes on by email.

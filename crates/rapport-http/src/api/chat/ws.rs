@@ -255,10 +255,11 @@ impl Session {
             .db
             .read(op!(c => {
                 let last = chat_messages::last_id(c, &c2).await?;
-                Ok((last, chat::agents_online(c, now).await?))
+                let read = chat::agent_read_up_to(c, c2.ticket_id).await?;
+                Ok((last, read, chat::agents_online(c, now).await?))
             }))
             .await;
-        let Ok((last_id, agents_online)) = ready else {
+        let Ok((last_id, agent_read_up_to, agents_online)) = ready else {
             self.send(&ServerFrame::error(
                 "internal",
                 "the server failed; reconnect",
@@ -272,6 +273,7 @@ impl Session {
             .send(&ServerFrame::Ready {
                 conversation_id: ticket,
                 last_id,
+                agent_read_up_to,
                 agents_online,
                 by_email: conv.by_email,
             })
