@@ -5,6 +5,7 @@
 
 pub mod bot;
 pub mod branding;
+pub mod chat;
 pub mod clock;
 pub mod community;
 pub mod customer;

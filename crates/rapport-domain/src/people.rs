@@ -77,6 +77,8 @@ pub enum Permission {
     WriteArticles,
     /// Delete knowledge-base articles and create, change or delete their categories.
     ManageKb,
+    /// Set the live chat's verified-identity secret and the sites that may embed it.
+    ManageChat,
 }
 
 impl Permission {
@@ -92,7 +94,9 @@ impl Permission {
             | Permission::ManageCategories
             | Permission::ViewJobs
             | Permission::ViewKbReports => Role::Supervisor,
-            Permission::ManageUsers | Permission::ManageBranding => Role::Admin,
+            Permission::ManageUsers | Permission::ManageBranding | Permission::ManageChat => {
+                Role::Admin
+            }
         }
     }
 }

@@ -69,7 +69,7 @@ impl Modify for BearerAuth {
 
 fn routes() -> OpenApiRouter<AppState> {
     use api::{
-        attachments, categories, community, customers, health, jobs, kb, mailboxes, metrics,
+        attachments, categories, chat, community, customers, health, jobs, kb, mailboxes, metrics,
         people, portal_links, preferences, search, stats, tickets, tokens,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -149,6 +149,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(community::moderation::queue))
         .routes(routes!(community::moderation::topic_to_ticket))
         .routes(routes!(community::moderation::topic_to_article))
+        .routes(routes!(chat::start_conversation))
+        .routes(routes!(chat::get_settings, chat::put_settings))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.
@@ -182,13 +184,15 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub fn api_router() -> Router<AppState> {
     let (router, doc) = routes().split_for_parts();
     let doc = std::sync::Arc::new(doc);
-    router.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { Json(doc.as_ref().clone()) }
-        }),
-    )
+    router
+        .route("/api/v1/chat/ws", get(api::chat::ws::chat_ws))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
 }
 
 /// The JSON API alone, ready to serve.

@@ -89,6 +89,11 @@ impl Live {
         let _ = self.tx.send(e);
     }
 
+    /// Whether the server is stopping (true once it is): long-lived connections end on it.
+    pub fn stopped(&self) -> watch::Receiver<bool> {
+        self.stopped.subscribe()
+    }
+
     /// Follows the event stream until `stop`, sending each new event.
     pub async fn tail(&self, db: Db, mut stop: watch::Receiver<bool>) {
         self.follow(db, &mut stop).await;

@@ -57,6 +57,8 @@ pub struct AppState {
     pub community_index: rapport_index::community::CommunityIndex,
     /// Knowledge-base searches and suggestions per client address (public endpoints).
     pub kb_search_limit: Arc<FailureLimiter>,
+    /// Live chat on this node: its limits and the relay of typing and read signals.
+    pub chat: Arc<crate::api::chat::hub::ChatHub>,
     /// `/sitemap.xml` as last rendered, kept until an article changes (at most ten
     /// minutes).
     pub sitemap: Arc<crate::rendered::Rendered>,
@@ -220,6 +222,7 @@ impl AppState {
                 std::time::Duration::from_secs(60),
                 clock.clone(),
             )),
+            chat: Arc::new(crate::api::chat::hub::ChatHub::new(clock.clone())),
             sitemap: Arc::new(crate::rendered::Rendered::new(
                 clock.clone(),
                 std::time::Duration::from_secs(600),

@@ -170,11 +170,59 @@ pub async fn render(
                 in_reply_to: None,
             }
         }
+        Notice::ChatTranscript { ticket_id, to } => {
+            let t: TicketContext = mail::ticket_context(c, *ticket_id).await.map_err(db)?;
+            let from = match t.from.clone() {
+                Some(f) => f,
+                None => mail::sender_for(c, None)
+                    .await
+                    .map_err(db)?
+                    .ok_or_else(no_sender)?,
+            };
+            let transcript = chat_transcript(c, *ticket_id).await.map_err(db)?;
+            let id = compose::new_message_id(domain_of(&from.0));
+            Draft {
+                text: format!(
+                    "Hello,\n\nHere is the transcript of your chat with {} (request #{}).\n\n{transcript}\n{}\n",
+                    from.1, t.number, from.1
+                ),
+                from,
+                to: (to.clone(), String::new()),
+                subject: format!("[#{}] Your chat transcript", t.number),
+                auto: AutoSubmitted::Generated,
+                id,
+                in_reply_to: None,
+            }
+        }
     };
     Ok(Rendered {
         message: compose::automatic(d)?,
         thread,
     })
+}
+
+/// A chat's public thread as plain text, one message after another: who and when, then
+/// the text (never a note).
+async fn chat_transcript(c: &mut dyn Conn, ticket_id: i64) -> Result<String, StoreError> {
+    let customer = rapport_store::tickets::customer_of(c, ticket_id).await?;
+    let conv = rapport_store::chat::Conversation {
+        ticket_id,
+        customer_id: customer,
+        anonymous: false,
+        email: None,
+        by_email: false,
+    };
+    let mut out = String::new();
+    for m in rapport_store::chat::messages::after(c, &conv, 0, 10_000).await? {
+        let who = match (m.author, m.name.is_empty()) {
+            ("agent", false) => m.name.clone(),
+            ("agent", true) => "Agent".to_owned(),
+            _ => "You".to_owned(),
+        };
+        let at = m.at.to_datetime().format("%Y-%m-%d %H:%M UTC");
+        out.push_str(&format!("{who} ({at}):\n{}\n\n", m.body));
+    }
+    Ok(out)
 }
 
 /// The `mail.notify` job: payload a [`Notice`].

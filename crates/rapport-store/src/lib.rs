@@ -7,6 +7,7 @@
 
 pub mod bot;
 pub mod categories;
+pub mod chat;
 pub mod community;
 pub mod customers;
 pub mod db;

@@ -153,6 +153,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0024_bot.sql"),
         postgres: include_str!("../migrations/postgres/0024_bot.sql"),
     },
+    Migration {
+        version: 25,
+        name: "chat",
+        sqlite: include_str!("../migrations/sqlite/0025_chat.sql"),
+        postgres: include_str!("../migrations/postgres/0025_chat.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -62,6 +62,13 @@ pub enum Notice {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         next: Option<String>,
     },
+    /// A chat's transcript, asked for by its visitor.
+    ChatTranscript {
+        /// The conversation's ticket.
+        ticket_id: i64,
+        /// The address the visitor gave.
+        to: String,
+    },
 }
 
 /// Queues a notice (a no-op when no mailbox exists: there is no address to send from,

@@ -1,10 +1,12 @@
-//! Presence: who else is viewing or typing on a ticket.
+//! Presence: who else is viewing or typing on a ticket (and, on a chat, the visitor
+//! connected to this node hears that an agent is typing).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use rapport_domain::Permission;
 use rapport_http::AppState;
+use rapport_http::api::chat::hub::{Side, Signal};
 use rapport_store::op;
 use rapport_store::presence;
 use rapport_store::tickets;
@@ -38,9 +40,31 @@ pub async fn presence(
         .write(op!(c => {
             tickets::get(c, &who, id).await?;
             presence::touch(c, id, viewer.user_id, typing, now).await?;
-            presence::others(c, id, viewer.user_id, now).await
+            let mut others = presence::others(c, id, viewer.user_id, now).await?;
+            if rapport_store::chat::visitor_is_typing(c, id, now).await? {
+                others.push(("The visitor".to_owned(), true));
+            }
+            let read = rapport_store::chat::agent_saw(c, id).await?;
+            Ok((others, read))
         }))
         .await;
+    if let Ok((_, Some(up_to))) = &r {
+        // The chat's visitor on this node learns an agent has seen their messages.
+        st.chat.signal(Signal::Read {
+            ticket_id: id,
+            side: Side::Agent,
+            up_to: *up_to,
+        });
+    }
+    let r = r.map(|(others, _)| others);
+    if typing && r.is_ok() {
+        // A visitor chatting on this ticket through this node sees the agent typing.
+        st.chat.signal(Signal::Typing {
+            ticket_id: id,
+            side: Side::Agent,
+            name: me.session.name.clone(),
+        });
+    }
     match r {
         Ok(others) => Json(
             others

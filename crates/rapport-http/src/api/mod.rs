@@ -8,6 +8,7 @@
 pub mod attachments;
 pub mod bot;
 pub mod categories;
+pub mod chat;
 pub mod community;
 pub mod customers;
 pub mod events;

@@ -7,6 +7,7 @@ mod harness;
 
 mod attack_fixes;
 mod bot;
+mod chat;
 mod community;
 mod community_search;
 mod community_trust;

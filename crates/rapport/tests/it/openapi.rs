@@ -84,6 +84,9 @@ both_backends! {
             ("/api/v1/kb/reports/gaps/draft", "post"),
             ("/api/v1/bot/ask", "post"),
             ("/api/v1/bot/report", "get"),
+            ("/api/v1/chat/conversations", "post"),
+            ("/api/v1/chat/settings", "get"),
+            ("/api/v1/chat/settings", "put"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -97,7 +100,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 86] = [
+const SCHEMA_NAMES: [&str; 93] = [
     "AddMemberRequest",
     "AskRequest",
     "AttachmentInput",
@@ -109,6 +112,10 @@ const SCHEMA_NAMES: [&str; 86] = [
     "CategoryInfo",
     "CategoryKey",
     "ChangePasswordRequest",
+    "ChatIdentity",
+    "ChatSettings",
+    "ChatSettingsRequest",
+    "ChatStarted",
     "CommunityAuthor",
     "CommunityPost",
     "CommunitySuggestion",
@@ -176,6 +183,7 @@ const SCHEMA_NAMES: [&str; 86] = [
     "Preferences",
     "PreferencesUpdate",
     "SearchResults",
+    "StartChatRequest",
     "SynonymGroup",
     "Team",
     "Ticket",
@@ -271,6 +279,11 @@ both_backends! {
         fits(&doc, "Hit", &found["hits"][0]);
         let (_, me) = app.get("/api/v1/me").await;
         fits(&doc, "User", &me);
+        let (s, chat) = app.call("POST", "/api/v1/chat/conversations", None, Some(json!({"body": "hi"}))).await;
+        assert_eq!(s, 201, "{chat}");
+        fits(&doc, "ChatStarted", &chat);
+        let (_, chat_settings) = app.get("/api/v1/chat/settings").await;
+        fits(&doc, "ChatSettings", &chat_settings);
         let (_, teams) = app.get("/api/v1/teams").await;
         fits(&doc, "Team", &teams[0]);
         let (_, categories) = app.get("/api/v1/categories").await;

@@ -1,0 +1,193 @@
+//! Live chat's rules: what a visitor's message, its client id, a signed-in site user's
+//! id and the list of sites allowed to embed the widget may be. A chat is a ticket of
+//! channel `chat`; these rules only say what a stranger's input must look like.
+
+use crate::text::has_control;
+use crate::{Body, FieldError};
+
+/// The longest chat message accepted, in bytes (a chat is not a letter; files travel as
+/// attachments).
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// A chat message's text: a [`Body`] of at most [`MAX_MESSAGE_BYTES`].
+pub fn message_body(raw: &str) -> Result<Body, FieldError> {
+    if raw.len() > MAX_MESSAGE_BYTES {
+        return Err(FieldError::new(
+            "body",
+            format!("is longer than {MAX_MESSAGE_BYTES} bytes"),
+        ));
+    }
+    Body::parse(raw)
+}
+
+/// The id a visitor's browser gives each message it sends, so that sending it again after
+/// a reconnect stores it once: 1–64 letters, digits, `-` or `_` (a UUID fits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Parses a client id.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new(
+                "client_id",
+                "must be 1 to 64 letters, digits, dashes or underscores (a UUID)",
+            ))
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The id a site gives its signed-in user (what the site signs for a verified identity):
+/// 1–200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    /// Parses a site's user id; errors name `identity.customer_id`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.is_empty() || raw.chars().count() > 200 || has_control(raw) {
+            return Err(FieldError::new(
+                "identity.customer_id",
+                "must be 1 to 200 characters without control characters",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The sites allowed to embed the widget, as origins (`https://shop.example.com`,
+/// `http://localhost:8080`). Empty: any site.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    /// At most this many origins.
+    pub const MAX: usize = 100;
+
+    /// Parses a list of origins: each `http` or `https`, a host and an optional port, no
+    /// path; stored lower-case without a trailing slash. Errors name `allowed_origins`.
+    pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, FieldError> {
+        if raw.len() > Self::MAX {
+            return Err(FieldError::new(
+                "allowed_origins",
+                format!("at most {} origins", Self::MAX),
+            ));
+        }
+        let mut out = Vec::with_capacity(raw.len());
+        for r in raw {
+            let o = r.as_ref().trim().trim_end_matches('/').to_ascii_lowercase();
+            let rest = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"));
+            let ok = rest.is_some_and(|host| {
+                !host.is_empty()
+                    && host.len() <= 253
+                    && host.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
+                    })
+            });
+            if !ok {
+                return Err(FieldError::new(
+                    "allowed_origins",
+                    format!(
+                        "{:?} is not an origin like https://shop.example.com",
+                        r.as_ref()
+                    ),
+                ));
+            }
+            if !out.contains(&o) {
+                out.push(o);
+            }
+        }
+        Ok(Self(out))
+    }
+
+    /// The origins (empty: any).
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether a request whose `Origin` header is `origin` may use the chat. With no
+    /// list every site may; with one, a request must name a listed origin (a request with
+    /// no `Origin` at all is not from an allowed page).
+    pub fn allows(&self, origin: Option<&str>) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        origin.is_some_and(|o| {
+            let o = o.trim().trim_end_matches('/').to_ascii_lowercase();
+            self.0.contains(&o)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_short_and_plain() {
+        assert!(ClientId::parse("0b6f3c1e-0c1a-4a57-9b43-6a5e0f6b9d10").is_ok());
+        assert_eq!(ClientId::parse("").unwrap_err().field, "client_id");
+        assert!(ClientId::parse(&"a".repeat(65)).is_err());
+        assert!(ClientId::parse("a b").is_err());
+        assert!(ClientId::parse("<script>").is_err());
+    }
+
+    #[test]
+    fn chat_messages_are_short() {
+        assert!(message_body("hello").is_ok());
+        assert_eq!(message_body("   ").unwrap_err().field, "body");
+        let long = "x".repeat(MAX_MESSAGE_BYTES + 1);
+        assert_eq!(message_body(&long).unwrap_err().field, "body");
+        assert!(message_body(&"x".repeat(MAX_MESSAGE_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn origins_are_checked_exactly() {
+        let any = AllowedOrigins::default();
+        assert!(any.allows(None));
+        assert!(any.allows(Some("https://evil.example")));
+        let list =
+            AllowedOrigins::parse(&["https://Shop.example.com/", "http://localhost:8080"]).unwrap();
+        assert_eq!(list.as_slice()[0], "https://shop.example.com");
+        assert!(list.allows(Some("https://shop.example.com")));
+        assert!(list.allows(Some("http://localhost:8080")));
+        assert!(!list.allows(Some("https://shop.example.com.evil.example")));
+        assert!(!list.allows(Some("http://shop.example.com")));
+        assert!(!list.allows(None));
+        assert!(!list.allows(Some("null")));
+        for bad in ["shop.example.com", "ftp://x", "https://x/path", "https://"] {
+            let e = AllowedOrigins::parse(&[bad]).unwrap_err();
+            assert_eq!(e.field, "allowed_origins", "{bad}");
+        }
+    }
+
+    #[test]
+    fn external_ids_refuse_control_characters() {
+        assert!(ExternalId::parse("user-42").is_ok());
+        assert!(ExternalId::parse("").is_err());
+        assert!(ExternalId::parse("a\nb").is_err());
+        assert_eq!(
+            ExternalId::parse(&"x".repeat(201)).unwrap_err().field,
+            "identity.customer_id"
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! What every chat socket of this node shares: the limits on strangers (conversations
+//! started and sockets opened per client address, messages per address and per
+//! conversation) and the relay of typing and read signals between the two sides.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use rapport_domain::Clock;
+use rapport_store::Db;
+use tokio::sync::broadcast;
+
+use crate::limit::FailureLimiter;
+use crate::live::Live;
+
+/// Which side a signal comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The visitor (the widget).
+    Visitor,
+    /// An agent (the workspace).
+    Agent,
+}
+
+/// A passing signal about one conversation: nothing stored, nothing replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// Someone is typing.
+    Typing {
+        /// The conversation's ticket.
+        ticket_id: i64,
+        /// Who.
+        side: Side,
+        /// An agent's name (empty for the visitor).
+        name: String,
+    },
+    /// Someone has read the thread up to a message.
+    Read {
+        /// The conversation's ticket.
+        ticket_id: i64,
+        /// Who.
+        side: Side,
+        /// The last message read.
+        up_to: i64,
+    },
+}
+
+impl Signal {
+    /// The conversation it is about.
+    pub fn ticket_id(&self) -> i64 {
+        match self {
+            Signal::Typing { ticket_id, .. } | Signal::Read { ticket_id, .. } => *ticket_id,
+        }
+    }
+
+    /// Who sent it.
+    pub fn side(&self) -> Side {
+        match self {
+            Signal::Typing { side, .. } | Signal::Read { side, .. } => *side,
+        }
+    }
+}
+
+/// What wakes a socket: its conversation changed (read it again), or a signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wake {
+    /// A new event about the conversation (a message, a status change).
+    Changed,
+    /// A passing signal.
+    Signal(Signal),
+}
+
+/// The receivers of one conversation's wakes; the entry goes when its last socket does.
+type Rooms = std::collections::HashMap<i64, broadcast::Sender<Wake>>;
+
+/// A socket's place in its conversation's room; leaving the room on drop.
+pub struct Membership {
+    hub: Arc<ChatHub>,
+    ticket_id: i64,
+    /// The room's wakes.
+    pub rx: broadcast::Receiver<Wake>,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let mut rooms = self.hub.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if rooms
+            .get(&self.ticket_id)
+            .is_some_and(|tx| tx.receiver_count() <= 1)
+        {
+            rooms.remove(&self.ticket_id);
+        }
+    }
+}
+
+/// One open socket counted against its client address; uncounted on drop.
+pub struct OpenSocket {
+    hub: Arc<ChatHub>,
+    ip: IpAddr,
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        let mut open = self.hub.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// The chat's shared state on one node.
+pub struct ChatHub {
+    /// Conversations started per client address: 10 per 10 minutes.
+    pub starts: FailureLimiter,
+    /// Sockets opened per client address: 60 a minute.
+    pub connects: FailureLimiter,
+    /// Messages per client address: 60 a minute.
+    pub messages_by_address: FailureLimiter,
+    /// Messages per conversation: 20 a minute.
+    pub messages_by_visitor: FailureLimiter<i64>,
+    /// Other frames (typing, read, resume, …) per client address: 1,200 a minute (visitors
+    /// behind one office address share it).
+    pub frames_by_address: FailureLimiter,
+    /// The open conversations' rooms: a socket hears only its own conversation, so a
+    /// message wakes its few sockets rather than every socket of the node.
+    rooms: std::sync::Mutex<Rooms>,
+    /// Open sockets per client address on this node.
+    open: std::sync::Mutex<std::collections::HashMap<IpAddr, u32>>,
+    /// Whether the task that feeds the rooms from the event stream is running.
+    following: std::sync::OnceLock<()>,
+}
+
+impl std::fmt::Debug for ChatHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatHub").finish_non_exhaustive()
+    }
+}
+
+impl ChatHub {
+    /// The hub with the default limits, timed by `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let minute = Duration::from_secs(60);
+        Self {
+            starts: FailureLimiter::new(10, Duration::from_secs(600), clock.clone()),
+            connects: FailureLimiter::new(60, minute, clock.clone()),
+            messages_by_address: FailureLimiter::new(60, minute, clock.clone()),
+            messages_by_visitor: FailureLimiter::new(20, minute, clock.clone()),
+            frames_by_address: FailureLimiter::new(1200, minute, clock),
+            rooms: std::sync::Mutex::default(),
+            open: std::sync::Mutex::default(),
+            following: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Counts one use against `limiter` for `key`; false when the key is over its limit.
+    pub fn take<K: std::hash::Hash + Eq + Copy>(limiter: &FailureLimiter<K>, key: K) -> bool {
+        if limiter.is_blocked(key) {
+            return false;
+        }
+        limiter.fail(key);
+        true
+    }
+
+    /// Whether a message from `ip` in conversation `ticket_id` may go through now.
+    pub fn take_message(&self, ip: IpAddr, ticket_id: i64) -> bool {
+        Self::take(&self.messages_by_visitor, ticket_id)
+            && Self::take(&self.messages_by_address, ip)
+    }
+
+    /// The most sockets one client address may hold open on a node.
+    pub const MAX_OPEN_PER_ADDRESS: u32 = 50;
+
+    /// Counts a socket opened from `ip`; `None` when the address holds too many already.
+    pub fn open_socket(self: &Arc<Self>, ip: IpAddr) -> Option<OpenSocket> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= Self::MAX_OPEN_PER_ADDRESS {
+            return None;
+        }
+        *n += 1;
+        Some(OpenSocket {
+            hub: Arc::clone(self),
+            ip,
+        })
+    }
+
+    fn wake(&self, ticket_id: i64, w: Wake) {
+        let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = rooms.get(&ticket_id) {
+            // No socket listening is fine.
+            let _ = tx.send(w);
+        }
+    }
+
+    /// Passes a signal to the sockets of this node in its conversation.
+    pub fn signal(&self, s: Signal) {
+        self.wake(s.ticket_id(), Wake::Signal(s));
+    }
+
+    /// Joins a conversation's room: every wake from now on.
+    pub fn join(self: &Arc<Self>, ticket_id: i64) -> Membership {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        let rx = rooms
+            .entry(ticket_id)
+            .or_insert_with(|| broadcast::channel(64).0)
+            .subscribe();
+        Membership {
+            hub: Arc::clone(self),
+            ticket_id,
+            rx,
+        }
+    }
+
+    /// Starts (once per process) the task that wakes each conversation's room when the
+    /// event stream — fed by every node — brings an event about its ticket.
+    pub fn follow(self: &Arc<Self>, live: &Arc<Live>, db: &Db) {
+        if self.following.set(()).is_err() {
+            return;
+        }
+        let events = live.events_for(db.clone(), |_| true, None);
+        let hub = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut events = std::pin::pin!(events);
+            while let Some(e) = events.next().await {
+                let Some(hub) = hub.upgrade() else { return };
+                if let Some(t) = e.ticket_id {
+                    hub.wake(t, Wake::Changed);
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,542 @@
+//! The visitor's socket, `GET /api/v1/chat/ws`. The first frame authenticates (the
+//! token never appears in a URL or a log); then the socket carries the visitor's
+//! messages in (stored once per client id, acknowledged after the commit) and the
+//! conversation's messages out, as the event stream brings them — from this node or any
+//! other, so a visitor on one node hears an agent who replied through another.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use rapport_domain::EmailAddress;
+use rapport_domain::chat::{ClientId, message_body};
+use rapport_store::chat::{self, Conversation, messages as chat_messages};
+use rapport_store::{StoreError, op};
+use serde_json::Value;
+
+use super::check_origin;
+use super::hub::{ChatHub, Side, Signal, Wake};
+use super::protocol::{ClientFrame, ServerFrame};
+use crate::client::ClientIp;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use tokio::sync::broadcast::error::RecvError;
+
+/// Bytes read from the network at a time; small, so that ten thousand idle sockets stay
+/// small (axum's default is 128 KiB each).
+pub const READ_BUFFER: usize = 4 * 1024;
+/// Bytes written at a time.
+pub const WRITE_BUFFER: usize = 4 * 1024;
+/// The largest frame a visitor may send; anything bigger closes the socket (1009).
+/// Messages between [`rapport_domain::chat::MAX_MESSAGE_BYTES`] and this get an error
+/// frame instead.
+pub const MAX_FRAME: usize = 64 * 1024;
+/// How long a new socket may take to authenticate.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages sent per read of the thread.
+const BATCH: usize = 200;
+
+/// Opens a visitor's chat socket (the WebSocket protocol is in ARCHITECTURE.md).
+pub async fn chat_ws(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    check_origin(&st, &headers).await?;
+    let busy = || {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many chat connections from this address; wait a minute",
+        )
+    };
+    if !ChatHub::take(&st.chat.connects, ip) {
+        return Err(busy());
+    }
+    let Some(open) = st.chat.open_socket(ip) else {
+        return Err(busy());
+    };
+    Ok(ws
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| async move {
+            let typing_at = rapport_domain::Timestamp(0);
+            Session {
+                st,
+                ip,
+                socket,
+                typing_at,
+            }
+            .run()
+            .await;
+            drop(open);
+        }))
+}
+
+struct Session {
+    st: AppState,
+    ip: IpAddr,
+    socket: WebSocket,
+    /// When the visitor's typing was last stored.
+    typing_at: rapport_domain::Timestamp,
+}
+
+/// Why a frame could not be read.
+fn frame_error(raw: &str) -> Result<ClientFrame, ServerFrame> {
+    let v: Value = serde_json::from_str(raw)
+        .map_err(|_| ServerFrame::error("bad_json", "the frame is not a JSON object"))?;
+    let Some(kind) = v.get("type").and_then(Value::as_str).map(str::to_owned) else {
+        return Err(ServerFrame::error(
+            "unknown_type",
+            "the frame has no \"type\"",
+        ));
+    };
+    const KNOWN: &[&str] = &[
+        "auth",
+        "message",
+        "resume",
+        "typing",
+        "read",
+        "continue_by_email",
+        "transcript",
+        "ping",
+    ];
+    if !KNOWN.contains(&kind.as_str()) {
+        return Err(ServerFrame::error(
+            "unknown_type",
+            format!("no frame has the type {kind:?}"),
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| {
+        let text = e.to_string();
+        let field = text
+            .split('`')
+            .nth(1)
+            .filter(|_| text.starts_with("missing field") || text.starts_with("invalid type"))
+            .map(str::to_owned);
+        ServerFrame::Error {
+            code: "invalid",
+            message: format!("the {kind} frame is malformed: {text}"),
+            field,
+            client_id: None,
+        }
+    })
+}
+
+fn store_frame(e: &StoreError, client_id: Option<String>) -> ServerFrame {
+    let (code, message, field) = match e {
+        StoreError::Invalid(f) => ("invalid", f.message.clone(), Some(f.field.clone())),
+        StoreError::Conflict(m) if m.contains("closed") => ("closed", m.clone(), None),
+        StoreError::Conflict(m) => ("conflict", m.clone(), None),
+        StoreError::NotFound(_) | StoreError::Forbidden(_) => (
+            "unauthorized",
+            "this conversation is not yours".to_owned(),
+            None,
+        ),
+        StoreError::Db(m) => {
+            tracing::error!(error = %m, "chat: database failure");
+            (
+                "internal",
+                "the server failed; send it again".to_owned(),
+                None,
+            )
+        }
+    };
+    ServerFrame::Error {
+        code,
+        message,
+        field,
+        client_id,
+    }
+}
+
+impl Session {
+    async fn send(&mut self, f: &ServerFrame) -> bool {
+        self.socket
+            .send(Message::Text(f.json().into()))
+            .await
+            .is_ok()
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let _ = self
+            .socket
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+
+    /// The first frame must be `auth` with a valid token.
+    async fn authenticate(&mut self) -> Option<Conversation> {
+        let first = tokio::time::timeout(AUTH_TIMEOUT, self.socket.recv()).await;
+        let text = match first {
+            Err(_) => {
+                self.send(&ServerFrame::error(
+                    "auth_timeout",
+                    "send the auth frame first",
+                ))
+                .await;
+                self.close(4001, "auth timeout").await;
+                return None;
+            }
+            Ok(Some(Ok(Message::Text(t)))) => t,
+            Ok(_) => return None,
+        };
+        let token = match frame_error(&text) {
+            Ok(ClientFrame::Auth { token }) => token,
+            _ => {
+                self.send(&ServerFrame::error(
+                    "unauthorized",
+                    "the first frame must be {\"type\":\"auth\",\"token\":…}",
+                ))
+                .await;
+                self.close(4003, "unauthorized").await;
+                return None;
+            }
+        };
+        let found = self
+            .st
+            .db
+            .read(op!(c => chat::authenticate(c, &token).await))
+            .await;
+        match found {
+            Ok(conv) => Some(conv),
+            Err(e) => {
+                if !matches!(e, StoreError::NotFound(_)) {
+                    tracing::error!(error = %e, "chat: authentication failed");
+                }
+                // A wrong token counts like a wrong API token.
+                self.st.auth_failures.fail(self.ip);
+                self.send(&ServerFrame::error(
+                    "unauthorized",
+                    "this token opens no conversation",
+                ))
+                .await;
+                self.close(4003, "unauthorized").await;
+                None
+            }
+        }
+    }
+
+    async fn run(mut self) {
+        if self.st.auth_failures.is_blocked(self.ip) {
+            self.send(&ServerFrame::error(
+                "rate_limited",
+                "too many failed attempts",
+            ))
+            .await;
+            self.close(4029, "rate limited").await;
+            return;
+        }
+        let Some(mut conv) = self.authenticate().await else {
+            return;
+        };
+        let st = self.st.clone();
+        let ticket = conv.ticket_id;
+        // In the room before reading where the thread stands, so nothing falls between.
+        st.chat.follow(&st.live, &st.db);
+        let mut room = st.chat.join(ticket);
+        let mut stopped = st.live.stopped();
+        if *stopped.borrow_and_update() {
+            return;
+        }
+        let now = st.now();
+        let c2 = conv.clone();
+        let ready = st
+            .db
+            .read(op!(c => {
+                let last = chat_messages::last_id(c, &c2).await?;
+                let read = chat::agent_read_up_to(c, c2.ticket_id).await?;
+                Ok((last, read, chat::agents_online(c, now).await?))
+            }))
+            .await;
+        let Ok((last_id, agent_read_up_to, agents_online)) = ready else {
+            self.send(&ServerFrame::error(
+                "internal",
+                "the server failed; reconnect",
+            ))
+            .await;
+            return;
+        };
+        // The newest message the browser has been sent (or said it has).
+        let mut cursor = last_id;
+        if !self
+            .send(&ServerFrame::Ready {
+                conversation_id: ticket,
+                last_id,
+                agent_read_up_to,
+                agents_online,
+                by_email: conv.by_email,
+            })
+            .await
+        {
+            return;
+        }
+        loop {
+            tokio::select! {
+                frame = self.socket.recv() => {
+                    let text = match frame {
+                        Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Binary(_))) => {
+                            if !self.send(&ServerFrame::error("bad_frame", "send JSON text frames")).await {
+                                return;
+                            }
+                            continue;
+                        }
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => {
+                            // A frame over the size limit ends up here (1009).
+                            tracing::debug!(error = %e, "chat socket read failed");
+                            self.close(1009, "frame too big").await;
+                            return;
+                        }
+                        None => return,
+                    };
+                    if !self.handle(&text, &mut conv, &mut cursor).await {
+                        return;
+                    }
+                }
+                changed = stopped.changed() => {
+                    let stopping = changed.is_err() || *stopped.borrow_and_update();
+                    if stopping {
+                        self.close(1001, "server stopping").await;
+                        return;
+                    }
+                }
+                w = room.rx.recv() => {
+                    let f = match w {
+                        // Fell behind: read the thread again, which is all a wake says.
+                        Ok(Wake::Changed) | Err(RecvError::Lagged(_)) => {
+                            if !self.push_after(&mut conv, &mut cursor).await {
+                                return;
+                            }
+                            continue;
+                        }
+                        Err(RecvError::Closed) => return,
+                        Ok(Wake::Signal(s)) if s.side() == Side::Agent => match s {
+                            Signal::Typing { name, .. } => ServerFrame::Typing { author: "agent", name },
+                            Signal::Read { up_to, .. } => ServerFrame::Read { author: "agent", up_to },
+                        },
+                        Ok(Wake::Signal(_)) => continue,
+                    };
+                    if !self.send(&f).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends every message after `cursor` the visitor may read, and moves it.
+    async fn push_after(&mut self, conv: &mut Conversation, cursor: &mut i64) -> bool {
+        loop {
+            let (ticket, after) = (conv.ticket_id, *cursor);
+            let batch = self
+                .st
+                .db
+                .read(op!(c => {
+                    let now = chat::current(c, ticket).await?;
+                    let batch = chat_messages::after(c, &now, after, BATCH).await?;
+                    Ok((now, batch))
+                }))
+                .await;
+            let batch = match batch {
+                Ok((now, b)) => {
+                    *conv = now;
+                    b
+                }
+                Err(e) => return self.send(&store_frame(&e, None)).await,
+            };
+            let full = batch.len() == BATCH;
+            for m in batch {
+                *cursor = m.id;
+                let f = ServerFrame::Message {
+                    id: m.id,
+                    author: m.author,
+                    name: m.name,
+                    body: m.body,
+                    at: m.at,
+                };
+                if !self.send(&f).await {
+                    return false;
+                }
+            }
+            if !full {
+                return true;
+            }
+        }
+    }
+
+    /// Handles one text frame; false when the socket is gone.
+    async fn handle(&mut self, text: &str, conv: &mut Conversation, cursor: &mut i64) -> bool {
+        let frame = match frame_error(text) {
+            Ok(f) => f,
+            Err(e) => return self.send(&e).await,
+        };
+        let is_message = matches!(frame, ClientFrame::Message { .. });
+        if !is_message && !ChatHub::take(&self.st.chat.frames_by_address, self.ip) {
+            return self
+                .send(&ServerFrame::error(
+                    "rate_limited",
+                    "too many frames; slow down",
+                ))
+                .await;
+        }
+        let now = self.st.now();
+        match frame {
+            ClientFrame::Auth { .. } => {
+                self.send(&ServerFrame::error("invalid", "already authenticated"))
+                    .await
+            }
+            ClientFrame::Ping => self.send(&ServerFrame::Pong).await,
+            ClientFrame::Message { client_id, body } => {
+                let echo = Some(client_id.chars().take(64).collect::<String>());
+                let parsed =
+                    ClientId::parse(&client_id).and_then(|id| Ok((id, message_body(&body)?)));
+                let (id, body) = match parsed {
+                    Ok(p) => p,
+                    Err(f) => {
+                        let code = if f.field == "body"
+                            && body.len() > rapport_domain::chat::MAX_MESSAGE_BYTES
+                        {
+                            "too_big"
+                        } else {
+                            "invalid"
+                        };
+                        return self
+                            .send(&ServerFrame::Error {
+                                code,
+                                message: f.message,
+                                field: Some(f.field),
+                                client_id: echo,
+                            })
+                            .await;
+                    }
+                };
+                if !self.st.chat.take_message(self.ip, conv.ticket_id) {
+                    return self
+                        .send(&ServerFrame::Error {
+                            code: "rate_limited",
+                            message: "too many messages; wait a minute and send it again".into(),
+                            field: None,
+                            client_id: echo,
+                        })
+                        .await;
+                }
+                let (ticket, id2) = (conv.ticket_id, id.clone());
+                let stored = self
+                    .st
+                    .db
+                    .write(op!(c => {
+                        let now_conv = chat::current(c, ticket).await?;
+                        let s = chat_messages::post(c, &now_conv, &id2, &body, now).await?;
+                        Ok((now_conv, s))
+                    }))
+                    .await
+                    .map(|(now_conv, s)| {
+                        *conv = now_conv;
+                        s
+                    });
+                match stored {
+                    // The write returned: it is committed (on disk, on SQLite).
+                    Ok(s) => {
+                        self.send(&ServerFrame::Ack {
+                            client_id: id.as_str().to_owned(),
+                            id: s.id,
+                            at: s.at,
+                        })
+                        .await
+                    }
+                    Err(e) => self.send(&store_frame(&e, echo)).await,
+                }
+            }
+            ClientFrame::Resume { after } => {
+                *cursor = after.max(0);
+                self.push_after(conv, cursor).await
+            }
+            ClientFrame::Typing => {
+                // Stored at most every few seconds, for agents on any node.
+                if now.micros() - self.typing_at.micros() >= 3_000_000 {
+                    self.typing_at = now;
+                    let c2 = conv.clone();
+                    let r = self
+                        .st
+                        .db
+                        .write(op!(c => chat::visitor_typing(c, &c2, now).await))
+                        .await;
+                    if let Err(e) = r {
+                        return self.send(&store_frame(&e, None)).await;
+                    }
+                }
+                self.st.chat.signal(Signal::Typing {
+                    ticket_id: conv.ticket_id,
+                    side: Side::Visitor,
+                    name: String::new(),
+                });
+                true
+            }
+            ClientFrame::Read { up_to } => {
+                let c2 = conv.clone();
+                let r = self
+                    .st
+                    .db
+                    .write(op!(c => chat::mark_read(c, &c2, up_to).await))
+                    .await;
+                if let Err(e) = r {
+                    return self.send(&store_frame(&e, None)).await;
+                }
+                self.st.chat.signal(Signal::Read {
+                    ticket_id: conv.ticket_id,
+                    side: Side::Visitor,
+                    up_to,
+                });
+                true
+            }
+            ClientFrame::ContinueByEmail { email } => {
+                let email = match EmailAddress::parse(&email) {
+                    Ok(e) => e,
+                    Err(f) => return self.send(&store_frame(&f.into(), None)).await,
+                };
+                let c2 = conv.clone();
+                let r = self
+                    .st
+                    .db
+                    .write(op!(c => chat::email::continue_by_email(c, &c2, &email, now).await))
+                    .await;
+                match r {
+                    Ok(next) => {
+                        let email = next.email.clone().unwrap_or_default();
+                        *conv = next;
+                        self.send(&ServerFrame::ByEmail { email }).await
+                    }
+                    Err(e) => self.send(&store_frame(&e, None)).await,
+                }
+            }
+            ClientFrame::Transcript { email } => {
+                let email = match email.as_deref().map(EmailAddress::parse).transpose() {
+                    Ok(e) => e,
+                    Err(f) => return self.send(&store_frame(&f.into(), None)).await,
+                };
+                let c2 = conv.clone();
+                let r = self
+                    .st
+                    .db
+                    .write(op!(c => chat::email::transcript(c, &c2, email.as_ref(), now).await))
+                    .await;
+                match r {
+                    Ok(queued) => self.send(&ServerFrame::Transcript { queued }).await,
+                    Err(e) => self.send(&store_frame(&e, None)).await,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Carrying a conversation on by email, and sending its transcript. Both go through
+//! the existing outbox and jobs: an agent's replies on a ticket of channel `email` are
+//! mailed by the email outbox; a transcript is a `mail.notify` job.
+
+use rapport_domain::{Channel, EmailAddress, FieldError, Timestamp};
+
+use super::Conversation;
+use crate::customers;
+use crate::db::Conn;
+use crate::error::Result;
+use crate::notify::{self, Notice};
+
+/// Goes on by email: the conversation's ticket becomes an email ticket of the customer
+/// with this address (found or created; the placeholder customer's messages move with
+/// it), so agents' replies are mailed from now on. Returns the conversation as it is now.
+pub async fn continue_by_email(
+    c: &mut dyn Conn,
+    conv: &Conversation,
+    email: &EmailAddress,
+    now: Timestamp,
+) -> Result<Conversation> {
+    let current = customers::get(c, conv.customer_id).await?.email;
+    let customer_id = if current.eq_ignore_ascii_case(email.as_str()) {
+        conv.customer_id
+    } else {
+        let name = customers::get(c, conv.customer_id).await?.name;
+        let name = rapport_domain::CustomerName::parse(&name).ok().flatten();
+        customers::find_or_create(c, email, name.as_ref(), now).await?
+    };
+    if customer_id != conv.customer_id {
+        c.execute(
+            "UPDATE messages SET author_customer_id = $1 WHERE ticket_id = $2 AND author_customer_id = $3",
+            &[customer_id.into(), conv.ticket_id.into(), conv.customer_id.into()],
+        )
+        .await?;
+    }
+    c.execute(
+        "UPDATE tickets SET customer_id = $1, channel = $2, updated_at = $3 WHERE id = $4",
+        &[
+            customer_id.into(),
+            Channel::Email.as_str().into(),
+            now.into(),
+            conv.ticket_id.into(),
+        ],
+    )
+    .await?;
+    c.execute(
+        "UPDATE chat_conversations SET customer_id = $1, anonymous = $2, email = $3, by_email = $4
+         WHERE ticket_id = $5",
+        &[
+            customer_id.into(),
+            false.into(),
+            email.as_str().into(),
+            true.into(),
+            conv.ticket_id.into(),
+        ],
+    )
+    .await?;
+    crate::events::record(
+        c,
+        conv.ticket_id,
+        crate::events::Actor::Customer(customer_id),
+        rapport_domain::EventKind::FieldsChanged,
+        &serde_json::json!({"channel": {"from": "chat", "to": "email"}}),
+        now,
+    )
+    .await?;
+    Ok(Conversation {
+        ticket_id: conv.ticket_id,
+        customer_id,
+        anonymous: false,
+        email: Some(email.as_str().to_owned()),
+        by_email: true,
+    })
+}
+
+/// Queues the conversation's transcript to `email` (or the address the visitor gave).
+/// Returns whether it was queued: not without an address, not when no mailbox exists to
+/// send from, and not past the per-address limit on automatic mail.
+pub async fn transcript(
+    c: &mut dyn Conn,
+    conv: &Conversation,
+    email: Option<&EmailAddress>,
+    now: Timestamp,
+) -> Result<bool> {
+    let to = match (email, &conv.email) {
+        (Some(e), _) => e.as_str().to_owned(),
+        (None, Some(e)) => e.clone(),
+        (None, None) => {
+            return Err(
+                FieldError::new("email", "is required: no address was given before").into(),
+            );
+        }
+    };
+    if !notify::take_auto_allowance(c, &to, "transcript", now).await? {
+        return Ok(false);
+    }
+    notify::queue(
+        c,
+        &Notice::ChatTranscript {
+            ticket_id: conv.ticket_id,
+            to,
+        },
+        now,
+    )
+    .await
+}
