@@ -88,6 +88,16 @@ impl ApiError {
         )
     }
 
+    /// 429: too many requests of one kind from this address (a limit on every request,
+    /// not only failed ones: searches, public reads, beacons).
+    pub fn too_often() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this address; wait a minute",
+        )
+    }
+
     /// 429 with `Retry-After`: too many wrong passwords for this account from this
     /// address; the next attempt is allowed after `wait`.
     pub fn slow_down(wait: std::time::Duration) -> Self {

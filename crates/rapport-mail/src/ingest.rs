@@ -393,16 +393,13 @@ async fn acknowledge(
         );
         return Ok(());
     }
-    if !notify::take_auto_allowance(c, sender.as_str(), "ack", now).await? {
-        return Ok(());
-    }
     let expectation = notify::expectation(c, ticket_id, now).await?.sentence();
     let notice = notify::Notice::Ack {
         ticket_id,
         in_reply_to: m.message_id.clone(),
         expectation,
     };
-    notify::queue(c, &notice, now).await?;
+    notify::queue_automatic(c, &notice, sender.as_str(), "ack", now).await?;
     Ok(())
 }
 

@@ -74,6 +74,28 @@ pub enum Notice {
 /// Queues a notice (a no-op when no mailbox exists: there is no address to send from,
 /// and an installation without email should not collect failing jobs).
 pub async fn queue(c: &mut dyn Conn, notice: &Notice, now: Timestamp) -> Result<bool> {
+    queue_within(c, notice, None, now).await
+}
+
+/// Queues an automatic mail to `address` (`kind`: `ack`, `signin`, `transcript`, …) if
+/// it would go out and the address's allowance ([`take_auto_allowance`]) has room; the
+/// allowance is taken only for a mail actually queued.
+pub async fn queue_automatic(
+    c: &mut dyn Conn,
+    notice: &Notice,
+    address: &str,
+    kind: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    queue_within(c, notice, Some((address, kind)), now).await
+}
+
+async fn queue_within(
+    c: &mut dyn Conn,
+    notice: &Notice,
+    allowance: Option<(&str, &str)>,
+    now: Timestamp,
+) -> Result<bool> {
     if c.opt("SELECT id FROM mailboxes LIMIT 1", &[])
         .await?
         .is_none()
@@ -81,6 +103,11 @@ pub async fn queue(c: &mut dyn Conn, notice: &Notice, now: Timestamp) -> Result<
         return Ok(false);
     }
     if !goes_out(c, notice).await? {
+        return Ok(false);
+    }
+    if let Some((address, kind)) = allowance
+        && !take_auto_allowance(c, address, kind, now).await?
+    {
         return Ok(false);
     }
     let idempotency_key = match notice {

@@ -92,16 +92,9 @@ pub async fn transcript(
             );
         }
     };
-    if !notify::take_auto_allowance(c, &to, "transcript", now).await? {
-        return Ok(false);
-    }
-    notify::queue(
-        c,
-        &Notice::ChatTranscript {
-            ticket_id: conv.ticket_id,
-            to,
-        },
-        now,
-    )
-    .await
+    let notice = Notice::ChatTranscript {
+        ticket_id: conv.ticket_id,
+        to: to.clone(),
+    };
+    notify::queue_automatic(c, &notice, &to, "transcript", now).await
 }

@@ -59,7 +59,7 @@ pub struct SearchedForm {
 
 fn limited(st: &AppState, ip: std::net::IpAddr) -> Option<Response> {
     if st.deflection_beacons.is_blocked(ip) {
-        return Some(ApiError::too_many().into_response());
+        return Some(ApiError::too_often().into_response());
     }
     st.deflection_beacons.fail(ip);
     None
@@ -174,7 +174,7 @@ pub async fn searched(
     Form(f): Form<SearchedForm>,
 ) -> Response {
     if st.kb_search_limit.is_blocked(ip) {
-        return ApiError::too_many().into_response();
+        return ApiError::too_often().into_response();
     }
     st.kb_search_limit.fail(ip);
     if attempt(&st, &headers, &token).is_none() {

@@ -124,15 +124,13 @@ pub async fn signin_request(
             else {
                 return Ok(());
             };
-            if notify::signin_link_within_cap(c, cap, now).await?
-                && notify::take_auto_allowance(c, email.as_str(), "signin", now).await?
-            {
+            if notify::signin_link_within_cap(c, cap, now).await? {
                 let notice = notify::Notice::PortalLink {
                     customer_id,
                     sealed_token,
                     next,
                 };
-                notify::queue(c, &notice, now).await?;
+                notify::queue_automatic(c, &notice, email.as_str(), "signin", now).await?;
             }
             Ok(())
         }))

@@ -454,26 +454,45 @@ async fn sign_in_links_keep_to_their_share_of_the_auto_mail_cap(backend: Backend
     for c in customers {
         app.ticket("Question", "Hello", c).await;
     }
-    let http = client_from("127.0.0.26");
-    let form = http.get(app.url("/portal/signin")).send().await.unwrap();
-    let csrf = form
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("rapport_portal_csrf="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-        .unwrap();
-    for c in customers {
-        let r = http
-            .post(app.url("/portal/signin"))
-            .header(header::COOKIE, format!("rapport_portal_csrf={csrf}"))
-            .form(&[("csrf", csrf.as_str()), ("email", c)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-    }
+    let ask_for_links = |ip: &'static str| {
+        let app = &app;
+        async move {
+            let http = client_from(ip);
+            let form = http.get(app.url("/portal/signin")).send().await.unwrap();
+            let csrf = form
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|v| v.strip_prefix("rapport_portal_csrf="))
+                .map(|v| v.split(';').next().unwrap().to_owned())
+                .unwrap();
+            for c in customers {
+                let r = http
+                    .post(app.url("/portal/signin"))
+                    .header(header::COOKIE, format!("rapport_portal_csrf={csrf}"))
+                    .form(&[("csrf", csrf.as_str()), ("email", c)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+            }
+        }
+    };
+    // With no mailbox nothing can go out, and no address's allowance is spent on it.
+    ask_for_links("127.0.0.25").await;
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM auto_mail_log").await,
+        0
+    );
+    let (s, b) = app
+        .post(
+            "/api/v1/mailboxes",
+            json!({"address": "help@desk.example", "name": "Help", "acknowledge": false}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    ask_for_links("127.0.0.26").await;
     let links = count(
         &app.db,
         "SELECT COUNT(*) FROM auto_mail_log WHERE kind = 'signin'",

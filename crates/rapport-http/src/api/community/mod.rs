@@ -211,7 +211,7 @@ pub fn check_query(q: &str) -> ApiResult<()> {
 /// Refuses an address that asked too often (120 reads a minute).
 fn limit(st: &AppState, ip: std::net::IpAddr) -> ApiResult<()> {
     if st.community_reads.is_blocked(ip) {
-        return Err(ApiError::too_many());
+        return Err(ApiError::too_often());
     }
     st.community_reads.fail(ip);
     Ok(())

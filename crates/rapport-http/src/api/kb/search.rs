@@ -132,7 +132,7 @@ fn parse(p: KbSearchParams, default_limit: usize) -> ApiResult<Parsed> {
 /// Counts the request against the client address's allowance.
 fn throttle(st: &AppState, ip: ClientIp) -> ApiResult<()> {
     if st.kb_search_limit.is_blocked(ip.0) {
-        return Err(ApiError::too_many());
+        return Err(ApiError::too_often());
     }
     st.kb_search_limit.fail(ip.0);
     Ok(())
