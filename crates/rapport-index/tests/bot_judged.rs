@@ -8,87 +8,12 @@
     reason = "a test over the demo files: a missing or malformed one should fail loudly"
 )]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
+use common::{demo_index, kb_dir};
 use rapport_domain::bot::{self, Context, Source};
 use rapport_domain::kb::{Locale, Visibility};
-use rapport_index::kb::{ArticleDoc, KbHit, KbIndex, KbQuery};
-
-fn kb_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rapport-demo/kb")
-}
-
-/// `key = "value"` and `key = ["a", "b"]` lines of a `+++` front matter, and the body.
-fn front_matter(raw: &str) -> (HashMap<String, String>, Vec<String>, String) {
-    let mut fields = HashMap::new();
-    let mut tags = Vec::new();
-    let rest = raw.trim_start().strip_prefix("+++").unwrap_or(raw);
-    let (head, body) = rest.split_once("\n+++").unwrap_or(("", rest));
-    for line in head.lines() {
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let v = v.split(" #").next().unwrap_or(v).trim();
-        if k.trim() == "tags" {
-            tags = v
-                .trim_matches(|c| c == '[' || c == ']')
-                .split(',')
-                .map(|t| t.trim().trim_matches('"').to_owned())
-                .filter(|t| !t.is_empty())
-                .collect();
-        } else {
-            fields.insert(k.trim().to_owned(), v.trim_matches('"').to_owned());
-        }
-    }
-    (fields, tags, body.trim_start_matches('\n').to_owned())
-}
-
-fn demo_index() -> KbIndex {
-    let mut docs: HashMap<String, ArticleDoc> = HashMap::new();
-    let mut translations = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(kb_dir().join("articles"))
-        .expect("the demo articles")
-        .map(|e| e.expect("an entry").path())
-        .collect();
-    paths.sort();
-    for (i, path) in paths.iter().enumerate() {
-        let raw = std::fs::read_to_string(path).expect("an article");
-        let (f, tags, body) = front_matter(&raw);
-        let locale = Locale::parse(f.get("locale").map_or("en", String::as_str)).expect("locale");
-        let slug = f["slug"].clone();
-        if locale != Locale::english() {
-            translations.push((slug, locale, f["title"].clone(), body));
-            continue;
-        }
-        if f.get("status").map(String::as_str) != Some("published") {
-            continue;
-        }
-        docs.insert(
-            slug.clone(),
-            ArticleDoc {
-                id: i as i64 + 1,
-                slug,
-                visibility: Visibility::parse(&f["visibility"]).expect("visibility"),
-                default_locale: locale.clone(),
-                tags,
-                category: None,
-                translations: vec![(locale, f["title"].clone(), body)],
-            },
-        );
-    }
-    for (slug, locale, title, body) in translations {
-        if let Some(d) = docs.get_mut(&slug) {
-            d.translations.push((locale, title, body));
-        }
-    }
-    let kb = KbIndex::default();
-    kb.put(&docs.into_values().collect::<Vec<_>>())
-        .expect("indexed");
-    let synonyms = std::fs::read_to_string(kb_dir().join("synonyms.txt")).expect("synonyms");
-    kb.set_synonyms(synonyms.lines().filter(|l| !l.trim().is_empty()));
-    kb
-}
+use rapport_index::kb::{KbHit, KbQuery};
 
 fn source(h: KbHit) -> Source {
     Source {

@@ -64,6 +64,22 @@ async fn sitemap_when(app: &TestApp, what: &str, ready: impl Fn(&str) -> bool) -
     panic!("the sitemap never showed {what}: {xml}");
 }
 
+/// Publishes an article through the API.
+async fn publish(app: &TestApp, title: &str, visibility: &str) -> serde_json::Value {
+    let (s, a) = app
+        .call(
+            "POST",
+            "/api/v1/kb/articles",
+            Some(&app.agent.token),
+            Some(json!({
+                "title": title, "body": "Text.", "status": "published", "visibility": visibility,
+            })),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+    a
+}
+
 both_backends! {
     async fn helpful_totals_are_exact_when_many_vote_at_once(app) {
         let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(json!({
@@ -85,17 +101,7 @@ both_backends! {
     }
 
     async fn the_sitemap_is_kept_until_an_article_changes(app) {
-        let publish = |title: &'static str, visibility: &'static str| {
-            let app = &app;
-            async move {
-                let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(json!({
-                    "title": title, "body": "Text.", "status": "published", "visibility": visibility,
-                }))).await;
-                assert_eq!(s, 201, "{a}");
-                a
-            }
-        };
-        let first = publish("First article", "public").await;
+        let first = publish(&app, "First article", "public").await;
         let xml = sitemap_when(&app, "the first article", |x| x.contains("/help/articles/first-article<")).await;
         // A change no article event announces (made behind Rapport's back) is not seen:
         // the sitemap is not read again for every request.
@@ -105,14 +111,14 @@ both_backends! {
             assert_eq!(sitemap(&app).await, xml, "served from the cache");
         }
         // Any article's change renders it anew.
-        publish("Second article", "public").await;
+        publish(&app, "Second article", "public").await;
         let xml = sitemap_when(&app, "the second article", |x| x.contains("/help/articles/second-article<")).await;
         assert!(xml.contains("/help/articles/behind-the-back<"), "{xml}");
         assert!(!xml.contains("first-article"), "{xml}");
         // Only what the public may read, as ever.
-        let internal = publish("Internal article", "internal").await;
-        let members = publish("Members article", "customers").await;
-        let draft = publish("Draft article", "public").await;
+        let internal = publish(&app, "Internal article", "internal").await;
+        let members = publish(&app, "Members article", "customers").await;
+        let draft = publish(&app, "Draft article", "public").await;
         let (s, _) = app.patch(&format!("/api/v1/kb/articles/{}", draft["id"]), json!({"status": "draft"})).await;
         assert_eq!(s, 200);
         for a in [&internal, &members] {
@@ -130,16 +136,6 @@ both_backends! {
     }
 
     async fn the_front_page_lists_are_kept_per_reader_until_an_article_changes(app) {
-        let publish = |title: &'static str, visibility: &'static str| {
-            let app = &app;
-            async move {
-                let (s, a) = app.call("POST", "/api/v1/kb/articles", Some(&app.agent.token), Some(json!({
-                    "title": title, "body": "Text.", "status": "published", "visibility": visibility,
-                }))).await;
-                assert_eq!(s, 201, "{a}");
-                a
-            }
-        };
         let home = |cookie: Option<String>| {
             let app = &app;
             async move {
@@ -153,7 +149,7 @@ both_backends! {
             }
         };
         let cookie = crate::kb_links::portal_cookie(&app, "member@example.com").await;
-        let first = publish("Alpha guide", "public").await;
+        let first = publish(&app, "Alpha guide", "public").await;
         // The writing node sees its own write at once.
         assert!(home(None).await.contains("Alpha guide"));
         assert!(home(Some(cookie.clone())).await.contains("Alpha guide"));
@@ -165,7 +161,7 @@ both_backends! {
             assert!(page.contains("Alpha guide") && !page.contains("Behind the back"), "served from the kept lists");
         }
         // Any article's change reads them anew; each kind of reader keeps its own.
-        publish("Members guide", "customers").await;
+        publish(&app, "Members guide", "customers").await;
         let anonymous = home(None).await;
         assert!(anonymous.contains("Behind the back"), "{anonymous}");
         assert!(!anonymous.contains("Members guide"), "not the public's: {anonymous}");

@@ -3,12 +3,11 @@
 //! answer), who sees what (drafts and internal articles never reach the public), the
 //! index following article changes, the search log and the visitor cookie, bad input.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rapport_domain::kb::{ArticleBody, ArticleStatus, ArticleTitle, Locale, Slug, Visibility};
-use rapport_domain::{Clock, EmailAddress, Role, SystemClock, Tag, Timestamp, Viewer};
+use rapport_domain::kb::{ArticleBody, ArticleStatus, ArticleTitle, Visibility};
+use rapport_domain::{Clock, EmailAddress, Role, SystemClock, Timestamp, Viewer};
 use rapport_store::kb::{self, ArticlePatch, NewArticle};
 use rapport_store::{Db, op};
 use serde_json::{Value, json};
@@ -32,94 +31,21 @@ fn kb_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rapport-demo/kb")
 }
 
-/// `key = "value"` and `key = [..]` lines of a `+++` front matter, and the body.
-fn front_matter(raw: &str) -> (HashMap<String, String>, Vec<String>, String) {
-    let mut fields = HashMap::new();
-    let mut tags = Vec::new();
-    let rest = raw.trim_start().strip_prefix("+++").unwrap_or(raw);
-    let (head, body) = rest.split_once("\n+++").unwrap_or(("", rest));
-    for line in head.lines() {
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let v = v.split(" #").next().unwrap_or(v).trim();
-        if k.trim() == "tags" {
-            tags = v
-                .trim_matches(|c| c == '[' || c == ']')
-                .split(',')
-                .map(|t| t.trim().trim_matches('"').to_owned())
-                .filter(|t| !t.is_empty())
-                .collect();
-        } else {
-            fields.insert(k.trim().to_owned(), v.trim_matches('"').to_owned());
-        }
-    }
-    (fields, tags, body.trim_start_matches('\n').to_owned())
-}
-
-/// Loads the demo knowledge base's articles (with their translations and status) and
-/// synonym groups through the store, as an admin. Returns the slug of the last article.
+/// Loads the demo knowledge base (articles with their translations and status, and the
+/// synonym groups) as the demo does; returns the slug of its last published article.
 async fn load_demo_kb(app: &TestApp) -> String {
-    let v = admin_viewer(app);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(kb_dir().join("articles"))
+    rapport_demo::kb::populate(&app.db, &SystemClock, app.admin.id)
+        .await
+        .unwrap();
+    rapport_demo::kb::articles()
         .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    let (mut originals, mut translations) = (Vec::new(), Vec::new());
-    for p in paths {
-        let (f, tags, body) = front_matter(&std::fs::read_to_string(&p).unwrap());
-        if f.get("locale").is_some_and(|l| l != "en") {
-            translations.push((f, body));
-        } else {
-            originals.push((f, tags, body));
-        }
-    }
-    let mut ids = HashMap::new();
-    let mut last = String::new();
-    for (f, tags, body) in originals {
-        let mut a = NewArticle::draft(
-            ArticleTitle::parse(&f["title"]).unwrap(),
-            ArticleBody::parse(&body).unwrap(),
-        );
-        a.slug = Some(Slug::parse(&f["slug"]).unwrap());
-        a.status = ArticleStatus::parse(&f["status"]).unwrap();
-        a.visibility = Visibility::parse(&f["visibility"]).unwrap();
-        a.tags = tags.iter().filter_map(|t| Tag::parse(t).ok()).collect();
-        let (v, t) = (v.clone(), now());
-        let art = app
-            .db
-            .write(op!(c => kb::create(c, &v, a, t).await))
-            .await
-            .unwrap();
-        ids.insert(art.slug.clone(), art.id);
-        last = art.slug;
-    }
-    for (f, body) in translations {
-        let Some(&id) = ids.get(&f["slug"]) else {
-            continue;
-        };
-        let patch = ArticlePatch {
-            locale: Some(Locale::parse(&f["locale"]).unwrap()),
-            title: Some(ArticleTitle::parse(&f["title"]).unwrap()),
-            body: Some(ArticleBody::parse(&body).unwrap()),
-            ..ArticlePatch::default()
-        };
-        let (v, t) = (v.clone(), now());
-        app.db
-            .write(op!(c => kb::update(c, &v, id, patch, t).await))
-            .await
-            .unwrap();
-    }
-    let synonyms = std::fs::read_to_string(kb_dir().join("synonyms.txt")).unwrap();
-    for line in synonyms.lines().filter(|l| l.contains(',')) {
-        let (line, t) = (line.to_owned(), now());
-        app.db
-            .write(op!(c => kb::synonyms::ensure(c, None, &line, t).await))
-            .await
-            .unwrap();
-    }
-    last
+        .into_iter()
+        .rev()
+        .find(|a| a.status == ArticleStatus::Published)
+        .unwrap()
+        .slug
+        .as_str()
+        .to_owned()
 }
 
 /// Percent-encodes a query parameter's value.
