@@ -193,6 +193,7 @@ pub fn api_router() -> Router<AppState> {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .layer(api::chat::cors())
 }
 
 /// The JSON API alone, ready to serve.
