@@ -86,7 +86,7 @@
     '.h{display:flex;justify-content:space-between;align-items:center;padding:8px 12px;background:var(--c);color:#fff}' +
     'h2{margin:0;font-size:16px;color:#fff}' +
     '.h button{background:transparent;color:#fff;border-color:#fff;padding:2px 10px}' +
-    '.g{flex:1;overflow-y:auto;padding:12px;margin:0;list-style:none}' +
+    '.g{flex:1;overflow-y:auto;padding:12px}.g ul{margin:0;padding:0;list-style:none}' +
     '.g li{margin:0 0 10px;max-width:85%;padding:8px 10px;border-radius:10px;background:#f1f1f1;white-space:pre-wrap;overflow-wrap:anywhere}' +
     '.g li.v{margin-left:auto;background:#e6eefc}' +
     '.g li.n{background:#fff8e1;max-width:100%}' +
@@ -105,7 +105,9 @@
   head.appendChild(el('h2', { id: 'rc-t' }, t.title));
   var closeBtn = el('button', { type: 'button', 'aria-label': t.close }, '×');
   head.appendChild(closeBtn);
-  var log = el('ul', { class: 'g', role: 'log', 'aria-live': 'polite', 'aria-label': t.title });
+  var log = el('div', { class: 'g', role: 'log', 'aria-live': 'polite', 'aria-label': t.title });
+  var list = el('ul');
+  log.appendChild(list);
   var typingLine = el('div', { class: 'ty', 'aria-live': 'polite' });
   var form = el('form');
   form.appendChild(el('label', { for: 'rc-m', class: 'sr' }, t.message));
@@ -191,7 +193,7 @@
   function note(text) {
     var li = el('li', { class: 'n' });
     li.textContent = text;
-    log.appendChild(li);
+    list.appendChild(li);
     log.scrollTop = log.scrollHeight;
   }
   var byClient = {}; // client_id → <li> of a message not yet acknowledged
@@ -202,7 +204,7 @@
     var p = el('span');
     fill(p, body);
     li.appendChild(p);
-    log.appendChild(li);
+    list.appendChild(li);
     log.scrollTop = log.scrollHeight;
     return li;
   }
