@@ -186,6 +186,12 @@ pub fn api_router() -> Router<AppState> {
     let doc = std::sync::Arc::new(doc);
     router
         .route("/api/v1/chat/ws", get(api::chat::ws::chat_ws))
+        // The widget's preflight (answered by the CORS layer below; the route only makes
+        // OPTIONS reach it instead of the 405 fallback).
+        .route(
+            "/api/v1/chat/conversations",
+            axum::routing::options(|| async { StatusCode::NO_CONTENT }),
+        )
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -193,6 +199,7 @@ pub fn api_router() -> Router<AppState> {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .layer(api::chat::cors())
 }
 
 /// The JSON API alone, ready to serve.

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod bulk;
+pub mod chat;
 pub mod community;
 pub mod confirm;
 pub mod customers;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(customers::customer))
         .route("/live", get(live::live))
         .route("/attachments/{id}", get(attachments::attachment))
+        .route("/widget.js", get(chat::widget_js))
         .route("/portal", get(|| async { Redirect::to("/portal/new") }))
         .route(
             "/portal/new",

@@ -41,5 +41,6 @@ mod subscribers;
 mod tickets;
 mod trust_mail;
 mod web;
+mod widget;
 mod workspace;
 mod zones;

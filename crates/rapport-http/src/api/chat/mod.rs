@@ -240,3 +240,18 @@ pub async fn put_settings(
         .await?;
     Ok(Json(s.into()))
 }
+
+/// The widget runs on the customer's site, another origin: browsers may call
+/// `POST /api/v1/chat/conversations` from any page (no cookies, no credentials; the
+/// handler itself refuses origins the admin did not list). Every other path of the API
+/// stays closed to other origins.
+pub fn cors() -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(|_, parts| {
+            parts.uri.path() == "/api/v1/chat/conversations"
+        }))
+        .allow_methods([axum::http::Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600))
+}

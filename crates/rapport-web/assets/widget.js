@@ -1,0 +1,394 @@
+// Rapport's chat widget. Embed with one line on any site:
+//   <script src="https://HOST/widget.js" async></script>
+// Options, as data attributes on that tag: data-color (a CSS colour), data-greeting (text),
+// data-position ("right" or "left"), data-lang ("en", "fr", "de"). The widget talks to the
+// host its script came from, speaks the protocol of docs/CHAT.md and lives in a shadow DOM,
+// so the page's CSS does not reach it. Server text is only ever inserted as text.
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  if (!script || !script.src || window.__rapportChat) return;
+  window.__rapportChat = true;
+  var origin = new URL(script.src, location.href).origin;
+  var opts = script.dataset;
+
+  var WORDS = {
+    en: {
+      launcher: 'Chat with us', title: 'Chat', close: 'Close chat', message: 'Message',
+      send: 'Send', person: 'Talk to a person', sending: 'Sending…', sent: 'Sent',
+      failed: 'Not sent', you: 'You', agent: 'Support', bot: 'Assistant',
+      typing: ' is typing…', askPerson: 'I would like to talk to a person.',
+      greeting: 'Hello! How can we help?', closed: 'This conversation was closed. Your next message starts a new one.',
+      offline: 'Connection lost, reconnecting…',
+    },
+    fr: {
+      launcher: 'Discuter avec nous', title: 'Discussion', close: 'Fermer la discussion', message: 'Message',
+      send: 'Envoyer', person: 'Parler à une personne', sending: 'Envoi…', sent: 'Envoyé',
+      failed: 'Non envoyé', you: 'Vous', agent: 'Support', bot: 'Assistant',
+      typing: ' écrit…', askPerson: 'Je voudrais parler à une personne.',
+      greeting: 'Bonjour ! Comment pouvons-nous vous aider ?', closed: 'Cette discussion est close. Votre prochain message en ouvre une nouvelle.',
+      offline: 'Connexion perdue, reconnexion…',
+    },
+    de: {
+      launcher: 'Chatten Sie mit uns', title: 'Chat', close: 'Chat schließen', message: 'Nachricht',
+      send: 'Senden', person: 'Mit einem Menschen sprechen', sending: 'Wird gesendet…', sent: 'Gesendet',
+      failed: 'Nicht gesendet', you: 'Sie', agent: 'Support', bot: 'Assistent',
+      typing: ' schreibt…', askPerson: 'Ich möchte mit einem Menschen sprechen.',
+      greeting: 'Hallo! Wie können wir helfen?', closed: 'Dieses Gespräch wurde geschlossen. Ihre nächste Nachricht beginnt ein neues.',
+      offline: 'Verbindung verloren, verbinde neu…',
+    },
+  };
+  var lang = (opts.lang || document.documentElement.lang || 'en').slice(0, 2).toLowerCase();
+  var t = WORDS[lang] || WORDS.en;
+  var color = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|rgb\([0-9, .%]+\))$/.test(opts.color || '') ? opts.color : '#1d4ed8';
+  var side = opts.position === 'left' ? 'left' : 'right';
+
+  // --- State kept across reloads: token, last id, unacknowledged messages (per host). ---
+  var KEY = 'rapport-chat:' + origin;
+  var state = load();
+  function load() {
+    try {
+      var s = JSON.parse(localStorage.getItem(KEY) || 'null');
+      if (s && typeof s === 'object') return { token: s.token || null, last_id: +s.last_id || 0, outbox: Array.isArray(s.outbox) ? s.outbox : [], expected: s.expected || null };
+    } catch (e) { /* storage off or corrupt: start afresh */ }
+    return { token: null, last_id: 0, outbox: [], expected: null };
+  }
+  function save() {
+    try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode: memory only */ }
+  }
+
+  function newId() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+  }
+
+  // --- The UI, in a shadow root. ---
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text) e.textContent = text;
+    return e;
+  }
+  var host = el('div', { 'data-rapport-chat': '' });
+  var root = host.attachShadow({ mode: 'open' });
+  var css = el('style');
+  css.textContent =
+    ':host{all:initial}' +
+    '*{box-sizing:border-box;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:15px;line-height:1.4}' +
+    '.w{position:fixed;bottom:16px;' + side + ':16px;z-index:2147483000;display:flex;flex-direction:column;align-items:' + (side === 'left' ? 'flex-start' : 'flex-end') + ';gap:8px}' +
+    'button{cursor:pointer;border-radius:8px;border:2px solid var(--c);padding:8px 14px;background:#fff;color:#111}' +
+    'button.p{background:var(--c);color:#fff}' +
+    'button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #111;outline-offset:2px}' +
+    '.l{border-radius:24px;padding:12px 20px;font-weight:600;box-shadow:0 2px 8px rgba(0,0,0,.3)}' +
+    '.d{width:min(360px,calc(100vw - 32px));height:min(520px,calc(100vh - 96px));background:#fff;color:#111;border-radius:12px;box-shadow:0 4px 24px rgba(0,0,0,.3);display:flex;flex-direction:column;overflow:hidden}' +
+    '.d[hidden]{display:none}' +
+    '.h{display:flex;justify-content:space-between;align-items:center;padding:8px 12px;background:var(--c);color:#fff}' +
+    'h2{margin:0;font-size:16px;color:#fff}' +
+    '.h button{background:transparent;color:#fff;border-color:#fff;padding:2px 10px}' +
+    '.g{flex:1;overflow-y:auto;padding:12px}.g ul{margin:0;padding:0;list-style:none}' +
+    '.g li{margin:0 0 10px;max-width:85%;padding:8px 10px;border-radius:10px;background:#f1f1f1;white-space:pre-wrap;overflow-wrap:anywhere}' +
+    '.g li.v{margin-left:auto;background:#e6eefc}' +
+    '.g li.n{background:#fff8e1;max-width:100%}' +
+    '.who{display:block;font-size:12px;font-weight:600;color:#333}' +
+    '.st{display:block;font-size:12px;color:#444;text-align:right}' +
+    '.g a{color:#0b3fa8}' +
+    '.ty{min-height:20px;padding:0 12px;font-size:13px;color:#333}' +
+    'form{display:flex;flex-direction:column;gap:6px;padding:8px 12px 12px;border-top:1px solid #ddd}' +
+    'textarea{width:100%;min-height:44px;max-height:120px;resize:vertical;padding:8px;border:1px solid #666;border-radius:8px;color:#111;background:#fff}' +
+    '.r{display:flex;gap:8px;justify-content:space-between}' +
+    '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}';
+  var wrap = el('div', { class: 'w' });
+  wrap.style.setProperty('--c', color);
+  var panel = el('div', { class: 'd', role: 'dialog', 'aria-labelledby': 'rc-t', id: 'rc-d', hidden: '' });
+  var head = el('div', { class: 'h' });
+  head.appendChild(el('h2', { id: 'rc-t' }, t.title));
+  var closeBtn = el('button', { type: 'button', 'aria-label': t.close }, '×');
+  head.appendChild(closeBtn);
+  var log = el('div', { class: 'g', role: 'log', 'aria-live': 'polite', 'aria-label': t.title });
+  var list = el('ul');
+  log.appendChild(list);
+  var typingLine = el('div', { class: 'ty', 'aria-live': 'polite' });
+  var form = el('form');
+  form.appendChild(el('label', { for: 'rc-m', class: 'sr' }, t.message));
+  var box = el('textarea', { id: 'rc-m', rows: '2', maxlength: '4000' });
+  form.appendChild(box);
+  var row = el('div', { class: 'r' });
+  var personBtn = el('button', { type: 'button' }, t.person);
+  var sendBtn = el('button', { type: 'submit', class: 'p' }, t.send);
+  row.appendChild(personBtn);
+  row.appendChild(sendBtn);
+  form.appendChild(row);
+  panel.appendChild(head);
+  panel.appendChild(log);
+  panel.appendChild(typingLine);
+  panel.appendChild(form);
+  var launcher = el('button', { type: 'button', class: 'l p', 'aria-expanded': 'false', 'aria-controls': 'rc-d' }, t.launcher);
+  wrap.appendChild(panel);
+  wrap.appendChild(launcher);
+  root.appendChild(css);
+  root.appendChild(wrap);
+  note(opts.greeting || t.greeting);
+
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute('aria-expanded', 'true');
+    box.focus();
+    log.scrollTop = log.scrollHeight;
+    if (state.token) connect();
+  }
+  function close() {
+    panel.hidden = true;
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.focus();
+  }
+  launcher.addEventListener('click', function () { if (panel.hidden) open(); else close(); });
+  closeBtn.addEventListener('click', close);
+  panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); close(); } });
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var body = box.value.trim();
+    if (!body) return;
+    box.value = '';
+    send(body);
+  });
+  box.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+  });
+  var lastTyping = 0;
+  box.addEventListener('input', function () {
+    var now = Date.now();
+    if (now - lastTyping > 2000 && frame({ type: 'typing' })) lastTyping = now;
+  });
+  personBtn.addEventListener('click', function () { askForPerson(); });
+
+  /// "Talk to a person": for now a plain message; the assistant bot's handoff hooks in here.
+  function askForPerson() {
+    send(t.askPerson);
+  }
+
+  // --- Rendering: text only; links built with DOM APIs. ---
+  var URLS = /(https?:\/\/[^\s<>"']+|\/help\/[^\s<>"']+)/g;
+  function safeHref(raw) {
+    var u;
+    try { u = new URL(raw, origin); } catch (e) { return null; }
+    if (u.protocol === 'https:' || (u.protocol === 'http:' && u.origin === origin)) return u.href;
+    return null;
+  }
+  function fill(node, text) {
+    var at = 0;
+    var m;
+    URLS.lastIndex = 0;
+    while ((m = URLS.exec(text))) {
+      var url = m[0].replace(/[.,;:!?)\]]+$/, '');
+      var href = safeHref(url);
+      if (!href) continue;
+      node.appendChild(document.createTextNode(text.slice(at, m.index)));
+      var a = el('a', { href: href, target: '_blank', rel: 'noopener noreferrer' }, url);
+      node.appendChild(a);
+      at = m.index + url.length;
+    }
+    node.appendChild(document.createTextNode(text.slice(at)));
+  }
+  function note(text) {
+    var li = el('li', { class: 'n' });
+    li.textContent = text;
+    list.appendChild(li);
+    log.scrollTop = log.scrollHeight;
+  }
+  var byClient = {}; // client_id → <li> of a message not yet acknowledged
+  var shown = {};    // message id → true
+  function bubble(author, name, body) {
+    var li = el('li', { class: author === 'visitor' ? 'v' : 'a' });
+    li.appendChild(el('span', { class: 'who' }, author === 'visitor' ? t.you : (name || (author === 'bot' ? t.bot : t.agent))));
+    var p = el('span');
+    fill(p, body);
+    li.appendChild(p);
+    list.appendChild(li);
+    log.scrollTop = log.scrollHeight;
+    return li;
+  }
+  function pending(entry) {
+    var li = bubble('visitor', null, entry.body);
+    li.appendChild(el('span', { class: 'st' }, t.sending));
+    byClient[entry.client_id] = li;
+  }
+  function status(li, text) {
+    var st = li.querySelector('.st');
+    if (st) st.textContent = text;
+  }
+  state.outbox.forEach(pending);
+
+  // --- Sending. ---
+  var starting = false;
+  function send(body) {
+    var entry = { client_id: newId(), body: body };
+    state.outbox.push(entry);
+    save();
+    pending(entry);
+    if (!state.token) start();
+    else if (ready) frame({ type: 'message', client_id: entry.client_id, body: entry.body });
+    else connect();
+  }
+
+  /// The first message starts the conversation over HTTP; the rest go over the socket.
+  function start() {
+    if (starting || state.token || !state.outbox.length) return;
+    starting = true;
+    var first = state.outbox[0];
+    fetch(origin + '/api/v1/chat/conversations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ body: first.body, client_id: first.client_id }),
+    }).then(function (r) {
+      return r.json().then(function (j) { return { ok: r.ok, status: r.status, j: j }; });
+    }).then(function (r) {
+      starting = false;
+      if (!r.ok) {
+        var err = (r.j && r.j.error) || {};
+        if (r.status === 422 || r.status === 403) {
+          drop(first.client_id);
+          note(err.message || t.failed);
+        } else {
+          retryLater(start);
+        }
+        return;
+      }
+      state.token = r.j.token;
+      state.expected = r.j.agents_online ? null : r.j.expected_reply;
+      acked(first.client_id, r.j.message_id);
+      if (state.expected) note(state.expected);
+      connect();
+    }).catch(function () {
+      starting = false;
+      retryLater(start);
+    });
+  }
+  function drop(clientId) {
+    state.outbox = state.outbox.filter(function (e) { return e.client_id !== clientId; });
+    save();
+    var li = byClient[clientId];
+    if (li) status(li, t.failed);
+    delete byClient[clientId];
+  }
+  function acked(clientId, id) {
+    state.outbox = state.outbox.filter(function (e) { return e.client_id !== clientId; });
+    var li = byClient[clientId];
+    delete byClient[clientId];
+    if (li) status(li, t.sent);
+    if (id) shown[id] = true;
+    if (id > state.last_id) state.last_id = id;
+    save();
+  }
+  var retryTimer = null;
+  function retryLater(fn) {
+    if (retryTimer) return;
+    retryTimer = setTimeout(function () { retryTimer = null; fn(); }, 3000);
+  }
+
+  // --- The socket. ---
+  var ws = null;
+  var ready = false;
+  var backoff = 1000;
+  var pinger = null;
+  var typingTimer = null;
+  function frame(f) {
+    if (!ws || !ready) return false;
+    ws.send(JSON.stringify(f));
+    return true;
+  }
+  function connect() {
+    if (ws || !state.token) return;
+    ready = false;
+    var sock = new WebSocket(origin.replace(/^http/, 'ws') + '/api/v1/chat/ws');
+    ws = sock;
+    sock.onopen = function () { sock.send(JSON.stringify({ type: 'auth', token: state.token })); };
+    sock.onmessage = function (e) {
+      var f;
+      try { f = JSON.parse(e.data); } catch (x) { return; }
+      onFrame(f);
+    };
+    sock.onclose = function (e) {
+      ws = null;
+      ready = false;
+      clearInterval(pinger);
+      if (e.code === 4003) { // the token opens nothing any more: the next message starts anew
+        state.token = null;
+        state.last_id = 0;
+        save();
+        if (state.outbox.length) start();
+        return;
+      }
+      setTimeout(connect, backoff + Math.random() * 500);
+      backoff = Math.min(backoff * 2, 30000);
+    };
+  }
+  function onFrame(f) {
+    switch (f.type) {
+      case 'ready':
+        ready = true;
+        backoff = 1000;
+        clearInterval(pinger);
+        pinger = setInterval(function () { frame({ type: 'ping' }); }, 25000);
+        // A fresh page has shown nothing yet: ask for the whole conversation.
+        frame({ type: 'resume', after: Object.keys(shown).length ? state.last_id : 0 });
+        state.outbox.forEach(function (m) { frame({ type: 'message', client_id: m.client_id, body: m.body }); });
+        break;
+      case 'ack':
+        acked(f.client_id, f.id);
+        break;
+      case 'message':
+        if (shown[f.id]) break;
+        shown[f.id] = true;
+        if (f.id > state.last_id) { state.last_id = f.id; save(); }
+        if (f.author === 'visitor' && adopt(f)) break;
+        bubble(f.author, f.name, f.body);
+        if (f.author !== 'visitor') typingLine.textContent = '';
+        frame({ type: 'read', up_to: f.id });
+        break;
+      case 'typing':
+        typingLine.textContent = (f.name || t.agent) + t.typing;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { typingLine.textContent = ''; }, 5000);
+        break;
+      case 'error':
+        if (f.client_id) {
+          if (f.code === 'invalid' || f.code === 'too_big') drop(f.client_id);
+          else if (f.code === 'closed') closedConversation();
+          else retryLater(resend);
+        } else if (f.code === 'closed') {
+          closedConversation();
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  /// A message of ours coming back before its ack (or after a reload): it is the one
+  /// already on screen as "Sending…", not a new one.
+  function adopt(f) {
+    for (var i = 0; i < state.outbox.length; i++) {
+      if (state.outbox[i].body === f.body && byClient[state.outbox[i].client_id]) return true;
+    }
+    return false;
+  }
+  function resend() {
+    state.outbox.forEach(function (m) { frame({ type: 'message', client_id: m.client_id, body: m.body }); });
+  }
+  function closedConversation() {
+    note(t.closed);
+    state.token = null;
+    state.last_id = 0;
+    save();
+    if (ws) { var s = ws; ws = null; s.onclose = null; s.close(); }
+    if (state.outbox.length) start();
+  }
+
+  function mount() {
+    document.body.appendChild(host);
+    if (state.token) connect();
+    else if (state.outbox.length) start();
+  }
+  if (document.body) mount();
+  else document.addEventListener('DOMContentLoaded', mount);
+})();
