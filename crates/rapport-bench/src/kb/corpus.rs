@@ -16,10 +16,11 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use super::words::{
-    CATEGORIES, CODAS, CategorySpec, DE_HEADINGS, DE_SENTENCES, DE_TITLES, EN_HEADINGS,
-    EN_SENTENCES, EN_TITLES, NUCLEI, ONSETS, Words,
+use super::phrasing::{
+    CODAS, DE_HEADINGS, DE_SENTENCES, DE_TITLES, EN_HEADINGS, EN_SENTENCES, EN_TITLES, NUCLEI,
+    ONSETS,
 };
+use super::words::{CATEGORIES, CategorySpec, Words};
 
 /// Who may read a generated article, and whether it is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

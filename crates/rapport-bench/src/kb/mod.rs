@@ -9,6 +9,7 @@
 //! find nothing and misspellings are counted and reported.
 
 mod corpus;
+mod phrasing;
 mod probe;
 mod words;
 
@@ -24,8 +25,9 @@ use serde_json::json;
 
 use crate::{Report, stopwatch};
 use corpus::{Corpus, GenArticle, Kind};
+use phrasing::ABSENT;
 use probe::{Expect, Probe, run_probes};
-use words::{ABSENT, CATEGORIES};
+use words::CATEGORIES;
 
 /// What the self-service run is asked to do.
 pub struct KbArgs {
