@@ -25,6 +25,7 @@ use rapport_store::people::{self, NewUser};
 use rapport_store::secrets;
 use serde_json::json;
 
+mod chat;
 mod kb;
 mod mail;
 mod reference;
@@ -101,6 +102,20 @@ struct Args {
     /// creating the articles again.
     #[arg(long)]
     kb_state: Option<PathBuf>,
+    /// Live-chat run: visitor sockets to open and hold (each its own conversation, at
+    /// most ten per loopback address 127.1.x.y); 0 skips the run.
+    #[arg(long, default_value_t = 0)]
+    chat_sockets: usize,
+    /// Live-chat run: visitor messages a second, round-robin over the sockets.
+    #[arg(long, default_value_t = 500)]
+    chat_rate: usize,
+    /// Live-chat run: seconds of sending.
+    #[arg(long, default_value_t = 20)]
+    chat_seconds: u64,
+    /// Only the live-chat run (with `--messages` for the database's size): no ticket,
+    /// email, self-service or raw-insert measurements.
+    #[arg(long)]
+    chat_only: bool,
 }
 
 struct Scratch {
@@ -246,6 +261,17 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
             format!("{tickets} tickets, {messages} messages in {secs:.1} s ({rate:.0} messages/s)"),
         );
     }
+    let visitors = if args.chat_sockets > 0 {
+        let started = stopwatch();
+        let v = chat::open_conversations(&db, &clock, args.chat_sockets).await?;
+        report.add(
+            "chat: conversations opened (store)",
+            format!("{} in {:.1} s", v.len(), started.elapsed().as_secs_f64()),
+        );
+        v
+    } else {
+        Vec::new()
+    };
     match sqlite_path(scratch) {
         Some(path) => analyze(&path)?,
         None => vacuum_pg(scratch.url.as_deref().unwrap_or_default()).await?,
@@ -290,6 +316,24 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
         .pool_max_idle_per_host(args.clients * 2)
         .build()?;
     wait_healthy(&http, &base).await?;
+
+    // Live chat: idle sockets, then delivery at a steady rate.
+    if !visitors.is_empty() {
+        let r = chat::ChatRun {
+            port,
+            pid,
+            session: &session,
+            rate: args.chat_rate,
+            seconds: args.chat_seconds,
+        };
+        chat::run(&visitors, &r, &mut report).await?;
+        if args.chat_only {
+            let (rss, hwm) = rss_of(pid)?;
+            report.add("server memory", format!("RSS {rss} MB now, peak {hwm} MB"));
+            child.kill().await.ok();
+            return Ok(());
+        }
+    }
 
     // 3. Reads first, on the filled database.
     let list = measure(args.reads, || {
@@ -752,6 +796,12 @@ async fn count(db: &Db, sql: &'static str) -> anyhow::Result<i64> {
 }
 
 fn rss_of(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let (rss, hwm) = rss_kb_of(pid)?;
+    Ok((rss / 1024, hwm / 1024))
+}
+
+/// A process's resident memory now and at its peak, in kB.
+fn rss_kb_of(pid: u32) -> anyhow::Result<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let field = |name: &str| {
         status
@@ -759,7 +809,7 @@ fn rss_of(pid: u32) -> anyhow::Result<(u64, u64)> {
             .find(|l| l.starts_with(name))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse::<u64>().ok())
-            .map_or(0, |kb| kb / 1024)
+            .unwrap_or(0)
     };
     Ok((field("VmRSS:"), field("VmHWM:")))
 }

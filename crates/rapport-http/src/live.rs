@@ -114,7 +114,10 @@ impl Live {
             }
         };
         *self.sent.lock().unwrap_or_else(|p| p.into_inner()) = last;
+        // Writes on this node wake the loop at once; the poll catches other nodes' writes.
+        let mut commits = db.commits();
         while !*stop.borrow() {
+            commits.borrow_and_update();
             let after = last;
             let batch = db
                 .read(op!(c => stream::after(c, after, CATCH_UP).await))
@@ -138,6 +141,7 @@ impl Live {
             }
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = commits.changed() => {}
                 _ = stop.changed() => {}
             }
         }

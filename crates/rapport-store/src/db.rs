@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use crate::dialect::sqlite_placeholders;
 use crate::error::{Result, StoreError};
@@ -154,6 +154,9 @@ impl DbConfig {
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Inner>,
+    /// Counts this process's committed writes, so followers of the event stream on this
+    /// node look at once instead of at their next poll (see [`Db::commits`]).
+    commits: Arc<watch::Sender<u64>>,
 }
 
 enum Inner {
@@ -171,7 +174,15 @@ impl Db {
         };
         Ok(Self {
             inner: Arc::new(inner),
+            commits: Arc::new(watch::Sender::new(0)),
         })
+    }
+
+    /// A receiver that changes after each write this process commits. Followers of the
+    /// event stream wait on it (and still poll, for writes of other nodes): a change made
+    /// here reaches this node's live views and chat sockets without waiting for a poll.
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
     }
 
     /// Which database this is.
@@ -195,10 +206,14 @@ impl Db {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T> + Send + 'static,
     {
-        match &*self.inner {
+        let r = match &*self.inner {
             Inner::Sqlite(s) => s.write(op).await,
             Inner::Postgres(pool) => pg_run(pool, false, op).await,
+        };
+        if r.is_ok() {
+            self.commits.send_modify(|n| *n = n.wrapping_add(1));
         }
+        r
     }
 
     /// Runs `op` on a consistent snapshot for reading.
