@@ -161,7 +161,7 @@ pub struct Db {
 
 enum Inner {
     Sqlite(SqliteDb),
-    Postgres(deadpool_postgres::Pool),
+    Postgres(deadpool_postgres::Pool, Box<crate::pg_tls::PgTarget>),
 }
 
 impl Db {
@@ -170,7 +170,10 @@ impl Db {
     pub async fn open(config: &DbConfig) -> Result<Self> {
         let inner = match config {
             DbConfig::Sqlite(path) => Inner::Sqlite(SqliteDb::open(path)?),
-            DbConfig::Postgres(url) => Inner::Postgres(open_pg(url).await?),
+            DbConfig::Postgres(url) => {
+                let target = crate::pg_tls::PgTarget::parse(url)?;
+                Inner::Postgres(open_pg(&target).await?, Box::new(target))
+            }
         };
         Ok(Self {
             inner: Arc::new(inner),
@@ -178,9 +181,60 @@ impl Db {
         })
     }
 
-    /// A receiver that changes after each write this process commits. Followers of the
-    /// event stream wait on it (and still poll, for writes of other nodes): a change made
-    /// here reaches this node's live views and chat sockets without waiting for a poll.
+    /// PostgreSQL: until `stop`, listens for the events other nodes commit (the `events`
+    /// table's trigger notifies `rapport_events`) and counts each notification as a commit
+    /// (see [`Db::commits`]), reconnecting after a lost connection. On SQLite (one node) it
+    /// returns at once.
+    pub async fn hear_other_nodes(&self, mut stop: watch::Receiver<bool>) {
+        let Inner::Postgres(_, target) = &*self.inner else {
+            return;
+        };
+        while !*stop.borrow() {
+            if let Err(e) = self.listen_once(target, &mut stop).await {
+                tracing::warn!(error = %e, "listening for other nodes' events failed; retrying");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    async fn listen_once(
+        &self,
+        target: &crate::pg_tls::PgTarget,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<()> {
+        use futures::StreamExt;
+        let (client, mut conn) = target.config.connect(target.connector()?).await?;
+        // The connection's messages: notifications, or its end.
+        let mut messages = futures::stream::poll_fn(move |cx| conn.poll_message(cx));
+        let listen = client.batch_execute("LISTEN rapport_events");
+        tokio::pin!(listen);
+        let mut listening = false;
+        loop {
+            tokio::select! {
+                r = &mut listen, if !listening => {
+                    r?;
+                    listening = true;
+                }
+                m = messages.next() => match m {
+                    Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => {
+                        self.commits.send_modify(|n| *n = n.wrapping_add(1));
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e.into()),
+                    None => return Err(StoreError::Db("the listening connection closed".into())),
+                },
+                _ = stop.changed() => return Ok(()),
+            }
+        }
+    }
+
+    /// A receiver that changes after each write this process commits and, while
+    /// [`Db::hear_other_nodes`] runs, after each event another node commits. Followers of
+    /// the event stream wait on it (and still poll, in case a notification is missed): a
+    /// change reaches live views and chat sockets without waiting for a poll.
     pub fn commits(&self) -> watch::Receiver<u64> {
         self.commits.subscribe()
     }
@@ -189,7 +243,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match &*self.inner {
             Inner::Sqlite(_) => Backend::Sqlite,
-            Inner::Postgres(_) => Backend::Postgres,
+            Inner::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -208,7 +262,7 @@ impl Db {
     {
         let r = match &*self.inner {
             Inner::Sqlite(s) => s.write(op).await,
-            Inner::Postgres(pool) => pg_run(pool, false, op).await,
+            Inner::Postgres(pool, _) => pg_run(pool, false, op).await,
         };
         if r.is_ok() {
             self.commits.send_modify(|n| *n = n.wrapping_add(1));
@@ -224,7 +278,7 @@ impl Db {
     {
         match &*self.inner {
             Inner::Sqlite(s) => s.read(op).await,
-            Inner::Postgres(pool) => pg_run(pool, true, op).await,
+            Inner::Postgres(pool, _) => pg_run(pool, true, op).await,
         }
     }
 }
@@ -499,11 +553,10 @@ fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn WriteJob>]
 
 // ---------------------------------------------------------------- PostgreSQL
 
-async fn open_pg(url: &str) -> Result<deadpool_postgres::Pool> {
-    let target = crate::pg_tls::PgTarget::parse(url)?;
+async fn open_pg(target: &crate::pg_tls::PgTarget) -> Result<deadpool_postgres::Pool> {
     let tls = target.connector()?;
     let mgr = deadpool_postgres::Manager::from_config(
-        target.config,
+        target.config.clone(),
         tls,
         deadpool_postgres::ManagerConfig {
             recycling_method: deadpool_postgres::RecyclingMethod::Fast,

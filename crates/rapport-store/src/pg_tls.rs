@@ -68,7 +68,7 @@ impl SslMode {
 }
 
 /// A parsed `DATABASE_URL`: the connection settings and how TLS is used.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PgTarget {
     /// Everything but TLS, for tokio-postgres.
     pub config: tokio_postgres::Config,

@@ -212,6 +212,11 @@ pub async fn start(
             .follow(db.clone(), stop_rx.clone()),
     ));
     {
+        // On PostgreSQL, other nodes' events wake this node's followers at once.
+        let (db, stop) = (db.clone(), stop_rx.clone());
+        workers.push(tokio::spawn(async move { db.hear_other_nodes(stop).await }));
+    }
+    {
         let live = Arc::clone(&state.live);
         let (db, stop) = (db.clone(), stop_rx.clone());
         workers.push(tokio::spawn(async move { live.tail(db, stop).await }));

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::both_backends;
-use crate::harness::{Backend, TestApp};
+use crate::harness::{Backend, Scratch, TestApp};
 use crate::web::{client, set_password, sign_in};
 use rapport_store::op;
 
@@ -226,4 +226,54 @@ async fn a_late_commit_is_not_skipped_postgres() {
     );
     drop(rx);
     app.stop().await;
+}
+
+/// PostgreSQL: an event committed by another node wakes this node's followers at once
+/// (the `events` table's trigger notifies, [`rapport_store::Db::hear_other_nodes`]
+/// listens), not only at their next poll. `commits()` moves only on this node's own
+/// writes or on a notification, and this node writes nothing here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_nodes_events_wake_this_node_postgres() {
+    let scratch = Scratch::new(Backend::Postgres).await;
+    let clock = SystemClock;
+    let here = rapport::open_db(&scratch.config(), &clock).await.unwrap();
+    let there = rapport::open_db(&scratch.config(), &clock).await.unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let hearing = tokio::spawn({
+        let here = here.clone();
+        async move { here.hear_other_nodes(stop_rx).await }
+    });
+    let mut commits = here.commits();
+    let mut heard = false;
+    // The listener connects in the background: write until it hears one (10 s at most).
+    for _ in 0..50 {
+        let now = clock.now();
+        there
+            .write(op!(c => {
+                rapport_store::testing::execute_in(c,
+                    "INSERT INTO events (ticket_id, actor_user_id, actor_customer_id, kind, data, created_at)
+                     VALUES (NULL, NULL, NULL, 'topic_changed', '{\"topic_id\": 1}', $1)",
+                    &[now.into()],
+                ).await?;
+                Ok(())
+            }))
+            .await
+            .unwrap();
+        if tokio::time::timeout(Duration::from_millis(200), commits.changed())
+            .await
+            .is_ok()
+        {
+            heard = true;
+            break;
+        }
+    }
+    assert!(
+        heard,
+        "no notification of the other node's event reached this node"
+    );
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), hearing)
+        .await
+        .expect("the listener stops when told")
+        .unwrap();
 }

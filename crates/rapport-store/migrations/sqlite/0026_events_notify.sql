@@ -1,0 +1,1 @@
+-- PostgreSQL only (other nodes hear of new events at once); SQLite has one node.
