@@ -710,6 +710,19 @@ async fn feedback_scenario(app: TestApp) {
     )
     .await;
     assert_eq!(resp.status(), 422);
+    // The error names the form's own field (`lang`), not the store's word for it.
+    let resp = post(
+        cookies.clone(),
+        vec![
+            ("csrf", csrf.clone()),
+            ("helpful", "yes".into()),
+            ("lang", "<x>".into()),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 422);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("lang: must be a language tag"), "{text}");
     let resp = post(
         cookies.clone(),
         vec![("csrf", "forged".into()), ("helpful", "yes".into())],
