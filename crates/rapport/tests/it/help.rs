@@ -909,6 +909,13 @@ both_backends! {
         let cookie = portal_cookie(&app, "sam@example.com").await;
         let html = page_until(&app, "/help/search?q=secret+prices", &[("cookie", &cookie)], |h| h.contains("Customer secret prices")).await;
         assert!(!html.contains("Internal refund playbook"));
+        // An agent trying the help center out (workspace session) sees what the public
+        // sees, and is not logged as a customer looking for answers.
+        let agent = crate::community::agent_browser(&app, app.agent.id, SystemClock.now()).await;
+        let agent_cookie = format!("{}; rapport_visitor=fedcba9876543210fedcba9876543210", agent.cookie);
+        let (s, _, html) = get_page(&app, "/help/search?q=walrus+agent+probe", &[("cookie", &agent_cookie)]).await;
+        assert_eq!(s, 200);
+        assert!(!html.contains("Internal refund playbook"), "{html}");
         // Nothing found: contact support.
         let (s, _, html) = get_page(&app, "/help/search?q=zebra+xylophone+quasar", &[("cookie", "rapport_visitor=0123456789abcdef0123456789abcdef")]).await;
         assert_eq!(s, 200);
@@ -927,9 +934,12 @@ both_backends! {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        // The agent's search was logged (or not) before the visitor's was.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let logged = testing::rows(&app.db, "SELECT query, confident FROM kb_searches WHERE source = 'help' ORDER BY id", vec![]).await.unwrap();
         let queries: Vec<String> = logged.iter().map(|r| r.text("query").unwrap()).collect();
         assert!(queries.contains(&"zebra xylophone quasar".to_owned()), "{queries:?}");
+        assert!(!queries.contains(&"walrus agent probe".to_owned()), "an agent's search is not logged: {queries:?}");
         assert!(!queries.iter().any(|q| q.len() > 200), "the too-long query is refused, not logged");
     }
 }
