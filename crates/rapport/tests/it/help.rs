@@ -399,6 +399,11 @@ both_backends! {
         assert!(home.contains("1 article"), "counts only what the public may read");
         let (_, _, cat) = get_page(&app, "/help/categories/billing", &[]).await;
         assert!(cat.contains("<h2 id=\"sec-1\">Refunds</h2>") || cat.contains(">Refunds</h2>"), "sections: {cat}");
+        // A page past the last is not found (no empty page for search engines to keep).
+        let (s, _, _) = get_page(&app, "/help/categories/billing?page=1", &[]).await;
+        assert_eq!(s, 200);
+        let (s, _, _) = get_page(&app, "/help/categories/billing?page=2", &[]).await;
+        assert_eq!(s, 404);
 
         // Drafts, archived and internal articles: not found, whoever asks by URL.
         let cookie = portal_cookie(&app, "pat@example.com").await;
