@@ -105,7 +105,14 @@ pub async fn search(
         });
         // An agent's search is left out of the log (`log_search` skips agents).
         let searcher = me.map(|me| me.principal()).or_else(|| reader.clone());
-        log_search(&st, &query, Source::Help, &hits, searcher.as_ref(), &visitor);
+        log_search(
+            &st,
+            &query,
+            Source::Help,
+            &hits,
+            searcher.as_ref(),
+            &visitor,
+        );
         results = hits
             .into_iter()
             .map(|h| ResultView {

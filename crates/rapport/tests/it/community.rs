@@ -786,9 +786,15 @@ async fn a_draft_from_a_topic_fetches_no_stranger_images(backend: Backend) {
         .page(&app, &format!("/kb/articles/{article}/edit"))
         .await;
     assert_eq!(s, 200);
-    assert!(html.contains("kb-preview"), "the editor with its preview: {html}");
+    assert!(
+        html.contains("kb-preview"),
+        "the editor with its preview: {html}"
+    );
     assert!(!html.contains("<img"), "no image in the preview: {html}");
-    assert!(html.contains("https://ok.example/page"), "links stay: {html}");
+    assert!(
+        html.contains("https://ok.example/page"),
+        "links stay: {html}"
+    );
     app.stop().await;
 }
 
