@@ -164,6 +164,42 @@ pub fn posts_per_hour(first_post: Option<Timestamp>, shown_posts: i64, now: Time
     }
 }
 
+/// A forum post's markdown made fit to start an article draft: its images become plain
+/// links (`!` escaped) and its raw HTML becomes text (`<` escaped). The forum never shows a
+/// stranger's images, but an article does (https ones), and so does the editor's live
+/// preview an agent opens on the draft: without this, a post's image would be fetched by
+/// the agent's browser — a tracking pixel from a stranger. The rest of the markdown is kept
+/// as written.
+pub fn draft_markdown(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag};
+    // Byte offsets where a `\` goes (before an image's `!`) or where `<` becomes `&lt;`.
+    let mut bang: Vec<usize> = Vec::new();
+    let mut html: Vec<std::ops::Range<usize>> = Vec::new();
+    for (event, range) in
+        Parser::new_ext(markdown, crate::kb::markdown_options()).into_offset_iter()
+    {
+        match event {
+            Event::Start(Tag::Image { .. }) if markdown[range.clone()].starts_with('!') => {
+                bang.push(range.start);
+            }
+            Event::Html(_) | Event::InlineHtml(_) => html.push(range),
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(markdown.len() + 16);
+    for (i, ch) in markdown.char_indices() {
+        if bang.contains(&i) {
+            out.push('\\');
+        }
+        if ch == '<' && html.iter().any(|r| r.contains(&i)) {
+            out.push_str("&lt;");
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
 /// The spam filter's arithmetic.
 pub mod spam {
     use super::BTreeSet;
@@ -263,6 +299,39 @@ pub mod spam {
 mod tests {
     use super::spam::{Counts, score, tokens};
     use super::*;
+
+    #[test]
+    fn a_draft_from_a_post_shows_no_stranger_images() {
+        let md = "Look: ![pixel](https://evil.example/p.gif) and [a link](https://ok.example).\n\n\
+                  <img src=\"https://evil.example/q.gif\">\n\n\
+                  Inline <img src=https://evil.example/r.gif> too, ![ref][x] and `![code](u)`.\n\n\
+                  [x]: https://evil.example/s.gif\n";
+        let out = draft_markdown(md);
+        let images = |m: &str| {
+            pulldown_cmark::Parser::new_ext(m, crate::kb::markdown_options())
+                .filter(|e| {
+                    matches!(
+                        e,
+                        pulldown_cmark::Event::Start(pulldown_cmark::Tag::Image { .. })
+                            | pulldown_cmark::Event::Html(_)
+                            | pulldown_cmark::Event::InlineHtml(_)
+                    )
+                })
+                .count()
+        };
+        assert_eq!(images(md), 4, "the example has images and raw HTML");
+        assert_eq!(images(&out), 0, "{out}");
+        assert!(
+            out.contains("\\![pixel](https://evil.example/p.gif)"),
+            "{out}"
+        );
+        assert!(out.contains("[a link](https://ok.example)"), "{out}");
+        assert!(
+            out.contains("`![code](u)`"),
+            "code is left as written: {out}"
+        );
+        assert_eq!(draft_markdown("Plain *text*.\n"), "Plain *text*.\n");
+    }
 
     #[test]
     fn titles_and_bodies_are_checked() {

@@ -331,9 +331,11 @@ pub async fn to_article(
                 .filter(|p| !p.is_question && p.state == PostState::Visible)
                 .max_by_key(|p| (p.votes, -p.id))
         });
-    let mut body = format!("## The question\n\n{}\n", t.body);
+    // The posts' images stay out of the draft: the editor's preview would fetch them.
+    let draft = rapport_domain::community::draft_markdown;
+    let mut body = format!("## The question\n\n{}\n", draft(&t.body));
     if let Some(a) = best {
-        body.push_str(&format!("\n## The answer\n\n{}\n", a.body));
+        body.push_str(&format!("\n## The answer\n\n{}\n", draft(&a.body)));
     }
     let new = crate::kb::NewArticle::draft(
         rapport_domain::kb::ArticleTitle::parse(&t.title)?,

@@ -68,6 +68,10 @@ pub async fn category(
                 ..ArticleFilter::default()
             })
             .await?;
+            // A page past the last one is not found, rather than an empty page.
+            if articles.is_empty() && n > 1 {
+                return Err(rapport_store::StoreError::NotFound("page"));
+            }
             Ok((layout, k, articles))
         }))
         .await;

@@ -67,7 +67,7 @@ pub async fn submit(
             .lang
             .as_deref()
             .filter(|l| !l.is_empty())
-            .map(Locale::parse)
+            .map(|l| Locale::parse(l).map_err(|e| FieldError::new("lang", e.message)))
             .transpose()?;
         Ok((helpful, comment, locale))
     })();

@@ -3,7 +3,9 @@
 //! answers (`url#anchor`) with its snippet, the query's words highlighted. No result —
 //! or an empty query — offers to contact support. Each search is logged (source `help`)
 //! for the content-gap report, with the signed-in customer or the visitor's hashed
-//! cookie (an agent's searches are not).
+//! cookie — unless the browser also holds an agent's workspace session: agents trying the
+//! help center out are not customers looking for answers (they still see it as the public
+//! does).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -21,6 +23,7 @@ use serde::Deserialize;
 
 use super::{Layout, ReaderKey, frame};
 use crate::page::{error_page, page, store_error};
+use crate::sessions::Me;
 
 /// The longest query, in characters (as the API).
 const MAX_QUERY_CHARS: usize = 200;
@@ -55,6 +58,7 @@ struct SearchPage {
 /// The results page.
 pub async fn search(
     State(st): State<AppState>,
+    me: Option<Me>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     visitor: Visitor,
@@ -99,7 +103,16 @@ pub async fn search(
             limit: RESULTS,
             suggest: false,
         });
-        log_search(&st, &query, Source::Help, &hits, reader.as_ref(), &visitor);
+        // An agent's search is left out of the log (`log_search` skips agents).
+        let searcher = me.map(|me| me.principal()).or_else(|| reader.clone());
+        log_search(
+            &st,
+            &query,
+            Source::Help,
+            &hits,
+            searcher.as_ref(),
+            &visitor,
+        );
         results = hits
             .into_iter()
             .map(|h| ResultView {

@@ -22,6 +22,7 @@ on_both!(
     the_spam_filter_learns_from_moderators,
     new_accounts_post_less_often,
     agents_turn_a_topic_into_a_ticket_or_an_article,
+    a_draft_from_a_topic_fetches_no_stranger_images,
     suggestions_find_threads_while_a_question_is_typed,
     searching_the_forum_page_is_limited_per_address,
 );
@@ -758,6 +759,42 @@ async fn new_accounts_post_less_often(backend: Backend) {
     for i in 0..5 {
         agent.answer(&app, topic, &format!("Agent note {i}")).await;
     }
+    app.stop().await;
+}
+
+/// The forum shows no images, but an article (and the editor's live preview of its draft)
+/// shows https ones: a topic turned into a draft must not make the agent's browser fetch
+/// the stranger's image (a tracking pixel), nor carry their raw HTML.
+async fn a_draft_from_a_topic_fetches_no_stranger_images(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let now = SystemClock.now();
+    let who = customer(&app, "pixel@example.com", "127.0.0.81", now).await;
+    let topic = who
+        .ask(
+            &app,
+            "Where is my parcel tracking?",
+            "See ![shot](https://evil.example/p.gif) and <img src=\"https://evil.example/q.gif\">, \
+             details at [my page](https://ok.example/page).",
+        )
+        .await;
+    let path = format!("/api/v1/community/topics/{topic}/article");
+    let (s, made) = app.call("POST", &path, Some(&app.agent.token), None).await;
+    assert_eq!(s, 201, "{made}");
+    let article = made["article_id"].as_i64().unwrap();
+    let agent = agent_browser(&app, app.agent.id, now).await;
+    let (s, html) = agent
+        .page(&app, &format!("/kb/articles/{article}/edit"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("kb-preview"),
+        "the editor with its preview: {html}"
+    );
+    assert!(!html.contains("<img"), "no image in the preview: {html}");
+    assert!(
+        html.contains("https://ok.example/page"),
+        "links stay: {html}"
+    );
     app.stop().await;
 }
 

@@ -399,6 +399,11 @@ both_backends! {
         assert!(home.contains("1 article"), "counts only what the public may read");
         let (_, _, cat) = get_page(&app, "/help/categories/billing", &[]).await;
         assert!(cat.contains("<h2 id=\"sec-1\">Refunds</h2>") || cat.contains(">Refunds</h2>"), "sections: {cat}");
+        // A page past the last is not found (no empty page for search engines to keep).
+        let (s, _, _) = get_page(&app, "/help/categories/billing?page=1", &[]).await;
+        assert_eq!(s, 200);
+        let (s, _, _) = get_page(&app, "/help/categories/billing?page=2", &[]).await;
+        assert_eq!(s, 404);
 
         // Drafts, archived and internal articles: not found, whoever asks by URL.
         let cookie = portal_cookie(&app, "pat@example.com").await;
@@ -710,6 +715,19 @@ async fn feedback_scenario(app: TestApp) {
     )
     .await;
     assert_eq!(resp.status(), 422);
+    // The error names the form's own field (`lang`), not the store's word for it.
+    let resp = post(
+        cookies.clone(),
+        vec![
+            ("csrf", csrf.clone()),
+            ("helpful", "yes".into()),
+            ("lang", "<x>".into()),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 422);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("lang: must be a language tag"), "{text}");
     let resp = post(
         cookies.clone(),
         vec![("csrf", "forged".into()), ("helpful", "yes".into())],
@@ -896,6 +914,13 @@ both_backends! {
         let cookie = portal_cookie(&app, "sam@example.com").await;
         let html = page_until(&app, "/help/search?q=secret+prices", &[("cookie", &cookie)], |h| h.contains("Customer secret prices")).await;
         assert!(!html.contains("Internal refund playbook"));
+        // An agent trying the help center out (workspace session) sees what the public
+        // sees, and is not logged as a customer looking for answers.
+        let agent = crate::community::agent_browser(&app, app.agent.id, SystemClock.now()).await;
+        let agent_cookie = format!("{}; rapport_visitor=fedcba9876543210fedcba9876543210", agent.cookie);
+        let (s, _, html) = get_page(&app, "/help/search?q=walrus+agent+probe", &[("cookie", &agent_cookie)]).await;
+        assert_eq!(s, 200);
+        assert!(!html.contains("Internal refund playbook"), "{html}");
         // Nothing found: contact support.
         let (s, _, html) = get_page(&app, "/help/search?q=zebra+xylophone+quasar", &[("cookie", "rapport_visitor=0123456789abcdef0123456789abcdef")]).await;
         assert_eq!(s, 200);
@@ -914,9 +939,12 @@ both_backends! {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        // The agent's search was logged (or not) before the visitor's was.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let logged = testing::rows(&app.db, "SELECT query, confident FROM kb_searches WHERE source = 'help' ORDER BY id", vec![]).await.unwrap();
         let queries: Vec<String> = logged.iter().map(|r| r.text("query").unwrap()).collect();
         assert!(queries.contains(&"zebra xylophone quasar".to_owned()), "{queries:?}");
+        assert!(!queries.contains(&"walrus agent probe".to_owned()), "an agent's search is not logged: {queries:?}");
         assert!(!queries.iter().any(|q| q.len() > 200), "the too-long query is refused, not logged");
     }
 }
