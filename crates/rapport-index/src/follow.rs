@@ -29,14 +29,19 @@ pub(crate) trait Followed: Send + Sync {
     /// …and the key of its id in their data.
     const ID: &'static str;
 
-    /// Re-reads these items (ascending ids, distinct) and indexes each as it now is.
-    fn refresh(&self, db: &Db, ids: &[i64]) -> impl Future<Output = Result<(), IndexError>> + Send;
+    /// Re-reads these items (ascending ids, distinct) and indexes each as it now is;
+    /// true when the index changed (the writing node may have re-indexed them already).
+    fn refresh(
+        &self,
+        db: &Db,
+        ids: &[i64],
+    ) -> impl Future<Output = Result<bool, IndexError>> + Send;
 
     /// Re-reads the synonym groups.
     fn reload_synonyms(&self, db: &Db) -> impl Future<Output = Result<(), IndexError>> + Send;
 
-    /// After a batch naming some items was applied (even partly: what was re-indexed did
-    /// change).
+    /// After a batch changed the index (or failed part-way: what was re-indexed may have
+    /// changed).
     fn applied(&self) {}
 }
 
@@ -70,14 +75,14 @@ pub(crate) async fn follow<F: Followed>(
                     .collect::<BTreeSet<i64>>()
                     .into_iter()
                     .collect();
-                let ok = match index.refresh(db, &changed).await {
-                    Ok(()) => true,
+                let (ok, moved) = match index.refresh(db, &changed).await {
+                    Ok(moved) => (true, moved),
                     Err(e) => {
                         tracing::warn!(error = %e, index = F::NAME, items = changed.len(), "could not re-index");
-                        false
+                        (false, true)
                     }
                 };
-                if !changed.is_empty() {
+                if moved && !changed.is_empty() {
                     index.applied();
                 }
                 if ok && let Some(e) = events.last() {

@@ -15,11 +15,11 @@ impl Followed for CommunityIndex {
     const KIND: EventKind = EventKind::TopicChanged;
     const ID: &'static str = "topic_id";
 
-    async fn refresh(&self, db: &Db, ids: &[i64]) -> Result<(), IndexError> {
+    async fn refresh(&self, db: &Db, ids: &[i64]) -> Result<bool, IndexError> {
         for &id in ids {
             self.refresh_topic(db, id).await?;
         }
-        Ok(())
+        Ok(!ids.is_empty())
     }
 
     async fn reload_synonyms(&self, db: &Db) -> Result<(), IndexError> {

@@ -1,6 +1,7 @@
 //! The knowledge base's index follows the event stream ([`crate::follow`]): each batch of
 //! `article_changed` events re-reads its articles and re-indexes those that changed in one
-//! commit, and then moves [`KbIndex::changes`].
+//! commit, and then, if any did (the writing node has usually re-indexed them already and
+//! moved the count itself), moves [`KbIndex::changes`].
 
 use rapport_domain::EventKind;
 use rapport_store::Db;
@@ -16,7 +17,7 @@ impl Followed for KbIndex {
     const KIND: EventKind = EventKind::ArticleChanged;
     const ID: &'static str = "article_id";
 
-    async fn refresh(&self, db: &Db, ids: &[i64]) -> Result<(), IndexError> {
+    async fn refresh(&self, db: &Db, ids: &[i64]) -> Result<bool, IndexError> {
         self.refresh_articles(db, ids).await
     }
 

@@ -63,13 +63,17 @@ impl KbIndex {
     pub async fn refresh_article(&self, db: &Db, article_id: i64) -> Result<(), IndexError> {
         let done = self.refresh_articles(db, &[article_id]).await;
         self.changed();
-        done
+        done.map(|_| ())
     }
 
     /// Re-reads these articles and indexes each as it now is (removed unless published),
     /// in one commit per 500; an article the index already holds exactly as it is — the
     /// writing node re-indexed it before its event came by — costs a read, not a commit.
-    pub async fn refresh_articles(&self, db: &Db, ids: &[i64]) -> Result<(), IndexError> {
+    /// True when the index changed. One refresh at a time on a node, from its read to its
+    /// commit, so an older read never lands after a newer one.
+    pub async fn refresh_articles(&self, db: &Db, ids: &[i64]) -> Result<bool, IndexError> {
+        let _one_at_a_time = self.refreshing.lock().await;
+        let mut moved = false;
         let most = usize::try_from(kb::articles::LIST_MAX).unwrap_or(500);
         for chunk in ids.chunks(most) {
             let filter = ArticleFilter {
@@ -91,11 +95,11 @@ impl KbIndex {
                 }
             }
             let this = self.clone();
-            tokio::task::spawn_blocking(move || this.update(&docs, &gone))
+            moved |= tokio::task::spawn_blocking(move || this.update(&docs, &gone))
                 .await
                 .map_err(|_| IndexError::Poisoned)??;
         }
-        Ok(())
+        Ok(moved)
     }
 
     /// Re-reads the synonym groups.

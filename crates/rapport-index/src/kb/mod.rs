@@ -172,6 +172,8 @@ pub struct KbIndex {
     /// A hash of each indexed article as it was indexed, to skip re-indexing it unchanged.
     indexed: Arc<Mutex<HashMap<i64, u64>>>,
     hasher: RandomState,
+    /// Held by a refresh from its read of the articles to its commit.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Default for KbIndex {
@@ -188,6 +190,7 @@ impl Default for KbIndex {
             changes: Arc::new(AtomicU64::new(0)),
             indexed: Arc::default(),
             hasher: RandomState::new(),
+            refreshing: Arc::default(),
         }
     }
 }
@@ -203,10 +206,11 @@ impl KbIndex {
         self.engine.as_ref().map_or(0, Engine::keys)
     }
 
-    /// A number that moves each time the follower ([`KbIndex::follow`]) has applied
-    /// article changes from the event stream — every change to any article, made on any
-    /// node, this one included, within a quarter second of its commit — and at once on
-    /// the node that wrote ([`KbIndex::refresh_article`]). What is derived from the
+    /// A number that moves at once on the node that wrote an article
+    /// ([`KbIndex::refresh_article`]), and each time the follower ([`KbIndex::follow`])
+    /// applies article changes from the event stream that change this index — another
+    /// node's writes, or a write that did not refresh — within a quarter second of
+    /// their commit. What is derived from the
     /// published articles (the sitemap, the help center's front-page lists) may be kept
     /// while it stays the same.
     pub fn changes(&self) -> u64 {
@@ -220,19 +224,20 @@ impl KbIndex {
 
     /// Indexes these articles (replacing what was indexed for them), in one commit.
     pub fn put(&self, docs: &[ArticleDoc]) -> Result<(), IndexError> {
-        self.update(docs, &[])
+        self.update(docs, &[]).map(|_| ())
     }
 
     /// Removes an article.
     pub fn remove(&self, article_id: i64) -> Result<(), IndexError> {
-        self.update(&[], &[article_id])
+        self.update(&[], &[article_id]).map(|_| ())
     }
 
     /// Indexes `docs` and removes the articles `gone`, in one commit, leaving out what
     /// would change nothing: a doc indexed exactly so already, an article not indexed.
-    pub fn update(&self, docs: &[ArticleDoc], gone: &[i64]) -> Result<(), IndexError> {
+    /// True when something was committed.
+    pub fn update(&self, docs: &[ArticleDoc], gone: &[i64]) -> Result<bool, IndexError> {
         let Some(e) = &self.engine else {
-            return Ok(());
+            return Ok(false);
         };
         let mut indexed = self.indexed.lock().map_err(|_| IndexError::Poisoned)?;
         let fresh: Vec<(&ArticleDoc, u64)> = docs
@@ -246,7 +251,7 @@ impl KbIndex {
             .filter(|id| indexed.contains_key(id))
             .collect();
         if fresh.is_empty() && gone.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let keys: Vec<i64> = fresh
             .iter()
@@ -260,7 +265,7 @@ impl KbIndex {
         }
         e.replace(&keys, passages)?;
         indexed.extend(fresh.iter().map(|(d, h)| (d.id, *h)));
-        Ok(())
+        Ok(true)
     }
 
     /// Uses these synonym groups (each `a, b, c`) from the next search on.
