@@ -1,7 +1,10 @@
 //! A verified site user's earlier conversations, for the widget to show. Only ever
 //! asked for with a valid signature ([`super::settings::verify_identity`]); it lists the
-//! chats of the customer that site user is linked to and their public messages — the
-//! same view a token of each of those conversations would give, nothing more.
+//! conversations that were *started* with a valid signature for that same site user
+//! (`chat_conversations.external_id`) and their public messages — the same view a token
+//! of each of those conversations would give, nothing more. Not the chats of the customer
+//! the user is linked to: that customer may have been found by an address someone typed,
+//! unverified, and its other chats are not this user's to read.
 
 use rapport_domain::Timestamp;
 use rapport_domain::chat::ExternalId;
@@ -28,29 +31,15 @@ pub struct Earlier {
     pub messages: Vec<ChatMessage>,
 }
 
-/// The customer a site user is linked to, if they ever chatted verified.
-pub async fn linked_customer(c: &mut dyn Conn, id: &ExternalId) -> Result<Option<i64>> {
-    c.opt(
-        "SELECT customer_id FROM chat_identities WHERE external_id = $1",
-        &[id.as_str().into()],
-    )
-    .await?
-    .map(|r| r.int("customer_id"))
-    .transpose()
-}
-
 /// The site user's conversations, newest first (none for a user never seen).
 pub async fn earlier(c: &mut dyn Conn, id: &ExternalId) -> Result<Vec<Earlier>> {
-    let Some(customer) = linked_customer(c, id).await? else {
-        return Ok(Vec::new());
-    };
     let rows = c
         .query(
             "SELECT v.ticket_id, t.subject, v.created_at FROM chat_conversations v
              JOIN tickets t ON t.id = v.ticket_id
-             WHERE v.customer_id = $1 ORDER BY v.ticket_id DESC LIMIT $2",
+             WHERE v.external_id = $1 ORDER BY v.ticket_id DESC LIMIT $2",
             &[
-                customer.into(),
+                id.as_str().into(),
                 i64::try_from(MAX_CONVERSATIONS).unwrap_or(20).into(),
             ],
         )

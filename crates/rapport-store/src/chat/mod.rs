@@ -149,9 +149,10 @@ pub async fn start(c: &mut dyn Conn, chat: NewChat, now: Timestamp) -> Result<St
     }
     let token = new_token();
     let email = chat.email.map(|e| e.as_str().to_owned());
+    let external = chat.identity.as_ref().map(|i| i.as_str().to_owned());
     c.execute(
-        "INSERT INTO chat_conversations (ticket_id, token_hash, customer_id, anonymous, email, by_email, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO chat_conversations (ticket_id, token_hash, customer_id, anonymous, email, by_email, created_at, external_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             ticket.id.into(),
             token_hash(&token).into(),
@@ -160,6 +161,7 @@ pub async fn start(c: &mut dyn Conn, chat: NewChat, now: Timestamp) -> Result<St
             email.clone().into(),
             false.into(),
             now.into(),
+            external.into(),
         ],
     )
     .await?;

@@ -12,8 +12,9 @@ use crate::db::Conn;
 use crate::error::Result;
 use crate::events::{self, Actor};
 
-/// Moves the conversation (its ticket, the visitor's messages, and a verified site user's
-/// link) from its customer to the customer with `email`; returns that customer's id.
+/// Moves the conversation (its ticket and the visitor's messages) from its customer to
+/// the customer with `email`; returns that customer's id. A verified site user's link
+/// (`chat_identities`) stays: an address typed in a chat proves nothing.
 pub(super) async fn move_to(
     c: &mut dyn Conn,
     conv: &Conversation,
@@ -46,14 +47,6 @@ pub(super) async fn move_to(
         ],
     )
     .await?;
-    if conv.anonymous {
-        // A verified site user whose placeholder this was now has that address.
-        c.execute(
-            "UPDATE chat_identities SET customer_id = $1 WHERE customer_id = $2",
-            &[to.into(), conv.customer_id.into()],
-        )
-        .await?;
-    }
     Ok(to)
 }
 
