@@ -113,13 +113,22 @@ mod tests {
     fn the_bytes_decide_the_type_and_the_extension() {
         let png = b"\x89PNG\r\n\x1a\n rest";
         let f = classify("../../etc/photo.png", png).unwrap();
-        assert_eq!((f.filename.as_str(), f.content_type), ("photo.png", "image/png"));
+        assert_eq!(
+            (f.filename.as_str(), f.content_type),
+            ("photo.png", "image/png")
+        );
         let f = classify("invoice.html", png).unwrap();
         assert_eq!(f.filename, "invoice.html.png");
         let f = classify("notes.html", b"<script>alert(1)</script>").unwrap();
-        assert_eq!((f.filename.as_str(), f.content_type), ("notes.html.txt", "text/plain"));
+        assert_eq!(
+            (f.filename.as_str(), f.content_type),
+            ("notes.html.txt", "text/plain")
+        );
         let f = classify("C:\\Users\\a\\report.PDF", b"%PDF-1.7").unwrap();
-        assert_eq!((f.filename.as_str(), f.content_type), ("report.PDF", "application/pdf"));
+        assert_eq!(
+            (f.filename.as_str(), f.content_type),
+            ("report.PDF", "application/pdf")
+        );
         assert_eq!(classify("", b"hello").unwrap().filename, "file.txt");
         assert_eq!(classify("...\u{7}", b"hello").unwrap().filename, "file.txt");
     }

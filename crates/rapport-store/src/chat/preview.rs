@@ -54,15 +54,14 @@ pub async fn draft(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<O
     if !settings::typing_preview(c).await? {
         return Ok(None);
     }
-    Ok(c
-        .opt(
-            "SELECT visitor_draft FROM chat_conversations
+    Ok(c.opt(
+        "SELECT visitor_draft FROM chat_conversations
              WHERE ticket_id = $1 AND visitor_typing_at > $2",
-            &[ticket_id.into(), now.plus_secs(-VISITOR_TYPING_SECS).into()],
-        )
-        .await?
-        .map(|r| r.opt_text("visitor_draft"))
-        .transpose()?
-        .flatten()
-        .filter(|d| !d.trim().is_empty()))
+        &[ticket_id.into(), now.plus_secs(-VISITOR_TYPING_SECS).into()],
+    )
+    .await?
+    .map(|r| r.opt_text("visitor_draft"))
+    .transpose()?
+    .flatten()
+    .filter(|d| !d.trim().is_empty()))
 }

@@ -55,7 +55,11 @@ fn sign(secret: &str, id: &str) -> String {
     use hmac::{Hmac, Mac};
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(id.as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 async fn history(app: &TestApp, id: &str, signature: &str) -> (u16, Value) {
@@ -78,11 +82,18 @@ async fn agent_browser(app: &TestApp) -> (reqwest::Client, String, String) {
 }
 
 /// The agent's presence ping on a ticket page, typing or not.
-async fn presence(app: &TestApp, browser: &(reqwest::Client, String, String), ticket: i64) -> Value {
+async fn presence(
+    app: &TestApp,
+    browser: &(reqwest::Client, String, String),
+    ticket: i64,
+) -> Value {
     let (http, session, csrf) = browser;
     let r = http
         .post(app.url(&format!("/tickets/{ticket}/presence")))
-        .header(reqwest::header::COOKIE, format!("rapport_session={session}"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("rapport_session={session}"),
+        )
         .form(&[("csrf", csrf.as_str()), ("typing", "0")])
         .send()
         .await

@@ -1,6 +1,6 @@
 //! The chat widget's asset and what a page on another origin needs from the API: the
 //! script is served as JavaScript (cacheable), never puts server text into `innerHTML`,
-//! and only the chat's start route answers other origins' preflight.
+//! and only the chat widget's routes answer other origins' preflight.
 
 use serde_json::{Value, json};
 

@@ -28,7 +28,11 @@ pub const MAX_UPLOAD_BYTES: usize = MAX_FILE_BYTES + 64 * 1024;
 
 /// The conversation whose token the request carries (`Authorization: Bearer rchat_…`);
 /// a wrong token counts as a failed authentication for the address.
-pub async fn visitor(st: &AppState, ip: std::net::IpAddr, headers: &HeaderMap) -> ApiResult<Conversation> {
+pub async fn visitor(
+    st: &AppState,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+) -> ApiResult<Conversation> {
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -50,7 +54,11 @@ pub async fn visitor(st: &AppState, ip: std::net::IpAddr, headers: &HeaderMap) -
         .map(str::trim)
         .ok_or_else(unauthorized)?
         .to_owned();
-    match st.db.read(op!(c => chat::authenticate(c, &token).await)).await {
+    match st
+        .db
+        .read(op!(c => chat::authenticate(c, &token).await))
+        .await
+    {
         Ok(conv) => Ok(conv),
         Err(StoreError::NotFound(_)) => {
             st.auth_failures.fail(ip);

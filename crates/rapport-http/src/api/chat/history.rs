@@ -114,7 +114,11 @@ pub async fn history(
                     name: m.name,
                     body: m.body,
                     at: m.at,
-                    files: m.files.into_iter().map(|f| FileView::from(f).filename).collect(),
+                    files: m
+                        .files
+                        .into_iter()
+                        .map(|f| FileView::from(f).filename)
+                        .collect(),
                 })
                 .collect(),
         })
