@@ -123,7 +123,7 @@
     '.r{display:flex;gap:8px;justify-content:space-between}' +
     '.x{border-top:1px solid #ddd;padding:4px 12px}.x summary{cursor:pointer;padding:4px 0}' +
     '.x label{display:block;font-size:13px;margin-top:4px}.x input{width:100%;padding:6px;border:1px solid #666;border-radius:6px}' +
-    '.x .r{flex-wrap:wrap;margin-top:6px}.x button{padding:4px 8px;font-size:13px}' +
+    '.x[open]{max-height:45%;overflow-y:auto}.x .r{flex-wrap:wrap;justify-content:flex-start;margin-top:6px}.x button{padding:4px 8px;font-size:13px}' +
     '.k{border:0;padding:0;background:none;color:#0b3fa8;text-decoration:underline;display:block}' +
     '.pv{margin:0;padding:4px 12px;font-size:13px;background:#fff3cd}' +
     '.h3{font-size:13px;font-weight:600;margin:0 0 6px}.e details{margin-bottom:8px}' +
