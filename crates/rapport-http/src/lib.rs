@@ -151,6 +151,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(community::moderation::topic_to_article))
         .routes(routes!(chat::start_conversation))
         .routes(routes!(chat::get_settings, chat::put_settings))
+        .routes(routes!(chat::history::history))
+        .routes(routes!(chat::files::get_file))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.
@@ -186,10 +188,27 @@ pub fn api_router() -> Router<AppState> {
     let doc = std::sync::Arc::new(doc);
     router
         .route("/api/v1/chat/ws", get(api::chat::ws::chat_ws))
+        // A visitor's file: a larger body than the API's default, and no more.
+        .route(
+            "/api/v1/chat/files",
+            axum::routing::post(api::chat::files::send_file)
+                .options(|| async { StatusCode::NO_CONTENT })
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    api::chat::files::MAX_UPLOAD_BYTES,
+                )),
+        )
         // The widget's preflight (answered by the CORS layer below; the route only makes
         // OPTIONS reach it instead of the 405 fallback).
         .route(
             "/api/v1/chat/conversations",
+            axum::routing::options(|| async { StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/api/v1/chat/history",
+            axum::routing::options(|| async { StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/api/v1/chat/files/{id}",
             axum::routing::options(|| async { StatusCode::NO_CONTENT }),
         )
         .route(

@@ -165,6 +165,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0026_events_notify.sql"),
         postgres: include_str!("../migrations/postgres/0026_events_notify.sql"),
     },
+    Migration {
+        version: 27,
+        name: "chat_draft",
+        sqlite: include_str!("../migrations/sqlite/0027_chat_draft.sql"),
+        postgres: include_str!("../migrations/postgres/0027_chat_draft.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

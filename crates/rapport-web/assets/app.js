@@ -24,12 +24,70 @@
     }, 300));
   }
 
-  if ('EventSource' in window && (listEl || ticketEl)) {
+  if ('EventSource' in window) {
     const es = new EventSource('/live');
     es.addEventListener('ticket', (ev) => {
       const d = JSON.parse(ev.data);
       if (listEl) refresh(listEl, 'list');
       if (ticketEl && String(d.ticket_id) === ticketEl.dataset.ticket) refresh(threadEl, 'thread');
+    });
+    es.addEventListener('chat', (ev) => newChat(JSON.parse(ev.data)));
+  }
+
+  // New chats: announced on the page always; a short tone and a desktop notification
+  // once the agent turned alerts on (the browser asks for permission only then).
+  const alertsBtn = document.getElementById('chat-alerts');
+  const news = document.getElementById('chat-news');
+  const ALERTS = 'rapport-chat-alerts';
+  function alertsOn() {
+    try { return localStorage.getItem(ALERTS) === 'on'; } catch (_) { return false; }
+  }
+  function showAlerts() {
+    if (!alertsBtn) return;
+    alertsBtn.setAttribute('aria-pressed', String(alertsOn()));
+    alertsBtn.textContent = alertsOn() ? 'Chat alerts on' : 'Turn on chat alerts';
+  }
+  let audio = null;
+  function tone() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    audio = audio || new Ctx();
+    const o = audio.createOscillator();
+    const g = audio.createGain();
+    o.frequency.value = 880;
+    g.gain.setValueAtTime(0.15, audio.currentTime);
+    g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+    o.connect(g).connect(audio.destination);
+    o.start();
+    o.stop(audio.currentTime + 0.4);
+  }
+  function newChat(d) {
+    if (news) {
+      const a = document.createElement('a');
+      a.href = `/tickets/${Number(d.ticket_id)}`;
+      a.textContent = `New chat: ${d.subject}`;
+      news.replaceChildren(a);
+    }
+    if (!alertsOn()) return;
+    try { tone(); } catch (_) { /* no audio device */ }
+    if ('Notification' in window && Notification.permission === 'granted') {
+      const n = new Notification('New chat', { body: String(d.subject), tag: `chat-${d.ticket_id}` });
+      n.onclick = () => { window.focus(); location.href = `/tickets/${Number(d.ticket_id)}`; };
+    }
+  }
+  if (alertsBtn) {
+    showAlerts();
+    alertsBtn.addEventListener('click', async () => {
+      try {
+        if (alertsOn()) {
+          localStorage.removeItem(ALERTS);
+        } else {
+          if ('Notification' in window && Notification.permission === 'default') await Notification.requestPermission();
+          localStorage.setItem(ALERTS, 'on');
+          tone(); // a user gesture: lets the page play sound later
+        }
+      } catch (_) { /* storage off */ }
+      showAlerts();
     });
   }
 
@@ -47,6 +105,13 @@
         if (!r.ok) return;
         const others = await r.json();
         out.textContent = others.map((o) => `${o.name} is ${o.typing ? 'typing a reply' : 'viewing this ticket'}`).join(' · ');
+        // The admin's typing preview: what the chat's visitor typed so far (as text).
+        const draft = others.find((o) => typeof o.draft === 'string');
+        const preview = document.getElementById('visitor-draft');
+        if (preview) {
+          preview.hidden = !draft;
+          preview.textContent = draft ? `The visitor is typing: “${draft.draft}”` : '';
+        }
       } catch (_) { /* ignore */ }
     }
     ping();

@@ -1,7 +1,10 @@
 // Rapport's chat widget. Embed with one line on any site:
 //   <script src="https://HOST/widget.js" async></script>
 // Options, as data attributes on that tag: data-color (a CSS colour), data-greeting (text),
-// data-position ("right" or "left"), data-lang ("en", "fr", "de"). The widget talks to the
+// data-position ("right" or "left"), data-lang ("en", "fr", "de"); a site whose users are
+// signed in adds data-customer-id (its id for the user) and data-signature (hex
+// HMAC-SHA256 of that id under the chat's identity secret, computed on the site's server),
+// so the user's earlier conversations show. The widget talks to the
 // host its script came from, speaks the protocol of docs/CHAT.md and lives in a shadow DOM,
 // so the page's CSS does not reach it. Server text is only ever inserted as text.
 (function () {
@@ -20,6 +23,13 @@
       typing: ' is typing…', askPerson: 'I would like to talk to a person.',
       greeting: 'Hello! How can we help?', closed: 'This conversation was closed. Your next message starts a new one.',
       offline: 'Connection lost, reconnecting…',
+      details: 'Your details and email', name: 'Name', email: 'Email', save: 'Save details',
+      saved: 'Details saved.', savedLater: 'Saved: they go with your first message.',
+      transcript: 'Email me the transcript', byEmail: 'Continue by email', needEmail: 'Enter your email first.',
+      mailed: 'The transcript is on its way to ', notMailed: 'The transcript could not be sent just now.',
+      goesByEmail: 'We will answer by email at ', first: 'Send a message first.',
+      attach: 'Attach a file', download: 'Download ', seen: 'Seen', earlier: 'Earlier conversations',
+      preview: 'Agents can see what you type before you send it.',
     },
     fr: {
       launcher: 'Discuter avec nous', title: 'Discussion', close: 'Fermer la discussion', message: 'Message',
@@ -28,6 +38,13 @@
       typing: ' écrit…', askPerson: 'Je voudrais parler à une personne.',
       greeting: 'Bonjour ! Comment pouvons-nous vous aider ?', closed: 'Cette discussion est close. Votre prochain message en ouvre une nouvelle.',
       offline: 'Connexion perdue, reconnexion…',
+      details: 'Vos coordonnées et e-mail', name: 'Nom', email: 'E-mail', save: 'Enregistrer',
+      saved: 'Coordonnées enregistrées.', savedLater: 'Enregistré : envoyé avec votre premier message.',
+      transcript: 'M’envoyer la transcription', byEmail: 'Continuer par e-mail', needEmail: 'Indiquez d’abord votre e-mail.',
+      mailed: 'La transcription part vers ', notMailed: 'La transcription n’a pas pu être envoyée.',
+      goesByEmail: 'Nous répondrons par e-mail à ', first: 'Envoyez d’abord un message.',
+      attach: 'Joindre un fichier', download: 'Télécharger ', seen: 'Vu', earlier: 'Discussions précédentes',
+      preview: 'Les agents voient ce que vous tapez avant l’envoi.',
     },
     de: {
       launcher: 'Chatten Sie mit uns', title: 'Chat', close: 'Chat schließen', message: 'Nachricht',
@@ -36,6 +53,13 @@
       typing: ' schreibt…', askPerson: 'Ich möchte mit einem Menschen sprechen.',
       greeting: 'Hallo! Wie können wir helfen?', closed: 'Dieses Gespräch wurde geschlossen. Ihre nächste Nachricht beginnt ein neues.',
       offline: 'Verbindung verloren, verbinde neu…',
+      details: 'Ihre Angaben und E-Mail', name: 'Name', email: 'E-Mail', save: 'Angaben speichern',
+      saved: 'Angaben gespeichert.', savedLater: 'Gespeichert: geht mit Ihrer ersten Nachricht mit.',
+      transcript: 'Verlauf per E-Mail senden', byEmail: 'Per E-Mail weiter', needEmail: 'Bitte zuerst Ihre E-Mail angeben.',
+      mailed: 'Der Verlauf geht an ', notMailed: 'Der Verlauf konnte gerade nicht gesendet werden.',
+      goesByEmail: 'Wir antworten per E-Mail an ', first: 'Senden Sie zuerst eine Nachricht.',
+      attach: 'Datei anhängen', download: 'Herunterladen: ', seen: 'Gesehen', earlier: 'Frühere Gespräche',
+      preview: 'Mitarbeitende sehen, was Sie tippen, bevor Sie es senden.',
     },
   };
   var lang = (opts.lang || document.documentElement.lang || 'en').slice(0, 2).toLowerCase();
@@ -49,9 +73,9 @@
   function load() {
     try {
       var s = JSON.parse(localStorage.getItem(KEY) || 'null');
-      if (s && typeof s === 'object') return { token: s.token || null, last_id: +s.last_id || 0, outbox: Array.isArray(s.outbox) ? s.outbox : [], expected: s.expected || null };
+      if (s && typeof s === 'object') return { token: s.token || null, last_id: +s.last_id || 0, outbox: Array.isArray(s.outbox) ? s.outbox : [], expected: s.expected || null, conv: +s.conv || 0, name: s.name || '', email: s.email || '' };
     } catch (e) { /* storage off or corrupt: start afresh */ }
-    return { token: null, last_id: 0, outbox: [], expected: null };
+    return { token: null, last_id: 0, outbox: [], expected: null, conv: 0, name: '', email: '' };
   }
   function save() {
     try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode: memory only */ }
@@ -97,6 +121,12 @@
     'form{display:flex;flex-direction:column;gap:6px;padding:8px 12px 12px;border-top:1px solid #ddd}' +
     'textarea{width:100%;min-height:44px;max-height:120px;resize:vertical;padding:8px;border:1px solid #666;border-radius:8px;color:#111;background:#fff}' +
     '.r{display:flex;gap:8px;justify-content:space-between}' +
+    '.x{border-top:1px solid #ddd;padding:4px 12px}.x summary{cursor:pointer;padding:4px 0}' +
+    '.x label{display:block;font-size:13px;margin-top:4px}.x input{width:100%;padding:6px;border:1px solid #666;border-radius:6px}' +
+    '.x[open]{max-height:45%;overflow-y:auto}.x .r{flex-wrap:wrap;justify-content:flex-start;margin-top:6px}.x button{padding:4px 8px;font-size:13px}' +
+    '.k{border:0;padding:0;background:none;color:#0b3fa8;text-decoration:underline;display:block}' +
+    '.pv{margin:0;padding:4px 12px;font-size:13px;background:#fff3cd}' +
+    '.h3{font-size:13px;font-weight:600;margin:0 0 6px}.e details{margin-bottom:8px}' +
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}';
   var wrap = el('div', { class: 'w' });
   wrap.style.setProperty('--c', color);
@@ -109,12 +139,41 @@
   var list = el('ul');
   log.appendChild(list);
   var typingLine = el('div', { class: 'ty', 'aria-live': 'polite' });
+  var previewLine = el('p', { class: 'pv', hidden: '' }, t.preview);
+  var earlierBox = el('section', { class: 'e', 'aria-label': t.earlier, hidden: '' });
+  earlierBox.appendChild(el('h3', { class: 'h3' }, t.earlier));
+  log.insertBefore(earlierBox, list);
+  // Name, email and the email buttons, folded away until wanted.
+  var more = el('details', { class: 'x' });
+  more.appendChild(el('summary', {}, t.details));
+  var nameBox = field('rc-n', t.name, 'text', 'name');
+  var emailBox = field('rc-e', t.email, 'email', 'email');
+  nameBox.value = state.name;
+  emailBox.value = state.email;
+  var row2 = el('div', { class: 'r' });
+  var saveBtn = el('button', { type: 'button' }, t.save);
+  var mailBtn = el('button', { type: 'button' }, t.transcript);
+  var byMailBtn = el('button', { type: 'button' }, t.byEmail);
+  row2.appendChild(saveBtn);
+  row2.appendChild(mailBtn);
+  row2.appendChild(byMailBtn);
+  more.appendChild(row2);
+  function field(id, label, type, auto) {
+    more.appendChild(el('label', { for: id }, label));
+    var i = el('input', { id: id, type: type, autocomplete: auto, maxlength: '200' });
+    more.appendChild(i);
+    return i;
+  }
   var form = el('form');
   form.appendChild(el('label', { for: 'rc-m', class: 'sr' }, t.message));
   var box = el('textarea', { id: 'rc-m', rows: '2', maxlength: '4000' });
   form.appendChild(box);
   var row = el('div', { class: 'r' });
   var personBtn = el('button', { type: 'button' }, t.person);
+  var attachBtn = el('button', { type: 'button' }, t.attach);
+  var fileInput = el('input', { type: 'file', hidden: '', accept: 'image/*,application/pdf,text/plain' });
+  row.appendChild(attachBtn);
+  row.appendChild(fileInput);
   var sendBtn = el('button', { type: 'submit', class: 'p' }, t.send);
   row.appendChild(personBtn);
   row.appendChild(sendBtn);
@@ -122,7 +181,9 @@
   panel.appendChild(head);
   panel.appendChild(log);
   panel.appendChild(typingLine);
+  panel.appendChild(previewLine);
   panel.appendChild(form);
+  panel.appendChild(more);
   var launcher = el('button', { type: 'button', class: 'l p', 'aria-expanded': 'false', 'aria-controls': 'rc-d' }, t.launcher);
   wrap.appendChild(panel);
   wrap.appendChild(launcher);
@@ -156,11 +217,45 @@
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
   });
   var lastTyping = 0;
+  var preview = false; // the admin's typing preview: agents see the unsent text
+  var draftTimer = null;
   box.addEventListener('input', function () {
     var now = Date.now();
-    if (now - lastTyping > 2000 && frame({ type: 'typing' })) lastTyping = now;
+    if (preview) {
+      // Text goes only while the preview is on (the visitor is told so).
+      clearTimeout(draftTimer);
+      draftTimer = setTimeout(function () { frame({ type: 'typing', text: box.value }); }, 400);
+    } else if (now - lastTyping > 2000 && frame({ type: 'typing' })) lastTyping = now;
   });
   personBtn.addEventListener('click', function () { askForPerson(); });
+  attachBtn.addEventListener('click', function () { fileInput.click(); });
+  fileInput.addEventListener('change', function () {
+    if (fileInput.files[0]) upload(fileInput.files[0]);
+    fileInput.value = '';
+  });
+  saveBtn.addEventListener('click', saveDetails);
+  mailBtn.addEventListener('click', function () { byMail('transcript'); });
+  byMailBtn.addEventListener('click', function () { byMail('continue_by_email'); });
+
+  // --- Name and email: kept locally, sent with the start or by a `profile` frame. ---
+  function saveDetails() {
+    state.name = nameBox.value.trim();
+    state.email = emailBox.value.trim();
+    save();
+    if (!state.token) return note(t.savedLater);
+    var f = { type: 'profile' };
+    if (state.name) f.name = state.name;
+    if (state.email) f.email = state.email;
+    if (!frame(f)) note(t.offline);
+  }
+  function byMail(type) {
+    var email = emailBox.value.trim();
+    if (!state.token) return note(t.first);
+    if (!email && type !== 'transcript') { emailBox.focus(); return note(t.needEmail); }
+    var f = { type: type };
+    if (email) f.email = email;
+    if (!frame(f)) note(t.offline);
+  }
 
   /// "Talk to a person": for now a plain message; the assistant bot's handoff hooks in here.
   function askForPerson() {
@@ -239,7 +334,7 @@
     fetch(origin + '/api/v1/chat/conversations', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ body: first.body, client_id: first.client_id }),
+      body: JSON.stringify(startBody(first)),
     }).then(function (r) {
       return r.json().then(function (j) { return { ok: r.ok, status: r.status, j: j }; });
     }).then(function (r) {
@@ -255,6 +350,7 @@
         return;
       }
       state.token = r.j.token;
+      state.conv = r.j.conversation_id;
       state.expected = r.j.agents_online ? null : r.j.expected_reply;
       acked(first.client_id, r.j.message_id);
       if (state.expected) note(state.expected);
@@ -263,6 +359,13 @@
       starting = false;
       retryLater(start);
     });
+  }
+  function startBody(first) {
+    var b = { body: first.body, client_id: first.client_id };
+    if (state.name) b.name = state.name;
+    if (state.email) b.email = state.email;
+    if (identity) b.identity = identity;
+    return b;
   }
   function drop(clientId) {
     state.outbox = state.outbox.filter(function (e) { return e.client_id !== clientId; });
@@ -276,6 +379,8 @@
     var li = byClient[clientId];
     delete byClient[clientId];
     if (li) status(li, t.sent);
+    if (li && id) mine[id] = li;
+    seen();
     if (id) shown[id] = true;
     if (id > state.last_id) state.last_id = id;
     save();
@@ -327,6 +432,9 @@
     switch (f.type) {
       case 'ready':
         ready = true;
+        agentRead = f.agent_read_up_to || 0;
+        preview = !!f.typing_preview;
+        previewLine.hidden = !preview;
         backoff = 1000;
         clearInterval(pinger);
         pinger = setInterval(function () { frame({ type: 'ping' }); }, 25000);
@@ -342,7 +450,9 @@
         shown[f.id] = true;
         if (f.id > state.last_id) { state.last_id = f.id; save(); }
         if (f.author === 'visitor' && adopt(f)) break;
-        bubble(f.author, f.name, f.body);
+        var li = bubble(f.author, f.name, f.attachments && f.attachments.length && f.body === f.attachments[0].filename ? '' : f.body);
+        files(li, f.attachments);
+        if (f.author === 'visitor') { li.appendChild(el('span', { class: 'st' }, t.sent)); mine[f.id] = li; seen(); }
         if (f.author !== 'visitor') typingLine.textContent = '';
         frame({ type: 'read', up_to: f.id });
         break;
@@ -351,7 +461,23 @@
         clearTimeout(typingTimer);
         typingTimer = setTimeout(function () { typingLine.textContent = ''; }, 5000);
         break;
+      case 'read':
+        agentRead = Math.max(agentRead, f.up_to || 0);
+        seen();
+        break;
+      case 'profile':
+        note(t.saved);
+        break;
+      case 'transcript':
+        note(f.queued ? t.mailed + (emailBox.value.trim() || state.email) + '.' : t.notMailed);
+        break;
+      case 'by_email':
+        state.email = f.email;
+        save();
+        note(t.goesByEmail + f.email + '.');
+        break;
       case 'error':
+        if (f.field && !f.client_id) note(f.field + ': ' + f.message);
         if (f.client_id) {
           if (f.code === 'invalid' || f.code === 'too_big') drop(f.client_id);
           else if (f.code === 'closed') closedConversation();
@@ -372,6 +498,80 @@
     }
     return false;
   }
+  // --- Read receipts: the visitor's messages an agent has seen say so. ---
+  var mine = {};   // message id → <li> of the visitor's own message
+  var agentRead = 0;
+  function seen() {
+    for (var id in mine) if (+id <= agentRead) { status(mine[id], t.seen); delete mine[id]; }
+  }
+
+  // --- Files: links that fetch with the token (it never goes in a URL). ---
+  function files(li, list) {
+    (list || []).forEach(function (a) {
+      var b = el('button', { type: 'button', class: 'k' }, t.download + a.filename);
+      b.addEventListener('click', function () { fetchFile(a); });
+      li.insertBefore(b, li.querySelector('.st'));
+    });
+  }
+  function fetchFile(a) {
+    fetch(origin + '/api/v1/chat/files/' + Number(a.id), { headers: { authorization: 'Bearer ' + state.token } })
+      .then(function (r) { if (!r.ok) throw r; return r.blob(); })
+      .then(function (b) {
+        var u = URL.createObjectURL(b);
+        var x = el('a', { href: u, download: a.filename });
+        root.appendChild(x);
+        x.click();
+        x.remove();
+        setTimeout(function () { URL.revokeObjectURL(u); }, 10000);
+      })
+      .catch(function () { note(t.failed); });
+  }
+  function upload(file) {
+    if (!state.token) return note(t.first);
+    var id = newId();
+    var li = bubble('visitor', null, '');
+    li.appendChild(el('span', { class: 'st' }, t.sending));
+    var body = new FormData();
+    body.append('client_id', id);
+    body.append('file', file, file.name);
+    fetch(origin + '/api/v1/chat/files', { method: 'POST', headers: { authorization: 'Bearer ' + state.token }, body: body })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+      .then(function (r) {
+        if (!r.ok) { status(li, t.failed); return note((r.j.error && r.j.error.message) || t.failed); }
+        shown[r.j.id] = true;
+        files(li, [r.j.attachment]);
+        status(li, t.sent);
+        mine[r.j.id] = li;
+        seen();
+      })
+      .catch(function () { status(li, t.failed); });
+  }
+
+  // --- A verified site user's earlier conversations. ---
+  var identity = opts.customerId && opts.signature ? { customer_id: opts.customerId, signature: opts.signature } : null;
+  function loadEarlier() {
+    if (!identity) return;
+    fetch(origin + '/api/v1/chat/history', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: identity }),
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (j) {
+      var list = ((j && j.conversations) || []).filter(function (c) { return c.conversation_id !== state.conv; });
+      list.forEach(function (c) {
+        var d = el('details');
+        d.appendChild(el('summary', {}, c.subject + ' · ' + new Date(c.started_at).toLocaleDateString()));
+        var ul = el('ul');
+        c.messages.forEach(function (m) {
+          var li = el('li', { class: m.author === 'visitor' ? 'v' : 'a' });
+          li.appendChild(el('span', { class: 'who' }, m.author === 'visitor' ? t.you : (m.name || t.agent)));
+          li.appendChild(el('span', {}, m.body));
+          ul.appendChild(li);
+        });
+        d.appendChild(ul);
+        earlierBox.appendChild(d);
+      });
+      earlierBox.hidden = !list.length;
+    }).catch(function () { /* history is a nicety */ });
+  }
+
   function resend() {
     state.outbox.forEach(function (m) { frame({ type: 'message', client_id: m.client_id, body: m.body }); });
   }
@@ -386,6 +586,7 @@
 
   function mount() {
     document.body.appendChild(host);
+    loadEarlier();
     if (state.token) connect();
     else if (state.outbox.length) start();
   }

@@ -29,6 +29,15 @@ pub async fn live(State(st): State<AppState>, me: Me, headers: HeaderMap) -> Res
     changes(&st, me.session.viewer, me.session.token_hash, resume).into_response()
 }
 
+/// The subject of the chat this event opened (`None` for any other event).
+async fn new_chat(db: &rapport_store::Db, e: &LiveEvent) -> Option<String> {
+    let ticket = e.ticket_id.filter(|_| e.kind == "ticket_created")?;
+    db.read(rapport_store::op!(c => rapport_store::chat::new_chat_subject(c, ticket).await))
+        .await
+        .ok()
+        .flatten()
+}
+
 /// How often an open stream checks its session even when no event comes.
 const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
@@ -44,7 +53,9 @@ enum Next {
 
 /// The stream of `/live`: each change the viewer may see, as a `ticket` event whose data
 /// is the event's JSON (`{"id", "ticket_id", "kind"}`) and whose id is its stream
-/// position, so a reconnecting browser (`Last-Event-ID`) resumes where it stopped.
+/// position, so a reconnecting browser (`Last-Event-ID`) resumes where it stopped. A new
+/// chat is followed by a `chat` event (`{"ticket_id", "subject"}`) that the workspace
+/// turns into a sound and a desktop notification, if the agent turned them on.
 /// Before each event, and at least every [`RECHECK_EVERY`], the stream checks that its
 /// session (`token_hash`) is still live; once it is not — signed out, expired, idle, the
 /// agent deactivated or their password changed — the stream ends.
@@ -65,6 +76,7 @@ fn changes(
         tokio::time::sleep(RECHECK_EVERY).await;
         Some((Next::Check, ()))
     });
+    let db = st.db.clone();
     let st = st.clone();
     let checked = futures::stream::select(events, checks)
         .take_while(|next| std::future::ready(!matches!(next, Next::End)))
@@ -79,12 +91,31 @@ fn changes(
                 Next::Check | Next::End => None,
             })
         });
-    let stream = checked.map(|e| {
-        let data = serde_json::to_string(&e).unwrap_or_default();
-        Ok(SseEvent::default()
-            .event("ticket")
-            .id(e.position.to_string())
-            .data(data))
-    });
+    let stream = checked
+        .then(move |e| {
+            let db = db.clone();
+            async move {
+                let chat = new_chat(&db, &e).await;
+                (e, chat)
+            }
+        })
+        .flat_map(|(e, chat)| {
+            let data = serde_json::to_string(&e).unwrap_or_default();
+            let ticket = SseEvent::default()
+                .event("ticket")
+                .id(e.position.to_string())
+                .data(data);
+            // A new chat is also announced on its own, for the sound and notification.
+            let chat = chat.map(|subject| {
+                let data = serde_json::json!({"ticket_id": e.ticket_id, "subject": subject});
+                SseEvent::default().event("chat").data(data.to_string())
+            });
+            futures::stream::iter(
+                std::iter::once(ticket)
+                    .chain(chat)
+                    .map(Ok::<_, Infallible>)
+                    .collect::<Vec<_>>(),
+            )
+        });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -1,5 +1,6 @@
 //! Presence: who else is viewing or typing on a ticket (and, on a chat, the visitor
-//! connected to this node hears that an agent is typing).
+//! connected to this node hears that an agent is typing; with the admin's typing preview
+//! on, the agent sees what the visitor has typed so far as `draft`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -40,15 +41,18 @@ pub async fn presence(
         .write(op!(c => {
             tickets::get(c, &who, id).await?;
             presence::touch(c, id, viewer.user_id, typing, now).await?;
-            let mut others = presence::others(c, id, viewer.user_id, now).await?;
+            let others = presence::others(c, id, viewer.user_id, now).await?;
+            // The chat's visitor, when typing; with the admin's typing preview on, with
+            // what they typed so far.
+            let mut draft = None;
             if rapport_store::chat::visitor_is_typing(c, id, now).await? {
-                others.push(("The visitor".to_owned(), true));
+                draft = Some(rapport_store::chat::preview::draft(c, id, now).await?);
             }
             let read = rapport_store::chat::agent_saw(c, id).await?;
-            Ok((others, read))
+            Ok((others, read, draft))
         }))
         .await;
-    if let Ok((_, Some(up_to))) = &r {
+    if let Ok((_, Some(up_to), _)) = &r {
         // The chat's visitor on this node learns an agent has seen their messages.
         st.chat.signal(Signal::Read {
             ticket_id: id,
@@ -56,7 +60,7 @@ pub async fn presence(
             up_to: *up_to,
         });
     }
-    let r = r.map(|(others, _)| others);
+    let r = r.map(|(others, _, draft)| (others, draft));
     if typing && r.is_ok() {
         // A visitor chatting on this ticket through this node sees the agent typing.
         st.chat.signal(Signal::Typing {
@@ -66,13 +70,20 @@ pub async fn presence(
         });
     }
     match r {
-        Ok(others) => Json(
-            others
+        Ok((others, visitor)) => {
+            let mut list: Vec<_> = others
                 .into_iter()
                 .map(|(name, typing)| serde_json::json!({"name": name, "typing": typing}))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
+                .collect();
+            if let Some(draft) = visitor {
+                let mut o = serde_json::json!({"name": "The visitor", "typing": true});
+                if let Some(d) = draft {
+                    o["draft"] = serde_json::json!(d);
+                }
+                list.push(o);
+            }
+            Json(list).into_response()
+        }
         Err(e) => store_error(e),
     }
 }

@@ -5,7 +5,6 @@
 use rapport_domain::{Channel, EmailAddress, FieldError, Timestamp};
 
 use super::Conversation;
-use crate::customers;
 use crate::db::Conn;
 use crate::error::Result;
 use crate::notify::{self, Notice};
@@ -19,25 +18,10 @@ pub async fn continue_by_email(
     email: &EmailAddress,
     now: Timestamp,
 ) -> Result<Conversation> {
-    let current = customers::get(c, conv.customer_id).await?.email;
-    let customer_id = if current.eq_ignore_ascii_case(email.as_str()) {
-        conv.customer_id
-    } else {
-        let name = customers::get(c, conv.customer_id).await?.name;
-        let name = rapport_domain::CustomerName::parse(&name).ok().flatten();
-        customers::find_or_create(c, email, name.as_ref(), now).await?
-    };
-    if customer_id != conv.customer_id {
-        c.execute(
-            "UPDATE messages SET author_customer_id = $1 WHERE ticket_id = $2 AND author_customer_id = $3",
-            &[customer_id.into(), conv.ticket_id.into(), conv.customer_id.into()],
-        )
-        .await?;
-    }
+    let customer_id = super::profile::move_to(c, conv, email, now).await?;
     c.execute(
-        "UPDATE tickets SET customer_id = $1, channel = $2, updated_at = $3 WHERE id = $4",
+        "UPDATE tickets SET channel = $1, updated_at = $2 WHERE id = $3",
         &[
-            customer_id.into(),
             Channel::Email.as_str().into(),
             now.into(),
             conv.ticket_id.into(),

@@ -24,6 +24,8 @@ pub struct ChatMessage {
     pub body: String,
     /// When it was written.
     pub at: Timestamp,
+    /// Its files (the visitor downloads them with their token, [`super::files`]).
+    pub files: Vec<super::files::FileMeta>,
 }
 
 /// A stored visitor message: its id and time, and whether this call stored it (false: a
@@ -70,6 +72,18 @@ pub async fn post(
     body: &Body,
     now: Timestamp,
 ) -> Result<Stored> {
+    post_with(c, conv, client_id, body, Vec::new(), now).await
+}
+
+/// [`post`] with attachments (a file the visitor sent, [`super::files::post`]).
+pub(super) async fn post_with(
+    c: &mut dyn Conn,
+    conv: &Conversation,
+    client_id: &ClientId,
+    body: &Body,
+    attachments: Vec<crate::messages::NewAttachment>,
+    now: Timestamp,
+) -> Result<Stored> {
     if let Some(s) = already(c, conv, client_id).await? {
         return Ok(s);
     }
@@ -92,7 +106,7 @@ pub async fn post(
         conv.ticket_id,
         body,
         Channel::Chat,
-        Vec::new(),
+        attachments,
         now,
     )
     .await?;
@@ -189,7 +203,18 @@ async fn page(
             name,
             body: r.text("body")?,
             at: Timestamp(r.int("created_at")?),
+            files: Vec::new(),
         });
+    }
+    if let (Some(first), Some(last)) = (out.first().map(|m| m.id), out.last().map(|m| m.id)) {
+        let files = super::files::of_messages(c, conv.ticket_id, first, last).await?;
+        for m in &mut out {
+            m.files = files
+                .iter()
+                .filter(|(id, _)| *id == m.id)
+                .map(|(_, f)| f.clone())
+                .collect();
+        }
     }
     let more = rows.len() == limit;
     let scanned = match rows.last() {

@@ -4,7 +4,10 @@
 //! bound to — and that conversation is all its holder can ever read or write.
 //! [`messages`] stores what the visitor sends (once per client id) and reads the thread
 //! as the visitor may see it; [`email`] carries a conversation on by email;
-//! [`settings`] holds the admin's settings.
+//! [`settings`] holds the admin's settings; [`profile`] sets the visitor's name and
+//! address later; [`files`] carries files both ways; [`history`] lists a verified site
+//! user's earlier conversations; [`preview`] keeps the visitor's unsent text when the
+//! admin turned the typing preview on.
 //!
 //! A visitor without an address gets a customer of their own with a placeholder address
 //! under `chat.invalid` (a reserved name that can never receive mail), so every chat has a
@@ -12,7 +15,11 @@
 //! the customer with that address.
 
 pub mod email;
+pub mod files;
+pub mod history;
 pub mod messages;
+pub mod preview;
+pub mod profile;
 pub mod settings;
 
 use rapport_domain::chat::{ClientId, ExternalId};
@@ -142,9 +149,10 @@ pub async fn start(c: &mut dyn Conn, chat: NewChat, now: Timestamp) -> Result<St
     }
     let token = new_token();
     let email = chat.email.map(|e| e.as_str().to_owned());
+    let external = chat.identity.as_ref().map(|i| i.as_str().to_owned());
     c.execute(
-        "INSERT INTO chat_conversations (ticket_id, token_hash, customer_id, anonymous, email, by_email, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO chat_conversations (ticket_id, token_hash, customer_id, anonymous, email, by_email, created_at, external_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             ticket.id.into(),
             token_hash(&token).into(),
@@ -153,6 +161,7 @@ pub async fn start(c: &mut dyn Conn, chat: NewChat, now: Timestamp) -> Result<St
             email.clone().into(),
             false.into(),
             now.into(),
+            external.into(),
         ],
     )
     .await?;
@@ -310,4 +319,16 @@ pub async fn agent_read_up_to(c: &mut dyn Conn, ticket_id: i64) -> Result<i64> {
     .map(|r| r.int("agent_read_up_to"))
     .transpose()?
     .unwrap_or(0))
+}
+
+/// The subject of the ticket if it is a chat (for the agents' new-chat alert).
+pub async fn new_chat_subject(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<String>> {
+    c.opt(
+        "SELECT t.subject FROM chat_conversations v JOIN tickets t ON t.id = v.ticket_id
+         WHERE v.ticket_id = $1",
+        &[ticket_id.into()],
+    )
+    .await?
+    .map(|r| r.text("subject"))
+    .transpose()
 }

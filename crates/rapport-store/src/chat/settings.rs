@@ -13,6 +13,7 @@ use crate::secrets::Sealer;
 
 const SECRET_KEY: &str = "chat.identity_secret";
 const ORIGINS_KEY: &str = "chat.allowed_origins";
+const PREVIEW_KEY: &str = "chat.typing_preview";
 
 /// The chat settings as an admin sees them (the secret itself is never read out).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct ChatSettings {
     pub identity_secret_set: bool,
     /// Origins allowed to embed the widget (empty: any).
     pub allowed_origins: AllowedOrigins,
+    /// Whether agents see what the visitor types before it is sent (off by default).
+    pub typing_preview: bool,
 }
 
 async fn get_value(c: &mut dyn Conn, key: &str) -> Result<Option<String>> {
@@ -57,6 +60,11 @@ pub async fn allowed_origins(c: &mut dyn Conn) -> Result<AllowedOrigins> {
     Ok(AllowedOrigins::parse(&list)?)
 }
 
+/// Whether the typing preview is on (agents see the visitor's unsent text).
+pub async fn typing_preview(c: &mut dyn Conn) -> Result<bool> {
+    Ok(get_value(c, PREVIEW_KEY).await?.as_deref() == Some("on"))
+}
+
 /// The settings (admins only).
 pub async fn get(c: &mut dyn Conn, viewer: &Viewer) -> Result<ChatSettings> {
     if !viewer.can(Permission::ManageChat) {
@@ -65,6 +73,7 @@ pub async fn get(c: &mut dyn Conn, viewer: &Viewer) -> Result<ChatSettings> {
     Ok(ChatSettings {
         identity_secret_set: get_value(c, SECRET_KEY).await?.is_some(),
         allowed_origins: allowed_origins(c).await?,
+        typing_preview: typing_preview(c).await?,
     })
 }
 
@@ -76,6 +85,8 @@ pub struct SettingsChange {
     pub identity_secret: Option<Option<String>>,
     /// The new list of origins.
     pub allowed_origins: Option<AllowedOrigins>,
+    /// Turns the typing preview on or off.
+    pub typing_preview: Option<bool>,
 }
 
 /// Changes the settings (admins only); the secret is sealed with `sealer`.
@@ -100,6 +111,17 @@ pub async fn set(
     if let Some(origins) = change.allowed_origins {
         let json = serde_json::to_string(origins.as_slice())?;
         put_value(c, ORIGINS_KEY, Some(&json)).await?;
+    }
+    if let Some(on) = change.typing_preview {
+        put_value(c, PREVIEW_KEY, on.then_some("on")).await?;
+        if !on {
+            // Turned off: forget what was kept.
+            c.execute(
+                "UPDATE chat_conversations SET visitor_draft = NULL WHERE visitor_draft IS NOT NULL",
+                &[],
+            )
+            .await?;
+        }
     }
     get(c, viewer).await
 }

@@ -87,6 +87,8 @@ both_backends! {
             ("/api/v1/chat/conversations", "post"),
             ("/api/v1/chat/settings", "get"),
             ("/api/v1/chat/settings", "put"),
+            ("/api/v1/chat/history", "post"),
+            ("/api/v1/chat/files/{id}", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -100,7 +102,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 91] = [
+const SCHEMA_NAMES: [&str; 95] = [
     "AddMemberRequest",
     "AskRequest",
     "AttachmentInput",
@@ -112,6 +114,10 @@ const SCHEMA_NAMES: [&str; 91] = [
     "CategoryInfo",
     "CategoryKey",
     "ChangePasswordRequest",
+    "ChatHistory",
+    "ChatHistoryConversation",
+    "ChatHistoryMessage",
+    "ChatHistoryRequest",
     "ChatIdentity",
     "ChatSettings",
     "ChatSettingsRequest",

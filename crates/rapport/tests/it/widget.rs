@@ -1,6 +1,6 @@
 //! The chat widget's asset and what a page on another origin needs from the API: the
 //! script is served as JavaScript (cacheable), never puts server text into `innerHTML`,
-//! and only the chat's start route answers other origins' preflight.
+//! and only the chat widget's routes answer other origins' preflight.
 
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ both_backends! {
         assert!(js.contains("textContent"));
     }
 
-    async fn only_the_chat_start_answers_other_origins(app) {
+    async fn only_the_chat_routes_answer_other_origins(app) {
         let origin = "https://shop.example.com";
         let r = preflight(&app.base, "/api/v1/chat/conversations", origin).await;
         assert!(r.status().is_success(), "{}", r.status());
@@ -59,8 +59,25 @@ both_backends! {
         assert_eq!(r.status(), 201);
         assert_eq!(allow_origin(&r).as_deref(), Some(origin));
         assert!(r.json::<Value>().await.unwrap()["token"].as_str().unwrap().starts_with("rchat_"));
+        // The widget's other routes: a verified user's history, files (with the token in
+        // `Authorization`, so that header is allowed; still no credentials).
+        for path in ["/api/v1/chat/history", "/api/v1/chat/files", "/api/v1/chat/files/12"] {
+            let r = reqwest::Client::new()
+                .request(reqwest::Method::OPTIONS, format!("{}{path}", app.base))
+                .header("origin", origin)
+                .header("access-control-request-method", "GET")
+                .header("access-control-request-headers", "authorization")
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+            assert_eq!(allow_origin(&r).as_deref(), Some(origin), "{path}");
+            let allowed = r.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+            assert!(allowed.contains("authorization"), "{path}: {allowed}");
+            assert!(r.headers().get("access-control-allow-credentials").is_none(), "{path}");
+        }
         // Any other route of the API stays closed to other origins.
-        for path in ["/api/v1/tickets", "/api/v1/chat/settings", "/api/v1/tokens"] {
+        for path in ["/api/v1/tickets", "/api/v1/chat/settings", "/api/v1/tokens", "/api/v1/chat/files/x/y", "/api/v1/attachments/1"] {
             let r = preflight(&app.base, path, origin).await;
             assert_eq!(allow_origin(&r), None, "{path}");
         }

@@ -125,6 +125,8 @@ pub struct ChatHub {
     /// Other frames (typing, read, resume, …) per client address: 1,200 a minute (visitors
     /// behind one office address share it).
     pub frames_by_address: FailureLimiter,
+    /// A verified site user's history asked for, per client address: 30 a minute.
+    pub histories: FailureLimiter,
     /// The open conversations' rooms: a socket hears only its own conversation, so a
     /// message wakes its few sockets rather than every socket of the node.
     rooms: std::sync::Mutex<Rooms>,
@@ -149,7 +151,8 @@ impl ChatHub {
             connects: FailureLimiter::new(60, minute, clock.clone()),
             messages_by_address: FailureLimiter::new(60, minute, clock.clone()),
             messages_by_visitor: FailureLimiter::new(20, minute, clock.clone()),
-            frames_by_address: FailureLimiter::new(1200, minute, clock),
+            frames_by_address: FailureLimiter::new(1200, minute, clock.clone()),
+            histories: FailureLimiter::new(30, minute, clock),
             rooms: std::sync::Mutex::default(),
             open: std::sync::Mutex::default(),
             following: std::sync::OnceLock::new(),

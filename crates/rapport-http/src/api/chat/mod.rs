@@ -1,9 +1,12 @@
 //! Live chat's API: a visitor starts a conversation (`POST /api/v1/chat/conversations`,
 //! public, rate-limited per client address) and talks over the socket
 //! (`GET /api/v1/chat/ws`, [`ws`]); admins set the verified-identity secret and the
-//! sites allowed to embed the widget (`/api/v1/chat/settings`). Both public endpoints
-//! check the request's `Origin` against that list.
+//! sites allowed to embed the widget (`/api/v1/chat/settings`). Files travel by
+//! [`files`]; a verified site user's earlier conversations by [`history`]. Every public
+//! endpoint checks the request's `Origin` against that list.
 
+pub mod files;
+pub mod history;
 pub mod hub;
 pub mod protocol;
 pub mod ws;
@@ -172,6 +175,8 @@ pub struct SettingsView {
     pub identity_secret_set: bool,
     /// Origins allowed to embed the widget (empty: any).
     pub allowed_origins: Vec<String>,
+    /// Whether agents see what visitors type before they send it (the widget says so).
+    pub typing_preview: bool,
 }
 
 impl From<chat_settings::ChatSettings> for SettingsView {
@@ -179,6 +184,7 @@ impl From<chat_settings::ChatSettings> for SettingsView {
         Self {
             identity_secret_set: s.identity_secret_set,
             allowed_origins: s.allowed_origins.as_slice().to_vec(),
+            typing_preview: s.typing_preview,
         }
     }
 }
@@ -194,6 +200,9 @@ pub struct SettingsRequest {
     /// Origins allowed to embed the widget (`https://shop.example.com`); empty: any.
     #[serde(default)]
     pub allowed_origins: Option<Vec<String>>,
+    /// Agents see what visitors type before they send it (default off).
+    #[serde(default)]
+    pub typing_preview: Option<bool>,
 }
 
 /// The chat's settings (admins).
@@ -232,6 +241,7 @@ pub async fn put_settings(
             .as_deref()
             .map(AllowedOrigins::parse)
             .transpose()?,
+        typing_preview: req.typing_preview,
     };
     let sealer = st.sealer.clone();
     let s = st
@@ -241,17 +251,28 @@ pub async fn put_settings(
     Ok(Json(s.into()))
 }
 
-/// The widget runs on the customer's site, another origin: browsers may call
-/// `POST /api/v1/chat/conversations` from any page (no cookies, no credentials; the
-/// handler itself refuses origins the admin did not list). Every other path of the API
-/// stays closed to other origins.
+/// The paths a page on another origin (the widget) may call.
+pub fn is_widget_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/chat/conversations" | "/api/v1/chat/history" | "/api/v1/chat/files"
+    ) || path
+        .strip_prefix("/api/v1/chat/files/")
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The widget runs on the customer's site, another origin: browsers may call the chat's
+/// public paths ([`is_widget_path`]: the start, a verified user's history, files) from any
+/// page — no cookies, no credentials (a file request carries the conversation's token in
+/// `Authorization`); the handlers themselves refuse origins the admin did not list.
+/// Every other path of the API stays closed to other origins.
 pub fn cors() -> tower_http::cors::CorsLayer {
     use tower_http::cors::{AllowOrigin, CorsLayer};
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(|_, parts| {
-            parts.uri.path() == "/api/v1/chat/conversations"
+            is_widget_path(parts.uri.path())
         }))
-        .allow_methods([axum::http::Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
+        .allow_methods([axum::http::Method::POST, axum::http::Method::GET])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .max_age(std::time::Duration::from_secs(600))
 }

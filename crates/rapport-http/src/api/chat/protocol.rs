@@ -26,8 +26,22 @@ pub enum ClientFrame {
         /// The last message id the browser has.
         after: i64,
     },
-    /// The visitor is typing.
-    Typing,
+    /// The visitor is typing; `text` (what they typed so far) only when the admin turned
+    /// the typing preview on (`ready` says so), otherwise ignored.
+    Typing {
+        /// The unsent text.
+        #[serde(default)]
+        text: Option<String>,
+    },
+    /// The visitor's name and/or address on an open conversation.
+    Profile {
+        /// Their name.
+        #[serde(default)]
+        name: Option<String>,
+        /// Their address.
+        #[serde(default)]
+        email: Option<String>,
+    },
     /// The visitor has read up to this message.
     Read {
         /// A message id.
@@ -48,6 +62,30 @@ pub enum ClientFrame {
     Ping,
 }
 
+/// A file on a message, as the visitor sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileView {
+    /// Attachment id.
+    pub id: i64,
+    /// File name (show it as text).
+    pub filename: String,
+    /// MIME type, as the server found it.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+impl From<rapport_store::chat::files::FileMeta> for FileView {
+    fn from(f: rapport_store::chat::files::FileMeta) -> Self {
+        Self {
+            id: f.id,
+            filename: f.filename,
+            content_type: f.content_type,
+            size: f.size,
+        }
+    }
+}
+
 /// A frame to the visitor's browser.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -64,6 +102,8 @@ pub enum ServerFrame {
         agents_online: bool,
         /// Whether the conversation goes on by email.
         by_email: bool,
+        /// Whether agents see what the visitor types before sending (tell the visitor).
+        typing_preview: bool,
     },
     /// A message was stored (sent only after its commit).
     Ack {
@@ -86,6 +126,18 @@ pub enum ServerFrame {
         body: String,
         /// When it was written.
         at: Timestamp,
+        /// Its files (download each with the token: `GET /api/v1/chat/files/{id}`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<FileView>,
+    },
+    /// The visitor's name and address were saved.
+    Profile {
+        /// The name given (absent: unchanged).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The address the conversation has now, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
     },
     /// The other side is typing.
     Typing {

@@ -107,6 +107,7 @@ fn frame_error(raw: &str) -> Result<ClientFrame, ServerFrame> {
         "continue_by_email",
         "transcript",
         "ping",
+        "profile",
     ];
     if !KNOWN.contains(&kind.as_str()) {
         return Err(ServerFrame::error(
@@ -256,10 +257,11 @@ impl Session {
             .read(op!(c => {
                 let last = chat_messages::last_id(c, &c2).await?;
                 let read = chat::agent_read_up_to(c, c2.ticket_id).await?;
-                Ok((last, read, chat::agents_online(c, now).await?))
+                let preview = chat::settings::typing_preview(c).await?;
+                Ok((last, read, chat::agents_online(c, now).await?, preview))
             }))
             .await;
-        let Ok((last_id, agent_read_up_to, agents_online)) = ready else {
+        let Ok((last_id, agent_read_up_to, agents_online, typing_preview)) = ready else {
             self.send(&ServerFrame::error(
                 "internal",
                 "the server failed; reconnect",
@@ -276,6 +278,7 @@ impl Session {
                 agent_read_up_to,
                 agents_online,
                 by_email: conv.by_email,
+                typing_preview,
             })
             .await
         {
@@ -365,6 +368,7 @@ impl Session {
                     name: m.name,
                     body: m.body,
                     at: m.at,
+                    attachments: m.files.into_iter().map(Into::into).collect(),
                 };
                 if !self.send(&f).await {
                     return false;
@@ -373,6 +377,53 @@ impl Session {
             if !full {
                 return true;
             }
+        }
+    }
+
+    /// Sets the visitor's name and/or address (`profile` frame); answers `profile`.
+    async fn profile(
+        &mut self,
+        conv: &mut Conversation,
+        name: Option<String>,
+        email: Option<String>,
+    ) -> bool {
+        let parsed = (|| {
+            let name = match name.as_deref() {
+                Some(n) => rapport_domain::CustomerName::parse(n)?,
+                None => None,
+            };
+            let email = email
+                .as_deref()
+                .filter(|e| !e.trim().is_empty())
+                .map(EmailAddress::parse)
+                .transpose()?;
+            Ok::<_, rapport_domain::FieldError>((name, email))
+        })();
+        let (name, email) = match parsed {
+            Ok(p) => p,
+            Err(f) => return self.send(&store_frame(&f.into(), None)).await,
+        };
+        if name.is_none() && email.is_none() {
+            let f = rapport_domain::FieldError::new("name", "give a name or an email");
+            return self.send(&store_frame(&f.into(), None)).await;
+        }
+        let (ticket, now) = (conv.ticket_id, self.st.now());
+        let said = name.as_ref().map(|n| n.as_str().to_owned());
+        let r = self
+            .st
+            .db
+            .write(op!(c => {
+                let now_conv = chat::current(c, ticket).await?;
+                chat::profile::set(c, &now_conv, name.as_ref(), email.as_ref(), now).await
+            }))
+            .await;
+        match r {
+            Ok(next) => {
+                let email = next.email.clone();
+                *conv = next;
+                self.send(&ServerFrame::Profile { name: said, email }).await
+            }
+            Err(e) => self.send(&store_frame(&e, None)).await,
         }
     }
 
@@ -439,6 +490,7 @@ impl Session {
                     .write(op!(c => {
                         let now_conv = chat::current(c, ticket).await?;
                         let s = chat_messages::post(c, &now_conv, &id2, &body, now).await?;
+                        chat::preview::clear(c, ticket).await?;
                         Ok((now_conv, s))
                     }))
                     .await
@@ -463,7 +515,27 @@ impl Session {
                 *cursor = after.max(0);
                 self.push_after(conv, cursor).await
             }
-            ClientFrame::Typing => {
+            ClientFrame::Typing { text } => {
+                if let Some(text) = text {
+                    // Kept only when the admin turned the preview on.
+                    let c2 = conv.clone();
+                    let r = self
+                        .st
+                        .db
+                        .write(op!(c => {
+                            let kept = chat::preview::set_draft(c, &c2, &text).await?;
+                            if kept {
+                                chat::visitor_typing(c, &c2, now).await?;
+                            }
+                            Ok(kept)
+                        }))
+                        .await;
+                    match r {
+                        Ok(true) => self.typing_at = now,
+                        Ok(false) => {}
+                        Err(e) => return self.send(&store_frame(&e, None)).await,
+                    }
+                }
                 // Stored at most every few seconds, for agents on any node.
                 if now.micros() - self.typing_at.micros() >= 3_000_000 {
                     self.typing_at = now;
@@ -501,6 +573,7 @@ impl Session {
                 });
                 true
             }
+            ClientFrame::Profile { name, email } => self.profile(conv, name, email).await,
             ClientFrame::ContinueByEmail { email } => {
                 let email = match EmailAddress::parse(&email) {
                     Ok(e) => e,
