@@ -118,6 +118,13 @@ pub async fn start(c: &mut dyn Conn, chat: NewChat, now: Timestamp) -> Result<St
         (None, Some(e)) => (e.clone(), false),
         (None, None) => (placeholder_email()?, true),
     };
+    // A verified site user is linked for good only to a customer this start creates: an
+    // address typed in the widget proves nothing, so a customer that already has it (from
+    // email, the portal, another chat) is never tied to the site's user id.
+    let known_address = match (&chat.identity, linked, &chat.email) {
+        (Some(_), None, Some(e)) => customers::exists(c, e).await?,
+        _ => false,
+    };
     let subject = Subject::from_mail(&format!("Chat: {}", chat.body.preview(80)));
     let ticket = tickets::create(
         c,
@@ -140,7 +147,7 @@ pub async fn start(c: &mut dyn Conn, chat: NewChat, now: Timestamp) -> Result<St
     )
     .await?;
     let customer_id = ticket.customer.id;
-    if let (Some(id), None) = (&chat.identity, linked) {
+    if let (Some(id), None, false) = (&chat.identity, linked, known_address) {
         c.execute(
             "INSERT INTO chat_identities (external_id, customer_id, created_at) VALUES ($1, $2, $3)",
             &[id.as_str().into(), customer_id.into(), now.into()],

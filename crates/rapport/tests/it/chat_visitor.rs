@@ -255,6 +255,11 @@ both_backends! {
         let (_, h) = history(&app, "u-9", &sign(secret, "u-9")).await;
         let ids: Vec<i64> = h["conversations"].as_array().unwrap().iter().map(|c| c["conversation_id"].as_i64().unwrap()).collect();
         assert_eq!(ids, [mine], "{h}");
+        // …and the site's user id is not tied to the victim for good: without the address,
+        // their next chat is theirs alone.
+        let (later, _) = start_ok(&app, json!({"body": "mallory again", "identity": id("u-9")})).await;
+        let (_, tl) = app.get(&format!("/api/v1/tickets/{later}")).await;
+        assert_ne!(tl["customer"]["id"], tv["customer"]["id"], "a typed address links no identity");
 
         // A verified user who later gives an address keeps their history.
         let (third, token) = start_ok(&app, json!({"body": "third visit", "identity": id("u-1")})).await;
