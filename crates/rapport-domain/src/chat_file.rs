@@ -1,8 +1,9 @@
 //! Files a chat visitor sends. What a file is comes from its first bytes, never from the
 //! name or type the browser claimed: only a short list of kinds is accepted (images,
 //! PDF, plain text), the stored type is the one the bytes show, and the stored name is
-//! cleaned and ends with that kind's extension — so an HTML page or a program renamed
-//! `photo.png` is refused, and `notes.html` holding plain text is kept as `notes.html.txt`.
+//! cleaned and ends with that kind's extension — so an HTML page (by any name) or a program
+//! renamed `photo.png` is refused, and `notes.html` holding plain text is kept as
+//! `notes.html.txt`.
 //! Whatever the kind, the server only ever serves it as a download.
 
 use crate::FieldError;
@@ -30,23 +31,15 @@ const KINDS: &[(&str, &[&str])] = &[
     ("text/plain", &["txt", "log", "csv", "md"]),
 ];
 
-/// The MIME type the bytes show, among the accepted kinds.
+/// The MIME type the bytes show, among the accepted kinds: a binary kind as the `infer`
+/// crate reads its signature, otherwise UTF-8 text without NUL bytes. Bytes of any other
+/// kind `infer` knows (a program, an archive, a page it recognises) are refused.
 pub fn sniff(data: &[u8]) -> Option<&'static str> {
-    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if data.len() >= 12 && data.starts_with(b"RIFF") && &data[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else if data.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if !data.contains(&0) && std::str::from_utf8(data).is_ok() {
-        Some("text/plain")
-    } else {
-        None
+    if let Some(kind) = infer::get(data) {
+        let mime = kind.mime_type();
+        return KINDS.iter().map(|(m, _)| *m).find(|m| *m == mime);
     }
+    (!data.contains(&0) && std::str::from_utf8(data).is_ok()).then_some("text/plain")
 }
 
 /// The name as given, cleaned: the part after the last slash, control characters and
@@ -119,11 +112,14 @@ mod tests {
         );
         let f = classify("invoice.html", png).unwrap();
         assert_eq!(f.filename, "invoice.html.png");
-        let f = classify("notes.html", b"<script>alert(1)</script>").unwrap();
+        let f = classify("notes.html", b"plain words, no markup").unwrap();
         assert_eq!(
             (f.filename.as_str(), f.content_type),
             ("notes.html.txt", "text/plain")
         );
+        // A page is not plain text, whatever its name says.
+        let e = classify("notes.txt", b"<script>alert(1)</script>").unwrap_err();
+        assert_eq!(e.field, "file");
         let f = classify("C:\\Users\\a\\report.PDF", b"%PDF-1.7").unwrap();
         assert_eq!(
             (f.filename.as_str(), f.content_type),
