@@ -151,6 +151,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(community::moderation::topic_to_article))
         .routes(routes!(chat::start_conversation))
         .routes(routes!(chat::get_settings, chat::put_settings))
+        .routes(routes!(
+            chat::agents::get_availability,
+            chat::agents::put_availability
+        ))
+        .routes(routes!(chat::agents::transfer))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

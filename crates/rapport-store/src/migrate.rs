@@ -159,6 +159,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_chat.sql"),
         postgres: include_str!("../migrations/postgres/0025_chat.sql"),
     },
+    Migration {
+        version: 26,
+        name: "chat_handoff",
+        sqlite: include_str!("../migrations/sqlite/0026_chat_handoff.sql"),
+        postgres: include_str!("../migrations/postgres/0026_chat_handoff.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -12,6 +12,7 @@
 //! the customer with that address.
 
 pub mod email;
+pub mod handoff;
 pub mod messages;
 pub mod settings;
 

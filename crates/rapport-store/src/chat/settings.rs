@@ -13,6 +13,7 @@ use crate::secrets::Sealer;
 
 const SECRET_KEY: &str = "chat.identity_secret";
 const ORIGINS_KEY: &str = "chat.allowed_origins";
+const BOT_KEY: &str = "chat.bot_enabled";
 
 /// The chat settings as an admin sees them (the secret itself is never read out).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct ChatSettings {
     pub identity_secret_set: bool,
     /// Origins allowed to embed the widget (empty: any).
     pub allowed_origins: AllowedOrigins,
+    /// Whether the assistant bot answers in chats nobody has taken over (default on).
+    pub bot_enabled: bool,
 }
 
 async fn get_value(c: &mut dyn Conn, key: &str) -> Result<Option<String>> {
@@ -57,6 +60,11 @@ pub async fn allowed_origins(c: &mut dyn Conn) -> Result<AllowedOrigins> {
     Ok(AllowedOrigins::parse(&list)?)
 }
 
+/// Whether the assistant bot answers in chats (default: yes).
+pub async fn bot_enabled(c: &mut dyn Conn) -> Result<bool> {
+    Ok(get_value(c, BOT_KEY).await?.as_deref() != Some("false"))
+}
+
 /// The settings (admins only).
 pub async fn get(c: &mut dyn Conn, viewer: &Viewer) -> Result<ChatSettings> {
     if !viewer.can(Permission::ManageChat) {
@@ -65,6 +73,7 @@ pub async fn get(c: &mut dyn Conn, viewer: &Viewer) -> Result<ChatSettings> {
     Ok(ChatSettings {
         identity_secret_set: get_value(c, SECRET_KEY).await?.is_some(),
         allowed_origins: allowed_origins(c).await?,
+        bot_enabled: bot_enabled(c).await?,
     })
 }
 
@@ -76,6 +85,8 @@ pub struct SettingsChange {
     pub identity_secret: Option<Option<String>>,
     /// The new list of origins.
     pub allowed_origins: Option<AllowedOrigins>,
+    /// Turn the assistant bot on or off.
+    pub bot_enabled: Option<bool>,
 }
 
 /// Changes the settings (admins only); the secret is sealed with `sealer`.
@@ -100,6 +111,9 @@ pub async fn set(
     if let Some(origins) = change.allowed_origins {
         let json = serde_json::to_string(origins.as_slice())?;
         put_value(c, ORIGINS_KEY, Some(&json)).await?;
+    }
+    if let Some(on) = change.bot_enabled {
+        put_value(c, BOT_KEY, Some(if on { "true" } else { "false" })).await?;
     }
     get(c, viewer).await
 }

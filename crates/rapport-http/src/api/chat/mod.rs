@@ -4,6 +4,8 @@
 //! sites allowed to embed the widget (`/api/v1/chat/settings`). Both public endpoints
 //! check the request's `Origin` against that list.
 
+pub mod agents;
+pub mod assistant;
 pub mod hub;
 pub mod protocol;
 pub mod ws;
@@ -116,6 +118,7 @@ pub async fn start_conversation(
         .map(EmailAddress::parse)
         .transpose()?;
     let body = message_body(&req.body)?;
+    let first = body.as_str().to_owned();
     let client_id = req.client_id.as_deref().map(ClientId::parse).transpose()?;
     let identity = match &req.identity {
         Some(i) => Some((ExternalId::parse(&i.customer_id)?, i.signature.clone())),
@@ -152,6 +155,12 @@ pub async fn start_conversation(
             Ok((started, online, expected))
         }))
         .await?;
+    // The bot answers the first message too (the socket, once connected, resumes it). A
+    // failure leaves the visitor's message stored for agents: never an error here.
+    let ticket = started.conversation.ticket_id;
+    if let Err(e) = assistant::answer(&st, ticket, started.message_id, &first).await {
+        tracing::warn!(error = ?e, ticket_id = ticket, "chat: the bot could not answer");
+    }
     Ok((
         StatusCode::CREATED,
         Json(StartedView {
@@ -172,6 +181,8 @@ pub struct SettingsView {
     pub identity_secret_set: bool,
     /// Origins allowed to embed the widget (empty: any).
     pub allowed_origins: Vec<String>,
+    /// Whether the assistant bot answers chats nobody has taken over.
+    pub bot_enabled: bool,
 }
 
 impl From<chat_settings::ChatSettings> for SettingsView {
@@ -179,6 +190,7 @@ impl From<chat_settings::ChatSettings> for SettingsView {
         Self {
             identity_secret_set: s.identity_secret_set,
             allowed_origins: s.allowed_origins.as_slice().to_vec(),
+            bot_enabled: s.bot_enabled,
         }
     }
 }
@@ -194,6 +206,9 @@ pub struct SettingsRequest {
     /// Origins allowed to embed the widget (`https://shop.example.com`); empty: any.
     #[serde(default)]
     pub allowed_origins: Option<Vec<String>>,
+    /// Turn the assistant bot on or off (default on).
+    #[serde(default)]
+    pub bot_enabled: Option<bool>,
 }
 
 /// The chat's settings (admins).
@@ -232,6 +247,7 @@ pub async fn put_settings(
             .as_deref()
             .map(AllowedOrigins::parse)
             .transpose()?,
+        bot_enabled: req.bot_enabled,
     };
     let sealer = st.sealer.clone();
     let s = st

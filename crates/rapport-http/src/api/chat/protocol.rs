@@ -46,6 +46,17 @@ pub enum ClientFrame {
     },
     /// Keep-alive; answered with `pong`.
     Ping,
+    /// "Talk to a person": the bot hands the conversation over.
+    Handoff,
+}
+
+/// A link a bot message quotes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrameSource {
+    /// The article's title.
+    pub title: String,
+    /// Its help-center link (a path on this server, `/help/…`).
+    pub url: String,
 }
 
 /// A frame to the visitor's browser.
@@ -86,6 +97,12 @@ pub enum ServerFrame {
         body: String,
         /// When it was written.
         at: Timestamp,
+        /// The bot's sources (only on `bot` answers).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        sources: Vec<FrameSource>,
+        /// The bot asks "Did that solve it?" (a cited answer awaiting the visitor's verdict).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        asks_verdict: bool,
     },
     /// The other side is typing.
     Typing {
@@ -113,6 +130,13 @@ pub enum ServerFrame {
     },
     /// Answer to `ping`.
     Pong,
+    /// A person takes the conversation over (the visitor asked, or the bot decided).
+    Handoff {
+        /// Whether an agent has it already (false: waiting for the next free one).
+        assigned: bool,
+        /// How long a first answer usually takes, honestly.
+        expected_reply: String,
+    },
     /// A frame was refused; the connection stays open unless `code` is `unauthorized`
     /// or `auth_timeout`.
     Error {

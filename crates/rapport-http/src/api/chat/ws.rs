@@ -19,7 +19,8 @@ use serde_json::Value;
 
 use super::check_origin;
 use super::hub::{ChatHub, Side, Signal, Wake};
-use super::protocol::{ClientFrame, ServerFrame};
+use super::assistant;
+use super::protocol::{ClientFrame, FrameSource, ServerFrame};
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -107,6 +108,7 @@ fn frame_error(raw: &str) -> Result<ClientFrame, ServerFrame> {
         "continue_by_email",
         "transcript",
         "ping",
+        "handoff",
     ];
     if !KNOWN.contains(&kind.as_str()) {
         return Err(ServerFrame::error(
@@ -157,7 +159,33 @@ fn store_frame(e: &StoreError, client_id: Option<String>) -> ServerFrame {
     }
 }
 
+/// An API error as an error frame (the bot's failures: nothing half-written).
+fn api_frame(e: &ApiError) -> ServerFrame {
+    tracing::warn!(error = ?e, "chat: the bot failed");
+    ServerFrame::error("internal", "the server failed; try again")
+}
+
 impl Session {
+    /// The bot's turn after a visitor's new message; a handoff it decided is announced.
+    async fn bot_answer(&mut self, ticket_id: i64, message_id: i64, body: &str) -> bool {
+        match assistant::answer(&self.st, ticket_id, message_id, body).await {
+            Ok(Some(h)) => {
+                self.send(&ServerFrame::Handoff {
+                    assigned: h.placed.assignee_id.is_some(),
+                    expected_reply: h.expected_reply,
+                })
+                .await
+            }
+            Ok(None) => true,
+            Err(e) => {
+                // The visitor's message is stored and acknowledged; only the bot's answer
+                // is missing, and agents see the message.
+                tracing::warn!(error = ?e, ticket_id, "chat: the bot could not answer");
+                true
+            }
+        }
+    }
+
     async fn send(&mut self, f: &ServerFrame) -> bool {
         self.socket
             .send(Message::Text(f.json().into()))
@@ -365,6 +393,12 @@ impl Session {
                     name: m.name,
                     body: m.body,
                     at: m.at,
+                    sources: m
+                        .sources
+                        .into_iter()
+                        .map(|(title, url)| FrameSource { title, url })
+                        .collect(),
+                    asks_verdict: m.asks_verdict,
                 };
                 if !self.send(&f).await {
                     return false;
@@ -398,6 +432,16 @@ impl Session {
                     .await
             }
             ClientFrame::Ping => self.send(&ServerFrame::Pong).await,
+            ClientFrame::Handoff => match assistant::hand_over(&self.st, conv.ticket_id).await {
+                Ok(h) => {
+                    self.send(&ServerFrame::Handoff {
+                        assigned: h.placed.assignee_id.is_some(),
+                        expected_reply: h.expected_reply,
+                    })
+                    .await
+                }
+                Err(e) => self.send(&api_frame(&e)).await,
+            },
             ClientFrame::Message { client_id, body } => {
                 let echo = Some(client_id.chars().take(64).collect::<String>());
                 let parsed =
@@ -433,6 +477,7 @@ impl Session {
                         .await;
                 }
                 let (ticket, id2) = (conv.ticket_id, id.clone());
+                let text = body.as_str().to_owned();
                 let stored = self
                     .st
                     .db
@@ -449,12 +494,19 @@ impl Session {
                 match stored {
                     // The write returned: it is committed (on disk, on SQLite).
                     Ok(s) => {
-                        self.send(&ServerFrame::Ack {
-                            client_id: id.as_str().to_owned(),
-                            id: s.id,
-                            at: s.at,
-                        })
-                        .await
+                        let acked = self
+                            .send(&ServerFrame::Ack {
+                                client_id: id.as_str().to_owned(),
+                                id: s.id,
+                                at: s.at,
+                            })
+                            .await;
+                        // The bot answers a new message (not a resend) after the ack; its
+                        // message reaches this socket through the event stream.
+                        if acked && s.new {
+                            return self.bot_answer(conv.ticket_id, s.id, &text).await;
+                        }
+                        acked
                     }
                     Err(e) => self.send(&store_frame(&e, echo)).await,
                 }
