@@ -143,7 +143,7 @@ async fn candidates(c: &mut dyn Conn, team: Option<i64>) -> Result<Vec<(i64, i64
 
 async fn lock(c: &mut dyn Conn) -> Result<()> {
     if c.backend() == Backend::Postgres {
-        c.query(ASSIGN_LOCK, &[]).await?;
+        c.batch(ASSIGN_LOCK).await?;
     }
     Ok(())
 }

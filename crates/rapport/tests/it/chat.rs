@@ -18,7 +18,7 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A visitor's open socket.
-struct Visitor {
+pub(crate) struct Visitor {
     ws: Socket,
 }
 
@@ -27,7 +27,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 impl Visitor {
     /// Opens the socket on `base` (with `origin`, if given) without authenticating.
-    async fn open(base: &str, origin: Option<&str>) -> Result<Visitor, String> {
+    pub(crate) async fn open(base: &str, origin: Option<&str>) -> Result<Visitor, String> {
         let url = format!("{}/api/v1/chat/ws", base.replacen("http://", "ws://", 1));
         let mut req = url.into_client_request().unwrap();
         if let Some(o) = origin {
@@ -43,7 +43,7 @@ impl Visitor {
     }
 
     /// Opens and authenticates; returns the socket and its `ready` frame.
-    async fn connect(base: &str, token: &str) -> (Visitor, Value) {
+    pub(crate) async fn connect(base: &str, token: &str) -> (Visitor, Value) {
         let mut v = Visitor::open(base, None).await.unwrap();
         v.send(json!({"type": "auth", "token": token})).await;
         let ready = v.next().await;
@@ -51,7 +51,7 @@ impl Visitor {
         (v, ready)
     }
 
-    async fn send(&mut self, frame: Value) {
+    pub(crate) async fn send(&mut self, frame: Value) {
         self.ws
             .send(Message::Text(frame.to_string().into()))
             .await
@@ -63,7 +63,7 @@ impl Visitor {
     }
 
     /// The next JSON frame (panics after [`PATIENCE`] or when the socket closes).
-    async fn next(&mut self) -> Value {
+    pub(crate) async fn next(&mut self) -> Value {
         loop {
             let m = tokio::time::timeout(PATIENCE, self.ws.next())
                 .await
@@ -79,7 +79,7 @@ impl Visitor {
     }
 
     /// The next frame of `kind`, skipping others (such as echoes of one's own messages).
-    async fn next_of(&mut self, kind: &str) -> Value {
+    pub(crate) async fn next_of(&mut self, kind: &str) -> Value {
         loop {
             let f = self.next().await;
             if f["type"] == kind {
@@ -89,7 +89,7 @@ impl Visitor {
     }
 
     /// Whether the server closed the socket (reading to the end).
-    async fn closed(&mut self) -> Option<u16> {
+    pub(crate) async fn closed(&mut self) -> Option<u16> {
         loop {
             match tokio::time::timeout(PATIENCE, self.ws.next())
                 .await
@@ -103,7 +103,7 @@ impl Visitor {
     }
 
     /// Sends a message and returns its ack.
-    async fn say(&mut self, client_id: &str, body: &str) -> Value {
+    pub(crate) async fn say(&mut self, client_id: &str, body: &str) -> Value {
         self.send(json!({"type": "message", "client_id": client_id, "body": body}))
             .await;
         let ack = self.next_of_either("ack", "error").await;
@@ -112,7 +112,7 @@ impl Visitor {
         ack
     }
 
-    async fn next_of_either(&mut self, a: &str, b: &str) -> Value {
+    pub(crate) async fn next_of_either(&mut self, a: &str, b: &str) -> Value {
         loop {
             let f = self.next().await;
             if f["type"] == a || f["type"] == b {
@@ -122,7 +122,7 @@ impl Visitor {
     }
 }
 
-async fn start(base: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn start(base: &str, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}/api/v1/chat/conversations"))
         .json(&body)
@@ -132,7 +132,7 @@ async fn start(base: &str, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
-async fn start_ok(app: &TestApp, body: Value) -> (i64, String) {
+pub(crate) async fn start_ok(app: &TestApp, body: Value) -> (i64, String) {
     let (s, v) = start(&app.base, body).await;
     assert_eq!(s, 201, "{v}");
     (

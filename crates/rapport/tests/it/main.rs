@@ -8,6 +8,7 @@ mod harness;
 mod attack_fixes;
 mod bot;
 mod chat;
+mod chat_bot;
 mod community;
 mod community_search;
 mod community_trust;
