@@ -20,6 +20,7 @@
       typing: ' is typing…', askPerson: 'I would like to talk to a person.',
       greeting: 'Hello! How can we help?', closed: 'This conversation was closed. Your next message starts a new one.',
       offline: 'Connection lost, reconnecting…',
+      solved: 'Did that solve it?', yes: 'Yes', no: 'No', yesText: 'Yes, that solved it.', noText: 'No, that did not help.', source: 'Source: ',
     },
     fr: {
       launcher: 'Discuter avec nous', title: 'Discussion', close: 'Fermer la discussion', message: 'Message',
@@ -28,6 +29,7 @@
       typing: ' écrit…', askPerson: 'Je voudrais parler à une personne.',
       greeting: 'Bonjour ! Comment pouvons-nous vous aider ?', closed: 'Cette discussion est close. Votre prochain message en ouvre une nouvelle.',
       offline: 'Connexion perdue, reconnexion…',
+      solved: 'Est-ce résolu ?', yes: 'Oui', no: 'Non', yesText: 'Oui, c’est résolu.', noText: 'Non, ça n’a pas aidé.', source: 'Source : ',
     },
     de: {
       launcher: 'Chatten Sie mit uns', title: 'Chat', close: 'Chat schließen', message: 'Nachricht',
@@ -36,6 +38,7 @@
       typing: ' schreibt…', askPerson: 'Ich möchte mit einem Menschen sprechen.',
       greeting: 'Hallo! Wie können wir helfen?', closed: 'Dieses Gespräch wurde geschlossen. Ihre nächste Nachricht beginnt ein neues.',
       offline: 'Verbindung verloren, verbinde neu…',
+      solved: 'Hat das geholfen?', yes: 'Ja', no: 'Nein', yesText: 'Ja, das hat geholfen.', noText: 'Nein, das hat nicht geholfen.', source: 'Quelle: ',
     },
   };
   var lang = (opts.lang || document.documentElement.lang || 'en').slice(0, 2).toLowerCase();
@@ -92,7 +95,7 @@
     '.g li.n{background:#fff8e1;max-width:100%}' +
     '.who{display:block;font-size:12px;font-weight:600;color:#333}' +
     '.st{display:block;font-size:12px;color:#444;text-align:right}' +
-    '.g a{color:#0b3fa8}' +
+    '.g a{color:#0b3fa8}.src{display:block;font-size:13px}.yn{display:flex;gap:8px;margin-top:6px}' +
     '.ty{min-height:20px;padding:0 12px;font-size:13px;color:#333}' +
     'form{display:flex;flex-direction:column;gap:6px;padding:8px 12px 12px;border-top:1px solid #ddd}' +
     'textarea{width:100%;min-height:44px;max-height:120px;resize:vertical;padding:8px;border:1px solid #666;border-radius:8px;color:#111;background:#fff}' +
@@ -162,9 +165,40 @@
   });
   personBtn.addEventListener('click', function () { askForPerson(); });
 
-  /// "Talk to a person": for now a plain message; the assistant bot's handoff hooks in here.
+  /// "Talk to a person": the `handoff` frame on an open conversation (the bot hands it
+  /// over with its summary); before there is one, a message saying so (the bot hands over).
+  var wantPerson = false;
   function askForPerson() {
-    send(t.askPerson);
+    if (!state.token) { send(t.askPerson); return; }
+    if (!frame({ type: 'handoff' })) { wantPerson = true; connect(); }
+  }
+
+  /// A bot answer's source: a link only to this server's help center (`/help/…`).
+  function kbHref(raw) {
+    var u;
+    try { u = new URL(raw, origin); } catch (e) { return null; }
+    if ((u.protocol === 'https:' || u.protocol === 'http:') && u.origin === origin && u.pathname.indexOf('/help/') === 0) return u.href;
+    return null;
+  }
+  function sources(li, list) {
+    (list || []).forEach(function (s) {
+      var href = kbHref(String(s.url || ''));
+      if (!href) return;
+      var p = el('span', { class: 'src' }, t.source);
+      p.appendChild(el('a', { href: href, target: '_blank', rel: 'noopener noreferrer' }, String(s.title || s.url)));
+      li.appendChild(p);
+    });
+  }
+  var verdictRow = null;
+  function askVerdict(li) {
+    if (verdictRow) verdictRow.remove();
+    verdictRow = el('span', { class: 'yn', role: 'group', 'aria-label': t.solved });
+    [[t.yes, t.yesText], [t.no, t.noText]].forEach(function (b) {
+      var btn = el('button', { type: 'button' }, b[0]);
+      btn.addEventListener('click', function () { if (verdictRow) { verdictRow.remove(); verdictRow = null; } send(b[1]); });
+      verdictRow.appendChild(btn);
+    });
+    li.appendChild(verdictRow);
   }
 
   // --- Rendering: text only; links built with DOM APIs. ---
@@ -333,6 +367,7 @@
         // A fresh page has shown nothing yet: ask for the whole conversation.
         frame({ type: 'resume', after: Object.keys(shown).length ? state.last_id : 0 });
         state.outbox.forEach(function (m) { frame({ type: 'message', client_id: m.client_id, body: m.body }); });
+        if (wantPerson) { wantPerson = false; frame({ type: 'handoff' }); }
         break;
       case 'ack':
         acked(f.client_id, f.id);
@@ -342,7 +377,12 @@
         shown[f.id] = true;
         if (f.id > state.last_id) { state.last_id = f.id; save(); }
         if (f.author === 'visitor' && adopt(f)) break;
-        bubble(f.author, f.name, f.body);
+        var li = bubble(f.author, f.name, f.body);
+        if (f.author === 'bot') {
+          sources(li, f.sources);
+          if (f.asks_verdict) askVerdict(li);
+          else if (verdictRow) { verdictRow.remove(); verdictRow = null; }
+        } else if (verdictRow && f.author === 'agent') { verdictRow.remove(); verdictRow = null; }
         if (f.author !== 'visitor') typingLine.textContent = '';
         frame({ type: 'read', up_to: f.id });
         break;

@@ -87,6 +87,9 @@ both_backends! {
             ("/api/v1/chat/conversations", "post"),
             ("/api/v1/chat/settings", "get"),
             ("/api/v1/chat/settings", "put"),
+            ("/api/v1/chat/agents/{id}", "get"),
+            ("/api/v1/chat/agents/{id}", "put"),
+            ("/api/v1/chat/conversations/{id}/transfer", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -112,10 +115,14 @@ const SCHEMA_NAMES: [&str; 91] = [
     "CategoryInfo",
     "CategoryKey",
     "ChangePasswordRequest",
+    "ChatAvailability",
+    "ChatAvailabilityRequest",
     "ChatIdentity",
+    "ChatPlaced",
     "ChatSettings",
     "ChatSettingsRequest",
     "ChatStarted",
+    "ChatTransferRequest",
     "CommunityAuthor",
     "CommunityPost",
     "CommunitySuggestion",
