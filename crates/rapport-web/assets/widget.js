@@ -108,7 +108,7 @@
   head.appendChild(el('h2', { id: 'rc-t' }, t.title));
   var closeBtn = el('button', { type: 'button', 'aria-label': t.close }, '×');
   head.appendChild(closeBtn);
-  var log = el('div', { class: 'g', role: 'log', 'aria-live': 'polite', 'aria-label': t.title });
+  var log = el('div', { class: 'g', role: 'log', 'aria-live': 'polite', 'aria-label': t.title, tabindex: '0' });
   var list = el('ul');
   log.appendChild(list);
   var typingLine = el('div', { class: 'ty', 'aria-live': 'polite' });
