@@ -167,10 +167,7 @@ impl AgentStatus {
             "online" => Ok(AgentStatus::Online),
             "away" => Ok(AgentStatus::Away),
             "offline" => Ok(AgentStatus::Offline),
-            _ => Err(FieldError::new(
-                "status",
-                "must be online, away or offline",
-            )),
+            _ => Err(FieldError::new("status", "must be online, away or offline")),
         }
     }
 }
@@ -223,7 +220,11 @@ pub fn transfer_note(raw: &str) -> Result<String, FieldError> {
 pub fn team_for_category(category: (&str, &str), teams: &[(i64, String)]) -> Option<i64> {
     let norm = |s: &str| s.trim().to_lowercase().replace(['-', '_'], " ");
     let first = |s: &str| {
-        let w = norm(s).split_whitespace().next().unwrap_or_default().to_owned();
+        let w = norm(s)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         w.strip_suffix('s').map(str::to_owned).unwrap_or(w)
     };
     let (slug, name) = category;
@@ -312,7 +313,10 @@ mod tests {
         assert_eq!(chat_limit(0), Ok(0));
         assert_eq!(chat_limit(MAX_CHAT_LIMIT), Ok(MAX_CHAT_LIMIT));
         assert_eq!(chat_limit(-1).unwrap_err().field, "chat_limit");
-        assert_eq!(chat_limit(MAX_CHAT_LIMIT + 1).unwrap_err().field, "chat_limit");
+        assert_eq!(
+            chat_limit(MAX_CHAT_LIMIT + 1).unwrap_err().field,
+            "chat_limit"
+        );
     }
 
     #[test]
@@ -320,7 +324,10 @@ mod tests {
         assert_eq!(transfer_note("  ").unwrap_err().field, "note");
         assert_eq!(transfer_note(&"x".repeat(501)).unwrap_err().field, "note");
         assert_eq!(transfer_note("a\u{7}b").unwrap_err().field, "note");
-        assert_eq!(transfer_note(" Refund over 100 EUR\nsee order ").unwrap(), "Refund over 100 EUR\nsee order");
+        assert_eq!(
+            transfer_note(" Refund over 100 EUR\nsee order ").unwrap(),
+            "Refund over 100 EUR\nsee order"
+        );
     }
 
     #[test]
@@ -332,9 +339,18 @@ mod tests {
             (4, "Orders".to_owned()),
         ];
         assert_eq!(team_for_category(("billing", "Billing"), &teams), Some(2));
-        assert_eq!(team_for_category(("technical", "Technical"), &teams), Some(3));
-        assert_eq!(team_for_category(("order-management", "Order management"), &teams), Some(4));
-        assert_eq!(team_for_category(("product-guidance", "Product guidance"), &teams), None);
+        assert_eq!(
+            team_for_category(("technical", "Technical"), &teams),
+            Some(3)
+        );
+        assert_eq!(
+            team_for_category(("order-management", "Order management"), &teams),
+            Some(4)
+        );
+        assert_eq!(
+            team_for_category(("product-guidance", "Product guidance"), &teams),
+            None
+        );
         assert_eq!(team_for_category(("billing", "Billing"), &[]), None);
     }
 

@@ -155,14 +155,14 @@ pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<Conve
 
 /// The handoff summary the bot left on a ticket (the newest conversation's), if any.
 pub async fn summary_for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<String>> {
-    Ok(c.opt(
+    c.opt(
         "SELECT summary FROM bot_conversations
          WHERE ticket_id = $1 AND summary IS NOT NULL ORDER BY id DESC LIMIT 1",
         &[ticket_id.into()],
     )
     .await?
     .map(|r| r.text("summary"))
-    .transpose()?)
+    .transpose()
 }
 
 /// The conversation `id` if the agent `user_id` owns it; `NotFound` otherwise (another

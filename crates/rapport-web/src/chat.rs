@@ -35,10 +35,19 @@ pub async fn set_status(
         Ok(s) => s,
         Err(e) => return store_error(StoreError::Invalid(e)),
     };
-    let limit = match f.chat_limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
-        Some(raw) => match raw.parse::<i64>().map_err(|_| {
-            rapport_domain::FieldError::new("chat_limit", "must be a number from 0 to 50")
-        }).and_then(chat_limit) {
+    let limit = match f
+        .chat_limit
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        Some(raw) => match raw
+            .parse::<i64>()
+            .map_err(|_| {
+                rapport_domain::FieldError::new("chat_limit", "must be a number from 0 to 50")
+            })
+            .and_then(chat_limit)
+        {
             Ok(l) => Some(l),
             Err(e) => return store_error(StoreError::Invalid(e)),
         },

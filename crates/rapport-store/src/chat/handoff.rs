@@ -151,6 +151,7 @@ async fn lock(c: &mut dyn Conn) -> Result<()> {
 /// Puts the chat on `ticket_id` with `team` and the freest online agent of it (or waiting
 /// in its queue), opens the ticket for people, and records `event` with `data` plus where
 /// it went.
+#[expect(clippy::too_many_arguments, reason = "one placement's parts")]
 async fn place(
     c: &mut dyn Conn,
     ticket_id: i64,

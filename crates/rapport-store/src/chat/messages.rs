@@ -195,7 +195,8 @@ async fn page(
                 .map_err(|e| StoreError::Db(format!("bot turn sources: {e}")))?,
             None => Vec::new(),
         };
-        let asks_verdict = r.opt_text("bot_kind")?.as_deref() == Some("answer") && !sources.is_empty();
+        let asks_verdict =
+            r.opt_text("bot_kind")?.as_deref() == Some("answer") && !sources.is_empty();
         out.push(ChatMessage {
             id,
             author,

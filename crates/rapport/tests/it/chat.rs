@@ -126,7 +126,12 @@ impl Visitor {
 /// message (the bot in chat is `chat_bot`'s).
 pub(crate) async fn without_bot(app: &TestApp) {
     let (s, v) = app
-        .call("PUT", "/api/v1/chat/settings", Some(&app.admin.token), Some(json!({"bot_enabled": false})))
+        .call(
+            "PUT",
+            "/api/v1/chat/settings",
+            Some(&app.admin.token),
+            Some(json!({"bot_enabled": false})),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
 }

@@ -36,7 +36,10 @@ async fn ticket(app: &TestApp, id: i64) -> Value {
 
 /// A team named like the built-in "Billing" category, with agent A in it.
 async fn billing_team(app: &TestApp) -> i64 {
-    let (agent, now) = (app.agent.id, rapport_domain::Clock::now(&rapport_domain::SystemClock));
+    let (agent, now) = (
+        app.agent.id,
+        rapport_domain::Clock::now(&rapport_domain::SystemClock),
+    );
     app.db
         .write(op!(c => {
             let t = rapport_store::people::create_team(c, "Billing", now).await?.id;

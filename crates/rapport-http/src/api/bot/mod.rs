@@ -19,9 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use rapport_domain::Permission;
 use rapport_domain::bot::summary::{Exchange, summarize};
-use rapport_domain::bot::{
-    self, Context, HandoffReason, Mood, Outcome, Reaction, Reply, Source,
-};
+use rapport_domain::bot::{self, Context, HandoffReason, Mood, Outcome, Reaction, Reply, Source};
 use rapport_domain::kb::{Locale, Visibility};
 use rapport_index::kb::{KbHit, KbQuery};
 use rapport_store::bot::{self as store, NewTurn, Turn, TurnSource};

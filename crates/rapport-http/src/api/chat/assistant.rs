@@ -142,7 +142,12 @@ pub async fn answer(
             Ok(placed)
         }))
         .await?;
-    tracing::debug!(ticket_id, message_id, handed_over = handing, "chat: the bot answered");
+    tracing::debug!(
+        ticket_id,
+        message_id,
+        handed_over = handing,
+        "chat: the bot answered"
+    );
     Ok(done.map(|(placed, expected_reply)| HandedOver {
         placed,
         expected_reply,
@@ -196,8 +201,14 @@ pub async fn hand_over(st: &AppState, ticket_id: i64) -> ApiResult<HandedOver> {
             reaction: None,
         }];
         let mood = rapport_domain::bot::mood(&first);
-        rapport_domain::bot::summary::summarize(&ex, mood, &categories(st).await?, recent, Vec::new())
-            .text()
+        rapport_domain::bot::summary::summarize(
+            &ex,
+            mood,
+            &categories(st).await?,
+            recent,
+            Vec::new(),
+        )
+        .text()
     } else {
         summary_text(st, &turns, None, recent).await?
     };
@@ -223,7 +234,11 @@ pub async fn hand_over(st: &AppState, ticket_id: i64) -> ApiResult<HandedOver> {
             Ok((placed, expected, fresh))
         }))
         .await?;
-    tracing::debug!(ticket_id, fresh, "chat: handed over on the visitor's request");
+    tracing::debug!(
+        ticket_id,
+        fresh,
+        "chat: handed over on the visitor's request"
+    );
     Ok(HandedOver {
         placed,
         expected_reply: expected,

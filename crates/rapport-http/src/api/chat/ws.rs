@@ -17,9 +17,9 @@ use rapport_store::chat::{self, Conversation, messages as chat_messages};
 use rapport_store::{StoreError, op};
 use serde_json::Value;
 
+use super::assistant;
 use super::check_origin;
 use super::hub::{ChatHub, Side, Signal, Wake};
-use super::assistant;
 use super::protocol::{ClientFrame, FrameSource, ServerFrame};
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
