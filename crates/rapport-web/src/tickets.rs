@@ -166,7 +166,9 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
         EventKind::TopicChanged => format!("{who} changed a community topic"),
         EventKind::HandedOver => format!(
             "The assistant bot handed the chat to {} ({})",
-            name(e.data["assignee_id"].as_i64()),
+            e.data["assignee_id"]
+                .as_i64()
+                .map_or_else(|| "the team's queue".to_owned(), |a| name(Some(a))),
             e.data["reason"].as_str().unwrap_or("asked")
         ),
         EventKind::Transferred => format!(
