@@ -453,6 +453,8 @@ pub struct Top {
     pub waiting: bool,
     /// Whether the bot still has it.
     pub with_bot: bool,
+    /// Whether the ticket is a chat at all.
+    pub is_chat: bool,
 }
 
 /// The top of a chat's ticket (empty for a ticket that is no chat).
@@ -472,5 +474,6 @@ pub async fn top(c: &mut dyn Conn, ticket_id: i64) -> Result<Top> {
         transfer_note: r.opt_text("transfer_note")?,
         waiting: r.bool("waiting")?,
         with_bot: r.opt_int("handed_over_at")?.is_none(),
+        is_chat: true,
     })
 }

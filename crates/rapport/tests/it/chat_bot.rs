@@ -261,8 +261,37 @@ both_backends! {
         assert_eq!((t["team_id"].as_i64(), t["assignee_id"].as_i64()), (Some(app.team_b), Some(app.agent_b.id)));
         assert_eq!(top(&app, id).await.transfer_note.as_deref(), Some(note));
         assert_eq!(count(&app.db, "SELECT COUNT(*) AS n FROM events WHERE kind = 'transferred'").await, 1);
-        // Agent A is not in team B: the chat is not theirs to move any more.
-        let (s, e) = app.call("POST", &path, Some(&app.agent.token), Some(json!({"assignee_id": app.agent.id, "note": "back"}))).await;
+        // From the workspace: the ticket page's form, a note required, back to agent A.
+        crate::web::set_password(&app, "agent.b@example.com", "a long enough password").await;
+        let http = crate::web::client();
+        let (session, csrf) = crate::web::sign_in(&app, &http, "agent.b@example.com", "a long enough password").await;
+        let page = http.get(app.url(&format!("/tickets/{id}")))
+            .header(reqwest::header::COOKIE, format!("rapport_session={session}"))
+            .send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Transferred to you with a note") && page.contains("Refund over the limit"), "{page}");
+        assert!(page.contains("Transfer chat"));
+        let form = |note: &'static str| {
+            let (http, url) = (http.clone(), app.url(&format!("/tickets/{id}/transfer")));
+            let (session, csrf) = (session.clone(), csrf.clone());
+            let to = format!("agent:{}", app.agent.id);
+            async move {
+                http.post(url)
+                    .header(reqwest::header::COOKIE, format!("rapport_session={session}"))
+                    .form(&[("csrf", csrf.as_str()), ("to", to.as_str()), ("note", note)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(form("").await, 422);
+        assert_eq!(ticket(&app, id).await["assignee_id"], app.agent_b.id);
+        assert_eq!(form("Back to you, A").await, 303);
+        assert_eq!(ticket(&app, id).await["assignee_id"], app.agent.id);
+        assert_eq!(top(&app, id).await.transfer_note.as_deref(), Some("Back to you, A"));
+        // Agent B is not in team A: the chat is not theirs to move any more.
+        let (s, e) = app.call("POST", &path, Some(&app.agent_b.token), Some(json!({"assignee_id": app.agent_b.id, "note": "mine"}))).await;
         assert_error(s, &e, 403, None);
     }
 
@@ -282,5 +311,35 @@ both_backends! {
         let summary = top(&app, id).await.summary.unwrap();
         assert!(summary.contains("hello, anyone?"), "{summary}");
         assert!(top(&app, id).await.waiting);
+    }
+
+    async fn agents_set_their_chat_status_in_the_workspace(app) {
+        crate::web::set_password(&app, "agent.a@example.com", "a long enough password").await;
+        let http = crate::web::client();
+        let (session, csrf) = crate::web::sign_in(&app, &http, "agent.a@example.com", "a long enough password").await;
+        let cookie = format!("rapport_session={session}");
+        let page = http.get(app.url("/preferences")).header(reqwest::header::COOKIE, &cookie)
+            .send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Chat status") && page.contains("Most chats at once"), "{page}");
+        let post = |status: &'static str, limit: &'static str| {
+            let (http, url, cookie, csrf) = (http.clone(), app.url("/chat/status"), cookie.clone(), csrf.clone());
+            async move {
+                http.post(url)
+                    .header(reqwest::header::COOKIE, cookie)
+                    .form(&[("csrf", csrf.as_str()), ("status", status), ("chat_limit", limit)])
+                    .send().await.unwrap().status().as_u16()
+            }
+        };
+        assert_eq!(post("online", "5").await, 303);
+        let (s, a) = app.call("GET", &format!("/api/v1/chat/agents/{}", app.agent.id), Some(&app.agent.token), None).await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!((a["status"].as_str(), a["chat_limit"].as_i64()), (Some("online"), Some(5)));
+        assert_eq!(post("busy", "5").await, 422);
+        assert_eq!(post("away", "500").await, 422);
+        let (_, a) = app.call("GET", &format!("/api/v1/chat/agents/{}", app.agent.id), Some(&app.agent.token), None).await;
+        assert_eq!(a["status"], "online", "a refused form changes nothing");
+        // Another agent's availability is an admin's to read.
+        let (s, e) = app.call("GET", &format!("/api/v1/chat/agents/{}", app.agent.id), Some(&app.agent_b.token), None).await;
+        assert_error(s, &e, 403, None);
     }
 }
