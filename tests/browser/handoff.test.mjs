@@ -79,6 +79,7 @@ test('the bot answers with its source, hands over to a person who replies live',
     await agent.waitForURL(/\/tickets\/\d+/);
     await agent.getByRole('heading', { name: "The assistant bot's summary" }).waitFor();
     await agent.getByText('Question: How do I reset my password?').first().waitFor();
+    await assertAccessible(agent, 'a handed-over chat ticket');
     const reply = `A person here: I sent you a reset link for kettle${stamp}.`;
     await agent.getByLabel('Reply').fill(reply);
     await agent.getByRole('button', { name: 'Send' }).click();
