@@ -138,6 +138,119 @@ impl AllowedOrigins {
     }
 }
 
+/// An agent's chat status, which the agent sets in the workspace. Only `online` agents
+/// are assigned chats; `away` keeps the chats an agent has; `offline` too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AgentStatus {
+    /// Taking chats.
+    Online,
+    /// Keeps their chats, takes no new ones.
+    Away,
+    /// Not there (the default).
+    #[default]
+    Offline,
+}
+
+impl AgentStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Online => "online",
+            AgentStatus::Away => "away",
+            AgentStatus::Offline => "offline",
+        }
+    }
+
+    /// Parses `online`, `away` or `offline`; errors name `status`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw.trim() {
+            "online" => Ok(AgentStatus::Online),
+            "away" => Ok(AgentStatus::Away),
+            "offline" => Ok(AgentStatus::Offline),
+            _ => Err(FieldError::new("status", "must be online, away or offline")),
+        }
+    }
+}
+
+/// The most chats an agent may be limited to.
+pub const MAX_CHAT_LIMIT: i64 = 50;
+
+/// Parses a per-agent limit of concurrent chats (0–50; 0 takes no chats); errors name
+/// `chat_limit`.
+pub fn chat_limit(raw: i64) -> Result<i64, FieldError> {
+    if (0..=MAX_CHAT_LIMIT).contains(&raw) {
+        Ok(raw)
+    } else {
+        Err(FieldError::new(
+            "chat_limit",
+            format!("must be 0 to {MAX_CHAT_LIMIT}"),
+        ))
+    }
+}
+
+/// The longest transfer note, in characters.
+pub const MAX_TRANSFER_NOTE_CHARS: usize = 500;
+
+/// A transfer's note to the new owner: required, 1–500 characters, one paragraph of
+/// plain text (no control characters but newlines); errors name `note`.
+pub fn transfer_note(raw: &str) -> Result<String, FieldError> {
+    let note = raw.trim();
+    if note.is_empty() {
+        return Err(FieldError::new(
+            "note",
+            "is required: say why, for the person who takes it",
+        ));
+    }
+    if note.chars().count() > MAX_TRANSFER_NOTE_CHARS {
+        return Err(FieldError::new(
+            "note",
+            format!("is longer than {MAX_TRANSFER_NOTE_CHARS} characters"),
+        ));
+    }
+    if note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(FieldError::new("note", "contains control characters"));
+    }
+    Ok(note.to_owned())
+}
+
+/// The team a chat of category `category` (`(slug, name)`) goes to: the team named like
+/// the category — its name or slug, or its name's first word in either's plural or
+/// singular ("Orders" for "Order management"), compared without case. `None`: no team
+/// fits, the chat waits in the general queue.
+pub fn team_for_category(category: (&str, &str), teams: &[(i64, String)]) -> Option<i64> {
+    let norm = |s: &str| s.trim().to_lowercase().replace(['-', '_'], " ");
+    let first = |s: &str| {
+        let w = norm(s)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        w.strip_suffix('s').map(str::to_owned).unwrap_or(w)
+    };
+    let (slug, name) = category;
+    let exact = teams
+        .iter()
+        .find(|(_, t)| norm(t) == norm(name) || norm(t) == norm(slug));
+    exact
+        .or_else(|| {
+            teams
+                .iter()
+                .find(|(_, t)| !first(t).is_empty() && first(t) == first(name))
+        })
+        .map(|(id, _)| *id)
+}
+
+/// The agent a chat goes to: among `candidates` (`(user id, open chats, limit)`, all of
+/// them online members of the team), the one with the fewest open chats below their
+/// limit (ties: the lowest id). `None`: everybody is at their limit.
+pub fn pick_agent(candidates: &[(i64, i64, i64)]) -> Option<i64> {
+    candidates
+        .iter()
+        .filter(|(_, open, limit)| open < limit)
+        .min_by_key(|(id, open, _)| (*open, *id))
+        .map(|(id, _, _)| *id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +302,63 @@ mod tests {
             ExternalId::parse(&"x".repeat(201)).unwrap_err().field,
             "identity.customer_id"
         );
+    }
+
+    #[test]
+    fn agent_status_and_limits_parse() {
+        for st in [AgentStatus::Online, AgentStatus::Away, AgentStatus::Offline] {
+            assert_eq!(AgentStatus::parse(st.as_str()), Ok(st));
+        }
+        assert_eq!(AgentStatus::parse("busy").unwrap_err().field, "status");
+        assert_eq!(chat_limit(0), Ok(0));
+        assert_eq!(chat_limit(MAX_CHAT_LIMIT), Ok(MAX_CHAT_LIMIT));
+        assert_eq!(chat_limit(-1).unwrap_err().field, "chat_limit");
+        assert_eq!(
+            chat_limit(MAX_CHAT_LIMIT + 1).unwrap_err().field,
+            "chat_limit"
+        );
+    }
+
+    #[test]
+    fn a_transfer_needs_a_note() {
+        assert_eq!(transfer_note("  ").unwrap_err().field, "note");
+        assert_eq!(transfer_note(&"x".repeat(501)).unwrap_err().field, "note");
+        assert_eq!(transfer_note("a\u{7}b").unwrap_err().field, "note");
+        assert_eq!(
+            transfer_note(" Refund over 100 EUR\nsee order ").unwrap(),
+            "Refund over 100 EUR\nsee order"
+        );
+    }
+
+    #[test]
+    fn chats_go_to_the_team_named_like_their_category() {
+        let teams = vec![
+            (1, "Tier 1".to_owned()),
+            (2, "Billing".to_owned()),
+            (3, "Technical".to_owned()),
+            (4, "Orders".to_owned()),
+        ];
+        assert_eq!(team_for_category(("billing", "Billing"), &teams), Some(2));
+        assert_eq!(
+            team_for_category(("technical", "Technical"), &teams),
+            Some(3)
+        );
+        assert_eq!(
+            team_for_category(("order-management", "Order management"), &teams),
+            Some(4)
+        );
+        assert_eq!(
+            team_for_category(("product-guidance", "Product guidance"), &teams),
+            None
+        );
+        assert_eq!(team_for_category(("billing", "Billing"), &[]), None);
+    }
+
+    #[test]
+    fn the_least_busy_agent_under_their_limit_gets_the_chat() {
+        assert_eq!(pick_agent(&[(1, 2, 3), (2, 1, 3), (3, 1, 3)]), Some(2));
+        assert_eq!(pick_agent(&[(1, 3, 3), (2, 0, 0)]), None);
+        assert_eq!(pick_agent(&[]), None);
+        assert_eq!(pick_agent(&[(5, 4, 3), (6, 2, 3)]), Some(6));
     }
 }

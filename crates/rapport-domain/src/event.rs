@@ -36,6 +36,11 @@ pub enum EventKind {
     /// locked or unlocked, or had an answer accepted (no ticket; the data names the
     /// topic). The community's search index follows these.
     TopicChanged,
+    /// The assistant bot (or the visitor) handed a chat to a person: the data names the
+    /// team and the agent it went to (`null`: waiting in the team's queue) and why.
+    HandedOver,
+    /// An agent moved a chat to another agent or team with a note (in the data).
+    Transferred,
 }
 
 impl EventKind {
@@ -53,6 +58,8 @@ impl EventKind {
         EventKind::FollowUpOf,
         EventKind::ArticleChanged,
         EventKind::TopicChanged,
+        EventKind::HandedOver,
+        EventKind::Transferred,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -75,6 +82,8 @@ impl EventKind {
             EventKind::FollowUpOf => "follow_up_of",
             EventKind::ArticleChanged => "article_changed",
             EventKind::TopicChanged => "topic_changed",
+            EventKind::HandedOver => "handed_over",
+            EventKind::Transferred => "transferred",
         }
     }
 }

@@ -30,6 +30,8 @@ pub enum AuthorKind {
     Customer,
     /// Rapport itself (a bounce, an automation).
     System,
+    /// The assistant bot answering in live chat (public: the visitor reads it).
+    Bot,
 }
 
 impl AuthorKind {
@@ -39,6 +41,7 @@ impl AuthorKind {
             AuthorKind::Agent => "agent",
             AuthorKind::Customer => "customer",
             AuthorKind::System => "system",
+            AuthorKind::Bot => "bot",
         }
     }
 
@@ -48,6 +51,7 @@ impl AuthorKind {
             "agent" => Some(AuthorKind::Agent),
             "customer" => Some(AuthorKind::Customer),
             "system" => Some(AuthorKind::System),
+            "bot" => Some(AuthorKind::Bot),
             _ => None,
         }
     }
@@ -102,7 +106,7 @@ impl Principal {
                         AuthorKind::Customer => m
                             .author_customer
                             .map_or(m.conversation_of == *me, |a| a == *me),
-                        AuthorKind::Agent => m.conversation_of == *me,
+                        AuthorKind::Agent | AuthorKind::Bot => m.conversation_of == *me,
                         AuthorKind::System => false,
                     }
             }
@@ -169,6 +173,9 @@ mod tests {
         assert!(!c.can_see_message(&sight(true, AuthorKind::Agent)));
         assert!(!c.can_see_message(&sight(true, AuthorKind::System)));
         assert!(!c.can_see_message(&sight(false, AuthorKind::System)));
+        assert!(c.can_see_message(&sight(false, AuthorKind::Bot)));
+        assert!(!c.can_see_message(&sight(true, AuthorKind::Bot)));
+        assert!(!Principal::Customer(8).can_see_message(&sight(false, AuthorKind::Bot)));
         assert!(Principal::System.can_see_message(&sight(true, AuthorKind::System)));
     }
 
@@ -200,7 +207,12 @@ mod tests {
 
     #[test]
     fn author_kinds_round_trip() {
-        for k in [AuthorKind::Agent, AuthorKind::Customer, AuthorKind::System] {
+        for k in [
+            AuthorKind::Agent,
+            AuthorKind::Customer,
+            AuthorKind::System,
+            AuthorKind::Bot,
+        ] {
             assert_eq!(AuthorKind::parse(k.as_str()), Some(k));
             assert_eq!(
                 serde_json::to_string(&k).unwrap(),

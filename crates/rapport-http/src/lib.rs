@@ -153,6 +153,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(chat::get_settings, chat::put_settings))
         .routes(routes!(chat::history::history))
         .routes(routes!(chat::files::get_file))
+        .routes(routes!(
+            chat::agents::get_availability,
+            chat::agents::put_availability
+        ))
+        .routes(routes!(chat::agents::transfer))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

@@ -9,9 +9,11 @@
 //! [`subscribers`] react to the event stream: each [`Subscriber`] has a durable cursor
 //! and a [`Runner`] that handles every event once, in order.
 
+pub mod chat_queue;
 pub mod retention;
 pub mod subscribers;
 
+pub use chat_queue::{CHAT_QUEUE, ChatQueue};
 pub use retention::{KB_PURGE, KbPurgeHandler, KbPurgePayload, schedule_kb_purge};
 pub use subscribers::{Round, Runner, RunnerConfig, Subscriber};
 
@@ -99,6 +101,7 @@ impl Registry {
         let mut r = Self::default();
         r.add(ROLL_UP, RollUpHandler);
         r.add(KB_PURGE, KbPurgeHandler);
+        r.subscribe(ChatQueue);
         r
     }
 

@@ -18,8 +18,8 @@ use crate::value::Row;
 pub struct Conversation {
     /// Database id.
     pub id: i64,
-    /// The agent whose token asked.
-    pub user_id: i64,
+    /// The agent whose token asked (`None`: a live chat's, owned by its ticket).
+    pub user_id: Option<i64>,
     /// The ticket a channel made of it.
     pub ticket_id: Option<i64>,
     /// When it began.
@@ -101,7 +101,7 @@ fn conversation_from(r: &Row) -> Result<Conversation> {
         .transpose()?;
     Ok(Conversation {
         id: r.int("id")?,
-        user_id: r.int("user_id")?,
+        user_id: r.opt_int("user_id")?,
         ticket_id: r.opt_int("ticket_id")?,
         created_at: Timestamp(r.int("created_at")?),
         active_at: Timestamp(r.int("active_at")?),
@@ -124,6 +124,45 @@ pub async fn start(c: &mut dyn Conn, user_id: i64, now: Timestamp) -> Result<Con
          RETURNING {CONVERSATION_COLUMNS}"
     );
     conversation_from(&c.one(&sql, &[user_id.into(), now.into()]).await?)
+}
+
+/// Starts the bot's conversation of the live chat on ticket `ticket_id`.
+pub async fn start_for_ticket(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    now: Timestamp,
+) -> Result<Conversation> {
+    let sql = format!(
+        "INSERT INTO bot_conversations (ticket_id, created_at, active_at) VALUES ($1, $2, $2)
+         RETURNING {CONVERSATION_COLUMNS}"
+    );
+    conversation_from(&c.one(&sql, &[ticket_id.into(), now.into()]).await?)
+}
+
+/// The bot's conversation of the live chat on ticket `ticket_id`, if the bot has spoken
+/// there.
+pub async fn for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<Conversation>> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM bot_conversations
+         WHERE ticket_id = $1 AND user_id IS NULL ORDER BY id LIMIT 1"
+    );
+    c.opt(&sql, &[ticket_id.into()])
+        .await?
+        .as_ref()
+        .map(conversation_from)
+        .transpose()
+}
+
+/// The handoff summary the bot left on a ticket (the newest conversation's), if any.
+pub async fn summary_for_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<String>> {
+    c.opt(
+        "SELECT summary FROM bot_conversations
+         WHERE ticket_id = $1 AND summary IS NOT NULL ORDER BY id DESC LIMIT 1",
+        &[ticket_id.into()],
+    )
+    .await?
+    .map(|r| r.text("summary"))
+    .transpose()
 }
 
 /// The conversation `id` if the agent `user_id` owns it; `NotFound` otherwise (another
@@ -257,6 +296,34 @@ pub async fn link_ticket(c: &mut dyn Conn, id: i64, ticket_id: i64) -> Result<()
     if n == 0 {
         return Err(StoreError::NotFound("bot conversation"));
     }
+    Ok(())
+}
+
+/// Marks a conversation handed over at the customer's request (no turn: a button), with
+/// its `summary`; a cited answer no longer awaits a verdict.
+pub async fn mark_handed_over(
+    c: &mut dyn Conn,
+    id: i64,
+    summary: &str,
+    now: Timestamp,
+) -> Result<()> {
+    c.execute(
+        "UPDATE bot_conversations SET handed_over = $2, handed_over_at = $3, summary = $4,
+                last_cited_at = NULL, active_at = $3
+         WHERE id = $1",
+        &[id.into(), true.into(), now.into(), summary.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records which chat message carried a turn's answer.
+pub async fn set_turn_message(c: &mut dyn Conn, turn_id: i64, message_id: i64) -> Result<()> {
+    c.execute(
+        "UPDATE bot_turns SET message_id = $2 WHERE id = $1",
+        &[turn_id.into(), message_id.into()],
+    )
+    .await?;
     Ok(())
 }
 

@@ -17,6 +17,8 @@ pub enum Actor {
     Customer(i64),
     /// Rapport itself (automations, jobs).
     System,
+    /// The assistant bot in live chat (recorded like Rapport itself: no user, no customer).
+    Bot,
 }
 
 /// One entry of a ticket's history.
@@ -50,7 +52,7 @@ pub async fn record(
     let (user, customer) = match actor {
         Actor::User(u) => (Some(u), None),
         Actor::Customer(cu) => (None, Some(cu)),
-        Actor::System => (None, None),
+        Actor::System | Actor::Bot => (None, None),
     };
     // A ticket's first event takes the ticket row's own `tx` (the column default: this
     // transaction's id); any later one is placed after the ticket's latest event.
@@ -121,7 +123,7 @@ async fn record_detached(
     let (user, customer) = match actor {
         Actor::User(u) => (Some(u), None),
         Actor::Customer(cu) => (None, Some(cu)),
-        Actor::System => (None, None),
+        Actor::System | Actor::Bot => (None, None),
     };
     let params = [
         user.into(),

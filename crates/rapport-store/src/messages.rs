@@ -166,6 +166,7 @@ pub(crate) async fn insert(
         Actor::User(u) => (AuthorKind::Agent, Some(u), None),
         Actor::Customer(cu) => (AuthorKind::Customer, None, Some(cu)),
         Actor::System => (AuthorKind::System, None, None),
+        Actor::Bot => (AuthorKind::Bot, None, None),
     };
     let id = c
         .one(

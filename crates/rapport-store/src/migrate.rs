@@ -171,6 +171,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0027_chat_draft.sql"),
         postgres: include_str!("../migrations/postgres/0027_chat_draft.sql"),
     },
+    Migration {
+        version: 28,
+        name: "chat_handoff",
+        sqlite: include_str!("../migrations/sqlite/0028_chat_handoff.sql"),
+        postgres: include_str!("../migrations/postgres/0028_chat_handoff.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

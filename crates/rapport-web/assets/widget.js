@@ -30,6 +30,7 @@
       goesByEmail: 'We will answer by email at ', first: 'Send a message first.',
       attach: 'Attach a file', download: 'Download ', seen: 'Seen', earlier: 'Earlier conversations',
       preview: 'Agents can see what you type before you send it.',
+      solved: 'Did that solve it?', yes: 'Yes', no: 'No', yesText: 'Yes, that solved it.', noText: 'No, that did not help.', source: 'Source: ',
     },
     fr: {
       launcher: 'Discuter avec nous', title: 'Discussion', close: 'Fermer la discussion', message: 'Message',
@@ -45,6 +46,7 @@
       goesByEmail: 'Nous répondrons par e-mail à ', first: 'Envoyez d’abord un message.',
       attach: 'Joindre un fichier', download: 'Télécharger ', seen: 'Vu', earlier: 'Discussions précédentes',
       preview: 'Les agents voient ce que vous tapez avant l’envoi.',
+      solved: 'Est-ce résolu ?', yes: 'Oui', no: 'Non', yesText: 'Oui, c’est résolu.', noText: 'Non, ça n’a pas aidé.', source: 'Source : ',
     },
     de: {
       launcher: 'Chatten Sie mit uns', title: 'Chat', close: 'Chat schließen', message: 'Nachricht',
@@ -60,6 +62,7 @@
       goesByEmail: 'Wir antworten per E-Mail an ', first: 'Senden Sie zuerst eine Nachricht.',
       attach: 'Datei anhängen', download: 'Herunterladen: ', seen: 'Gesehen', earlier: 'Frühere Gespräche',
       preview: 'Mitarbeitende sehen, was Sie tippen, bevor Sie es senden.',
+      solved: 'Hat das geholfen?', yes: 'Ja', no: 'Nein', yesText: 'Ja, das hat geholfen.', noText: 'Nein, das hat nicht geholfen.', source: 'Quelle: ',
     },
   };
   var lang = (opts.lang || document.documentElement.lang || 'en').slice(0, 2).toLowerCase();
@@ -116,7 +119,7 @@
     '.g li.n{background:#fff8e1;max-width:100%}' +
     '.who{display:block;font-size:12px;font-weight:600;color:#333}' +
     '.st{display:block;font-size:12px;color:#444;text-align:right}' +
-    '.g a{color:#0b3fa8}' +
+    '.g a{color:#0b3fa8}.src{display:block;font-size:13px}.yn{display:flex;gap:8px;margin-top:6px}' +
     '.ty{min-height:20px;padding:0 12px;font-size:13px;color:#333}' +
     'form{display:flex;flex-direction:column;gap:6px;padding:8px 12px 12px;border-top:1px solid #ddd}' +
     'textarea{width:100%;min-height:44px;max-height:120px;resize:vertical;padding:8px;border:1px solid #666;border-radius:8px;color:#111;background:#fff}' +
@@ -135,7 +138,7 @@
   head.appendChild(el('h2', { id: 'rc-t' }, t.title));
   var closeBtn = el('button', { type: 'button', 'aria-label': t.close }, '×');
   head.appendChild(closeBtn);
-  var log = el('div', { class: 'g', role: 'log', 'aria-live': 'polite', 'aria-label': t.title });
+  var log = el('div', { class: 'g', role: 'log', 'aria-live': 'polite', 'aria-label': t.title, tabindex: '0' });
   var list = el('ul');
   log.appendChild(list);
   var typingLine = el('div', { class: 'ty', 'aria-live': 'polite' });
@@ -257,9 +260,40 @@
     if (!frame(f)) note(t.offline);
   }
 
-  /// "Talk to a person": for now a plain message; the assistant bot's handoff hooks in here.
+  /// "Talk to a person": the `handoff` frame on an open conversation (the bot hands it
+  /// over with its summary); before there is one, a message saying so (the bot hands over).
+  var wantPerson = false;
   function askForPerson() {
-    send(t.askPerson);
+    if (!state.token) { send(t.askPerson); return; }
+    if (!frame({ type: 'handoff' })) { wantPerson = true; connect(); }
+  }
+
+  /// A bot answer's source: a link only to this server's help center (`/help/…`).
+  function kbHref(raw) {
+    var u;
+    try { u = new URL(raw, origin); } catch (e) { return null; }
+    if ((u.protocol === 'https:' || u.protocol === 'http:') && u.origin === origin && u.pathname.indexOf('/help/') === 0) return u.href;
+    return null;
+  }
+  function sources(li, list) {
+    (list || []).forEach(function (s) {
+      var href = kbHref(String(s.url || ''));
+      if (!href) return;
+      var p = el('span', { class: 'src' }, t.source);
+      p.appendChild(el('a', { href: href, target: '_blank', rel: 'noopener noreferrer' }, String(s.title || s.url)));
+      li.appendChild(p);
+    });
+  }
+  var verdictRow = null;
+  function askVerdict(li) {
+    if (verdictRow) verdictRow.remove();
+    verdictRow = el('span', { class: 'yn', role: 'group', 'aria-label': t.solved });
+    [[t.yes, t.yesText], [t.no, t.noText]].forEach(function (b) {
+      var btn = el('button', { type: 'button' }, b[0]);
+      btn.addEventListener('click', function () { if (verdictRow) { verdictRow.remove(); verdictRow = null; } send(b[1]); });
+      verdictRow.appendChild(btn);
+    });
+    li.appendChild(verdictRow);
   }
 
   // --- Rendering: text only; links built with DOM APIs. ---
@@ -441,6 +475,7 @@
         // A fresh page has shown nothing yet: ask for the whole conversation.
         frame({ type: 'resume', after: Object.keys(shown).length ? state.last_id : 0 });
         state.outbox.forEach(function (m) { frame({ type: 'message', client_id: m.client_id, body: m.body }); });
+        if (wantPerson) { wantPerson = false; frame({ type: 'handoff' }); }
         break;
       case 'ack':
         acked(f.client_id, f.id);
@@ -453,6 +488,11 @@
         var li = bubble(f.author, f.name, f.attachments && f.attachments.length && f.body === f.attachments[0].filename ? '' : f.body);
         files(li, f.attachments);
         if (f.author === 'visitor') { li.appendChild(el('span', { class: 'st' }, t.sent)); mine[f.id] = li; seen(); }
+        if (f.author === 'bot') {
+          sources(li, f.sources);
+          if (f.asks_verdict) askVerdict(li);
+          else if (verdictRow) { verdictRow.remove(); verdictRow = null; }
+        } else if (verdictRow && f.author === 'agent') { verdictRow.remove(); verdictRow = null; }
         if (f.author !== 'visitor') typingLine.textContent = '';
         frame({ type: 'read', up_to: f.id });
         break;

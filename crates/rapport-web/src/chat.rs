@@ -1,8 +1,69 @@
 //! Live chat in the browser: the visitor's widget (`/widget.js`), one static script a site
 //! embeds with `<script src="https://HOST/widget.js" async></script>`. It speaks the
-//! protocol of docs/CHAT.md to the API's `chat` room; nothing here touches the store.
+//! protocol of docs/CHAT.md to the API's `chat` room. And the agent's side: their chat
+//! status (online / away / offline) and limit of concurrent chats, set from the
+//! preferences page (`POST /chat/status`).
 
-use axum::response::Response;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use rapport_domain::chat::{AgentStatus, chat_limit, transfer_note};
+use rapport_domain::{FieldError, Permission};
+use rapport_http::AppState;
+use rapport_store::chat::handoff;
+use rapport_store::chat::handoff::TransferTo;
+use rapport_store::{StoreError, op};
+use serde::Deserialize;
+
+use crate::page::{store_error, write_then};
+use crate::sessions::{CsrfForm, Me};
+
+/// The chat status form.
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+    #[serde(default)]
+    chat_limit: Option<String>,
+}
+
+/// Sets the signed-in agent's chat status and limit; waiting chats are assigned at once
+/// when they become free.
+pub async fn set_status(
+    State(st): State<AppState>,
+    me: Me,
+    CsrfForm(f): CsrfForm<StatusForm>,
+) -> Response {
+    let viewer = me.session.viewer.clone();
+    let status = match AgentStatus::parse(&f.status) {
+        Ok(s) => s,
+        Err(e) => return store_error(StoreError::Invalid(e)),
+    };
+    let limit = match f
+        .chat_limit
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        Some(raw) => match raw
+            .parse::<i64>()
+            .map_err(|_| {
+                rapport_domain::FieldError::new("chat_limit", "must be a number from 0 to 50")
+            })
+            .and_then(chat_limit)
+        {
+            Ok(l) => Some(l),
+            Err(e) => return store_error(StoreError::Invalid(e)),
+        },
+        None => None,
+    };
+    let now = st.now();
+    let id = viewer.user_id;
+    write_then(
+        &st,
+        op!(c => handoff::set_availability(c, &viewer, id, Some(status), limit, now).await.map(|_| ())),
+        |()| Redirect::to("/preferences?saved=1").into_response(),
+    )
+    .await
+}
 
 /// The widget: plain JavaScript, compiled in.
 pub async fn widget_js() -> Response {
@@ -10,4 +71,47 @@ pub async fn widget_js() -> Response {
         "application/javascript; charset=utf-8",
         include_str!("../assets/widget.js"),
     )
+}
+
+/// The transfer form: `to` is `agent:<id>` or `team:<id>`.
+#[derive(Deserialize)]
+pub struct TransferForm {
+    to: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Moves a chat to another agent or team with a note (shown at the top of the ticket).
+pub async fn transfer(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<TransferForm>,
+) -> Response {
+    let viewer = me.session.viewer.clone();
+    if !viewer.can(Permission::WorkTickets) {
+        return store_error(StoreError::Forbidden("agents only"));
+    }
+    let note = match transfer_note(&f.note) {
+        Ok(n) => n,
+        Err(e) => return store_error(StoreError::Invalid(e)),
+    };
+    let to = match f.to.split_once(':') {
+        Some(("agent", n)) => n.parse().map(TransferTo::Agent).ok(),
+        Some(("team", n)) => n.parse().map(TransferTo::Team).ok(),
+        _ => None,
+    };
+    let Some(to) = to else {
+        return store_error(StoreError::Invalid(FieldError::new(
+            "to",
+            "choose an agent or a team",
+        )));
+    };
+    let now = st.now();
+    write_then(
+        &st,
+        op!(c => handoff::transfer(c, &viewer, id, to, &note, now).await.map(|_| ())),
+        |()| Redirect::to(&format!("/tickets/{id}")).into_response(),
+    )
+    .await
 }

@@ -100,6 +100,8 @@ pub fn routes() -> Router<AppState> {
         .route("/live", get(live::live))
         .route("/attachments/{id}", get(attachments::attachment))
         .route("/widget.js", get(chat::widget_js))
+        .route("/chat/status", post(chat::set_status))
+        .route("/tickets/{id}/transfer", post(chat::transfer))
         .route("/portal", get(|| async { Redirect::to("/portal/new") }))
         .route(
             "/portal/new",

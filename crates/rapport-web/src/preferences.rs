@@ -24,6 +24,9 @@ struct PreferencesPage {
     time_zone: String,
     zones: &'static [String],
     saved: bool,
+    chat_status: &'static str,
+    chat_limit: i64,
+    open_chats: i64,
 }
 
 /// `?saved=1` after a save.
@@ -45,11 +48,15 @@ pub async fn preferences(
             Ok((
                 notify::email_notifications(c, id).await?,
                 people::time_zone(c, id).await?,
+                rapport_store::chat::handoff::availability(c, id).await?,
             ))
         }))
         .await
     {
-        Ok((on, zone)) => page(&PreferencesPage {
+        Ok((on, zone, chat)) => page(&PreferencesPage {
+            chat_status: chat.status.as_str(),
+            chat_limit: chat.chat_limit,
+            open_chats: chat.open_chats,
             me: MeView::of(&me, ""),
             email_notifications: on,
             time_zone: zone.name().to_owned(),

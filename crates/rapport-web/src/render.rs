@@ -180,6 +180,12 @@ pub fn message_view_in(
             },
             plain(&m.body),
         ),
+        (AuthorKind::Bot, _) => (
+            "agent bot",
+            "assistant bot",
+            "Assistant bot".to_owned(),
+            plain(&m.body),
+        ),
         (_, true) => (
             "note",
             "internal note",

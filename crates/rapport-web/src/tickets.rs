@@ -78,6 +78,8 @@ pub struct ActivityRow {
 #[template(path = "ticket.html")]
 struct TicketPage {
     me: MeView,
+    /// A chat's handoff summary, transfer note and queue state.
+    chat_top: rapport_store::chat::handoff::Top,
     t: TicketView,
     closed: bool,
     messages: Vec<MessageView>,
@@ -162,6 +164,18 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
         }
         EventKind::ArticleChanged => format!("{who} changed a knowledge-base article"),
         EventKind::TopicChanged => format!("{who} changed a community topic"),
+        EventKind::HandedOver => format!(
+            "The assistant bot handed the chat to {} ({})",
+            e.data["assignee_id"]
+                .as_i64()
+                .map_or_else(|| "the team's queue".to_owned(), |a| name(Some(a))),
+            e.data["reason"].as_str().unwrap_or("asked")
+        ),
+        EventKind::Transferred => format!(
+            "{who} transferred the chat to {}: {}",
+            name(e.data["assignee_id"].as_i64()),
+            e.data["note"].as_str().unwrap_or_default()
+        ),
     }
 }
 
@@ -180,6 +194,8 @@ struct TicketData {
     zone: Zone,
     /// The help-center articles the customer was shown before writing.
     seen: Vec<deflection::SeenArticle>,
+    /// A chat's handoff summary and transfer note.
+    chat_top: rapport_store::chat::handoff::Top,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
@@ -203,7 +219,9 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let time = time_entries::per_agent(c, id).await?;
             let fields = fields::list(c).await?;
             let zone = people::time_zone(c, user_id).await?;
+            let chat_top = rapport_store::chat::handoff::top(c, id).await?;
             Ok(TicketData {
+                chat_top,
                 seen,
                 zone,
                 fields,
@@ -244,6 +262,7 @@ pub async fn ticket(
         fields,
         zone,
         seen,
+        chat_top,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -294,6 +313,7 @@ pub async fn ticket(
     history.truncate(50);
     let viewer = &me.session.viewer;
     page(&TicketPage {
+        chat_top,
         kb_seen: seen
             .iter()
             .map(|a| {

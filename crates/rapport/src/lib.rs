@@ -293,6 +293,17 @@ async fn schedule_loop(
                 tracing::warn!(error = %e, "could not schedule the self-service logs' purge");
             }
         }
+        // Every minute: bot conversations quiet for 30 minutes after a cited answer count
+        // as resolved ("left after the answer"), apart from the customers' "yes".
+        if rounds.is_multiple_of(4) {
+            let now = clock.now();
+            let settled = db
+                .write(rapport_store::op!(c => rapport_store::bot::settle_idle(c, now).await))
+                .await;
+            if let Err(e) = settled {
+                tracing::warn!(error = %e, "could not settle the bot's idle conversations");
+            }
+        }
         // A claim sent by a worker of this host just before it was killed can commit on
         // PostgreSQL after the start-up sweep ran; sweeping again every 15 s for the first
         // two minutes hands such a job back without waiting out its five-minute lease.

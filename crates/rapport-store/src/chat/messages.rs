@@ -16,7 +16,7 @@ use crate::tickets;
 pub struct ChatMessage {
     /// Message id (increases along the thread).
     pub id: i64,
-    /// `agent` or `visitor`.
+    /// `agent`, `visitor` or `bot`.
     pub author: &'static str,
     /// The agent's name, or the visitor's (may be empty).
     pub name: String,
@@ -26,6 +26,10 @@ pub struct ChatMessage {
     pub at: Timestamp,
     /// Its files (the visitor downloads them with their token, [`super::files`]).
     pub files: Vec<super::files::FileMeta>,
+    /// A bot answer's sources `(title, url)`.
+    pub sources: Vec<(String, String)>,
+    /// Whether it is a bot answer awaiting the visitor's verdict ("Did that solve it?").
+    pub asks_verdict: bool,
 }
 
 /// A stored visitor message: its id and time, and whether this call stored it (false: a
@@ -163,10 +167,12 @@ async fn page(
     let rows = c
         .query(
             "SELECT m.id, m.author_kind, m.author_customer_id, m.internal, m.body, m.created_at,
-                    COALESCE(u.name, '') AS agent_name,
+                    COALESCE(u.name, '') AS agent_name, bt.sources AS bot_sources,
+                    bt.kind AS bot_kind,
                     COALESCE(m.recipient_customer_id, t.customer_id) AS conversation_of
              FROM messages m JOIN tickets t ON t.id = m.ticket_id
              LEFT JOIN users u ON u.id = m.author_user_id
+             LEFT JOIN bot_turns bt ON bt.message_id = m.id
              WHERE m.ticket_id = $1 AND m.id > $2 AND m.internal = $3
              ORDER BY m.id LIMIT $4",
             &[
@@ -195,8 +201,16 @@ async fn page(
         let (author, name) = match kind {
             AuthorKind::Agent => ("agent", r.text("agent_name")?),
             AuthorKind::Customer => ("visitor", String::new()),
+            AuthorKind::Bot => ("bot", String::new()),
             AuthorKind::System => continue,
         };
+        let sources: Vec<crate::bot::TurnSource> = match r.opt_text("bot_sources")? {
+            Some(raw) => serde_json::from_str(&raw)
+                .map_err(|e| StoreError::Db(format!("bot turn sources: {e}")))?,
+            None => Vec::new(),
+        };
+        let asks_verdict =
+            r.opt_text("bot_kind")?.as_deref() == Some("answer") && !sources.is_empty();
         out.push(ChatMessage {
             id,
             author,
@@ -204,6 +218,8 @@ async fn page(
             body: r.text("body")?,
             at: Timestamp(r.int("created_at")?),
             files: Vec::new(),
+            sources: sources.into_iter().map(|s| (s.title, s.url)).collect(),
+            asks_verdict,
         });
     }
     if let (Some(first), Some(last)) = (out.first().map(|m| m.id), out.last().map(|m| m.id)) {

@@ -17,6 +17,7 @@
 pub mod email;
 pub mod files;
 pub mod history;
+pub mod handoff;
 pub mod messages;
 pub mod preview;
 pub mod profile;

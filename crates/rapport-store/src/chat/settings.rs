@@ -14,6 +14,7 @@ use crate::secrets::Sealer;
 const SECRET_KEY: &str = "chat.identity_secret";
 const ORIGINS_KEY: &str = "chat.allowed_origins";
 const PREVIEW_KEY: &str = "chat.typing_preview";
+const BOT_KEY: &str = "chat.bot_enabled";
 
 /// The chat settings as an admin sees them (the secret itself is never read out).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub struct ChatSettings {
     pub allowed_origins: AllowedOrigins,
     /// Whether agents see what the visitor types before it is sent (off by default).
     pub typing_preview: bool,
+    /// Whether the assistant bot answers in chats nobody has taken over (default on).
+    pub bot_enabled: bool,
 }
 
 async fn get_value(c: &mut dyn Conn, key: &str) -> Result<Option<String>> {
@@ -65,6 +68,11 @@ pub async fn typing_preview(c: &mut dyn Conn) -> Result<bool> {
     Ok(get_value(c, PREVIEW_KEY).await?.as_deref() == Some("on"))
 }
 
+/// Whether the assistant bot answers in chats (default: yes).
+pub async fn bot_enabled(c: &mut dyn Conn) -> Result<bool> {
+    Ok(get_value(c, BOT_KEY).await?.as_deref() != Some("false"))
+}
+
 /// The settings (admins only).
 pub async fn get(c: &mut dyn Conn, viewer: &Viewer) -> Result<ChatSettings> {
     if !viewer.can(Permission::ManageChat) {
@@ -74,6 +82,7 @@ pub async fn get(c: &mut dyn Conn, viewer: &Viewer) -> Result<ChatSettings> {
         identity_secret_set: get_value(c, SECRET_KEY).await?.is_some(),
         allowed_origins: allowed_origins(c).await?,
         typing_preview: typing_preview(c).await?,
+        bot_enabled: bot_enabled(c).await?,
     })
 }
 
@@ -87,6 +96,8 @@ pub struct SettingsChange {
     pub allowed_origins: Option<AllowedOrigins>,
     /// Turns the typing preview on or off.
     pub typing_preview: Option<bool>,
+    /// Turn the assistant bot on or off.
+    pub bot_enabled: Option<bool>,
 }
 
 /// Changes the settings (admins only); the secret is sealed with `sealer`.
@@ -122,6 +133,9 @@ pub async fn set(
             )
             .await?;
         }
+    }
+    if let Some(on) = change.bot_enabled {
+        put_value(c, BOT_KEY, Some(if on { "true" } else { "false" })).await?;
     }
     get(c, viewer).await
 }

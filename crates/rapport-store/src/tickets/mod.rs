@@ -159,7 +159,7 @@ pub async fn customer_of(c: &mut dyn Conn, id: i64) -> Result<i64> {
     .int("customer_id")
 }
 
-async fn get_unchecked(c: &mut dyn Conn, id: i64, for_update: bool) -> Result<Ticket> {
+pub(crate) async fn get_unchecked(c: &mut dyn Conn, id: i64, for_update: bool) -> Result<Ticket> {
     let lock = if for_update {
         dialect::row_lock(c.backend(), "t")
     } else {

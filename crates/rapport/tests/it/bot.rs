@@ -17,7 +17,7 @@ use crate::both_backends;
 use crate::harness::{Backend, TestApp, assert_error};
 
 /// Loads the demo knowledge base and waits (bounded) until this node's index has it.
-async fn demo(app: &TestApp) {
+pub(crate) async fn demo(app: &TestApp) {
     rapport_demo::kb::populate(&app.db, &SystemClock, app.admin.id)
         .await
         .unwrap();

@@ -122,6 +122,20 @@ impl Visitor {
     }
 }
 
+/// Turns the assistant bot off: these scenarios are about the transport, message by
+/// message (the bot in chat is `chat_bot`'s).
+pub(crate) async fn without_bot(app: &TestApp) {
+    let (s, v) = app
+        .call(
+            "PUT",
+            "/api/v1/chat/settings",
+            Some(&app.admin.token),
+            Some(json!({"bot_enabled": false})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+}
+
 pub(crate) async fn start(base: &str, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}/api/v1/chat/conversations"))
@@ -206,6 +220,7 @@ both_backends! {
     }
 
     async fn a_visitor_talks_and_nothing_doubles(app) {
+        without_bot(&app).await;
         let (s, started) = start(&app.base, json!({"name": "Ada", "body": "Is the blue kettle in stock?", "client_id": "first-1"})).await;
         assert_eq!(s, 201, "{started}");
         assert!(started["token"].as_str().unwrap().starts_with("rchat_"));
@@ -270,6 +285,7 @@ both_backends! {
     }
 
     async fn a_token_opens_one_conversation_only(app) {
+        without_bot(&app).await;
         let (a, token_a) = start_ok(&app, json!({"body": "Visitor A here"})).await;
         let (b, token_b) = start_ok(&app, json!({"body": "Visitor B here"})).await;
         assert_ne!(a, b);
@@ -455,6 +471,7 @@ both_backends! {
     }
 
     async fn no_agent_online_is_said_and_the_chat_goes_on_by_email(app) {
+        without_bot(&app).await;
         let (s, v) = start(&app.base, json!({"body": "anyone there?"})).await;
         assert_eq!(s, 201);
         assert_eq!(v["agents_online"], false);
@@ -526,8 +543,17 @@ both_backends! {
 /// the message is there, and resending it stores nothing new.
 async fn an_acknowledged_message_survives_kill_9(backend: Backend) {
     let scratch = Scratch::new(backend).await;
-    crate::durability::setup_with_cli(&scratch).await;
+    let admin = crate::durability::setup_with_cli(&scratch).await;
     let mut proc = Process::start(&scratch).await;
+    // The transport alone: the bot off (its messages are `chat_bot`'s).
+    let r = reqwest::Client::new()
+        .put(format!("{}/api/v1/chat/settings", proc.base))
+        .bearer_auth(&admin)
+        .json(&json!({"bot_enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let (s, v) = start(&proc.base, json!({"body": "before the crash"})).await;
     assert_eq!(s, 201, "{v}");
     let token = v["token"].as_str().unwrap().to_owned();

@@ -9,6 +9,7 @@ mod attack_fixes;
 mod bot;
 mod chat;
 mod chat_visitor;
+mod chat_bot;
 mod community;
 mod community_search;
 mod community_trust;

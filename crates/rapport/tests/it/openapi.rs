@@ -89,6 +89,9 @@ both_backends! {
             ("/api/v1/chat/settings", "put"),
             ("/api/v1/chat/history", "post"),
             ("/api/v1/chat/files/{id}", "get"),
+            ("/api/v1/chat/agents/{id}", "get"),
+            ("/api/v1/chat/agents/{id}", "put"),
+            ("/api/v1/chat/conversations/{id}/transfer", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -102,7 +105,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 95] = [
+const SCHEMA_NAMES: [&str; 99] = [
     "AddMemberRequest",
     "AskRequest",
     "AttachmentInput",
@@ -114,14 +117,18 @@ const SCHEMA_NAMES: [&str; 95] = [
     "CategoryInfo",
     "CategoryKey",
     "ChangePasswordRequest",
+    "ChatAvailability",
+    "ChatAvailabilityRequest",
     "ChatHistory",
     "ChatHistoryConversation",
     "ChatHistoryMessage",
     "ChatHistoryRequest",
     "ChatIdentity",
+    "ChatPlaced",
     "ChatSettings",
     "ChatSettingsRequest",
     "ChatStarted",
+    "ChatTransferRequest",
     "CommunityAuthor",
     "CommunityPost",
     "CommunitySuggestion",

@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use rapport_domain::Permission;
 use rapport_domain::bot::summary::{Exchange, summarize};
-use rapport_domain::bot::{self, Context, HandoffReason, Outcome, Reaction, Reply, Source};
+use rapport_domain::bot::{self, Context, HandoffReason, Mood, Outcome, Reaction, Reply, Source};
 use rapport_domain::kb::{Locale, Visibility};
 use rapport_index::kb::{KbHit, KbQuery};
 use rapport_store::bot::{self as store, NewTurn, Turn, TurnSource};
@@ -174,13 +174,13 @@ fn kind(o: &Outcome) -> (&'static str, Option<String>) {
 
 /// The exchanges so far plus this one, as the handoff summary tells them: each answer's
 /// sources with the verdict the next message gave.
-fn exchanges(turns: &[Turn], reply: &Reply) -> Vec<Exchange> {
+fn exchanges(turns: &[Turn], reply: Option<&Reply>) -> Vec<Exchange> {
     let mut out: Vec<Exchange> = Vec::new();
     let mut verdicts = turns
         .iter()
         .skip(1)
         .map(|t| t.turn.reaction)
-        .chain([reply.reaction]);
+        .chain([reply.and_then(|r| r.reaction)]);
     for t in turns {
         let verdict = verdicts.next().flatten();
         let only_a_verdict = t.turn.reaction.is_some()
@@ -208,6 +208,9 @@ fn exchanges(turns: &[Turn], reply: &Reply) -> Vec<Exchange> {
             reaction: verdict,
         });
     }
+    let Some(reply) = reply else {
+        return out;
+    };
     let asked = reply.reaction.is_none()
         || matches!(
             reply.outcome,
@@ -226,25 +229,96 @@ fn exchanges(turns: &[Turn], reply: &Reply) -> Vec<Exchange> {
     out
 }
 
-/// The handoff summary of the conversation as plain text, for the person taking over.
-async fn summary_text(st: &AppState, turns: &[Turn], reply: &Reply) -> ApiResult<String> {
-    let categories: Vec<(String, String)> = st
+/// The help desk's ticket categories, `(slug, name)`.
+pub async fn categories(st: &AppState) -> ApiResult<Vec<(String, String)>> {
+    Ok(st
         .db
         .read(op!(c => rapport_store::categories::list(c).await))
         .await?
         .into_iter()
         .map(|k| (k.slug, k.name))
-        .collect();
+        .collect())
+}
+
+/// The handoff summary of the conversation as plain text, for the person taking over:
+/// the turns so far and this `reply` (none when the customer asked by a button), with
+/// the customer's recent tickets and orders when the channel knows them.
+pub async fn summary_text(
+    st: &AppState,
+    turns: &[Turn],
+    reply: Option<&Reply>,
+    recent_tickets: Vec<String>,
+) -> ApiResult<String> {
+    let categories = categories(st).await?;
     let worst = turns
         .iter()
         .map(|t| t.turn.mood)
-        .chain([reply.mood])
+        .chain(reply.map(|r| r.mood))
         .max()
-        .unwrap_or(reply.mood);
+        .unwrap_or(Mood::Calm);
     let ex = exchanges(turns, reply);
-    // Recent tickets and orders are the channel's to add when it knows the customer (the
-    // chat widget with a verified identity); an integrator's question carries neither.
-    Ok(summarize(&ex, worst, &categories, Vec::new(), Vec::new()).text())
+    // Orders live in the shop, which Rapport does not know yet: none known.
+    Ok(summarize(&ex, worst, &categories, recent_tickets, Vec::new()).text())
+}
+
+/// One turn of the bot, decided but not yet recorded: the reply (a generated one when a
+/// generator is configured and cites its passages) and the turn to record. Every channel
+/// goes through this: `POST /ask` and the live chat.
+pub async fn think(
+    st: &AppState,
+    question: &str,
+    conv: Option<&store::Conversation>,
+    turns: &[Turn],
+) -> (Reply, NewTurn) {
+    let ctx = context(conv, turns);
+    // A message clearly in another language prefers that translation of each article.
+    let locale = bot::language(question).and_then(|l| Locale::parse(l).ok());
+    let mut reply = bot::respond(question, &ctx, &mut |t: &str| {
+        retrieve(st, t, locale.as_ref())
+    });
+    if let (Some(g), Outcome::Answer { unanswered }) = (&st.bot_generator, &reply.outcome)
+        && unanswered.is_empty()
+    {
+        let mut passages = reply.sources.clone();
+        for s in &reply.considered {
+            if !passages.iter().any(|p| p.url == s.url) {
+                passages.push(s.clone());
+            }
+        }
+        if let Some(generated) = g.answer(question, &passages).await {
+            // The model cites by number; the customer gets each number's link.
+            let mut text = generated.text;
+            text.push_str("\n\nSources:");
+            for s in &generated.cited {
+                let n = passages.iter().position(|p| p.url == s.url).unwrap_or(0) + 1;
+                text.push_str(&format!("\n[{n}] {} — {}", s.title, s.url));
+            }
+            text.push_str("\n\nDid that solve it?");
+            reply.text = text;
+            reply.sources = generated.cited;
+        }
+    }
+    let (kind, reason) = kind(&reply.outcome);
+    let turn = NewTurn {
+        question: question.to_owned(),
+        answer: reply.text.clone(),
+        sources: reply
+            .sources
+            .iter()
+            .map(|s| TurnSource {
+                title: s.title.clone(),
+                url: s.url.clone(),
+                slug: s.slug.clone(),
+            })
+            .collect(),
+        confidence: reply.confidence,
+        kind: kind.to_owned(),
+        handoff: reply.handoff(),
+        reason,
+        reaction: reply.reaction,
+        mood: reply.mood,
+    };
+    (reply, turn)
 }
 
 /// Answers a customer's message from the knowledge base, or hands over.
@@ -288,58 +362,12 @@ pub async fn ask(
             .map_err(unknown)?,
         None => (None, Vec::new()),
     };
-    let ctx = context(conv.as_ref(), &turns);
-    // A message clearly in another language prefers that translation of each article.
-    let locale = bot::language(&question).and_then(|l| Locale::parse(l).ok());
-    let mut reply = bot::respond(&question, &ctx, &mut |t: &str| {
-        retrieve(&st, t, locale.as_ref())
-    });
-    if let (Some(g), Outcome::Answer { unanswered }) = (&st.bot_generator, &reply.outcome)
-        && unanswered.is_empty()
-    {
-        let mut passages = reply.sources.clone();
-        for s in &reply.considered {
-            if !passages.iter().any(|p| p.url == s.url) {
-                passages.push(s.clone());
-            }
-        }
-        if let Some(generated) = g.answer(&question, &passages).await {
-            // The model cites by number; the customer gets each number's link.
-            let mut text = generated.text;
-            text.push_str("\n\nSources:");
-            for s in &generated.cited {
-                let n = passages.iter().position(|p| p.url == s.url).unwrap_or(0) + 1;
-                text.push_str(&format!("\n[{n}] {} — {}", s.title, s.url));
-            }
-            text.push_str("\n\nDid that solve it?");
-            reply.text = text;
-            reply.sources = generated.cited;
-        }
-    }
-    let summary = if reply.handoff() && !ctx.handed_over {
-        Some(summary_text(&st, &turns, &reply).await?)
+    let (reply, turn) = think(&st, &question, conv.as_ref(), &turns).await;
+    let handed_over = conv.as_ref().is_some_and(|c| c.handed_over);
+    let summary = if turn.handoff && !handed_over {
+        Some(summary_text(&st, &turns, Some(&reply), Vec::new()).await?)
     } else {
         None
-    };
-    let (kind, reason) = kind(&reply.outcome);
-    let turn = NewTurn {
-        question: question.clone(),
-        answer: reply.text.clone(),
-        sources: reply
-            .sources
-            .iter()
-            .map(|s| TurnSource {
-                title: s.title.clone(),
-                url: s.url.clone(),
-                slug: s.slug.clone(),
-            })
-            .collect(),
-        confidence: reply.confidence,
-        kind: kind.to_owned(),
-        handoff: reply.handoff(),
-        reason,
-        reaction: reply.reaction,
-        mood: reply.mood,
     };
     let now = st.now();
     let handoff = turn.handoff;

@@ -7,6 +7,8 @@
 
 pub mod files;
 pub mod history;
+pub mod agents;
+pub mod assistant;
 pub mod hub;
 pub mod protocol;
 pub mod ws;
@@ -119,6 +121,7 @@ pub async fn start_conversation(
         .map(EmailAddress::parse)
         .transpose()?;
     let body = message_body(&req.body)?;
+    let first = body.as_str().to_owned();
     let client_id = req.client_id.as_deref().map(ClientId::parse).transpose()?;
     let identity = match &req.identity {
         Some(i) => Some((ExternalId::parse(&i.customer_id)?, i.signature.clone())),
@@ -155,6 +158,12 @@ pub async fn start_conversation(
             Ok((started, online, expected))
         }))
         .await?;
+    // The bot answers the first message too (the socket, once connected, resumes it). A
+    // failure leaves the visitor's message stored for agents: never an error here.
+    let ticket = started.conversation.ticket_id;
+    if let Err(e) = assistant::answer(&st, ticket, started.message_id, &first).await {
+        tracing::warn!(error = ?e, ticket_id = ticket, "chat: the bot could not answer");
+    }
     Ok((
         StatusCode::CREATED,
         Json(StartedView {
@@ -177,6 +186,8 @@ pub struct SettingsView {
     pub allowed_origins: Vec<String>,
     /// Whether agents see what visitors type before they send it (the widget says so).
     pub typing_preview: bool,
+    /// Whether the assistant bot answers chats nobody has taken over.
+    pub bot_enabled: bool,
 }
 
 impl From<chat_settings::ChatSettings> for SettingsView {
@@ -185,6 +196,7 @@ impl From<chat_settings::ChatSettings> for SettingsView {
             identity_secret_set: s.identity_secret_set,
             allowed_origins: s.allowed_origins.as_slice().to_vec(),
             typing_preview: s.typing_preview,
+            bot_enabled: s.bot_enabled,
         }
     }
 }
@@ -203,6 +215,9 @@ pub struct SettingsRequest {
     /// Agents see what visitors type before they send it (default off).
     #[serde(default)]
     pub typing_preview: Option<bool>,
+    /// Turn the assistant bot on or off (default on).
+    #[serde(default)]
+    pub bot_enabled: Option<bool>,
 }
 
 /// The chat's settings (admins).
@@ -242,6 +257,7 @@ pub async fn put_settings(
             .map(AllowedOrigins::parse)
             .transpose()?,
         typing_preview: req.typing_preview,
+        bot_enabled: req.bot_enabled,
     };
     let sealer = st.sealer.clone();
     let s = st

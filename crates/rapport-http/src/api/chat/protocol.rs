@@ -60,6 +60,17 @@ pub enum ClientFrame {
     },
     /// Keep-alive; answered with `pong`.
     Ping,
+    /// "Talk to a person": the bot hands the conversation over.
+    Handoff,
+}
+
+/// A link a bot message quotes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrameSource {
+    /// The article's title.
+    pub title: String,
+    /// Its help-center link (a path on this server, `/help/…`).
+    pub url: String,
 }
 
 /// A file on a message, as the visitor sees it.
@@ -129,6 +140,12 @@ pub enum ServerFrame {
         /// Its files (download each with the token: `GET /api/v1/chat/files/{id}`).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         attachments: Vec<FileView>,
+        /// The bot's sources (only on `bot` answers).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        sources: Vec<FrameSource>,
+        /// The bot asks "Did that solve it?" (a cited answer awaiting the visitor's verdict).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        asks_verdict: bool,
     },
     /// The visitor's name and address were saved.
     Profile {
@@ -165,6 +182,13 @@ pub enum ServerFrame {
     },
     /// Answer to `ping`.
     Pong,
+    /// A person takes the conversation over (the visitor asked, or the bot decided).
+    Handoff {
+        /// Whether an agent has it already (false: waiting for the next free one).
+        assigned: bool,
+        /// How long a first answer usually takes, honestly.
+        expected_reply: String,
+    },
     /// A frame was refused; the connection stays open unless `code` is `unauthorized`
     /// or `auth_timeout`.
     Error {

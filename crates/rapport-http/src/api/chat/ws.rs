@@ -17,9 +17,10 @@ use rapport_store::chat::{self, Conversation, messages as chat_messages};
 use rapport_store::{StoreError, op};
 use serde_json::Value;
 
+use super::assistant;
 use super::check_origin;
 use super::hub::{ChatHub, Side, Signal, Wake};
-use super::protocol::{ClientFrame, ServerFrame};
+use super::protocol::{ClientFrame, FrameSource, ServerFrame};
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -108,6 +109,7 @@ fn frame_error(raw: &str) -> Result<ClientFrame, ServerFrame> {
         "transcript",
         "ping",
         "profile",
+        "handoff",
     ];
     if !KNOWN.contains(&kind.as_str()) {
         return Err(ServerFrame::error(
@@ -158,7 +160,33 @@ fn store_frame(e: &StoreError, client_id: Option<String>) -> ServerFrame {
     }
 }
 
+/// An API error as an error frame (the bot's failures: nothing half-written).
+fn api_frame(e: &ApiError) -> ServerFrame {
+    tracing::warn!(error = ?e, "chat: the bot failed");
+    ServerFrame::error("internal", "the server failed; try again")
+}
+
 impl Session {
+    /// The bot's turn after a visitor's new message; a handoff it decided is announced.
+    async fn bot_answer(&mut self, ticket_id: i64, message_id: i64, body: &str) -> bool {
+        match assistant::answer(&self.st, ticket_id, message_id, body).await {
+            Ok(Some(h)) => {
+                self.send(&ServerFrame::Handoff {
+                    assigned: h.placed.assignee_id.is_some(),
+                    expected_reply: h.expected_reply,
+                })
+                .await
+            }
+            Ok(None) => true,
+            Err(e) => {
+                // The visitor's message is stored and acknowledged; only the bot's answer
+                // is missing, and agents see the message.
+                tracing::warn!(error = ?e, ticket_id, "chat: the bot could not answer");
+                true
+            }
+        }
+    }
+
     async fn send(&mut self, f: &ServerFrame) -> bool {
         self.socket
             .send(Message::Text(f.json().into()))
@@ -369,6 +397,12 @@ impl Session {
                     body: m.body,
                     at: m.at,
                     attachments: m.files.into_iter().map(Into::into).collect(),
+                    sources: m
+                        .sources
+                        .into_iter()
+                        .map(|(title, url)| FrameSource { title, url })
+                        .collect(),
+                    asks_verdict: m.asks_verdict,
                 };
                 if !self.send(&f).await {
                     return false;
@@ -449,6 +483,16 @@ impl Session {
                     .await
             }
             ClientFrame::Ping => self.send(&ServerFrame::Pong).await,
+            ClientFrame::Handoff => match assistant::hand_over(&self.st, conv.ticket_id).await {
+                Ok(h) => {
+                    self.send(&ServerFrame::Handoff {
+                        assigned: h.placed.assignee_id.is_some(),
+                        expected_reply: h.expected_reply,
+                    })
+                    .await
+                }
+                Err(e) => self.send(&api_frame(&e)).await,
+            },
             ClientFrame::Message { client_id, body } => {
                 let echo = Some(client_id.chars().take(64).collect::<String>());
                 let parsed =
@@ -484,6 +528,7 @@ impl Session {
                         .await;
                 }
                 let (ticket, id2) = (conv.ticket_id, id.clone());
+                let text = body.as_str().to_owned();
                 let stored = self
                     .st
                     .db
@@ -501,12 +546,19 @@ impl Session {
                 match stored {
                     // The write returned: it is committed (on disk, on SQLite).
                     Ok(s) => {
-                        self.send(&ServerFrame::Ack {
-                            client_id: id.as_str().to_owned(),
-                            id: s.id,
-                            at: s.at,
-                        })
-                        .await
+                        let acked = self
+                            .send(&ServerFrame::Ack {
+                                client_id: id.as_str().to_owned(),
+                                id: s.id,
+                                at: s.at,
+                            })
+                            .await;
+                        // The bot answers a new message (not a resend) after the ack; its
+                        // message reaches this socket through the event stream.
+                        if acked && s.new {
+                            return self.bot_answer(conv.ticket_id, s.id, &text).await;
+                        }
+                        acked
                     }
                     Err(e) => self.send(&store_frame(&e, echo)).await,
                 }
