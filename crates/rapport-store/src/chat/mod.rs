@@ -16,8 +16,8 @@
 
 pub mod email;
 pub mod files;
-pub mod history;
 pub mod handoff;
+pub mod history;
 pub mod messages;
 pub mod preview;
 pub mod profile;

@@ -5,10 +5,10 @@
 //! [`files`]; a verified site user's earlier conversations by [`history`]. Every public
 //! endpoint checks the request's `Origin` against that list.
 
-pub mod files;
-pub mod history;
 pub mod agents;
 pub mod assistant;
+pub mod files;
+pub mod history;
 pub mod hub;
 pub mod protocol;
 pub mod ws;

@@ -256,7 +256,84 @@ impl Session {
         }
     }
 
+    /// The socket's life: authentication, `ready`, then frames both ways until either side
+    /// stops. An idle socket waits in the loop below, so everything else it awaits is boxed
+    /// (`Box::pin`): the task of an idle socket stays the size of that loop's state, not of
+    /// the largest database call it ever makes (ten thousand idle sockets, docs/BENCHMARKS.md).
     async fn run(mut self) {
+        let Some(mut conv) = Box::pin(self.open()).await else {
+            return;
+        };
+        let ticket = conv.ticket_id;
+        // In the room before reading where the thread stands, so nothing falls between.
+        self.st.chat.follow(&self.st.live, &self.st.db);
+        let mut room = self.st.chat.join(ticket);
+        let mut stopped = self.st.live.stopped();
+        if *stopped.borrow_and_update() {
+            return;
+        }
+        // The newest message the browser has been sent (or said it has).
+        let Some(mut cursor) = Box::pin(self.ready(&conv)).await else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                frame = self.socket.recv() => {
+                    let text = match frame {
+                        Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Binary(_))) => {
+                            let refused = ServerFrame::error("bad_frame", "send JSON text frames");
+                            if !Box::pin(self.send(&refused)).await {
+                                return;
+                            }
+                            continue;
+                        }
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => {
+                            // A frame over the size limit ends up here (1009).
+                            tracing::debug!(error = %e, "chat socket read failed");
+                            Box::pin(self.close(1009, "frame too big")).await;
+                            return;
+                        }
+                        None => return,
+                    };
+                    if !Box::pin(self.handle(&text, &mut conv, &mut cursor)).await {
+                        return;
+                    }
+                }
+                changed = stopped.changed() => {
+                    let stopping = changed.is_err() || *stopped.borrow_and_update();
+                    if stopping {
+                        Box::pin(self.close(1001, "server stopping")).await;
+                        return;
+                    }
+                }
+                w = room.rx.recv() => {
+                    let f = match w {
+                        // Fell behind: read the thread again, which is all a wake says.
+                        Ok(Wake::Changed) | Err(RecvError::Lagged(_)) => {
+                            if !Box::pin(self.push_after(&mut conv, &mut cursor)).await {
+                                return;
+                            }
+                            continue;
+                        }
+                        Err(RecvError::Closed) => return,
+                        Ok(Wake::Signal(s)) if s.side() == Side::Agent => match s {
+                            Signal::Typing { name, .. } => ServerFrame::Typing { author: "agent", name },
+                            Signal::Read { up_to, .. } => ServerFrame::Read { author: "agent", up_to },
+                        },
+                        Ok(Wake::Signal(_)) => continue,
+                    };
+                    if !Box::pin(self.send(&f)).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Refuses a blocked address, or authenticates: the conversation, if any.
+    async fn open(&mut self) -> Option<Conversation> {
         if self.st.auth_failures.is_blocked(self.ip) {
             self.send(&ServerFrame::error(
                 "rate_limited",
@@ -264,20 +341,15 @@ impl Session {
             ))
             .await;
             self.close(4029, "rate limited").await;
-            return;
+            return None;
         }
-        let Some(mut conv) = self.authenticate().await else {
-            return;
-        };
+        self.authenticate().await
+    }
+
+    /// Sends `ready`: where the thread stands. The newest message id, or `None` when the
+    /// socket is done for.
+    async fn ready(&mut self, conv: &Conversation) -> Option<i64> {
         let st = self.st.clone();
-        let ticket = conv.ticket_id;
-        // In the room before reading where the thread stands, so nothing falls between.
-        st.chat.follow(&st.live, &st.db);
-        let mut room = st.chat.join(ticket);
-        let mut stopped = st.live.stopped();
-        if *stopped.borrow_and_update() {
-            return;
-        }
         let now = st.now();
         let c2 = conv.clone();
         let ready = st
@@ -295,76 +367,18 @@ impl Session {
                 "the server failed; reconnect",
             ))
             .await;
-            return;
+            return None;
         };
-        // The newest message the browser has been sent (or said it has).
-        let mut cursor = last_id;
-        if !self
-            .send(&ServerFrame::Ready {
-                conversation_id: ticket,
-                last_id,
-                agent_read_up_to,
-                agents_online,
-                by_email: conv.by_email,
-                typing_preview,
-            })
-            .await
-        {
-            return;
-        }
-        loop {
-            tokio::select! {
-                frame = self.socket.recv() => {
-                    let text = match frame {
-                        Some(Ok(Message::Text(t))) => t,
-                        Some(Ok(Message::Binary(_))) => {
-                            if !self.send(&ServerFrame::error("bad_frame", "send JSON text frames")).await {
-                                return;
-                            }
-                            continue;
-                        }
-                        Some(Ok(_)) => continue,
-                        Some(Err(e)) => {
-                            // A frame over the size limit ends up here (1009).
-                            tracing::debug!(error = %e, "chat socket read failed");
-                            self.close(1009, "frame too big").await;
-                            return;
-                        }
-                        None => return,
-                    };
-                    if !self.handle(&text, &mut conv, &mut cursor).await {
-                        return;
-                    }
-                }
-                changed = stopped.changed() => {
-                    let stopping = changed.is_err() || *stopped.borrow_and_update();
-                    if stopping {
-                        self.close(1001, "server stopping").await;
-                        return;
-                    }
-                }
-                w = room.rx.recv() => {
-                    let f = match w {
-                        // Fell behind: read the thread again, which is all a wake says.
-                        Ok(Wake::Changed) | Err(RecvError::Lagged(_)) => {
-                            if !self.push_after(&mut conv, &mut cursor).await {
-                                return;
-                            }
-                            continue;
-                        }
-                        Err(RecvError::Closed) => return,
-                        Ok(Wake::Signal(s)) if s.side() == Side::Agent => match s {
-                            Signal::Typing { name, .. } => ServerFrame::Typing { author: "agent", name },
-                            Signal::Read { up_to, .. } => ServerFrame::Read { author: "agent", up_to },
-                        },
-                        Ok(Wake::Signal(_)) => continue,
-                    };
-                    if !self.send(&f).await {
-                        return;
-                    }
-                }
-            }
-        }
+        self.send(&ServerFrame::Ready {
+            conversation_id: conv.ticket_id,
+            last_id,
+            agent_read_up_to,
+            agents_online,
+            by_email: conv.by_email,
+            typing_preview,
+        })
+        .await
+        .then_some(last_id)
     }
 
     /// Sends every message after `cursor` the visitor may read, and moves it.
