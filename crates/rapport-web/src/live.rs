@@ -29,10 +29,14 @@ pub async fn live(State(st): State<AppState>, me: Me, headers: HeaderMap) -> Res
     changes(&st, me.session.viewer, me.session.token_hash, resume).into_response()
 }
 
-/// The subject of the chat this event opened (`None` for any other event).
+/// The subject of the chat this event puts before people (`None` for any other event):
+/// handed over by the bot, or new while the bot is off.
 async fn new_chat(db: &rapport_store::Db, e: &LiveEvent) -> Option<String> {
-    let ticket = e.ticket_id.filter(|_| e.kind == "ticket_created")?;
-    db.read(rapport_store::op!(c => rapport_store::chat::new_chat_subject(c, ticket).await))
+    let kind = e.kind.clone();
+    let ticket = e
+        .ticket_id
+        .filter(|_| kind == "ticket_created" || kind == "handed_over")?;
+    db.read(rapport_store::op!(c => rapport_store::chat::new_chat_subject(c, ticket, &kind).await))
         .await
         .ok()
         .flatten()

@@ -329,8 +329,22 @@ pub async fn agent_read_up_to(c: &mut dyn Conn, ticket_id: i64) -> Result<i64> {
     .unwrap_or(0))
 }
 
-/// The subject of the ticket if it is a chat (for the agents' new-chat alert).
-pub async fn new_chat_subject(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<String>> {
+/// The subject of a chat that now waits for a person (the agents' new-chat alert), given
+/// the kind of event about its ticket: `handed_over` (the bot passed it on), or
+/// `ticket_created` when the bot is off (with it on, a new chat is the bot's first).
+pub async fn new_chat_subject(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    kind: &str,
+) -> Result<Option<String>> {
+    let wants_person = match kind {
+        "handed_over" => true,
+        "ticket_created" => !settings::bot_enabled(c).await?,
+        _ => false,
+    };
+    if !wants_person {
+        return Ok(None);
+    }
     c.opt(
         "SELECT t.subject FROM chat_conversations v JOIN tickets t ON t.id = v.ticket_id
          WHERE v.ticket_id = $1",

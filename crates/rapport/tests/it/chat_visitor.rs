@@ -384,5 +384,30 @@ both_backends! {
             }
         }
         assert_eq!(chats, [json!({"ticket_id": ticket, "subject": "Chat: Need help with my order"})]);
+
+        // With the bot on, a new chat is the bot's: agents hear of it when it is handed over.
+        let (s, v) = app.call("PUT", "/api/v1/chat/settings", Some(&app.admin.token), Some(json!({"bot_enabled": true}))).await;
+        assert_eq!(s, 200, "{v}");
+        let (botted, token) = start_ok(&app, json!({"body": "Where can I find my invoices?"})).await;
+        let (mut v, _) = Visitor::connect(&app.base, &token).await;
+        v.send(json!({"type": "handoff"})).await;
+        let mut announced = Vec::new();
+        let mut handed_over = false;
+        while !(handed_over && !announced.is_empty()) {
+            let chunk = tokio::time::timeout(crate::chat::PATIENCE, body.next()).await.expect("an event in time").unwrap().unwrap();
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let frame: String = buf.drain(..end + 2).collect();
+                if frame.lines().any(|l| l == "event: chat") {
+                    let data = frame.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+                    announced.push(serde_json::from_str::<Value>(data).unwrap());
+                }
+                if frame.lines().any(|l| l.contains("\"handed_over\"")) {
+                    assert!(announced.is_empty(), "nothing announced before the handoff: {announced:?}");
+                    handed_over = true;
+                }
+            }
+        }
+        assert_eq!(announced, [json!({"ticket_id": botted, "subject": "Chat: Where can I find my invoices?"})]);
     }
 }
