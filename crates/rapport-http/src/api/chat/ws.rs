@@ -90,6 +90,10 @@ struct Session {
 }
 
 /// Why a frame could not be read.
+#[expect(
+    clippy::result_large_err,
+    reason = "the refusal is sent at once; one per frame read"
+)]
 fn frame_error(raw: &str) -> Result<ClientFrame, ServerFrame> {
     let v: Value = serde_json::from_str(raw)
         .map_err(|_| ServerFrame::error("bad_json", "the frame is not a JSON object"))?;
