@@ -393,7 +393,7 @@ both_backends! {
         v.send(json!({"type": "handoff"})).await;
         let mut announced = Vec::new();
         let mut handed_over = false;
-        while !(handed_over && !announced.is_empty()) {
+        while !handed_over || announced.is_empty() {
             let chunk = tokio::time::timeout(crate::chat::PATIENCE, body.next()).await.expect("an event in time").unwrap().unwrap();
             buf.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buf.find("\n\n") {
