@@ -86,6 +86,8 @@ pub struct ChatRun<'a> {
     pub pid: u32,
     /// An admin's browser session (the workspace's cookie).
     pub session: &'a str,
+    /// An admin's API token.
+    pub token: &'a str,
     /// Messages a second in the delivery run.
     pub rate: usize,
     /// Length of the delivery run.
@@ -146,10 +148,18 @@ pub async fn run(visitors: &[Visitor], r: &ChatRun<'_>, report: &mut Report) -> 
         ),
     );
 
-    // 2. The agent's live stream.
+    // 2. The agent's live stream. The conversations are with people, as after a handoff:
+    // the assistant bot, on by default, would answer each message itself.
     let pending: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
     let delivered = Arc::new(Mutex::new(Histogram::<u64>::new(3)?));
     let http = reqwest::Client::new();
+    http.put(format!("http://127.0.0.1:{}/api/v1/chat/settings", r.port))
+        .bearer_auth(r.token)
+        .json(&json!({"bot_enabled": false}))
+        .send()
+        .await?
+        .error_for_status()
+        .context("turning the bot off")?;
     let live = http
         .get(format!("http://127.0.0.1:{}/live", r.port))
         .header("cookie", format!("rapport_session={}", r.session))

@@ -323,6 +323,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
             port,
             pid,
             session: &session,
+            token: &token,
             rate: args.chat_rate,
             seconds: args.chat_seconds,
         };

@@ -238,19 +238,22 @@ fn conversation(r: &crate::value::Row) -> Result<Conversation> {
     })
 }
 
-/// Whether any active agent is online: a browser session of theirs was used, or they
-/// were on a ticket page (presence), within the last five minutes.
+/// Whether any active agent is online for chats: they set their chat status to online
+/// (the status assignment follows, [`handoff`]) and are at work — a browser session of
+/// theirs was used, or they were on a ticket page (presence), within the last five
+/// minutes. An agent who went home still "online" does not make the widget promise an
+/// answer in seconds.
 pub async fn agents_online(c: &mut dyn Conn, now: Timestamp) -> Result<bool> {
     let since = now.plus_secs(-300);
     let r = c
         .opt(
             "SELECT u.id FROM users u
-             WHERE u.active = $1 AND (
+             WHERE u.active = $1 AND u.chat_status = $4 AND (
                  EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.expires_at > $2
                          AND COALESCE(s.last_seen_at, s.created_at) > $3)
                  OR EXISTS (SELECT 1 FROM presence p WHERE p.user_id = u.id AND p.seen_at > $3))
              LIMIT 1",
-            &[true.into(), now.into(), since.into()],
+            &[true.into(), now.into(), since.into(), "online".into()],
         )
         .await?;
     Ok(r.is_some())

@@ -122,6 +122,19 @@ impl Visitor {
     }
 }
 
+/// Sets an agent's chat status (`online`, `away`, `offline`), as they would themselves.
+pub(crate) async fn set_chat_status(app: &TestApp, who: &crate::harness::Agent, status: &str) {
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/chat/agents/{}", who.id),
+            Some(&who.token),
+            Some(json!({"status": status})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+}
+
 /// Turns the assistant bot off: these scenarios are about the transport, message by
 /// message (the bot in chat is `chat_bot`'s).
 pub(crate) async fn without_bot(app: &TestApp) {
@@ -214,9 +227,15 @@ both_backends! {
         assert_eq!(later["agent_read_up_to"], ready["last_id"]);
         assert_eq!(ready["agent_read_up_to"], 0);
         assert_eq!((f["author"].as_str(), f["name"].as_str()), (Some("agent"), Some("Test Person")));
-        // A signed-in agent is online now.
+        // A signed-in agent is at work, but not online for chats until they say so.
+        let (_, started) = start(&app.base, json!({"body": "again"})).await;
+        assert_eq!(started["agents_online"], false);
+        set_chat_status(&app, &app.admin, "online").await;
         let (_, started) = start(&app.base, json!({"body": "again"})).await;
         assert_eq!(started["agents_online"], true);
+        set_chat_status(&app, &app.admin, "away").await;
+        let (_, started) = start(&app.base, json!({"body": "and again"})).await;
+        assert_eq!(started["agents_online"], false, "away is not online");
     }
 
     async fn a_visitor_talks_and_nothing_doubles(app) {
@@ -530,7 +549,8 @@ both_backends! {
         assert!(text.contains("from the other tab"), "{text}");
         assert!(!text.contains("refund"), "{text}");
 
-        // With an agent at work, the start says so.
+        // With an agent online and at work, the start says so.
+        set_chat_status(&app, &app.agent, "online").await;
         let (agent, now) = (app.agent.id, SystemClock.now());
         app.db.write(op!(c => rapport_store::presence::touch(c, ticket, agent, false, now).await)).await.unwrap();
         let (_, v) = start(&app.base, json!({"body": "hello again"})).await;
