@@ -426,6 +426,25 @@ struct SqliteDb {
     writer: mpsc::Sender<Box<dyn WriteJob>>,
     readers: Arc<Mutex<Vec<rusqlite::Connection>>>,
     read_slots: Arc<Semaphore>,
+    /// Dropped with the database: the checkpointer thread then stops.
+    _checkpointer: std::sync::mpsc::Sender<()>,
+}
+
+/// How often the checkpointer copies the write-ahead log into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Checkpoints the write-ahead log from its own connection until `stop` is dropped. The
+/// writer does not checkpoint itself (`wal_autocheckpoint=0`): a checkpoint of a thousand
+/// pages, with its fsync of the database file, in the writer's thread held every write
+/// queued behind it (a chat message's acknowledgement waited tens of milliseconds). A
+/// passive checkpoint here never blocks the writer.
+fn checkpointer(conn: rusqlite::Connection, stop: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "sqlite checkpoint failed; retrying");
+        }
+    }
 }
 
 /// How many read connections the SQLite pool keeps.
@@ -442,6 +461,14 @@ impl SqliteDb {
         let mut conn = open_sqlite(path, false)?;
         // Refresh the planner's statistics where they are stale (cheap when they are not).
         conn.execute_batch("PRAGMA optimize=0x10002;")?;
+        // The checkpointer thread checkpoints; the writer never waits for one.
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0;")?;
+        let checkpoints = open_sqlite(path, false)?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpointer(checkpoints, stopped))
+            .map_err(|e| StoreError::Db(format!("starting the checkpoint thread: {e}")))?;
         let readers = (0..READERS)
             .map(|_| open_sqlite(path, true))
             .collect::<Result<Vec<_>>>()?;
@@ -454,6 +481,7 @@ impl SqliteDb {
             writer: tx,
             readers: Arc::new(Mutex::new(readers)),
             read_slots: Arc::new(Semaphore::new(READERS)),
+            _checkpointer: stop,
         })
     }
 

@@ -71,6 +71,12 @@ pub enum Wake {
     Signal(Signal),
 }
 
+/// Wakes a conversation's room holds for a slow socket. Small: a tokio broadcast channel
+/// allocates every slot up front (64 took about 5 KB a conversation), and a socket that
+/// falls behind loses nothing — it reads the thread again (`Lagged`); only passing
+/// typing and read signals may be dropped.
+const ROOM_WAKES: usize = 8;
+
 /// The receivers of one conversation's wakes; the entry goes when its last socket does.
 type Rooms = std::collections::HashMap<i64, broadcast::Sender<Wake>>;
 
@@ -209,7 +215,7 @@ impl ChatHub {
         let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
         let rx = rooms
             .entry(ticket_id)
-            .or_insert_with(|| broadcast::channel(64).0)
+            .or_insert_with(|| broadcast::channel(ROOM_WAKES).0)
             .subscribe();
         Membership {
             hub: Arc::clone(self),

@@ -27,8 +27,8 @@ use crate::state::AppState;
 use tokio::sync::broadcast::error::RecvError;
 
 /// Bytes read from the network at a time; small, so that ten thousand idle sockets stay
-/// small (axum's default is 128 KiB each).
-pub const READ_BUFFER: usize = 4 * 1024;
+/// small (axum's default is 128 KiB each). A bigger frame takes several reads.
+pub const READ_BUFFER: usize = 2 * 1024;
 /// Bytes written at a time.
 pub const WRITE_BUFFER: usize = 4 * 1024;
 /// The largest frame a visitor may send; anything bigger closes the socket (1009).
