@@ -484,7 +484,7 @@
         if (shown[f.id]) break;
         shown[f.id] = true;
         if (f.id > state.last_id) { state.last_id = f.id; save(); }
-        if (f.author === 'visitor' && adopt(f)) break;
+        if (f.author === 'visitor' && (adopt(f) || adoptUpload(f))) break;
         var li = bubble(f.author, f.name, f.attachments && f.attachments.length && f.body === f.attachments[0].filename ? '' : f.body);
         files(li, f.attachments);
         if (f.author === 'visitor') { li.appendChild(el('span', { class: 'st' }, t.sent)); mine[f.id] = li; seen(); }
@@ -566,25 +566,50 @@
       })
       .catch(function () { note(t.failed); });
   }
+  // Uploads still waiting for their answer: the socket may bring the file back first.
+  var uploads = [];
+  function uploaded(entry, id, list) {
+    uploads = uploads.filter(function (u) { return u !== entry; });
+    entry.done = true;
+    shown[id] = true;
+    files(entry.li, list);
+    status(entry.li, t.sent);
+    mine[id] = entry.li;
+    seen();
+  }
+  function adoptUpload(f) {
+    var name = f.attachments && f.attachments.length && f.attachments[0].filename;
+    for (var i = 0; name && i < uploads.length; i++) {
+      if (uploads[i].name === name) { uploaded(uploads[i], f.id, f.attachments); return true; }
+    }
+    return false;
+  }
   function upload(file) {
     if (!state.token) return note(t.first);
     var id = newId();
     var li = bubble('visitor', null, '');
     li.appendChild(el('span', { class: 'st' }, t.sending));
+    var entry = { name: file.name, li: li, done: false };
+    uploads.push(entry);
     var body = new FormData();
     body.append('client_id', id);
     body.append('file', file, file.name);
     fetch(origin + '/api/v1/chat/files', { method: 'POST', headers: { authorization: 'Bearer ' + state.token }, body: body })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
       .then(function (r) {
-        if (!r.ok) { status(li, t.failed); return note((r.j.error && r.j.error.message) || t.failed); }
-        shown[r.j.id] = true;
-        files(li, [r.j.attachment]);
-        status(li, t.sent);
-        mine[r.j.id] = li;
-        seen();
+        if (entry.done) return;
+        if (!r.ok) {
+          uploads = uploads.filter(function (u) { return u !== entry; });
+          status(li, t.failed);
+          return note((r.j.error && r.j.error.message) || t.failed);
+        }
+        uploaded(entry, r.j.id, [r.j.attachment]);
       })
-      .catch(function () { status(li, t.failed); });
+      .catch(function () {
+        if (entry.done) return;
+        uploads = uploads.filter(function (u) { return u !== entry; });
+        status(li, t.failed);
+      });
   }
 
   // --- A verified site user's earlier conversations. ---
