@@ -1,5 +1,5 @@
 //! Agents' notification emails, as a subscriber to the event stream: the customer wrote
-//! again on a ticket (to its assignee), and a ticket was assigned to an agent by someone
+//! again on a ticket (to its assignee; not for each line of a live chat), and a ticket was assigned to an agent by someone
 //! else. The rules are `notify::queue`'s (a mailbox to send from, the agent's
 //! preference); the ticket code only records the event.
 
@@ -26,6 +26,11 @@ pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
         let Actor::Customer(_) = event.actor else {
             return None;
         };
+        // A live chat's lines reach its agent live (and in the workspace's alerts); a mail
+        // for each would flood their inbox.
+        if event.channel == Some(rapport_domain::Channel::Chat) {
+            return None;
+        }
         let user_id = event.assignee_id?;
         return Some(Notice::CustomerReplied { user_id, ticket_id });
     }

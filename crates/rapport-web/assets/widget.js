@@ -71,14 +71,18 @@
   var side = opts.position === 'left' ? 'left' : 'right';
 
   // --- State kept across reloads: token, last id, unacknowledged messages (per host). ---
+  // The state is the signed-in site user's (or the anonymous visitor's): on a shared
+  // browser, somebody else's state is dropped, never resumed.
   var KEY = 'rapport-chat:' + origin;
+  var who = opts.customerId ? 'u:' + opts.customerId : '';
   var state = load();
   function load() {
     try {
       var s = JSON.parse(localStorage.getItem(KEY) || 'null');
-      if (s && typeof s === 'object') return { token: s.token || null, last_id: +s.last_id || 0, outbox: Array.isArray(s.outbox) ? s.outbox : [], expected: s.expected || null, conv: +s.conv || 0, name: s.name || '', email: s.email || '' };
+      if (s && typeof s === 'object' && (s.who || '') === who) return { who: who, token: s.token || null, last_id: +s.last_id || 0, outbox: Array.isArray(s.outbox) ? s.outbox : [], expected: s.expected || null, conv: +s.conv || 0, name: s.name || '', email: s.email || '' };
+      if (s) localStorage.removeItem(KEY);
     } catch (e) { /* storage off or corrupt: start afresh */ }
-    return { token: null, last_id: 0, outbox: [], expected: null, conv: 0, name: '', email: '' };
+    return { who: who, token: null, last_id: 0, outbox: [], expected: null, conv: 0, name: '', email: '' };
   }
   function save() {
     try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode: memory only */ }

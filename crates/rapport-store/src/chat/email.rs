@@ -9,16 +9,29 @@ use crate::db::Conn;
 use crate::error::Result;
 use crate::notify::{self, Notice};
 
-/// Goes on by email: the conversation's ticket becomes an email ticket of the customer
-/// with this address (found or created; the placeholder customer's messages move with
-/// it), so agents' replies are mailed from now on. Returns the conversation as it is now.
+/// Goes on by email: the conversation's ticket becomes an email ticket, so agents'
+/// replies are mailed from now on. Once per conversation, and only while it is open. An
+/// anonymous visitor's conversation moves to the customer with this address (found or
+/// created; the placeholder's messages move with it); a visitor who gave an address or a
+/// verified identity keeps their customer (a typed address never re-files a conversation
+/// that has one) and `email` only becomes where replies go. Returns the conversation as
+/// it is now.
 pub async fn continue_by_email(
     c: &mut dyn Conn,
-    conv: &Conversation,
+    ticket_id: i64,
     email: &EmailAddress,
     now: Timestamp,
 ) -> Result<Conversation> {
-    let customer_id = super::profile::move_to(c, conv, email, now).await?;
+    let conv = super::open(c, ticket_id).await?;
+    if conv.by_email {
+        return Ok(conv);
+    }
+    let conv = &conv;
+    let customer_id = if conv.anonymous {
+        super::profile::move_to(c, conv, email, now).await?
+    } else {
+        conv.customer_id
+    };
     c.execute(
         "UPDATE tickets SET channel = $1, updated_at = $2 WHERE id = $3",
         &[
@@ -60,13 +73,18 @@ pub async fn continue_by_email(
 
 /// Queues the conversation's transcript to `email` (or the address the visitor gave).
 /// Returns whether it was queued: not without an address, not when no mailbox exists to
-/// send from, and not past the per-address limit on automatic mail.
+/// send from, not past the per-address limit on automatic mail, and not past
+/// transcripts' share of the overall hourly cap (`per_hour`, a quarter of it, rounded
+/// up): anyone can ask for one, so they never use up what acknowledgements and sign-in
+/// links need.
 pub async fn transcript(
     c: &mut dyn Conn,
-    conv: &Conversation,
+    ticket_id: i64,
     email: Option<&EmailAddress>,
+    per_hour: i64,
     now: Timestamp,
 ) -> Result<bool> {
+    let conv = super::open(c, ticket_id).await?;
     let to = match (email, &conv.email) {
         (Some(e), _) => e.as_str().to_owned(),
         (None, Some(e)) => e.clone(),
@@ -76,6 +94,12 @@ pub async fn transcript(
             );
         }
     };
+    let share = (per_hour.max(0) + 3) / 4;
+    if notify::auto_mail_last_hour(c, now).await? >= per_hour
+        || notify::auto_mail_kind_last_hour(c, "transcript", now).await? >= share
+    {
+        return Ok(false);
+    }
     let notice = Notice::ChatTranscript {
         ticket_id: conv.ticket_id,
         to: to.clone(),

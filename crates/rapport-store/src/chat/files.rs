@@ -6,7 +6,7 @@
 
 use rapport_domain::chat::ClientId;
 use rapport_domain::chat_file::ChatFile;
-use rapport_domain::{Body, Principal, Timestamp};
+use rapport_domain::{Body, FieldError, Principal, Timestamp};
 
 use super::Conversation;
 use super::messages::{Stored, post_with};
@@ -27,8 +27,12 @@ pub struct FileMeta {
     pub size: i64,
 }
 
+/// The most bytes of files a visitor may send into one conversation (25 MiB).
+pub const MAX_VISITOR_FILE_BYTES: i64 = 25 * 1024 * 1024;
+
 /// Stores a visitor's file as a message of theirs whose text is the file's name, once per
-/// `client_id` (a resend returns the message stored before).
+/// `client_id` (a resend returns the message stored before). A conversation holds at most
+/// [`MAX_VISITOR_FILE_BYTES`] of the visitor's files.
 pub async fn post(
     c: &mut dyn Conn,
     conv: &Conversation,
@@ -38,6 +42,31 @@ pub async fn post(
     now: Timestamp,
 ) -> Result<Stored> {
     let body = Body::parse(&file.filename)?;
+    let resent = c
+        .opt(
+            "SELECT message_id FROM chat_sent WHERE ticket_id = $1 AND client_id = $2",
+            &[conv.ticket_id.into(), client_id.as_str().into()],
+        )
+        .await?
+        .is_some();
+    if !resent {
+        let used = c
+            .one(
+                "SELECT CAST(COALESCE(SUM(a.size), 0) AS BIGINT) AS n
+                 FROM attachments a JOIN messages m ON m.id = a.message_id
+                 WHERE m.ticket_id = $1 AND m.author_customer_id IS NOT NULL",
+                &[conv.ticket_id.into()],
+            )
+            .await?
+            .int("n")?;
+        if used + data.len() as i64 > MAX_VISITOR_FILE_BYTES {
+            return Err(FieldError::new(
+                "file",
+                "this conversation already holds 25 MiB of your files; send more by email",
+            )
+            .into());
+        }
+    }
     let attachment = NewAttachment {
         filename: file.filename,
         content_type: file.content_type.to_owned(),

@@ -45,6 +45,22 @@ pub async fn handed_over(c: &mut dyn Conn, ticket_id: i64) -> Result<bool> {
     .is_none_or(|at| at.is_some()))
 }
 
+/// Whether the bot keeps out of the chat on this ticket: it was handed over, or a person
+/// of the team has already answered in it (an agent who steps in takes the chat, and the
+/// visitor's "yes, thanks" is theirs, not the bot's).
+pub async fn person_has_it(c: &mut dyn Conn, ticket_id: i64) -> Result<bool> {
+    if handed_over(c, ticket_id).await? {
+        return Ok(true);
+    }
+    Ok(c.opt(
+        "SELECT id FROM messages
+         WHERE ticket_id = $1 AND author_user_id IS NOT NULL AND internal = $2 LIMIT 1",
+        &[ticket_id.into(), false.into()],
+    )
+    .await?
+    .is_some())
+}
+
 /// Adds the bot's public message to a chat. The ticket waits on the visitor (`pending`)
 /// unless `solved` says the visitor confirmed the answer; no first response is counted
 /// (that is a person's). Records `reply_added`, so the visitor's socket on any node

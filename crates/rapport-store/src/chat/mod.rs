@@ -119,13 +119,11 @@ pub async fn start(c: &mut dyn Conn, chat: NewChat, now: Timestamp) -> Result<St
         (None, Some(e)) => (e.clone(), false),
         (None, None) => (placeholder_email()?, true),
     };
-    // A verified site user is linked for good only to a customer this start creates: an
-    // address typed in the widget proves nothing, so a customer that already has it (from
-    // email, the portal, another chat) is never tied to the site's user id.
-    let known_address = match (&chat.identity, linked, &chat.email) {
-        (Some(_), None, Some(e)) => customers::exists(c, e).await?,
-        _ => false,
-    };
+    // A verified site user is linked for good only to a customer with no typed address:
+    // an address typed in the widget proves nothing, so neither a customer that already
+    // has it (from email, the portal, another chat) nor one created with it now is ever
+    // tied to the site's user id (or anyone could claim an address nobody has used yet).
+    let link = chat.identity.is_some() && linked.is_none() && chat.email.is_none();
     let subject = Subject::from_mail(&format!("Chat: {}", chat.body.preview(80)));
     let ticket = tickets::create(
         c,
@@ -148,7 +146,7 @@ pub async fn start(c: &mut dyn Conn, chat: NewChat, now: Timestamp) -> Result<St
     )
     .await?;
     let customer_id = ticket.customer.id;
-    if let (Some(id), None, false) = (&chat.identity, linked, known_address) {
+    if let (true, Some(id)) = (link, &chat.identity) {
         c.execute(
             "INSERT INTO chat_identities (external_id, customer_id, created_at) VALUES ($1, $2, $3)",
             &[id.as_str().into(), customer_id.into(), now.into()],
@@ -214,6 +212,26 @@ pub async fn authenticate(c: &mut dyn Conn, token: &str) -> Result<Conversation>
     conversation(&r)
 }
 
+/// Whether the ticket is a live chat's (it has a conversation and a visitor's token).
+pub async fn exists(c: &mut dyn Conn, ticket_id: i64) -> Result<bool> {
+    Ok(c.opt(
+        "SELECT ticket_id FROM chat_conversations WHERE ticket_id = $1",
+        &[ticket_id.into()],
+    )
+    .await?
+    .is_some())
+}
+
+/// The conversation as it is now, refused with `this ticket is closed` (a `closed` frame)
+/// once its ticket is closed: what a visitor's frames other than reading act on.
+pub async fn open(c: &mut dyn Conn, ticket_id: i64) -> Result<Conversation> {
+    let t = tickets::get_unchecked(c, ticket_id, true).await?;
+    if t.status == rapport_domain::TicketStatus::Closed {
+        return Err(StoreError::Conflict("this ticket is closed".into()));
+    }
+    current(c, ticket_id).await
+}
+
 /// The conversation on a ticket as it is now (another socket of the same visitor may
 /// have moved it to a customer with an address since this one authenticated).
 pub async fn current(c: &mut dyn Conn, ticket_id: i64) -> Result<Conversation> {
@@ -263,7 +281,8 @@ pub async fn agents_online(c: &mut dyn Conn, now: Timestamp) -> Result<bool> {
 pub async fn mark_read(c: &mut dyn Conn, conv: &Conversation, up_to: i64) -> Result<()> {
     c.execute(
         "UPDATE chat_conversations SET visitor_read_up_to = $1
-         WHERE ticket_id = $2 AND visitor_read_up_to < $1",
+         WHERE ticket_id = $2 AND visitor_read_up_to < $1
+           AND $1 <= (SELECT COALESCE(MAX(id), 0) FROM messages WHERE ticket_id = $2)",
         &[up_to.into(), conv.ticket_id.into()],
     )
     .await?;

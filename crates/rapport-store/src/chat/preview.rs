@@ -30,9 +30,14 @@ pub async fn set_draft(c: &mut dyn Conn, conv: &Conversation, text: &str) -> Res
     if !settings::typing_preview(c).await? {
         return Ok(false);
     }
+    // Control characters (a NUL fails on PostgreSQL) are dropped: a draft is only shown.
+    let text: String = cut(text)
+        .chars()
+        .filter(|ch| !ch.is_control() || matches!(ch, '\n' | '\t'))
+        .collect();
     c.execute(
         "UPDATE chat_conversations SET visitor_draft = $1 WHERE ticket_id = $2",
-        &[cut(text).into(), conv.ticket_id.into()],
+        &[text.into(), conv.ticket_id.into()],
     )
     .await?;
     Ok(true)

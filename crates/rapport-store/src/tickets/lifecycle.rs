@@ -466,6 +466,15 @@ pub async fn merge(
     if t.status == TicketStatus::Closed {
         return Err(FieldError::new("into", "cannot merge into a closed ticket").into());
     }
+    // A chat's visitor reads their ticket's thread with nothing but the widget's token,
+    // and their address was only typed: another ticket's messages must never land there.
+    if crate::chat::exists(c, target).await? {
+        return Err(FieldError::new(
+            "into",
+            "this ticket is a live chat, whose visitor would see the merged messages; merge the chat into the other ticket instead",
+        )
+        .into());
+    }
     if s.customer.id != t.customer.id && cross != CrossCustomer::Confirmed {
         return Err(FieldError::new(
             "confirm_other_customer",

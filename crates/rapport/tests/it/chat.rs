@@ -481,12 +481,21 @@ both_backends! {
         assert_error(s, &e, 422, Some("identity.signature"));
         let (s, e) = start(&app.base, json!({"body": "hi", "identity": {"customer_id": "u-2", "signature": sign(secret, "u-1")}})).await;
         assert_error(s, &e, 422, Some("identity.signature"));
-        let (first, _) = start_ok(&app, json!({"body": "first visit", "email": "kim@example.org", "identity": {"customer_id": "u-1", "signature": sign(secret, "u-1")}})).await;
-        let (second, _) = start_ok(&app, json!({"body": "second visit", "identity": {"customer_id": "u-1", "signature": sign(secret, "u-1")}})).await;
+        let u1 = json!({"customer_id": "u-1", "signature": sign(secret, "u-1")});
+        let (first, _) = start_ok(&app, json!({"body": "first visit", "name": "Kim", "identity": u1})).await;
+        let (second, _) = start_ok(&app, json!({"body": "second visit", "identity": u1})).await;
         let (_, t1) = app.get(&format!("/api/v1/tickets/{first}")).await;
         let (_, t2) = app.get(&format!("/api/v1/tickets/{second}")).await;
         assert_eq!(t1["customer"]["id"], t2["customer"]["id"], "the same site user, the same customer");
-        assert_eq!(t2["customer"]["email"], "kim@example.org");
+        assert_eq!(t2["customer"]["name"], "Kim");
+        // A typed address neither moves a linked user's chat nor changes the link (it is
+        // where transcripts go).
+        let (third, _) = start_ok(&app, json!({"body": "third visit", "email": "kim@example.org", "identity": u1})).await;
+        let (fourth, _) = start_ok(&app, json!({"body": "fourth visit", "identity": u1})).await;
+        let (_, t3) = app.get(&format!("/api/v1/tickets/{third}")).await;
+        let (_, t4) = app.get(&format!("/api/v1/tickets/{fourth}")).await;
+        assert_eq!(t3["customer"]["id"], t1["customer"]["id"]);
+        assert_eq!(t4["customer"]["id"], t1["customer"]["id"]);
     }
 
     async fn no_agent_online_is_said_and_the_chat_goes_on_by_email(app) {

@@ -14,10 +14,10 @@ use crate::chat::{Visitor, reply, start_ok};
 use crate::harness::{TestApp, assert_error, count};
 
 /// A tiny PNG header (what the server looks at) and some bytes.
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR fake image bytes";
+pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR fake image bytes";
 
 /// Sends a file with a visitor's token (`None`: without one).
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: Option<&str>,
     client_id: &str,
@@ -269,6 +269,13 @@ both_backends! {
         let (later, _) = start_ok(&app, json!({"body": "mallory again", "identity": id("u-9")})).await;
         let (_, tl) = app.get(&format!("/api/v1/tickets/{later}")).await;
         assert_ne!(tl["customer"]["id"], tv["customer"]["id"], "a typed address links no identity");
+        // Nor is it tied to an address nobody has used yet (anyone could claim one).
+        let (claim, _) = start_ok(&app, json!({"body": "claiming", "email": "ceo@bigcorp.example", "identity": id("u-8")})).await;
+        let (later, _) = start_ok(&app, json!({"body": "later, no address", "identity": id("u-8")})).await;
+        let (_, tc) = app.get(&format!("/api/v1/tickets/{claim}")).await;
+        let (_, tl) = app.get(&format!("/api/v1/tickets/{later}")).await;
+        assert_eq!(tc["customer"]["email"], "ceo@bigcorp.example");
+        assert_ne!(tl["customer"]["id"], tc["customer"]["id"], "an unused typed address links no identity either");
 
         // A verified user who later gives an address keeps their history.
         let (third, token) = start_ok(&app, json!({"body": "third visit", "identity": id("u-1")})).await;

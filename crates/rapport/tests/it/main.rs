@@ -9,6 +9,7 @@ mod attack_fixes;
 mod bot;
 mod chat;
 mod chat_bot;
+mod chat_trust;
 mod chat_visitor;
 mod community;
 mod community_search;

@@ -87,7 +87,7 @@ pub async fn answer(
         .db
         .read(op!(c => {
             let enabled = chat_settings::bot_enabled(c).await?;
-            let with_person = handoff::handed_over(c, ticket_id).await?;
+            let with_person = handoff::person_has_it(c, ticket_id).await?;
             let conv = bot_store::for_ticket(c, ticket_id).await?;
             let turns = match &conv {
                 Some(v) => bot_store::turns(c, v.id).await?,
@@ -122,6 +122,11 @@ pub async fn answer(
     let done = st
         .db
         .write(op!(c => {
+            // Looked at again where it counts: a person may have taken the chat (or the
+            // bot been turned off) while the bot was thinking.
+            if !chat_settings::bot_enabled(c).await? || handoff::person_has_it(c, ticket_id).await? {
+                return Ok(None);
+            }
             let conv = match bot_store::for_ticket(c, ticket_id).await? {
                 Some(v) => v,
                 None => bot_store::start_for_ticket(c, ticket_id, now).await?,
@@ -139,7 +144,7 @@ pub async fn answer(
             let body = Body::parse(&text)?;
             let msg = handoff::bot_message(c, ticket_id, &body, solved, now).await?;
             bot_store::set_turn_message(c, turn_id, msg.id).await?;
-            Ok(placed)
+            Ok(Some(placed))
         }))
         .await?;
     tracing::debug!(
@@ -148,7 +153,7 @@ pub async fn answer(
         handed_over = handing,
         "chat: the bot answered"
     );
-    Ok(done.map(|(placed, expected_reply)| HandedOver {
+    Ok(done.flatten().map(|(placed, expected_reply)| HandedOver {
         placed,
         expected_reply,
     }))

@@ -103,6 +103,14 @@ pub async fn send_file(
             "the file is larger than 5 MiB",
         )
     };
+    // Counted before the body is read: a refused upload costs no more than its headers.
+    if !st.chat.take_message(ip, conv.ticket_id) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many messages; wait a minute and send it again",
+        ));
+    }
     let (mut client_id, mut file) = (None, None);
     loop {
         let field = match form.next_field().await {
@@ -128,7 +136,7 @@ pub async fn send_file(
                         ApiError::field("file", "could not be read")
                     }
                 })?;
-                file = Some((name, bytes.to_vec()));
+                file = Some((name, bytes));
             }
             _ => {}
         }
@@ -136,19 +144,12 @@ pub async fn send_file(
     let client_id = client_id.ok_or_else(|| ApiError::field("client_id", "is required"))?;
     let (name, data) = file.ok_or_else(|| ApiError::field("file", "is required"))?;
     let checked = chat_file::classify(&name, &data)?;
-    if !st.chat.take_message(ip, conv.ticket_id) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many messages; wait a minute and send it again",
-        ));
-    }
     let (ticket, id2, now) = (conv.ticket_id, client_id.clone(), st.now());
     let (stored, files) = st
         .db
         .write(op!(c => {
             let now_conv = chat::current(c, ticket).await?;
-            let s = chat::files::post(c, &now_conv, &id2, checked, data, now).await?;
+            let s = chat::files::post(c, &now_conv, &id2, checked, data.to_vec(), now).await?;
             let files = chat::messages::after(c, &now_conv, s.id - 1, 1).await?;
             Ok((s, files))
         }))
@@ -157,7 +158,13 @@ pub async fn send_file(
         .into_iter()
         .find(|m| m.id == stored.id)
         .and_then(|m| m.files.into_iter().next())
-        .ok_or_else(|| ApiError::from(StoreError::Db("the stored file is missing".into())))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "this client_id was used for a message without a file; use a new one",
+            )
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(SentView {

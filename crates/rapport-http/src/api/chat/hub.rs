@@ -133,6 +133,11 @@ pub struct ChatHub {
     pub frames_by_address: FailureLimiter,
     /// A verified site user's history asked for, per client address: 30 a minute.
     pub histories: FailureLimiter,
+    /// Mail a visitor asks for (transcripts, going on by email) per client address: 10 an
+    /// hour.
+    pub mail_by_address: FailureLimiter,
+    /// The same per conversation: 3 an hour.
+    pub mail_by_conversation: FailureLimiter<i64>,
     /// The open conversations' rooms: a socket hears only its own conversation, so a
     /// message wakes its few sockets rather than every socket of the node.
     rooms: std::sync::Mutex<Rooms>,
@@ -158,7 +163,9 @@ impl ChatHub {
             messages_by_address: FailureLimiter::new(60, minute, clock.clone()),
             messages_by_visitor: FailureLimiter::new(20, minute, clock.clone()),
             frames_by_address: FailureLimiter::new(1200, minute, clock.clone()),
-            histories: FailureLimiter::new(30, minute, clock),
+            histories: FailureLimiter::new(30, minute, clock.clone()),
+            mail_by_address: FailureLimiter::new(10, Duration::from_secs(3_600), clock.clone()),
+            mail_by_conversation: FailureLimiter::new(3, Duration::from_secs(3_600), clock),
             rooms: std::sync::Mutex::default(),
             open: std::sync::Mutex::default(),
             following: std::sync::OnceLock::new(),
@@ -178,6 +185,11 @@ impl ChatHub {
     pub fn take_message(&self, ip: IpAddr, ticket_id: i64) -> bool {
         Self::take(&self.messages_by_visitor, ticket_id)
             && Self::take(&self.messages_by_address, ip)
+    }
+
+    /// Whether mail `ip` asks for in conversation `ticket_id` may be considered now.
+    pub fn take_mail(&self, ip: IpAddr, ticket_id: i64) -> bool {
+        Self::take(&self.mail_by_conversation, ticket_id) && Self::take(&self.mail_by_address, ip)
     }
 
     /// The most sockets one client address may hold open on a node.

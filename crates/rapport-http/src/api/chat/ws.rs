@@ -166,6 +166,9 @@ fn store_frame(e: &StoreError, client_id: Option<String>) -> ServerFrame {
 
 /// An API error as an error frame (the bot's failures: nothing half-written).
 fn api_frame(e: &ApiError) -> ServerFrame {
+    if e.status() == axum::http::StatusCode::CONFLICT {
+        return ServerFrame::error("closed", "this conversation is closed");
+    }
     tracing::warn!(error = ?e, "chat: the bot failed");
     ServerFrame::error("internal", "the server failed; try again")
 }
@@ -465,7 +468,7 @@ impl Session {
             .st
             .db
             .write(op!(c => {
-                let now_conv = chat::current(c, ticket).await?;
+                let now_conv = chat::open(c, ticket).await?;
                 chat::profile::set(c, &now_conv, name.as_ref(), email.as_ref(), now).await
             }))
             .await;
@@ -649,11 +652,21 @@ impl Session {
                     Ok(e) => e,
                     Err(f) => return self.send(&store_frame(&f.into(), None)).await,
                 };
-                let c2 = conv.clone();
+                if !self.st.chat.take_mail(self.ip, conv.ticket_id) {
+                    return self
+                        .send(&ServerFrame::error(
+                            "rate_limited",
+                            "too many emails asked for; try again in an hour",
+                        ))
+                        .await;
+                }
+                let ticket_id = conv.ticket_id;
                 let r = self
                     .st
                     .db
-                    .write(op!(c => chat::email::continue_by_email(c, &c2, &email, now).await))
+                    .write(
+                        op!(c => chat::email::continue_by_email(c, ticket_id, &email, now).await),
+                    )
                     .await;
                 match r {
                     Ok(next) => {
@@ -669,11 +682,19 @@ impl Session {
                     Ok(e) => e,
                     Err(f) => return self.send(&store_frame(&f.into(), None)).await,
                 };
-                let c2 = conv.clone();
+                if !self.st.chat.take_mail(self.ip, conv.ticket_id) {
+                    return self
+                        .send(&ServerFrame::error(
+                            "rate_limited",
+                            "too many emails asked for; try again in an hour",
+                        ))
+                        .await;
+                }
+                let (ticket_id, cap) = (conv.ticket_id, self.st.auto_mail_per_hour);
                 let r = self
                     .st
                     .db
-                    .write(op!(c => chat::email::transcript(c, &c2, email.as_ref(), now).await))
+                    .write(op!(c => chat::email::transcript(c, ticket_id, email.as_ref(), cap, now).await))
                     .await;
                 match r {
                     Ok(queued) => self.send(&ServerFrame::Transcript { queued }).await,
