@@ -1,6 +1,7 @@
-//! Live chat's rules: what a visitor's message, its client id, a signed-in site user's
-//! id and the list of sites allowed to embed the widget may be. A chat is a ticket of
-//! channel `chat`; these rules only say what a stranger's input must look like.
+//! Live chat's rules: what a stranger's input may be (a visitor's message, its client id,
+//! a signed-in site user's id, the sites allowed to embed the widget) and how chats reach
+//! people (agent status and limit, transfer notes, the team for a category, the agent for
+//! a chat). A chat is a ticket of channel `chat`.
 
 use crate::text::has_control;
 use crate::{Body, FieldError};

@@ -4,8 +4,16 @@
 //!
 //! Nothing is missed: a browser that falls behind the in-memory fan-out, or reconnects with
 //! the `Last-Event-ID` its `EventSource` remembers, catches up from the log itself.
+//!
+//! **Early events.** On PostgreSQL an event is *settled* only once every transaction older
+//! than it has ended (the stream's horizon, see `rapport_store::stream`); one slow
+//! transaction anywhere would hold every live view back until it ends. So the fan-out sends
+//! a committed event at once, marked `early`, and keeps its place among settled events
+//! only: when the event settles it is sent again, and each receiver that already had it
+//! early skips it (by event id). A browser's resume position (`Last-Event-ID`) is never
+//! past an unsettled event. On SQLite every event is settled when it is read.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -37,8 +45,51 @@ pub struct LiveEvent {
     /// Its team, so each browser only hears of tickets its agent may see.
     #[serde(skip)]
     pub team_id: Option<i64>,
+    /// Sent before it settled (its `position` is then the fan-out's settled place, where a
+    /// browser may safely resume); it comes again, not early, once settled.
+    #[serde(skip)]
+    pub early: bool,
     /// What happened.
     pub kind: String,
+}
+
+impl LiveEvent {
+    /// The server-sent event's id: where a browser that had this event resumes
+    /// ([`Resume`]): its position, or for an early event the settled position and its id.
+    pub fn resume_id(&self) -> String {
+        if self.early {
+            format!("{}-{}", self.position, self.id)
+        } else {
+            self.position.to_string()
+        }
+    }
+}
+
+/// Where a reconnecting browser resumes (its `Last-Event-ID`): after a settled position,
+/// having had one event early (which it is then not sent again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    /// The last settled position the browser had.
+    pub position: Position,
+    /// The event (id) it had early after it, if its last event was early.
+    pub early: Option<i64>,
+}
+
+impl std::str::FromStr for Resume {
+    type Err = ();
+
+    /// Reads `tx-id` or `tx-id-early`, as [`LiveEvent::resume_id`] writes them.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let s = s.trim();
+        let mut parts = s.splitn(3, '-');
+        let (tx, id) = (parts.next().ok_or(())?, parts.next().ok_or(())?);
+        let position: Position = format!("{tx}-{id}").parse()?;
+        let early = match parts.next() {
+            Some(e) => Some(e.parse::<i64>().map_err(|_| ())?).filter(|e| *e > 0),
+            None => None,
+        };
+        Ok(Resume { position, early })
+    }
 }
 
 impl From<StreamEvent> for LiveEvent {
@@ -49,6 +100,7 @@ impl From<StreamEvent> for LiveEvent {
             ticket_id: e.ticket_id,
             team_id: e.team_id,
             kind: e.kind.as_str().to_owned(),
+            early: false,
         }
     }
 }
@@ -89,7 +141,9 @@ impl Live {
 
     fn send(&self, e: LiveEvent) {
         let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
-        *sent = e.position;
+        if !e.early {
+            *sent = e.position;
+        }
         // No subscribers is fine.
         let _ = self.tx.send(e);
     }
@@ -121,20 +175,38 @@ impl Live {
         *self.sent.lock().unwrap_or_else(|p| p.into_inner()) = last;
         // Writes on this node wake the loop at once; the poll catches other nodes' writes.
         let mut commits = db.commits();
+        // Events sent early and not yet settled (ids), so each goes early only once.
+        let mut early: HashSet<i64> = HashSet::new();
         while !*stop.borrow() {
             commits.borrow_and_update();
             let after = last;
             let batch = db
-                .read(op!(c => stream::after(c, after, CATCH_UP).await))
+                .read(op!(c => stream::after_unsettled(c, after, CATCH_UP).await))
                 .await;
             let full = match batch {
-                Ok(events) => {
-                    let full = events.len() as i64 == CATCH_UP;
+                Ok((events, horizon)) => {
+                    let mut settled = 0;
+                    let read = events.len() as i64;
                     for e in events {
-                        last = e.position;
-                        self.send(e.into());
+                        if e.position.tx < horizon {
+                            early.remove(&e.position.id);
+                            last = e.position;
+                            settled += 1;
+                            self.send(e.into());
+                        } else if early.insert(e.position.id) {
+                            let mut ev = LiveEvent::from(e);
+                            ev.early = true;
+                            ev.position = last;
+                            self.send(ev);
+                        }
                     }
-                    full
+                    if early.len() > MAX_CATCH_UP as usize {
+                        // A transaction held the horizon for very long: forget which went
+                        // early (receivers may then get some twice, never none).
+                        early.clear();
+                    }
+                    // Read again at once only while settled events fill the batches.
+                    read == CATCH_UP && settled > 0
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "live updates could not read the event log");
@@ -163,7 +235,7 @@ impl Live {
         &self,
         db: Db,
         visible: F,
-        resume: Option<Position>,
+        resume: Option<Resume>,
     ) -> impl Stream<Item = LiveEvent> + Send + use<F>
     where
         F: Fn(Option<i64>) -> bool + Send + 'static,
@@ -176,11 +248,12 @@ impl Live {
             db,
             rx,
             stopped: self.stopped.subscribe(),
-            last: resume.unwrap_or(sent),
+            last: resume.map_or(sent, |r| r.position),
             floor: sent,
             catching_up: resume.is_some(),
             budget: MAX_CATCH_UP,
             backlog: VecDeque::new(),
+            early: resume.and_then(|r| r.early).into_iter().collect(),
         };
         futures::stream::unfold((reader, visible), |(mut reader, visible)| async move {
             loop {
@@ -207,6 +280,8 @@ struct Reader {
     /// How many more events this catching-up may read from the log.
     budget: i64,
     backlog: VecDeque<LiveEvent>,
+    /// Events handed out early and not yet seen settled (ids): skipped when they come again.
+    early: HashSet<i64>,
 }
 
 impl Reader {
@@ -214,6 +289,9 @@ impl Reader {
         loop {
             if let Some(e) = self.backlog.pop_front() {
                 self.last = e.position;
+                if self.early.remove(&e.id) {
+                    continue;
+                }
                 return Some(e);
             }
             if *self.stopped.borrow() {
@@ -255,6 +333,17 @@ impl Reader {
                 _ = self.stopped.changed() => return None,
             };
             match received {
+                // Committed but not settled: out at once, remembered so it goes out once.
+                Ok(e) if e.early => {
+                    if self.early.len() >= MAX_CATCH_UP as usize {
+                        self.early.clear();
+                    }
+                    if self.early.insert(e.id) {
+                        return Some(e);
+                    }
+                }
+                // Settled now, and handed out early before.
+                Ok(e) if self.early.remove(&e.id) => self.last = self.last.max(e.position),
                 // Already handed out while catching up.
                 Ok(e) if e.position <= self.last => {}
                 Ok(e) => {

@@ -285,7 +285,8 @@ pub async fn record(
     row.int("id")
 }
 
-/// Links a conversation to the ticket a channel made of it (live chat, at handoff).
+/// Links a conversation to a ticket (used by the tests; live chat starts its bot
+/// conversation with `start_for_ticket`).
 pub async fn link_ticket(c: &mut dyn Conn, id: i64, ticket_id: i64) -> Result<()> {
     let n = c
         .execute(

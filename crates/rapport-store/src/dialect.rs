@@ -133,6 +133,17 @@ pub fn stream_after(backend: Backend) -> (&'static str, &'static str) {
     )
 }
 
+/// The stream's horizon as a value (one column): an event whose `tx` is below it is
+/// settled — no transaction still running can add an event before it. SQLite: every
+/// event a reader sees is settled.
+pub fn stream_horizon_value(backend: Backend) -> &'static str {
+    pick(
+        backend,
+        "9223372036854775807",
+        "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+    )
+}
+
 /// The condition (on events aliased `e`) that keeps a stream reader behind every
 /// transaction still running. PostgreSQL hands out event ids before commit, so a
 /// transaction committing late could add events behind a reader; a reader therefore only

@@ -177,6 +177,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0028_chat_handoff.sql"),
         postgres: include_str!("../migrations/postgres/0028_chat_handoff.sql"),
     },
+    Migration {
+        version: 29,
+        name: "search_direct",
+        sqlite: include_str!("../migrations/sqlite/0029_search_direct.sql"),
+        postgres: include_str!("../migrations/postgres/0029_search_direct.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

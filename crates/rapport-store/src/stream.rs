@@ -87,17 +87,47 @@ pub struct StreamEvent {
 
 /// The events after `after`, in commit order, at most `limit`.
 pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<StreamEvent>> {
+    let horizon = dialect::stream_horizon(c.backend());
+    Ok(read(c, after, limit, horizon).await?.0)
+}
+
+/// Every committed event after `after` (at most `limit`, in commit order), settled or not,
+/// and the stream's horizon in the same snapshot: an event whose `tx` is below it is
+/// settled (nothing still running can add an event before it); the others are committed
+/// but may yet have an event committed before them. For a reader that wants changes at
+/// once (live views) and still keeps its place only among settled events. On SQLite every
+/// event is settled.
+pub async fn after_unsettled(
+    c: &mut dyn Conn,
+    after: Position,
+    limit: i64,
+) -> Result<(Vec<StreamEvent>, i64)> {
+    read(c, after, limit, "").await
+}
+
+async fn read(
+    c: &mut dyn Conn,
+    after: Position,
+    limit: i64,
+    horizon: &str,
+) -> Result<(Vec<StreamEvent>, i64)> {
     let (after_sql, order) = dialect::stream_after(c.backend());
     let sql = format!(
         "SELECT e.tx, e.id, e.ticket_id, t.team_id, e.kind, e.actor_user_id, e.actor_customer_id,
-                e.data, e.created_at, t.assignee_id, t.channel
+                e.data, e.created_at, t.assignee_id, t.channel, {value} AS horizon
          FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
          WHERE {after_sql} {horizon}
          {order} LIMIT $3",
-        horizon = dialect::stream_horizon(c.backend())
+        value = dialect::stream_horizon_value(c.backend()),
     );
-    c.query(&sql, &[after.tx.into(), after.id.into(), limit.into()])
-        .await?
+    let rows = c
+        .query(&sql, &[after.tx.into(), after.id.into(), limit.into()])
+        .await?;
+    let horizon = match rows.first() {
+        Some(r) => r.int("horizon")?,
+        None => i64::MAX,
+    };
+    let events = rows
         .iter()
         .map(|r| {
             let actor = match (r.opt_int("actor_user_id")?, r.opt_int("actor_customer_id")?) {
@@ -123,7 +153,8 @@ pub async fn after(c: &mut dyn Conn, after: Position, limit: i64) -> Result<Vec<
                 created_at: Timestamp(r.int("created_at")?),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((events, horizon))
 }
 
 /// The position just past the newest event a reader may take now: a reader starting here

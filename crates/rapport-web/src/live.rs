@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use rapport_domain::Permission;
 use rapport_http::AppState;
-use rapport_http::live::LiveEvent;
-use rapport_store::stream::Position;
+use rapport_http::live::{LiveEvent, Resume};
 
 use crate::page::require;
 use crate::sessions::{Me, still_live};
@@ -67,7 +66,7 @@ fn changes(
     st: &AppState,
     viewer: rapport_domain::Viewer,
     token_hash: String,
-    resume: Option<Position>,
+    resume: Option<Resume>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
     // The fan-out's events, then `End` when it stops (server shutdown), interleaved with a
     // `Check` every RECHECK_EVERY; the stream ends at `End` or at a failed check.
@@ -107,7 +106,7 @@ fn changes(
             let data = serde_json::to_string(&e).unwrap_or_default();
             let ticket = SseEvent::default()
                 .event("ticket")
-                .id(e.position.to_string())
+                .id(e.resume_id())
                 .data(data);
             // A new chat is also announced on its own, for the sound and notification.
             let chat = chat.map(|subject| {

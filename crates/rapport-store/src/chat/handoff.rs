@@ -119,39 +119,41 @@ pub async fn bot_message(
     Ok(msg)
 }
 
-/// The online agents who may take a chat of `team` (its members; any agent for no
-/// team), each with their open chats and limit.
-async fn candidates(c: &mut dyn Conn, team: Option<i64>) -> Result<Vec<(i64, i64, i64)>> {
+/// The online agents at work (see [`super::at_work`]) who may take a chat of `team` (its
+/// members; any agent for no team), each with their open chats and limit: the same rule
+/// the widget's "agents online" promise follows.
+async fn candidates(
+    c: &mut dyn Conn,
+    team: Option<i64>,
+    now: Timestamp,
+) -> Result<Vec<(i64, i64, i64)>> {
     let open = "(SELECT COUNT(*) FROM tickets t JOIN chat_conversations v ON v.ticket_id = t.id
                  WHERE t.assignee_id = u.id AND t.channel = 'chat'
                    AND t.status NOT IN ('solved', 'closed'))";
-    let rows = match team {
-        Some(team) => {
-            c.query(
-                &format!(
-                    "SELECT u.id, {open} AS open, u.chat_limit FROM users u
-                     JOIN team_members m ON m.user_id = u.id AND m.team_id = $1
-                     WHERE u.active = $2 AND u.chat_status = $3"
-                ),
-                &[
-                    team.into(),
-                    true.into(),
-                    AgentStatus::Online.as_str().into(),
-                ],
-            )
-            .await?
-        }
-        None => {
-            c.query(
-                &format!(
-                    "SELECT u.id, {open} AS open, u.chat_limit FROM users u
-                     WHERE u.active = $1 AND u.chat_status = $2"
-                ),
-                &[true.into(), AgentStatus::Online.as_str().into()],
-            )
-            .await?
-        }
+    let at_work = super::at_work("$1", "$2");
+    let (team_join, params) = match team {
+        Some(team) => (
+            "JOIN team_members m ON m.user_id = u.id AND m.team_id = $5",
+            vec![team.into()],
+        ),
+        None => ("", Vec::new()),
     };
+    let mut all = vec![
+        now.into(),
+        now.plus_secs(-super::AT_WORK_SECS).into(),
+        true.into(),
+        AgentStatus::Online.as_str().into(),
+    ];
+    all.extend(params);
+    let rows = c
+        .query(
+            &format!(
+                "SELECT u.id, {open} AS open, u.chat_limit FROM users u {team_join}
+                 WHERE u.active = $3 AND u.chat_status = $4 AND {at_work}"
+            ),
+            &all,
+        )
+        .await?;
     rows.iter()
         .map(|r| Ok((r.int("id")?, r.int("open")?, r.int("chat_limit")?)))
         .collect()
@@ -244,7 +246,7 @@ pub async fn hand_over(
         )
         .await?;
     }
-    let agent = pick_agent(&candidates(c, team).await?);
+    let agent = pick_agent(&candidates(c, team, now).await?);
     place(
         c,
         ticket_id,
@@ -274,7 +276,7 @@ pub async fn assign_waiting(c: &mut dyn Conn, now: Timestamp) -> Result<Vec<(i64
     let mut out = Vec::new();
     for r in &waiting {
         let (ticket, team) = (r.int("ticket_id")?, r.opt_int("team_id")?);
-        let Some(agent) = pick_agent(&candidates(c, team).await?) else {
+        let Some(agent) = pick_agent(&candidates(c, team, now).await?) else {
             continue;
         };
         c.execute(
@@ -373,7 +375,8 @@ pub async fn set_availability(
 /// Where a transfer sends a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferTo {
-    /// This agent (who keeps or takes the ticket's team if a member; else no team).
+    /// This agent: the ticket keeps its team if they are a member, else moves to the
+    /// agent's first team (lowest id), or to no team if they have none.
     Agent(i64),
     /// This team's freest online agent, or its queue.
     Team(i64),
@@ -436,7 +439,10 @@ pub async fn transfer(
             c.opt("SELECT id FROM teams WHERE id = $1", &[team.into()])
                 .await?
                 .ok_or_else(|| rapport_domain::FieldError::new("team_id", "is no team"))?;
-            (Some(team), pick_agent(&candidates(c, Some(team)).await?))
+            (
+                Some(team),
+                pick_agent(&candidates(c, Some(team), now).await?),
+            )
         }
     };
     c.execute(

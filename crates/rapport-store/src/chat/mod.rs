@@ -257,24 +257,41 @@ fn conversation(r: &crate::value::Row) -> Result<Conversation> {
 }
 
 /// Whether any active agent is online for chats: they set their chat status to online
-/// (the status assignment follows, [`handoff`]) and are at work — a browser session of
+/// and are at work ([`at_work`]: the rule assignment follows too) — a browser session of
 /// theirs was used, or they were on a ticket page (presence), within the last five
 /// minutes. An agent who went home still "online" does not make the widget promise an
 /// answer in seconds.
 pub async fn agents_online(c: &mut dyn Conn, now: Timestamp) -> Result<bool> {
-    let since = now.plus_secs(-300);
     let r = c
         .opt(
-            "SELECT u.id FROM users u
-             WHERE u.active = $1 AND u.chat_status = $4 AND (
-                 EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.expires_at > $2
-                         AND COALESCE(s.last_seen_at, s.created_at) > $3)
-                 OR EXISTS (SELECT 1 FROM presence p WHERE p.user_id = u.id AND p.seen_at > $3))
-             LIMIT 1",
-            &[true.into(), now.into(), since.into(), "online".into()],
+            &format!(
+                "SELECT u.id FROM users u
+                 WHERE u.active = $3 AND u.chat_status = $4 AND {} LIMIT 1",
+                at_work("$1", "$2")
+            ),
+            &[
+                now.into(),
+                now.plus_secs(-AT_WORK_SECS).into(),
+                true.into(),
+                "online".into(),
+            ],
         )
         .await?;
     Ok(r.is_some())
+}
+
+/// How recently an agent must have been seen to count as at work (5 minutes).
+pub(crate) const AT_WORK_SECS: i64 = 300;
+
+/// The SQL condition "agent `u` is at work": a signed-in session of theirs seen since
+/// `since` (a parameter like `$2`), or their presence on a ticket since then. Who may
+/// take a chat and whether the widget says agents are online follow this one rule.
+pub(crate) fn at_work(now: &str, since: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.expires_at > {now}
+                  AND COALESCE(s.last_seen_at, s.created_at) > {since})
+          OR EXISTS (SELECT 1 FROM presence p WHERE p.user_id = u.id AND p.seen_at > {since}))"
+    )
 }
 
 /// Records that the visitor has read the thread up to message `up_to` (never moves back).

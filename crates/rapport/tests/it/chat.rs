@@ -122,8 +122,29 @@ impl Visitor {
     }
 }
 
-/// Sets an agent's chat status (`online`, `away`, `offline`), as they would themselves.
+/// Puts agent `user_id` at work: a browser session of theirs seen just now (what the
+/// workspace's sign-in gives; chats go only to agents at work).
+pub(crate) async fn at_work(app: &TestApp, user_id: i64) {
+    let now = SystemClock.now();
+    let token = format!("test-session-{user_id}-{}", now.micros());
+    app.db
+        .write(op!(c => {
+            rapport_store::testing::execute_in(
+                c,
+                "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at, last_seen_at)
+                 VALUES ($1, $2, 'test', $3, $4, $3)",
+                &[token.clone().into(), user_id.into(), now.into(), now.plus_secs(3_600).into()],
+            )
+            .await
+        }))
+        .await
+        .unwrap();
+}
+
+/// Sets an agent's chat status (`online`, `away`, `offline`), as they would themselves,
+/// at work.
 pub(crate) async fn set_chat_status(app: &TestApp, who: &crate::harness::Agent, status: &str) {
+    at_work(app, who.id).await;
     let (s, v) = app
         .call(
             "PUT",

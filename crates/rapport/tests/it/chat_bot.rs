@@ -16,6 +16,7 @@ use crate::chat::{Visitor, start_ok};
 use crate::harness::{TestApp, assert_error, count, settle};
 
 async fn status(app: &TestApp, token: &str, user: i64, body: Value) -> Value {
+    crate::chat::at_work(app, user).await;
     let (s, v) = app
         .call(
             "PUT",

@@ -3,7 +3,9 @@
 //! (`GET /api/v1/chat/ws`, [`ws`]); admins set the verified-identity secret and the
 //! sites allowed to embed the widget (`/api/v1/chat/settings`). Files travel by
 //! [`files`]; a verified site user's earlier conversations by [`history`]. Every public
-//! endpoint checks the request's `Origin` against that list.
+//! endpoint checks the request's `Origin` against that list (and answers the widget's
+//! CORS). Agents set their chat status and limit and transfer chats in [`agents`]; the
+//! bot's turn in a chat and the handoff are [`assistant`]'s.
 
 pub mod agents;
 pub mod assistant;

@@ -1,6 +1,6 @@
 //! The chat socket's frames: JSON text frames, each an object with a `type`. What the
 //! visitor's browser sends ([`ClientFrame`]) and what the server answers
-//! ([`ServerFrame`]); the full protocol is written down in ARCHITECTURE.md ("Live chat").
+//! ([`ServerFrame`]); the full protocol is written down in docs/CHAT.md.
 
 use rapport_domain::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -40,7 +40,7 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Messages sent per read of the thread.
 const BATCH: usize = 200;
 
-/// Opens a visitor's chat socket (the WebSocket protocol is in ARCHITECTURE.md).
+/// Opens a visitor's chat socket (the WebSocket protocol is in docs/CHAT.md).
 pub async fn chat_ws(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -1,0 +1,2 @@
+-- PostgreSQL only (the GIN index's pending list is turned off); SQLite's FTS5 has nothing
+-- to change.
