@@ -2,6 +2,8 @@
 //! may see (rapport-http's `live` follows the event stream and fans it out).
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -44,6 +46,10 @@ async fn new_chat(db: &rapport_store::Db, e: &LiveEvent) -> Option<String> {
 /// How often an open stream checks its session even when no event comes.
 const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
+/// The shortest time between two checks of the session before events (1 s): at hundreds
+/// of events a second, one database read per event per browser was the stream's limit.
+const CHECK_GAP_MICROS: i64 = 1_000_000;
+
 /// What an open stream handles next.
 enum Next {
     /// A change to send (once the session is checked).
@@ -59,8 +65,8 @@ enum Next {
 /// position, so a reconnecting browser (`Last-Event-ID`) resumes where it stopped. A new
 /// chat is followed by a `chat` event (`{"ticket_id", "subject"}`) that the workspace
 /// turns into a sound and a desktop notification, if the agent turned them on.
-/// Before each event, and at least every [`RECHECK_EVERY`], the stream checks that its
-/// session (`token_hash`) is still live; once it is not — signed out, expired, idle, the
+/// Before an event (at most once a second, [`CHECK_GAP_MICROS`]), and at least every
+/// [`RECHECK_EVERY`], the stream checks that its session (`token_hash`) is still live; once it is not — signed out, expired, idle, the
 /// agent deactivated or their password changed — the stream ends.
 fn changes(
     st: &AppState,
@@ -81,11 +87,22 @@ fn changes(
     });
     let db = st.db.clone();
     let st = st.clone();
+    let checked_at = Arc::new(AtomicI64::new(i64::MIN / 2));
     let checked = futures::stream::select(events, checks)
         .take_while(|next| std::future::ready(!matches!(next, Next::End)))
         .then(move |next| {
-            let (st, hash) = (st.clone(), token_hash.clone());
-            async move { (still_live(&st, &hash).await, next) }
+            let (st, hash, checked_at) = (st.clone(), token_hash.clone(), checked_at.clone());
+            async move {
+                // A burst of events is checked once: at most one look at the session a second.
+                let now = st.now().micros();
+                let last = checked_at.load(Ordering::Relaxed);
+                if matches!(next, Next::Event(_)) && now - last < CHECK_GAP_MICROS {
+                    return (true, next);
+                }
+                let live = still_live(&st, &hash).await;
+                checked_at.store(now, Ordering::Relaxed);
+                (live, next)
+            }
         })
         .take_while(|(live, _)| std::future::ready(*live))
         .filter_map(|(_, next)| {
