@@ -338,7 +338,8 @@ async fn background_requests_do_not_slide_the_idle_timeout(backend: Backend) {
 }
 
 /// Finding 6: an open `/live` stream ends once its agent is deactivated, before it
-/// sends another event.
+/// sends another event (from a second after: the session is looked at, before events, at
+/// most once a second).
 async fn live_streams_end_with_their_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     set_password(&app, "agent.a@example.com", PASSWORD).await;
@@ -370,6 +371,7 @@ async fn live_streams_end_with_their_session(backend: Backend) {
         )
         .await;
     assert_eq!(s, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     app.ticket(
         "After",
         "Not for a deactivated agent",
