@@ -26,11 +26,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use tokio::sync::broadcast::error::RecvError;
 
-/// Bytes read from the network at a time; small, so that ten thousand idle sockets stay
-/// small (axum's default is 128 KiB each). A bigger frame takes several reads.
-pub const READ_BUFFER: usize = 2 * 1024;
-/// Bytes written at a time.
-pub const WRITE_BUFFER: usize = 4 * 1024;
+/// Bytes read from the network at a time (allocated up front for every socket); small, so
+/// that ten thousand idle sockets stay small (axum's default is 128 KiB each). A bigger
+/// frame takes several reads.
+pub const READ_BUFFER: usize = 1024;
+/// Bytes gathered before a write: none, each frame goes out at once (chat frames are
+/// small and each is flushed anyway; a write buffer only held memory per socket).
+pub const WRITE_BUFFER: usize = 0;
 /// The largest frame a visitor may send; anything bigger closes the socket (1009).
 /// Messages between [`rapport_domain::chat::MAX_MESSAGE_BYTES`] and this get an error
 /// frame instead.
