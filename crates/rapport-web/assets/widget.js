@@ -583,10 +583,13 @@
   }
   function adoptUpload(f) {
     var name = f.attachments && f.attachments.length && f.attachments[0].filename;
-    for (var i = 0; name && i < uploads.length; i++) {
+    if (!name || !uploads.length) return false;
+    // By name; else the oldest (the server may have cleaned the name).
+    for (var i = 0; i < uploads.length; i++) {
       if (uploads[i].name === name) { uploaded(uploads[i], f.id, f.attachments); return true; }
     }
-    return false;
+    uploaded(uploads[0], f.id, f.attachments);
+    return true;
   }
   function upload(file) {
     if (!state.token) return note(t.first);

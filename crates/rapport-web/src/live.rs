@@ -96,7 +96,7 @@ fn changes(
                 // A burst of events is checked once: at most one look at the session a second.
                 let now = st.now().micros();
                 let last = checked_at.load(Ordering::Relaxed);
-                if matches!(next, Next::Event(_)) && now - last < CHECK_GAP_MICROS {
+                if matches!(next, Next::Event(_)) && (0..CHECK_GAP_MICROS).contains(&(now - last)) {
                     return (true, next);
                 }
                 let live = still_live(&st, &hash).await;

@@ -303,6 +303,14 @@ async fn schedule_loop(
             if let Err(e) = settled {
                 tracing::warn!(error = %e, "could not settle the bot's idle conversations");
             }
+            // Chats waiting in a queue go to an online agent who came back to work (a
+            // session or presence seen again), which no event announces.
+            let assigned = db
+                .write(rapport_store::op!(c => rapport_store::chat::handoff::assign_waiting(c, now).await))
+                .await;
+            if let Err(e) = assigned {
+                tracing::warn!(error = %e, "could not assign the waiting chats");
+            }
         }
         // A claim sent by a worker of this host just before it was killed can commit on
         // PostgreSQL after the start-up sweep ran; sweeping again every 15 s for the first

@@ -14,8 +14,8 @@ use crate::notify::{self, Notice};
 /// anonymous visitor's conversation moves to the customer with this address (found or
 /// created; the placeholder's messages move with it); a visitor who gave an address or a
 /// verified identity keeps their customer (a typed address never re-files a conversation
-/// that has one) and `email` only becomes where replies go. Returns the conversation as
-/// it is now.
+/// that has one; agents' replies are mailed to that customer's address) and `email` only
+/// becomes where transcripts go. Returns the conversation as it is now.
 pub async fn continue_by_email(
     c: &mut dyn Conn,
     ticket_id: i64,

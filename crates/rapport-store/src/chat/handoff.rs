@@ -61,6 +61,15 @@ pub async fn person_has_it(c: &mut dyn Conn, ticket_id: i64) -> Result<bool> {
     .is_some())
 }
 
+/// Whether the bot may post in the chat on this ticket now, asked in the write that would
+/// post: the ticket row is locked first, so an agent's reply or a handoff committed in the
+/// meantime is seen (PostgreSQL's read-committed writes would otherwise miss one that was
+/// still running when the transaction began).
+pub async fn bot_may_answer(c: &mut dyn Conn, ticket_id: i64) -> Result<bool> {
+    tickets::get_unchecked(c, ticket_id, true).await?;
+    Ok(super::settings::bot_enabled(c).await? && !person_has_it(c, ticket_id).await?)
+}
+
 /// Adds the bot's public message to a chat. The ticket waits on the visitor (`pending`)
 /// unless `solved` says the visitor confirmed the answer; no first response is counted
 /// (that is a person's). Records `reply_added`, so the visitor's socket on any node

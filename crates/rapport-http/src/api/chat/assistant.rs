@@ -124,7 +124,7 @@ pub async fn answer(
         .write(op!(c => {
             // Looked at again where it counts: a person may have taken the chat (or the
             // bot been turned off) while the bot was thinking.
-            if !chat_settings::bot_enabled(c).await? || handoff::person_has_it(c, ticket_id).await? {
+            if !handoff::bot_may_answer(c, ticket_id).await? {
                 return Ok(None);
             }
             let conv = match bot_store::for_ticket(c, ticket_id).await? {

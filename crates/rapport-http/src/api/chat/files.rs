@@ -148,7 +148,8 @@ pub async fn send_file(
     let (stored, files) = st
         .db
         .write(op!(c => {
-            let now_conv = chat::current(c, ticket).await?;
+            // The ticket row is locked first: parallel uploads count each other's bytes.
+            let now_conv = chat::open(c, ticket).await?;
             let s = chat::files::post(c, &now_conv, &id2, checked, data.to_vec(), now).await?;
             let files = chat::messages::after(c, &now_conv, s.id - 1, 1).await?;
             Ok((s, files))
