@@ -184,6 +184,7 @@ impl AppState {
 
     /// State over `db` with default limits.
     pub fn new(db: Db, clock: Arc<dyn Clock>, public_url: String) -> Self {
+        let chat_db = db.clone();
         Self {
             db,
             https: public_url.starts_with("https://"),
@@ -222,7 +223,10 @@ impl AppState {
                 std::time::Duration::from_secs(60),
                 clock.clone(),
             )),
-            chat: Arc::new(crate::api::chat::hub::ChatHub::new(clock.clone())),
+            chat: Arc::new(crate::api::chat::hub::ChatHub::new(
+                clock.clone(),
+                chat_db,
+            )),
             sitemap: Arc::new(crate::rendered::Rendered::new(
                 clock.clone(),
                 std::time::Duration::from_secs(600),

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
 
 use crate::dialect::sqlite_placeholders;
 use crate::error::{Result, StoreError};
@@ -54,6 +54,31 @@ impl Backend {
 /// token that only this crate can make, and the convenient `execute`/`query`/`one`/`opt`/
 /// `batch` are crate-private.
 pub trait Conn: Send {
+    /// PostgreSQL: sends a passing signal (`payload`, at most [`MAX_SIGNAL_BYTES`]) to
+    /// every node listening ([`Db::hear_other_nodes`]; this one too): what is not stored,
+    /// such as "an agent is typing". SQLite (one node): nothing to do.
+    pub async fn shout(&self, payload: String) -> Result<()> {
+        if !matches!(&*self.inner, Inner::Postgres(..)) || payload.len() > MAX_SIGNAL_BYTES {
+            return Ok(());
+        }
+        if let Inner::Postgres(pool, _) = &*self.inner {
+            let client = pool
+                .get()
+                .await
+                .map_err(|e| StoreError::Db(format!("no connection for a signal: {e}")))?;
+            client
+                .execute("SELECT pg_notify('rapport_signals', $1)", &[&payload])
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The passing signals nodes sent ([`Db::shout`]), while [`Db::hear_other_nodes`]
+    /// runs (PostgreSQL only); a slow receiver loses the oldest.
+    pub fn signals(&self) -> broadcast::Receiver<String> {
+        self.signals.subscribe()
+    }
+
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Runs a statement and returns how many rows it changed.
@@ -157,7 +182,15 @@ pub struct Db {
     /// Counts this process's committed writes, so followers of the event stream on this
     /// node look at once instead of at their next poll (see [`Db::commits`]).
     commits: Arc<watch::Sender<u64>>,
+    /// Passing signals other nodes sent (see [`Db::signals`]).
+    signals: Arc<broadcast::Sender<String>>,
 }
+
+/// The PostgreSQL notification channel of passing signals between nodes.
+const SIGNALS: &str = "rapport_signals";
+
+/// The largest signal payload (PostgreSQL's limit is 8,000 bytes).
+pub const MAX_SIGNAL_BYTES: usize = 4_000;
 
 enum Inner {
     Sqlite(SqliteDb),
@@ -178,6 +211,7 @@ impl Db {
         Ok(Self {
             inner: Arc::new(inner),
             commits: Arc::new(watch::Sender::new(0)),
+            signals: Arc::new(broadcast::channel(256).0),
         })
     }
 
@@ -209,7 +243,7 @@ impl Db {
         let (client, mut conn) = target.config.connect(target.connector()?).await?;
         // The connection's messages: notifications, or its end.
         let mut messages = futures::stream::poll_fn(move |cx| conn.poll_message(cx));
-        let listen = client.batch_execute("LISTEN rapport_events");
+        let listen = client.batch_execute("LISTEN rapport_events; LISTEN rapport_signals");
         tokio::pin!(listen);
         let mut listening = false;
         loop {
@@ -219,6 +253,10 @@ impl Db {
                     listening = true;
                 }
                 m = messages.next() => match m {
+                    Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) if n.channel() == SIGNALS => {
+                        // Nobody listening is fine.
+                        let _ = self.signals.send(n.payload().to_owned());
+                    }
                     Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => {
                         self.commits.send_modify(|n| *n = n.wrapping_add(1));
                     }

@@ -293,3 +293,51 @@ async fn another_nodes_events_wake_this_node_postgres() {
         .expect("the listener stops when told")
         .unwrap();
 }
+
+/// PostgreSQL: a chat's passing signals (an agent typing, a read mark) reach a visitor's
+/// socket on another node — notified, not stored — and a node does not hear its own twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_signals_reach_another_node_postgres() {
+    use rapport_http::api::chat::hub::{ChatHub, Side, Signal, Wake};
+    use std::sync::Arc;
+    let scratch = Scratch::new(Backend::Postgres).await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let here = rapport::open_db(&scratch.config(), &SystemClock).await.unwrap();
+    let there = rapport::open_db(&scratch.config(), &SystemClock).await.unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let hearing = tokio::spawn({
+        let here = here.clone();
+        async move { here.hear_other_nodes(stop_rx).await }
+    });
+    // The visitor's node: a socket's place in ticket 7's room.
+    let hub_here = Arc::new(ChatHub::new(clock.clone(), here.clone()));
+    let live = Arc::new(rapport_http::live::Live::default());
+    hub_here.follow(&live, &here);
+    let mut room = hub_here.join(7);
+    // The agent's node types on ticket 7 (the listener connects in the background: try
+    // until it hears one, 10 s at most).
+    let hub_there = Arc::new(ChatHub::new(clock.clone(), there.clone()));
+    let mut heard = None;
+    for _ in 0..50 {
+        hub_there.signal(Signal::Typing { ticket_id: 7, side: Side::Agent, name: "Sam".into() });
+        if let Ok(Ok(w)) = tokio::time::timeout(Duration::from_millis(200), room.rx.recv()).await {
+            heard = Some(w);
+            break;
+        }
+    }
+    assert_eq!(
+        heard,
+        Some(Wake::Signal(Signal::Typing { ticket_id: 7, side: Side::Agent, name: "Sam".into() })),
+        "the other node's typing reached this node's room"
+    );
+    // Drain what the retries left, then: this node's own signal comes once.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while room.rx.try_recv().is_ok() {}
+    hub_here.signal(Signal::Read { ticket_id: 7, side: Side::Agent, up_to: 42 });
+    let w = tokio::time::timeout(Duration::from_secs(5), room.rx.recv()).await.unwrap().unwrap();
+    assert_eq!(w, Wake::Signal(Signal::Read { ticket_id: 7, side: Side::Agent, up_to: 42 }));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(room.rx.try_recv().is_err(), "its own notification is not heard again");
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), hearing).await.unwrap().unwrap();
+}

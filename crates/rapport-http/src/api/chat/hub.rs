@@ -1,6 +1,8 @@
 //! What every chat socket of this node shares: the limits on strangers (conversations
 //! started and sockets opened per client address, messages per address and per
-//! conversation) and the relay of typing and read signals between the two sides.
+//! conversation) and the relay of typing and read signals between the two sides — to the
+//! sockets of this node at once, and on PostgreSQL to every other node's as a
+//! notification (`Db::shout`, heard by `Db::hear_other_nodes`).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -47,6 +49,55 @@ pub enum Signal {
 }
 
 impl Signal {
+    /// The signal as another node reads it, stamped with the sending node.
+    fn to_wire(&self, node: &str) -> String {
+        let side = |s: &Side| match s {
+            Side::Visitor => "visitor",
+            Side::Agent => "agent",
+        };
+        let v = match self {
+            Signal::Typing {
+                ticket_id,
+                side: s,
+                name,
+            } => serde_json::json!({"node": node, "kind": "typing", "ticket_id": ticket_id,
+                "side": side(s), "name": name.chars().take(100).collect::<String>()}),
+            Signal::Read {
+                ticket_id,
+                side: s,
+                up_to,
+            } => serde_json::json!({"node": node, "kind": "read", "ticket_id": ticket_id,
+                "side": side(s), "up_to": up_to}),
+        };
+        v.to_string()
+    }
+
+    /// A signal another node sent, with that node; `None` for anything else.
+    fn from_wire(payload: &str) -> Option<(String, Signal)> {
+        let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+        let node = v["node"].as_str()?.to_owned();
+        let ticket_id = v["ticket_id"].as_i64()?;
+        let side = match v["side"].as_str()? {
+            "visitor" => Side::Visitor,
+            "agent" => Side::Agent,
+            _ => return None,
+        };
+        let signal = match v["kind"].as_str()? {
+            "typing" => Signal::Typing {
+                ticket_id,
+                side,
+                name: v["name"].as_str().unwrap_or_default().to_owned(),
+            },
+            "read" => Signal::Read {
+                ticket_id,
+                side,
+                up_to: v["up_to"].as_i64()?,
+            },
+            _ => return None,
+        };
+        Some((node, signal))
+    }
+
     /// The conversation it is about.
     pub fn ticket_id(&self) -> i64 {
         match self {
@@ -145,6 +196,10 @@ pub struct ChatHub {
     open: std::sync::Mutex<std::collections::HashMap<IpAddr, u32>>,
     /// Whether the task that feeds the rooms from the event stream is running.
     following: std::sync::OnceLock<()>,
+    /// The database, for signals to other nodes.
+    db: Db,
+    /// This node's mark on the signals it sends (it hears its own too).
+    node: String,
 }
 
 impl std::fmt::Debug for ChatHub {
@@ -155,7 +210,7 @@ impl std::fmt::Debug for ChatHub {
 
 impl ChatHub {
     /// The hub with the default limits, timed by `clock`.
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
+    pub fn new(clock: Arc<dyn Clock>, db: Db) -> Self {
         let minute = Duration::from_secs(60);
         Self {
             starts: FailureLimiter::new(10, Duration::from_secs(600), clock.clone()),
@@ -169,6 +224,8 @@ impl ChatHub {
             rooms: std::sync::Mutex::default(),
             open: std::sync::Mutex::default(),
             following: std::sync::OnceLock::new(),
+            db,
+            node: rapport_store::secrets::random_hex(8),
         }
     }
 
@@ -217,8 +274,17 @@ impl ChatHub {
         }
     }
 
-    /// Passes a signal to the sockets of this node in its conversation.
+    /// Passes a signal to the sockets of this node in its conversation, and (PostgreSQL)
+    /// to the other nodes'.
     pub fn signal(&self, s: Signal) {
+        if self.db.backend() == rapport_store::Backend::Postgres {
+            let (db, payload) = (self.db.clone(), s.to_wire(&self.node));
+            tokio::spawn(async move {
+                if let Err(e) = db.shout(payload).await {
+                    tracing::debug!(error = %e, "chat: a signal did not reach the other nodes");
+                }
+            });
+        }
         self.wake(s.ticket_id(), Wake::Signal(s));
     }
 
@@ -242,6 +308,24 @@ impl ChatHub {
         if self.following.set(()).is_err() {
             return;
         }
+        // Other nodes' signals (PostgreSQL): to this node's sockets of their conversation.
+        let mut signals = db.signals();
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let payload = match signals.recv().await {
+                    Ok(p) => p,
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(hub) = weak.upgrade() else { return };
+                if let Some((node, s)) = Signal::from_wire(&payload)
+                    && node != hub.node
+                {
+                    hub.wake(s.ticket_id(), Wake::Signal(s));
+                }
+            }
+        });
         let events = live.events_for(db.clone(), |_| true, None);
         let hub = Arc::downgrade(self);
         tokio::spawn(async move {
