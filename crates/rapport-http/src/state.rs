@@ -223,10 +223,7 @@ impl AppState {
                 std::time::Duration::from_secs(60),
                 clock.clone(),
             )),
-            chat: Arc::new(crate::api::chat::hub::ChatHub::new(
-                clock.clone(),
-                chat_db,
-            )),
+            chat: Arc::new(crate::api::chat::hub::ChatHub::new(clock.clone(), chat_db)),
             sitemap: Arc::new(crate::rendered::Rendered::new(
                 clock.clone(),
                 std::time::Duration::from_secs(600),

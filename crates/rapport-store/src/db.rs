@@ -54,31 +54,6 @@ impl Backend {
 /// token that only this crate can make, and the convenient `execute`/`query`/`one`/`opt`/
 /// `batch` are crate-private.
 pub trait Conn: Send {
-    /// PostgreSQL: sends a passing signal (`payload`, at most [`MAX_SIGNAL_BYTES`]) to
-    /// every node listening ([`Db::hear_other_nodes`]; this one too): what is not stored,
-    /// such as "an agent is typing". SQLite (one node): nothing to do.
-    pub async fn shout(&self, payload: String) -> Result<()> {
-        if !matches!(&*self.inner, Inner::Postgres(..)) || payload.len() > MAX_SIGNAL_BYTES {
-            return Ok(());
-        }
-        if let Inner::Postgres(pool, _) = &*self.inner {
-            let client = pool
-                .get()
-                .await
-                .map_err(|e| StoreError::Db(format!("no connection for a signal: {e}")))?;
-            client
-                .execute("SELECT pg_notify('rapport_signals', $1)", &[&payload])
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// The passing signals nodes sent ([`Db::shout`]), while [`Db::hear_other_nodes`]
-    /// runs (PostgreSQL only); a slow receiver loses the oldest.
-    pub fn signals(&self) -> broadcast::Receiver<String> {
-        self.signals.subscribe()
-    }
-
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Runs a statement and returns how many rows it changed.
@@ -275,6 +250,31 @@ impl Db {
     /// change reaches live views and chat sockets without waiting for a poll.
     pub fn commits(&self) -> watch::Receiver<u64> {
         self.commits.subscribe()
+    }
+
+    /// PostgreSQL: sends a passing signal (`payload`, at most [`MAX_SIGNAL_BYTES`]) to
+    /// every node listening ([`Db::hear_other_nodes`]; this one too): what is not stored,
+    /// such as "an agent is typing". SQLite (one node): nothing to do.
+    pub async fn shout(&self, payload: String) -> Result<()> {
+        if !matches!(&*self.inner, Inner::Postgres(..)) || payload.len() > MAX_SIGNAL_BYTES {
+            return Ok(());
+        }
+        if let Inner::Postgres(pool, _) = &*self.inner {
+            let client = pool
+                .get()
+                .await
+                .map_err(|e| StoreError::Db(format!("no connection for a signal: {e}")))?;
+            client
+                .execute("SELECT pg_notify('rapport_signals', $1)", &[&payload])
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The passing signals nodes sent ([`Db::shout`]), while [`Db::hear_other_nodes`]
+    /// runs (PostgreSQL only); a slow receiver loses the oldest.
+    pub fn signals(&self) -> broadcast::Receiver<String> {
+        self.signals.subscribe()
     }
 
     /// Which database this is.

@@ -302,8 +302,12 @@ async fn chat_signals_reach_another_node_postgres() {
     use std::sync::Arc;
     let scratch = Scratch::new(Backend::Postgres).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let here = rapport::open_db(&scratch.config(), &SystemClock).await.unwrap();
-    let there = rapport::open_db(&scratch.config(), &SystemClock).await.unwrap();
+    let here = rapport::open_db(&scratch.config(), &SystemClock)
+        .await
+        .unwrap();
+    let there = rapport::open_db(&scratch.config(), &SystemClock)
+        .await
+        .unwrap();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let hearing = tokio::spawn({
         let here = here.clone();
@@ -319,7 +323,11 @@ async fn chat_signals_reach_another_node_postgres() {
     let hub_there = Arc::new(ChatHub::new(clock.clone(), there.clone()));
     let mut heard = None;
     for _ in 0..50 {
-        hub_there.signal(Signal::Typing { ticket_id: 7, side: Side::Agent, name: "Sam".into() });
+        hub_there.signal(Signal::Typing {
+            ticket_id: 7,
+            side: Side::Agent,
+            name: "Sam".into(),
+        });
         if let Ok(Ok(w)) = tokio::time::timeout(Duration::from_millis(200), room.rx.recv()).await {
             heard = Some(w);
             break;
@@ -327,17 +335,41 @@ async fn chat_signals_reach_another_node_postgres() {
     }
     assert_eq!(
         heard,
-        Some(Wake::Signal(Signal::Typing { ticket_id: 7, side: Side::Agent, name: "Sam".into() })),
+        Some(Wake::Signal(Signal::Typing {
+            ticket_id: 7,
+            side: Side::Agent,
+            name: "Sam".into()
+        })),
         "the other node's typing reached this node's room"
     );
     // Drain what the retries left, then: this node's own signal comes once.
     tokio::time::sleep(Duration::from_millis(500)).await;
     while room.rx.try_recv().is_ok() {}
-    hub_here.signal(Signal::Read { ticket_id: 7, side: Side::Agent, up_to: 42 });
-    let w = tokio::time::timeout(Duration::from_secs(5), room.rx.recv()).await.unwrap().unwrap();
-    assert_eq!(w, Wake::Signal(Signal::Read { ticket_id: 7, side: Side::Agent, up_to: 42 }));
+    hub_here.signal(Signal::Read {
+        ticket_id: 7,
+        side: Side::Agent,
+        up_to: 42,
+    });
+    let w = tokio::time::timeout(Duration::from_secs(5), room.rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        w,
+        Wake::Signal(Signal::Read {
+            ticket_id: 7,
+            side: Side::Agent,
+            up_to: 42
+        })
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(room.rx.try_recv().is_err(), "its own notification is not heard again");
+    assert!(
+        room.rx.try_recv().is_err(),
+        "its own notification is not heard again"
+    );
     stop_tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), hearing).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), hearing)
+        .await
+        .unwrap()
+        .unwrap();
 }
