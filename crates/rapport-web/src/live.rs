@@ -34,9 +34,7 @@ pub async fn live(State(st): State<AppState>, me: Me, headers: HeaderMap) -> Res
 /// handed over by the bot, or new while the bot is off.
 async fn new_chat(db: &rapport_store::Db, e: &LiveEvent) -> Option<String> {
     let kind = e.kind.clone();
-    let ticket = e
-        .ticket_id
-        .filter(|_| kind == "ticket_created" || kind == "handed_over")?;
+    let ticket = e.ticket_id.filter(|_| kind == "handed_over")?;
     db.read(rapport_store::op!(c => rapport_store::chat::new_chat_subject(c, ticket, &kind).await))
         .await
         .ok()

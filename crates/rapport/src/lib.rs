@@ -191,6 +191,7 @@ pub async fn start(
         workers.push(tokio::spawn(w.run(stop_rx.clone())));
     }
     if config.workers > 0 {
+        workers.push(tokio::spawn(bot_sweep_loop(state.clone(), stop_rx.clone())));
         workers.push(tokio::spawn(schedule_loop(
             db.clone(),
             Arc::clone(&clock),
@@ -326,6 +327,20 @@ async fn schedule_loop(
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(15)) => {}
             _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Every minute: the chat messages a crash left without the bot's answer get it
+/// (`assistant::answer_unanswered`).
+async fn bot_sweep_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = rapport_http::api::chat::assistant::answer_unanswered(&state).await {
+            tracing::warn!(error = ?e, "could not answer the chats a crash left unanswered");
         }
     }
 }

@@ -65,9 +65,49 @@ pub async fn person_has_it(c: &mut dyn Conn, ticket_id: i64) -> Result<bool> {
 /// post: the ticket row is locked first, so an agent's reply or a handoff committed in the
 /// meantime is seen (PostgreSQL's read-committed writes would otherwise miss one that was
 /// still running when the transaction began).
-pub async fn bot_may_answer(c: &mut dyn Conn, ticket_id: i64) -> Result<bool> {
+///
+/// Only the newest public message is answered: when one came after `message_id` (the
+/// visitor wrote again, or the bot already answered — on another node, say), no.
+pub async fn bot_may_answer(c: &mut dyn Conn, ticket_id: i64, message_id: i64) -> Result<bool> {
     tickets::get_unchecked(c, ticket_id, true).await?;
-    Ok(super::settings::bot_enabled(c).await? && !person_has_it(c, ticket_id).await?)
+    let newer = c
+        .opt(
+            "SELECT id FROM messages WHERE ticket_id = $1 AND internal = $2 AND id > $3 LIMIT 1",
+            &[ticket_id.into(), false.into(), message_id.into()],
+        )
+        .await?
+        .is_some();
+    Ok(!newer && super::settings::bot_enabled(c).await? && !person_has_it(c, ticket_id).await?)
+}
+
+/// Chats whose newest public message is the visitor's, written between `from` and `to`,
+/// that the bot has not answered and no person has: what a crash between a message's
+/// acknowledgement and the bot's answer leaves (at most 50, oldest first), as `(ticket,
+/// message, text)`.
+pub async fn unanswered(
+    c: &mut dyn Conn,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(i64, i64, String)>> {
+    let rows = c
+        .query(
+            "SELECT m.ticket_id, m.id, m.body FROM chat_conversations v
+             JOIN tickets t ON t.id = v.ticket_id
+             JOIN messages m ON m.ticket_id = v.ticket_id
+             WHERE v.handed_over_at IS NULL AND t.status NOT IN ('solved', 'closed')
+               AND m.internal = $1 AND m.author_kind = 'customer'
+               AND m.created_at >= $2 AND m.created_at <= $3
+               AND m.id = (SELECT MAX(n.id) FROM messages n
+                           WHERE n.ticket_id = m.ticket_id AND n.internal = $1)
+               AND NOT EXISTS (SELECT 1 FROM messages a WHERE a.ticket_id = m.ticket_id
+                               AND a.author_user_id IS NOT NULL AND a.internal = $1)
+             ORDER BY m.id LIMIT 50",
+            &[false.into(), from.into(), to.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.int("ticket_id")?, r.int("id")?, r.text("body")?)))
+        .collect()
 }
 
 /// Adds the bot's public message to a chat. The ticket waits on the visitor (`pending`)

@@ -369,19 +369,16 @@ pub async fn agent_read_up_to(c: &mut dyn Conn, ticket_id: i64) -> Result<i64> {
 }
 
 /// The subject of a chat that now waits for a person (the agents' new-chat alert), given
-/// the kind of event about its ticket: `handed_over` (the bot passed it on), or
-/// `ticket_created` when the bot is off (with it on, a new chat is the bot's first).
+/// the kind of event about its ticket: only `handed_over` (the bot passed it on, the
+/// visitor asked, or the bot is off and the start placed it).
 pub async fn new_chat_subject(
     c: &mut dyn Conn,
     ticket_id: i64,
     kind: &str,
 ) -> Result<Option<String>> {
-    let wants_person = match kind {
-        "handed_over" => true,
-        "ticket_created" => !settings::bot_enabled(c).await?,
-        _ => false,
-    };
-    if !wants_person {
+    // A chat waits for a person from its handoff: the bot's, the visitor's, or at the
+    // start while the bot is off.
+    if kind != "handed_over" {
         return Ok(None);
     }
     c.opt(

@@ -296,22 +296,74 @@ both_backends! {
         assert_error(s, &e, 403, None);
     }
 
-    async fn with_the_bot_off_nothing_answers_and_the_chat_waits_for_people(app) {
+    async fn with_the_bot_off_nothing_answers_and_chats_go_to_people_at_once(app) {
         let (s, v) = app.call("PUT", "/api/v1/chat/settings", Some(&app.admin.token), Some(json!({"bot_enabled": false}))).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["bot_enabled"], false);
-        let (id, token) = start_ok(&app, json!({"body": "hello, anyone?"})).await;
+        // Nobody online: the chat waits in the queue of the team its words point to.
+        let team = billing_team(&app).await;
+        let (id, token) = start_ok(&app, json!({"body": "I was charged twice on my invoice"})).await;
         let (mut v, _) = Visitor::connect(&app.base, &token).await;
         v.say("m-2", "still there?").await;
         assert_eq!(count(&app.db, "SELECT COUNT(*) AS n FROM messages WHERE author_kind = 'bot'").await, 0);
-        assert_eq!(ticket(&app, id).await["status"], "new");
-        // The visitor may still ask for a person: the summary is their own words.
-        v.send(json!({"type": "handoff"})).await;
-        let h = v.next_of("handoff").await;
-        assert_eq!(h["assigned"], false, "nobody is online: {h}");
-        let summary = top(&app, id).await.summary.unwrap();
-        assert!(summary.contains("hello, anyone?"), "{summary}");
+        let t = ticket(&app, id).await;
+        assert_eq!(t["team_id"], team, "{t}");
+        assert!(t["assignee_id"].is_null());
         assert!(top(&app, id).await.waiting);
+        // "Talk to a person" says the same: it is already waiting for one.
+        v.send(json!({"type": "handoff"})).await;
+        assert_eq!(v.next_of("handoff").await["assigned"], false);
+        // An agent of the team online and at work: the next chat is theirs at once, up to
+        // their limit (the waiting one first, when they came online).
+        status(&app, &app.agent.token, app.agent.id, json!({"status": "online", "chat_limit": 2})).await;
+        assert_eq!(ticket(&app, id).await["assignee_id"], app.agent.id, "the waiting chat");
+        let (second, _) = start_ok(&app, json!({"body": "my invoice is wrong"})).await;
+        assert_eq!(ticket(&app, second).await["assignee_id"], app.agent.id);
+        let (third, _) = start_ok(&app, json!({"body": "invoice refund please"})).await;
+        let t = ticket(&app, third).await;
+        assert!(t["assignee_id"].is_null(), "over the limit of 2: {t}");
+        assert!(top(&app, third).await.waiting);
+        assert_eq!(count(&app.db, "SELECT COUNT(*) AS n FROM messages WHERE author_kind = 'bot'").await, 0);
+    }
+
+    async fn a_message_a_crash_left_unanswered_gets_the_bots_answer_once(app) {
+        use rapport_domain::{Body, Clock, SystemClock, chat::ClientId};
+        use std::sync::Arc;
+        crate::bot::demo(&app).await;
+        let (id, _) = start_ok(&app, json!({"body": "How do I reset my password?"})).await;
+        let bots = || count(&app.db, "SELECT COUNT(*) AS n FROM messages WHERE author_kind = 'bot'");
+        assert_eq!(bots().await, 1);
+        // A message acknowledged a minute ago whose answer the crash took with it.
+        let past = SystemClock.now().plus_secs(-60);
+        app.db
+            .write(op!(c => {
+                let conv = rapport_store::chat::current(c, id).await?;
+                let body = Body::parse("And how do I change my email address?")?;
+                rapport_store::chat::messages::post(c, &conv, &ClientId::parse("lost-1")?, &body, past).await?;
+                Ok(())
+            }))
+            .await
+            .unwrap();
+        // What the server's minute sweep runs, on a node's state over the same database.
+        let mut st = rapport_http::AppState::new(app.db.clone(), Arc::new(SystemClock), app.base.clone());
+        st.kb_index = rapport_index::kb::KbIndex::load(&app.db).await.unwrap();
+        let sweep = || rapport_http::api::chat::assistant::answer_unanswered(&st);
+        assert_eq!(sweep().await.unwrap(), 1);
+        assert_eq!(bots().await, 2, "the bot answered the message the crash left");
+        // Once: the newest message is now the bot's.
+        assert_eq!(sweep().await.unwrap(), 0);
+        assert_eq!(bots().await, 2);
+        // A message of the last 30 seconds is left to the live answer.
+        app.db
+            .write(op!(c => {
+                let conv = rapport_store::chat::current(c, id).await?;
+                let body = Body::parse("one more thing")?;
+                rapport_store::chat::messages::post(c, &conv, &ClientId::parse("fresh-1")?, &body, SystemClock.now()).await?;
+                Ok(())
+            }))
+            .await
+            .unwrap();
+        assert_eq!(sweep().await.unwrap(), 0);
     }
 
     async fn agents_set_their_chat_status_in_the_workspace(app) {

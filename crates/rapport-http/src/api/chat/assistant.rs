@@ -49,7 +49,7 @@ async fn recent_tickets(c: &mut dyn Conn, ticket_id: i64) -> rapport_store::Resu
 }
 
 /// The team a chat about `text` goes to, and the category detected.
-async fn route(st: &AppState, text: &str) -> ApiResult<(Option<i64>, Option<String>)> {
+pub(crate) async fn route(st: &AppState, text: &str) -> ApiResult<(Option<i64>, Option<String>)> {
     let cats = categories(st).await?;
     let slug = intent(text, &cats);
     let Some((slug, name)) = cats.iter().find(|(s, _)| *s == slug).cloned() else {
@@ -124,7 +124,7 @@ pub async fn answer(
         .write(op!(c => {
             // Looked at again where it counts: a person may have taken the chat (or the
             // bot been turned off) while the bot was thinking.
-            if !handoff::bot_may_answer(c, ticket_id).await? {
+            if !handoff::bot_may_answer(c, ticket_id, message_id).await? {
                 return Ok(None);
             }
             let conv = match bot_store::for_ticket(c, ticket_id).await? {
@@ -172,6 +172,30 @@ async fn place(
         .await?
         .sentence();
     Ok((placed, expected))
+}
+
+/// Answers what a crash left unanswered: visitors' messages acknowledged between 30 s and
+/// an hour ago that the bot never answered (the server died after the acknowledgement).
+/// The 30 s leave a live answer time to land; the bot's write answers only the newest
+/// message, so two nodes sweeping at once answer once. Returns how many it looked at.
+pub async fn answer_unanswered(st: &AppState) -> ApiResult<usize> {
+    let now = st.now();
+    let (from, to) = (now.plus_secs(-3_600), now.plus_secs(-30));
+    let list = st
+        .db
+        .read(op!(c => {
+            if !chat_settings::bot_enabled(c).await? {
+                return Ok(Vec::new());
+            }
+            handoff::unanswered(c, from, to).await
+        }))
+        .await?;
+    let mut answered = 0;
+    for (ticket, message, body) in list {
+        answer(st, ticket, message, &body).await?;
+        answered += 1;
+    }
+    Ok(answered)
 }
 
 /// The visitor's "Talk to a person": hands the chat over (once; asking again says the

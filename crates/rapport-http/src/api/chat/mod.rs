@@ -136,6 +136,17 @@ pub async fn start_conversation(
             "too many conversations started from this address; wait a few minutes",
         ));
     }
+    // With the bot off, the chat goes to people at once (in the start's own write): to
+    // the team of the detected category, and to its freest online agent under their limit.
+    let bot_on = st
+        .db
+        .read(op!(c => chat_settings::bot_enabled(c).await))
+        .await?;
+    let route = if bot_on {
+        None
+    } else {
+        Some(assistant::route(&st, &first).await?)
+    };
     let now = st.now();
     let sealer = st.sealer.clone();
     let (started, online, expected) = st
@@ -150,6 +161,11 @@ pub async fn start_conversation(
             };
             let new = chat::NewChat { name, email, identity, body, client_id };
             let started = chat::start(c, new, now).await?;
+            if let Some((team, category)) = &route {
+                let t = started.conversation.ticket_id;
+                rapport_store::chat::handoff::hand_over(c, t, *team, category.as_deref(), "the assistant bot is off", now)
+                    .await?;
+            }
             let online = chat::agents_online(c, now).await?;
             let expected = if online {
                 None
