@@ -212,6 +212,41 @@ pub async fn authenticate(c: &mut dyn Conn, token: &str) -> Result<Conversation>
     conversation(&r)
 }
 
+/// The start of conversation `ticket_id` sent again (its answer was lost): the same
+/// conversation, whose first message carried `client_id` and `body`, with a new token (the
+/// old one never reached the visitor; it stops working). `None` when that conversation did
+/// not start with this message.
+pub async fn restart(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    client_id: &ClientId,
+    body: &Body,
+) -> Result<Option<Started>> {
+    let first = c
+        .opt(
+            "SELECT s.message_id, m.body FROM chat_sent s JOIN messages m ON m.id = s.message_id
+             WHERE s.ticket_id = $1 AND s.client_id = $2",
+            &[ticket_id.into(), client_id.as_str().into()],
+        )
+        .await?;
+    let Some(first) = first else { return Ok(None) };
+    if first.text("body")? != body.as_str() {
+        return Ok(None);
+    }
+    let conversation = current(c, ticket_id).await?;
+    let token = new_token();
+    c.execute(
+        "UPDATE chat_conversations SET token_hash = $1 WHERE ticket_id = $2",
+        &[token_hash(&token).into(), ticket_id.into()],
+    )
+    .await?;
+    Ok(Some(Started {
+        conversation,
+        message_id: first.int("message_id")?,
+        token,
+    }))
+}
+
 /// Whether the ticket is a live chat's (it has a conversation and a visitor's token).
 pub async fn exists(c: &mut dyn Conn, ticket_id: i64) -> Result<bool> {
     Ok(c.opt(

@@ -324,6 +324,33 @@ both_backends! {
         assert_eq!(count(&app.db, "SELECT MAX(visitor_read_up_to) FROM chat_conversations").await, r);
     }
 
+    async fn a_start_sent_again_is_the_same_conversation(app) {
+        without_bot(&app).await;
+        // The answer to the start was lost; the widget sends it again, same client id.
+        let first = json!({"body": "is my order shipped?", "client_id": "c0ffee00c0ffee00c0ffee00"});
+        let (s, one) = start(&app.base, first.clone()).await;
+        assert_eq!(s, 201, "{one}");
+        let (s, two) = start(&app.base, first.clone()).await;
+        assert_eq!(s, 201, "{two}");
+        assert_eq!(one["conversation_id"], two["conversation_id"], "not a second conversation");
+        assert_eq!(one["message_id"], two["message_id"]);
+        assert_ne!(one["token"], two["token"], "a new token");
+        assert_eq!(count(&app.db, "SELECT COUNT(*) FROM chat_conversations").await, 1);
+        // The new token works; the lost one no longer does.
+        let (mut v, _) = Visitor::connect(&app.base, two["token"].as_str().unwrap()).await;
+        v.send(json!({"type": "resume", "after": 0})).await;
+        assert_eq!(v.next_of("message").await["body"], "is my order shipped?");
+        let mut old = Visitor::open(&app.base, None).await.unwrap();
+        old.send(json!({"type": "auth", "token": one["token"]})).await;
+        assert_eq!(old.next().await["code"], "unauthorized");
+        // Another text, or a short (guessable) client id, starts a conversation of its own.
+        let (_, three) = start(&app.base, json!({"body": "another question", "client_id": "c0ffee00c0ffee00c0ffee00"})).await;
+        assert_ne!(three["conversation_id"], one["conversation_id"]);
+        let (_, a) = start(&app.base, json!({"body": "short id", "client_id": "m-1"})).await;
+        let (_, b) = start(&app.base, json!({"body": "short id", "client_id": "m-1"})).await;
+        assert_ne!(a["conversation_id"], b["conversation_id"]);
+    }
+
     async fn a_token_opens_one_conversation_only(app) {
         without_bot(&app).await;
         let (a, token_a) = start_ok(&app, json!({"body": "Visitor A here"})).await;

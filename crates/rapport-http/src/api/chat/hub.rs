@@ -189,6 +189,11 @@ pub struct ChatHub {
     pub mail_by_address: FailureLimiter,
     /// The same per conversation: 3 an hour.
     pub mail_by_conversation: FailureLimiter<i64>,
+    /// Conversations started in the last ten minutes, by client address and first
+    /// message's client id: a start sent again (its answer lost) gets the same one.
+    recent_starts: std::sync::Mutex<std::collections::HashMap<(IpAddr, String), (i64, i64)>>,
+    /// The time, for the above.
+    clock: Arc<dyn Clock>,
     /// The open conversations' rooms: a socket hears only its own conversation, so a
     /// message wakes its few sockets rather than every socket of the node.
     rooms: std::sync::Mutex<Rooms>,
@@ -221,6 +226,8 @@ impl ChatHub {
             histories: FailureLimiter::new(30, minute, clock.clone()),
             mail_by_address: FailureLimiter::new(10, Duration::from_secs(3_600), clock.clone()),
             mail_by_conversation: FailureLimiter::new(3, Duration::from_secs(3_600), clock),
+            recent_starts: std::sync::Mutex::default(),
+            clock: clock.clone(),
             rooms: std::sync::Mutex::default(),
             open: std::sync::Mutex::default(),
             following: std::sync::OnceLock::new(),
@@ -247,6 +254,37 @@ impl ChatHub {
     /// Whether mail `ip` asks for in conversation `ticket_id` may be considered now.
     pub fn take_mail(&self, ip: IpAddr, ticket_id: i64) -> bool {
         Self::take(&self.mail_by_conversation, ticket_id) && Self::take(&self.mail_by_address, ip)
+    }
+
+    /// How long a start may be sent again and get the same conversation.
+    const RESTART_WINDOW_MICROS: i64 = 600_000_000;
+
+    /// Remembers that `ip` started conversation `ticket_id` with a first message of
+    /// `client_id` (only ids of 16 characters or more: a short one could be guessed by
+    /// someone behind the same address).
+    pub fn started(&self, ip: IpAddr, client_id: &str, ticket_id: i64) {
+        if client_id.len() < 16 {
+            return;
+        }
+        let now = self.clock.now().micros();
+        let mut m = self.recent_starts.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= 10_000 {
+            m.retain(|_, (_, at)| now - *at < Self::RESTART_WINDOW_MICROS);
+            if m.len() >= 10_000 {
+                m.clear();
+            }
+        }
+        m.insert((ip, client_id.to_owned()), (ticket_id, now));
+    }
+
+    /// The conversation `ip` started in the last ten minutes with this first message's
+    /// `client_id`, if any (on this node).
+    pub fn started_before(&self, ip: IpAddr, client_id: &str) -> Option<i64> {
+        let now = self.clock.now().micros();
+        let m = self.recent_starts.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(&(ip, client_id.to_owned()))
+            .filter(|(_, at)| (0..Self::RESTART_WINDOW_MICROS).contains(&(now - *at)))
+            .map(|(t, _)| *t)
     }
 
     /// The most sockets one client address may hold open on a node.

@@ -129,6 +129,12 @@ pub async fn start_conversation(
         Some(i) => Some((ExternalId::parse(&i.customer_id)?, i.signature.clone())),
         None => None,
     };
+    // The same start sent again because its answer was lost (a dropped network): the same
+    // conversation with a new token, never a second one.
+    if let Some(again) = restart(&st, ip, client_id.as_ref(), &body).await? {
+        return Ok((StatusCode::CREATED, Json(again)));
+    }
+    let first_client_id = client_id.as_ref().map(|c| c.as_str().to_owned());
     if !ChatHub::take(&st.chat.starts, ip) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -179,6 +185,9 @@ pub async fn start_conversation(
     // The bot answers the first message too (the socket, once connected, resumes it). A
     // failure leaves the visitor's message stored for agents: never an error here.
     let ticket = started.conversation.ticket_id;
+    if let Some(cid) = &first_client_id {
+        st.chat.started(ip, cid, ticket);
+    }
     if let Err(e) = assistant::answer(&st, ticket, started.message_id, &first).await {
         tracing::warn!(error = ?e, ticket_id = ticket, "chat: the bot could not answer");
     }
@@ -192,6 +201,45 @@ pub async fn start_conversation(
             expected_reply: expected,
         }),
     ))
+}
+
+/// A start this client address sent in the last ten minutes with the same first message
+/// (`client_id` and text): that conversation again, with a new token (on this node).
+async fn restart(
+    st: &AppState,
+    ip: std::net::IpAddr,
+    client_id: Option<&ClientId>,
+    body: &rapport_domain::Body,
+) -> ApiResult<Option<StartedView>> {
+    let Some(client_id) = client_id else {
+        return Ok(None);
+    };
+    let Some(ticket) = st.chat.started_before(ip, client_id.as_str()) else {
+        return Ok(None);
+    };
+    let (client_id, body, now) = (client_id.clone(), body.clone(), st.now());
+    let again = st
+        .db
+        .write(op!(c => {
+            let Some(s) = chat::restart(c, ticket, &client_id, &body).await? else {
+                return Ok(None);
+            };
+            let online = chat::agents_online(c, now).await?;
+            let expected = if online {
+                None
+            } else {
+                Some(rapport_store::notify::expectation(c, ticket, now).await?.sentence())
+            };
+            Ok(Some(StartedView {
+                conversation_id: s.conversation.ticket_id,
+                token: s.token,
+                message_id: s.message_id,
+                agents_online: online,
+                expected_reply: expected,
+            }))
+        }))
+        .await?;
+    Ok(again)
 }
 
 /// The chat's settings (the secret is never read out).
