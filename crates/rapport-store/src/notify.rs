@@ -193,9 +193,24 @@ pub async fn signin_link_within_cap(
     per_hour: i64,
     now: Timestamp,
 ) -> Result<bool> {
-    let share = (per_hour.max(0) + 1) / 2;
+    kind_within_cap(c, "signin", per_hour, 2, now).await
+}
+
+/// Whether one more automatic mail of `kind` may go out now: all automatic mail together
+/// stays under `per_hour` (`RAPPORT_AUTO_MAIL_PER_HOUR`), and this kind uses at most
+/// `1/share_of` of it (rounded up) — what strangers can ask for (sign-in links: half;
+/// chat transcripts: a quarter) never uses up what the rest needs.
+pub async fn kind_within_cap(
+    c: &mut dyn Conn,
+    kind: &str,
+    per_hour: i64,
+    share_of: i64,
+    now: Timestamp,
+) -> Result<bool> {
+    let share_of = share_of.max(1);
+    let share = (per_hour.max(0) + share_of - 1) / share_of;
     Ok(auto_mail_last_hour(c, now).await? < per_hour
-        && auto_mail_kind_last_hour(c, "signin", now).await? < share)
+        && auto_mail_kind_last_hour(c, kind, now).await? < share)
 }
 
 /// How long the customer of a ticket created `now` can expect to wait: from the first

@@ -94,10 +94,7 @@ pub async fn transcript(
             );
         }
     };
-    let share = (per_hour.max(0) + 3) / 4;
-    if notify::auto_mail_last_hour(c, now).await? >= per_hour
-        || notify::auto_mail_kind_last_hour(c, "transcript", now).await? >= share
-    {
+    if !notify::kind_within_cap(c, "transcript", per_hour, 4, now).await? {
         return Ok(false);
     }
     let notice = Notice::ChatTranscript {

@@ -166,6 +166,14 @@ fn store_frame(e: &StoreError, client_id: Option<String>) -> ServerFrame {
     }
 }
 
+/// The frame for mail asked for past its limits ([`ChatHub::take_mail`]).
+fn mail_limited() -> ServerFrame {
+    ServerFrame::error(
+        "rate_limited",
+        "too many emails asked for; try again in an hour",
+    )
+}
+
 /// An API error as an error frame (the bot's failures: nothing half-written).
 fn api_frame(e: &ApiError) -> ServerFrame {
     if e.status() == axum::http::StatusCode::CONFLICT {
@@ -655,12 +663,7 @@ impl Session {
                     Err(f) => return self.send(&store_frame(&f.into(), None)).await,
                 };
                 if !self.st.chat.take_mail(self.ip, conv.ticket_id) {
-                    return self
-                        .send(&ServerFrame::error(
-                            "rate_limited",
-                            "too many emails asked for; try again in an hour",
-                        ))
-                        .await;
+                    return self.send(&mail_limited()).await;
                 }
                 let ticket_id = conv.ticket_id;
                 let r = self
@@ -685,12 +688,7 @@ impl Session {
                     Err(f) => return self.send(&store_frame(&f.into(), None)).await,
                 };
                 if !self.st.chat.take_mail(self.ip, conv.ticket_id) {
-                    return self
-                        .send(&ServerFrame::error(
-                            "rate_limited",
-                            "too many emails asked for; try again in an hour",
-                        ))
-                        .await;
+                    return self.send(&mail_limited()).await;
                 }
                 let (ticket_id, cap) = (conv.ticket_id, self.st.auto_mail_per_hour);
                 let r = self
