@@ -177,7 +177,7 @@ async fn place(
 /// Answers what a crash left unanswered: visitors' messages acknowledged between 30 s and
 /// an hour ago that the bot never answered (the server died after the acknowledgement).
 /// The 30 s leave a live answer time to land; the bot's write answers only the newest
-/// message, so two nodes sweeping at once answer once. Returns how many it looked at.
+/// message, so two nodes sweeping at once answer once. Returns how many it answered (a failing one is logged and skipped).
 pub async fn answer_unanswered(st: &AppState) -> ApiResult<usize> {
     let now = st.now();
     let (from, to) = (now.plus_secs(-3_600), now.plus_secs(-30));
@@ -192,7 +192,11 @@ pub async fn answer_unanswered(st: &AppState) -> ApiResult<usize> {
         .await?;
     let mut answered = 0;
     for (ticket, message, body) in list {
-        answer(st, ticket, message, &body).await?;
+        // One failing chat does not hold the others back.
+        if let Err(e) = answer(st, ticket, message, &body).await {
+            tracing::warn!(error = ?e, ticket_id = ticket, "chat: the sweep could not answer");
+            continue;
+        }
         answered += 1;
     }
     Ok(answered)

@@ -315,7 +315,9 @@ impl ChatHub {
     /// Passes a signal to the sockets of this node in its conversation, and (PostgreSQL)
     /// to the other nodes'.
     pub fn signal(&self, s: Signal) {
-        if self.db.backend() == rapport_store::Backend::Postgres {
+        // Only agents' signals cross nodes (agents read the visitor's typing and read mark
+        // from the database on any node): nothing a stranger sends makes a notification.
+        if s.side() == Side::Agent && self.db.backend() == rapport_store::Backend::Postgres {
             let (db, payload) = (self.db.clone(), s.to_wire(&self.node));
             tokio::spawn(async move {
                 if let Err(e) = db.shout(payload).await {

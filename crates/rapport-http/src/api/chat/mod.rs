@@ -129,11 +129,6 @@ pub async fn start_conversation(
         Some(i) => Some((ExternalId::parse(&i.customer_id)?, i.signature.clone())),
         None => None,
     };
-    // The same start sent again because its answer was lost (a dropped network): the same
-    // conversation with a new token, never a second one.
-    if let Some(again) = restart(&st, ip, client_id.as_ref(), &body).await? {
-        return Ok((StatusCode::CREATED, Json(again)));
-    }
     let first_client_id = client_id.as_ref().map(|c| c.as_str().to_owned());
     if !ChatHub::take(&st.chat.starts, ip) {
         return Err(ApiError::new(
@@ -141,6 +136,11 @@ pub async fn start_conversation(
             "rate_limited",
             "too many conversations started from this address; wait a few minutes",
         ));
+    }
+    // The same start sent again because its answer was lost (a dropped network): the same
+    // conversation with a new token, never a second one (counted like a start).
+    if let Some(again) = restart(&st, ip, client_id.as_ref(), &body).await? {
+        return Ok((StatusCode::CREATED, Json(again)));
     }
     // With the bot off, the chat goes to people at once (in the start's own write): to
     // the team of the detected category, and to its freest online agent under their limit.
