@@ -319,6 +319,24 @@ impl Db {
             Inner::Postgres(pool, _) => pg_run(pool, true, op).await,
         }
     }
+
+    /// PostgreSQL: runs `op` on one pooled connection with no transaction around it, each
+    /// statement committing on its own — for the few statements that cannot run inside a
+    /// transaction (`CREATE INDEX CONCURRENTLY`). SQLite: `None`, and `op` does not run.
+    pub async fn outside_transaction<T, F>(&self, op: F) -> Result<Option<T>>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn Conn) -> OpFuture<'c, T> + Send + 'static,
+    {
+        match &*self.inner {
+            Inner::Sqlite(_) => Ok(None),
+            Inner::Postgres(pool, _) => {
+                let client = pool.get().await?;
+                let mut c = PgConn::Bare(&client);
+                op(&mut c).await.map(Some)
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------- SQLite
@@ -637,8 +655,34 @@ async fn open_pg(target: &crate::pg_tls::PgTarget) -> Result<deadpool_postgres::
     Ok(pool)
 }
 
-struct PgConn<'a> {
-    tx: &'a deadpool_postgres::Transaction<'a>,
+/// What a PostgreSQL connection runs on: an open transaction, or the bare connection, where
+/// each statement commits on its own (see [`Db::outside_transaction`]).
+enum PgConn<'a> {
+    Tx(&'a deadpool_postgres::Transaction<'a>),
+    Bare(&'a deadpool_postgres::ClientWrapper),
+}
+
+impl PgConn<'_> {
+    async fn prepare(&self, sql: &str) -> Result<tokio_postgres::Statement> {
+        Ok(match self {
+            PgConn::Tx(t) => t.prepare_cached(sql).await?,
+            PgConn::Bare(c) => c.prepare_cached(sql).await?,
+        })
+    }
+
+    fn client(&self) -> &tokio_postgres::Client {
+        match self {
+            PgConn::Tx(t) => t.client(),
+            PgConn::Bare(c) => c,
+        }
+    }
+}
+
+fn pg_params(params: &[Value]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect()
 }
 
 impl Conn for PgConn<'_> {
@@ -652,12 +696,8 @@ impl Conn for PgConn<'_> {
         params: &'a [Value],
     ) -> BoxFuture<'a, Result<u64>> {
         Box::pin(async move {
-            let stmt = self.tx.prepare_cached(sql).await?;
-            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
-                .iter()
-                .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
-                .collect();
-            Ok(self.tx.execute(&stmt, &refs).await?)
+            let stmt = self.prepare(sql).await?;
+            Ok(self.client().execute(&stmt, &pg_params(params)).await?)
         })
     }
     fn raw_query<'a>(
@@ -667,18 +707,14 @@ impl Conn for PgConn<'_> {
         params: &'a [Value],
     ) -> BoxFuture<'a, Result<Vec<Row>>> {
         Box::pin(async move {
-            let stmt = self.tx.prepare_cached(sql).await?;
-            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
-                .iter()
-                .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
-                .collect();
-            let rows = self.tx.query(&stmt, &refs).await?;
+            let stmt = self.prepare(sql).await?;
+            let rows = self.client().query(&stmt, &pg_params(params)).await?;
             let names = pg_names(stmt.columns());
             rows.iter().map(|r| from_pg(&names, r)).collect()
         })
     }
     fn raw_batch<'a>(&'a mut self, _: Sealed, sql: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move { Ok(self.tx.batch_execute(sql).await?) })
+        Box::pin(async move { Ok(self.client().batch_execute(sql).await?) })
     }
 }
 
@@ -694,7 +730,7 @@ where
         .start()
         .await?;
     let r = {
-        let mut c = PgConn { tx: &tx };
+        let mut c = PgConn::Tx(&tx);
         op(&mut c).await
     };
     match r {

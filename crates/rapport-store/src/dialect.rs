@@ -234,16 +234,24 @@ pub fn search_candidates(
              ORDER BY rowid DESC LIMIT {limit}"
         ),
         Backend::Postgres => {
-            let matches = match above {
-                Some(p) => format!("i.tsv @@ to_tsquery('english', $1) AND i.id > ${p}"),
-                None => "i.tsv @@ to_tsquery('english', $1)".to_owned(),
+            // Inside a window the planner may walk the key backwards and stop at the
+            // limit (right for common words; the window bounds the walk). Over the whole
+            // table it must not: when the matches are fewer than it guessed (two common
+            // words that never meet) that walk reads every entry — seconds at millions —
+            // so the order is hidden from it (`id + 0`) and the matches come from GIN.
+            let (matches, order) = match above {
+                Some(p) => (
+                    format!("i.tsv @@ to_tsquery('english', $1) AND i.id > ${p}"),
+                    "i.id",
+                ),
+                None => ("i.tsv @@ to_tsquery('english', $1)".to_owned(), "i.id + 0"),
             };
             format!(
                 "SELECT i.id AS sid, i.kind, i.ticket_id, i.ref_id, i.title,
                         ts_rank(i.tsv, q.q)::float8 AS score
                  FROM (SELECT to_tsquery('english', $1) AS q OFFSET 0) q, search_index i
                  WHERE {matches} AND {scope}
-                 ORDER BY i.id DESC LIMIT {limit}"
+                 ORDER BY {order} DESC LIMIT {limit}"
             )
         }
     }
@@ -252,7 +260,7 @@ pub fn search_candidates(
 /// Whether search first looks among the newest index entries (see [`search_candidates`]).
 /// SQLite's FTS5 reads a word's matches newest first and stops at the candidate limit by
 /// itself: no. A PostgreSQL GIN index yields a word's matches unordered, so keeping the
-/// newest thousand of a common word means fetching every match — hundreds of thousands of
+/// newest candidates of a common word means fetching every match — hundreds of thousands of
 /// rows at a million messages — while the newest few thousand entries hold them all: yes.
 pub fn search_windows(backend: Backend) -> bool {
     pick(backend, false, true)

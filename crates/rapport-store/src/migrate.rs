@@ -183,6 +183,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0029_search_direct.sql"),
         postgres: include_str!("../migrations/postgres/0029_search_direct.sql"),
     },
+    Migration {
+        version: 30,
+        name: "search_recent",
+        sqlite: include_str!("../migrations/sqlite/0030_search_recent.sql"),
+        postgres: include_str!("../migrations/postgres/0030_search_recent.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -188,23 +188,31 @@ pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
 /// How many candidate rows are ranked at most. Ranking every match of a very common word
 /// across a million messages would take seconds; the newest matches are the ones people
 /// look for, so ranking is done among the most recent candidates.
-const CANDIDATES: i64 = 1_000;
+const CANDIDATES: i64 = 200;
 
 /// PostgreSQL: how many of the newest index entries search looks among first. A common
-/// word's thousand newest matches are all among them.
+/// word's newest candidates are all among them.
 pub const SCAN_FIRST: i64 = 20_000;
 
-/// PostgreSQL: the widest window. A query whose thousand newest matches lie further back is
-/// rare enough for every match to be fetched cheaply.
+/// PostgreSQL, without a recent index: the widest second look. A query whose newest
+/// candidates lie further back is rare enough for every match to be fetched cheaply.
 pub const SCAN_MAX: i64 = 400_000;
 
+/// PostgreSQL: how many of the newest entries a new recent index covers
+/// ([`renew_recent`]); it is renewed once it covers twice as many.
+pub const RECENT_KEEP: i64 = 100_000;
+
 /// The best `limit` of the newest [`CANDIDATES`] matches the viewer may see (`scope`),
-/// with their tickets. On PostgreSQL it first looks among the newest [`SCAN_FIRST`] entries;
-/// when they hold fewer than [`CANDIDATES`] matches, the density seen there says how far
-/// back the thousandth match lies: a second look goes that far (with a margin) if that is
-/// at most [`SCAN_MAX`] entries, otherwise — and when it still falls short — every match
-/// is asked for. Every path returns the same candidates: a window that holds
-/// [`CANDIDATES`] matches holds exactly the newest ones.
+/// with their tickets.
+///
+/// On PostgreSQL a GIN index yields a word's matches unordered, so the newest ones are
+/// looked for in windows of the newest entries: first the newest [`SCAN_FIRST`]; when they
+/// hold fewer than [`CANDIDATES`] matches, the density seen there says how far back the
+/// last candidate lies, and one second look goes that far (with a margin) — within the
+/// recent index when there is one ([`renew_recent`]: its short posting lists are what keep
+/// both looks cheap at millions of entries), else up to [`SCAN_MAX`]. When that still falls
+/// short every match is asked for. Every path returns the same candidates: a window that
+/// holds [`CANDIDATES`] matches holds exactly the newest ones.
 async fn ranked(
     c: &mut dyn Conn,
     scope: &str,
@@ -226,41 +234,154 @@ async fn ranked(
     if !dialect::search_windows(backend) {
         return c.query(&run(None), params).await;
     }
-    let top = c
-        .query("SELECT MAX(id) AS top FROM search_index", &[])
-        .await?
-        .first()
-        .map(|r| r.opt_int("top"))
-        .transpose()?
-        .flatten()
-        .unwrap_or(0);
+    let bounds = c
+        .one(
+            "SELECT (SELECT MAX(id) FROM search_index) AS top,
+                    (SELECT floor FROM search_recent) AS floor",
+            &[],
+        )
+        .await?;
+    let top = bounds.opt_int("top")?.unwrap_or(0);
+    // The widest window the second look may take: all of the recent index when there is
+    // one (a window inside it is answered from it alone), else SCAN_MAX.
+    let recent = bounds
+        .opt_int("floor")?
+        .filter(|&floor| floor < top)
+        .map(|floor| top - floor);
+    let widest = recent.unwrap_or(SCAN_MAX);
     c.batch(dialect::SEARCH_CUSTOM_PLAN).await?;
     params.push(0_i64.into());
     let floor_param = params.len();
-    let mut window = SCAN_FIRST;
-    loop {
+    let first = SCAN_FIRST.min(widest);
+    params[floor_param - 1] = (top - first).into();
+    let rows = c.query(&run(Some(floor_param)), params).await?;
+    let found = found_in(&rows)?;
+    if found >= CANDIDATES || first >= top {
+        return Ok(rows);
+    }
+    // Fewer than a full set among the newest entries: go back as far as their density
+    // says the last candidate lies, with a margin — inside the recent index at most.
+    let needed = if found == 0 {
+        i64::MAX
+    } else {
+        first.saturating_mul(CANDIDATES).saturating_mul(3) / (found * 2)
+    };
+    let second = match recent {
+        None => (needed <= SCAN_MAX).then_some(needed.max(first * 2)),
+        Some(widest) => (widest > first).then_some(needed.max(first * 2).min(widest)),
+    };
+    if let Some(window) = second {
         params[floor_param - 1] = (top - window).into();
         let rows = c.query(&run(Some(floor_param)), params).await?;
-        let found = match rows.first() {
-            Some(r) => r.int("found")?,
-            None => 0,
-        };
-        if found >= CANDIDATES || window >= top {
+        if found_in(&rows)? >= CANDIDATES || window >= top {
             return Ok(rows);
         }
-        // Fewer than a full set among the newest `window` entries: go back as far as
-        // their density says the last candidate lies, with a margin, if that is cheap.
-        let needed = if found == 0 {
-            i64::MAX
-        } else {
-            window.saturating_mul(CANDIDATES).saturating_mul(3) / (found * 2)
-        };
-        if window > SCAN_FIRST || needed > SCAN_MAX {
-            params.pop();
-            return c.query(&run(None), params).await;
-        }
-        window = needed.max(window * 2);
     }
+    params.pop();
+    c.query(&run(None), params).await
+}
+
+/// How many candidates a ranked query found (its `found` column).
+fn found_in(rows: &[crate::value::Row]) -> Result<i64> {
+    rows.first().map_or(Ok(0), |r| r.int("found"))
+}
+
+/// PostgreSQL: keeps a second GIN index over the newest index entries only (`id > floor`,
+/// named in `search_recent`), so searches among the newest entries decode short posting
+/// lists: the whole index's lists grow with the table (a common word has hundreds of
+/// thousands of entries at a million messages) and every look through it decodes them.
+///
+/// Once the table holds `2 × keep` entries past the current floor (or past none), it builds
+/// a new index over the newest `keep` with `CREATE INDEX CONCURRENTLY` (writes go on),
+/// records it, and drops the previous one; leftovers of an interrupted run are dropped
+/// first. One node at a time (an advisory lock; others return at once). Returns the new
+/// floor when it built one. SQLite: nothing to do.
+pub async fn renew_recent(db: &crate::Db, keep: i64) -> Result<Option<i64>> {
+    let renewed = db
+        .outside_transaction(move |c| {
+            Box::pin(async move {
+                let locked = c
+                    .one("SELECT pg_try_advisory_lock(7204411) AS locked", &[])
+                    .await?
+                    .bool("locked")?;
+                if !locked {
+                    return Ok(None);
+                }
+                let r = renew_recent_locked(c, keep).await;
+                let unlocked = c.execute("SELECT pg_advisory_unlock(7204411)", &[]).await;
+                let floor = r?;
+                unlocked?;
+                Ok(floor)
+            })
+        })
+        .await?;
+    Ok(renewed.flatten())
+}
+
+async fn renew_recent_locked(c: &mut dyn Conn, keep: i64) -> Result<Option<i64>> {
+    let keep = keep.max(1);
+    let top = c
+        .one("SELECT MAX(id) AS top FROM search_index", &[])
+        .await?
+        .opt_int("top")?
+        .unwrap_or(0);
+    let current = c
+        .opt("SELECT floor, index_name FROM search_recent", &[])
+        .await?;
+    let (floor, name) = match &current {
+        Some(r) => (Some(r.int("floor")?), Some(r.text("index_name")?)),
+        None => (None, None),
+    };
+    // Leftovers: an index an interrupted run built (or half-built) and never recorded, or
+    // recorded and never dropped.
+    let others = c
+        .query(
+            "SELECT indexname AS name FROM pg_indexes
+             WHERE tablename = 'search_index' AND indexname LIKE 'search_recent_%'",
+            &[],
+        )
+        .await?;
+    for r in others {
+        let other = r.text("name")?;
+        if Some(&other) != name.as_ref() {
+            drop_index(c, &other).await?;
+        }
+    }
+    if top - floor.unwrap_or(0) < 2 * keep {
+        return Ok(None);
+    }
+    let floor = top - keep;
+    let new = format!("search_recent_{floor}");
+    c.batch(&format!(
+        "CREATE INDEX CONCURRENTLY {new} ON search_index USING GIN (tsv)
+         WITH (fastupdate = off) WHERE id > {floor}"
+    ))
+    .await?;
+    c.execute(
+        "INSERT INTO search_recent (one, floor, index_name) VALUES (TRUE, $1, $2)
+         ON CONFLICT (one) DO UPDATE SET floor = excluded.floor, index_name = excluded.index_name",
+        &[floor.into(), new.clone().into()],
+    )
+    .await?;
+    if let Some(old) = name {
+        drop_index(c, &old).await?;
+    }
+    Ok(Some(floor))
+}
+
+/// Drops one of the recent indexes (`search_recent_<floor>`, a name made here) without
+/// blocking searches or writes: it waits for the searches planned with it.
+async fn drop_index(c: &mut dyn Conn, name: &str) -> Result<()> {
+    debug_assert!(name.starts_with("search_recent_"));
+    if !name
+        .trim_start_matches("search_recent_")
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+    {
+        return Ok(());
+    }
+    c.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}"))
+        .await
 }
 
 /// Searches tickets, messages and customers, best first, returning at most `limit` hits

@@ -293,6 +293,17 @@ async fn schedule_loop(
             {
                 tracing::warn!(error = %e, "could not schedule the self-service logs' purge");
             }
+            // PostgreSQL: the search index's recent part, renewed as the table grows (its
+            // own task: building an index over a large table takes seconds).
+            let search_db = db.clone();
+            tokio::spawn(async move {
+                let keep = rapport_store::search::RECENT_KEEP;
+                match rapport_store::search::renew_recent(&search_db, keep).await {
+                    Ok(Some(floor)) => tracing::info!(floor, "renewed the recent search index"),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not renew the recent search index"),
+                }
+            });
         }
         // Every minute: bot conversations quiet for 30 minutes after a cited answer count
         // as resolved ("left after the answer"), apart from the customers' "yes".

@@ -5,35 +5,121 @@ use serde_json::json;
 
 use crate::both_backends;
 
-/// 60,000 index entries, numbered by `ref_id` 1..=60,000 (newest last), each with one of a
-/// few texts, so that every query below has identical matches and the best hits are simply
-/// the newest matching entries: `alpha` every third of the newest 20,000 (found by the
-/// first walk on PostgreSQL), `bravo` every fortieth everywhere (a second, longer walk),
-/// `charlie` only among the oldest 500 (none in the first walk: the GIN index).
-async fn fill_index(app: &crate::harness::TestApp) {
+/// Index entries numbered by `ref_id` `from..=to` (newest last), each with one of a few
+/// texts, so that every query below has identical matches and the best hits are simply the
+/// newest matching entries ([`Word::matches`]).
+async fn fill_index(app: &crate::harness::TestApp, from: i64, to: i64) {
     testing::execute(
         &app.db,
         "INSERT INTO search_index (title, body, kind, ticket_id, ref_id)
-         WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 60000)
+         WITH RECURSIVE g(n) AS (SELECT CAST($1 AS BIGINT) UNION ALL SELECT n + 1 FROM g WHERE n < $2)
          SELECT '', CASE
                       WHEN n > 40000 AND n % 3 = 0 THEN 'alpha filler'
-                      WHEN n % 40 = 1 THEN 'bravo filler'
+                      WHEN n % 150 = 1 THEN 'bravo filler'
+                      WHEN n % 110 = 3 THEN 'echo filler'
                       WHEN n <= 500 THEN 'charlie filler'
                       ELSE 'filler'
                     END, 'customer', NULL, n
          FROM g",
-        vec![],
+        vec![from.into(), to.into()],
     )
     .await
     .unwrap();
 }
 
-fn expected(matches: impl Fn(i64) -> bool) -> Vec<i64> {
-    (1..=60_000)
-        .rev()
-        .filter(|&n| matches(n))
-        .take(100)
-        .collect()
+/// The words of [`fill_index`], and which entries hold each. Among the newest 20,000 (the
+/// first look on PostgreSQL): `alpha` thousands of times, `bravo` and `echo` fewer than the
+/// 200 candidates (a second look, or every match), `charlie` never (only the oldest 500).
+#[derive(Clone, Copy)]
+enum Word {
+    Alpha,
+    Bravo,
+    Echo,
+    Charlie,
+    Zulu,
+}
+
+impl Word {
+    fn matches(self, n: i64) -> bool {
+        let alpha = n > 40_000 && n % 3 == 0;
+        let bravo = !alpha && n % 150 == 1;
+        let echo = !alpha && !bravo && n % 110 == 3;
+        match self {
+            Word::Alpha => alpha,
+            Word::Bravo => bravo,
+            Word::Echo => echo,
+            Word::Charlie => !alpha && !bravo && !echo && n <= 500,
+            Word::Zulu => false,
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Word::Alpha => "alpha",
+            Word::Bravo => "bravo",
+            Word::Echo => "echo",
+            Word::Charlie => "charlie",
+            Word::Zulu => "zulu",
+        }
+    }
+}
+
+/// Every word's search returns the newest 100 of its matches among entries `1..=top`.
+async fn assert_newest_found(app: &crate::harness::TestApp, top: i64) {
+    for word in [
+        Word::Alpha,
+        Word::Bravo,
+        Word::Echo,
+        Word::Charlie,
+        Word::Zulu,
+    ] {
+        let want: Vec<i64> = (1..=top)
+            .rev()
+            .filter(|&n| word.matches(n))
+            .take(100)
+            .collect();
+        let q = word.text();
+        let (s, found) = app.get(&format!("/api/v1/search?q={q}&limit=100")).await;
+        assert_eq!(s, 200, "{found}");
+        let got: Vec<i64> = found["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["customer_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(got, want, "{q} among 1..={top}");
+    }
+}
+
+/// Renews the recent search index with `keep`, waiting out the app's own scheduled run
+/// (which holds the same lock for a moment at start-up).
+async fn renew(app: &crate::harness::TestApp, keep: i64) -> Option<i64> {
+    for _ in 0..50 {
+        if let Some(floor) = rapport_store::search::renew_recent(&app.db, keep)
+            .await
+            .unwrap()
+        {
+            return Some(floor);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// The recent search indexes that exist, by name.
+async fn recent_indexes(app: &crate::harness::TestApp) -> Vec<String> {
+    testing::rows(
+        &app.db,
+        "SELECT indexname AS name FROM pg_indexes
+         WHERE tablename = 'search_index' AND indexname LIKE 'search_recent_%'
+         ORDER BY indexname",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.text("name").unwrap())
+    .collect()
 }
 
 both_backends! {
@@ -92,25 +178,61 @@ both_backends! {
     }
 
     async fn every_search_path_finds_the_newest_matches(app) {
-        fill_index(&app).await;
-        let alpha = |n: i64| n > 40_000 && n % 3 == 0;
-        let bravo = |n: i64| !alpha(n) && n % 40 == 1;
-        let charlie = |n: i64| !alpha(n) && !bravo(n) && n <= 500;
-        for (q, want) in [
-            ("alpha", expected(alpha)),
-            ("bravo", expected(bravo)),
-            ("charlie", expected(charlie)),
-            ("zulu", Vec::new()),
-        ] {
-            let (s, found) = app.get(&format!("/api/v1/search?q={q}&limit=100")).await;
-            assert_eq!(s, 200, "{found}");
-            let got: Vec<i64> = found["hits"]
-                .as_array()
+        fill_index(&app, 1, 60_000).await;
+        assert_newest_found(&app, 60_000).await;
+        if app.db.backend() == rapport_store::Backend::Postgres {
+            // Below twice the size to keep there is no recent index.
+            assert_eq!(rapport_store::search::renew_recent(&app.db, 40_000).await.unwrap(), None);
+            assert!(recent_indexes(&app).await.is_empty());
+            // With one over the newest 25,000 entries, each path answers the same, and a
+            // look among the newest entries is answered from it.
+            assert_eq!(renew(&app, 25_000).await, Some(35_000));
+            assert_eq!(recent_indexes(&app).await, ["search_recent_35000"]);
+            assert_newest_found(&app, 60_000).await;
+            let plan = app
+                .db
+                .read(rapport_store::op!(c => {
+                    rapport_store::testing::execute_in(c, "SET LOCAL enable_indexscan = off", &[]).await?;
+                    rapport_store::testing::query_in(
+                        c,
+                        "EXPLAIN SELECT id FROM search_index i
+                         WHERE i.tsv @@ to_tsquery('english', 'bravo') AND i.id > 40000
+                         ORDER BY i.id DESC LIMIT 200",
+                        &[],
+                    )
+                    .await
+                }))
+                .await
                 .unwrap()
                 .iter()
-                .map(|h| h["customer_id"].as_i64().unwrap())
-                .collect();
-            assert_eq!(got, want, "{q}");
+                .map(|r| r.text(0).unwrap())
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(plan.contains("search_recent_35000"), "{plan}");
+            // As the table grows the index moves on: a new one over the newest entries,
+            // the old one gone, and searches still find the newest matches.
+            fill_index(&app, 60_001, 90_000).await;
+            assert_newest_found(&app, 90_000).await;
+            assert_eq!(renew(&app, 25_000).await, Some(65_000));
+            assert_eq!(recent_indexes(&app).await, ["search_recent_65000"]);
+            assert_newest_found(&app, 90_000).await;
+            // A run interrupted after building an index it never recorded leaves it
+            // behind; the next run drops it.
+            testing::execute(
+                &app.db,
+                "CREATE INDEX search_recent_70000 ON search_index USING GIN (tsv) WHERE id > 70000",
+                vec![],
+            )
+            .await
+            .unwrap();
+            for _ in 0..50 {
+                assert_eq!(rapport_store::search::renew_recent(&app.db, 25_000).await.unwrap(), None);
+                if recent_indexes(&app).await.len() == 1 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            assert_eq!(recent_indexes(&app).await, ["search_recent_65000"]);
         }
         app.stop().await;
     }

@@ -1,0 +1,2 @@
+-- PostgreSQL only (a partial GIN index over the newest search entries, see the PostgreSQL
+-- file); SQLite's FTS5 reads a word's matches newest first and needs nothing.
