@@ -337,7 +337,7 @@ async fn renew_recent_locked(c: &mut dyn Conn, keep: i64) -> Result<Option<i64>>
     let others = c
         .query(
             "SELECT indexname AS name FROM pg_indexes
-             WHERE tablename = 'search_index' AND indexname LIKE 'search_recent_%'",
+             WHERE tablename = 'search_index' AND indexname ~ '^search_recent_[0-9]+$'",
             &[],
         )
         .await?;
@@ -372,12 +372,8 @@ async fn renew_recent_locked(c: &mut dyn Conn, keep: i64) -> Result<Option<i64>>
 /// Drops one of the recent indexes (`search_recent_<floor>`, a name made here) without
 /// blocking searches or writes: it waits for the searches planned with it.
 async fn drop_index(c: &mut dyn Conn, name: &str) -> Result<()> {
-    debug_assert!(name.starts_with("search_recent_"));
-    if !name
-        .trim_start_matches("search_recent_")
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-    {
+    let digits = name.strip_prefix("search_recent_").unwrap_or("");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(());
     }
     c.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}"))
