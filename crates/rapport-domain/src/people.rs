@@ -79,6 +79,8 @@ pub enum Permission {
     ManageKb,
     /// Set the live chat's verified-identity secret and the sites that may embed it.
     ManageChat,
+    /// Create and change SLA policies and business-hours calendars.
+    ManageSla,
 }
 
 impl Permission {
@@ -92,6 +94,7 @@ impl Permission {
             | Permission::ManageKb
             | Permission::ManageTeams
             | Permission::ManageCategories
+            | Permission::ManageSla
             | Permission::ViewJobs
             | Permission::ViewKbReports => Role::Supervisor,
             Permission::ManageUsers | Permission::ManageBranding | Permission::ManageChat => {

@@ -74,6 +74,11 @@ impl Zone {
         &self.name
     }
 
+    /// The zone's rules, for arithmetic in local time (business hours).
+    pub fn tz(&self) -> &TimeZone {
+        &self.tz
+    }
+
     /// Every zone an agent may choose, sorted by name.
     pub fn names() -> &'static [String] {
         &NAMES

@@ -158,6 +158,24 @@ fn routes() -> OpenApiRouter<AppState> {
             chat::agents::put_availability
         ))
         .routes(routes!(chat::agents::transfer))
+        .routes(routes!(
+            api::sla::policies::list_policies,
+            api::sla::policies::create_policy
+        ))
+        .routes(routes!(
+            api::sla::policies::get_policy,
+            api::sla::policies::put_policy,
+            api::sla::policies::delete_policy
+        ))
+        .routes(routes!(
+            api::sla::calendars::list_calendars,
+            api::sla::calendars::create_calendar
+        ))
+        .routes(routes!(
+            api::sla::calendars::get_calendar,
+            api::sla::calendars::put_calendar,
+            api::sla::calendars::delete_calendar
+        ))
 }
 
 /// The OpenAPI document, generated from the handlers' annotations.

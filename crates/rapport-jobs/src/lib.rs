@@ -11,6 +11,7 @@
 
 pub mod chat_queue;
 pub mod retention;
+pub mod sla;
 pub mod subscribers;
 
 pub use chat_queue::{CHAT_QUEUE, ChatQueue};
@@ -102,6 +103,7 @@ impl Registry {
         r.add(ROLL_UP, RollUpHandler);
         r.add(KB_PURGE, KbPurgeHandler);
         r.subscribe(ChatQueue);
+        r.subscribe(sla::SlaClocks);
         r
     }
 

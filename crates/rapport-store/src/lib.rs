@@ -32,6 +32,7 @@ pub mod search;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod sla;
 pub mod split;
 pub mod stats;
 pub mod stream;

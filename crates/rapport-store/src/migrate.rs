@@ -189,6 +189,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0030_search_recent.sql"),
         postgres: include_str!("../migrations/postgres/0030_search_recent.sql"),
     },
+    Migration {
+        version: 31,
+        name: "sla",
+        sqlite: include_str!("../migrations/sqlite/0031_sla.sql"),
+        postgres: include_str!("../migrations/postgres/0031_sla.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::{Category, Channel, Permission, Priority, TicketStatus, Viewer, Zone};
+use rapport_domain::{
+    Category, Channel, Permission, Priority, TicketStatus, Timestamp, Viewer, Zone,
+};
 use rapport_http::AppState;
 use rapport_store::StoreError;
 use rapport_store::op;
@@ -39,11 +41,15 @@ pub struct Row {
     tags: Vec<String>,
     updated: String,
     updated_iso: String,
+    /// The SLA clock at a glance (empty: not measured) and its state (a CSS class).
+    sla: String,
+    sla_state: &'static str,
 }
 
 impl Row {
-    fn of(t: &Ticket, zone: &Zone) -> Self {
+    fn of(t: &Ticket, zone: &Zone, now: Timestamp) -> Self {
         let (updated, updated_iso) = when(t.updated_at, zone);
+        let glance = t.sla.as_ref().and_then(|s| s.glance(now));
         Self {
             id: t.id,
             number: t.number,
@@ -59,6 +65,8 @@ impl Row {
             tags: t.tags.clone(),
             updated,
             updated_iso,
+            sla: glance.as_ref().map(|g| g.text.clone()).unwrap_or_default(),
+            sla_state: glance.as_ref().map_or("", |g| g.state.as_str()),
         }
     }
 }
@@ -170,6 +178,7 @@ const SORTS: &[(&str, &str)] = &[
     ("created", "Newest first"),
     ("oldest", "Oldest first"),
     ("priority", "Priority"),
+    ("sla", "SLA due soonest"),
 ];
 
 fn sort_of(key: &str) -> (SortField, bool) {
@@ -177,6 +186,7 @@ fn sort_of(key: &str) -> (SortField, bool) {
         "created" => (SortField::CreatedAt, false),
         "oldest" => (SortField::CreatedAt, true),
         "priority" => (SortField::Priority, false),
+        "sla" => (SortField::SlaDue, true),
         _ => (SortField::UpdatedAt, false),
     }
 }
@@ -434,7 +444,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
     let rows: Vec<Row> = tickets_page
         .items
         .iter()
-        .map(|t| Row::of(t, &zone))
+        .map(|t| Row::of(t, &zone, st.now()))
         .collect();
     let filter_query = custom.query();
     let extra = if key == "custom" {

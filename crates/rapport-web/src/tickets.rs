@@ -42,6 +42,11 @@ pub struct TicketView {
     customer_id: i64,
     customer_name: String,
     customer_email: String,
+    /// The SLA clock at a glance ("2 h left"; empty: not measured), its state (a CSS
+    /// class) and the soonest due time in the agent's zone.
+    sla: String,
+    sla_state: &'static str,
+    sla_due: String,
 }
 
 /// A line of the customer's history.
@@ -204,7 +209,8 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let user_id = viewer.user_id;
             let seen = deflection::seen_on_ticket(c, &viewer, id).await?;
             let who = Principal::Agent(viewer);
-            let t = tickets::get(c, &who, id).await?;
+            let mut t = tickets::get(c, &who, id).await?;
+            rapport_store::sla::clocks::fill_in(c, &mut t).await;
             let msgs = messages::for_ticket(c, &who, id).await?;
             let evs = events::for_ticket(c, id).await?;
             let history = tickets::for_customer(c, &who, t.customer.id).await?;
@@ -312,6 +318,7 @@ pub async fn ticket(
         .collect();
     history.truncate(50);
     let viewer = &me.session.viewer;
+    let glance = t.sla.as_ref().and_then(|s| s.glance(st.now()));
     page(&TicketPage {
         chat_top,
         kb_seen: seen
@@ -339,6 +346,14 @@ pub async fn ticket(
             customer_id: t.customer.id,
             customer_name,
             customer_email: t.customer.email.clone(),
+            sla: glance.as_ref().map(|g| g.text.clone()).unwrap_or_default(),
+            sla_state: glance.as_ref().map_or("", |g| g.state.as_str()),
+            sla_due: t
+                .sla
+                .as_ref()
+                .and_then(|s| s.next_due())
+                .map(|d| zone.local(d))
+                .unwrap_or_default(),
         },
         messages,
         activity,

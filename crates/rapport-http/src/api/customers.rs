@@ -66,11 +66,15 @@ pub struct CustomerWithTicketsView {
     pub tickets: Vec<TicketView>,
 }
 
-impl From<customers::CustomerWithTickets> for CustomerWithTicketsView {
-    fn from(c: customers::CustomerWithTickets) -> Self {
+impl CustomerWithTicketsView {
+    fn new(c: customers::CustomerWithTickets, now: Timestamp) -> Self {
         Self {
             customer: c.customer.into(),
-            tickets: c.tickets.into_iter().map(Into::into).collect(),
+            tickets: c
+                .tickets
+                .into_iter()
+                .map(|t| TicketView::new(t, now))
+                .collect(),
         }
     }
 }
@@ -91,5 +95,5 @@ pub async fn get_customer(
         .db
         .read(op!(c => customers::get_with_tickets(c, &viewer, id).await))
         .await?;
-    Ok(Json(c.into()))
+    Ok(Json(CustomerWithTicketsView::new(c, st.now())))
 }

@@ -22,6 +22,7 @@ pub mod people;
 pub mod portal_links;
 pub mod preferences;
 pub mod search;
+pub mod sla;
 pub mod stats;
 pub mod tickets;
 pub mod tokens;

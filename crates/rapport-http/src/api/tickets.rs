@@ -11,6 +11,8 @@ use rapport_domain::{
     Tag, TicketStatus, Timestamp, Viewer,
 };
 use rapport_store::events;
+
+use crate::api::sla::view::SlaView;
 use rapport_store::messages::{self, NewAttachment};
 use rapport_store::op;
 use rapport_store::tickets::{
@@ -99,10 +101,13 @@ pub struct TicketView {
     /// Last time it was solved.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub solved_at: Option<Timestamp>,
+    /// Its SLA clocks (absent: no policy applies).
+    pub sla: Option<SlaView>,
 }
 
-impl From<tickets::Ticket> for TicketView {
-    fn from(t: tickets::Ticket) -> Self {
+impl TicketView {
+    /// The ticket as it reads at `now` (its SLA clocks' breaches depend on it).
+    pub fn new(t: tickets::Ticket, now: Timestamp) -> Self {
         Self {
             id: t.id,
             number: t.number,
@@ -123,6 +128,7 @@ impl From<tickets::Ticket> for TicketView {
             last_message_at: t.last_message_at,
             first_response_at: t.first_response_at,
             solved_at: t.solved_at,
+            sla: t.sla.as_ref().map(|s| SlaView::new(s, now)),
         }
     }
 }
@@ -137,10 +143,15 @@ pub struct TicketPageView {
     pub next_cursor: Option<String>,
 }
 
-impl From<tickets::TicketPage> for TicketPageView {
-    fn from(p: tickets::TicketPage) -> Self {
+impl TicketPageView {
+    /// The page as it reads at `now`.
+    pub fn new(p: tickets::TicketPage, now: Timestamp) -> Self {
         Self {
-            items: p.items.into_iter().map(Into::into).collect(),
+            items: p
+                .items
+                .into_iter()
+                .map(|t| TicketView::new(t, now))
+                .collect(),
             next_cursor: p.next_cursor,
         }
     }
@@ -279,9 +290,14 @@ pub async fn create_ticket(
     let now = st.now();
     let t = st
         .db
-        .write(op!(c => tickets::create(c, Some(&viewer), new, now).await))
+        .write(op!(c => {
+            let mut t = tickets::create(c, Some(&viewer), new, now).await?;
+            // The clocks the `sla.clocks` subscriber starts a moment later.
+            rapport_store::sla::clocks::fill_in(c, &mut t).await;
+            Ok(t)
+        }))
         .await?;
-    Ok((StatusCode::CREATED, Json(t.into())))
+    Ok((StatusCode::CREATED, Json(TicketView::new(t, now))))
 }
 
 /// Reads one ticket.
@@ -299,9 +315,13 @@ pub async fn get_ticket(
     let who = Principal::Agent(viewer);
     let t = st
         .db
-        .read(op!(c => tickets::get(c, &who, id).await))
+        .read(op!(c => {
+            let mut t = tickets::get(c, &who, id).await?;
+            rapport_store::sla::clocks::fill_in(c, &mut t).await;
+            Ok(t)
+        }))
         .await?;
-    Ok(Json(t.into()))
+    Ok(Json(TicketView::new(t, st.now())))
 }
 
 /// Filters and paging of `GET /api/v1/tickets`.
@@ -325,7 +345,8 @@ pub struct ListParams {
     pub customer_id: Option<i64>,
     /// A tag.
     pub tag: Option<String>,
-    /// `updated_at` (default), `created_at`, `priority` or `number`.
+    /// `updated_at` (default), `created_at`, `priority`, `number` or `sla_due` (the soonest SLA
+    /// due time first with `order=asc`; tickets without a running clock last).
     pub sort: Option<String>,
     /// `desc` (default) or `asc`.
     pub order: Option<String>,
@@ -415,7 +436,7 @@ pub async fn list_tickets(
         .db
         .read(op!(c => tickets::list(c, &viewer, &filter, &page).await))
         .await?;
-    Ok(Json(p.into()))
+    Ok(Json(TicketPageView::new(p, st.now())))
 }
 
 /// Tells a field set to `null` (`Some(None)`) from a field left out (`None`).
@@ -504,9 +525,13 @@ pub async fn patch_ticket(
     let now = st.now();
     let t = st
         .db
-        .write(op!(c => tickets::update(c, &viewer, id, patch, now).await))
+        .write(op!(c => {
+            let mut t = tickets::update(c, &viewer, id, patch, now).await?;
+            rapport_store::sla::clocks::fill_in(c, &mut t).await;
+            Ok(t)
+        }))
         .await?;
-    Ok(Json(t.into()))
+    Ok(Json(TicketView::new(t, st.now())))
 }
 
 /// `POST /api/v1/tickets/{id}/messages`.
@@ -634,7 +659,11 @@ pub async fn merge_ticket(
     };
     let t = st
         .db
-        .write(op!(c => tickets::merge(c, &viewer, id, into, cross, now).await))
+        .write(op!(c => {
+            let mut t = tickets::merge(c, &viewer, id, into, cross, now).await?;
+            rapport_store::sla::clocks::fill_in(c, &mut t).await;
+            Ok(t)
+        }))
         .await?;
-    Ok(Json(t.into()))
+    Ok(Json(TicketView::new(t, st.now())))
 }

@@ -23,19 +23,26 @@ pub enum SortField {
     Priority,
     /// Ticket number.
     Number,
+    /// The soonest SLA due time (`tickets.sla_due_at`, kept with the clocks). Tickets with
+    /// no running clock count as due at the end of time: last in ascending order (the way
+    /// to read this sort), first in descending.
+    SlaDue,
 }
 
+use crate::sla::clocks::NO_DUE;
+
 impl SortField {
-    /// Parses `updated_at`, `created_at`, `priority` or `number`.
+    /// Parses `updated_at`, `created_at`, `priority`, `number` or `sla_due`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         match raw {
             "updated_at" => Ok(Self::UpdatedAt),
             "created_at" => Ok(Self::CreatedAt),
             "priority" => Ok(Self::Priority),
             "number" => Ok(Self::Number),
+            "sla_due" => Ok(Self::SlaDue),
             _ => Err(FieldError::new(
                 "sort",
-                "must be one of: updated_at, created_at, priority, number",
+                "must be one of: updated_at, created_at, priority, number, sla_due",
             )),
         }
     }
@@ -46,6 +53,7 @@ impl SortField {
             Self::CreatedAt => "t.created_at",
             Self::Priority => "t.priority",
             Self::Number => "t.number",
+            Self::SlaDue => "t.sla_due_at",
         }
     }
 
@@ -55,6 +63,11 @@ impl SortField {
             Self::CreatedAt => t.created_at.micros(),
             Self::Priority => t.priority.rank(),
             Self::Number => t.number,
+            Self::SlaDue => t
+                .sla
+                .as_ref()
+                .and_then(|s| s.next_due())
+                .map_or(NO_DUE, |d| d.micros()),
         }
     }
 }

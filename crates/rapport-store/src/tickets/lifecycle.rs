@@ -243,6 +243,7 @@ pub async fn create(
         last_message_at: now,
         first_response_at: None,
         solved_at: None,
+        sla: None,
     })
 }
 

@@ -39,6 +39,8 @@ mod principal;
 mod review_fixes;
 mod search;
 mod sessions_trust;
+mod sla;
+mod sla_judge;
 mod storage_trust;
 mod subscribers;
 mod tickets;

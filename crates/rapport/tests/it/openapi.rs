@@ -92,6 +92,16 @@ both_backends! {
             ("/api/v1/chat/agents/{id}", "get"),
             ("/api/v1/chat/agents/{id}", "put"),
             ("/api/v1/chat/conversations/{id}/transfer", "post"),
+            ("/api/v1/sla/policies", "get"),
+            ("/api/v1/sla/policies", "post"),
+            ("/api/v1/sla/policies/{id}", "get"),
+            ("/api/v1/sla/policies/{id}", "put"),
+            ("/api/v1/sla/policies/{id}", "delete"),
+            ("/api/v1/sla/calendars", "get"),
+            ("/api/v1/sla/calendars", "post"),
+            ("/api/v1/sla/calendars/{id}", "get"),
+            ("/api/v1/sla/calendars/{id}", "put"),
+            ("/api/v1/sla/calendars/{id}", "delete"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -105,7 +115,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 99] = [
+const SCHEMA_NAMES: [&str; 108] = [
     "AddMemberRequest",
     "AskRequest",
     "AttachmentInput",
@@ -114,6 +124,9 @@ const SCHEMA_NAMES: [&str; 99] = [
     "BotAnswer",
     "BotReport",
     "BotSource",
+    "BusinessCalendar",
+    "BusinessCalendarRequest",
+    "CalendarClosure",
     "CategoryInfo",
     "CategoryKey",
     "ChangePasswordRequest",
@@ -196,11 +209,17 @@ const SCHEMA_NAMES: [&str; 99] = [
     "Preferences",
     "PreferencesUpdate",
     "SearchResults",
+    "SlaClock",
+    "SlaConditions",
+    "SlaPolicy",
+    "SlaPolicyRequest",
+    "SlaTargets",
     "StartChatRequest",
     "SynonymGroup",
     "Team",
     "Ticket",
     "TicketPage",
+    "TicketSla",
     "Token",
     "TopicArticle",
     "TopicTicket",

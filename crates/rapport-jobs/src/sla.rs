@@ -1,0 +1,118 @@
+//! SLA clocks follow the event stream: a new ticket starts its clocks under the policy
+//! that applies; an agent's public reply meets the first and next response; a customer's
+//! message starts the next response; waiting on the customer pauses every clock and
+//! leaving it resumes them; solving meets them; reopening starts a new resolution clock.
+//! A ticket split off another starts its clocks like a new one. Each event's own time is
+//! used, not the time the subscriber runs; clocks start as of the ticket's creation (status
+//! `new`), the later status changes following as their events come. The policy is picked
+//! from the ticket's priority, category and customer as they are when the subscriber
+//! starts the clocks (a moment after creation). The rules are the domain's
+//! (`rapport_domain::sla::clock`); this says which event is which.
+
+use futures::future::BoxFuture;
+use rapport_domain::sla::calendar::Calendar;
+use rapport_domain::sla::clock::TicketSla;
+use rapport_domain::sla::policy::Targets;
+use rapport_domain::{EventKind, TicketStatus, Timestamp};
+use rapport_store::events::Actor;
+use rapport_store::sla::clocks::{self, Terms};
+use rapport_store::stream::StreamEvent;
+use rapport_store::{Conn, StoreError};
+
+use crate::subscribers::Subscriber;
+
+/// The subscriber's durable name.
+pub const SLA_CLOCKS: &str = clocks::SUBSCRIBER;
+
+/// Keeps every ticket's SLA clocks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlaClocks;
+
+/// The status change an event records (`data.status.{from,to}`), if any.
+fn status_change(event: &StreamEvent) -> Option<(TicketStatus, TicketStatus)> {
+    let s = &event.data["status"];
+    let from = TicketStatus::parse(s["from"].as_str()?).ok()?;
+    let to = TicketStatus::parse(s["to"].as_str()?).ok()?;
+    Some((from, to))
+}
+
+/// The clocks after `event`.
+fn after(sla: TicketSla, terms: &Terms, event: &StreamEvent) -> TicketSla {
+    let at = event.created_at;
+    let (targets, cal) = (&terms.targets, &terms.calendar);
+    let status = |sla: TicketSla| match status_change(event) {
+        Some((from, to)) => sla.on_status(targets, cal, from, to, at),
+        None => sla,
+    };
+    match (event.kind, event.actor) {
+        // The reply counts before the status it set (reply and solve: met in time).
+        (EventKind::ReplyAdded, Actor::User(_)) => status(sla.on_agent_reply(at)),
+        // A customer reopening a solved ticket: its new resolution clock first, then the
+        // next response the message asks for.
+        (EventKind::ReplyAdded, Actor::Customer(_)) => {
+            status(sla).on_customer_message(targets, cal, at)
+        }
+        (EventKind::MergedInto, _) => {
+            sla.on_status(targets, cal, TicketStatus::Open, TicketStatus::Closed, at)
+        }
+        _ => status(sla),
+    }
+}
+
+impl Subscriber for SlaClocks {
+    fn name(&self) -> &'static str {
+        SLA_CLOCKS
+    }
+
+    fn wants(&self, event: &StreamEvent) -> bool {
+        event.ticket_id.is_some()
+            && match event.kind {
+                EventKind::TicketCreated
+                | EventKind::SplitFrom
+                | EventKind::ReplyAdded
+                | EventKind::MergedInto => true,
+                // A note or a field change that also set the status.
+                EventKind::NoteAdded | EventKind::FieldsChanged => status_change(event).is_some(),
+                _ => false,
+            }
+    }
+
+    fn handle<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        event: &'a StreamEvent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let Some(id) = event.ticket_id else {
+                return Ok(());
+            };
+            let stored = clocks::load(c, id).await?;
+            if matches!(event.kind, EventKind::TicketCreated | EventKind::SplitFrom) {
+                if stored.is_none()
+                    && let Some(sla) = clocks::started(c, id).await?
+                {
+                    clocks::save(c, id, &sla, now).await?;
+                }
+                return Ok(());
+            }
+            let Some(sla) = stored else {
+                return Ok(());
+            };
+            // A deleted policy's clocks can still be met, paused and resumed (in calendar
+            // hours), not started anew.
+            let terms = clocks::terms_of(c, sla.policy_id)
+                .await?
+                .unwrap_or_else(|| Terms {
+                    policy_id: sla.policy_id,
+                    targets: Targets::default(),
+                    calendar: Calendar::always(),
+                });
+            let next = after(sla, &terms, event);
+            if next != sla {
+                clocks::save(c, id, &next, now).await?;
+            }
+            Ok(())
+        })
+    }
+}

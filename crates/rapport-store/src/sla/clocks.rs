@@ -1,0 +1,183 @@
+//! Each ticket's SLA clocks (`ticket_sla`): started from the policy that applies when the
+//! ticket is created, moved by what happens to it (the `sla` subscriber of the event
+//! stream decides how), and read with the ticket.
+
+use rapport_domain::sla::calendar::Calendar;
+use rapport_domain::sla::clock::TicketSla;
+use rapport_domain::sla::policy::{Targets, TicketFacts, pick};
+use rapport_domain::{Category, Channel, Priority, TicketStatus, Timestamp};
+
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
+
+/// What a ticket's clocks are measured by: its policy's targets and calendar.
+#[derive(Debug, Clone)]
+pub struct Terms {
+    /// The policy's id.
+    pub policy_id: i64,
+    /// Its targets.
+    pub targets: Targets,
+    /// Its calendar ([`Calendar::always`] for calendar hours).
+    pub calendar: Calendar,
+}
+
+/// The terms of policy `policy_id` (gone: `None`).
+pub async fn terms_of(c: &mut dyn Conn, policy_id: i64) -> Result<Option<Terms>> {
+    let policy = match super::policies::get(c, policy_id).await {
+        Ok(p) => p,
+        Err(StoreError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let calendar = match policy.calendar_id {
+        Some(id) => super::calendars::get(c, id).await?.calendar,
+        None => Calendar::always(),
+    };
+    Ok(Some(Terms {
+        policy_id: policy.id,
+        targets: policy.targets,
+        calendar,
+    }))
+}
+
+/// The facts a policy's conditions are checked against, with the ticket's creation time.
+async fn facts(c: &mut dyn Conn, ticket_id: i64) -> Result<(TicketFacts, Timestamp)> {
+    let r = c
+        .opt(
+            "SELECT t.priority, t.category, t.channel, t.created_at,
+                    cu.organization_id, cu.attributes
+             FROM tickets t JOIN customers cu ON cu.id = t.customer_id WHERE t.id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("ticket"))?;
+    let attributes: serde_json::Value =
+        serde_json::from_str(&r.text("attributes")?).unwrap_or_default();
+    let facts = TicketFacts {
+        priority: Priority::from_rank(r.int("priority")?)
+            .ok_or_else(|| StoreError::Db("bad stored priority".into()))?,
+        category: r
+            .opt_text("category")?
+            .and_then(|c| Category::parse(&c).ok()),
+        channel: Channel::parse(&r.text("channel")?)?,
+        organization: r.opt_int("organization_id")?,
+        tier: attributes["tier"].as_str().map(str::to_owned),
+    };
+    Ok((facts, Timestamp(r.int("created_at")?)))
+}
+
+/// The clocks a ticket starts with: as of its creation (when every ticket is `new`; later
+/// status changes follow as their events come), under the first policy that applies to it
+/// now (none: `None`). Stores nothing.
+pub async fn started(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<TicketSla>> {
+    let (facts, created_at) = facts(c, ticket_id).await?;
+    let status = TicketStatus::New;
+    let policies = super::policies::list(c).await?;
+    let Some(policy) = pick(&policies, &facts) else {
+        return Ok(None);
+    };
+    let Some(terms) = terms_of(c, policy.id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(TicketSla::start(
+        terms.policy_id,
+        &terms.targets,
+        &terms.calendar,
+        created_at,
+        status,
+    )))
+}
+
+/// A ticket's stored clocks.
+pub async fn load(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<TicketSla>> {
+    let raw = c
+        .opt(
+            "SELECT clocks FROM ticket_sla WHERE ticket_id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .map(|r| r.text("clocks"))
+        .transpose()?;
+    parse(raw)
+}
+
+/// Stores a ticket's clocks (with their soonest due time, which views sort by).
+pub async fn save(c: &mut dyn Conn, ticket_id: i64, sla: &TicketSla, now: Timestamp) -> Result<()> {
+    c.execute(
+        "INSERT INTO ticket_sla (ticket_id, policy_id, clocks, next_due_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id,
+             clocks = excluded.clocks, next_due_at = excluded.next_due_at,
+             updated_at = excluded.updated_at",
+        &[
+            ticket_id.into(),
+            sla.policy_id.into(),
+            serde_json::to_string(sla)?.into(),
+            sla.next_due().into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    c.execute(
+        "UPDATE tickets SET sla_due_at = $1 WHERE id = $2",
+        &[
+            sla.next_due().map_or(NO_DUE, |d| d.micros()).into(),
+            ticket_id.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// `tickets.sla_due_at` of a ticket with no running clock: after every real due time.
+pub const NO_DUE: i64 = i64::MAX;
+
+/// The subscriber that keeps the clocks (its cursor says which events it has handled).
+pub const SUBSCRIBER: &str = "sla.clocks";
+
+/// Parses the clocks a ticket read carries (`ticket_sla.clocks`, or none). Clocks that do
+/// not parse (a newer release's, read by an older node) read as none, so a ticket is never
+/// unreadable because of them.
+pub(crate) fn parse(raw: Option<String>) -> Result<Option<TicketSla>> {
+    Ok(raw.and_then(|s| match serde_json::from_str(&s) {
+        Ok(sla) => Some(sla),
+        Err(e) => {
+            tracing::warn!(error = %e, "stored SLA clocks do not parse; shown as none");
+            None
+        }
+    }))
+}
+
+/// The clocks a ticket will start with while the subscriber has not handled its creation
+/// yet (a moment after it commits). `None` once it has — a ticket it gave no clocks (no
+/// policy applied, or created before SLAs existed) has none.
+pub async fn started_unless_stored(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<TicketSla>> {
+    if let Some(sla) = load(c, ticket_id).await? {
+        return Ok(Some(sla));
+    }
+    let pending = c
+        .opt(
+            "SELECT e.id FROM events e
+             WHERE e.ticket_id = $1 AND e.kind IN ('ticket_created', 'split_from')
+               AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.name = $2
+                               AND (s.tx > e.tx OR (s.tx = e.tx AND s.event_id >= e.id)))",
+            &[ticket_id.into(), SUBSCRIBER.into()],
+        )
+        .await?;
+    if pending.is_none() {
+        return Ok(None);
+    }
+    started(c, ticket_id).await
+}
+
+/// For a ticket page or the API's read of one ticket: fills in the clocks the subscriber
+/// is about to store ([`started_unless_stored`]). Never fails the read: a failure leaves
+/// the clocks out and is logged.
+pub async fn fill_in(c: &mut dyn Conn, t: &mut crate::tickets::Ticket) {
+    if t.sla.is_some() {
+        return;
+    }
+    match started_unless_stored(c, t.id).await {
+        Ok(sla) => t.sla = sla,
+        Err(e) => tracing::warn!(error = %e, ticket = t.id, "could not work out the SLA clocks"),
+    }
+}
