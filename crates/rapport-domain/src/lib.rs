@@ -23,6 +23,7 @@ pub mod principal;
 pub mod sla;
 pub mod text;
 pub mod ticket;
+pub mod webhook;
 pub mod zone;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -81,6 +81,8 @@ pub enum Permission {
     ManageChat,
     /// Create and change SLA policies and business-hours calendars.
     ManageSla,
+    /// Create and change outbound webhooks (they send ticket data out of the help desk).
+    ManageWebhooks,
 }
 
 impl Permission {
@@ -97,9 +99,10 @@ impl Permission {
             | Permission::ManageSla
             | Permission::ViewJobs
             | Permission::ViewKbReports => Role::Supervisor,
-            Permission::ManageUsers | Permission::ManageBranding | Permission::ManageChat => {
-                Role::Admin
-            }
+            Permission::ManageUsers
+            | Permission::ManageBranding
+            | Permission::ManageChat
+            | Permission::ManageWebhooks => Role::Admin,
         }
     }
 }

@@ -172,6 +172,16 @@ fn routes() -> OpenApiRouter<AppState> {
             api::sla::calendars::create_calendar
         ))
         .routes(routes!(
+            api::webhooks::create_webhook,
+            api::webhooks::list_webhooks
+        ))
+        .routes(routes!(
+            api::webhooks::get_webhook,
+            api::webhooks::patch_webhook,
+            api::webhooks::delete_webhook
+        ))
+        .routes(routes!(api::webhooks::list_deliveries))
+        .routes(routes!(
             api::sla::calendars::get_calendar,
             api::sla::calendars::put_calendar,
             api::sla::calendars::delete_calendar

@@ -13,6 +13,7 @@ pub mod chat_queue;
 pub mod retention;
 pub mod sla;
 pub mod subscribers;
+pub mod webhooks;
 
 pub use chat_queue::{CHAT_QUEUE, ChatQueue};
 pub use retention::{KB_PURGE, KbPurgeHandler, KbPurgePayload, schedule_kb_purge};
@@ -104,6 +105,7 @@ impl Registry {
         r.add(KB_PURGE, KbPurgeHandler);
         r.subscribe(ChatQueue);
         r.subscribe(sla::SlaClocks);
+        r.subscribe(webhooks::Fanout);
         r
     }
 

@@ -43,6 +43,7 @@ pub mod time_entries;
 pub mod tokens;
 pub mod value;
 pub mod views;
+pub mod webhooks;
 
 pub use db::{Backend, Conn, Db, DbConfig};
 pub use error::{Result, StoreError};

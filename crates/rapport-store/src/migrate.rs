@@ -195,6 +195,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0031_sla.sql"),
         postgres: include_str!("../migrations/postgres/0031_sla.sql"),
     },
+    Migration {
+        version: 32,
+        name: "webhooks",
+        sqlite: include_str!("../migrations/sqlite/0032_webhooks.sql"),
+        postgres: include_str!("../migrations/postgres/0032_webhooks.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

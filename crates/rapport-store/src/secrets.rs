@@ -75,6 +75,13 @@ pub fn new_token() -> String {
     format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
 }
 
+/// A fresh webhook signing secret: 32 random bytes.
+pub fn new_webhook_secret() -> rapport_domain::webhook::WebhookSecret {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    rapport_domain::webhook::WebhookSecret::from_random(bytes)
+}
+
 /// The stored form of a token.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -45,6 +45,10 @@ pub struct Config {
     /// link requests cannot use up the acknowledgements' share. 0: no automatic mail.
     #[arg(long, env = "RAPPORT_AUTO_MAIL_PER_HOUR", default_value_t = 200)]
     pub auto_mail_per_hour: i64,
+    /// Let webhooks go to loopback, private and link-local addresses (tests, a help desk
+    /// and its receivers on one host). Off: such a webhook's deliveries fail.
+    #[arg(long, env = "RAPPORT_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
     /// The 64-hex-digit key that seals secrets stored in the database (IMAP passwords).
     /// Unset: a key file `secret.key` in the data directory, made on first use. Nodes
     /// sharing one PostgreSQL database must share this key.
@@ -200,6 +204,7 @@ impl Config {
             smtp_limits: SmtpLimitsConfig::default(),
             reopen_days: 30,
             auto_mail_per_hour: 200,
+            webhook_allow_private: false,
             secret_key: None,
             imap_ca_file: None,
             imap_poll_secs: 30,

@@ -150,7 +150,7 @@ pub async fn start(
             stop_rx.clone(),
         )));
     }
-    let reg = registry(
+    let reg = registry_with(
         Arc::clone(&clock),
         rapport_mail::MailSettings {
             relay,
@@ -159,6 +159,7 @@ pub async fn start(
             public_url: public_url.clone(),
             sealer: sealer.clone(),
         },
+        config.webhook_allow_private,
     );
     // Subscribers run on every node, whatever its number of workers: their cursors are
     // locked, so one node handles each event, and side effects never wait for a node
@@ -269,7 +270,25 @@ pub async fn start(
 /// Every job handler and event-stream subscriber this binary knows, with the email
 /// channel's settings.
 pub fn registry(clock: Arc<dyn Clock>, mail: rapport_mail::MailSettings) -> Registry {
+    registry_with(clock, mail, false)
+}
+
+/// [`registry`], with webhooks allowed to reach private addresses or not
+/// (`RAPPORT_WEBHOOK_ALLOW_PRIVATE`).
+pub fn registry_with(
+    clock: Arc<dyn Clock>,
+    mail: rapport_mail::MailSettings,
+    webhook_allow_private: bool,
+) -> Registry {
     let mut reg = Registry::standard();
+    reg.add(
+        rapport_jobs::webhooks::DELIVER,
+        rapport_jobs::webhooks::Deliver::new(
+            mail.sealer.clone(),
+            Arc::clone(&clock),
+            webhook_allow_private,
+        ),
+    );
     rapport_mail::register(&mut reg, clock, mail);
     reg
 }

@@ -26,3 +26,4 @@ pub mod sla;
 pub mod stats;
 pub mod tickets;
 pub mod tokens;
+pub mod webhooks;

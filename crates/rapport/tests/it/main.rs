@@ -46,6 +46,7 @@ mod subscribers;
 mod tickets;
 mod trust_mail;
 mod web;
+mod webhooks;
 mod widget;
 mod workspace;
 mod zones;

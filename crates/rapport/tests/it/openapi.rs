@@ -102,6 +102,12 @@ both_backends! {
             ("/api/v1/sla/calendars/{id}", "get"),
             ("/api/v1/sla/calendars/{id}", "put"),
             ("/api/v1/sla/calendars/{id}", "delete"),
+            ("/api/v1/webhooks", "post"),
+            ("/api/v1/webhooks", "get"),
+            ("/api/v1/webhooks/{id}", "get"),
+            ("/api/v1/webhooks/{id}", "patch"),
+            ("/api/v1/webhooks/{id}", "delete"),
+            ("/api/v1/webhooks/{id}/deliveries", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -115,7 +121,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 108] = [
+const SCHEMA_NAMES: [&str; 112] = [
     "AddMemberRequest",
     "AskRequest",
     "AttachmentInput",
@@ -159,6 +165,7 @@ const SCHEMA_NAMES: [&str; 108] = [
     "CreateTicketRequest",
     "CreateTokenRequest",
     "CreateUserRequest",
+    "CreateWebhookRequest",
     "Customer",
     "CustomerInput",
     "CustomerRef",
@@ -205,6 +212,7 @@ const SCHEMA_NAMES: [&str; 108] = [
     "PatchMailboxRequest",
     "PatchTicketRequest",
     "PatchUserRequest",
+    "PatchWebhookRequest",
     "PortalLink",
     "Preferences",
     "PreferencesUpdate",
@@ -224,6 +232,8 @@ const SCHEMA_NAMES: [&str; 108] = [
     "TopicArticle",
     "TopicTicket",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ];
 
 /// The property names a component schema declares; a flattened schema (`allOf`) has

@@ -1,0 +1,348 @@
+//! Outbound webhooks. The `webhooks.fanout` subscriber turns each ticket event a receiver
+//! subscribed to into one `webhook.deliver` job per receiver, with the body built then (so
+//! every attempt sends the same bytes under the same `webhook-id`). The job posts it signed
+//! the Standard Webhooks way — `webhook-id`, `webhook-timestamp` and `webhook-signature:
+//! v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one signature per secret that signs
+//! now (two during a rotation) — and logs every attempt. A 2xx is delivered; `410 Gone`
+//! turns the receiver off at once; anything else is retried by the job queue (doubling from
+//! 2 s to an hour, then hourly: about three days), after which the receiver is turned off.
+//! Requests never go to loopback, private or link-local addresses — checked on the
+//! address each name resolves to, for the first request and every redirect — unless the
+//! server was started with `RAPPORT_WEBHOOK_ALLOW_PRIVATE=true`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use futures::future::BoxFuture;
+use hmac::{Hmac, Mac};
+use rapport_domain::net::is_public;
+use rapport_domain::webhook::{WebhookEvent, WebhookSecret};
+use rapport_domain::{Clock, Timestamp};
+use rapport_store::jobs::{self, Job, NewJob};
+use rapport_store::secrets::Sealer;
+use rapport_store::stream::StreamEvent;
+use rapport_store::webhooks::{self, Delivery};
+use rapport_store::{Conn, Db, StoreError, op};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::Handler;
+use crate::subscribers::Subscriber;
+
+/// The subscriber's durable name.
+pub const FANOUT: &str = "webhooks.fanout";
+
+/// The job kind of one delivery.
+pub const DELIVER: &str = "webhook.deliver";
+
+/// Attempts before a receiver counts as failing for good: doubling waits up to an hour,
+/// then hourly, about three days in all.
+pub const MAX_ATTEMPTS: i64 = 84;
+
+/// The longest a receiver may take to answer.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How much of a receiver's answer is kept in the log.
+pub const RESPONSE_KEPT: usize = 2_048;
+
+/// A delivery job's payload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliverPayload {
+    /// The receiver.
+    pub webhook_id: i64,
+    /// `webhook-id`: the same for every attempt.
+    pub msg_id: String,
+    /// The event's name.
+    pub event_type: String,
+    /// The exact body to post.
+    pub body: String,
+}
+
+/// Queues deliveries for the events receivers subscribed to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fanout;
+
+impl Subscriber for Fanout {
+    fn name(&self) -> &'static str {
+        FANOUT
+    }
+
+    fn wants(&self, event: &StreamEvent) -> bool {
+        event.ticket_id.is_some() && WebhookEvent::of(event.kind).is_some()
+    }
+
+    fn handle<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        event: &'a StreamEvent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let (Some(kind), Some(ticket_id)) = (WebhookEvent::of(event.kind), event.ticket_id)
+            else {
+                return Ok(());
+            };
+            let receivers = webhooks::subscribed(c, kind).await?;
+            if receivers.is_empty() {
+                return Ok(());
+            }
+            let ticket = webhooks::ticket_summary(c, ticket_id).await?;
+            let actor = match event.actor {
+                rapport_store::events::Actor::User(id) => {
+                    serde_json::json!({"kind": "agent", "id": id})
+                }
+                rapport_store::events::Actor::Customer(id) => {
+                    serde_json::json!({"kind": "customer", "id": id})
+                }
+                rapport_store::events::Actor::System => serde_json::json!({"kind": "system"}),
+                rapport_store::events::Actor::Bot => serde_json::json!({"kind": "bot"}),
+            };
+            let body = serde_json::json!({
+                "type": kind.as_str(),
+                "timestamp": event.created_at,
+                "data": {
+                    "ticket": ticket,
+                    "actor": actor,
+                    "details": event.data,
+                }
+            })
+            .to_string();
+            let event_id = event.position.id;
+            for webhook_id in receivers {
+                let msg_id = format!("msg_{event_id}_{webhook_id}");
+                let payload = DeliverPayload {
+                    webhook_id,
+                    msg_id: msg_id.clone(),
+                    event_type: kind.as_str().to_owned(),
+                    body: body.clone(),
+                };
+                jobs::enqueue(
+                    c,
+                    NewJob {
+                        kind: DELIVER.to_owned(),
+                        payload: serde_json::to_value(&payload)?,
+                        run_at: now,
+                        max_attempts: MAX_ATTEMPTS,
+                        idempotency_key: Some(format!("webhook:{msg_id}")),
+                    },
+                    now,
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The `webhook-signature` header: one `v1,<base64>` per secret, space-separated.
+pub fn signature(secrets: &[WebhookSecret], msg_id: &str, timestamp: i64, body: &str) -> String {
+    secrets
+        .iter()
+        .filter_map(|s| {
+            // HMAC takes a key of any length: this never skips a secret.
+            let mut mac = Hmac::<Sha256>::new_from_slice(s.key()).ok()?;
+            mac.update(format!("{msg_id}.{timestamp}.{body}").as_bytes());
+            let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+            Some(format!("v1,{sig}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Resolves names for webhook requests, refusing any that resolves to an address that is
+/// not public (unless allowed).
+struct Guarded {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for Guarded {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_private;
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            if !allow && addrs.iter().any(|a| !is_public(a.ip())) {
+                return Err(format!(
+                    "{} resolves to a private or local address; webhooks go to public addresses only",
+                    name.as_str()
+                )
+                .into());
+            }
+            let it: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(it)
+        })
+    }
+}
+
+/// Whether a URL may be requested: http(s), and a literal IP host must be public (a
+/// name's addresses are checked when it is resolved).
+pub fn url_allowed(url: &reqwest::Url, allow_private: bool) -> Result<(), String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http and https addresses".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("no user name or password in the address".into());
+    }
+    match url.host() {
+        None => Err("the address has no host".into()),
+        Some(url::Host::Ipv4(ip)) if !allow_private && !is_public(ip.into()) => {
+            Err("a private or local address; webhooks go to public addresses only".into())
+        }
+        Some(url::Host::Ipv6(ip)) if !allow_private && !is_public(ip.into()) => {
+            Err("a private or local address; webhooks go to public addresses only".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Posts deliveries.
+pub struct Deliver {
+    sealer: Sealer,
+    clock: Arc<dyn Clock>,
+    /// The client, or why it could not be built (every delivery then fails with that).
+    client: Result<reqwest::Client, String>,
+    allow_private: bool,
+}
+
+impl Deliver {
+    /// A deliverer signing with secrets opened by `sealer`.
+    pub fn new(sealer: Sealer, clock: Arc<dyn Clock>, allow_private: bool) -> Self {
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 3 {
+                attempt.error("too many redirects")
+            } else if let Err(e) = url_allowed(attempt.url(), allow_private) {
+                attempt.error(e)
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(redirects)
+            .dns_resolver(Arc::new(Guarded { allow_private }))
+            .user_agent("Rapport-Webhooks/1")
+            .build()
+            .map_err(|e| format!("the webhook HTTP client could not be built: {e}"));
+        Self {
+            sealer,
+            clock,
+            client,
+            allow_private,
+        }
+    }
+
+    async fn attempt(&self, db: &Db, job: &Job, p: &DeliverPayload) -> Result<(), String> {
+        let now = self.clock.now();
+        let sealer = self.sealer.clone();
+        let id = p.webhook_id;
+        let signing = db
+            .read(op!(c => webhooks::signing(c, &sealer, id, now).await))
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(signing) = signing.filter(|s| s.webhook.active) else {
+            return Ok(()); // deleted or turned off: nothing to send
+        };
+        let url = reqwest::Url::parse(&signing.webhook.url).map_err(|e| e.to_string())?;
+        let timestamp = now.0.div_euclid(1_000_000);
+        let mut delivery = Delivery {
+            id: 0,
+            msg_id: p.msg_id.clone(),
+            event_type: p.event_type.clone(),
+            attempt: job.attempts.max(1),
+            status_code: None,
+            response: String::new(),
+            error: None,
+            duration_ms: 0,
+            created_at: now,
+        };
+        let outcome = match url_allowed(&url, self.allow_private) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let client = self.client.as_ref().map_err(Clone::clone)?;
+                let sent = client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("webhook-id", &p.msg_id)
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header(
+                        "webhook-signature",
+                        signature(&signing.secrets, &p.msg_id, timestamp, &p.body),
+                    )
+                    .body(p.body.clone())
+                    .send()
+                    .await;
+                match sent {
+                    Err(e) => Err(error_chain(&e)),
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let text = resp.text().await.unwrap_or_default();
+                        delivery.status_code = Some(i64::from(status));
+                        delivery.response = text.chars().take(RESPONSE_KEPT).collect();
+                        Ok(status)
+                    }
+                }
+            }
+        };
+        delivery.duration_ms = (self.clock.now().0 - now.0).max(0) / 1_000;
+        let result = match outcome {
+            Ok(s) if (200..300).contains(&s) => Ok(None),
+            Ok(410) => Ok(Some("the receiver answered 410 Gone")),
+            Ok(s) => Err(format!("the receiver answered {s}")),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            delivery.error = Some(e.clone());
+        }
+        let disable = result.as_ref().ok().copied().flatten();
+        db.write(op!(c => {
+            webhooks::record(c, id, &delivery).await?;
+            if let Some(reason) = disable {
+                webhooks::disable(c, id, reason, now).await?;
+            }
+            Ok(())
+        }))
+        .await
+        .map_err(|e| e.to_string())?;
+        result.map(|_| ())
+    }
+}
+
+/// An error with its causes ("error sending request: … : connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+impl Handler for Deliver {
+    fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let p: DeliverPayload = crate::payload(job)?;
+            self.attempt(db, job, &p).await
+        })
+    }
+
+    fn gave_up<'a>(&'a self, db: &'a Db, job: &'a Job, error: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Ok(p) = crate::payload::<DeliverPayload>(job) else {
+                return;
+            };
+            let now = self.clock.now();
+            let reason = format!("turned off after {} failed attempts: {error}", job.attempts);
+            let id = p.webhook_id;
+            if let Err(e) = db
+                .write(op!(c => webhooks::disable(c, id, &reason, now).await))
+                .await
+            {
+                tracing::warn!(error = %e, webhook = id, "could not turn off a failing webhook");
+            }
+        })
+    }
+}
