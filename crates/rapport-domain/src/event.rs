@@ -41,6 +41,11 @@ pub enum EventKind {
     HandedOver,
     /// An agent moved a chat to another agent or team with a note (in the data).
     Transferred,
+    /// An SLA target runs out within the hour (the data names the targets and the due
+    /// time).
+    SlaWarning,
+    /// An SLA target's due time passed (the data names the targets and the due time).
+    SlaBreached,
 }
 
 impl EventKind {
@@ -60,6 +65,8 @@ impl EventKind {
         EventKind::TopicChanged,
         EventKind::HandedOver,
         EventKind::Transferred,
+        EventKind::SlaWarning,
+        EventKind::SlaBreached,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -84,6 +91,8 @@ impl EventKind {
             EventKind::TopicChanged => "topic_changed",
             EventKind::HandedOver => "handed_over",
             EventKind::Transferred => "transferred",
+            EventKind::SlaWarning => "sla_warning",
+            EventKind::SlaBreached => "sla_breached",
         }
     }
 }

@@ -60,6 +60,8 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || o[0] == 0
                 || (o[0] == 100 && (o[1] & 0xc0) == 64)
                 || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 168 && o[1] == 63 && o[2] == 129 && o[3] == 16)
                 || o[0] >= 240)
         }
         IpAddr::V6(v6) => {
@@ -67,12 +69,25 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            // 6to4 carries an IPv4 address in its second and third segments.
+            if s[0] == 0x2002 {
+                let v4 = std::net::Ipv4Addr::new(
+                    (s[1] >> 8) as u8,
+                    s[1] as u8,
+                    (s[2] >> 8) as u8,
+                    s[2] as u8,
+                );
+                return is_public(IpAddr::V4(v4));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                || s[..6].iter().all(|x| *x == 0)
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x2001 && s[1] == 0)
                 || (s[0] == 0x64 && s[1] == 0xff9b))
         }
     }
@@ -100,6 +115,13 @@ mod public_tests {
             "::ffff:127.0.0.1",
             "::",
             "198.18.0.1",
+            "192.0.0.192",
+            "168.63.129.16",
+            "::127.0.0.1",
+            "fec0::1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2001:0:1::1",
         ] {
             assert!(!is_public(a.parse().unwrap()), "{a}");
         }

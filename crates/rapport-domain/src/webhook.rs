@@ -19,16 +19,22 @@ pub enum WebhookEvent {
     NoteCreated,
     /// A ticket was merged into another.
     TicketMerged,
+    /// An SLA target runs out within the hour.
+    SlaWarning,
+    /// An SLA target's due time passed.
+    SlaBreached,
 }
 
 impl WebhookEvent {
     /// Every event, in the order they are listed.
-    pub const ALL: [WebhookEvent; 5] = [
+    pub const ALL: [WebhookEvent; 7] = [
         WebhookEvent::TicketCreated,
         WebhookEvent::TicketUpdated,
         WebhookEvent::MessageCreated,
         WebhookEvent::NoteCreated,
         WebhookEvent::TicketMerged,
+        WebhookEvent::SlaWarning,
+        WebhookEvent::SlaBreached,
     ];
 
     /// Its name (`ticket.created`, …).
@@ -39,6 +45,8 @@ impl WebhookEvent {
             WebhookEvent::MessageCreated => "message.created",
             WebhookEvent::NoteCreated => "note.created",
             WebhookEvent::TicketMerged => "ticket.merged",
+            WebhookEvent::SlaWarning => "sla.warning",
+            WebhookEvent::SlaBreached => "sla.breached",
         }
     }
 
@@ -64,6 +72,8 @@ impl WebhookEvent {
             EventKind::ReplyAdded => Some(WebhookEvent::MessageCreated),
             EventKind::NoteAdded => Some(WebhookEvent::NoteCreated),
             EventKind::MergedInto => Some(WebhookEvent::TicketMerged),
+            EventKind::SlaWarning => Some(WebhookEvent::SlaWarning),
+            EventKind::SlaBreached => Some(WebhookEvent::SlaBreached),
             _ => None,
         }
     }

@@ -7,8 +7,9 @@
 //! turns the receiver off at once; anything else is retried by the job queue (doubling from
 //! 2 s to an hour, then hourly: about three days), after which the receiver is turned off.
 //! Requests never go to loopback, private or link-local addresses — checked on the
-//! address each name resolves to, for the first request and every redirect — unless the
-//! server was started with `RAPPORT_WEBHOOK_ALLOW_PRIVATE=true`.
+//! address each name resolves to (the connection uses exactly those addresses) and on a
+//! literal IP — unless the server was started with `RAPPORT_WEBHOOK_ALLOW_PRIVATE=true`.
+//! Redirects are not followed (a 3xx is a failed attempt) and no proxy is used.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,6 +44,10 @@ pub const MAX_ATTEMPTS: i64 = 84;
 
 /// The longest a receiver may take to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The longest a connection may take to open (a receiver that never answers holds a
+/// worker for [`TIMEOUT`] at most, this part of it at the start).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How much of a receiver's answer is kept in the log.
 pub const RESPONSE_KEPT: usize = 2_048;
@@ -209,18 +214,15 @@ pub struct Deliver {
 impl Deliver {
     /// A deliverer signing with secrets opened by `sealer`.
     pub fn new(sealer: Sealer, clock: Arc<dyn Clock>, allow_private: bool) -> Self {
-        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 3 {
-                attempt.error("too many redirects")
-            } else if let Err(e) = url_allowed(attempt.url(), allow_private) {
-                attempt.error(e)
-            } else {
-                attempt.follow()
-            }
-        });
+        // No redirects (a 3xx is a failed attempt, as Standard Webhooks advises: following
+        // one would turn the POST into a GET or send the signed body elsewhere), no proxy
+        // from the environment (a proxy would resolve the name itself, past the guard).
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
-            .redirect(redirects)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .referer(false)
             .dns_resolver(Arc::new(Guarded { allow_private }))
             .user_agent("Rapport-Webhooks/1")
             .build()
@@ -274,12 +276,21 @@ impl Deliver {
                     .send()
                     .await;
                 match sent {
-                    Err(e) => Err(error_chain(&e)),
-                    Ok(resp) => {
+                    // Without the URL: the error is kept on the job, which supervisors read.
+                    Err(e) => Err(error_chain(&e.without_url())),
+                    Ok(mut resp) => {
                         let status = resp.status().as_u16();
-                        let text = resp.text().await.unwrap_or_default();
+                        // The start of the answer only, however much the receiver sends.
+                        let mut kept: Vec<u8> = Vec::new();
+                        while kept.len() < RESPONSE_KEPT {
+                            match resp.chunk().await {
+                                Ok(Some(bytes)) => kept.extend_from_slice(&bytes),
+                                _ => break,
+                            }
+                        }
+                        kept.truncate(RESPONSE_KEPT);
                         delivery.status_code = Some(i64::from(status));
-                        delivery.response = text.chars().take(RESPONSE_KEPT).collect();
+                        delivery.response = String::from_utf8_lossy(&kept).into_owned();
                         Ok(status)
                     }
                 }
@@ -296,10 +307,11 @@ impl Deliver {
             delivery.error = Some(e.clone());
         }
         let disable = result.as_ref().ok().copied().flatten();
+        let seen = signing.webhook.updated_at;
         db.write(op!(c => {
             webhooks::record(c, id, &delivery).await?;
             if let Some(reason) = disable {
-                webhooks::disable(c, id, reason, now).await?;
+                webhooks::disable_unless_changed(c, id, reason, seen, now).await?;
             }
             Ok(())
         }))

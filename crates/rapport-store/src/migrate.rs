@@ -201,6 +201,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0032_webhooks.sql"),
         postgres: include_str!("../migrations/postgres/0032_webhooks.sql"),
     },
+    Migration {
+        version: 33,
+        name: "sla_alerts",
+        sqlite: include_str!("../migrations/sqlite/0033_sla_alerts.sql"),
+        postgres: include_str!("../migrations/postgres/0033_sla_alerts.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -283,6 +283,30 @@ pub async fn signing(
     }))
 }
 
+/// Turns a receiver off, saying why, unless it was changed since `seen` (an admin's new
+/// address or "on again" is not undone by an attempt that started before).
+pub async fn disable_unless_changed(
+    c: &mut dyn Conn,
+    id: i64,
+    reason: &str,
+    seen: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
+    c.execute(
+        "UPDATE webhooks SET active = $1, disabled_reason = $2, updated_at = $3
+         WHERE id = $4 AND updated_at = $5",
+        &[
+            false.into(),
+            reason.into(),
+            now.into(),
+            id.into(),
+            seen.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Turns a receiver off, saying why.
 pub async fn disable(c: &mut dyn Conn, id: i64, reason: &str, now: Timestamp) -> Result<()> {
     c.execute(

@@ -181,6 +181,29 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
             name(e.data["assignee_id"].as_i64()),
             e.data["note"].as_str().unwrap_or_default()
         ),
+        EventKind::SlaWarning => format!(
+            "SLA: {} due within the hour",
+            sla_targets(&e.data["targets"])
+        ),
+        EventKind::SlaBreached => format!("SLA breached: {}", sla_targets(&e.data["targets"])),
+    }
+}
+
+/// "first response and resolution" from an SLA event's target names.
+fn sla_targets(v: &serde_json::Value) -> String {
+    let names: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str())
+                .map(|t| t.replace('_', " "))
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        "a target".to_owned()
+    } else {
+        names.join(" and ")
     }
 }
 

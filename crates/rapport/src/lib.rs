@@ -342,6 +342,14 @@ async fn schedule_loop(
             if let Err(e) = assigned {
                 tracing::warn!(error = %e, "could not assign the waiting chats");
             }
+            // SLA warnings and breaches that came due (read by index, not by a pass over
+            // open tickets), each announced once as an event.
+            let announced = db
+                .write(rapport_store::op!(c => rapport_store::sla::clocks::announce_due(c, now, 500).await))
+                .await;
+            if let Err(e) = announced {
+                tracing::warn!(error = %e, "could not announce the SLA warnings and breaches");
+            }
         }
         // A claim sent by a worker of this host just before it was killed can commit on
         // PostgreSQL after the start-up sweep ran; sweeping again every 15 s for the first

@@ -26,7 +26,7 @@ pub struct WebhookView {
     /// Where events are posted.
     pub url: String,
     /// The events it gets (`ticket.created`, `ticket.updated`, `message.created`,
-    /// `note.created`, `ticket.merged`).
+    /// `note.created`, `ticket.merged`, `sla.warning`, `sla.breached`).
     pub events: Vec<String>,
     /// Off: nothing is sent.
     pub active: bool,

@@ -125,7 +125,96 @@ pub async fn save(c: &mut dyn Conn, ticket_id: i64, sla: &TicketSla, now: Timest
         ],
     )
     .await?;
+    // The warning and the breach of this due time, unless they were announced already.
+    let due = sla.next_due().map(|d| d.micros());
+    c.execute(
+        "UPDATE ticket_sla SET
+             warn_at = CASE WHEN CAST($1 AS BIGINT) IS NULL OR warned_due_at = CAST($1 AS BIGINT)
+                            THEN NULL ELSE CAST($2 AS BIGINT) END,
+             breach_at = CASE WHEN CAST($1 AS BIGINT) IS NULL OR breached_due_at = CAST($1 AS BIGINT)
+                              THEN NULL ELSE CAST($1 AS BIGINT) END
+         WHERE ticket_id = $3",
+        &[
+            due.into(),
+            due.map(|d| d - WARN_BEFORE_SECS * 1_000_000).into(),
+            ticket_id.into(),
+        ],
+    )
+    .await?;
     Ok(())
+}
+
+/// How long before a target is due its warning goes out.
+pub const WARN_BEFORE_SECS: i64 = 3_600;
+
+/// Which of a ticket's running targets are due at `due` (their names).
+fn targets_due(sla: &TicketSla, due: Timestamp) -> Vec<&'static str> {
+    [
+        ("first_response", sla.first_response.due_at()),
+        ("next_response", sla.next_response.due_at()),
+        ("resolution", sla.resolution.due_at()),
+    ]
+    .into_iter()
+    .filter(|(_, d)| *d == Some(due))
+    .map(|(n, _)| n)
+    .collect()
+}
+
+/// Announces what came due by `now`, at most `limit` of each kind: a `sla_breached` event
+/// for every ticket whose soonest target passed, a `sla_warning` for every one due within
+/// [`WARN_BEFORE_SECS`] (not for one already breached). Each due time is announced once;
+/// a clock that starts again is announced again. Reads only the rows the `warn_at` and
+/// `breach_at` indexes say are due; on PostgreSQL rows another node is announcing are
+/// skipped. Returns how many events it recorded.
+pub async fn announce_due(c: &mut dyn Conn, now: Timestamp, limit: i64) -> Result<usize> {
+    let lock = crate::dialect::claim_lock(c.backend());
+    let mut recorded = 0;
+    for (column, kind) in [
+        ("breach_at", rapport_domain::EventKind::SlaBreached),
+        ("warn_at", rapport_domain::EventKind::SlaWarning),
+    ] {
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT ticket_id, clocks, next_due_at FROM ticket_sla
+                     WHERE {column} IS NOT NULL AND {column} <= $1
+                     ORDER BY {column} LIMIT $2 {lock}"
+                ),
+                &[now.into(), limit.into()],
+            )
+            .await?;
+        for r in rows {
+            let ticket_id = r.int("ticket_id")?;
+            let due = r.opt_int("next_due_at")?;
+            let sla = parse(Some(r.text("clocks")?))?;
+            let (announce, due) = match (due, sla) {
+                // A warning for a target already over is left to its breach.
+                (Some(d), Some(sla))
+                    if kind == rapport_domain::EventKind::SlaBreached || d > now.0 =>
+                {
+                    (Some(targets_due(&sla, Timestamp(d))), Some(d))
+                }
+                (d, _) => (None, d),
+            };
+            if let Some(targets) = announce {
+                let data = serde_json::json!({
+                    "targets": targets,
+                    "due_at": due.map(Timestamp),
+                });
+                crate::events::record(c, ticket_id, crate::events::Actor::System, kind, &data, now)
+                    .await?;
+                recorded += 1;
+            }
+            let sql = if column == "breach_at" {
+                "UPDATE ticket_sla SET breach_at = NULL, breached_due_at = $1,
+                        warn_at = NULL, warned_due_at = $1 WHERE ticket_id = $2"
+            } else {
+                "UPDATE ticket_sla SET warn_at = NULL, warned_due_at = $1 WHERE ticket_id = $2"
+            };
+            c.execute(sql, &[due.into(), ticket_id.into()]).await?;
+        }
+    }
+    Ok(recorded)
 }
 
 /// `tickets.sla_due_at` of a ticket with no running clock: after every real due time.

@@ -18,6 +18,7 @@ on_both!(
     policies_and_calendars_are_checked_and_kept_to_supervisors,
     a_note_that_sets_pending_pauses_the_clocks,
     views_sort_by_the_soonest_due_time,
+    warnings_and_breaches_are_announced_once,
 );
 
 fn at(rfc3339: &str) -> Timestamp {
@@ -500,6 +501,70 @@ async fn views_sort_by_the_soonest_due_time(backend: Backend) {
             ids[3],
             ids[0]
         ]
+    );
+    app.stop().await;
+}
+
+async fn warnings_and_breaches_are_announced_once(backend: Backend) {
+    let (app, clock) = with_clock(backend, "2026-11-27T10:00:00Z").await;
+    let t = app.ticket("Clocked", "Hello", "alerts@example.com").await;
+    let id = t["id"].as_i64().unwrap();
+    settle(&app.db).await;
+    let announce = |now: Timestamp| {
+        let db = app.db.clone();
+        async move {
+            db.write(op!(c => rapport_store::sla::clocks::announce_due(c, now, 100).await))
+                .await
+                .unwrap()
+        }
+    };
+    let kinds = || async {
+        let (_, evs) = app.get(&format!("/api/v1/tickets/{id}/events")).await;
+        evs.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .filter(|k| k.starts_with("sla_"))
+            .collect::<Vec<_>>()
+    };
+    // Nothing is due yet.
+    assert_eq!(announce(clock.now()).await, 0);
+    // 23 h 30 min later: within the hour, warned once.
+    clock.advance_secs(23 * 3_600 + 1_800);
+    assert_eq!(announce(clock.now()).await, 1);
+    assert_eq!(announce(clock.now()).await, 0);
+    assert_eq!(kinds().await, ["sla_warning"]);
+    // Past the due time: breached once.
+    clock.advance_secs(3_600);
+    assert_eq!(announce(clock.now()).await, 1);
+    assert_eq!(announce(clock.now()).await, 0);
+    assert_eq!(kinds().await, ["sla_warning", "sla_breached"]);
+    let (_, evs) = app.get(&format!("/api/v1/tickets/{id}/events")).await;
+    let breach = evs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "sla_breached")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        breach["data"]["targets"],
+        json!(["first_response"]),
+        "{breach}"
+    );
+    assert_eq!(time(&breach["data"]["due_at"]), at("2026-11-28T10:00:00Z"));
+    // The reply meets it: nothing more to announce.
+    app.post(
+        &format!("/api/v1/tickets/{id}/messages"),
+        json!({"body": "Sorry"}),
+    )
+    .await;
+    settle(&app.db).await;
+    clock.advance_secs(7 * 24 * 3_600);
+    assert_eq!(
+        announce(clock.now()).await,
+        0,
+        "a met target is not announced"
     );
     app.stop().await;
 }
