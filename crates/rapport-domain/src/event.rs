@@ -46,6 +46,14 @@ pub enum EventKind {
     SlaWarning,
     /// An SLA target's due time passed (the data names the targets and the due time).
     SlaBreached,
+    /// An agent promised the customer something by a time (the data: the promise).
+    PromiseMade,
+    /// A promise comes due soon: its owner is reminded.
+    PromiseDue,
+    /// A promise was done by its due time.
+    PromiseKept,
+    /// A promise's due time passed before it was done.
+    PromiseBroken,
 }
 
 impl EventKind {
@@ -67,6 +75,10 @@ impl EventKind {
         EventKind::Transferred,
         EventKind::SlaWarning,
         EventKind::SlaBreached,
+        EventKind::PromiseMade,
+        EventKind::PromiseDue,
+        EventKind::PromiseKept,
+        EventKind::PromiseBroken,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -93,6 +105,10 @@ impl EventKind {
             EventKind::Transferred => "transferred",
             EventKind::SlaWarning => "sla_warning",
             EventKind::SlaBreached => "sla_breached",
+            EventKind::PromiseMade => "promise_made",
+            EventKind::PromiseDue => "promise_due",
+            EventKind::PromiseKept => "promise_kept",
+            EventKind::PromiseBroken => "promise_broken",
         }
     }
 }

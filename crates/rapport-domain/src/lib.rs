@@ -20,6 +20,7 @@ pub mod net;
 pub mod password;
 pub mod people;
 pub mod principal;
+pub mod promise;
 pub mod sla;
 pub mod text;
 pub mod ticket;

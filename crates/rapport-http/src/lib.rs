@@ -182,6 +182,12 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(api::webhooks::list_deliveries))
         .routes(routes!(
+            api::promises::make_promise,
+            api::promises::list_promises
+        ))
+        .routes(routes!(api::promises::promise_done))
+        .routes(routes!(api::promises::promise_report))
+        .routes(routes!(
             api::sla::calendars::get_calendar,
             api::sla::calendars::put_calendar,
             api::sla::calendars::delete_calendar

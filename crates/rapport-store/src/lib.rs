@@ -28,6 +28,7 @@ pub mod pg_tls;
 pub mod portal;
 pub mod presence;
 pub mod private_files;
+pub mod promises;
 pub mod search;
 pub mod secrets;
 pub mod sessions;

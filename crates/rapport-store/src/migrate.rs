@@ -207,6 +207,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0033_sla_alerts.sql"),
         postgres: include_str!("../migrations/postgres/0033_sla_alerts.sql"),
     },
+    Migration {
+        version: 34,
+        name: "promises",
+        sqlite: include_str!("../migrations/sqlite/0034_promises.sql"),
+        postgres: include_str!("../migrations/postgres/0034_promises.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -186,6 +186,22 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
             sla_targets(&e.data["targets"])
         ),
         EventKind::SlaBreached => format!("SLA breached: {}", sla_targets(&e.data["targets"])),
+        EventKind::PromiseMade => format!(
+            "{who} promised: {}",
+            e.data["text"].as_str().unwrap_or_default()
+        ),
+        EventKind::PromiseDue => format!(
+            "Promise due soon: {}",
+            e.data["text"].as_str().unwrap_or_default()
+        ),
+        EventKind::PromiseKept => format!(
+            "{who} kept the promise: {}",
+            e.data["text"].as_str().unwrap_or_default()
+        ),
+        EventKind::PromiseBroken => format!(
+            "Promise broken: {}",
+            e.data["text"].as_str().unwrap_or_default()
+        ),
     }
 }
 

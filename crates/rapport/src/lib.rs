@@ -350,6 +350,15 @@ async fn schedule_loop(
             if let Err(e) = announced {
                 tracing::warn!(error = %e, "could not announce the SLA warnings and breaches");
             }
+            // Promises coming due remind their makers; those past due are broken.
+            let promised = db
+                .write(
+                    rapport_store::op!(c => rapport_store::promises::settle_due(c, now, 500).await),
+                )
+                .await;
+            if let Err(e) = promised {
+                tracing::warn!(error = %e, "could not settle the promises that came due");
+            }
         }
         // A claim sent by a worker of this host just before it was killed can commit on
         // PostgreSQL after the start-up sweep ran; sweeping again every 15 s for the first

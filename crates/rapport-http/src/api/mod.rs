@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod people;
 pub mod portal_links;
 pub mod preferences;
+pub mod promises;
 pub mod search;
 pub mod sla;
 pub mod stats;

@@ -36,6 +36,7 @@ mod openapi;
 mod peers;
 mod permissions;
 mod principal;
+mod promises;
 mod review_fixes;
 mod search;
 mod sessions_trust;

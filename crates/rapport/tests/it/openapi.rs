@@ -108,6 +108,10 @@ both_backends! {
             ("/api/v1/webhooks/{id}", "patch"),
             ("/api/v1/webhooks/{id}", "delete"),
             ("/api/v1/webhooks/{id}/deliveries", "get"),
+            ("/api/v1/tickets/{id}/promises", "post"),
+            ("/api/v1/tickets/{id}/promises", "get"),
+            ("/api/v1/promises/{id}/done", "post"),
+            ("/api/v1/reports/promises", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -121,7 +125,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 112] = [
+const SCHEMA_NAMES: [&str; 116] = [
     "AddMemberRequest",
     "AskRequest",
     "AttachmentInput",
@@ -203,6 +207,7 @@ const SCHEMA_NAMES: [&str; 112] = [
     "KbVersionSummary",
     "LockRequest",
     "MailboxView",
+    "MakePromiseRequest",
     "MergeRequest",
     "Message",
     "ModerateRequest",
@@ -216,6 +221,9 @@ const SCHEMA_NAMES: [&str; 112] = [
     "PortalLink",
     "Preferences",
     "PreferencesUpdate",
+    "Promise",
+    "PromiseReport",
+    "PromiseTally",
     "SearchResults",
     "SlaClock",
     "SlaConditions",
