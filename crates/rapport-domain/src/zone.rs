@@ -74,6 +74,14 @@ impl Zone {
         &self.name
     }
 
+    /// Reads a local date and time as a form sends it (`2026-11-28T15:00`, seconds
+    /// optional) in this zone; `None` when it is no such time.
+    pub fn parse_local(&self, raw: &str) -> Option<Timestamp> {
+        let dt: jiff::civil::DateTime = raw.trim().parse().ok()?;
+        let ts = self.tz.to_timestamp(dt).ok()?;
+        Some(Timestamp(ts.as_microsecond()))
+    }
+
     /// The zone's rules, for arithmetic in local time (business hours).
     pub fn tz(&self) -> &TimeZone {
         &self.tz
@@ -119,6 +127,16 @@ impl Eq for Zone {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_times_are_read_in_the_zone() {
+        let ny = Zone::parse("America/New_York").unwrap();
+        assert_eq!(
+            ny.parse_local("2023-11-14T17:13"),
+            Some(Timestamp(1_699_999_980_000_000))
+        );
+        assert_eq!(ny.parse_local("tomorrow"), None);
+    }
 
     #[test]
     fn utc_is_the_default_and_reads_as_before() {

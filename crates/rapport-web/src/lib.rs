@@ -25,6 +25,7 @@ pub mod page;
 pub mod portal;
 pub mod preferences;
 pub mod presence;
+pub mod promises;
 pub mod render;
 pub mod search;
 pub mod sessions;
@@ -63,6 +64,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tickets/{id}/macro", post(macros::apply_macro))
         .route("/tickets/{id}/time", post(time_entries::log_time))
+        .route("/tickets/{id}/promises", post(promises::make))
+        .route("/promises/{id}/done", post(promises::done))
         .route("/messages/{id}/split", post(split::split))
         .route("/admin/macros", post(admin::macros::add_macro))
         .route("/inbox/bulk", post(bulk::bulk))

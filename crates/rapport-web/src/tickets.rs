@@ -101,6 +101,8 @@ struct TicketPage {
     csrf: String,
     /// "Before writing, the customer read": (link, title, opened).
     kb_seen: Vec<(String, String, bool)>,
+    /// Promises made to the customer.
+    promises: Vec<crate::promises::PromiseRow>,
 }
 
 #[derive(Template)]
@@ -240,6 +242,8 @@ struct TicketData {
     seen: Vec<deflection::SeenArticle>,
     /// A chat's handoff summary and transfer note.
     chat_top: rapport_store::chat::handoff::Top,
+    /// What agents promised the customer on this ticket.
+    promises: Vec<rapport_store::promises::Promise>,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
@@ -247,6 +251,7 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
         .read(op!(c => {
             let user_id = viewer.user_id;
             let seen = deflection::seen_on_ticket(c, &viewer, id).await?;
+            let promises = rapport_store::promises::for_ticket(c, &viewer, id).await?;
             let who = Principal::Agent(viewer);
             let mut t = tickets::get(c, &who, id).await?;
             rapport_store::sla::clocks::fill_in(c, &mut t).await;
@@ -266,6 +271,7 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let zone = people::time_zone(c, user_id).await?;
             let chat_top = rapport_store::chat::handoff::top(c, id).await?;
             Ok(TicketData {
+                promises,
                 chat_top,
                 seen,
                 zone,
@@ -308,6 +314,7 @@ pub async fn ticket(
         zone,
         seen,
         chat_top,
+        promises,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -359,6 +366,10 @@ pub async fn ticket(
     let viewer = &me.session.viewer;
     let glance = t.sla.as_ref().and_then(|s| s.glance(st.now()));
     page(&TicketPage {
+        promises: promises
+            .iter()
+            .map(|p| crate::promises::PromiseRow::of(p, &zone))
+            .collect(),
         chat_top,
         kb_seen: seen
             .iter()

@@ -75,13 +75,14 @@ pub async fn started(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<TicketSl
     let Some(policy) = pick(&policies, &facts) else {
         return Ok(None);
     };
-    let Some(terms) = terms_of(c, policy.id).await? else {
-        return Ok(None);
+    let calendar = match policy.calendar_id {
+        Some(id) => super::calendars::get(c, id).await?.calendar,
+        None => Calendar::always(),
     };
     Ok(Some(TicketSla::start(
-        terms.policy_id,
-        &terms.targets,
-        &terms.calendar,
+        policy.id,
+        &policy.targets,
+        &calendar,
         created_at,
         status,
     )))
@@ -102,18 +103,29 @@ pub async fn load(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<TicketSla>>
 
 /// Stores a ticket's clocks (with their soonest due time, which views sort by).
 pub async fn save(c: &mut dyn Conn, ticket_id: i64, sla: &TicketSla, now: Timestamp) -> Result<()> {
+    // With the warning and the breach of the soonest due time, unless that due time was
+    // announced already (`warned_due_at`, `breached_due_at`): one statement.
+    let due = sla.next_due().map(|d| d.micros());
     c.execute(
-        "INSERT INTO ticket_sla (ticket_id, policy_id, clocks, next_due_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO ticket_sla (ticket_id, policy_id, clocks, next_due_at, updated_at,
+                                 warn_at, breach_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $4)
          ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id,
              clocks = excluded.clocks, next_due_at = excluded.next_due_at,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at,
+             warn_at = CASE WHEN excluded.next_due_at IS NULL
+                                 OR ticket_sla.warned_due_at = excluded.next_due_at
+                            THEN NULL ELSE excluded.warn_at END,
+             breach_at = CASE WHEN excluded.next_due_at IS NULL
+                                   OR ticket_sla.breached_due_at = excluded.next_due_at
+                              THEN NULL ELSE excluded.breach_at END",
         &[
             ticket_id.into(),
             sla.policy_id.into(),
             serde_json::to_string(sla)?.into(),
-            sla.next_due().into(),
+            due.into(),
             now.into(),
+            due.map(|d| d - WARN_BEFORE_SECS * 1_000_000).into(),
         ],
     )
     .await?;
@@ -121,22 +133,6 @@ pub async fn save(c: &mut dyn Conn, ticket_id: i64, sla: &TicketSla, now: Timest
         "UPDATE tickets SET sla_due_at = $1 WHERE id = $2",
         &[
             sla.next_due().map_or(NO_DUE, |d| d.micros()).into(),
-            ticket_id.into(),
-        ],
-    )
-    .await?;
-    // The warning and the breach of this due time, unless they were announced already.
-    let due = sla.next_due().map(|d| d.micros());
-    c.execute(
-        "UPDATE ticket_sla SET
-             warn_at = CASE WHEN CAST($1 AS BIGINT) IS NULL OR warned_due_at = CAST($1 AS BIGINT)
-                            THEN NULL ELSE CAST($2 AS BIGINT) END,
-             breach_at = CASE WHEN CAST($1 AS BIGINT) IS NULL OR breached_due_at = CAST($1 AS BIGINT)
-                              THEN NULL ELSE CAST($1 AS BIGINT) END
-         WHERE ticket_id = $3",
-        &[
-            due.into(),
-            due.map(|d| d - WARN_BEFORE_SECS * 1_000_000).into(),
             ticket_id.into(),
         ],
     )

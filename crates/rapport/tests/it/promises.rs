@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use crate::harness::{Backend, TestApp, assert_error};
 use crate::on_both;
 
-on_both!(promises_are_reminded_kept_or_broken_and_counted);
+on_both!(
+    promises_are_reminded_kept_or_broken_and_counted,
+    agents_record_and_keep_promises_on_the_ticket_page,
+);
 
 fn at(rfc3339: &str) -> Timestamp {
     serde_json::from_value(json!(rfc3339)).unwrap()
@@ -182,5 +185,102 @@ async fn promises_are_reminded_kept_or_broken_and_counted(backend: Backend) {
     let team = row(&report["teams"], app.team_a);
     assert_eq!(team["kept"], 1);
     assert_eq!(team["broken"], 1);
+    app.stop().await;
+}
+
+async fn agents_record_and_keep_promises_on_the_ticket_page(backend: Backend) {
+    use crate::sessions_trust::{PASSWORD, post_form};
+    use crate::web::{client, hidden, set_password, sign_in};
+    let clock = Arc::new(ManualClock::new(at("2026-11-27T10:00:00Z")));
+    let app = TestApp::spawn_with(backend, clock.clone(), |_| {}).await;
+    set_password(&app, "agent.a@example.com", PASSWORD).await;
+    // The agent reads times in New York.
+    let (s, _) = app
+        .call(
+            "PUT",
+            "/api/v1/me/preferences",
+            Some(&app.agent.token),
+            Some(json!({"email_notifications": true, "time_zone": "America/New_York"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, t) = app
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "Exchange", "body": "Wrong size", "team_id": app.team_a,
+                                         "customer": {"email": "page@example.com"}}),
+        )
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    let http = client();
+    let (session, _) = sign_in(&app, &http, "agent.a@example.com", PASSWORD).await;
+    let page = |session: String| {
+        let http = http.clone();
+        let url = app.url(&format!("/tickets/{id}"));
+        async move {
+            http.get(url)
+                .header(
+                    reqwest::header::COOKIE,
+                    format!("rapport_session={session}"),
+                )
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page(session.clone()).await;
+    assert!(html.contains("No promises yet."), "{html}");
+    let csrf = hidden(&html, "csrf");
+    let path = format!("/tickets/{id}/promises");
+    let (s, _) = post_form(
+        &app,
+        &session,
+        &path,
+        &[
+            ("csrf", csrf.as_str()),
+            ("text", "Send the new label"),
+            ("due", "2026-11-28T09:30"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    // A time that is no time is refused, naming the field.
+    let (s, body) = post_form(
+        &app,
+        &session,
+        &path,
+        &[("csrf", csrf.as_str()), ("text", "x"), ("due", "soon")],
+    )
+    .await;
+    assert_eq!(s, 422, "{body}");
+    let (_, list) = app
+        .call(
+            "GET",
+            &format!("/api/v1/tickets/{id}/promises"),
+            Some(&app.agent.token),
+            None,
+        )
+        .await;
+    let p = &list[0];
+    // 09:30 in New York is 14:30 UTC.
+    assert_eq!(p["due_at"], "2026-11-28T14:30:00Z", "{list}");
+    let html = page(session.clone()).await;
+    assert!(
+        html.contains("Send the new label") && html.contains("2026-11-28 09:30 EST"),
+        "{html}"
+    );
+    let (s, _) = post_form(
+        &app,
+        &session,
+        &format!("/promises/{}/done", p["id"]),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let html = page(session).await;
+    assert!(html.contains("promise-kept"), "{html}");
     app.stop().await;
 }
