@@ -15,6 +15,8 @@ use crate::throttle::SignInThrottle;
 pub struct AppState {
     /// The database.
     pub db: Db,
+    /// SLA policies and calendars kept for a few seconds (a new ticket's answer).
+    pub sla_terms: crate::api::sla::terms::TermsCache,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
     /// The address people reach this server at, for links.
@@ -187,6 +189,7 @@ impl AppState {
         let chat_db = db.clone();
         Self {
             db,
+            sla_terms: crate::api::sla::terms::TermsCache::default(),
             https: public_url.starts_with("https://"),
             sealer: rapport_store::secrets::Sealer::ephemeral(),
             public_url,

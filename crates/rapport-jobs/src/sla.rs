@@ -87,16 +87,15 @@ impl Subscriber for SlaClocks {
             let Some(id) = event.ticket_id else {
                 return Ok(());
             };
-            let stored = clocks::load(c, id).await?;
             if matches!(event.kind, EventKind::TicketCreated | EventKind::SplitFrom) {
-                if stored.is_none()
-                    && let Some(sla) = clocks::started(c, id).await?
-                {
+                // A ticket's creation is handled once (the cursor moves in this same
+                // transaction), so nothing is stored for it yet.
+                if let Some(sla) = clocks::started(c, id).await? {
                     clocks::save(c, id, &sla, now).await?;
                 }
                 return Ok(());
             }
-            let Some(sla) = stored else {
+            let Some(sla) = clocks::load(c, id).await? else {
                 return Ok(());
             };
             // A deleted policy's clocks can still be met, paused and resumed (in calendar

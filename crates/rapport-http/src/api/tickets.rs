@@ -292,6 +292,10 @@ pub async fn create_ticket(
         .db
         .write(op!(c => tickets::create(c, Some(&viewer), new, now).await))
         .await?;
+    // The clocks the `sla.clocks` subscriber starts a moment later: from the policies kept
+    // in memory, or (when the customer's organisation or tier may matter) a read.
+    let mut t = t;
+    t.sla = st.sla_terms.started(&st, &t).await;
     let t = with_clocks(&st, t).await;
     Ok((StatusCode::CREATED, Json(TicketView::new(t, now))))
 }

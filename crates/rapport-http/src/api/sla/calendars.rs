@@ -138,6 +138,7 @@ pub async fn create_calendar(
         .db
         .write(op!(c => calendars::create(c, &req.name, &cal, now).await))
         .await?;
+    st.sla_terms.forget();
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 
@@ -178,6 +179,7 @@ pub async fn put_calendar(
         .db
         .write(op!(c => calendars::update(c, id, &req.name, &cal, now).await))
         .await?;
+    st.sla_terms.forget();
     Ok(Json(r.into()))
 }
 
@@ -196,5 +198,6 @@ pub async fn delete_calendar(
     st.db
         .write(op!(c => calendars::delete(c, id).await))
         .await?;
+    st.sla_terms.forget();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,4 +3,5 @@
 
 pub mod calendars;
 pub mod policies;
+pub mod terms;
 pub mod view;

@@ -200,6 +200,7 @@ pub async fn create_policy(
         .db
         .write(op!(c => policies::create(c, &input, now).await))
         .await?;
+    st.sla_terms.forget();
     Ok((StatusCode::CREATED, Json(p.into())))
 }
 
@@ -240,6 +241,7 @@ pub async fn put_policy(
         .db
         .write(op!(c => policies::update(c, id, &input, now).await))
         .await?;
+    st.sla_terms.forget();
     Ok(Json(p.into()))
 }
 
@@ -256,5 +258,6 @@ pub async fn delete_policy(
 ) -> ApiResult<StatusCode> {
     require(&viewer, Permission::ManageSla)?;
     st.db.write(op!(c => policies::delete(c, id).await)).await?;
+    st.sla_terms.forget();
     Ok(StatusCode::NO_CONTENT)
 }
