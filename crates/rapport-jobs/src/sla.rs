@@ -98,15 +98,24 @@ impl Subscriber for SlaClocks {
             let Some(sla) = clocks::load(c, id).await? else {
                 return Ok(());
             };
-            // A deleted policy's clocks can still be met, paused and resumed (in calendar
-            // hours), not started anew.
-            let terms = clocks::terms_of(c, sla.policy_id)
-                .await?
-                .unwrap_or_else(|| Terms {
-                    policy_id: sla.policy_id,
-                    targets: Targets::default(),
-                    calendar: Calendar::always(),
-                });
+            // Only a status change or a customer's message starts, pauses or resumes a
+            // clock; a reply or a merge only meets them, which needs no terms (no reads on
+            // the busiest events). A deleted policy's clocks can still be met, paused and
+            // resumed (in calendar hours), not started anew.
+            let none = || Terms {
+                policy_id: sla.policy_id,
+                targets: Targets::default(),
+                calendar: Calendar::always(),
+            };
+            let needs_terms =
+                status_change(event).is_some() || matches!(event.actor, Actor::Customer(_));
+            let terms = if needs_terms {
+                clocks::terms_of(c, sla.policy_id)
+                    .await?
+                    .unwrap_or_else(none)
+            } else {
+                none()
+            };
             let next = after(sla, &terms, event);
             if next != sla {
                 clocks::save(c, id, &next, now).await?;

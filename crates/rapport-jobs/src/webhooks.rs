@@ -277,7 +277,7 @@ impl Deliver {
                     .await;
                 match sent {
                     // Without the URL: the error is kept on the job, which supervisors read.
-                    Err(e) => Err(error_chain(&e.without_url())),
+                    Err(e) => Err(rapport_store::error::with_causes(&e.without_url())),
                     Ok(mut resp) => {
                         let status = resp.status().as_u16();
                         // The start of the answer only, however much the receiver sends.
@@ -319,18 +319,6 @@ impl Deliver {
         .map_err(|e| e.to_string())?;
         result.map(|_| ())
     }
-}
-
-/// An error with its causes ("error sending request: … : connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }
 
 impl Handler for Deliver {

@@ -45,7 +45,7 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 
 /// An error's message followed by those of its causes, so that "error performing TLS
 /// handshake" says why (an expired or unknown certificate, a wrong host name).
-fn with_causes(e: &dyn std::error::Error) -> String {
+pub fn with_causes(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {

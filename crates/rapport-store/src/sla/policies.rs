@@ -146,6 +146,22 @@ fn minutes(m: Option<Minutes>) -> crate::value::Value {
     m.map(|m| i64::from(m.get())).into()
 }
 
+/// The stored columns of a policy, in the order of `INSERT` and `UPDATE` below: name,
+/// position, enabled, conditions, the three targets, calendar, time.
+fn columns(name: String, p: &PolicyInput, now: Timestamp) -> Result<Vec<crate::value::Value>> {
+    Ok(vec![
+        name.into(),
+        p.position.into(),
+        p.enabled.into(),
+        serde_json::to_string(&p.conditions)?.into(),
+        minutes(p.targets.first_response),
+        minutes(p.targets.next_response),
+        minutes(p.targets.resolution),
+        p.calendar_id.into(),
+        now.into(),
+    ])
+}
+
 /// Adds a policy.
 pub async fn create(c: &mut dyn Conn, p: &PolicyInput, now: Timestamp) -> Result<Policy> {
     let name = check(c, p, None, now).await?;
@@ -154,17 +170,7 @@ pub async fn create(c: &mut dyn Conn, p: &PolicyInput, now: Timestamp) -> Result
             "INSERT INTO sla_policies (name, position, enabled, conditions, first_response_minutes,
                  next_response_minutes, resolution_minutes, calendar_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
-            &[
-                name.into(),
-                p.position.into(),
-                p.enabled.into(),
-                serde_json::to_string(&p.conditions)?.into(),
-                minutes(p.targets.first_response),
-                minutes(p.targets.next_response),
-                minutes(p.targets.resolution),
-                p.calendar_id.into(),
-                now.into(),
-            ],
+            &columns(name, p, now)?,
         )
         .await?;
     get(c, row.int("id")?).await
@@ -180,18 +186,7 @@ pub async fn update(c: &mut dyn Conn, id: i64, p: &PolicyInput, now: Timestamp) 
                 first_response_minutes = $5, next_response_minutes = $6, resolution_minutes = $7,
                 calendar_id = $8, updated_at = $9
          WHERE id = $10",
-        &[
-            name.into(),
-            p.position.into(),
-            p.enabled.into(),
-            serde_json::to_string(&p.conditions)?.into(),
-            minutes(p.targets.first_response),
-            minutes(p.targets.next_response),
-            minutes(p.targets.resolution),
-            p.calendar_id.into(),
-            now.into(),
-            id.into(),
-        ],
+        &[columns(name, p, now)?, vec![id.into()]].concat(),
     )
     .await?;
     get(c, id).await
