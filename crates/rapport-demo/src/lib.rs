@@ -192,6 +192,13 @@ pub async fn populate(
         .len();
     let messages: usize = plans.iter().map(TicketPlan::message_count).sum();
     let tickets = plans.len();
+    // The seeded conversations get SLA clocks like real ones: the clocks' subscriber reads
+    // the stream from its start when the server starts (with each event's own time, so
+    // older conversations show met, missed and running targets).
+    db.write(op!(c => {
+        rapport_store::stream::subscribe_from_start(c, rapport_store::sla::clocks::SUBSCRIBER, now).await
+    }))
+    .await?;
     write_plans(db, plans, 64).await?;
     let kb = kb::populate(db, clock, admin_id).await?;
     let forum = community::populate(db, clock, admin_id).await?;

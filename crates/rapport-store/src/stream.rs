@@ -208,6 +208,20 @@ pub async fn subscribe(c: &mut dyn Conn, name: &str, now: Timestamp) -> Result<P
     Ok(position(c, name).await?.unwrap_or(head))
 }
 
+/// Creates a subscription at the very start of the stream when it does not exist yet, so
+/// the subscriber handles the whole history (a new help desk's seeded conversations get
+/// their SLA clocks, say); an existing one is left where it stands.
+pub async fn subscribe_from_start(c: &mut dyn Conn, name: &str, now: Timestamp) -> Result<()> {
+    let start = Position::START;
+    c.execute(
+        "INSERT INTO subscriptions (name, tx, event_id, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO NOTHING",
+        &[name.into(), start.tx.into(), start.id.into(), now.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// A subscriber's position, if it exists.
 pub async fn position(c: &mut dyn Conn, name: &str) -> Result<Option<Position>> {
     cursor(c, name, "").await

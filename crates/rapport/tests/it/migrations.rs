@@ -74,7 +74,7 @@ fn pg_type(data_type: &str) -> String {
     }
 }
 
-async fn migrated(backend: Backend) -> (Scratch, Db) {
+pub(crate) async fn migrated(backend: Backend) -> (Scratch, Db) {
     let scratch = Scratch::new(backend).await;
     let config = match &scratch.database_url {
         Some(url) => DbConfig::Postgres(url.clone()),

@@ -19,6 +19,7 @@ on_both!(
     a_note_that_sets_pending_pauses_the_clocks,
     views_sort_by_the_soonest_due_time,
     warnings_and_breaches_are_announced_once,
+    the_demo_help_desk_has_sla_clocks,
 );
 
 fn at(rfc3339: &str) -> Timestamp {
@@ -567,4 +568,23 @@ async fn warnings_and_breaches_are_announced_once(backend: Backend) {
         "a met target is not announced"
     );
     app.stop().await;
+}
+
+async fn the_demo_help_desk_has_sla_clocks(backend: Backend) {
+    // A new demo's seeded conversations get clocks once the subscriber runs, each from
+    // its own events' times.
+    let (_scratch, db) = crate::migrations::migrated(backend).await;
+    let size = rapport_demo::DemoSize {
+        tickets: 20,
+        customers: 5,
+        seed: 3,
+    };
+    let clock = rapport_domain::SystemClock;
+    let summary = rapport_demo::populate(&db, &clock, &size).await.unwrap();
+    assert!(summary.created);
+    settle(&db).await;
+    let clocks = crate::harness::count(&db, "SELECT COUNT(*) FROM ticket_sla").await;
+    let tickets = crate::harness::count(&db, "SELECT COUNT(*) FROM tickets").await;
+    assert_eq!(clocks, tickets);
+    assert!(tickets >= 20);
 }
