@@ -39,7 +39,8 @@ pub enum EventKind {
     /// The assistant bot (or the visitor) handed a chat to a person: the data names the
     /// team and the agent it went to (`null`: waiting in the team's queue) and why.
     HandedOver,
-    /// An agent moved a chat to another agent or team with a note (in the data).
+    /// An agent moved a ticket (a chat or any other) to another agent or team with a note
+    /// for the new owner (in the data).
     Transferred,
     /// An SLA target runs out within the hour (the data names the targets and the due
     /// time).
@@ -54,6 +55,9 @@ pub enum EventKind {
     PromiseKept,
     /// A promise's due time passed before it was done.
     PromiseBroken,
+    /// Routing gave a ticket to an agent of its team (the data: the agent, the team and
+    /// why — `sticky`, `round_robin` or `least_loaded`).
+    Routed,
 }
 
 impl EventKind {
@@ -79,6 +83,7 @@ impl EventKind {
         EventKind::PromiseDue,
         EventKind::PromiseKept,
         EventKind::PromiseBroken,
+        EventKind::Routed,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -109,6 +114,7 @@ impl EventKind {
             EventKind::PromiseDue => "promise_due",
             EventKind::PromiseKept => "promise_kept",
             EventKind::PromiseBroken => "promise_broken",
+            EventKind::Routed => "routed",
         }
     }
 }

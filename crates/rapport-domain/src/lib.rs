@@ -21,6 +21,7 @@ pub mod password;
 pub mod people;
 pub mod principal;
 pub mod promise;
+pub mod routing;
 pub mod sla;
 pub mod text;
 pub mod ticket;

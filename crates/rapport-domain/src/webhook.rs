@@ -68,7 +68,9 @@ impl WebhookEvent {
     pub fn of(kind: EventKind) -> Option<Self> {
         match kind {
             EventKind::TicketCreated | EventKind::SplitFrom => Some(WebhookEvent::TicketCreated),
-            EventKind::FieldsChanged => Some(WebhookEvent::TicketUpdated),
+            EventKind::FieldsChanged | EventKind::Routed | EventKind::Transferred => {
+                Some(WebhookEvent::TicketUpdated)
+            }
             EventKind::ReplyAdded => Some(WebhookEvent::MessageCreated),
             EventKind::NoteAdded => Some(WebhookEvent::NoteCreated),
             EventKind::MergedInto => Some(WebhookEvent::TicketMerged),

@@ -188,6 +188,15 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::promises::promise_done))
         .routes(routes!(api::promises::promise_report))
         .routes(routes!(
+            api::routing::get_team_routing,
+            api::routing::put_team_routing
+        ))
+        .routes(routes!(
+            api::routing::get_agent_routing,
+            api::routing::patch_agent_routing
+        ))
+        .routes(routes!(api::routing::transfer, api::routing::last_transfer))
+        .routes(routes!(
             api::sla::calendars::get_calendar,
             api::sla::calendars::put_calendar,
             api::sla::calendars::delete_calendar

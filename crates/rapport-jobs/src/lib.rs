@@ -11,6 +11,7 @@
 
 pub mod chat_queue;
 pub mod retention;
+pub mod routing;
 pub mod sla;
 pub mod subscribers;
 pub mod webhooks;
@@ -105,6 +106,7 @@ impl Registry {
         r.add(KB_PURGE, KbPurgeHandler);
         r.subscribe(ChatQueue);
         r.subscribe(sla::SlaClocks);
+        r.subscribe(routing::Routing);
         r.subscribe(webhooks::Fanout);
         r
     }

@@ -29,6 +29,7 @@ pub mod portal;
 pub mod presence;
 pub mod private_files;
 pub mod promises;
+pub mod routing;
 pub mod search;
 pub mod secrets;
 pub mod sessions;

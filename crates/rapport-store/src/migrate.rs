@@ -213,6 +213,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0034_promises.sql"),
         postgres: include_str!("../migrations/postgres/0034_promises.sql"),
     },
+    Migration {
+        version: 35,
+        name: "routing",
+        sqlite: include_str!("../migrations/sqlite/0035_routing.sql"),
+        postgres: include_str!("../migrations/postgres/0035_routing.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

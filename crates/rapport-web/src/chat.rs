@@ -4,13 +4,11 @@
 //! status (online / away / offline) and limit of concurrent chats, set from the
 //! preferences page (`POST /chat/status`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use rapport_domain::chat::{AgentStatus, chat_limit, transfer_note};
-use rapport_domain::{FieldError, Permission};
+use rapport_domain::chat::{AgentStatus, chat_limit};
 use rapport_http::AppState;
 use rapport_store::chat::handoff;
-use rapport_store::chat::handoff::TransferTo;
 use rapport_store::{StoreError, op};
 use serde::Deserialize;
 
@@ -71,47 +69,4 @@ pub async fn widget_js() -> Response {
         "application/javascript; charset=utf-8",
         include_str!("../assets/widget.js"),
     )
-}
-
-/// The transfer form: `to` is `agent:<id>` or `team:<id>`.
-#[derive(Deserialize)]
-pub struct TransferForm {
-    to: String,
-    #[serde(default)]
-    note: String,
-}
-
-/// Moves a chat to another agent or team with a note (shown at the top of the ticket).
-pub async fn transfer(
-    State(st): State<AppState>,
-    me: Me,
-    Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<TransferForm>,
-) -> Response {
-    let viewer = me.session.viewer.clone();
-    if !viewer.can(Permission::WorkTickets) {
-        return store_error(StoreError::Forbidden("agents only"));
-    }
-    let note = match transfer_note(&f.note) {
-        Ok(n) => n,
-        Err(e) => return store_error(StoreError::Invalid(e)),
-    };
-    let to = match f.to.split_once(':') {
-        Some(("agent", n)) => n.parse().map(TransferTo::Agent).ok(),
-        Some(("team", n)) => n.parse().map(TransferTo::Team).ok(),
-        _ => None,
-    };
-    let Some(to) = to else {
-        return store_error(StoreError::Invalid(FieldError::new(
-            "to",
-            "choose an agent or a team",
-        )));
-    };
-    let now = st.now();
-    write_then(
-        &st,
-        op!(c => handoff::transfer(c, &viewer, id, to, &note, now).await.map(|_| ())),
-        |()| Redirect::to(&format!("/tickets/{id}")).into_response(),
-    )
-    .await
 }

@@ -27,6 +27,7 @@ pub mod preferences;
 pub mod presence;
 pub mod promises;
 pub mod render;
+pub mod routing;
 pub mod search;
 pub mod sessions;
 pub mod split;
@@ -97,6 +98,12 @@ pub fn routes() -> Router<AppState> {
             post(admin::people::revoke_token),
         )
         .route("/admin/teams", post(admin::people::add_team))
+        .route("/admin/routing", get(admin::routing::index))
+        .route("/admin/routing/teams/{id}", post(admin::routing::set_team))
+        .route(
+            "/admin/routing/agents/{id}",
+            post(admin::routing::set_agent),
+        )
         .route("/admin/members", post(admin::people::add_member))
         .route("/admin/categories", post(admin::categories::add_category))
         .route("/customers/{id}", get(customers::customer))
@@ -104,7 +111,7 @@ pub fn routes() -> Router<AppState> {
         .route("/attachments/{id}", get(attachments::attachment))
         .route("/widget.js", get(chat::widget_js))
         .route("/chat/status", post(chat::set_status))
-        .route("/tickets/{id}/transfer", post(chat::transfer))
+        .route("/tickets/{id}/transfer", post(routing::transfer))
         .route("/portal", get(|| async { Redirect::to("/portal/new") }))
         .route(
             "/portal/new",

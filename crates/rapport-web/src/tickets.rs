@@ -103,6 +103,8 @@ struct TicketPage {
     kb_seen: Vec<(String, String, bool)>,
     /// Promises made to the customer.
     promises: Vec<crate::promises::PromiseRow>,
+    /// The last transfer's note for the new owner: (heading, note, who and when).
+    handoff: Option<(String, String, String)>,
 }
 
 #[derive(Template)]
@@ -179,9 +181,20 @@ fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
             e.data["reason"].as_str().unwrap_or("asked")
         ),
         EventKind::Transferred => format!(
-            "{who} transferred the chat to {}: {}",
-            name(e.data["assignee_id"].as_i64()),
+            "{who} transferred it to {}: {}",
+            e.data["assignee_id"]
+                .as_i64()
+                .map_or_else(|| "the team's queue".to_owned(), |a| name(Some(a))),
             e.data["note"].as_str().unwrap_or_default()
+        ),
+        EventKind::Routed => format!(
+            "Routing gave it to {} ({})",
+            name(e.data["assignee_id"].as_i64()),
+            match e.data["reason"].as_str() {
+                Some("sticky") => "the customer's last agent",
+                Some("round_robin") => "round-robin",
+                _ => "least-loaded",
+            }
         ),
         EventKind::SlaWarning => format!(
             "SLA: {} due within the hour",
@@ -244,6 +257,8 @@ struct TicketData {
     chat_top: rapport_store::chat::handoff::Top,
     /// What agents promised the customer on this ticket.
     promises: Vec<rapport_store::promises::Promise>,
+    /// Its latest transfer.
+    transfer: Option<rapport_store::routing::Transfer>,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
@@ -270,7 +285,9 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let fields = fields::list(c).await?;
             let zone = people::time_zone(c, user_id).await?;
             let chat_top = rapport_store::chat::handoff::top(c, id).await?;
+            let transfer = rapport_store::routing::last_transfer(c, id).await?;
             Ok(TicketData {
+                transfer,
                 promises,
                 chat_top,
                 seen,
@@ -315,6 +332,7 @@ pub async fn ticket(
         seen,
         chat_top,
         promises,
+        transfer,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -365,7 +383,30 @@ pub async fn ticket(
     history.truncate(50);
     let viewer = &me.session.viewer;
     let glance = t.sla.as_ref().and_then(|s| s.glance(st.now()));
+    let handoff = match transfer {
+        Some(tr) => Some((
+            if tr.to_assignee_id == Some(viewer.user_id) {
+                "Transferred to you with a note".to_owned()
+            } else {
+                "Handoff note".to_owned()
+            },
+            tr.note,
+            format!(
+                "from {}, {}",
+                opt_name(Some(tr.by_user_id)),
+                when(tr.created_at, &zone).0
+            ),
+        )),
+        None => chat_top.transfer_note.clone().map(|n| {
+            (
+                "Transferred to you with a note".to_owned(),
+                n,
+                String::new(),
+            )
+        }),
+    };
     page(&TicketPage {
+        handoff,
         promises: promises
             .iter()
             .map(|p| crate::promises::PromiseRow::of(p, &zone))

@@ -342,6 +342,14 @@ async fn schedule_loop(
             if let Err(e) = assigned {
                 tracing::warn!(error = %e, "could not assign the waiting chats");
             }
+            // Tickets waiting in an automatically routed team's queue go to an agent who
+            // came online or got room (neither is an event).
+            let routed = db
+                .write(rapport_store::op!(c => rapport_store::routing::route_waiting(c, 200, now).await))
+                .await;
+            if let Err(e) = routed {
+                tracing::warn!(error = %e, "could not route the waiting tickets");
+            }
             // SLA warnings and breaches that came due (read by index, not by a pass over
             // open tickets), each announced once as an event.
             let announced = db

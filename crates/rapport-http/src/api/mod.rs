@@ -22,6 +22,7 @@ pub mod people;
 pub mod portal_links;
 pub mod preferences;
 pub mod promises;
+pub mod routing;
 pub mod search;
 pub mod sla;
 pub mod stats;

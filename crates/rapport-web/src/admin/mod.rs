@@ -7,6 +7,7 @@ pub mod fields;
 pub mod macros;
 pub mod mailboxes;
 pub mod people;
+pub mod routing;
 
 use askama::Template;
 use axum::extract::{Query, State};

@@ -137,7 +137,7 @@ pub struct TestApp {
     _scratch: Scratch,
 }
 
-async fn add_agent(db: &Db, email: &str, role: Role) -> Agent {
+pub async fn add_agent(db: &Db, email: &str, role: Role) -> Agent {
     let email = EmailAddress::parse(email).unwrap();
     let token = secrets::new_token();
     let secret = token.clone();

@@ -38,6 +38,7 @@ mod permissions;
 mod principal;
 mod promises;
 mod review_fixes;
+mod routing;
 mod search;
 mod sessions_trust;
 mod sla;

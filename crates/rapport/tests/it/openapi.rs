@@ -112,6 +112,12 @@ both_backends! {
             ("/api/v1/tickets/{id}/promises", "get"),
             ("/api/v1/promises/{id}/done", "post"),
             ("/api/v1/reports/promises", "get"),
+            ("/api/v1/teams/{id}/routing", "get"),
+            ("/api/v1/teams/{id}/routing", "put"),
+            ("/api/v1/agents/{id}/routing", "get"),
+            ("/api/v1/agents/{id}/routing", "patch"),
+            ("/api/v1/tickets/{id}/transfer", "post"),
+            ("/api/v1/tickets/{id}/transfer", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -125,8 +131,10 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 116] = [
+const SCHEMA_NAMES: [&str; 123] = [
     "AddMemberRequest",
+    "AgentRouting",
+    "AgentRoutingRequest",
     "AskRequest",
     "AttachmentInput",
     "AttachmentMeta",
@@ -225,6 +233,7 @@ const SCHEMA_NAMES: [&str; 116] = [
     "PromiseReport",
     "PromiseTally",
     "SearchResults",
+    "SkillsView",
     "SlaClock",
     "SlaConditions",
     "SlaPolicy",
@@ -233,12 +242,16 @@ const SCHEMA_NAMES: [&str; 116] = [
     "StartChatRequest",
     "SynonymGroup",
     "Team",
+    "TeamRouting",
+    "TeamRoutingRequest",
     "Ticket",
     "TicketPage",
     "TicketSla",
     "Token",
     "TopicArticle",
     "TopicTicket",
+    "Transfer",
+    "TransferRequest",
     "User",
     "Webhook",
     "WebhookDelivery",

@@ -1,0 +1,83 @@
+//! New tickets go to an agent of their team when the team routes automatically: a ticket
+//! created (or split off, or moved to such a team without an owner) is routed; a ticket
+//! solved, closed or taken from its owner may free a place, so the team's waiting queue
+//! is looked through. Agents coming online or a capacity growing announce nothing: the
+//! binary's minute loop looks through the queues too. The rules are
+//! `rapport_domain::routing`; the writes `rapport_store::routing`.
+
+use futures::future::BoxFuture;
+use rapport_domain::{Channel, EventKind, Timestamp};
+use rapport_store::routing;
+use rapport_store::stream::StreamEvent;
+use rapport_store::{Conn, StoreError};
+
+use crate::subscribers::Subscriber;
+
+/// The subscriber's durable name.
+pub const ROUTING: &str = "routing.assign";
+
+/// Tickets of the waiting queues looked through after an event frees a place.
+const WAITING_PER_EVENT: i64 = 20;
+
+/// Routes new and moved tickets, and the queues when a place frees up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Routing;
+
+/// Whether the event leaves a ticket without an owner in a team (so it may need routing).
+fn needs_owner(event: &StreamEvent) -> bool {
+    event.team_id.is_some()
+        && event.assignee_id.is_none()
+        && matches!(
+            event.kind,
+            EventKind::TicketCreated
+                | EventKind::SplitFrom
+                | EventKind::Transferred
+                | EventKind::FieldsChanged
+        )
+}
+
+/// Whether the event may have freed an agent's place.
+fn frees_a_place(event: &StreamEvent) -> bool {
+    match event.kind {
+        EventKind::FieldsChanged => {
+            let done = event.data["status"]["to"]
+                .as_str()
+                .is_some_and(|s| s == "solved" || s == "closed");
+            done || event.data["assignee_id"]["from"].is_i64()
+        }
+        EventKind::Transferred => event.data["from_assignee_id"].is_i64(),
+        EventKind::MergedInto => true,
+        EventKind::ReplyAdded => event.data["status"]["to"].as_str() == Some("solved"),
+        _ => false,
+    }
+}
+
+impl Subscriber for Routing {
+    fn name(&self) -> &'static str {
+        ROUTING
+    }
+
+    fn wants(&self, event: &StreamEvent) -> bool {
+        event.channel.is_some_and(|c| c != Channel::Chat)
+            && (needs_owner(event) || frees_a_place(event))
+    }
+
+    fn handle<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        event: &'a StreamEvent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            if needs_owner(event)
+                && let Some(ticket) = event.ticket_id
+            {
+                routing::route(c, ticket, now).await?;
+            }
+            if frees_a_place(event) {
+                routing::route_waiting(c, WAITING_PER_EVENT, now).await?;
+            }
+            Ok(())
+        })
+    }
+}
