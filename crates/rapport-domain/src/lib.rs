@@ -22,6 +22,7 @@ pub mod people;
 pub mod principal;
 pub mod promise;
 pub mod routing;
+pub mod score;
 pub mod sla;
 pub mod text;
 pub mod ticket;

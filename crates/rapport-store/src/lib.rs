@@ -30,6 +30,7 @@ pub mod presence;
 pub mod private_files;
 pub mod promises;
 pub mod routing;
+pub mod score;
 pub mod search;
 pub mod secrets;
 pub mod sessions;

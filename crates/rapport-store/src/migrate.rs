@@ -219,6 +219,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0035_routing.sql"),
         postgres: include_str!("../migrations/postgres/0035_routing.sql"),
     },
+    Migration {
+        version: 36,
+        name: "score",
+        sqlite: include_str!("../migrations/sqlite/0036_score.sql"),
+        postgres: include_str!("../migrations/postgres/0036_score.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -43,8 +43,9 @@ pub async fn message(
         .one(
             "INSERT INTO tickets (number, subject, status, priority, category, channel, customer_id,
                                   team_id, tags, custom_fields, message_count, last_message_at,
-                                  created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', '{}', 1, $9, $9, $9) RETURNING id",
+                                  created_at, updated_at, score_standing, score_signals)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', '{}', 1, $9, $9, $9, $10, $11)
+             RETURNING id",
             &[
                 number.into(),
                 subject.clone().into(),
@@ -55,6 +56,9 @@ pub async fn message(
                 source.customer.id.into(),
                 source.team_id.into(),
                 now.into(),
+                // The customer's words and mood carry over to the part split off.
+                rapport_domain::score::standing(&source.signals, source.priority).into(),
+                crate::score::stored(&source.signals)?.into(),
             ],
         )
         .await?

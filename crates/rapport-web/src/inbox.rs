@@ -44,13 +44,21 @@ pub struct Row {
     /// The SLA clock at a glance (empty: not measured) and its state (a CSS class).
     sla: String,
     sla_state: &'static str,
+    /// The priority score, its level (a CSS class) and its reasons (the cell's title).
+    score: i64,
+    score_level: &'static str,
+    score_why: String,
 }
 
 impl Row {
     fn of(t: &Ticket, zone: &Zone, now: Timestamp) -> Self {
         let (updated, updated_iso) = when(t.updated_at, zone);
         let glance = t.sla.as_ref().and_then(|s| s.glance(now));
+        let score = rapport_store::score::of(t, now);
         Self {
+            score: score.value,
+            score_level: score.level.as_str(),
+            score_why: score.explanation(),
             id: t.id,
             number: t.number,
             subject: t.subject.clone(),
@@ -179,6 +187,7 @@ const SORTS: &[(&str, &str)] = &[
     ("oldest", "Oldest first"),
     ("priority", "Priority"),
     ("sla", "SLA due soonest"),
+    ("score", "Most pressing (priority score)"),
 ];
 
 fn sort_of(key: &str) -> (SortField, bool) {
@@ -187,6 +196,7 @@ fn sort_of(key: &str) -> (SortField, bool) {
         "oldest" => (SortField::CreatedAt, true),
         "priority" => (SortField::Priority, false),
         "sla" => (SortField::SlaDue, true),
+        "score" => (SortField::Score, false),
         _ => (SortField::UpdatedAt, false),
     }
 }
@@ -385,6 +395,7 @@ pub async fn inbox(State(st): State<AppState>, me: Me, Query(q): Query<InboxQuer
                     ascending,
                     limit: 50,
                     cursor,
+                    now: now.micros(),
                 },
             )
             .await?;

@@ -47,6 +47,10 @@ pub struct TicketView {
     sla: String,
     sla_state: &'static str,
     sla_due: String,
+    /// The priority score, its level and why.
+    score: i64,
+    score_level: &'static str,
+    score_why: String,
 }
 
 /// A line of the customer's history.
@@ -383,6 +387,7 @@ pub async fn ticket(
     history.truncate(50);
     let viewer = &me.session.viewer;
     let glance = t.sla.as_ref().and_then(|s| s.glance(st.now()));
+    let score = rapport_store::score::of(&t, st.now());
     let handoff = match transfer {
         Some(tr) => Some((
             if tr.to_assignee_id == Some(viewer.user_id) {
@@ -445,6 +450,9 @@ pub async fn ticket(
                 .and_then(|s| s.next_due())
                 .map(|d| zone.local(d))
                 .unwrap_or_default(),
+            score: score.value,
+            score_level: score.level.as_str(),
+            score_why: score.explanation(),
         },
         messages,
         activity,

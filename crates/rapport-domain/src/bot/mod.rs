@@ -22,7 +22,7 @@ use crate::Timestamp;
 
 pub use mood::{Mood, mood};
 pub use phrases::{Reaction, after_verdict, asks_for_person, questions, reaction};
-pub use words::{fold, language};
+pub use words::{fold, has, language};
 
 /// The coverage from which the bot answers from a passage (see
 /// `rapport_index::engine`: the share of the question's concepts the passage satisfies,

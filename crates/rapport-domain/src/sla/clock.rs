@@ -229,6 +229,19 @@ impl TicketSla {
         .min()
     }
 
+    /// The soonest due time of a running clock with its target's name
+    /// (`first-response`, `next-response`, `resolution`).
+    pub fn next_target(&self) -> Option<(Timestamp, &'static str)> {
+        [
+            (self.first_response.due_at(), "first-response"),
+            (self.next_response.due_at(), "next-response"),
+            (self.resolution.due_at(), "resolution"),
+        ]
+        .into_iter()
+        .filter_map(|(due, name)| due.map(|d| (d, name)))
+        .min_by_key(|(d, _)| *d)
+    }
+
     /// Whether any clock is (or ended) over its target at `now`.
     pub fn breached(&self, now: Timestamp) -> bool {
         self.first_response.breached(now)

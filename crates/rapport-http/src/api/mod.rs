@@ -23,6 +23,7 @@ pub mod portal_links;
 pub mod preferences;
 pub mod promises;
 pub mod routing;
+pub mod score;
 pub mod search;
 pub mod sla;
 pub mod stats;

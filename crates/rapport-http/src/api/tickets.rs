@@ -12,6 +12,7 @@ use rapport_domain::{
 };
 use rapport_store::events;
 
+use crate::api::score::ScoreView;
 use crate::api::sla::view::SlaView;
 use rapport_store::messages::{self, NewAttachment};
 use rapport_store::op;
@@ -103,12 +104,16 @@ pub struct TicketView {
     pub solved_at: Option<Timestamp>,
     /// Its SLA clocks (absent: no policy applies).
     pub sla: Option<SlaView>,
+    /// Its priority score now, with the reasons.
+    pub score: ScoreView,
 }
 
 impl TicketView {
     /// The ticket as it reads at `now` (its SLA clocks' breaches depend on it).
     pub fn new(t: tickets::Ticket, now: Timestamp) -> Self {
+        let score = ScoreView::of(&t, now);
         Self {
+            score,
             id: t.id,
             number: t.number,
             subject: t.subject,
@@ -364,8 +369,9 @@ pub struct ListParams {
     pub customer_id: Option<i64>,
     /// A tag.
     pub tag: Option<String>,
-    /// `updated_at` (default), `created_at`, `priority`, `number` or `sla_due` (the soonest SLA
-    /// due time first with `order=asc`; tickets without a running clock last).
+    /// `updated_at` (default), `created_at`, `priority`, `number`, `sla_due` (the soonest SLA
+    /// due time first with `order=asc`; tickets without a running clock last) or `score`
+    /// (the priority score, most pressing first).
     pub sort: Option<String>,
     /// `desc` (default) or `asc`.
     pub order: Option<String>,
@@ -433,6 +439,7 @@ impl ListParams {
             ascending,
             limit,
             cursor: self.cursor,
+            now: 0,
         };
         Ok((filter, page))
     }
@@ -450,7 +457,8 @@ pub async fn list_tickets(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<TicketPageView>> {
     require(&viewer, Permission::WorkTickets)?;
-    let (filter, page) = params.parse(&viewer)?;
+    let (filter, mut page) = params.parse(&viewer)?;
+    page.now = st.now().micros();
     let p = st
         .db
         .read(op!(c => tickets::list(c, &viewer, &filter, &page).await))

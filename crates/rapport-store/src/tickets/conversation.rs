@@ -1,6 +1,7 @@
 //! The conversation on a ticket: agents' replies and notes, the customer's replies, and
 //! notes written by Rapport itself.
 
+use rapport_domain::score::{self, Signals};
 use rapport_domain::{Body, Channel, EventKind, Principal, TicketStatus, Timestamp, Viewer};
 use serde_json::json;
 
@@ -135,11 +136,24 @@ pub async fn customer_reply(
     let customer = Actor::Customer(t.customer.id);
     let msg = messages::insert(c, id, customer, false, channel, body, attachments, now).await?;
     let to = t.status.on_customer_reply();
+    // What they wrote now joins what they wrote before (the worst mood, the weightiest
+    // words), with their tier as it is today.
+    let tier = crate::score::tier(c, t.customer.id).await?;
+    let signals = t
+        .signals
+        .clone()
+        .with(&Signals::read(&[body.as_str()], tier.as_deref()));
     c.execute(
         "UPDATE tickets SET status = $1, message_count = message_count + 1, last_message_at = $2,
-                updated_at = $2
+                updated_at = $2, score_standing = $4, score_signals = $5
          WHERE id = $3",
-        &[to.as_str().into(), now.into(), id.into()],
+        &[
+            to.as_str().into(),
+            now.into(),
+            id.into(),
+            score::standing(&signals, t.priority).into(),
+            crate::score::stored(&signals)?.into(),
+        ],
     )
     .await?;
     let mut data = json!({"message_id": msg.id});

@@ -27,12 +27,15 @@ pub enum SortField {
     /// no running clock count as due at the end of time: last in ascending order (the way
     /// to read this sort), first in descending.
     SlaDue,
+    /// The priority score at the page's `now` (descending: most pressing first): the
+    /// stored standing part plus the SLA and waiting points (`crate::score::order_sql`).
+    /// Computed per row, so it reads every ticket the filter lets through — meant for
+    /// queues (a team's, an agent's, the unassigned), not for the whole history.
+    Score,
 }
 
-use crate::sla::clocks::NO_DUE;
-
 impl SortField {
-    /// Parses `updated_at`, `created_at`, `priority`, `number` or `sla_due`.
+    /// Parses `updated_at`, `created_at`, `priority`, `number`, `sla_due` or `score`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         match raw {
             "updated_at" => Ok(Self::UpdatedAt),
@@ -40,34 +43,23 @@ impl SortField {
             "priority" => Ok(Self::Priority),
             "number" => Ok(Self::Number),
             "sla_due" => Ok(Self::SlaDue),
+            "score" => Ok(Self::Score),
             _ => Err(FieldError::new(
                 "sort",
-                "must be one of: updated_at, created_at, priority, number, sla_due",
+                "must be one of: updated_at, created_at, priority, number, sla_due, score",
             )),
         }
     }
 
-    fn column(self) -> &'static str {
+    /// The sort expression (on tickets `t`); `now` is the placeholder of the page's time.
+    fn column(self, now: &str) -> String {
         match self {
-            Self::UpdatedAt => "t.updated_at",
-            Self::CreatedAt => "t.created_at",
-            Self::Priority => "t.priority",
-            Self::Number => "t.number",
-            Self::SlaDue => "t.sla_due_at",
-        }
-    }
-
-    fn value(self, t: &Ticket) -> i64 {
-        match self {
-            Self::UpdatedAt => t.updated_at.micros(),
-            Self::CreatedAt => t.created_at.micros(),
-            Self::Priority => t.priority.rank(),
-            Self::Number => t.number,
-            Self::SlaDue => t
-                .sla
-                .as_ref()
-                .and_then(|s| s.next_due())
-                .map_or(NO_DUE, |d| d.micros()),
+            Self::UpdatedAt => "t.updated_at".into(),
+            Self::CreatedAt => "t.created_at".into(),
+            Self::Priority => "t.priority".into(),
+            Self::Number => "t.number".into(),
+            Self::SlaDue => "t.sla_due_at".into(),
+            Self::Score => crate::score::order_sql(now),
         }
     }
 }
@@ -105,6 +97,9 @@ pub struct PageRequest {
     pub limit: usize,
     /// The cursor from the previous page.
     pub cursor: Option<String>,
+    /// The time a time-dependent sort (`score`) is computed at; a cursor carries the first
+    /// page's, so later pages continue the same order.
+    pub now: i64,
 }
 
 /// One page of a listing.
@@ -116,21 +111,29 @@ pub struct TicketPage {
     pub next_cursor: Option<String>,
 }
 
-fn encode_cursor(v: i64, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{v}:{id}"))
+fn encode_cursor(v: i64, id: i64, now: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{v}:{id}:{now}"))
 }
 
-fn decode_cursor(s: &str) -> Result<(i64, i64), FieldError> {
+/// A cursor's sort value, id and time (a cursor of an older server has no time: now).
+fn decode_cursor(s: &str, now: i64) -> Result<(i64, i64, i64), FieldError> {
     let bad = || FieldError::new("cursor", "is not a cursor this server gave out");
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
-    let (v, id) = text.split_once(':').ok_or_else(bad)?;
-    Ok((
-        v.parse().map_err(|_| bad())?,
-        id.parse().map_err(|_| bad())?,
-    ))
+    let mut parts = text.split(':');
+    let mut num =
+        || -> Result<i64, FieldError> { parts.next().ok_or_else(bad)?.parse().map_err(|_| bad()) };
+    let (v, id) = (num()?, num()?);
+    let at = match parts.next() {
+        Some(t) => t.parse().map_err(|_| bad())?,
+        None => now,
+    };
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok((v, id, at))
 }
 
 /// Adds a parameter and returns its placeholder.
@@ -221,14 +224,24 @@ pub async fn list(
     let mut params: Vec<Value> = Vec::new();
     let mut wh = conditions(viewer, f, &mut params);
     let p = bind;
-    let col = page.sort.column();
+    let cursor = page
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, page.now))
+        .transpose()?;
+    let now = cursor.map_or(page.now, |(_, _, at)| at);
+    let col = if page.sort == SortField::Score {
+        let pnow = p(now.into(), &mut params);
+        page.sort.column(&pnow)
+    } else {
+        page.sort.column("")
+    };
     let (cmp, dir) = if page.ascending {
         (">", "ASC")
     } else {
         ("<", "DESC")
     };
-    if let Some(cur) = &page.cursor {
-        let (v, id) = decode_cursor(cur)?;
+    if let Some((v, id, _)) = cursor {
         let pv = p(v.into(), &mut params);
         let pid = p(id.into(), &mut params);
         wh.push(format!("({col}, t.id) {cmp} ({pv}, {pid})"));
@@ -263,7 +276,7 @@ pub async fn list(
             })
             .collect();
         format!(
-            "SELECT {TICKET_COLS} {TICKET_FROM} WHERE t.id IN ({}) {order}",
+            "SELECT {TICKET_COLS}, {col} AS sort_value {TICKET_FROM} WHERE t.id IN ({}) {order}",
             arms.join(" UNION ALL ")
         )
     } else {
@@ -272,7 +285,7 @@ pub async fn list(
             .first()
             .map(|s| format!("t.status = {}", p(s.as_str().into(), &mut params)));
         format!(
-            "SELECT {TICKET_COLS} {TICKET_FROM} {} {order}",
+            "SELECT {TICKET_COLS}, {col} AS sort_value {TICKET_FROM} {} {order}",
             where_sql(status)
         )
     };
@@ -280,9 +293,12 @@ pub async fn list(
     let mut items = rows.iter().map(ticket_from).collect::<Result<Vec<_>>>()?;
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
-        items
-            .last()
-            .map(|t| encode_cursor(page.sort.value(t), t.id))
+        let last = rows
+            .get(limit - 1)
+            .map(|r| r.int("sort_value"))
+            .transpose()?;
+        last.zip(items.last())
+            .map(|(v, t)| encode_cursor(v, t.id, now))
     } else {
         None
     };
@@ -295,8 +311,12 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_junk() {
-        let c = encode_cursor(-5, 42);
-        assert_eq!(decode_cursor(&c).unwrap(), (-5, 42));
-        assert_eq!(decode_cursor("!!!").unwrap_err().field, "cursor");
+        let c = encode_cursor(-5, 42, 7);
+        assert_eq!(decode_cursor(&c, 9).unwrap(), (-5, 42, 7));
+        let old = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("3:4");
+        assert_eq!(decode_cursor(&old, 9).unwrap(), (3, 4, 9));
+        assert_eq!(decode_cursor("!!!", 9).unwrap_err().field, "cursor");
+        let long = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("1:2:3:4");
+        assert_eq!(decode_cursor(&long, 9).unwrap_err().field, "cursor");
     }
 }

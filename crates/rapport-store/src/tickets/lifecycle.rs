@@ -1,6 +1,7 @@
 //! A ticket's lifecycle: opening it (numbered, with its first message), changing its
 //! fields, merging it into another.
 
+use rapport_domain::score::{self, Signals};
 use rapport_domain::{
     Body, Category, Channel, CustomerName, EmailAddress, EventKind, FieldError, Priority, Subject,
     Tag, TicketStatus, Timestamp, Viewer,
@@ -163,6 +164,9 @@ pub async fn create(
     parse_custom_fields(&Json::Object(t.custom_fields.clone()))?;
     let customer_id =
         customers::find_or_create(c, &t.customer_email, t.customer_name.as_ref(), now).await?;
+    let tier = crate::score::tier(c, customer_id).await?;
+    let signals = Signals::read(&[t.subject.as_str(), t.body.as_str()], tier.as_deref());
+    let standing = score::standing(&signals, t.priority);
     let number = next_number(c).await?;
     let tags: Vec<String> = t.tags.iter().map(|t| t.as_str().to_owned()).collect();
     let tags_json = serde_json::to_string(&tags)?;
@@ -171,8 +175,9 @@ pub async fn create(
         .one(
             "INSERT INTO tickets (number, subject, status, priority, category, channel, customer_id,
                                   team_id, assignee_id, tags, custom_fields, message_count,
-                                  last_message_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12)
+                                  last_message_at, created_at, updated_at, score_standing,
+                                  score_signals)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12, $13, $14)
              RETURNING id",
             &[
                 number.into(),
@@ -187,6 +192,8 @@ pub async fn create(
                 tags_json.into(),
                 fields_json.into(),
                 now.into(),
+                standing.into(),
+                crate::score::stored(&signals)?.into(),
             ],
         )
         .await?
@@ -244,6 +251,7 @@ pub async fn create(
         first_response_at: None,
         solved_at: None,
         sla: None,
+        signals,
     })
 }
 
@@ -379,7 +387,8 @@ pub async fn update(
     t.updated_at = now;
     c.execute(
         "UPDATE tickets SET subject = $1, status = $2, priority = $3, category = $4, team_id = $5,
-                assignee_id = $6, tags = $7, custom_fields = $8, solved_at = $9, updated_at = $10
+                assignee_id = $6, tags = $7, custom_fields = $8, solved_at = $9, updated_at = $10,
+                score_standing = $12
          WHERE id = $11",
         &[
             t.subject.clone().into(),
@@ -393,6 +402,7 @@ pub async fn update(
             t.solved_at.into(),
             now.into(),
             id.into(),
+            score::standing(&t.signals, t.priority).into(),
         ],
     )
     .await?;

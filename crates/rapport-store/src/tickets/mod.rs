@@ -3,6 +3,7 @@
 //! counts) and [`conversation`] (replies, customer replies, system notes). Every write
 //! records its events and updates the search index in the same transaction.
 
+use rapport_domain::score::Signals;
 use rapport_domain::sla::clock::TicketSla;
 use rapport_domain::{Channel, Principal, Priority, TicketStatus, Timestamp, Viewer};
 use serde::Serialize;
@@ -78,12 +79,16 @@ pub struct Ticket {
     pub solved_at: Option<Timestamp>,
     /// Its SLA clocks (none: no policy applies, or not yet started).
     pub sla: Option<TicketSla>,
+    /// What the customer's words, mood and tier say about its urgency (the priority
+    /// score's stored part).
+    #[serde(skip)]
+    pub signals: Signals,
 }
 
 const TICKET_COLS: &str = "t.id, t.number, t.subject, t.status, t.priority, t.category, t.channel,
     t.tags, t.custom_fields, t.customer_id, c.email AS customer_email, c.name AS customer_name, t.team_id, t.assignee_id,
     t.merged_into_id, t.message_count, t.created_at, t.updated_at, t.last_message_at,
-    t.first_response_at, t.solved_at, sla.clocks AS sla_clocks";
+    t.first_response_at, t.solved_at, sla.clocks AS sla_clocks, t.score_signals";
 const TICKET_FROM: &str = "FROM tickets t JOIN customers c ON c.id = t.customer_id
     LEFT JOIN ticket_sla sla ON sla.ticket_id = t.id";
 
@@ -114,6 +119,7 @@ fn ticket_from(r: &Row) -> Result<Ticket> {
         first_response_at: r.opt_int("first_response_at")?.map(Timestamp),
         solved_at: r.opt_int("solved_at")?.map(Timestamp),
         sla: crate::sla::clocks::parse(r.opt_text("sla_clocks")?)?,
+        signals: crate::score::parse(&r.text("score_signals")?),
     })
 }
 

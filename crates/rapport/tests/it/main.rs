@@ -39,6 +39,7 @@ mod principal;
 mod promises;
 mod review_fixes;
 mod routing;
+mod score;
 mod search;
 mod sessions_trust;
 mod sla;

@@ -131,7 +131,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 123] = [
+const SCHEMA_NAMES: [&str; 124] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -246,6 +246,7 @@ const SCHEMA_NAMES: [&str; 123] = [
     "TeamRoutingRequest",
     "Ticket",
     "TicketPage",
+    "TicketScore",
     "TicketSla",
     "Token",
     "TopicArticle",
