@@ -7,6 +7,7 @@ pub mod bot;
 pub mod branding;
 pub mod chat;
 pub mod chat_file;
+pub mod classify;
 pub mod clock;
 pub mod community;
 pub mod customer;

@@ -197,6 +197,11 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(api::routing::transfer, api::routing::last_transfer))
         .routes(routes!(
+            api::classify::get_classifier,
+            api::classify::put_classifier
+        ))
+        .routes(routes!(api::classify::retrain))
+        .routes(routes!(
             api::sla::calendars::get_calendar,
             api::sla::calendars::put_calendar,
             api::sla::calendars::delete_calendar

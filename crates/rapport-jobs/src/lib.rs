@@ -10,6 +10,7 @@
 //! and a [`Runner`] that handles every event once, in order.
 
 pub mod chat_queue;
+pub mod classify;
 pub mod retention;
 pub mod routing;
 pub mod sla;
@@ -107,6 +108,8 @@ impl Registry {
         r.subscribe(ChatQueue);
         r.subscribe(sla::SlaClocks);
         r.subscribe(routing::Routing);
+        r.subscribe(classify::Classifier);
+        r.add(classify::RETRAIN, classify::RetrainHandler);
         r.subscribe(webhooks::Fanout);
         r
     }

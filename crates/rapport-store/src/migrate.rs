@@ -225,6 +225,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0036_score.sql"),
         postgres: include_str!("../migrations/postgres/0036_score.sql"),
     },
+    Migration {
+        version: 37,
+        name: "classify",
+        sqlite: include_str!("../migrations/sqlite/0037_classify.sql"),
+        postgres: include_str!("../migrations/postgres/0037_classify.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

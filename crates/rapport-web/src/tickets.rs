@@ -109,6 +109,8 @@ struct TicketPage {
     promises: Vec<crate::promises::PromiseRow>,
     /// The last transfer's note for the new owner: (heading, note, who and when).
     handoff: Option<(String, String, String)>,
+    /// What the classifier made of it ("Suggested by the classifier: Billing, 54% sure").
+    classified: String,
 }
 
 #[derive(Template)]
@@ -127,6 +129,9 @@ pub struct PartialQuery {
 fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
     let who = if e.actor_customer_id.is_some() {
         "The customer".to_owned()
+    } else if e.actor_user_id.is_none() {
+        // Rapport itself: a job, routing, the classifier.
+        "Rapport".to_owned()
     } else {
         name(e.actor_user_id)
     };
@@ -410,7 +415,20 @@ pub async fn ticket(
             )
         }),
     };
+    let classified = t.classification.as_ref().map_or_else(String::new, |v| {
+        let name = cats
+            .iter()
+            .find(|(slug, _)| *slug == v.category)
+            .map_or(v.category.clone(), |(_, n)| n.clone());
+        let sure = (v.confidence * 100.0).round();
+        if v.applied {
+            format!("Set by the classifier: {name}, {sure}% sure")
+        } else {
+            format!("Suggested by the classifier: {name}, {sure}% sure (below the threshold: left for triage)")
+        }
+    });
     page(&TicketPage {
+        classified,
         handoff,
         promises: promises
             .iter()

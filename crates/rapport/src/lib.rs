@@ -307,6 +307,9 @@ async fn schedule_loop(
             if let Err(e) = rapport_jobs::schedule_roll_up(&db, clock.now()).await {
                 tracing::warn!(error = %e, "could not schedule the statistics roll-up");
             }
+            if let Err(e) = rapport_jobs::classify::schedule_retrain(&db, clock.now()).await {
+                tracing::warn!(error = %e, "could not schedule the classifier's rebuild");
+            }
             if let Err(e) =
                 rapport_jobs::schedule_kb_purge(&db, clock.now(), kb_log_retention_days).await
             {

@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod bot;
 pub mod categories;
 pub mod chat;
+pub mod classify;
 pub mod community;
 pub mod customers;
 pub mod events;

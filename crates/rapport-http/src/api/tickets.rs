@@ -12,6 +12,7 @@ use rapport_domain::{
 };
 use rapport_store::events;
 
+use crate::api::classify::ClassificationView;
 use crate::api::score::ScoreView;
 use crate::api::sla::view::SlaView;
 use rapport_store::messages::{self, NewAttachment};
@@ -106,6 +107,10 @@ pub struct TicketView {
     pub sla: Option<SlaView>,
     /// Its priority score now, with the reasons.
     pub score: ScoreView,
+    /// The classifier's verdict (null when it gave none: an agent set the category, or it
+    /// had fewer than two categories to choose between): the category it chose, how sure
+    /// it was, and whether it applied it.
+    pub classification: Option<ClassificationView>,
 }
 
 impl TicketView {
@@ -114,6 +119,7 @@ impl TicketView {
         let score = ScoreView::of(&t, now);
         Self {
             score,
+            classification: t.classification.clone().map(Into::into),
             id: t.id,
             number: t.number,
             subject: t.subject,

@@ -252,6 +252,7 @@ pub async fn create(
         solved_at: None,
         sla: None,
         signals,
+        classification: None,
     })
 }
 

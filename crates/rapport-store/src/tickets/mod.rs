@@ -83,14 +83,19 @@ pub struct Ticket {
     /// score's stored part).
     #[serde(skip)]
     pub signals: Signals,
+    /// The classifier's verdict, if it gave one.
+    #[serde(skip)]
+    pub classification: Option<crate::classify::Classification>,
 }
 
 const TICKET_COLS: &str = "t.id, t.number, t.subject, t.status, t.priority, t.category, t.channel,
     t.tags, t.custom_fields, t.customer_id, c.email AS customer_email, c.name AS customer_name, t.team_id, t.assignee_id,
     t.merged_into_id, t.message_count, t.created_at, t.updated_at, t.last_message_at,
-    t.first_response_at, t.solved_at, sla.clocks AS sla_clocks, t.score_signals";
+    t.first_response_at, t.solved_at, sla.clocks AS sla_clocks, t.score_signals,
+    tc.category AS tc_category, tc.confidence_permille AS tc_confidence, tc.applied AS tc_applied";
 const TICKET_FROM: &str = "FROM tickets t JOIN customers c ON c.id = t.customer_id
-    LEFT JOIN ticket_sla sla ON sla.ticket_id = t.id";
+    LEFT JOIN ticket_sla sla ON sla.ticket_id = t.id
+    LEFT JOIN ticket_classification tc ON tc.ticket_id = t.id";
 
 fn ticket_from(r: &Row) -> Result<Ticket> {
     Ok(Ticket {
@@ -120,6 +125,14 @@ fn ticket_from(r: &Row) -> Result<Ticket> {
         solved_at: r.opt_int("solved_at")?.map(Timestamp),
         sla: crate::sla::clocks::parse(r.opt_text("sla_clocks")?)?,
         signals: crate::score::parse(&r.text("score_signals")?),
+        classification: match r.opt_text("tc_category")? {
+            Some(category) => Some(crate::classify::Classification {
+                category,
+                confidence: r.int("tc_confidence")? as f64 / 1000.0,
+                applied: r.bool("tc_applied")?,
+            }),
+            None => None,
+        },
     })
 }
 

@@ -11,6 +11,7 @@ mod chat;
 mod chat_bot;
 mod chat_trust;
 mod chat_visitor;
+mod classify;
 mod community;
 mod community_search;
 mod community_trust;

@@ -118,6 +118,9 @@ both_backends! {
             ("/api/v1/agents/{id}/routing", "patch"),
             ("/api/v1/tickets/{id}/transfer", "post"),
             ("/api/v1/tickets/{id}/transfer", "get"),
+            ("/api/v1/classifier", "get"),
+            ("/api/v1/classifier", "put"),
+            ("/api/v1/classifier/retrain", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -131,7 +134,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 124] = [
+const SCHEMA_NAMES: [&str; 128] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -145,6 +148,7 @@ const SCHEMA_NAMES: [&str; 124] = [
     "BusinessCalendar",
     "BusinessCalendarRequest",
     "CalendarClosure",
+    "CategoryExamples",
     "CategoryInfo",
     "CategoryKey",
     "ChangePasswordRequest",
@@ -160,6 +164,8 @@ const SCHEMA_NAMES: [&str; 124] = [
     "ChatSettingsRequest",
     "ChatStarted",
     "ChatTransferRequest",
+    "Classifier",
+    "ClassifierRequest",
     "CommunityAuthor",
     "CommunityPost",
     "CommunitySuggestion",
@@ -245,6 +251,7 @@ const SCHEMA_NAMES: [&str; 124] = [
     "TeamRouting",
     "TeamRoutingRequest",
     "Ticket",
+    "TicketClassification",
     "TicketPage",
     "TicketScore",
     "TicketSla",

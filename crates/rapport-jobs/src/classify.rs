@@ -1,0 +1,101 @@
+//! The classifier follows the stream: a ticket whose category an agent set — at creation
+//! or by correcting it later — is a training example at once; a ticket that comes in
+//! without one is classified (applied at or over the threshold, suggested below). The
+//! counts are rebuilt from the examples once a day ([`RETRAIN`], keyed by the day). The
+//! rules are `rapport_domain::classify`; the counts `rapport_store::classify`.
+
+use futures::future::BoxFuture;
+use rapport_domain::{EventKind, Timestamp};
+use rapport_store::events::Actor;
+use rapport_store::jobs::{self, Job, NewJob};
+use rapport_store::stream::StreamEvent;
+use rapport_store::{Conn, Db, StoreError, classify, op};
+use serde::{Deserialize, Serialize};
+
+use crate::Handler;
+use crate::subscribers::Subscriber;
+
+/// The subscriber's durable name.
+pub const CLASSIFIER: &str = "classify.tickets";
+
+/// The daily rebuild's job kind.
+pub const RETRAIN: &str = "classify.retrain";
+
+/// Learns from agents' categories and classifies new tickets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Classifier;
+
+impl Subscriber for Classifier {
+    fn name(&self) -> &'static str {
+        CLASSIFIER
+    }
+
+    fn wants(&self, event: &StreamEvent) -> bool {
+        match event.kind {
+            EventKind::TicketCreated => true,
+            EventKind::FieldsChanged => {
+                matches!(event.actor, Actor::User(_)) && event.data.get("category").is_some()
+            }
+            _ => false,
+        }
+    }
+
+    fn handle<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        event: &'a StreamEvent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let Some(ticket) = event.ticket_id else {
+                return Ok(());
+            };
+            match event.kind {
+                EventKind::FieldsChanged => {
+                    let to = event.data["category"]["to"].as_str();
+                    classify::learn(c, ticket, to, now).await
+                }
+                _ => {
+                    let by_agent = matches!(event.actor, Actor::User(_));
+                    classify::on_created(c, ticket, by_agent, now).await
+                }
+            }
+        })
+    }
+}
+
+/// The payload of a [`RETRAIN`] job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetrainPayload {
+    /// The day it is for, in days since the epoch.
+    pub day: i64,
+}
+
+/// Rebuilds the classifier's counts from its examples.
+pub struct RetrainHandler;
+
+impl Handler for RetrainHandler {
+    fn run<'a>(&'a self, db: &'a Db, job: &'a Job) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let _: RetrainPayload = crate::payload(job)?;
+            let now = job.run_at;
+            db.write(op!(c => classify::retrain(c, now).await))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Enqueues today's rebuild, once per day whatever the number of nodes.
+pub async fn schedule_retrain(db: &Db, now: Timestamp) -> Result<Job, StoreError> {
+    let day = now.day();
+    let job = NewJob {
+        kind: RETRAIN.into(),
+        payload: serde_json::to_value(RetrainPayload { day })?,
+        run_at: now,
+        max_attempts: 5,
+        idempotency_key: Some(format!("{RETRAIN}:{day}")),
+    };
+    db.write(op!(c => jobs::enqueue(c, job, now).await)).await
+}

@@ -1,0 +1,454 @@
+//! The ticket classifier's counts: learning from a ticket whose category an agent set
+//! ([`learn`], at once — a correction moves the example), classifying a new ticket
+//! ([`classify`]: applied at or over the threshold, only suggested below it), rebuilding
+//! the counts from the examples ([`retrain`], on a schedule), and the model's size
+//! ([`report`]). The rules and the arithmetic are `rapport_domain::classify`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rapport_domain::classify::{Model, Prediction, features};
+use rapport_domain::{EventKind, Timestamp};
+use serde_json::json;
+
+use crate::db::Conn;
+use crate::error::Result;
+use crate::events::{self, Actor};
+use crate::value::Value;
+
+/// Features written per statement (three parameters each).
+const CHUNK: usize = 300;
+
+/// The text a ticket is classified by: its subject and first message.
+async fn text_of(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<String>> {
+    let Some(t) = c
+        .opt(
+            "SELECT subject FROM tickets WHERE id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let body = c
+        .opt(
+            "SELECT body FROM messages WHERE ticket_id = $1 ORDER BY id LIMIT 1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .map(|m| m.text("body"))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(Some(format!("{}\n{body}", t.text("subject")?)))
+}
+
+/// Adds (`sign` 1) or takes back (`sign` -1) one example's counts.
+async fn count(
+    c: &mut dyn Conn,
+    category: &str,
+    doc: &BTreeMap<String, u32>,
+    sign: i64,
+) -> Result<()> {
+    let total: i64 = doc.values().map(|n| i64::from(*n)).sum();
+    let feats: Vec<(&String, i64)> = doc.iter().map(|(f, n)| (f, i64::from(*n) * sign)).collect();
+    // The vocabulary grows by the features no example had before.
+    let mut known = 0;
+    for chunk in feats.chunks(CHUNK) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<Value> = chunk.iter().map(|(f, _)| (*f).clone().into()).collect();
+        known += c
+            .one(
+                &format!(
+                    "SELECT COUNT(*) AS n FROM classifier_features WHERE feature IN ({})",
+                    marks.join(", ")
+                ),
+                &params,
+            )
+            .await?
+            .int("n")?;
+    }
+    for (table, key) in [
+        ("classifier_counts", "feature, category"),
+        ("classifier_features", "feature"),
+    ] {
+        for chunk in feats.chunks(CHUNK) {
+            let mut params: Vec<Value> = Vec::new();
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|(f, n)| {
+                    params.push((*f).clone().into());
+                    params.push((*n).into());
+                    if table == "classifier_counts" {
+                        params.push(category.into());
+                        let i = params.len();
+                        format!("(${}, ${}, ${i})", i - 2, i - 1)
+                    } else {
+                        let i = params.len();
+                        format!("(${}, ${i})", i - 1)
+                    }
+                })
+                .collect();
+            let cols = if table == "classifier_counts" {
+                "feature, n, category"
+            } else {
+                "feature, n"
+            };
+            c.execute(
+                &format!(
+                    "INSERT INTO {table} ({cols}) VALUES {}
+                     ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + excluded.n",
+                    rows.join(", ")
+                ),
+                &params,
+            )
+            .await?;
+        }
+    }
+    // Counts that reached zero go (only this example's features can have).
+    let mut gone = 0;
+    if sign < 0 {
+        for chunk in feats.chunks(CHUNK) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let params: Vec<Value> = chunk.iter().map(|(f, _)| (*f).clone().into()).collect();
+            let list = marks.join(", ");
+            c.execute(
+                &format!("DELETE FROM classifier_counts WHERE n <= 0 AND feature IN ({list})"),
+                &params,
+            )
+            .await?;
+            gone += c
+                .execute(
+                    &format!(
+                        "DELETE FROM classifier_features WHERE n <= 0 AND feature IN ({list})"
+                    ),
+                    &params,
+                )
+                .await?;
+        }
+    }
+    let added = if sign > 0 {
+        feats.len() as i64 - known
+    } else {
+        -(gone as i64)
+    };
+    c.execute(
+        "UPDATE classifier_meta SET vocabulary = vocabulary + $1 WHERE id = 1",
+        &[added.into()],
+    )
+    .await?;
+    c.execute(
+        "INSERT INTO classifier_classes (category, docs, total) VALUES ($1, $2, $3)
+         ON CONFLICT (category) DO UPDATE SET docs = classifier_classes.docs + excluded.docs,
+                                              total = classifier_classes.total + excluded.total",
+        &[category.into(), sign.into(), (total * sign).into()],
+    )
+    .await?;
+    c.execute("DELETE FROM classifier_classes WHERE docs <= 0", &[])
+        .await?;
+    Ok(())
+}
+
+/// Learns from a ticket whose category an agent set (or cleared: `None` forgets it). An
+/// example learned before is taken back first, so a correction moves it.
+pub async fn learn(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    category: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    if let Some(old) = c
+        .opt(
+            "SELECT category, features FROM classifier_examples WHERE ticket_id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+    {
+        let doc: BTreeMap<String, u32> = serde_json::from_str(&old.text("features")?)?;
+        count(c, &old.text("category")?, &doc, -1).await?;
+        c.execute(
+            "DELETE FROM classifier_examples WHERE ticket_id = $1",
+            &[ticket_id.into()],
+        )
+        .await?;
+    }
+    let Some(category) = category else {
+        return Ok(());
+    };
+    let Some(text) = text_of(c, ticket_id).await? else {
+        return Ok(());
+    };
+    let doc = features(&text);
+    count(c, category, &doc, 1).await?;
+    c.execute(
+        "INSERT INTO classifier_examples (ticket_id, category, features, created_at)
+         VALUES ($1, $2, $3, $4)",
+        &[
+            ticket_id.into(),
+            category.into(),
+            serde_json::to_string(&doc)?.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The counts a prediction for this document needs.
+pub async fn model_for(c: &mut dyn Conn, doc: &BTreeMap<String, u32>) -> Result<Model> {
+    let mut m = Model {
+        vocabulary: u64::try_from(
+            c.one("SELECT vocabulary FROM classifier_meta WHERE id = 1", &[])
+                .await?
+                .int("vocabulary")?,
+        )
+        .unwrap_or(0),
+        ..Model::default()
+    };
+    for r in c
+        .query("SELECT category, docs, total FROM classifier_classes", &[])
+        .await?
+    {
+        m.classes.insert(
+            r.text("category")?,
+            (
+                u64::try_from(r.int("docs")?).unwrap_or(0),
+                u64::try_from(r.int("total")?).unwrap_or(0),
+            ),
+        );
+    }
+    let keys: Vec<&String> = doc.keys().collect();
+    let mut counts: HashMap<String, HashMap<String, u64>> = HashMap::new();
+    let mut known: HashSet<String> = HashSet::new();
+    for chunk in keys.chunks(CHUNK) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<Value> = chunk.iter().map(|f| (*f).clone().into()).collect();
+        for r in c
+            .query(
+                &format!(
+                    "SELECT feature, category, n FROM classifier_counts WHERE feature IN ({})",
+                    marks.join(", ")
+                ),
+                &params,
+            )
+            .await?
+        {
+            let f = r.text("feature")?;
+            known.insert(f.clone());
+            counts
+                .entry(f)
+                .or_default()
+                .insert(r.text("category")?, u64::try_from(r.int("n")?).unwrap_or(0));
+        }
+    }
+    m.counts = counts;
+    m.known = known;
+    Ok(m)
+}
+
+/// The confidence (0–1) a prediction needs to be applied.
+pub async fn threshold(c: &mut dyn Conn) -> Result<f64> {
+    let p = c
+        .one(
+            "SELECT threshold_permille FROM classifier_meta WHERE id = 1",
+            &[],
+        )
+        .await?
+        .int("threshold_permille")?;
+    Ok(p as f64 / 1000.0)
+}
+
+/// Sets the confidence a prediction needs to be applied.
+pub async fn set_threshold(c: &mut dyn Conn, threshold: f64) -> Result<()> {
+    let t = rapport_domain::classify::threshold(threshold)?;
+    c.execute(
+        "UPDATE classifier_meta SET threshold_permille = $1 WHERE id = 1",
+        &[((t * 1000.0).round() as i64).into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The classifier's verdict on a ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    /// The likeliest category.
+    pub category: String,
+    /// How sure (0–1).
+    pub confidence: f64,
+    /// Whether it was applied (at or over the threshold) or only suggested.
+    pub applied: bool,
+}
+
+/// Classifies a ticket nobody categorised: records the verdict and, when the confidence
+/// reaches the threshold and the category still exists, sets it (recorded as Rapport's
+/// change). A ticket that has a category, or a model with fewer than two categories,
+/// gets no verdict.
+pub async fn classify(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    now: Timestamp,
+) -> Result<Option<Classification>> {
+    let Some(t) = c
+        .opt(
+            "SELECT category FROM tickets WHERE id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    if t.opt_text("category")?.is_some() {
+        return Ok(None);
+    }
+    let Some(text) = text_of(c, ticket_id).await? else {
+        return Ok(None);
+    };
+    let doc = features(&text);
+    let model = model_for(c, &doc).await?;
+    let Some(Prediction {
+        category,
+        confidence,
+        ..
+    }) = model.predict(&doc)
+    else {
+        return Ok(None);
+    };
+    let exists = c
+        .opt(
+            "SELECT slug FROM categories WHERE slug = $1",
+            &[category.clone().into()],
+        )
+        .await?
+        .is_some();
+    let applied = exists && confidence >= threshold(c).await?;
+    let permille = (confidence * 1000.0).round() as i64;
+    c.execute(
+        "INSERT INTO ticket_classification (ticket_id, category, confidence_permille, applied,
+                                            created_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (ticket_id) DO UPDATE SET category = excluded.category,
+             confidence_permille = excluded.confidence_permille, applied = excluded.applied,
+             created_at = excluded.created_at",
+        &[
+            ticket_id.into(),
+            category.clone().into(),
+            permille.into(),
+            applied.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    if applied {
+        c.execute(
+            "UPDATE tickets SET category = $1 WHERE id = $2 AND category IS NULL",
+            &[category.clone().into(), ticket_id.into()],
+        )
+        .await?;
+        events::record(
+            c,
+            ticket_id,
+            Actor::System,
+            EventKind::FieldsChanged,
+            &json!({"category": {"from": null, "to": category}}),
+            now,
+        )
+        .await?;
+    }
+    Ok(Some(Classification {
+        category,
+        confidence: permille as f64 / 1000.0,
+        applied,
+    }))
+}
+
+/// A new ticket: one an agent created with a category is an example; one that came in
+/// without a category is classified.
+pub async fn on_created(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    by_agent: bool,
+    now: Timestamp,
+) -> Result<()> {
+    let category = c
+        .opt(
+            "SELECT category FROM tickets WHERE id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .map(|r| r.opt_text("category"))
+        .transpose()?
+        .flatten();
+    match category {
+        Some(cat) if by_agent => learn(c, ticket_id, Some(&cat), now).await,
+        Some(_) => Ok(()),
+        None => classify(c, ticket_id, now).await.map(|_| ()),
+    }
+}
+
+/// Rebuilds every count from the examples, reading each ticket's text again (so a change
+/// to how features are read reaches the old examples too). Returns how many examples.
+pub async fn retrain(c: &mut dyn Conn, now: Timestamp) -> Result<usize> {
+    let examples: Vec<(i64, String)> = c
+        .query(
+            "SELECT ticket_id, category FROM classifier_examples ORDER BY ticket_id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.int("ticket_id")?, r.text("category")?)))
+        .collect::<Result<_>>()?;
+    for sql in [
+        "DELETE FROM classifier_examples",
+        "DELETE FROM classifier_counts",
+        "DELETE FROM classifier_features",
+        "DELETE FROM classifier_classes",
+    ] {
+        c.execute(sql, &[]).await?;
+    }
+    c.execute(
+        "UPDATE classifier_meta SET vocabulary = 0, retrained_at = $1 WHERE id = 1",
+        &[now.into()],
+    )
+    .await?;
+    for (ticket, category) in &examples {
+        learn(c, *ticket, Some(category), now).await?;
+    }
+    Ok(examples.len())
+}
+
+/// The model's size: examples per category and the vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Per category, its examples.
+    pub examples: Vec<(String, i64)>,
+    /// Distinct features.
+    pub vocabulary: i64,
+    /// The confidence (per mille) needed to apply a category.
+    pub threshold_permille: i64,
+    /// When the counts were last rebuilt.
+    pub retrained_at: Option<Timestamp>,
+}
+
+/// The model's size.
+pub async fn report(c: &mut dyn Conn) -> Result<Report> {
+    let meta = c
+        .one(
+            "SELECT vocabulary, threshold_permille, retrained_at FROM classifier_meta WHERE id = 1",
+            &[],
+        )
+        .await?;
+    let examples = c
+        .query(
+            "SELECT category, docs FROM classifier_classes ORDER BY category",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.text("category")?, r.int("docs")?)))
+        .collect::<Result<_>>()?;
+    Ok(Report {
+        examples,
+        vocabulary: meta.int("vocabulary")?,
+        threshold_permille: meta.int("threshold_permille")?,
+        retrained_at: meta.opt_int("retrained_at")?.map(Timestamp),
+    })
+}
