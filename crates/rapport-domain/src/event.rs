@@ -58,6 +58,12 @@ pub enum EventKind {
     /// Routing gave a ticket to an agent of its team (the data: the agent, the team and
     /// why — `sticky`, `round_robin` or `least_loaded`).
     Routed,
+    /// An agent snoozed the ticket (the data: until when, whether the customer's reply
+    /// wakes it, the note).
+    Snoozed,
+    /// A snooze ended (the data: why — `time`, `reply` or `agent` — and its note); at
+    /// `time` it reminds the ticket's owner.
+    SnoozeEnded,
 }
 
 impl EventKind {
@@ -84,6 +90,8 @@ impl EventKind {
         EventKind::PromiseKept,
         EventKind::PromiseBroken,
         EventKind::Routed,
+        EventKind::Snoozed,
+        EventKind::SnoozeEnded,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -115,6 +123,8 @@ impl EventKind {
             EventKind::PromiseKept => "promise_kept",
             EventKind::PromiseBroken => "promise_broken",
             EventKind::Routed => "routed",
+            EventKind::Snoozed => "snoozed",
+            EventKind::SnoozeEnded => "snooze_ended",
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod promise;
 pub mod routing;
 pub mod score;
 pub mod sla;
+pub mod snooze;
 pub mod text;
 pub mod ticket;
 pub mod webhook;

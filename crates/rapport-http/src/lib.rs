@@ -202,6 +202,11 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(api::classify::retrain))
         .routes(routes!(
+            api::snooze::snooze_ticket,
+            api::snooze::get_snooze,
+            api::snooze::wake_ticket
+        ))
+        .routes(routes!(
             api::sla::calendars::get_calendar,
             api::sla::calendars::put_calendar,
             api::sla::calendars::delete_calendar

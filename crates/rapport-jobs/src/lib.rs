@@ -14,6 +14,7 @@ pub mod classify;
 pub mod retention;
 pub mod routing;
 pub mod sla;
+pub mod snooze;
 pub mod subscribers;
 pub mod webhooks;
 
@@ -109,6 +110,7 @@ impl Registry {
         r.subscribe(sla::SlaClocks);
         r.subscribe(routing::Routing);
         r.subscribe(classify::Classifier);
+        r.subscribe(snooze::SnoozeReplies);
         r.add(classify::RETRAIN, classify::RetrainHandler);
         r.subscribe(webhooks::Fanout);
         r

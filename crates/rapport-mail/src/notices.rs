@@ -1,6 +1,6 @@
 //! Agents' notification emails, as a subscriber to the event stream: the customer wrote
-//! again on a ticket (to its assignee; not for each line of a live chat), and a ticket was assigned to an agent by someone
-//! else. The rules are `notify::queue`'s (a mailbox to send from, the agent's
+//! again on a ticket (to its assignee; not for each line of a live chat), a ticket was assigned to an agent by someone
+//! else, and reminders (a snoozed ticket woke; a promise comes due). The rules are `notify::queue`'s (a mailbox to send from, the agent's
 //! preference); the ticket code only records the event.
 
 use futures::future::BoxFuture;
@@ -33,6 +33,38 @@ pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
         }
         let user_id = event.assignee_id?;
         return Some(Notice::CustomerReplied { user_id, ticket_id });
+    }
+    if event.kind == EventKind::SnoozeEnded && event.data["reason"] == "time" {
+        // A snoozed ticket woke: remind its owner (or whoever snoozed it).
+        let user_id = event.assignee_id.or(event.data["user_id"].as_i64())?;
+        let note = event.data["note"].as_str().unwrap_or_default();
+        let text = if note.is_empty() {
+            "the snooze ended; the ticket is open again.".to_owned()
+        } else {
+            format!("the snooze ended; the ticket is open again. Your note: {note}")
+        };
+        return Some(Notice::Reminder {
+            user_id,
+            ticket_id,
+            text,
+        });
+    }
+    if event.kind == EventKind::PromiseDue {
+        // A promise comes due: remind whoever made it.
+        let user_id = event.data["user_id"].as_i64()?;
+        let text = format!(
+            "your promise \"{}\" is due at {} UTC.",
+            event.data["text"].as_str().unwrap_or_default(),
+            event.data["due_at"]
+                .as_str()
+                .map(|t| t.get(..16).unwrap_or(t).replace('T', " "))
+                .unwrap_or_default()
+        );
+        return Some(Notice::Reminder {
+            user_id,
+            ticket_id,
+            text,
+        });
     }
     if event.kind == EventKind::FieldsChanged {
         // Assigned to someone by someone else (taking a ticket yourself tells no one).

@@ -128,6 +128,19 @@ pub async fn render(
             })
             .await?
         }
+        Notice::Reminder {
+            user_id,
+            ticket_id,
+            text,
+        } => {
+            agent_notice(c, *user_id, *ticket_id, public_url, |t| {
+                (
+                    "Reminder".to_owned(),
+                    format!("Ticket #{} \"{}\": {text}", t.number, t.subject),
+                )
+            })
+            .await?
+        }
         Notice::CustomerReplied { user_id, ticket_id } => {
             agent_notice(c, *user_id, *ticket_id, public_url, |t| {
                 (

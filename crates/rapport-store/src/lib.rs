@@ -37,6 +37,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod sla;
+pub mod snooze;
 pub mod split;
 pub mod stats;
 pub mod stream;

@@ -231,6 +231,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0037_classify.sql"),
         postgres: include_str!("../migrations/postgres/0037_classify.sql"),
     },
+    Migration {
+        version: 38,
+        name: "snooze",
+        sqlite: include_str!("../migrations/sqlite/0038_snooze.sql"),
+        postgres: include_str!("../migrations/postgres/0038_snooze.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -44,6 +44,15 @@ pub enum Notice {
         /// Who assigned it.
         by: i64,
     },
+    /// A reminder to an agent: a snoozed ticket woke, or a promise of theirs comes due.
+    Reminder {
+        /// The agent.
+        user_id: i64,
+        /// The ticket.
+        ticket_id: i64,
+        /// What to remember (plain text).
+        text: String,
+    },
     /// The customer wrote again on an agent's ticket.
     CustomerReplied {
         /// The agent.
@@ -291,7 +300,9 @@ pub async fn email_notifications(c: &mut dyn Conn, user_id: i64) -> Result<bool>
 /// wants notification emails (checked when it is queued and again when it is sent, so a
 /// deactivated agent gets nothing more).
 pub async fn goes_out(c: &mut dyn Conn, notice: &Notice) -> Result<bool> {
-    let (Notice::Assigned { user_id, .. } | Notice::CustomerReplied { user_id, .. }) = notice
+    let (Notice::Assigned { user_id, .. }
+    | Notice::CustomerReplied { user_id, .. }
+    | Notice::Reminder { user_id, .. }) = notice
     else {
         return Ok(true);
     };

@@ -7,6 +7,7 @@
 //! `customers`, …). Pages share the API's state, permission check
 //! ([`rapport_http::auth::require`]) and error mapping ([`rapport_http::error`]).
 
+pub mod activity;
 pub mod admin;
 pub mod attachments;
 pub mod auth;
@@ -30,6 +31,7 @@ pub mod render;
 pub mod routing;
 pub mod search;
 pub mod sessions;
+pub mod snooze;
 pub mod split;
 pub mod tickets;
 pub mod time_entries;
@@ -66,6 +68,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/macro", post(macros::apply_macro))
         .route("/tickets/{id}/time", post(time_entries::log_time))
         .route("/tickets/{id}/promises", post(promises::make))
+        .route("/tickets/{id}/snooze", post(snooze::snooze_ticket))
+        .route("/tickets/{id}/wake", post(snooze::wake))
         .route("/promises/{id}/done", post(promises::done))
         .route("/messages/{id}/split", post(split::split))
         .route("/admin/macros", post(admin::macros::add_macro))

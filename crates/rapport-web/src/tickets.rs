@@ -7,8 +7,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{
-    AuthorKind, Body, Category, EventKind, Permission, Principal, Priority, Tag, TicketStatus,
-    Viewer, Zone,
+    AuthorKind, Body, Category, Permission, Principal, Priority, Tag, TicketStatus, Viewer, Zone,
 };
 use rapport_http::AppState;
 use rapport_store::StoreError;
@@ -111,6 +110,8 @@ struct TicketPage {
     handoff: Option<(String, String, String)>,
     /// What the classifier made of it ("Suggested by the classifier: Billing, 54% sure").
     classified: String,
+    /// Its snooze, if it sleeps.
+    snoozed: Option<crate::snooze::SnoozeLine>,
 }
 
 #[derive(Template)]
@@ -124,127 +125,6 @@ struct ThreadPart {
 #[derive(Deserialize, Default)]
 pub struct PartialQuery {
     partial: Option<String>,
-}
-
-fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
-    let who = if e.actor_customer_id.is_some() {
-        "The customer".to_owned()
-    } else if e.actor_user_id.is_none() {
-        // Rapport itself: a job, routing, the classifier.
-        "Rapport".to_owned()
-    } else {
-        name(e.actor_user_id)
-    };
-    match e.kind {
-        EventKind::TicketCreated => format!("{who} opened the ticket"),
-        EventKind::ReplyAdded => format!("{who} replied"),
-        EventKind::NoteAdded => format!("{who} added a note"),
-        EventKind::MergedInto => {
-            format!("{who} merged this ticket into #{}", e.data["into_number"])
-        }
-        EventKind::MergedFrom => {
-            format!("{who} merged #{} into this ticket", e.data["from_number"])
-        }
-        EventKind::FollowUpOf => format!(
-            "Follow-up of #{}, written after it was closed",
-            e.data["number"]
-        ),
-        EventKind::SplitInto => {
-            format!("{who} split a message off into #{}", e.data["into_number"])
-        }
-        EventKind::SplitFrom => format!("{who} split this ticket off #{}", e.data["from_number"]),
-        EventKind::TimeLogged => format!(
-            "{who} logged {} minutes",
-            e.data["seconds"].as_i64().unwrap_or(0) / 60
-        ),
-        EventKind::FieldsChanged => {
-            let parts: Vec<String> = e
-                .data
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| {
-                            let show = |x: &serde_json::Value| match x {
-                                serde_json::Value::Null => "none".to_owned(),
-                                serde_json::Value::String(s) => s.clone(),
-                                other => other.to_string(),
-                            };
-                            let (from, to) = match k.as_str() {
-                                "assignee_id" => (name(v["from"].as_i64()), name(v["to"].as_i64())),
-                                _ => (show(&v["from"]), show(&v["to"])),
-                            };
-                            format!("{} from {from} to {to}", k.trim_end_matches("_id"))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            format!("{who} changed {}", parts.join(", "))
-        }
-        EventKind::ArticleChanged => format!("{who} changed a knowledge-base article"),
-        EventKind::TopicChanged => format!("{who} changed a community topic"),
-        EventKind::HandedOver => format!(
-            "The assistant bot handed the chat to {} ({})",
-            e.data["assignee_id"]
-                .as_i64()
-                .map_or_else(|| "the team's queue".to_owned(), |a| name(Some(a))),
-            e.data["reason"].as_str().unwrap_or("asked")
-        ),
-        EventKind::Transferred => format!(
-            "{who} transferred it to {}: {}",
-            e.data["assignee_id"]
-                .as_i64()
-                .map_or_else(|| "the team's queue".to_owned(), |a| name(Some(a))),
-            e.data["note"].as_str().unwrap_or_default()
-        ),
-        EventKind::Routed => format!(
-            "Routing gave it to {} ({})",
-            name(e.data["assignee_id"].as_i64()),
-            match e.data["reason"].as_str() {
-                Some("sticky") => "the customer's last agent",
-                Some("round_robin") => "round-robin",
-                _ => "least-loaded",
-            }
-        ),
-        EventKind::SlaWarning => format!(
-            "SLA: {} due within the hour",
-            sla_targets(&e.data["targets"])
-        ),
-        EventKind::SlaBreached => format!("SLA breached: {}", sla_targets(&e.data["targets"])),
-        EventKind::PromiseMade => format!(
-            "{who} promised: {}",
-            e.data["text"].as_str().unwrap_or_default()
-        ),
-        EventKind::PromiseDue => format!(
-            "Promise due soon: {}",
-            e.data["text"].as_str().unwrap_or_default()
-        ),
-        EventKind::PromiseKept => format!(
-            "{who} kept the promise: {}",
-            e.data["text"].as_str().unwrap_or_default()
-        ),
-        EventKind::PromiseBroken => format!(
-            "Promise broken: {}",
-            e.data["text"].as_str().unwrap_or_default()
-        ),
-    }
-}
-
-/// "first response and resolution" from an SLA event's target names.
-fn sla_targets(v: &serde_json::Value) -> String {
-    let names: Vec<String> = v
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.as_str())
-                .map(|t| t.replace('_', " "))
-                .collect()
-        })
-        .unwrap_or_default();
-    if names.is_empty() {
-        "a target".to_owned()
-    } else {
-        names.join(" and ")
-    }
 }
 
 struct TicketData {
@@ -268,6 +148,8 @@ struct TicketData {
     promises: Vec<rapport_store::promises::Promise>,
     /// Its latest transfer.
     transfer: Option<rapport_store::routing::Transfer>,
+    /// Its snooze.
+    snooze: Option<rapport_store::snooze::Snooze>,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
@@ -276,6 +158,7 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let user_id = viewer.user_id;
             let seen = deflection::seen_on_ticket(c, &viewer, id).await?;
             let promises = rapport_store::promises::for_ticket(c, &viewer, id).await?;
+            let snooze = rapport_store::snooze::of_ticket(c, &viewer, id).await?;
             let who = Principal::Agent(viewer);
             let mut t = tickets::get(c, &who, id).await?;
             rapport_store::sla::clocks::fill_in(c, &mut t).await;
@@ -296,6 +179,7 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let chat_top = rapport_store::chat::handoff::top(c, id).await?;
             let transfer = rapport_store::routing::last_transfer(c, id).await?;
             Ok(TicketData {
+                snooze,
                 transfer,
                 promises,
                 chat_top,
@@ -342,6 +226,7 @@ pub async fn ticket(
         chat_top,
         promises,
         transfer,
+        snooze,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -385,7 +270,7 @@ pub async fn ticket(
             ActivityRow {
                 at,
                 at_iso,
-                text: describe(e, &opt_name),
+                text: crate::activity::describe(e, &opt_name),
             }
         })
         .collect();
@@ -428,6 +313,9 @@ pub async fn ticket(
         }
     });
     page(&TicketPage {
+        snoozed: snooze
+            .as_ref()
+            .map(|s| crate::snooze::SnoozeLine::of(s, &zone)),
         classified,
         handoff,
         promises: promises

@@ -361,6 +361,13 @@ async fn schedule_loop(
             if let Err(e) = announced {
                 tracing::warn!(error = %e, "could not announce the SLA warnings and breaches");
             }
+            // Snoozed tickets whose time came wake up and remind their owners.
+            let woke = db
+                .write(rapport_store::op!(c => rapport_store::snooze::wake_due(c, now, 500).await))
+                .await;
+            if let Err(e) = woke {
+                tracing::warn!(error = %e, "could not wake the snoozed tickets");
+            }
             // Promises coming due remind their makers; those past due are broken.
             let promised = db
                 .write(

@@ -27,6 +27,7 @@ pub mod routing;
 pub mod score;
 pub mod search;
 pub mod sla;
+pub mod snooze;
 pub mod stats;
 pub mod tickets;
 pub mod tokens;

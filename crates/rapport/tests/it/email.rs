@@ -482,6 +482,23 @@ both_backends! {
         assert_eq!(s, 200);
         run_jobs_via(&app, relay()).await;
         assert_eq!(sink.messages().len(), before + 2);
+        // A follow-up reminder: the agent snoozes the ticket for an hour with a note; when
+        // the time comes it is open again and they get an email with the note.
+        let now = rapport_domain::Clock::now(&SystemClock);
+        let until = serde_json::to_value(now.plus_secs(3_600)).unwrap();
+        let (s, z) = app.call("POST", &format!("/api/v1/tickets/{id}/snooze"), Some(&app.agent.token),
+            Some(json!({"until": until, "note": "Check the exchange went out"}))).await;
+        assert_eq!(s, 200, "{z}");
+        let later = now.plus_secs(3_700);
+        let woke = app.db.write(op!(c => rapport_store::snooze::wake_due(c, later, 10).await)).await.unwrap();
+        assert_eq!(woke, 1);
+        run_jobs_via(&app, relay()).await;
+        let kept = sink.messages();
+        assert_eq!(kept.len(), before + 3);
+        let (raw, env) = kept.last().unwrap();
+        assert_eq!(env["rcpt_tos"], json!(["agent.a@example.com"]));
+        assert_eq!(header(raw, "Subject"), Some(format!("[#{number}] Reminder: Wrong size")));
+        assert!(rapport_mail::parse::parse(raw).text.contains("Check the exchange went out"));
         app.stop().await;
     }
 

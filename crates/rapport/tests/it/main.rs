@@ -45,6 +45,7 @@ mod search;
 mod sessions_trust;
 mod sla;
 mod sla_judge;
+mod snooze;
 mod storage_trust;
 mod subscribers;
 mod tickets;

@@ -121,6 +121,9 @@ both_backends! {
             ("/api/v1/classifier", "get"),
             ("/api/v1/classifier", "put"),
             ("/api/v1/classifier/retrain", "post"),
+            ("/api/v1/tickets/{id}/snooze", "post"),
+            ("/api/v1/tickets/{id}/snooze", "get"),
+            ("/api/v1/tickets/{id}/snooze", "delete"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -134,7 +137,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 128] = [
+const SCHEMA_NAMES: [&str; 130] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -245,6 +248,8 @@ const SCHEMA_NAMES: [&str; 128] = [
     "SlaPolicy",
     "SlaPolicyRequest",
     "SlaTargets",
+    "Snooze",
+    "SnoozeRequest",
     "StartChatRequest",
     "SynonymGroup",
     "Team",

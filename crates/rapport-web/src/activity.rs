@@ -1,0 +1,155 @@
+//! The activity log's sentences: what each event on a ticket says to an agent
+//! ("Routing gave it to Ana (round-robin)", "The snooze ended (its time came)").
+
+use rapport_domain::EventKind;
+use rapport_store::events::Event;
+
+pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> String {
+    let who = if e.actor_customer_id.is_some() {
+        "The customer".to_owned()
+    } else if e.actor_user_id.is_none() {
+        // Rapport itself: a job, routing, the classifier.
+        "Rapport".to_owned()
+    } else {
+        name(e.actor_user_id)
+    };
+    match e.kind {
+        EventKind::TicketCreated => format!("{who} opened the ticket"),
+        EventKind::ReplyAdded => format!("{who} replied"),
+        EventKind::NoteAdded => format!("{who} added a note"),
+        EventKind::MergedInto => {
+            format!("{who} merged this ticket into #{}", e.data["into_number"])
+        }
+        EventKind::MergedFrom => {
+            format!("{who} merged #{} into this ticket", e.data["from_number"])
+        }
+        EventKind::FollowUpOf => format!(
+            "Follow-up of #{}, written after it was closed",
+            e.data["number"]
+        ),
+        EventKind::SplitInto => {
+            format!("{who} split a message off into #{}", e.data["into_number"])
+        }
+        EventKind::SplitFrom => format!("{who} split this ticket off #{}", e.data["from_number"]),
+        EventKind::TimeLogged => format!(
+            "{who} logged {} minutes",
+            e.data["seconds"].as_i64().unwrap_or(0) / 60
+        ),
+        EventKind::FieldsChanged => {
+            let parts: Vec<String> = e
+                .data
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            let show = |x: &serde_json::Value| match x {
+                                serde_json::Value::Null => "none".to_owned(),
+                                serde_json::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            let (from, to) = match k.as_str() {
+                                "assignee_id" => (name(v["from"].as_i64()), name(v["to"].as_i64())),
+                                _ => (show(&v["from"]), show(&v["to"])),
+                            };
+                            format!("{} from {from} to {to}", k.trim_end_matches("_id"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("{who} changed {}", parts.join(", "))
+        }
+        EventKind::ArticleChanged => format!("{who} changed a knowledge-base article"),
+        EventKind::TopicChanged => format!("{who} changed a community topic"),
+        EventKind::HandedOver => format!(
+            "The assistant bot handed the chat to {} ({})",
+            e.data["assignee_id"]
+                .as_i64()
+                .map_or_else(|| "the team's queue".to_owned(), |a| name(Some(a))),
+            e.data["reason"].as_str().unwrap_or("asked")
+        ),
+        EventKind::Transferred => format!(
+            "{who} transferred it to {}: {}",
+            e.data["assignee_id"]
+                .as_i64()
+                .map_or_else(|| "the team's queue".to_owned(), |a| name(Some(a))),
+            e.data["note"].as_str().unwrap_or_default()
+        ),
+        EventKind::Snoozed => {
+            let until = e.data["until"]
+                .as_str()
+                .map(|t| format!("until {} UTC", t.get(..16).unwrap_or(t).replace('T', " ")));
+            let when = match (until, e.data["until_reply"].as_bool() == Some(true)) {
+                (Some(u), true) => format!("{u} or the customer's reply"),
+                (Some(u), false) => u,
+                (None, _) => "until the customer replies".to_owned(),
+            };
+            let note = e.data["note"].as_str().unwrap_or_default();
+            if note.is_empty() {
+                format!("{who} snoozed it {when}")
+            } else {
+                format!("{who} snoozed it {when}: {note}")
+            }
+        }
+        EventKind::SnoozeEnded => {
+            let why = match e.data["reason"].as_str() {
+                Some("time") => "its time came",
+                Some("reply") => "the customer replied",
+                _ => "woken by hand",
+            };
+            let note = e.data["note"].as_str().unwrap_or_default();
+            if note.is_empty() {
+                format!("The snooze ended ({why})")
+            } else {
+                format!("The snooze ended ({why}). Reminder: {note}")
+            }
+        }
+        EventKind::Routed => format!(
+            "Routing gave it to {} ({})",
+            name(e.data["assignee_id"].as_i64()),
+            match e.data["reason"].as_str() {
+                Some("sticky") => "the customer's last agent",
+                Some("round_robin") => "round-robin",
+                _ => "least-loaded",
+            }
+        ),
+        EventKind::SlaWarning => format!(
+            "SLA: {} due within the hour",
+            sla_targets(&e.data["targets"])
+        ),
+        EventKind::SlaBreached => format!("SLA breached: {}", sla_targets(&e.data["targets"])),
+        EventKind::PromiseMade => format!(
+            "{who} promised: {}",
+            e.data["text"].as_str().unwrap_or_default()
+        ),
+        EventKind::PromiseDue => format!(
+            "Promise due soon: {}",
+            e.data["text"].as_str().unwrap_or_default()
+        ),
+        EventKind::PromiseKept => format!(
+            "{who} kept the promise: {}",
+            e.data["text"].as_str().unwrap_or_default()
+        ),
+        EventKind::PromiseBroken => format!(
+            "Promise broken: {}",
+            e.data["text"].as_str().unwrap_or_default()
+        ),
+    }
+}
+
+/// "first response and resolution" from an SLA event's target names.
+fn sla_targets(v: &serde_json::Value) -> String {
+    let names: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str())
+                .map(|t| t.replace('_', " "))
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        "a target".to_owned()
+    } else {
+        names.join(" and ")
+    }
+}
