@@ -1,10 +1,13 @@
 """A webhook receiver for the tests: verifies every delivery with the reference
-Standard Webhooks library (PyPI `standardwebhooks`) and answers with scripted statuses.
+Standard Webhooks library (PyPI `standardwebhooks`) — and a Stripe-style
+`rapport-signature` header, when there is one, with Stripe's own library (PyPI `stripe`) —
+and answers with scripted statuses.
 
 Usage: webhook_receiver.py PORT SECRET STATUSES
   STATUSES: comma-separated HTTP statuses for successive requests (the last repeats).
 Prints "ready PORT" once listening, then one JSON line per request:
-  {"verified": bool, "error": str|null, "id": ..., "type": ..., "signatures": n, "status": n}
+  {"verified": bool, "error": str|null, "id": ..., "type": ..., "signatures": n, "status": n,
+   "stripe_verified": bool|null, "stripe_error": str|null}
 """
 import json
 import sys
@@ -31,6 +34,16 @@ class Handler(BaseHTTPRequestHandler):
             out["ticket"] = payload.get("data", {}).get("ticket", {}).get("id")
         except Exception as e:  # what the library refuses, and why
             out["error"] = repr(e)
+        out["stripe_verified"], out["stripe_error"] = None, None
+        if "rapport-signature" in {k.lower() for k in headers}:
+            import stripe
+            sig = next(v for k, v in headers.items() if k.lower() == "rapport-signature")
+            try:
+                stripe.WebhookSignature.verify_header(body.decode("utf-8"), sig, secret, 300)
+                out["stripe_verified"] = True
+            except Exception as e:
+                out["stripe_verified"] = False
+                out["stripe_error"] = repr(e)
         status = statuses[min(seen, len(statuses) - 1)]
         seen += 1
         out["status"] = status

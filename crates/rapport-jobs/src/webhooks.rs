@@ -156,6 +156,22 @@ pub fn signature(secrets: &[WebhookSecret], msg_id: &str, timestamp: i64, body: 
         .join(" ")
 }
 
+/// The Stripe-style `rapport-signature` header: `t=<timestamp>`, then one
+/// `v1=<hex HMAC-SHA256 of "<timestamp>.<body>">` per secret, keyed with the secret's
+/// whole written form (`whsec_…`), as Stripe's receivers check it.
+pub fn stripe_signature(secrets: &[WebhookSecret], timestamp: i64, body: &str) -> String {
+    let mut out = format!("t={timestamp}");
+    for s in secrets {
+        // HMAC takes a key of any length: this never skips a secret.
+        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(s.written().as_bytes()) {
+            mac.update(format!("{timestamp}.{body}").as_bytes());
+            out.push_str(",v1=");
+            out.push_str(&hex::encode(mac.finalize().into_bytes()));
+        }
+    }
+    out
+}
+
 /// Resolves names for webhook requests, refusing any that resolves to an address that is
 /// not public (unless allowed).
 struct Guarded {
@@ -263,7 +279,7 @@ impl Deliver {
             Err(e) => Err(e),
             Ok(()) => {
                 let client = self.client.as_ref().map_err(Clone::clone)?;
-                let sent = client
+                let mut req = client
                     .post(url)
                     .header("content-type", "application/json")
                     .header("webhook-id", &p.msg_id)
@@ -271,10 +287,14 @@ impl Deliver {
                     .header(
                         "webhook-signature",
                         signature(&signing.secrets, &p.msg_id, timestamp, &p.body),
-                    )
-                    .body(p.body.clone())
-                    .send()
-                    .await;
+                    );
+                if signing.webhook.stripe_header {
+                    req = req.header(
+                        "rapport-signature",
+                        stripe_signature(&signing.secrets, timestamp, &p.body),
+                    );
+                }
+                let sent = req.body(p.body.clone()).send().await;
                 match sent {
                     // Without the URL: the error is kept on the job, which supervisors read.
                     Err(e) => Err(rapport_store::error::with_causes(&e.without_url())),

@@ -237,6 +237,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0038_snooze.sql"),
         postgres: include_str!("../migrations/postgres/0038_snooze.sql"),
     },
+    Migration {
+        version: 39,
+        name: "webhook_stripe",
+        sqlite: include_str!("../migrations/sqlite/0039_webhook_stripe.sql"),
+        postgres: include_str!("../migrations/postgres/0039_webhook_stripe.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -28,6 +28,8 @@ pub struct Webhook {
     pub active: bool,
     /// Why it was turned off by Rapport.
     pub disabled_reason: Option<String>,
+    /// Whether deliveries also carry the Stripe-style `rapport-signature` header.
+    pub stripe_header: bool,
     /// Created.
     pub created_at: Timestamp,
     /// Last changed.
@@ -66,7 +68,8 @@ pub struct Delivery {
     pub created_at: Timestamp,
 }
 
-const COLS: &str = "id, url, events, active, disabled_reason, created_at, updated_at";
+const COLS: &str =
+    "id, url, events, active, disabled_reason, stripe_header, created_at, updated_at";
 
 fn from_row(r: &Row) -> Result<Webhook> {
     let names: Vec<String> = serde_json::from_str(&r.text("events")?)?;
@@ -79,6 +82,7 @@ fn from_row(r: &Row) -> Result<Webhook> {
             .collect(),
         active: r.bool("active")?,
         disabled_reason: r.opt_text("disabled_reason")?,
+        stripe_header: r.bool("stripe_header")?,
         created_at: Timestamp(r.int("created_at")?),
         updated_at: Timestamp(r.int("updated_at")?),
     })
@@ -162,6 +166,8 @@ pub struct WebhookPatch {
     pub active: Option<bool>,
     /// A new secret; the old one keeps signing for [`ROTATION_GRACE_SECS`].
     pub secret: Option<WebhookSecret>,
+    /// The Stripe-style header on or off.
+    pub stripe_header: Option<bool>,
 }
 
 /// Changes a receiver.
@@ -173,6 +179,13 @@ pub async fn update(
     now: Timestamp,
 ) -> Result<Webhook> {
     let old = get(c, id).await?;
+    if let Some(on) = p.stripe_header {
+        c.execute(
+            "UPDATE webhooks SET stripe_header = $1 WHERE id = $2",
+            &[on.into(), id.into()],
+        )
+        .await?;
+    }
     if let Some(url) = &p.url {
         c.execute(
             "UPDATE webhooks SET url = $1 WHERE id = $2",

@@ -32,6 +32,10 @@ pub struct WebhookView {
     pub active: bool,
     /// Why Rapport turned it off (`410 Gone`, or failing for about three days).
     pub disabled_reason: Option<String>,
+    /// Whether deliveries also carry a Stripe-style header, `rapport-signature:
+    /// t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>" keyed with the whole
+    /// secret string>` (one `v1` per secret during a rotation).
+    pub stripe_signature: bool,
     /// The signing secret (`whsec_…`): only in the answer that created it, when Rapport
     /// made it; keep it, it is not shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,6 +56,7 @@ impl From<Webhook> for WebhookView {
             events: w.events.iter().map(|e| e.as_str().to_owned()).collect(),
             active: w.active,
             disabled_reason: w.disabled_reason,
+            stripe_signature: w.stripe_header,
             secret: None,
             created_at: w.created_at,
             updated_at: w.updated_at,
@@ -111,6 +116,9 @@ pub struct CreateWebhookRequest {
     /// `whsec_` and the base64 of 24 to 64 random bytes; absent: Rapport makes one and
     /// returns it once.
     pub secret: Option<String>,
+    /// Also sign the Stripe way (`rapport-signature`), for receivers built like that.
+    #[serde(default)]
+    pub stripe_signature: bool,
 }
 
 /// `PATCH /api/v1/webhooks/{id}`.
@@ -125,6 +133,8 @@ pub struct PatchWebhookRequest {
     pub active: Option<bool>,
     /// A new secret; the old one keeps signing beside it for 24 hours.
     pub secret: Option<String>,
+    /// The Stripe-style header on or off.
+    pub stripe_signature: Option<bool>,
 }
 
 /// Checks a receiver's address: http or https, a host, no credentials, 2,000 characters at
@@ -182,9 +192,20 @@ pub async fn create_webhook(
     let sealer = st.sealer.clone();
     let by = viewer.user_id;
     let written = secret.written();
+    let stripe = req.stripe_signature;
     let w = st
         .db
-        .write(op!(c => webhooks::create(c, &sealer, &url, &events, &secret, by, now).await))
+        .write(op!(c => {
+            let w = webhooks::create(c, &sealer, &url, &events, &secret, by, now).await?;
+            if !stripe {
+                return Ok(w);
+            }
+            let on = WebhookPatch {
+                stripe_header: Some(true),
+                ..WebhookPatch::default()
+            };
+            webhooks::update(c, &sealer, w.id, on, now).await
+        }))
         .await?;
     let mut view = WebhookView::from(w);
     if made {
@@ -243,6 +264,7 @@ pub async fn patch_webhook(
         url: req.url.as_deref().map(check_url).transpose()?,
         events: req.events.as_deref().map(check_events).transpose()?,
         active: req.active,
+        stripe_header: req.stripe_signature,
         secret: req
             .secret
             .as_deref()

@@ -218,6 +218,10 @@ async fn deliveries_are_signed_retried_logged_and_rotated(backend: Backend) {
         assert_eq!(v["type"], "ticket.created");
         assert_eq!(v["ticket"], t["id"]);
         assert_eq!(v["signatures"], 1);
+        assert!(
+            v["stripe_verified"].is_null(),
+            "no Stripe-style header unless asked"
+        );
     }
     assert_eq!(got[0]["id"], got[1]["id"]);
     assert_eq!(
@@ -231,15 +235,17 @@ async fn deliveries_are_signed_retried_logged_and_rotated(backend: Backend) {
     assert_eq!(log[1]["response"], "answered 500");
     assert!(log[1]["error"].as_str().unwrap().contains("500"));
     // A rotated secret: the old one keeps signing beside the new one, so the receiver,
-    // still on the old secret, verifies the next delivery.
+    // still on the old secret, verifies the next delivery. With the Stripe-style header
+    // on, Stripe's own library verifies that too.
     let new_secret = rapport_store::secrets::new_webhook_secret().written();
-    let (s, _) = app
+    let (s, w) = app
         .patch(
             &format!("/api/v1/webhooks/{id}"),
-            json!({"secret": new_secret}),
+            json!({"secret": new_secret, "stripe_signature": true}),
         )
         .await;
     assert_eq!(s, 200);
+    assert_eq!(w["stripe_signature"], true);
     let (s, _) = app
         .post(
             &format!("/api/v1/tickets/{}/messages", t["id"]),
@@ -253,6 +259,7 @@ async fn deliveries_are_signed_retried_logged_and_rotated(backend: Backend) {
     assert_eq!(v["verified"], true, "{v}");
     assert_eq!(v["type"], "message.created");
     assert_eq!(v["signatures"], 2);
+    assert_eq!(v["stripe_verified"], true, "{v}");
     app.stop().await;
 }
 
