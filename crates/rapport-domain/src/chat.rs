@@ -195,7 +195,9 @@ pub const MAX_TRANSFER_NOTE_CHARS: usize = 500;
 /// A transfer's note to the new owner: required, 1–500 characters, one paragraph of
 /// plain text (no control characters but newlines); errors name `note`.
 pub fn transfer_note(raw: &str) -> Result<String, FieldError> {
-    let note = raw.trim();
+    // A browser's textarea sends line breaks as CR LF.
+    let unified = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let note = unified.trim();
     if note.is_empty() {
         return Err(FieldError::new(
             "note",

@@ -22,13 +22,20 @@ pub const DEFAULT_THRESHOLD: f64 = 0.6;
 /// The most characters of a text that are read (a long thread adds little).
 const MAX_CHARS: usize = 4_000;
 
+/// Words longer than this are no words (a pasted key, a base64 blob): they are skipped,
+/// so a feature stays short enough to be an index key anywhere.
+pub const MAX_WORD_CHARS: usize = 40;
+
 /// The features of a text with their counts: folded words (`w:`), adjacent word pairs
 /// (`b:`) and the character 3-grams of each word padded with `^` and `$` (`c:`), which
 /// carry typos, plurals and compound words.
 pub fn features(text: &str) -> BTreeMap<String, u32> {
     let cut: String = text.chars().take(MAX_CHARS).collect();
     let folded = fold(&cut);
-    let words: Vec<&str> = folded.split_whitespace().collect();
+    let words: Vec<&str> = folded
+        .split_whitespace()
+        .filter(|w| w.chars().count() <= MAX_WORD_CHARS)
+        .collect();
     let mut out: BTreeMap<String, u32> = BTreeMap::new();
     let mut add = |f: String| *out.entry(f).or_insert(0) += 1;
     for w in &words {
@@ -170,6 +177,15 @@ mod tests {
         assert_eq!(f.get("c:nt$"), Some(&1));
         assert!(f.keys().all(|k| !k.contains('!')));
         assert_eq!(features("refund refund").get("w:refund"), Some(&2));
+        // A blob is no word: every feature stays short.
+        let blob = format!("refund {} now", "q".repeat(3_000));
+        let f = features(&blob);
+        assert!(
+            f.keys().all(|k| k.len() < 100),
+            "{:?}",
+            f.keys().max_by_key(|k| k.len())
+        );
+        assert_eq!(f.get("b:refund now"), Some(&1));
         assert!(features("").is_empty());
     }
 

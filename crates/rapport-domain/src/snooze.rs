@@ -58,7 +58,9 @@ impl Until {
 /// A snooze's note to the owner ("call them back about the refund"): optional, up to 500
 /// characters of one paragraph; errors name `note`.
 pub fn note(raw: &str) -> Result<String, FieldError> {
-    let n = raw.trim();
+    // A browser's textarea sends line breaks as CR LF.
+    let unified = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let n = unified.trim();
     if n.chars().count() > MAX_NOTE_CHARS {
         return Err(FieldError::new(
             "note",
@@ -109,5 +111,6 @@ mod tests {
         assert_eq!(note("").unwrap(), "");
         assert_eq!(note(&"x".repeat(501)).unwrap_err().field, "note");
         assert_eq!(note("a\u{7}b").unwrap_err().field, "note");
+        assert_eq!(note("one\r\ntwo").unwrap(), "one\ntwo");
     }
 }

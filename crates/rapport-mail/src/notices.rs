@@ -66,6 +66,19 @@ pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
             text,
         });
     }
+    if event.kind == EventKind::Transferred {
+        // Handed over by someone else: the new owner hears of it (the note is on the
+        // ticket).
+        let Actor::User(by) = event.actor else {
+            return None;
+        };
+        let user_id = event.data["assignee_id"].as_i64()?;
+        return (user_id != by).then_some(Notice::Assigned {
+            user_id,
+            ticket_id,
+            by,
+        });
+    }
     if event.kind == EventKind::FieldsChanged {
         // Assigned to someone by someone else (taking a ticket yourself tells no one).
         let Actor::User(by) = event.actor else {

@@ -147,9 +147,38 @@ async fn count(
     Ok(())
 }
 
+/// Makes the writers of the counts take turns: learning (the subscriber) and a rebuild
+/// (the daily job, an admin's request) on PostgreSQL lock the one meta row first; SQLite
+/// has one writer.
+async fn lock(c: &mut dyn Conn) -> Result<()> {
+    let lock = crate::dialect::row_lock(c.backend(), "classifier_meta");
+    c.one(
+        &format!("SELECT id FROM classifier_meta WHERE id = 1{lock}"),
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Learns from a ticket whose category an agent set (or cleared: `None` forgets it). An
-/// example learned before is taken back first, so a correction moves it.
+/// example learned before is taken back first, so a correction moves it. The
+/// classifier's own verdict on the ticket goes: an agent's word replaces it.
 pub async fn learn(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    category: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    lock(c).await?;
+    c.execute(
+        "DELETE FROM ticket_classification WHERE ticket_id = $1",
+        &[ticket_id.into()],
+    )
+    .await?;
+    add(c, ticket_id, category, now).await
+}
+
+async fn add(
     c: &mut dyn Conn,
     ticket_id: i64,
     category: Option<&str>,
@@ -387,6 +416,7 @@ pub async fn on_created(
 /// Rebuilds every count from the examples, reading each ticket's text again (so a change
 /// to how features are read reaches the old examples too). Returns how many examples.
 pub async fn retrain(c: &mut dyn Conn, now: Timestamp) -> Result<usize> {
+    lock(c).await?;
     let examples: Vec<(i64, String)> = c
         .query(
             "SELECT ticket_id, category FROM classifier_examples ORDER BY ticket_id",
@@ -410,7 +440,7 @@ pub async fn retrain(c: &mut dyn Conn, now: Timestamp) -> Result<usize> {
     )
     .await?;
     for (ticket, category) in &examples {
-        learn(c, *ticket, Some(category), now).await?;
+        add(c, *ticket, Some(category), now).await?;
     }
     Ok(examples.len())
 }

@@ -12,6 +12,7 @@
 //! * the event stream's commit order: the read horizon (`pg_snapshot_xmin`) and the `tx`
 //!   a ticket's next event carries, both PostgreSQL-only (see [`crate::stream`]);
 //! * row locks for read-modify-write (`FOR UPDATE OF t`);
+//! * the routing lock (an advisory lock on PostgreSQL);
 //! * the migration lock (an advisory lock on PostgreSQL);
 //! * which migration directory applies;
 //! * the placeholder rewrite (`$1` → `?1`) that lets SQLite run our SQL.
@@ -110,6 +111,13 @@ pub fn claim_lock(backend: Backend) -> &'static str {
 /// already lets only one transaction at a time move it.
 pub fn skip_locked(backend: Backend) -> &'static str {
     pick(backend, "", "FOR UPDATE SKIP LOCKED")
+}
+
+/// The statement that makes routings take turns (one reads the agents' load and writes
+/// its choice before the next reads): on PostgreSQL a transaction-scoped advisory lock;
+/// SQLite's single writer already serialises them.
+pub fn routing_lock(backend: Backend) -> Option<&'static str> {
+    pick(backend, None, Some("SELECT pg_advisory_xact_lock(7242027)"))
 }
 
 /// The statement that makes migrating nodes take turns, if the backend needs one

@@ -14,20 +14,17 @@ use rapport_domain::routing::{Candidate, Need, Reason, RoutingMethod, Skills, pi
 use rapport_domain::{Channel, EventKind, FieldError, TicketStatus, Timestamp, Viewer};
 use serde_json::json;
 
-use crate::db::{Backend, Conn};
+use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::events::{self, Actor};
 use crate::tickets;
-
-/// The lock concurrent routings take on PostgreSQL.
-const ROUTE_LOCK: &str = "SELECT pg_advisory_xact_lock(7242027)";
 
 /// The condition "ticket `t` still needs work" that load and the waiting queue use.
 const OPEN: &str = "t.status NOT IN ('solved', 'closed')";
 
 async fn lock(c: &mut dyn Conn) -> Result<()> {
-    if c.backend() == Backend::Postgres {
-        c.batch(ROUTE_LOCK).await?;
+    if let Some(sql) = crate::dialect::routing_lock(c.backend()) {
+        c.batch(sql).await?;
     }
     Ok(())
 }
@@ -244,7 +241,20 @@ pub async fn route(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<O
         .await?
         .map(|s| s.int("assignee_id"))
         .transpose()?;
-    let all = candidates(c, team_id).await?;
+    let declined: Vec<i64> = c
+        .query(
+            "SELECT user_id FROM routing_declined WHERE ticket_id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| r.int("user_id"))
+        .collect::<Result<_>>()?;
+    let all: Vec<Candidate> = candidates(c, team_id)
+        .await?
+        .into_iter()
+        .filter(|a| !declined.contains(&a.id))
+        .collect();
     let Some((assignee, reason)) = pick(
         method,
         &all,
@@ -291,30 +301,75 @@ pub async fn route(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<O
     }))
 }
 
-/// Hands out tickets waiting in the queues of teams with automatic routing (oldest first,
-/// at most `max`): what an agent coming online, a ticket being solved or a capacity
-/// growing makes possible. Returns how many were routed.
+/// An agent handed a ticket back to the queue: routing gives it to someone else.
+pub async fn declined(c: &mut dyn Conn, ticket_id: i64, user_id: i64) -> Result<()> {
+    c.execute(
+        "INSERT INTO routing_declined (ticket_id, user_id) VALUES ($1, $2)
+         ON CONFLICT (ticket_id, user_id) DO NOTHING",
+        &[ticket_id.into(), user_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Waiting tickets looked at per team and pass at most (those nobody can take — a
+/// language nobody speaks — are passed over, not looked at again and again).
+const SCAN_PER_TEAM: i64 = 1_000;
+
+/// Hands out tickets waiting in the queues of teams with automatic routing, team by team,
+/// oldest first, at most `max` in all: what an agent coming online, a ticket being solved
+/// or a capacity growing makes possible. A team with nobody free is skipped at once, and
+/// tickets nobody can take are paged past, so they never hold up the ones behind them.
+/// Returns how many were routed.
 pub async fn route_waiting(c: &mut dyn Conn, max: i64, now: Timestamp) -> Result<usize> {
-    let rows = c
+    let teams: Vec<i64> = c
         .query(
-            &format!(
-                "SELECT t.id FROM teams tm
-                 JOIN tickets t ON t.team_id = tm.id
-                 WHERE tm.routing <> $1 AND t.assignee_id IS NULL AND {OPEN}
-                   AND t.channel <> $2
-                 ORDER BY t.id LIMIT $3"
-            ),
-            &[
-                RoutingMethod::Manual.as_str().into(),
-                Channel::Chat.as_str().into(),
-                max.into(),
-            ],
+            "SELECT id FROM teams WHERE routing <> $1 ORDER BY id",
+            &[RoutingMethod::Manual.as_str().into()],
         )
-        .await?;
-    let mut routed = 0;
-    for r in rows {
-        if route(c, r.int("id")?, now).await?.is_some() {
-            routed += 1;
+        .await?
+        .iter()
+        .map(|r| r.int("id"))
+        .collect::<Result<_>>()?;
+    let mut routed = 0usize;
+    for team in teams {
+        let mut after = 0i64;
+        let mut scanned = 0i64;
+        'team: while (routed as i64) < max && scanned < SCAN_PER_TEAM {
+            let free = candidates(c, team)
+                .await?
+                .iter()
+                .any(|a| a.status == AgentStatus::Online && a.open < a.limit);
+            if !free {
+                break;
+            }
+            let ids: Vec<i64> = c
+                .query(
+                    &format!(
+                        "SELECT t.id FROM tickets t
+                         WHERE t.team_id = $1 AND t.assignee_id IS NULL AND {OPEN}
+                           AND t.id > $2 AND t.channel <> $3
+                         ORDER BY t.id LIMIT 50"
+                    ),
+                    &[team.into(), after.into(), Channel::Chat.as_str().into()],
+                )
+                .await?
+                .iter()
+                .map(|r| r.int("id"))
+                .collect::<Result<_>>()?;
+            if ids.is_empty() {
+                break;
+            }
+            for id in ids {
+                after = id;
+                scanned += 1;
+                if route(c, id, now).await?.is_some() {
+                    routed += 1;
+                    if (routed as i64) >= max {
+                        break 'team;
+                    }
+                }
+            }
         }
     }
     Ok(routed)
@@ -419,7 +474,7 @@ pub async fn transfer(
         note,
         created_at: now,
     };
-    save(c, ticket_id, &done).await?;
+    save_transfer(c, ticket_id, &done).await?;
     let note = done.note.clone();
     events::record(
         c,
@@ -440,7 +495,7 @@ pub async fn transfer(
 }
 
 /// A chat moves with its own rules (its agents' chat limits, its queue): the chat's
-/// transfer does the move and records the event; the note is kept here too.
+/// transfer does the move, records the event and keeps the note.
 async fn transfer_chat(
     c: &mut dyn Conn,
     viewer: &Viewer,
@@ -457,7 +512,7 @@ async fn transfer_chat(
         }
     };
     let placed = crate::chat::handoff::transfer(c, viewer, t.id, target, &note, now).await?;
-    let done = Transfer {
+    Ok(Transfer {
         by_user_id: viewer.user_id,
         from_team_id: t.team_id,
         to_team_id: placed.team_id,
@@ -465,12 +520,11 @@ async fn transfer_chat(
         to_assignee_id: placed.assignee_id,
         note,
         created_at: now,
-    };
-    save(c, t.id, &done).await?;
-    Ok(done)
+    })
 }
 
-async fn save(c: &mut dyn Conn, ticket_id: i64, t: &Transfer) -> Result<()> {
+/// Keeps a transfer and its note (the chat's transfer keeps its own through here too).
+pub(crate) async fn save_transfer(c: &mut dyn Conn, ticket_id: i64, t: &Transfer) -> Result<()> {
     c.execute(
         "INSERT INTO transfers (ticket_id, by_user_id, from_team_id, to_team_id,
                                 from_assignee_id, to_assignee_id, note, created_at)

@@ -88,7 +88,8 @@ pub async fn put_team_routing(
 pub struct SkillsView {
     /// Category slugs they take (empty: any).
     pub categories: Vec<String>,
-    /// Two-letter language codes they take (empty: any).
+    /// Two-letter language codes they take (empty: any). English asks for no language:
+    /// only tickets clearly in German, French or Spanish are held to this list.
     pub languages: Vec<String>,
 }
 
@@ -188,6 +189,7 @@ pub struct TransferRequest {
     /// The new team (alone: the team's routing or queue picks the owner).
     pub team_id: Option<i64>,
     /// What the new owner needs to know (required, 1–500 characters).
+    #[serde(default)]
     pub note: String,
 }
 

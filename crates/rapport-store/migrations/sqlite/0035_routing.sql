@@ -29,3 +29,10 @@ CREATE INDEX transfers_ticket ON transfers (ticket_id, id);
 -- Open tickets nobody owns, per team: what the routing pass looks through.
 CREATE INDEX tickets_unassigned ON tickets (team_id, id)
     WHERE assignee_id IS NULL AND status NOT IN ('solved', 'closed');
+
+-- Agents who handed a ticket back to the queue: routing gives it to someone else.
+CREATE TABLE routing_declined (
+    ticket_id BIGINT NOT NULL REFERENCES tickets(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (ticket_id, user_id)
+);

@@ -499,7 +499,7 @@ pub async fn transfer(
         &[note.into(), ticket_id.into()],
     )
     .await?;
-    place(
+    let placed = place(
         c,
         ticket_id,
         team,
@@ -509,7 +509,19 @@ pub async fn transfer(
         json!({"note": note}),
         now,
     )
-    .await
+    .await?;
+    // Kept with every other ticket's transfers, whichever door it came through.
+    let kept = crate::routing::Transfer {
+        by_user_id: viewer.user_id,
+        from_team_id: t.team_id,
+        to_team_id: placed.team_id,
+        from_assignee_id: t.assignee_id,
+        to_assignee_id: placed.assignee_id,
+        note: note.to_owned(),
+        created_at: now,
+    };
+    crate::routing::save_transfer(c, ticket_id, &kept).await?;
+    Ok(placed)
 }
 
 /// What sits at the top of a chat's ticket for the person who has it: the bot's handoff

@@ -230,6 +230,15 @@ pub async fn list(
         .map(|c| decode_cursor(c, page.now))
         .transpose()?;
     let now = cursor.map_or(page.now, |(_, _, at)| at);
+    // A score cursor's time is the first page's: recent, never ahead (a forged one could
+    // overflow the score's arithmetic).
+    if page.sort == SortField::Score
+        && cursor.is_some()
+        && !(page.now.saturating_sub(86_400_000_000)..=page.now.saturating_add(60_000_000))
+            .contains(&now)
+    {
+        return Err(FieldError::new("cursor", "has expired; start from the first page").into());
+    }
     let col = if page.sort == SortField::Score {
         let pnow = p(now.into(), &mut params);
         page.sort.column(&pnow)

@@ -152,11 +152,23 @@ async fn the_score_explains_itself_and_orders_the_queue(backend: Backend) {
         "{why}"
     );
 
+    // A calm ticket that just came in ranks below the calm one that has waited a day
+    // and breached its SLA: the queue's order reads the clock part too.
+    let fresh = create(
+        &app,
+        "Colour",
+        "Which colours does it come in?",
+        "fresh@example.com",
+    )
+    .await;
+    settle(&app.db).await;
     // The queue: most pressing first, the same order page by page.
     let all = queue(&app, 50).await;
-    assert_eq!(all.len(), 4);
+    assert_eq!(all.len(), 5);
     assert_eq!(all[0], down);
-    assert_eq!(all[1], vip2);
+    let pos = |id: i64| all.iter().position(|x| *x == id).unwrap();
+    assert!(pos(calm) < pos(fresh), "{all:?}");
+    assert_eq!(all[4], fresh);
     let mut values = Vec::new();
     for id in &all {
         values.push(score(&app, *id).await["value"].as_i64().unwrap());
@@ -165,6 +177,21 @@ async fn the_score_explains_itself_and_orders_the_queue(backend: Backend) {
     assert_eq!(queue(&app, 1).await, all, "page by page");
     let (s, e) = app.get("/api/v1/tickets?sort=loudest").await;
     crate::harness::assert_error(s, &e, 422, Some("sort"));
+    // A forged cursor time is refused, not computed with.
+    use base64::Engine;
+    for forged in [
+        "0:9:9223372036854775807",
+        "0:9:-9223372036854775808",
+        "0:9:1",
+    ] {
+        let c = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged);
+        let (s, e) = app
+            .get(&format!(
+                "/api/v1/tickets?status=new,open&sort=score&cursor={c}"
+            ))
+            .await;
+        crate::harness::assert_error(s, &e, 422, Some("cursor"));
+    }
     app.stop().await;
 }
 
