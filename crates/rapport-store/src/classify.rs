@@ -18,29 +18,6 @@ use crate::value::Value;
 /// Features written per statement (three parameters each).
 const CHUNK: usize = 300;
 
-/// The text a ticket is classified by: its subject and first message.
-async fn text_of(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<String>> {
-    let Some(t) = c
-        .opt(
-            "SELECT subject FROM tickets WHERE id = $1",
-            &[ticket_id.into()],
-        )
-        .await?
-    else {
-        return Ok(None);
-    };
-    let body = c
-        .opt(
-            "SELECT body FROM messages WHERE ticket_id = $1 ORDER BY id LIMIT 1",
-            &[ticket_id.into()],
-        )
-        .await?
-        .map(|m| m.text("body"))
-        .transpose()?
-        .unwrap_or_default();
-    Ok(Some(format!("{}\n{body}", t.text("subject")?)))
-}
-
 /// Adds (`sign` 1) or takes back (`sign` -1) one example's counts.
 async fn count(
     c: &mut dyn Conn,
@@ -202,7 +179,7 @@ async fn add(
     let Some(category) = category else {
         return Ok(());
     };
-    let Some(text) = text_of(c, ticket_id).await? else {
+    let Some(text) = crate::tickets::opening_text(c, ticket_id).await? else {
         return Ok(());
     };
     let doc = features(&text);
@@ -328,7 +305,7 @@ pub async fn classify(
     if t.opt_text("category")?.is_some() {
         return Ok(None);
     }
-    let Some(text) = text_of(c, ticket_id).await? else {
+    let Some(text) = crate::tickets::opening_text(c, ticket_id).await? else {
         return Ok(None);
     };
     let doc = features(&text);

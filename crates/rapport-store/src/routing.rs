@@ -193,7 +193,7 @@ pub async fn route(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<O
     let Some(r) = c
         .opt(
             "SELECT t.team_id, t.assignee_id, t.status, t.category, t.customer_id, t.channel,
-                    t.subject, tm.routing, tm.last_routed_user_id
+                    tm.routing, tm.last_routed_user_id
              FROM tickets t JOIN teams tm ON tm.id = t.team_id
              WHERE t.id = $1",
             &[ticket_id.into()],
@@ -217,20 +217,10 @@ pub async fn route(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<O
     }
     let team_id = r.int("team_id")?;
     let customer_id = r.int("customer_id")?;
-    let first = c
-        .opt(
-            "SELECT body FROM messages WHERE ticket_id = $1 ORDER BY id LIMIT 1",
-            &[ticket_id.into()],
-        )
+    let opening = tickets::opening_text(c, ticket_id)
         .await?
-        .map(|m| m.text("body"))
-        .transpose()?
         .unwrap_or_default();
-    let subject = r.text("subject")?;
-    let need = Need::of(
-        r.opt_text("category")?.as_deref(),
-        &format!("{subject}\n{first}"),
-    );
+    let need = Need::of(r.opt_text("category")?.as_deref(), &opening);
     let sticky = c
         .opt(
             "SELECT assignee_id FROM tickets

@@ -136,6 +136,30 @@ fn ticket_from(r: &Row) -> Result<Ticket> {
     })
 }
 
+/// What a ticket opened with — its subject and first message, one text — which the
+/// classifier and routing's language read (`None`: no such ticket).
+pub(crate) async fn opening_text(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<String>> {
+    let Some(t) = c
+        .opt(
+            "SELECT subject FROM tickets WHERE id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let body = c
+        .opt(
+            "SELECT body FROM messages WHERE ticket_id = $1 ORDER BY id LIMIT 1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .map(|m| m.text("body"))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(Some(format!("{}\n{body}", t.text("subject")?)))
+}
+
 /// One ticket, if `who` may see it: an agent a ticket of their teams (or of no team), a
 /// customer only their own — another customer's ticket is "not found", as if it did not
 /// exist.
