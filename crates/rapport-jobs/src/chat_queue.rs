@@ -5,7 +5,7 @@
 //! `rapport_store::chat::handoff::assign_waiting`.
 
 use futures::future::BoxFuture;
-use rapport_domain::{Channel, EventKind, Timestamp};
+use rapport_domain::{Channel, Timestamp};
 use rapport_store::chat::handoff;
 use rapport_store::stream::StreamEvent;
 use rapport_store::{Conn, StoreError};
@@ -19,23 +19,9 @@ pub const CHAT_QUEUE: &str = "chat.queue";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ChatQueue;
 
-/// Whether the event may have freed an agent's place.
+/// Whether the event may have freed a chat agent's place.
 fn frees_a_place(event: &StreamEvent) -> bool {
-    if event.channel != Some(Channel::Chat) {
-        return false;
-    }
-    match event.kind {
-        EventKind::FieldsChanged => {
-            let status_done = event.data["status"]["to"]
-                .as_str()
-                .is_some_and(|s| s == "solved" || s == "closed");
-            let reassigned = event.data["assignee_id"]["from"].is_i64();
-            status_done || reassigned
-        }
-        EventKind::Transferred | EventKind::MergedInto => true,
-        EventKind::ReplyAdded => event.data["status"]["to"].as_str() == Some("solved"),
-        _ => false,
-    }
+    event.channel == Some(Channel::Chat) && crate::subscribers::frees_an_agent(event)
 }
 
 impl Subscriber for ChatQueue {

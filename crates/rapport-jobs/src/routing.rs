@@ -48,22 +48,6 @@ fn handed_back(event: &StreamEvent) -> Option<i64> {
         .flatten()
 }
 
-/// Whether the event may have freed an agent's place.
-fn frees_a_place(event: &StreamEvent) -> bool {
-    match event.kind {
-        EventKind::FieldsChanged => {
-            let done = event.data["status"]["to"]
-                .as_str()
-                .is_some_and(|s| s == "solved" || s == "closed");
-            done || event.data["assignee_id"]["from"].is_i64()
-        }
-        EventKind::Transferred => event.data["from_assignee_id"].is_i64(),
-        EventKind::MergedInto => true,
-        EventKind::ReplyAdded => event.data["status"]["to"].as_str() == Some("solved"),
-        _ => false,
-    }
-}
-
 impl Subscriber for Routing {
     fn name(&self) -> &'static str {
         ROUTING
@@ -71,7 +55,7 @@ impl Subscriber for Routing {
 
     fn wants(&self, event: &StreamEvent) -> bool {
         event.channel.is_some_and(|c| c != Channel::Chat)
-            && (needs_owner(event) || frees_a_place(event))
+            && (needs_owner(event) || crate::subscribers::frees_an_agent(event))
     }
 
     fn handle<'a>(
@@ -89,7 +73,7 @@ impl Subscriber for Routing {
                 }
                 routing::route(c, ticket, now).await?;
             }
-            if frees_a_place(event) {
+            if crate::subscribers::frees_an_agent(event) {
                 routing::route_waiting(c, WAITING_PER_EVENT, now).await?;
             }
             Ok(())

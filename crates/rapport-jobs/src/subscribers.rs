@@ -13,11 +13,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use rapport_domain::{Clock, Timestamp};
+use rapport_domain::{Clock, EventKind, Timestamp};
 use rapport_store::op;
 use rapport_store::stream::{self, Position, StreamEvent};
 use rapport_store::{Conn, Db, StoreError};
 use tokio::sync::watch;
+
+/// Whether the event may have freed an agent's place (their capacity of tickets or
+/// chats): a ticket solved or closed, taken from its owner, transferred or merged away.
+/// The queues that hand out waiting work (`chat_queue`, `routing`) look again then.
+pub fn frees_an_agent(event: &StreamEvent) -> bool {
+    match event.kind {
+        EventKind::FieldsChanged => {
+            let done = event.data["status"]["to"]
+                .as_str()
+                .is_some_and(|s| s == "solved" || s == "closed");
+            done || event.data["assignee_id"]["from"].is_i64()
+        }
+        EventKind::Transferred | EventKind::MergedInto => true,
+        EventKind::ReplyAdded => event.data["status"]["to"].as_str() == Some("solved"),
+        _ => false,
+    }
+}
 
 /// Reacts to events of the stream.
 pub trait Subscriber: Send + Sync + 'static {

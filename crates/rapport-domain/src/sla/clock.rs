@@ -219,14 +219,7 @@ impl TicketSla {
     /// The soonest due time of the clocks that run (what a view sorts by, and when the
     /// ticket next needs a look).
     pub fn next_due(&self) -> Option<Timestamp> {
-        [
-            self.first_response.due_at(),
-            self.next_response.due_at(),
-            self.resolution.due_at(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        self.next_target().map(|(due, _)| due)
     }
 
     /// The soonest due time of a running clock with its target's name
