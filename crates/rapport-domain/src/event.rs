@@ -64,6 +64,9 @@ pub enum EventKind {
     /// A snooze ended (the data: why — `time`, `reply` or `agent` — and its note); at
     /// `time` it reminds the ticket's owner.
     SnoozeEnded,
+    /// An automation rule ran on the ticket (the data: the rule, whether it worked, and
+    /// what it did or why it failed).
+    AutomationRan,
 }
 
 impl EventKind {
@@ -92,6 +95,7 @@ impl EventKind {
         EventKind::Routed,
         EventKind::Snoozed,
         EventKind::SnoozeEnded,
+        EventKind::AutomationRan,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -125,6 +129,7 @@ impl EventKind {
             EventKind::Routed => "routed",
             EventKind::Snoozed => "snoozed",
             EventKind::SnoozeEnded => "snooze_ended",
+            EventKind::AutomationRan => "automation_ran",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! network — everything here is plain data and pure functions, so it is tested
 //! without any server and reused by every channel.
 
+pub mod automation;
 pub mod bot;
 pub mod branding;
 pub mod chat;

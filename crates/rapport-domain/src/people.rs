@@ -83,6 +83,8 @@ pub enum Permission {
     ManageSla,
     /// Create and change outbound webhooks (they send ticket data out of the help desk).
     ManageWebhooks,
+    /// Create and change automation rules (they change tickets and write to customers).
+    ManageAutomations,
 }
 
 impl Permission {
@@ -97,6 +99,7 @@ impl Permission {
             | Permission::ManageTeams
             | Permission::ManageCategories
             | Permission::ManageSla
+            | Permission::ManageAutomations
             | Permission::ViewJobs
             | Permission::ViewKbReports => Role::Supervisor,
             Permission::ManageUsers

@@ -93,7 +93,8 @@ impl Principal {
 
     /// Whether they may read a message on a ticket they can see. A customer reads only
     /// public messages (never an internal note, never a note of Rapport's), and of those
-    /// only what they wrote and the agents' replies sent to them: after a merge across
+    /// only what they wrote and the replies sent to them (an agent's, the bot's, an
+    /// automation's): after a merge across
     /// customers the moved messages stay the first customer's conversation, so neither
     /// customer reads the other's; a message another customer wrote is never shown.
     /// Agents and Rapport read every message.
@@ -106,8 +107,11 @@ impl Principal {
                         AuthorKind::Customer => m
                             .author_customer
                             .map_or(m.conversation_of == *me, |a| a == *me),
-                        AuthorKind::Agent | AuthorKind::Bot => m.conversation_of == *me,
-                        AuthorKind::System => false,
+                        // Rapport's public messages are an automation's replies to
+                        // the customer (its notes are internal).
+                        AuthorKind::Agent | AuthorKind::Bot | AuthorKind::System => {
+                            m.conversation_of == *me
+                        }
                     }
             }
             Principal::Agent(_) | Principal::System => true,
@@ -172,7 +176,9 @@ mod tests {
         assert!(c.can_see_message(&sight(false, AuthorKind::Customer)));
         assert!(!c.can_see_message(&sight(true, AuthorKind::Agent)));
         assert!(!c.can_see_message(&sight(true, AuthorKind::System)));
-        assert!(!c.can_see_message(&sight(false, AuthorKind::System)));
+        // An automation's reply to the customer.
+        assert!(c.can_see_message(&sight(false, AuthorKind::System)));
+        assert!(!Principal::Customer(8).can_see_message(&sight(false, AuthorKind::System)));
         assert!(c.can_see_message(&sight(false, AuthorKind::Bot)));
         assert!(!c.can_see_message(&sight(true, AuthorKind::Bot)));
         assert!(!Principal::Customer(8).can_see_message(&sight(false, AuthorKind::Bot)));

@@ -197,6 +197,21 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(api::routing::transfer, api::routing::last_transfer))
         .routes(routes!(
+            api::automations::list_automations,
+            api::automations::create_automation
+        ))
+        .routes(routes!(
+            api::automations::get_automation,
+            api::automations::put_automation,
+            api::automations::delete_automation
+        ))
+        .routes(routes!(api::automations::automation_runs))
+        .routes(routes!(api::automations::ticket_automation_runs))
+        .routes(routes!(
+            api::automations::get_check_ins,
+            api::automations::put_check_ins
+        ))
+        .routes(routes!(
             api::classify::get_classifier,
             api::classify::put_classifier
         ))

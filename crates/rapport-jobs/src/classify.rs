@@ -46,20 +46,35 @@ impl Subscriber for Classifier {
         event: &'a StreamEvent,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.handle_batch(c, std::slice::from_ref(event), now)
+    }
+
+    /// The batch's examples are counted together and written once at its end (or
+    /// before a ticket is classified, so the verdict sees every example before it).
+    fn handle_batch<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let Some(ticket) = event.ticket_id else {
-                return Ok(());
-            };
-            match event.kind {
-                EventKind::FieldsChanged => {
-                    let to = event.data["category"]["to"].as_str();
-                    classify::learn(c, ticket, to, now).await
-                }
-                _ => {
-                    let by_agent = matches!(event.actor, Actor::User(_));
-                    classify::on_created(c, ticket, by_agent, now).await
+            let mut tally = classify::Tally::default();
+            for event in events {
+                let Some(ticket) = event.ticket_id else {
+                    continue;
+                };
+                match event.kind {
+                    EventKind::FieldsChanged => {
+                        let to = event.data["category"]["to"].as_str();
+                        classify::learn(c, ticket, to, now, &mut tally).await?;
+                    }
+                    _ => {
+                        let by_agent = matches!(event.actor, Actor::User(_));
+                        classify::on_created(c, ticket, by_agent, now, &mut tally).await?;
+                    }
                 }
             }
+            classify::flush(c, &mut tally).await
         })
     }
 }

@@ -9,6 +9,7 @@
 //! [`subscribers`] react to the event stream: each [`Subscriber`] has a durable cursor
 //! and a [`Runner`] that handles every event once, in order.
 
+pub mod automations;
 pub mod chat_queue;
 pub mod classify;
 pub mod retention;
@@ -111,6 +112,7 @@ impl Registry {
         r.subscribe(routing::Routing);
         r.subscribe(classify::Classifier);
         r.subscribe(snooze::SnoozeReplies);
+        r.subscribe(automations::Automations);
         r.add(classify::RETRAIN, classify::RetrainHandler);
         r.subscribe(webhooks::Fanout);
         r

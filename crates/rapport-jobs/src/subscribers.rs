@@ -58,6 +58,23 @@ pub trait Subscriber: Send + Sync + 'static {
         event: &'a StreamEvent,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Handles the events of one batch in order, inside one transaction. By default one
+    /// [`Subscriber::handle`] each; a subscriber whose writes add up across events (the
+    /// classifier's counts) gathers them and writes once.
+    fn handle_batch<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            for e in events {
+                self.handle(c, e, now).await?;
+            }
+            Ok(())
+        })
+    }
 }
 
 /// How a runner behaves.
@@ -176,8 +193,8 @@ impl Runner {
                     // Another runner holds the cursor, or has moved it since the read.
                     _ => return Ok(Round::Busy),
                 }
-                for e in &wanted {
-                    subscriber.handle(c, e, now).await?;
+                if !wanted.is_empty() {
+                    subscriber.handle_batch(c, &wanted, now).await?;
                 }
                 stream::advance(c, name, last, now).await?;
                 Ok(Round::Handled(read_count))

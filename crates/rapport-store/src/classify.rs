@@ -18,21 +18,51 @@ use crate::value::Value;
 /// Features written per statement (three parameters each).
 const CHUNK: usize = 300;
 
-/// Adds (`sign` 1) or takes back (`sign` -1) one example's counts.
-async fn count(
-    c: &mut dyn Conn,
-    category: &str,
-    doc: &BTreeMap<String, u32>,
-    sign: i64,
-) -> Result<()> {
-    let total: i64 = doc.values().map(|n| i64::from(*n)).sum();
-    let feats: Vec<(&String, i64)> = doc.iter().map(|(f, n)| (f, i64::from(*n) * sign)).collect();
-    // The vocabulary grows by the features no example had before.
-    let mut known = 0;
+/// Changes to the counts gathered from several examples and written together by
+/// [`flush`]: a subscriber's batch of a hundred tickets shares most of its words and
+/// character 3-grams, so one write per distinct feature replaces one per feature of every
+/// ticket. Learning adds to it; flushing writes it before anything reads the counts.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Per (feature, category), the change of its count.
+    counts: HashMap<(String, String), i64>,
+    /// Per feature, the change of its count over all categories.
+    features: HashMap<String, i64>,
+    /// Per category, the change of its examples and of its features' total.
+    classes: HashMap<String, (i64, i64)>,
+}
+
+impl Tally {
+    /// Adds (`sign` 1) or takes back (`sign` -1) one example.
+    fn add(&mut self, category: &str, doc: &BTreeMap<String, u32>, sign: i64) {
+        let mut total = 0;
+        for (f, n) in doc {
+            let n = i64::from(*n) * sign;
+            total += n;
+            *self
+                .counts
+                .entry((f.clone(), category.to_owned()))
+                .or_default() += n;
+            *self.features.entry(f.clone()).or_default() += n;
+        }
+        let class = self.classes.entry(category.to_owned()).or_default();
+        class.0 += sign;
+        class.1 += total;
+    }
+
+    /// Whether nothing waits to be written.
+    pub fn is_empty(&self) -> bool {
+        self.classes.is_empty()
+    }
+}
+
+/// How many of these features have a count (rows whose count reached zero are deleted).
+async fn present(c: &mut dyn Conn, feats: &[&String]) -> Result<i64> {
+    let mut n = 0;
     for chunk in feats.chunks(CHUNK) {
         let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let params: Vec<Value> = chunk.iter().map(|(f, _)| (*f).clone().into()).collect();
-        known += c
+        let params: Vec<Value> = chunk.iter().map(|f| (*f).clone().into()).collect();
+        n += c
             .one(
                 &format!(
                     "SELECT COUNT(*) AS n FROM classifier_features WHERE feature IN ({})",
@@ -43,82 +73,111 @@ async fn count(
             .await?
             .int("n")?;
     }
-    for (table, key) in [
-        ("classifier_counts", "feature, category"),
-        ("classifier_features", "feature"),
-    ] {
-        for chunk in feats.chunks(CHUNK) {
-            let mut params: Vec<Value> = Vec::new();
-            let rows: Vec<String> = chunk
-                .iter()
-                .map(|(f, n)| {
-                    params.push((*f).clone().into());
-                    params.push((*n).into());
-                    if table == "classifier_counts" {
-                        params.push(category.into());
-                        let i = params.len();
-                        format!("(${}, ${}, ${i})", i - 2, i - 1)
-                    } else {
-                        let i = params.len();
-                        format!("(${}, ${i})", i - 1)
-                    }
-                })
-                .collect();
-            let cols = if table == "classifier_counts" {
-                "feature, n, category"
-            } else {
-                "feature, n"
-            };
-            c.execute(
-                &format!(
-                    "INSERT INTO {table} ({cols}) VALUES {}
-                     ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + excluded.n",
-                    rows.join(", ")
-                ),
-                &params,
-            )
-            .await?;
-        }
+    Ok(n)
+}
+
+/// Writes what the tally gathered and empties it: one upsert per distinct feature (and
+/// per feature and category), counts that reached zero deleted, the vocabulary moved by
+/// the features that appeared or went.
+pub async fn flush(c: &mut dyn Conn, tally: &mut Tally) -> Result<()> {
+    if tally.is_empty() {
+        return Ok(());
     }
-    // Counts that reached zero go (only this example's features can have).
-    let mut gone = 0;
-    if sign < 0 {
-        for chunk in feats.chunks(CHUNK) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let params: Vec<Value> = chunk.iter().map(|(f, _)| (*f).clone().into()).collect();
-            let list = marks.join(", ");
-            c.execute(
-                &format!("DELETE FROM classifier_counts WHERE n <= 0 AND feature IN ({list})"),
-                &params,
-            )
-            .await?;
-            gone += c
-                .execute(
-                    &format!(
-                        "DELETE FROM classifier_features WHERE n <= 0 AND feature IN ({list})"
-                    ),
-                    &params,
-                )
-                .await?;
-        }
+    let tally = std::mem::take(tally);
+    lock(c).await?;
+    // In key order, so two writers would meet rows in the same order.
+    let mut feats: Vec<(String, i64)> = tally
+        .features
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .collect();
+    feats.sort();
+    let mut counts: Vec<((String, String), i64)> =
+        tally.counts.into_iter().filter(|(_, n)| *n != 0).collect();
+    counts.sort();
+    let keys: Vec<&String> = feats.iter().map(|(f, _)| f).collect();
+    let before = present(c, &keys).await?;
+    for chunk in feats.chunks(CHUNK) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 2);
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(f, n)| {
+                params.push(f.clone().into());
+                params.push((*n).into());
+                let i = params.len();
+                format!("(${}, ${i})", i - 1)
+            })
+            .collect();
+        c.execute(
+            &format!(
+                "INSERT INTO classifier_features (feature, n) VALUES {}
+                 ON CONFLICT (feature) DO UPDATE SET n = classifier_features.n + excluded.n",
+                rows.join(", ")
+            ),
+            &params,
+        )
+        .await?;
     }
-    let added = if sign > 0 {
-        feats.len() as i64 - known
-    } else {
-        -(gone as i64)
-    };
+    for chunk in counts.chunks(CHUNK) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|((f, cat), n)| {
+                params.push(f.clone().into());
+                params.push(cat.clone().into());
+                params.push((*n).into());
+                let i = params.len();
+                format!("(${}, ${}, ${i})", i - 2, i - 1)
+            })
+            .collect();
+        c.execute(
+            &format!(
+                "INSERT INTO classifier_counts (feature, category, n) VALUES {}
+                 ON CONFLICT (feature, category) DO UPDATE SET n = classifier_counts.n + excluded.n",
+                rows.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    // Counts that reached zero go (only features whose count fell can have).
+    let fell: Vec<&String> = counts
+        .iter()
+        .filter(|(_, n)| *n < 0)
+        .map(|((f, _), _)| f)
+        .collect();
+    for chunk in fell.chunks(CHUNK) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<Value> = chunk.iter().map(|f| (*f).clone().into()).collect();
+        let list = marks.join(", ");
+        c.execute(
+            &format!("DELETE FROM classifier_counts WHERE n <= 0 AND feature IN ({list})"),
+            &params,
+        )
+        .await?;
+        c.execute(
+            &format!("DELETE FROM classifier_features WHERE n <= 0 AND feature IN ({list})"),
+            &params,
+        )
+        .await?;
+    }
+    let after = present(c, &keys).await?;
     c.execute(
         "UPDATE classifier_meta SET vocabulary = vocabulary + $1 WHERE id = 1",
-        &[added.into()],
+        &[(after - before).into()],
     )
     .await?;
-    c.execute(
-        "INSERT INTO classifier_classes (category, docs, total) VALUES ($1, $2, $3)
-         ON CONFLICT (category) DO UPDATE SET docs = classifier_classes.docs + excluded.docs,
-                                              total = classifier_classes.total + excluded.total",
-        &[category.into(), sign.into(), (total * sign).into()],
-    )
-    .await?;
+    let mut classes: Vec<(String, (i64, i64))> = tally.classes.into_iter().collect();
+    classes.sort();
+    for (category, (docs, total)) in classes {
+        c.execute(
+            "INSERT INTO classifier_classes (category, docs, total) VALUES ($1, $2, $3)
+             ON CONFLICT (category) DO UPDATE SET docs = classifier_classes.docs + excluded.docs,
+                                                  total = classifier_classes.total + excluded.total",
+            &[category.into(), docs.into(), total.into()],
+        )
+        .await?;
+    }
     c.execute("DELETE FROM classifier_classes WHERE docs <= 0", &[])
         .await?;
     Ok(())
@@ -139,12 +198,15 @@ async fn lock(c: &mut dyn Conn) -> Result<()> {
 
 /// Learns from a ticket whose category an agent set (or cleared: `None` forgets it). An
 /// example learned before is taken back first, so a correction moves it. The
-/// classifier's own verdict on the ticket goes: an agent's word replaces it.
+/// classifier's own verdict on the ticket goes: an agent's word replaces it. The examples
+/// are written at once; their counts go into `tally`, for [`flush`] to write before the
+/// counts are next read (the caller's transaction must flush before it commits).
 pub async fn learn(
     c: &mut dyn Conn,
     ticket_id: i64,
     category: Option<&str>,
     now: Timestamp,
+    tally: &mut Tally,
 ) -> Result<()> {
     lock(c).await?;
     c.execute(
@@ -152,7 +214,7 @@ pub async fn learn(
         &[ticket_id.into()],
     )
     .await?;
-    add(c, ticket_id, category, now).await
+    add(c, ticket_id, category, now, tally).await
 }
 
 async fn add(
@@ -160,6 +222,7 @@ async fn add(
     ticket_id: i64,
     category: Option<&str>,
     now: Timestamp,
+    tally: &mut Tally,
 ) -> Result<()> {
     if let Some(old) = c
         .opt(
@@ -169,7 +232,7 @@ async fn add(
         .await?
     {
         let doc: BTreeMap<String, u32> = serde_json::from_str(&old.text("features")?)?;
-        count(c, &old.text("category")?, &doc, -1).await?;
+        tally.add(&old.text("category")?, &doc, -1);
         c.execute(
             "DELETE FROM classifier_examples WHERE ticket_id = $1",
             &[ticket_id.into()],
@@ -183,7 +246,7 @@ async fn add(
         return Ok(());
     };
     let doc = features(&text);
-    count(c, category, &doc, 1).await?;
+    tally.add(category, &doc, 1);
     c.execute(
         "INSERT INTO classifier_examples (ticket_id, category, features, created_at)
          VALUES ($1, $2, $3, $4)",
@@ -366,13 +429,15 @@ pub async fn classify(
     }))
 }
 
-/// A new ticket: one an agent created with a category is an example; one that came in
-/// without a category is classified.
+/// A new ticket: one an agent created with a category is an example (its counts go into
+/// `tally`); one that came in without a category is classified, after the tally is
+/// written so the verdict sees every example before it.
 pub async fn on_created(
     c: &mut dyn Conn,
     ticket_id: i64,
     by_agent: bool,
     now: Timestamp,
+    tally: &mut Tally,
 ) -> Result<()> {
     let category = c
         .opt(
@@ -384,9 +449,12 @@ pub async fn on_created(
         .transpose()?
         .flatten();
     match category {
-        Some(cat) if by_agent => learn(c, ticket_id, Some(&cat), now).await,
+        Some(cat) if by_agent => learn(c, ticket_id, Some(&cat), now, tally).await,
         Some(_) => Ok(()),
-        None => classify(c, ticket_id, now).await.map(|_| ()),
+        None => {
+            flush(c, tally).await?;
+            classify(c, ticket_id, now).await.map(|_| ())
+        }
     }
 }
 
@@ -416,9 +484,11 @@ pub async fn retrain(c: &mut dyn Conn, now: Timestamp) -> Result<usize> {
         &[now.into()],
     )
     .await?;
+    let mut tally = Tally::default();
     for (ticket, category) in &examples {
-        add(c, *ticket, Some(category), now).await?;
+        add(c, *ticket, Some(category), now, &mut tally).await?;
     }
+    flush(c, &mut tally).await?;
     Ok(examples.len())
 }
 

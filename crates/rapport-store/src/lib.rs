@@ -5,6 +5,7 @@
 //! One module per capability (`tickets`, `macros`, `views`, …); every difference between
 //! the two databases lives in [`dialect`].
 
+pub mod automations;
 pub mod bot;
 pub mod categories;
 pub mod chat;

@@ -243,6 +243,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0039_webhook_stripe.sql"),
         postgres: include_str!("../migrations/postgres/0039_webhook_stripe.sql"),
     },
+    Migration {
+        version: 40,
+        name: "automations",
+        sqlite: include_str!("../migrations/sqlite/0040_automations.sql"),
+        postgres: include_str!("../migrations/postgres/0040_automations.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

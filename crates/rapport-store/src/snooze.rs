@@ -146,7 +146,9 @@ async fn end(
     }
     if matches!(t.status, TicketStatus::Pending | TicketStatus::OnHold) {
         c.execute(
-            "UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3",
+            "UPDATE tickets SET status = $1, updated_at = $2,
+                    status_since = CASE WHEN status = $1 THEN status_since ELSE $2 END
+             WHERE id = $3",
             &[
                 TicketStatus::Open.as_str().into(),
                 now.into(),

@@ -43,8 +43,9 @@ pub async fn message(
         .one(
             "INSERT INTO tickets (number, subject, status, priority, category, channel, customer_id,
                                   team_id, tags, custom_fields, message_count, last_message_at,
-                                  created_at, updated_at, score_standing, score_signals)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', '{}', 1, $9, $9, $9, $10, $11)
+                                  created_at, updated_at, score_standing, score_signals,
+                                  status_since)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', '{}', 1, $9, $9, $9, $10, $11, $9)
              RETURNING id",
             &[
                 number.into(),

@@ -15,8 +15,8 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
     };
     match e.kind {
         EventKind::TicketCreated => format!("{who} opened the ticket"),
-        EventKind::ReplyAdded => format!("{who} replied"),
-        EventKind::NoteAdded => format!("{who} added a note"),
+        EventKind::ReplyAdded => format!("{who} replied{}", by_rule(&e.data)),
+        EventKind::NoteAdded => format!("{who} added a note{}", by_rule(&e.data)),
         EventKind::MergedInto => {
             format!("{who} merged this ticket into #{}", e.data["into_number"])
         }
@@ -40,7 +40,9 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
                 .data
                 .as_object()
                 .map(|m| {
+                    // `automation`: the rule that made the change (said below).
                     m.iter()
+                        .filter(|(k, _)| k.as_str() != "automation")
                         .map(|(k, v)| {
                             let show = |x: &serde_json::Value| match x {
                                 serde_json::Value::Null => "none".to_owned(),
@@ -56,7 +58,7 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
                         .collect()
                 })
                 .unwrap_or_default();
-            format!("{who} changed {}", parts.join(", "))
+            format!("{who} changed {}{}", parts.join(", "), by_rule(&e.data))
         }
         EventKind::ArticleChanged => format!("{who} changed a knowledge-base article"),
         EventKind::TopicChanged => format!("{who} changed a community topic"),
@@ -133,6 +135,31 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
             "Promise broken: {}",
             e.data["text"].as_str().unwrap_or_default()
         ),
+        EventKind::AutomationRan => {
+            let rule = e.data["rule"].as_str().unwrap_or("a rule");
+            if e.data["ok"] == true {
+                let done: Vec<&str> = e.data["detail"]["done"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|d| d.as_str()).collect())
+                    .unwrap_or_default();
+                format!("Automation \u{201c}{rule}\u{201d} ran: {}", done.join("; "))
+            } else {
+                format!(
+                    "Automation \u{201c}{rule}\u{201d} failed and changed nothing: {}",
+                    e.data["detail"]["error"]
+                        .as_str()
+                        .unwrap_or("unknown error")
+                )
+            }
+        }
+    }
+}
+
+/// " (automation “Escalate breaches”)" for a change a rule made.
+fn by_rule(data: &serde_json::Value) -> String {
+    match data["automation"]["rule"].as_str() {
+        Some(rule) => format!(" (automation \u{201c}{rule}\u{201d})"),
+        None => String::new(),
     }
 }
 

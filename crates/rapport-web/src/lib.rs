@@ -102,6 +102,22 @@ pub fn routes() -> Router<AppState> {
             post(admin::people::revoke_token),
         )
         .route("/admin/teams", post(admin::people::add_team))
+        .route(
+            "/admin/automations",
+            get(admin::automations::index).post(admin::automations::create),
+        )
+        .route(
+            "/admin/automations/{id}",
+            get(admin::automations::edit).post(admin::automations::update),
+        )
+        .route(
+            "/admin/automations/{id}/toggle",
+            post(admin::automations::toggle),
+        )
+        .route(
+            "/admin/automations/{id}/delete",
+            post(admin::automations::delete),
+        )
         .route("/admin/routing", get(admin::routing::index))
         .route("/admin/routing/teams/{id}", post(admin::routing::set_team))
         .route(

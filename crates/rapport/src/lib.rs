@@ -377,6 +377,11 @@ async fn schedule_loop(
             if let Err(e) = promised {
                 tracing::warn!(error = %e, "could not settle the promises that came due");
             }
+            // Time rules: each reads the tickets that crossed its mark since its last
+            // pass, by index.
+            if let Err(e) = rapport_jobs::automations::run_time_rules(&db, now).await {
+                tracing::warn!(error = %e, "could not run the time rules");
+            }
         }
         // A claim sent by a worker of this host just before it was killed can commit on
         // PostgreSQL after the start-up sweep ran; sweeping again every 15 s for the first

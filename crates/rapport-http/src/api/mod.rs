@@ -6,6 +6,7 @@
 //! know (`Ticket`, `User`, …); the store's rows know nothing of the OpenAPI document.
 
 pub mod attachments;
+pub mod automations;
 pub mod bot;
 pub mod categories;
 pub mod chat;

@@ -150,7 +150,8 @@ pub async fn bot_message(
     };
     c.execute(
         "UPDATE tickets SET status = $1, message_count = message_count + 1, last_message_at = $2,
-                updated_at = $2, solved_at = $3
+                updated_at = $2, solved_at = $3,
+                status_since = CASE WHEN status = $1 THEN status_since ELSE $2 END
          WHERE id = $4",
         &[
             to.as_str().into(),
@@ -236,7 +237,8 @@ async fn place(
         t.status
     };
     c.execute(
-        "UPDATE tickets SET team_id = $1, assignee_id = $2, status = $3, updated_at = $4
+        "UPDATE tickets SET team_id = $1, assignee_id = $2, status = $3, updated_at = $4,
+                status_since = CASE WHEN status = $3 THEN status_since ELSE $4 END
          WHERE id = $5",
         &[
             team.into(),

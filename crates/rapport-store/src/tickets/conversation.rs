@@ -73,7 +73,8 @@ pub async fn reply(
     };
     c.execute(
         "UPDATE tickets SET status = $1, message_count = message_count + 1, last_message_at = $2,
-                updated_at = $2, first_response_at = $3, solved_at = $4
+                updated_at = $2, first_response_at = $3, solved_at = $4,
+                status_since = CASE WHEN status = $1 THEN status_since ELSE $2 END
          WHERE id = $5",
         &[
             to.as_str().into(),
@@ -145,7 +146,8 @@ pub async fn customer_reply(
         .with(&Signals::read(&[body.as_str()], tier.as_deref()));
     c.execute(
         "UPDATE tickets SET status = $1, message_count = message_count + 1, last_message_at = $2,
-                updated_at = $2, score_standing = $4, score_signals = $5
+                updated_at = $2, score_standing = $4, score_signals = $5,
+                status_since = CASE WHEN status = $1 THEN status_since ELSE $2 END
          WHERE id = $3",
         &[
             to.as_str().into(),
@@ -171,22 +173,71 @@ pub async fn system_note(
     body: &Body,
     now: Timestamp,
 ) -> Result<Message> {
+    by_rapport(c, id, body, true, None, now).await
+}
+
+/// Adds a message written by an automation rule: a note (`internal`) or a reply to the
+/// customer, sent through the ticket's channel like an agent's. The status stays as it is
+/// (a check-in on a solved ticket leaves it solved; the customer's answer reopens it).
+/// `provenance` (the rule and its chain) goes into the event.
+pub async fn by_rule(
+    c: &mut dyn Conn,
+    id: i64,
+    body: &Body,
+    internal: bool,
+    provenance: serde_json::Value,
+    now: Timestamp,
+) -> Result<Message> {
+    by_rapport(c, id, body, internal, Some(provenance), now).await
+}
+
+async fn by_rapport(
+    c: &mut dyn Conn,
+    id: i64,
+    body: &Body,
+    internal: bool,
+    provenance: Option<serde_json::Value>,
+    now: Timestamp,
+) -> Result<Message> {
     let t = get_unchecked(c, id, true).await?;
-    let msg =
-        messages::insert(c, id, Actor::System, true, t.channel, body, Vec::new(), now).await?;
+    if !internal && t.status == TicketStatus::Closed {
+        return Err(StoreError::Conflict(
+            "this ticket is closed; a reply cannot be added".into(),
+        ));
+    }
+    let mut msg = messages::insert(
+        c,
+        id,
+        Actor::System,
+        internal,
+        t.channel,
+        body,
+        Vec::new(),
+        now,
+    )
+    .await?;
     c.execute(
         "UPDATE tickets SET message_count = message_count + 1, updated_at = $1 WHERE id = $2",
         &[now.into(), id.into()],
     )
     .await?;
-    events::record(
-        c,
-        id,
-        Actor::System,
-        EventKind::NoteAdded,
-        &json!({"message_id": msg.id}),
-        now,
-    )
-    .await?;
+    let deliver = !internal && t.channel.delivers_replies();
+    if deliver {
+        messages::set_delivery(c, msg.id, Delivery::Queued, None).await?;
+        msg.delivery = Some(Delivery::Queued);
+    }
+    let mut data = json!({"message_id": msg.id});
+    if deliver {
+        data["deliver"] = json!(true);
+    }
+    if let Some(p) = provenance {
+        data["automation"] = p;
+    }
+    let kind = if internal {
+        EventKind::NoteAdded
+    } else {
+        EventKind::ReplyAdded
+    };
+    events::record(c, id, Actor::System, kind, &data, now).await?;
     Ok(msg)
 }

@@ -176,8 +176,8 @@ pub async fn create(
             "INSERT INTO tickets (number, subject, status, priority, category, channel, customer_id,
                                   team_id, assignee_id, tags, custom_fields, message_count,
                                   last_message_at, created_at, updated_at, score_standing,
-                                  score_signals)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12, $13, $14)
+                                  score_signals, status_since)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12, $13, $14, $12)
              RETURNING id",
             &[
                 number.into(),
@@ -300,8 +300,33 @@ pub async fn update(
     patch: TicketPatch,
     now: Timestamp,
 ) -> Result<Ticket> {
+    apply(c, Some(viewer), id, patch, None, now).await
+}
+
+/// Applies a patch for an automation rule: recorded as Rapport's change, with
+/// `provenance` (the rule and the chain of rules that led to it) in the event, so the
+/// rules it sets off know where it came from. No team check: rules act on every ticket.
+pub async fn update_by_rule(
+    c: &mut dyn Conn,
+    id: i64,
+    patch: TicketPatch,
+    provenance: Json,
+    now: Timestamp,
+) -> Result<Ticket> {
+    apply(c, None, id, patch, Some(provenance), now).await
+}
+
+async fn apply(
+    c: &mut dyn Conn,
+    viewer: Option<&Viewer>,
+    id: i64,
+    patch: TicketPatch,
+    provenance: Option<Json>,
+    now: Timestamp,
+) -> Result<Ticket> {
+    let may_see = |team: Option<i64>| viewer.is_none_or(|v| v.can_see_team(team));
     let mut t = get_unchecked(c, id, true).await?;
-    if !viewer.can_see_team(t.team_id) {
+    if !may_see(t.team_id) {
         return Err(StoreError::Forbidden(
             "this ticket belongs to a team you are not in",
         ));
@@ -340,7 +365,7 @@ pub async fn update(
         if let Some(team) = team {
             check_team(c, team).await?;
         }
-        if !viewer.can_see_team(team) {
+        if !may_see(team) {
             return Err(StoreError::Forbidden(
                 "you cannot hand a ticket to a team you are not in",
             ));
@@ -389,7 +414,8 @@ pub async fn update(
     c.execute(
         "UPDATE tickets SET subject = $1, status = $2, priority = $3, category = $4, team_id = $5,
                 assignee_id = $6, tags = $7, custom_fields = $8, solved_at = $9, updated_at = $10,
-                score_standing = $12
+                score_standing = $12,
+                status_since = CASE WHEN status = $2 THEN status_since ELSE $10 END
          WHERE id = $11",
         &[
             t.subject.clone().into(),
@@ -413,10 +439,14 @@ pub async fn update(
     if changes.contains_key("subject") {
         search::reindex_ticket(c, id, &t.subject).await?;
     }
+    let actor = viewer.map_or(Actor::System, |v| Actor::User(v.user_id));
+    if let Some(p) = provenance {
+        changes.insert("automation".into(), p);
+    }
     events::record(
         c,
         id,
-        Actor::User(viewer.user_id),
+        actor,
         EventKind::FieldsChanged,
         &Json::Object(changes),
         now,
@@ -533,7 +563,8 @@ pub async fn merge(
     .await?;
     write_tags(c, target, &tags).await?;
     c.execute(
-        "UPDATE tickets SET status = $1, merged_into_id = $2, message_count = 0, updated_at = $3
+        "UPDATE tickets SET status = $1, merged_into_id = $2, message_count = 0, updated_at = $3,
+                status_since = CASE WHEN status = $1 THEN status_since ELSE $3 END
          WHERE id = $4",
         &[
             TicketStatus::Closed.as_str().into(),

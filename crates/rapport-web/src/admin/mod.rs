@@ -2,6 +2,7 @@
 //! Supervisors manage teams, categories and macros; only admins add agents, fields and
 //! mailboxes. One module per capability; this one is the page that lists them all.
 
+pub mod automations;
 pub mod categories;
 pub mod fields;
 pub mod macros;

@@ -6,6 +6,7 @@
 mod harness;
 
 mod attack_fixes;
+mod automations;
 mod bot;
 mod chat;
 mod chat_bot;

@@ -124,6 +124,15 @@ both_backends! {
             ("/api/v1/tickets/{id}/snooze", "post"),
             ("/api/v1/tickets/{id}/snooze", "get"),
             ("/api/v1/tickets/{id}/snooze", "delete"),
+            ("/api/v1/automations", "get"),
+            ("/api/v1/automations", "post"),
+            ("/api/v1/automations/{id}", "get"),
+            ("/api/v1/automations/{id}", "put"),
+            ("/api/v1/automations/{id}", "delete"),
+            ("/api/v1/automations/{id}/runs", "get"),
+            ("/api/v1/tickets/{id}/automation-runs", "get"),
+            ("/api/v1/customers/{id}/check-ins", "get"),
+            ("/api/v1/customers/{id}/check-ins", "put"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -137,7 +146,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 130] = [
+const SCHEMA_NAMES: [&str; 134] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -145,6 +154,9 @@ const SCHEMA_NAMES: [&str; 130] = [
     "AttachmentInput",
     "AttachmentMeta",
     "Author",
+    "Automation",
+    "AutomationRequest",
+    "AutomationRun",
     "BotAnswer",
     "BotReport",
     "BotSource",
@@ -167,6 +179,7 @@ const SCHEMA_NAMES: [&str; 130] = [
     "ChatSettingsRequest",
     "ChatStarted",
     "ChatTransferRequest",
+    "CheckIns",
     "Classifier",
     "ClassifierRequest",
     "CommunityAuthor",

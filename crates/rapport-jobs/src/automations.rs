@@ -1,0 +1,396 @@
+//! The automation engine. Event rules follow the stream (`automations.events`): for each
+//! ticket event that is a [`Trigger`], the enabled rules that run on it and whose
+//! conditions hold on the ticket as it is now run in id order, each seeing what the ones
+//! before it did. Time rules run from the minute pass ([`run_time_rules`]): each reads
+//! only the tickets that crossed its mark since its watermark.
+//!
+//! A rule's actions run inside a savepoint: all of them or, when one fails (a closed
+//! ticket cannot be replied to, an agent left), none — the failure is logged, never
+//! retried forever. Every run is logged and recorded on the ticket (`automation_ran`).
+//! What a rule changes carries its chain ([`Chain`]) so rules never loop. The rules are
+//! `rapport_domain::automation`; the storage `rapport_store::automations`.
+
+use futures::future::BoxFuture;
+use rapport_domain::automation::{Action, Chain, Recipient, Rule, Template, Trigger};
+use rapport_domain::{Body, EventKind, Timestamp};
+use rapport_store::automations::{self, Seen, Stored};
+use rapport_store::events::Actor;
+use rapport_store::jobs::{self, NewJob};
+use rapport_store::notify::{self, Notice};
+use rapport_store::stream::StreamEvent;
+use rapport_store::tickets::{self, TicketPatch};
+use rapport_store::{Conn, Db, StoreError, op, routing, webhooks};
+use serde_json::{Value as Json, json};
+
+use crate::subscribers::Subscriber;
+use crate::webhooks::{DELIVER, DeliverPayload, MAX_ATTEMPTS};
+
+/// The subscriber's durable name.
+pub const AUTOMATIONS: &str = "automations.events";
+
+/// Tickets one time rule goes through per pass at most (the rest wait for the next pass).
+pub const TIME_PAGE: i64 = 200;
+
+/// The trigger an event is, if any.
+pub fn trigger_of(event: &StreamEvent) -> Option<Trigger> {
+    event.ticket_id?;
+    Some(match (event.kind, event.actor) {
+        (EventKind::TicketCreated | EventKind::SplitFrom, _) => Trigger::TicketCreated,
+        (EventKind::FieldsChanged, _) => Trigger::TicketUpdated,
+        (EventKind::ReplyAdded, Actor::Customer(_)) => Trigger::CustomerReplied,
+        (EventKind::ReplyAdded, _) => Trigger::AgentReplied,
+        (EventKind::NoteAdded, _) => Trigger::NoteAdded,
+        (EventKind::SlaWarning, _) => Trigger::SlaWarning,
+        (EventKind::SlaBreached, _) => Trigger::SlaBreached,
+        (EventKind::PromiseDue, _) => Trigger::PromiseDue,
+        (EventKind::PromiseBroken, _) => Trigger::PromiseBroken,
+        (EventKind::SnoozeEnded, _) => Trigger::SnoozeEnded,
+        _ => return None,
+    })
+}
+
+/// The chain of rules that made the change an event records (empty for people's changes).
+pub fn chain_of(event: &StreamEvent) -> Chain {
+    serde_json::from_value(event.data["automation"]["chain"].clone()).unwrap_or_default()
+}
+
+/// Runs event rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Automations;
+
+impl Subscriber for Automations {
+    fn name(&self) -> &'static str {
+        AUTOMATIONS
+    }
+
+    fn wants(&self, event: &StreamEvent) -> bool {
+        trigger_of(event).is_some()
+    }
+
+    fn handle<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        event: &'a StreamEvent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.handle_batch(c, std::slice::from_ref(event), now)
+    }
+
+    /// The rules are read once per batch.
+    fn handle_batch<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let rules = automations::event_rules(c).await?;
+            if rules.is_empty() {
+                return Ok(());
+            }
+            for event in events {
+                let (Some(trigger), Some(ticket)) = (trigger_of(event), event.ticket_id) else {
+                    continue;
+                };
+                // Each rule that runs joins the chain of the ones after it on this event
+                // too: they see what it did, so they act on its change.
+                let mut chain = chain_of(event);
+                for stored in &rules {
+                    if !stored.rule.runs_on(trigger) || !chain.allows(stored.id) {
+                        continue;
+                    }
+                    // Read again for each rule: it sees what the rules before it did.
+                    let Some(seen) = automations::ticket(c, ticket).await? else {
+                        break;
+                    };
+                    if !stored.rule.holds(&seen.facts, now) {
+                        continue;
+                    }
+                    chain = chain.then(stored.id);
+                    execute(
+                        c,
+                        stored,
+                        ticket,
+                        &seen,
+                        Some(event.position.id),
+                        &chain,
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Runs the enabled time rules once: each goes through the tickets that crossed its
+/// mark since its watermark (at most [`TIME_PAGE`] per rule, one transaction per rule),
+/// runs on those whose conditions hold and that it did not already run on since the mark,
+/// and moves its watermark. Returns how many runs it made.
+pub async fn run_time_rules(db: &Db, now: Timestamp) -> Result<usize, StoreError> {
+    let rules = db.read(op!(c => automations::time_rules(c).await)).await?;
+    let mut ran = 0;
+    for stored in rules {
+        ran += db
+            .write(op!(c => time_rule_page(c, &stored, now).await))
+            .await?;
+    }
+    Ok(ran)
+}
+
+async fn time_rule_page(
+    c: &mut dyn Conn,
+    stored: &Stored,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let crossed = automations::crossed(c, stored.id, now, TIME_PAGE).await?;
+    let mut ran = 0;
+    for (ticket, mark) in &crossed {
+        if let Some(seen) = automations::ticket(c, *ticket).await?
+            && stored.rule.holds(&seen.facts, now)
+            && !automations::ran_since(c, stored.id, *ticket, *mark).await?
+        {
+            let chain = Chain::default().then(stored.id);
+            execute(c, stored, *ticket, &seen, None, &chain, now).await?;
+            ran += 1;
+        }
+    }
+    if let Some((ticket, mark)) = crossed.last() {
+        automations::advance(c, stored.id, *mark, *ticket).await?;
+    }
+    Ok(ran)
+}
+
+/// Whether an error is the database's (the batch is retried) rather than the rule's
+/// (logged as a failed run).
+fn is_database(e: &StoreError) -> bool {
+    matches!(e, StoreError::Db(_))
+}
+
+/// Runs one rule's actions on a ticket, all or none, and logs the run.
+async fn execute(
+    c: &mut dyn Conn,
+    stored: &Stored,
+    ticket: i64,
+    seen: &Seen,
+    event_id: Option<i64>,
+    chain: &Chain,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let provenance = json!({"rule_id": stored.id, "rule": stored.rule.name, "chain": chain});
+    automations::savepoint(c).await?;
+    let mut done = Vec::new();
+    let mut failure = None;
+    for action in &stored.rule.actions {
+        match act(c, &stored.rule, ticket, seen, action, &provenance, now).await {
+            Ok(what) => done.push(what),
+            Err(e) if is_database(&e) => return Err(e),
+            Err(e) => {
+                failure = Some(format!("{}: {e}", action.kind()));
+                break;
+            }
+        }
+    }
+    let (ok, detail) = match failure {
+        None => {
+            automations::release(c).await?;
+            (true, json!({"done": done}))
+        }
+        Some(error) => {
+            automations::roll_back(c).await?;
+            (false, json!({"error": error}))
+        }
+    };
+    automations::record_run(
+        c,
+        stored.id,
+        &stored.rule.name,
+        ticket,
+        event_id,
+        ok,
+        &detail,
+        now,
+    )
+    .await
+}
+
+/// Fills a template for this ticket.
+fn fill(t: &Template, rule: &Rule, seen: &Seen) -> String {
+    t.render(|p| match p {
+        "ticket.number" => seen.number.to_string(),
+        "ticket.subject" => seen.facts.subject.clone(),
+        "customer.name" => seen.customer_name.clone(),
+        "agent.name" => seen
+            .assignee_name
+            .clone()
+            .unwrap_or_else(|| "The support team".to_owned()),
+        "rule.name" => rule.name.clone(),
+        _ => String::new(),
+    })
+}
+
+/// Does one action; returns what it did, in words.
+async fn act(
+    c: &mut dyn Conn,
+    rule: &Rule,
+    ticket: i64,
+    seen: &Seen,
+    action: &Action,
+    provenance: &Json,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let (p, what) = match action {
+        Action::SetStatus { status } => (
+            TicketPatch {
+                status: Some(*status),
+                ..TicketPatch::default()
+            },
+            format!("set status to {status}"),
+        ),
+        Action::SetPriority { priority } => (
+            TicketPatch {
+                priority: Some(*priority),
+                ..TicketPatch::default()
+            },
+            format!("set priority to {priority}"),
+        ),
+        Action::SetCategory { category } => (
+            TicketPatch {
+                category: Some(category.clone()),
+                ..TicketPatch::default()
+            },
+            match category {
+                Some(c) => format!("set category to {}", c.as_str()),
+                None => "cleared the category".to_owned(),
+            },
+        ),
+        Action::SetTeam { team_id } => (
+            TicketPatch {
+                team_id: Some(*team_id),
+                ..TicketPatch::default()
+            },
+            match team_id {
+                Some(t) => format!("handed it to team {t}"),
+                None => "took it out of its team".to_owned(),
+            },
+        ),
+        Action::Assign { assignee_id } => (
+            TicketPatch {
+                assignee_id: Some(*assignee_id),
+                ..TicketPatch::default()
+            },
+            match assignee_id {
+                Some(a) => format!("assigned it to agent {a}"),
+                None => "unassigned it".to_owned(),
+            },
+        ),
+        Action::AddTags { tags } | Action::RemoveTags { tags } => {
+            let add = matches!(action, Action::AddTags { .. });
+            let mut now_tags: Vec<String> = seen.facts.tags.clone();
+            for t in tags {
+                let has = now_tags.iter().any(|x| x == t.as_str());
+                if add && !has {
+                    now_tags.push(t.as_str().to_owned());
+                } else if !add {
+                    now_tags.retain(|x| x != t.as_str());
+                }
+            }
+            let parsed = rapport_domain::Tag::parse_list(&now_tags)?;
+            let names: Vec<&str> = tags.iter().map(|t| t.as_str()).collect();
+            (
+                TicketPatch {
+                    tags: Some(parsed),
+                    ..TicketPatch::default()
+                },
+                format!(
+                    "{} {}",
+                    if add { "tagged" } else { "untagged" },
+                    names.join(", ")
+                ),
+            )
+        }
+        Action::Route => {
+            return Ok(match routing::route(c, ticket, now).await? {
+                Some(r) => format!("routed it to agent {}", r.assignee_id),
+                None => "asked routing (nobody could take it now)".to_owned(),
+            });
+        }
+        Action::Note { text } | Action::Reply { text } => {
+            let internal = matches!(action, Action::Note { .. });
+            let body = Body::parse(&fill(text, rule, seen))?;
+            tickets::conversation::by_rule(c, ticket, &body, internal, provenance.clone(), now)
+                .await?;
+            return Ok(if internal {
+                "added a note".to_owned()
+            } else {
+                "replied to the customer".to_owned()
+            });
+        }
+        Action::Notify { to, text } => {
+            let mut users = Vec::new();
+            if to.contains(&Recipient::Assignee)
+                && let Some(a) = seen.facts.assignee_id
+            {
+                users.push(a);
+            }
+            if to.contains(&Recipient::Supervisors) {
+                users.extend(automations::supervisors(c).await?);
+            }
+            users.sort_unstable();
+            users.dedup();
+            let text = fill(text, rule, seen);
+            let mut sent = 0;
+            for user_id in &users {
+                let notice = Notice::Reminder {
+                    user_id: *user_id,
+                    ticket_id: ticket,
+                    text: text.clone(),
+                };
+                if notify::queue(c, &notice, now).await? {
+                    sent += 1;
+                }
+            }
+            return Ok(format!("notified {sent} agent(s)"));
+        }
+        Action::Webhook { webhook_id } => {
+            let hook = webhooks::get(c, *webhook_id).await?;
+            if !hook.active {
+                return Err(StoreError::Conflict(format!(
+                    "webhook {webhook_id} is turned off"
+                )));
+            }
+            let body = json!({
+                "type": "automation.fired",
+                "timestamp": now,
+                "data": {
+                    "ticket": webhooks::ticket_summary(c, ticket).await?,
+                    "rule": {"id": provenance["rule_id"], "name": rule.name},
+                }
+            })
+            .to_string();
+            let msg_id = format!("msg_rule_{}_{ticket}_{}", provenance["rule_id"], now.0);
+            let payload = DeliverPayload {
+                webhook_id: *webhook_id,
+                msg_id: msg_id.clone(),
+                event_type: "automation.fired".to_owned(),
+                body,
+            };
+            jobs::enqueue(
+                c,
+                NewJob {
+                    kind: DELIVER.to_owned(),
+                    payload: serde_json::to_value(&payload)?,
+                    run_at: now,
+                    max_attempts: MAX_ATTEMPTS,
+                    idempotency_key: Some(format!("webhook:{msg_id}")),
+                },
+                now,
+            )
+            .await?;
+            return Ok(format!("sent it to webhook {webhook_id}"));
+        }
+    };
+    tickets::lifecycle::update_by_rule(c, ticket, p, provenance.clone(), now).await?;
+    Ok(what)
+}

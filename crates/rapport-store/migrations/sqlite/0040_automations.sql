@@ -1,0 +1,53 @@
+-- Automations (issue: routing and SLAs — automations): event rules and time rules, each
+-- with its conditions and actions as checked JSON. A time rule keeps a watermark (the
+-- mark time and ticket id it has gone through), so each pass reads only the tickets that
+-- crossed its mark since the last one, by index. Every run is logged (automation_runs)
+-- and shown on the ticket. tickets.status_since is when the status last changed
+-- (hours_in_status); customers.check_ins is off for a customer who asked for no
+-- check-in messages.
+CREATE TABLE automations (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    enabled BOOLEAN NOT NULL,
+    kind TEXT NOT NULL,
+    events TEXT NOT NULL,
+    conditions TEXT NOT NULL,
+    actions TEXT NOT NULL,
+    mark_field TEXT,
+    mark_hours INTEGER,
+    watermark_at INTEGER NOT NULL DEFAULT 0,
+    watermark_id INTEGER NOT NULL DEFAULT 0,
+    runs INTEGER NOT NULL DEFAULT 0,
+    last_run_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE automation_runs (
+    id INTEGER PRIMARY KEY,
+    rule_id INTEGER NOT NULL,
+    rule_name TEXT NOT NULL,
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+    event_id INTEGER,
+    ok BOOLEAN NOT NULL,
+    detail TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX automation_runs_rule ON automation_runs (rule_id, ticket_id, created_at);
+CREATE INDEX automation_runs_ticket ON automation_runs (ticket_id, id);
+
+ALTER TABLE tickets ADD COLUMN status_since INTEGER;
+UPDATE tickets SET status_since = updated_at;
+CREATE INDEX tickets_status_since ON tickets (status_since, id);
+CREATE INDEX tickets_solved ON tickets (solved_at, id) WHERE solved_at IS NOT NULL;
+
+ALTER TABLE customers ADD COLUMN check_ins BOOLEAN NOT NULL DEFAULT 1;
+
+-- The check-in after a solved ticket ships switched on: three days after solving (and
+-- not for tickets solved over two weeks ago), unless the customer asked for none.
+INSERT INTO automations (name, enabled, kind, events, conditions, actions, mark_field,
+                         mark_hours, created_at, updated_at)
+VALUES ('Check in after a ticket is solved', 1, 'time', '[]',
+        '[{"field":"status","op":"is","value":"solved"},{"field":"hours_since_solved","op":"at_least","value":72},{"field":"hours_since_solved","op":"at_most","value":336},{"field":"customer_check_ins","op":"is","value":"on"}]',
+        '[{"type":"reply","text":"Hi {{customer.name}},\n\nA few days ago we solved your request \"{{ticket.subject}}\" (#{{ticket.number}}). Is everything working as it should? If anything is still not right, just reply to this message and we will pick it up again.\n\n{{agent.name}}"}]',
+        'hours_since_solved', 72, 0, 0);
