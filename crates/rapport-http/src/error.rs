@@ -136,6 +136,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The sentence for people (the workspace's forms show it on their error page).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<FieldError> for ApiError {

@@ -118,6 +118,24 @@ pub fn routes() -> Router<AppState> {
             "/admin/automations/{id}/delete",
             post(admin::automations::delete),
         )
+        .route("/admin/sla", get(admin::sla::index))
+        .route("/admin/sla/policies", post(admin::sla::create_policy))
+        .route("/admin/sla/policies/{id}", post(admin::sla::update_policy))
+        .route(
+            "/admin/sla/policies/{id}/delete",
+            post(admin::sla::delete_policy),
+        )
+        .route("/admin/sla/calendars", post(admin::sla::create_calendar))
+        .route(
+            "/admin/sla/calendars/{id}/delete",
+            post(admin::sla::delete_calendar),
+        )
+        .route(
+            "/admin/webhooks",
+            get(admin::webhooks::index).post(admin::webhooks::create),
+        )
+        .route("/admin/webhooks/{id}/toggle", post(admin::webhooks::toggle))
+        .route("/admin/webhooks/{id}/delete", post(admin::webhooks::delete))
         .route("/admin/routing", get(admin::routing::index))
         .route("/admin/routing/teams/{id}", post(admin::routing::set_team))
         .route(

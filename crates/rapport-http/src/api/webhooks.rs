@@ -139,7 +139,7 @@ pub struct PatchWebhookRequest {
 
 /// Checks a receiver's address: http or https, a host, no credentials, 2,000 characters at
 /// most. (Where it resolves is checked at each delivery.)
-fn check_url(raw: &str) -> Result<String, ApiError> {
+pub fn check_url(raw: &str) -> Result<String, ApiError> {
     let bad = |m: &str| ApiError::field("url", m);
     let raw = raw.trim();
     if raw.len() > 2_000 {
@@ -161,7 +161,8 @@ fn check_url(raw: &str) -> Result<String, ApiError> {
     Ok(url.to_string())
 }
 
-fn check_events(raw: &[String]) -> Result<Vec<WebhookEvent>, ApiError> {
+/// Checks the events a receiver asks for: 1 to 20 known names.
+pub fn check_events(raw: &[String]) -> Result<Vec<WebhookEvent>, ApiError> {
     if raw.is_empty() || raw.len() > 20 {
         return Err(ApiError::field("events", "give 1 to 20 events"));
     }

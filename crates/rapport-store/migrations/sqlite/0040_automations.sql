@@ -51,3 +51,16 @@ VALUES ('Check in after a ticket is solved', 1, 'time', '[]',
         '[{"field":"status","op":"is","value":"solved"},{"field":"hours_since_solved","op":"at_least","value":72},{"field":"hours_since_solved","op":"at_most","value":336},{"field":"customer_check_ins","op":"is","value":"on"}]',
         '[{"type":"reply","text":"Hi {{customer.name}},\n\nA few days ago we solved your request \"{{ticket.subject}}\" (#{{ticket.number}}). Is everything working as it should? If anything is still not right, just reply to this message and we will pick it up again.\n\n{{agent.name}}"}]',
         'hours_since_solved', 72, 0, 0);
+
+-- Warnings before an SLA breach and the breach itself reach people through two shipped
+-- event rules (a supervisor can change or switch them off).
+INSERT INTO automations (name, enabled, kind, events, conditions, actions, created_at,
+                         updated_at)
+VALUES ('Warn the owner before an SLA breach', 1, 'event', '["sla.warning"]',
+        '[{"field":"assignee_id","op":"set"}]',
+        '[{"type":"notify","to":["assignee"],"text":"an SLA target is due within the hour."}]',
+        0, 0),
+       ('Tell the owner and supervisors about an SLA breach', 1, 'event', '["sla.breached"]',
+        '[]',
+        '[{"type":"notify","to":["assignee","supervisors"],"text":"an SLA target was breached."}]',
+        0, 0);

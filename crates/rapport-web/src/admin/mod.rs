@@ -9,6 +9,8 @@ pub mod macros;
 pub mod mailboxes;
 pub mod people;
 pub mod routing;
+pub mod sla;
+pub mod webhooks;
 
 use askama::Template;
 use axum::extract::{Query, State};

@@ -14,6 +14,7 @@ use crate::on_both;
 on_both!(rules_are_checked_and_kept_by_supervisors);
 on_both!(event_rules_act_log_and_never_loop);
 on_both!(time_rules_run_once_per_crossing_and_check_in_after_solving);
+on_both!(an_sla_breach_raises_the_priority_and_tells_people);
 
 fn at(rfc3339: &str) -> Timestamp {
     serde_json::from_value(json!(rfc3339)).unwrap()
@@ -157,7 +158,15 @@ async fn rules_are_checked_and_kept_by_supervisors(backend: Backend) {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Check in after a ticket is solved", "Urgent words"]);
+    assert_eq!(
+        names,
+        [
+            "Check in after a ticket is solved",
+            "Warn the owner before an SLA breach",
+            "Tell the owner and supervisors about an SLA breach",
+            "Urgent words"
+        ]
+    );
     let (s, r) = app
         .call(
             "PUT",
@@ -441,5 +450,78 @@ async fn time_rules_run_once_per_crossing_and_check_in_after_solving(backend: Ba
     // Solved tickets the check-in missed by more than two weeks are left alone.
     clock.advance_secs(30 * 86_400);
     assert_eq!(pass().await, 0);
+    app.stop().await;
+}
+
+async fn an_sla_breach_raises_the_priority_and_tells_people(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(at("2026-11-02T09:00:00Z")));
+    let app = TestApp::spawn_with(backend, clock.clone(), |_| {}).await;
+    let (s, m) = app
+        .post(
+            "/api/v1/mailboxes",
+            json!({"address": "help@example.com", "name": "Help"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    let (s, r) = app
+        .call(
+            "POST",
+            "/api/v1/automations",
+            Some(&app.supervisor.token),
+            Some(
+                json!({"name": "Breach: urgent", "trigger": "event", "events": ["sla.breached"],
+                        "actions": [{"type": "set_priority", "priority": "urgent"},
+                                    {"type": "add_tags", "tags": ["sla-breached"]}]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (_, t) = app
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "Parcel lost", "body": "It never came", "team_id": app.team_a,
+                   "assignee_id": app.agent.id, "customer": {"email": "dan@example.com"}}),
+        )
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    settle_all(&app).await;
+    let announce = || {
+        let db = app.db.clone();
+        let now = clock.now();
+        async move {
+            db.write(rapport_store::op!(c => rapport_store::sla::clocks::announce_due(c, now, 100).await))
+                .await
+                .unwrap()
+        }
+    };
+    // The shipped 24-hour first response: a warning within the hour, then the breach.
+    clock.advance_secs(23 * 3_600 + 30 * 60);
+    assert_eq!(announce().await, 1);
+    settle_all(&app).await;
+    clock.advance_secs(3_600);
+    assert_eq!(announce().await, 1);
+    settle_all(&app).await;
+    let got = ticket(&app, id).await;
+    assert_eq!(got["priority"], "urgent", "{got}");
+    assert_eq!(got["tags"], json!(["sla-breached"]));
+    let r = runs(&app, id).await;
+    let names: Vec<&str> = r.iter().map(|r| r["rule_name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "Warn the owner before an SLA breach",
+            "Tell the owner and supervisors about an SLA breach",
+            "Breach: urgent"
+        ]
+    );
+    // The owner was warned, then the owner, the supervisor and the admin were told.
+    assert_eq!(r[0]["detail"]["done"], json!(["notified 1 agent(s)"]));
+    assert_eq!(r[1]["detail"]["done"], json!(["notified 3 agent(s)"]));
+    let queued = count(
+        &app.db,
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'mail.notify' AND payload LIKE '%breached%'",
+    )
+    .await;
+    assert_eq!(queued, 3);
     app.stop().await;
 }

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod admin_pages;
 mod attack_fixes;
 mod automations;
 mod bot;

@@ -90,7 +90,8 @@ pub struct CalendarRequest {
 }
 
 impl CalendarRequest {
-    fn spec(&self) -> CalendarSpec {
+    /// The calendar as written (checked by `CalendarSpec::parse`).
+    pub fn spec(&self) -> CalendarSpec {
         CalendarSpec {
             time_zone: self.time_zone.clone(),
             hours: self.hours.clone(),

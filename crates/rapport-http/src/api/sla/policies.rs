@@ -128,7 +128,8 @@ fn each<T>(
 }
 
 impl PolicyRequest {
-    fn parse(self) -> Result<PolicyInput, ApiError> {
+    /// The policy as written, checked (errors name the field).
+    pub fn parse(self) -> Result<PolicyInput, ApiError> {
         let c = &self.conditions;
         if [&c.priorities, &c.categories, &c.channels, &c.tiers]
             .iter()
