@@ -30,6 +30,7 @@ mod kb;
 mod mail;
 mod reference;
 mod scratch;
+mod timers;
 
 use mail::{mail_load, mail_out, smtp_sink};
 use reference::{raw_postgres, raw_sqlite};
@@ -118,6 +119,13 @@ struct Args {
     /// email, self-service or raw-insert measurements.
     #[arg(long)]
     chat_only: bool,
+    /// Only the timer passes: this many open tickets written straight into the tables,
+    /// then the SLA pass and the time rules timed minute by minute (0: not this run).
+    #[arg(long, default_value_t = 0)]
+    timers: usize,
+    /// Minute passes to time in the timers run.
+    #[arg(long, default_value_t = 30)]
+    timer_passes: usize,
 }
 
 fn ms(h: &Histogram<u64>, q: f64) -> f64 {
@@ -168,6 +176,18 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
 
     // 1. Fill with the demo generator, through the store operations.
     let db = rapport::open_db(&config, &clock).await?;
+    if args.timers > 0 {
+        let postgres = args.backend == "postgres";
+        return timers::run(
+            &db,
+            &clock,
+            args.timers,
+            args.timer_passes,
+            postgres,
+            &mut report,
+        )
+        .await;
+    }
     let (token, session) = admin_token(&db, &clock).await?;
     if args.reuse.is_none() {
         let started = stopwatch();
