@@ -11,7 +11,10 @@
 //! `rapport_domain::automation`; the storage `rapport_store::automations`.
 
 use futures::future::BoxFuture;
-use rapport_domain::automation::{Action, Chain, Recipient, Rule, Template, Trigger};
+use rapport_domain::automation::action::literal;
+use rapport_domain::automation::{
+    Action, Chain, MAX_RUNS_PER_DAY, Recipient, Rule, Template, Trigger,
+};
 use rapport_domain::{Body, EventKind, Timestamp};
 use rapport_store::automations::{self, Seen, Stored};
 use rapport_store::events::Actor;
@@ -103,20 +106,19 @@ impl Subscriber for Automations {
                     let Some(seen) = automations::ticket(c, ticket).await? else {
                         break;
                     };
-                    if !stored.rule.holds(&seen.facts, now) {
+                    if !stored.rule.holds(&seen.facts, now)
+                        || too_often(c, stored, ticket, now).await?
+                    {
                         continue;
                     }
-                    chain = chain.then(stored.id);
-                    execute(
-                        c,
-                        stored,
+                    chain = chain.with(stored.id);
+                    let run = Run {
                         ticket,
-                        &seen,
-                        Some(event.position.id),
-                        &chain,
-                        now,
-                    )
-                    .await?;
+                        event_id: Some(event.position.id),
+                        chain: chain.deeper(),
+                        occasion: format!("e{}", event.position.id),
+                    };
+                    execute(c, stored, &seen, &run, now).await?;
                 }
             }
             Ok(())
@@ -124,35 +126,67 @@ impl Subscriber for Automations {
     }
 }
 
+/// Whether a rule already ran [`MAX_RUNS_PER_DAY`] times on the ticket in the last day
+/// (a loop through something rules cannot see; logged, not run again).
+async fn too_often(
+    c: &mut dyn Conn,
+    stored: &Stored,
+    ticket: i64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = automations::runs_since(c, stored.id, ticket, now.plus_secs(-86_400)).await?;
+    if n >= MAX_RUNS_PER_DAY {
+        tracing::warn!(
+            rule = stored.id,
+            ticket,
+            "an automation rule ran too often on one ticket today; skipped"
+        );
+    }
+    Ok(n >= MAX_RUNS_PER_DAY)
+}
+
 /// Runs the enabled time rules once: each goes through the tickets that crossed its
-/// mark since its watermark (at most [`TIME_PAGE`] per rule, one transaction per rule),
-/// runs on those whose conditions hold and that it did not already run on since the mark,
-/// and moves its watermark. Returns how many runs it made.
+/// mark since its watermark (at most [`TIME_PAGE`] per rule, one transaction per rule,
+/// the rule's row locked so one node does it), runs on those whose conditions hold and
+/// that it did not already run on since the mark, and moves its watermark. A rule that
+/// fails is logged and the others still run. Returns how many runs it made.
 pub async fn run_time_rules(db: &Db, now: Timestamp) -> Result<usize, StoreError> {
     let rules = db.read(op!(c => automations::time_rules(c).await)).await?;
     let mut ran = 0;
     for stored in rules {
-        ran += db
-            .write(op!(c => time_rule_page(c, &stored, now).await))
-            .await?;
+        let id = stored.id;
+        match db.write(op!(c => time_rule_page(c, id, now).await)).await {
+            Ok(n) => ran += n,
+            Err(e) => tracing::warn!(rule = id, error = %e, "a time rule failed; the others ran"),
+        }
     }
     Ok(ran)
 }
 
 async fn time_rule_page(
     c: &mut dyn Conn,
-    stored: &Stored,
+    rule_id: i64,
     now: Timestamp,
 ) -> Result<usize, StoreError> {
-    let crossed = automations::crossed(c, stored.id, now, TIME_PAGE).await?;
+    // Locked (passed over while another node has it) and read afresh inside the
+    // transaction, so an edit made since the list was read counts.
+    let Some((stored, crossed)) = automations::crossed(c, rule_id, now, TIME_PAGE).await? else {
+        return Ok(0);
+    };
     let mut ran = 0;
     for (ticket, mark) in &crossed {
         if let Some(seen) = automations::ticket(c, *ticket).await?
             && stored.rule.holds(&seen.facts, now)
             && !automations::ran_since(c, stored.id, *ticket, *mark).await?
+            && !too_often(c, &stored, *ticket, now).await?
         {
-            let chain = Chain::default().then(stored.id);
-            execute(c, stored, *ticket, &seen, None, &chain, now).await?;
+            let run = Run {
+                ticket: *ticket,
+                event_id: None,
+                chain: Chain::default().with(stored.id).deeper(),
+                occasion: format!("t{}", mark.0),
+            };
+            execute(c, &stored, &seen, &run, now).await?;
             ran += 1;
         }
     }
@@ -162,28 +196,42 @@ async fn time_rule_page(
     Ok(ran)
 }
 
-/// Whether an error is the database's (the batch is retried) rather than the rule's
-/// (logged as a failed run).
+/// Whether an error is the database's own trouble (the batch is retried) rather than the
+/// rule's (logged as a failed run): a value or constraint the database refused
+/// (PostgreSQL's SQLSTATE classes 22 and 23, SQLite's constraint failures) is the rule's.
 fn is_database(e: &StoreError) -> bool {
-    matches!(e, StoreError::Db(_))
+    match e {
+        StoreError::Db(m) => {
+            !(m.starts_with("22") || m.starts_with("23") || m.contains("constraint failed"))
+        }
+        _ => false,
+    }
+}
+
+/// One run of a rule: on which ticket, set off by which event, with which chain (what
+/// its changes carry), and a key for what it sends out (`e<event>` or `t<mark>`), unique
+/// per rule and ticket.
+struct Run {
+    ticket: i64,
+    event_id: Option<i64>,
+    chain: Chain,
+    occasion: String,
 }
 
 /// Runs one rule's actions on a ticket, all or none, and logs the run.
 async fn execute(
     c: &mut dyn Conn,
     stored: &Stored,
-    ticket: i64,
     seen: &Seen,
-    event_id: Option<i64>,
-    chain: &Chain,
+    run: &Run,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let provenance = json!({"rule_id": stored.id, "rule": stored.rule.name, "chain": chain});
+    let provenance = json!({"rule_id": stored.id, "rule": stored.rule.name, "chain": run.chain});
     automations::savepoint(c).await?;
     let mut done = Vec::new();
     let mut failure = None;
     for action in &stored.rule.actions {
-        match act(c, &stored.rule, ticket, seen, action, &provenance, now).await {
+        match act(c, &stored.rule, run, seen, action, &provenance, now).await {
             Ok(what) => done.push(what),
             Err(e) if is_database(&e) => return Err(e),
             Err(e) => {
@@ -206,8 +254,8 @@ async fn execute(
         c,
         stored.id,
         &stored.rule.name,
-        ticket,
-        event_id,
+        run.ticket,
+        run.event_id,
         ok,
         &detail,
         now,
@@ -215,17 +263,18 @@ async fn execute(
     .await
 }
 
-/// Fills a template for this ticket.
+/// Fills a template for this ticket; what strangers wrote (the subject, the customer's
+/// name) goes in as text, never as markdown.
 fn fill(t: &Template, rule: &Rule, seen: &Seen) -> String {
     t.render(|p| match p {
         "ticket.number" => seen.number.to_string(),
-        "ticket.subject" => seen.facts.subject.clone(),
-        "customer.name" => seen.customer_name.clone(),
+        "ticket.subject" => literal(&seen.facts.subject),
+        "customer.name" => literal(&seen.customer_name),
         "agent.name" => seen
             .assignee_name
-            .clone()
-            .unwrap_or_else(|| "The support team".to_owned()),
-        "rule.name" => rule.name.clone(),
+            .as_deref()
+            .map_or_else(|| "The support team".to_owned(), literal),
+        "rule.name" => literal(&rule.name),
         _ => String::new(),
     })
 }
@@ -234,12 +283,13 @@ fn fill(t: &Template, rule: &Rule, seen: &Seen) -> String {
 async fn act(
     c: &mut dyn Conn,
     rule: &Rule,
-    ticket: i64,
+    run: &Run,
     seen: &Seen,
     action: &Action,
     provenance: &Json,
     now: Timestamp,
 ) -> Result<String, StoreError> {
+    let ticket = run.ticket;
     let (p, what) = match action {
         Action::SetStatus { status } => (
             TicketPatch {
@@ -346,6 +396,7 @@ async fn act(
                     user_id: *user_id,
                     ticket_id: ticket,
                     text: text.clone(),
+                    subject: Some(format!("Automation: {}", rule.name)),
                 };
                 if notify::queue(c, &notice, now).await? {
                     sent += 1;
@@ -369,7 +420,10 @@ async fn act(
                 }
             })
             .to_string();
-            let msg_id = format!("msg_rule_{}_{ticket}_{}", provenance["rule_id"], now.0);
+            let msg_id = format!(
+                "msg_rule_{}_{ticket}_{}",
+                provenance["rule_id"], run.occasion
+            );
             let payload = DeliverPayload {
                 webhook_id: *webhook_id,
                 msg_id: msg_id.clone(),

@@ -59,6 +59,12 @@ fn after(sla: TicketSla, terms: &Terms, event: &StreamEvent) -> TicketSla {
     }
 }
 
+/// Whether a field change may make another policy apply (its priority or category).
+fn repicks(event: &StreamEvent) -> bool {
+    event.kind == EventKind::FieldsChanged
+        && (event.data.get("priority").is_some() || event.data.get("category").is_some())
+}
+
 impl Subscriber for SlaClocks {
     fn name(&self) -> &'static str {
         SLA_CLOCKS
@@ -72,7 +78,9 @@ impl Subscriber for SlaClocks {
                 | EventKind::ReplyAdded
                 | EventKind::MergedInto => true,
                 // A note or a field change that also set the status.
-                EventKind::NoteAdded | EventKind::FieldsChanged => status_change(event).is_some(),
+                EventKind::NoteAdded => status_change(event).is_some(),
+                // A change of status, or of what picks the policy.
+                EventKind::FieldsChanged => status_change(event).is_some() || repicks(event),
                 _ => false,
             }
     }
@@ -95,9 +103,23 @@ impl Subscriber for SlaClocks {
                 }
                 return Ok(());
             }
-            let Some(sla) = clocks::load(c, id).await? else {
+            let Some(stored) = clocks::load(c, id).await? else {
                 return Ok(());
             };
+            let mut sla = stored;
+            // Another policy may apply now: the clocks move under its targets first.
+            if repicks(event)
+                && let Some((terms, created)) = clocks::terms_now(c, id).await?
+                && terms.policy_id != sla.policy_id
+            {
+                sla = sla.under(
+                    terms.policy_id,
+                    &terms.targets,
+                    &terms.calendar,
+                    created,
+                    event.created_at,
+                );
+            }
             // Only a status change or a customer's message starts, pauses or resumes a
             // clock; a reply or a merge only meets them, which needs no terms (no reads on
             // the busiest events). A deleted policy's clocks can still be met, paused and
@@ -117,7 +139,7 @@ impl Subscriber for SlaClocks {
                 none()
             };
             let next = after(sla, &terms, event);
-            if next != sla {
+            if next != stored {
                 clocks::save(c, id, &next, now).await?;
             }
             Ok(())

@@ -75,6 +75,12 @@ pub fn reply(out: &Outgoing, id: &str) -> Result<Message, String> {
         .to(to)
         .subject(subject)
         .message_id(Some(format!("<{id}>")));
+    if out.automatic {
+        b = b.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            AutoSubmitted::Generated.as_str().to_owned(),
+        ));
+    }
     if let Some(last) = out.thread.last() {
         b = b.in_reply_to(format!("<{last}>"));
         let refs: Vec<String> = out.thread.iter().map(|r| format!("<{r}>")).collect();
@@ -234,6 +240,7 @@ mod tests {
             to: ("c@example.org".into(), "Casey".into()),
             from: Some(("support@example.com".into(), "Support".into())),
             thread: vec!["a@x".into(), "b@x".into()],
+            automatic: false,
             attachments: vec![(
                 "label.pdf".into(),
                 "application/pdf".into(),
@@ -262,6 +269,35 @@ mod tests {
     }
 
     #[test]
+    fn rapports_own_replies_say_they_are_automatic() {
+        let out = Outgoing {
+            message_id: 2,
+            body: "Is everything working?".into(),
+            number: 7,
+            subject: "Check-in".into(),
+            ticket_id: 2,
+            to: ("c@example.org".into(), "Casey".into()),
+            from: Some(("support@example.com".into(), "Support".into())),
+            thread: Vec::new(),
+            attachments: Vec::new(),
+            automatic: true,
+        };
+        let raw = formatted(&reply(&out, "rapport.y@example.com").unwrap());
+        assert!(raw.contains("Auto-Submitted: auto-generated"), "{raw}");
+        let by_person = formatted(
+            &reply(
+                &Outgoing {
+                    automatic: false,
+                    ..out
+                },
+                "rapport.z@example.com",
+            )
+            .unwrap(),
+        );
+        assert!(!by_person.contains("Auto-Submitted"), "{by_person}");
+    }
+
+    #[test]
     fn a_header_cannot_be_injected_through_a_name() {
         let out = Outgoing {
             message_id: 1,
@@ -276,6 +312,7 @@ mod tests {
             from: Some(("s@example.com".into(), "Su\"pport".into())),
             thread: Vec::new(),
             attachments: Vec::new(),
+            automatic: false,
         };
         let raw = formatted(&reply(&out, "rapport.x@example.com").unwrap());
         assert!(!raw.contains("\r\nBcc:"), "{raw}");

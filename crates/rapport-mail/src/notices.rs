@@ -47,6 +47,7 @@ pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
             user_id,
             ticket_id,
             text,
+            subject: None,
         });
     }
     if event.kind == EventKind::PromiseDue {
@@ -64,6 +65,7 @@ pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
             user_id,
             ticket_id,
             text,
+            subject: None,
         });
     }
     if event.kind == EventKind::Transferred {

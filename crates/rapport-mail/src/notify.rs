@@ -132,10 +132,11 @@ pub async fn render(
             user_id,
             ticket_id,
             text,
+            subject,
         } => {
             agent_notice(c, *user_id, *ticket_id, public_url, |t| {
                 (
-                    "Reminder".to_owned(),
+                    subject.clone().unwrap_or_else(|| "Reminder".to_owned()),
                     format!("Ticket #{} \"{}\": {text}", t.number, t.subject),
                 )
             })

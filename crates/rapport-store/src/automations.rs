@@ -142,7 +142,8 @@ async fn check_refs(c: &mut dyn Conn, rule: &Rule) -> Result<()> {
     Ok(())
 }
 
-/// Keeps a new rule (checked by the domain; what it refers to must exist).
+/// Keeps a new rule (checked by the domain; what it refers to must exist). A time rule
+/// acts on the tickets that cross its mark from now on.
 pub async fn create(c: &mut dyn Conn, rule: Rule, now: Timestamp) -> Result<Stored> {
     let rule = rule.check()?;
     check_refs(c, &rule).await?;
@@ -157,8 +158,9 @@ pub async fn create(c: &mut dyn Conn, rule: Rule, now: Timestamp) -> Result<Stor
     let id = c
         .one(
             "INSERT INTO automations (name, enabled, kind, events, conditions, actions,
-                                      mark_field, mark_hours, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+                                      mark_field, mark_hours, watermark_at, created_at,
+                                      updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) RETURNING id",
             &[
                 rule.name.clone().into(),
                 rule.enabled.into(),
@@ -169,6 +171,7 @@ pub async fn create(c: &mut dyn Conn, rule: Rule, now: Timestamp) -> Result<Stor
                 mark_field.into(),
                 mark_hours.into(),
                 now.into(),
+                from_now_on(mark_hours, now).into(),
             ],
         )
         .await?
@@ -176,12 +179,19 @@ pub async fn create(c: &mut dyn Conn, rule: Rule, now: Timestamp) -> Result<Stor
     get(c, id).await
 }
 
-/// Replaces a rule. A time rule starts over from the oldest tickets (what it already did
-/// to a ticket in the same period is not done again: see [`ran_since`]).
+/// A time rule's watermark when it starts (or starts over): the mark as it stands now, so
+/// it acts on the tickets that cross it from now on — never a burst over the past.
+fn from_now_on(mark_hours: Option<i64>, now: Timestamp) -> i64 {
+    mark_hours.map_or(0, |h| now.0.saturating_sub(h.saturating_mul(3_600_000_000)))
+}
+
+/// Replaces a rule. A time rule whose mark changed starts over from now on; one whose mark
+/// stayed goes on where it stood.
 pub async fn update(c: &mut dyn Conn, id: i64, rule: Rule, now: Timestamp) -> Result<Stored> {
-    get(c, id).await?;
+    let old = get(c, id).await?;
     let rule = rule.check()?;
     check_refs(c, &rule).await?;
+    let mark_changed = old.rule.mark() != rule.mark();
     let Columns {
         kind,
         events,
@@ -193,7 +203,8 @@ pub async fn update(c: &mut dyn Conn, id: i64, rule: Rule, now: Timestamp) -> Re
     c.execute(
         "UPDATE automations SET name = $1, enabled = $2, kind = $3, events = $4,
                 conditions = $5, actions = $6, mark_field = $7, mark_hours = $8,
-                watermark_at = 0, watermark_id = 0, updated_at = $9
+                watermark_at = CASE WHEN $11 THEN $12 ELSE watermark_at END,
+                watermark_id = CASE WHEN $11 THEN 0 ELSE watermark_id END, updated_at = $9
          WHERE id = $10",
         &[
             rule.name.clone().into(),
@@ -205,6 +216,31 @@ pub async fn update(c: &mut dyn Conn, id: i64, rule: Rule, now: Timestamp) -> Re
             mark_field.into(),
             mark_hours.into(),
             now.into(),
+            id.into(),
+            mark_changed.into(),
+            from_now_on(mark_hours, now).into(),
+        ],
+    )
+    .await?;
+    get(c, id).await
+}
+
+/// Switches a rule on or off (nothing else is checked: a rule whose agent left can still
+/// be switched off). A time rule switched on acts from now on.
+pub async fn set_enabled(c: &mut dyn Conn, id: i64, on: bool, now: Timestamp) -> Result<Stored> {
+    let old = get(c, id).await?;
+    let restart = on && !old.rule.enabled;
+    let mark_hours = old.rule.mark().map(|(_, h)| h);
+    c.execute(
+        "UPDATE automations SET enabled = $1, updated_at = $2,
+                watermark_at = CASE WHEN $3 THEN $4 ELSE watermark_at END,
+                watermark_id = CASE WHEN $3 THEN 0 ELSE watermark_id END
+         WHERE id = $5",
+        &[
+            on.into(),
+            now.into(),
+            restart.into(),
+            from_now_on(mark_hours, now).into(),
             id.into(),
         ],
     )
@@ -244,30 +280,34 @@ pub async fn delete(c: &mut dyn Conn, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// The enabled event rules, in the order they run.
-pub async fn event_rules(c: &mut dyn Conn) -> Result<Vec<Stored>> {
-    c.query(
-        &format!(
-            "SELECT {COLS} FROM automations WHERE enabled = $1 AND kind = 'event' ORDER BY id"
-        ),
-        &[true.into()],
+/// The enabled rules of a kind, in the order they run. A rule this version cannot read (a
+/// newer release's, during a rolling upgrade) is passed over with a warning: one rule never
+/// stops the others.
+async fn enabled(c: &mut dyn Conn, kind: &str) -> Result<Vec<Stored>> {
+    Ok(c.query(
+        &format!("SELECT {COLS} FROM automations WHERE enabled = $1 AND kind = $2 ORDER BY id"),
+        &[true.into(), kind.into()],
     )
     .await?
     .iter()
-    .map(from_row)
-    .collect()
+    .filter_map(|r| match from_row(r) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "an automation rule does not read; passed over");
+            None
+        }
+    })
+    .collect())
+}
+
+/// The enabled event rules, in the order they run.
+pub async fn event_rules(c: &mut dyn Conn) -> Result<Vec<Stored>> {
+    enabled(c, "event").await
 }
 
 /// The enabled time rules, in the order they run.
 pub async fn time_rules(c: &mut dyn Conn) -> Result<Vec<Stored>> {
-    c.query(
-        &format!("SELECT {COLS} FROM automations WHERE enabled = $1 AND kind = 'time' ORDER BY id"),
-        &[true.into()],
-    )
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    enabled(c, "time").await
 }
 
 /// A ticket as rules see it, with what templates fill in.
@@ -330,7 +370,7 @@ pub async fn ticket(c: &mut dyn Conn, id: i64) -> Result<Option<Seen>> {
         channel: Channel::parse(&r.text("channel")?)?,
         team_id: r.opt_int("team_id")?,
         assignee_id: r.opt_int("assignee_id")?,
-        organisation_id: r.opt_int("organization_id")?,
+        organization_id: r.opt_int("organization_id")?,
         tags,
         subject: r.text("subject")?,
         customer_email: Some(email.clone()),
@@ -350,31 +390,36 @@ pub async fn ticket(c: &mut dyn Conn, id: i64) -> Result<Option<Seen>> {
     }))
 }
 
-/// The next tickets (at most `limit`) that crossed a time rule's mark since its
-/// watermark, up to `now`: the mark column at or before `now - hours`, after the
+/// A time rule (read afresh and locked: on PostgreSQL a rule another node is running is
+/// passed over, `None`) with the next tickets (at most `limit`) that crossed its mark since
+/// its watermark, up to `now`: the mark column at or before `now - hours`, after the
 /// watermark, in (mark time, id) order — one index range, never a scan of every ticket.
-/// Returns each ticket's id with its mark time.
+/// Each ticket comes with its mark time.
 pub async fn crossed(
     c: &mut dyn Conn,
     rule_id: i64,
     now: Timestamp,
     limit: i64,
-) -> Result<Vec<(i64, Timestamp)>> {
+) -> Result<Option<(Stored, Vec<(i64, Timestamp)>)>> {
+    let lock = crate::dialect::skip_locked(c.backend());
     let Some(r) = c
         .opt(
-            "SELECT mark_field, mark_hours, watermark_at, watermark_id FROM automations
-             WHERE id = $1",
-            &[rule_id.into()],
+            &format!(
+                "SELECT {COLS}, mark_field, mark_hours, watermark_at, watermark_id
+                 FROM automations WHERE id = $1 AND enabled = $2 AND kind = 'time' {lock}"
+            ),
+            &[rule_id.into(), true.into()],
         )
         .await?
     else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
+    let stored = from_row(&r)?;
     let (Some(field), Some(hours)) = (r.opt_text("mark_field")?, r.opt_int("mark_hours")?) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let Some(col) = Field::parse(&field).ok().as_ref().and_then(mark_column) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let cutoff = now.0.saturating_sub(hours.saturating_mul(3_600_000_000));
     let rows = c
@@ -392,9 +437,11 @@ pub async fn crossed(
             ],
         )
         .await?;
-    rows.iter()
+    let crossed = rows
+        .iter()
         .map(|r| Ok((r.int("id")?, Timestamp(r.int("mark")?))))
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(Some((stored, crossed)))
 }
 
 /// Moves a time rule's watermark past a ticket it went through.
@@ -408,7 +455,7 @@ pub async fn advance(c: &mut dyn Conn, rule_id: i64, at: Timestamp, ticket_id: i
 }
 
 /// Whether a rule already ran on a ticket at or after `since` (a time rule runs once per
-/// crossing of its mark, even when an edit starts it over).
+/// crossing of its mark, even when an edit or a restart goes over it again).
 pub async fn ran_since(
     c: &mut dyn Conn,
     rule_id: i64,
@@ -422,6 +469,22 @@ pub async fn ran_since(
     )
     .await?
     .is_some())
+}
+
+/// How many times a rule ran on a ticket since `since`.
+pub async fn runs_since(
+    c: &mut dyn Conn,
+    rule_id: i64,
+    ticket_id: i64,
+    since: Timestamp,
+) -> Result<i64> {
+    c.one(
+        "SELECT COUNT(*) AS n FROM automation_runs
+         WHERE rule_id = $1 AND ticket_id = $2 AND created_at >= $3",
+        &[rule_id.into(), ticket_id.into(), since.into()],
+    )
+    .await?
+    .int("n")
 }
 
 /// The active supervisors and admins (who `notify … supervisors` reaches).
@@ -476,7 +539,10 @@ pub struct Run {
 
 /// Logs a run, counts it on the rule, and records it on the ticket's history
 /// (`automation_ran`).
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one run's log entry, field by field"
+)]
 pub async fn record_run(
     c: &mut dyn Conn,
     rule_id: i64,

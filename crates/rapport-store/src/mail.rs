@@ -70,14 +70,17 @@ pub struct Outgoing {
     pub thread: Vec<String>,
     /// Files attached to the reply: name, MIME type, bytes.
     pub attachments: Vec<(String, String, Vec<u8>)>,
+    /// Written by Rapport (an automation rule), not a person: sent with
+    /// `Auto-Submitted: auto-generated`, so other robots do not answer it.
+    pub automatic: bool,
 }
 
 /// Loads what sending a reply needs.
 pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
     let r = c
         .opt(
-            "SELECT m.id AS message_id, m.body, t.number, t.subject, t.id AS ticket_id,
-                    cu.email, cu.name
+            "SELECT m.id AS message_id, m.body, m.author_kind, t.number, t.subject,
+                    t.id AS ticket_id, cu.email, cu.name
              FROM messages m JOIN tickets t ON t.id = m.ticket_id JOIN customers cu ON cu.id = t.customer_id
              WHERE m.id = $1",
             &[message_id.into()],
@@ -124,6 +127,7 @@ pub async fn outgoing(c: &mut dyn Conn, message_id: i64) -> Result<Outgoing> {
         to: (r.text("email")?, r.text("name")?),
         from,
         thread,
+        automatic: r.text("author_kind")? == "system",
     })
 }
 

@@ -52,6 +52,10 @@ pub enum Notice {
         ticket_id: i64,
         /// What to remember (plain text).
         text: String,
+        /// The mail's subject (absent: "Reminder"); an automation rule's notice names
+        /// its rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
     },
     /// The customer wrote again on an agent's ticket.
     CustomerReplied {

@@ -103,6 +103,22 @@ impl From<Template> for String {
     }
 }
 
+/// A value from outside (a subject, a customer's name) made safe to put into a
+/// template's markdown: the characters that make links, images, HTML, code and emphasis
+/// are escaped, so `[Verify](https://evil)` in a subject stays text, not a link in
+/// Rapport's name (the rest is left alone: the email's plain-text part shows the text as
+/// written).
+pub fn literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for ch in value.chars() {
+        if "\\`*_[]!<>".contains(ch) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// Who a notification goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -231,6 +247,10 @@ mod tests {
         });
         assert_eq!(out, "Hi Ana, about #42.");
         assert!(Template::parse("{{customer.password}}").is_err());
+        assert_eq!(
+            literal("[Verify](https://evil.example) *now*"),
+            "\\[Verify\\](https://evil.example) \\*now\\*"
+        );
         assert!(Template::parse("  ").is_err());
     }
 }

@@ -27,7 +27,7 @@ pub struct Facts {
     /// Its owner.
     pub assignee_id: Option<i64>,
     /// The customer's organisation.
-    pub organisation_id: Option<i64>,
+    pub organization_id: Option<i64>,
     /// Its tags.
     pub tags: Vec<String>,
     /// Its subject.
@@ -66,8 +66,8 @@ pub enum Field {
     TeamId,
     /// `assignee_id`.
     AssigneeId,
-    /// `organisation_id` (the customer's).
-    OrganisationId,
+    /// `organization_id` (the customer's).
+    OrganizationId,
     /// `tags` (`contains` any of the values).
     Tags,
     /// `subject`.
@@ -99,7 +99,7 @@ impl Field {
         ("channel", Field::Channel),
         ("team_id", Field::TeamId),
         ("assignee_id", Field::AssigneeId),
-        ("organisation_id", Field::OrganisationId),
+        ("organization_id", Field::OrganizationId),
         ("tags", Field::Tags),
         ("subject", Field::Subject),
         ("customer_email", Field::CustomerEmail),
@@ -178,7 +178,7 @@ impl Field {
         match self {
             Field::Status | Field::Channel | Field::CustomerCheckIns => &[Is, IsNot, In, NotIn],
             Field::Priority => &[Is, IsNot, In, NotIn, AtLeast, AtMost],
-            Field::TeamId | Field::AssigneeId | Field::OrganisationId => {
+            Field::TeamId | Field::AssigneeId | Field::OrganizationId => {
                 &[Is, IsNot, In, NotIn, Set, NotSet]
             }
             Field::Tags => &[Contains, NotContains, Set, NotSet],
@@ -323,9 +323,9 @@ impl Condition {
                     }
                 }
                 (f, _) if f.is_hours() => return Err(value("a whole number of hours")),
-                (Field::TeamId | Field::AssigneeId | Field::OrganisationId, Operand::Number(_)) => {
+                (Field::TeamId | Field::AssigneeId | Field::OrganizationId, Operand::Number(_)) => {
                 }
-                (Field::TeamId | Field::AssigneeId | Field::OrganisationId, _) => {
+                (Field::TeamId | Field::AssigneeId | Field::OrganizationId, _) => {
                     return Err(value("an id (a number)"));
                 }
                 (Field::Status, Operand::Text(t)) => {
@@ -399,7 +399,7 @@ impl Condition {
             Field::Category => f.category.iter().cloned().collect(),
             Field::TeamId => f.team_id.iter().map(i64::to_string).collect(),
             Field::AssigneeId => f.assignee_id.iter().map(i64::to_string).collect(),
-            Field::OrganisationId => f.organisation_id.iter().map(i64::to_string).collect(),
+            Field::OrganizationId => f.organization_id.iter().map(i64::to_string).collect(),
             Field::Tags => f.tags.iter().map(|t| t.to_lowercase()).collect(),
             Field::Subject => vec![f.subject.clone()],
             Field::CustomerEmail => f.customer_email.iter().cloned().collect(),
@@ -444,7 +444,7 @@ mod tests {
             channel: Channel::Email,
             team_id: Some(3),
             assignee_id: None,
-            organisation_id: None,
+            organization_id: None,
             tags: vec!["VIP".into(), "refund".into()],
             subject: "Charged twice for my order".into(),
             customer_email: Some("ana@example.com".into()),

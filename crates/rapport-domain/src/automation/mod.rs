@@ -11,7 +11,7 @@
 //!
 //! **Loop safety**: what a rule changes is recorded with the chain of rules that led to it
 //! ([`Chain`]). A rule never runs on a change its own chain made, and a chain stops after
-//! [`MAX_CHAIN`] rules — two rules setting the priority back and forth stop at once.
+//! [`MAX_CHAIN`] changes deep — two rules setting the priority back and forth stop at once.
 
 pub mod action;
 pub mod condition;
@@ -29,8 +29,14 @@ pub const MAX_NAME_CHARS: usize = 120;
 pub const MAX_CONDITIONS: usize = 30;
 /// The most actions a rule may have.
 pub const MAX_ACTIONS: usize = 20;
-/// The longest chain of rules set off by one change.
+/// The most changes deep a chain of rules goes (a rule's change setting off a rule whose
+/// change sets off a rule …).
 pub const MAX_CHAIN: usize = 5;
+
+/// The most times one rule runs on one ticket in a day: a backstop against loops through
+/// what rules cannot see (routing, a customer's auto-reply, a mark a rule's own change
+/// moves).
+pub const MAX_RUNS_PER_DAY: i64 = 10;
 
 /// What sets an event rule off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -47,8 +53,8 @@ pub enum Trigger {
     /// An agent (or Rapport) replied to the customer.
     #[serde(rename = "agent.replied")]
     AgentReplied,
-    /// An internal note was added.
-    #[serde(rename = "note.added")]
+    /// An internal note was added (named as the webhook event is).
+    #[serde(rename = "note.created")]
     NoteAdded,
     /// An SLA target is about to be breached.
     #[serde(rename = "sla.warning")]
@@ -89,7 +95,7 @@ impl Trigger {
             Trigger::TicketUpdated => "ticket.updated",
             Trigger::CustomerReplied => "customer.replied",
             Trigger::AgentReplied => "agent.replied",
-            Trigger::NoteAdded => "note.added",
+            Trigger::NoteAdded => "note.created",
             Trigger::SlaWarning => "sla.warning",
             Trigger::SlaBreached => "sla.breached",
             Trigger::PromiseDue => "promise.due",
@@ -181,23 +187,41 @@ impl Rule {
             .enumerate()
             .map(|(i, c)| c.check().map_err(|e| e.within(&format!("conditions[{i}]"))))
             .collect::<Result<Vec<_>, _>>()?;
-        let this = Self { conditions, ..self };
-        let s = this;
+        let s = Self { conditions, ..self };
         for (i, a) in s.actions.iter().enumerate() {
             a.check().map_err(|e| e.within(&format!("actions[{i}]")))?;
         }
         let rule = Self { name, ..s };
-        if rule.when == When::Time && rule.mark().is_none() {
-            return Err(FieldError::new(
-                "conditions",
-                "a time rule needs a time mark: a condition like hours_in_status at_least 72",
-            ));
+        if rule.when == When::Time {
+            let marks: Vec<(Field, i64)> =
+                rule.conditions.iter().filter_map(Condition::mark).collect();
+            match marks.as_slice() {
+                [] => {
+                    return Err(FieldError::new(
+                        "conditions",
+                        "a time rule needs a time mark: a condition like hours_in_status at_least 72",
+                    ));
+                }
+                [(_, 0)] => {
+                    return Err(FieldError::new(
+                        "conditions",
+                        "a time rule's mark is at least 1 hour",
+                    ));
+                }
+                [_] => {}
+                _ => {
+                    return Err(FieldError::new(
+                        "conditions",
+                        "a time rule has one time mark (one hours_… at_least condition)",
+                    ));
+                }
+            }
         }
         Ok(rule)
     }
 
-    /// A time rule's mark: its first `hours_… at_least N` condition — the rule runs on a
-    /// ticket when that many hours have passed since the field's time.
+    /// A time rule's mark: its `hours_… at_least N` condition (it has exactly one) — the
+    /// rule runs on a ticket when that many hours have passed since the field's time.
     pub fn mark(&self) -> Option<(Field, i64)> {
         self.conditions.iter().find_map(Condition::mark)
     }
@@ -213,24 +237,44 @@ impl Rule {
     }
 }
 
-/// The rules whose actions led to a change, first to last: carried with the change's
-/// event, so the rules it sets off know where it came from.
+/// Where a change came from: the rules that ran on the way to it, and how many changes
+/// deep the chain is (a person's change is 0 deep). Carried with the change's event, so
+/// the rules it sets off know where it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Chain(pub Vec<i64>);
+pub struct Chain {
+    /// The rules that ran, first to last.
+    pub rules: Vec<i64>,
+    /// Changes made by rules, one after another, that led here.
+    pub depth: usize,
+}
 
 impl Chain {
     /// Whether rule `id` may run on a change this chain made: not one it made itself (or
-    /// set off), and not past [`MAX_CHAIN`] rules.
+    /// set off, or ran on already), and not deeper than [`MAX_CHAIN`] changes. Any number
+    /// of rules may run on one person's change, each once.
     pub fn allows(&self, id: i64) -> bool {
-        self.0.len() < MAX_CHAIN && !self.0.contains(&id)
+        self.depth < MAX_CHAIN && !self.rules.contains(&id)
     }
 
-    /// The chain of what rule `id` does now.
+    /// The chain after rule `id` ran on this change (for the rules after it on the same
+    /// change).
     #[must_use]
-    pub fn then(&self, id: i64) -> Chain {
-        let mut c = self.0.clone();
-        c.push(id);
-        Chain(c)
+    pub fn with(&self, id: i64) -> Chain {
+        let mut rules = self.rules.clone();
+        rules.push(id);
+        Chain {
+            rules,
+            depth: self.depth,
+        }
+    }
+
+    /// The chain the changes a rule makes carry: one deeper.
+    #[must_use]
+    pub fn deeper(&self) -> Chain {
+        Chain {
+            rules: self.rules.clone(),
+            depth: self.depth + 1,
+        }
     }
 }
 
@@ -239,14 +283,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_chain_stops_a_rule_on_its_own_change_and_after_five() {
+    fn a_chain_stops_a_rule_on_its_own_change_and_after_five_changes() {
         let c = Chain::default();
         assert!(c.allows(1));
-        let c = c.then(1);
+        let c = c.with(1);
         assert!(!c.allows(1));
         assert!(c.allows(2));
-        let long = c.then(2).then(3).then(4).then(5);
-        assert!(!long.allows(6));
+        // Many rules on one change: each once.
+        let wide = (2..40).fold(c.clone(), |c, id| c.with(id));
+        assert!(wide.allows(40) && !wide.allows(39));
+        // Changes set off by changes: five deep at most.
+        let deep = (0..5).fold(Chain::default(), |c, _| c.deeper());
+        assert!(!deep.allows(99));
     }
 
     #[test]

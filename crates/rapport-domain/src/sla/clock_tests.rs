@@ -177,3 +177,50 @@ fn clocks_serialise_with_their_state() {
     assert_eq!(json["state"], "running");
     assert_eq!(serde_json::from_value::<Clock>(json).unwrap(), c);
 }
+
+#[test]
+fn another_policy_counts_its_targets_from_the_start() {
+    let cal = Calendar::always();
+    let created = utc("2026-11-27T10:00");
+    // Normal: first response in 8 hours, resolution in 3 days.
+    let sla = TicketSla::start(1, &targets(8 * 60, 0, 3 * 24 * 60), &cal, created, Open);
+    // Raised to urgent two hours in: 1 hour first response (already over), 8 hours
+    // resolution, and now a next-response target too.
+    let later = Timestamp(created.0 + 2 * H * 1_000_000);
+    let urgent = sla.under(2, &targets(60, 30, 8 * 60), &cal, created, later);
+    assert_eq!(urgent.policy_id, 2);
+    assert_eq!(
+        urgent.first_response.due_at(),
+        Some(Timestamp(created.0 + H * 1_000_000))
+    );
+    assert!(
+        urgent.breached(later),
+        "the new first-response target is already over"
+    );
+    assert_eq!(
+        urgent.resolution.due_at(),
+        Some(Timestamp(created.0 + 8 * H * 1_000_000))
+    );
+    assert_eq!(
+        urgent.next_response,
+        Clock::Off,
+        "nothing waits for a next response"
+    );
+    // A met clock stays met; a target the new policy lacks goes off.
+    let replied = sla.on_agent_reply(later);
+    let none = replied.under(3, &targets(0, 0, 60), &cal, created, later);
+    assert!(matches!(
+        none.first_response,
+        Clock::Met {
+            breached: false,
+            ..
+        }
+    ));
+    // Waiting on the customer: the new clock is paused at once, with the new time left.
+    let waiting = sla.on_status(&targets(8 * 60, 0, 3 * 24 * 60), &cal, Open, Pending, later);
+    let moved = waiting.under(2, &targets(60, 0, 8 * 60), &cal, created, later);
+    assert!(
+        matches!(moved.resolution, Clock::Paused { left_micros, .. } if left_micros == 6 * H * 1_000_000)
+    );
+    let _ = Solved;
+}

@@ -34,7 +34,7 @@ pub struct AutomationView {
     /// mark of its `hours_… at_least N` condition).
     pub trigger: &'static str,
     /// For an event rule: `ticket.created`, `ticket.updated`, `customer.replied`,
-    /// `agent.replied`, `note.added`, `sla.warning`, `sla.breached`, `promise.due`,
+    /// `agent.replied`, `note.created`, `sla.warning`, `sla.breached`, `promise.due`,
     /// `promise.broken`, `snooze.ended`.
     pub events: Vec<&'static str>,
     /// `{field, op, value}` — all must hold.
@@ -107,7 +107,7 @@ pub struct AutomationRequest {
     #[serde(default)]
     pub events: Vec<String>,
     /// Up to 30 `{field, op, value}`. Fields: `status`, `priority`, `category`,
-    /// `channel`, `team_id`, `assignee_id`, `organisation_id`, `tags`, `subject`,
+    /// `channel`, `team_id`, `assignee_id`, `organization_id`, `tags`, `subject`,
     /// `customer_email`, `customer_tier`, `customer_check_ins`, `hours_since_created`,
     /// `hours_since_updated`, `hours_in_status`, `hours_since_solved`, `field.<key>`.
     /// Ops: `is`, `is_not`, `in`, `not_in`, `contains`, `not_contains`, `at_least`,

@@ -44,13 +44,15 @@ CREATE INDEX tickets_solved ON tickets (solved_at, id) WHERE solved_at IS NOT NU
 ALTER TABLE customers ADD COLUMN check_ins BOOLEAN NOT NULL DEFAULT 1;
 
 -- The check-in after a solved ticket ships switched on: three days after solving (and
--- not for tickets solved over two weeks ago), unless the customer asked for none.
+-- not for tickets solved over two weeks ago), by email or in the portal, unless the
+-- customer asked for none. Its watermark starts at the latest ticket solved before the
+-- upgrade: an existing help desk's past tickets get no burst of check-ins.
 INSERT INTO automations (name, enabled, kind, events, conditions, actions, mark_field,
-                         mark_hours, created_at, updated_at)
+                         mark_hours, watermark_at, created_at, updated_at)
 VALUES ('Check in after a ticket is solved', 1, 'time', '[]',
-        '[{"field":"status","op":"is","value":"solved"},{"field":"hours_since_solved","op":"at_least","value":72},{"field":"hours_since_solved","op":"at_most","value":336},{"field":"customer_check_ins","op":"is","value":"on"}]',
+        '[{"field":"status","op":"is","value":"solved"},{"field":"hours_since_solved","op":"at_least","value":72},{"field":"hours_since_solved","op":"at_most","value":336},{"field":"customer_check_ins","op":"is","value":"on"},{"field":"channel","op":"in","value":["email","web"]}]',
         '[{"type":"reply","text":"Hi {{customer.name}},\n\nA few days ago we solved your request \"{{ticket.subject}}\" (#{{ticket.number}}). Is everything working as it should? If anything is still not right, just reply to this message and we will pick it up again.\n\n{{agent.name}}"}]',
-        'hours_since_solved', 72, 0, 0);
+        'hours_since_solved', 72, COALESCE((SELECT MAX(solved_at) FROM tickets), 0), 0, 0);
 
 -- Warnings before an SLA breach and the breach itself reach people through two shipped
 -- event rules (a supervisor can change or switch them off).

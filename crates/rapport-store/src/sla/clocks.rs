@@ -88,6 +88,29 @@ pub async fn started(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<TicketSl
     )))
 }
 
+/// The terms of the policy that applies to a ticket now (its priority or category may
+/// have changed since its clocks started), with its creation time; `None` when no policy
+/// applies.
+pub async fn terms_now(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<(Terms, Timestamp)>> {
+    let (facts, created_at) = facts(c, ticket_id).await?;
+    let policies = super::policies::list(c).await?;
+    let Some(policy) = pick(&policies, &facts) else {
+        return Ok(None);
+    };
+    let calendar = match policy.calendar_id {
+        Some(id) => super::calendars::get(c, id).await?.calendar,
+        None => Calendar::always(),
+    };
+    Ok(Some((
+        Terms {
+            policy_id: policy.id,
+            targets: policy.targets,
+            calendar,
+        },
+        created_at,
+    )))
+}
+
 /// A ticket's stored clocks.
 pub async fn load(c: &mut dyn Conn, ticket_id: i64) -> Result<Option<TicketSla>> {
     let raw = c

@@ -222,6 +222,15 @@ async fn by_rapport(
     )
     .await?;
     let deliver = !internal && t.channel.delivers_replies();
+    if deliver && provenance.is_some() {
+        // A rule's mail counts against the customer's automatic-mail allowance (like an
+        // acknowledgement), so no rule can flood an address or answer a robot for ever.
+        if !crate::notify::take_auto_allowance(c, &t.customer.email, "rule", now).await? {
+            return Err(StoreError::Conflict(
+                "this customer had as many automatic messages as allowed for now".into(),
+            ));
+        }
+    }
     if deliver {
         messages::set_delivery(c, msg.id, Delivery::Queued, None).await?;
         msg.delivery = Some(Delivery::Queued);

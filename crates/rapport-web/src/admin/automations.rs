@@ -272,9 +272,8 @@ pub async fn toggle(
     write_then(
         &st,
         op!(c => {
-            let mut s = automations::get(c, id).await?;
-            s.rule.enabled = !s.rule.enabled;
-            automations::update(c, id, s.rule, now).await
+            let s = automations::get(c, id).await?;
+            automations::set_enabled(c, id, !s.rule.enabled, now).await
         }),
         |s| {
             back(&format!(

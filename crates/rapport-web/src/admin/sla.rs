@@ -37,6 +37,7 @@ struct PolicyRow {
     categories: String,
     channels: String,
     tiers: String,
+    organizations: String,
     first: String,
     next: String,
     resolution: String,
@@ -120,6 +121,13 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<SlaQuery>
                 categories: v.conditions.categories.join(", "),
                 channels: v.conditions.channels.join(", "),
                 tiers: v.conditions.tiers.join(", "),
+                organizations: v
+                    .conditions
+                    .organizations
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 first: minutes(v.targets.first_response_minutes),
                 next: minutes(v.targets.next_response_minutes),
                 resolution: minutes(v.targets.resolution_minutes),
@@ -138,6 +146,7 @@ pub async fn index(State(st): State<AppState>, me: Me, Query(q): Query<SlaQuery>
             categories: p.categories.clone(),
             channels: p.channels.clone(),
             tiers: p.tiers.clone(),
+            organizations: p.organizations.clone(),
             first: p.first.clone(),
             next: p.next.clone(),
             resolution: p.resolution.clone(),
@@ -263,7 +272,15 @@ pub async fn update_policy(
     if let Some(r) = require(&me.session.viewer, Permission::ManageSla) {
         return r;
     }
-    let input = match f.request().and_then(PolicyRequest::parse) {
+    // The form has no field for organisations: the policy keeps the ones it has.
+    let kept = match st.db.read(op!(c => policies::get(c, id).await)).await {
+        Ok(p) => p.conditions.organizations,
+        Err(e) => return store_error(e),
+    };
+    let input = match f.request().and_then(|mut r| {
+        r.conditions.organizations = kept;
+        r.parse()
+    }) {
         Ok(i) => i,
         Err(e) => return refused(&e),
     };

@@ -41,9 +41,47 @@ async fn automations_sla_and_webhooks_are_managed_in_the_workspace(backend: Back
     for path in ["/admin/automations", "/admin/sla", "/admin/webhooks"] {
         assert_eq!(get(&app, &agent, path).await.0, 403, "{path}");
     }
+    // Nor may an agent post their forms (with a good token).
+    let (_, inbox) = get(&app, &agent, "/inbox").await;
+    let agent_csrf = hidden(&inbox, "csrf");
+    for path in [
+        "/admin/automations",
+        "/admin/automations/1/toggle",
+        "/admin/automations/1/delete",
+        "/admin/sla/policies",
+        "/admin/sla/calendars/1/delete",
+        "/admin/webhooks",
+    ] {
+        let (s, _) = post_form(
+            &app,
+            &agent,
+            path,
+            &[
+                ("csrf", &agent_csrf),
+                ("name", "x"),
+                ("trigger", "event"),
+                ("time_zone", "UTC"),
+                ("url", "https://x.example"),
+                ("events", "ticket.created"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 403, "{path}");
+    }
+    let (_, rules) = app.get("/api/v1/automations").await;
+    assert_eq!(rules.as_array().unwrap().len(), 3, "nothing changed");
     let (sup, _) = sign_in(&app, &http, "sup@example.com", PASSWORD).await;
     // Webhooks send ticket data out: admins only.
     assert_eq!(get(&app, &sup, "/admin/webhooks").await.0, 403);
+    // A form without its token is refused.
+    let (s, _) = post_form(
+        &app,
+        &sup,
+        "/admin/automations/1/toggle",
+        &[("csrf", "forged")],
+    )
+    .await;
+    assert_eq!(s, 403);
 
     // Automations: the shipped rules are listed; a new one is written from the form.
     let (s, html) = get(&app, &sup, "/admin/automations").await;

@@ -365,6 +365,7 @@ async fn time_rules_run_once_per_crossing_and_check_in_after_solving(backend: Ba
                 .post(
                     "/api/v1/tickets",
                     json!({"subject": "Return label", "body": "Where is my label?",
+                           "channel": "email",
                            "customer": {"email": email, "name": "Cleo"}}),
                 )
                 .await;
@@ -447,9 +448,29 @@ async fn time_rules_run_once_per_crossing_and_check_in_after_solving(backend: Ba
     )
     .await;
     assert_eq!(logged, 1);
-    // Solved tickets the check-in missed by more than two weeks are left alone.
-    clock.advance_secs(30 * 86_400);
+    // A ticket solved while the passes did not run for fifteen days is past the check-in's
+    // two weeks when they run again: left alone.
+    let late = open("late@example.com").await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/tickets/{late}"),
+            json!({"status": "solved"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    clock.advance_secs(15 * 86_400);
     assert_eq!(pass().await, 0);
+    assert!(runs(&app, late).await.is_empty());
+    // The same rule a day after solving would have written: proof the pass can.
+    let prompt = open("prompt@example.com").await;
+    app.patch(
+        &format!("/api/v1/tickets/{prompt}"),
+        json!({"status": "solved"}),
+    )
+    .await;
+    clock.advance_secs(73 * 3_600);
+    assert_eq!(pass().await, 1);
+    assert_eq!(runs(&app, prompt).await.len(), 1);
     app.stop().await;
 }
 

@@ -20,6 +20,7 @@ on_both!(
     views_sort_by_the_soonest_due_time,
     warnings_and_breaches_are_announced_once,
     the_demo_help_desk_has_sla_clocks,
+    a_raised_priority_moves_the_clocks_under_its_policy,
 );
 
 fn at(rfc3339: &str) -> Timestamp {
@@ -587,4 +588,57 @@ async fn the_demo_help_desk_has_sla_clocks(backend: Backend) {
     let tickets = crate::harness::count(&db, "SELECT COUNT(*) FROM tickets").await;
     assert_eq!(clocks, tickets);
     assert!(tickets >= 20);
+}
+
+async fn a_raised_priority_moves_the_clocks_under_its_policy(backend: Backend) {
+    let (app, clock) = with_clock(backend, "2026-11-27T10:00:00Z").await;
+    let (s, p) = app
+        .call(
+            "POST",
+            "/api/v1/sla/policies",
+            Some(&app.supervisor.token),
+            Some(json!({"name": "Urgent", "position": 10,
+                        "conditions": {"priorities": ["urgent"]},
+                        "targets": {"first_response_minutes": 120, "resolution_minutes": 480}})),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let t = app
+        .ticket("Checkout broken", "Nobody can pay", "sla-raise@example.com")
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    settle(&app.db).await;
+    let (_, read) = app.get(&format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(
+        time(&read["sla"]["first_response_due_at"]),
+        at("2026-11-28T10:00:00Z"),
+        "the default 24 hours first"
+    );
+    // Raised to urgent half an hour in: the urgent policy's targets, counted from the
+    // ticket's creation.
+    clock.advance_secs(1_800);
+    let (s, _) = app
+        .patch(&format!("/api/v1/tickets/{id}"), json!({"priority": "urgent"}))
+        .await;
+    assert_eq!(s, 200);
+    settle(&app.db).await;
+    let (_, read) = app.get(&format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(read["sla"]["policy_id"], p["id"], "{read}");
+    assert_eq!(
+        time(&read["sla"]["first_response_due_at"]),
+        at("2026-11-27T12:00:00Z")
+    );
+    assert_eq!(
+        time(&read["sla"]["resolution_due_at"]),
+        at("2026-11-27T18:00:00Z")
+    );
+    // A change that picks the same policy changes nothing.
+    let (s, _) = app
+        .patch(&format!("/api/v1/tickets/{id}"), json!({"tags": ["vip"]}))
+        .await;
+    assert_eq!(s, 200);
+    settle(&app.db).await;
+    let (_, again) = app.get(&format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(again["sla"], read["sla"]);
+    app.stop().await;
 }
