@@ -40,6 +40,12 @@ impl Subscriber for Classifier {
         }
     }
 
+    /// Larger batches than most: the more examples share one write of the counts, the
+    /// fewer writes per ticket.
+    fn batch_size(&self) -> Option<i64> {
+        Some(500)
+    }
+
     fn handle<'a>(
         &'a self,
         c: &'a mut dyn Conn,

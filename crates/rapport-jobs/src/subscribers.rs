@@ -59,6 +59,11 @@ pub trait Subscriber: Send + Sync + 'static {
         now: Timestamp,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
+    /// The most events a batch holds for this subscriber (default: the runner's).
+    fn batch_size(&self) -> Option<i64> {
+        None
+    }
+
     /// Handles the events of one batch in order, inside one transaction. By default one
     /// [`Subscriber::handle`] each; a subscriber whose writes add up across events (the
     /// classifier's counts) gathers them and writes once.
@@ -134,6 +139,11 @@ impl Runner {
         }
     }
 
+    /// Events a batch holds at most: the subscriber's own size, or the runner's.
+    fn batch(&self) -> i64 {
+        self.subscriber.batch_size().unwrap_or(self.config.batch)
+    }
+
     /// The subscriber's name.
     pub fn name(&self) -> &'static str {
         self.subscriber.name()
@@ -158,7 +168,7 @@ impl Runner {
         // The batch is read on a snapshot, outside the writer; only the events the
         // subscriber wants are handled in the write transaction, which first checks that the
         // cursor still stands where the batch was read from (another node may have moved it).
-        let batch = self.config.batch;
+        let batch = self.batch();
         let read = self
             .db
             .read(op!(c => {
@@ -237,7 +247,7 @@ impl Runner {
                 Ok(round) => {
                     failures = 0;
                     match round {
-                        Round::Handled(n) if n as i64 >= self.config.batch => Duration::ZERO,
+                        Round::Handled(n) if n as i64 >= self.batch() => Duration::ZERO,
                         _ => self.config.idle_wait,
                     }
                 }

@@ -261,6 +261,36 @@ async fn add(
     Ok(())
 }
 
+/// A new ticket's example: its text's features counted into `tally` and kept.
+async fn add_new(
+    c: &mut dyn Conn,
+    ticket_id: i64,
+    category: &str,
+    now: Timestamp,
+    tally: &mut Tally,
+) -> Result<()> {
+    let Some(text) = crate::tickets::opening_text(c, ticket_id).await? else {
+        return Ok(());
+    };
+    let doc = features(&text);
+    let kept = c
+        .execute(
+            "INSERT INTO classifier_examples (ticket_id, category, features, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (ticket_id) DO NOTHING",
+            &[
+                ticket_id.into(),
+                category.into(),
+                serde_json::to_string(&doc)?.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    if kept == 1 {
+        tally.add(category, &doc, 1);
+    }
+    Ok(())
+}
+
 /// The counts a prediction for this document needs.
 pub async fn model_for(c: &mut dyn Conn, doc: &BTreeMap<String, u32>) -> Result<Model> {
     let mut m = Model {
@@ -449,7 +479,10 @@ pub async fn on_created(
         .transpose()?
         .flatten();
     match category {
-        Some(cat) if by_agent => learn(c, ticket_id, Some(&cat), now, tally).await,
+        // A new ticket has no example and no verdict yet: nothing to take back, and no
+        // lock until the counts are written (`flush` takes it; a rebuild running at the
+        // same time counts this example or leaves it to the flush, never both).
+        Some(cat) if by_agent => add_new(c, ticket_id, &cat, now, tally).await,
         Some(_) => Ok(()),
         None => {
             flush(c, tally).await?;

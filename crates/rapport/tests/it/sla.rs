@@ -618,7 +618,10 @@ async fn a_raised_priority_moves_the_clocks_under_its_policy(backend: Backend) {
     // ticket's creation.
     clock.advance_secs(1_800);
     let (s, _) = app
-        .patch(&format!("/api/v1/tickets/{id}"), json!({"priority": "urgent"}))
+        .patch(
+            &format!("/api/v1/tickets/{id}"),
+            json!({"priority": "urgent"}),
+        )
         .await;
     assert_eq!(s, 200);
     settle(&app.db).await;
