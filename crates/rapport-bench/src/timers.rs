@@ -95,6 +95,8 @@ pub(crate) async fn run(
     let now = clock.now();
     let started = stopwatch();
     fill(db, n, now, postgres).await?;
+    // Statistics for the planner, as a database that grew to this size would have.
+    testing::execute(db, "ANALYZE", Vec::new()).await?;
     report.add(
         "timers fill",
         format!(
