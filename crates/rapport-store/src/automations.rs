@@ -393,8 +393,9 @@ pub async fn ticket(c: &mut dyn Conn, id: i64) -> Result<Option<Seen>> {
 /// A time rule (read afresh and locked: on PostgreSQL a rule another node is running is
 /// passed over, `None`) with the next tickets (at most `limit`) that crossed its mark since
 /// its watermark, up to `now`: the mark column at or before `now - hours`, after the
-/// watermark, in (mark time, id) order — one index range, never a scan of every ticket.
-/// Each ticket comes with its mark time.
+/// watermark, in (mark time, id) order — one index range (a row-value comparison, which
+/// both databases start the `(column, id)` index at), never a scan of every ticket. Each
+/// ticket comes with its mark time.
 pub async fn crossed(
     c: &mut dyn Conn,
     rule_id: i64,
@@ -426,7 +427,7 @@ pub async fn crossed(
         .query(
             &format!(
                 "SELECT id, {col} AS mark FROM tickets
-                 WHERE {col} <= $1 AND ({col} > $2 OR ({col} = $2 AND id > $3))
+                 WHERE ({col}, id) > ($2, $3) AND {col} <= $1
                  ORDER BY {col}, id LIMIT $4"
             ),
             &[
