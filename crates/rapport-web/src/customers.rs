@@ -2,15 +2,16 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use rapport_domain::{Permission, Zone};
 use rapport_http::AppState;
 use rapport_store::op;
-use rapport_store::{customers, people};
+use rapport_store::{automations, customers, people};
+use serde::Deserialize;
 
-use crate::page::{MeView, page, require, store_error};
+use crate::page::{MeView, page, require, store_error, write_then};
 use crate::render::when;
-use crate::sessions::Me;
+use crate::sessions::{CsrfForm, Me};
 use crate::tickets::HistoryRow;
 
 #[derive(Template)]
@@ -22,6 +23,9 @@ struct CustomerPage {
     phone: Option<String>,
     since: String,
     history: Vec<HistoryRow>,
+    id: i64,
+    check_ins: bool,
+    can_change: bool,
 }
 
 /// A customer's profile with every conversation.
@@ -34,7 +38,10 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         .db
         .read(op!(c => {
             Ok((
-                customers::get_with_tickets(c, &viewer, id).await?,
+                (
+                    customers::get_with_tickets(c, &viewer, id).await?,
+                    automations::check_ins(c, id).await?,
+                ),
                 people::time_zone(c, viewer.user_id).await?,
             ))
         }))
@@ -43,6 +50,7 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         Ok(r) => r,
         Err(e) => return store_error(e),
     };
+    let (c, check_ins) = c;
     page(&CustomerPage {
         me: MeView::of(&me, ""),
         name: if c.customer.name.is_empty() {
@@ -54,5 +62,33 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         phone: c.customer.phone.clone(),
         since: when(c.customer.created_at, &zone).0,
         history: c.tickets.iter().map(|t| HistoryRow::of(t, &zone)).collect(),
+        id,
+        check_ins,
+        can_change: me.session.viewer.can(Permission::WorkTickets),
     })
+}
+
+/// The check-in form: on or off.
+#[derive(Deserialize)]
+pub struct CheckInsForm {
+    check_ins: String,
+}
+
+/// Turns a customer's check-in messages off (on their request) or on again.
+pub async fn set_check_ins(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<CheckInsForm>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::WorkTickets) {
+        return r;
+    }
+    let on = f.check_ins == "on";
+    write_then(
+        &st,
+        op!(c => automations::set_check_ins(c, id, on).await),
+        |()| Redirect::to(&format!("/customers/{id}")).into_response(),
+    )
+    .await
 }

@@ -145,6 +145,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/members", post(admin::people::add_member))
         .route("/admin/categories", post(admin::categories::add_category))
         .route("/customers/{id}", get(customers::customer))
+        .route("/customers/{id}/check-ins", post(customers::set_check_ins))
         .route("/live", get(live::live))
         .route("/attachments/{id}", get(attachments::attachment))
         .route("/widget.js", get(chat::widget_js))

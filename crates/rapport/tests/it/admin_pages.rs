@@ -229,6 +229,36 @@ async fn automations_sla_and_webhooks_are_managed_in_the_workspace(backend: Back
     .await;
     assert_eq!(s, 422, "{body}");
 
+    // A customer who asks for no check-ins: turned off from their page by an agent.
+    let t = app
+        .ticket("Thanks", "All good now", "no-checkins@example.com")
+        .await;
+    let customer = t["customer"]["id"].as_i64().unwrap();
+    let (s, html) = get(&app, &agent, &format!("/customers/{customer}")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("Check-in messages after a solved ticket: on"),
+        "{html}"
+    );
+    let (s, _) = post_form(
+        &app,
+        &agent,
+        &format!("/customers/{customer}/check-ins"),
+        &[("csrf", &agent_csrf), ("check_ins", "off")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{customer}/check-ins"))
+        .await;
+    assert_eq!(c["enabled"], false);
+    let (_, html) = get(&app, &agent, &format!("/customers/{customer}")).await;
+    assert!(
+        html.contains("off (at the customer&#x27;s request)")
+            || html.contains("off (at the customer"),
+        "{html}"
+    );
+
     // Webhooks (admin): added from the form, its secret shown once.
     let (admin, _) = sign_in(&app, &http, "admin@example.com", PASSWORD).await;
     let (s, html) = get(&app, &admin, "/admin/webhooks").await;
