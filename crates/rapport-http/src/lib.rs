@@ -182,6 +182,10 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(api::webhooks::list_deliveries))
         .routes(routes!(
+            api::webhooks::get_webhook_settings,
+            api::webhooks::put_webhook_settings
+        ))
+        .routes(routes!(
             api::promises::make_promise,
             api::promises::list_promises
         ))

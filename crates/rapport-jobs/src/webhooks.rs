@@ -8,7 +8,8 @@
 //! 2 s to an hour, then hourly: about three days), after which the receiver is turned off.
 //! Requests never go to loopback, private or link-local addresses — checked on the
 //! address each name resolves to (the connection uses exactly those addresses) and on a
-//! literal IP — unless the server was started with `RAPPORT_WEBHOOK_ALLOW_PRIVATE=true`.
+//! literal IP — unless the server was started with `RAPPORT_WEBHOOK_ALLOW_PRIVATE=true` or
+//! an admin allowed it (`PUT /api/v1/webhooks/settings`, the webhooks admin page).
 //! Redirects are not followed (a 3xx is a failed attempt) and no proxy is used.
 
 use std::net::SocketAddr;
@@ -224,6 +225,8 @@ pub struct Deliver {
     clock: Arc<dyn Clock>,
     /// The client, or why it could not be built (every delivery then fails with that).
     client: Result<reqwest::Client, String>,
+    /// The same without the address guard, for when private addresses are allowed.
+    open_client: Result<reqwest::Client, String>,
     allow_private: bool,
 }
 
@@ -233,20 +236,23 @@ impl Deliver {
         // No redirects (a 3xx is a failed attempt, as Standard Webhooks advises: following
         // one would turn the POST into a GET or send the signed body elsewhere), no proxy
         // from the environment (a proxy would resolve the name itself, past the guard).
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .referer(false)
-            .dns_resolver(Arc::new(Guarded { allow_private }))
-            .user_agent("Rapport-Webhooks/1")
-            .build()
-            .map_err(|e| format!("the webhook HTTP client could not be built: {e}"));
+        let build = |allow_private: bool| {
+            reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .connect_timeout(CONNECT_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .referer(false)
+                .dns_resolver(Arc::new(Guarded { allow_private }))
+                .user_agent("Rapport-Webhooks/1")
+                .build()
+                .map_err(|e| format!("the webhook HTTP client could not be built: {e}"))
+        };
         Self {
             sealer,
             clock,
-            client,
+            client: build(allow_private),
+            open_client: build(true),
             allow_private,
         }
     }
@@ -255,10 +261,15 @@ impl Deliver {
         let now = self.clock.now();
         let sealer = self.sealer.clone();
         let id = p.webhook_id;
-        let signing = db
-            .read(op!(c => webhooks::signing(c, &sealer, id, now).await))
+        // Private addresses: allowed by the server's setting, or by an admin's.
+        let (signing, admin_allows) = db
+            .read(op!(c => Ok((
+                webhooks::signing(c, &sealer, id, now).await?,
+                rapport_store::settings::webhooks_allow_private(c).await?,
+            ))))
             .await
             .map_err(|e| e.to_string())?;
+        let allow_private = self.allow_private || admin_allows;
         let Some(signing) = signing.filter(|s| s.webhook.active) else {
             return Ok(()); // deleted or turned off: nothing to send
         };
@@ -275,10 +286,15 @@ impl Deliver {
             duration_ms: 0,
             created_at: now,
         };
-        let outcome = match url_allowed(&url, self.allow_private) {
+        let outcome = match url_allowed(&url, allow_private) {
             Err(e) => Err(e),
             Ok(()) => {
-                let client = self.client.as_ref().map_err(Clone::clone)?;
+                let client = if allow_private {
+                    &self.open_client
+                } else {
+                    &self.client
+                };
+                let client = client.as_ref().map_err(Clone::clone)?;
                 let mut req = client
                     .post(url)
                     .header("content-type", "application/json")

@@ -140,3 +140,30 @@ pub async fn logo(c: &mut dyn Conn) -> Result<Option<(LogoFormat, Vec<u8>)>> {
     };
     Ok(Some((format, r.blob("logo")?)))
 }
+
+/// The settings row that lets webhooks go to private, loopback and link-local addresses.
+const WEBHOOKS_ALLOW_PRIVATE: &str = "webhooks.allow_private";
+
+/// Whether an admin let webhooks go to private, loopback and link-local addresses (a
+/// single-host setup whose receivers run beside Rapport). Off unless set.
+pub async fn webhooks_allow_private(c: &mut dyn Conn) -> Result<bool> {
+    Ok(c.opt(
+        "SELECT value FROM settings WHERE key = $1",
+        &[WEBHOOKS_ALLOW_PRIVATE.into()],
+    )
+    .await?
+    .map(|r| r.text("value"))
+    .transpose()?
+    .is_some_and(|v| v == "true"))
+}
+
+/// Lets webhooks go to private addresses, or not.
+pub async fn set_webhooks_allow_private(c: &mut dyn Conn, on: bool) -> Result<()> {
+    c.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[WEBHOOKS_ALLOW_PRIVATE.into(), on.to_string().into()],
+    )
+    .await?;
+    Ok(())
+}

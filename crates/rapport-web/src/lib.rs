@@ -118,6 +118,12 @@ pub fn routes() -> Router<AppState> {
             "/admin/automations/{id}/delete",
             post(admin::automations::delete),
         )
+        .route("/admin/classifier", get(admin::classify::index))
+        .route(
+            "/admin/classifier/threshold",
+            post(admin::classify::set_threshold),
+        )
+        .route("/admin/classifier/retrain", post(admin::classify::retrain))
         .route("/admin/sla", get(admin::sla::index))
         .route("/admin/sla/policies", post(admin::sla::create_policy))
         .route("/admin/sla/policies/{id}", post(admin::sla::update_policy))
@@ -134,6 +140,7 @@ pub fn routes() -> Router<AppState> {
             "/admin/webhooks",
             get(admin::webhooks::index).post(admin::webhooks::create),
         )
+        .route("/admin/webhooks/settings", post(admin::webhooks::settings))
         .route("/admin/webhooks/{id}/toggle", post(admin::webhooks::toggle))
         .route("/admin/webhooks/{id}/delete", post(admin::webhooks::delete))
         .route("/admin/routing", get(admin::routing::index))

@@ -315,3 +315,52 @@ pub async fn list_deliveries(
         .await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
+
+/// Settings every webhook shares.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Let deliveries go to private, loopback and link-local addresses (a single-host
+    /// setup whose receivers run beside Rapport). Off by default.
+    pub allow_private: bool,
+}
+
+/// The settings every webhook shares (admins).
+#[utoipa::path(get, path = "/api/v1/webhooks/settings", tag = "webhooks",
+    responses((status = 200, body = WebhookSettings), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_webhook_settings(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+) -> ApiResult<Json<WebhookSettings>> {
+    require(&viewer, Permission::ManageWebhooks)?;
+    let allow_private = st
+        .db
+        .read(op!(c => rapport_store::settings::webhooks_allow_private(c).await))
+        .await?;
+    Ok(Json(WebhookSettings { allow_private }))
+}
+
+/// Changes the settings every webhook shares (admins).
+#[utoipa::path(put, path = "/api/v1/webhooks/settings", tag = "webhooks",
+    request_body = WebhookSettings,
+    responses((status = 200, body = WebhookSettings), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_webhook_settings(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    JsonBody(req): JsonBody<WebhookSettings>,
+) -> ApiResult<Json<WebhookSettings>> {
+    require(&viewer, Permission::ManageWebhooks)?;
+    let on = req.allow_private;
+    let allow_private = st
+        .db
+        .write(op!(c => {
+            rapport_store::settings::set_webhooks_allow_private(c, on).await?;
+            rapport_store::settings::webhooks_allow_private(c).await
+        }))
+        .await?;
+    Ok(Json(WebhookSettings { allow_private }))
+}

@@ -4,6 +4,7 @@
 
 pub mod automations;
 pub mod categories;
+pub mod classify;
 pub mod fields;
 pub mod macros;
 pub mod mailboxes;

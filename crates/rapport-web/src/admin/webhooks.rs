@@ -25,6 +25,7 @@ struct WebhooksPage {
     secret: Option<String>,
     hooks: Vec<HookRow>,
     events: String,
+    allow_private: bool,
 }
 
 struct HookRow {
@@ -52,10 +53,10 @@ async fn show(st: &AppState, me: &Me, notice: Option<String>, secret: Option<Str
                 let d = webhooks::deliveries(c, w.id, 10).await?;
                 out.push((w, d));
             }
-            Ok(out)
+            Ok((out, rapport_store::settings::webhooks_allow_private(c).await?))
         }))
         .await;
-    let hooks = match data {
+    let (hooks, allow_private) = match data {
         Ok(d) => d,
         Err(e) => return store_error(e),
     };
@@ -100,7 +101,39 @@ async fn show(st: &AppState, me: &Me, notice: Option<String>, secret: Option<Str
             .map(|e| e.as_str())
             .collect::<Vec<_>>()
             .join(", "),
+        allow_private,
     })
+}
+
+/// The shared settings' form.
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    allow_private: Option<String>,
+}
+
+/// Lets webhooks go to private addresses, or not.
+pub async fn settings(
+    State(st): State<AppState>,
+    me: Me,
+    CsrfForm(f): CsrfForm<SettingsForm>,
+) -> Response {
+    if let Some(r) = require(&me.session.viewer, Permission::ManageWebhooks) {
+        return r;
+    }
+    let on = f.allow_private.is_some();
+    write_then(
+        &st,
+        op!(c => rapport_store::settings::set_webhooks_allow_private(c, on).await),
+        move |()| {
+            back(if on {
+                "Webhooks may now go to private and local addresses"
+            } else {
+                "Webhooks go to public addresses only"
+            })
+        },
+    )
+    .await
 }
 
 fn back(what: &str) -> Response {

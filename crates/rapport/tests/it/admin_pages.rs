@@ -259,6 +259,37 @@ async fn automations_sla_and_webhooks_are_managed_in_the_workspace(backend: Back
         "{html}"
     );
 
+    // The classifier: its threshold from the form, a rebuild on demand.
+    let (s, html) = get(&app, &sup, "/admin/classifier").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("value=\"60\""),
+        "the default 0.6 shown as 60%"
+    );
+    let (s, _) = post_form(
+        &app,
+        &sup,
+        "/admin/classifier/threshold",
+        &[("csrf", &csrf), ("threshold_percent", "75")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, cl) = app.get("/api/v1/classifier").await;
+    assert_eq!(cl["threshold"], 0.75);
+    let (s, body) = post_form(
+        &app,
+        &sup,
+        "/admin/classifier/threshold",
+        &[("csrf", &csrf), ("threshold_percent", "150")],
+    )
+    .await;
+    assert_eq!(s, 422, "{body}");
+    let (s, _) = post_form(&app, &sup, "/admin/classifier/retrain", &[("csrf", &csrf)]).await;
+    assert_eq!(s, 303);
+    let (_, cl) = app.get("/api/v1/classifier").await;
+    assert!(cl["retrained_at"].is_string(), "{cl}");
+    assert_eq!(get(&app, &agent, "/admin/classifier").await.0, 403);
+
     // Webhooks (admin): added from the form, its secret shown once.
     let (admin, _) = sign_in(&app, &http, "admin@example.com", PASSWORD).await;
     let (s, html) = get(&app, &admin, "/admin/webhooks").await;
@@ -298,5 +329,16 @@ async fn automations_sla_and_webhooks_are_managed_in_the_workspace(backend: Back
     )
     .await;
     assert_eq!(s, 422, "{body}");
+    // The address setting, for single-host setups.
+    let (s, _) = post_form(
+        &app,
+        &admin,
+        "/admin/webhooks/settings",
+        &[("csrf", &csrf), ("allow_private", "on")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, set) = app.get("/api/v1/webhooks/settings").await;
+    assert_eq!(set["allow_private"], true);
     app.stop().await;
 }

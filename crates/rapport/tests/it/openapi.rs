@@ -133,6 +133,8 @@ both_backends! {
             ("/api/v1/tickets/{id}/automation-runs", "get"),
             ("/api/v1/customers/{id}/check-ins", "get"),
             ("/api/v1/customers/{id}/check-ins", "put"),
+            ("/api/v1/webhooks/settings", "get"),
+            ("/api/v1/webhooks/settings", "put"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -146,7 +148,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 134] = [
+const SCHEMA_NAMES: [&str; 135] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -281,6 +283,7 @@ const SCHEMA_NAMES: [&str; 134] = [
     "User",
     "Webhook",
     "WebhookDelivery",
+    "WebhookSettings",
 ];
 
 /// The property names a component schema declares; a flattened schema (`allOf`) has

@@ -312,7 +312,7 @@ async fn private_addresses_are_refused_unless_allowed(backend: Backend) {
     let running = deliver(&app, false).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     drop(running);
-    for hook in [by_ip, by_name] {
+    for hook in [&by_ip, &by_name] {
         let (_, log) = app
             .get(&format!("/api/v1/webhooks/{}/deliveries", hook["id"]))
             .await;
@@ -323,5 +323,36 @@ async fn private_addresses_are_refused_unless_allowed(backend: Backend) {
             assert!(d["error"].as_str().unwrap().contains("private"), "{d}");
         }
     }
+    // An admin allows private addresses (a single-host setup): the retries get through,
+    // with the server's own setting still off. Only admins may.
+    let (s, e) = app
+        .call(
+            "PUT",
+            "/api/v1/webhooks/settings",
+            Some(&app.supervisor.token),
+            Some(json!({"allow_private": true})),
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+    let (s, set) = app
+        .call(
+            "PUT",
+            "/api/v1/webhooks/settings",
+            Some(&app.admin.token),
+            Some(json!({"allow_private": true})),
+        )
+        .await;
+    assert_eq!(
+        (s, set["allow_private"].as_bool()),
+        (200, Some(true)),
+        "{set}"
+    );
+    let mut rx = rx;
+    let running = deliver(&app, false).await;
+    let got = rx.next().await;
+    assert_eq!(got["type"], "ticket.created", "{got}");
+    drop(running);
+    let (_, set) = app.get("/api/v1/webhooks/settings").await;
+    assert_eq!(set["allow_private"], true);
     app.stop().await;
 }
