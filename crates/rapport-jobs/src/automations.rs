@@ -18,7 +18,6 @@ use rapport_domain::automation::{
 use rapport_domain::{Body, EventKind, Timestamp};
 use rapport_store::automations::{self, Seen, Stored};
 use rapport_store::events::Actor;
-use rapport_store::jobs::{self, NewJob};
 use rapport_store::notify::{self, Notice};
 use rapport_store::stream::StreamEvent;
 use rapport_store::tickets::{self, TicketPatch};
@@ -26,7 +25,7 @@ use rapport_store::{Conn, Db, StoreError, op, routing, webhooks};
 use serde_json::{Value as Json, json};
 
 use crate::subscribers::Subscriber;
-use crate::webhooks::{DELIVER, DeliverPayload, MAX_ATTEMPTS};
+use crate::webhooks::DeliverPayload;
 
 /// The subscriber's durable name.
 pub const AUTOMATIONS: &str = "automations.events";
@@ -420,28 +419,16 @@ async fn act(
                 }
             })
             .to_string();
-            let msg_id = format!(
-                "msg_rule_{}_{ticket}_{}",
-                provenance["rule_id"], run.occasion
-            );
             let payload = DeliverPayload {
                 webhook_id: *webhook_id,
-                msg_id: msg_id.clone(),
+                msg_id: format!(
+                    "msg_rule_{}_{ticket}_{}",
+                    provenance["rule_id"], run.occasion
+                ),
                 event_type: "automation.fired".to_owned(),
                 body,
             };
-            jobs::enqueue(
-                c,
-                NewJob {
-                    kind: DELIVER.to_owned(),
-                    payload: serde_json::to_value(&payload)?,
-                    run_at: now,
-                    max_attempts: MAX_ATTEMPTS,
-                    idempotency_key: Some(format!("webhook:{msg_id}")),
-                },
-                now,
-            )
-            .await?;
+            crate::webhooks::enqueue(c, &payload, now).await?;
             return Ok(format!("sent it to webhook {webhook_id}"));
         }
     };

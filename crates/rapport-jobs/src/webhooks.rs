@@ -66,6 +66,28 @@ pub struct DeliverPayload {
     pub body: String,
 }
 
+/// Queues one delivery on the job queue (retried for about three days; its `msg_id` is
+/// the idempotency key, so it is queued once).
+pub async fn enqueue(
+    c: &mut dyn Conn,
+    payload: &DeliverPayload,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    jobs::enqueue(
+        c,
+        NewJob {
+            kind: DELIVER.to_owned(),
+            payload: serde_json::to_value(payload)?,
+            run_at: now,
+            max_attempts: MAX_ATTEMPTS,
+            idempotency_key: Some(format!("webhook:{}", payload.msg_id)),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Queues deliveries for the events receivers subscribed to.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Fanout;
@@ -117,25 +139,13 @@ impl Subscriber for Fanout {
             .to_string();
             let event_id = event.position.id;
             for webhook_id in receivers {
-                let msg_id = format!("msg_{event_id}_{webhook_id}");
                 let payload = DeliverPayload {
                     webhook_id,
-                    msg_id: msg_id.clone(),
+                    msg_id: format!("msg_{event_id}_{webhook_id}"),
                     event_type: kind.as_str().to_owned(),
                     body: body.clone(),
                 };
-                jobs::enqueue(
-                    c,
-                    NewJob {
-                        kind: DELIVER.to_owned(),
-                        payload: serde_json::to_value(&payload)?,
-                        run_at: now,
-                        max_attempts: MAX_ATTEMPTS,
-                        idempotency_key: Some(format!("webhook:{msg_id}")),
-                    },
-                    now,
-                )
-                .await?;
+                enqueue(c, &payload, now).await?;
             }
             Ok(())
         })

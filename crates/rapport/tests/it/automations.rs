@@ -200,6 +200,13 @@ async fn event_rules_act_log_and_never_loop(backend: Backend) {
             r["id"].as_i64().unwrap()
         }
     };
+    let (s, hook) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/rules", "events": ["sla.breached"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{hook}");
     let escalate = make(json!({
         "name": "Charged twice", "trigger": "event", "events": ["ticket.created"],
         "conditions": [{"field": "subject", "op": "contains", "value": "charged twice"},
@@ -207,7 +214,8 @@ async fn event_rules_act_log_and_never_loop(backend: Backend) {
         "actions": [{"type": "set_priority", "priority": "urgent"},
                     {"type": "add_tags", "tags": ["double-charge"]},
                     {"type": "set_team", "team_id": app.team_a},
-                    {"type": "note", "text": "{{rule.name}}: #{{ticket.number}} from {{customer.name}}"}]
+                    {"type": "note", "text": "{{rule.name}}: #{{ticket.number}} from {{customer.name}}"},
+                    {"type": "webhook", "webhook_id": hook["id"]}]
     }))
     .await;
     let (_, t) = app
@@ -248,6 +256,13 @@ async fn event_rules_act_log_and_never_loop(backend: Backend) {
         (Some(escalate), Some(true))
     );
     assert_eq!(r[0]["detail"]["done"][0], "set priority to urgent");
+    // The webhook action queued one signed delivery of `automation.fired`.
+    let queued = count(
+        &app.db,
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'webhook.deliver' AND payload LIKE '%automation.fired%'",
+    )
+    .await;
+    assert_eq!(queued, 1);
     assert!(runs(&app, calm).await.is_empty(), "conditions did not hold");
     assert_eq!(ticket(&app, calm).await["priority"], "normal");
     // The history says which rule did it.
