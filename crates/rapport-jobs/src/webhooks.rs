@@ -107,49 +107,77 @@ impl Subscriber for Fanout {
         event: &'a StreamEvent,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.handle_batch(c, std::slice::from_ref(event), now)
+    }
+
+    /// The receivers are read once per batch (most help desks have none or a few).
+    fn handle_batch<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let (Some(kind), Some(ticket_id)) = (WebhookEvent::of(event.kind), event.ticket_id)
-            else {
-                return Ok(());
-            };
-            let receivers = webhooks::subscribed(c, kind).await?;
-            if receivers.is_empty() {
+            let hooks = webhooks::active(c).await?;
+            if hooks.is_empty() {
                 return Ok(());
             }
-            let ticket = webhooks::ticket_summary(c, ticket_id).await?;
-            let actor = match event.actor {
-                rapport_store::events::Actor::User(id) => {
-                    serde_json::json!({"kind": "agent", "id": id})
-                }
-                rapport_store::events::Actor::Customer(id) => {
-                    serde_json::json!({"kind": "customer", "id": id})
-                }
-                rapport_store::events::Actor::System => serde_json::json!({"kind": "system"}),
-                rapport_store::events::Actor::Bot => serde_json::json!({"kind": "bot"}),
-            };
-            let body = serde_json::json!({
-                "type": kind.as_str(),
-                "timestamp": event.created_at,
-                "data": {
-                    "ticket": ticket,
-                    "actor": actor,
-                    "details": event.data,
-                }
-            })
-            .to_string();
-            let event_id = event.position.id;
-            for webhook_id in receivers {
-                let payload = DeliverPayload {
-                    webhook_id,
-                    msg_id: format!("msg_{event_id}_{webhook_id}"),
-                    event_type: kind.as_str().to_owned(),
-                    body: body.clone(),
-                };
-                enqueue(c, &payload, now).await?;
+            for event in events {
+                fan_out(c, &hooks, event, now).await?;
             }
             Ok(())
         })
     }
+}
+
+/// Queues one event's deliveries to the receivers (of `hooks`) that asked for it.
+async fn fan_out(
+    c: &mut dyn Conn,
+    hooks: &[webhooks::Webhook],
+    event: &StreamEvent,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let (Some(kind), Some(ticket_id)) = (WebhookEvent::of(event.kind), event.ticket_id) else {
+        return Ok(());
+    };
+    let receivers: Vec<i64> = hooks
+        .iter()
+        .filter(|w| w.events.contains(&kind))
+        .map(|w| w.id)
+        .collect();
+    if receivers.is_empty() {
+        return Ok(());
+    }
+    let ticket = webhooks::ticket_summary(c, ticket_id).await?;
+    let actor = match event.actor {
+        rapport_store::events::Actor::User(id) => serde_json::json!({"kind": "agent", "id": id}),
+        rapport_store::events::Actor::Customer(id) => {
+            serde_json::json!({"kind": "customer", "id": id})
+        }
+        rapport_store::events::Actor::System => serde_json::json!({"kind": "system"}),
+        rapport_store::events::Actor::Bot => serde_json::json!({"kind": "bot"}),
+    };
+    let body = serde_json::json!({
+        "type": kind.as_str(),
+        "timestamp": event.created_at,
+        "data": {
+            "ticket": ticket,
+            "actor": actor,
+            "details": event.data,
+        }
+    })
+    .to_string();
+    let event_id = event.position.id;
+    for webhook_id in receivers {
+        let payload = DeliverPayload {
+            webhook_id,
+            msg_id: format!("msg_{event_id}_{webhook_id}"),
+            event_type: kind.as_str().to_owned(),
+            body: body.clone(),
+        };
+        enqueue(c, &payload, now).await?;
+    }
+    Ok(())
 }
 
 /// The `webhook-signature` header: one `v1,<base64>` per secret, space-separated.

@@ -189,6 +189,22 @@ pub struct Routed {
 /// otherwise to the agent the team's method picks, and records `routed`; leaves it in the
 /// team's queue (`None`) when nobody can take it now.
 pub async fn route(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<Option<Routed>> {
+    // Most teams route by hand: found out before taking the lock every routing waits on.
+    let automatic = c
+        .opt(
+            "SELECT tm.routing FROM tickets t JOIN teams tm ON tm.id = t.team_id
+             WHERE t.id = $1",
+            &[ticket_id.into()],
+        )
+        .await?
+        .map(|r| r.text("routing"))
+        .transpose()?
+        .map(|m| method_of(&m))
+        .transpose()?
+        .is_some_and(|m| m.is_automatic());
+    if !automatic {
+        return Ok(None);
+    }
     lock(c).await?;
     let Some(r) = c
         .opt(

@@ -241,22 +241,16 @@ pub async fn delete(c: &mut dyn Conn, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// The active receivers of `event`.
-pub async fn subscribed(c: &mut dyn Conn, event: WebhookEvent) -> Result<Vec<i64>> {
-    let all = c
-        .query(
-            &format!("SELECT {COLS} FROM webhooks WHERE active = $1 ORDER BY id"),
-            &[true.into()],
-        )
-        .await?;
-    let mut out = Vec::new();
-    for r in &all {
-        let w = from_row(r)?;
-        if w.events.contains(&event) {
-            out.push(w.id);
-        }
-    }
-    Ok(out)
+/// The receivers that are on.
+pub async fn active(c: &mut dyn Conn) -> Result<Vec<Webhook>> {
+    c.query(
+        &format!("SELECT {COLS} FROM webhooks WHERE active = $1 ORDER BY id"),
+        &[true.into()],
+    )
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
 }
 
 /// A receiver with the secrets that sign for it at `now` (`None`: gone).
