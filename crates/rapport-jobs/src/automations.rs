@@ -262,18 +262,20 @@ async fn execute(
     .await
 }
 
-/// Fills a template for this ticket; what strangers wrote (the subject, the customer's
-/// name) goes in as text, never as markdown.
-fn fill(t: &Template, rule: &Rule, seen: &Seen) -> String {
+/// Fills a template for this ticket. For a message shown as markdown (a note, a reply),
+/// what strangers wrote (the subject, the customer's name) goes in as text, its link and
+/// HTML characters escaped; an agent's notification is plain text and takes it as is.
+fn fill(t: &Template, rule: &Rule, seen: &Seen, markdown: bool) -> String {
+    let text = |v: &str| if markdown { literal(v) } else { v.to_owned() };
     t.render(|p| match p {
         "ticket.number" => seen.number.to_string(),
-        "ticket.subject" => literal(&seen.facts.subject),
-        "customer.name" => literal(&seen.customer_name),
+        "ticket.subject" => text(&seen.facts.subject),
+        "customer.name" => text(&seen.customer_name),
         "agent.name" => seen
             .assignee_name
             .as_deref()
-            .map_or_else(|| "The support team".to_owned(), literal),
-        "rule.name" => literal(&rule.name),
+            .map_or_else(|| "The support team".to_owned(), text),
+        "rule.name" => text(&rule.name),
         _ => String::new(),
     })
 }
@@ -367,7 +369,7 @@ async fn act(
         }
         Action::Note { text } | Action::Reply { text } => {
             let internal = matches!(action, Action::Note { .. });
-            let body = Body::parse(&fill(text, rule, seen))?;
+            let body = Body::parse(&fill(text, rule, seen, true))?;
             tickets::conversation::by_rule(c, ticket, &body, internal, provenance.clone(), now)
                 .await?;
             return Ok(if internal {
@@ -388,7 +390,7 @@ async fn act(
             }
             users.sort_unstable();
             users.dedup();
-            let text = fill(text, rule, seen);
+            let text = fill(text, rule, seen, false);
             let mut sent = 0;
             for user_id in &users {
                 let notice = Notice::Reminder {

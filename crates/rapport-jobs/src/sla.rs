@@ -6,12 +6,14 @@
 //! used, not the time the subscriber runs; clocks start as of the ticket's creation (status
 //! `new`), the later status changes following as their events come. The policy is picked
 //! from the ticket's priority, category and customer as they are when the subscriber
-//! starts the clocks (a moment after creation). The rules are the domain's
-//! (`rapport_domain::sla::clock`); this says which event is which.
+//! starts the clocks (a moment after creation), and again when a change of priority or
+//! category makes another policy apply: the ticket's history is then replayed under the
+//! new policy's terms (a target already breached stays breached). The rules are the
+//! domain's (`rapport_domain::sla::clock`); this says which event is which.
 
 use futures::future::BoxFuture;
 use rapport_domain::sla::calendar::Calendar;
-use rapport_domain::sla::clock::TicketSla;
+use rapport_domain::sla::clock::{Clock, TicketSla};
 use rapport_domain::sla::policy::Targets;
 use rapport_domain::{EventKind, TicketStatus, Timestamp};
 use rapport_store::events::Actor;
@@ -28,8 +30,28 @@ pub const SLA_CLOCKS: &str = clocks::SUBSCRIBER;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SlaClocks;
 
+/// What the clocks react to in an event (from the stream, or from a ticket's history when
+/// it is replayed).
+struct Happening<'a> {
+    kind: EventKind,
+    actor: Actor,
+    data: &'a serde_json::Value,
+    created_at: Timestamp,
+}
+
+impl<'a> From<&'a StreamEvent> for Happening<'a> {
+    fn from(e: &'a StreamEvent) -> Self {
+        Self {
+            kind: e.kind,
+            actor: e.actor,
+            data: &e.data,
+            created_at: e.created_at,
+        }
+    }
+}
+
 /// The status change an event records (`data.status.{from,to}`), if any.
-fn status_change(event: &StreamEvent) -> Option<(TicketStatus, TicketStatus)> {
+fn status_change(event: &Happening<'_>) -> Option<(TicketStatus, TicketStatus)> {
     let s = &event.data["status"];
     let from = TicketStatus::parse(s["from"].as_str()?).ok()?;
     let to = TicketStatus::parse(s["to"].as_str()?).ok()?;
@@ -37,7 +59,7 @@ fn status_change(event: &StreamEvent) -> Option<(TicketStatus, TicketStatus)> {
 }
 
 /// The clocks after `event`.
-fn after(sla: TicketSla, terms: &Terms, event: &StreamEvent) -> TicketSla {
+fn after(sla: TicketSla, terms: &Terms, event: &Happening<'_>) -> TicketSla {
     let at = event.created_at;
     let (targets, cal) = (&terms.targets, &terms.calendar);
     let status = |sla: TicketSla| match status_change(event) {
@@ -56,6 +78,53 @@ fn after(sla: TicketSla, terms: &Terms, event: &StreamEvent) -> TicketSla {
             sla.on_status(targets, cal, TicketStatus::Open, TicketStatus::Closed, at)
         }
         _ => status(sla),
+    }
+}
+
+/// The clocks as they would stand had `terms` applied from the ticket's creation: its
+/// history up to event `upto` (the one being handled) replayed under them — pauses,
+/// replies, reopenings and all.
+async fn replayed(
+    c: &mut dyn Conn,
+    ticket: i64,
+    terms: &Terms,
+    created: Timestamp,
+    upto: i64,
+) -> Result<TicketSla, StoreError> {
+    let (targets, cal) = (&terms.targets, &terms.calendar);
+    let mut sla = TicketSla::start(terms.policy_id, targets, cal, created, TicketStatus::New);
+    for e in rapport_store::events::for_ticket(c, ticket).await? {
+        if e.id > upto {
+            break;
+        }
+        if matches!(e.kind, EventKind::TicketCreated | EventKind::SplitFrom) {
+            continue;
+        }
+        let actor = match (e.actor_user_id, e.actor_customer_id) {
+            (Some(u), _) => Actor::User(u),
+            (None, Some(cu)) => Actor::Customer(cu),
+            (None, None) => Actor::System,
+        };
+        let h = Happening {
+            kind: e.kind,
+            actor,
+            data: &e.data,
+            created_at: e.created_at,
+        };
+        sla = after(sla, terms, &h);
+    }
+    Ok(sla)
+}
+
+/// A target already over at `now` stays as it was: a breach is not undone, nor announced
+/// again, by a change of policy.
+fn keep_breached(old: TicketSla, new: TicketSla, now: Timestamp) -> TicketSla {
+    let keep = |o: Clock, n: Clock| if o.breached(now) { o } else { n };
+    TicketSla {
+        policy_id: new.policy_id,
+        first_response: keep(old.first_response, new.first_response),
+        next_response: keep(old.next_response, new.next_response),
+        resolution: keep(old.resolution, new.resolution),
     }
 }
 
@@ -78,9 +147,11 @@ impl Subscriber for SlaClocks {
                 | EventKind::ReplyAdded
                 | EventKind::MergedInto => true,
                 // A note or a field change that also set the status.
-                EventKind::NoteAdded => status_change(event).is_some(),
+                EventKind::NoteAdded => status_change(&event.into()).is_some(),
                 // A change of status, or of what picks the policy.
-                EventKind::FieldsChanged => status_change(event).is_some() || repicks(event),
+                EventKind::FieldsChanged => {
+                    status_change(&event.into()).is_some() || repicks(event)
+                }
                 _ => false,
             }
     }
@@ -106,20 +177,20 @@ impl Subscriber for SlaClocks {
             let Some(stored) = clocks::load(c, id).await? else {
                 return Ok(());
             };
-            let mut sla = stored;
-            // Another policy may apply now: the clocks move under its targets first.
+            // Another policy may apply now: the ticket's history so far is replayed under
+            // its terms, and that is the clocks (this event included).
             if repicks(event)
                 && let Some((terms, created)) = clocks::terms_now(c, id).await?
-                && terms.policy_id != sla.policy_id
+                && terms.policy_id != stored.policy_id
             {
-                sla = sla.under(
-                    terms.policy_id,
-                    &terms.targets,
-                    &terms.calendar,
-                    created,
-                    event.created_at,
-                );
+                let next = replayed(c, id, &terms, created, event.position.id).await?;
+                let next = keep_breached(stored, next, event.created_at);
+                if next != stored {
+                    clocks::save(c, id, &next, now).await?;
+                }
+                return Ok(());
             }
+            let sla = stored;
             // Only a status change or a customer's message starts, pauses or resumes a
             // clock; a reply or a merge only meets them, which needs no terms (no reads on
             // the busiest events). A deleted policy's clocks can still be met, paused and
@@ -129,8 +200,9 @@ impl Subscriber for SlaClocks {
                 targets: Targets::default(),
                 calendar: Calendar::always(),
             };
+            let happening = Happening::from(event);
             let needs_terms =
-                status_change(event).is_some() || matches!(event.actor, Actor::Customer(_));
+                status_change(&happening).is_some() || matches!(event.actor, Actor::Customer(_));
             let terms = if needs_terms {
                 clocks::terms_of(c, sla.policy_id)
                     .await?
@@ -138,7 +210,7 @@ impl Subscriber for SlaClocks {
             } else {
                 none()
             };
-            let next = after(sla, &terms, event);
+            let next = after(sla, &terms, &happening);
             if next != stored {
                 clocks::save(c, id, &next, now).await?;
             }

@@ -185,13 +185,16 @@ fn from_now_on(mark_hours: Option<i64>, now: Timestamp) -> i64 {
     mark_hours.map_or(0, |h| now.0.saturating_sub(h.saturating_mul(3_600_000_000)))
 }
 
-/// Replaces a rule. A time rule whose mark changed starts over from now on; one whose mark
-/// stayed goes on where it stood.
+/// Replaces a rule. A time rule whose mark changed, that was switched on again, or that
+/// was an event rule before starts over from now on; one that only changed otherwise goes
+/// on where it stood.
 pub async fn update(c: &mut dyn Conn, id: i64, rule: Rule, now: Timestamp) -> Result<Stored> {
     let old = get(c, id).await?;
     let rule = rule.check()?;
     check_refs(c, &rule).await?;
-    let mark_changed = old.rule.mark() != rule.mark();
+    let mark_changed = old.rule.mark() != rule.mark()
+        || (rule.enabled && !old.rule.enabled)
+        || (rule.when == When::Time && old.rule.when != When::Time);
     let Columns {
         kind,
         events,

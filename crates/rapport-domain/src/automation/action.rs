@@ -104,14 +104,14 @@ impl From<Template> for String {
 }
 
 /// A value from outside (a subject, a customer's name) made safe to put into a
-/// template's markdown: the characters that make links, images, HTML, code and emphasis
-/// are escaped, so `[Verify](https://evil)` in a subject stays text, not a link in
-/// Rapport's name (the rest is left alone: the email's plain-text part shows the text as
-/// written).
+/// template's markdown: the characters that make links, images and HTML (`[`, `]`, `<`,
+/// `>`, and `\` itself) are escaped, so `[Verify](https://evil)` in a subject stays text,
+/// not a link in Rapport's name. Nothing else is touched: the email's text part carries
+/// the body as written, so only a subject with brackets shows a backslash there.
 pub fn literal(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for ch in value.chars() {
-        if "\\`*_[]!<>".contains(ch) {
+        if "\\[]<>".contains(ch) {
             out.push('\\');
         }
         out.push(ch);
@@ -248,8 +248,8 @@ mod tests {
         assert_eq!(out, "Hi Ana, about #42.");
         assert!(Template::parse("{{customer.password}}").is_err());
         assert_eq!(
-            literal("[Verify](https://evil.example) *now*"),
-            "\\[Verify\\](https://evil.example) \\*now\\*"
+            literal("[Verify](https://evil.example) *now* Mary_Ann"),
+            "\\[Verify\\](https://evil.example) *now* Mary_Ann"
         );
         assert!(Template::parse("  ").is_err());
     }

@@ -216,43 +216,6 @@ impl TicketSla {
         }
     }
 
-    /// The clocks under another policy, once a change to the ticket (its priority,
-    /// category) made another policy apply. A running first-response or resolution clock is
-    /// due by the new target counted from when it started (`started`: the ticket's
-    /// creation for the first response; for the resolution, its creation too unless it was
-    /// reopened since — then the old clock's own start is unknown, and it is counted from
-    /// `started` all the same, the conservative reading); a target the new policy does not
-    /// have goes off; one it adds starts from `started` (paused at `now` while the ticket
-    /// waits on the customer). The next response keeps its due time if the new policy
-    /// measures it, and goes off otherwise. Met clocks stay met: what was kept or breached
-    /// stays so.
-    #[must_use]
-    pub fn under(
-        self,
-        policy_id: i64,
-        targets: &Targets,
-        cal: &Calendar,
-        started: Timestamp,
-        now: Timestamp,
-    ) -> Self {
-        let again = |old: Clock, target: Option<Minutes>| match (old, target) {
-            (Clock::Met { .. }, _) => old,
-            (_, None) => Clock::Off,
-            (Clock::Running { .. } | Clock::Off, t) => Clock::start(t, cal, started),
-            (Clock::Paused { .. }, t) => Clock::start(t, cal, started).pause(cal, now),
-        };
-        Self {
-            policy_id,
-            first_response: again(self.first_response, targets.first_response),
-            next_response: match (self.next_response, targets.next_response) {
-                (c @ Clock::Met { .. }, _) => c,
-                (_, None) => Clock::Off,
-                (c, Some(_)) => c,
-            },
-            resolution: again(self.resolution, targets.resolution),
-        }
-    }
-
     /// The soonest due time of the clocks that run (what a view sorts by, and when the
     /// ticket next needs a look).
     pub fn next_due(&self) -> Option<Timestamp> {

@@ -67,11 +67,17 @@ pub async fn set_threshold(
     if let Some(r) = require(&me.session.viewer, Permission::ManageCategories) {
         return r;
     }
-    let Ok(percent) = f.threshold_percent.trim().parse::<f64>() else {
-        return store_error(
-            rapport_domain::FieldError::new("threshold_percent", "must be a number from 0 to 100")
+    let percent = match f.threshold_percent.trim().parse::<f64>() {
+        Ok(p) if (1.0..=100.0).contains(&p) => p,
+        _ => {
+            return store_error(
+                rapport_domain::FieldError::new(
+                    "threshold_percent",
+                    "a whole percentage from 1 to 100 (60 means 60% sure)",
+                )
                 .into(),
-        );
+            );
+        }
     };
     let t = percent / 100.0;
     write_then(&st, op!(c => classify::set_threshold(c, t).await), |()| {

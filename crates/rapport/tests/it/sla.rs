@@ -635,6 +635,54 @@ async fn a_raised_priority_moves_the_clocks_under_its_policy(backend: Backend) {
         time(&read["sla"]["resolution_due_at"]),
         at("2026-11-27T18:00:00Z")
     );
+    // A ticket that waited on the customer: the wait is not counted under the new policy
+    // either (its history is replayed under it).
+    let t2 = app
+        .ticket("Refund", "Where is my refund?", "sla-wait@example.com")
+        .await;
+    let id2 = t2["id"].as_i64().unwrap();
+    settle(&app.db).await;
+    clock.advance_secs(600); // 10:40: the agent answers; waiting on the customer.
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tickets/{id2}/messages"),
+            json!({"body": "Which order is it?"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    clock.advance_secs(3 * 3_600); // 13:40: the customer writes again.
+    let now = clock.now();
+    app.db
+        .write(op!(c => tickets::customer_reply(
+            c,
+            &Principal::System,
+            id2,
+            &Body::parse("Order 55").unwrap(),
+            Channel::Email,
+            Vec::new(),
+            now,
+        ).await))
+        .await
+        .unwrap();
+    clock.advance_secs(1_200); // 14:00: raised to urgent.
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/tickets/{id2}"),
+            json!({"priority": "urgent"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    settle(&app.db).await;
+    let (_, r2) = app.get(&format!("/api/v1/tickets/{id2}")).await;
+    assert_eq!(r2["sla"]["policy_id"], p["id"], "{r2}");
+    assert_eq!(r2["sla"]["first_response"]["state"], "met");
+    assert_eq!(r2["sla"]["first_response"]["breached"], false);
+    // Eight hours from 10:30, less the three hours waiting: 21:30.
+    assert_eq!(
+        time(&r2["sla"]["resolution_due_at"]),
+        at("2026-11-27T21:30:00Z")
+    );
+
     // A change that picks the same policy changes nothing.
     let (s, _) = app
         .patch(&format!("/api/v1/tickets/{id}"), json!({"tags": ["vip"]}))
@@ -642,6 +690,8 @@ async fn a_raised_priority_moves_the_clocks_under_its_policy(backend: Backend) {
     assert_eq!(s, 200);
     settle(&app.db).await;
     let (_, again) = app.get(&format!("/api/v1/tickets/{id}")).await;
-    assert_eq!(again["sla"], read["sla"]);
+    for k in ["policy_id", "first_response_due_at", "resolution_due_at"] {
+        assert_eq!(again["sla"][k], read["sla"][k], "{k}");
+    }
     app.stop().await;
 }
