@@ -200,6 +200,10 @@ pub async fn populate(
     }))
     .await?;
     write_plans(db, plans, 64).await?;
+    // The demo's tickets are history, like an import: time rules (the check-in after a
+    // solved ticket) act on what happens from now on, not on them.
+    db.write(op!(c => rapport_store::automations::start_time_rules_from(c, now).await))
+        .await?;
     let kb = kb::populate(db, clock, admin_id).await?;
     let forum = community::populate(db, clock, admin_id).await?;
     Ok(DemoSummary {

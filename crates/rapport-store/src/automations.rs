@@ -251,6 +251,21 @@ pub async fn set_enabled(c: &mut dyn Conn, id: i64, on: bool, now: Timestamp) ->
     get(c, id).await
 }
 
+/// Starts every time rule over from `now` (after history was written in bulk — the demo,
+/// an import — so no rule acts on the past).
+pub async fn start_time_rules_from(c: &mut dyn Conn, now: Timestamp) -> Result<()> {
+    for s in list(c).await? {
+        if let Some((_, hours)) = s.rule.mark() {
+            c.execute(
+                "UPDATE automations SET watermark_at = $1, watermark_id = 0 WHERE id = $2",
+                &[from_now_on(Some(hours), now).into(), s.id.into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// One rule.
 pub async fn get(c: &mut dyn Conn, id: i64) -> Result<Stored> {
     let r = c

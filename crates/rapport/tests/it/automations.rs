@@ -15,6 +15,7 @@ on_both!(rules_are_checked_and_kept_by_supervisors);
 on_both!(event_rules_act_log_and_never_loop);
 on_both!(time_rules_run_once_per_crossing_and_check_in_after_solving);
 on_both!(an_sla_breach_raises_the_priority_and_tells_people);
+on_both!(the_demo_history_gets_no_burst_of_check_ins);
 
 fn at(rfc3339: &str) -> Timestamp {
     serde_json::from_value(json!(rfc3339)).unwrap()
@@ -560,4 +561,31 @@ async fn an_sla_breach_raises_the_priority_and_tells_people(backend: Backend) {
     .await;
     assert_eq!(queued, 3);
     app.stop().await;
+}
+
+async fn the_demo_history_gets_no_burst_of_check_ins(backend: Backend) {
+    // The demo's solved tickets are history: the shipped check-in acts on what is solved
+    // from now on, not on them.
+    let (_scratch, db) = crate::migrations::migrated(backend).await;
+    let size = rapport_demo::DemoSize {
+        tickets: 60,
+        customers: 10,
+        seed: 7,
+    };
+    let clock = rapport_domain::SystemClock;
+    rapport_demo::populate(&db, &clock, &size).await.unwrap();
+    let solved = count(
+        &db,
+        "SELECT COUNT(*) FROM tickets WHERE status = 'solved' AND solved_at IS NOT NULL",
+    )
+    .await;
+    assert!(solved > 0, "the demo has solved tickets");
+    let later = Timestamp(clock.now().0 + 4 * 86_400_000_000);
+    assert_eq!(
+        rapport_jobs::automations::run_time_rules(&db, later)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM automation_runs").await, 0);
 }
