@@ -72,30 +72,30 @@ fn mark_column(field: &Field) -> Option<&'static str> {
     }
 }
 
-/// The columns a rule is kept in.
-struct Columns {
-    kind: &'static str,
-    events: String,
-    conditions: String,
-    actions: String,
-    mark_field: Option<String>,
-    mark_hours: Option<i64>,
-}
-
-fn columns(rule: &Rule) -> Result<Columns> {
+/// The columns a rule is kept in, as the parameters `$1`–`$9` of both the insert and the
+/// update (name, enabled, kind, events, conditions, actions, mark field, mark hours, now),
+/// with the watermark a time rule starts from now.
+fn rule_params(rule: &Rule, now: Timestamp) -> Result<(Vec<crate::value::Value>, i64)> {
     let (kind, events) = match &rule.when {
         When::Events(e) => ("event", serde_json::to_string(e)?),
         When::Time => ("time", "[]".to_owned()),
     };
     let mark = rule.mark();
-    Ok(Columns {
-        kind,
-        events,
-        conditions: serde_json::to_string(&rule.conditions)?,
-        actions: serde_json::to_string(&rule.actions)?,
-        mark_field: mark.as_ref().map(|(f, _)| f.name()),
-        mark_hours: mark.map(|(_, h)| h),
-    })
+    let mark_hours = mark.as_ref().map(|(_, h)| *h);
+    Ok((
+        vec![
+            rule.name.clone().into(),
+            rule.enabled.into(),
+            kind.into(),
+            events.into(),
+            serde_json::to_string(&rule.conditions)?.into(),
+            serde_json::to_string(&rule.actions)?.into(),
+            mark.map(|(f, _)| f.name()).into(),
+            mark_hours.into(),
+            now.into(),
+        ],
+        from_now_on(mark_hours, now),
+    ))
 }
 
 /// Checks what the rule refers to exists: teams, agents, categories, webhooks.
@@ -147,32 +147,15 @@ async fn check_refs(c: &mut dyn Conn, rule: &Rule) -> Result<()> {
 pub async fn create(c: &mut dyn Conn, rule: Rule, now: Timestamp) -> Result<Stored> {
     let rule = rule.check()?;
     check_refs(c, &rule).await?;
-    let Columns {
-        kind,
-        events,
-        conditions,
-        actions,
-        mark_field,
-        mark_hours,
-    } = columns(&rule)?;
+    let (mut params, watermark) = rule_params(&rule, now)?;
+    params.push(watermark.into());
     let id = c
         .one(
             "INSERT INTO automations (name, enabled, kind, events, conditions, actions,
                                       mark_field, mark_hours, watermark_at, created_at,
                                       updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) RETURNING id",
-            &[
-                rule.name.clone().into(),
-                rule.enabled.into(),
-                kind.into(),
-                events.into(),
-                conditions.into(),
-                actions.into(),
-                mark_field.into(),
-                mark_hours.into(),
-                now.into(),
-                from_now_on(mark_hours, now).into(),
-            ],
+            &params,
         )
         .await?
         .int("id")?;
@@ -195,34 +178,15 @@ pub async fn update(c: &mut dyn Conn, id: i64, rule: Rule, now: Timestamp) -> Re
     let mark_changed = old.rule.mark() != rule.mark()
         || (rule.enabled && !old.rule.enabled)
         || (rule.when == When::Time && old.rule.when != When::Time);
-    let Columns {
-        kind,
-        events,
-        conditions,
-        actions,
-        mark_field,
-        mark_hours,
-    } = columns(&rule)?;
+    let (mut params, watermark) = rule_params(&rule, now)?;
+    params.extend([id.into(), mark_changed.into(), watermark.into()]);
     c.execute(
         "UPDATE automations SET name = $1, enabled = $2, kind = $3, events = $4,
                 conditions = $5, actions = $6, mark_field = $7, mark_hours = $8,
                 watermark_at = CASE WHEN $11 THEN $12 ELSE watermark_at END,
                 watermark_id = CASE WHEN $11 THEN 0 ELSE watermark_id END, updated_at = $9
          WHERE id = $10",
-        &[
-            rule.name.clone().into(),
-            rule.enabled.into(),
-            kind.into(),
-            events.into(),
-            conditions.into(),
-            actions.into(),
-            mark_field.into(),
-            mark_hours.into(),
-            now.into(),
-            id.into(),
-            mark_changed.into(),
-            from_now_on(mark_hours, now).into(),
-        ],
+        &params,
     )
     .await?;
     get(c, id).await

@@ -219,20 +219,7 @@ pub async fn create(
     me: Me,
     CsrfForm(f): CsrfForm<RuleForm>,
 ) -> Response {
-    if let Some(r) = require(&me.session.viewer, Permission::ManageAutomations) {
-        return r;
-    }
-    let rule = match f.rule() {
-        Ok(r) => r,
-        Err(e) => return store_error(e.into()),
-    };
-    let now = st.now();
-    write_then(
-        &st,
-        op!(c => automations::create(c, rule.clone(), now).await),
-        |s| back(&format!("Saved the rule \u{201c}{}\u{201d}", s.rule.name)),
-    )
-    .await
+    save(&st, &me, None, f).await
 }
 
 /// Replaces a rule.
@@ -242,6 +229,11 @@ pub async fn update(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<RuleForm>,
 ) -> Response {
+    save(&st, &me, Some(id), f).await
+}
+
+/// Keeps the form's rule: a new one (`id` none) or in place of rule `id`.
+async fn save(st: &AppState, me: &Me, id: Option<i64>, f: RuleForm) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageAutomations) {
         return r;
     }
@@ -251,8 +243,11 @@ pub async fn update(
     };
     let now = st.now();
     write_then(
-        &st,
-        op!(c => automations::update(c, id, rule.clone(), now).await),
+        st,
+        op!(c => match id {
+            Some(id) => automations::update(c, id, rule.clone(), now).await,
+            None => automations::create(c, rule.clone(), now).await,
+        }),
         |s| back(&format!("Saved the rule \u{201c}{}\u{201d}", s.rule.name)),
     )
     .await

@@ -242,24 +242,7 @@ pub async fn create_policy(
     me: Me,
     CsrfForm(f): CsrfForm<PolicyForm>,
 ) -> Response {
-    if let Some(r) = require(&me.session.viewer, Permission::ManageSla) {
-        return r;
-    }
-    let input = match f.request().and_then(PolicyRequest::parse) {
-        Ok(i) => i,
-        Err(e) => return refused(&e),
-    };
-    let now = st.now();
-    let terms = st.sla_terms.clone();
-    write_then(
-        &st,
-        op!(c => policies::create(c, &input, now).await),
-        move |p| {
-            terms.forget();
-            back(&format!("Added the policy \u{201c}{}\u{201d}", p.name))
-        },
-    )
-    .await
+    save_policy(&st, &me, None, f).await
 }
 
 /// Changes a policy.
@@ -269,13 +252,21 @@ pub async fn update_policy(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<PolicyForm>,
 ) -> Response {
+    save_policy(&st, &me, Some(id), f).await
+}
+
+/// Keeps the form's policy: a new one (`id` none) or in place of policy `id`, which keeps
+/// its organisations (the form has no field for them; they are set through the API).
+async fn save_policy(st: &AppState, me: &Me, id: Option<i64>, f: PolicyForm) -> Response {
     if let Some(r) = require(&me.session.viewer, Permission::ManageSla) {
         return r;
     }
-    // The form has no field for organisations: the policy keeps the ones it has.
-    let kept = match st.db.read(op!(c => policies::get(c, id).await)).await {
-        Ok(p) => p.conditions.organizations,
-        Err(e) => return store_error(e),
+    let kept = match id {
+        Some(id) => match st.db.read(op!(c => policies::get(c, id).await)).await {
+            Ok(p) => p.conditions.organizations,
+            Err(e) => return store_error(e),
+        },
+        None => Vec::new(),
     };
     let input = match f.request().and_then(|mut r| {
         r.conditions.organizations = kept;
@@ -287,8 +278,11 @@ pub async fn update_policy(
     let now = st.now();
     let terms = st.sla_terms.clone();
     write_then(
-        &st,
-        op!(c => policies::update(c, id, &input, now).await),
+        st,
+        op!(c => match id {
+            Some(id) => policies::update(c, id, &input, now).await,
+            None => policies::create(c, &input, now).await,
+        }),
         move |p| {
             terms.forget();
             back(&format!("Saved the policy \u{201c}{}\u{201d}", p.name))
