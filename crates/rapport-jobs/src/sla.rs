@@ -11,6 +11,8 @@
 //! new policy's terms (a target already breached stays breached). The rules are the
 //! domain's (`rapport_domain::sla::clock`); this says which event is which.
 
+use std::collections::HashMap;
+
 use futures::future::BoxFuture;
 use rapport_domain::sla::calendar::Calendar;
 use rapport_domain::sla::clock::{Clock, TicketSla};
@@ -162,59 +164,104 @@ impl Subscriber for SlaClocks {
         event: &'a StreamEvent,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.handle_batch(c, std::slice::from_ref(event), now)
+    }
+
+    fn batch_size(&self) -> Option<i64> {
+        Some(500)
+    }
+
+    /// The batch's new tickets start their clocks together (their facts in one read, the
+    /// policies once); what happens to them later in the same batch moves those clocks in
+    /// memory, and they are stored together at the end.
+    fn handle_batch<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let Some(id) = event.ticket_id else {
-                return Ok(());
-            };
-            if matches!(event.kind, EventKind::TicketCreated | EventKind::SplitFrom) {
-                // A ticket's creation is handled once (the cursor moves in this same
-                // transaction), so nothing is stored for it yet.
-                if let Some(sla) = clocks::started(c, id).await? {
-                    clocks::save(c, id, &sla, now).await?;
+            let created: Vec<i64> = events
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::TicketCreated | EventKind::SplitFrom))
+                .filter_map(|e| e.ticket_id)
+                .collect();
+            // A ticket's creation is handled once (the cursor moves in this same
+            // transaction), so nothing is stored for these yet.
+            let mut fresh: HashMap<i64, (TicketSla, i64)> = clocks::started_all(c, &created)
+                .await?
+                .into_iter()
+                .filter_map(|(id, s)| Some((id, (s.sla?, s.due_stored))))
+                .collect();
+            for event in events {
+                let Some(id) = event.ticket_id else {
+                    continue;
+                };
+                if matches!(event.kind, EventKind::TicketCreated | EventKind::SplitFrom) {
+                    continue;
                 }
-                return Ok(());
-            }
-            let Some(stored) = clocks::load(c, id).await? else {
-                return Ok(());
-            };
-            // Another policy may apply now: the ticket's history so far is replayed under
-            // its terms, and that is the clocks (this event included).
-            if repicks(event)
-                && let Some((terms, created)) = clocks::terms_now(c, id).await?
-                && terms.policy_id != stored.policy_id
-            {
-                let next = replayed(c, id, &terms, created, event.position.id).await?;
-                let next = keep_breached(stored, next, event.created_at);
-                if next != stored {
+                if let Some((sla, _)) = fresh.get_mut(&id) {
+                    if let Some(next) = moved(c, id, *sla, event).await? {
+                        *sla = next;
+                    }
+                    continue;
+                }
+                let Some(stored) = clocks::load(c, id).await? else {
+                    continue;
+                };
+                if let Some(next) = moved(c, id, stored, event).await? {
                     clocks::save(c, id, &next, now).await?;
                 }
-                return Ok(());
             }
-            let sla = stored;
-            // Only a status change or a customer's message starts, pauses or resumes a
-            // clock; a reply or a merge only meets them, which needs no terms (no reads on
-            // the busiest events). A deleted policy's clocks can still be met, paused and
-            // resumed (in calendar hours), not started anew.
-            let none = || Terms {
-                policy_id: sla.policy_id,
-                targets: Targets::default(),
-                calendar: Calendar::always(),
-            };
-            let happening = Happening::from(event);
-            let needs_terms =
-                status_change(&happening).is_some() || matches!(event.actor, Actor::Customer(_));
-            let terms = if needs_terms {
-                clocks::terms_of(c, sla.policy_id)
-                    .await?
-                    .unwrap_or_else(none)
-            } else {
-                none()
-            };
-            let next = after(sla, &terms, &happening);
-            if next != stored {
-                clocks::save(c, id, &next, now).await?;
-            }
+            let mut started: Vec<(i64, &TicketSla, i64)> = fresh
+                .iter()
+                .map(|(id, (sla, due))| (*id, sla, *due))
+                .collect();
+            // In ticket order, so two writers would meet rows in the same order.
+            started.sort_by_key(|(id, _, _)| *id);
+            clocks::save_started(c, &started, now).await?;
             Ok(())
         })
     }
+}
+
+/// The clocks after `event` when it moves them (`None`: unchanged).
+async fn moved(
+    c: &mut dyn Conn,
+    id: i64,
+    stored: TicketSla,
+    event: &StreamEvent,
+) -> Result<Option<TicketSla>, StoreError> {
+    // Another policy may apply now: the ticket's history so far is replayed under its
+    // terms, and that is the clocks (this event included).
+    if repicks(event)
+        && let Some((terms, created)) = clocks::terms_now(c, id).await?
+        && terms.policy_id != stored.policy_id
+    {
+        let next = replayed(c, id, &terms, created, event.position.id).await?;
+        let next = keep_breached(stored, next, event.created_at);
+        return Ok((next != stored).then_some(next));
+    }
+    let sla = stored;
+    // Only a status change or a customer's message starts, pauses or resumes a clock; a
+    // reply or a merge only meets them, which needs no terms (no reads on the busiest
+    // events). A deleted policy's clocks can still be met, paused and resumed (in
+    // calendar hours), not started anew.
+    let none = || Terms {
+        policy_id: sla.policy_id,
+        targets: Targets::default(),
+        calendar: Calendar::always(),
+    };
+    let happening = Happening::from(event);
+    let needs_terms =
+        status_change(&happening).is_some() || matches!(event.actor, Actor::Customer(_));
+    let terms = if needs_terms {
+        clocks::terms_of(c, sla.policy_id)
+            .await?
+            .unwrap_or_else(none)
+    } else {
+        none()
+    };
+    let next = after(sla, &terms, &happening);
+    Ok((next != stored).then_some(next))
 }

@@ -15,6 +15,7 @@ use rapport_store::events;
 use crate::api::classify::ClassificationView;
 use crate::api::score::ScoreView;
 use crate::api::sla::view::SlaView;
+use rapport_domain::sla::policy::TicketFacts;
 use rapport_store::messages::{self, NewAttachment};
 use rapport_store::op;
 use rapport_store::tickets::{
@@ -299,14 +300,24 @@ pub async fn create_ticket(
     require(&viewer, Permission::WorkTickets)?;
     let new = req.parse()?;
     let now = st.now();
-    let t = st
-        .db
-        .write(op!(c => tickets::create(c, Some(&viewer), new, now).await))
-        .await?;
     // The clocks the `sla.clocks` subscriber starts a moment later: from the policies kept
-    // in memory, or (when the customer's organisation or tier may matter) a read.
-    let mut t = t;
-    t.sla = st.sla_terms.started(&st, &t).await;
+    // in memory (the ticket is written with their due time, so the subscriber need not
+    // write it again), or (when the customer's organisation or tier may matter) a read
+    // after the commit.
+    let facts = TicketFacts {
+        priority: new.priority,
+        category: new.category.clone(),
+        channel: new.channel,
+        organization: None,
+        tier: None,
+    };
+    let expected = st.sla_terms.starting(&st, &facts, now).await;
+    let due = expected.as_ref().and_then(|s| s.next_due());
+    let mut t = st
+        .db
+        .write(op!(c => tickets::create_expecting(c, Some(&viewer), new, now, due).await))
+        .await?;
+    t.sla = expected;
     let t = with_clocks(&st, t).await;
     Ok((StatusCode::CREATED, Json(TicketView::new(t, now))))
 }

@@ -39,20 +39,15 @@ pub async fn terms_of(c: &mut dyn Conn, policy_id: i64) -> Result<Option<Terms>>
     }))
 }
 
-/// The facts a policy's conditions are checked against, with the ticket's creation time.
-async fn facts(c: &mut dyn Conn, ticket_id: i64) -> Result<(TicketFacts, Timestamp)> {
-    let r = c
-        .opt(
-            "SELECT t.priority, t.category, t.channel, t.created_at,
-                    cu.organization_id, cu.attributes
-             FROM tickets t JOIN customers cu ON cu.id = t.customer_id WHERE t.id = $1",
-            &[ticket_id.into()],
-        )
-        .await?
-        .ok_or(StoreError::NotFound("ticket"))?;
+/// The columns [`facts_of`] reads (tickets `t`, customers `cu`).
+const FACT_COLS: &str = "t.id, t.priority, t.category, t.channel, t.created_at, t.sla_due_at,
+                         cu.organization_id, cu.attributes";
+
+/// The facts a policy's conditions are checked against, from a row of [`FACT_COLS`].
+fn facts_of(r: &crate::value::Row) -> Result<TicketFacts> {
     let attributes: serde_json::Value =
         serde_json::from_str(&r.text("attributes")?).unwrap_or_default();
-    let facts = TicketFacts {
+    Ok(TicketFacts {
         priority: Priority::from_rank(r.int("priority")?)
             .ok_or_else(|| StoreError::Db("bad stored priority".into()))?,
         category: r
@@ -61,8 +56,161 @@ async fn facts(c: &mut dyn Conn, ticket_id: i64) -> Result<(TicketFacts, Timesta
         channel: Channel::parse(&r.text("channel")?)?,
         organization: r.opt_int("organization_id")?,
         tier: attributes["tier"].as_str().map(str::to_owned),
-    };
-    Ok((facts, Timestamp(r.int("created_at")?)))
+    })
+}
+
+/// The facts a policy's conditions are checked against, with the ticket's creation time.
+async fn facts(c: &mut dyn Conn, ticket_id: i64) -> Result<(TicketFacts, Timestamp)> {
+    let r = c
+        .opt(
+            &format!(
+                "SELECT {FACT_COLS}
+                 FROM tickets t JOIN customers cu ON cu.id = t.customer_id WHERE t.id = $1"
+            ),
+            &[ticket_id.into()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("ticket"))?;
+    Ok((facts_of(&r)?, Timestamp(r.int("created_at")?)))
+}
+
+/// A new ticket's clocks as [`started_all`] works them out.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The clocks (none: no policy applies).
+    pub sla: Option<TicketSla>,
+    /// The `tickets.sla_due_at` the ticket was written with (its creator may have worked
+    /// the clocks out already, so the row need not be written again).
+    pub due_stored: i64,
+}
+
+/// Tickets per read or write of [`started_all`] and [`save_started`].
+const CHUNK: usize = 200;
+
+/// [`started`] for a batch of new tickets: their facts in one read per [`CHUNK`], the
+/// policies and calendars once. A ticket gone is left out.
+pub async fn started_all(
+    c: &mut dyn Conn,
+    ticket_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Started>> {
+    let mut out = std::collections::HashMap::with_capacity(ticket_ids.len());
+    if ticket_ids.is_empty() {
+        return Ok(out);
+    }
+    let policies = super::policies::list(c).await?;
+    let mut calendars: std::collections::HashMap<i64, Calendar> = Default::default();
+    if policies.iter().any(|p| p.calendar_id.is_some()) {
+        for cal in super::calendars::list(c).await? {
+            calendars.insert(cal.id, cal.calendar);
+        }
+    }
+    let always = Calendar::always();
+    for chunk in ticket_ids.chunks(CHUNK) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<crate::value::Value> = chunk.iter().map(|id| (*id).into()).collect();
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {FACT_COLS}
+                     FROM tickets t JOIN customers cu ON cu.id = t.customer_id
+                     WHERE t.id IN ({})",
+                    marks.join(", ")
+                ),
+                &params,
+            )
+            .await?;
+        for r in rows {
+            let facts = facts_of(&r)?;
+            let created_at = Timestamp(r.int("created_at")?);
+            let sla = pick(&policies, &facts).map(|policy| {
+                let calendar = match policy.calendar_id {
+                    // A calendar deleted under its policy: calendar hours, as `terms_of`.
+                    Some(id) => calendars.get(&id).unwrap_or(&always),
+                    None => &always,
+                };
+                TicketSla::start(
+                    policy.id,
+                    &policy.targets,
+                    calendar,
+                    created_at,
+                    TicketStatus::New,
+                )
+            });
+            out.insert(
+                r.int("id")?,
+                Started {
+                    sla,
+                    due_stored: r.int("sla_due_at")?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Stores the clocks of tickets that had none ([`save`] for a batch): their `ticket_sla`
+/// rows in one statement per [`CHUNK`], and `tickets.sla_due_at` only where the ticket
+/// was not written with it already (`due_stored`).
+pub async fn save_started(
+    c: &mut dyn Conn,
+    started: &[(i64, &TicketSla, i64)],
+    now: Timestamp,
+) -> Result<()> {
+    for chunk in started.chunks(CHUNK) {
+        let mut params: Vec<crate::value::Value> = Vec::with_capacity(chunk.len() * 6);
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(id, sla, _)| {
+                let due = sla.next_due().map(|d| d.micros());
+                let clocks = serde_json::to_string(sla)?;
+                let at = params.len();
+                params.extend([
+                    (*id).into(),
+                    sla.policy_id.into(),
+                    clocks.into(),
+                    due.into(),
+                    now.into(),
+                    due.map(|d| d - WARN_BEFORE_SECS * 1_000_000).into(),
+                ]);
+                Ok(format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    at + 1,
+                    at + 2,
+                    at + 3,
+                    at + 4,
+                    at + 5,
+                    at + 6,
+                    at + 4
+                ))
+            })
+            .collect::<Result<_>>()?;
+        c.execute(
+            &format!(
+                "INSERT INTO ticket_sla (ticket_id, policy_id, clocks, next_due_at, updated_at,
+                                         warn_at, breach_at)
+                 VALUES {}
+                 ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id,
+                     clocks = excluded.clocks, next_due_at = excluded.next_due_at,
+                     updated_at = excluded.updated_at, warn_at = excluded.warn_at,
+                     breach_at = excluded.breach_at, warned_due_at = NULL,
+                     breached_due_at = NULL",
+                rows.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    for (id, sla, due_stored) in started {
+        let due = sla.next_due().map_or(NO_DUE, |d| d.micros());
+        if due != *due_stored {
+            c.execute(
+                "UPDATE tickets SET sla_due_at = $1 WHERE id = $2",
+                &[due.into(), (*id).into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The clocks a ticket starts with: as of its creation (when every ticket is `new`; later

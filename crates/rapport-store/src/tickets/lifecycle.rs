@@ -146,6 +146,20 @@ pub async fn create(
     t: NewTicket,
     now: Timestamp,
 ) -> Result<Ticket> {
+    create_expecting(c, by, t, now, None).await
+}
+
+/// [`create`] by a creator that worked out the ticket's SLA clocks already (from policies
+/// it keeps in memory): the row is written with their soonest due time (`sla_due`; none
+/// running: `None`), so the `sla.clocks` subscriber, which stores the clocks a moment
+/// later, need not write the ticket again. A wrong guess costs only that second write.
+pub async fn create_expecting(
+    c: &mut dyn Conn,
+    by: Option<&Viewer>,
+    t: NewTicket,
+    now: Timestamp,
+    sla_due: Option<Timestamp>,
+) -> Result<Ticket> {
     if let Some(cat) = &t.category {
         check_category(c, cat).await?;
     }
@@ -176,8 +190,9 @@ pub async fn create(
             "INSERT INTO tickets (number, subject, status, priority, category, channel, customer_id,
                                   team_id, assignee_id, tags, custom_fields, message_count,
                                   last_message_at, created_at, updated_at, score_standing,
-                                  score_signals, status_since)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12, $13, $14, $12)
+                                  score_signals, status_since, sla_due_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12, $13, $14, $12,
+                     $15)
              RETURNING id",
             &[
                 number.into(),
@@ -194,6 +209,9 @@ pub async fn create(
                 now.into(),
                 standing.into(),
                 crate::score::stored(&signals)?.into(),
+                sla_due
+                    .map_or(crate::sla::clocks::NO_DUE, |d| d.micros())
+                    .into(),
             ],
         )
         .await?

@@ -22,7 +22,8 @@ pub use conversation::{NewReply, customer_reply, reply, system_note};
 pub use inbox::{PageRequest, SortField, TicketFilter, TicketPage, count, list};
 pub(crate) use lifecycle::next_number;
 pub use lifecycle::{
-    CrossCustomer, NewTicket, TicketPatch, create, merge, parse_custom_fields, update,
+    CrossCustomer, NewTicket, TicketPatch, create, create_expecting, merge, parse_custom_fields,
+    update,
 };
 
 /// The customer as shown on a ticket.

@@ -21,6 +21,7 @@ on_both!(
     warnings_and_breaches_are_announced_once,
     the_demo_help_desk_has_sla_clocks,
     a_raised_priority_moves_the_clocks_under_its_policy,
+    new_tickets_handled_together_store_their_due_times,
 );
 
 fn at(rfc3339: &str) -> Timestamp {
@@ -693,5 +694,106 @@ async fn a_raised_priority_moves_the_clocks_under_its_policy(backend: Backend) {
     for k in ["policy_id", "first_response_due_at", "resolution_due_at"] {
         assert_eq!(again["sla"][k], read["sla"][k], "{k}");
     }
+    app.stop().await;
+}
+
+/// The subscriber starts a batch's new tickets together and moves their clocks in memory
+/// for what happens to them in the same batch; the due time the views sort by is right
+/// whether the creator worked it out (the API, from its copy of the policies), could not
+/// (a policy that depends on the customer's tier) or did not (the portal).
+async fn new_tickets_handled_together_store_their_due_times(backend: Backend) {
+    let (app, clock) = with_clock(backend, "2026-11-27T10:00:00Z").await;
+    let sup = Some(app.supervisor.token.as_str());
+    // A VIP customer known before the policy that depends on it exists.
+    app.ticket("Earlier", "Hello", "vip-batch@example.com")
+        .await;
+    app.db
+        .write(op!(c => rapport_store::testing::execute_in(
+            c,
+            "UPDATE customers SET attributes = $1 WHERE email = $2",
+            &["{\"tier\": \"vip\"}".into(), "vip-batch@example.com".into()],
+        ).await))
+        .await
+        .unwrap();
+    settle(&app.db).await;
+    let (s, _) = app
+        .call(
+            "POST",
+            "/api/v1/sla/policies",
+            sup,
+            Some(
+                json!({"name": "VIP", "position": 1, "conditions": {"tiers": ["vip"]},
+                        "targets": {"first_response_minutes": 30}}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201);
+    clock.advance_secs(60);
+    // All of these are handled in one batch: an ordinary ticket (due in 24 hours), one
+    // answered and one solved before the subscriber ran (no clock runs), the VIP's (30
+    // minutes), and one whose priority went up before the subscriber ran (still the
+    // default policy: 24 hours).
+    let id = |t: &Value| t["id"].as_i64().unwrap();
+    let plain = id(&app
+        .ticket("Plain", "Hello", "plain-batch@example.com")
+        .await);
+    let answered = id(&app
+        .ticket("Answered", "Hello", "ans-batch@example.com")
+        .await);
+    let solved = id(&app
+        .ticket("Solved", "Hello", "solved-batch@example.com")
+        .await);
+    let vip = id(&app.ticket("VIP", "Hello", "vip-batch@example.com").await);
+    let raised = id(&app
+        .ticket("Raised", "Hello", "raised-batch@example.com")
+        .await);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tickets/{answered}/messages"),
+            json!({"body": "Hi"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tickets/{solved}/messages"),
+            json!({"body": "Done", "status": "solved"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/tickets/{raised}"),
+            json!({"priority": "high"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    settle(&app.db).await;
+    let due = |id: i64| {
+        let app = &app;
+        async move {
+            let (_, t) = app.get(&format!("/api/v1/tickets/{id}")).await;
+            t["sla"]["first_response_due_at"].as_str().map(at)
+        }
+    };
+    let start = at("2026-11-27T10:01:00Z");
+    assert_eq!(due(plain).await, Some(start.plus_secs(86_400)));
+    assert_eq!(due(answered).await, None);
+    assert_eq!(due(solved).await, None);
+    assert_eq!(due(vip).await, Some(start.plus_secs(1_800)));
+    assert_eq!(due(raised).await, Some(start.plus_secs(86_400)));
+    // The views sort by the stored due time: the VIP's first, the ones with no clock last.
+    let (s, page) = app
+        .get("/api/v1/tickets?status=unsolved&sort=sla_due&order=asc&limit=50")
+        .await;
+    assert_eq!(s, 200, "{page}");
+    let order: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .filter(|t| [plain, answered, vip, raised].contains(t))
+        .collect();
+    assert_eq!(order, vec![vip, plain, raised, answered]);
     app.stop().await;
 }

@@ -66,13 +66,6 @@ impl TermsCache {
     /// applies, or when one that might depends on the customer's organisation or tier
     /// (those are left to the subscriber and to reads).
     pub async fn started(&self, st: &AppState, t: &Ticket) -> Option<TicketSla> {
-        let terms = self.get(st, st.now()).await?;
-        let customer_matters = terms.policies.iter().any(|p| {
-            p.enabled && (!p.conditions.organizations.is_empty() || !p.conditions.tiers.is_empty())
-        });
-        if customer_matters {
-            return None;
-        }
         let facts = TicketFacts {
             priority: t.priority,
             category: t.category.as_deref().and_then(|c| Category::parse(c).ok()),
@@ -80,7 +73,25 @@ impl TermsCache {
             organization: None,
             tier: None,
         };
-        let policy = pick(&terms.policies, &facts)?;
+        self.starting(st, &facts, t.created_at).await
+    }
+
+    /// The clocks a ticket with these facts (organisation and tier unknown) starts with
+    /// when created at `at` — see [`TermsCache::started`].
+    pub async fn starting(
+        &self,
+        st: &AppState,
+        facts: &TicketFacts,
+        at: Timestamp,
+    ) -> Option<TicketSla> {
+        let terms = self.get(st, st.now()).await?;
+        let customer_matters = terms.policies.iter().any(|p| {
+            p.enabled && (!p.conditions.organizations.is_empty() || !p.conditions.tiers.is_empty())
+        });
+        if customer_matters {
+            return None;
+        }
+        let policy = pick(&terms.policies, facts)?;
         let always = Calendar::always();
         let calendar = match policy.calendar_id {
             Some(id) => terms.calendars.get(&id)?,
@@ -90,7 +101,7 @@ impl TermsCache {
             policy.id,
             &policy.targets,
             calendar,
-            t.created_at,
+            at,
             TicketStatus::New,
         ))
     }
