@@ -25,6 +25,7 @@ pub mod principal;
 pub mod promise;
 pub mod routing;
 pub mod score;
+pub mod sentiment;
 pub mod sla;
 pub mod snooze;
 pub mod text;
