@@ -366,9 +366,26 @@ impl Subject {
     }
 }
 
-/// The text of a message: not blank, at most [`Body::MAX_BYTES`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Body(String);
+/// The text of a message: not blank, at most [`Body::MAX_BYTES`]. Its
+/// [`sentiment`](Body::sentiment) is read once, when first asked for — a caller that will
+/// store a customer's message asks before its write transaction, so the reading costs no
+/// time inside it.
+#[derive(Debug, Clone)]
+pub struct Body(String, std::sync::OnceLock<crate::sentiment::Sentiment>);
+
+impl PartialEq for Body {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Body {}
+
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl Body {
     /// The longest message text accepted (256 KiB); attachments carry anything bigger.
@@ -387,12 +404,17 @@ impl Body {
         if s.chars().any(|c| c == '\0') {
             return Err(FieldError::new("body", "must not contain NUL characters"));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s.to_owned(), std::sync::OnceLock::new()))
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The mood of the text ([`crate::sentiment::read`]), read on first use and kept.
+    pub fn sentiment(&self) -> crate::sentiment::Sentiment {
+        *self.1.get_or_init(|| crate::sentiment::read(&self.0))
     }
 
     /// The first `max` characters on one line, for previews in lists.

@@ -81,6 +81,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::merge_ticket))
         .routes(routes!(portal_links::revoke_portal_link))
         .routes(routes!(customers::get_customer))
+        .routes(routes!(api::sentiment::customer_mood))
         .routes(routes!(search::search))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(people::me))

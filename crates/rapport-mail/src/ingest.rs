@@ -172,8 +172,11 @@ pub fn prepare(raw: &[u8]) -> Prepared {
             content_id: None,
         });
     }
+    let body = body_of(&p);
+    // Its mood is read here (off the async threads), not inside the write.
+    body.sentiment();
     Prepared::Mail(Box::new(Incoming {
-        body: body_of(&p),
+        body,
         subject: Subject::from_mail(&p.subject),
         keys: thread_keys(&p),
         sender,

@@ -35,6 +35,7 @@ pub mod routing;
 pub mod score;
 pub mod search;
 pub mod secrets;
+pub mod sentiment;
 pub mod sessions;
 pub mod settings;
 pub mod sla;

@@ -1,5 +1,6 @@
 //! Messages on a ticket — public replies and internal notes — and their attachments.
 
+use rapport_domain::sentiment::Sentiment;
 use rapport_domain::{AuthorKind, Body, Channel, FieldError, MessageSight, Principal, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -148,6 +149,23 @@ pub struct Message {
     pub from_address: Option<String>,
     /// When it was written.
     pub created_at: Timestamp,
+    /// A customer's message: its mood (read as it arrived, or now for one stored before).
+    pub sentiment: Option<Sentiment>,
+}
+
+/// A score as stored: thousandths.
+fn milli(s: Sentiment) -> i64 {
+    (s.score * 1000.0).round() as i64
+}
+
+/// A message's mood: as stored, or read now from a customer's message stored before
+/// moods were.
+fn sentiment_of(kind: AuthorKind, stored: Option<i64>, body: &str) -> Option<Sentiment> {
+    match (kind, stored) {
+        (_, Some(m)) => Some(Sentiment::from_score(m as f64 / 1000.0)),
+        (AuthorKind::Customer, None) => Some(rapport_domain::sentiment::read(body)),
+        _ => None,
+    }
 }
 
 /// Inserts a message with its attachments and search entry.
@@ -168,11 +186,13 @@ pub(crate) async fn insert(
         Actor::System => (AuthorKind::System, None, None),
         Actor::Bot => (AuthorKind::Bot, None, None),
     };
+    // Read before the transaction by callers that ask the body first (kept in it).
+    let sentiment = (kind == AuthorKind::Customer).then(|| body.sentiment());
     let id = c
         .one(
             "INSERT INTO messages (ticket_id, author_kind, author_user_id, author_customer_id,
-                                   internal, channel, body, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                                   internal, channel, body, created_at, sentiment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             &[
                 ticket_id.into(),
                 kind.as_str().into(),
@@ -182,6 +202,7 @@ pub(crate) async fn insert(
                 channel.as_str().into(),
                 body.as_str().into(),
                 now.into(),
+                sentiment.map(milli).into(),
             ],
         )
         .await?
@@ -234,6 +255,7 @@ pub(crate) async fn insert(
         delivery_error: None,
         from_address: None,
         created_at: now,
+        sentiment,
     })
 }
 
@@ -248,7 +270,7 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
         .query(
             "SELECT m.id, m.ticket_id, m.author_kind, m.author_user_id, m.author_customer_id,
                     m.internal, m.channel, m.body, m.created_at, m.delivery, m.delivery_error,
-                    m.html, m.from_address,
+                    m.html, m.from_address, m.sentiment,
                     COALESCE(m.recipient_customer_id, t.customer_id) AS conversation_of
              FROM messages m JOIN tickets t ON t.id = m.ticket_id
              WHERE m.ticket_id = $1 ORDER BY m.id",
@@ -266,6 +288,7 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id = r.int("id")?;
+        let body = r.text("body")?;
         let kind = author_kind(&r.text("author_kind")?)?;
         let internal = r.bool("internal")?;
         let sight = MessageSight {
@@ -298,7 +321,6 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
             },
             internal,
             channel: Channel::parse(&r.text("channel")?)?,
-            body: r.text("body")?,
             html: r.opt_text("html")?,
             attachments,
             delivery: r
@@ -311,6 +333,8 @@ pub async fn for_ticket(c: &mut dyn Conn, who: &Principal, ticket_id: i64) -> Re
             delivery_error: r.opt_text("delivery_error")?,
             from_address: r.opt_text("from_address")?,
             created_at: Timestamp(r.int("created_at")?),
+            sentiment: sentiment_of(kind, r.opt_int("sentiment")?, &body),
+            body,
         });
     }
     Ok(out)

@@ -249,6 +249,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0040_automations.sql"),
         postgres: include_str!("../migrations/postgres/0040_automations.sql"),
     },
+    Migration {
+        version: 41,
+        name: "sentiment",
+        sqlite: include_str!("../migrations/sqlite/0041_sentiment.sql"),
+        postgres: include_str!("../migrations/postgres/0041_sentiment.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

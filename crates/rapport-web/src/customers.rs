@@ -26,6 +26,7 @@ struct CustomerPage {
     id: i64,
     check_ins: bool,
     can_change: bool,
+    mood: Option<crate::sentiment::MoodSection>,
 }
 
 /// A customer's profile with every conversation.
@@ -34,6 +35,7 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         return r;
     }
     let viewer = me.session.viewer.clone();
+    let who = rapport_domain::Principal::Agent(viewer.clone());
     let (c, zone): (_, Zone) = match st
         .db
         .read(op!(c => {
@@ -41,6 +43,7 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
                 (
                     customers::get_with_tickets(c, &viewer, id).await?,
                     automations::check_ins(c, id).await?,
+                    rapport_store::sentiment::of_customer(c, &who, id).await?,
                 ),
                 people::time_zone(c, viewer.user_id).await?,
             ))
@@ -50,7 +53,7 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         Ok(r) => r,
         Err(e) => return store_error(e),
     };
-    let (c, check_ins) = c;
+    let (c, check_ins, moods) = c;
     page(&CustomerPage {
         me: MeView::of(&me, ""),
         name: if c.customer.name.is_empty() {
@@ -65,6 +68,7 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         id,
         check_ins,
         can_change: me.session.viewer.can(Permission::WorkTickets),
+        mood: crate::sentiment::section(&moods, &zone),
     })
 }
 

@@ -30,6 +30,7 @@ pub mod promises;
 pub mod render;
 pub mod routing;
 pub mod search;
+pub mod sentiment;
 pub mod sessions;
 pub mod snooze;
 pub mod split;

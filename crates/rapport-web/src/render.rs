@@ -150,6 +150,22 @@ pub struct MessageView {
     pub delivery: Option<String>,
     /// `ok`, `pending` or `failed`, for styling.
     pub delivery_class: &'static str,
+    /// A customer's message on the agents' page: its mood marker (CSS class, words).
+    pub mood: Option<(&'static str, String)>,
+}
+
+/// The mood marker of a customer's message: a class for its colour and the words that
+/// say it (never colour alone): "upset −0.72", "negative −0.31", "neutral",
+/// "positive 0.54".
+pub fn mood_marker(s: &rapport_domain::sentiment::Sentiment) -> (&'static str, String) {
+    use rapport_domain::sentiment::Label;
+    let score = format!("{:.2}", s.score).replace('-', "−");
+    match s.label {
+        _ if s.upset() => ("mood-upset", format!("upset {score}")),
+        Label::Negative => ("mood-negative", format!("negative {score}")),
+        Label::Neutral => ("mood-neutral", "neutral".to_owned()),
+        Label::Positive => ("mood-positive", format!("positive {score}")),
+    }
 }
 
 /// Builds the view of one message, its time in UTC; `agent_name` names agents by id.
@@ -220,6 +236,7 @@ pub fn message_view_in(
             .collect(),
         split: None,
         make_article: None,
+        mood: None,
         delivery: m.delivery.map(|d| {
             let why = m.delivery_error.clone().unwrap_or_default();
             match d {

@@ -251,6 +251,7 @@ pub async fn ticket(
             if splittable && m.author.kind == AuthorKind::Customer {
                 v.split = Some(m.id);
             }
+            v.mood = m.sentiment.as_ref().map(crate::render::mood_marker);
             if m.author.kind == AuthorKind::Agent && !m.internal {
                 v.make_article = Some((m.ticket_id, m.id));
             }

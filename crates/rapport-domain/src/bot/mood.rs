@@ -107,10 +107,39 @@ const MILD: &[&str] = &[
     "molesto",
 ];
 
-/// The customer's mood in `text`: strong words weigh two, mild ones one, shouting (most
-/// letters capitals, at least twelve of them) and "!!" one each. Three or more is
-/// [`Mood::Upset`], one or two [`Mood::Frustrated`].
+/// The customer's mood in `text`: the worse of two readings. Words (in several
+/// languages): strong words weigh two, mild ones one, shouting (most letters capitals, at
+/// least twelve of them) and "!!" one each; three or more is [`Mood::Upset`], one or two
+/// [`Mood::Frustrated`]. And the sentiment score (`crate::sentiment::read`, which hears
+/// waiting, repetition and cancelling in English): at or below
+/// [`crate::sentiment::UPSET`] upset, below [`FRUSTRATED`] frustrated.
 pub fn mood(text: &str) -> Mood {
+    let by_words = mood_of_words(text);
+    let s = crate::sentiment::read(text);
+    let by_score = if s.upset() {
+        Mood::Upset
+    } else if s.score < FRUSTRATED {
+        Mood::Frustrated
+    } else {
+        Mood::Calm
+    };
+    let rank = |m: Mood| match m {
+        Mood::Calm => 0,
+        Mood::Frustrated => 1,
+        Mood::Upset => 2,
+    };
+    if rank(by_score) > rank(by_words) {
+        by_score
+    } else {
+        by_words
+    }
+}
+
+/// A sentiment score below this reads as frustrated.
+pub const FRUSTRATED: f64 = -0.3;
+
+/// The mood by words alone (see [`mood`]).
+fn mood_of_words(text: &str) -> Mood {
     let folded = fold(text);
     let mut score = 0;
     score += 2 * STRONG.iter().filter(|w| has(&folded, w)).count();

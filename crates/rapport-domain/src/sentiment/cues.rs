@@ -1,6 +1,7 @@
 //! The support lexicon: phrases that carry a customer's mood in support conversations but
 //! not in VADER's word list, each with a valence on VADER's scale (a word like "awful" is
-//! about −2). Matched case-insensitively on word boundaries; each cue counts once per
+//! about −2) — none for a word VADER's list weighs already ("wrong", "broken", "failed"),
+//! which would count twice. Matched case-insensitively on word boundaries; each cue counts once per
 //! text, and a waiting cue weighs more with a span of days, weeks or months beside it.
 
 use std::sync::LazyLock;
@@ -237,11 +238,7 @@ const LEXICON: &[(&str, f64, CueKind)] = &[
         CueKind::Leaving,
     ),
     (r"(my|our) money back", -2.0, CueKind::Leaving),
-    (
-        r"\b(charge ?back|dispute|disputing)\b",
-        -2.0,
-        CueKind::Leaving,
-    ),
+    (r"\b(charge ?back|disputing)\b", -2.0, CueKind::Leaving),
     (
         r"(leave|leaving|write|writing|post|posting) (a|an) (\w+ )?review",
         -1.2,
@@ -292,10 +289,8 @@ const LEXICON: &[(&str, f64, CueKind)] = &[
         -1.6,
         CueKind::Failure,
     ),
-    (r"\bcrash(es|ed|ing)?\b", -1.8, CueKind::Failure),
-    (r"\berror( (code|message))?( N)?\b", -1.2, CueKind::Failure),
-    (r"\bfail(s|ed|ing|ure)?\b", -1.5, CueKind::Failure),
-    (r"\bbroken\b", -1.6, CueKind::Failure),
+    (r"\bcrash(es|ed|ing)\b", -1.8, CueKind::Failure),
+    (r"\bfailing\b", -1.5, CueKind::Failure),
     (r"\bunusable\b", -2.2, CueKind::Failure),
     (
         r"\b(wiped|erased|overheat\w*|burning|someone else'?s|does nothing|nothing happens)\b",
@@ -315,7 +310,7 @@ const LEXICON: &[(&str, f64, CueKind)] = &[
         CueKind::Failure,
     ),
     (
-        r"\b(wrong|incorrect|damaged|defective|faulty|missing|duplicated|empty|spins forever|out of date)\b",
+        r"\b(incorrect|duplicated|spins forever|out of date)\b",
         -1.2,
         CueKind::Failure,
     ),

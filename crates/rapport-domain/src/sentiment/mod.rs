@@ -12,6 +12,7 @@
 //! comparison in the tests and in docs/BENCHMARKS.md.
 
 mod cues;
+pub mod trend;
 
 use std::sync::LazyLock;
 

@@ -27,6 +27,7 @@ pub mod promises;
 pub mod routing;
 pub mod score;
 pub mod search;
+pub mod sentiment;
 pub mod sla;
 pub mod snooze;
 pub mod stats;

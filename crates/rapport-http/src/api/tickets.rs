@@ -312,6 +312,8 @@ pub async fn create_ticket(
         tier: None,
     };
     let expected = st.sla_terms.starting(&st, &facts, now).await;
+    // The customer's mood is read here, not inside the write.
+    new.body.sentiment();
     let due = expected.as_ref().and_then(|s| s.next_due());
     let mut t = st
         .db

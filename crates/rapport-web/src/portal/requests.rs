@@ -136,7 +136,11 @@ pub async fn submit(
         })
     })();
     let new = match parsed {
-        Ok(n) => n,
+        // Its mood is read here, not inside the write.
+        Ok(n) => {
+            n.body.sentiment();
+            n
+        }
         Err(e) => {
             return form_error(
                 &st,
@@ -340,7 +344,11 @@ pub async fn reply(
         return r;
     }
     let body = match Body::parse(&f.message) {
-        Ok(b) => b,
+        // Its mood is read here, not inside the write.
+        Ok(b) => {
+            b.sentiment();
+            b
+        }
         Err(e) => return store_error(e.into()),
     };
     st.portal_posts.fail(ip);

@@ -44,6 +44,7 @@ mod review_fixes;
 mod routing;
 mod score;
 mod search;
+mod sentiment;
 mod sessions_trust;
 mod sla;
 mod sla_judge;

@@ -29,6 +29,7 @@ both_backends! {
             ("/api/v1/tickets/{id}/merge", "post"),
             ("/api/v1/tickets/{id}/portal-link/revoke", "post"),
             ("/api/v1/customers/{id}", "get"),
+            ("/api/v1/customers/{id}/mood", "get"),
             ("/api/v1/search", "get"),
             ("/api/v1/attachments/{id}", "get"),
             ("/api/v1/me", "get"),
@@ -148,7 +149,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 135] = [
+const SCHEMA_NAMES: [&str; 138] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -243,6 +244,8 @@ const SCHEMA_NAMES: [&str; 135] = [
     "MergeRequest",
     "Message",
     "ModerateRequest",
+    "MoodPoint",
+    "MoodTrend",
     "NewToken",
     "PatchArticleRequest",
     "PatchKbCategoryRequest",
@@ -257,6 +260,7 @@ const SCHEMA_NAMES: [&str; 135] = [
     "PromiseReport",
     "PromiseTally",
     "SearchResults",
+    "SentimentView",
     "SkillsView",
     "SlaClock",
     "SlaConditions",

@@ -560,6 +560,8 @@ impl Session {
                 }
                 let (ticket, id2) = (conv.ticket_id, id.clone());
                 let text = body.as_str().to_owned();
+                // Its mood is read here, not inside the write.
+                body.sentiment();
                 let stored = self
                     .st
                     .db
