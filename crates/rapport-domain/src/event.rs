@@ -67,6 +67,9 @@ pub enum EventKind {
     /// An automation rule ran on the ticket (the data: the rule, whether it worked, and
     /// what it did or why it failed).
     AutomationRan,
+    /// The customer answered (or changed their answer to) a survey about the ticket (the
+    /// data: the survey, its ratings and comment, whether it calls for a follow-up).
+    SurveyAnswered,
 }
 
 impl EventKind {
@@ -96,6 +99,7 @@ impl EventKind {
         EventKind::Snoozed,
         EventKind::SnoozeEnded,
         EventKind::AutomationRan,
+        EventKind::SurveyAnswered,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -130,6 +134,7 @@ impl EventKind {
             EventKind::Snoozed => "snoozed",
             EventKind::SnoozeEnded => "snooze_ended",
             EventKind::AutomationRan => "automation_ran",
+            EventKind::SurveyAnswered => "survey_answered",
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod score;
 pub mod sentiment;
 pub mod sla;
 pub mod snooze;
+pub mod survey;
 pub mod text;
 pub mod ticket;
 pub mod webhook;

@@ -47,6 +47,7 @@ pub fn trigger_of(event: &StreamEvent) -> Option<Trigger> {
         (EventKind::PromiseDue, _) => Trigger::PromiseDue,
         (EventKind::PromiseBroken, _) => Trigger::PromiseBroken,
         (EventKind::SnoozeEnded, _) => Trigger::SnoozeEnded,
+        (EventKind::SurveyAnswered, _) => Trigger::SurveyAnswered,
         _ => return None,
     })
 }
@@ -262,6 +263,11 @@ async fn execute(
     .await
 }
 
+/// A rating as a template shows it ("–" when not given).
+fn rating(r: Option<i64>) -> String {
+    r.map_or_else(|| "–".to_owned(), |n| n.to_string())
+}
+
 /// Fills a template for this ticket. For a message shown as markdown (a note, a reply),
 /// what strangers wrote (the subject, the customer's name) goes in as text, its link and
 /// HTML characters escaped; an agent's notification is plain text and takes it as is.
@@ -276,6 +282,15 @@ fn fill(t: &Template, rule: &Rule, seen: &Seen, markdown: bool) -> String {
             .as_deref()
             .map_or_else(|| "The support team".to_owned(), text),
         "rule.name" => text(&rule.name),
+        "survey.csat" => rating(seen.facts.survey.csat),
+        "survey.ces" => rating(seen.facts.survey.ces),
+        "survey.nps" => rating(seen.facts.survey.nps),
+        "survey.comment" => seen
+            .facts
+            .survey
+            .comment
+            .as_deref()
+            .map_or_else(|| "(no comment)".to_owned(), text),
         _ => String::new(),
     })
 }

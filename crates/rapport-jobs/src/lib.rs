@@ -17,6 +17,7 @@ pub mod routing;
 pub mod sla;
 pub mod snooze;
 pub mod subscribers;
+pub mod surveys;
 pub mod webhooks;
 
 pub use chat_queue::{CHAT_QUEUE, ChatQueue};
@@ -113,6 +114,7 @@ impl Registry {
         r.subscribe(classify::Classifier);
         r.subscribe(snooze::SnoozeReplies);
         r.subscribe(automations::Automations);
+        r.subscribe(surveys::SurveyOffers);
         r.add(classify::RETRAIN, classify::RetrainHandler);
         r.subscribe(webhooks::Fanout);
         r

@@ -184,6 +184,9 @@ pub async fn render(
                 in_reply_to: None,
             }
         }
+        Notice::Survey { survey_id } => survey_mail(c, *survey_id, public_url, sealer)
+            .await
+            .map_err(db)?,
         Notice::ChatTranscript { ticket_id, to } => {
             let t: TicketContext = mail::ticket_context(c, *ticket_id).await.map_err(db)?;
             let from = match t.from.clone() {
@@ -212,6 +215,70 @@ pub async fn render(
     Ok(Rendered {
         message: compose::automatic(d)?,
         thread,
+    })
+}
+
+/// A survey's mail: short, in the customer's language, one link per rating (each opens
+/// the survey's page with that rating chosen; the page records it when the customer
+/// confirms, so a mail scanner following links records nothing), and a link to stop
+/// surveys. Nothing a stranger wrote goes into it (not the ticket's subject, not a name).
+async fn survey_mail(
+    c: &mut dyn Conn,
+    survey_id: i64,
+    public_url: &str,
+    sealer: &Sealer,
+) -> Result<Draft, StoreError> {
+    use rapport_domain::survey::{Question, SurveyKind, wording::wording};
+    let s = rapport_store::surveys::get(c, survey_id).await?;
+    let w = wording(Some(&s.lang));
+    let (to, _) = notify::customer_recipient(c, s.customer_id).await?;
+    let from = match s.ticket_id {
+        Some(t) if s.kind == SurveyKind::Ticket => mail::sender_for(c, Some(t)).await?,
+        _ => mail::sender_for(c, None).await?,
+    }
+    .ok_or(StoreError::NotFound("mailbox"))?;
+    let brand = rapport_store::settings::branding(c).await?.name;
+    let token = rapport_store::surveys::link_token(sealer, s.id);
+    let page = format!("{public_url}/survey/{token}");
+    let q = s.kind.first_question();
+    let (question, ends) = match q {
+        Question::Nps => (w.nps_question.replace("{brand}", &brand), w.nps_ends),
+        _ => (w.csat_question.to_owned(), w.csat_ends),
+    };
+    let (lo, hi) = q.range();
+    let mut links = String::new();
+    for n in lo..=hi {
+        let end = if n == lo {
+            format!(" ({})", ends.0)
+        } else if n == hi {
+            format!(" ({})", ends.1)
+        } else {
+            String::new()
+        };
+        links.push_str(&format!("  {n}{end}: {page}?{}={n}\n", q.as_str()));
+    }
+    let (subject, intro) = match (s.kind, s.ticket_id) {
+        (SurveyKind::Ticket, Some(t)) => {
+            let number = mail::ticket_context(c, t).await?.number.to_string();
+            (
+                w.ticket_subject.replace("{number}", &number),
+                format!("{}\n\n", w.ticket_intro.replace("{number}", &number)),
+            )
+        }
+        _ => (w.nps_subject.replace("{brand}", &brand), String::new()),
+    };
+    let id = compose::new_message_id(domain_of(&from.0));
+    Ok(Draft {
+        text: format!(
+            "{intro}{question}\n\n{links}\n{}\n\n{}: {page}/opt-out\n\n{}\n",
+            w.one_click, w.opt_out, from.1
+        ),
+        from,
+        to: (to, String::new()),
+        subject,
+        auto: AutoSubmitted::Generated,
+        id,
+        in_reply_to: None,
     })
 }
 

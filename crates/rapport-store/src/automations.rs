@@ -313,9 +313,14 @@ pub async fn ticket(c: &mut dyn Conn, id: i64) -> Result<Option<Seen>> {
                     t.assignee_id, t.tags, t.custom_fields, t.created_at, t.updated_at,
                     t.status_since, t.solved_at, t.merged_into_id, t.customer_id,
                     cu.email, cu.name AS customer_name, cu.organization_id, cu.check_ins,
-                    u.name AS assignee_name
+                    u.name AS assignee_name,
+                    s.csat AS survey_csat, s.ces AS survey_ces, s.nps AS survey_nps,
+                    s.comment AS survey_comment
              FROM tickets t JOIN customers cu ON cu.id = t.customer_id
              LEFT JOIN users u ON u.id = t.assignee_id
+             LEFT JOIN surveys s ON s.id = (
+                 SELECT s2.id FROM surveys s2 WHERE s2.ticket_id = t.id
+                 ORDER BY COALESCE(s2.answered_at, 0) DESC, s2.id DESC LIMIT 1)
              WHERE t.id = $1",
             &[id.into()],
         )
@@ -363,6 +368,12 @@ pub async fn ticket(c: &mut dyn Conn, id: i64) -> Result<Option<Seen>> {
         updated_at,
         status_since: r.opt_int("status_since")?.map_or(updated_at, Timestamp),
         solved_at: r.opt_int("solved_at")?.map(Timestamp),
+        survey: rapport_domain::automation::condition::SurveyFacts {
+            csat: r.opt_int("survey_csat")?,
+            ces: r.opt_int("survey_ces")?,
+            nps: r.opt_int("survey_nps")?,
+            comment: r.opt_text("survey_comment")?,
+        },
     };
     Ok(Some(Seen {
         facts,

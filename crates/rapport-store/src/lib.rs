@@ -43,6 +43,7 @@ pub mod snooze;
 pub mod split;
 pub mod stats;
 pub mod stream;
+pub mod surveys;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tickets;

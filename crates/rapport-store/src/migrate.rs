@@ -255,6 +255,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0041_sentiment.sql"),
         postgres: include_str!("../migrations/postgres/0041_sentiment.sql"),
     },
+    Migration {
+        version: 42,
+        name: "surveys",
+        sqlite: include_str!("../migrations/sqlite/0042_surveys.sql"),
+        postgres: include_str!("../migrations/postgres/0042_surveys.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -75,6 +75,12 @@ pub enum Notice {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         next: Option<String>,
     },
+    /// A survey to its customer: CSAT after a solved ticket, or NPS (its links are signed
+    /// when the mail is written).
+    Survey {
+        /// The survey.
+        survey_id: i64,
+    },
     /// A chat's transcript, asked for by its visitor.
     ChatTranscript {
         /// The conversation's ticket.
@@ -125,6 +131,7 @@ async fn queue_within(
     }
     let idempotency_key = match notice {
         Notice::Ack { ticket_id, .. } => Some(format!("{NOTIFY_JOB}:ack:{ticket_id}")),
+        Notice::Survey { survey_id } => Some(format!("{NOTIFY_JOB}:survey:{survey_id}")),
         _ => None,
     };
     jobs::enqueue(

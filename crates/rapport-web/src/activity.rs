@@ -152,6 +152,24 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
                 )
             }
         }
+        EventKind::SurveyAnswered => {
+            let mut parts = Vec::new();
+            for (q, name, of) in [("csat", "CSAT", 5), ("ces", "CES", 7), ("nps", "NPS", 10)] {
+                if let Some(n) = e.data[q].as_i64() {
+                    parts.push(format!("{name} {n} of {of}"));
+                }
+            }
+            let verb = if e.data["changed"] == true {
+                "changed their survey answer to"
+            } else {
+                "answered the survey:"
+            };
+            let mut s = format!("{who} {verb} {}", parts.join(", "));
+            if let Some(c) = e.data["comment"].as_str() {
+                s.push_str(&format!(" \u{2014} \u{201c}{c}\u{201d}"));
+            }
+            s
+        }
     }
 }
 

@@ -310,6 +310,11 @@ async fn schedule_loop(
             if let Err(e) = rapport_jobs::classify::schedule_retrain(&db, clock.now()).await {
                 tracing::warn!(error = %e, "could not schedule the classifier's rebuild");
             }
+            // NPS surveys to the active customers due one (never more often than the
+            // interval per customer), a batch every ten minutes.
+            if let Err(e) = rapport_jobs::surveys::send_nps(&db, clock.now()).await {
+                tracing::warn!(error = %e, "could not send the NPS surveys");
+            }
             if let Err(e) =
                 rapport_jobs::schedule_kb_purge(&db, clock.now(), kb_log_retention_days).await
             {

@@ -16,6 +16,10 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("customer.name", "the customer's name"),
     ("agent.name", "the ticket's owner, or the support team"),
     ("rule.name", "the rule's name"),
+    ("survey.csat", "the latest survey's CSAT (1–5)"),
+    ("survey.ces", "its CES (1–7)"),
+    ("survey.nps", "its NPS (0–10)"),
+    ("survey.comment", "its comment"),
 ];
 
 /// A text with placeholders (`{{customer.name}}`), checked to use only known ones.

@@ -48,6 +48,21 @@ pub struct Facts {
     pub status_since: Timestamp,
     /// When it was last solved.
     pub solved_at: Option<Timestamp>,
+    /// The latest survey answer about it: CSAT, CES, NPS and the comment.
+    pub survey: SurveyFacts,
+}
+
+/// The latest survey answer about a ticket (none: all `None`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SurveyFacts {
+    /// CSAT, 1–5.
+    pub csat: Option<i64>,
+    /// CES, 1–7.
+    pub ces: Option<i64>,
+    /// NPS, 0–10.
+    pub nps: Option<i64>,
+    /// The comment.
+    pub comment: Option<String>,
 }
 
 /// What a condition reads.
@@ -86,6 +101,12 @@ pub enum Field {
     HoursInStatus,
     /// `hours_since_solved`.
     HoursSinceSolved,
+    /// `survey_csat`: the latest survey's CSAT, 1–5.
+    SurveyCsat,
+    /// `survey_ces`: its CES, 1–7.
+    SurveyCes,
+    /// `survey_nps`: its NPS, 0–10.
+    SurveyNps,
     /// `field.<key>`: a custom field.
     Custom(String),
 }
@@ -109,6 +130,9 @@ impl Field {
         ("hours_since_updated", Field::HoursSinceUpdated),
         ("hours_in_status", Field::HoursInStatus),
         ("hours_since_solved", Field::HoursSinceSolved),
+        ("survey_csat", Field::SurveyCsat),
+        ("survey_ces", Field::SurveyCes),
+        ("survey_nps", Field::SurveyNps),
     ];
 
     /// Its name in a rule.
@@ -162,6 +186,33 @@ impl Field {
         )
     }
 
+    /// A survey rating field's question.
+    pub fn scale(&self) -> Option<crate::survey::Question> {
+        use crate::survey::Question;
+        match self {
+            Field::SurveyCsat => Some(Question::Csat),
+            Field::SurveyCes => Some(Question::Ces),
+            Field::SurveyNps => Some(Question::Nps),
+            _ => None,
+        }
+    }
+
+    /// A survey rating field's value on this ticket (`None`: not a rating field; `Some(None)`:
+    /// not rated).
+    pub fn rating(&self, f: &Facts) -> Option<Option<i64>> {
+        match self {
+            Field::SurveyCsat => Some(f.survey.csat),
+            Field::SurveyCes => Some(f.survey.ces),
+            Field::SurveyNps => Some(f.survey.nps),
+            _ => None,
+        }
+    }
+
+    /// Whether it is a survey rating.
+    fn is_rating(&self) -> bool {
+        self.scale().is_some()
+    }
+
     /// The time an hours field counts from, on this ticket.
     pub fn since(&self, f: &Facts) -> Option<Timestamp> {
         match self {
@@ -182,6 +233,9 @@ impl Field {
                 &[Is, IsNot, In, NotIn, Set, NotSet]
             }
             Field::Tags => &[Contains, NotContains, Set, NotSet],
+            Field::SurveyCsat | Field::SurveyCes | Field::SurveyNps => {
+                &[Is, IsNot, AtLeast, AtMost, Set, NotSet]
+            }
             Field::Category
             | Field::Subject
             | Field::CustomerEmail
@@ -323,6 +377,12 @@ impl Condition {
                     }
                 }
                 (f, _) if f.is_hours() => return Err(value("a whole number of hours")),
+                (f, Operand::Number(n)) if f.is_rating() => {
+                    if let Some(q) = f.scale() {
+                        q.rating(*n, "value")?;
+                    }
+                }
+                (f, _) if f.is_rating() => return Err(value("a rating (a whole number)")),
                 (Field::TeamId | Field::AssigneeId | Field::OrganizationId, Operand::Number(_)) => {
                 }
                 (Field::TeamId | Field::AssigneeId | Field::OrganizationId, _) => {
@@ -377,6 +437,21 @@ impl Condition {
             return match self.op {
                 Op::AtLeast => hours_passed >= mark,
                 Op::AtMost => hours_passed <= mark,
+                _ => false,
+            };
+        }
+        if let Some(actual) = self.field.rating(f) {
+            let wanted = match &self.value {
+                Some(Operand::Number(n)) => Some(*n),
+                _ => None,
+            };
+            return match (self.op, actual, wanted) {
+                (Op::Set, a, _) => a.is_some(),
+                (Op::NotSet, a, _) => a.is_none(),
+                (Op::Is, Some(a), Some(w)) => a == w,
+                (Op::IsNot, Some(a), Some(w)) => a != w,
+                (Op::AtLeast, Some(a), Some(w)) => a >= w,
+                (Op::AtMost, Some(a), Some(w)) => a <= w,
                 _ => false,
             };
         }
@@ -455,6 +530,7 @@ mod tests {
             updated_at: Timestamp(0),
             status_since: Timestamp(10 * 3_600_000_000),
             solved_at: None,
+            survey: SurveyFacts::default(),
         }
     }
 

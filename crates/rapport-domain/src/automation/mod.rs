@@ -71,6 +71,9 @@ pub enum Trigger {
     /// A snoozed ticket woke.
     #[serde(rename = "snooze.ended")]
     SnoozeEnded,
+    /// The customer answered a survey about the ticket (or changed their answer).
+    #[serde(rename = "survey.answered")]
+    SurveyAnswered,
 }
 
 impl Trigger {
@@ -86,6 +89,7 @@ impl Trigger {
         Trigger::PromiseDue,
         Trigger::PromiseBroken,
         Trigger::SnoozeEnded,
+        Trigger::SurveyAnswered,
     ];
 
     /// Its wire name (`ticket.created`, …).
@@ -101,6 +105,7 @@ impl Trigger {
             Trigger::PromiseDue => "promise.due",
             Trigger::PromiseBroken => "promise.broken",
             Trigger::SnoozeEnded => "snooze.ended",
+            Trigger::SurveyAnswered => "survey.answered",
         }
     }
 
