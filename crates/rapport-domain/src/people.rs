@@ -85,6 +85,10 @@ pub enum Permission {
     ManageWebhooks,
     /// Create and change automation rules (they change tickets and write to customers).
     ManageAutomations,
+    /// Set whether and how often surveys go out.
+    ManageSurveys,
+    /// Read the reports and dashboards (every agent's and team's figures).
+    ViewReports,
 }
 
 impl Permission {
@@ -100,6 +104,8 @@ impl Permission {
             | Permission::ManageCategories
             | Permission::ManageSla
             | Permission::ManageAutomations
+            | Permission::ManageSurveys
+            | Permission::ViewReports
             | Permission::ViewJobs
             | Permission::ViewKbReports => Role::Supervisor,
             Permission::ManageUsers

@@ -82,6 +82,15 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portal_links::revoke_portal_link))
         .routes(routes!(customers::get_customer))
         .routes(routes!(api::sentiment::customer_mood))
+        .routes(routes!(api::surveys::ticket_survey))
+        .routes(routes!(
+            api::surveys::get_customer_surveys,
+            api::surveys::put_customer_surveys
+        ))
+        .routes(routes!(
+            api::surveys::get_survey_settings,
+            api::surveys::put_survey_settings
+        ))
         .routes(routes!(search::search))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(people::me))

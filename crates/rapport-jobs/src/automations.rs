@@ -12,6 +12,7 @@
 
 use futures::future::BoxFuture;
 use rapport_domain::automation::action::literal;
+use rapport_domain::automation::condition::SurveyFacts;
 use rapport_domain::automation::{
     Action, Chain, MAX_RUNS_PER_DAY, Recipient, Rule, Template, Trigger,
 };
@@ -50,6 +51,16 @@ pub fn trigger_of(event: &StreamEvent) -> Option<Trigger> {
         (EventKind::SurveyAnswered, _) => Trigger::SurveyAnswered,
         _ => return None,
     })
+}
+
+/// The survey answer a `survey_answered` event records.
+fn answer_in(event: &StreamEvent) -> SurveyFacts {
+    SurveyFacts {
+        csat: event.data["csat"].as_i64(),
+        ces: event.data["ces"].as_i64(),
+        nps: event.data["nps"].as_i64(),
+        comment: event.data["comment"].as_str().map(str::to_owned),
+    }
 }
 
 /// The chain of rules that made the change an event records (empty for people's changes).
@@ -103,9 +114,14 @@ impl Subscriber for Automations {
                         continue;
                     }
                     // Read again for each rule: it sees what the rules before it did.
-                    let Some(seen) = automations::ticket(c, ticket).await? else {
+                    let Some(mut seen) = automations::ticket(c, ticket).await? else {
                         break;
                     };
+                    // A survey's answer is judged as it was given (a later change is
+                    // its own event).
+                    if trigger == Trigger::SurveyAnswered {
+                        seen.facts.survey = answer_in(event);
+                    }
                     if !stored.rule.holds(&seen.facts, now)
                         || too_often(c, stored, ticket, now).await?
                     {

@@ -34,6 +34,7 @@ pub mod sentiment;
 pub mod sessions;
 pub mod snooze;
 pub mod split;
+pub mod surveys;
 pub mod tickets;
 pub mod time_entries;
 
@@ -177,6 +178,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/portal/requests/{id}",
             get(portal::requests::view).post(portal::requests::reply),
+        )
+        .route(
+            "/survey/{token}",
+            get(surveys::show).post(surveys::answer),
+        )
+        .route(
+            "/survey/{token}/opt-out",
+            get(surveys::opt_out_form).post(surveys::opt_out),
         )
         .route("/help", get(help::home::home))
         .route("/help/categories/{slug}", get(help::categories::category))

@@ -31,6 +31,7 @@ pub mod sentiment;
 pub mod sla;
 pub mod snooze;
 pub mod stats;
+pub mod surveys;
 pub mod tickets;
 pub mod tokens;
 pub mod webhooks;

@@ -206,6 +206,8 @@ struct RequestPage {
     messages: Vec<MessageView>,
     open: bool,
     csrf: String,
+    /// A solved request's survey: its page, and whether it was answered.
+    survey: Option<(String, bool)>,
 }
 
 /// How many generations before the current one a key is compared with, to tell a revoked
@@ -294,10 +296,11 @@ pub async fn view(
         .read(op!(c => {
             let t = tickets::get(c, &who, id).await?;
             let msgs = messages::for_ticket(c, &who, id).await?;
-            Ok((t, msgs))
+            let survey = rapport_store::surveys::for_ticket(c, id).await?;
+            Ok((t, msgs, survey))
         }))
         .await;
-    let (t, msgs) = match loaded {
+    let (t, msgs, survey) = match loaded {
         Ok(x) => x,
         Err(e) => return store_error(e),
     };
@@ -316,6 +319,14 @@ pub async fn view(
         messages,
         open: t.status != TicketStatus::Closed,
         csrf: csrf.clone(),
+        // Offered once the request is solved: here for every request that has one (an
+        // email request's came by email too).
+        survey: survey
+            .filter(|_| matches!(t.status, TicketStatus::Solved | TicketStatus::Closed))
+            .map(|s| {
+                let token = rapport_store::surveys::link_token(&st.sealer, s.id);
+                (format!("/survey/{token}"), s.answered_at.is_some())
+            }),
     });
     with_csrf(&st, r, &csrf)
 }

@@ -49,6 +49,7 @@ mod sessions_trust;
 mod sla;
 mod sla_judge;
 mod snooze;
+mod surveys;
 mod storage_trust;
 mod subscribers;
 mod tickets;

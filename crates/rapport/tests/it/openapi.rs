@@ -30,6 +30,11 @@ both_backends! {
             ("/api/v1/tickets/{id}/portal-link/revoke", "post"),
             ("/api/v1/customers/{id}", "get"),
             ("/api/v1/customers/{id}/mood", "get"),
+            ("/api/v1/customers/{id}/surveys", "get"),
+            ("/api/v1/customers/{id}/surveys", "put"),
+            ("/api/v1/tickets/{id}/survey", "get"),
+            ("/api/v1/surveys/settings", "get"),
+            ("/api/v1/surveys/settings", "put"),
             ("/api/v1/search", "get"),
             ("/api/v1/attachments/{id}", "get"),
             ("/api/v1/me", "get"),
@@ -149,7 +154,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 138] = [
+const SCHEMA_NAMES: [&str; 141] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -270,6 +275,9 @@ const SCHEMA_NAMES: [&str; 138] = [
     "Snooze",
     "SnoozeRequest",
     "StartChatRequest",
+    "SurveyOptOut",
+    "SurveySettings",
+    "SurveyView",
     "SynonymGroup",
     "Team",
     "TeamRouting",
