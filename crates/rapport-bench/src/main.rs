@@ -30,6 +30,7 @@ mod kb;
 mod mail;
 mod reference;
 mod scratch;
+mod sentiment;
 mod timers;
 
 use mail::{mail_load, mail_out, smtp_sink};
@@ -126,6 +127,10 @@ struct Args {
     /// Minute passes to time in the timers run.
     #[arg(long, default_value_t = 30)]
     timer_passes: usize,
+    /// Only the sentiment timing: read every labelled support message's mood this many
+    /// times (no database, no server; 0: not this run).
+    #[arg(long, default_value_t = 0)]
+    sentiment: usize,
 }
 
 fn ms(h: &Histogram<u64>, q: f64) -> f64 {
@@ -147,6 +152,9 @@ impl Report {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.sentiment > 0 {
+        return sentiment::run(args.sentiment, &mut Report(Vec::new()));
+    }
     if !args.binary.exists() {
         bail!(
             "{} not found: run `cargo build --release -p rapport` first",

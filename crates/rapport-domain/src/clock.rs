@@ -89,6 +89,11 @@ impl ManualClock {
     pub fn advance_secs(&self, secs: i64) {
         self.0.fetch_add(secs * 1_000_000, Ordering::SeqCst);
     }
+
+    /// Moves the clock to `t` (forward only: an earlier `t` leaves it where it is).
+    pub fn set(&self, t: Timestamp) {
+        self.0.fetch_max(t.0, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {

@@ -23,6 +23,7 @@ pub mod password;
 pub mod people;
 pub mod principal;
 pub mod promise;
+pub mod reports;
 pub mod routing;
 pub mod score;
 pub mod sentiment;

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Priority;
-use crate::bot::{Mood, fold, has, mood};
+use crate::bot::{Mood, fold, has, mood_of_words};
 use crate::sla::glance::short_duration;
 use crate::{Timestamp, ticket::TicketStatus};
 
@@ -96,7 +96,9 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Reads the customer's texts (subject and messages) and tier.
+    /// Reads the customer's texts (subject and messages) and tier: urgent phrases, and
+    /// the mood their words show. The mood a message's sentiment shows comes in with
+    /// [`Signals::felt`] (read once, before the write that stores the message).
     pub fn read<S: AsRef<str>>(texts: &[S], tier: Option<&str>) -> Self {
         let mut best: Option<(&str, i64)> = None;
         let mut worst = Mood::Calm;
@@ -107,7 +109,7 @@ impl Signals {
                     best = Some((p, *w));
                 }
             }
-            let m = mood(t.as_ref());
+            let m = mood_of_words(t.as_ref());
             if rank(m) > rank(worst) {
                 worst = m;
             }
@@ -125,6 +127,22 @@ impl Signals {
             },
             tier,
         }
+    }
+
+    /// These signals with the mood a message's sentiment shows, when it is worse than its
+    /// words' (`bot::worse`).
+    pub fn felt(mut self, s: crate::sentiment::Sentiment) -> Self {
+        let now = match self.mood.as_deref() {
+            Some("upset") => Mood::Upset,
+            Some("frustrated") => Mood::Frustrated,
+            _ => Mood::Calm,
+        };
+        self.mood = match crate::bot::worse(now, s) {
+            Mood::Calm => None,
+            Mood::Frustrated => Some("frustrated".into()),
+            Mood::Upset => Some("upset".into()),
+        };
+        self
     }
 
     /// These signals joined with later ones: the weightier words, the worse mood, the

@@ -83,6 +83,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::get_customer))
         .routes(routes!(api::sentiment::customer_mood))
         .routes(routes!(api::surveys::ticket_survey))
+        .routes(routes!(api::reports::summary))
         .routes(routes!(
             api::surveys::get_customer_surveys,
             api::surveys::put_customer_surveys

@@ -65,7 +65,7 @@ impl Subscriber for SurveyOffers {
                 };
                 if channel == Channel::Email {
                     let (address, _) = notify::customer_recipient(c, s.customer_id).await?;
-                    notify::queue_automatic(
+                    let queued = notify::queue_automatic(
                         c,
                         &Notice::Survey { survey_id: s.id },
                         &address,
@@ -73,6 +73,11 @@ impl Subscriber for SurveyOffers {
                         now,
                     )
                     .await?;
+                    if !queued {
+                        // Not sent (no mailbox, or the address's allowance is used up):
+                        // not offered either.
+                        surveys::withdraw(c, s.id).await?;
+                    }
                 }
             }
             Ok(())
@@ -93,15 +98,22 @@ pub async fn send_nps(db: &Db, now: Timestamp) -> Result<usize, StoreError> {
             return Ok(0);
         }
         let mut sent = 0;
-        for customer in surveys::due_nps(c, s.nps_interval_days, NPS_PER_PASS, now).await? {
+        let after = surveys::nps_cursor(c).await?;
+        let (due, next) = surveys::due_nps(c, s.nps_interval_days, NPS_PER_PASS, after, now).await?;
+        for customer in due {
             let Some(survey) = surveys::offer_nps(c, customer, s.nps_interval_days, now).await? else {
                 continue;
             };
             let (address, _) = notify::customer_recipient(c, customer).await?;
             if notify::queue_automatic(c, &Notice::Survey { survey_id: survey.id }, &address, "survey", now).await? {
                 sent += 1;
+            } else {
+                // Not sent (no mailbox, or the address's allowance is used up): not
+                // offered either.
+                surveys::withdraw(c, survey.id).await?;
             }
         }
+        surveys::set_nps_cursor(c, next).await?;
         Ok(sent)
     }))
     .await

@@ -31,6 +31,7 @@ pub mod portal;
 pub mod presence;
 pub mod private_files;
 pub mod promises;
+pub mod reports;
 pub mod routing;
 pub mod score;
 pub mod search;

@@ -205,12 +205,31 @@ pub async fn set_settings(c: &mut dyn Conn, s: Settings) -> Result<Settings> {
 /// Whether an address belongs to a machine that must never get a survey (`noreply@…`,
 /// `mailer-daemon@…`, `postmaster@…`).
 pub fn machine_address(email: &str) -> bool {
-    let local = email.split('@').next().unwrap_or("").to_ascii_lowercase();
-    let squashed = local.replace(['-', '_', '.'], "");
-    matches!(
-        squashed.as_str(),
-        "noreply" | "donotreply" | "mailerdaemon" | "postmaster" | "bounce" | "bounces"
-    )
+    let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+    let local = local.to_ascii_lowercase();
+    // `noreply+tag@`, `no-reply-billing@`, `bounces+123@`…
+    let squashed: String = local
+        .split('+')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.'))
+        .collect();
+    let machine = [
+        "noreply",
+        "donotreply",
+        "mailerdaemon",
+        "postmaster",
+        "bounce",
+        "notification",
+        "notify",
+        "alert",
+        "automailer",
+    ];
+    machine.iter().any(|m| squashed.starts_with(m))
+        // Addresses Rapport makes up (chat visitors, unknown senders) reach no one.
+        || domain.to_ascii_lowercase().ends_with(".invalid")
+        || domain.eq_ignore_ascii_case("invalid")
 }
 
 /// Who a survey would go to, and whether it may.
@@ -294,26 +313,35 @@ pub async fn offer_for_ticket(
 
 /// The customers due an NPS survey at `now`: active (a ticket of theirs changed in the
 /// last `interval_days`), not opted out, their address neither bouncing nor a machine's,
-/// and not asked within `interval_days`. At most `limit`, oldest customers first.
+/// and not asked within `interval_days`. Looks at `limit` candidates after customer id
+/// `after` (a pass goes on where the last one stopped, so customers who are skipped never
+/// hold the others back); returns the due ones and where to go on from (0: from the
+/// start again).
 pub async fn due_nps(
     c: &mut dyn Conn,
     interval_days: i64,
     limit: i64,
+    after: i64,
     now: Timestamp,
-) -> Result<Vec<i64>> {
+) -> Result<(Vec<i64>, i64)> {
     let since = now.plus_secs(-interval_days.saturating_mul(86_400));
     let rows = c
         .query(
             "SELECT cu.id, cu.email, cu.attributes FROM customers cu
-             WHERE cu.surveys_opt_out = FALSE
+             WHERE cu.id > $3 AND cu.surveys_opt_out = FALSE
                AND EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = cu.id
                            AND t.updated_at >= $1)
                AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.customer_id = cu.id
                                AND s.kind = 'nps' AND s.sent_at >= $1)
              ORDER BY cu.id LIMIT $2",
-            &[since.into(), limit.into()],
+            &[since.into(), limit.into(), after.into()],
         )
         .await?;
+    let next = if (rows.len() as i64) < limit {
+        0
+    } else {
+        rows.last().map(|r| r.int("id")).transpose()?.unwrap_or(0)
+    };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let attrs: serde_json::Value =
@@ -325,7 +353,33 @@ pub async fn due_nps(
         }
         out.push(r.int("id")?);
     }
-    Ok(out)
+    Ok((out, next))
+}
+
+const NPS_CURSOR_KEY: &str = "surveys.nps_cursor";
+
+/// Where the next NPS pass goes on from (a customer id; 0 from the start).
+pub async fn nps_cursor(c: &mut dyn Conn) -> Result<i64> {
+    Ok(c.opt(
+        "SELECT value FROM settings WHERE key = $1",
+        &[NPS_CURSOR_KEY.into()],
+    )
+    .await?
+    .map(|r| r.text("value"))
+    .transpose()?
+    .and_then(|v| v.parse().ok())
+    .unwrap_or(0))
+}
+
+/// Sets where the next NPS pass goes on from.
+pub async fn set_nps_cursor(c: &mut dyn Conn, after: i64) -> Result<()> {
+    c.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[NPS_CURSOR_KEY.into(), after.to_string().into()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Offers an NPS survey to a customer by email (`None` when they may not get one, or got
@@ -463,7 +517,12 @@ pub async fn answer(c: &mut dyn Conn, id: i64, a: Answer, now: Timestamp) -> Res
         survey.ticket_id = Some(t);
         follow_up = Some(t);
     }
-    if let Some(t) = survey.ticket_id {
+    // Every first answer and every change of a rating is an event (what automations react
+    // to); a comment edited alone is not, so posting the form again and again does not
+    // reach supervisors again.
+    let rated_anew = before.answered_at.is_none()
+        || (before.csat, before.ces, before.nps) != (survey.csat, survey.ces, survey.nps);
+    if let Some(t) = survey.ticket_id.filter(|_| rated_anew) {
         let data = serde_json::json!({
             "survey_id": survey.id,
             "kind": survey.kind.as_str(),
@@ -498,9 +557,14 @@ async fn nps_follow_up(c: &mut dyn Conn, s: &Survey, now: Timestamp) -> Result<i
         )
         .await?
         .text("email")?;
+    // Whoever holds the survey's link answers it: the text is labelled as what it is.
     let body = match &s.comment {
-        Some(text) => format!("NPS {n} out of 10. Their comment:\n\n{text}"),
-        None => format!("NPS {n} out of 10, without a comment."),
+        Some(text) => format!(
+            "NPS survey answer (from the survey's link; not a verified request): {n} out of 10. The comment:\n\n{text}"
+        ),
+        None => format!(
+            "NPS survey answer (from the survey's link; not a verified request): {n} out of 10, without a comment."
+        ),
     };
     let t = crate::tickets::create(
         c,
@@ -523,6 +587,17 @@ async fn nps_follow_up(c: &mut dyn Conn, s: &Survey, now: Timestamp) -> Result<i
     )
     .await?;
     Ok(t.id)
+}
+
+/// Takes back a survey that could not be sent (no mailbox, or the address's allowance of
+/// automatic mail was used up): it was never offered.
+pub async fn withdraw(c: &mut dyn Conn, id: i64) -> Result<()> {
+    c.execute(
+        "DELETE FROM surveys WHERE id = $1 AND answered_at IS NULL",
+        &[id.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Stops every survey to a customer (their own request, from a survey's link or through
@@ -572,6 +647,11 @@ mod tests {
         assert!(machine_address("no-reply@shop.example"));
         assert!(machine_address("MAILER-DAEMON@x.example"));
         assert!(machine_address("do_not_reply@x.example"));
+        assert!(machine_address("noreply+x@x.example"));
+        assert!(machine_address("bounces+123@lists.example"));
+        assert!(machine_address("no-reply-billing@x.example"));
+        assert!(machine_address("visitor-1@chat.invalid"));
         assert!(!machine_address("nora@x.example"));
+        assert!(!machine_address("bob@invalid-domain.example"));
     }
 }

@@ -179,10 +179,7 @@ pub fn routes() -> Router<AppState> {
             "/portal/requests/{id}",
             get(portal::requests::view).post(portal::requests::reply),
         )
-        .route(
-            "/survey/{token}",
-            get(surveys::show).post(surveys::answer),
-        )
+        .route("/survey/{token}", get(surveys::show).post(surveys::answer))
         .route(
             "/survey/{token}/opt-out",
             get(surveys::opt_out_form).post(surveys::opt_out),

@@ -246,7 +246,17 @@ pub async fn answer(
                 rating(Question::Nps, f.nps.as_deref()),
             );
             let msg = format!("Please check the {}: {}", e.field, e.message);
-            render(&st, &headers, &token, &s, chosen, f.comment, false, Some(msg)).await
+            render(
+                &st,
+                &headers,
+                &token,
+                &s,
+                chosen,
+                f.comment,
+                false,
+                Some(msg),
+            )
+            .await
         }
         Err(e) => crate::page::store_error(e),
     }

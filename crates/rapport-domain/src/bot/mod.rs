@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::Timestamp;
 
-pub use mood::{Mood, mood};
+pub use mood::{Mood, mood, mood_of_words, worse};
 pub use phrases::{Reaction, after_verdict, asks_for_person, questions, reaction};
 pub use words::{fold, has, language};
 

@@ -114,8 +114,11 @@ const MILD: &[&str] = &[
 /// waiting, repetition and cancelling in English): at or below
 /// [`crate::sentiment::UPSET`] upset, below [`FRUSTRATED`] frustrated.
 pub fn mood(text: &str) -> Mood {
-    let by_words = mood_of_words(text);
-    let s = crate::sentiment::read(text);
+    worse(mood_of_words(text), crate::sentiment::read(text))
+}
+
+/// The worse of a mood by words and one by a sentiment score (see [`mood`]).
+pub fn worse(by_words: Mood, s: crate::sentiment::Sentiment) -> Mood {
     let by_score = if s.upset() {
         Mood::Upset
     } else if s.score < FRUSTRATED {
@@ -139,7 +142,7 @@ pub fn mood(text: &str) -> Mood {
 pub const FRUSTRATED: f64 = -0.3;
 
 /// The mood by words alone (see [`mood`]).
-fn mood_of_words(text: &str) -> Mood {
+pub fn mood_of_words(text: &str) -> Mood {
     let folded = fold(text);
     let mut score = 0;
     score += 2 * STRONG.iter().filter(|w| has(&folded, w)).count();

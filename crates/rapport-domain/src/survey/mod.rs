@@ -147,9 +147,12 @@ pub fn ces_score(ratings: &[i64]) -> Option<f64> {
 
 /// NPS: the percentage of promoters minus the percentage of detractors, −100…100.
 pub fn nps_score(ratings: &[i64]) -> Option<f64> {
-    let promoters = share(ratings, |r| NpsGroup::of(r) == NpsGroup::Promoter)?;
-    let detractors = share(ratings, |r| NpsGroup::of(r) == NpsGroup::Detractor)?;
-    Some(round2(promoters - detractors))
+    if ratings.is_empty() {
+        return None;
+    }
+    let count = |g: NpsGroup| ratings.iter().filter(|r| NpsGroup::of(**r) == g).count() as f64;
+    let net = count(NpsGroup::Promoter) - count(NpsGroup::Detractor);
+    Some(round2(net * 100.0 / ratings.len() as f64))
 }
 
 fn share(ratings: &[i64], pred: impl Fn(i64) -> bool) -> Option<f64> {
@@ -218,6 +221,8 @@ mod tests {
         assert_eq!(ces_score(&[7, 6, 2]), Some(5.0));
         // 3 promoters, 1 passive, 2 detractors of 6: 50% − 33.33%.
         assert_eq!(nps_score(&[10, 9, 9, 7, 6, 0]), Some(16.67));
+        // (2 − 1) / 3, not 66.67 − 33.33 rounded apart.
+        assert_eq!(nps_score(&[10, 9, 3]), Some(33.33));
         assert_eq!(NpsGroup::of(8), NpsGroup::Passive);
         assert!(needs_follow_up(Some(2), None));
         assert!(!needs_follow_up(Some(3), Some(7)));

@@ -24,6 +24,7 @@ pub mod people;
 pub mod portal_links;
 pub mod preferences;
 pub mod promises;
+pub mod reports;
 pub mod routing;
 pub mod score;
 pub mod search;

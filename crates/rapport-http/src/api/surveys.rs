@@ -125,11 +125,15 @@ pub async fn get_customer_surveys(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<SurveyOptOut>> {
     require(&viewer, Permission::ReadCustomers)?;
-    let opt_out = st.db.read(op!(c => surveys::opted_out(c, id).await)).await?;
+    let opt_out = st
+        .db
+        .read(op!(c => surveys::opted_out(c, id).await))
+        .await?;
     Ok(Json(SurveyOptOut { opt_out }))
 }
 
-/// Stops surveys to a customer (at their request), or allows them again.
+/// Stops surveys to a customer (at their request; any agent), or allows them again (a
+/// supervisor).
 #[utoipa::path(put, path = "/api/v1/customers/{id}/surveys", tag = "surveys",
     params(("id" = i64, Path, description = "Customer id")),
     request_body = SurveyOptOut,
@@ -143,7 +147,16 @@ pub async fn put_customer_surveys(
     ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<SurveyOptOut>,
 ) -> ApiResult<Json<SurveyOptOut>> {
-    require(&viewer, Permission::WorkTickets)?;
+    // Any agent may stop surveys at a customer's request; only a supervisor may start
+    // them again.
+    require(
+        &viewer,
+        if req.opt_out {
+            Permission::WorkTickets
+        } else {
+            Permission::ManageSurveys
+        },
+    )?;
     let out = req.opt_out;
     st.db
         .write(op!(c => {

@@ -29,14 +29,15 @@ ALTER TABLE customers ADD COLUMN surveys_opt_out BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- A low rating or a detractor's answer reaches a supervisor through a shipped event rule
 -- (a supervisor can change it or switch it off): the comment as a note on the ticket, a
--- tag, and an email to the supervisors.
+-- tag, and an email to the supervisors (without the comment: a stranger's words do not
+-- go out in mail from the help desk).
 INSERT INTO automations (name, enabled, kind, events, conditions, actions, created_at,
                          updated_at)
 VALUES ('Follow up a low CSAT', TRUE, 'event', '["survey.answered"]',
         '[{"field":"survey_csat","op":"at_most","value":2}]',
-        '[{"type":"add_tags","tags":["low-csat"]},{"type":"note","text":"The customer rated this CSAT {{survey.csat}} of 5 (CES {{survey.ces}} of 7). Their comment: {{survey.comment}}\n\nA supervisor follows up."},{"type":"notify","to":["supervisors"],"text":"the customer rated ticket #{{ticket.number}} CSAT {{survey.csat}} of 5. Their comment: {{survey.comment}}"}]',
+        '[{"type":"add_tags","tags":["low-csat"]},{"type":"note","text":"The customer rated this CSAT {{survey.csat}} of 5 (CES {{survey.ces}} of 7). Their comment: {{survey.comment}}\n\nA supervisor follows up."},{"type":"notify","to":["supervisors"],"text":"the customer rated ticket #{{ticket.number}} CSAT {{survey.csat}} of 5. Their comment is in a note on the ticket."}]',
         0, 0),
        ('Follow up an NPS detractor', TRUE, 'event', '["survey.answered"]',
         '[{"field":"survey_nps","op":"at_most","value":6}]',
-        '[{"type":"note","text":"A detractor: NPS {{survey.nps}} of 10. Their comment: {{survey.comment}}\n\nA supervisor follows up."},{"type":"notify","to":["supervisors"],"text":"a customer answered NPS {{survey.nps}} of 10 (ticket #{{ticket.number}}). Their comment: {{survey.comment}}"}]',
+        '[{"type":"note","text":"A detractor: NPS {{survey.nps}} of 10. Their comment: {{survey.comment}}\n\nA supervisor follows up."},{"type":"notify","to":["supervisors"],"text":"a customer answered NPS {{survey.nps}} of 10 (ticket #{{ticket.number}}). Their comment is in a note on the ticket."}]',
         0, 0);

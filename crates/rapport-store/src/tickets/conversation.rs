@@ -143,7 +143,7 @@ pub async fn customer_reply(
     let signals = t
         .signals
         .clone()
-        .with(&Signals::read(&[body.as_str()], tier.as_deref()));
+        .with(&Signals::read(&[body.as_str()], tier.as_deref()).felt(body.sentiment()));
     c.execute(
         "UPDATE tickets SET status = $1, message_count = message_count + 1, last_message_at = $2,
                 updated_at = $2, score_standing = $4, score_signals = $5,

@@ -179,7 +179,8 @@ pub async fn create_expecting(
     let customer_id =
         customers::find_or_create(c, &t.customer_email, t.customer_name.as_ref(), now).await?;
     let tier = crate::score::tier(c, customer_id).await?;
-    let signals = Signals::read(&[t.subject.as_str(), t.body.as_str()], tier.as_deref());
+    let signals = Signals::read(&[t.subject.as_str(), t.body.as_str()], tier.as_deref())
+        .felt(t.body.sentiment());
     let standing = score::standing(&signals, t.priority);
     let number = next_number(c).await?;
     let tags: Vec<String> = t.tags.iter().map(|t| t.as_str().to_owned()).collect();

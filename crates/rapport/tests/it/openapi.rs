@@ -35,6 +35,7 @@ both_backends! {
             ("/api/v1/tickets/{id}/survey", "get"),
             ("/api/v1/surveys/settings", "get"),
             ("/api/v1/surveys/settings", "put"),
+            ("/api/v1/reports/summary", "get"),
             ("/api/v1/search", "get"),
             ("/api/v1/attachments/{id}", "get"),
             ("/api/v1/me", "get"),
@@ -154,7 +155,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 141] = [
+const SCHEMA_NAMES: [&str; 147] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -213,10 +214,13 @@ const SCHEMA_NAMES: [&str; 141] = [
     "CustomerRef",
     "CustomerWithTickets",
     "DailyStat",
+    "Duration",
     "ErrorBody",
     "ErrorDetail",
     "Event",
     "FetchHealth",
+    "Figure",
+    "Figures",
     "Health",
     "Hit",
     "ImapRequest",
@@ -252,6 +256,7 @@ const SCHEMA_NAMES: [&str; 141] = [
     "MoodPoint",
     "MoodTrend",
     "NewToken",
+    "NpsFigure",
     "PatchArticleRequest",
     "PatchKbCategoryRequest",
     "PatchMailboxRequest",
@@ -264,6 +269,7 @@ const SCHEMA_NAMES: [&str; 141] = [
     "Promise",
     "PromiseReport",
     "PromiseTally",
+    "ReportSummary",
     "SearchResults",
     "SentimentView",
     "SkillsView",
@@ -275,6 +281,7 @@ const SCHEMA_NAMES: [&str; 141] = [
     "Snooze",
     "SnoozeRequest",
     "StartChatRequest",
+    "SurveyFigure",
     "SurveyOptOut",
     "SurveySettings",
     "SurveyView",

@@ -16,8 +16,20 @@ use crate::peers::{SinkOptions, SmtpSink};
 
 /// An email ticket from `from`, as the customer writes it (what is queued goes out
 /// through `relay`).
-async fn email_ticket(app: &TestApp, relay: Option<Relay>, from: &str, subject: &str, mid: &str) -> i64 {
-    let raw = mail(from, subject, mid, "", "Something is not right, please help.");
+async fn email_ticket(
+    app: &TestApp,
+    relay: Option<Relay>,
+    from: &str,
+    subject: &str,
+    mid: &str,
+) -> i64 {
+    let raw = mail(
+        from,
+        subject,
+        mid,
+        "",
+        "Something is not right, please help.",
+    );
     assert_eq!(
         send(app, json!([[from, ["help@shop.example"], raw]])).await,
         vec!["ok"]
@@ -98,7 +110,8 @@ impl Person {
             .map(|v| v.to_str().unwrap().to_owned())
             .find(|v| v.starts_with("rapport_portal_csrf="))
         {
-            self.csrf = Some(c.split(';').next().unwrap()["rapport_portal_csrf=".len()..].to_owned());
+            self.csrf =
+                Some(c.split(';').next().unwrap()["rapport_portal_csrf=".len()..].to_owned());
         }
         (r.status().as_u16(), r.text().await.unwrap())
     }
@@ -121,7 +134,14 @@ impl Person {
             .get("location")
             .map(|l| l.to_str().unwrap().to_owned())
             .unwrap_or_default();
-        (status, if status == 303 { location } else { r.text().await.unwrap() })
+        (
+            status,
+            if status == 303 {
+                location
+            } else {
+                r.text().await.unwrap()
+            },
+        )
     }
 }
 
