@@ -76,7 +76,7 @@ pub struct Figure {
 /// A duration's median and 90th percentile (nearest rank), in seconds of business hours
 /// where the ticket's SLA calendar applies.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Duration {
+pub struct TimeFigure {
     /// The median, in seconds (null without any).
     pub value: Option<i64>,
     /// The median, in seconds.
@@ -87,7 +87,7 @@ pub struct Duration {
     pub count: i64,
 }
 
-impl From<Option<Spread>> for Duration {
+impl From<Option<Spread>> for TimeFigure {
     fn from(s: Option<Spread>) -> Self {
         Self {
             value: s.map(|s| s.median),
@@ -137,9 +137,9 @@ pub struct Figures {
     /// Tickets created.
     pub volume: Figure,
     /// First response time of the tickets created.
-    pub first_response_time: Duration,
+    pub first_response_time: TimeFigure,
     /// Resolution time of the tickets solved.
-    pub resolution_time: Duration,
+    pub resolution_time: TimeFigure,
     /// The percentage of the tickets created (with SLA clocks) that breached no target.
     pub sla_compliance: Figure,
     /// The percentage of the tickets solved with exactly one public reply.
@@ -164,9 +164,9 @@ pub struct ReportSummary {
     /// Tickets created.
     pub volume: Figure,
     /// First response time.
-    pub first_response_time: Duration,
+    pub first_response_time: TimeFigure,
     /// Resolution time.
-    pub resolution_time: Duration,
+    pub resolution_time: TimeFigure,
     /// SLA compliance.
     pub sla_compliance: Figure,
     /// One-touch resolution.

@@ -69,7 +69,7 @@ async fn automations_sla_and_webhooks_are_managed_in_the_workspace(backend: Back
         assert_eq!(s, 403, "{path}");
     }
     let (_, rules) = app.get("/api/v1/automations").await;
-    assert_eq!(rules.as_array().unwrap().len(), 3, "nothing changed");
+    assert_eq!(rules.as_array().unwrap().len(), 5, "nothing changed");
     let (sup, _) = sign_in(&app, &http, "sup@example.com", PASSWORD).await;
     // Webhooks send ticket data out: admins only.
     assert_eq!(get(&app, &sup, "/admin/webhooks").await.0, 403);

@@ -165,6 +165,8 @@ async fn rules_are_checked_and_kept_by_supervisors(backend: Backend) {
             "Check in after a ticket is solved",
             "Warn the owner before an SLA breach",
             "Tell the owner and supervisors about an SLA breach",
+            "Follow up a low CSAT",
+            "Follow up an NPS detractor",
             "Urgent words"
         ]
     );
