@@ -188,8 +188,17 @@ impl Subscriber for SlaClocks {
                 .collect();
             // A ticket's creation is handled once (the cursor moves in this same
             // transaction), so nothing is stored for these yet.
-            let mut fresh: HashMap<i64, (TicketSla, i64)> = clocks::started_all(c, &created)
-                .await?
+            let started = clocks::started_all(c, &created).await?;
+            // A ticket its creator wrote with a due time no policy gives it now (a policy
+            // changed meanwhile) has it taken off again.
+            let mut stale: Vec<i64> = started
+                .iter()
+                .filter(|(_, s)| s.sla.is_none() && s.due_stored != clocks::NO_DUE)
+                .map(|(id, _)| *id)
+                .collect();
+            stale.sort_unstable();
+            clocks::clear_due(c, &stale).await?;
+            let mut fresh: HashMap<i64, (TicketSla, i64)> = started
                 .into_iter()
                 .filter_map(|(id, s)| Some((id, (s.sla?, s.due_stored))))
                 .collect();

@@ -1,6 +1,7 @@
 //! Surveys react to the event stream: a ticket solved is offered its survey — by email
 //! for an email ticket (CSAT links, then CES and a comment on the page), in the portal for
-//! a web one. NPS goes out on a schedule from the binary's minute loop ([`send_nps`]).
+//! a web one. NPS goes out on a schedule from the binary's maintenance loop, every ten
+//! minutes ([`send_nps`]).
 
 use futures::future::BoxFuture;
 use rapport_domain::{Channel, EventKind, Timestamp};
@@ -89,7 +90,8 @@ impl Subscriber for SurveyOffers {
 pub const NPS_PER_PASS: i64 = 200;
 
 /// Sends the NPS surveys that are due (see `surveys::due_nps`), [`NPS_PER_PASS`] at most;
-/// returns how many went out. The minute loop calls it; the interval per customer keeps
+/// returns how many went out. The maintenance loop calls it every ten minutes; the
+/// interval per customer keeps
 /// anyone from being asked twice.
 pub async fn send_nps(db: &Db, now: Timestamp) -> Result<usize, StoreError> {
     db.write(op!(c => {

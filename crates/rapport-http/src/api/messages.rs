@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::attachments::AttachmentMetaView;
+use crate::api::sentiment::SentimentView;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -63,30 +64,6 @@ pub struct MessageView {
     /// A customer's message: its mood, read as it arrived (`null` for the messages of
     /// agents, Rapport and the bot).
     pub sentiment: Option<SentimentView>,
-}
-
-/// The mood of a customer's message.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub struct SentimentView {
-    /// −1 (most negative) … 1 (most positive).
-    #[schema(example = -0.62)]
-    pub score: f64,
-    /// `negative`, `neutral` or `positive`.
-    #[schema(example = "negative")]
-    pub label: &'static str,
-    /// Whether the customer reads as upset (an input to priority and to the bot's
-    /// handoff).
-    pub upset: bool,
-}
-
-impl From<rapport_domain::sentiment::Sentiment> for SentimentView {
-    fn from(s: rapport_domain::sentiment::Sentiment) -> Self {
-        Self {
-            score: s.score,
-            label: s.label.as_str(),
-            upset: s.upset(),
-        }
-    }
 }
 
 impl From<messages::Message> for MessageView {

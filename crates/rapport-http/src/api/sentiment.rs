@@ -9,11 +9,34 @@ use rapport_store::{customers, op, sentiment};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::messages::SentimentView;
 use crate::auth::{Auth, require};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath;
 use crate::state::AppState;
+
+/// The mood of a customer's message.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct SentimentView {
+    /// −1 (most negative) … 1 (most positive).
+    #[schema(example = -0.62)]
+    pub score: f64,
+    /// `negative`, `neutral` or `positive`.
+    #[schema(example = "negative")]
+    pub label: &'static str,
+    /// Whether the customer reads as upset (an input to priority and to the bot's
+    /// handoff).
+    pub upset: bool,
+}
+
+impl From<rapport_domain::sentiment::Sentiment> for SentimentView {
+    fn from(s: rapport_domain::sentiment::Sentiment) -> Self {
+        Self {
+            score: s.score,
+            label: s.label.as_str(),
+            upset: s.upset(),
+        }
+    }
+}
 
 /// The mood of one of the customer's messages.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -9,7 +9,7 @@ use rapport_store::{customers, op, surveys};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::messages::SentimentView;
+use crate::api::sentiment::SentimentView;
 use crate::auth::{Auth, require};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, JsonBody};

@@ -311,6 +311,18 @@ pub async fn save(c: &mut dyn Conn, ticket_id: i64, sla: &TicketSla, now: Timest
     Ok(())
 }
 
+/// Takes the due time off tickets that have no clocks (`sla_due_at` back to [`NO_DUE`]).
+pub async fn clear_due(c: &mut dyn Conn, ticket_ids: &[i64]) -> Result<()> {
+    for id in ticket_ids {
+        c.execute(
+            "UPDATE tickets SET sla_due_at = $1 WHERE id = $2",
+            &[NO_DUE.into(), (*id).into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// How long before a target is due its warning goes out.
 pub const WARN_BEFORE_SECS: i64 = 3_600;
 

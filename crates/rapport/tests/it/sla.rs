@@ -22,6 +22,7 @@ on_both!(
     the_demo_help_desk_has_sla_clocks,
     a_raised_priority_moves_the_clocks_under_its_policy,
     new_tickets_handled_together_store_their_due_times,
+    a_guessed_due_time_no_policy_gives_is_taken_off,
 );
 
 fn at(rfc3339: &str) -> Timestamp {
@@ -795,5 +796,61 @@ async fn new_tickets_handled_together_store_their_due_times(backend: Backend) {
         .filter(|t| [plain, answered, vip, raised].contains(t))
         .collect();
     assert_eq!(order, vec![vip, plain, raised, answered]);
+    app.stop().await;
+}
+
+/// A ticket the API wrote with a due time no policy gives it by the time the subscriber
+/// starts its clocks (every policy was switched off meanwhile) has the due time taken off
+/// again: it sorts with the tickets that have no clock.
+async fn a_guessed_due_time_no_policy_gives_is_taken_off(backend: Backend) {
+    let (app, clock) = with_clock(backend, "2026-11-27T10:00:00Z").await;
+    let sup = Some(app.supervisor.token.as_str());
+    let guessed = app.ticket("Guessed", "Hello", "guess@example.com").await;
+    let guessed = guessed["id"].as_i64().unwrap();
+    let (_, policies) = app.call("GET", "/api/v1/sla/policies", sup, None).await;
+    for p in policies.as_array().unwrap() {
+        let mut body = p.clone();
+        for k in ["id", "created_at", "updated_at"] {
+            body.as_object_mut().unwrap().remove(k);
+        }
+        body["enabled"] = json!(false);
+        let (s, r) = app
+            .call(
+                "PUT",
+                &format!("/api/v1/sla/policies/{}", p["id"]),
+                sup,
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, 200, "{r}");
+    }
+    settle(&app.db).await;
+    let (_, read) = app.get(&format!("/api/v1/tickets/{guessed}")).await;
+    assert!(read["sla"].is_null(), "{read}");
+    // A ticket with a clock sorts before it.
+    let (s, p) = app
+        .call(
+            "POST",
+            "/api/v1/sla/policies",
+            sup,
+            Some(json!({"name": "Later", "position": 1,
+            "targets": {"first_response_minutes": 2880}})),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    clock.advance_secs(60);
+    let timed = app.ticket("Timed", "Hello", "timed@example.com").await;
+    let timed = timed["id"].as_i64().unwrap();
+    settle(&app.db).await;
+    let (_, page) = app
+        .get("/api/v1/tickets?status=unsolved&sort=sla_due&order=asc&limit=50")
+        .await;
+    let order: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, vec![timed, guessed], "{page}");
     app.stop().await;
 }
