@@ -81,15 +81,6 @@ impl Subscriber for Automations {
         trigger_of(event).is_some()
     }
 
-    fn handle<'a>(
-        &'a self,
-        c: &'a mut dyn Conn,
-        event: &'a StreamEvent,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.handle_batch(c, std::slice::from_ref(event), now)
-    }
-
     /// The rules are read once per batch.
     fn handle_batch<'a>(
         &'a self,

@@ -46,15 +46,6 @@ impl Subscriber for Classifier {
         Some(500)
     }
 
-    fn handle<'a>(
-        &'a self,
-        c: &'a mut dyn Conn,
-        event: &'a StreamEvent,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.handle_batch(c, std::slice::from_ref(event), now)
-    }
-
     /// The batch's examples are counted together and written once at its end (or
     /// before a ticket is classified, so the verdict sees every example before it).
     fn handle_batch<'a>(

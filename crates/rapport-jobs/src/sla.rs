@@ -158,15 +158,6 @@ impl Subscriber for SlaClocks {
             }
     }
 
-    fn handle<'a>(
-        &'a self,
-        c: &'a mut dyn Conn,
-        event: &'a StreamEvent,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.handle_batch(c, std::slice::from_ref(event), now)
-    }
-
     fn batch_size(&self) -> Option<i64> {
         Some(500)
     }

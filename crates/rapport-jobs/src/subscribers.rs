@@ -51,13 +51,23 @@ pub trait Subscriber: Send + Sync + 'static {
 
     /// Handles one event, inside the transaction that moves the cursor past it: its
     /// writes commit with the cursor or not at all. An error rolls the batch back and the
-    /// same events come again later.
+    /// same events come again later. A subscriber implements this or
+    /// [`Subscriber::handle_batch`]; one that implements neither fails on its first event
+    /// (retried and logged, never skipped).
     fn handle<'a>(
         &'a self,
         c: &'a mut dyn Conn,
         event: &'a StreamEvent,
         now: Timestamp,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (c, event, now);
+        let name = self.name();
+        Box::pin(async move {
+            Err(StoreError::Db(format!(
+                "subscriber {name} implements neither handle nor handle_batch"
+            )))
+        })
+    }
 
     /// The most events a batch holds for this subscriber (default: the runner's).
     fn batch_size(&self) -> Option<i64> {
@@ -66,7 +76,8 @@ pub trait Subscriber: Send + Sync + 'static {
 
     /// Handles the events of one batch in order, inside one transaction. By default one
     /// [`Subscriber::handle`] each; a subscriber whose writes add up across events (the
-    /// classifier's counts) gathers them and writes once.
+    /// classifier's counts, the SLA clocks of new tickets) or that reads its rules once a
+    /// batch implements this instead of `handle`.
     fn handle_batch<'a>(
         &'a self,
         c: &'a mut dyn Conn,

@@ -37,15 +37,6 @@ impl Subscriber for SurveyOffers {
             && solved(event)
     }
 
-    fn handle<'a>(
-        &'a self,
-        c: &'a mut dyn Conn,
-        event: &'a StreamEvent,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.handle_batch(c, std::slice::from_ref(event), now)
-    }
-
     /// The settings are read once per batch.
     fn handle_batch<'a>(
         &'a self,

@@ -101,15 +101,6 @@ impl Subscriber for Fanout {
         event.ticket_id.is_some() && WebhookEvent::of(event.kind).is_some()
     }
 
-    fn handle<'a>(
-        &'a self,
-        c: &'a mut dyn Conn,
-        event: &'a StreamEvent,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.handle_batch(c, std::slice::from_ref(event), now)
-    }
-
     /// The receivers are read once per batch (most help desks have none or a few).
     fn handle_batch<'a>(
         &'a self,
