@@ -84,6 +84,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::sentiment::customer_mood))
         .routes(routes!(api::surveys::ticket_survey))
         .routes(routes!(api::reports::summary))
+        .routes(routes!(api::reports::dashboard::get))
+        .routes(routes!(api::reports::themes::get))
         .routes(routes!(
             api::surveys::get_customer_surveys,
             api::surveys::put_customer_surveys

@@ -28,6 +28,7 @@ pub mod preferences;
 pub mod presence;
 pub mod promises;
 pub mod render;
+pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod sentiment;
@@ -206,6 +207,9 @@ pub fn routes() -> Router<AppState> {
         .merge(community::routes())
         .merge(kb_routes())
         .route("/assets/deflection.js", get(deflection_js))
+        .route("/reports", get(reports::dashboard_page))
+        .route("/reports/export.csv", get(reports::export))
+        .route("/reports/themes", get(reports::themes::themes_page))
         .route("/reports/kb", get(kb::reports::reports_page))
         .route("/reports/kb/articles/{id}", get(kb::reports::comments_page))
         .route("/reports/kb/gaps/draft", post(kb::reports::draft))

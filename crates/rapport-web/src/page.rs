@@ -86,6 +86,8 @@ pub struct MeView {
     pub csrf: String,
     /// Shows the admin link.
     pub is_admin: bool,
+    /// Shows the reports link.
+    pub reports: bool,
     /// The search box's text.
     pub query: String,
 }
@@ -97,6 +99,7 @@ impl MeView {
             name: me.session.name.clone(),
             csrf: me.session.csrf.clone(),
             is_admin: me.session.viewer.can(Permission::ManageTeams),
+            reports: me.session.viewer.can(Permission::ViewReports),
             query: query.to_owned(),
         }
     }

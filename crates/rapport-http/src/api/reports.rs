@@ -1,5 +1,9 @@
 //! Reports through the API: `GET /api/v1/reports/summary` — the figures of a period, each
-//! with the count it is computed from, beside the period before it.
+//! with the count it is computed from, beside the period before it — and
+//! `GET /api/v1/reports/dashboard`, the breakdowns the workspace's dashboard draws.
+
+pub mod dashboard;
+pub mod themes;
 
 use axum::Json;
 use axum::extract::State;
@@ -36,7 +40,8 @@ pub struct ReportParams {
 }
 
 impl ReportParams {
-    fn parse(&self) -> Result<(Period, Filter), FieldError> {
+    /// The period and the filters, checked; errors name the field.
+    pub fn parse(&self) -> Result<(Period, Filter), FieldError> {
         let period = Period::parse(&self.from, &self.to)?;
         let channel = self
             .channel
@@ -181,11 +186,13 @@ pub struct ReportSummary {
     pub previous: Figures,
 }
 
-fn percent(part: i64, whole: i64) -> Option<f64> {
+/// `part` of `whole` as a percentage to two places (`None` of nothing).
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 * 10_000.0 / whole as f64).round() / 100.0)
 }
 
-fn figures(s: Summary) -> Figures {
+/// The summary's figures as the API shows them.
+pub fn figures(s: Summary) -> Figures {
     let group = |g: NpsGroup| s.nps.iter().filter(|n| NpsGroup::of(**n) == g).count() as i64;
     Figures {
         volume: Figure {

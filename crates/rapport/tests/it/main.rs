@@ -41,6 +41,7 @@ mod permissions;
 mod principal;
 mod promises;
 mod reports;
+mod reports_dashboard;
 mod review_fixes;
 mod routing;
 mod score;

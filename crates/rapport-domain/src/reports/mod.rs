@@ -2,6 +2,8 @@
 //! report covers, and the statistics of durations (median and 90th percentile by the
 //! nearest-rank method, so every figure is one of the measured durations).
 
+pub mod themes;
+
 use crate::clock::Timestamp;
 use crate::error::FieldError;
 

@@ -3,6 +3,9 @@
 //! ticket's SLA calendar, where its policy has one), SLA compliance, one-touch
 //! resolution, CSAT, CES and NPS. Filters narrow them by team, channel, category or agent.
 
+pub mod dashboard;
+pub mod themes;
+
 use std::collections::HashMap;
 
 use rapport_domain::reports::{Period, Spread, spread};
@@ -28,7 +31,7 @@ pub struct Filter {
 
 impl Filter {
     /// ` AND …` conditions on tickets `t`, their values pushed onto `params`.
-    fn on_tickets(&self, params: &mut Vec<Value>) -> String {
+    pub(crate) fn on_tickets(&self, params: &mut Vec<Value>) -> String {
         let mut sql = String::new();
         let mut add = |cond: &str, v: Value| {
             params.push(v);
@@ -77,7 +80,7 @@ pub struct Summary {
 }
 
 /// Every SLA policy's calendar (a policy without one counts calendar hours).
-async fn calendars_by_policy(c: &mut dyn Conn) -> Result<HashMap<i64, Calendar>> {
+pub(crate) async fn calendars_by_policy(c: &mut dyn Conn) -> Result<HashMap<i64, Calendar>> {
     let cals: HashMap<i64, Calendar> = crate::sla::calendars::list(c)
         .await?
         .into_iter()
@@ -92,7 +95,7 @@ async fn calendars_by_policy(c: &mut dyn Conn) -> Result<HashMap<i64, Calendar>>
 
 /// Seconds from `a` to `b` in the hours of the ticket's policy's calendar, or in calendar
 /// hours.
-fn duration(cals: &HashMap<i64, Calendar>, policy: Option<i64>, a: i64, b: i64) -> i64 {
+pub(crate) fn duration(cals: &HashMap<i64, Calendar>, policy: Option<i64>, a: i64, b: i64) -> i64 {
     match policy.and_then(|p| cals.get(&p)) {
         Some(cal) => cal.open_secs(Timestamp(a), Timestamp(b)),
         None => (b - a).max(0) / 1_000_000,
