@@ -70,6 +70,9 @@ pub enum EventKind {
     /// The customer answered (or changed their answer to) a survey about the ticket (the
     /// data: the survey, its ratings and comment, whether it calls for a follow-up).
     SurveyAnswered,
+    /// The customer was offered the survey of the solved ticket (the data: the survey and
+    /// the channel it went through). The chat widget asks its rating on this.
+    SurveyOffered,
 }
 
 impl EventKind {
@@ -100,6 +103,7 @@ impl EventKind {
         EventKind::SnoozeEnded,
         EventKind::AutomationRan,
         EventKind::SurveyAnswered,
+        EventKind::SurveyOffered,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -135,6 +139,7 @@ impl EventKind {
             EventKind::SnoozeEnded => "snooze_ended",
             EventKind::AutomationRan => "automation_ran",
             EventKind::SurveyAnswered => "survey_answered",
+            EventKind::SurveyOffered => "survey_offered",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Surveys react to the event stream: a ticket solved is offered its survey — by email
 //! for an email ticket (CSAT links, then CES and a comment on the page), in the portal for
-//! a web one. NPS goes out on a schedule from the binary's maintenance loop, every ten
+//! a web one, in the chat widget for a chat (its socket sends a `survey` frame). NPS goes out on a schedule from the binary's maintenance loop, every ten
 //! minutes ([`send_nps`]).
 
 use futures::future::BoxFuture;
@@ -33,7 +33,10 @@ impl Subscriber for SurveyOffers {
 
     fn wants(&self, event: &StreamEvent) -> bool {
         event.ticket_id.is_some()
-            && matches!(event.channel, Some(Channel::Email | Channel::Web))
+            && matches!(
+                event.channel,
+                Some(Channel::Email | Channel::Web | Channel::Chat)
+            )
             && solved(event)
     }
 

@@ -305,10 +305,20 @@ pub async fn offer_for_ticket(
             ],
         )
         .await?;
-    match created {
-        Some(r) => Ok(Some(get(c, r.int("id")?).await?)),
-        None => Ok(None),
-    }
+    let Some(r) = created else {
+        return Ok(None);
+    };
+    let id = r.int("id")?;
+    events::record(
+        c,
+        ticket_id,
+        Actor::System,
+        EventKind::SurveyOffered,
+        &serde_json::json!({"survey_id": id, "channel": channel.as_str()}),
+        now,
+    )
+    .await?;
+    Ok(Some(get(c, id).await?))
 }
 
 /// The customers due an NPS survey at `now`: active (a ticket of theirs changed in the

@@ -31,6 +31,7 @@
       attach: 'Attach a file', download: 'Download ', seen: 'Seen', earlier: 'Earlier conversations',
       preview: 'Agents can see what you type before you send it.',
       solved: 'Did that solve it?', yes: 'Yes', no: 'No', yesText: 'Yes, that solved it.', noText: 'No, that did not help.', source: 'Source: ',
+      rateAsk: 'How was this chat? Rate it:', rate: ' of 5 (opens a page to send it)',
     },
     fr: {
       launcher: 'Discuter avec nous', title: 'Discussion', close: 'Fermer la discussion', message: 'Message',
@@ -47,6 +48,7 @@
       attach: 'Joindre un fichier', download: 'Télécharger ', seen: 'Vu', earlier: 'Discussions précédentes',
       preview: 'Les agents voient ce que vous tapez avant l’envoi.',
       solved: 'Est-ce résolu ?', yes: 'Oui', no: 'Non', yesText: 'Oui, c’est résolu.', noText: 'Non, ça n’a pas aidé.', source: 'Source : ',
+      rateAsk: 'Comment s’est passée cette discussion ? Notez-la :', rate: ' sur 5 (ouvre une page pour l’envoyer)',
     },
     de: {
       launcher: 'Chatten Sie mit uns', title: 'Chat', close: 'Chat schließen', message: 'Nachricht',
@@ -63,6 +65,7 @@
       attach: 'Datei anhängen', download: 'Herunterladen: ', seen: 'Gesehen', earlier: 'Frühere Gespräche',
       preview: 'Mitarbeitende sehen, was Sie tippen, bevor Sie es senden.',
       solved: 'Hat das geholfen?', yes: 'Ja', no: 'Nein', yesText: 'Ja, das hat geholfen.', noText: 'Nein, das hat nicht geholfen.', source: 'Quelle: ',
+      rateAsk: 'Wie war dieser Chat? Bewerten Sie ihn:', rate: ' von 5 (öffnet eine Seite zum Absenden)',
     },
   };
   var lang = (opts.lang || document.documentElement.lang || 'en').slice(0, 2).toLowerCase();
@@ -124,6 +127,7 @@
     '.who{display:block;font-size:12px;font-weight:600;color:#333}' +
     '.st{display:block;font-size:12px;color:#444;text-align:right}' +
     '.g a{color:#0b3fa8}.src{display:block;font-size:13px}.yn{display:flex;gap:8px;margin-top:6px}' +
+    '.rate a{display:inline-block;min-width:1.8em;text-align:center;border:1px solid #9ca3af;border-radius:4px;padding:2px 4px;color:#0b3fa8}' +
     '.ty{min-height:20px;padding:0 12px;font-size:13px;color:#333}' +
     'form{display:flex;flex-direction:column;gap:6px;padding:8px 12px 12px;border-top:1px solid #ddd}' +
     'textarea{width:100%;min-height:44px;max-height:120px;resize:vertical;padding:8px;border:1px solid #666;border-radius:8px;color:#111;background:#fff}' +
@@ -298,6 +302,21 @@
       verdictRow.appendChild(btn);
     });
     li.appendChild(verdictRow);
+  }
+
+  // --- The end-of-chat survey: five links to the rating page, which records the one the
+  // visitor sends (a link alone records nothing). ---
+  function askRating(url) {
+    if (!/^https?:\/\//.test(url || '')) return;
+    var li = el('li', { class: 'n rate' });
+    li.appendChild(el('span', {}, t.rateAsk + ' '));
+    for (var n = 1; n <= 5; n++) {
+      var a = el('a', { href: url + '?csat=' + n, target: '_blank', rel: 'noopener', 'aria-label': n + t.rate }, String(n));
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(' '));
+    }
+    list.appendChild(li);
+    log.scrollTop = log.scrollHeight;
   }
 
   // --- Rendering: text only; links built with DOM APIs. ---
@@ -499,6 +518,9 @@
         } else if (verdictRow && f.author === 'agent') { verdictRow.remove(); verdictRow = null; }
         if (f.author !== 'visitor') typingLine.textContent = '';
         frame({ type: 'read', up_to: f.id });
+        break;
+      case 'survey':
+        askRating(f.url);
         break;
       case 'typing':
         typingLine.textContent = (f.name || t.agent) + t.typing;

@@ -152,6 +152,14 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
                 )
             }
         }
+        EventKind::SurveyOffered => format!(
+            "The customer was asked how it went ({})",
+            match e.data["channel"].as_str() {
+                Some("email") => "by email",
+                Some("chat") => "in the chat",
+                _ => "in the portal",
+            }
+        ),
         EventKind::SurveyAnswered => {
             let mut parts = Vec::new();
             for (q, name, of) in [("csat", "CSAT", 5), ("ces", "CES", 7), ("nps", "NPS", 10)] {

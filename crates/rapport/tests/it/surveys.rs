@@ -352,4 +352,44 @@ both_backends! {
         assert_eq!(n, 1);
         app.stop().await;
     }
+
+    async fn a_solved_chat_asks_the_visitor_for_a_rating_in_the_widget(app) {
+        let (id, token) =
+            crate::chat::start_ok(&app, json!({"body": "My order has not arrived"})).await;
+        let (mut v, _) = crate::chat::Visitor::connect(&app.base, &token).await;
+        v.send(json!({"type": "resume", "after": 0})).await;
+        v.next_of("message").await;
+        solve(&app, id).await;
+        for _ in 0..3 {
+            settle(&app.db).await;
+        }
+        // The offer is an event on the ticket; the socket hears it and asks.
+        let f = v.next_of("survey").await;
+        let url = f["url"].as_str().unwrap();
+        let path = &url[url.find("/survey/").expect("a survey page")..];
+        let (_, survey) = survey_of(&app, id).await;
+        assert_eq!(survey["channel"], "chat", "{survey}");
+        let (_, events) = app.get(&format!("/api/v1/tickets/{id}/events")).await;
+        assert!(events.to_string().contains("survey_offered"), "{events}");
+        // The widget's "5" opens the page with 5 chosen; nothing is recorded until sent.
+        let mut visitor = Person::new();
+        let (s, page) = visitor.open(&app, &format!("{path}?csat=5")).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("value=\"5\" checked"), "{page}");
+        assert!(survey_of(&app, id).await.1["csat"].is_null());
+        let (s, _) = visitor.send(&app, path, &[("csat", "5"), ("comment", "Lovely chat")]).await;
+        assert_eq!(s, 303);
+        assert_eq!(survey_of(&app, id).await.1["csat"], 5);
+        // A socket opened now is not asked again: the survey is answered.
+        let (mut again, _) = crate::chat::Visitor::connect(&app.base, &token).await;
+        again.send(json!({"type": "resume", "after": 0})).await;
+        again.send(json!({"type": "ping"})).await;
+        loop {
+            let f = again.next().await;
+            assert_ne!(f["type"], "survey", "asked again: {f}");
+            if f["type"] == "pong" {
+                break;
+            }
+        }
+    }
 }

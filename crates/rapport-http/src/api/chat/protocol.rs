@@ -182,6 +182,13 @@ pub enum ServerFrame {
     },
     /// Answer to `ping`.
     Pong,
+    /// The conversation was solved and the visitor is asked how it went: `url` opens the
+    /// rating page (add `?csat=1`…`5` to choose a rating; the page records it when the
+    /// visitor sends it). Sent once per socket, only while the survey is unanswered.
+    Survey {
+        /// The rating page.
+        url: String,
+    },
     /// A person takes the conversation over (the visitor asked, or the bot decided).
     Handoff {
         /// Whether an agent has it already (false: waiting for the next free one).

@@ -76,6 +76,7 @@ pub async fn chat_ws(
                 ip,
                 socket,
                 typing_at,
+                survey_asked: false,
             }
             .run()
             .await;
@@ -89,6 +90,8 @@ struct Session {
     socket: WebSocket,
     /// When the visitor's typing was last stored.
     typing_at: rapport_domain::Timestamp,
+    /// Whether this socket asked the visitor how the solved conversation went.
+    survey_asked: bool,
 }
 
 /// Why a frame could not be read.
@@ -440,9 +443,36 @@ impl Session {
                 }
             }
             if !full {
-                return true;
+                return self.ask_survey(conv).await;
             }
         }
+    }
+
+    /// Once the conversation is solved and its survey offered (the `surveys.offer`
+    /// subscriber), asks the visitor how it went — once per socket, while unanswered.
+    async fn ask_survey(&mut self, conv: &Conversation) -> bool {
+        if self.survey_asked {
+            return true;
+        }
+        let ticket = conv.ticket_id;
+        let offered = self
+            .st
+            .db
+            .read(op!(c => rapport_store::surveys::for_ticket(c, ticket).await))
+            .await;
+        let Ok(Some(s)) = offered else {
+            return true;
+        };
+        if s.answered_at.is_some() {
+            return true;
+        }
+        self.survey_asked = true;
+        let url = format!(
+            "{}/survey/{}",
+            self.st.public_url,
+            rapport_store::surveys::link_token(&self.st.sealer, s.id)
+        );
+        self.send(&ServerFrame::Survey { url }).await
     }
 
     /// Sets the visitor's name and/or address (`profile` frame); answers `profile`.
