@@ -31,6 +31,7 @@ mod mail;
 mod reference;
 mod scratch;
 mod sentiment;
+mod reports;
 mod timers;
 
 use mail::{mail_load, mail_out, smtp_sink};
@@ -127,6 +128,11 @@ struct Args {
     /// Minute passes to time in the timers run.
     #[arg(long, default_value_t = 30)]
     timer_passes: usize,
+    /// Only the reports: this many tickets over 90 days written straight into the
+    /// tables, then the summary and the dashboard timed (`--reads` of each; 0: not this
+    /// run).
+    #[arg(long, default_value_t = 0)]
+    reports: usize,
     /// Only the sentiment timing: read every labelled support message's mood this many
     /// times (no database, no server; 0: not this run).
     #[arg(long, default_value_t = 0)]
@@ -184,6 +190,18 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
 
     // 1. Fill with the demo generator, through the store operations.
     let db = rapport::open_db(&config, &clock).await?;
+    if args.reports > 0 {
+        let postgres = args.backend == "postgres";
+        return reports::run(
+            &db,
+            &clock,
+            args.reports,
+            args.reads,
+            postgres,
+            &mut report,
+        )
+        .await;
+    }
     if args.timers > 0 {
         let postgres = args.backend == "postgres";
         return timers::run(

@@ -1,0 +1,208 @@
+//! The reports at scale (`--reports N`): N tickets over the last 90 days written straight
+//! into the tables — spread over four teams, twenty agents, four channels and the built-in
+//! categories, most of them answered and solved, every fifth with a second exchange (a
+//! next response), one in ten still open — then the reports the dashboard reads timed as
+//! a supervisor would ask for them: the summary (with the period before) and the
+//! dashboard's breakdowns, over the whole 90 days and over the last 7, unfiltered and for
+//! one team.
+
+use hdrhistogram::Histogram;
+use rapport_domain::reports::Period;
+use rapport_domain::{Clock, Timestamp};
+use rapport_store::reports::{Filter, dashboard, summary};
+use rapport_store::{Db, op, testing};
+
+use crate::{Report, ms, stopwatch};
+
+const DAY: i64 = 86_400_000_000;
+const SEC: i64 = 1_000_000;
+
+async fn fill(db: &Db, n: usize, now: Timestamp, postgres: bool) -> anyhow::Result<()> {
+    testing::execute(
+        db,
+        "INSERT INTO customers (email, name, created_at, updated_at)
+         VALUES ('reports@example.com', 'Reports', $1, $1)",
+        vec![now.into()],
+    )
+    .await?;
+    for t in 1..=4 {
+        testing::execute(
+            db,
+            "INSERT INTO teams (name, created_at) VALUES ($1, $2)",
+            vec![format!("Team {t}").into(), now.into()],
+        )
+        .await?;
+    }
+    for a in 1..=20 {
+        testing::execute(
+            db,
+            "INSERT INTO users (email, name, role, active, created_at)
+             VALUES ($1, $2, 'agent', TRUE, $3)",
+            vec![
+                format!("agent{a}@example.com").into(),
+                format!("Agent {a}").into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    }
+    let series = if postgres {
+        "SELECT i FROM generate_series(1, $2::bigint) AS i"
+    } else {
+        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $2) SELECT i FROM s"
+    };
+    let start = now.0 - 90 * DAY;
+    let step = 90 * DAY / n as i64;
+    // Created evenly over 90 days; answered 1–240 minutes later; solved 1–48 hours after
+    // that (one in ten still open).
+    let sql = format!(
+        "INSERT INTO tickets (number, subject, status, priority, channel, category, customer_id,
+                              team_id, assignee_id, message_count, last_message_at,
+                              first_response_at, solved_at, created_at, updated_at,
+                              status_since)
+         SELECT i, 'Report ticket',
+                CASE WHEN i % 10 = 0 THEN 'open' ELSE 'solved' END, 1,
+                CASE i % 4 WHEN 0 THEN 'email' WHEN 1 THEN 'chat' WHEN 2 THEN 'web' ELSE 'phone' END,
+                CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'billing' WHEN 2 THEN 'technical'
+                           WHEN 3 THEN 'product-guidance' ELSE 'order-management' END,
+                (SELECT id FROM customers WHERE email = 'reports@example.com'),
+                (SELECT MIN(id) FROM teams) + i % 4,
+                (SELECT MIN(id) FROM users WHERE email LIKE 'agent%@example.com') + i % 20,
+                2, $3 + i * $4, $3 + i * $4 + (60 + (i * 7919) % 14340) * $5,
+                CASE WHEN i % 10 = 0 THEN NULL
+                     ELSE $3 + i * $4 + (60 + (i * 7919) % 14340) * $5 + (3600 + (i * 104729) % 169200) * $5 END,
+                $3 + i * $4, $3 + i * $4, $3 + i * $4
+         FROM ({series}) AS s"
+    );
+    testing::execute(
+        db,
+        &sql,
+        vec![
+            now.into(),
+            (n as i64).into(),
+            start.into(),
+            step.into(),
+            SEC.into(),
+        ],
+    )
+    .await?;
+    // The customer's question and the first answer; every fifth ticket a follow-up
+    // question an hour after the answer and its answer 1–120 minutes later.
+    let mine = "SELECT id, created_at, first_response_at, assignee_id, number
+                FROM tickets WHERE customer_id = (SELECT id FROM customers WHERE email = 'reports@example.com')";
+    testing::execute(
+        db,
+        &format!(
+            "INSERT INTO messages (ticket_id, author_kind, internal, channel, body, created_at)
+             SELECT id, 'customer', FALSE, 'email', 'Where is my refund? It has been a week.', created_at
+             FROM ({mine}) AS t"
+        ),
+        Vec::new(),
+    )
+    .await?;
+    testing::execute(
+        db,
+        &format!(
+            "INSERT INTO messages (ticket_id, author_kind, author_user_id, internal, channel, body, created_at)
+             SELECT id, 'agent', assignee_id, FALSE, 'email', 'It is on its way.', first_response_at
+             FROM ({mine}) AS t"
+        ),
+        Vec::new(),
+    )
+    .await?;
+    testing::execute(
+        db,
+        &format!(
+            "INSERT INTO messages (ticket_id, author_kind, internal, channel, body, created_at)
+             SELECT id, 'customer', FALSE, 'email', 'The tracking number does not work.', first_response_at + 3600 * $1
+             FROM ({mine}) AS t WHERE number % 5 = 0"
+        ),
+        vec![SEC.into()],
+    )
+    .await?;
+    testing::execute(
+        db,
+        &format!(
+            "INSERT INTO messages (ticket_id, author_kind, author_user_id, internal, channel, body, created_at)
+             SELECT id, 'agent', assignee_id, FALSE, 'email', 'Here is a new one.',
+                    first_response_at + (3600 + 60 + (number * 31) % 7140) * $1
+             FROM ({mine}) AS t WHERE number % 5 = 0"
+        ),
+        vec![SEC.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Fills, then times `reads` reads of each report.
+pub(crate) async fn run(
+    db: &Db,
+    clock: &dyn Clock,
+    n: usize,
+    reads: usize,
+    postgres: bool,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let now = clock.now();
+    let started = stopwatch();
+    fill(db, n, now, postgres).await?;
+    testing::execute(db, "ANALYZE", Vec::new()).await?;
+    report.add(
+        "reports fill",
+        format!(
+            "{n} tickets over 90 days in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    let today = now.to_datetime().date_naive();
+    let day = |d: i64| (today - chrono::Duration::days(d)).to_string();
+    let team = testing::scalar(db, "SELECT MIN(id) FROM teams").await?;
+    let cases = [
+        ("90 days", Period::parse(&day(89), &day(0))?, Filter::default()),
+        (
+            "90 days, one team",
+            Period::parse(&day(89), &day(0))?,
+            Filter {
+                team_id: Some(team),
+                ..Filter::default()
+            },
+        ),
+        ("7 days", Period::parse(&day(6), &day(0))?, Filter::default()),
+    ];
+    for (name, period, filter) in cases {
+        let mut sum = Histogram::<u64>::new(3)?;
+        let mut board = Histogram::<u64>::new(3)?;
+        let mut volume = 0;
+        for _ in 0..reads {
+            let before = period.previous();
+            let (p, f) = (period, filter.clone());
+            let t = stopwatch();
+            let s = db
+                .read(op!(c => Ok((
+                    summary(c, &p, &f, now).await?,
+                    summary(c, &before, &f, now).await?,
+                ))))
+                .await?;
+            sum.record(t.elapsed().as_micros() as u64)?;
+            volume = s.0.volume;
+            let f = filter.clone();
+            let t = stopwatch();
+            db.read(op!(c => dashboard::dashboard(c, &p, &f, now).await))
+                .await?;
+            board.record(t.elapsed().as_micros() as u64)?;
+        }
+        report.add(
+            &format!("reports summary, {name} (ms p50 / p95)"),
+            format!(
+                "{:.1} / {:.1} over {reads} reads, {volume} tickets",
+                ms(&sum, 0.5),
+                ms(&sum, 0.95)
+            ),
+        );
+        report.add(
+            &format!("reports dashboard, {name} (ms p50 / p95)"),
+            format!("{:.1} / {:.1}", ms(&board, 0.5), ms(&board, 0.95)),
+        );
+    }
+    Ok(())
+}
