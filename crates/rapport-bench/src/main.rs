@@ -29,9 +29,9 @@ mod chat;
 mod kb;
 mod mail;
 mod reference;
+mod reports;
 mod scratch;
 mod sentiment;
-mod reports;
 mod timers;
 
 use mail::{mail_load, mail_out, smtp_sink};
@@ -192,15 +192,7 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     let db = rapport::open_db(&config, &clock).await?;
     if args.reports > 0 {
         let postgres = args.backend == "postgres";
-        return reports::run(
-            &db,
-            &clock,
-            args.reports,
-            args.reads,
-            postgres,
-            &mut report,
-        )
-        .await;
+        return reports::run(&db, &clock, args.reports, args.reads, postgres, &mut report).await;
     }
     if args.timers > 0 {
         let postgres = args.backend == "postgres";

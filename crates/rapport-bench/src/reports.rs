@@ -158,7 +158,11 @@ pub(crate) async fn run(
     let day = |d: i64| (today - chrono::Duration::days(d)).to_string();
     let team = testing::scalar(db, "SELECT MIN(id) FROM teams").await?;
     let cases = [
-        ("90 days", Period::parse(&day(89), &day(0))?, Filter::default()),
+        (
+            "90 days",
+            Period::parse(&day(89), &day(0))?,
+            Filter::default(),
+        ),
         (
             "90 days, one team",
             Period::parse(&day(89), &day(0))?,
@@ -167,7 +171,11 @@ pub(crate) async fn run(
                 ..Filter::default()
             },
         ),
-        ("7 days", Period::parse(&day(6), &day(0))?, Filter::default()),
+        (
+            "7 days",
+            Period::parse(&day(6), &day(0))?,
+            Filter::default(),
+        ),
     ];
     for (name, period, filter) in cases {
         let mut sum = Histogram::<u64>::new(3)?;

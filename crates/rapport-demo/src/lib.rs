@@ -6,6 +6,7 @@
 
 pub mod community;
 pub mod kb;
+pub mod surveys;
 pub mod text;
 
 use futures::StreamExt;
@@ -237,6 +238,9 @@ pub struct TicketPlan {
     pub opened: Timestamp,
     /// What followed, each with its time.
     pub replies: Vec<(Timestamp, Step)>,
+    /// A solved conversation's survey, if the customer answered it: offered when it was
+    /// solved, answered when, and how.
+    pub survey: Option<(Timestamp, Timestamp, rapport_store::surveys::Answer)>,
 }
 
 impl TicketPlan {
@@ -503,10 +507,23 @@ pub fn plan_tickets(
         }
         // Nothing happens in the future.
         steps.retain(|(at, _)| *at <= now);
+        let solved = steps.iter().rev().find_map(|(at, s)| {
+            let status = match s {
+                Step::Agent(_, r) => r.status,
+                Step::Patch(_, p) => p.status,
+                Step::Customer(_) => None,
+            };
+            (status == Some(TicketStatus::Solved)).then_some(*at)
+        });
+        let survey = solved.and_then(|at| {
+            let p = surveys::plan(&mut rng)?;
+            Some((at, surveys::answered_at(at, &p, now), p.answer))
+        });
         plans.push(TicketPlan {
             ticket,
             opened,
             replies: steps,
+            survey,
         });
     }
     plans
@@ -554,6 +571,11 @@ async fn write_one(c: &mut dyn rapport_store::Conn, plan: TicketPlan) -> Result<
                 tickets::update(c, &viewer(agent), t.id, p, at).await?;
             }
         }
+    }
+    if let Some((sent, answered, answer)) = plan.survey
+        && let Some(s) = rapport_store::surveys::offer_for_ticket(c, t.id, t.channel, sent).await?
+    {
+        rapport_store::surveys::answer(c, s.id, answer, answered).await?;
     }
     Ok(())
 }

@@ -500,3 +500,53 @@ async fn themes_show_what_customers_wrote_about(backend: Backend) {
     );
     app.stop().await;
 }
+
+on_both!(the_demo_help_desk_has_survey_answers_to_report);
+
+async fn the_demo_help_desk_has_survey_answers_to_report(backend: Backend) {
+    // A new demo's solved conversations were rated (about two in five), at their own
+    // times, so the reports have CSAT and CES from the first start.
+    let (_scratch, db) = crate::migrations::migrated(backend).await;
+    let size = rapport_demo::DemoSize {
+        tickets: 200,
+        customers: 40,
+        seed: 11,
+    };
+    let clock = rapport_domain::SystemClock;
+    rapport_demo::populate(&db, &clock, &size).await.unwrap();
+    let now = clock.now();
+    let day = |back: i64| {
+        Timestamp(now.0 - back * 86_400_000_000)
+            .to_datetime()
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let period = rapport_domain::reports::Period::parse(&day(89), &day(0)).unwrap();
+    let filter = rapport_store::reports::Filter::default();
+    let s = db
+        .read(op!(c => rapport_store::reports::summary(c, &period, &filter, now).await))
+        .await
+        .unwrap();
+    let solved = crate::harness::count(
+        &db,
+        "SELECT COUNT(*) FROM tickets WHERE status IN ('solved', 'closed')",
+    )
+    .await;
+    let answered = crate::harness::count(
+        &db,
+        "SELECT COUNT(*) FROM surveys WHERE answered_at IS NOT NULL",
+    )
+    .await;
+    assert!(solved > 20, "{solved} solved");
+    assert!(
+        answered * 5 >= solved && answered * 5 <= solved * 3,
+        "{answered} of {solved}"
+    );
+    assert!(
+        s.csat.len() as i64 >= answered - 5,
+        "{} in the report",
+        s.csat.len()
+    );
+    assert_eq!(s.csat.len(), s.ces.len());
+    assert!(s.csat.iter().all(|r| (1..=5).contains(r)));
+}
