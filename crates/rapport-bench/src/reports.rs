@@ -47,9 +47,9 @@ async fn fill(db: &Db, n: usize, now: Timestamp, postgres: bool) -> anyhow::Resu
         .await?;
     }
     let series = if postgres {
-        "SELECT i FROM generate_series(1, $2::bigint) AS i"
+        "SELECT i FROM generate_series(1, $1::bigint) AS i"
     } else {
-        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $2) SELECT i FROM s"
+        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $1) SELECT i FROM s"
     };
     let start = now.0 - 90 * DAY;
     let step = 90 * DAY / n as i64;
@@ -68,22 +68,16 @@ async fn fill(db: &Db, n: usize, now: Timestamp, postgres: bool) -> anyhow::Resu
                 (SELECT id FROM customers WHERE email = 'reports@example.com'),
                 (SELECT MIN(id) FROM teams) + i % 4,
                 (SELECT MIN(id) FROM users WHERE email LIKE 'agent%@example.com') + i % 20,
-                2, $3 + i * $4, $3 + i * $4 + (60 + (i * 7919) % 14340) * $5,
+                2, $2 + i * $3, $2 + i * $3 + (60 + (i * 7919) % 14340) * $4,
                 CASE WHEN i % 10 = 0 THEN NULL
-                     ELSE $3 + i * $4 + (60 + (i * 7919) % 14340) * $5 + (3600 + (i * 104729) % 169200) * $5 END,
-                $3 + i * $4, $3 + i * $4, $3 + i * $4
+                     ELSE $2 + i * $3 + (60 + (i * 7919) % 14340) * $4 + (3600 + (i * 104729) % 169200) * $4 END,
+                $2 + i * $3, $2 + i * $3, $2 + i * $3
          FROM ({series}) AS s"
     );
     testing::execute(
         db,
         &sql,
-        vec![
-            now.into(),
-            (n as i64).into(),
-            start.into(),
-            step.into(),
-            SEC.into(),
-        ],
+        vec![(n as i64).into(), start.into(), step.into(), SEC.into()],
     )
     .await?;
     // The customer's question and the first answer; every fifth ticket a follow-up
@@ -114,7 +108,7 @@ async fn fill(db: &Db, n: usize, now: Timestamp, postgres: bool) -> anyhow::Resu
         db,
         &format!(
             "INSERT INTO messages (ticket_id, author_kind, internal, channel, body, created_at)
-             SELECT id, 'customer', FALSE, 'email', 'The tracking number does not work.', first_response_at + 3600 * $1
+             SELECT id, 'customer', FALSE, 'email', 'The tracking number does not work.', first_response_at + 3600 * CAST($1 AS BIGINT)
              FROM ({mine}) AS t WHERE number % 5 = 0"
         ),
         vec![SEC.into()],
@@ -125,7 +119,7 @@ async fn fill(db: &Db, n: usize, now: Timestamp, postgres: bool) -> anyhow::Resu
         &format!(
             "INSERT INTO messages (ticket_id, author_kind, author_user_id, internal, channel, body, created_at)
              SELECT id, 'agent', assignee_id, FALSE, 'email', 'Here is a new one.',
-                    first_response_at + (3600 + 60 + (number * 31) % 7140) * $1
+                    first_response_at + (3600 + 60 + (number * 31) % 7140) * CAST($1 AS BIGINT)
              FROM ({mine}) AS t WHERE number % 5 = 0"
         ),
         vec![SEC.into()],

@@ -507,14 +507,18 @@ pub fn plan_tickets(
         }
         // Nothing happens in the future.
         steps.retain(|(at, _)| *at <= now);
-        let solved = steps.iter().rev().find_map(|(at, s)| {
-            let status = match s {
-                Step::Agent(_, r) => r.status,
-                Step::Patch(_, p) => p.status,
-                Step::Customer(_) => None,
-            };
-            (status == Some(TicketStatus::Solved)).then_some(*at)
+        // The last solve, unless the customer wrote after it (which reopens the ticket).
+        let solved = steps.iter().rev().find_map(|(at, s)| match s {
+            Step::Customer(_) => Some(None),
+            Step::Agent(_, NewReply { status, .. })
+            | Step::Patch(_, TicketPatch { status, .. })
+                if *status == Some(TicketStatus::Solved) =>
+            {
+                Some(Some(*at))
+            }
+            _ => None,
         });
+        let solved = solved.flatten();
         let survey = solved.and_then(|at| {
             let p = surveys::plan(&mut rng)?;
             Some((at, surveys::answered_at(at, &p, now), p.answer))

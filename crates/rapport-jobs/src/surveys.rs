@@ -72,8 +72,10 @@ impl Subscriber for SurveyOffers {
                         // Not sent (no mailbox, or the address's allowance is used up):
                         // not offered either.
                         surveys::withdraw(c, s.id).await?;
+                        continue;
                     }
                 }
+                surveys::announce(c, &s, now).await?;
             }
             Ok(())
         })

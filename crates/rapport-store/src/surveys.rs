@@ -305,20 +305,29 @@ pub async fn offer_for_ticket(
             ],
         )
         .await?;
-    let Some(r) = created else {
-        return Ok(None);
+    match created {
+        Some(r) => Ok(Some(get(c, r.int("id")?).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Records on the ticket that its survey went out (`survey_offered`: the survey and the
+/// channel) — once it really did: after the mail was queued, or at once for the portal
+/// and the chat, whose sockets ask the visitor on this event.
+pub async fn announce(c: &mut dyn Conn, s: &Survey, now: Timestamp) -> Result<()> {
+    let Some(ticket) = s.ticket_id else {
+        return Ok(());
     };
-    let id = r.int("id")?;
     events::record(
         c,
-        ticket_id,
+        ticket,
         Actor::System,
         EventKind::SurveyOffered,
-        &serde_json::json!({"survey_id": id, "channel": channel.as_str()}),
+        &serde_json::json!({"survey_id": s.id, "channel": s.channel}),
         now,
     )
     .await?;
-    Ok(Some(get(c, id).await?))
+    Ok(())
 }
 
 /// The customers due an NPS survey at `now`: active (a ticket of theirs changed in the

@@ -306,8 +306,10 @@
 
   // --- The end-of-chat survey: five links to the rating page, which records the one the
   // visitor sends (a link alone records nothing). ---
+  var askedRating = null; // the survey page already offered on this page (sockets reconnect)
   function askRating(url) {
-    if (!/^https?:\/\//.test(url || '')) return;
+    if (!/^https?:\/\//.test(url || '') || askedRating === url) return;
+    askedRating = url;
     var li = el('li', { class: 'n rate' });
     li.appendChild(el('span', {}, t.rateAsk + ' '));
     for (var n = 1; n <= 5; n++) {

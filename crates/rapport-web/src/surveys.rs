@@ -48,6 +48,8 @@ struct SurveyPage {
     comment: String,
     recorded: bool,
     error: Option<String>,
+    /// Whether the page offers the opt-out (not for a chat's survey: see [`opt_out`]).
+    may_opt_out: bool,
 }
 
 #[derive(Template)]
@@ -155,6 +157,7 @@ async fn render(
         comment: comment.or_else(|| s.comment.clone()).unwrap_or_default(),
         recorded,
         error: error.clone(),
+        may_opt_out: may_opt_out(s),
     });
     if error.is_some() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -272,6 +275,13 @@ pub async fn opt_out_form(
         Ok(s) => s,
         Err(r) => return r,
     };
+    if !may_opt_out(&s) {
+        return crate::page::error_page(
+            StatusCode::FORBIDDEN,
+            "Not from this link",
+            "A chat's survey link rates that chat only. To stop surveys, use the link in a survey email or ask the support team.",
+        );
+    }
     let csrf = csrf_token(&st, &headers);
     let r = page(&OptOutPage {
         w: wording(Some(&s.lang)),
@@ -286,6 +296,15 @@ pub async fn opt_out_form(
 #[derive(Deserialize)]
 pub struct OptOutForm {
     csrf: String,
+}
+
+/// Whether a survey's link may stop every survey to its customer. A chat's survey link
+/// goes to whoever held the conversation, and a visitor may have typed somebody else's
+/// address into the chat (which files the conversation under that customer without proof):
+/// its link rates that chat only. Email links reach the address's mailbox; portal ones a
+/// signed-in customer.
+fn may_opt_out(s: &surveys::Survey) -> bool {
+    s.channel != rapport_domain::Channel::Chat.as_str()
 }
 
 /// Stops every survey to the survey's customer.
@@ -304,6 +323,13 @@ pub async fn opt_out(
         Ok(s) => s,
         Err(r) => return r,
     };
+    if !may_opt_out(&s) {
+        return crate::page::error_page(
+            StatusCode::FORBIDDEN,
+            "Not from this link",
+            "A chat's survey link rates that chat only. To stop surveys, use the link in a survey email or ask the support team.",
+        );
+    }
     let customer = s.customer_id;
     if let Err(e) = st
         .db

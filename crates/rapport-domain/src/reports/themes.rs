@@ -62,6 +62,12 @@ pub const QUOTE_CHARS: usize = 160;
 /// How much text YAKE reads at most (the newest texts first), in bytes.
 const CORPUS_BYTES: usize = 200_000;
 
+/// The longest word YAKE reads, in characters.
+const MAX_WORD: usize = 40;
+
+/// The most of one text a theme report reads (the store cuts longer ones), in characters.
+pub const TEXT_CHARS: usize = 4_000;
+
 /// Words that say nothing about a topic in support mail, beside each language's own.
 const SUPPORT_NOISE: &[&str] = &[
     "hi", "hello", "hey", "dear", "thanks", "thank", "regards", "best", "kind", "cheers", "please",
@@ -114,10 +120,20 @@ fn quote(text: &str, phrase: &[String]) -> String {
 fn keyphrases(texts: &[Said], n: usize) -> Vec<String> {
     let mut corpus = String::new();
     for s in texts {
-        if corpus.len() + s.text.len() > CORPUS_BYTES {
-            break;
+        // Words longer than any word people write are left out: the keyphrase
+        // extraction compares candidates letter by letter, and one text of 100 KB with no
+        // space must not cost minutes.
+        let text: Vec<&str> = s
+            .text
+            .split_whitespace()
+            .filter(|w| w.chars().count() <= MAX_WORD)
+            .collect();
+        let text = text.join(" ");
+        if corpus.len() + text.len() > CORPUS_BYTES {
+            // Too long for what is left: the next, shorter ones may still fit.
+            continue;
         }
-        corpus.push_str(s.text.trim());
+        corpus.push_str(&text);
         // Each text ends a sentence, so phrases do not run from one into the next.
         corpus.push_str(".\n");
     }
@@ -248,6 +264,12 @@ mod tests {
         let long = format!("refund {}", "x".repeat(300));
         assert_eq!(quote(&long, &p).chars().count(), QUOTE_CHARS + 1);
         assert!(themes(&[], &[], 5).is_empty());
+        // One huge text first (the newest) leaves room for the others; a word with no end
+        // is left out rather than compared letter by letter.
+        let mut texts = vec![said(&"refund ".repeat(40_000)), said(&"x".repeat(100_000))];
+        texts.extend(["My refund is late.", "Where is the refund?"].map(said));
+        let found = themes(&texts, &[], 3);
+        assert_eq!(found.first().map(|t| t.phrase.as_str()), Some("refund"));
         assert!(themes(&[said("!!! ??? ...")], &[], 5).is_empty());
     }
 }

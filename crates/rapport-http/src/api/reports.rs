@@ -27,7 +27,7 @@ use crate::state::AppState;
 pub struct ReportParams {
     /// The first day, `YYYY-MM-DD` (UTC).
     pub from: String,
-    /// The last day, included (at most 366 days after `from`).
+    /// The last day, included (a period covers at most 366 days, both ends counted).
     pub to: String,
     /// Only this team's tickets.
     pub team_id: Option<i64>,
@@ -113,7 +113,8 @@ pub struct SurveyFigure {
     pub count: i64,
     /// How many surveys were offered in the period.
     pub sent: i64,
-    /// Answers per survey offered, as a percentage (null when none was offered).
+    /// Of the surveys offered in the period, the percentage answered by now (null when
+    /// none was offered).
     pub response_rate: Option<f64>,
 }
 
@@ -132,7 +133,7 @@ pub struct NpsFigure {
     pub detractors: i64,
     /// How many NPS surveys were offered in the period.
     pub sent: i64,
-    /// Answers per survey offered, as a percentage.
+    /// Of the NPS surveys offered in the period, the percentage answered by now.
     pub response_rate: Option<f64>,
 }
 
@@ -213,13 +214,13 @@ pub fn figures(s: Summary) -> Figures {
             value: csat_score(&s.csat),
             count: s.csat.len() as i64,
             sent: s.ticket_surveys_sent,
-            response_rate: percent(s.csat.len() as i64, s.ticket_surveys_sent),
+            response_rate: percent(s.ticket_surveys_answered, s.ticket_surveys_sent),
         },
         ces: SurveyFigure {
             value: ces_score(&s.ces),
             count: s.ces.len() as i64,
             sent: s.ticket_surveys_sent,
-            response_rate: percent(s.ces.len() as i64, s.ticket_surveys_sent),
+            response_rate: percent(s.ticket_surveys_answered, s.ticket_surveys_sent),
         },
         nps: NpsFigure {
             value: nps_score(&s.nps),
@@ -228,7 +229,7 @@ pub fn figures(s: Summary) -> Figures {
             passives: group(NpsGroup::Passive),
             detractors: group(NpsGroup::Detractor),
             sent: s.nps_sent,
-            response_rate: percent(s.nps.len() as i64, s.nps_sent),
+            response_rate: percent(s.nps_answered, s.nps_sent),
         },
     }
 }

@@ -339,7 +339,8 @@ pub async fn dashboard(
     Ok(d)
 }
 
-/// ` AND …` conditions on surveys `s` joined to their tickets `t`.
+/// ` AND …` conditions on surveys `s` joined to their tickets `t` (the summary's, the
+/// dashboard's and the themes').
 pub(crate) fn survey_filter(filter: &Filter, p: &mut Vec<Value>) -> String {
     let mut sql = String::new();
     let mut add = |cond: &str, v: Value| {
@@ -357,6 +358,11 @@ pub(crate) fn survey_filter(filter: &Filter, p: &mut Vec<Value>) -> String {
     }
     if let Some(cat) = &filter.category {
         add("t.category =", cat.clone().into());
+    }
+    // An NPS survey is about no ticket's channel or category (a detractor's follow-up
+    // ticket is not what they rated).
+    if filter.channel.is_some() || filter.category.is_some() {
+        sql.push_str(" AND s.kind = 'ticket'");
     }
     sql
 }

@@ -75,8 +75,13 @@ pub struct Summary {
     pub nps: Vec<i64>,
     /// Ticket surveys offered in the period.
     pub ticket_surveys_sent: i64,
+    /// Of those, how many are answered by now (the response rate's cohort: an answer
+    /// counts with the period its survey was sent in).
+    pub ticket_surveys_answered: i64,
     /// NPS surveys offered in the period.
     pub nps_sent: i64,
+    /// Of those, how many are answered by now.
+    pub nps_answered: i64,
 }
 
 /// Every SLA policy's calendar (a policy without one counts calendar hours).
@@ -178,23 +183,7 @@ pub async fn summary(
     // Surveys: by the agent and team who had the ticket, and the ticket's channel and
     // category.
     let mut p: Vec<Value> = vec![start.into(), end.into()];
-    let mut cond = String::new();
-    let mut add = |c: &str, v: Value, p: &mut Vec<Value>| {
-        p.push(v);
-        cond.push_str(&format!(" AND {c} ${}", p.len()));
-    };
-    if let Some(t) = filter.team_id {
-        add("s.team_id =", t.into(), &mut p);
-    }
-    if let Some(a) = filter.agent_id {
-        add("s.agent_id =", a.into(), &mut p);
-    }
-    if let Some(ch) = filter.channel {
-        add("t.channel =", ch.as_str().into(), &mut p);
-    }
-    if let Some(cat) = &filter.category {
-        add("t.category =", cat.clone().into(), &mut p);
-    }
+    let cond = dashboard::survey_filter(filter, &mut p);
     let ticket_filtered = filter.channel.is_some() || filter.category.is_some();
     let rows = c
         .query(
@@ -220,7 +209,10 @@ pub async fn summary(
     let rows = c
         .query(
             &format!(
-                "SELECT s.kind, COUNT(*) AS n FROM surveys s
+                "SELECT s.kind, COUNT(*) AS n,
+                        COALESCE(SUM(CASE WHEN s.answered_at IS NOT NULL THEN 1 ELSE 0 END), 0)
+                          AS answered
+                 FROM surveys s
                  LEFT JOIN tickets t ON t.id = s.ticket_id
                  WHERE s.sent_at >= $1 AND s.sent_at < $2{cond}
                  GROUP BY s.kind"
@@ -229,9 +221,10 @@ pub async fn summary(
         )
         .await?;
     for r in &rows {
+        let sent = (r.int("n")?, r.int("answered")?);
         match r.text("kind")?.as_str() {
-            "ticket" => s.ticket_surveys_sent = r.int("n")?,
-            _ if !ticket_filtered => s.nps_sent = r.int("n")?,
+            "ticket" => (s.ticket_surveys_sent, s.ticket_surveys_answered) = sent,
+            _ if !ticket_filtered => (s.nps_sent, s.nps_answered) = sent,
             _ => {}
         }
     }

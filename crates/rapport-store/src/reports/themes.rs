@@ -1,9 +1,9 @@
 //! What customers wrote in a period, for the themes: survey comments and the customers'
 //! own messages (not internal notes, not agents' replies), newest first, with their mood
-//! as stored when they arrived.
+//! as stored when they arrived — each cut to its first 4,000 characters.
 
 use rapport_domain::reports::Period;
-use rapport_domain::reports::themes::Said;
+use rapport_domain::reports::themes::{Said, TEXT_CHARS};
 use rapport_domain::sentiment::{self, Sentiment};
 
 use super::Filter;
@@ -33,7 +33,8 @@ pub async fn said(c: &mut dyn Conn, period: &Period, filter: &Filter) -> Result<
     let rows = c
         .query(
             &format!(
-                "SELECT s.ticket_id, s.comment, s.comment_sentiment, s.answered_at FROM surveys s
+                "SELECT s.ticket_id, SUBSTR(s.comment, 1, {TEXT_CHARS}) AS comment, s.comment_sentiment,
+                        s.answered_at FROM surveys s
                  LEFT JOIN tickets t ON t.id = s.ticket_id
                  WHERE s.answered_at >= $1 AND s.answered_at < $2 AND s.comment IS NOT NULL{cond}
                  ORDER BY s.answered_at DESC LIMIT ${}",
@@ -61,7 +62,8 @@ pub async fn said(c: &mut dyn Conn, period: &Period, filter: &Filter) -> Result<
     let rows = c
         .query(
             &format!(
-                "SELECT m.ticket_id, m.body, m.sentiment, m.created_at FROM messages m
+                "SELECT m.ticket_id, SUBSTR(m.body, 1, {TEXT_CHARS}) AS body, m.sentiment, m.created_at
+                 FROM messages m
                  JOIN tickets t ON t.id = m.ticket_id
                  WHERE t.updated_at >= $1 AND m.created_at >= $1 AND m.created_at < $2
                    AND m.author_kind = 'customer' AND m.internal = FALSE{cond}

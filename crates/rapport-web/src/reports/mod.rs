@@ -411,7 +411,8 @@ fn export_query(p: &ReportParams) -> String {
 
 /// A cell a spreadsheet would not take for a formula (names come from people).
 fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let lead = s.trim_start_matches([' ', '\u{3000}']);
+    if lead.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']) {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -555,6 +556,8 @@ mod tests {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(cell("Ada"), "Ada");
+        assert_eq!(cell("  =1+1"), "'  =1+1");
+        assert_eq!(cell("＝1+1"), "'＝1+1");
     }
 
     #[test]

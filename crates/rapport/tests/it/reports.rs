@@ -207,6 +207,19 @@ async fn the_summary_is_right_to_the_unit(backend: Backend) {
     assert_eq!(s, 200);
     assert_eq!(r["volume"]["count"], 0);
     assert_eq!(r["csat"]["count"], 0);
+    // The detractor's follow-up ticket is a web ticket, but an NPS answer is about no
+    // channel: none under a channel filter.
+    let (s, r) = app
+        .call(
+            "GET",
+            "/api/v1/reports/summary?from=2026-11-23&to=2026-11-29&channel=web",
+            sup,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["nps"]["count"], 0, "{r}");
+    assert!(r["nps"]["value"].is_null());
 
     // Bad input names the field; agents may not read reports.
     for (q, field) in [

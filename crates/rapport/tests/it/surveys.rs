@@ -377,6 +377,11 @@ both_backends! {
         assert_eq!(s, 200);
         assert!(page.contains("value=\"5\" checked"), "{page}");
         assert!(survey_of(&app, id).await.1["csat"].is_null());
+        // A chat's link rates that chat only: whoever held the chat may have typed somebody
+        // else's address, so it cannot stop that customer's surveys.
+        assert!(!page.contains("/opt-out"), "{page}");
+        assert_eq!(visitor.open(&app, &format!("{path}/opt-out")).await.0, 403);
+        assert_eq!(visitor.send(&app, &format!("{path}/opt-out"), &[]).await.0, 403);
         let (s, _) = visitor.send(&app, path, &[("csat", "5"), ("comment", "Lovely chat")]).await;
         assert_eq!(s, 303);
         assert_eq!(survey_of(&app, id).await.1["csat"], 5);

@@ -118,6 +118,8 @@ impl Signal {
 pub enum Wake {
     /// A new event about the conversation (a message, a status change).
     Changed,
+    /// Its survey was offered (the conversation was solved): ask the visitor.
+    SurveyOffered,
     /// A passing signal.
     Signal(Signal),
 }
@@ -373,7 +375,12 @@ impl ChatHub {
             while let Some(e) = events.next().await {
                 let Some(hub) = hub.upgrade() else { return };
                 if let Some(t) = e.ticket_id {
-                    hub.wake(t, Wake::Changed);
+                    let w = if e.kind == rapport_domain::EventKind::SurveyOffered.as_str() {
+                        Wake::SurveyOffered
+                    } else {
+                        Wake::Changed
+                    };
+                    hub.wake(t, w);
                 }
             }
         });

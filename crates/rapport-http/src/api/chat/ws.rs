@@ -296,6 +296,10 @@ impl Session {
         let Some(mut cursor) = Box::pin(self.ready(&conv)).await else {
             return;
         };
+        // A conversation solved and offered its survey while nobody was connected.
+        if !Box::pin(self.ask_survey(&conv)).await {
+            return;
+        }
         loop {
             tokio::select! {
                 frame = self.socket.recv() => {
@@ -338,6 +342,14 @@ impl Session {
                             continue;
                         }
                         Err(RecvError::Closed) => return,
+                        Ok(Wake::SurveyOffered) => {
+                            if !Box::pin(self.push_after(&mut conv, &mut cursor)).await
+                                || !Box::pin(self.ask_survey(&conv)).await
+                            {
+                                return;
+                            }
+                            continue;
+                        }
                         Ok(Wake::Signal(s)) if s.side() == Side::Agent => match s {
                             Signal::Typing { name, .. } => ServerFrame::Typing { author: "agent", name },
                             Signal::Read { up_to, .. } => ServerFrame::Read { author: "agent", up_to },
@@ -443,13 +455,14 @@ impl Session {
                 }
             }
             if !full {
-                return self.ask_survey(conv).await;
+                return true;
             }
         }
     }
 
-    /// Once the conversation is solved and its survey offered (the `surveys.offer`
-    /// subscriber), asks the visitor how it went — once per socket, while unanswered.
+    /// Asks the visitor how the conversation went, once per socket, if its survey was
+    /// offered (the `surveys.offer` subscriber, when it was solved) and is unanswered:
+    /// when the socket opens, and on the `survey_offered` event.
     async fn ask_survey(&mut self, conv: &Conversation) -> bool {
         if self.survey_asked {
             return true;
