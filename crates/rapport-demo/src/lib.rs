@@ -238,9 +238,12 @@ pub struct TicketPlan {
     pub opened: Timestamp,
     /// What followed, each with its time.
     pub replies: Vec<(Timestamp, Step)>,
-    /// A solved conversation's survey, if the customer answered it: offered when it was
-    /// solved, answered when, and how.
-    pub survey: Option<(Timestamp, Timestamp, rapport_store::surveys::Answer)>,
+    /// A solved conversation's survey: offered when it was solved, and — if the customer
+    /// answered it — when and how.
+    pub survey: Option<(
+        Timestamp,
+        Option<(Timestamp, rapport_store::surveys::Answer)>,
+    )>,
 }
 
 impl TicketPlan {
@@ -519,9 +522,10 @@ pub fn plan_tickets(
             _ => None,
         });
         let solved = solved.flatten();
-        let survey = solved.and_then(|at| {
-            let p = surveys::plan(&mut rng)?;
-            Some((at, surveys::answered_at(at, &p, now), p.answer))
+        let survey = solved.map(|at| {
+            let answer =
+                surveys::plan(&mut rng).map(|p| (surveys::answered_at(at, &p, now), p.answer));
+            (at, answer)
         });
         plans.push(TicketPlan {
             ticket,
@@ -576,8 +580,9 @@ async fn write_one(c: &mut dyn rapport_store::Conn, plan: TicketPlan) -> Result<
             }
         }
     }
-    if let Some((sent, answered, answer)) = plan.survey
+    if let Some((sent, answer)) = plan.survey
         && let Some(s) = rapport_store::surveys::offer_for_ticket(c, t.id, t.channel, sent).await?
+        && let Some((answered, answer)) = answer
     {
         rapport_store::surveys::answer(c, s.id, answer, answered).await?;
     }

@@ -1,5 +1,5 @@
-//! The demo's survey answers: about two in five solved conversations were rated, hours
-//! after the solve — mostly well, some badly, some with a comment — so the reports, the
+//! The demo's surveys: every solved conversation was offered one and about two in five
+//! were rated, hours after the solve — mostly well, some badly, some with a comment — so the reports, the
 //! mood trends and the themes have something true-looking to show.
 
 use rand::Rng;

@@ -41,7 +41,7 @@ pub struct Theme {
     pub previous: usize,
     /// Of this period's, how many have a negative mood.
     pub negative: usize,
-    /// Up to three quotes, the most negative first.
+    /// Up to three different quotes, the most negative first.
     pub quotes: Vec<Quote>,
 }
 
@@ -175,15 +175,21 @@ pub fn themes(now: &[Said], before: &[Said], max: usize) -> Vec<Theme> {
         }
         let mut by_mood = hits.clone();
         by_mood.sort_by(|a, b| now[*a].sentiment.score.total_cmp(&now[*b].sentiment.score));
-        let quotes = by_mood
-            .iter()
-            .take(3)
-            .map(|&i| Quote {
-                ticket_id: now[i].ticket_id,
-                text: quote(&now[i].text, &p),
-                sentiment: now[i].sentiment,
-            })
-            .collect();
+        // Three different sentences: the same words from three customers say it once.
+        let mut quotes: Vec<Quote> = Vec::new();
+        for &i in &by_mood {
+            if quotes.len() == 3 {
+                break;
+            }
+            let text = quote(&now[i].text, &p);
+            if quotes.iter().all(|q| q.text != text) {
+                quotes.push(Quote {
+                    ticket_id: now[i].ticket_id,
+                    text,
+                    sentiment: now[i].sentiment,
+                });
+            }
+        }
         out.push((
             rank,
             Theme {
@@ -270,6 +276,13 @@ mod tests {
         texts.extend(["My refund is late.", "Where is the refund?"].map(said));
         let found = themes(&texts, &[], 3);
         assert_eq!(found.first().map(|t| t.phrase.as_str()), Some("refund"));
+        // The same sentence from two texts is quoted once.
+        let same: Vec<Said> = ["Where is my refund?", "Where is my refund?", "Refund late."]
+            .map(said)
+            .to_vec();
+        let found = themes(&same, &[], 3);
+        assert_eq!(found[0].count, 3);
+        assert_eq!(found[0].quotes.len(), 2, "{:?}", found[0].quotes);
         assert!(themes(&[said("!!! ??? ...")], &[], 5).is_empty());
     }
 }

@@ -218,6 +218,8 @@ struct DashboardPage {
     volume_svg: String,
     channels_svg: String,
     categories_svg: String,
+    /// Each category's name and its tickets (the chart's table).
+    category_rows: Vec<(String, i64)>,
     backlog_svg: String,
     d: ReportDashboard,
     header: [&'static str; 8],
@@ -382,6 +384,7 @@ pub async fn dashboard_page(
             "Tickets created by category",
             &shares(&d.categories, &category_name),
         ),
+        category_rows: shares(&d.categories, &category_name),
         backlog_svg: charts::bars("Unsolved tickets by age", &shares(&d.backlog.ages, &plain)),
         header: PERSON_HEADER,
         agent_rows: d.agents.iter().map(person_cells).collect(),

@@ -542,6 +542,12 @@ async fn the_demo_help_desk_has_survey_answers_to_report(backend: Backend) {
         answered * 5 >= solved && answered * 5 <= solved * 3,
         "{answered} of {solved}"
     );
+    // Every solved conversation was offered its survey; the report's response rate is
+    // under 100%.
+    let offered = crate::harness::count(&db, "SELECT COUNT(*) FROM surveys").await;
+    assert!(offered > answered, "{offered} offered, {answered} answered");
+    assert!(s.ticket_surveys_sent > s.ticket_surveys_answered);
+    // Answers within the 90 days (a few may fall before them).
     assert!(
         s.csat.len() as i64 >= answered - 5,
         "{} in the report",
