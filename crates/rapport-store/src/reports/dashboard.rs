@@ -340,25 +340,9 @@ pub async fn dashboard(
 }
 
 /// ` AND …` conditions on surveys `s` joined to their tickets `t` (the summary's, the
-/// dashboard's and the themes').
+/// dashboard's and the themes'): the agent and team who had the ticket.
 pub(crate) fn survey_filter(filter: &Filter, p: &mut Vec<Value>) -> String {
-    let mut sql = String::new();
-    let mut add = |cond: &str, v: Value| {
-        p.push(v);
-        sql.push_str(&format!(" AND {cond} ${}", p.len()));
-    };
-    if let Some(t) = filter.team_id {
-        add("s.team_id =", t.into());
-    }
-    if let Some(a) = filter.agent_id {
-        add("s.agent_id =", a.into());
-    }
-    if let Some(ch) = filter.channel {
-        add("t.channel =", ch.as_str().into());
-    }
-    if let Some(cat) = &filter.category {
-        add("t.category =", cat.clone().into());
-    }
+    let mut sql = filter.conditions(p, "s.team_id", "s.agent_id");
     // An NPS survey is about no ticket's channel or category (a detractor's follow-up
     // ticket is not what they rated).
     if filter.channel.is_some() || filter.category.is_some() {
@@ -367,26 +351,9 @@ pub(crate) fn survey_filter(filter: &Filter, p: &mut Vec<Value>) -> String {
     sql
 }
 
-/// ` AND …` conditions on promises `p` joined to their tickets `t`.
+/// ` AND …` conditions on promises `p` joined to their tickets `t`: who made them.
 fn promise_filter(filter: &Filter, p: &mut Vec<Value>) -> String {
-    let mut sql = String::new();
-    let mut add = |cond: &str, v: Value| {
-        p.push(v);
-        sql.push_str(&format!(" AND {cond} ${}", p.len()));
-    };
-    if let Some(t) = filter.team_id {
-        add("p.team_id =", t.into());
-    }
-    if let Some(a) = filter.agent_id {
-        add("p.user_id =", a.into());
-    }
-    if let Some(ch) = filter.channel {
-        add("t.channel =", ch.as_str().into());
-    }
-    if let Some(cat) = &filter.category {
-        add("t.category =", cat.clone().into());
-    }
-    sql
+    filter.conditions(p, "p.team_id", "p.user_id")
 }
 
 /// The next response times of the agents' public replies in `[start, end)`: each from

@@ -32,22 +32,28 @@ pub struct Filter {
 impl Filter {
     /// ` AND …` conditions on tickets `t`, their values pushed onto `params`.
     pub(crate) fn on_tickets(&self, params: &mut Vec<Value>) -> String {
+        self.conditions(params, "t.team_id", "t.assignee_id")
+    }
+
+    /// ` AND …` conditions: the team and the agent on the given columns, the channel and
+    /// the category on the tickets `t` joined in; their values pushed onto `params`.
+    pub(crate) fn conditions(&self, params: &mut Vec<Value>, team: &str, agent: &str) -> String {
         let mut sql = String::new();
-        let mut add = |cond: &str, v: Value| {
+        let mut add = |col: &str, v: Value| {
             params.push(v);
-            sql.push_str(&format!(" AND {cond} ${}", params.len()));
+            sql.push_str(&format!(" AND {col} = ${}", params.len()));
         };
         if let Some(t) = self.team_id {
-            add("t.team_id =", t.into());
+            add(team, t.into());
         }
         if let Some(c) = self.channel {
-            add("t.channel =", c.as_str().into());
+            add("t.channel", c.as_str().into());
         }
         if let Some(c) = &self.category {
-            add("t.category =", c.clone().into());
+            add("t.category", c.clone().into());
         }
         if let Some(a) = self.agent_id {
-            add("t.assignee_id =", a.into());
+            add(agent, a.into());
         }
         sql
     }
