@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startApp, launchBrowser, root } from './harness.mjs';
+import { startApp, launchBrowser, root, assertAccessible } from './harness.mjs';
 
 const shots = join(root, 'docs/screenshots');
 
@@ -311,5 +311,44 @@ test('an open ticket shows new messages live; keyboard shortcuts work', async ()
   await page.keyboard.press('j');
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/tickets\/\d+$/);
+  await page.close();
+});
+
+test('a supervisor reads the reports: charts with their tables, filters, CSV, themes', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  await signIn(page, 'admin@example.com');
+  await page.getByRole('link', { name: 'Reports', exact: true }).click();
+  await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
+  // Four charts, each named for what it shows, drawn without script.
+  for (const name of ['Tickets created (bars) and solved (line) per day', 'Tickets created by channel',
+    'Tickets created by category', 'Unsolved tickets by age']) {
+    assert.ok(await page.getByRole('img', { name }).isVisible(), name);
+  }
+  // The demo's tickets are there, and so are its surveys' answers.
+  const created = Number((await page.locator('.card', { hasText: 'Tickets created' }).locator('strong').textContent()).trim());
+  assert.ok(created > 0, `created ${created}`);
+  assert.match(await page.locator('.card', { hasText: 'CSAT' }).textContent(), /\d+ answers/);
+  await page.getByText('Data table').click();
+  const days = await page.getByRole('table', { name: 'Tickets created and solved per day' }).locator('tbody tr').count();
+  assert.equal(days, 30);
+  await assertAccessible(page, 'the reports');
+  // A filter narrows it; the exports keep the filter.
+  const team = await page.getByLabel('Team', { exact: true }).locator('option').nth(1).getAttribute('value');
+  await page.getByLabel('Team', { exact: true }).selectOption(team);
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(new RegExp(`team_id=${team}`));
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('a[href*="table=teams"]').click(),
+  ]);
+  const csv = await (await download.createReadStream()).toArray();
+  const lines = Buffer.concat(csv).toString('utf8').trim().split('\n');
+  assert.match(lines[0], /^id,name,solved,csat_percent/);
+  assert.equal(lines.length, 2, 'the one team: ' + lines.join(' | '));
+  assert.ok(lines[1].startsWith(`${team},`), lines[1]);
+  await page.screenshot({ path: join(shots, 'reports.png'), fullPage: false });
+  await page.getByRole('link', { name: 'themes of what customers wrote' }).click();
+  await page.getByRole('heading', { name: 'What customers wrote about' }).waitFor();
+  await assertAccessible(page, 'the themes');
   await page.close();
 });
