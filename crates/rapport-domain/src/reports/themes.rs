@@ -5,6 +5,7 @@
 //! the share of those with a negative mood, and a few quotes.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use crate::sentiment::{Label, Sentiment};
 
@@ -142,8 +143,8 @@ const SUPPORT_NOISE: &[&str] = &[
 ];
 
 /// The stop words: English, German, French and Spanish, greetings, and the words every
-/// support conversation has.
-fn stop_words() -> yake_rust::StopWords {
+/// support conversation has — gathered once per process.
+static STOP_WORDS: LazyLock<yake_rust::StopWords> = LazyLock::new(|| {
     let mut all: HashSet<String> = SUPPORT_NOISE.iter().map(|w| (*w).to_owned()).collect();
     for lang in ["en", "de", "fr", "es"] {
         if let Some(s) = yake_rust::StopWords::predefined(lang) {
@@ -151,7 +152,7 @@ fn stop_words() -> yake_rust::StopWords {
         }
     }
     yake_rust::StopWords::custom(all)
-}
+});
 
 /// A text's words, lower-cased (letters, digits and inner apostrophes or hyphens).
 fn words(text: &str) -> Vec<String> {
@@ -211,10 +212,9 @@ fn keyphrases(texts: &[Said], n: usize) -> Vec<String> {
         ngrams: 2,
         ..yake_rust::Config::default()
     };
-    let stop = stop_words();
     // The crate sorts scores with `partial_cmp(..).unwrap()`: text from strangers must
     // not take a report down if a score ever comes out NaN.
-    std::panic::catch_unwind(|| yake_rust::get_n_best(n, &corpus, &stop, &config))
+    std::panic::catch_unwind(|| yake_rust::get_n_best(n, &corpus, &STOP_WORDS, &config))
         .map(|found| found.into_iter().map(|r| r.keyword).collect())
         .unwrap_or_default()
 }

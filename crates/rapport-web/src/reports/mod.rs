@@ -74,15 +74,10 @@ fn bad(field: &str, msg: &str) -> Response {
     )
 }
 
-/// A duration for people: seconds, minutes, hours or days.
+/// A duration as the workspace writes them (`45 min`, `2 h 5 min`, `3 d 4 h`, the SLA
+/// clocks' words), or `—` without one.
 pub fn human(secs: Option<i64>) -> String {
-    match secs {
-        None => "—".into(),
-        Some(s) if s < 60 => format!("{s} s"),
-        Some(s) if s < 3600 => format!("{} min", s / 60),
-        Some(s) if s < 86_400 => format!("{:.1} h", s as f64 / 3600.0),
-        Some(s) => format!("{:.1} days", s as f64 / 86_400.0),
-    }
+    secs.map_or_else(|| "—".into(), rapport_domain::sla::glance::short_duration)
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -548,10 +543,10 @@ mod tests {
     #[test]
     fn durations_read_as_people_say_them() {
         assert_eq!(human(None), "—");
-        assert_eq!(human(Some(42)), "42 s");
-        assert_eq!(human(Some(150)), "2 min");
-        assert_eq!(human(Some(5400)), "1.5 h");
-        assert_eq!(human(Some(3 * 86_400)), "3.0 days");
+        assert_eq!(human(Some(42)), "1 min");
+        assert_eq!(human(Some(150)), "3 min");
+        assert_eq!(human(Some(5400)), "1 h 30 min");
+        assert_eq!(human(Some(3 * 86_400)), "3 d");
     }
 
     #[test]
