@@ -12,6 +12,7 @@
 pub mod automations;
 pub mod chat_queue;
 pub mod classify;
+pub mod reports;
 pub mod retention;
 pub mod routing;
 pub mod sla;
@@ -117,6 +118,7 @@ impl Registry {
         r.subscribe(surveys::SurveyOffers);
         r.add(classify::RETRAIN, classify::RetrainHandler);
         r.subscribe(webhooks::Fanout);
+        r.subscribe(reports::RollUps);
         r
     }
 

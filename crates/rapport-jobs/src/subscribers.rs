@@ -74,6 +74,13 @@ pub trait Subscriber: Send + Sync + 'static {
         None
     }
 
+    /// How long to wait after a round that found less than a full batch (default: the
+    /// runner's). A subscriber whose work is cheaper in bigger batches and may lag a
+    /// moment (the reports' roll-ups) waits longer.
+    fn idle_wait(&self) -> Option<Duration> {
+        None
+    }
+
     /// Handles the events of one batch in order, inside one transaction. By default one
     /// [`Subscriber::handle`] each; a subscriber whose writes add up across events (the
     /// classifier's counts, the SLA clocks of new tickets) or that reads its rules once a
@@ -259,7 +266,7 @@ impl Runner {
                     failures = 0;
                     match round {
                         Round::Handled(n) if n as i64 >= self.batch() => Duration::ZERO,
-                        _ => self.config.idle_wait,
+                        _ => self.subscriber.idle_wait().unwrap_or(self.config.idle_wait),
                     }
                 }
                 Err(e) => {

@@ -261,6 +261,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0042_surveys.sql"),
         postgres: include_str!("../migrations/postgres/0042_surveys.sql"),
     },
+    Migration {
+        version: 43,
+        name: "report_rollup",
+        sqlite: include_str!("../migrations/sqlite/0043_report_rollup.sql"),
+        postgres: include_str!("../migrations/postgres/0043_report_rollup.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

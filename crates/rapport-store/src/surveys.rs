@@ -306,7 +306,10 @@ pub async fn offer_for_ticket(
         )
         .await?;
     match created {
-        Some(r) => Ok(Some(get(c, r.int("id")?).await?)),
+        Some(r) => {
+            crate::reports::rollup::mark_ticket(c, ticket_id).await?;
+            Ok(Some(get(c, r.int("id")?).await?))
+        }
         None => Ok(None),
     }
 }
@@ -431,6 +434,7 @@ pub async fn offer_nps(
         )
         .await?
         .int("id")?;
+    crate::reports::rollup::mark_survey(c, id).await?;
     Ok(Some(get(c, id).await?))
 }
 
@@ -519,6 +523,7 @@ pub async fn answer(c: &mut dyn Conn, id: i64, a: Answer, now: Timestamp) -> Res
         ],
     )
     .await?;
+    mark_for_reports(c, id).await?;
     let mut survey = get(c, id).await?;
     let mut follow_up = None;
     if survey.kind == SurveyKind::Nps
@@ -611,6 +616,7 @@ async fn nps_follow_up(c: &mut dyn Conn, s: &Survey, now: Timestamp) -> Result<i
 /// Takes back a survey that could not be sent (no mailbox, or the address's allowance of
 /// automatic mail was used up): it was never offered.
 pub async fn withdraw(c: &mut dyn Conn, id: i64) -> Result<()> {
+    mark_for_reports(c, id).await?;
     c.execute(
         "DELETE FROM surveys WHERE id = $1 AND answered_at IS NULL",
         &[id.into()],
@@ -643,6 +649,24 @@ pub async fn opted_out(c: &mut dyn Conn, customer_id: i64) -> Result<bool> {
     .await?
     .ok_or(StoreError::NotFound("customer"))?
     .bool("surveys_opt_out")
+}
+
+/// Marks what a survey counts under for the reports' roll-ups: a ticket survey its
+/// ticket, an NPS survey itself (even once it has a detractor's follow-up ticket).
+async fn mark_for_reports(c: &mut dyn Conn, id: i64) -> Result<()> {
+    let Some(r) = c
+        .opt(
+            "SELECT kind, ticket_id FROM surveys WHERE id = $1",
+            &[id.into()],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    match (r.text("kind")?.as_str(), r.opt_int("ticket_id")?) {
+        ("ticket", Some(t)) => crate::reports::rollup::mark_ticket(c, t).await,
+        _ => crate::reports::rollup::mark_survey(c, id).await,
+    }
 }
 
 #[cfg(test)]

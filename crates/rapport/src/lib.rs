@@ -178,6 +178,28 @@ pub async fn start(
             .with_context(|| format!("subscribing {}", runner.name()))?;
         workers.push(tokio::spawn(runner.run(stop_rx.clone())));
     }
+    // The reports' roll-ups cover what existed before them (on a new database at once);
+    // the reports aggregate afresh until then. A step per transaction, so a stop waits for
+    // one step at most.
+    {
+        let db = db.clone();
+        let stop = stop_rx.clone();
+        workers.push(tokio::spawn(async move {
+            while !*stop.borrow() {
+                match db
+                    .write(rapport_store::op!(c => rapport_store::reports::rollup::rebuild_step(c).await))
+                    .await
+                {
+                    Ok(true) => break,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not build the reports' roll-ups");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+            }
+        }));
+    }
     for i in 0..config.workers {
         let w = Worker::new(
             db.clone(),

@@ -1,7 +1,9 @@
 //! What the reports compute, independent of where the numbers come from: the period a
 //! report covers, and the statistics of durations (median and 90th percentile by the
-//! nearest-rank method, so every figure is one of the measured durations).
+//! nearest-rank method, so every figure is one of the measured durations, to three
+//! significant figures), and the roll-ups that let them be read at scale.
 
+pub mod rollup;
 pub mod themes;
 
 use crate::clock::Timestamp;
@@ -96,14 +98,14 @@ pub fn nearest_rank(sorted: &[i64], p: u32) -> Option<i64> {
     sorted.get(rank - 1).copied()
 }
 
-/// The spread of `durations` (any order); `None` without any.
-pub fn spread(mut durations: Vec<i64>) -> Option<Spread> {
-    durations.sort_unstable();
-    Some(Spread {
-        median: nearest_rank(&durations, 50)?,
-        p90: nearest_rank(&durations, 90)?,
-        count: durations.len(),
-    })
+/// The spread of `durations` (any order), each stated to three significant figures (see
+/// [`rollup::round_secs`]: the roll-ups keep them so); `None` without any.
+pub fn spread(durations: Vec<i64>) -> Option<Spread> {
+    let mut t = rollup::Tally::default();
+    for d in durations {
+        t.push(d);
+    }
+    t.spread()
 }
 
 #[cfg(test)]

@@ -79,7 +79,8 @@ pub struct Figure {
 }
 
 /// A duration's median and 90th percentile (nearest rank), in seconds of business hours
-/// where the ticket's SLA calendar applies.
+/// where the ticket's SLA calendar applies, to three significant figures (exact below
+/// 1,000 s).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TimeFigure {
     /// The median, in seconds (null without any).
@@ -252,6 +253,7 @@ pub async fn summary(
     let (period, filter) = q.parse()?;
     let now = st.now();
     let before = period.previous();
+    reports::rollup::catch_up(&st.db).await?;
     let (this, prev) = st
         .db
         .read(op!(c => Ok((

@@ -3,8 +3,9 @@
 //! rate; promises kept; self-service deflection; and the per-agent and per-team tables
 //! that put quality (CSAT, reopens, promises kept) beside speed.
 //!
-//! Everything is aggregated fresh from the tickets, their messages, events, surveys and
-//! promises, in the business hours of each ticket's SLA calendar where it has one.
+//! [`dashboard_fresh`] aggregates everything from the tickets, their messages, events,
+//! surveys and promises, in the business hours of each ticket's SLA calendar where it has
+//! one; [`dashboard`] reads the same from the roll-ups (see [`super::rollup`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -59,7 +60,7 @@ pub struct Row {
 }
 
 /// The dashboard's breakdowns of one period.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dashboard {
     /// Every day of the period, in order.
     pub days: Vec<Day>,
@@ -85,9 +86,26 @@ pub struct Dashboard {
     pub teams: Vec<Row>,
 }
 
+impl Dashboard {
+    /// An empty dashboard with every day of `period`.
+    pub(crate) fn of_days(period: &Period) -> Self {
+        Self {
+            days: period
+                .days()
+                .map(|day| Day {
+                    day,
+                    created: 0,
+                    solved: 0,
+                })
+                .collect(),
+            ..Self::default()
+        }
+    }
+}
+
 /// A reopen in the event stream: a status change away from `solved` (but not to
 /// `closed`), as every path that changes a ticket's status records it.
-const REOPENED: &str = "EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = t.id
+pub(crate) const REOPENED: &str = "EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = t.id
      AND e.data LIKE '%\"status\":{\"from\":\"solved\",\"to\":\"%'
      AND e.data NOT LIKE '%\"status\":{\"from\":\"solved\",\"to\":\"closed\"%')";
 
@@ -103,7 +121,8 @@ struct Acc {
 }
 
 impl Acc {
-    fn row(self, id: Option<i64>, name: String) -> Row {
+    fn row(mut self, id: Option<i64>, name: String) -> Row {
+        self.csat.sort_unstable();
         Row {
             id,
             name,
@@ -132,18 +151,15 @@ impl People {
     }
 }
 
-/// Named rows, busiest first (by tickets solved, then first responses), nobody's last.
-fn rows(accs: HashMap<Option<i64>, Acc>, names: &HashMap<i64, String>, nobody: &str) -> Vec<Row> {
-    let mut out: Vec<Row> = accs
-        .into_iter()
-        .map(|(id, acc)| {
-            let name = match id {
-                Some(i) => names.get(&i).cloned().unwrap_or_else(|| format!("#{i}")),
-                None => nobody.to_owned(),
-            };
-            acc.row(id, name)
-        })
-        .collect();
+/// Names the rows and sorts them busiest first (by tickets solved, then first responses),
+/// nobody's last.
+fn named(mut out: Vec<Row>, names: &HashMap<i64, String>, nobody: &str) -> Vec<Row> {
+    for r in &mut out {
+        r.name = match r.id {
+            Some(i) => names.get(&i).cloned().unwrap_or_else(|| format!("#{i}")),
+            None => nobody.to_owned(),
+        };
+    }
     out.sort_by(|a, b| {
         (
             a.id.is_none(),
@@ -156,12 +172,68 @@ fn rows(accs: HashMap<Option<i64>, Acc>, names: &HashMap<i64, String>, nobody: &
                 -(b.first_response.map_or(0, |s| s.count as i64)),
             ))
             .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.id.cmp(&b.id))
     });
     out
 }
 
-/// The dashboard of `period` under `filter`, as of `now`.
+/// The dashboard of `period` under `filter`, as of `now`: from the roll-ups once they
+/// cover every ticket, aggregated afresh until then. The backlog (now) and deflection are
+/// always read fresh.
 pub async fn dashboard(
+    c: &mut dyn Conn,
+    period: &Period,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Dashboard> {
+    if super::rollup::ready(c).await? {
+        let d = super::rolled::dashboard(c, period, filter).await?;
+        finish(c, d, period, filter, now).await
+    } else {
+        dashboard_fresh(c, period, filter, now).await
+    }
+}
+
+/// The breakdowns' order, the backlog, deflection and the rows' names.
+async fn finish(
+    c: &mut dyn Conn,
+    mut d: Dashboard,
+    period: &Period,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Dashboard> {
+    d.channels
+        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    d.categories.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| a.0.is_none().cmp(&b.0.is_none()))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    d.backlog = backlog(c, filter, now).await?;
+    let (_, total) = crate::kb::reports::deflection(
+        c,
+        period.start(),
+        period.end(),
+        crate::kb::reports::Period::Week,
+        now,
+    )
+    .await?;
+    d.deflection = (total.deflected, total.deflected + total.submitted);
+    let names = |rows: Vec<crate::value::Row>| -> Result<HashMap<i64, String>> {
+        rows.iter()
+            .map(|r| Ok((r.int("id")?, r.text("name")?)))
+            .collect()
+    };
+    let users = names(c.query("SELECT id, name FROM users", &[]).await?)?;
+    let teams = names(c.query("SELECT id, name FROM teams", &[]).await?)?;
+    d.agents = named(std::mem::take(&mut d.agents), &users, "Unassigned");
+    d.teams = named(std::mem::take(&mut d.teams), &teams, "No team");
+    Ok(d)
+}
+
+/// The dashboard of `period` under `filter`, as of `now`, aggregated afresh from the
+/// tables (what the roll-ups must equal).
+pub async fn dashboard_fresh(
     c: &mut dyn Conn,
     period: &Period,
     filter: &Filter,
@@ -169,17 +241,7 @@ pub async fn dashboard(
 ) -> Result<Dashboard> {
     let (start, end) = (period.start(), period.end());
     let cals = calendars_by_policy(c).await?;
-    let mut d = Dashboard {
-        days: period
-            .days()
-            .map(|day| Day {
-                day,
-                created: 0,
-                solved: 0,
-            })
-            .collect(),
-        ..Dashboard::default()
-    };
+    let mut d = Dashboard::of_days(period);
     let day_of = |at: i64| usize::try_from((at - start.0).div_euclid(DAY_MICROS)).ok();
     let mut people = People::default();
 
@@ -214,13 +276,7 @@ pub async fn dashboard(
         }
     }
     d.channels = channels.into_iter().collect();
-    d.channels
-        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     d.categories = categories.into_iter().collect();
-    d.categories.sort_by(|a, b| {
-        b.1.cmp(&a.1)
-            .then_with(|| a.0.is_none().cmp(&b.0.is_none()))
-    });
 
     let solved = c
         .query(
@@ -250,34 +306,6 @@ pub async fn dashboard(
     }
 
     d.next_response = spread(next_responses(c, &cals, start, end, filter).await?);
-
-    let mut p: Vec<Value> = Vec::new();
-    let cond = filter.on_tickets(&mut p);
-    let mut sums = String::new();
-    for (i, days) in AGE_BOUNDS.iter().enumerate() {
-        p.push((now.0 - days * DAY_MICROS).into());
-        sums.push_str(&format!(
-            ", COALESCE(SUM(CASE WHEN t.created_at <= ${} THEN 1 ELSE 0 END), 0) AS older{i}",
-            p.len()
-        ));
-    }
-    let r = c
-        .one(
-            &format!(
-                "SELECT COUNT(*) AS n{sums} FROM tickets t
-                 WHERE t.status IN ('new', 'open', 'pending', 'on-hold'){cond}"
-            ),
-            &p,
-        )
-        .await?;
-    // `older{i}`: at least AGE_BOUNDS[i] days old; each group is the difference.
-    let mut at_least = [r.int("n")?, 0, 0, 0, 0, 0];
-    for i in 0..AGE_BOUNDS.len() {
-        at_least[i + 1] = r.int(format!("older{i}").as_str())?;
-    }
-    for (i, group) in d.backlog.iter_mut().enumerate() {
-        *group = at_least[i] - at_least[i + 1];
-    }
 
     // Surveys: the agent and team who had the ticket.
     let mut p: Vec<Value> = vec![start.into(), end.into()];
@@ -322,21 +350,50 @@ pub async fn dashboard(
         });
     }
 
-    let (_, total) =
-        crate::kb::reports::deflection(c, start, end, crate::kb::reports::Period::Week, now)
-            .await?;
-    d.deflection = (total.deflected, total.deflected + total.submitted);
+    d.agents = people
+        .agents
+        .into_iter()
+        .map(|(id, acc)| acc.row(id, String::new()))
+        .collect();
+    d.teams = people
+        .teams
+        .into_iter()
+        .map(|(id, acc)| acc.row(id, String::new()))
+        .collect();
+    finish(c, d, period, filter, now).await
+}
 
-    let names = |rows: Vec<crate::value::Row>| -> Result<HashMap<i64, String>> {
-        rows.iter()
-            .map(|r| Ok((r.int("id")?, r.text("name")?)))
-            .collect()
-    };
-    let users = names(c.query("SELECT id, name FROM users", &[]).await?)?;
-    let teams = names(c.query("SELECT id, name FROM teams", &[]).await?)?;
-    d.agents = rows(people.agents, &users, "Unassigned");
-    d.teams = rows(people.teams, &teams, "No team");
-    Ok(d)
+/// Unsolved tickets now (new, open, pending, on hold) under `filter`, by [`AGE_GROUPS`].
+async fn backlog(c: &mut dyn Conn, filter: &Filter, now: Timestamp) -> Result<[i64; 5]> {
+    let mut p: Vec<Value> = Vec::new();
+    let cond = filter.on_tickets(&mut p);
+    let mut sums = String::new();
+    for (i, days) in AGE_BOUNDS.iter().enumerate() {
+        p.push((now.0 - days * DAY_MICROS).into());
+        sums.push_str(&format!(
+            ", COALESCE(SUM(CASE WHEN t.created_at <= ${} THEN 1 ELSE 0 END), 0) AS older{i}",
+            p.len()
+        ));
+    }
+    let r = c
+        .one(
+            &format!(
+                "SELECT COUNT(*) AS n{sums} FROM tickets t
+                 WHERE t.status IN ('new', 'open', 'pending', 'on-hold'){cond}"
+            ),
+            &p,
+        )
+        .await?;
+    // `older{i}`: at least AGE_BOUNDS[i] days old; each group is the difference.
+    let mut at_least = [r.int("n")?, 0, 0, 0, 0, 0];
+    for i in 0..AGE_BOUNDS.len() {
+        at_least[i + 1] = r.int(format!("older{i}").as_str())?;
+    }
+    let mut out = [0; 5];
+    for (i, group) in out.iter_mut().enumerate() {
+        *group = at_least[i] - at_least[i + 1];
+    }
+    Ok(out)
 }
 
 /// ` AND …` conditions on surveys `s` joined to their tickets `t` (the summary's, the

@@ -4,6 +4,9 @@
 //! resolution, CSAT, CES and NPS. Filters narrow them by team, channel, category or agent.
 
 pub mod dashboard;
+mod facts;
+mod rolled;
+pub mod rollup;
 pub mod themes;
 
 use std::collections::HashMap;
@@ -60,7 +63,7 @@ impl Filter {
 }
 
 /// The figures of one period.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Tickets created.
     pub volume: i64,
@@ -114,8 +117,23 @@ pub(crate) fn duration(cals: &HashMap<i64, Calendar>, policy: Option<i64>, a: i6
 }
 
 /// The figures of `period` under `filter`, as of `now` (an SLA target still running past
-/// its due time counts as breached).
+/// its due time counts as breached): from the roll-ups once they cover every ticket,
+/// aggregated afresh until then.
 pub async fn summary(
+    c: &mut dyn Conn,
+    period: &Period,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Summary> {
+    if rollup::ready(c).await? {
+        rolled::summary(c, period, filter, now).await
+    } else {
+        summary_fresh(c, period, filter, now).await
+    }
+}
+
+/// [`summary`] aggregated afresh from the tables (what the roll-ups must equal).
+pub async fn summary_fresh(
     c: &mut dyn Conn,
     period: &Period,
     filter: &Filter,
@@ -233,6 +251,9 @@ pub async fn summary(
             _ if !ticket_filtered => (s.nps_sent, s.nps_answered) = sent,
             _ => {}
         }
+    }
+    for r in [&mut s.csat, &mut s.ces, &mut s.nps] {
+        r.sort_unstable();
     }
     Ok(s)
 }

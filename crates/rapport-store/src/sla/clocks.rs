@@ -200,6 +200,9 @@ pub async fn save_started(
         )
         .await?;
     }
+    // The reports count tickets with clocks (SLA compliance).
+    let ids: Vec<i64> = started.iter().map(|(id, _, _)| *id).collect();
+    crate::reports::rollup::mark_tickets(c, &ids).await?;
     for (id, sla, due_stored) in started {
         let due = sla.next_due().map_or(NO_DUE, |d| d.micros());
         if due != *due_stored {
@@ -308,6 +311,7 @@ pub async fn save(c: &mut dyn Conn, ticket_id: i64, sla: &TicketSla, now: Timest
         ],
     )
     .await?;
+    crate::reports::rollup::mark_ticket(c, ticket_id).await?;
     Ok(())
 }
 

@@ -273,6 +273,9 @@ async fn load(st: &AppState, me: &Me, q: &DashboardQuery) -> Result<Loaded, Resp
     let (period, filter) = params.parse().map_err(|e| bad(&e.field, &e.message))?;
     let now = st.now();
     let before = period.previous();
+    rapport_store::reports::rollup::catch_up(&st.db)
+        .await
+        .map_err(store_error)?;
     let loaded = st
         .db
         .read(op!(c => Ok((

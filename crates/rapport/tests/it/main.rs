@@ -42,6 +42,7 @@ mod principal;
 mod promises;
 mod reports;
 mod reports_dashboard;
+mod reports_rollup;
 mod review_fixes;
 mod routing;
 mod score;

@@ -166,10 +166,11 @@ async fn the_summary_is_right_to_the_unit(backend: Backend) {
     assert_eq!(f("/first_response_time/value"), 7_200);
     assert_eq!(f("/first_response_time/median_seconds"), 7_200);
     assert_eq!(f("/first_response_time/p90_seconds"), 9_000);
-    // Resolutions in the week: 3,600, 14,400 and 345,600 s.
+    // Resolutions in the week: 3,600, 14,400 and 345,600 s — stated to three
+    // significant figures, 345,000.
     assert_eq!(f("/resolution_time/count"), 3);
     assert_eq!(f("/resolution_time/median_seconds"), 14_400);
-    assert_eq!(f("/resolution_time/p90_seconds"), 345_600);
+    assert_eq!(f("/resolution_time/p90_seconds"), 345_000);
     // SLA: T1, T2 and T3 met their targets; T4 and the unanswered follow-up breached —
     // 60%.
     assert_eq!(f("/sla_compliance/count"), 5);
@@ -242,5 +243,16 @@ async fn the_summary_is_right_to_the_unit(backend: Backend) {
         )
         .await;
     assert_error(s, &e, 403, None);
+    // Read from the roll-ups or aggregated afresh, every figure is the same.
+    crate::reports_rollup::assert_rollups_equal_fresh(
+        &app,
+        &[
+            ("2026-11-23", "2026-11-29"),
+            ("2026-11-16", "2026-11-22"),
+            ("2026-11-20", "2026-12-01"),
+        ],
+        clock.now(),
+    )
+    .await;
     app.stop().await;
 }

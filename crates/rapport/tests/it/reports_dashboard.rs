@@ -374,6 +374,12 @@ async fn the_dashboard_is_right_to_the_unit(backend: Backend) {
         403
     );
     let _ = (c, d);
+    crate::reports_rollup::assert_rollups_equal_fresh(
+        &app,
+        &[("2026-11-23", "2026-11-25"), ("2026-11-01", "2026-11-30")],
+        clock.now(),
+    )
+    .await;
     app.stop().await;
 }
 

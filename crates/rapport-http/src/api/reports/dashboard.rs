@@ -190,6 +190,7 @@ pub async fn get(
     require(&viewer, Permission::ViewReports)?;
     let (period, filter) = q.parse()?;
     let now = st.now();
+    rapport_store::reports::rollup::catch_up(&st.db).await?;
     let d = st
         .db
         .read(op!(c => dashboard::dashboard(c, &period, &filter, now).await))

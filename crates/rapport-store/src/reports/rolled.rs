@@ -1,0 +1,213 @@
+//! The reports read from the roll-ups' cells (see [`super::rollup`]): the same figures as
+//! the fresh aggregation, summed over a period's days from the cells that fix the filtered
+//! dimensions and leave the others open.
+
+use std::collections::BTreeMap;
+
+use rapport_domain::Timestamp;
+use rapport_domain::reports::Period;
+use rapport_domain::reports::rollup::{ANY_ID, ANY_TEXT, CellKey, Metrics, NO_ID, Tally, day_of};
+
+use super::dashboard::{Dashboard, Row};
+use super::rollup::decode;
+use super::{Filter, Summary};
+use crate::db::Conn;
+use crate::error::Result;
+use crate::value::Value;
+
+/// Which dimension a read breaks the figures down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Day,
+    Channel,
+    Category,
+    Team,
+    Agent,
+}
+
+/// The cells of `period` under `filter`, one per day and value of `by`.
+async fn cells(
+    c: &mut dyn Conn,
+    period: &Period,
+    filter: &Filter,
+    by: By,
+) -> Result<Vec<(CellKey, Metrics)>> {
+    let mut p: Vec<Value> = vec![
+        day_of(period.start().0).into(),
+        day_of(period.end().0).into(),
+    ];
+    let mut sql = String::from(
+        "SELECT channel, category, team_id, agent_id, day, m FROM report_cells
+         WHERE day >= $1 AND day < $2",
+    );
+    let mut dim =
+        |col: &str, fixed: Option<Value>, any: Value, broken_down: bool| match (fixed, broken_down)
+        {
+            (Some(v), _) => {
+                p.push(v);
+                sql.push_str(&format!(" AND {col} = ${}", p.len()));
+            }
+            (None, true) => {
+                p.push(any);
+                sql.push_str(&format!(" AND {col} <> ${}", p.len()));
+            }
+            (None, false) => {
+                p.push(any);
+                sql.push_str(&format!(" AND {col} = ${}", p.len()));
+            }
+        };
+    dim(
+        "channel",
+        filter.channel.map(|c| c.as_str().into()),
+        ANY_TEXT.into(),
+        by == By::Channel,
+    );
+    dim(
+        "category",
+        filter.category.as_ref().map(|c| c.as_str().into()),
+        ANY_TEXT.into(),
+        by == By::Category,
+    );
+    dim(
+        "team_id",
+        filter.team_id.map(Value::from),
+        ANY_ID.into(),
+        by == By::Team,
+    );
+    dim(
+        "agent_id",
+        filter.agent_id.map(Value::from),
+        ANY_ID.into(),
+        by == By::Agent,
+    );
+    c.query(&sql, &p)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                CellKey {
+                    day: r.int("day")?,
+                    channel: r.text("channel")?,
+                    category: r.text("category")?,
+                    team: r.int("team_id")?,
+                    agent: r.int("agent_id")?,
+                },
+                decode(&r.blob("m")?)?,
+            ))
+        })
+        .collect()
+}
+
+fn spread(h: &rapport_domain::reports::rollup::Hist) -> Option<rapport_domain::reports::Spread> {
+    let mut t = Tally::default();
+    t.add(h);
+    t.spread()
+}
+
+/// Ratings counted by value, as the list of ratings.
+fn ratings(counts: &[i64], low: i64) -> Vec<i64> {
+    counts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| std::iter::repeat_n(low + i as i64, usize::try_from(*n).unwrap_or(0)))
+        .collect()
+}
+
+fn total(cells: &[(CellKey, Metrics)]) -> Metrics {
+    let mut m = Metrics::default();
+    for (_, cell) in cells {
+        m.merge(cell, 1);
+    }
+    m
+}
+
+/// The summary's figures from a period's totals.
+fn summary_of(m: &Metrics, now: Timestamp, filter: &Filter) -> Summary {
+    let ticket_filtered = filter.channel.is_some() || filter.category.is_some();
+    Summary {
+        volume: m.created,
+        first_response: spread(&m.first),
+        resolution: spread(&m.resolution),
+        sla: (m.sla_total - m.sla_breached_at(now.0), m.sla_total),
+        one_touch: (m.one_touch, m.solved),
+        csat: ratings(&m.csat, 1),
+        ces: ratings(&m.ces, 1),
+        nps: ratings(&m.nps, 0),
+        ticket_surveys_sent: m.ticket_sent,
+        ticket_surveys_answered: m.ticket_answered,
+        nps_sent: if ticket_filtered { 0 } else { m.nps_sent },
+        nps_answered: if ticket_filtered { 0 } else { m.nps_answered },
+    }
+}
+
+/// The summary of `period` under `filter`, from the cells.
+pub(crate) async fn summary(
+    c: &mut dyn Conn,
+    period: &Period,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Summary> {
+    let cells = cells(c, period, filter, By::Day).await?;
+    Ok(summary_of(&total(&cells), now, filter))
+}
+
+/// The dashboard's rolled-up parts (the backlog, deflection and names are read fresh by
+/// the caller).
+pub(crate) async fn dashboard(
+    c: &mut dyn Conn,
+    period: &Period,
+    filter: &Filter,
+) -> Result<Dashboard> {
+    let daily = cells(c, period, filter, By::Day).await?;
+    let first_day = day_of(period.start().0);
+    let mut d = Dashboard::of_days(period);
+    for (k, m) in &daily {
+        if let Some(day) = usize::try_from(k.day - first_day)
+            .ok()
+            .and_then(|i| d.days.get_mut(i))
+        {
+            day.created += m.created;
+            day.solved += m.solved;
+        }
+    }
+    let t = total(&daily);
+    d.next_response = spread(&t.next);
+    d.reopened = (t.reopened, t.solved);
+    d.promises = (t.promises_kept, t.promises_due);
+
+    let mut channels: BTreeMap<String, i64> = BTreeMap::new();
+    for (k, m) in cells(c, period, filter, By::Channel).await? {
+        *channels.entry(k.channel).or_default() += m.created;
+    }
+    d.channels = channels.into_iter().filter(|(_, n)| *n > 0).collect();
+    let mut categories: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    for (k, m) in cells(c, period, filter, By::Category).await? {
+        let cat = Some(k.category).filter(|s| !s.is_empty());
+        *categories.entry(cat).or_default() += m.created;
+    }
+    d.categories = categories.into_iter().filter(|(_, n)| *n > 0).collect();
+
+    for (by, out) in [(By::Agent, &mut d.agents), (By::Team, &mut d.teams)] {
+        let mut groups: BTreeMap<i64, Metrics> = BTreeMap::new();
+        for (k, m) in cells(c, period, filter, by).await? {
+            let id = if by == By::Agent { k.agent } else { k.team };
+            groups.entry(id).or_default().merge(&m, 1);
+        }
+        *out = groups
+            .into_iter()
+            .filter(|(_, m)| m.makes_a_row())
+            .map(|(id, m)| Row {
+                id: Some(id).filter(|i| *i != NO_ID),
+                name: String::new(),
+                solved: m.solved,
+                reopened: m.reopened,
+                first_response: spread(&m.first),
+                resolution: spread(&m.resolution),
+                csat: ratings(&m.csat, 1),
+                promises_kept: m.promises_kept,
+                promises_due: m.promises_due,
+            })
+            .collect();
+    }
+    Ok(d)
+}
