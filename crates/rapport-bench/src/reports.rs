@@ -1,6 +1,6 @@
 //! The reports at scale (`--reports N`): N tickets over the last 90 days written straight
-//! into the tables — spread over four teams, twenty agents, four channels and the built-in
-//! categories, most of them answered and solved, every fifth with a second exchange (a
+//! into the tables — spread over four teams, twenty agents (five a team), four channels and
+//! the built-in categories, every agent with tickets of every channel and category, most of them answered and solved, every fifth with a second exchange (a
 //! next response), one in ten still open — then the reports the dashboard reads timed as
 //! a supervisor would ask for them: the summary (with the period before) and the
 //! dashboard's breakdowns, over the whole 90 days and over the last 7, unfiltered and for
@@ -63,8 +63,8 @@ async fn fill(db: &Db, n: usize, now: Timestamp, postgres: bool) -> anyhow::Resu
                               status_since)
          SELECT i, 'Report ticket',
                 CASE WHEN i % 10 = 0 THEN 'open' ELSE 'solved' END, 1,
-                CASE i % 4 WHEN 0 THEN 'email' WHEN 1 THEN 'chat' WHEN 2 THEN 'web' ELSE 'phone' END,
-                CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'billing' WHEN 2 THEN 'technical'
+                CASE (i / 20) % 4 WHEN 0 THEN 'email' WHEN 1 THEN 'chat' WHEN 2 THEN 'web' ELSE 'phone' END,
+                CASE (i / 80) % 5 WHEN 0 THEN NULL WHEN 1 THEN 'billing' WHEN 2 THEN 'technical'
                            WHEN 3 THEN 'product-guidance' ELSE 'order-management' END,
                 (SELECT id FROM customers WHERE email = 'reports@example.com'),
                 (SELECT MIN(id) FROM teams) + i % 4,

@@ -178,28 +178,11 @@ pub async fn start(
             .with_context(|| format!("subscribing {}", runner.name()))?;
         workers.push(tokio::spawn(runner.run(stop_rx.clone())));
     }
-    // The reports' roll-ups cover what existed before them (on a new database at once);
-    // the reports aggregate afresh until then. A step per transaction, so a stop waits for
-    // one step at most.
-    {
-        let db = db.clone();
-        let stop = stop_rx.clone();
-        workers.push(tokio::spawn(async move {
-            while !*stop.borrow() {
-                match db
-                    .write(rapport_store::op!(c => rapport_store::reports::rollup::rebuild_step(c).await))
-                    .await
-                {
-                    Ok(true) => break,
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not build the reports' roll-ups");
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                    }
-                }
-            }
-        }));
-    }
+    // The reports' roll-ups cover what existed before them (on a new database at once;
+    // the reports aggregate afresh until then), a step per transaction so a stop waits for
+    // one step at most; then, every second, the subjects writes marked (an SLA calendar
+    // edited marks every ticket it measures) are refreshed in the background.
+    workers.push(tokio::spawn(roll_up_loop(db.clone(), stop_rx.clone())));
     for i in 0..config.workers {
         let w = Worker::new(
             db.clone(),
@@ -424,6 +407,44 @@ async fn schedule_loop(
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(15)) => {}
             _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Builds the reports' roll-ups, then drains their marks (see `reports::rollup`).
+async fn roll_up_loop(db: Db, mut stop: watch::Receiver<bool>) {
+    use rapport_store::reports::rollup;
+    let mut built = false;
+    while !*stop.borrow() {
+        let step = if built {
+            // A read first: the writer is taken only when there is something to drain.
+            match db.read(op!(c => rollup::any_dirty(c).await)).await {
+                Ok(true) => db
+                    .write(op!(c => rollup::drain(c).await))
+                    .await
+                    .map(|n| n > 0),
+                other => other,
+            }
+        } else {
+            db.write(op!(c => rollup::rebuild_step(c).await)).await
+        };
+        let wait = match step {
+            Ok(done) if !built => {
+                built = done;
+                Duration::ZERO
+            }
+            Ok(true) => Duration::ZERO,
+            Ok(false) => Duration::from_secs(1),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not keep the reports' roll-ups");
+                Duration::from_secs(5)
+            }
+        };
+        if !wait.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
         }
     }
 }

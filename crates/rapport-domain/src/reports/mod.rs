@@ -1,6 +1,6 @@
 //! What the reports compute, independent of where the numbers come from: the period a
 //! report covers, and the statistics of durations (median and 90th percentile by the
-//! nearest-rank method, so every figure is one of the measured durations, to three
+//! nearest-rank method, so every figure is a measured duration, stated to three
 //! significant figures), and the roll-ups that let them be read at scale.
 
 pub mod rollup;

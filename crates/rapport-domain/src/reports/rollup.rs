@@ -22,6 +22,9 @@ use super::Spread;
 
 const DAY_MICROS: i64 = 86_400_000_000;
 
+/// The last place [`ordinal`] gives (for `i64::MAX`); a stored place beyond it is not one.
+const MAX_ORDINAL: usize = 1_000 + 15 * 900 + 899;
+
 /// Seconds to their place in a histogram: exact below 1,000; above, the first three
 /// significant figures (900 places per power of ten). Negative durations count as 0.
 pub fn ordinal(secs: i64) -> u32 {
@@ -116,6 +119,9 @@ impl Tally {
     pub fn add(&mut self, h: &Hist) {
         for &(o, n) in &h.0 {
             let i = o as usize;
+            if i > MAX_ORDINAL {
+                continue;
+            }
             if self.0.len() <= i {
                 self.0.resize(i + 1, 0);
             }
@@ -203,16 +209,22 @@ pub struct Metrics {
 impl Metrics {
     /// Adds `sign` × `o`.
     pub fn merge(&mut self, o: &Metrics, sign: i64) {
-        self.created += sign * o.created;
         self.first.merge(&o.first, sign);
+        self.resolution.merge(&o.resolution, sign);
+        self.next.merge(&o.next, sign);
+        self.merge_counts(o, sign);
+    }
+
+    /// Adds `sign` × `o`, but for the three histograms (a reader sums those in a
+    /// [`Tally`]).
+    pub fn merge_counts(&mut self, o: &Metrics, sign: i64) {
+        self.created += sign * o.created;
         self.sla_total += sign * o.sla_total;
         self.sla_breached += sign * o.sla_breached;
         merge_sorted(&mut self.sla_due, &o.sla_due, sign);
         self.solved += sign * o.solved;
         self.reopened += sign * o.reopened;
         self.one_touch += sign * o.one_touch;
-        self.resolution.merge(&o.resolution, sign);
-        self.next.merge(&o.next, sign);
         for (a, b) in self.csat.iter_mut().zip(o.csat) {
             *a += sign * b;
         }

@@ -18,7 +18,8 @@ CREATE TABLE report_facts (
     facts BYTEA NOT NULL
 );
 CREATE TABLE report_dirty (
-    subject TEXT PRIMARY KEY
+    subject TEXT PRIMARY KEY,
+    gen BIGINT NOT NULL
 );
 CREATE TABLE report_rollup (
     id BIGINT PRIMARY KEY,
@@ -27,3 +28,8 @@ CREATE TABLE report_rollup (
     survey_after BIGINT NOT NULL
 );
 INSERT INTO report_rollup (id, built, ticket_after, survey_after) VALUES (1, FALSE, 0, 0);
+
+-- The backlog (unsolved tickets now, by age) under any filter, read from the index alone:
+-- only unsolved tickets are in it.
+CREATE INDEX tickets_backlog ON tickets (created_at, team_id, assignee_id, channel, category)
+    WHERE status IN ('new', 'open', 'pending', 'on-hold');

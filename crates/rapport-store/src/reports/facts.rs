@@ -70,7 +70,7 @@ pub(crate) async fn tickets(
         .query(
             &format!(
                 "SELECT ticket_id, kind, agent_id, team_id, sent_at, answered_at, csat, ces, nps
-                 FROM surveys WHERE ticket_id IN ({ins}) AND kind = 'ticket'"
+                 FROM surveys WHERE ticket_id IN ({ins}) AND kind = 'ticket' ORDER BY id"
             ),
             &p,
         )
@@ -79,7 +79,7 @@ pub(crate) async fn tickets(
         .query(
             &format!(
                 "SELECT ticket_id, user_id, team_id, due_at, state FROM promises
-                 WHERE ticket_id IN ({ins}) AND state IN ('kept', 'broken')"
+                 WHERE ticket_id IN ({ins}) AND state IN ('kept', 'broken') ORDER BY id"
             ),
             &p,
         )

@@ -32,6 +32,10 @@ async fn cells(
     filter: &Filter,
     by: By,
 ) -> Result<Vec<(CellKey, Metrics)>> {
+    // Ids are positive; the cells keep 0 and -1 for "nobody" and "any".
+    if filter.team_id.is_some_and(|t| t <= 0) || filter.agent_id.is_some_and(|a| a <= 0) {
+        return Ok(Vec::new());
+    }
     let mut p: Vec<Value> = vec![
         day_of(period.start().0).into(),
         day_of(period.end().0).into(),
@@ -98,10 +102,22 @@ async fn cells(
         .collect()
 }
 
-fn spread(h: &rapport_domain::reports::rollup::Hist) -> Option<rapport_domain::reports::Spread> {
-    let mut t = Tally::default();
-    t.add(h);
-    t.spread()
+/// Cells summed: the counts, and the durations in tallies (no histogram is merged).
+#[derive(Default)]
+struct Sum {
+    m: Metrics,
+    first: Tally,
+    resolution: Tally,
+    next: Tally,
+}
+
+impl Sum {
+    fn add(&mut self, m: &Metrics) {
+        self.m.merge_counts(m, 1);
+        self.first.add(&m.first);
+        self.resolution.add(&m.resolution);
+        self.next.add(&m.next);
+    }
 }
 
 /// Ratings counted by value, as the list of ratings.
@@ -113,21 +129,22 @@ fn ratings(counts: &[i64], low: i64) -> Vec<i64> {
         .collect()
 }
 
-fn total(cells: &[(CellKey, Metrics)]) -> Metrics {
-    let mut m = Metrics::default();
+fn total(cells: &[(CellKey, Metrics)]) -> Sum {
+    let mut sum = Sum::default();
     for (_, cell) in cells {
-        m.merge(cell, 1);
+        sum.add(cell);
     }
-    m
+    sum
 }
 
 /// The summary's figures from a period's totals.
-fn summary_of(m: &Metrics, now: Timestamp, filter: &Filter) -> Summary {
+fn summary_of(sum: &Sum, now: Timestamp, filter: &Filter) -> Summary {
     let ticket_filtered = filter.channel.is_some() || filter.category.is_some();
+    let m = &sum.m;
     Summary {
         volume: m.created,
-        first_response: spread(&m.first),
-        resolution: spread(&m.resolution),
+        first_response: sum.first.spread(),
+        resolution: sum.resolution.spread(),
         sla: (m.sla_total - m.sla_breached_at(now.0), m.sla_total),
         one_touch: (m.one_touch, m.solved),
         csat: ratings(&m.csat, 1),
@@ -171,9 +188,9 @@ pub(crate) async fn dashboard(
         }
     }
     let t = total(&daily);
-    d.next_response = spread(&t.next);
-    d.reopened = (t.reopened, t.solved);
-    d.promises = (t.promises_kept, t.promises_due);
+    d.next_response = t.next.spread();
+    d.reopened = (t.m.reopened, t.m.solved);
+    d.promises = (t.m.promises_kept, t.m.promises_due);
 
     let mut channels: BTreeMap<String, i64> = BTreeMap::new();
     for (k, m) in cells(c, period, filter, By::Channel).await? {
@@ -188,24 +205,24 @@ pub(crate) async fn dashboard(
     d.categories = categories.into_iter().filter(|(_, n)| *n > 0).collect();
 
     for (by, out) in [(By::Agent, &mut d.agents), (By::Team, &mut d.teams)] {
-        let mut groups: BTreeMap<i64, Metrics> = BTreeMap::new();
+        let mut groups: BTreeMap<i64, Sum> = BTreeMap::new();
         for (k, m) in cells(c, period, filter, by).await? {
             let id = if by == By::Agent { k.agent } else { k.team };
-            groups.entry(id).or_default().merge(&m, 1);
+            groups.entry(id).or_default().add(&m);
         }
         *out = groups
             .into_iter()
-            .filter(|(_, m)| m.makes_a_row())
-            .map(|(id, m)| Row {
+            .filter(|(_, s)| s.m.makes_a_row())
+            .map(|(id, s)| Row {
                 id: Some(id).filter(|i| *i != NO_ID),
                 name: String::new(),
-                solved: m.solved,
-                reopened: m.reopened,
-                first_response: spread(&m.first),
-                resolution: spread(&m.resolution),
-                csat: ratings(&m.csat, 1),
-                promises_kept: m.promises_kept,
-                promises_due: m.promises_due,
+                solved: s.m.solved,
+                reopened: s.m.reopened,
+                first_response: s.first.spread(),
+                resolution: s.resolution.spread(),
+                csat: ratings(&s.m.csat, 1),
+                promises_kept: s.m.promises_kept,
+                promises_due: s.m.promises_due,
             })
             .collect();
     }

@@ -87,11 +87,10 @@ pub async fn mark_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<()> {
 pub async fn mark_tickets(c: &mut dyn Conn, ids: &[i64]) -> Result<()> {
     for chunk in ids.chunks(500) {
         let p: Vec<Value> = chunk.iter().map(|id| format!("t{id}").into()).collect();
-        let rows: Vec<String> = (1..=p.len()).map(|i| format!("(${i})")).collect();
+        let rows: Vec<String> = (1..=p.len()).map(|i| format!("(${i}, 0)")).collect();
         c.execute(
             &format!(
-                "INSERT INTO report_dirty (subject) VALUES {}
-                 ON CONFLICT (subject) DO NOTHING",
+                "INSERT INTO report_dirty (subject, gen) VALUES {} {MARK}",
                 rows.join(", ")
             ),
             &p,
@@ -106,10 +105,37 @@ pub async fn mark_survey(c: &mut dyn Conn, survey_id: i64) -> Result<()> {
     mark(c, &format!("s{survey_id}")).await
 }
 
+/// A mark's insert: a subject marked already gets its generation bumped, which takes the
+/// row's lock — so a drain that read the old generation deletes the mark only if no write
+/// marked it again meanwhile (on PostgreSQL the drain's delete waits for that write to
+/// commit, and then leaves the row).
+const MARK: &str = "ON CONFLICT (subject) DO UPDATE SET gen = report_dirty.gen + 1";
+
 async fn mark(c: &mut dyn Conn, subject: &str) -> Result<()> {
     c.execute(
-        "INSERT INTO report_dirty (subject) VALUES ($1) ON CONFLICT (subject) DO NOTHING",
+        &format!("INSERT INTO report_dirty (subject, gen) VALUES ($1, 0) {MARK}"),
         &[subject.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks every ticket measured by the SLA policies whose `column` (`id` or
+/// `calendar_id`) is `id`: their durations change with the calendar.
+pub async fn mark_measured_by(c: &mut dyn Conn, column: &str, id: i64) -> Result<()> {
+    let column = if column == "calendar_id" {
+        "calendar_id"
+    } else {
+        "id"
+    };
+    c.execute(
+        &format!(
+            "INSERT INTO report_dirty (subject, gen)
+             SELECT 't' || CAST(ts.ticket_id AS TEXT), 0 FROM ticket_sla ts
+             WHERE ts.policy_id IN (SELECT p.id FROM sla_policies p WHERE p.{column} = $1)
+             {MARK}"
+        ),
+        &[id.into()],
     )
     .await?;
     Ok(())
@@ -122,17 +148,20 @@ pub async fn any_dirty(c: &mut dyn Conn) -> Result<bool> {
         .is_some())
 }
 
-/// Refreshes the marked subjects (a batch of them); returns how many.
+/// Refreshes the marked subjects (a batch of them); returns how many. A mark is taken
+/// away only at the generation read (see [`MARK`]) and before the facts are read, so a
+/// write that marks a subject again meanwhile leaves it marked for the next drain.
 pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
     lock(c).await?;
     let rows = c
         .query(
-            "SELECT subject FROM report_dirty ORDER BY subject LIMIT $1",
+            "SELECT subject, gen FROM report_dirty ORDER BY subject LIMIT $1",
             &[DRAIN_CHUNK.into()],
         )
         .await?;
     let mut s = Subjects::default();
     let mut taken: Vec<Value> = Vec::new();
+    let mut pairs = Vec::new();
     for r in &rows {
         let subject = r.text("subject")?;
         let id = subject.get(1..).and_then(|n| n.parse::<i64>().ok());
@@ -142,20 +171,22 @@ pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
             _ => {}
         }
         taken.push(subject.into());
+        taken.push(r.int("gen")?.into());
+        pairs.push(format!("(${}, ${})", taken.len() - 1, taken.len()));
     }
-    if taken.is_empty() {
+    if pairs.is_empty() {
         return Ok(0);
     }
     c.execute(
         &format!(
-            "DELETE FROM report_dirty WHERE subject IN ({})",
-            placeholders(1, taken.len())
+            "DELETE FROM report_dirty WHERE (subject, gen) IN ({})",
+            pairs.join(", ")
         ),
         &taken,
     )
     .await?;
     apply(c, &s).await?;
-    Ok(taken.len())
+    Ok(pairs.len())
 }
 
 /// Computes the facts of `subjects` again and applies the difference to the cells.
@@ -417,10 +448,11 @@ pub async fn build(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// Refreshes whatever writes marked since the stream last moved: called before a
-/// rolled-up read, so a survey answered a moment ago counts.
+/// Refreshes what writes marked since the stream last moved (one batch at most, so a
+/// read never waits on a flood of marks — the background drain takes the rest): called
+/// before a rolled-up read, so a survey answered a moment ago counts.
 pub async fn catch_up(db: &Db) -> Result<()> {
-    while db.read(op!(c => any_dirty(c).await)).await? {
+    if db.read(op!(c => any_dirty(c).await)).await? {
         db.write(op!(c => drain(c).await)).await?;
     }
     Ok(())

@@ -149,6 +149,8 @@ pub async fn update(
     if changed == 0 {
         return Err(StoreError::NotFound("calendar"));
     }
+    // The reports measure durations in the current hours.
+    crate::reports::rollup::mark_measured_by(c, "calendar_id", id).await?;
     get(c, id).await
 }
 

@@ -189,11 +189,15 @@ pub async fn update(c: &mut dyn Conn, id: i64, p: &PolicyInput, now: Timestamp) 
         &[columns(name, p, now)?, vec![id.into()]].concat(),
     )
     .await?;
+    // The reports measure durations in the policy's (perhaps other) calendar.
+    crate::reports::rollup::mark_measured_by(c, "id", id).await?;
     get(c, id).await
 }
 
 /// Deletes a policy (tickets measured by it keep their clocks).
 pub async fn delete(c: &mut dyn Conn, id: i64) -> Result<()> {
+    // Its tickets' durations are measured in calendar time from now on.
+    crate::reports::rollup::mark_measured_by(c, "id", id).await?;
     let gone = c
         .execute("DELETE FROM sla_policies WHERE id = $1", &[id.into()])
         .await?;

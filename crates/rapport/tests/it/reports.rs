@@ -243,6 +243,31 @@ async fn the_summary_is_right_to_the_unit(backend: Backend) {
         )
         .await;
     assert_error(s, &e, 403, None);
+    // Berlin's office opens at 7 from now on: the urgent ticket's first response is
+    // measured in the new hours, rolled up as well as fresh.
+    let (s, r) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/sla/calendars/{}", cal["id"]),
+            sup,
+            Some(json!({
+            "name": "Berlin office", "time_zone": "Europe/Berlin",
+            "hours": {"mon": ["07:00-17:00"], "tue": ["07:00-17:00"], "wed": ["07:00-17:00"],
+                      "thu": ["07:00-17:00"], "fri": ["07:00-17:00"]}})),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let (s, r) = app
+        .call(
+            "GET",
+            "/api/v1/reports/summary?from=2026-11-23&to=2026-11-29",
+            sup,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    // 3,600, 9,000 and now 14,400 s (Friday 07:00–10:00 in Berlin plus Thursday 16–17).
+    assert_eq!(r["first_response_time"]["p90_seconds"], 14_400, "{r}");
     // Read from the roll-ups or aggregated afresh, every figure is the same.
     crate::reports_rollup::assert_rollups_equal_fresh(
         &app,

@@ -68,7 +68,18 @@ async fn filters(app: &TestApp) -> Vec<Filter> {
         .map(|r| r.text("slug").unwrap())
         .collect();
     let channels = [Channel::Email, Channel::Web, Channel::Chat, Channel::Phone];
-    let mut out = vec![Filter::default()];
+    // Ids the cells keep for "nobody" and "any" find nothing, as they do fresh.
+    let mut out = vec![
+        Filter::default(),
+        Filter {
+            team_id: Some(-1),
+            ..Filter::default()
+        },
+        Filter {
+            agent_id: Some(0),
+            ..Filter::default()
+        },
+    ];
     for t in &teams {
         out.push(Filter {
             team_id: Some(*t),
