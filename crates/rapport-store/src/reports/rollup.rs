@@ -105,11 +105,12 @@ pub async fn mark_survey(c: &mut dyn Conn, survey_id: i64) -> Result<()> {
     mark(c, &format!("s{survey_id}")).await
 }
 
-/// A mark's insert: a subject marked already gets its generation bumped, which takes the
-/// row's lock — so a drain that read the old generation deletes the mark only if no write
-/// marked it again meanwhile (on PostgreSQL the drain's delete waits for that write to
-/// commit, and then leaves the row).
-const MARK: &str = "ON CONFLICT (subject) DO UPDATE SET gen = report_dirty.gen + 1";
+/// A mark's insert: a subject marked already stays as it is. (Bumping a generation here
+/// would let a drain racing a write keep the write's mark, but it locks mark rows in one
+/// order while a drain's delete locks them in another: PostgreSQL found deadlocks. A write
+/// that races a drain of its own subject on PostgreSQL can therefore go unrefreshed until
+/// the subject's next change — see ARCHITECTURE.md.)
+const MARK: &str = "ON CONFLICT (subject) DO NOTHING";
 
 async fn mark(c: &mut dyn Conn, subject: &str) -> Result<()> {
     c.execute(
@@ -148,9 +149,9 @@ pub async fn any_dirty(c: &mut dyn Conn) -> Result<bool> {
         .is_some())
 }
 
-/// Refreshes the marked subjects (a batch of them); returns how many. A mark is taken
-/// away only at the generation read (see [`MARK`]) and before the facts are read, so a
-/// write that marks a subject again meanwhile leaves it marked for the next drain.
+/// Refreshes the marked subjects (a batch of them); returns how many. The marks are taken
+/// away before the facts are read, so a mark made after the delete is left for the next
+/// drain (see [`MARK`] for the race that remains).
 pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
     lock(c).await?;
     let rows = c
