@@ -18,8 +18,7 @@ CREATE TABLE report_facts (
     facts BLOB NOT NULL
 );
 CREATE TABLE report_dirty (
-    subject TEXT PRIMARY KEY,
-    gen BIGINT NOT NULL
+    subject TEXT PRIMARY KEY
 );
 CREATE TABLE report_rollup (
     id BIGINT PRIMARY KEY,

@@ -87,10 +87,10 @@ pub async fn mark_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<()> {
 pub async fn mark_tickets(c: &mut dyn Conn, ids: &[i64]) -> Result<()> {
     for chunk in ids.chunks(500) {
         let p: Vec<Value> = chunk.iter().map(|id| format!("t{id}").into()).collect();
-        let rows: Vec<String> = (1..=p.len()).map(|i| format!("(${i}, 0)")).collect();
+        let rows: Vec<String> = (1..=p.len()).map(|i| format!("(${i})")).collect();
         c.execute(
             &format!(
-                "INSERT INTO report_dirty (subject, gen) VALUES {} {MARK}",
+                "INSERT INTO report_dirty (subject) VALUES {} {MARK}",
                 rows.join(", ")
             ),
             &p,
@@ -105,16 +105,15 @@ pub async fn mark_survey(c: &mut dyn Conn, survey_id: i64) -> Result<()> {
     mark(c, &format!("s{survey_id}")).await
 }
 
-/// A mark's insert: a subject marked already stays as it is. (Bumping a generation here
-/// would let a drain racing a write keep the write's mark, but it locks mark rows in one
-/// order while a drain's delete locks them in another: PostgreSQL found deadlocks. A write
-/// that races a drain of its own subject on PostgreSQL can therefore go unrefreshed until
-/// the subject's next change — see ARCHITECTURE.md.)
+/// A mark's insert: a subject marked already stays as it is. (A generation bumped on
+/// each mark would keep a write's mark when it races a drain, but it locks mark rows in
+/// an order opposite to a drain's delete: PostgreSQL found deadlocks. Such a write can go
+/// unrefreshed until its subject's next change — see ARCHITECTURE.md.)
 const MARK: &str = "ON CONFLICT (subject) DO NOTHING";
 
 async fn mark(c: &mut dyn Conn, subject: &str) -> Result<()> {
     c.execute(
-        &format!("INSERT INTO report_dirty (subject, gen) VALUES ($1, 0) {MARK}"),
+        &format!("INSERT INTO report_dirty (subject) VALUES ($1) {MARK}"),
         &[subject.into()],
     )
     .await?;
@@ -131,8 +130,8 @@ pub async fn mark_measured_by(c: &mut dyn Conn, column: &str, id: i64) -> Result
     };
     c.execute(
         &format!(
-            "INSERT INTO report_dirty (subject, gen)
-             SELECT 't' || CAST(ts.ticket_id AS TEXT), 0 FROM ticket_sla ts
+            "INSERT INTO report_dirty (subject)
+             SELECT 't' || CAST(ts.ticket_id AS TEXT) FROM ticket_sla ts
              WHERE ts.policy_id IN (SELECT p.id FROM sla_policies p WHERE p.{column} = $1)
              {MARK}"
         ),
@@ -156,7 +155,7 @@ pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
     lock(c).await?;
     let rows = c
         .query(
-            "SELECT subject, gen FROM report_dirty ORDER BY subject LIMIT $1",
+            "SELECT subject FROM report_dirty ORDER BY subject LIMIT $1",
             &[DRAIN_CHUNK.into()],
         )
         .await?;
@@ -172,15 +171,14 @@ pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
             _ => {}
         }
         taken.push(subject.into());
-        taken.push(r.int("gen")?.into());
-        pairs.push(format!("(${}, ${})", taken.len() - 1, taken.len()));
+        pairs.push(format!("${}", taken.len()));
     }
     if pairs.is_empty() {
         return Ok(0);
     }
     c.execute(
         &format!(
-            "DELETE FROM report_dirty WHERE (subject, gen) IN ({})",
+            "DELETE FROM report_dirty WHERE subject IN ({})",
             pairs.join(", ")
         ),
         &taken,
