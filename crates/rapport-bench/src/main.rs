@@ -191,8 +191,8 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     // 1. Fill with the demo generator, through the store operations.
     let db = rapport::open_db(&config, &clock).await?;
     if args.reports > 0 {
-        let postgres = args.backend == "postgres";
-        return reports::run(&db, &clock, args.reports, args.reads, postgres, &mut report).await;
+        let pg_url = scratch.url.as_deref();
+        return reports::run(&db, &clock, args.reports, args.reads, pg_url, &mut report).await;
     }
     if args.timers > 0 {
         let postgres = args.backend == "postgres";

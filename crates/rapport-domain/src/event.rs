@@ -73,6 +73,9 @@ pub enum EventKind {
     /// The customer was offered the survey of the solved ticket (the data: the survey and
     /// the channel it went through). The chat widget asks its rating on this.
     SurveyOffered,
+    /// The shop pushed a new order or a change to one (no ticket; the data names the
+    /// order, its customer and status, and whether it is new).
+    OrderChanged,
 }
 
 impl EventKind {
@@ -104,6 +107,7 @@ impl EventKind {
         EventKind::AutomationRan,
         EventKind::SurveyAnswered,
         EventKind::SurveyOffered,
+        EventKind::OrderChanged,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -140,6 +144,7 @@ impl EventKind {
             EventKind::AutomationRan => "automation_ran",
             EventKind::SurveyAnswered => "survey_answered",
             EventKind::SurveyOffered => "survey_offered",
+            EventKind::OrderChanged => "order_changed",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod chat;
 pub mod chat_file;
 pub mod classify;
 pub mod clock;
+pub mod commerce;
 pub mod community;
 pub mod customer;
 pub mod email;

@@ -89,6 +89,8 @@ pub enum Permission {
     ManageSurveys,
     /// Read the reports and dashboards (every agent's and team's figures).
     ViewReports,
+    /// Push the shop's orders and shipments (an integration's API token).
+    ManageOrders,
 }
 
 impl Permission {
@@ -111,7 +113,8 @@ impl Permission {
             Permission::ManageUsers
             | Permission::ManageBranding
             | Permission::ManageChat
-            | Permission::ManageWebhooks => Role::Admin,
+            | Permission::ManageWebhooks
+            | Permission::ManageOrders => Role::Admin,
         }
     }
 }

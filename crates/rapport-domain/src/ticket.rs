@@ -29,7 +29,7 @@ macro_rules! wire_enum {
             pub fn parse(raw: &str) -> Result<Self, FieldError> {
                 match raw.trim().to_ascii_lowercase().as_str() {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(FieldError::new(
+                    _ => Err($crate::FieldError::new(
                         $field,
                         format!("must be one of: {}", [$($text),+].join(", ")),
                     )),
@@ -37,13 +37,14 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+pub(crate) use wire_enum;
 
 wire_enum!(
     /// Where a ticket stands. `New` until someone first touches it; `Closed` is final —

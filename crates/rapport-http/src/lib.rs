@@ -81,6 +81,14 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::merge_ticket))
         .routes(routes!(portal_links::revoke_portal_link))
         .routes(routes!(customers::get_customer))
+        .routes(routes!(api::commerce::push_order))
+        .routes(routes!(api::commerce::push_orders))
+        .routes(routes!(api::commerce::get_order))
+        .routes(routes!(api::commerce::customer_orders))
+        .routes(routes!(
+            api::commerce::link_order,
+            api::commerce::ticket_orders
+        ))
         .routes(routes!(api::sentiment::customer_mood))
         .routes(routes!(api::surveys::ticket_survey))
         .routes(routes!(api::reports::summary))

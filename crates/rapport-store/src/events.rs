@@ -111,6 +111,18 @@ pub async fn record_topic(
     record_detached(c, actor, kind, data, None, now).await
 }
 
+/// Appends one event about an order (no ticket): `data` names the order. Like a topic's,
+/// its `tx` is the transaction's own; followers re-read the order as it stands.
+pub async fn record_order(
+    c: &mut dyn Conn,
+    actor: Actor,
+    kind: EventKind,
+    data: &serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
+    record_detached(c, actor, kind, data, None, now).await
+}
+
 /// Appends an event with no ticket, with `tx` when given.
 async fn record_detached(
     c: &mut dyn Conn,

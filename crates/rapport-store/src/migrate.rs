@@ -267,6 +267,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0043_report_rollup.sql"),
         postgres: include_str!("../migrations/postgres/0043_report_rollup.sql"),
     },
+    Migration {
+        version: 44,
+        name: "report_grain",
+        sqlite: include_str!("../migrations/sqlite/0044_report_grain.sql"),
+        postgres: include_str!("../migrations/postgres/0044_report_grain.sql"),
+    },
+    Migration {
+        version: 45,
+        name: "orders",
+        sqlite: include_str!("../migrations/sqlite/0045_orders.sql"),
+        postgres: include_str!("../migrations/postgres/0045_orders.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -152,6 +152,16 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
                 )
             }
         }
+        EventKind::OrderChanged => format!(
+            "Order {} {} ({})",
+            e.data["external_id"].as_str().unwrap_or("?"),
+            if e.data["created"] == true {
+                "placed"
+            } else {
+                "updated"
+            },
+            e.data["status"].as_str().unwrap_or("?")
+        ),
         EventKind::SurveyOffered => format!(
             "The customer was asked how it went ({})",
             match e.data["channel"].as_str() {

@@ -306,6 +306,25 @@ pub struct CellKey {
     pub agent: i64,
 }
 
+impl CellKey {
+    /// Which dimensions the cell fixes, as bits: 1 channel, 2 category, 4 team, 8 agent.
+    /// Cells of one grain and day are stored together, so a read of a period under some
+    /// filters, broken down by one more dimension, scans only the cells it sums.
+    pub fn grain(&self) -> i64 {
+        grain_of(
+            self.channel != ANY_TEXT,
+            self.category != ANY_TEXT,
+            self.team != ANY_ID,
+            self.agent != ANY_ID,
+        )
+    }
+}
+
+/// The grain (see [`CellKey::grain`]) of cells that fix the dimensions given as `true`.
+pub fn grain_of(channel: bool, category: bool, team: bool, agent: bool) -> i64 {
+    i64::from(channel) | i64::from(category) << 1 | i64::from(team) << 2 | i64::from(agent) << 3
+}
+
 /// The day of an instant (micros): days since the Unix epoch, UTC.
 pub fn day_of(micros: i64) -> i64 {
     micros.div_euclid(DAY_MICROS)
@@ -464,6 +483,17 @@ mod tests {
             m.first.push(60);
         });
         assert_eq!(old.cells().count(), 16);
+        // Each of the sixteen fixes a different set of dimensions.
+        let grains: std::collections::BTreeSet<i64> = old.cells().map(|(k, _)| k.grain()).collect();
+        assert_eq!(grains, (0..16).collect());
+        let both = old
+            .cells()
+            .find(|(k, _)| {
+                k.channel == "email" && k.team == 3 && k.category == ANY_TEXT && k.agent == ANY_ID
+            })
+            .map(|(k, _)| k.grain());
+        assert_eq!(both, Some(grain_of(true, false, true, false)));
+        assert_eq!(both, Some(5));
         let mut new = old.clone();
         new.items[0].dims.agent = Some(7);
         let c = changes(Some(&old), Some(&new));

@@ -11,6 +11,7 @@ pub mod bot;
 pub mod categories;
 pub mod chat;
 pub mod classify;
+pub mod commerce;
 pub mod community;
 pub mod customers;
 pub mod events;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rapport_domain::Timestamp;
 use rapport_domain::reports::Period;
-use rapport_domain::reports::rollup::{ANY_ID, ANY_TEXT, CellKey, Metrics, NO_ID, Tally, day_of};
+use rapport_domain::reports::rollup::{CellKey, Metrics, NO_ID, Tally, day_of, grain_of};
 
 use super::dashboard::{Dashboard, Row};
 use super::rollup::decode;
@@ -36,54 +36,38 @@ async fn cells(
     if filter.team_id.is_some_and(|t| t <= 0) || filter.agent_id.is_some_and(|a| a <= 0) {
         return Ok(Vec::new());
     }
+    // The cells that fix the filtered dimensions and the broken-down one, and leave the
+    // others open: one grain, so one range of the primary key per period.
+    let grain = grain_of(
+        filter.channel.is_some() || by == By::Channel,
+        filter.category.is_some() || by == By::Category,
+        filter.team_id.is_some() || by == By::Team,
+        filter.agent_id.is_some() || by == By::Agent,
+    );
     let mut p: Vec<Value> = vec![
+        grain.into(),
         day_of(period.start().0).into(),
         day_of(period.end().0).into(),
     ];
     let mut sql = String::from(
         "SELECT channel, category, team_id, agent_id, day, m FROM report_cells
-         WHERE day >= $1 AND day < $2",
+         WHERE grain = $1 AND day >= $2 AND day < $3",
     );
-    let mut dim =
-        |col: &str, fixed: Option<Value>, any: Value, broken_down: bool| match (fixed, broken_down)
-        {
-            (Some(v), _) => {
-                p.push(v);
-                sql.push_str(&format!(" AND {col} = ${}", p.len()));
-            }
-            (None, true) => {
-                p.push(any);
-                sql.push_str(&format!(" AND {col} <> ${}", p.len()));
-            }
-            (None, false) => {
-                p.push(any);
-                sql.push_str(&format!(" AND {col} = ${}", p.len()));
-            }
-        };
-    dim(
-        "channel",
-        filter.channel.map(|c| c.as_str().into()),
-        ANY_TEXT.into(),
-        by == By::Channel,
-    );
-    dim(
-        "category",
-        filter.category.as_ref().map(|c| c.as_str().into()),
-        ANY_TEXT.into(),
-        by == By::Category,
-    );
-    dim(
-        "team_id",
-        filter.team_id.map(Value::from),
-        ANY_ID.into(),
-        by == By::Team,
-    );
-    dim(
-        "agent_id",
-        filter.agent_id.map(Value::from),
-        ANY_ID.into(),
-        by == By::Agent,
-    );
+    let fixed = [
+        ("channel", filter.channel.map(|c| c.as_str().into())),
+        (
+            "category",
+            filter.category.as_ref().map(|c| c.as_str().into()),
+        ),
+        ("team_id", filter.team_id.map(Value::from)),
+        ("agent_id", filter.agent_id.map(Value::from)),
+    ];
+    for (col, value) in fixed {
+        if let Some(v) = value {
+            p.push(v);
+            sql.push_str(&format!(" AND {col} = ${}", p.len()));
+        }
+    }
     c.query(&sql, &p)
         .await?
         .iter()

@@ -282,15 +282,28 @@ fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// The key's columns in the order of `KEY`, as parameters, and their placeholders.
 fn key_params(k: &CellKey, p: &mut Vec<Value>) -> String {
+    p.push(k.grain().into());
+    p.push(k.day.into());
     p.push(k.channel.as_str().into());
     p.push(k.category.as_str().into());
     p.push(k.team.into());
     p.push(k.agent.into());
-    p.push(k.day.into());
     let n = p.len();
-    format!("(${}, ${}, ${}, ${}, ${}", n - 4, n - 3, n - 2, n - 1, n)
+    format!(
+        "(${}, ${}, ${}, ${}, ${}, ${}",
+        n - 5,
+        n - 4,
+        n - 3,
+        n - 2,
+        n - 1,
+        n
+    )
 }
+
+/// A cell's key columns, in the order of the primary key.
+const KEY: &str = "grain, day, channel, category, team_id, agent_id";
 
 /// Adds `delta` to the cells (a cell left with nothing is removed).
 async fn add_to_cells(c: &mut dyn Conn, delta: BTreeMap<CellKey, Metrics>) -> Result<()> {
@@ -305,8 +318,7 @@ async fn add_to_cells(c: &mut dyn Conn, delta: BTreeMap<CellKey, Metrics>) -> Re
         for r in &c
             .query(
                 &format!(
-                    "SELECT channel, category, team_id, agent_id, day, m FROM report_cells
-                     WHERE (channel, category, team_id, agent_id, day) IN ({})",
+                    "SELECT {KEY}, m FROM report_cells WHERE ({KEY}) IN ({})",
                     keys.join(", ")
                 ),
                 &p,
@@ -338,10 +350,8 @@ async fn add_to_cells(c: &mut dyn Conn, delta: BTreeMap<CellKey, Metrics>) -> Re
         if !put.is_empty() {
             c.execute(
                 &format!(
-                    "INSERT INTO report_cells (channel, category, team_id, agent_id, day, m)
-                     VALUES {}
-                     ON CONFLICT (channel, category, team_id, agent_id, day)
-                     DO UPDATE SET m = excluded.m",
+                    "INSERT INTO report_cells ({KEY}, m) VALUES {}
+                     ON CONFLICT ({KEY}) DO UPDATE SET m = excluded.m",
                     put.join(", ")
                 ),
                 &put_p,
@@ -351,8 +361,7 @@ async fn add_to_cells(c: &mut dyn Conn, delta: BTreeMap<CellKey, Metrics>) -> Re
         if !drop.is_empty() {
             c.execute(
                 &format!(
-                    "DELETE FROM report_cells
-                     WHERE (channel, category, team_id, agent_id, day) IN ({})",
+                    "DELETE FROM report_cells WHERE ({KEY}) IN ({})",
                     drop.join(", ")
                 ),
                 &drop_p,

@@ -14,6 +14,7 @@ mod chat_bot;
 mod chat_trust;
 mod chat_visitor;
 mod classify;
+mod commerce;
 mod community;
 mod community_search;
 mod community_trust;

@@ -144,6 +144,12 @@ both_backends! {
             ("/api/v1/customers/{id}/check-ins", "put"),
             ("/api/v1/webhooks/settings", "get"),
             ("/api/v1/webhooks/settings", "put"),
+            ("/api/v1/orders", "post"),
+            ("/api/v1/orders/batch", "post"),
+            ("/api/v1/orders/{id}", "get"),
+            ("/api/v1/customers/{id}/orders", "get"),
+            ("/api/v1/tickets/{id}/orders", "post"),
+            ("/api/v1/tickets/{id}/orders", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -157,7 +163,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 155] = [
+const SCHEMA_NAMES: [&str; 166] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -250,6 +256,7 @@ const SCHEMA_NAMES: [&str; 155] = [
     "KbUnansweredGap",
     "KbVersion",
     "KbVersionSummary",
+    "LinkOrderRequest",
     "LockRequest",
     "MailboxView",
     "MakePromiseRequest",
@@ -260,6 +267,14 @@ const SCHEMA_NAMES: [&str; 155] = [
     "MoodTrend",
     "NewToken",
     "NpsFigure",
+    "Order",
+    "OrderBatchRequest",
+    "OrderBatchResponse",
+    "OrderBatchResult",
+    "OrderCustomer",
+    "OrderLine",
+    "OrderLineInput",
+    "OrderRequest",
     "PatchArticleRequest",
     "PatchKbCategoryRequest",
     "PatchMailboxRequest",
@@ -279,6 +294,8 @@ const SCHEMA_NAMES: [&str; 155] = [
     "SearchResults",
     "SentimentView",
     "Share",
+    "Shipment",
+    "ShipmentInput",
     "SkillsView",
     "SlaClock",
     "SlaConditions",

@@ -42,6 +42,10 @@ both_backends! {
             let team = app.team_a;
             let (_, mb) = app.post("/api/v1/mailboxes", json!({"address": format!("box.{name}@example.com"), "name": "Box"})).await;
             let mb = mb["id"].as_i64().unwrap();
+            let (_, order) = app.post("/api/v1/orders", json!({"external_id": format!("perm-{name}"),
+                "customer": {"email": format!("{name}1@example.com")}, "currency": "EUR",
+                "lines": [{"sku": "S", "name": "N", "quantity": 1, "unit_price": "1.00"}]})).await;
+            let order = order["id"].as_i64().unwrap();
             let calls: Vec<(&str, String, Option<Value>, Min)> = vec![
                 ("GET", "/api/v1/tickets".into(), None, Min::Agent),
                 ("POST", "/api/v1/tickets".into(), Some(json!({"subject": "s", "body": "b", "customer": {"email": "m@example.com"}})), Min::Agent),
@@ -75,6 +79,12 @@ both_backends! {
                 ("POST", "/api/v1/users".into(), Some(json!({"email": format!("new.{name}@example.com"), "name": "New", "role": "agent"})), Min::Admin),
                 ("PATCH", format!("/api/v1/users/{}", app.agent_b.id), Some(json!({"role": "agent"})), Min::Admin),
                 ("GET", "/api/v1/tokens?all=true".into(), None, Min::Admin),
+                ("GET", format!("/api/v1/orders/{order}"), None, Min::Agent),
+                ("GET", format!("/api/v1/customers/{cid}/orders"), None, Min::Agent),
+                ("POST", format!("/api/v1/tickets/{id}/orders"), Some(json!({"order_id": order})), Min::Agent),
+                ("GET", format!("/api/v1/tickets/{id}/orders"), None, Min::Agent),
+                ("POST", "/api/v1/orders".into(), Some(json!({"external_id": format!("by-{name}"), "customer": {"email": "o@example.com"}, "currency": "EUR"})), Min::Admin),
+                ("POST", "/api/v1/orders/batch".into(), Some(json!({"orders": [{"external_id": format!("batch-{name}"), "customer": {"email": "o@example.com"}, "currency": "EUR"}]})), Min::Admin),
             ];
             for (method, path, body, min) in calls {
                 let (s, resp) = app.call(method, &path, Some(&token), body.clone()).await;

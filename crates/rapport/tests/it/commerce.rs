@@ -1,0 +1,353 @@
+//! Orders (issue 14): the shop pushes orders by its own id — a second push updates, never
+//! duplicates; money is exact decimal text; bad input names the field and writes nothing;
+//! a batch stores all or none; agents see a customer's orders and link them to tickets.
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, assert_error, count};
+use crate::on_both;
+
+on_both!(
+    orders_are_pushed_once_and_updated_after,
+    bad_orders_name_the_field_and_write_nothing,
+    a_batch_stores_all_or_none,
+    agents_see_orders_and_link_them_to_tickets,
+);
+
+fn order(external_id: &str, email: &str) -> Value {
+    json!({
+        "external_id": external_id,
+        "customer": {"email": email, "name": "Ada Shopper"},
+        "currency": "EUR",
+        "lines": [
+            {"sku": "MUG-1", "name": "Mug", "quantity": 2, "unit_price": "4.50"},
+            {"sku": "TEA-9", "name": "Tea", "quantity": 1, "unit_price": 0.1}
+        ],
+        "status": "paid",
+        "placed_at": "2026-11-20T09:30:00Z",
+        "shipping": "3.95"
+    })
+}
+
+async fn orders_are_pushed_once_and_updated_after(backend: crate::harness::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (s, o) = app
+        .post("/api/v1/orders", order("1001", "ada@example.com"))
+        .await;
+    assert_eq!(s, 201, "{o}");
+    let id = o["id"].as_i64().unwrap();
+    assert_eq!(o["external_id"], "1001");
+    assert_eq!(o["currency"], "EUR");
+    assert_eq!(o["status"], "paid");
+    assert_eq!(o["subtotal"], "9.10");
+    assert_eq!(o["shipping"], "3.95");
+    assert_eq!(o["total"], "13.05");
+    assert_eq!(o["lines"][0]["total"], "9.00");
+    assert_eq!(o["lines"][1]["unit_price"], "0.10");
+    assert_eq!(o["placed_at"], "2026-11-20T09:30:00Z");
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{}", o["customer_id"]))
+        .await;
+    assert_eq!(c["email"], "ada@example.com");
+    assert_eq!(c["name"], "Ada Shopper");
+
+    // The same push again: 200, the same order, nothing new recorded.
+    let events_before = count(
+        &app.db,
+        "SELECT COUNT(*) FROM events WHERE kind = 'order_changed'",
+    )
+    .await;
+    assert_eq!(events_before, 1);
+    let (s, again) = app
+        .post("/api/v1/orders", order("1001", "ada@example.com"))
+        .await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["id"], id);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM events WHERE kind = 'order_changed'"
+        )
+        .await,
+        1
+    );
+
+    // Shipped: a shipment appears, a line changes; still one order.
+    let mut shipped = order("1001", "ada@example.com");
+    shipped["status"] = json!("shipped");
+    shipped["lines"] =
+        json!([{"sku": "MUG-1", "name": "Mug", "quantity": 3, "unit_price": "4.50"}]);
+    shipped["shipments"] = json!([{"carrier": "DHL", "tracking_number": "JD014600", "status": "in-transit",
+                                   "expected_at": "2026-11-24T12:00:00Z"}]);
+    let (s, up) = app.post("/api/v1/orders", shipped).await;
+    assert_eq!(s, 200, "{up}");
+    assert_eq!(up["id"], id);
+    assert_eq!(up["status"], "shipped");
+    assert_eq!(up["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(up["total"], "17.45");
+    assert_eq!(up["shipments"][0]["status"], "in-transit");
+    assert_eq!(up["shipments"][0]["tracking_number"], "JD014600");
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM order_lines").await, 1);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM events WHERE kind = 'order_changed'"
+        )
+        .await,
+        2
+    );
+    let (s, got) = app.get(&format!("/api/v1/orders/{id}")).await;
+    assert_eq!((s, &got), (200, &up));
+
+    // Currencies keep their own decimals.
+    let mut yen = order("JP-1", "ada@example.com");
+    yen["currency"] = json!("jpy");
+    yen["lines"] = json!([{"sku": "K", "name": "Kettle", "quantity": 1, "unit_price": 4800}]);
+    yen.as_object_mut().unwrap().remove("shipping");
+    let (s, y) = app.post("/api/v1/orders", yen).await;
+    assert_eq!(s, 201, "{y}");
+    assert_eq!(
+        (y["currency"].as_str(), y["total"].as_str()),
+        (Some("JPY"), Some("4800"))
+    );
+
+    // Twenty pushes of one new order at once: one order, one 201.
+    let pushes = (0..20).map(|_| {
+        let app = &app;
+        async move {
+            app.post("/api/v1/orders", order("RACE-1", "race@example.com"))
+                .await
+        }
+    });
+    let results = futures::future::join_all(pushes).await;
+    assert_eq!(results.iter().filter(|(s, _)| *s == 201).count(), 1);
+    assert!(
+        results.iter().all(|(s, _)| *s == 200 || *s == 201),
+        "{results:?}"
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM orders WHERE external_id = 'RACE-1'"
+        )
+        .await,
+        1
+    );
+}
+
+async fn bad_orders_name_the_field_and_write_nothing(backend: crate::harness::Backend) {
+    let app = TestApp::spawn(backend).await;
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Change, &str)> = vec![
+        (Box::new(|o| o["external_id"] = json!("  ")), "external_id"),
+        (
+            Box::new(|o| o["customer"]["email"] = json!("not an address")),
+            "customer.email",
+        ),
+        (Box::new(|o| o["currency"] = json!("EURO")), "currency"),
+        (Box::new(|o| o["status"] = json!("lost")), "status"),
+        (
+            Box::new(|o| o["lines"][1]["unit_price"] = json!("0.105")),
+            "lines[1].unit_price",
+        ),
+        (
+            Box::new(|o| o["lines"][1]["unit_price"] = json!(-1)),
+            "lines[1].unit_price",
+        ),
+        (
+            Box::new(|o| o["lines"][0]["quantity"] = json!(0)),
+            "lines[0].quantity",
+        ),
+        (
+            Box::new(|o| o["lines"][0]["sku"] = json!("")),
+            "lines[0].sku",
+        ),
+        (Box::new(|o| o["shipping"] = json!("1e3")), "shipping"),
+        (Box::new(|o| o["discount"] = json!("100.00")), "discount"),
+        (
+            Box::new(|o| o["placed_at"] = json!("2099-01-01T00:00:00Z")),
+            "placed_at",
+        ),
+        (
+            Box::new(|o| {
+                o["shipments"] =
+                    json!([{"carrier": "DHL", "tracking_number": "1", "status": "flying"}])
+            }),
+            "shipments[0].status",
+        ),
+        (
+            Box::new(|o| o["lines"][0]["quantity"] = json!("two")),
+            "lines[0].quantity",
+        ),
+        (Box::new(|o| o["colour"] = json!("red")), "colour"),
+    ];
+    for (change, field) in cases {
+        let mut o = order("BAD-1", "bad@example.com");
+        change(&mut o);
+        let (s, e) = app.post("/api/v1/orders", o).await;
+        assert!(s == 422 || s == 400, "{field}: {s} {e}");
+        assert_error(s, &e, s, Some(field));
+    }
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM orders").await, 0);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM customers WHERE email = 'bad@example.com'"
+        )
+        .await,
+        0
+    );
+    // Only an administrator's token pushes orders.
+    let (s, e) = app
+        .call(
+            "POST",
+            "/api/v1/orders",
+            Some(&app.agent.token),
+            Some(order("A-1", "a@example.com")),
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+    let (s, e) = app
+        .call(
+            "POST",
+            "/api/v1/orders",
+            None,
+            Some(order("A-1", "a@example.com")),
+        )
+        .await;
+    assert_error(s, &e, 401, None);
+}
+
+async fn a_batch_stores_all_or_none(backend: crate::harness::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut orders: Vec<Value> = (0..50)
+        .map(|i| order(&format!("B-{i}"), &format!("buyer{}@example.com", i % 7)))
+        .collect();
+    orders[37]["lines"][0]["unit_price"] = json!("abc");
+    let (s, e) = app
+        .post("/api/v1/orders/batch", json!({"orders": orders}))
+        .await;
+    assert_error(s, &e, 422, Some("orders[37].lines[0].unit_price"));
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM orders").await, 0);
+
+    orders[37] = order("B-37", "buyer2@example.com");
+    // One order twice in a batch: created, then unchanged.
+    orders.push(order("B-3", "buyer3@example.com"));
+    let (s, r) = app
+        .post("/api/v1/orders/batch", json!({"orders": orders}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (
+            r["created"].as_u64(),
+            r["updated"].as_u64(),
+            r["unchanged"].as_u64()
+        ),
+        (Some(50), Some(0), Some(1))
+    );
+    assert_eq!(r["results"][50]["id"], r["results"][3]["id"]);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM orders").await, 50);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM order_lines").await,
+        100
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM customers WHERE email LIKE 'buyer%'"
+        )
+        .await,
+        7
+    );
+    let (s, e) = app
+        .post("/api/v1/orders/batch", json!({"orders": []}))
+        .await;
+    assert_error(s, &e, 422, Some("orders"));
+}
+
+async fn agents_see_orders_and_link_them_to_tickets(backend: crate::harness::Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (i, day) in ["2026-11-01", "2026-11-15", "2026-11-10"]
+        .iter()
+        .enumerate()
+    {
+        let mut o = order(&format!("S-{i}"), "sam@example.com");
+        o["placed_at"] = json!(format!("{day}T10:00:00Z"));
+        assert_eq!(app.post("/api/v1/orders", o).await.0, 201);
+    }
+    let (_, other) = app
+        .post("/api/v1/orders", order("X-1", "other@example.com"))
+        .await;
+    let t = app
+        .ticket("Where is my order?", "It has not come.", "sam@example.com")
+        .await;
+    let (tid, cid) = (
+        t["id"].as_i64().unwrap(),
+        t["customer"]["id"].as_i64().unwrap(),
+    );
+    let agent = Some(app.agent.token.as_str());
+    let (s, list) = app
+        .call(
+            "GET",
+            &format!("/api/v1/customers/{cid}/orders"),
+            agent,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["S-1", "S-2", "S-0"]);
+    let (s, e) = app
+        .call("GET", "/api/v1/customers/999999/orders", agent, None)
+        .await;
+    assert_error(s, &e, 404, None);
+
+    let s1 = list[0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/tickets/{tid}/orders");
+    let (s, linked) = app
+        .call("POST", &path, agent, Some(json!({"order_id": s1})))
+        .await;
+    assert_eq!((s, linked["external_id"].as_str()), (200, Some("S-1")));
+    assert_eq!(
+        app.call("POST", &path, agent, Some(json!({"order_id": s1})))
+            .await
+            .0,
+        200
+    );
+    // Another customer's order is not this ticket's.
+    let (s, e) = app
+        .call("POST", &path, agent, Some(json!({"order_id": other["id"]})))
+        .await;
+    assert_error(s, &e, 409, None);
+    let (s, e) = app
+        .call("POST", &path, agent, Some(json!({"order_id": 999999})))
+        .await;
+    assert_error(s, &e, 404, None);
+    let (s, l) = app.call("GET", &path, agent, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(l.as_array().unwrap().len(), 1);
+    assert_eq!(l[0]["id"], s1);
+    // A ticket of a team the agent is not in is out of reach, and so are its orders.
+    let (_, hidden) = app
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "B", "body": "b", "team_id": app.team_b,
+                                         "customer": {"email": "sam@example.com"}}),
+        )
+        .await;
+    let (s, e) = app
+        .call(
+            "GET",
+            &format!("/api/v1/tickets/{}/orders", hidden["id"]),
+            agent,
+            None,
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+}
