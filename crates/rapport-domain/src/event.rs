@@ -76,6 +76,16 @@ pub enum EventKind {
     /// The shop pushed a new order or a change to one (no ticket; the data names the
     /// order, its customer and status, and whether it is new).
     OrderChanged,
+    /// A voucher was issued to a customer (the data: its code and worth, who approved).
+    VoucherIssued,
+    /// The shop redeemed a voucher (the data: the code and the shop's reference).
+    VoucherRedeemed,
+    /// An agent gave a customer reward points (the data: how many, the new balance).
+    PointsGiven,
+    /// A gift above its giver's limit waits for a supervisor (the data: the request).
+    ApprovalRequested,
+    /// A supervisor approved or declined a request (the data: which, and the note).
+    ApprovalDecided,
 }
 
 impl EventKind {
@@ -108,6 +118,11 @@ impl EventKind {
         EventKind::SurveyAnswered,
         EventKind::SurveyOffered,
         EventKind::OrderChanged,
+        EventKind::VoucherIssued,
+        EventKind::VoucherRedeemed,
+        EventKind::PointsGiven,
+        EventKind::ApprovalRequested,
+        EventKind::ApprovalDecided,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -145,6 +160,11 @@ impl EventKind {
             EventKind::SurveyAnswered => "survey_answered",
             EventKind::SurveyOffered => "survey_offered",
             EventKind::OrderChanged => "order_changed",
+            EventKind::VoucherIssued => "voucher_issued",
+            EventKind::VoucherRedeemed => "voucher_redeemed",
+            EventKind::PointsGiven => "points_given",
+            EventKind::ApprovalRequested => "approval_requested",
+            EventKind::ApprovalDecided => "approval_decided",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod event;
 pub mod expectation;
 pub mod job;
 pub mod kb;
+pub mod loyalty;
 pub mod net;
 pub mod password;
 pub mod people;

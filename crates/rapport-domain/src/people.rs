@@ -89,8 +89,13 @@ pub enum Permission {
     ManageSurveys,
     /// Read the reports and dashboards (every agent's and team's figures).
     ViewReports,
-    /// Push the shop's orders and shipments (an integration's API token).
+    /// Push the shop's orders and shipments, redeem vouchers and points (an
+    /// integration's API token).
     ManageOrders,
+    /// Approve or decline gifts above an agent's goodwill limit; read the limits.
+    ApproveGoodwill,
+    /// Set the goodwill limits of roles and agents.
+    ManageGoodwillLimits,
 }
 
 impl Permission {
@@ -109,12 +114,14 @@ impl Permission {
             | Permission::ManageSurveys
             | Permission::ViewReports
             | Permission::ViewJobs
-            | Permission::ViewKbReports => Role::Supervisor,
+            | Permission::ViewKbReports
+            | Permission::ApproveGoodwill => Role::Supervisor,
             Permission::ManageUsers
             | Permission::ManageBranding
             | Permission::ManageChat
             | Permission::ManageWebhooks
-            | Permission::ManageOrders => Role::Admin,
+            | Permission::ManageOrders
+            | Permission::ManageGoodwillLimits => Role::Admin,
         }
     }
 }

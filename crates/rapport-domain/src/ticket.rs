@@ -11,7 +11,7 @@ use crate::FieldError;
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $name {
             $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
         }
@@ -26,7 +26,7 @@ macro_rules! wire_enum {
             }
 
             /// Parses the wire spelling; the error names the field and lists what is allowed.
-            pub fn parse(raw: &str) -> Result<Self, FieldError> {
+            pub fn parse(raw: &str) -> Result<Self, $crate::FieldError> {
                 match raw.trim().to_ascii_lowercase().as_str() {
                     $($text => Ok($name::$variant),)+
                     _ => Err($crate::FieldError::new(

@@ -77,31 +77,61 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 ApiError::bad_request(format!("could not read the body: {e}"))
             }
         })?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(v) => {
-                de.end()
-                    .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
-                Ok(JsonBody(v))
-            }
-            Err(err) => {
-                let path = err.path().to_string();
-                let inner = err.into_inner();
-                if inner.is_data() {
-                    let msg = inner.to_string();
-                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-                    let value = serde_json::from_slice::<Value>(&bytes).ok();
-                    let field = field_at::<T>(&path, value.as_ref(), false);
-                    if field.is_empty() {
-                        Err(ApiError::field("body", msg))
-                    } else {
-                        Err(ApiError::field(field, msg))
-                    }
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// `bytes` parsed as JSON into `T`, with the error contract of [`JsonBody`].
+fn parse_json<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => {
+            de.end()
+                .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+            Ok(v)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_data() {
+                let msg = inner.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+                let value = serde_json::from_slice::<Value>(bytes).ok();
+                let field = field_at::<T>(&path, value.as_ref(), false);
+                if field.is_empty() {
+                    Err(ApiError::field("body", msg))
                 } else {
-                    Err(ApiError::bad_request(format!("malformed JSON: {inner}")))
+                    Err(ApiError::field(field, msg))
                 }
+            } else {
+                Err(ApiError::bad_request(format!("malformed JSON: {inner}")))
             }
         }
+    }
+}
+
+/// A JSON body that may be left out: an empty body is `T::default()`; anything else is
+/// read as [`JsonBody`] reads it.
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+            || (req.headers().get(header::CONTENT_TYPE).is_none()
+                && req.headers().get(header::TRANSFER_ENCODING).is_none()
+                && req.headers().get(header::CONTENT_LENGTH).is_none());
+        if empty {
+            return Ok(Self(T::default()));
+        }
+        JsonBody::<T>::from_request(req, state)
+            .await
+            .map(|JsonBody(v)| Self(v))
     }
 }
 

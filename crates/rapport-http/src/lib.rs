@@ -89,6 +89,19 @@ fn routes() -> OpenApiRouter<AppState> {
             api::commerce::link_order,
             api::commerce::ticket_orders
         ))
+        .routes(routes!(api::loyalty::issue_voucher))
+        .routes(routes!(api::loyalty::redeem_voucher))
+        .routes(routes!(api::loyalty::customer_vouchers))
+        .routes(routes!(
+            api::loyalty::customer_points,
+            api::loyalty::give_points
+        ))
+        .routes(routes!(api::loyalty::redeem_points))
+        .routes(routes!(api::loyalty::list_approvals))
+        .routes(routes!(api::loyalty::approve))
+        .routes(routes!(api::loyalty::decline))
+        .routes(routes!(api::loyalty::get_limits, api::loyalty::put_limits))
+        .routes(routes!(api::loyalty::goodwill_report))
         .routes(routes!(api::sentiment::customer_mood))
         .routes(routes!(api::surveys::ticket_survey))
         .routes(routes!(api::reports::summary))

@@ -21,6 +21,7 @@ pub mod fields;
 pub mod imap;
 pub mod jobs;
 pub mod kb;
+pub mod loyalty;
 pub mod macros;
 pub mod mail;
 pub mod messages;

@@ -279,6 +279,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0045_orders.sql"),
         postgres: include_str!("../migrations/postgres/0045_orders.sql"),
     },
+    Migration {
+        version: 46,
+        name: "loyalty",
+        sqlite: include_str!("../migrations/sqlite/0046_loyalty.sql"),
+        postgres: include_str!("../migrations/postgres/0046_loyalty.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -162,6 +162,32 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
             },
             e.data["status"].as_str().unwrap_or("?")
         ),
+        EventKind::VoucherIssued => {
+            match (e.data["percent"].as_i64(), e.data["amount_minor"].as_i64()) {
+                (Some(p), _) => format!("{who} gave a voucher for {p}% off"),
+                _ => format!(
+                    "{who} gave a voucher worth {}",
+                    money_text(e.data["amount_minor"].as_i64(), e.data["currency"].as_str())
+                ),
+            }
+        }
+        EventKind::VoucherRedeemed => format!(
+            "The shop redeemed voucher {}",
+            e.data["code"].as_str().unwrap_or("?")
+        ),
+        EventKind::PointsGiven => format!(
+            "{who} gave {} reward points (balance {})",
+            e.data["points"], e.data["balance"]
+        ),
+        EventKind::ApprovalRequested => format!("{who} asked a supervisor to approve a gift"),
+        EventKind::ApprovalDecided => format!(
+            "{who} {} the gift",
+            if e.data["state"] == "approved" {
+                "approved"
+            } else {
+                "declined"
+            }
+        ),
         EventKind::SurveyOffered => format!(
             "The customer was asked how it went ({})",
             match e.data["channel"].as_str() {
@@ -214,5 +240,14 @@ fn sla_targets(v: &serde_json::Value) -> String {
         "a target".to_owned()
     } else {
         names.join(" and ")
+    }
+}
+
+/// An amount in minor units as decimal text with its currency ("12.50 EUR").
+fn money_text(minor: Option<i64>, currency: Option<&str>) -> String {
+    use rapport_domain::commerce::{Currency, Money};
+    match (minor, currency.map(|c| Currency::parse("currency", c))) {
+        (Some(m), Some(Ok(cur))) => format!("{} {}", Money::new(m, cur), cur.code()),
+        _ => "?".to_owned(),
     }
 }

@@ -2,8 +2,6 @@
 //! push idempotent), lines, money, status and shipments. The shop is the source of truth;
 //! the help desk checks what it is given and keeps the latest version.
 
-use serde::{Deserialize, Serialize};
-
 use super::money::{Currency, MAX_MINOR};
 use crate::clock::Timestamp;
 use crate::customer::CustomerName;

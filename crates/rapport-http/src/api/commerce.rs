@@ -244,15 +244,19 @@ pub struct OrderView {
     pub shipments: Vec<ShipmentView>,
 }
 
+/// Minor units of a stored currency code as decimal text ("19.99"); stored codes were
+/// checked on the way in.
+pub(crate) fn money_text(minor: i64, currency: &str) -> String {
+    match Currency::parse("currency", currency) {
+        Ok(c) => Money::new(minor, c).to_string(),
+        Err(_) => minor.to_string(),
+    }
+}
+
 impl From<Order> for OrderView {
     fn from(o: Order) -> Self {
-        // Stored codes were checked on the way in; EUR's two decimals otherwise.
-        let cur = Currency::parse("currency", &o.currency)
-            .or_else(|_| Currency::parse("currency", "EUR"));
-        let money = |minor: i64| match cur {
-            Ok(c) => Money::new(minor, c).to_string(),
-            Err(_) => minor.to_string(),
-        };
+        let cur = o.currency.clone();
+        let money = |minor: i64| money_text(minor, &cur);
         Self {
             id: o.id,
             external_id: o.external_id,

@@ -18,6 +18,7 @@ pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod kb;
+pub mod loyalty;
 pub mod mailboxes;
 pub mod messages;
 pub mod metrics;

@@ -35,6 +35,7 @@ mod kb_logs;
 mod kb_search;
 mod limits;
 mod live;
+mod loyalty;
 mod migrations;
 mod openapi;
 mod peers;

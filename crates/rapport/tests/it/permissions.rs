@@ -46,6 +46,16 @@ both_backends! {
                 "customer": {"email": format!("{name}1@example.com")}, "currency": "EUR",
                 "lines": [{"sku": "S", "name": "N", "quantity": 1, "unit_price": "1.00"}]})).await;
             let order = order["id"].as_i64().unwrap();
+            let (_, voucher) = app.post("/api/v1/vouchers", json!({"customer_id": cid, "percent": 5})).await;
+            let code = voucher["code"].as_str().unwrap().to_owned();
+            app.post(&format!("/api/v1/customers/{}/points", cid), json!({"points": 10})).await;
+            // Pending requests to decide (an agent's gift with no limit set waits).
+            let mut pending = Vec::new();
+            for _ in 0..2 {
+                let (s, a) = app.call("POST", "/api/v1/vouchers", Some(&app.agent.token), Some(json!({"customer_id": cid, "percent": 5}))).await;
+                assert_eq!(s, 202, "{a}");
+                pending.push(a["id"].as_i64().unwrap());
+            }
             let calls: Vec<(&str, String, Option<Value>, Min)> = vec![
                 ("GET", "/api/v1/tickets".into(), None, Min::Agent),
                 ("POST", "/api/v1/tickets".into(), Some(json!({"subject": "s", "body": "b", "customer": {"email": "m@example.com"}})), Min::Agent),
@@ -84,6 +94,18 @@ both_backends! {
                 ("POST", format!("/api/v1/tickets/{id}/orders"), Some(json!({"order_id": order})), Min::Agent),
                 ("GET", format!("/api/v1/tickets/{id}/orders"), None, Min::Agent),
                 ("POST", "/api/v1/orders".into(), Some(json!({"external_id": format!("by-{name}"), "customer": {"email": "o@example.com"}, "currency": "EUR"})), Min::Admin),
+                ("POST", "/api/v1/vouchers".into(), Some(json!({"customer_id": cid, "percent": 5})), Min::Agent),
+                ("GET", format!("/api/v1/customers/{cid}/vouchers"), None, Min::Agent),
+                ("GET", format!("/api/v1/customers/{cid}/points"), None, Min::Agent),
+                ("POST", format!("/api/v1/customers/{cid}/points"), Some(json!({"points": 1})), Min::Agent),
+                ("GET", "/api/v1/approvals".into(), None, Min::Supervisor),
+                ("POST", format!("/api/v1/approvals/{}/approve", pending[0]), None, Min::Supervisor),
+                ("POST", format!("/api/v1/approvals/{}/decline", pending[1]), None, Min::Supervisor),
+                ("GET", "/api/v1/goodwill/limits".into(), None, Min::Supervisor),
+                ("GET", "/api/v1/reports/goodwill".into(), None, Min::Supervisor),
+                ("PUT", "/api/v1/goodwill/limits".into(), Some(json!({"limits": []})), Min::Admin),
+                ("POST", format!("/api/v1/customers/{cid}/points/redeem"), Some(json!({"points": 1})), Min::Admin),
+                ("POST", format!("/api/v1/vouchers/{code}/redeem"), None, Min::Admin),
                 ("POST", "/api/v1/orders/batch".into(), Some(json!({"orders": [{"external_id": format!("batch-{name}"), "customer": {"email": "o@example.com"}, "currency": "EUR"}]})), Min::Admin),
             ];
             for (method, path, body, min) in calls {
