@@ -26,6 +26,7 @@ use rapport_store::secrets;
 use serde_json::json;
 
 mod chat;
+mod crm;
 mod kb;
 mod mail;
 mod reference;
@@ -133,6 +134,11 @@ struct Args {
     /// run).
     #[arg(long, default_value_t = 0)]
     reports: usize,
+    /// Only the CRM: this many messages written straight into the tables, one customer
+    /// with 1,000 interactions whose timeline is read page by page (`--reads` times), and
+    /// 20,000 orders imported (0: not this run).
+    #[arg(long, default_value_t = 0)]
+    crm: usize,
     /// Only the sentiment timing: read every labelled support message's mood this many
     /// times (no database, no server; 0: not this run).
     #[arg(long, default_value_t = 0)]
@@ -193,6 +199,10 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     if args.reports > 0 {
         let pg_url = scratch.url.as_deref();
         return reports::run(&db, &clock, args.reports, args.reads, pg_url, &mut report).await;
+    }
+    if args.crm > 0 {
+        let pg_url = scratch.url.as_deref();
+        return crm::run(&db, &clock, args.crm, args.reads, pg_url, &mut report).await;
     }
     if args.timers > 0 {
         let postgres = args.backend == "postgres";

@@ -81,6 +81,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::merge_ticket))
         .routes(routes!(portal_links::revoke_portal_link))
         .routes(routes!(customers::get_customer))
+        .routes(routes!(api::crm::customer_timeline))
         .routes(routes!(api::commerce::push_order))
         .routes(routes!(api::commerce::push_orders))
         .routes(routes!(api::commerce::get_order))

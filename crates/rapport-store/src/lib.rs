@@ -12,6 +12,7 @@ pub mod chat;
 pub mod classify;
 pub mod commerce;
 pub mod community;
+pub mod crm;
 pub mod customers;
 pub mod db;
 pub mod dialect;

@@ -13,6 +13,7 @@ pub mod attachments;
 pub mod auth;
 pub mod bulk;
 pub mod chat;
+pub mod commerce;
 pub mod community;
 pub mod confirm;
 pub mod customers;
@@ -20,6 +21,7 @@ pub mod help;
 pub mod inbox;
 pub mod kb;
 pub mod live;
+pub mod loyalty;
 pub mod macros;
 pub mod next;
 pub mod page;
@@ -74,6 +76,12 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/snooze", post(snooze::snooze_ticket))
         .route("/tickets/{id}/wake", post(snooze::wake))
         .route("/promises/{id}/done", post(promises::done))
+        .route("/tickets/{id}/orders", post(commerce::link))
+        .route("/tickets/{id}/vouchers", post(loyalty::give_voucher))
+        .route("/tickets/{id}/points", post(loyalty::give_points))
+        .route("/approvals", get(loyalty::approvals_page))
+        .route("/approvals/{id}/approve", post(loyalty::approve))
+        .route("/approvals/{id}/decline", post(loyalty::decline))
         .route("/messages/{id}/split", post(split::split))
         .route("/admin/macros", post(admin::macros::add_macro))
         .route("/inbox/bulk", post(bulk::bulk))

@@ -88,6 +88,8 @@ pub struct MeView {
     pub is_admin: bool,
     /// Shows the reports link.
     pub reports: bool,
+    /// Shows the approvals link.
+    pub approvals: bool,
     /// The search box's text.
     pub query: String,
 }
@@ -100,6 +102,7 @@ impl MeView {
             csrf: me.session.csrf.clone(),
             is_admin: me.session.viewer.can(Permission::ManageTeams),
             reports: me.session.viewer.can(Permission::ViewReports),
+            approvals: me.session.viewer.can(Permission::ApproveGoodwill),
             query: query.to_owned(),
         }
     }

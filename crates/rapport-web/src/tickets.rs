@@ -112,6 +112,12 @@ struct TicketPage {
     classified: String,
     /// Its snooze, if it sleeps.
     snoozed: Option<crate::snooze::SnoozeLine>,
+    /// The customer's recent orders.
+    orders: Vec<crate::commerce::OrderRow>,
+    /// Their reward points.
+    points: i64,
+    /// Their vouchers ("code: worth, state").
+    vouchers: Vec<String>,
 }
 
 #[derive(Template)]
@@ -150,6 +156,11 @@ struct TicketData {
     transfer: Option<rapport_store::routing::Transfer>,
     /// Its snooze.
     snooze: Option<rapport_store::snooze::Snooze>,
+    /// The customer's recent orders, and which are linked to this ticket.
+    orders: Vec<(rapport_store::commerce::orders::Order, bool)>,
+    /// The customer's points balance and vouchers.
+    points: i64,
+    vouchers: Vec<rapport_store::loyalty::vouchers::Voucher>,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
@@ -159,6 +170,7 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let seen = deflection::seen_on_ticket(c, &viewer, id).await?;
             let promises = rapport_store::promises::for_ticket(c, &viewer, id).await?;
             let snooze = rapport_store::snooze::of_ticket(c, &viewer, id).await?;
+            let viewer_again = viewer.clone();
             let who = Principal::Agent(viewer);
             let mut t = tickets::get(c, &who, id).await?;
             rapport_store::sla::clocks::fill_in(c, &mut t).await;
@@ -178,7 +190,25 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
             let zone = people::time_zone(c, user_id).await?;
             let chat_top = rapport_store::chat::handoff::top(c, id).await?;
             let transfer = rapport_store::routing::last_transfer(c, id).await?;
+            let linked: Vec<i64> = rapport_store::commerce::orders::linked(c, &viewer_again, id)
+                .await?
+                .iter()
+                .map(|o| o.id)
+                .collect();
+            let orders = rapport_store::commerce::orders::for_customer(c, t.customer.id, crate::commerce::ON_TICKET)
+                .await?
+                .into_iter()
+                .map(|o| {
+                    let l = linked.contains(&o.id);
+                    (o, l)
+                })
+                .collect();
+            let points = rapport_store::loyalty::points::balance(c, t.customer.id).await?;
+            let vouchers = rapport_store::loyalty::vouchers::for_customer(c, t.customer.id).await?;
             Ok(TicketData {
+                orders,
+                points,
+                vouchers,
                 snooze,
                 transfer,
                 promises,
@@ -227,6 +257,9 @@ pub async fn ticket(
         promises,
         transfer,
         snooze,
+        orders,
+        points,
+        vouchers,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -313,7 +346,18 @@ pub async fn ticket(
             format!("Suggested by the classifier: {name}, {sure}% sure (below the threshold: left for triage)")
         }
     });
+    let now = st.now();
     page(&TicketPage {
+        orders: orders
+            .iter()
+            .map(|(o, l)| crate::commerce::OrderRow::of(o, *l, &zone))
+            .collect(),
+        points,
+        vouchers: vouchers
+            .iter()
+            .take(10)
+            .map(|v| crate::loyalty::voucher_line(v, now))
+            .collect(),
         snoozed: snooze
             .as_ref()
             .map(|s| crate::snooze::SnoozeLine::of(s, &zone)),

@@ -6,7 +6,7 @@
 pub mod money;
 pub mod order;
 
-pub use money::{Currency, Money};
+pub use money::{Currency, Money, format_minor};
 pub use order::{
     ExternalId, NewLine, NewOrder, NewShipment, OrderStatus, RawLine, RawOrder, RawShipment,
     ShipmentStatus,

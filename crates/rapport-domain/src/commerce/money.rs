@@ -99,6 +99,15 @@ impl fmt::Display for Money {
     }
 }
 
+/// Minor units of a stored currency code as decimal text ("19.99"); a code that is not a
+/// currency (never stored: codes are checked on the way in) shows the minor units.
+pub fn format_minor(minor: i64, code: &str) -> String {
+    match Currency::parse("currency", code) {
+        Ok(c) => Money::new(minor, c).to_string(),
+        Err(_) => minor.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use std::fmt;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use rapport_domain::commerce::{Currency, Money, NewOrder, RawLine, RawOrder, RawShipment};
+use rapport_domain::commerce::{NewOrder, RawLine, RawOrder, RawShipment};
 use rapport_domain::{FieldError, Permission, Timestamp};
 use rapport_store::commerce::orders::{self, Order, Pushed};
 use rapport_store::events::Actor;
@@ -244,14 +244,7 @@ pub struct OrderView {
     pub shipments: Vec<ShipmentView>,
 }
 
-/// Minor units of a stored currency code as decimal text ("19.99"); stored codes were
-/// checked on the way in.
-pub(crate) fn money_text(minor: i64, currency: &str) -> String {
-    match Currency::parse("currency", currency) {
-        Ok(c) => Money::new(minor, c).to_string(),
-        Err(_) => minor.to_string(),
-    }
-}
+pub(crate) use rapport_domain::commerce::format_minor as money_text;
 
 impl From<Order> for OrderView {
     fn from(o: Order) -> Self {

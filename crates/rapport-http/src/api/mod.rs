@@ -13,6 +13,7 @@ pub mod chat;
 pub mod classify;
 pub mod commerce;
 pub mod community;
+pub mod crm;
 pub mod customers;
 pub mod events;
 pub mod health;

@@ -15,6 +15,7 @@ on_both!(
     a_voucher_is_redeemed_once,
     points_never_go_below_zero,
     gifts_above_the_limit_wait_for_a_supervisor,
+    agents_see_orders_and_give_goodwill_on_the_ticket_page,
 );
 
 fn at(rfc3339: &str) -> Timestamp {
@@ -437,4 +438,141 @@ async fn gifts_above_the_limit_wait_for_a_supervisor(backend: Backend) {
         .call("GET", "/api/v1/reports/goodwill", agent, None)
         .await;
     assert_error(s, &e, 403, None);
+}
+
+async fn page(app: &TestApp, http: &reqwest::Client, session: &str, path: &str) -> String {
+    http.get(app.url(path))
+        .header(
+            reqwest::header::COOKIE,
+            format!("rapport_session={session}"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The ticket page shows the customer's orders and where the parcel is, links one, and
+/// gives goodwill; the supervisor approves the request on the approvals page in a click.
+async fn agents_see_orders_and_give_goodwill_on_the_ticket_page(backend: Backend) {
+    use crate::sessions_trust::{PASSWORD, post_form};
+    use crate::web::{client, hidden, set_password, sign_in};
+    let app = TestApp::spawn(backend).await;
+    set_password(&app, "agent.a@example.com", PASSWORD).await;
+    set_password(&app, "sup@example.com", PASSWORD).await;
+    let (s, o) = app
+        .post("/api/v1/orders", json!({"external_id": "W-77", "customer": {"email": "wes@example.com"}, "currency": "EUR",
+            "lines": [{"sku": "BOOT-42", "name": "Walking boots", "quantity": 1, "unit_price": "89.90"}], "status": "shipped",
+            "shipments": [{"carrier": "DHL", "tracking_number": "JD0042", "status": "out-for-delivery"}]}))
+        .await;
+    assert_eq!(s, 201, "{o}");
+    let (_, t) = app
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "Where is my order?", "body": "Boots not here", "team_id": app.team_a,
+                                         "customer": {"email": "wes@example.com"}}),
+        )
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    let http = client();
+    let (session, _) = sign_in(&app, &http, "agent.a@example.com", PASSWORD).await;
+    let html = page(&app, &http, &session, &format!("/tickets/{id}")).await;
+    assert!(html.contains("Order W-77"), "{html}");
+    assert!(html.contains("89.90 EUR"), "{html}");
+    assert!(html.contains("1 × Walking boots"), "{html}");
+    assert!(html.contains("DHL JD0042: out for delivery"), "{html}");
+    assert!(html.contains("Reward points: <strong>0</strong>"), "{html}");
+    let csrf = hidden(&html, "csrf");
+    let oid = o["id"].as_i64().unwrap().to_string();
+    let (s, _) = post_form(
+        &app,
+        &session,
+        &format!("/tickets/{id}/orders"),
+        &[("csrf", &csrf), ("order_id", &oid)],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let html = page(&app, &http, &session, &format!("/tickets/{id}")).await;
+    assert!(html.contains("Linked to this ticket"), "{html}");
+    // A voucher with no limit set waits for approval; the page says so in its history.
+    let (s, _) = post_form(
+        &app,
+        &session,
+        &format!("/tickets/{id}/vouchers"),
+        &[
+            ("csrf", &csrf),
+            ("amount", "15.00"),
+            ("currency", "EUR"),
+            ("percent", ""),
+            ("reason", "Late boots"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (s, body) = post_form(
+        &app,
+        &session,
+        &format!("/tickets/{id}/vouchers"),
+        &[
+            ("csrf", &csrf),
+            ("amount", "1.234"),
+            ("currency", "EUR"),
+            ("percent", ""),
+            ("reason", ""),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422, "{body}");
+    let html = page(&app, &http, &session, &format!("/tickets/{id}")).await;
+    assert!(
+        html.contains("asked a supervisor to approve a gift"),
+        "{html}"
+    );
+    // Agents have no approvals page.
+    let (s, _) = post_form(&app, &session, "/approvals/1/approve", &[("csrf", &csrf)]).await;
+    assert_eq!(s, 403);
+    let (sup, _) = sign_in(&app, &http, "sup@example.com", PASSWORD).await;
+    let html = page(&app, &http, &sup, "/approvals").await;
+    assert!(
+        html.contains("A voucher worth 15.00 EUR — Late boots"),
+        "{html}"
+    );
+    let sup_csrf = hidden(&html, "csrf");
+    let (_, pending) = app.get("/api/v1/approvals?state=pending").await;
+    let aid = pending[0]["id"].as_i64().unwrap();
+    let (s, _) = post_form(
+        &app,
+        &sup,
+        &format!("/approvals/{aid}/approve"),
+        &[("csrf", &sup_csrf)],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let html = page(&app, &http, &sup, "/approvals").await;
+    assert!(html.contains("Nothing is waiting."), "{html}");
+    let html = page(&app, &http, &session, &format!("/tickets/{id}")).await;
+    assert!(html.contains(": 15.00 EUR, active"), "{html}");
+    // Points within a limit are given at once.
+    app.call(
+        "PUT",
+        "/api/v1/goodwill/limits",
+        Some(&app.admin.token),
+        Some(json!({"limits": [{"role": "agent", "kind": "points", "max_per_month": 500}]})),
+    )
+    .await;
+    let (s, _) = post_form(
+        &app,
+        &session,
+        &format!("/tickets/{id}/points"),
+        &[("csrf", &csrf), ("points", "200"), ("reason", "")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let html = page(&app, &http, &session, &format!("/tickets/{id}")).await;
+    assert!(
+        html.contains("Reward points: <strong>200</strong>"),
+        "{html}"
+    );
 }

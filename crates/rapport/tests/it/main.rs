@@ -19,6 +19,7 @@ mod community;
 mod community_search;
 mod community_trust;
 mod credentials;
+mod crm;
 mod deflection;
 mod durability;
 mod email;

@@ -162,6 +162,7 @@ both_backends! {
             ("/api/v1/goodwill/limits", "get"),
             ("/api/v1/goodwill/limits", "put"),
             ("/api/v1/reports/goodwill", "get"),
+            ("/api/v1/customers/{id}/timeline", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -175,7 +176,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 178] = [
+const SCHEMA_NAMES: [&str; 180] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -344,6 +345,8 @@ const SCHEMA_NAMES: [&str; 178] = [
     "TicketScore",
     "TicketSla",
     "TimeFigure",
+    "Timeline",
+    "TimelineItem",
     "Token",
     "TopicArticle",
     "TopicTicket",
