@@ -4,6 +4,7 @@
 //! and the benchmark fills its database the way production would. It also writes a
 //! knowledge base ([`kb`]) for the help center, search and deflection to work on.
 
+pub mod commerce;
 pub mod community;
 pub mod kb;
 pub mod surveys;
@@ -193,6 +194,13 @@ pub async fn populate(
         .len();
     let messages: usize = plans.iter().map(TicketPlan::message_count).sum();
     let tickets = plans.len();
+    let mut shoppers: Vec<String> = Vec::new();
+    for p in &plans {
+        let email = p.ticket.customer_email.as_str();
+        if shoppers.len() < 30 && !shoppers.iter().any(|s| s == email) {
+            shoppers.push(email.to_owned());
+        }
+    }
     // The seeded conversations get SLA clocks like real ones: the clocks' subscriber reads
     // the stream from its start when the server starts (with each event's own time, so
     // older conversations show met, missed and running targets).
@@ -207,6 +215,32 @@ pub async fn populate(
         .await?;
     let kb = kb::populate(db, clock, admin_id).await?;
     let forum = community::populate(db, clock, admin_id).await?;
+    if let (Some((sup, sup_team)), Some((agent, agent_team))) = (
+        AGENTS
+            .iter()
+            .zip(&agent_ids)
+            .find(|(a, _)| a.2 == Role::Supervisor)
+            .map(|(_, (id, t))| (*id, *t)),
+        AGENTS
+            .iter()
+            .zip(&agent_ids)
+            .find(|(a, _)| a.2 == Role::Agent)
+            .map(|(_, (id, t))| (*id, *t)),
+    ) {
+        let viewer = |id: i64, role: Role, team: usize| Viewer {
+            user_id: id,
+            role,
+            team_ids: vec![team_ids[team]],
+        };
+        commerce::populate(
+            db,
+            now,
+            &shoppers,
+            viewer(agent, Role::Agent, agent_team),
+            viewer(sup, Role::Supervisor, sup_team),
+        )
+        .await?;
+    }
     Ok(DemoSummary {
         created: true,
         tickets,

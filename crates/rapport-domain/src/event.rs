@@ -86,6 +86,9 @@ pub enum EventKind {
     ApprovalRequested,
     /// A supervisor approved or declined a request (the data: which, and the note).
     ApprovalDecided,
+    /// A return was requested or moved a step (the data: the return, the order, the
+    /// action, the state it led to, the note).
+    ReturnChanged,
 }
 
 impl EventKind {
@@ -123,6 +126,7 @@ impl EventKind {
         EventKind::PointsGiven,
         EventKind::ApprovalRequested,
         EventKind::ApprovalDecided,
+        EventKind::ReturnChanged,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -165,6 +169,7 @@ impl EventKind {
             EventKind::PointsGiven => "points_given",
             EventKind::ApprovalRequested => "approval_requested",
             EventKind::ApprovalDecided => "approval_decided",
+            EventKind::ReturnChanged => "return_changed",
         }
     }
 }

@@ -90,6 +90,10 @@ fn routes() -> OpenApiRouter<AppState> {
             api::commerce::link_order,
             api::commerce::ticket_orders
         ))
+        .routes(routes!(api::commerce::returns::request_return))
+        .routes(routes!(api::commerce::returns::move_return))
+        .routes(routes!(api::commerce::returns::get_return))
+        .routes(routes!(api::commerce::returns::customer_returns))
         .routes(routes!(api::loyalty::issue_voucher))
         .routes(routes!(api::loyalty::redeem_voucher))
         .routes(routes!(api::loyalty::customer_vouchers))

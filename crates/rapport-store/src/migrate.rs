@@ -285,6 +285,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0046_loyalty.sql"),
         postgres: include_str!("../migrations/postgres/0046_loyalty.sql"),
     },
+    Migration {
+        version: 47,
+        name: "returns",
+        sqlite: include_str!("../migrations/sqlite/0047_returns.sql"),
+        postgres: include_str!("../migrations/postgres/0047_returns.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -171,6 +171,13 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
                 ),
             }
         }
+        EventKind::ReturnChanged => format!(
+            "{who}: return {} of order {} — {} ({})",
+            e.data["return_id"],
+            e.data["order_id"],
+            e.data["action"].as_str().unwrap_or("?"),
+            e.data["state"].as_str().unwrap_or("?")
+        ),
         EventKind::VoucherRedeemed => format!(
             "The shop redeemed voucher {}",
             e.data["code"].as_str().unwrap_or("?")

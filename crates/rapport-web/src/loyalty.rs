@@ -20,8 +20,13 @@ use crate::page::{MeView, page, require, store_error, write_then};
 use crate::sessions::{CsrfForm, Me, NoFields};
 use crate::tickets::to_ticket;
 
-/// A voucher as the ticket page lists it: "RAP-…: 10.00 EUR, active".
-pub(crate) fn voucher_line(v: &Voucher, now: rapport_domain::Timestamp) -> String {
+/// A voucher as the ticket page lists it: "RAP-…: 10.00 EUR, active" — the code whole
+/// only for `viewer` who issued it or may approve goodwill.
+pub(crate) fn voucher_line(
+    v: &Voucher,
+    now: rapport_domain::Timestamp,
+    viewer: &rapport_domain::Viewer,
+) -> String {
     let worth = match (v.percent, v.amount, v.currency.as_deref()) {
         (Some(p), _, _) => format!("{p}% off"),
         (None, Some(a), Some(c)) => format!("{} {c}", money_text(a, c)),
@@ -34,7 +39,12 @@ pub(crate) fn voucher_line(v: &Voucher, now: rapport_domain::Timestamp) -> Strin
     } else {
         "active"
     };
-    format!("{}: {worth}, {state}", v.code)
+    let code = if viewer.can(Permission::ApproveGoodwill) || v.issued_by == Some(viewer.user_id) {
+        v.code.clone()
+    } else {
+        loyalty::voucher::masked(&v.code)
+    };
+    format!("{code}: {worth}, {state}")
 }
 
 /// The voucher form: an amount and currency, or a percent.

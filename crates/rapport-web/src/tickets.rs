@@ -356,7 +356,7 @@ pub async fn ticket(
         vouchers: vouchers
             .iter()
             .take(10)
-            .map(|v| crate::loyalty::voucher_line(v, now))
+            .map(|v| crate::loyalty::voucher_line(v, now, &me.session.viewer))
             .collect(),
         snoozed: snooze
             .as_ref()

@@ -5,9 +5,11 @@
 
 pub mod money;
 pub mod order;
+pub mod returns;
 
 pub use money::{Currency, Money, format_minor};
 pub use order::{
     ExternalId, NewLine, NewOrder, NewShipment, OrderStatus, RawLine, RawOrder, RawShipment,
     ShipmentStatus,
 };
+pub use returns::{ReturnMove, ReturnState};

@@ -2,10 +2,8 @@
 //! in as decimal text ("19.99") and are refused, never rounded, when they carry more
 //! decimals than the currency has.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
+use std::fmt;
 
 use crate::error::FieldError;
 
@@ -57,7 +55,7 @@ impl Currency {
         if !plain(int) || !plain(frac) {
             return Err(bad());
         }
-        let d = Decimal::from_str(t).map_err(|_| bad())?;
+        let d = Decimal::from_str_exact(t).map_err(|_| bad())?;
         let d = d.normalize();
         if d.scale() > self.exponent() {
             return Err(bad());

@@ -26,14 +26,36 @@ impl VoucherValue {
         }
     }
 
-    /// Checks an amount.
+    /// Checks an amount: more than zero, at most a billion minor units (ten million
+    /// euros), so a month of them sums safely.
     pub fn amount(m: Money) -> Result<Self, FieldError> {
-        if m.minor > 0 {
+        if m.minor > 0 && m.minor <= MAX_VOUCHER_MINOR {
             Ok(Self::Amount(m))
         } else {
-            Err(FieldError::new("amount", "must be more than zero"))
+            Err(FieldError::new(
+                "amount",
+                "must be more than zero and at most 10,000,000",
+            ))
         }
     }
+}
+
+/// The largest voucher, in minor units.
+pub const MAX_VOUCHER_MINOR: i64 = 1_000_000_000;
+
+/// A code as shown to whoever may not use it: only its last group (`RAP-••••-••••-ABCD`).
+/// A code is worth money to whoever holds it, so it is shown whole only to the agent who
+/// issued it, to supervisors, and to the shop in the answer that created it.
+pub fn masked(code: &str) -> String {
+    let last: String = code
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("RAP-••••-••••-{last}")
 }
 
 /// The letters of a code: digits and capitals without I, L, O and U, so that no two are
@@ -117,7 +139,8 @@ mod tests {
         let c = VoucherCode::from_random([0, 1, 2, 3, 31, 30, 29, 28, 10, 11, 12, 13]);
         assert_eq!(c.as_str(), "RAP-0123-ZYXW-ABCD");
         assert_eq!(VoucherCode::parse("rap 0123 zyxw abcd"), Ok(c.clone()));
-        assert_eq!(VoucherCode::parse("RAP-O123-ZYXW-ABCD"), Ok(c));
+        assert_eq!(VoucherCode::parse("RAP-O123-ZYXW-ABCD"), Ok(c.clone()));
+        assert_eq!(masked(c.as_str()), "RAP-••••-••••-ABCD");
         for bad in [
             "",
             "RAP-0123",

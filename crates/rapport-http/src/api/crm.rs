@@ -39,15 +39,16 @@ pub struct ItemView {
     pub id: i64,
     /// The ticket it belongs to.
     pub ticket_id: Option<i64>,
-    /// A ticket's subject, an order's shop id, a survey's kind, a voucher's code, or why
-    /// points moved.
+    /// A ticket's subject, an order's shop id, a survey's kind, a voucher's code (its last
+    /// group only), or why points moved.
     pub title: String,
     /// A ticket's channel; a message's author and channel; an order's status and
     /// currency; a voucher's reason.
     pub detail: String,
     /// The start of a message or a survey comment.
     pub excerpt: Option<String>,
-    /// An order's total (minor units), a survey's rating, points moved, a voucher's worth.
+    /// An order's total (minor units of its currency, in `detail`), a survey's rating,
+    /// points moved, a voucher's worth (minor units, or percent when `detail` says so).
     pub number: Option<i64>,
 }
 
@@ -101,7 +102,17 @@ pub async fn customer_timeline(
         .read(op!(c => timeline::page(c, &viewer, id, after, limit).await))
         .await?;
     Ok(Json(TimelineView {
-        items: items.into_iter().map(Into::into).collect(),
+        items: items
+            .into_iter()
+            .map(|i| {
+                let mut v = ItemView::from(i);
+                // A voucher's code is worth money: the timeline shows its last group only.
+                if v.kind == "voucher" {
+                    v.title = rapport_domain::loyalty::voucher::masked(&v.title);
+                }
+                v
+            })
+            .collect(),
         next_cursor: next.map(|c| c.to_string()),
     }))
 }

@@ -33,7 +33,8 @@ use crate::state::AppState;
 pub struct VoucherView {
     /// Its id.
     pub id: i64,
-    /// The code the customer gives the shop.
+    /// The code the customer gives the shop — whole for the agent who issued it,
+    /// supervisors and the shop; otherwise only its last group (`RAP-••••-••••-ABCD`).
     pub code: String,
     /// Whose.
     pub customer_id: i64,
@@ -67,6 +68,15 @@ pub struct VoucherView {
 }
 
 impl VoucherView {
+    /// The view of `v`, its code masked unless `whole`.
+    fn shown(v: Voucher, now: Timestamp, whole: bool) -> Self {
+        let mut view = Self::of(v, now);
+        if !whole {
+            view.code = loyalty::voucher::masked(&view.code);
+        }
+        view
+    }
+
     fn of(v: Voucher, now: Timestamp) -> Self {
         let state = if v.redeemed_at.is_some() {
             "redeemed"
@@ -331,6 +341,7 @@ pub async fn customer_vouchers(
 ) -> ApiResult<Json<Vec<VoucherView>>> {
     require(&viewer, Permission::ReadCustomers)?;
     let now = st.now();
+    let all = viewer.can(Permission::ApproveGoodwill);
     let list = st
         .db
         .read(op!(c => {
@@ -339,7 +350,12 @@ pub async fn customer_vouchers(
         }))
         .await?;
     Ok(Json(
-        list.into_iter().map(|v| VoucherView::of(v, now)).collect(),
+        list.into_iter()
+            .map(|v| {
+                let whole = all || v.issued_by == Some(viewer.user_id);
+                VoucherView::shown(v, now, whole)
+            })
+            .collect(),
     ))
 }
 

@@ -1,4 +1,5 @@
-//! Commerce: the shop's orders, their lines and shipments, and the tickets linked to
-//! them (see `rapport_domain::commerce`).
+//! Commerce: the shop's orders, their lines and shipments, the tickets linked to them,
+//! and returns (see `rapport_domain::commerce`).
 
 pub mod orders;
+pub mod returns;

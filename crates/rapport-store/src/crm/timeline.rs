@@ -1,7 +1,9 @@
 //! A customer's timeline: every interaction, newest first — tickets opened (email, chat,
 //! phone, portal, API), the public messages on them, orders, survey answers, points and
 //! vouchers — read a page at a time with a cursor, so the thousandth item costs what the
-//! first does. Tickets and their messages appear only where the viewer may see the ticket.
+//! first does (each page runs the whole union for the customer and sorts it: cheap for
+//! thousands). Tickets, their messages, and whatever was given or answered on a ticket
+//! appear only where the viewer may see the ticket (a ticketless item always does).
 
 use std::fmt;
 use std::str::FromStr;
@@ -123,15 +125,19 @@ pub async fn page(
            UNION ALL
            SELECT 'survey', 3, s.answered_at, s.id, s.ticket_id, s.kind, s.channel,
                   s.comment, COALESCE(s.csat, s.nps, s.ces)
-           FROM surveys s WHERE s.customer_id = $1 AND s.answered_at IS NOT NULL
+           FROM surveys s LEFT JOIN tickets t ON t.id = s.ticket_id
+           WHERE s.customer_id = $1 AND s.answered_at IS NOT NULL{seen}
            UNION ALL
            SELECT 'points', 4, l.created_at, l.id, l.ticket_id, l.reason, l.kind,
                   CAST(NULL AS TEXT), l.delta
-           FROM points_ledger l WHERE l.customer_id = $1
+           FROM points_ledger l LEFT JOIN tickets t ON t.id = l.ticket_id
+           WHERE l.customer_id = $1{seen}
            UNION ALL
-           SELECT 'voucher', 5, v.created_at, v.id, v.ticket_id, v.code, v.reason,
+           SELECT 'voucher', 5, v.created_at, v.id, v.ticket_id, v.code,
+                  COALESCE(v.currency, 'percent') || ' ' || v.reason,
                   CAST(NULL AS TEXT), COALESCE(v.amount, v.percent)
-           FROM vouchers v WHERE v.customer_id = $1
+           FROM vouchers v LEFT JOIN tickets t ON t.id = v.ticket_id
+           WHERE v.customer_id = $1{seen}
          ) x {cursor}
          ORDER BY at DESC, ord DESC, id DESC LIMIT ${lim}"
     );

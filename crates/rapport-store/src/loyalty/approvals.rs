@@ -173,8 +173,37 @@ pub async fn decide(
             a.state
         )));
     }
+    if a.requested_by == viewer.user_id {
+        return Err(StoreError::Forbidden(
+            "a request is approved or declined by someone other than who asked",
+        ));
+    }
     let result = if approve {
         let gift = Gift::from_json(&a.request)?;
+        // What held when it was asked must hold now: the ticket is still the customer's,
+        // the voucher not already expired.
+        if let Some(t) = gift.ticket_id() {
+            let still = c
+                .opt("SELECT customer_id FROM tickets WHERE id = $1", &[t.into()])
+                .await?
+                .map(|r| r.int("customer_id"))
+                .transpose()?;
+            if still != Some(gift.customer_id()) {
+                return Err(StoreError::Conflict(
+                    "the ticket is no longer this customer's: decline it".into(),
+                ));
+            }
+        }
+        if let Gift::Voucher {
+            expires_at: Some(e),
+            ..
+        } = &gift
+            && *e <= now
+        {
+            return Err(StoreError::Conflict(
+                "the voucher would already have expired: decline it".into(),
+            ));
+        }
         let given = gifts::carry_out(
             c,
             &gift,

@@ -3,7 +3,7 @@
 //! supervisor approves (then it is given, counted as the requester's) or declines.
 
 use rapport_domain::loyalty::{GoodwillKind, VoucherValue};
-use rapport_domain::{EventKind, Timestamp, Viewer};
+use rapport_domain::{EventKind, FieldError, Permission, Timestamp, Viewer};
 use serde_json::{Value as Json, json};
 
 use super::approvals::{self, Approval};
@@ -156,15 +156,17 @@ pub enum Given {
 /// customer.
 pub async fn give(c: &mut dyn Conn, viewer: &Viewer, gift: &Gift, now: Timestamp) -> Result<Given> {
     crate::customers::get(c, gift.customer_id()).await?;
-    if let Some(t) = gift.ticket_id() {
-        let ticket = crate::tickets::get_for_agent(c, viewer, t).await?;
-        if ticket.customer.id != gift.customer_id() {
-            return Err(rapport_domain::FieldError::new(
+    match gift.ticket_id() {
+        Some(t) => check_ticket(c, viewer, t, gift.customer_id()).await?,
+        // An agent gives from a ticket they work: never to any customer they name.
+        None if !viewer.can(Permission::SeeAllTeams) => {
+            return Err(FieldError::new(
                 "ticket_id",
-                "is another customer's ticket",
+                "agents give goodwill from a ticket they work: name it",
             )
             .into());
         }
+        None => {}
     }
     let (kind, currency, asked) = gift.measure();
     if limits::allows(c, viewer, kind, &currency, gift.customer_id(), asked, now).await? {
@@ -174,6 +176,20 @@ pub async fn give(c: &mut dyn Conn, viewer: &Viewer, gift: &Gift, now: Timestamp
             approvals::request(c, viewer, gift, now).await?,
         ))
     }
+}
+
+/// Checks that `viewer` may work ticket `t` and that it is `customer_id`'s.
+pub(crate) async fn check_ticket(
+    c: &mut dyn Conn,
+    viewer: &Viewer,
+    t: i64,
+    customer_id: i64,
+) -> Result<()> {
+    let ticket = crate::tickets::get_for_agent(c, viewer, t).await?;
+    if ticket.customer.id != customer_id {
+        return Err(FieldError::new("ticket_id", "is another customer's ticket").into());
+    }
+    Ok(())
 }
 
 /// Gives `gift` on behalf of `user_id` (after `approved_by`'s approval, when it waited):

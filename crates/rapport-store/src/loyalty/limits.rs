@@ -86,19 +86,28 @@ pub async fn allows(
         &[customer_id.into()],
     )
     .await?;
+    // The agent's own limits of this kind win over their role's; a scope with limits of
+    // this kind in other currencies only allows nothing in this one.
     let mut limit = None;
     for scope in [format!("user:{}", viewer.user_id), role_scope(viewer.role)] {
-        if let Some(r) = c
-            .opt(
-                "SELECT max_per_month FROM goodwill_limits
-                 WHERE scope = $1 AND kind = $2 AND currency = $3",
-                &[scope.into(), kind.as_str().into(), currency.into()],
+        let rows = c
+            .query(
+                "SELECT currency, max_per_month FROM goodwill_limits
+                 WHERE scope = $1 AND kind = $2",
+                &[scope.into(), kind.as_str().into()],
             )
-            .await?
-        {
-            limit = Some(Some(r.int("max_per_month")?));
-            break;
+            .await?;
+        if rows.is_empty() {
+            continue;
         }
+        let mut max = 0;
+        for r in &rows {
+            if r.text("currency")? == currency {
+                max = r.int("max_per_month")?;
+            }
+        }
+        limit = Some(Some(max));
+        break;
     }
     let limit = limit.unwrap_or_else(|| limits::unset_limit(viewer.role));
     let used = c

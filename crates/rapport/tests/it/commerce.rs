@@ -12,6 +12,8 @@ on_both!(
     bad_orders_name_the_field_and_write_nothing,
     a_batch_stores_all_or_none,
     agents_see_orders_and_link_them_to_tickets,
+    returns_follow_the_state_machine,
+    the_demo_has_a_shop,
 );
 
 fn order(external_id: &str, email: &str) -> Value {
@@ -350,4 +352,196 @@ async fn agents_see_orders_and_link_them_to_tickets(backend: crate::harness::Bac
         )
         .await;
     assert_error(s, &e, 403, None);
+}
+
+async fn returns_follow_the_state_machine(backend: crate::harness::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, o) = app
+        .post("/api/v1/orders", order("R-1", "rita@example.com"))
+        .await;
+    let oid = o["id"].as_i64().unwrap();
+    let (_, t) = app
+        .post("/api/v1/tickets", json!({"subject": "Mug is chipped", "body": "Can I send it back?",
+                                         "team_id": app.team_a, "customer": {"email": "rita@example.com"}}))
+        .await;
+    let tid = t["id"].as_i64().unwrap();
+    let agent = Some(app.agent.token.as_str());
+    let ask_path = format!("/api/v1/orders/{oid}/returns");
+    let ask = |body: Value| app.call("POST", &ask_path, agent, Some(body));
+    let (s, r) = ask(
+        json!({"lines": [{"sku": "MUG-1", "quantity": 1}], "reason": "Chipped", "ticket_id": tid}),
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    let rid = r["id"].as_i64().unwrap();
+    assert_eq!(r["state"], "requested");
+    assert_eq!(r["next"], json!(["approve", "reject", "cancel"]));
+    // Two mugs were bought and one is already on its way back.
+    let (s, e) = ask(json!({"lines": [{"sku": "MUG-1", "quantity": 2}], "reason": "Both"})).await;
+    assert_error(s, &e, 422, Some("lines[0].quantity"));
+    let (s, e) = ask(json!({"lines": [{"sku": "NOPE", "quantity": 1}], "reason": "x"})).await;
+    assert_error(s, &e, 422, Some("lines[0].sku"));
+    let (s, e) = ask(json!({"lines": [], "reason": "x"})).await;
+    assert_error(s, &e, 422, Some("lines"));
+    let (s, e) = ask(json!({"lines": [{"sku": "TEA-9", "quantity": 1}], "reason": " "})).await;
+    assert_error(s, &e, 422, Some("reason"));
+
+    let mv_path = format!("/api/v1/returns/{rid}/moves");
+    let mv = |action: &str, extra: Value| {
+        let mut body = json!({"action": action});
+        if let (Some(b), Some(x)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(x.clone());
+        }
+        app.call("POST", &mv_path, agent, Some(body))
+    };
+    let (s, e) = mv("refund", json!({})).await;
+    assert_error(s, &e, 409, None);
+    let (s, e) = mv("reject", json!({})).await;
+    assert_error(s, &e, 422, Some("note"));
+    let (s, e) = mv("fly", json!({})).await;
+    assert_error(s, &e, 422, Some("action"));
+    for (action, state) in [
+        ("approve", "approved"),
+        ("send-instructions", "instructions-sent"),
+        ("receive", "received"),
+    ] {
+        let (s, r) = mv(action, json!({"note": format!("{action} done")})).await;
+        assert_eq!((s, r["state"].as_str()), (200, Some(state)), "{r}");
+    }
+    let (s, e) = mv("refund", json!({"refund_amount": "100.00"})).await;
+    assert_error(s, &e, 422, Some("refund_amount"));
+    let (s, e) = mv("receive", json!({"refund_amount": "1.00"})).await;
+    assert_error(s, &e, 422, Some("refund_amount"));
+    let (s, r) = mv("refund", json!({})).await;
+    assert_eq!(
+        (s, r["state"].as_str(), r["refund_amount"].as_str()),
+        (200, Some("refunded"), Some("4.50")),
+        "{r}"
+    );
+    assert_eq!(r["next"], json!([]));
+    let steps: Vec<&str> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "request",
+            "approve",
+            "send-instructions",
+            "receive",
+            "refund"
+        ]
+    );
+    assert!(
+        r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["at"].is_string() && s["user_id"] == app.agent.id)
+    );
+    let (s, e) = mv("exchange", json!({})).await;
+    assert_error(s, &e, 409, None);
+
+    // The other mug: asked, then cancelled — and then it may be asked again.
+    let (s, r2) =
+        ask(json!({"lines": [{"sku": "MUG-1", "quantity": 1}], "reason": "Second one too"})).await;
+    assert_eq!(s, 201, "{r2}");
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/returns/{}/moves", r2["id"]),
+            agent,
+            Some(json!({"action": "cancel"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        ask(json!({"lines": [{"sku": "MUG-1", "quantity": 1}], "reason": "After all"}))
+            .await
+            .0,
+        201
+    );
+
+    let (_, list) = app
+        .get(&format!("/api/v1/customers/{}/returns", o["customer_id"]))
+        .await;
+    let states: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["requested", "cancelled", "refunded"]);
+    let (s, got) = app.get(&format!("/api/v1/returns/{rid}")).await;
+    assert_eq!((s, got["state"].as_str()), (200, Some("refunded")));
+    let (_, evs) = app
+        .call("GET", &format!("/api/v1/tickets/{tid}/events"), agent, None)
+        .await;
+    let changes = evs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "return_changed")
+        .count();
+    assert_eq!(changes, 5);
+    let (s, e) = app.get("/api/v1/returns/999999").await;
+    assert_error(s, &e, 404, None);
+}
+
+async fn the_demo_has_a_shop(backend: crate::harness::Backend) {
+    let (_scratch, db) = crate::migrations::migrated(backend).await;
+    let size = rapport_demo::DemoSize {
+        tickets: 60,
+        customers: 20,
+        seed: 5,
+    };
+    let summary = rapport_demo::populate(&db, &rapport_domain::SystemClock, &size)
+        .await
+        .unwrap();
+    assert!(summary.created);
+    let orders = count(&db, "SELECT COUNT(*) FROM orders").await;
+    let customers = count(&db, "SELECT COUNT(DISTINCT customer_id) FROM orders").await;
+    assert!(
+        orders >= customers && customers >= 10,
+        "{orders} orders of {customers} customers"
+    );
+    assert!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM shipments WHERE status = 'in-transit'"
+        )
+        .await
+            + count(
+                &db,
+                "SELECT COUNT(*) FROM shipments WHERE status = 'delivered'"
+            )
+            .await
+            > 0
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM returns").await, 3);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM returns WHERE state = 'refunded'").await,
+        1
+    );
+    assert!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM points_balances WHERE balance > 0"
+        )
+        .await
+            >= 10
+    );
+    // One voucher within the agents' limit, one waiting for a supervisor.
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM vouchers").await, 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM approvals WHERE state = 'pending'"
+        )
+        .await,
+        1
+    );
 }

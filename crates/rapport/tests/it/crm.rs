@@ -77,6 +77,14 @@ async fn the_timeline_pages_through_every_interaction(backend: Backend) {
         .await;
     assert_eq!(s, 201, "{v}");
 
+    // Points given on team B's ticket are team B's business.
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/customers/{cid}/points"),
+            json!({"points": 5, "reason": "Invoice trouble", "ticket_id": hidden}),
+        )
+        .await;
+    assert_eq!(s, 201);
     // The supervisor sees everything; one item per page or ten, the same timeline.
     let sup = app.supervisor.token.clone();
     let whole = all_pages(&app, &sup, cid, 200).await;
@@ -111,7 +119,16 @@ async fn the_timeline_pages_through_every_interaction(backend: Backend) {
     }
     // The agent of team A does not see team B's ticket or its message.
     let mine = all_pages(&app, &app.agent.token.clone(), cid, 2).await;
-    assert_eq!(mine.len(), whole.len() - 2);
+    assert_eq!(mine.len(), whole.len() - 3);
+    assert!(!mine.iter().any(|i| i["title"] == "Invoice trouble"));
+    // A voucher's code is worth money: the timeline shows only its last group.
+    let voucher = whole.iter().find(|i| i["kind"] == "voucher").unwrap();
+    let code = v["code"].as_str().unwrap();
+    assert_eq!(
+        voucher["title"].as_str().unwrap(),
+        format!("RAP-••••-••••-{}", &code[14..])
+    );
+    assert!(voucher["detail"].as_str().unwrap().starts_with("percent"));
     assert!(!mine.iter().any(|i| i["ticket_id"] == hidden));
 
     let path = format!("/api/v1/customers/{cid}/timeline");

@@ -241,12 +241,12 @@ async fn points_never_go_below_zero(backend: Backend) {
     assert_error(s, &e, 404, None);
 }
 
-async fn pts(app: &TestApp, token: &str, cid: i64, n: i64) -> (u16, Value) {
+async fn pts(app: &TestApp, token: &str, cid: i64, ticket: i64, n: i64) -> (u16, Value) {
     app.call(
         "POST",
         &format!("/api/v1/customers/{cid}/points"),
         Some(token),
-        Some(json!({"points": n})),
+        Some(json!({"points": n, "ticket_id": ticket})),
     )
     .await
 }
@@ -254,7 +254,9 @@ async fn pts(app: &TestApp, token: &str, cid: i64, n: i64) -> (u16, Value) {
 async fn gifts_above_the_limit_wait_for_a_supervisor(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (cid, tid) = customer(&app, "gail@example.com").await;
-    let (other, _) = customer(&app, "otto@example.com").await;
+    // A second ticket of hers in no team: both agents may work it.
+    let (_, tid2) = customer(&app, "gail@example.com").await;
+    let (other, otid) = customer(&app, "otto@example.com").await;
     app.patch(
         &format!("/api/v1/tickets/{tid}"),
         json!({"team_id": app.team_a}),
@@ -299,6 +301,15 @@ async fn gifts_above_the_limit_wait_for_a_supervisor(backend: Backend) {
         "{done}"
     );
     let code = done["result"]["code"].as_str().unwrap();
+    // The code is whole for its issuer and supervisors, masked for other agents.
+    let path = format!("/api/v1/customers/{cid}/vouchers");
+    let (_, mine) = app.call("GET", &path, agent, None).await;
+    assert_eq!(mine[0]["code"].as_str(), Some(code));
+    let (_, theirs) = app.call("GET", &path, Some(&app.agent_b.token), None).await;
+    assert_eq!(
+        theirs[0]["code"].as_str().unwrap(),
+        format!("RAP-••••-••••-{}", &code[14..])
+    );
     let (_, vs) = app.get(&format!("/api/v1/customers/{cid}/vouchers")).await;
     assert_eq!(
         (
@@ -369,27 +380,37 @@ async fn gifts_above_the_limit_wait_for_a_supervisor(backend: Backend) {
     assert_error(s, &e, 422, Some("limits[0].currency"));
     // The approved 10.00 counts: 10.00 more fits, then nothing more this month.
     let give = |body: Value| app.call("POST", "/api/v1/vouchers", agent, Some(body));
-    let (s, _) = give(json!({"customer_id": cid, "amount": "10.00", "currency": "EUR"})).await;
+    let (s, _) =
+        give(json!({"customer_id": cid, "amount": "10.00", "currency": "EUR", "ticket_id": tid}))
+            .await;
     assert_eq!(s, 201);
-    let (s, _) = give(json!({"customer_id": cid, "amount": "0.01", "currency": "EUR"})).await;
+    let (s, _) =
+        give(json!({"customer_id": cid, "amount": "0.01", "currency": "EUR", "ticket_id": tid}))
+            .await;
     assert_eq!(s, 202);
-    // Another customer has their own month; another currency has no limit set.
+    // Another customer has their own month; a currency with no limit of its own allows
+    // nothing when the role has a limit in another.
     assert_eq!(
-        give(json!({"customer_id": other, "amount": "20.00", "currency": "EUR"}))
-            .await
-            .0,
+        give(
+            json!({"customer_id": other, "amount": "20.00", "currency": "EUR", "ticket_id": otid})
+        )
+        .await
+        .0,
         201
     );
     assert_eq!(
-        give(json!({"customer_id": other, "amount": "1.00", "currency": "USD"}))
+        give(json!({"customer_id": other, "amount": "1.00", "currency": "USD", "ticket_id": otid}))
             .await
             .0,
         202
     );
+    // An agent gives from a ticket they work, never to any customer they name.
+    let (s, e) = give(json!({"customer_id": other, "percent": 5})).await;
+    assert_error(s, &e, 422, Some("ticket_id"));
     // Points: 300 and 200 fit under 500; 1 more waits and is declined.
-    assert_eq!(pts(&app, &app.agent.token, cid, 300).await.0, 201);
-    assert_eq!(pts(&app, &app.agent.token, cid, 200).await.0, 201);
-    let (s, w) = pts(&app, &app.agent.token, cid, 1).await;
+    assert_eq!(pts(&app, &app.agent.token, cid, tid2, 300).await.0, 201);
+    assert_eq!(pts(&app, &app.agent.token, cid, tid2, 200).await.0, 201);
+    let (s, w) = pts(&app, &app.agent.token, cid, tid2, 1).await;
     assert_eq!(s, 202);
     let (s, d) = app
         .call(
@@ -404,14 +425,51 @@ async fn gifts_above_the_limit_wait_for_a_supervisor(backend: Backend) {
         (200, Some("declined"), Some("Enough this month"))
     );
     // The agent's own limit wins over their role's.
-    assert_eq!(pts(&app, &app.agent_b.token, cid, 60).await.0, 202);
-    assert_eq!(pts(&app, &app.agent_b.token, cid, 50).await.0, 201);
+    assert_eq!(pts(&app, &app.agent_b.token, cid, tid2, 60).await.0, 202);
+    assert_eq!(pts(&app, &app.agent_b.token, cid, tid2, 50).await.0, 201);
     let (_, p) = app.get(&format!("/api/v1/customers/{cid}/points")).await;
     assert_eq!(p["balance"], 550);
 
     // A gift on another customer's ticket is refused.
     let (s, e) = give(json!({"customer_id": other, "percent": 5, "ticket_id": tid})).await;
     assert_error(s, &e, 422, Some("ticket_id"));
+    // Nobody approves their own request: a supervisor above their own limit waits for
+    // someone else.
+    app.call(
+        "PUT",
+        "/api/v1/goodwill/limits",
+        Some(&app.admin.token),
+        Some(json!({"limits": [
+        {"user_id": app.supervisor.id, "kind": "points", "max_per_month": 0}]})),
+    )
+    .await;
+    let (s, own) = app
+        .call(
+            "POST",
+            &format!("/api/v1/customers/{cid}/points"),
+            sup,
+            Some(json!({"points": 5})),
+        )
+        .await;
+    assert_eq!(s, 202, "{own}");
+    let (s, e) = app
+        .call(
+            "POST",
+            &format!("/api/v1/approvals/{}/approve", own["id"]),
+            sup,
+            None,
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/approvals/{}/approve", own["id"]),
+            Some(&app.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
 
     // What was given this month, by agent.
     let (s, r) = app.call("GET", "/api/v1/reports/goodwill", sup, None).await;

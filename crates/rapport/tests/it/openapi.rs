@@ -163,6 +163,10 @@ both_backends! {
             ("/api/v1/goodwill/limits", "put"),
             ("/api/v1/reports/goodwill", "get"),
             ("/api/v1/customers/{id}/timeline", "get"),
+            ("/api/v1/orders/{id}/returns", "post"),
+            ("/api/v1/returns/{id}/moves", "post"),
+            ("/api/v1/returns/{id}", "get"),
+            ("/api/v1/customers/{id}/returns", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -176,7 +180,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 180] = [
+const SCHEMA_NAMES: [&str; 185] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -285,6 +289,7 @@ const SCHEMA_NAMES: [&str; 180] = [
     "ModerateRequest",
     "MoodPoint",
     "MoodTrend",
+    "MoveReturnRequest",
     "NewToken",
     "NpsFigure",
     "Order",
@@ -315,6 +320,10 @@ const SCHEMA_NAMES: [&str; 180] = [
     "ReportDashboard",
     "ReportSummary",
     "ReportThemes",
+    "RequestReturnRequest",
+    "Return",
+    "ReturnLine",
+    "ReturnStep",
     "SearchResults",
     "SentimentView",
     "Share",

@@ -52,7 +52,7 @@ both_backends! {
             // Pending requests to decide (an agent's gift with no limit set waits).
             let mut pending = Vec::new();
             for _ in 0..2 {
-                let (s, a) = app.call("POST", "/api/v1/vouchers", Some(&app.agent.token), Some(json!({"customer_id": cid, "percent": 5}))).await;
+                let (s, a) = app.call("POST", "/api/v1/vouchers", Some(&app.agent.token), Some(json!({"customer_id": cid, "percent": 5, "ticket_id": id}))).await;
                 assert_eq!(s, 202, "{a}");
                 pending.push(a["id"].as_i64().unwrap());
             }
@@ -94,10 +94,10 @@ both_backends! {
                 ("POST", format!("/api/v1/tickets/{id}/orders"), Some(json!({"order_id": order})), Min::Agent),
                 ("GET", format!("/api/v1/tickets/{id}/orders"), None, Min::Agent),
                 ("POST", "/api/v1/orders".into(), Some(json!({"external_id": format!("by-{name}"), "customer": {"email": "o@example.com"}, "currency": "EUR"})), Min::Admin),
-                ("POST", "/api/v1/vouchers".into(), Some(json!({"customer_id": cid, "percent": 5})), Min::Agent),
+                ("POST", "/api/v1/vouchers".into(), Some(json!({"customer_id": cid, "percent": 5, "ticket_id": id})), Min::Agent),
                 ("GET", format!("/api/v1/customers/{cid}/vouchers"), None, Min::Agent),
                 ("GET", format!("/api/v1/customers/{cid}/points"), None, Min::Agent),
-                ("POST", format!("/api/v1/customers/{cid}/points"), Some(json!({"points": 1})), Min::Agent),
+                ("POST", format!("/api/v1/customers/{cid}/points"), Some(json!({"points": 1, "ticket_id": id})), Min::Agent),
                 ("GET", "/api/v1/approvals".into(), None, Min::Supervisor),
                 ("POST", format!("/api/v1/approvals/{}/approve", pending[0]), None, Min::Supervisor),
                 ("POST", format!("/api/v1/approvals/{}/decline", pending[1]), None, Min::Supervisor),

@@ -3,6 +3,9 @@
 //! `GET /api/v1/customers/{id}/orders`) and linked to tickets
 //! (`POST`/`GET /api/v1/tickets/{id}/orders`). Money is sent and shown as decimal text in
 //! the order's currency ("19.99"); a JSON number is read by its digits, never rounded.
+//! Returns and exchanges are in [`returns`].
+
+pub mod returns;
 
 use std::fmt;
 
@@ -380,15 +383,24 @@ pub async fn push_orders(
         .map(|(i, o)| o.parse(now).map_err(|e| e.within(&format!("orders[{i}]"))))
         .collect::<Result<Vec<_>, _>>()?;
     let actor = Actor::User(viewer.user_id);
+    // Written in the order of the shop's ids (two imports of the same new orders then
+    // take their rows in the same order and never deadlock), answered in the order sent.
+    let mut order: Vec<usize> = (0..parsed.len()).collect();
+    order.sort_by(|a, b| {
+        parsed[*a]
+            .external_id
+            .as_str()
+            .cmp(parsed[*b].external_id.as_str())
+    });
     let done = st
         .db
         .write(op!(c => {
-            let mut done = Vec::with_capacity(parsed.len());
-            for o in &parsed {
-                let (order, pushed) = orders::push(c, actor, o, now).await?;
-                done.push((order.external_id, order.id, pushed));
+            let mut done = vec![None; parsed.len()];
+            for i in order {
+                let (o, pushed) = orders::push(c, actor, &parsed[i], now).await?;
+                done[i] = Some((o.external_id, o.id, pushed));
             }
-            Ok(done)
+            Ok(done.into_iter().flatten().collect::<Vec<_>>())
         }))
         .await?;
     let count = |p: Pushed| done.iter().filter(|d| d.2 == p).count();
