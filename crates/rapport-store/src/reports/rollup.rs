@@ -83,8 +83,12 @@ pub async fn mark_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<()> {
     mark(c, &format!("t{ticket_id}")).await
 }
 
-/// Marks tickets to be refreshed, in one statement per 500.
+/// Marks tickets to be refreshed, in one statement per 500 (in the order of their ids, as
+/// every writer takes mark rows).
 pub async fn mark_tickets(c: &mut dyn Conn, ids: &[i64]) -> Result<()> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     for chunk in ids.chunks(500) {
         let p: Vec<Value> = chunk.iter().map(|id| format!("t{id}").into()).collect();
         let rows: Vec<String> = (1..=p.len()).map(|i| format!("(${i})")).collect();
@@ -105,11 +109,12 @@ pub async fn mark_survey(c: &mut dyn Conn, survey_id: i64) -> Result<()> {
     mark(c, &format!("s{survey_id}")).await
 }
 
-/// A mark's insert: a subject marked already stays as it is. (A generation bumped on
-/// each mark would keep a write's mark when it races a drain, but it locks mark rows in
-/// an order opposite to a drain's delete: PostgreSQL found deadlocks. Such a write can go
-/// unrefreshed until its subject's next change — see ARCHITECTURE.md.)
-const MARK: &str = "ON CONFLICT (subject) DO NOTHING";
+/// A mark's insert. A subject marked already is touched, not left: the write then holds
+/// the mark's row lock until it commits, and a drain — which takes only marks no write is
+/// holding (`SKIP LOCKED`) — cannot take it away before the write's change is readable.
+/// A write that marks after a drain took the mark waits for that drain to commit, then
+/// marks afresh. (The drain never waits on a write, so the two cannot deadlock.)
+const MARK: &str = "ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject";
 
 async fn mark(c: &mut dyn Conn, subject: &str) -> Result<()> {
     c.execute(
@@ -131,8 +136,10 @@ pub async fn mark_measured_by(c: &mut dyn Conn, column: &str, id: i64) -> Result
     c.execute(
         &format!(
             "INSERT INTO report_dirty (subject)
-             SELECT 't' || CAST(ts.ticket_id AS TEXT) FROM ticket_sla ts
-             WHERE ts.policy_id IN (SELECT p.id FROM sla_policies p WHERE p.{column} = $1)
+             SELECT 't' || CAST(m.ticket_id AS TEXT) FROM (
+               SELECT DISTINCT ts.ticket_id FROM ticket_sla ts
+               WHERE ts.policy_id IN (SELECT p.id FROM sla_policies p WHERE p.{column} = $1)
+             ) m ORDER BY m.ticket_id
              {MARK}"
         ),
         &[id.into()],
@@ -149,13 +156,16 @@ pub async fn any_dirty(c: &mut dyn Conn) -> Result<bool> {
 }
 
 /// Refreshes the marked subjects (a batch of them); returns how many. The marks are taken
-/// away before the facts are read, so a mark made after the delete is left for the next
-/// drain (see [`MARK`] for the race that remains).
+/// away before the facts are read, and only marks no write in flight holds (see
+/// [`MARK`]): a write's change is always read by the drain that takes its mark.
 pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
     lock(c).await?;
     let rows = c
         .query(
-            "SELECT subject FROM report_dirty ORDER BY subject LIMIT $1",
+            &format!(
+                "SELECT subject FROM report_dirty ORDER BY subject LIMIT $1 {}",
+                crate::dialect::skip_locked(c.backend())
+            ),
             &[DRAIN_CHUNK.into()],
         )
         .await?;
