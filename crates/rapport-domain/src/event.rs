@@ -89,6 +89,19 @@ pub enum EventKind {
     /// A return was requested or moved a step (the data: the return, the order, the
     /// action, the state it led to, the note).
     ReturnChanged,
+    /// A customer's details were changed, set or imported (no ticket; the data: the
+    /// customer and the fields).
+    CustomerChanged,
+    /// A duplicate customer was merged into another (the data: both, what moved).
+    CustomersMerged,
+    /// Everything about a customer was exported (the data: the customer).
+    CustomerExported,
+    /// A customer's personal data was erased (the data: the customer id, what was
+    /// erased).
+    CustomerErased,
+    /// An organisation was created, changed or imported, or a member joined or left
+    /// (the data: the organisation and what changed).
+    OrganizationChanged,
 }
 
 impl EventKind {
@@ -127,6 +140,11 @@ impl EventKind {
         EventKind::ApprovalRequested,
         EventKind::ApprovalDecided,
         EventKind::ReturnChanged,
+        EventKind::CustomerChanged,
+        EventKind::CustomersMerged,
+        EventKind::CustomerExported,
+        EventKind::CustomerErased,
+        EventKind::OrganizationChanged,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -170,6 +188,11 @@ impl EventKind {
             EventKind::ApprovalRequested => "approval_requested",
             EventKind::ApprovalDecided => "approval_decided",
             EventKind::ReturnChanged => "return_changed",
+            EventKind::CustomerChanged => "customer_changed",
+            EventKind::CustomersMerged => "customers_merged",
+            EventKind::CustomerExported => "customer_exported",
+            EventKind::CustomerErased => "customer_erased",
+            EventKind::OrganizationChanged => "organization_changed",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod classify;
 pub mod clock;
 pub mod commerce;
 pub mod community;
+pub mod crm;
 pub mod customer;
 pub mod email;
 pub mod error;

@@ -96,15 +96,23 @@ pub enum Permission {
     ApproveGoodwill,
     /// Set the goodwill limits of roles and agents.
     ManageGoodwillLimits,
+    /// Change a customer's contact details, organisation, birthday and attributes.
+    EditCustomers,
+    /// Create and change organisations and attribute definitions, set tiers, merge
+    /// duplicate customers, import customers and organisations from CSV.
+    ManageCustomers,
+    /// Export everything about a customer, or erase them (GDPR).
+    ManagePrivacy,
 }
 
 impl Permission {
     /// The least role that holds this permission.
     pub fn least_role(self) -> Role {
         match self {
-            Permission::WorkTickets | Permission::ReadCustomers | Permission::WriteArticles => {
-                Role::Agent
-            }
+            Permission::WorkTickets
+            | Permission::ReadCustomers
+            | Permission::WriteArticles
+            | Permission::EditCustomers => Role::Agent,
             Permission::SeeAllTeams
             | Permission::ManageKb
             | Permission::ManageTeams
@@ -115,13 +123,15 @@ impl Permission {
             | Permission::ViewReports
             | Permission::ViewJobs
             | Permission::ViewKbReports
-            | Permission::ApproveGoodwill => Role::Supervisor,
+            | Permission::ApproveGoodwill
+            | Permission::ManageCustomers => Role::Supervisor,
             Permission::ManageUsers
             | Permission::ManageBranding
             | Permission::ManageChat
             | Permission::ManageWebhooks
             | Permission::ManageOrders
-            | Permission::ManageGoodwillLimits => Role::Admin,
+            | Permission::ManageGoodwillLimits
+            | Permission::ManagePrivacy => Role::Admin,
         }
     }
 }

@@ -80,8 +80,36 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::list_events))
         .routes(routes!(tickets::merge_ticket))
         .routes(routes!(portal_links::revoke_portal_link))
-        .routes(routes!(customers::get_customer))
-        .routes(routes!(api::crm::customer_timeline))
+        .routes(routes!(
+            customers::get_customer,
+            api::crm::profile::patch_customer
+        ))
+        .routes(routes!(api::crm::profile::upcoming_dates))
+        .routes(routes!(api::crm::timeline::customer_timeline))
+        .routes(routes!(api::crm::card::customer_card))
+        .routes(routes!(api::crm::merge::merge_customer))
+        .routes(routes!(api::crm::import::import_customers))
+        .routes(routes!(api::crm::import::import_organizations))
+        .routes(routes!(api::crm::privacy::export_customer))
+        .routes(routes!(api::crm::privacy::erase_customer))
+        .routes(routes!(
+            api::crm::organizations::list_organizations,
+            api::crm::organizations::create_organization
+        ))
+        .routes(routes!(
+            api::crm::organizations::get_organization,
+            api::crm::organizations::patch_organization
+        ))
+        .routes(routes!(api::crm::organizations::list_members))
+        .routes(routes!(
+            api::crm::organizations::add_member,
+            api::crm::organizations::remove_member
+        ))
+        .routes(routes!(
+            api::crm::attributes::list_attributes,
+            api::crm::attributes::create_attribute
+        ))
+        .routes(routes!(api::crm::attributes::delete_attribute))
         .routes(routes!(api::commerce::push_order))
         .routes(routes!(api::commerce::push_orders))
         .routes(routes!(api::commerce::get_order))

@@ -24,6 +24,14 @@ pub struct Customer {
     pub organization_id: Option<i64>,
     /// Custom attributes.
     pub attributes: serde_json::Value,
+    /// Their birthday, `YYYY-MM-DD` or `--MM-DD` without the year.
+    pub birthday: Option<String>,
+    /// Their tier (`vip`), if any.
+    pub tier: Option<String>,
+    /// Other addresses that find them (kept when a duplicate was merged into them).
+    pub other_emails: Vec<String>,
+    /// When their personal data was erased, if it was.
+    pub erased_at: Option<Timestamp>,
     /// First seen.
     pub created_at: Timestamp,
     /// Last changed.
@@ -52,7 +60,10 @@ pub async fn find_or_create(
     let name = name.map_or("", CustomerName::as_str);
     if let Some(row) = c
         .opt(
-            "SELECT id, name FROM customers WHERE email = $1",
+            "SELECT id, name FROM customers WHERE email = $1
+             UNION ALL
+             SELECT x.id, x.name FROM customer_emails e JOIN customers x ON x.id = e.customer_id
+             WHERE e.email = $1",
             &[email.as_str().into()],
         )
         .await?
@@ -79,6 +90,14 @@ pub async fn find_or_create(
         Some(row) => {
             let id = row.int("id")?;
             search::index_customer(c, id, name, email.as_str()).await?;
+            // A new customer writing in from an organisation's domain joins it.
+            if let Some(org) = crate::crm::organizations::for_domain(c, email.domain()).await? {
+                c.execute(
+                    "UPDATE customers SET organization_id = $1 WHERE id = $2",
+                    &[org.into(), id.into()],
+                )
+                .await?;
+            }
             Ok(id)
         }
         // Another node inserted the same address a moment ago.
@@ -92,26 +111,45 @@ pub async fn find_or_create(
     }
 }
 
-/// Whether a customer with this address exists.
+/// Whether a customer with this address (main or other) exists.
 pub async fn exists(c: &mut dyn Conn, email: &EmailAddress) -> Result<bool> {
-    Ok(c.opt(
-        "SELECT id FROM customers WHERE email = $1",
+    Ok(id_by_email(c, email).await?.is_some())
+}
+
+/// The customer this address finds: the one whose main address it is, or the one that
+/// kept it when a duplicate was merged into them.
+pub async fn id_by_email(c: &mut dyn Conn, email: &EmailAddress) -> Result<Option<i64>> {
+    c.opt(
+        "SELECT id FROM customers WHERE email = $1
+         UNION ALL
+         SELECT customer_id AS id FROM customer_emails WHERE email = $1",
         &[email.as_str().into()],
     )
     .await?
-    .is_some())
+    .map(|r| r.int("id"))
+    .transpose()
 }
 
 /// One customer.
 pub async fn get(c: &mut dyn Conn, id: i64) -> Result<Customer> {
     let r = c
         .opt(
-            "SELECT id, email, name, phone, organization_id, attributes, created_at, updated_at
+            "SELECT id, email, name, phone, organization_id, attributes, birthday, tier, erased_at,
+                    created_at, updated_at
              FROM customers WHERE id = $1",
             &[id.into()],
         )
         .await?
         .ok_or(StoreError::NotFound("customer"))?;
+    let other_emails = c
+        .query(
+            "SELECT email FROM customer_emails WHERE customer_id = $1 ORDER BY email",
+            &[id.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| r.text("email"))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Customer {
         id: r.int("id")?,
         email: r.text("email")?,
@@ -119,6 +157,10 @@ pub async fn get(c: &mut dyn Conn, id: i64) -> Result<Customer> {
         phone: r.opt_text("phone")?,
         organization_id: r.opt_int("organization_id")?,
         attributes: serde_json::from_str(&r.text("attributes")?)?,
+        birthday: r.opt_text("birthday")?,
+        tier: r.opt_text("tier")?,
+        other_emails,
+        erased_at: r.opt_int("erased_at")?.map(Timestamp),
         created_at: Timestamp(r.int("created_at")?),
         updated_at: Timestamp(r.int("updated_at")?),
     })

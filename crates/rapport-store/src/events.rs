@@ -123,6 +123,18 @@ pub async fn record_order(
     record_detached(c, actor, kind, data, None, now).await
 }
 
+/// Appends one event about a customer or an organisation (no ticket): `data` names them.
+/// Its `tx` is the transaction's own, as for an order.
+pub async fn record_crm(
+    c: &mut dyn Conn,
+    actor: Actor,
+    kind: EventKind,
+    data: &serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
+    record_detached(c, actor, kind, data, None, now).await
+}
+
 /// Appends an event with no ticket, with `tx` when given.
 async fn record_detached(
     c: &mut dyn Conn,

@@ -291,6 +291,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0047_returns.sql"),
         postgres: include_str!("../migrations/postgres/0047_returns.sql"),
     },
+    Migration {
+        version: 48,
+        name: "crm",
+        sqlite: include_str!("../migrations/sqlite/0048_crm.sql"),
+        postgres: include_str!("../migrations/postgres/0048_crm.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -20,16 +20,9 @@ pub async fn create_token(
     token_hash: &str,
     now: Timestamp,
 ) -> Result<Option<i64>> {
-    let Some(r) = c
-        .opt(
-            "SELECT id FROM customers WHERE email = $1",
-            &[email.as_str().into()],
-        )
-        .await?
-    else {
+    let Some(customer) = crate::customers::id_by_email(c, email).await? else {
         return Ok(None);
     };
-    let customer = r.int("id")?;
     c.execute(
         "INSERT INTO portal_tokens (token_hash, customer_id, expires_at, created_at)
          VALUES ($1, $2, $3, $4)",

@@ -175,6 +175,21 @@ pub async fn reindex_customer(c: &mut dyn Conn, id: i64, name: &str, email: &str
     index_customer(c, id, name, email).await
 }
 
+/// Takes a customer out of the index (merged away or erased).
+pub async fn remove_customer(c: &mut dyn Conn, id: i64) -> Result<()> {
+    remove(c, "customer", id).await
+}
+
+/// Takes a ticket's subject and messages out of the index (their customer was erased).
+pub async fn remove_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<()> {
+    c.execute(
+        "DELETE FROM search_index WHERE ticket_id = $1",
+        &[ticket_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Points the index entries of moved messages at their new ticket (after a merge).
 pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
     c.execute(

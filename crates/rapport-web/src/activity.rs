@@ -178,6 +178,11 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
             e.data["action"].as_str().unwrap_or("?"),
             e.data["state"].as_str().unwrap_or("?")
         ),
+        EventKind::CustomerChanged => format!("{who} changed the customer's details"),
+        EventKind::CustomersMerged => format!("{who} merged a duplicate customer into this one"),
+        EventKind::CustomerExported => format!("{who} exported the customer's data"),
+        EventKind::CustomerErased => format!("{who} erased the customer's personal data"),
+        EventKind::OrganizationChanged => format!("{who} changed the customer's organisation"),
         EventKind::VoucherRedeemed => format!(
             "The shop redeemed voucher {}",
             e.data["code"].as_str().unwrap_or("?")

@@ -31,6 +31,15 @@ pub struct CustomerView {
     /// Custom attributes.
     #[schema(value_type = Object)]
     pub attributes: serde_json::Value,
+    /// Their birthday: `YYYY-MM-DD`, or `--MM-DD` without the year.
+    pub birthday: Option<String>,
+    /// Their tier (`vip`), if any.
+    pub tier: Option<String>,
+    /// Other addresses that find them (kept when a duplicate was merged into them).
+    pub other_emails: Vec<String>,
+    /// When their personal data was erased, if it was.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub erased_at: Option<Timestamp>,
     /// First seen.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -48,6 +57,10 @@ impl From<customers::Customer> for CustomerView {
             phone: c.phone,
             organization_id: c.organization_id,
             attributes: c.attributes,
+            birthday: c.birthday,
+            tier: c.tier,
+            other_emails: c.other_emails,
+            erased_at: c.erased_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

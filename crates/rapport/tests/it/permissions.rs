@@ -56,6 +56,12 @@ both_backends! {
                 assert_eq!(s, 202, "{a}");
                 pending.push(a["id"].as_i64().unwrap());
             }
+            let (_, org) = app.post("/api/v1/organizations", json!({"name": format!("Org of {name}")})).await;
+            let org = org["id"].as_i64().unwrap();
+            let (_, attr) = app.post("/api/v1/attributes", json!({"target": "customer", "key": format!("gone_{name}"), "label": "Gone", "kind": "text"})).await;
+            let attr = attr["id"].as_i64().unwrap();
+            let dup = fresh_ticket(&app, &format!("{name}dup")).await["customer"]["id"].as_i64().unwrap();
+            let erased = other["customer"]["id"].as_i64().unwrap();
             let calls: Vec<(&str, String, Option<Value>, Min)> = vec![
                 ("GET", "/api/v1/tickets".into(), None, Min::Agent),
                 ("POST", "/api/v1/tickets".into(), Some(json!({"subject": "s", "body": "b", "customer": {"email": "m@example.com"}})), Min::Agent),
@@ -106,6 +112,23 @@ both_backends! {
                 ("PUT", "/api/v1/goodwill/limits".into(), Some(json!({"limits": []})), Min::Admin),
                 ("POST", format!("/api/v1/customers/{cid}/points/redeem"), Some(json!({"points": 1})), Min::Admin),
                 ("POST", format!("/api/v1/vouchers/{code}/redeem"), None, Min::Admin),
+                ("GET", format!("/api/v1/customers/{cid}/card"), None, Min::Agent),
+                ("PATCH", format!("/api/v1/customers/{cid}"), Some(json!({"phone": "+49 30 12345", "birthday": "--04-01"})), Min::Agent),
+                ("PATCH", format!("/api/v1/customers/{cid}"), Some(json!({"tier": "vip"})), Min::Supervisor),
+                ("GET", "/api/v1/customers/dates?days=60".into(), None, Min::Agent),
+                ("GET", "/api/v1/organizations".into(), None, Min::Agent),
+                ("POST", "/api/v1/organizations".into(), Some(json!({"name": format!("New org by {name}")})), Min::Supervisor),
+                ("GET", format!("/api/v1/organizations/{org}"), None, Min::Agent),
+                ("PATCH", format!("/api/v1/organizations/{org}"), Some(json!({"domain": format!("{name}.example.org")})), Min::Supervisor),
+                ("PUT", format!("/api/v1/organizations/{org}/members/{cid}"), None, Min::Agent),
+                ("GET", format!("/api/v1/organizations/{org}/members"), None, Min::Agent),
+                ("DELETE", format!("/api/v1/organizations/{org}/members/{cid}"), None, Min::Agent),
+                ("GET", "/api/v1/attributes".into(), None, Min::Agent),
+                ("POST", "/api/v1/attributes".into(), Some(json!({"target": "organization", "key": format!("k_{name}"), "label": "K", "kind": "number"})), Min::Supervisor),
+                ("DELETE", format!("/api/v1/attributes/{attr}"), None, Min::Supervisor),
+                ("POST", format!("/api/v1/customers/{cid}/merge"), Some(json!({"duplicate_id": dup})), Min::Supervisor),
+                ("GET", format!("/api/v1/customers/{cid}/export"), None, Min::Admin),
+                ("POST", format!("/api/v1/customers/{erased}/erase"), None, Min::Admin),
                 ("POST", "/api/v1/orders/batch".into(), Some(json!({"orders": [{"external_id": format!("batch-{name}"), "customer": {"email": "o@example.com"}, "currency": "EUR"}]})), Min::Admin),
             ];
             for (method, path, body, min) in calls {

@@ -1,4 +1,4 @@
-//! The CRM: a customer's timeline of every interaction on every channel,
+//! A customer's timeline of every interaction on every channel,
 //! `GET /api/v1/customers/{id}/timeline` (cursor-paginated, newest first).
 
 use axum::Json;

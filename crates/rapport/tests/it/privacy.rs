@@ -1,0 +1,197 @@
+//! GDPR (issue 14): exporting everything about a customer, and erasing them — their
+//! personal data gone, their conversations anonymised, the reports' numbers kept, and
+//! search finding nothing of them.
+
+use serde_json::json;
+
+use crate::harness::{Backend, TestApp, assert_error, count};
+use crate::on_both;
+
+on_both!(export_then_erase_keeps_the_numbers_and_nothing_else);
+
+async fn export_then_erase_keeps_the_numbers_and_nothing_else(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    use base64::Engine;
+    let email = "gretchen.quill@example.com";
+    let (s, t) = app
+        .post("/api/v1/tickets", json!({"subject": "Xylophone delivery", "body": "My xylophone from Quillstrasse 7 never came.",
+            "customer": {"email": email, "name": "Gretchen Quill"},
+            "attachments": [{"filename": "receipt.txt", "content_type": "text/plain",
+                "data_base64": base64::engine::general_purpose::STANDARD.encode("receipt of Gretchen")}]}))
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let tid = t["id"].as_i64().unwrap();
+    let cid = t["customer"]["id"].as_i64().unwrap();
+    app.post(
+        &format!("/api/v1/tickets/{tid}/messages"),
+        json!({"body": "Sorry Gretchen, the xylophone is on its way."}),
+    )
+    .await;
+    app.post(
+        "/api/v1/orders",
+        json!({"external_id": "G-1", "customer": {"email": email}, "currency": "EUR",
+        "lines": [{"sku": "XYL", "name": "Xylophone", "quantity": 1, "unit_price": "89.00"}]}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/customers/{cid}/points"),
+        json!({"points": 15}),
+    )
+    .await;
+    app.patch(
+        &format!("/api/v1/customers/{cid}"),
+        json!({"phone": "+49 89 1234567", "birthday": "1970-01-02"}),
+    )
+    .await;
+    let today = rapport_domain::Clock::now(&rapport_domain::SystemClock)
+        .to_datetime()
+        .format("%Y-%m-%d")
+        .to_string();
+    let summary = format!("/api/v1/reports/summary?from={today}&to={today}");
+    let (_, before) = app.get(&summary).await;
+
+    // Export: one JSON document, a download, recorded.
+    let resp = app
+        .http
+        .get(app.url(&format!("/api/v1/customers/{cid}/export")))
+        .bearer_auth(&app.admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let disposition = resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"customer-{cid}.json\"")
+    );
+    let archive: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(archive["format"], "rapport.customer-export.v1");
+    assert_eq!(archive["customer"]["email"], email);
+    assert_eq!(archive["customer"]["phone"], "+49 89 1234567");
+    assert_eq!(archive["tickets"][0]["subject"], "Xylophone delivery");
+    let bodies: Vec<&str> = archive["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2, "{archive}");
+    assert!(bodies[0].contains("Quillstrasse"));
+    assert_eq!(archive["attachments"][0]["filename"], "receipt.txt");
+    assert!(archive["attachments"][0].get("data").is_none());
+    assert_eq!(archive["orders"][0]["external_id"], "G-1");
+    assert_eq!(archive["order_lines"][0]["sku"], "XYL");
+    assert_eq!(archive["points"][0]["delta"], 15);
+    assert!(!archive.to_string().contains("token_hash"));
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM events WHERE kind = 'customer_exported'"
+        )
+        .await,
+        1
+    );
+    let (s, e) = app
+        .call(
+            "GET",
+            &format!("/api/v1/customers/{cid}/export"),
+            Some(&app.supervisor.token),
+            None,
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+
+    // Erase.
+    let (s, e) = app
+        .call(
+            "POST",
+            &format!("/api/v1/customers/{cid}/erase"),
+            Some(&app.supervisor.token),
+            None,
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+    let (s, done) = app
+        .post(&format!("/api/v1/customers/{cid}/erase"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(
+        (
+            done["tickets"].as_u64(),
+            done["messages"].as_u64(),
+            done["attachments"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1))
+    );
+    let (_, c) = app.get(&format!("/api/v1/customers/{cid}")).await;
+    assert_eq!(c["email"], format!("erased-{cid}@erased.invalid"));
+    assert_eq!(
+        (
+            c["name"].as_str(),
+            c["phone"].is_null(),
+            c["birthday"].is_null()
+        ),
+        (Some(""), true, true)
+    );
+    assert!(c["erased_at"].is_string());
+    let (_, ticket) = app.get(&format!("/api/v1/tickets/{tid}")).await;
+    assert_eq!(ticket["subject"], "[erased]");
+    let (_, msgs) = app.get(&format!("/api/v1/tickets/{tid}/messages")).await;
+    for m in msgs.as_array().unwrap() {
+        assert_eq!(m["body"], "[erased]", "{m}");
+        assert_eq!(m["attachments"], json!([]));
+    }
+    for q in ["xylophone", "gretchen", "quill", "quillstrasse"] {
+        let (_, hits) = app.get(&format!("/api/v1/search?q={q}")).await;
+        assert_eq!(hits["hits"], json!([]), "{q}: {hits}");
+    }
+    // The numbers stay: the ticket, its times, the order and the points.
+    let (_, after) = app.get(&summary).await;
+    assert_eq!(after["volume"], before["volume"], "{after}");
+    let (_, orders) = app.get(&format!("/api/v1/customers/{cid}/orders")).await;
+    assert_eq!(orders[0]["total"], "89.00");
+    // Nothing personal is left in what an export would now show.
+    let (_, again) = app.get(&format!("/api/v1/customers/{cid}/export")).await;
+    let dump = again.to_string().to_lowercase();
+    for word in [
+        "gretchen",
+        "quill",
+        "xylophone delivery",
+        "1234567",
+        "receipt",
+    ] {
+        assert!(!dump.contains(word), "{word} survived: {dump}");
+    }
+    // Once only; an erased customer is not edited or merged; a new message from the old
+    // address is a new customer.
+    let (s, e) = app
+        .post(&format!("/api/v1/customers/{cid}/erase"), json!({}))
+        .await;
+    assert_error(s, &e, 409, None);
+    let (s, e) = app
+        .patch(&format!("/api/v1/customers/{cid}"), json!({"name": "Back"}))
+        .await;
+    assert_error(s, &e, 409, None);
+    let other = app.ticket("Hello", "Hi", "someone@example.com").await;
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/customers/{}/merge", other["customer"]["id"]),
+            json!({"duplicate_id": cid}),
+        )
+        .await;
+    assert_error(s, &e, 409, None);
+    let fresh = app.ticket("New", "I am back", email).await;
+    assert_ne!(fresh["customer"]["id"], cid);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM events WHERE kind = 'customer_erased'"
+        )
+        .await,
+        1
+    );
+    app.stop().await;
+}
