@@ -27,6 +27,7 @@ struct CustomerPage {
     check_ins: bool,
     can_change: bool,
     mood: Option<crate::sentiment::MoodSection>,
+    card: crate::crm::Card,
 }
 
 /// A customer's profile with every conversation.
@@ -36,16 +37,19 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
     }
     let viewer = me.session.viewer.clone();
     let who = rapport_domain::Principal::Agent(viewer.clone());
-    let (c, zone): (_, Zone) = match st
+    let now = st.now();
+    let (c, zone, card): (_, Zone, _) = match st
         .db
         .read(op!(c => {
+            let zone = people::time_zone(c, viewer.user_id).await?;
             Ok((
                 (
                     customers::get_with_tickets(c, &viewer, id).await?,
                     automations::check_ins(c, id).await?,
                     rapport_store::sentiment::of_customer(c, &who, id).await?,
                 ),
-                people::time_zone(c, viewer.user_id).await?,
+                zone.clone(),
+                crate::crm::load(c, &viewer, id, now, &zone).await?,
             ))
         }))
         .await
@@ -69,6 +73,7 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
         check_ins,
         can_change: me.session.viewer.can(Permission::WorkTickets),
         mood: crate::sentiment::section(&moods, &zone),
+        card,
     })
 }
 

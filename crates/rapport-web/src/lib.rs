@@ -16,6 +16,7 @@ pub mod chat;
 pub mod commerce;
 pub mod community;
 pub mod confirm;
+pub mod crm;
 pub mod customers;
 pub mod help;
 pub mod inbox;
@@ -183,6 +184,11 @@ pub fn routes() -> Router<AppState> {
             get(portal::signin::signin_link).post(portal::signin::signin_confirm),
         )
         .route("/portal/requests", get(portal::signin::my_requests))
+        .route("/portal/account", get(portal::account::account))
+        .route(
+            "/portal/orders/{id}/returns",
+            post(portal::account::request_return),
+        )
         .route("/portal/signout", post(portal::signin::signout))
         .route(
             "/portal/requests/{id}",

@@ -118,6 +118,8 @@ struct TicketPage {
     points: i64,
     /// Their vouchers ("code: worth, state").
     vouchers: Vec<String>,
+    /// The customer card.
+    card: crate::crm::Card,
 }
 
 #[derive(Template)]
@@ -161,9 +163,12 @@ struct TicketData {
     /// The customer's points balance and vouchers.
     points: i64,
     vouchers: Vec<rapport_store::loyalty::vouchers::Voucher>,
+    /// The customer card.
+    card: crate::crm::Card,
 }
 
 async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketData, StoreError> {
+    let now = st.now();
     st.db
         .read(op!(c => {
             let user_id = viewer.user_id;
@@ -205,7 +210,9 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
                 .collect();
             let points = rapport_store::loyalty::points::balance(c, t.customer.id).await?;
             let vouchers = rapport_store::loyalty::vouchers::for_customer(c, t.customer.id).await?;
+            let card = crate::crm::load(c, &viewer_again, t.customer.id, now, &zone).await?;
             Ok(TicketData {
+                card,
                 orders,
                 points,
                 vouchers,
@@ -260,6 +267,7 @@ pub async fn ticket(
         orders,
         points,
         vouchers,
+        card,
     } = match load_ticket(&st, me.session.viewer.clone(), id).await {
         Ok(d) => d,
         Err(e) => return store_error(e),
@@ -348,6 +356,7 @@ pub async fn ticket(
     });
     let now = st.now();
     page(&TicketPage {
+        card,
         orders: orders
             .iter()
             .map(|(o, l)| crate::commerce::OrderRow::of(o, *l, &zone))

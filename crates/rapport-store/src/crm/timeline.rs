@@ -2,7 +2,8 @@
 //! phone, portal, API), the public messages on them, orders, survey answers, points and
 //! vouchers — read a page at a time with a cursor, so the thousandth item costs what the
 //! first does (each page runs the whole union for the customer and sorts it: cheap for
-//! thousands). Tickets, their messages, and whatever was given or answered on a ticket
+//! thousands). Returns are there too, when requested (their state as it now stands).
+//! Tickets, their messages, and whatever was given or answered on a ticket
 //! appear only where the viewer may see the ticket (a ticketless item always does).
 
 use std::fmt;
@@ -17,7 +18,7 @@ use crate::value::Value;
 /// One interaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
-    /// `ticket`, `message`, `order`, `survey`, `points` or `voucher`.
+    /// `ticket`, `message`, `order`, `survey`, `points`, `voucher` or `return`.
     pub kind: String,
     /// When it happened.
     pub at: Timestamp,
@@ -69,7 +70,9 @@ impl FromStr for Cursor {
 }
 
 /// The kinds, in the order that breaks ties at one instant (then the id).
-const KINDS: [&str; 6] = ["ticket", "message", "order", "survey", "points", "voucher"];
+const KINDS: [&str; 7] = [
+    "ticket", "message", "order", "survey", "points", "voucher", "return",
+];
 
 /// The most items one page holds.
 pub const MAX_PAGE: i64 = 200;
@@ -138,6 +141,12 @@ pub async fn page(
                   CAST(NULL AS TEXT), COALESCE(v.amount, v.percent)
            FROM vouchers v LEFT JOIN tickets t ON t.id = v.ticket_id
            WHERE v.customer_id = $1{seen}
+           UNION ALL
+           SELECT 'return', 6, r.created_at, r.id, r.ticket_id, o.external_id, r.state,
+                  r.reason, r.refund_amount
+           FROM returns r JOIN orders o ON o.id = r.order_id
+           LEFT JOIN tickets t ON t.id = r.ticket_id
+           WHERE r.customer_id = $1{seen}
          ) x {cursor}
          ORDER BY at DESC, ord DESC, id DESC LIMIT ${lim}"
     );

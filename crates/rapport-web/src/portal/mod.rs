@@ -2,9 +2,10 @@
 //! signed with a key derived from the server's secret key (never stored, so a copy of
 //! the database cannot forge one), unguessable, revocable by an agent — to follow the
 //! conversation and answer it; customers may also sign in by emailed link to list their
-//! requests. Forms carry a double-submit CSRF token (one per browser, kept while its
+//! requests and see their orders, returns, points and vouchers. Forms carry a double-submit CSRF token (one per browser, kept while its
 //! cookie lasts); submissions are rate-limited per address.
 
+pub mod account;
 pub mod deflection;
 pub mod requests;
 pub mod revoke;

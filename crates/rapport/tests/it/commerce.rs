@@ -475,6 +475,18 @@ async fn returns_follow_the_state_machine(backend: crate::harness::Backend) {
         .map(|r| r["state"].as_str().unwrap())
         .collect();
     assert_eq!(states, ["requested", "cancelled", "refunded"]);
+    // The customer's timeline shows each return with its state as it now stands.
+    let (_, tl) = app
+        .get(&format!("/api/v1/customers/{}/timeline", o["customer_id"]))
+        .await;
+    let returns: Vec<&str> = tl["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "return")
+        .map(|i| i["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(returns, ["requested", "cancelled", "refunded"], "{tl}");
     let (s, got) = app.get(&format!("/api/v1/returns/{rid}")).await;
     assert_eq!((s, got["state"].as_str()), (200, Some("refunded")));
     let (_, evs) = app

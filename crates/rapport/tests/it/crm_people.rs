@@ -530,6 +530,40 @@ async fn the_card_shows_value_and_explains_churn_risk(backend: Backend) {
         risk["explained"],
         "3 contacts in 7 days, 3 of 3 messages in 30 days upset, no order in 90 days"
     );
+    // The same card beside the ticket, and on the customer's page, in words.
+    {
+        use crate::sessions_trust::PASSWORD;
+        use crate::web::{client, set_password, sign_in};
+        set_password(&app, "agent.a@example.com", PASSWORD).await;
+        app.call(
+            "PATCH",
+            &format!("/api/v1/customers/{cid}"),
+            Some(&app.supervisor.token),
+            Some(json!({"tier": "vip"})),
+        )
+        .await;
+        let (_, mine) = app.get(&format!("/api/v1/customers/{cid}")).await;
+        let tid = mine["tickets"][0]["id"].as_i64().unwrap();
+        let http = client();
+        let (session, _) = sign_in(&app, &http, "agent.a@example.com", PASSWORD).await;
+        for path in [format!("/tickets/{tid}"), format!("/customers/{cid}")] {
+            let html = crate::loyalty::page(&app, &http, &session, &path).await;
+            assert!(
+                html.contains("<strong>Churn risk: high</strong> — 3 contacts in 7 days"),
+                "{html}"
+            );
+            assert!(
+                html.contains("Lifetime value: EUR 120.50 over 2 orders"),
+                "{html}"
+            );
+            assert!(
+                html.contains(r#"<span class="badge tier">vip</span>"#),
+                "{html}"
+            );
+            assert!(html.contains("Latest interactions"), "{html}");
+            assert!(html.contains("R-3 — cancelled, 999.00 EUR"), "{html}");
+        }
+    }
     // A content customer reads as such.
     let calm = app
         .ticket(

@@ -498,7 +498,12 @@ async fn gifts_above_the_limit_wait_for_a_supervisor(backend: Backend) {
     assert_error(s, &e, 403, None);
 }
 
-async fn page(app: &TestApp, http: &reqwest::Client, session: &str, path: &str) -> String {
+pub(crate) async fn page(
+    app: &TestApp,
+    http: &reqwest::Client,
+    session: &str,
+    path: &str,
+) -> String {
     http.get(app.url(path))
         .header(
             reqwest::header::COOKIE,

@@ -43,6 +43,7 @@ mod migrations;
 mod openapi;
 mod peers;
 mod permissions;
+mod portal_shop;
 mod principal;
 mod privacy;
 mod promises;

@@ -30,7 +30,7 @@ pub struct TimelineParams {
 #[schema(as = TimelineItem)]
 pub struct ItemView {
     /// `ticket` (opened), `message` (public, either way), `order`, `survey` (answered),
-    /// `points` or `voucher`.
+    /// `points`, `voucher` or `return` (requested; its state as it now stands).
     pub kind: String,
     /// When.
     #[schema(value_type = String, format = DateTime)]
@@ -39,16 +39,17 @@ pub struct ItemView {
     pub id: i64,
     /// The ticket it belongs to.
     pub ticket_id: Option<i64>,
-    /// A ticket's subject, an order's shop id, a survey's kind, a voucher's code (its last
-    /// group only), or why points moved.
+    /// A ticket's subject, an order's shop id (also a return's), a survey's kind, a
+    /// voucher's code (its last group only), or why points moved.
     pub title: String,
     /// A ticket's channel; a message's author and channel; an order's status and
-    /// currency; a voucher's reason.
+    /// currency; a voucher's reason; a return's state.
     pub detail: String,
-    /// The start of a message or a survey comment.
+    /// The start of a message, a survey comment, or why an item was returned.
     pub excerpt: Option<String>,
     /// An order's total (minor units of its currency, in `detail`), a survey's rating,
-    /// points moved, a voucher's worth (minor units, or percent when `detail` says so).
+    /// points moved, a voucher's worth (minor units, or percent when `detail` says so), a
+    /// return's refund (minor units).
     pub number: Option<i64>,
 }
 
