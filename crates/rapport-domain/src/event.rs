@@ -102,6 +102,11 @@ pub enum EventKind {
     /// An organisation was created, changed or imported, or a member joined or left
     /// (the data: the organisation and what changed).
     OrganizationChanged,
+    /// An agent recorded a refund on an order for the shop to pay back (the data: the
+    /// refund, its order, amount and currency, who approved).
+    RefundIssued,
+    /// The shop marked a refund paid back (the data: the refund and its reference).
+    RefundDone,
 }
 
 impl EventKind {
@@ -145,6 +150,8 @@ impl EventKind {
         EventKind::CustomerExported,
         EventKind::CustomerErased,
         EventKind::OrganizationChanged,
+        EventKind::RefundIssued,
+        EventKind::RefundDone,
     ];
 
     /// Reads the stored spelling back; `None` for a spelling no kind has.
@@ -193,6 +200,8 @@ impl EventKind {
             EventKind::CustomerExported => "customer_exported",
             EventKind::CustomerErased => "customer_erased",
             EventKind::OrganizationChanged => "organization_changed",
+            EventKind::RefundIssued => "refund_issued",
+            EventKind::RefundDone => "refund_done",
         }
     }
 }

@@ -23,11 +23,19 @@ pub enum WebhookEvent {
     SlaWarning,
     /// An SLA target's due time passed.
     SlaBreached,
+    /// A voucher was issued to a customer (for the shop to honour).
+    VoucherIssued,
+    /// The shop redeemed a voucher.
+    VoucherRedeemed,
+    /// An agent recorded a refund for the shop to pay back.
+    RefundCreated,
+    /// The shop marked a refund paid back.
+    RefundDone,
 }
 
 impl WebhookEvent {
     /// Every event, in the order they are listed.
-    pub const ALL: [WebhookEvent; 7] = [
+    pub const ALL: [WebhookEvent; 11] = [
         WebhookEvent::TicketCreated,
         WebhookEvent::TicketUpdated,
         WebhookEvent::MessageCreated,
@@ -35,6 +43,10 @@ impl WebhookEvent {
         WebhookEvent::TicketMerged,
         WebhookEvent::SlaWarning,
         WebhookEvent::SlaBreached,
+        WebhookEvent::VoucherIssued,
+        WebhookEvent::VoucherRedeemed,
+        WebhookEvent::RefundCreated,
+        WebhookEvent::RefundDone,
     ];
 
     /// Its name (`ticket.created`, …).
@@ -47,6 +59,10 @@ impl WebhookEvent {
             WebhookEvent::TicketMerged => "ticket.merged",
             WebhookEvent::SlaWarning => "sla.warning",
             WebhookEvent::SlaBreached => "sla.breached",
+            WebhookEvent::VoucherIssued => "voucher.issued",
+            WebhookEvent::VoucherRedeemed => "voucher.redeemed",
+            WebhookEvent::RefundCreated => "refund.created",
+            WebhookEvent::RefundDone => "refund.done",
         }
     }
 
@@ -64,7 +80,19 @@ impl WebhookEvent {
             })
     }
 
-    /// The webhook event a ticket event is, if any.
+    /// Whether it is about a ticket (the payload carries the ticket) rather than a
+    /// customer's vouchers and refunds (the payload may name a ticket, or none).
+    pub fn needs_ticket(self) -> bool {
+        !matches!(
+            self,
+            WebhookEvent::VoucherIssued
+                | WebhookEvent::VoucherRedeemed
+                | WebhookEvent::RefundCreated
+                | WebhookEvent::RefundDone
+        )
+    }
+
+    /// The webhook event an event is, if any.
     pub fn of(kind: EventKind) -> Option<Self> {
         match kind {
             EventKind::TicketCreated | EventKind::SplitFrom => Some(WebhookEvent::TicketCreated),
@@ -76,6 +104,10 @@ impl WebhookEvent {
             EventKind::MergedInto => Some(WebhookEvent::TicketMerged),
             EventKind::SlaWarning => Some(WebhookEvent::SlaWarning),
             EventKind::SlaBreached => Some(WebhookEvent::SlaBreached),
+            EventKind::VoucherIssued => Some(WebhookEvent::VoucherIssued),
+            EventKind::VoucherRedeemed => Some(WebhookEvent::VoucherRedeemed),
+            EventKind::RefundIssued => Some(WebhookEvent::RefundCreated),
+            EventKind::RefundDone => Some(WebhookEvent::RefundDone),
             _ => None,
         }
     }

@@ -118,6 +118,14 @@ fn routes() -> OpenApiRouter<AppState> {
             api::commerce::link_order,
             api::commerce::ticket_orders
         ))
+        .routes(routes!(api::commerce::billing::push_invoice))
+        .routes(routes!(api::commerce::billing::push_payment))
+        .routes(routes!(api::commerce::billing::customer_billing))
+        .routes(routes!(
+            api::commerce::billing::issue_refund,
+            api::commerce::billing::list_refunds
+        ))
+        .routes(routes!(api::commerce::billing::refund_done))
         .routes(routes!(api::commerce::returns::request_return))
         .routes(routes!(api::commerce::returns::move_return))
         .routes(routes!(api::commerce::returns::get_return))

@@ -98,7 +98,7 @@ impl Subscriber for Fanout {
     }
 
     fn wants(&self, event: &StreamEvent) -> bool {
-        event.ticket_id.is_some() && WebhookEvent::of(event.kind).is_some()
+        WebhookEvent::of(event.kind).is_some_and(|k| event.ticket_id.is_some() || !k.needs_ticket())
     }
 
     /// The receivers are read once per batch (most help desks have none or a few).
@@ -128,9 +128,12 @@ async fn fan_out(
     event: &StreamEvent,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let (Some(kind), Some(ticket_id)) = (WebhookEvent::of(event.kind), event.ticket_id) else {
+    let Some(kind) = WebhookEvent::of(event.kind) else {
         return Ok(());
     };
+    if kind.needs_ticket() && event.ticket_id.is_none() {
+        return Ok(());
+    }
     let receivers: Vec<i64> = hooks
         .iter()
         .filter(|w| w.events.contains(&kind))
@@ -139,7 +142,10 @@ async fn fan_out(
     if receivers.is_empty() {
         return Ok(());
     }
-    let ticket = webhooks::ticket_summary(c, ticket_id).await?;
+    let ticket = match event.ticket_id {
+        Some(t) => webhooks::ticket_summary(c, t).await?,
+        None => None,
+    };
     let actor = match event.actor {
         rapport_store::events::Actor::User(id) => serde_json::json!({"kind": "agent", "id": id}),
         rapport_store::events::Actor::Customer(id) => {

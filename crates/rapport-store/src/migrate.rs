@@ -297,6 +297,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0048_crm.sql"),
         postgres: include_str!("../migrations/postgres/0048_crm.sql"),
     },
+    Migration {
+        version: 49,
+        name: "billing",
+        sqlite: include_str!("../migrations/sqlite/0049_billing.sql"),
+        postgres: include_str!("../migrations/postgres/0049_billing.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -11,11 +11,12 @@ use serde_json::Value as Json;
 use crate::db::Conn;
 use crate::error::Result;
 
-/// The customer's tier: their own `tier` attribute, else their organisation's.
+/// The customer's tier: the one set on them (`customers.tier`), else their own `tier`
+/// attribute, else their organisation's.
 pub(crate) async fn tier(c: &mut dyn Conn, customer_id: i64) -> Result<Option<String>> {
     let Some(r) = c
         .opt(
-            "SELECT c.attributes AS ca, o.attributes AS oa FROM customers c
+            "SELECT c.tier, c.attributes AS ca, o.attributes AS oa FROM customers c
              LEFT JOIN organizations o ON o.id = c.organization_id WHERE c.id = $1",
             &[customer_id.into()],
         )
@@ -27,9 +28,10 @@ pub(crate) async fn tier(c: &mut dyn Conn, customer_id: i64) -> Result<Option<St
         let v: Json = serde_json::from_str(&raw?).ok()?;
         v.get("tier")?.as_str().map(str::to_owned)
     };
+    let set = r.opt_text("tier")?;
     let own = read(r.opt_text("ca")?);
     let org = read(r.opt_text("oa")?);
-    Ok(own.or(org))
+    Ok(set.or(own).or(org))
 }
 
 /// Signals as stored.

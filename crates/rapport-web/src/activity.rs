@@ -178,6 +178,16 @@ pub(crate) fn describe(e: &Event, name: &dyn Fn(Option<i64>) -> String) -> Strin
             e.data["action"].as_str().unwrap_or("?"),
             e.data["state"].as_str().unwrap_or("?")
         ),
+        EventKind::RefundIssued => format!(
+            "{who} recorded a refund of {} on order {}",
+            money_text(e.data["amount_minor"].as_i64(), e.data["currency"].as_str()),
+            e.data["order_id"]
+        ),
+        EventKind::RefundDone => format!(
+            "The shop paid back refund {} ({})",
+            e.data["refund_id"],
+            money_text(e.data["amount_minor"].as_i64(), e.data["currency"].as_str())
+        ),
         EventKind::CustomerChanged => format!("{who} changed the customer's details"),
         EventKind::CustomersMerged => format!("{who} merged a duplicate customer into this one"),
         EventKind::CustomerExported => format!("{who} exported the customer's data"),

@@ -3,6 +3,7 @@
 //! and where it is without leaving the ticket. Money is kept in integer minor units of
 //! an ISO 4217 currency, never in floating point.
 
+pub mod billing;
 pub mod money;
 pub mod order;
 pub mod returns;

@@ -114,7 +114,7 @@ impl VoucherView {
 pub struct ApprovalView {
     /// Its id.
     pub id: i64,
-    /// `voucher` or `points`.
+    /// `voucher`, `points` or `refund`.
     pub kind: String,
     /// For whom.
     pub customer_id: i64,
@@ -202,10 +202,15 @@ impl From<Entry> for EntryView {
     }
 }
 
-fn given(g: Given, now: Timestamp) -> Response {
+pub(crate) fn given(g: Given, now: Timestamp) -> Response {
     match g {
         Given::Voucher(v) => (StatusCode::CREATED, Json(VoucherView::of(v, now))).into_response(),
         Given::Points(e) => (StatusCode::CREATED, Json(EntryView::from(e))).into_response(),
+        Given::Refund(r) => (
+            StatusCode::CREATED,
+            Json(super::commerce::billing::RefundView::from(r)),
+        )
+            .into_response(),
         Given::Pending(a) => (StatusCode::ACCEPTED, Json(ApprovalView::from(a))).into_response(),
     }
 }

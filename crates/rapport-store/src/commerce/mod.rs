@@ -1,5 +1,6 @@
 //! Commerce: the shop's orders, their lines and shipments, the tickets linked to them,
-//! and returns (see `rapport_domain::commerce`).
+//! returns, and billing — invoices, payments and refunds (see `rapport_domain::commerce`).
 
+pub mod billing;
 pub mod orders;
 pub mod returns;

@@ -15,7 +15,7 @@ use crate::search;
 
 /// Every column that points at a customer, as `(table, column)`, except those merged with
 /// care below (votes and the points balance).
-const POINTERS: [(&str, &str); 22] = [
+const POINTERS: [(&str, &str); 25] = [
     ("tickets", "customer_id"),
     ("messages", "author_customer_id"),
     ("messages", "recipient_customer_id"),
@@ -38,6 +38,9 @@ const POINTERS: [(&str, &str); 22] = [
     ("return_steps", "customer_id"),
     ("customer_emails", "customer_id"),
     ("portal_sessions", "customer_id"),
+    ("invoices", "customer_id"),
+    ("payments", "customer_id"),
+    ("refunds", "customer_id"),
 ];
 
 /// What a merge moved.

@@ -57,7 +57,7 @@ pub async fn export(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> 
     out.insert("format".into(), json!(FORMAT));
     out.insert("exported_at".into(), json!(now.to_datetime()));
     out.insert("customer".into(), serde_json::to_value(&customer)?);
-    let sections: [(&str, String); 20] = [
+    let sections: [(&str, String); 23] = [
         ("organization", "SELECT * FROM organizations WHERE id = (SELECT organization_id FROM customers WHERE id = $1)".into()),
         ("tickets", "SELECT * FROM tickets WHERE customer_id = $1 ORDER BY id".into()),
         ("messages", format!(
@@ -78,6 +78,9 @@ pub async fn export(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> 
         ("returns", "SELECT * FROM returns WHERE customer_id = $1 ORDER BY id".into()),
         ("return_steps", "SELECT s.* FROM return_steps s JOIN returns r ON r.id = s.return_id WHERE r.customer_id = $1".into()),
         ("vouchers", "SELECT * FROM vouchers WHERE customer_id = $1 ORDER BY id".into()),
+        ("invoices", "SELECT * FROM invoices WHERE customer_id = $1 ORDER BY id".into()),
+        ("payments", "SELECT * FROM payments WHERE customer_id = $1 ORDER BY id".into()),
+        ("refunds", "SELECT * FROM refunds WHERE customer_id = $1 ORDER BY id".into()),
         ("points", "SELECT * FROM points_ledger WHERE customer_id = $1 ORDER BY id".into()),
         ("goodwill", "SELECT * FROM goodwill WHERE customer_id = $1".into()),
         ("community_topics", "SELECT * FROM community_topics WHERE author_customer_id = $1 ORDER BY id".into()),
@@ -233,6 +236,7 @@ pub async fn erase(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> R
         "UPDATE kb_feedback SET comment = '' WHERE customer_id = $1",
         "UPDATE kb_searches SET query = '', normalized = '' WHERE customer_id = $1",
         "UPDATE returns SET reason = '' WHERE customer_id = $1",
+        "UPDATE refunds SET reason = '' WHERE customer_id = $1",
     ] {
         c.execute(sql, &[id.into()]).await?;
     }

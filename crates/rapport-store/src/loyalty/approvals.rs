@@ -216,6 +216,7 @@ pub async fn decide(
         Some(match given {
             Given::Voucher(v) => json!({"voucher_id": v.id, "code": v.code}),
             Given::Points(e) => json!({"points_entry_id": e.id, "balance": e.balance_after}),
+            Given::Refund(r) => json!({"refund_id": r.id}),
             Given::Pending(_) => Json::Null,
         })
     } else {

@@ -1,4 +1,5 @@
-//! Goodwill given from a ticket or the API: a voucher or reward points. Within the
+//! Goodwill given from a ticket or the API: a voucher, reward points or a refund on an
+//! order (a record for the shop to pay back). Within the
 //! giver's limit it is given at once; above it, it waits as an approval request that a
 //! supervisor approves (then it is given, counted as the requester's) or declines.
 
@@ -10,6 +11,7 @@ use super::approvals::{self, Approval};
 use super::limits;
 use super::points::{self, About, Entry};
 use super::vouchers::{self, NewVoucher, Voucher};
+use crate::commerce::billing::{self, NewRefund, Refund};
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::events::{self, Actor};
@@ -41,20 +43,39 @@ pub enum Gift {
         /// On which ticket.
         ticket_id: Option<i64>,
     },
+    /// Money back on an order, in the order's currency.
+    Refund {
+        /// Whose.
+        customer_id: i64,
+        /// Which order.
+        order_id: i64,
+        /// How much (minor units, positive).
+        amount: i64,
+        /// The order's currency.
+        currency: String,
+        /// Why.
+        reason: String,
+        /// On which ticket.
+        ticket_id: Option<i64>,
+    },
 }
 
 impl Gift {
     /// Whose gift.
     pub fn customer_id(&self) -> i64 {
         match self {
-            Gift::Voucher { customer_id, .. } | Gift::Points { customer_id, .. } => *customer_id,
+            Gift::Voucher { customer_id, .. }
+            | Gift::Points { customer_id, .. }
+            | Gift::Refund { customer_id, .. } => *customer_id,
         }
     }
 
     /// On which ticket.
     pub fn ticket_id(&self) -> Option<i64> {
         match self {
-            Gift::Voucher { ticket_id, .. } | Gift::Points { ticket_id, .. } => *ticket_id,
+            Gift::Voucher { ticket_id, .. }
+            | Gift::Points { ticket_id, .. }
+            | Gift::Refund { ticket_id, .. } => *ticket_id,
         }
     }
 
@@ -70,6 +91,9 @@ impl Gift {
                 ..
             } => (GoodwillKind::VoucherPercent, String::new(), *p),
             Gift::Points { points, .. } => (GoodwillKind::Points, String::new(), *points),
+            Gift::Refund {
+                amount, currency, ..
+            } => (GoodwillKind::Refund, currency.clone(), *amount),
         }
     }
 
@@ -99,6 +123,16 @@ impl Gift {
                 ticket_id,
             } => json!({"kind": "points", "customer_id": customer_id, "points": points,
                         "reason": reason, "ticket_id": ticket_id}),
+            Gift::Refund {
+                customer_id,
+                order_id,
+                amount,
+                currency,
+                reason,
+                ticket_id,
+            } => json!({"kind": "refund", "customer_id": customer_id, "order_id": order_id,
+                        "amount_minor": amount, "currency": currency, "reason": reason,
+                        "ticket_id": ticket_id}),
         }
     }
 
@@ -135,6 +169,14 @@ impl Gift {
                 reason,
                 ticket_id,
             }),
+            Some("refund") => Ok(Gift::Refund {
+                customer_id,
+                order_id: v["order_id"].as_i64().ok_or_else(bad)?,
+                amount: v["amount_minor"].as_i64().ok_or_else(bad)?,
+                currency: v["currency"].as_str().ok_or_else(bad)?.to_owned(),
+                reason,
+                ticket_id,
+            }),
             _ => Err(bad()),
         }
     }
@@ -147,6 +189,8 @@ pub enum Given {
     Voucher(Voucher),
     /// Points were credited.
     Points(Entry),
+    /// A refund was recorded.
+    Refund(Refund),
     /// It waits for a supervisor.
     Pending(Approval),
 }
@@ -167,6 +211,21 @@ pub async fn give(c: &mut dyn Conn, viewer: &Viewer, gift: &Gift, now: Timestamp
             .into());
         }
         None => {}
+    }
+    if let Gift::Refund {
+        order_id,
+        amount,
+        customer_id,
+        ..
+    } = gift
+    {
+        // Checked before asking anyone: a refund above what is left is never approved.
+        let (left, _) = billing::refundable(c, *order_id, *customer_id).await?;
+        if *amount > left {
+            return Err(
+                FieldError::new("amount", "is more than is left to refund on the order").into(),
+            );
+        }
     }
     let (kind, currency, asked) = gift.measure();
     if limits::allows(c, viewer, kind, &currency, gift.customer_id(), asked, now).await? {
@@ -260,6 +319,33 @@ pub(crate) async fn carry_out(
             let data = json!({"customer_id": customer_id, "points": points,
                               "balance": e.balance_after, "approved_by": approved_by});
             (Given::Points(e), EventKind::PointsGiven, data)
+        }
+        Gift::Refund {
+            customer_id,
+            order_id,
+            amount,
+            reason,
+            ticket_id,
+            ..
+        } => {
+            let r = billing::record_refund(
+                c,
+                &NewRefund {
+                    customer_id: *customer_id,
+                    order_id: *order_id,
+                    amount: *amount,
+                    reason,
+                    ticket_id: *ticket_id,
+                    issued_by: user_id,
+                    approval_id,
+                },
+                now,
+            )
+            .await?;
+            let data = json!({"refund_id": r.id, "order_id": order_id, "customer_id": customer_id,
+                              "currency": r.currency, "amount_minor": r.amount,
+                              "approved_by": approved_by});
+            (Given::Refund(r), EventKind::RefundIssued, data)
         }
     };
     limits::record(

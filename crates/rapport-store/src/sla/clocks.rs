@@ -41,7 +41,7 @@ pub async fn terms_of(c: &mut dyn Conn, policy_id: i64) -> Result<Option<Terms>>
 
 /// The columns [`facts_of`] reads (tickets `t`, customers `cu`).
 const FACT_COLS: &str = "t.id, t.priority, t.category, t.channel, t.created_at, t.sla_due_at,
-                         cu.organization_id, cu.attributes";
+                         cu.organization_id, cu.attributes, cu.tier";
 
 /// The facts a policy's conditions are checked against, from a row of [`FACT_COLS`].
 fn facts_of(r: &crate::value::Row) -> Result<TicketFacts> {
@@ -55,7 +55,10 @@ fn facts_of(r: &crate::value::Row) -> Result<TicketFacts> {
             .and_then(|c| Category::parse(&c).ok()),
         channel: Channel::parse(&r.text("channel")?)?,
         organization: r.opt_int("organization_id")?,
-        tier: attributes["tier"].as_str().map(str::to_owned),
+        // The tier set on the customer, else their `tier` attribute.
+        tier: r
+            .opt_text("tier")?
+            .or_else(|| attributes["tier"].as_str().map(str::to_owned)),
     })
 }
 

@@ -241,6 +241,26 @@ async fn attributes_are_typed_and_details_change(backend: Backend) {
         c["attributes"],
         json!({"plan": "pro", "renewal": "2027-01-31"})
     );
+    // The tier changes the SLA and the score of their next ticket.
+    let (s, vip) = app
+        .post(
+            "/api/v1/sla/policies",
+            json!({"name": "VIP", "position": 1, "conditions": {"tiers": ["vip"]},
+            "targets": {"first_response_minutes": 30}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{vip}");
+    let next = app.ticket("Again", "Please help", "ops@example.com").await;
+    crate::harness::settle(&app.db).await;
+    let (_, next) = app.get(&format!("/api/v1/tickets/{}", next["id"])).await;
+    assert_eq!(next["sla"]["policy_id"], vip["id"], "{next}");
+    assert!(
+        next["score"]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("vip customer"),
+        "{next}"
+    );
     // The change is on record, and the new name is searchable.
     assert!(
         count(

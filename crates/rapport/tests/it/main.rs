@@ -8,6 +8,7 @@ mod harness;
 mod admin_pages;
 mod attack_fixes;
 mod automations;
+mod billing;
 mod bot;
 mod chat;
 mod chat_bot;

@@ -185,6 +185,12 @@ both_backends! {
             ("/api/v1/attributes", "get"),
             ("/api/v1/attributes", "post"),
             ("/api/v1/attributes/{id}", "delete"),
+            ("/api/v1/invoices", "post"),
+            ("/api/v1/payments", "post"),
+            ("/api/v1/customers/{id}/billing", "get"),
+            ("/api/v1/refunds", "post"),
+            ("/api/v1/refunds", "get"),
+            ("/api/v1/refunds/{id}/done", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -198,7 +204,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 205] = [
+const SCHEMA_NAMES: [&str; 212] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -212,6 +218,7 @@ const SCHEMA_NAMES: [&str; 205] = [
     "AutomationRequest",
     "AutomationRun",
     "Backlog",
+    "BillingRecord",
     "BotAnswer",
     "BotReport",
     "BotSource",
@@ -260,6 +267,7 @@ const SCHEMA_NAMES: [&str; 205] = [
     "CreateUserRequest",
     "CreateWebhookRequest",
     "Customer",
+    "CustomerBilling",
     "CustomerCard",
     "CustomerDate",
     "CustomerErasure",
@@ -288,6 +296,7 @@ const SCHEMA_NAMES: [&str; 205] = [
     "ImportRefused",
     "ImportReport",
     "ImportRowError",
+    "IssueRefund",
     "IssueVoucherRequest",
     "Job",
     "KbArticle",
@@ -353,8 +362,12 @@ const SCHEMA_NAMES: [&str; 205] = [
     "Promise",
     "PromiseReport",
     "PromiseTally",
+    "PushInvoice",
+    "PushPayment",
     "RedeemPointsRequest",
     "RedeemVoucherRequest",
+    "Refund",
+    "RefundDone",
     "ReportDashboard",
     "ReportSummary",
     "ReportThemes",

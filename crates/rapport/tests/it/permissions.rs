@@ -62,6 +62,9 @@ both_backends! {
             let attr = attr["id"].as_i64().unwrap();
             let dup = fresh_ticket(&app, &format!("{name}dup")).await["customer"]["id"].as_i64().unwrap();
             let erased = other["customer"]["id"].as_i64().unwrap();
+            let (s, refund) = app.post("/api/v1/refunds", json!({"order_id": order, "amount": "0.01"})).await;
+            assert_eq!(s, 201, "{refund}");
+            let refund = refund["id"].as_i64().unwrap();
             let calls: Vec<(&str, String, Option<Value>, Min)> = vec![
                 ("GET", "/api/v1/tickets".into(), None, Min::Agent),
                 ("POST", "/api/v1/tickets".into(), Some(json!({"subject": "s", "body": "b", "customer": {"email": "m@example.com"}})), Min::Agent),
@@ -112,6 +115,12 @@ both_backends! {
                 ("PUT", "/api/v1/goodwill/limits".into(), Some(json!({"limits": []})), Min::Admin),
                 ("POST", format!("/api/v1/customers/{cid}/points/redeem"), Some(json!({"points": 1})), Min::Admin),
                 ("POST", format!("/api/v1/vouchers/{code}/redeem"), None, Min::Admin),
+                ("POST", "/api/v1/invoices".into(), Some(json!({"external_id": format!("inv-{name}"), "customer": {"email": "o@example.com"}, "currency": "EUR", "amount": "1.00"})), Min::Admin),
+                ("POST", "/api/v1/payments".into(), Some(json!({"external_id": format!("pay-{name}"), "customer": {"email": "o@example.com"}, "currency": "EUR", "amount": "1.00"})), Min::Admin),
+                ("GET", format!("/api/v1/customers/{cid}/billing"), None, Min::Agent),
+                ("POST", "/api/v1/refunds".into(), Some(json!({"order_id": order, "amount": "0.01", "ticket_id": id})), Min::Agent),
+                ("GET", "/api/v1/refunds".into(), None, Min::Admin),
+                ("POST", format!("/api/v1/refunds/{refund}/done"), None, Min::Admin),
                 ("GET", format!("/api/v1/customers/{cid}/card"), None, Min::Agent),
                 ("PATCH", format!("/api/v1/customers/{cid}"), Some(json!({"phone": "+49 30 12345", "birthday": "--04-01"})), Min::Agent),
                 ("PATCH", format!("/api/v1/customers/{cid}"), Some(json!({"tier": "vip"})), Min::Supervisor),

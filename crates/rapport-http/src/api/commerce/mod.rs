@@ -5,6 +5,7 @@
 //! the order's currency ("19.99"); a JSON number is read by its digits, never rounded.
 //! Returns and exchanges are in [`returns`].
 
+pub mod billing;
 pub mod returns;
 
 use std::fmt;
