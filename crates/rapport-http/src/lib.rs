@@ -143,6 +143,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::loyalty::decline))
         .routes(routes!(api::loyalty::get_limits, api::loyalty::put_limits))
         .routes(routes!(api::loyalty::goodwill_report))
+        .routes(routes!(
+            api::loyalty::get_settings,
+            api::loyalty::put_settings
+        ))
         .routes(routes!(api::sentiment::customer_mood))
         .routes(routes!(api::surveys::ticket_survey))
         .routes(routes!(api::reports::summary))

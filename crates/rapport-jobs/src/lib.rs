@@ -12,6 +12,7 @@
 pub mod automations;
 pub mod chat_queue;
 pub mod classify;
+pub mod loyalty;
 pub mod reports;
 pub mod retention;
 pub mod routing;
@@ -119,6 +120,7 @@ impl Registry {
         r.add(classify::RETRAIN, classify::RetrainHandler);
         r.subscribe(webhooks::Fanout);
         r.subscribe(reports::RollUps);
+        r.subscribe(loyalty::OrderPoints);
         r
     }
 

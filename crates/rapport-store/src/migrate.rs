@@ -303,6 +303,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0049_billing.sql"),
         postgres: include_str!("../migrations/postgres/0049_billing.sql"),
     },
+    Migration {
+        version: 50,
+        name: "points_rules",
+        sqlite: include_str!("../migrations/sqlite/0050_points_rules.sql"),
+        postgres: include_str!("../migrations/postgres/0050_points_rules.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

@@ -347,6 +347,12 @@ async fn schedule_loop(
             if let Err(e) = settled {
                 tracing::warn!(error = %e, "could not settle the bot's idle conversations");
             }
+            // Reward points past their expiry that were never spent.
+            match rapport_jobs::loyalty::expire_points(&db, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(customers = n, "expired unspent reward points"),
+                Err(e) => tracing::warn!(error = %e, "could not expire reward points"),
+            }
             // Chats waiting in a queue go to an online agent who came back to work (a
             // session or presence seen again), which no event announces.
             let assigned = db

@@ -171,7 +171,8 @@ pub struct EntryView {
     pub delta: i64,
     /// The balance after it.
     pub balance_after: i64,
-    /// `earn`, `goodwill` or `redeem`.
+    /// `earn`, `unearn` (a cancelled order's points taken back), `goodwill`, `redeem` or
+    /// `expire`.
     pub kind: String,
     /// Why.
     pub reason: String,
@@ -184,6 +185,9 @@ pub struct EntryView {
     /// When.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    /// When a credit expires unless spent (none: never).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
 }
 
 impl From<Entry> for EntryView {
@@ -198,6 +202,7 @@ impl From<Entry> for EntryView {
             ticket_id: e.ticket_id,
             user_id: e.user_id,
             created_at: e.created_at,
+            expires_at: e.expires_at,
         }
     }
 }
@@ -797,4 +802,55 @@ pub async fn goodwill_report(
             })
             .collect(),
     ))
+}
+
+/// The loyalty programme's rules.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = LoyaltySettings)]
+pub struct SettingsView {
+    /// Points an order earns per whole unit of its total once paid (0: none).
+    pub earn_per_unit: i64,
+    /// Days after which credited points expire unless spent (null: never).
+    pub expiry_days: Option<i64>,
+}
+
+/// The loyalty programme's rules.
+#[utoipa::path(get, path = "/api/v1/loyalty/settings", tag = "loyalty",
+    responses((status = 200, body = SettingsView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_settings(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+) -> ApiResult<Json<SettingsView>> {
+    require(&viewer, Permission::ReadCustomers)?;
+    let s = st
+        .db
+        .read(op!(c => rapport_store::loyalty::rules::settings(c).await))
+        .await?;
+    Ok(Json(SettingsView {
+        earn_per_unit: s.earn_per_unit,
+        expiry_days: s.expiry_days,
+    }))
+}
+
+/// Sets the rules: what orders earn from now on, and when new credits expire.
+#[utoipa::path(put, path = "/api/v1/loyalty/settings", tag = "loyalty",
+    request_body = SettingsView,
+    responses((status = 200, body = SettingsView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_settings(
+    State(st): State<AppState>,
+    Auth(viewer): Auth,
+    JsonBody(req): JsonBody<SettingsView>,
+) -> ApiResult<Json<SettingsView>> {
+    require(&viewer, Permission::ManageGoodwillLimits)?;
+    let s = rapport_store::loyalty::rules::Settings::new(req.earn_per_unit, req.expiry_days)?;
+    let now = st.now();
+    st.db
+        .write(op!(c => rapport_store::loyalty::rules::set_settings(c, s, now).await))
+        .await?;
+    Ok(Json(req))
 }

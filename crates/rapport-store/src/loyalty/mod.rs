@@ -5,4 +5,5 @@ pub mod approvals;
 pub mod gifts;
 pub mod limits;
 pub mod points;
+pub mod rules;
 pub mod vouchers;

@@ -13,6 +13,10 @@ pub const EARN: &str = "earn";
 pub const GOODWILL: &str = "goodwill";
 /// Spent at the shop.
 pub const REDEEM: &str = "redeem";
+/// Points taken back from a cancelled or refunded order.
+pub const UNEARN: &str = "unearn";
+/// Points that expired unused.
+pub const EXPIRE: &str = "expire";
 
 /// One ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,10 +41,12 @@ pub struct Entry {
     pub user_id: Option<i64>,
     /// When.
     pub created_at: Timestamp,
+    /// When a credit expires (none: never, or a debit).
+    pub expires_at: Option<Timestamp>,
 }
 
 const COLS: &str = "id, customer_id, delta, balance_after, kind, reason, order_id, ticket_id,
-                    user_id, created_at";
+                    user_id, created_at, expires_at";
 
 fn from_row(r: &Row) -> Result<Entry> {
     Ok(Entry {
@@ -54,6 +60,7 @@ fn from_row(r: &Row) -> Result<Entry> {
         ticket_id: r.opt_int("ticket_id")?,
         user_id: r.opt_int("user_id")?,
         created_at: Timestamp(r.int("created_at")?),
+        expires_at: r.opt_int("expires_at")?.map(Timestamp),
     })
 }
 
@@ -125,12 +132,21 @@ pub async fn apply(
         )));
     };
     let after = r.int("balance")?;
+    // A credit expires after the days the settings say (none: never).
+    let expires_at = if delta > 0 {
+        super::rules::settings(c)
+            .await?
+            .expiry_days
+            .map(|d| now.plus_secs(d.saturating_mul(86_400)))
+    } else {
+        None
+    };
     let row = c
         .one(
             &format!(
                 "INSERT INTO points_ledger (customer_id, delta, balance_after, kind, reason,
-                                            order_id, ticket_id, user_id, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLS}"
+                                            order_id, ticket_id, user_id, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLS}"
             ),
             &[
                 customer_id.into(),
@@ -142,6 +158,7 @@ pub async fn apply(
                 about.ticket_id.into(),
                 about.user_id.into(),
                 now.into(),
+                expires_at.into(),
             ],
         )
         .await?;

@@ -40,6 +40,7 @@ mod kb_search;
 mod limits;
 mod live;
 mod loyalty;
+mod loyalty_rules;
 mod migrations;
 mod openapi;
 mod peers;

@@ -191,6 +191,8 @@ both_backends! {
             ("/api/v1/refunds", "post"),
             ("/api/v1/refunds", "get"),
             ("/api/v1/refunds/{id}/done", "post"),
+            ("/api/v1/loyalty/settings", "get"),
+            ("/api/v1/loyalty/settings", "put"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -204,7 +206,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 212] = [
+const SCHEMA_NAMES: [&str; 213] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -324,6 +326,7 @@ const SCHEMA_NAMES: [&str; 212] = [
     "LifetimeValue",
     "LinkOrderRequest",
     "LockRequest",
+    "LoyaltySettings",
     "MailboxView",
     "MakePromiseRequest",
     "MergeRequest",

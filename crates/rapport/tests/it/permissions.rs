@@ -121,6 +121,8 @@ both_backends! {
                 ("POST", "/api/v1/refunds".into(), Some(json!({"order_id": order, "amount": "0.01", "ticket_id": id})), Min::Agent),
                 ("GET", "/api/v1/refunds".into(), None, Min::Admin),
                 ("POST", format!("/api/v1/refunds/{refund}/done"), None, Min::Admin),
+                ("GET", "/api/v1/loyalty/settings".into(), None, Min::Agent),
+                ("PUT", "/api/v1/loyalty/settings".into(), Some(json!({"earn_per_unit": 0, "expiry_days": null})), Min::Admin),
                 ("GET", format!("/api/v1/customers/{cid}/card"), None, Min::Agent),
                 ("PATCH", format!("/api/v1/customers/{cid}"), Some(json!({"phone": "+49 30 12345", "birthday": "--04-01"})), Min::Agent),
                 ("PATCH", format!("/api/v1/customers/{cid}"), Some(json!({"tier": "vip"})), Min::Supervisor),
