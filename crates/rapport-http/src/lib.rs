@@ -110,6 +110,15 @@ fn routes() -> OpenApiRouter<AppState> {
             api::crm::attributes::create_attribute
         ))
         .routes(routes!(api::crm::attributes::delete_attribute))
+        .routes(routes!(
+            api::crm::segments::list_segments,
+            api::crm::segments::create_segment
+        ))
+        .routes(routes!(
+            api::crm::segments::get_segment,
+            api::crm::segments::delete_segment
+        ))
+        .routes(routes!(api::crm::segments::segment_customers))
         .routes(routes!(api::commerce::push_order))
         .routes(routes!(api::commerce::push_orders))
         .routes(routes!(api::commerce::get_order))

@@ -309,6 +309,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0050_points_rules.sql"),
         postgres: include_str!("../migrations/postgres/0050_points_rules.sql"),
     },
+    Migration {
+        version: 51,
+        name: "segments",
+        sqlite: include_str!("../migrations/sqlite/0051_segments.sql"),
+        postgres: include_str!("../migrations/postgres/0051_segments.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

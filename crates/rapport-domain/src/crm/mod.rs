@@ -6,6 +6,7 @@ pub mod attributes;
 pub mod churn;
 pub mod dates;
 pub mod import;
+pub mod segment;
 
 pub use attributes::{AttributeDef, AttributeKey, AttributeKind, AttributeTarget};
 pub use churn::{ChurnRisk, ChurnSignals, RiskLevel};

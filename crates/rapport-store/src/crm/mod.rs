@@ -11,4 +11,5 @@ pub mod merge;
 pub mod organizations;
 pub mod privacy;
 pub mod profile;
+pub mod segments;
 pub mod timeline;

@@ -12,6 +12,7 @@ on_both!(
     attributes_are_typed_and_details_change,
     csv_imports_report_every_bad_cell_and_write_all_or_nothing,
     the_card_shows_value_and_explains_churn_risk,
+    segments_list_the_customers_meeting_every_condition,
 );
 
 async fn organisations_have_members_and_a_domain(backend: Backend) {
@@ -604,4 +605,145 @@ async fn the_card_shows_value_and_explains_churn_risk(backend: Backend) {
     let (s, e) = app.get("/api/v1/customers/999999/card").await;
     assert_error(s, &e, 404, None);
     app.stop().await;
+}
+
+async fn segments_list_the_customers_meeting_every_condition(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.post(
+        "/api/v1/attributes",
+        json!({"target": "customer", "key": "plan", "label": "Plan",
+        "kind": "choice", "choices": ["free", "pro"]}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for (email, plan, spent) in [
+        ("ada@example.com", "pro", Some("300.00")),
+        ("ben@example.com", "free", None),
+        ("cat@example.com", "pro", Some("50.00")),
+        ("dov@example.com", "pro", Some("120.00")),
+    ] {
+        let t = app.ticket("Hi", "Hello", email).await;
+        let cid = t["customer"]["id"].as_i64().unwrap();
+        app.patch(
+            &format!("/api/v1/customers/{cid}"),
+            json!({"attributes": {"plan": plan}}),
+        )
+        .await;
+        if let Some(price) = spent {
+            let (s, _) = app
+                .post("/api/v1/orders", json!({"external_id": format!("S-{email}"), "customer": {"email": email},
+                    "currency": "EUR", "lines": [{"sku": "S", "name": "Thing", "quantity": 1, "unit_price": price}],
+                    "status": "delivered"}))
+                .await;
+            assert_eq!(s, 201);
+        }
+        ids.push(cid);
+    }
+    app.patch(
+        &format!("/api/v1/customers/{}", ids[0]),
+        json!({"tier": "vip"}),
+    )
+    .await;
+    let (s, seg) = app
+        .post(
+            "/api/v1/segments",
+            json!({"name": "Pro buyers", "conditions": [
+            {"field": "attribute", "key": "plan", "op": "is", "value": "pro"},
+            {"field": "lifetime_value", "currency": "EUR", "op": "at_least", "value": "100"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{seg}");
+    let sid = seg["id"].as_i64().unwrap();
+    let page = members(&app, format!("/api/v1/segments/{sid}/customers")).await;
+    let got: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["customer_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, [ids[0], ids[3]], "{page}");
+    assert!(page["next_after"].is_null());
+    let first = members(&app, format!("/api/v1/segments/{sid}/customers?limit=1")).await;
+    assert_eq!(first["items"][0]["customer_id"], ids[0]);
+    let after = first["next_after"].as_i64().unwrap();
+    let second = members(
+        &app,
+        format!("/api/v1/segments/{sid}/customers?limit=1&after={after}"),
+    )
+    .await;
+    assert_eq!(second["items"][0]["customer_id"], ids[3]);
+    let (_, vip) = app
+        .post(
+            "/api/v1/segments",
+            json!({"name": "VIP", "conditions": [{"field": "tier", "op": "is", "value": "vip"}]}),
+        )
+        .await;
+    let page = members(&app, format!("/api/v1/segments/{}/customers", vip["id"])).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"][0]["email"], "ada@example.com");
+    let (_, none) = app
+        .post("/api/v1/segments", json!({"name": "Never bought", "conditions": [{"field": "orders", "op": "at_most", "value": 0}]}))
+        .await;
+    let page = members(&app, format!("/api/v1/segments/{}/customers", none["id"])).await;
+    assert_eq!(page["items"][0]["email"], "ben@example.com", "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    for (body, status, field) in [
+        (
+            json!({"name": "Pro buyers", "conditions": [{"field": "tier", "op": "is_set"}]}),
+            409,
+            None,
+        ),
+        (
+            json!({"name": "Bad", "conditions": [{"field": "attribute", "op": "is", "value": "x"}]}),
+            422,
+            Some("conditions[0].key"),
+        ),
+        (
+            json!({"name": "Bad", "conditions": []}),
+            422,
+            Some("conditions"),
+        ),
+        (
+            json!({"name": "Bad", "conditions": [{"field": "shoe_size", "op": "is", "value": 1}]}),
+            422,
+            Some("conditions[0].field"),
+        ),
+        (
+            json!({"name": " ", "conditions": [{"field": "tier", "op": "is_set"}]}),
+            422,
+            Some("name"),
+        ),
+    ] {
+        let (s, e) = app.post("/api/v1/segments", body).await;
+        assert_error(s, &e, status, field);
+    }
+    let (s, e) = app
+        .call(
+            "POST",
+            "/api/v1/segments",
+            Some(&app.agent.token),
+            Some(json!({"name": "Mine", "conditions": [{"field": "tier", "op": "is_set"}]})),
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+    let (_, list) = app.get("/api/v1/segments").await;
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    let (s, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/segments/{sid}"),
+            Some(&app.supervisor.token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, e) = app.get(&format!("/api/v1/segments/{sid}/customers")).await;
+    assert_error(s, &e, 404, None);
+    app.stop().await;
+}
+
+async fn members(app: &TestApp, path: String) -> Value {
+    let (s, page) = app.call("GET", &path, Some(&app.agent.token), None).await;
+    assert_eq!(s, 200, "{page}");
+    page
 }

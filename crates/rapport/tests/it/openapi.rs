@@ -193,6 +193,11 @@ both_backends! {
             ("/api/v1/refunds/{id}/done", "post"),
             ("/api/v1/loyalty/settings", "get"),
             ("/api/v1/loyalty/settings", "put"),
+            ("/api/v1/segments", "get"),
+            ("/api/v1/segments", "post"),
+            ("/api/v1/segments/{id}", "get"),
+            ("/api/v1/segments/{id}", "delete"),
+            ("/api/v1/segments/{id}/customers", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -206,7 +211,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 213] = [
+const SCHEMA_NAMES: [&str; 217] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -337,6 +342,7 @@ const SCHEMA_NAMES: [&str; 213] = [
     "MoveReturnRequest",
     "NewAttribute",
     "NewOrganization",
+    "NewSegment",
     "NewToken",
     "NpsFigure",
     "Order",
@@ -379,6 +385,9 @@ const SCHEMA_NAMES: [&str; 213] = [
     "ReturnLine",
     "ReturnStep",
     "SearchResults",
+    "Segment",
+    "SegmentMember",
+    "SegmentMembers",
     "SentimentView",
     "Share",
     "Shipment",

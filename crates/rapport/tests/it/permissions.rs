@@ -60,6 +60,8 @@ both_backends! {
             let org = org["id"].as_i64().unwrap();
             let (_, attr) = app.post("/api/v1/attributes", json!({"target": "customer", "key": format!("gone_{name}"), "label": "Gone", "kind": "text"})).await;
             let attr = attr["id"].as_i64().unwrap();
+            let (_, seg) = app.post("/api/v1/segments", json!({"name": format!("Seg of {name}"), "conditions": [{"field": "tier", "op": "is_set"}]})).await;
+            let seg = seg["id"].as_i64().unwrap();
             let dup = fresh_ticket(&app, &format!("{name}dup")).await["customer"]["id"].as_i64().unwrap();
             let erased = other["customer"]["id"].as_i64().unwrap();
             let (s, refund) = app.post("/api/v1/refunds", json!({"order_id": order, "amount": "0.01"})).await;
@@ -123,6 +125,11 @@ both_backends! {
                 ("POST", format!("/api/v1/refunds/{refund}/done"), None, Min::Admin),
                 ("GET", "/api/v1/loyalty/settings".into(), None, Min::Agent),
                 ("PUT", "/api/v1/loyalty/settings".into(), Some(json!({"earn_per_unit": 0, "expiry_days": null})), Min::Admin),
+                ("GET", "/api/v1/segments".into(), None, Min::Agent),
+                ("POST", "/api/v1/segments".into(), Some(json!({"name": format!("New seg by {name}"), "conditions": [{"field": "points", "op": "at_least", "value": 1}]})), Min::Supervisor),
+                ("GET", format!("/api/v1/segments/{seg}"), None, Min::Agent),
+                ("GET", format!("/api/v1/segments/{seg}/customers"), None, Min::Agent),
+                ("DELETE", format!("/api/v1/segments/{seg}"), None, Min::Supervisor),
                 ("GET", format!("/api/v1/customers/{cid}/card"), None, Min::Agent),
                 ("PATCH", format!("/api/v1/customers/{cid}"), Some(json!({"phone": "+49 30 12345", "birthday": "--04-01"})), Min::Agent),
                 ("PATCH", format!("/api/v1/customers/{cid}"), Some(json!({"tier": "vip"})), Min::Supervisor),

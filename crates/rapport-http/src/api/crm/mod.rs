@@ -10,4 +10,5 @@ pub mod merge;
 pub mod organizations;
 pub mod privacy;
 pub mod profile;
+pub mod segments;
 pub mod timeline;
