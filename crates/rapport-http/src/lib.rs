@@ -135,6 +135,7 @@ fn routes() -> OpenApiRouter<AppState> {
             api::commerce::billing::list_refunds
         ))
         .routes(routes!(api::commerce::billing::refund_done))
+        .routes(routes!(api::commerce::products::product_report))
         .routes(routes!(api::commerce::returns::request_return))
         .routes(routes!(api::commerce::returns::move_return))
         .routes(routes!(api::commerce::returns::get_return))

@@ -3,4 +3,5 @@
 
 pub mod billing;
 pub mod orders;
+pub mod products;
 pub mod returns;

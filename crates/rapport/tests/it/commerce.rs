@@ -14,6 +14,7 @@ on_both!(
     agents_see_orders_and_link_them_to_tickets,
     returns_follow_the_state_machine,
     the_demo_has_a_shop,
+    products_show_their_return_and_ticket_rates,
 );
 
 fn order(external_id: &str, email: &str) -> Value {
@@ -556,4 +557,124 @@ async fn the_demo_has_a_shop(backend: crate::harness::Backend) {
         .await,
         1
     );
+}
+
+async fn products_show_their_return_and_ticket_rates(backend: crate::harness::Backend) {
+    let app = crate::harness::TestApp::spawn(backend).await;
+    let push = |id: &str, lines: Value, status: &str| {
+        json!({"external_id": id, "customer": {"email": "pat@example.com"}, "currency": "EUR",
+               "lines": lines, "status": status})
+    };
+    let mut ids = Vec::new();
+    for (id, lines, status) in [
+        (
+            "P-1",
+            json!([{"sku": "MUG", "name": "Mug", "quantity": 2, "unit_price": "5"},
+                       {"sku": "TEE", "name": "T-shirt", "quantity": 1, "unit_price": "15"}]),
+            "delivered",
+        ),
+        (
+            "P-2",
+            json!([{"sku": "MUG", "name": "Mug", "quantity": 3, "unit_price": "5"}]),
+            "delivered",
+        ),
+        (
+            "P-3",
+            json!([{"sku": "MUG", "name": "Mug", "quantity": 10, "unit_price": "5"}]),
+            "cancelled",
+        ),
+    ] {
+        let (s, o) = app.post("/api/v1/orders", push(id, lines, status)).await;
+        assert_eq!(s, 201, "{o}");
+        ids.push(o["id"].as_i64().unwrap());
+    }
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/orders/{}/returns", ids[0]),
+            json!({"lines": [{"sku": "MUG", "quantity": 1}], "reason": "Chipped"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (_, rejected) = app
+        .post(
+            &format!("/api/v1/orders/{}/returns", ids[0]),
+            json!({"lines": [{"sku": "TEE", "quantity": 1}], "reason": "Too big"}),
+        )
+        .await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/returns/{}/moves", rejected["id"]),
+            json!({"action": "reject", "note": "Worn"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let t = app
+        .ticket("Where is it?", "My mugs", "pat@example.com")
+        .await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tickets/{}/orders", t["id"]),
+            json!({"order_id": ids[1]}),
+        )
+        .await;
+    assert!((200..300).contains(&s));
+
+    let (s, r) = app.get("/api/v1/reports/products?sku=MUG").await;
+    assert_eq!(s, 200, "{r}");
+    let p = |sku: &str| {
+        r["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["sku"] == sku)
+            .unwrap()
+            .clone()
+    };
+    let mug = p("MUG");
+    assert_eq!(
+        (
+            mug["orders"].as_i64(),
+            mug["units"].as_i64(),
+            mug["returned"].as_i64(),
+            mug["tickets"].as_i64()
+        ),
+        (Some(2), Some(5), Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(
+        (mug["return_rate"].as_f64(), mug["ticket_rate"].as_f64()),
+        (Some(0.2), Some(0.5))
+    );
+    let tee = p("TEE");
+    assert_eq!(
+        (
+            tee["units"].as_i64(),
+            tee["returned"].as_i64(),
+            tee["tickets"].as_i64()
+        ),
+        (Some(1), Some(0), Some(0))
+    );
+    assert_eq!(r["products"][0]["sku"], "MUG", "best-selling first");
+    let weeks = r["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 13);
+    let sum = |k: &str| weeks.iter().map(|w| w[k].as_i64().unwrap()).sum::<i64>();
+    assert_eq!((sum("units"), sum("returned"), sum("tickets")), (5, 1, 1));
+    assert_eq!(
+        weeks.last().unwrap()["units"],
+        5,
+        "this week's sales are in the last week"
+    );
+    let (s, e) = app
+        .get("/api/v1/reports/products?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z")
+        .await;
+    assert_error(s, &e, 422, Some("since"));
+    let (s, e) = app
+        .call(
+            "GET",
+            "/api/v1/reports/products",
+            Some(&app.agent.token),
+            None,
+        )
+        .await;
+    assert_error(s, &e, 403, None);
 }

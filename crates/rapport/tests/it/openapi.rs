@@ -198,6 +198,7 @@ both_backends! {
             ("/api/v1/segments/{id}", "get"),
             ("/api/v1/segments/{id}", "delete"),
             ("/api/v1/segments/{id}/customers", "get"),
+            ("/api/v1/reports/products", "get"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
@@ -211,7 +212,7 @@ both_backends! {
 }
 
 /// The schema names clients generate code from; renaming one breaks them.
-const SCHEMA_NAMES: [&str; 217] = [
+const SCHEMA_NAMES: [&str; 220] = [
     "AddMemberRequest",
     "AgentRouting",
     "AgentRoutingRequest",
@@ -368,6 +369,9 @@ const SCHEMA_NAMES: [&str; 217] = [
     "PortalLink",
     "Preferences",
     "PreferencesUpdate",
+    "ProductRates",
+    "ProductReport",
+    "ProductWeek",
     "Promise",
     "PromiseReport",
     "PromiseTally",

@@ -125,6 +125,7 @@ both_backends! {
                 ("POST", format!("/api/v1/refunds/{refund}/done"), None, Min::Admin),
                 ("GET", "/api/v1/loyalty/settings".into(), None, Min::Agent),
                 ("PUT", "/api/v1/loyalty/settings".into(), Some(json!({"earn_per_unit": 0, "expiry_days": null})), Min::Admin),
+                ("GET", "/api/v1/reports/products".into(), None, Min::Supervisor),
                 ("GET", "/api/v1/segments".into(), None, Min::Agent),
                 ("POST", "/api/v1/segments".into(), Some(json!({"name": format!("New seg by {name}"), "conditions": [{"field": "points", "op": "at_least", "value": 1}]})), Min::Supervisor),
                 ("GET", format!("/api/v1/segments/{seg}"), None, Min::Agent),
