@@ -163,10 +163,12 @@ pub async fn populate(
     }
     // Points for the loyal, a voucher given at once, and one waiting for approval.
     for (i, o) in first_orders.iter().enumerate().take(12) {
-        let (cid, n, oid) = (o.customer_id, 100 + 25 * i as i64, o.id);
+        // A welcome bonus, not tied to an order: orders earn their own points by the rule
+        // the CRM demo sets (`crm::populate`).
+        let (cid, n) = (o.customer_id, 100 + 25 * i as i64);
         db.write(op!(c => {
-            let about = points::About { order_id: Some(oid), ..points::About::default() };
-            points::apply(c, cid, n, points::EARN, "Points for an order", about, now).await.map(|_| ())
+            let about = points::About::default();
+            points::apply(c, cid, n, points::EARN, "Welcome to the club", about, now).await.map(|_| ())
         }))
         .await?;
     }

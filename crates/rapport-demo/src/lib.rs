@@ -6,6 +6,7 @@
 
 pub mod commerce;
 pub mod community;
+pub mod crm;
 pub mod kb;
 pub mod surveys;
 pub mod text;
@@ -240,6 +241,7 @@ pub async fn populate(
             viewer(sup, Role::Supervisor, sup_team),
         )
         .await?;
+        crm::populate(db, now, &shoppers, viewer(sup, Role::Supervisor, sup_team)).await?;
     }
     Ok(DemoSummary {
         created: true,

@@ -547,6 +547,31 @@ async fn the_demo_has_a_shop(backend: crate::harness::Backend) {
         .await
             >= 10
     );
+    // The CRM: organisations, VIPs, birthdays, billing, a refund, segments, points rules.
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM organizations").await, 2);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM customers WHERE tier = 'vip'").await,
+        3
+    );
+    assert!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM customers WHERE birthday IS NOT NULL"
+        )
+        .await
+            >= 3
+    );
+    assert!(count(&db, "SELECT COUNT(*) FROM invoices").await >= 10);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM invoices").await,
+        count(&db, "SELECT COUNT(*) FROM payments").await
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM refunds").await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM segments").await, 2);
+    assert_eq!(
+        count(&db, "SELECT earn_per_unit FROM loyalty_settings").await,
+        1
+    );
     // One voucher within the agents' limit, one waiting for a supervisor.
     assert_eq!(count(&db, "SELECT COUNT(*) FROM vouchers").await, 1);
     assert_eq!(
