@@ -1,6 +1,7 @@
 //! Agents' notification emails, as a subscriber to the event stream: the customer wrote
 //! again on a ticket (to its assignee; not for each line of a live chat), a ticket was assigned to an agent by someone
-//! else, and reminders (a snoozed ticket woke; a promise comes due). The rules are `notify::queue`'s (a mailbox to send from, the agent's
+//! else, and reminders (a snoozed ticket woke; a promise comes due); and customers hear of
+//! each step of their returns. The rules are `notify::queue`'s (a mailbox to send from, the agent's
 //! preference); the ticket code only records the event.
 
 use futures::future::BoxFuture;
@@ -19,7 +20,14 @@ pub struct Notices;
 
 /// The notice an event calls for, if any.
 pub fn notice_for(event: &StreamEvent) -> Option<Notice> {
-    // Events about no ticket (a knowledge-base article changed) notify no one.
+    // A return moved a step: its customer hears of it, ticket or not.
+    if event.kind == EventKind::ReturnChanged {
+        return Some(Notice::ReturnStep {
+            return_id: event.data["return_id"].as_i64()?,
+            state: event.data["state"].as_str()?.to_owned(),
+        });
+    }
+    // Other events about no ticket (a knowledge-base article changed) notify no one.
     let ticket_id = event.ticket_id?;
     if event.kind == EventKind::ReplyAdded {
         // The customer replied: tell whoever has the ticket.

@@ -187,6 +187,9 @@ pub async fn render(
         Notice::Survey { survey_id } => survey_mail(c, *survey_id, public_url, sealer)
             .await
             .map_err(db)?,
+        Notice::ReturnStep { return_id, state } => return_mail(c, *return_id, state, public_url)
+            .await
+            .map_err(db)?,
         Notice::ChatTranscript { ticket_id, to } => {
             let t: TicketContext = mail::ticket_context(c, *ticket_id).await.map_err(db)?;
             let from = match t.from.clone() {
@@ -276,6 +279,56 @@ async fn survey_mail(
         from,
         to: (to, String::new()),
         subject,
+        auto: AutoSubmitted::Generated,
+        id,
+        in_reply_to: None,
+    })
+}
+
+/// A return's step to its customer: the state that step reached, its note (a
+/// rejection's reason), the items, and the portal page that follows the return.
+async fn return_mail(
+    c: &mut dyn Conn,
+    return_id: i64,
+    state: &str,
+    public_url: &str,
+) -> Result<Draft, StoreError> {
+    let state = rapport_domain::commerce::ReturnState::parse(state)?;
+    let r = rapport_store::commerce::returns::get(c, return_id, None).await?;
+    let order = rapport_store::commerce::orders::get(c, r.order_id).await?;
+    let (to, _) = notify::customer_recipient(c, r.customer_id).await?;
+    let from = mail::sender_for(c, r.ticket_id)
+        .await?
+        .ok_or(StoreError::NotFound("mailbox"))?;
+    let note = r
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.state == state)
+        .and_then(|s| s.note.clone())
+        .map(|n| format!("{n}\n\n"))
+        .unwrap_or_default();
+    let items: Vec<String> = r
+        .lines
+        .iter()
+        .map(|(sku, q)| format!("  {q} × {sku}"))
+        .collect();
+    let id = compose::new_message_id(domain_of(&from.0));
+    Ok(Draft {
+        text: format!(
+            "Hello,\n\nYour return of order {}: {}.\n\n{note}Items:\n{}\n\nFollow it: {public_url}/portal/account#returns\n\n{}\n",
+            order.external_id,
+            state.for_customer(),
+            items.join("\n"),
+            from.1
+        ),
+        from,
+        to: (to, String::new()),
+        subject: format!(
+            "Your return of order {}: {}",
+            order.external_id,
+            state.as_str()
+        ),
         auto: AutoSubmitted::Generated,
         id,
         in_reply_to: None,

@@ -75,6 +75,13 @@ pub enum Notice {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         next: Option<String>,
     },
+    /// A return moved a step: its customer hears where it stands.
+    ReturnStep {
+        /// The return.
+        return_id: i64,
+        /// The state it reached (`requested`, `approved`, …).
+        state: String,
+    },
     /// A survey to its customer: CSAT after a solved ticket, or NPS (its links are signed
     /// when the mail is written).
     Survey {
@@ -132,6 +139,9 @@ async fn queue_within(
     let idempotency_key = match notice {
         Notice::Ack { ticket_id, .. } => Some(format!("{NOTIFY_JOB}:ack:{ticket_id}")),
         Notice::Survey { survey_id } => Some(format!("{NOTIFY_JOB}:survey:{survey_id}")),
+        Notice::ReturnStep { return_id, state } => {
+            Some(format!("{NOTIFY_JOB}:return:{return_id}:{state}"))
+        }
         _ => None,
     };
     jobs::enqueue(
@@ -311,6 +321,17 @@ pub async fn email_notifications(c: &mut dyn Conn, user_id: i64) -> Result<bool>
 /// wants notification emails (checked when it is queued and again when it is sent, so a
 /// deactivated agent gets nothing more).
 pub async fn goes_out(c: &mut dyn Conn, notice: &Notice) -> Result<bool> {
+    if let Notice::ReturnStep { return_id, .. } = notice {
+        // Never to an erased customer.
+        return Ok(c
+            .opt(
+                "SELECT x.id FROM returns r JOIN customers x ON x.id = r.customer_id
+                 WHERE r.id = $1 AND x.erased_at IS NULL",
+                &[(*return_id).into()],
+            )
+            .await?
+            .is_some());
+    }
     let (Notice::Assigned { user_id, .. }
     | Notice::CustomerReplied { user_id, .. }
     | Notice::Reminder { user_id, .. }) = notice

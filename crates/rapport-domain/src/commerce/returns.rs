@@ -49,6 +49,22 @@ wire_enum!(
 );
 
 impl ReturnState {
+    /// Where the return stands, in words for the customer (the portal, the emails).
+    pub fn for_customer(self) -> &'static str {
+        match self {
+            ReturnState::Requested => "requested — we will look at it shortly",
+            ReturnState::Approved => "approved",
+            ReturnState::Rejected => "not accepted",
+            ReturnState::InstructionsSent => "instructions sent — please send the items back",
+            ReturnState::Received => "received — we are checking the items",
+            ReturnState::Refunded => "refunded",
+            ReturnState::Exchanged => "exchanged",
+            ReturnState::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl ReturnState {
     /// Whether no move leaves this state.
     pub fn is_final(self) -> bool {
         matches!(

@@ -63,16 +63,7 @@ fn utc(t: rapport_domain::Timestamp) -> String {
 }
 
 fn state_words(s: ReturnState) -> &'static str {
-    match s {
-        ReturnState::Requested => "requested — we will look at it shortly",
-        ReturnState::Approved => "approved",
-        ReturnState::Rejected => "not accepted",
-        ReturnState::InstructionsSent => "instructions sent — please send the items back",
-        ReturnState::Received => "received — we are checking the items",
-        ReturnState::Refunded => "refunded",
-        ReturnState::Exchanged => "exchanged",
-        ReturnState::Cancelled => "cancelled",
-    }
+    s.for_customer()
 }
 
 fn order_line(o: &Order, returned: &[(String, i64)]) -> OrderLine {

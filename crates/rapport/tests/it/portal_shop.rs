@@ -7,8 +7,12 @@ use rapport_store::op;
 use reqwest::header;
 use serde_json::json;
 
+use rapport_mail::transport::Relay;
+
+use crate::email::run_jobs_via;
 use crate::harness::{Backend, TestApp};
 use crate::on_both;
+use crate::peers::{SinkOptions, SmtpSink};
 
 on_both!(customers_follow_orders_and_send_items_back);
 
@@ -61,6 +65,13 @@ impl Browser {
 
 async fn customers_follow_orders_and_send_items_back(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let sink = SmtpSink::start(SinkOptions::default()).await;
+    let relay = || Some(Relay::plain("127.0.0.1", sink.port));
+    app.post(
+        "/api/v1/mailboxes",
+        json!({"address": "help@shop.example", "name": "Shop Help"}),
+    )
+    .await;
     let email = "pia@example.com";
     let (s, o) = app
         .post(
@@ -170,6 +181,37 @@ async fn customers_follow_orders_and_send_items_back(backend: Backend) {
     .await;
     let (_, html) = pia.get(&app, "/portal/account").await;
     assert!(html.contains("Return of order P-1: approved"), "{html}");
+    // Each step reaches the customer by email too, with where it stands and the way back
+    // to the portal.
+    run_jobs_via(&app, relay()).await;
+    let mails: Vec<(String, String, String)> = sink
+        .messages()
+        .into_iter()
+        .map(|(raw, meta)| {
+            let p = rapport_mail::parse::parse(&raw);
+            (
+                meta["rcpt_tos"][0].as_str().unwrap().to_owned(),
+                p.subject.clone(),
+                p.text.clone(),
+            )
+        })
+        .filter(|m| m.1.starts_with("Your return"))
+        .collect();
+    let subjects: Vec<&str> = mails.iter().map(|m| m.1.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "Your return of order P-1: requested",
+            "Your return of order P-1: approved"
+        ],
+        "{mails:?}"
+    );
+    assert!(mails.iter().all(|m| m.0 == email), "{mails:?}");
+    assert!(
+        mails[1].2.contains("/portal/account#returns") && mails[1].2.contains("1 × MUG-1"),
+        "{}",
+        mails[1].2
+    );
     assert!(html.contains("1 × MUG-1"), "{html}");
     assert!(
         html.contains("requested — we will look at it shortly"),
