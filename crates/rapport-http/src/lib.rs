@@ -121,6 +121,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::crm::segments::segment_customers))
         .routes(routes!(api::commerce::push_order))
         .routes(routes!(api::commerce::push_orders))
+        .routes(routes!(api::commerce::import::import_orders))
         .routes(routes!(api::commerce::get_order))
         .routes(routes!(api::commerce::customer_orders))
         .routes(routes!(

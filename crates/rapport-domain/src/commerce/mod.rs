@@ -4,6 +4,7 @@
 //! an ISO 4217 currency, never in floating point.
 
 pub mod billing;
+pub mod csv;
 pub mod money;
 pub mod order;
 pub mod returns;

@@ -398,6 +398,34 @@ async fn record(
     .await
 }
 
+/// Imports orders (a CSV file's, checked): all in this transaction. Returns how many
+/// were new and how many existed (updated or unchanged); a dry run writes nothing and
+/// counts what a real run would do.
+pub async fn import(
+    c: &mut dyn Conn,
+    actor: Actor,
+    list: &[NewOrder],
+    dry_run: bool,
+    now: Timestamp,
+) -> Result<(usize, usize)> {
+    let (mut created, mut existed) = (0, 0);
+    for o in list {
+        if dry_run {
+            if by_external_id(c, o.external_id.as_str()).await?.is_some() {
+                existed += 1;
+            } else {
+                created += 1;
+            }
+            continue;
+        }
+        match push(c, actor, o, now).await?.1 {
+            Pushed::Created => created += 1,
+            Pushed::Updated | Pushed::Unchanged => existed += 1,
+        }
+    }
+    Ok((created, existed))
+}
+
 /// A customer's orders, newest placed first (at most `limit`).
 pub async fn for_customer(c: &mut dyn Conn, customer_id: i64, limit: i64) -> Result<Vec<Order>> {
     let rows = c

@@ -15,6 +15,7 @@ on_both!(
     returns_follow_the_state_machine,
     the_demo_has_a_shop,
     products_show_their_return_and_ticket_rates,
+    orders_import_from_csv_all_or_nothing,
 );
 
 fn order(external_id: &str, email: &str) -> Value {
@@ -698,6 +699,86 @@ async fn products_show_their_return_and_ticket_rates(backend: crate::harness::Ba
             "GET",
             "/api/v1/reports/products",
             Some(&app.agent.token),
+            None,
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+}
+
+async fn orders_import_from_csv_all_or_nothing(backend: crate::harness::Backend) {
+    let app = crate::harness::TestApp::spawn(backend).await;
+    let send = |csv: String, query: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .post(app.url(&format!("/api/v1/orders/import{query}")))
+                .bearer_auth(&app.admin.token)
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let broken = "external_id,email,name,currency,status,placed_at,sku,item,quantity,unit_price\n\
+                  C-1,ann@example.com,Ann,EUR,paid,2026-11-20T09:30:00Z,MUG,Mug,2,4.50\n\
+                  C-1,ann@example.com,,EUR,,,TEA,Tea,1,3.20\n\
+                  C-2,bo@example.com,Bo,EUR,lost,,TEE,T-shirt,1,15\n\
+                  C-3,cy@example.com,Cy,EUR,paid,,TEE,T-shirt,-1,15\n\
+                  C-4,dee@example.com,Dee,XYZ,paid,,TEE,T-shirt,1,15\n";
+    let (s, r) = send(broken.to_owned(), "?dry_run=true").await;
+    assert_eq!(s, 200, "{r}");
+    let got: Vec<(u64, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [(4, "status"), (5, "quantity"), (6, "currency")],
+        "{r}"
+    );
+    let (s, r) = send(broken.to_owned(), "").await;
+    assert_error(s, &r, 422, Some("status"));
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM orders").await, 0);
+
+    let good: String = broken.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let (s, r) = send(good.clone(), "?dry_run=true").await;
+    assert_eq!(
+        (s, r["created"].as_u64(), r["rows"].as_u64()),
+        (200, Some(1), Some(2)),
+        "{r}"
+    );
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM orders").await, 0);
+    let (s, r) = send(good.clone(), "").await;
+    assert_eq!(
+        (s, r["created"].as_u64(), r["updated"].as_u64()),
+        (200, Some(1), Some(0)),
+        "{r}"
+    );
+    let (_, o) = app.get("/api/v1/customers/1/orders").await;
+    assert_eq!(o[0]["external_id"], "C-1", "{o}");
+    assert_eq!(
+        (
+            o[0]["total"].as_str(),
+            o[0]["lines"].as_array().unwrap().len()
+        ),
+        (Some("12.20"), 2)
+    );
+    let (_, r) = send(good, "").await;
+    assert_eq!(
+        (r["created"].as_u64(), r["updated"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM orders").await, 1);
+    let (s, e) = app
+        .call(
+            "POST",
+            "/api/v1/orders/import",
+            Some(&app.supervisor.token),
             None,
         )
         .await;

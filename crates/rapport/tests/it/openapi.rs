@@ -199,6 +199,7 @@ both_backends! {
             ("/api/v1/segments/{id}", "delete"),
             ("/api/v1/segments/{id}/customers", "get"),
             ("/api/v1/reports/products", "get"),
+            ("/api/v1/orders/import", "post"),
         ];
         for (path, method) in expect {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");

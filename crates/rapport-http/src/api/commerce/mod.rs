@@ -6,6 +6,7 @@
 //! Returns and exchanges are in [`returns`].
 
 pub mod billing;
+pub mod import;
 pub mod products;
 pub mod returns;
 

@@ -94,7 +94,7 @@ pub struct RefusedView {
     pub report: ReportView,
 }
 
-fn csv_body(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn csv_body(headers: &HeaderMap) -> Result<(), ApiError> {
     let ok = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -116,7 +116,7 @@ fn csv_body(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-fn answer(report: Report) -> Response {
+pub(crate) fn answer(report: Report) -> Response {
     if report.errors.is_empty() || report.dry_run {
         return Json(ReportView::from(report)).into_response();
     }
@@ -143,7 +143,7 @@ fn answer(report: Report) -> Response {
 }
 
 /// A file that does not even read as CSV.
-fn unreadable(errors: Vec<RowError>, dry_run: bool) -> Response {
+pub(crate) fn unreadable(errors: Vec<RowError>, dry_run: bool) -> Response {
     answer(Report {
         dry_run,
         errors,
