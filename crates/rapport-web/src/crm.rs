@@ -4,7 +4,7 @@
 
 use rapport_domain::commerce::format_minor as money_text;
 use rapport_domain::crm::RiskLevel;
-use rapport_domain::{Principal, Timestamp, Viewer, Zone};
+use rapport_domain::{Timestamp, Viewer, Zone};
 use rapport_store::Result;
 use rapport_store::crm::{card, organizations, timeline};
 use rapport_store::db::Conn;
@@ -100,7 +100,6 @@ pub async fn load(
     now: Timestamp,
     zone: &Zone,
 ) -> Result<Card> {
-    let who = Principal::Agent(viewer.clone());
     let cu = rapport_store::customers::get(c, customer).await?;
     let organization = match cu.organization_id {
         Some(o) => Some(organizations::get(c, o).await?.name),
@@ -119,7 +118,7 @@ pub async fn load(
             )
         })
         .collect();
-    let ratings = card::ratings(c, customer, 3)
+    let ratings = card::ratings(c, viewer, customer, 3)
         .await?
         .into_iter()
         .map(|r| {
@@ -131,7 +130,7 @@ pub async fn load(
         })
         .filter(|s| !s.is_empty())
         .collect();
-    let risk = card::signals(c, &who, customer, now).await?.risk();
+    let risk = card::signals(c, viewer, customer, now).await?.risk();
     let (items, _) = timeline::page(c, viewer, customer, None, RECENT).await?;
     Ok(Card {
         tier: cu.tier,

@@ -3,7 +3,7 @@
 //! churn-risk signal reads from (recent contacts, ratings, mood, orders).
 
 use rapport_domain::crm::ChurnSignals;
-use rapport_domain::{Principal, Timestamp};
+use rapport_domain::{Principal, Timestamp, Viewer};
 
 use crate::db::Conn;
 use crate::error::Result;
@@ -67,12 +67,22 @@ pub struct Rating {
     pub at: Timestamp,
 }
 
-/// Their survey answers, newest first (at most `limit`).
-pub async fn ratings(c: &mut dyn Conn, customer: i64, limit: i64) -> Result<Vec<Rating>> {
+/// Their survey answers `viewer` may see (not about other teams' tickets), newest first
+/// (at most `limit`).
+pub async fn ratings(
+    c: &mut dyn Conn,
+    viewer: &Viewer,
+    customer: i64,
+    limit: i64,
+) -> Result<Vec<Rating>> {
+    let seen = super::timeline::team_filter(viewer);
     c.query(
-        "SELECT id, kind, ticket_id, csat, ces, nps, answered_at FROM surveys
-         WHERE customer_id = $1 AND answered_at IS NOT NULL
-         ORDER BY answered_at DESC, id DESC LIMIT $2",
+        &format!(
+            "SELECT s.id, s.kind, s.ticket_id, s.csat, s.ces, s.nps, s.answered_at
+             FROM surveys s LEFT JOIN tickets t ON t.id = s.ticket_id
+             WHERE s.customer_id = $1 AND s.answered_at IS NOT NULL{seen}
+             ORDER BY s.answered_at DESC, s.id DESC LIMIT $2"
+        ),
         &[customer.into(), limit.into()],
     )
     .await?
@@ -93,14 +103,15 @@ pub async fn ratings(c: &mut dyn Conn, customer: i64, limit: i64) -> Result<Vec<
 
 const DAY: i64 = 86_400;
 
-/// What the churn-risk signal reads, as of `now`. The mood is read from the messages on
-/// the tickets `who` may see.
+/// What the churn-risk signal reads, as of `now`. Ratings and mood are read from the
+/// tickets `viewer` may see; the count of contacts is every ticket's.
 pub async fn signals(
     c: &mut dyn Conn,
-    who: &Principal,
+    viewer: &Viewer,
     customer: i64,
     now: Timestamp,
 ) -> Result<ChurnSignals> {
+    let who = Principal::Agent(viewer.clone());
     let contacts = c
         .one(
             "SELECT COUNT(*) AS n FROM tickets WHERE customer_id = $1 AND created_at >= $2",
@@ -108,14 +119,14 @@ pub async fn signals(
         )
         .await?
         .int("n")?;
-    let answers = ratings(c, customer, 50).await?;
+    let answers = ratings(c, viewer, customer, 50).await?;
     let latest = |pick: fn(&Rating) -> Option<i64>, days: i64| {
         answers
             .iter()
             .filter(|r| r.at >= now.plus_secs(-days * DAY))
             .find_map(pick)
     };
-    let mood = sentiment::of_customer(c, who, customer).await?;
+    let mood = sentiment::of_customer(c, &who, customer).await?;
     let month = now.plus_secs(-30 * DAY);
     let recent: Vec<_> = mood.iter().filter(|p| p.at >= month).collect();
     let orders = c

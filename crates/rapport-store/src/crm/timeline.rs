@@ -77,6 +77,22 @@ const KINDS: [&str; 7] = [
 /// The most items one page holds.
 pub const MAX_PAGE: i64 = 200;
 
+/// The condition (` AND …`, on a tickets alias `t`, possibly a left join's NULL) that keeps
+/// only what `viewer` may see: tickets of other teams stay hidden from agents not in them.
+/// The team ids are integers from the database, written into the SQL as digits.
+pub(crate) fn team_filter(viewer: &Viewer) -> String {
+    if viewer.can(Permission::SeeAllTeams) {
+        return String::new();
+    }
+    let mut teams = String::from(" AND (t.team_id IS NULL");
+    if !viewer.team_ids.is_empty() {
+        let ids: Vec<String> = viewer.team_ids.iter().map(i64::to_string).collect();
+        teams.push_str(&format!(" OR t.team_id IN ({})", ids.join(", ")));
+    }
+    teams.push(')');
+    teams
+}
+
 /// One page of `customer_id`'s timeline, newest first, after `after` (from the start when
 /// `None`); with the cursor of the next page when there is more.
 pub async fn page(
@@ -89,18 +105,7 @@ pub async fn page(
     crate::customers::get(c, customer_id).await?;
     let limit = limit.clamp(1, MAX_PAGE);
     let mut p: Vec<Value> = vec![customer_id.into()];
-    // Tickets of other teams stay hidden from agents who may not see them.
-    let seen = if viewer.can(Permission::SeeAllTeams) {
-        String::new()
-    } else {
-        let mut teams = String::from(" AND (t.team_id IS NULL");
-        if !viewer.team_ids.is_empty() {
-            let ids: Vec<String> = viewer.team_ids.iter().map(i64::to_string).collect();
-            teams.push_str(&format!(" OR t.team_id IN ({})", ids.join(", ")));
-        }
-        teams.push(')');
-        teams
-    };
+    let seen = team_filter(viewer);
     let cursor = match after {
         Some(k) => {
             p.extend([k.at.into(), k.ord.into(), k.id.into()]);

@@ -157,15 +157,15 @@ pub async fn customer_card(
 ) -> ApiResult<Json<CardView>> {
     require(&viewer, Permission::ReadCustomers)?;
     let now = st.now();
-    let who = Principal::Agent(viewer);
+    let who = Principal::Agent(viewer.clone());
     let (customer, value, ratings, mood, signals) = st
         .db
         .read(op!(c => {
             let customer = customers::get(c, id).await?;
             let value = card::value(c, id).await?;
-            let ratings = card::ratings(c, id, 20).await?;
+            let ratings = card::ratings(c, &viewer, id, 20).await?;
             let mood = sentiment::of_customer(c, &who, id).await?;
-            let signals = card::signals(c, &who, id, now).await?;
+            let signals = card::signals(c, &viewer, id, now).await?;
             Ok((customer, value, ratings, mood, signals))
         }))
         .await?;
