@@ -34,6 +34,7 @@ pub mod render;
 pub mod reports;
 pub mod routing;
 pub mod search;
+pub mod segments;
 pub mod sentiment;
 pub mod sessions;
 pub mod snooze;
@@ -81,6 +82,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/vouchers", post(loyalty::give_voucher))
         .route("/tickets/{id}/points", post(loyalty::give_points))
         .route("/approvals", get(loyalty::approvals_page))
+        .route("/segments", get(segments::list))
+        .route("/segments/{id}", get(segments::view))
         .route("/approvals/{id}/approve", post(loyalty::approve))
         .route("/approvals/{id}/decline", post(loyalty::decline))
         .route("/messages/{id}/split", post(split::split))

@@ -201,6 +201,14 @@ fn describe(a: &Approval) -> String {
             _ => format!("A voucher — {why}"),
         },
         "points" => format!("{} reward points — {why}", r["points"]),
+        "refund" => match (r["amount_minor"].as_i64(), r["currency"].as_str()) {
+            (Some(m), Some(c)) => format!(
+                "A refund of {} {c} on order {} — {why}",
+                money_text(m, c),
+                r["order_id"]
+            ),
+            _ => format!("A refund — {why}"),
+        },
         k => format!("{k} — {why}"),
     }
 }
