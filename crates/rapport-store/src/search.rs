@@ -180,6 +180,11 @@ pub async fn remove_customer(c: &mut dyn Conn, id: i64) -> Result<()> {
     remove(c, "customer", id).await
 }
 
+/// Takes one message out of the index (its text was erased).
+pub async fn remove_message(c: &mut dyn Conn, id: i64) -> Result<()> {
+    remove(c, "message", id).await
+}
+
 /// Takes a ticket's subject and messages out of the index (their customer was erased).
 pub async fn remove_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<()> {
     c.execute(

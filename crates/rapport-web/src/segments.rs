@@ -54,7 +54,10 @@ fn words(conditions: &[rapport_domain::crm::segment::Condition]) -> String {
             if c.value.is_null() {
                 format!("{subject} {op}")
             } else {
-                let v = c.value.as_str().map_or_else(|| c.value.to_string(), str::to_owned);
+                let v = c
+                    .value
+                    .as_str()
+                    .map_or_else(|| c.value.to_string(), str::to_owned);
                 format!("{subject} {op} {v}")
             }
         })
@@ -123,7 +126,11 @@ pub async fn view(
         members: members
             .into_iter()
             .map(|m| {
-                let shown = if m.name.is_empty() { m.email.clone() } else { m.name };
+                let shown = if m.name.is_empty() {
+                    m.email.clone()
+                } else {
+                    m.name
+                };
                 (m.customer_id, shown, m.email)
             })
             .collect(),

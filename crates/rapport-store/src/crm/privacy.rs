@@ -45,9 +45,8 @@ async fn rows(c: &mut dyn Conn, sql: &str, id: i64) -> Result<Json> {
     ))
 }
 
-/// Their tickets: those they opened, and those they wrote on.
-const THEIR_TICKETS: &str = "SELECT id FROM tickets WHERE customer_id = $1
-     UNION SELECT ticket_id FROM messages WHERE author_customer_id = $1 OR recipient_customer_id = $1";
+/// Their own tickets (on others' tickets, only what they wrote is theirs).
+const THEIR_TICKETS: &str = "SELECT id FROM tickets WHERE customer_id = $1";
 
 /// Everything about a customer, section by section (see [`FORMAT`]). Secrets (token
 /// hashes) are left out; attachments are listed by name, type, size and checksum.
@@ -60,14 +59,19 @@ pub async fn export(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> 
     let sections: [(&str, String); 23] = [
         ("organization", "SELECT * FROM organizations WHERE id = (SELECT organization_id FROM customers WHERE id = $1)".into()),
         ("tickets", "SELECT * FROM tickets WHERE customer_id = $1 ORDER BY id".into()),
+        // The public conversation of their tickets, and what they wrote on others';
+        // internal notes are the team's, not theirs.
         ("messages", format!(
-            "SELECT id, ticket_id, author_kind, author_user_id, author_customer_id, internal, channel,
+            "SELECT id, ticket_id, author_kind, author_user_id, author_customer_id, channel,
                     body, html, from_address, sentiment, created_at
-             FROM messages WHERE ticket_id IN ({THEIR_TICKETS}) ORDER BY id")),
+             FROM messages
+             WHERE internal = FALSE AND (ticket_id IN ({THEIR_TICKETS}) OR author_customer_id = $1)
+             ORDER BY id")),
         ("attachments", format!(
             "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, a.created_at
              FROM attachments a JOIN messages m ON m.id = a.message_id
-             WHERE m.ticket_id IN ({THEIR_TICKETS}) ORDER BY a.id")),
+             WHERE m.internal = FALSE AND (m.ticket_id IN ({THEIR_TICKETS}) OR m.author_customer_id = $1)
+             ORDER BY a.id")),
         ("chats", "SELECT ticket_id, customer_id, anonymous, email, by_email, external_id, created_at
              FROM chat_conversations WHERE customer_id = $1 ORDER BY ticket_id".into()),
         ("chat_identities", "SELECT external_id, created_at FROM chat_identities WHERE customer_id = $1".into()),
@@ -174,9 +178,44 @@ pub async fn erase(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> R
             &[Value::Blob(Vec::new()), t.into()],
         )
         .await?;
+        for sql in [
+            "UPDATE tickets SET custom_fields = '{}' WHERE id = $1",
+            "UPDATE promises SET text = '[erased]' WHERE ticket_id = $1",
+            "UPDATE snoozes SET note = '' WHERE ticket_id = $1",
+            "UPDATE classifier_examples SET features = '[]' WHERE ticket_id = $1",
+            "UPDATE bot_conversations SET summary = NULL WHERE ticket_id = $1",
+            "UPDATE bot_turns SET question = '[erased]', answer = '[erased]', reason = NULL
+             WHERE conversation_id IN (SELECT id FROM bot_conversations WHERE ticket_id = $1)",
+        ] {
+            c.execute(sql, &[t.into()]).await?;
+        }
         search::remove_ticket(c, t).await?;
         scrub_events(c, t).await?;
     }
+    // On other customers' tickets, only what they wrote.
+    let authored: Vec<i64> = c
+        .query(
+            "SELECT m.id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+             WHERE m.author_customer_id = $1 AND t.customer_id <> $1",
+            &[id.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| r.int("id"))
+        .collect::<Result<_>>()?;
+    for m in authored {
+        done.attachments += c
+            .execute("DELETE FROM attachments WHERE message_id = $1", &[m.into()])
+            .await?;
+        done.messages += c
+            .execute(
+                "UPDATE messages SET body = $1, html = NULL, from_address = NULL WHERE id = $2",
+                &[erased_text.clone(), m.into()],
+            )
+            .await?;
+        search::remove_message(c, m).await?;
+    }
+    scrub_customer_events(c, id).await?;
     let mut addresses = customer.other_emails.clone();
     addresses.push(customer.email.clone());
     for a in &addresses {
@@ -236,7 +275,10 @@ pub async fn erase(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> R
         "UPDATE kb_feedback SET comment = '' WHERE customer_id = $1",
         "UPDATE kb_searches SET query = '', normalized = '' WHERE customer_id = $1",
         "UPDATE returns SET reason = '' WHERE customer_id = $1",
+        "UPDATE return_steps SET note = NULL
+         WHERE return_id IN (SELECT id FROM returns WHERE customer_id = $1)",
         "UPDATE refunds SET reason = '' WHERE customer_id = $1",
+        "UPDATE vouchers SET reason = '' WHERE customer_id = $1",
     ] {
         c.execute(sql, &[id.into()]).await?;
     }
@@ -267,15 +309,80 @@ pub fn erased_address(id: i64) -> String {
     format!("erased-{id}@erased.invalid")
 }
 
-/// Takes the subject and survey comments out of a ticket's history.
+/// Takes the subject, survey comments, return notes and reasons out of a ticket's
+/// history.
 async fn scrub_events(c: &mut dyn Conn, ticket_id: i64) -> Result<()> {
     let rows = c
         .query(
             "SELECT id, kind, data FROM events WHERE ticket_id = $1
-             AND kind IN ('fields_changed', 'survey_answered', 'automation_ran')",
+             AND kind IN ('fields_changed', 'survey_answered', 'automation_ran', 'return_changed',
+                          'voucher_issued', 'points_given', 'approval_requested',
+                          'approval_decided', 'refund_issued', 'promise_made', 'snoozed',
+                          'snooze_ended', 'handed_over', 'transferred')",
             &[ticket_id.into()],
         )
         .await?;
+    scrub_rows(c, rows).await
+}
+
+/// Events about them with no ticket: a merge's kept address, their returns' notes and
+/// reasons, their approval requests (whose reasons are the agents' words about them).
+async fn scrub_customer_events(c: &mut dyn Conn, id: i64) -> Result<()> {
+    let returns: Vec<i64> = c
+        .query(
+            "SELECT id FROM returns WHERE customer_id = $1",
+            &[id.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| r.int("id"))
+        .collect::<Result<_>>()?;
+    let rows = c
+        .query(
+            "SELECT id, kind, data FROM events WHERE ticket_id IS NULL
+             AND kind IN ('customers_merged', 'return_changed', 'approval_requested',
+                          'approval_decided', 'refund_issued', 'voucher_issued')",
+            &[],
+        )
+        .await?;
+    let mine: Vec<crate::value::Row> = rows
+        .into_iter()
+        .filter(|r| {
+            let data: Json = r
+                .text("data")
+                .ok()
+                .and_then(|d| serde_json::from_str(&d).ok())
+                .unwrap_or_default();
+            data["customer_id"].as_i64() == Some(id)
+                || data["return_id"]
+                    .as_i64()
+                    .is_some_and(|rid| returns.contains(&rid))
+        })
+        .collect();
+    scrub_rows(c, mine).await?;
+    // Approval requests keep the agent's reason in their request.
+    let approvals = c
+        .query(
+            "SELECT id, request FROM approvals WHERE customer_id = $1",
+            &[id.into()],
+        )
+        .await?;
+    for r in approvals {
+        let mut req: Json = serde_json::from_str(&r.text("request")?)?;
+        if req.get("reason").is_some() {
+            req["reason"] = Json::String(String::new());
+            c.execute(
+                "UPDATE approvals SET request = $1, note = NULL WHERE id = $2",
+                &[req.to_string().into(), r.int("id")?.into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites events without the personal words they carry.
+async fn scrub_rows(c: &mut dyn Conn, rows: Vec<crate::value::Row>) -> Result<()> {
     for r in rows {
         let mut data: Json = serde_json::from_str(&r.text("data")?)?;
         let before = data.clone();
@@ -287,8 +394,19 @@ async fn scrub_events(c: &mut dyn Conn, ticket_id: i64) -> Result<()> {
         {
             *s = json!({"from": ERASED, "to": ERASED});
         }
-        if let Some(cm) = data.get_mut("comment") {
-            *cm = Json::Null;
+        for key in [
+            "comment",
+            "note",
+            "reason",
+            "duplicate_email",
+            "text",
+            "summary",
+        ] {
+            if let Some(v) = data.get_mut(key) {
+                if v.is_string() {
+                    *v = Json::String(ERASED.into());
+                }
+            }
         }
         if let Some(d) = data.get_mut("detail") {
             *d = json!({"erased": true});

@@ -43,6 +43,44 @@ async fn export_then_erase_keeps_the_numbers_and_nothing_else(backend: Backend) 
         json!({"phone": "+49 89 1234567", "birthday": "1970-01-02"}),
     )
     .await;
+    // An internal note about her stays the team's; a message of hers on Otto's ticket (a
+    // merge across customers moved it there) is hers.
+    app.post(
+        &format!("/api/v1/tickets/{tid}/messages"),
+        json!({"body": "Internal: Gretchen is a regular", "internal": true}),
+    )
+    .await;
+    let otto = app
+        .ticket(
+            "Otto's shared order",
+            "Otto asks about the order",
+            "otto@example.com",
+        )
+        .await;
+    let (_, second) = app
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "Gretchen again", "body": "Gretchen adds: ring twice",
+            "customer": {"email": email}}),
+        )
+        .await;
+    let (s, m) = app
+        .post(
+            &format!("/api/v1/tickets/{}/merge", second["id"]),
+            json!({"into": otto["id"], "confirm_other_customer": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{m}");
+    let (_, orders) = app.get(&format!("/api/v1/customers/{cid}/orders")).await;
+    let (s, ret) = app
+        .post(&format!("/api/v1/orders/{}/returns", orders[0]["id"]), json!({"lines": [{"sku": "XYL", "quantity": 1}], "reason": "Gretchen dislikes the sound"}))
+        .await;
+    assert_eq!(s, 201, "{ret}");
+    app.post(
+        &format!("/api/v1/returns/{}/moves", ret["id"]),
+        json!({"action": "reject", "note": "Gretchen played it for a month"}),
+    )
+    .await;
     let today = rapport_domain::Clock::now(&rapport_domain::SystemClock)
         .to_datetime()
         .format("%Y-%m-%d")
@@ -78,7 +116,17 @@ async fn export_then_erase_keeps_the_numbers_and_nothing_else(backend: Backend) 
         .iter()
         .map(|m| m["body"].as_str().unwrap())
         .collect();
-    assert_eq!(bodies.len(), 2, "{archive}");
+    assert_eq!(bodies.len(), 3, "{archive}");
+    assert!(
+        bodies.iter().any(|b| b.contains("ring twice")),
+        "her message on Otto's ticket"
+    );
+    assert!(
+        !bodies
+            .iter()
+            .any(|b| b.contains("Internal:") || b.contains("Otto asks")),
+        "{bodies:?}"
+    );
     assert!(bodies[0].contains("Quillstrasse"));
     assert_eq!(archive["attachments"][0]["filename"], "receipt.txt");
     assert!(archive["attachments"][0].get("data").is_none());
@@ -124,8 +172,27 @@ async fn export_then_erase_keeps_the_numbers_and_nothing_else(backend: Backend) 
             done["messages"].as_u64(),
             done["attachments"].as_u64()
         ),
-        (Some(1), Some(2), Some(1))
+        (Some(2), Some(4), Some(1))
     );
+    // Otto's ticket keeps its subject and his words; hers are gone.
+    let (_, ot) = app.get(&format!("/api/v1/tickets/{}", otto["id"])).await;
+    assert_eq!(ot["subject"], "Otto's shared order");
+    let (_, om) = app
+        .get(&format!("/api/v1/tickets/{}/messages", otto["id"]))
+        .await;
+    let obodies: Vec<&str> = om
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert!(
+        obodies.contains(&"Otto asks about the order") && obodies.contains(&"[erased]"),
+        "{obodies:?}"
+    );
+    assert!(!obodies.iter().any(|b| b.contains("ring twice")));
+    let (_, r) = app.get(&format!("/api/v1/returns/{}", ret["id"])).await;
+    assert!(!r.to_string().contains("Gretchen"), "{r}");
     let (_, c) = app.get(&format!("/api/v1/customers/{cid}")).await;
     assert_eq!(c["email"], format!("erased-{cid}@erased.invalid"));
     assert_eq!(
