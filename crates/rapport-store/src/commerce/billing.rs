@@ -297,20 +297,41 @@ fn refund_of(r: &Row) -> Result<Refund> {
     })
 }
 
-/// How much of an order is still refundable (its total less the refunds recorded), and
-/// its currency. 422 when the order is not the customer's.
+/// Locks an order's row until the transaction ends (PostgreSQL; SQLite's one writer
+/// already serialises), so two refunds of one order are summed in turn.
+pub async fn lock_order(c: &mut dyn Conn, order_id: i64) -> Result<()> {
+    let lock = crate::dialect::row_lock(c.backend(), "orders");
+    c.opt(
+        &format!("SELECT id FROM orders WHERE id = $1{lock}"),
+        &[order_id.into()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("order"))?;
+    Ok(())
+}
+
+/// What was paid back on an order so far: refunds recorded, and returns refunded.
+pub async fn refunded(c: &mut dyn Conn, order_id: i64) -> Result<i64> {
+    c.one(
+        "SELECT CAST(COALESCE((SELECT SUM(amount) FROM refunds WHERE order_id = $1), 0)
+                   + COALESCE((SELECT SUM(refund_amount) FROM returns
+                               WHERE order_id = $1 AND state = 'refunded'), 0) AS BIGINT) AS s",
+        &[order_id.into()],
+    )
+    .await?
+    .int("s")
+}
+
+/// How much of an order is still refundable (its total less the refunds recorded and the
+/// returns refunded), and its currency, with the order locked. 422 when the order is not
+/// the customer's.
 pub async fn refundable(c: &mut dyn Conn, order_id: i64, customer: i64) -> Result<(i64, String)> {
+    lock_order(c, order_id).await?;
     let o = crate::commerce::orders::get(c, order_id).await?;
     if o.customer_id != customer {
         return Err(FieldError::new("order_id", "is another customer's order").into());
     }
-    let done = c
-        .one(
-            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS s FROM refunds WHERE order_id = $1",
-            &[order_id.into()],
-        )
-        .await?
-        .int("s")?;
+    let done = refunded(c, order_id).await?;
     Ok((o.total - done, o.currency))
 }
 

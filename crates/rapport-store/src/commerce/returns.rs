@@ -352,7 +352,9 @@ pub async fn advance(
         return Err(FieldError::new("note", "say why the return is rejected").into());
     }
     let refund = if m == ReturnMove::Refund {
+        super::billing::lock_order(c, r.order_id).await?;
         let order = orders::get(c, r.order_id).await?;
+        let left = order.total - super::billing::refunded(c, r.order_id).await?;
         let value: i64 = r
             .lines
             .iter()
@@ -364,11 +366,13 @@ pub async fn advance(
                     .map_or(0, |l| l.unit_price.saturating_mul(*qty))
             })
             .sum();
-        let a = amount.unwrap_or(value);
-        if a < 0 || a > order.total {
-            return Err(
-                FieldError::new("refund_amount", "must be from zero to the order's total").into(),
-            );
+        let a = amount.unwrap_or(value.min(left.max(0)));
+        if a < 0 || a > left {
+            return Err(FieldError::new(
+                "refund_amount",
+                "must be from zero to what is left to refund on the order",
+            )
+            .into());
         }
         Some(a)
     } else {

@@ -7,7 +7,10 @@ use serde_json::json;
 use crate::harness::{Backend, TestApp, assert_error, count, settle};
 use crate::on_both;
 
-on_both!(invoices_payments_and_refunds_within_limits);
+on_both!(
+    invoices_payments_and_refunds_within_limits,
+    parallel_refunds_never_pass_the_order_total
+);
 
 async fn invoices_payments_and_refunds_within_limits(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -160,9 +163,40 @@ async fn invoices_payments_and_refunds_within_limits(backend: Backend) {
         .await;
     assert_error(s, &e, 404, None);
 
+    // A return refunded on the same order counts too: never more than the total in all.
+    let (s, ret) = app
+        .post(
+            &format!("/api/v1/orders/{oid}/returns"),
+            json!({"lines": [{"sku": "DESK", "quantity": 1}], "reason": "Scratched"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ret}");
+    let moves = format!("/api/v1/returns/{}/moves", ret["id"]);
+    for action in ["approve", "receive"] {
+        let (s, r) = app.post(&moves, json!({"action": action})).await;
+        assert_eq!(s, 200, "{r}");
+    }
+    let (s, e) = app
+        .post(
+            &moves,
+            json!({"action": "refund", "refund_amount": "55.01"}),
+        )
+        .await;
+    assert_error(s, &e, 422, Some("refund_amount"));
+    let (s, r) = app
+        .post(
+            &moves,
+            json!({"action": "refund", "refund_amount": "50.00"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let (s, e) = app.post("/api/v1/refunds", refund("5.01")).await;
+    assert_error(s, &e, 422, Some("amount"));
+    let (s, r) = app.post("/api/v1/refunds", refund("5.00")).await;
+    assert_eq!(s, 201, "{r}");
     // The shop's queue, and done once.
     let (_, open) = app.get("/api/v1/refunds?state=open").await;
-    assert_eq!(open.as_array().unwrap().len(), 2, "{open}");
+    assert_eq!(open.as_array().unwrap().len(), 3, "{open}");
     let (s, e) = app.call("GET", "/api/v1/refunds", agent, None).await;
     assert_error(s, &e, 403, None);
     let done = format!("/api/v1/refunds/{rid}/done");
@@ -177,7 +211,7 @@ async fn invoices_payments_and_refunds_within_limits(backend: Backend) {
     let (_, billing) = app.get(&format!("/api/v1/customers/{cid}/billing")).await;
     assert_eq!(billing["invoices"].as_array().unwrap().len(), 1);
     assert_eq!(billing["payments"].as_array().unwrap().len(), 1);
-    assert_eq!(billing["refunds"].as_array().unwrap().len(), 2, "{billing}");
+    assert_eq!(billing["refunds"].as_array().unwrap().len(), 3, "{billing}");
     // The ticket's history tells it; the receiver's deliveries are queued.
     let (_, evs) = app.get(&format!("/api/v1/tickets/{tid}/events")).await;
     let kinds: Vec<&str> = evs
@@ -188,18 +222,45 @@ async fn invoices_payments_and_refunds_within_limits(backend: Backend) {
         .collect();
     assert_eq!(
         kinds.iter().filter(|k| **k == "refund_issued").count(),
-        2,
+        3,
         "{kinds:?}"
     );
     assert!(kinds.contains(&"refund_done"));
     settle(&app.db).await;
     assert_eq!(
         count(&app.db, "SELECT COUNT(*) FROM jobs WHERE kind = 'webhook.deliver' AND payload LIKE '%refund.created%'").await,
-        2
+        3
     );
     assert_eq!(
         count(&app.db, "SELECT COUNT(*) FROM jobs WHERE kind = 'webhook.deliver' AND payload LIKE '%refund.done%'").await,
         1
+    );
+    app.stop().await;
+}
+
+async fn parallel_refunds_never_pass_the_order_total(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, o) = app
+        .post("/api/v1/orders", json!({"external_id": "PAR-1", "customer": {"email": "par@example.com"}, "currency": "EUR",
+            "lines": [{"sku": "S", "name": "Thing", "quantity": 1, "unit_price": "100.00"}], "status": "delivered"}))
+        .await;
+    let oid = o["id"].as_i64().unwrap();
+    let calls = (0..10).map(|_| {
+        app.post(
+            "/api/v1/refunds",
+            json!({"order_id": oid, "amount": "20.00"}),
+        )
+    });
+    let results = futures::future::join_all(calls).await;
+    let ok = results.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(ok, 5, "{results:?}");
+    assert!(
+        results.iter().all(|(s, _)| *s == 201 || *s == 422),
+        "{results:?}"
+    );
+    assert_eq!(
+        count(&app.db, "SELECT CAST(SUM(amount) AS BIGINT) FROM refunds").await,
+        10_000
     );
     app.stop().await;
 }
