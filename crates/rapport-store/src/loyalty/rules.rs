@@ -123,9 +123,42 @@ pub async fn settle_order(c: &mut dyn Conn, order_id: i64, now: Timestamp) -> Re
     }
 }
 
-/// Expires the points credited before `now` that were never spent (oldest credits are
-/// spent first), for every customer with a credit newly past its expiry. Returns how
-/// many customers lost points.
+/// What of a customer's credits is past its expiry and unspent at `now`, from their ledger
+/// in order (`(delta, kind, expires_at, created_at)`): debits spend the oldest credits
+/// first; an expiry spends the credits that had expired when it ran.
+pub fn unspent_expired(entries: &[(i64, &str, Option<i64>, i64)], now: i64) -> i64 {
+    // (amount left, expires at)
+    let mut credits: Vec<(i64, Option<i64>)> = Vec::new();
+    for &(delta, kind, expires_at, at) in entries {
+        if delta > 0 {
+            credits.push((delta, expires_at));
+            continue;
+        }
+        let mut owed = -delta;
+        for credit in credits.iter_mut() {
+            if owed == 0 {
+                break;
+            }
+            let expired_then = credit.1.is_some_and(|e| e <= at);
+            if kind == EXPIRE && !expired_then {
+                continue;
+            }
+            let take = owed.min(credit.0);
+            credit.0 -= take;
+            owed -= take;
+        }
+    }
+    credits
+        .iter()
+        .filter(|c| c.1.is_some_and(|e| e <= now))
+        .map(|c| c.0)
+        .sum()
+}
+
+/// Expires the points credited that are past their expiry at `now` and were never spent
+/// (see [`unspent_expired`]), for customers with a credit newly past its expiry, at most
+/// `limit` of them. Each customer's balance row is locked first, so two nodes sweeping
+/// at once, or a redemption meanwhile, are taken in turn. Returns how many lost points.
 pub async fn expire_due(c: &mut dyn Conn, now: Timestamp, limit: i64) -> Result<usize> {
     let customers: Vec<i64> = c
         .query(
@@ -138,24 +171,40 @@ pub async fn expire_due(c: &mut dyn Conn, now: Timestamp, limit: i64) -> Result<
         .iter()
         .map(|r| r.int("customer_id"))
         .collect::<Result<_>>()?;
+    let lock = crate::dialect::row_lock(c.backend(), "points_balances");
     let mut touched = 0;
     for customer in customers {
-        let r = c
-            .one(
-                "SELECT
-                   CAST(COALESCE(SUM(CASE WHEN delta > 0 AND expires_at IS NOT NULL
-                                          AND expires_at <= $2 THEN delta END), 0) AS BIGINT) AS due,
-                   CAST(COALESCE(SUM(CASE WHEN delta < 0 AND kind <> 'expire'
-                                          THEN -delta END), 0) AS BIGINT) AS spent,
-                   CAST(COALESCE(SUM(CASE WHEN kind = 'expire' THEN -delta END), 0) AS BIGINT)
-                     AS expired
-                 FROM points_ledger WHERE customer_id = $1",
-                &[customer.into(), now.into()],
+        let Some(b) = c
+            .opt(
+                &format!("SELECT balance FROM points_balances WHERE customer_id = $1{lock}"),
+                &[customer.into()],
+            )
+            .await?
+        else {
+            continue;
+        };
+        let balance = b.int("balance")?;
+        let rows = c
+            .query(
+                "SELECT delta, kind, expires_at, created_at FROM points_ledger
+                 WHERE customer_id = $1 ORDER BY id",
+                &[customer.into()],
             )
             .await?;
-        let (due, spent, expired) = (r.int("due")?, r.int("spent")?, r.int("expired")?);
-        let left = (due - spent).max(0) - expired;
-        let take = left.min(points::balance(c, customer).await?);
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            entries.push((
+                r.int("delta")?,
+                r.text("kind")?,
+                r.opt_int("expires_at")?,
+                r.int("created_at")?,
+            ));
+        }
+        let view: Vec<(i64, &str, Option<i64>, i64)> = entries
+            .iter()
+            .map(|(d, k, e, a)| (*d, k.as_str(), *e, *a))
+            .collect();
+        let take = unspent_expired(&view, now.0).min(balance);
         if take > 0 {
             points::apply(
                 c,
@@ -195,5 +244,28 @@ mod tests {
         assert!(Settings::new(1001, None).is_err());
         assert!(Settings::new(1, Some(0)).is_err());
         assert_eq!(Settings::new(1, Some(365)).unwrap().expiry_days, Some(365));
+    }
+
+    #[test]
+    fn the_oldest_credits_are_spent_first() {
+        // 100 that never expire, then 50 expiring at 10; 120 spent at 5: the 100 first,
+        // then 20 of the 50 — 30 expire.
+        let e = [
+            (100, "goodwill", None, 0),
+            (50, "earn", Some(10), 1),
+            (-120, "redeem", None, 5),
+        ];
+        assert_eq!(unspent_expired(&e, 9), 0);
+        assert_eq!(unspent_expired(&e, 10), 30);
+        // Once expired, the same 30 are not due again.
+        let mut e2 = e.to_vec();
+        e2.push((-30, "expire", None, 11));
+        assert_eq!(unspent_expired(&e2, 20), 0);
+        // A later credit expires in its own time, and a spend after the expiry takes the
+        // newer credit.
+        e2.push((40, "goodwill", Some(30), 12));
+        e2.push((-15, "redeem", None, 13));
+        assert_eq!(unspent_expired(&e2, 29), 0);
+        assert_eq!(unspent_expired(&e2, 30), 25);
     }
 }
