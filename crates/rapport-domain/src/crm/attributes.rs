@@ -86,14 +86,21 @@ impl AttributeKey {
             && raw
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if ok {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(FieldError::new(
+        if !ok {
+            return Err(FieldError::new(
                 field,
                 "a key is 1 to 40 lower-case letters, digits and underscores, starting with a letter",
-            ))
+            ));
         }
+        // A customer's tier is set by a supervisor (`customers.tier`), never as an
+        // attribute anyone who edits customers could write.
+        if raw == "tier" {
+            return Err(FieldError::new(
+                field,
+                "tier is reserved: set a customer's tier itself",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
     }
 
     /// The key.
@@ -326,5 +333,6 @@ mod tests {
         assert!(AttributeKey::parse("key", "Plan").is_err());
         assert!(AttributeKey::parse("key", "_p").is_err());
         assert!(AttributeKey::parse("key", "").is_err());
+        assert!(AttributeKey::parse("key", "tier").is_err());
     }
 }

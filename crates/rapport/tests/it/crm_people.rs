@@ -62,11 +62,21 @@ async fn organisations_have_members_and_a_domain(backend: Backend) {
     let (_, s0) = app.get(&format!("/api/v1/customers/{sam}")).await;
     assert!(s0["organization_id"].is_null());
     let members = format!("/api/v1/organizations/{org}/members");
-    let (s, _) = app
+    // Membership decides SLA policies and routing: a supervisor's to change.
+    let (s, e) = app
         .call(
             "PUT",
             &format!("{members}/{sam}"),
             Some(&app.agent.token),
+            None,
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+    let (s, _) = app
+        .call(
+            "PUT",
+            &format!("{members}/{sam}"),
+            Some(&app.supervisor.token),
             None,
         )
         .await;
@@ -86,7 +96,7 @@ async fn organisations_have_members_and_a_domain(backend: Backend) {
         .call(
             "DELETE",
             &format!("{members}/{sam}"),
-            Some(&app.agent.token),
+            Some(&app.supervisor.token),
             None,
         )
         .await;
@@ -95,7 +105,7 @@ async fn organisations_have_members_and_a_domain(backend: Backend) {
         .call(
             "DELETE",
             &format!("{members}/{sam}"),
-            Some(&app.agent.token),
+            Some(&app.supervisor.token),
             None,
         )
         .await;
@@ -104,7 +114,7 @@ async fn organisations_have_members_and_a_domain(backend: Backend) {
         .call(
             "PUT",
             &format!("{members}/999999"),
-            Some(&app.agent.token),
+            Some(&app.supervisor.token),
             None,
         )
         .await;
@@ -208,7 +218,7 @@ async fn attributes_are_typed_and_details_change(backend: Backend) {
         ),
         (json!({"birthday": "2999-01-01"}), "birthday"),
         (json!({"phone": "call me"}), "phone"),
-        (json!({"organization_id": "x"}), "organization_id"),
+        (json!({"attributes": {"tier": "vip"}}), "attributes.tier"),
         (json!({"nickname": "O"}), "nickname"),
     ] {
         let (s, e) = app.call("PATCH", &path, agent, Some(body.clone())).await;
@@ -219,6 +229,15 @@ async fn attributes_are_typed_and_details_change(backend: Backend) {
             "PATCH",
             &path,
             agent,
+            Some(json!({"organization_id": 999999})),
+        )
+        .await;
+    assert_error(s, &e, 403, None);
+    let (s, e) = app
+        .call(
+            "PATCH",
+            &path,
+            Some(&app.supervisor.token),
             Some(json!({"organization_id": 999999})),
         )
         .await;

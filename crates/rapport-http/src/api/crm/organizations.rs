@@ -257,7 +257,7 @@ pub async fn add_member(
     Auth(viewer): Auth,
     ApiPath((id, customer)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    require(&viewer, Permission::EditCustomers)?;
+    require(&viewer, Permission::ManageCustomers)?;
     let now = st.now();
     let actor = Actor::User(viewer.user_id);
     st.db
@@ -280,7 +280,7 @@ pub async fn remove_member(
     Auth(viewer): Auth,
     ApiPath((id, customer)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    require(&viewer, Permission::EditCustomers)?;
+    require(&viewer, Permission::ManageCustomers)?;
     let now = st.now();
     let actor = Actor::User(viewer.user_id);
     st.db

@@ -31,7 +31,7 @@ pub struct CustomerPatch {
     #[serde(default, deserialize_with = "double")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
-    /// Their organisation.
+    /// Their organisation (setting it takes a supervisor).
     #[serde(default, deserialize_with = "double")]
     #[schema(value_type = Option<i64>)]
     pub organization_id: Option<Option<i64>>,
@@ -48,8 +48,8 @@ pub struct CustomerPatch {
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// Changes a customer's details. Agents change contact details, organisation, birthday
-/// and attributes; a tier takes a supervisor.
+/// Changes a customer's details. Agents change contact details, birthday and attributes;
+/// a tier or an organisation takes a supervisor.
 #[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
     params(("id" = i64, Path, description = "Customer id")),
     request_body = CustomerPatch,
@@ -65,7 +65,9 @@ pub async fn patch_customer(
     JsonBody(req): JsonBody<CustomerPatch>,
 ) -> ApiResult<Json<CustomerView>> {
     require(&viewer, Permission::EditCustomers)?;
-    if req.tier.is_some() {
+    // The tier and the organisation decide SLA policies, routing and the score: a
+    // supervisor's to set.
+    if req.tier.is_some() || req.organization_id.is_some() {
         require(&viewer, Permission::ManageCustomers)?;
     }
     let now = st.now();
