@@ -215,10 +215,16 @@ pub async fn request(
     now: Timestamp,
 ) -> Result<Return> {
     let order = orders::get(c, order_id).await?;
-    if let By::Customer(cu) = by
-        && *cu != order.customer_id
-    {
-        return Err(StoreError::NotFound("order"));
+    if let By::Customer(cu) = by {
+        if *cu != order.customer_id {
+            return Err(StoreError::NotFound("order"));
+        }
+        // Customers send back what arrived; an agent may start a return at any point.
+        if order.status != rapport_domain::commerce::OrderStatus::Delivered {
+            return Err(StoreError::Conflict(
+                "only a delivered order can be sent back".into(),
+            ));
+        }
     }
     if let (By::Agent(v), Some(t)) = (by, ticket_id) {
         let ticket = crate::tickets::get_for_agent(c, v, t).await?;

@@ -256,7 +256,18 @@ pub async fn request_return(
             }
         }
     }
-    let reason = field("reason").to_owned();
+    // Every post counts toward the address's allowance.
+    st.portal_posts.fail(ip);
+    let reason = match rapport_domain::commerce::returns::return_text("reason", field("reason")) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Return not sent",
+                &format!("{}: {}", e.field, e.message),
+            );
+        }
+    };
     let now = st.now();
     let by = By::Customer(customer);
     match st
@@ -270,6 +281,7 @@ pub async fn request_return(
             "Return not sent",
             &format!("{}: {}", e.field, e.message),
         ),
+        Err(StoreError::Conflict(m)) => error_page(StatusCode::CONFLICT, "Return not sent", &m),
         Err(e) => store_error(e),
     }
 }

@@ -218,6 +218,36 @@ async fn customers_follow_orders_and_send_items_back(backend: Backend) {
         "{html}"
     );
 
+    // Only what arrived goes back, for a reason of 1 to 1,000 characters.
+    let (_, pending) = app
+        .post("/api/v1/orders", json!({"external_id": "P-2", "customer": {"email": email}, "currency": "EUR",
+            "lines": [{"sku": "TEE-2", "name": "T-shirt", "quantity": 1, "unit_price": "19.00"}], "status": "paid"}))
+        .await;
+    let (s, _) = pia
+        .post(
+            &app,
+            &format!("/portal/orders/{}/returns", pending["id"]),
+            &[
+                ("csrf", "form-token"),
+                ("qty:TEE-2", "1"),
+                ("reason", "Changed my mind"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 409);
+    let long = "x".repeat(1001);
+    let (s, _) = pia
+        .post(
+            &app,
+            &path,
+            &[
+                ("csrf", "form-token"),
+                ("qty:TEE-2", "1"),
+                ("reason", &long),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
     // Someone else cannot send Pia's order back.
     let other = app.ticket("Hi", "Hello", "olaf@example.com").await;
     let olaf = Browser::signed_in(&app, other["customer"]["id"].as_i64().unwrap()).await;
