@@ -19,6 +19,9 @@ use crate::email::EmailAddress;
 /// The most rows one import reads.
 pub const MAX_ROWS: usize = 50_000;
 
+/// The most bad rows one read lists (a file past it is refused at that point).
+pub const MAX_ERRORS: usize = 1_000;
+
 /// A bad cell (or a bad row, or a bad header).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
@@ -101,18 +104,29 @@ pub fn read(bytes: &[u8]) -> Result<CsvTable, Vec<RowError>> {
         }
     }
     let mut rows = Vec::new();
-    for rec in r.records() {
+    for (seen, rec) in r.records().enumerate() {
+        // Every record counts, good or bad, and the errors stop at MAX_ERRORS: a hostile
+        // file costs at most what a full one does.
+        if errors.len() >= MAX_ERRORS {
+            errors.push(RowError::new(
+                0,
+                "file",
+                format!("more than {MAX_ERRORS} errors; fix these first"),
+            ));
+            break;
+        }
+        if seen >= MAX_ROWS {
+            let line = rec.as_ref().ok().map_or(0, |r| line_of(r.position()));
+            errors.push(RowError::new(
+                line,
+                "row",
+                format!("a file holds at most {MAX_ROWS} rows"),
+            ));
+            break;
+        }
         match rec {
             Ok(rec) => {
                 let line = line_of(rec.position());
-                if rows.len() >= MAX_ROWS {
-                    errors.push(RowError::new(
-                        line,
-                        "row",
-                        format!("a file holds at most {MAX_ROWS} rows"),
-                    ));
-                    break;
-                }
                 if rec.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
@@ -495,6 +509,23 @@ mod tests {
         );
         assert!(read(b"email,email\na@b.co,a@b.co\n").is_err());
         assert!(read(b"").is_err());
+    }
+
+    #[test]
+    fn hostile_files_stop_early() {
+        let mut many = String::from("email\n");
+        for _ in 0..5_000 {
+            many.push_str("a,b\n");
+        }
+        let e = read(many.as_bytes()).unwrap_err();
+        assert_eq!(e.len(), MAX_ERRORS + 1);
+        assert_eq!(e[MAX_ERRORS].field, "file");
+        let mut long = String::from("email\n");
+        for i in 0..=MAX_ROWS {
+            long.push_str(&format!("a{i}@example.com\n"));
+        }
+        let e = read(long.as_bytes()).unwrap_err();
+        assert_eq!((e.len(), e[0].line), (1, MAX_ROWS as u64 + 2));
     }
 
     #[test]

@@ -9,7 +9,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use rapport_domain::Permission;
 use rapport_domain::commerce::csv;
-use rapport_domain::crm::import as csv_rows;
 use rapport_store::commerce::orders;
 use rapport_store::crm::import::Report;
 use rapport_store::events::Actor;
@@ -43,7 +42,7 @@ pub async fn import_orders(
     require(&viewer, Permission::ManageOrders)?;
     csv_body(&headers)?;
     let dry_run = q.dry_run.unwrap_or(false);
-    let table = match csv_rows::read(&body) {
+    let table = match crate::api::crm::import::read_csv(body).await? {
         Ok(t) => t,
         Err(errors) => return Ok(unreadable(errors, dry_run)),
     };

@@ -142,6 +142,21 @@ pub(crate) fn answer(report: Report) -> Response {
         .into_response()
 }
 
+/// Reads the CSV off the async workers (a large file takes a moment).
+pub(crate) async fn read_csv(
+    body: Bytes,
+) -> Result<Result<csv_rows::CsvTable, Vec<RowError>>, ApiError> {
+    tokio::task::spawn_blocking(move || csv_rows::read(&body))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the file could not be read",
+            )
+        })
+}
+
 /// A file that does not even read as CSV.
 pub(crate) fn unreadable(errors: Vec<RowError>, dry_run: bool) -> Response {
     answer(Report {
@@ -172,7 +187,7 @@ pub async fn import_customers(
     require(&viewer, Permission::ManageCustomers)?;
     csv_body(&headers)?;
     let dry_run = q.dry_run.unwrap_or(false);
-    let table = match csv_rows::read(&body) {
+    let table = match read_csv(body).await? {
         Ok(t) => t,
         Err(errors) => return Ok(unreadable(errors, dry_run)),
     };
@@ -210,7 +225,7 @@ pub async fn import_organizations(
     require(&viewer, Permission::ManageCustomers)?;
     csv_body(&headers)?;
     let dry_run = q.dry_run.unwrap_or(false);
-    let table = match csv_rows::read(&body) {
+    let table = match read_csv(body).await? {
         Ok(t) => t,
         Err(errors) => return Ok(unreadable(errors, dry_run)),
     };
