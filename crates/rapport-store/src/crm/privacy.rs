@@ -402,10 +402,10 @@ async fn scrub_rows(c: &mut dyn Conn, rows: Vec<crate::value::Row>) -> Result<()
             "text",
             "summary",
         ] {
-            if let Some(v) = data.get_mut(key) {
-                if v.is_string() {
-                    *v = Json::String(ERASED.into());
-                }
+            if let Some(v) = data.get_mut(key)
+                && v.is_string()
+            {
+                *v = Json::String(ERASED.into());
             }
         }
         if let Some(d) = data.get_mut("detail") {
