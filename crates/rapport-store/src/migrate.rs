@@ -315,6 +315,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0051_segments.sql"),
         postgres: include_str!("../migrations/postgres/0051_segments.sql"),
     },
+    Migration {
+        version: 52,
+        name: "customer_indexes",
+        sqlite: include_str!("../migrations/sqlite/0052_customer_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0052_customer_indexes.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

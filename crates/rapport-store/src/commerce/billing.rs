@@ -401,6 +401,32 @@ pub async fn refund(c: &mut dyn Conn, id: i64) -> Result<Refund> {
     refund_of(&r)
 }
 
+/// A customer's refunds `viewer` may see (given on tickets of their teams, or on none),
+/// oldest first.
+pub async fn refunds_seen(
+    c: &mut dyn Conn,
+    viewer: &rapport_domain::Viewer,
+    customer: i64,
+) -> Result<Vec<Refund>> {
+    let seen = crate::crm::timeline::team_filter(viewer);
+    let cols: Vec<String> = REFUND_COLS
+        .split(',')
+        .map(|c| format!("r.{}", c.trim()))
+        .collect();
+    c.query(
+        &format!(
+            "SELECT {} FROM refunds r LEFT JOIN tickets t ON t.id = r.ticket_id
+             WHERE r.customer_id = $1{seen} ORDER BY r.id LIMIT 500",
+            cols.join(", ")
+        ),
+        &[customer.into()],
+    )
+    .await?
+    .iter()
+    .map(refund_of)
+    .collect()
+}
+
 /// Refunds, oldest first: a customer's, or those in `state` (the shop's queue).
 pub async fn refunds(
     c: &mut dyn Conn,

@@ -114,6 +114,35 @@ pub async fn merge(
         &[keep.into(), duplicate.into()],
     )
     .await?;
+    // An article vote both cast counts once; the duplicate's other votes become the
+    // keeper's (votes are keyed `c:<customer>`).
+    c.execute(
+        "DELETE FROM kb_feedback WHERE customer_id = $1
+         AND article_id IN (SELECT article_id FROM kb_feedback WHERE customer_id = $2)",
+        &[duplicate.into(), keep.into()],
+    )
+    .await?;
+    c.execute(
+        "UPDATE kb_feedback SET voter = $1 WHERE customer_id = $2",
+        &[format!("c:{keep}").into(), duplicate.into()],
+    )
+    .await?;
+    // Approval requests name their customer inside the request too.
+    let asked = c
+        .query(
+            "SELECT id, request FROM approvals WHERE customer_id = $1",
+            &[duplicate.into()],
+        )
+        .await?;
+    for r in asked {
+        let mut req: Value = serde_json::from_str(&r.text("request")?)?;
+        req["customer_id"] = Value::from(keep);
+        c.execute(
+            "UPDATE approvals SET request = $1 WHERE id = $2",
+            &[req.to_string().into(), r.int("id")?.into()],
+        )
+        .await?;
+    }
     let mut counts = Vec::new();
     for (table, column) in &POINTERS {
         let n = c

@@ -64,6 +64,16 @@ async fn a_duplicate_merges_with_everything_it_had(backend: Backend) {
         .await;
     assert_eq!(s, 200);
 
+    // A gift asked for the duplicate, still waiting when the merge happens.
+    let (s, pending) = app
+        .call(
+            "POST",
+            "/api/v1/vouchers",
+            Some(&app.agent.token),
+            Some(json!({"customer_id": dup, "percent": 5, "ticket_id": bid})),
+        )
+        .await;
+    assert_eq!(s, 202, "{pending}");
     let path = format!("/api/v1/customers/{keep}/merge");
     let (s, e) = app.post(&path, json!({"duplicate_id": keep})).await;
     assert_error(s, &e, 422, Some("duplicate_id"));
@@ -113,8 +123,18 @@ async fn a_duplicate_merges_with_everything_it_had(backend: Backend) {
     assert_eq!(orders.as_array().unwrap().len(), 2);
     let (_, points) = app.get(&format!("/api/v1/customers/{keep}/points")).await;
     assert_eq!(points["balance"], 80, "{points}");
+    // The waiting gift is now the keeper's and can be approved.
+    let (s, ok) = app
+        .call(
+            "POST",
+            &format!("/api/v1/approvals/{}/approve", pending["id"]),
+            Some(&app.supervisor.token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{ok}");
     let (_, vouchers) = app.get(&format!("/api/v1/customers/{keep}/vouchers")).await;
-    assert_eq!(vouchers.as_array().unwrap().len(), 1);
+    assert_eq!(vouchers.as_array().unwrap().len(), 2, "{vouchers}");
     // An opt-out of either holds for both.
     let (_, opt) = app.get(&format!("/api/v1/customers/{keep}/surveys")).await;
     assert_eq!(opt["opt_out"], true);

@@ -278,7 +278,7 @@ pub struct BillingView {
     pub invoices: Vec<RecordView>,
     /// Payments, newest first.
     pub payments: Vec<RecordView>,
-    /// Refunds, oldest first.
+    /// Refunds, oldest first (those given on other teams' tickets left out for agents).
     pub refunds: Vec<RefundView>,
 }
 
@@ -299,7 +299,7 @@ pub async fn customer_billing(
         .read(op!(c => {
             rapport_store::customers::get(c, id).await?;
             let (i, p) = billing::for_customer(c, id).await?;
-            let r = billing::refunds(c, Some(id), None, 200).await?;
+            let r = billing::refunds_seen(c, &viewer, id).await?;
             Ok((i, p, r))
         }))
         .await?;
