@@ -299,10 +299,27 @@ pub async fn set_membership(
         &[organization_id.into(), now.into(), customer_id.into()],
     )
     .await?;
-    for (org, action) in [
-        (current.organization_id, "member_left"),
-        (organization_id, "member_joined"),
-    ] {
+    record_move(
+        c,
+        actor,
+        customer_id,
+        current.organization_id,
+        organization_id,
+        now,
+    )
+    .await
+}
+
+/// Records a customer leaving one organisation and joining another (either may be none).
+pub(crate) async fn record_move(
+    c: &mut dyn Conn,
+    actor: Actor,
+    customer_id: i64,
+    from: Option<i64>,
+    to: Option<i64>,
+    now: Timestamp,
+) -> Result<()> {
+    for (org, action) in [(from, "member_left"), (to, "member_joined")] {
         if let Some(org) = org {
             events::record_crm(
                 c,

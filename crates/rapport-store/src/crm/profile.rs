@@ -117,21 +117,7 @@ pub async fn update(
     )
     .await?;
     if org != current.organization_id {
-        for (o, action) in [
-            (current.organization_id, "member_left"),
-            (org, "member_joined"),
-        ] {
-            if let Some(o) = o {
-                events::record_crm(
-                    c,
-                    actor,
-                    EventKind::OrganizationChanged,
-                    &json!({"organization_id": o, "action": action, "customer_id": id}),
-                    now,
-                )
-                .await?;
-            }
-        }
+        super::organizations::record_move(c, actor, id, current.organization_id, org, now).await?;
     }
     customers::get(c, id).await
 }
