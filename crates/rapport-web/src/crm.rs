@@ -92,11 +92,13 @@ fn interaction(i: timeline::Item, zone: &Zone) -> Interaction {
     }
 }
 
-/// Reads the card of a customer as `viewer` may see it.
+/// Reads the card of a customer as `viewer` may see it. Beside a ticket (`beside`), its
+/// interactions leave out that ticket's own, which the page already shows.
 pub async fn load(
     c: &mut dyn Conn,
     viewer: &Viewer,
     customer: i64,
+    beside: Option<i64>,
     now: Timestamp,
     zone: &Zone,
 ) -> Result<Card> {
@@ -131,7 +133,10 @@ pub async fn load(
         .filter(|s| !s.is_empty())
         .collect();
     let risk = card::signals(c, viewer, customer, now).await?.risk();
-    let (items, _) = timeline::page(c, viewer, customer, None, RECENT).await?;
+    let items = match beside {
+        Some(t) => timeline::recent_besides(c, viewer, customer, t, RECENT).await?,
+        None => timeline::page(c, viewer, customer, None, RECENT).await?.0,
+    };
     Ok(Card {
         tier: cu.tier,
         organization,

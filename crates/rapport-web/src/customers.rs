@@ -49,7 +49,7 @@ pub async fn customer(State(st): State<AppState>, me: Me, Path(id): Path<i64>) -
                     rapport_store::sentiment::of_customer(c, &who, id).await?,
                 ),
                 zone.clone(),
-                crate::crm::load(c, &viewer, id, now, &zone).await?,
+                crate::crm::load(c, &viewer, id, None, now, &zone).await?,
             ))
         }))
         .await

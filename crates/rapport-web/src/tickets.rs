@@ -210,7 +210,7 @@ async fn load_ticket(st: &AppState, viewer: Viewer, id: i64) -> Result<TicketDat
                 .collect();
             let points = rapport_store::loyalty::points::balance(c, t.customer.id).await?;
             let vouchers = rapport_store::loyalty::vouchers::for_customer(c, t.customer.id).await?;
-            let card = crate::crm::load(c, &viewer_again, t.customer.id, now, &zone).await?;
+            let card = crate::crm::load(c, &viewer_again, t.customer.id, Some(id), now, &zone).await?;
             Ok(TicketData {
                 card,
                 orders,

@@ -102,17 +102,50 @@ pub async fn page(
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<(Vec<Item>, Option<Cursor>)> {
+    read(c, viewer, customer_id, after, limit, None).await
+}
+
+/// The newest `limit` items of `customer_id`'s timeline that do not belong to ticket
+/// `except`: the customer card beside a ticket leaves out what the ticket page shows.
+pub async fn recent_besides(
+    c: &mut dyn Conn,
+    viewer: &Viewer,
+    customer_id: i64,
+    except: i64,
+    limit: i64,
+) -> Result<Vec<Item>> {
+    Ok(read(c, viewer, customer_id, None, limit, Some(except))
+        .await?
+        .0)
+}
+
+async fn read(
+    c: &mut dyn Conn,
+    viewer: &Viewer,
+    customer_id: i64,
+    after: Option<Cursor>,
+    limit: i64,
+    except: Option<i64>,
+) -> Result<(Vec<Item>, Option<Cursor>)> {
     crate::customers::get(c, customer_id).await?;
     let limit = limit.clamp(1, MAX_PAGE);
     let mut p: Vec<Value> = vec![customer_id.into()];
     let seen = team_filter(viewer);
-    let cursor = match after {
+    let mut cursor = match after {
         Some(k) => {
             p.extend([k.at.into(), k.ord.into(), k.id.into()]);
-            "WHERE at < $2 OR (at = $2 AND (ord < $3 OR (ord = $3 AND id < $4)))"
+            "WHERE (at < $2 OR (at = $2 AND (ord < $3 OR (ord = $3 AND id < $4))))".to_string()
         }
-        None => "",
+        None => String::new(),
     };
+    if let Some(t) = except {
+        p.push(t.into());
+        let word = if cursor.is_empty() { "WHERE" } else { " AND" };
+        cursor.push_str(&format!(
+            "{word} (ticket_id IS NULL OR ticket_id <> ${})",
+            p.len()
+        ));
+    }
     p.push((limit + 1).into());
     let lim = p.len();
     let sql = format!(

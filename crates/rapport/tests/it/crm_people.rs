@@ -602,6 +602,20 @@ async fn the_card_shows_value_and_explains_churn_risk(backend: Backend) {
             );
             assert!(html.contains("Latest interactions"), "{html}");
             assert!(html.contains("R-3 — cancelled, 999.00 EUR"), "{html}");
+            // Beside a ticket, the card leaves out that ticket's own interactions (the
+            // page shows them); on the customer's page it lists them with the others.
+            let card = html
+                .split(r#"aria-label="Customer card""#)
+                .nth(1)
+                .and_then(|rest| rest.split("</div>").next())
+                .unwrap_or_default();
+            let own = format!("/tickets/{tid}\"");
+            assert_eq!(
+                card.contains(&own),
+                path.starts_with("/customers"),
+                "{card}"
+            );
+            assert!(card.contains("/tickets/"), "{card}");
         }
     }
     // A content customer reads as such.
