@@ -56,21 +56,24 @@ impl Subscriber for Classifier {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let mut tally = classify::Tally::default();
+            // A run of new tickets is handled together (their texts read in one go, their
+            // examples written in one go), in its place among the corrections.
+            let mut created: Vec<(i64, bool)> = Vec::new();
             for event in events {
                 let Some(ticket) = event.ticket_id else {
                     continue;
                 };
                 match event.kind {
                     EventKind::FieldsChanged => {
+                        classify::on_created(c, &created, now, &mut tally).await?;
+                        created.clear();
                         let to = event.data["category"]["to"].as_str();
                         classify::learn(c, ticket, to, now, &mut tally).await?;
                     }
-                    _ => {
-                        let by_agent = matches!(event.actor, Actor::User(_));
-                        classify::on_created(c, ticket, by_agent, now, &mut tally).await?;
-                    }
+                    _ => created.push((ticket, matches!(event.actor, Actor::User(_)))),
                 }
             }
+            classify::on_created(c, &created, now, &mut tally).await?;
             classify::flush(c, &mut tally).await
         })
     }

@@ -261,34 +261,111 @@ async fn add(
     Ok(())
 }
 
-/// A new ticket's example: its text's features counted into `tally` and kept.
-async fn add_new(
+/// New tickets' examples, kept together in one statement per [`CHUNK`] / 3 rows; those
+/// not kept before (a ticket handled again after a crash) are counted into `tally`.
+async fn keep(
     c: &mut dyn Conn,
-    ticket_id: i64,
-    category: &str,
+    examples: &mut Vec<(i64, String, BTreeMap<String, u32>)>,
     now: Timestamp,
     tally: &mut Tally,
 ) -> Result<()> {
-    let Some(text) = crate::tickets::opening_text(c, ticket_id).await? else {
-        return Ok(());
-    };
-    let doc = features(&text);
-    let kept = c
-        .execute(
-            "INSERT INTO classifier_examples (ticket_id, category, features, created_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (ticket_id) DO NOTHING",
-            &[
-                ticket_id.into(),
-                category.into(),
-                serde_json::to_string(&doc)?.into(),
-                now.into(),
-            ],
-        )
-        .await?;
-    if kept == 1 {
-        tally.add(category, &doc, 1);
+    for chunk in examples.chunks(CHUNK / 3) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (ticket, category, doc) in chunk {
+            let i = params.len();
+            rows.push(format!("(${}, ${}, ${}, ${})", i + 1, i + 2, i + 3, i + 4));
+            params.push((*ticket).into());
+            params.push(category.clone().into());
+            params.push(serde_json::to_string(doc)?.into());
+            params.push(now.into());
+        }
+        let kept: HashSet<i64> = c
+            .query(
+                &format!(
+                    "INSERT INTO classifier_examples (ticket_id, category, features, created_at)
+                     VALUES {} ON CONFLICT (ticket_id) DO NOTHING RETURNING ticket_id",
+                    rows.join(", ")
+                ),
+                &params,
+            )
+            .await?
+            .iter()
+            .map(|r| r.int("ticket_id"))
+            .collect::<Result<_>>()?;
+        for (ticket, category, doc) in chunk {
+            if kept.contains(ticket) {
+                tally.add(category, doc, 1);
+            }
+        }
     }
+    examples.clear();
     Ok(())
+}
+
+/// The category and opening text (subject, then first message) of each of `ids` that
+/// still exists, in one read per 500.
+async fn openings(c: &mut dyn Conn, ids: &[i64]) -> Result<HashMap<i64, (Option<String>, String)>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<Value> = chunk.iter().map(|id| (*id).into()).collect();
+        for r in c
+            .query(
+                &format!(
+                    "SELECT t.id, t.category, t.subject,
+                            (SELECT m.body FROM messages m WHERE m.ticket_id = t.id
+                             ORDER BY m.id LIMIT 1) AS body
+                     FROM tickets t WHERE t.id IN ({})",
+                    marks.join(", ")
+                ),
+                &params,
+            )
+            .await?
+        {
+            let text = format!(
+                "{}\n{}",
+                r.text("subject")?,
+                r.opt_text("body")?.unwrap_or_default()
+            );
+            out.insert(r.int("id")?, (r.opt_text("category")?, text));
+        }
+    }
+    Ok(out)
+}
+
+/// Handles new tickets, in order (`(ticket, opened by an agent)`): a category an agent
+/// gave is an example, kept at once with its counts in `tally`; a ticket opened without
+/// one is classified, after the examples before it are counted (so the verdict sees
+/// them). Their categories and texts are read together and the examples written together,
+/// so a batch of new tickets costs a few statements, not a few per ticket.
+pub async fn on_created(
+    c: &mut dyn Conn,
+    created: &[(i64, bool)],
+    now: Timestamp,
+    tally: &mut Tally,
+) -> Result<()> {
+    let ids: Vec<i64> = created.iter().map(|(id, _)| *id).collect();
+    let found = openings(c, &ids).await?;
+    let mut examples = Vec::new();
+    for (ticket, by_agent) in created {
+        let Some((category, text)) = found.get(ticket) else {
+            continue;
+        };
+        match category {
+            // A new ticket has no example and no verdict yet: nothing to take back, and no
+            // lock until the counts are written (`flush` takes it; a rebuild running at the
+            // same time counts this example or leaves it to the flush, never both).
+            Some(cat) if *by_agent => examples.push((*ticket, cat.clone(), features(text))),
+            Some(_) => {}
+            None => {
+                keep(c, &mut examples, now, tally).await?;
+                flush(c, tally).await?;
+                classify(c, *ticket, now).await?;
+            }
+        }
+    }
+    keep(c, &mut examples, now, tally).await
 }
 
 /// The counts a prediction for this document needs.
@@ -457,38 +534,6 @@ pub async fn classify(
         confidence: permille as f64 / 1000.0,
         applied,
     }))
-}
-
-/// A new ticket: one an agent created with a category is an example (its counts go into
-/// `tally`); one that came in without a category is classified, after the tally is
-/// written so the verdict sees every example before it.
-pub async fn on_created(
-    c: &mut dyn Conn,
-    ticket_id: i64,
-    by_agent: bool,
-    now: Timestamp,
-    tally: &mut Tally,
-) -> Result<()> {
-    let category = c
-        .opt(
-            "SELECT category FROM tickets WHERE id = $1",
-            &[ticket_id.into()],
-        )
-        .await?
-        .map(|r| r.opt_text("category"))
-        .transpose()?
-        .flatten();
-    match category {
-        // A new ticket has no example and no verdict yet: nothing to take back, and no
-        // lock until the counts are written (`flush` takes it; a rebuild running at the
-        // same time counts this example or leaves it to the flush, never both).
-        Some(cat) if by_agent => add_new(c, ticket_id, &cat, now, tally).await,
-        Some(_) => Ok(()),
-        None => {
-            flush(c, tally).await?;
-            classify(c, ticket_id, now).await.map(|_| ())
-        }
-    }
 }
 
 /// Rebuilds every count from the examples, reading each ticket's text again (so a change

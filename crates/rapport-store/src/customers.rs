@@ -57,18 +57,35 @@ pub async fn find_or_create(
     name: Option<&CustomerName>,
     now: Timestamp,
 ) -> Result<i64> {
+    Ok(find_or_create_with_tier(c, email, name, now).await?.0)
+}
+
+/// [`find_or_create`], with the customer's tier (see `score::tier`) read in the same
+/// statement as the lookup: a new ticket's score needs it, and a statement less per ticket
+/// counts on PostgreSQL.
+pub(crate) async fn find_or_create_with_tier(
+    c: &mut dyn Conn,
+    email: &EmailAddress,
+    name: Option<&CustomerName>,
+    now: Timestamp,
+) -> Result<(i64, Option<String>)> {
     let name = name.map_or("", CustomerName::as_str);
     if let Some(row) = c
         .opt(
-            "SELECT id, name FROM customers WHERE email = $1
+            "SELECT x.id, x.name, x.tier, x.attributes AS ca, o.attributes AS oa
+             FROM customers x LEFT JOIN organizations o ON o.id = x.organization_id
+             WHERE x.email = $1
              UNION ALL
-             SELECT x.id, x.name FROM customer_emails e JOIN customers x ON x.id = e.customer_id
+             SELECT x.id, x.name, x.tier, x.attributes AS ca, o.attributes AS oa
+             FROM customer_emails e JOIN customers x ON x.id = e.customer_id
+             LEFT JOIN organizations o ON o.id = x.organization_id
              WHERE e.email = $1",
             &[email.as_str().into()],
         )
         .await?
     {
         let id = row.int("id")?;
+        let tier = crate::score::tier_of(&row)?;
         if row.text("name")?.is_empty() && !name.is_empty() {
             c.execute(
                 "UPDATE customers SET name = $1, updated_at = $2 WHERE id = $3",
@@ -77,7 +94,7 @@ pub async fn find_or_create(
             .await?;
             search::reindex_customer(c, id, name, email.as_str()).await?;
         }
-        return Ok(id);
+        return Ok((id, tier));
     }
     let inserted = c
         .opt(
@@ -91,23 +108,29 @@ pub async fn find_or_create(
             let id = row.int("id")?;
             search::index_customer(c, id, name, email.as_str()).await?;
             // A new customer writing in from an organisation's domain joins it.
+            // (Its tier can only come from that organisation.)
+            let mut tier = None;
             if let Some(org) = crate::crm::organizations::for_domain(c, email.domain()).await? {
                 c.execute(
                     "UPDATE customers SET organization_id = $1 WHERE id = $2",
                     &[org.into(), id.into()],
                 )
                 .await?;
+                tier = crate::score::tier(c, id).await?;
             }
-            Ok(id)
+            Ok((id, tier))
         }
         // Another node inserted the same address a moment ago.
-        None => c
-            .one(
-                "SELECT id FROM customers WHERE email = $1",
-                &[email.as_str().into()],
-            )
-            .await?
-            .int("id"),
+        None => {
+            let id = c
+                .one(
+                    "SELECT id FROM customers WHERE email = $1",
+                    &[email.as_str().into()],
+                )
+                .await?
+                .int("id")?;
+            Ok((id, crate::score::tier(c, id).await?))
+        }
     }
 }
 

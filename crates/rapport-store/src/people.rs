@@ -172,23 +172,33 @@ pub async fn viewer_for_token(
     token_hash: &str,
     now: Timestamp,
 ) -> Result<Option<TokenViewer>> {
-    let Some(row) = c
-        .opt(
-            "SELECT u.id, u.role, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+    // The agent's teams come in the same statement: a row per team (one with none when
+    // the agent is in no team). Every API request makes this read.
+    let rows = c
+        .query(
+            "SELECT u.id, u.role, t.expires_at, m.team_id
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             LEFT JOIN team_members m ON m.user_id = u.id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2
-               AND (t.expires_at IS NULL OR t.expires_at > $3)",
+               AND (t.expires_at IS NULL OR t.expires_at > $3)
+             ORDER BY m.team_id",
             &[token_hash.into(), true.into(), now.into()],
         )
-        .await?
-    else {
+        .await?;
+    let Some(row) = rows.first() else {
         return Ok(None);
     };
-    let user_id = row.int("id")?;
+    let mut team_ids = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Some(team) = r.opt_int("team_id")? {
+            team_ids.push(team);
+        }
+    }
     Ok(Some(TokenViewer {
         viewer: Viewer {
-            user_id,
+            user_id: row.int("id")?,
             role: Role::parse(&row.text("role")?)?,
-            team_ids: team_ids_of(c, user_id).await?,
+            team_ids,
         },
         expires_at: row.opt_int("expires_at")?.map(Timestamp),
     }))

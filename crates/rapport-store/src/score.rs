@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 
 use crate::db::Conn;
 use crate::error::Result;
+use crate::value::Row;
 
 /// The customer's tier: the one set on them (`customers.tier`), else their own `tier`
 /// attribute, else their organisation's.
@@ -24,6 +25,13 @@ pub(crate) async fn tier(c: &mut dyn Conn, customer_id: i64) -> Result<Option<St
     else {
         return Ok(None);
     };
+    tier_of(&r)
+}
+
+/// The tier from a row with the customer's `tier` and the `attributes` of the customer
+/// (`ca`) and of their organisation (`oa`): the one set on the customer, else a `tier`
+/// attribute of theirs, else of their organisation.
+pub(crate) fn tier_of(r: &Row) -> Result<Option<String>> {
     let read = |raw: Option<String>| -> Option<String> {
         let v: Json = serde_json::from_str(&raw?).ok()?;
         v.get("tier")?.as_str().map(str::to_owned)

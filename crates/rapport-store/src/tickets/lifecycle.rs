@@ -14,6 +14,7 @@ use crate::dialect;
 use crate::error::{Result, StoreError};
 use crate::events::{self, Actor};
 use crate::messages::{self, NewAttachment};
+use crate::value::Value;
 use crate::{customers, search};
 
 /// Checks custom fields: an object of at most 100 keys (letters, digits, `_`, `-`, up to
@@ -127,13 +128,30 @@ async fn write_tags(c: &mut dyn Conn, ticket_id: i64, tags: &[String]) -> Result
         &[ticket_id.into()],
     )
     .await?;
-    for t in tags {
-        c.execute(
-            "INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)",
-            &[ticket_id.into(), t.into()],
-        )
-        .await?;
+    insert_tags(c, ticket_id, tags).await
+}
+
+/// Adds tags to a ticket that has none of them, in one statement.
+async fn insert_tags(c: &mut dyn Conn, ticket_id: i64, tags: &[String]) -> Result<()> {
+    if tags.is_empty() {
+        return Ok(());
     }
+    let mut params: Vec<Value> = vec![ticket_id.into()];
+    let rows: Vec<String> = tags
+        .iter()
+        .map(|t| {
+            params.push(t.as_str().into());
+            format!("($1, ${})", params.len())
+        })
+        .collect();
+    c.execute(
+        &format!(
+            "INSERT INTO ticket_tags (ticket_id, tag) VALUES {}",
+            rows.join(", ")
+        ),
+        &params,
+    )
+    .await?;
     Ok(())
 }
 
@@ -176,9 +194,9 @@ pub async fn create_expecting(
     }
     NewAttachment::check_all(&t.attachments)?;
     parse_custom_fields(&Json::Object(t.custom_fields.clone()))?;
-    let customer_id =
-        customers::find_or_create(c, &t.customer_email, t.customer_name.as_ref(), now).await?;
-    let tier = crate::score::tier(c, customer_id).await?;
+    let (customer_id, tier) =
+        customers::find_or_create_with_tier(c, &t.customer_email, t.customer_name.as_ref(), now)
+            .await?;
     let signals = Signals::read(&[t.subject.as_str(), t.body.as_str()], tier.as_deref())
         .felt(t.body.sentiment());
     let standing = score::standing(&signals, t.priority);
@@ -217,9 +235,7 @@ pub async fn create_expecting(
         )
         .await?
         .int("id")?;
-    if !tags.is_empty() {
-        write_tags(c, id, &tags).await?;
-    }
+    insert_tags(c, id, &tags).await?;
     messages::insert(
         c,
         id,
