@@ -91,6 +91,11 @@ struct Args {
     /// reports: for builds from before the roll-ups (issue 13), which never build them.
     #[arg(long)]
     no_roll_up_wait: bool,
+    /// Leave out the physical reference (the same rows inserted straight into the
+    /// tables after the server stops), e.g. on a database kept for `--reuse`, whose
+    /// next server would otherwise first work through those rows' events.
+    #[arg(long)]
+    no_raw: bool,
     /// Measure on an existing, already filled database (one a `--keep` run left: a
     /// PostgreSQL URL, or a SQLite data directory) instead of filling a new one; it is
     /// left in place.
@@ -529,32 +534,34 @@ async fn run(args: &Args, scratch: &Scratch) -> anyhow::Result<()> {
     child.kill().await.ok();
 
     // 6. The physical reference: the same rows, straight into the same database.
-    let raw_single;
-    let raw_group;
-    match sqlite_path(scratch) {
-        Some(path) => {
-            raw_single = raw_sqlite(&path, 2_000, 1)?;
-            raw_group = raw_sqlite(&path, args.create.min(20_000), args.clients)?;
+    if !args.no_raw {
+        let raw_single;
+        let raw_group;
+        match sqlite_path(scratch) {
+            Some(path) => {
+                raw_single = raw_sqlite(&path, 2_000, 1)?;
+                raw_group = raw_sqlite(&path, args.create.min(20_000), args.clients)?;
+            }
+            None => {
+                let url = scratch.url.clone().context("postgres url")?;
+                raw_single = raw_postgres(&url, 2_000, 1, 1).await?;
+                raw_group =
+                    raw_postgres(&url, args.create.min(20_000), args.clients, args.clients).await?;
+            }
         }
-        None => {
-            let url = scratch.url.clone().context("postgres url")?;
-            raw_single = raw_postgres(&url, 2_000, 1, 1).await?;
-            raw_group =
-                raw_postgres(&url, args.create.min(20_000), args.clients, args.clients).await?;
-        }
+        report.add(
+            "raw insert, one ticket per transaction",
+            format!("{raw_single:.0} tickets/s"),
+        );
+        report.add(
+            &format!("raw insert, {} tickets per transaction", args.clients),
+            format!("{raw_group:.0} tickets/s"),
+        );
+        report.add(
+            "app / raw (grouped)",
+            format!("{:.0}%", 100.0 * rate / raw_group),
+        );
     }
-    report.add(
-        "raw insert, one ticket per transaction",
-        format!("{raw_single:.0} tickets/s"),
-    );
-    report.add(
-        &format!("raw insert, {} tickets per transaction", args.clients),
-        format!("{raw_group:.0} tickets/s"),
-    );
-    report.add(
-        "app / raw (grouped)",
-        format!("{:.0}%", 100.0 * rate / raw_group),
-    );
 
     println!("\n| measure | result |\n|---|---|");
     for (k, v) in &report.0 {

@@ -217,6 +217,16 @@ pub async fn learn(
     add(c, ticket_id, category, now, tally).await
 }
 
+/// Takes a ticket's example out of the model — its counts and the features kept for it —
+/// as when its customer is erased: their words then count nowhere. A ticket that is no
+/// example is left as it is.
+pub async fn forget(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<()> {
+    let mut tally = Tally::default();
+    lock(c).await?;
+    add(c, ticket_id, None, now, &mut tally).await?;
+    flush(c, &mut tally).await
+}
+
 async fn add(
     c: &mut dyn Conn,
     ticket_id: i64,
@@ -231,7 +241,13 @@ async fn add(
         )
         .await?
     {
-        let doc: BTreeMap<String, u32> = serde_json::from_str(&old.text("features")?)?;
+        // Before `forget`, erasure left '[]' in place of an example's features: nothing
+        // to take back from those.
+        let stored = old.text("features")?;
+        let doc: BTreeMap<String, u32> = match stored.as_str() {
+            "[]" => BTreeMap::new(),
+            json => serde_json::from_str(json)?,
+        };
         tally.add(&old.text("category")?, &doc, -1);
         c.execute(
             "DELETE FROM classifier_examples WHERE ticket_id = $1",

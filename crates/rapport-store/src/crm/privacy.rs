@@ -182,13 +182,13 @@ pub async fn erase(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> R
             "UPDATE tickets SET custom_fields = '{}' WHERE id = $1",
             "UPDATE promises SET text = '[erased]' WHERE ticket_id = $1",
             "UPDATE snoozes SET note = '' WHERE ticket_id = $1",
-            "UPDATE classifier_examples SET features = '[]' WHERE ticket_id = $1",
             "UPDATE bot_conversations SET summary = NULL WHERE ticket_id = $1",
             "UPDATE bot_turns SET question = '[erased]', answer = '[erased]', reason = NULL
              WHERE conversation_id IN (SELECT id FROM bot_conversations WHERE ticket_id = $1)",
         ] {
             c.execute(sql, &[t.into()]).await?;
         }
+        crate::classify::forget(c, t, now).await?;
         search::remove_ticket(c, t).await?;
         scrub_events(c, t).await?;
     }

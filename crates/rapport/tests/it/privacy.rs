@@ -2,12 +2,14 @@
 //! personal data gone, their conversations anonymised, the reports' numbers kept, and
 //! search finding nothing of them.
 
+use rapport_store::op;
 use serde_json::json;
 
-use crate::harness::{Backend, TestApp, assert_error, count};
+use crate::harness::{Backend, TestApp, assert_error, count, settle};
 use crate::on_both;
 
 on_both!(export_then_erase_keeps_the_numbers_and_nothing_else);
+on_both!(erasure_takes_the_customers_words_out_of_the_classifier);
 
 async fn export_then_erase_keeps_the_numbers_and_nothing_else(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -264,5 +266,89 @@ async fn export_then_erase_keeps_the_numbers_and_nothing_else(backend: Backend) 
         .await,
         1
     );
+    app.stop().await;
+}
+
+/// The examples an erased customer's tickets gave the classifier: their counts and kept
+/// words go with the erasure, and a later correction of such a ticket's category is
+/// learned like any other (it once found nothing it could read and stopped the classifier).
+async fn erasure_takes_the_customers_words_out_of_the_classifier(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let examples = |r: &serde_json::Value, cat: &str| {
+        r["categories"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["category"] == cat))
+            .and_then(|c| c["examples"].as_i64())
+            .unwrap_or(0)
+    };
+    let (s, t) = app
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "Quorblex invoice twice", "body": "The zyxquorble charge came twice",
+                   "customer": {"email": "erase-me@example.com"}, "category": "billing"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let (id, cid) = (
+        t["id"].as_i64().unwrap(),
+        t["customer"]["id"].as_i64().unwrap(),
+    );
+    let (s, other) = app
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "Invoice address", "body": "Please change the invoice address",
+                   "customer": {"email": "stays@example.com"}, "category": "billing"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{other}");
+    settle(&app.db).await;
+    let (_, before) = app.get("/api/v1/classifier").await;
+    assert_eq!(examples(&before, "billing"), 2, "{before}");
+
+    let (s, done) = app
+        .post(&format!("/api/v1/customers/{cid}/erase"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{done}");
+    settle(&app.db).await;
+    let (_, after) = app.get("/api/v1/classifier").await;
+    assert_eq!(examples(&after, "billing"), 1, "{after}");
+    assert!(
+        after["vocabulary"].as_i64() < before["vocabulary"].as_i64(),
+        "the erased words left the vocabulary: {before} {after}"
+    );
+    let kept: i64 = app
+        .db
+        .read(op!(c => rapport_store::testing::one_in(
+            c,
+            "SELECT COUNT(*) FROM classifier_examples WHERE ticket_id = $1",
+            &[id.into()]
+        )
+        .await?
+        .int(0)))
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+    // The model is what a rebuild from the remaining examples gives.
+    let (s, rebuilt) = app.post("/api/v1/classifier/retrain", json!({})).await;
+    assert_eq!(s, 200, "{rebuilt}");
+    assert_eq!(rebuilt["categories"], after["categories"]);
+    assert_eq!(rebuilt["vocabulary"], after["vocabulary"]);
+
+    // An agent files the erased ticket elsewhere: learned, and the classifier goes on.
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/tickets/{id}"),
+            json!({"category": "technical"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    settle(&app.db).await;
+    let (_, moved) = app.get("/api/v1/classifier").await;
+    assert_eq!(
+        examples(&moved, "technical"),
+        examples(&after, "technical") + 1,
+        "{moved}"
+    );
+    assert_eq!(examples(&moved, "billing"), 1, "{moved}");
     app.stop().await;
 }
