@@ -238,8 +238,18 @@ impl Runner {
         let name = self.subscriber.name();
         let target = self.db.read(op!(c => stream::latest(c).await)).await?;
         let mut handled = 0;
+        let mut transient = 0;
         loop {
-            match self.step().await? {
+            // A deadlock's victim is rolled back whole and tried again, as `run` would.
+            let round = match self.step().await {
+                Err(e) if e.is_transient() && transient < 5 => {
+                    transient += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+                r => r?,
+            };
+            match round {
                 Round::Handled(n) => handled += n,
                 Round::Busy => tokio::time::sleep(Duration::from_millis(10)).await,
                 Round::Idle => {

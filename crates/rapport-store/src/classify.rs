@@ -217,14 +217,52 @@ pub async fn learn(
     add(c, ticket_id, category, now, tally).await
 }
 
-/// Takes a ticket's example out of the model — its counts and the features kept for it —
-/// as when its customer is erased: their words then count nowhere. A ticket that is no
-/// example is left as it is.
-pub async fn forget(c: &mut dyn Conn, ticket_id: i64, now: Timestamp) -> Result<()> {
-    let mut tally = Tally::default();
+/// Takes tickets' examples out of the model — their counts and the features kept for
+/// them — as when their customer is erased: their words then count nowhere. Tickets that
+/// are no examples are passed over. Takes the counts' lock first (before the caller
+/// touches the tickets, in the order the subscriber takes them) and writes the counts once.
+pub async fn forget(c: &mut dyn Conn, ticket_ids: &[i64]) -> Result<()> {
+    if ticket_ids.is_empty() {
+        return Ok(());
+    }
     lock(c).await?;
-    add(c, ticket_id, None, now, &mut tally).await?;
+    let mut tally = Tally::default();
+    for chunk in ticket_ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<Value> = chunk.iter().map(|id| (*id).into()).collect();
+        let list = marks.join(", ");
+        for r in c
+            .query(
+                &format!(
+                    "SELECT category, features FROM classifier_examples
+                     WHERE ticket_id IN ({list})"
+                ),
+                &params,
+            )
+            .await?
+        {
+            tally.add(
+                &r.text("category")?,
+                &stored_features(&r.text("features")?)?,
+                -1,
+            );
+        }
+        c.execute(
+            &format!("DELETE FROM classifier_examples WHERE ticket_id IN ({list})"),
+            &params,
+        )
+        .await?;
+    }
     flush(c, &mut tally).await
+}
+
+/// An example's kept features. Before [`forget`], erasure left `[]` in their place:
+/// nothing to take back from those.
+fn stored_features(json: &str) -> Result<BTreeMap<String, u32>> {
+    Ok(match json {
+        "[]" => BTreeMap::new(),
+        json => serde_json::from_str(json)?,
+    })
 }
 
 async fn add(
@@ -241,13 +279,7 @@ async fn add(
         )
         .await?
     {
-        // Before `forget`, erasure left '[]' in place of an example's features: nothing
-        // to take back from those.
-        let stored = old.text("features")?;
-        let doc: BTreeMap<String, u32> = match stored.as_str() {
-            "[]" => BTreeMap::new(),
-            json => serde_json::from_str(json)?,
-        };
+        let doc = stored_features(&old.text("features")?)?;
         tally.add(&old.text("category")?, &doc, -1);
         c.execute(
             "DELETE FROM classifier_examples WHERE ticket_id = $1",
@@ -296,7 +328,7 @@ async fn keep(
             params.push(serde_json::to_string(doc)?.into());
             params.push(now.into());
         }
-        let kept: HashSet<i64> = c
+        let mut kept: HashSet<i64> = c
             .query(
                 &format!(
                     "INSERT INTO classifier_examples (ticket_id, category, features, created_at)
@@ -310,7 +342,8 @@ async fn keep(
             .map(|r| r.int("ticket_id"))
             .collect::<Result<_>>()?;
         for (ticket, category, doc) in chunk {
-            if kept.contains(ticket) {
+            // Once per ticket, even were it twice in the batch.
+            if kept.remove(ticket) {
                 tally.add(category, doc, 1);
             }
         }

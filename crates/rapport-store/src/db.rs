@@ -517,6 +517,19 @@ impl SqliteDb {
         let mut conn = open_sqlite(path, false)?;
         // Refresh the planner's statistics where they are stale (cheap when they are not).
         conn.execute_batch("PRAGMA optimize=0x10002;")?;
+        // Built with STAT4 (a LIBSQLITE3_FLAGS of one's own replaces .cargo/config.toml's),
+        // every cached statement is parsed again on each use: slower, still correct.
+        let stat4: bool = conn.query_row(
+            "SELECT sqlite_compileoption_used('ENABLE_STAT4')",
+            [],
+            |r| r.get(0),
+        )?;
+        if stat4 {
+            tracing::warn!(
+                "SQLite was built with STAT4: statements are re-planned on every use; \
+                 build with the flags in .cargo/config.toml"
+            );
+        }
         // The checkpointer thread checkpoints; the writer never waits for one.
         conn.execute_batch("PRAGMA wal_autocheckpoint=0;")?;
         let checkpoints = open_sqlite(path, false)?;

@@ -99,6 +99,12 @@ pub fn row_lock(backend: Backend, alias: &str) -> String {
     pick(backend, String::new(), format!(" FOR UPDATE OF {alias}"))
 }
 
+/// A table's index named for SQLite's planner (`INDEXED BY`), where its plain statistics
+/// would pick a worse one; PostgreSQL chooses by its own, sampled statistics.
+pub fn indexed_by(backend: Backend, index: &str) -> String {
+    pick(backend, format!(" INDEXED BY {index}"), String::new())
+}
+
 /// The clause of the job claim's inner `SELECT`: on PostgreSQL, skip jobs another node
 /// is claiming right now instead of waiting for it.
 pub fn claim_lock(backend: Backend) -> &'static str {

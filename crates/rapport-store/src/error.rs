@@ -22,6 +22,14 @@ pub enum StoreError {
     Db(String),
 }
 
+impl StoreError {
+    /// Whether running the same transaction again may succeed: PostgreSQL chose it as a
+    /// deadlock's victim (`40P01`) or could not serialise it (`40001`).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Db(m) if m.starts_with("40P01:") || m.starts_with("40001:"))
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Db(e.to_string())
@@ -67,3 +75,16 @@ impl From<serde_json::Error> for StoreError {
 
 /// Shorthand for store results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod transient_tests {
+    use super::StoreError;
+
+    #[test]
+    fn deadlocks_and_serialisation_failures_are_transient() {
+        assert!(StoreError::Db("40P01: deadlock detected".into()).is_transient());
+        assert!(StoreError::Db("40001: could not serialize access".into()).is_transient());
+        assert!(!StoreError::Db("23505: duplicate key value".into()).is_transient());
+        assert!(!StoreError::Conflict("40P01: deadlock detected".into()).is_transient());
+    }
+}

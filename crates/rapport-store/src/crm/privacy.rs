@@ -151,6 +151,9 @@ pub async fn erase(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> R
         .iter()
         .map(|r| r.int("id"))
         .collect::<Result<_>>()?;
+    // Their examples leave the classifier first: its lock before any ticket row, the
+    // order its subscriber takes them in.
+    crate::classify::forget(c, &tickets).await?;
     let mut done = Erased::default();
     let erased_text: Value = ERASED.into();
     for t in &tickets {
@@ -188,7 +191,6 @@ pub async fn erase(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> R
         ] {
             c.execute(sql, &[t.into()]).await?;
         }
-        crate::classify::forget(c, t, now).await?;
         search::remove_ticket(c, t).await?;
         scrub_events(c, t).await?;
     }
