@@ -60,13 +60,13 @@ impl Tally {
 async fn present(c: &mut dyn Conn, feats: &[&String]) -> Result<i64> {
     let mut n = 0;
     for chunk in feats.chunks(CHUNK) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let marks = crate::dialect::placeholders(1, chunk.len());
         let params: Vec<Value> = chunk.iter().map(|f| (*f).clone().into()).collect();
         n += c
             .one(
                 &format!(
                     "SELECT COUNT(*) AS n FROM classifier_features WHERE feature IN ({})",
-                    marks.join(", ")
+                    marks
                 ),
                 &params,
             )
@@ -147,9 +147,9 @@ pub async fn flush(c: &mut dyn Conn, tally: &mut Tally) -> Result<()> {
         .map(|((f, _), _)| f)
         .collect();
     for chunk in fell.chunks(CHUNK) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let marks = crate::dialect::placeholders(1, chunk.len());
         let params: Vec<Value> = chunk.iter().map(|f| (*f).clone().into()).collect();
-        let list = marks.join(", ");
+        let list = marks;
         c.execute(
             &format!("DELETE FROM classifier_counts WHERE n <= 0 AND feature IN ({list})"),
             &params,
@@ -228,9 +228,9 @@ pub async fn forget(c: &mut dyn Conn, ticket_ids: &[i64]) -> Result<()> {
     lock(c).await?;
     let mut tally = Tally::default();
     for chunk in ticket_ids.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let marks = crate::dialect::placeholders(1, chunk.len());
         let params: Vec<Value> = chunk.iter().map(|id| (*id).into()).collect();
-        let list = marks.join(", ");
+        let list = marks;
         for r in c
             .query(
                 &format!(
@@ -352,37 +352,6 @@ async fn keep(
     Ok(())
 }
 
-/// The category and opening text (subject, then first message) of each of `ids` that
-/// still exists, in one read per 500.
-async fn openings(c: &mut dyn Conn, ids: &[i64]) -> Result<HashMap<i64, (Option<String>, String)>> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let params: Vec<Value> = chunk.iter().map(|id| (*id).into()).collect();
-        for r in c
-            .query(
-                &format!(
-                    "SELECT t.id, t.category, t.subject,
-                            (SELECT m.body FROM messages m WHERE m.ticket_id = t.id
-                             ORDER BY m.id LIMIT 1) AS body
-                     FROM tickets t WHERE t.id IN ({})",
-                    marks.join(", ")
-                ),
-                &params,
-            )
-            .await?
-        {
-            let text = format!(
-                "{}\n{}",
-                r.text("subject")?,
-                r.opt_text("body")?.unwrap_or_default()
-            );
-            out.insert(r.int("id")?, (r.opt_text("category")?, text));
-        }
-    }
-    Ok(out)
-}
-
 /// Handles new tickets, in order (`(ticket, opened by an agent)`): a category an agent
 /// gave is an example, kept at once with its counts in `tally`; a ticket opened without
 /// one is classified, after the examples before it are counted (so the verdict sees
@@ -395,10 +364,10 @@ pub async fn on_created(
     tally: &mut Tally,
 ) -> Result<()> {
     let ids: Vec<i64> = created.iter().map(|(id, _)| *id).collect();
-    let found = openings(c, &ids).await?;
+    let found = crate::tickets::openings(c, &ids).await?;
     let mut examples = Vec::new();
     for (ticket, by_agent) in created {
-        let Some((category, text)) = found.get(ticket) else {
+        let Some(crate::tickets::Opening { category, text }) = found.get(ticket) else {
             continue;
         };
         match category {
@@ -444,13 +413,13 @@ pub async fn model_for(c: &mut dyn Conn, doc: &BTreeMap<String, u32>) -> Result<
     let mut counts: HashMap<String, HashMap<String, u64>> = HashMap::new();
     let mut known: HashSet<String> = HashSet::new();
     for chunk in keys.chunks(CHUNK) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let marks = crate::dialect::placeholders(1, chunk.len());
         let params: Vec<Value> = chunk.iter().map(|f| (*f).clone().into()).collect();
         for r in c
             .query(
                 &format!(
                     "SELECT feature, category, n FROM classifier_counts WHERE feature IN ({})",
-                    marks.join(", ")
+                    marks
                 ),
                 &params,
             )

@@ -99,6 +99,14 @@ pub fn row_lock(backend: Backend, alias: &str) -> String {
     pick(backend, String::new(), format!(" FOR UPDATE OF {alias}"))
 }
 
+/// `$first, $first+1, …` for `n` parameters (an `IN (…)` list or a row of `VALUES`).
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A table's index named for SQLite's planner (`INDEXED BY`), where its plain statistics
 /// would pick a worse one; PostgreSQL chooses by its own, sampled statistics.
 pub fn indexed_by(backend: Backend, index: &str) -> String {
@@ -329,6 +337,12 @@ fn match_words(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_count_from_first() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(placeholders(1, 1), "$1");
+    }
 
     #[test]
     fn placeholders_become_numbered() {

@@ -72,7 +72,7 @@ async fn with_posts(c: &mut dyn Conn, topics: &mut [IndexedTopic]) -> Result<()>
         "SELECT topic_id, id, body FROM community_posts
          WHERE state = 'visible' AND topic_id IN ({})
          ORDER BY topic_id, is_question DESC, id",
-        crate::kb::placeholders(1, params.len())
+        crate::dialect::placeholders(1, params.len())
     );
     let rows = c.query(&sql, &params).await?;
     let mut at = 0;

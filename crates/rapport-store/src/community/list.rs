@@ -313,7 +313,7 @@ pub async fn by_ids(c: &mut dyn Conn, who: Option<&Principal>, ids: &[i64]) -> R
         return Ok(Vec::new());
     }
     let mut params: Vec<Value> = ids.iter().map(|id| (*id).into()).collect();
-    let list = crate::kb::placeholders(1, ids.len());
+    let list = crate::dialect::placeholders(1, ids.len());
     let sql = format!(
         "SELECT {TOPIC_COLUMNS} FROM {TOPIC_FROM} WHERE t.id IN ({list}) AND {}",
         readable(who, "t", &mut params)

@@ -56,10 +56,10 @@ pub async fn score(c: &mut dyn Conn, text: &str) -> Result<f64> {
     if tokens.is_empty() || counts.spam_docs < rules::MIN_SPAM_DOCS {
         return Ok(0.5);
     }
-    let placeholders: Vec<String> = (1..=tokens.len()).map(|i| format!("${i}")).collect();
+    let placeholders = crate::dialect::placeholders(1, tokens.len());
     let sql = format!(
         "SELECT spam, ham FROM community_spam_tokens WHERE token IN ({})",
-        placeholders.join(", ")
+        placeholders
     );
     let params: Vec<Value> = tokens.iter().map(|t| t.as_str().into()).collect();
     for r in c.query(&sql, &params).await? {

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use rapport_domain::kb::{ArticleStatus, Locale, Visibility};
 use rapport_domain::{Principal, Tag, Timestamp};
 
-use super::{
-    Article, CategoryRef, Translation, ids_param, parse_locale, placeholders, translation_from,
-};
+use super::{Article, CategoryRef, Translation, ids_param, parse_locale, translation_from};
 use crate::db::Conn;
 use crate::dialect;
 use crate::error::{Result, StoreError};
@@ -114,7 +112,7 @@ async fn hydrate(c: &mut dyn Conn, articles: &mut [Article], titles_only: bool) 
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     let ids: Vec<i64> = articles.iter().map(|a| a.id).collect();
     for chunk in ids.chunks(500) {
-        let list = placeholders(1, chunk.len());
+        let list = crate::dialect::placeholders(1, chunk.len());
         let params = ids_param(chunk);
         for r in c
             .query(
@@ -307,7 +305,7 @@ pub(crate) fn conditions(who: Option<&Principal>, f: &ArticleFilter) -> (String,
             params.extend(ids.iter().take(LIST_MAX as usize).map(|&i| Value::from(i)));
             conds.push(format!(
                 "a.id IN ({})",
-                placeholders(first, ids.len().min(LIST_MAX as usize))
+                crate::dialect::placeholders(first, ids.len().min(LIST_MAX as usize))
             ));
         }
     }

@@ -200,14 +200,6 @@ pub(crate) async fn record_change(
     events::record_article(c, article_id, actor, EventKind::ArticleChanged, &data, now).await
 }
 
-/// `$first, $first+1, …` for `n` parameters (an `IN (…)` list).
-pub(crate) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub(crate) fn parse_locale(raw: &str) -> Result<Locale> {
     Locale::parse(raw).map_err(|e| StoreError::Db(format!("stored locale: {e}")))
 }
@@ -274,11 +266,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn placeholders_count_from_first() {
-        assert_eq!(placeholders(3, 3), "$3, $4, $5");
-        assert_eq!(placeholders(1, 1), "$1");
     }
 }

@@ -229,7 +229,7 @@ async fn apply(c: &mut dyn Conn, subjects: &Subjects) -> Result<()> {
             .query(
                 &format!(
                     "SELECT subject, facts FROM report_facts WHERE subject IN ({})",
-                    placeholders(1, p.len())
+                    crate::dialect::placeholders(1, p.len())
                 ),
                 &p,
             )
@@ -276,20 +276,13 @@ async fn apply(c: &mut dyn Conn, subjects: &Subjects) -> Result<()> {
         c.execute(
             &format!(
                 "DELETE FROM report_facts WHERE subject IN ({})",
-                placeholders(1, p.len())
+                crate::dialect::placeholders(1, p.len())
             ),
             &p,
         )
         .await?;
     }
     add_to_cells(c, delta).await
-}
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The key's columns in the order of `KEY`, as parameters, and their placeholders.

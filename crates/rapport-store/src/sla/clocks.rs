@@ -109,7 +109,7 @@ pub async fn started_all(
     }
     let always = Calendar::always();
     for chunk in ticket_ids.chunks(CHUNK) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let marks = crate::dialect::placeholders(1, chunk.len());
         let params: Vec<crate::value::Value> = chunk.iter().map(|id| (*id).into()).collect();
         let rows = c
             .query(
@@ -117,7 +117,7 @@ pub async fn started_all(
                     "SELECT {FACT_COLS}
                      FROM tickets t JOIN customers cu ON cu.id = t.customer_id
                      WHERE t.id IN ({})",
-                    marks.join(", ")
+                    marks
                 ),
                 &params,
             )
