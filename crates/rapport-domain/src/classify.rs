@@ -37,16 +37,38 @@ pub fn features(text: &str) -> BTreeMap<String, u32> {
         .filter(|w| w.chars().count() <= MAX_WORD_CHARS)
         .collect();
     let mut out: BTreeMap<String, u32> = BTreeMap::new();
-    let mut add = |f: String| *out.entry(f).or_insert(0) += 1;
+    // Each key is written into one buffer and copied only when it is new.
+    let mut key = String::new();
+    let mut add = |key: &String| match out.get_mut(key.as_str()) {
+        Some(n) => *n += 1,
+        None => {
+            out.insert(key.clone(), 1);
+        }
+    };
+    let mut padded: Vec<char> = Vec::new();
     for w in &words {
-        add(format!("w:{w}"));
-        let padded: Vec<char> = format!("^{w}$").chars().collect();
+        key.clear();
+        key.push_str("w:");
+        key.push_str(w);
+        add(&key);
+        padded.clear();
+        padded.push('^');
+        padded.extend(w.chars());
+        padded.push('$');
         for g in padded.windows(3) {
-            add(format!("c:{}", g.iter().collect::<String>()));
+            key.clear();
+            key.push_str("c:");
+            key.extend(g);
+            add(&key);
         }
     }
     for pair in words.windows(2) {
-        add(format!("b:{} {}", pair[0], pair[1]));
+        key.clear();
+        key.push_str("b:");
+        key.push_str(pair[0]);
+        key.push(' ');
+        key.push_str(pair[1]);
+        add(&key);
     }
     out
 }

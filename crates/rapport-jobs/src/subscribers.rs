@@ -69,6 +69,13 @@ pub trait Subscriber: Send + Sync + 'static {
         })
     }
 
+    /// Whether [`Subscriber::handle_batch`] is called for a batch that holds none of the
+    /// events it wants (with an empty slice), for work of its own besides the events — the
+    /// reports' subscriber drains the dirty marks every round. Default: no.
+    fn handles_empty_batches(&self) -> bool {
+        false
+    }
+
     /// The most events a batch holds for this subscriber (default: the runner's).
     fn batch_size(&self) -> Option<i64> {
         None
@@ -221,7 +228,7 @@ impl Runner {
                     // Another runner holds the cursor, or has moved it since the read.
                     _ => return Ok(Round::Busy),
                 }
-                if !wanted.is_empty() {
+                if !wanted.is_empty() || subscriber.handles_empty_batches() {
                     subscriber.handle_batch(c, &wanted, now).await?;
                 }
                 stream::advance(c, name, last, now).await?;

@@ -24,8 +24,8 @@ const CHUNK: usize = 300;
 /// ticket. Learning adds to it; flushing writes it before anything reads the counts.
 #[derive(Debug, Default)]
 pub struct Tally {
-    /// Per (feature, category), the change of its count.
-    counts: HashMap<(String, String), i64>,
+    /// Per category, per feature, the change of its count.
+    counts: HashMap<String, HashMap<String, i64>>,
     /// Per feature, the change of its count over all categories.
     features: HashMap<String, i64>,
     /// Per category, the change of its examples and of its features' total.
@@ -35,15 +35,22 @@ pub struct Tally {
 impl Tally {
     /// Adds (`sign` 1) or takes back (`sign` -1) one example.
     fn add(&mut self, category: &str, doc: &BTreeMap<String, u32>, sign: i64) {
+        // A batch's examples share most features: a key is copied only the first time.
+        fn bump(map: &mut HashMap<String, i64>, key: &str, n: i64) {
+            match map.get_mut(key) {
+                Some(v) => *v += n,
+                None => {
+                    map.insert(key.to_owned(), n);
+                }
+            }
+        }
         let mut total = 0;
+        let of_class = self.counts.entry(category.to_owned()).or_default();
         for (f, n) in doc {
             let n = i64::from(*n) * sign;
             total += n;
-            *self
-                .counts
-                .entry((f.clone(), category.to_owned()))
-                .or_default() += n;
-            *self.features.entry(f.clone()).or_default() += n;
+            bump(of_class, f, n);
+            bump(&mut self.features, f, n);
         }
         let class = self.classes.entry(category.to_owned()).or_default();
         class.0 += sign;
@@ -92,8 +99,12 @@ pub async fn flush(c: &mut dyn Conn, tally: &mut Tally) -> Result<()> {
         .filter(|(_, n)| *n != 0)
         .collect();
     feats.sort();
-    let mut counts: Vec<((String, String), i64)> =
-        tally.counts.into_iter().filter(|(_, n)| *n != 0).collect();
+    let mut counts: Vec<((String, String), i64)> = tally
+        .counts
+        .into_iter()
+        .flat_map(|(cat, m)| m.into_iter().map(move |(f, n)| ((f, cat.clone()), n)))
+        .filter(|(_, n)| *n != 0)
+        .collect();
     counts.sort();
     let keys: Vec<&String> = feats.iter().map(|(f, _)| f).collect();
     let before = present(c, &keys).await?;
@@ -234,18 +245,14 @@ pub async fn forget(c: &mut dyn Conn, ticket_ids: &[i64]) -> Result<()> {
         for r in c
             .query(
                 &format!(
-                    "SELECT category, features FROM classifier_examples
+                    "SELECT category, features, text FROM classifier_examples
                      WHERE ticket_id IN ({list})"
                 ),
                 &params,
             )
             .await?
         {
-            tally.add(
-                &r.text("category")?,
-                &stored_features(&r.text("features")?)?,
-                -1,
-            );
+            tally.add(&r.text("category")?, &counted(&r)?, -1);
         }
         c.execute(
             &format!("DELETE FROM classifier_examples WHERE ticket_id IN ({list})"),
@@ -256,11 +263,17 @@ pub async fn forget(c: &mut dyn Conn, ticket_ids: &[i64]) -> Result<()> {
     flush(c, &mut tally).await
 }
 
-/// An example's kept features. Before [`forget`], erasure left `[]` in their place:
-/// nothing to take back from those.
-fn stored_features(json: &str) -> Result<BTreeMap<String, u32>> {
-    Ok(match json {
-        "[]" => BTreeMap::new(),
+/// The features an example was counted with: those of the text it keeps (since migration
+/// 53), or, for an older row, its features as JSON. Before [`forget`], erasure left `[]` in
+/// their place: nothing to take back from those. (Should [`features`] ever read a text
+/// differently, a take-back may differ from what was added; the daily [`retrain`] counts
+/// everything afresh.)
+fn counted(r: &crate::value::Row) -> Result<BTreeMap<String, u32>> {
+    if let Some(text) = r.opt_text("text")? {
+        return Ok(features(&text));
+    }
+    Ok(match r.text("features")?.as_str() {
+        "" | "[]" => BTreeMap::new(),
         json => serde_json::from_str(json)?,
     })
 }
@@ -274,13 +287,12 @@ async fn add(
 ) -> Result<()> {
     if let Some(old) = c
         .opt(
-            "SELECT category, features FROM classifier_examples WHERE ticket_id = $1",
+            "SELECT category, features, text FROM classifier_examples WHERE ticket_id = $1",
             &[ticket_id.into()],
         )
         .await?
     {
-        let doc = stored_features(&old.text("features")?)?;
-        tally.add(&old.text("category")?, &doc, -1);
+        tally.add(&old.text("category")?, &counted(&old)?, -1);
         c.execute(
             "DELETE FROM classifier_examples WHERE ticket_id = $1",
             &[ticket_id.into()],
@@ -295,13 +307,15 @@ async fn add(
     };
     let doc = features(&text);
     tally.add(category, &doc, 1);
+    let old_form = features_column(c, &doc)?;
     c.execute(
-        "INSERT INTO classifier_examples (ticket_id, category, features, created_at)
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO classifier_examples (ticket_id, category, features, text, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
         &[
             ticket_id.into(),
             category.into(),
-            serde_json::to_string(&doc)?.into(),
+            old_form.into(),
+            text.into(),
             now.into(),
         ],
     )
@@ -309,29 +323,53 @@ async fn add(
     Ok(())
 }
 
-/// New tickets' examples, kept together in one statement per [`CHUNK`] / 3 rows; those
-/// not kept before (a ticket handled again after a crash) are counted into `tally`.
+/// What a new example's `features` column holds: empty (its text is kept instead), except
+/// where nodes of the release before migration 53 may still read it during a rolling deploy
+/// (`dialect::rolling_deploys`): there the features as JSON, as that release wrote them.
+/// The next release stops writing them.
+fn features_column(c: &dyn Conn, doc: &BTreeMap<String, u32>) -> Result<String> {
+    Ok(if crate::dialect::rolling_deploys(c.backend()) {
+        serde_json::to_string(doc)?
+    } else {
+        String::new()
+    })
+}
+
+/// New tickets' examples (`(ticket, category, text)`), kept together in one statement per
+/// [`CHUNK`] / 3 rows; those not kept before (a ticket handled again after a crash) are
+/// counted into `tally`.
 async fn keep(
     c: &mut dyn Conn,
-    examples: &mut Vec<(i64, String, BTreeMap<String, u32>)>,
+    examples: &mut Vec<(i64, String, String)>,
     now: Timestamp,
     tally: &mut Tally,
 ) -> Result<()> {
     for chunk in examples.chunks(CHUNK / 3) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
         let mut rows = Vec::with_capacity(chunk.len());
-        for (ticket, category, doc) in chunk {
+        let mut docs = Vec::with_capacity(chunk.len());
+        for (ticket, category, text) in chunk {
             let i = params.len();
-            rows.push(format!("(${}, ${}, ${}, ${})", i + 1, i + 2, i + 3, i + 4));
+            rows.push(format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                i + 1,
+                i + 2,
+                i + 3,
+                i + 4,
+                i + 5
+            ));
+            let doc = features(text);
             params.push((*ticket).into());
             params.push(category.clone().into());
-            params.push(serde_json::to_string(doc)?.into());
+            params.push(features_column(c, &doc)?.into());
+            params.push(text.clone().into());
             params.push(now.into());
+            docs.push(doc);
         }
         let mut kept: HashSet<i64> = c
             .query(
                 &format!(
-                    "INSERT INTO classifier_examples (ticket_id, category, features, created_at)
+                    "INSERT INTO classifier_examples (ticket_id, category, features, text, created_at)
                      VALUES {} ON CONFLICT (ticket_id) DO NOTHING RETURNING ticket_id",
                     rows.join(", ")
                 ),
@@ -341,7 +379,7 @@ async fn keep(
             .iter()
             .map(|r| r.int("ticket_id"))
             .collect::<Result<_>>()?;
-        for (ticket, category, doc) in chunk {
+        for ((ticket, category, _), doc) in chunk.iter().zip(&docs) {
             // Once per ticket, even were it twice in the batch.
             if kept.remove(ticket) {
                 tally.add(category, doc, 1);
@@ -374,7 +412,7 @@ pub async fn on_created(
             // A new ticket has no example and no verdict yet: nothing to take back, and no
             // lock until the counts are written (`flush` takes it; a rebuild running at the
             // same time counts this example or leaves it to the flush, never both).
-            Some(cat) if *by_agent => examples.push((*ticket, cat.clone(), features(text))),
+            Some(cat) if *by_agent => examples.push((*ticket, cat.clone(), text.clone())),
             Some(_) => {}
             None => {
                 keep(c, &mut examples, now, tally).await?;

@@ -590,11 +590,10 @@ impl SqliteDb {
                 .map_err(|_| StoreError::Db("read pool poisoned".into()))?
                 .pop()
                 .ok_or_else(|| StoreError::Db("no read connection free".into()))?;
-            let r = conn
-                .execute_batch("BEGIN")
+            let r = run_cached(&conn, "BEGIN")
                 .map_err(StoreError::from)
                 .and_then(|()| run_now(&mut conn, op));
-            let _ = conn.execute_batch("COMMIT");
+            let _ = run_cached(&conn, "COMMIT");
             if let Ok(mut pool) = readers.lock() {
                 pool.push(conn);
             }
@@ -606,6 +605,8 @@ impl SqliteDb {
 }
 
 fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Box<dyn WriteJob>>) {
+    // Whether the full-text staging table exists (migration 54): looked up until it does.
+    let mut staging = false;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -614,7 +615,7 @@ fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Box<dyn W
                 Err(_) => break,
             }
         }
-        let committed = commit_batch(conn, &mut batch);
+        let committed = commit_batch(conn, &mut batch, &mut staging);
         if let Err(e) = &committed {
             tracing::error!(error = %e, size = batch.len(), "sqlite batch failed to commit");
         }
@@ -624,24 +625,56 @@ fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Box<dyn W
     }
 }
 
-fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+/// Runs a statement without parameters or rows (a transaction's `BEGIN`, `SAVEPOINT`,
+/// `COMMIT`) from the connection's cache: prepared once per connection, not parsed again
+/// for each of the thousands of operations a second.
+fn run_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+fn commit_batch(
+    conn: &mut rusqlite::Connection,
+    batch: &mut [Box<dyn WriteJob>],
+    staging: &mut bool,
+) -> Result<()> {
+    let run = run_cached;
+    run(conn, "BEGIN IMMEDIATE")?;
     for job in batch.iter_mut() {
-        let step = conn.execute_batch("SAVEPOINT op").map_err(StoreError::from);
+        let step = run(conn, "SAVEPOINT op").map_err(StoreError::from);
         let step = step.and_then(|()| {
-            let sql = if job.run(conn) {
-                "RELEASE op"
-            } else {
-                "ROLLBACK TO op; RELEASE op"
-            };
-            conn.execute_batch(sql).map_err(StoreError::from)
+            if !job.run(conn) {
+                run(conn, "ROLLBACK TO op")?;
+            }
+            run(conn, "RELEASE op").map_err(StoreError::from)
         });
         if let Err(e) = step {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e);
         }
     }
-    if let Err(e) = conn.execute_batch("COMMIT") {
+    // The batch's new full-text entries go into the FTS5 index together, outside every
+    // operation's savepoint: one segment per commit instead of one per operation. (Before
+    // migration 54 there is no staging table; the batch that applies it already has one.)
+    let moved = (|| -> rusqlite::Result<()> {
+        if !*staging {
+            *staging = conn
+                .prepare_cached(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'search_pending'",
+                )?
+                .exists([])?;
+        }
+        if *staging {
+            for sql in crate::search::MOVE_PENDING {
+                run(conn, sql)?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = moved {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(e.into());
+    }
+    if let Err(e) = run(conn, "COMMIT") {
         let _ = conn.execute_batch("ROLLBACK");
         return Err(e.into());
     }

@@ -92,6 +92,13 @@ pub fn sqlite_placeholders(sql: &str) -> Cow<'_, str> {
 
 // ---------------------------------------------------------------- locks
 
+/// Whether nodes of two releases may share the database during a rolling deploy
+/// (PostgreSQL; a SQLite file has one server): a change of what a column holds then keeps
+/// writing the old form for a release, for the old nodes still reading it.
+pub fn rolling_deploys(backend: Backend) -> bool {
+    matches!(backend, Backend::Postgres)
+}
+
 /// The clause that locks the selected rows of `alias` until the transaction ends, for a
 /// read-modify-write. PostgreSQL needs it; SQLite's single writer already serialises
 /// every write transaction.

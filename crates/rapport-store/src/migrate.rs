@@ -321,6 +321,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0052_customer_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0052_customer_indexes.sql"),
     },
+    Migration {
+        version: 53,
+        name: "classifier_example_text",
+        sqlite: include_str!("../migrations/sqlite/0053_classifier_example_text.sql"),
+        postgres: include_str!("../migrations/postgres/0053_classifier_example_text.sql"),
+    },
+    Migration {
+        version: 54,
+        name: "search_pending",
+        sqlite: include_str!("../migrations/sqlite/0054_search_pending.sql"),
+        postgres: include_str!("../migrations/postgres/0054_search_pending.sql"),
+    },
 ];
 
 /// Applies every migration the database has not seen yet and returns how many ran. Safe

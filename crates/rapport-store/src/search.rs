@@ -112,6 +112,34 @@ pub fn highlight(text: &str, terms: &[String], max_words: usize) -> String {
     out
 }
 
+/// The tables an index entry may be in until its transaction commits: on SQLite a new
+/// entry waits in `search_pending` and goes into the FTS5 index with the rest of its group
+/// commit (migration 54, `db.rs`), so every change to entries applies to both.
+fn entry_tables(c: &dyn Conn) -> &'static [&'static str] {
+    dialect::pick(
+        c.backend(),
+        &["search_index", "search_pending"],
+        &["search_index"],
+    )
+}
+
+/// Moves the entries waiting in `search_pending` into the FTS5 index: the SQLite writer
+/// runs this once per group commit, just before it commits, outside any operation's
+/// savepoint.
+pub(crate) const MOVE_PENDING: [&str; 2] = [
+    "INSERT INTO search_index (title, body, kind, ticket_id, ref_id)
+     SELECT title, body, kind, ticket_id, ref_id FROM search_pending ORDER BY id",
+    "DELETE FROM search_pending",
+];
+
+/// Runs `sql` (naming the table `{t}`) on every table an entry may be in.
+async fn on_entries(c: &mut dyn Conn, sql: &str, params: &[Value]) -> Result<()> {
+    for t in entry_tables(c) {
+        c.execute(&sql.replace("{t}", t), params).await?;
+    }
+    Ok(())
+}
+
 async fn add(
     c: &mut dyn Conn,
     kind: &str,
@@ -120,8 +148,11 @@ async fn add(
     title: &str,
     body: &str,
 ) -> Result<()> {
+    let table = dialect::pick(c.backend(), "search_pending", "search_index");
     c.execute(
-        "INSERT INTO search_index (title, body, kind, ticket_id, ref_id) VALUES ($1, $2, $3, $4, $5)",
+        &format!(
+            "INSERT INTO {table} (title, body, kind, ticket_id, ref_id) VALUES ($1, $2, $3, $4, $5)"
+        ),
         &[
             title.into(),
             body.into(),
@@ -135,12 +166,12 @@ async fn add(
 }
 
 async fn remove(c: &mut dyn Conn, kind: &str, ref_id: i64) -> Result<()> {
-    c.execute(
-        "DELETE FROM search_index WHERE kind = $1 AND ref_id = $2",
+    on_entries(
+        c,
+        "DELETE FROM {t} WHERE kind = $1 AND ref_id = $2",
         &[kind.into(), ref_id.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Indexes a new ticket's subject.
@@ -187,22 +218,32 @@ pub async fn remove_message(c: &mut dyn Conn, id: i64) -> Result<()> {
 
 /// Takes a ticket's subject and messages out of the index (their customer was erased).
 pub async fn remove_ticket(c: &mut dyn Conn, ticket_id: i64) -> Result<()> {
-    c.execute(
-        "DELETE FROM search_index WHERE ticket_id = $1",
+    on_entries(
+        c,
+        "DELETE FROM {t} WHERE ticket_id = $1",
         &[ticket_id.into()],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Points the index entries of moved messages at their new ticket (after a merge).
 pub async fn move_messages(c: &mut dyn Conn, from: i64, to: i64) -> Result<()> {
-    c.execute(
-        "UPDATE search_index SET ticket_id = $1 WHERE kind = 'message' AND ticket_id = $2",
+    on_entries(
+        c,
+        "UPDATE {t} SET ticket_id = $1 WHERE kind = 'message' AND ticket_id = $2",
         &[to.into(), from.into()],
     )
-    .await?;
-    Ok(())
+    .await
+}
+
+/// Points one message's index entry at the ticket it was split off into.
+pub async fn move_message(c: &mut dyn Conn, message_id: i64, to: i64) -> Result<()> {
+    on_entries(
+        c,
+        "UPDATE {t} SET ticket_id = $1 WHERE kind = 'message' AND ref_id = $2",
+        &[to.into(), message_id.into()],
+    )
+    .await
 }
 
 /// How many candidate rows are ranked at most. Ranking every match of a very common word

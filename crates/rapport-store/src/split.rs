@@ -69,11 +69,7 @@ pub async fn message(
         &[id.into(), message_id.into()],
     )
     .await?;
-    c.execute(
-        "UPDATE search_index SET ticket_id = $1 WHERE kind = 'message' AND ref_id = $2",
-        &[id.into(), message_id.into()],
-    )
-    .await?;
+    search::move_message(c, message_id, id).await?;
     c.execute(
         "UPDATE tickets SET message_count = message_count - 1, updated_at = $1 WHERE id = $2",
         &[now.into(), source_id.into()],

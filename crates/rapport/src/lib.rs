@@ -419,12 +419,27 @@ async fn schedule_loop(
 
 /// Builds the reports' roll-ups, then drains their marks (see `reports::rollup`).
 async fn roll_up_loop(db: Db, mut stop: watch::Receiver<bool>) {
+    use rapport_jobs::reports::REPORTS;
     use rapport_store::reports::rollup;
+    use rapport_store::stream;
     let mut built = false;
     while !*stop.borrow() {
         let step = if built {
-            // A read first: the writer is taken only when there is something to drain.
-            match db.read(op!(c => rollup::any_dirty(c).await)).await {
+            // A read first: the writer is taken only when there is something to drain, and
+            // the reports' subscriber is not behind — it takes the marks with the tickets of
+            // its next batch, so draining them here too would compute a new ticket twice.
+            let due = db
+                .read(op!(c => {
+                    // Behind: a settled event it has yet to handle (its next round, which
+                    // drains marks whatever the events are).
+                    let behind = match stream::position(c, REPORTS).await? {
+                        Some(at) => !stream::after(c, at, 1).await?.is_empty(),
+                        None => false,
+                    };
+                    Ok(!behind && rollup::any_dirty(c).await?)
+                }))
+                .await;
+            match due {
                 Ok(true) => db
                     .write(op!(c => rollup::drain(c).await))
                     .await

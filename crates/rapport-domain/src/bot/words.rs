@@ -49,10 +49,27 @@ pub fn has_any(folded: &str, phrases: &[&str]) -> bool {
 /// Whether `folded` holds `phrase` as whole words. A phrase ending in `*` matches any
 /// word that begins with it (`fuck*`).
 pub fn has(folded: &str, phrase: &str) -> bool {
-    if let Some(stem) = phrase.strip_suffix('*') {
-        return folded.contains(&format!(" {stem}"));
+    let (body, stem) = match phrase.strip_suffix('*') {
+        Some(stem) => (stem, true),
+        None => (phrase, false),
+    };
+    if body.is_empty() {
+        // As the padded search: " " is in any folded text, "  " in none.
+        return stem && folded.contains(' ');
     }
-    folded.contains(&format!(" {phrase} "))
+    // Only where a word starts (after a space) can the phrase begin: each such place is
+    // compared, with no searcher built and no copy made — the lexicons are read phrase by
+    // phrase against every message, so this is hot.
+    let bytes = folded.as_bytes();
+    let first = body.as_bytes()[0];
+    bytes.windows(2).enumerate().any(|(i, w)| {
+        if w[0] != b' ' || w[1] != first {
+            return false;
+        }
+        // After an ASCII space: a character boundary.
+        let rest = &folded[i + 1..];
+        rest.starts_with(body) && (stem || rest[body.len()..].starts_with(' '))
+    })
 }
 
 /// Short words that say which language a message is in (folded).
@@ -128,5 +145,24 @@ mod tests {
         assert!(has(&fold("Can I talk to a human?"), "talk to a human"));
         assert!(!has(&fold("humane"), "human"));
         assert!(has(&fold("what the fucking hell"), "fuck*"));
+        assert!(has(&fold("down, down and out"), "down and"));
+        assert!(!has(&fold("sundown"), "down*"));
+    }
+
+    proptest::proptest! {
+        /// Whole-word matching without copies finds exactly what looking for the phrase
+        /// padded with spaces finds, for phrases and stems, at any place in the text.
+        #[test]
+        fn matching_is_the_padded_search(
+            text in "[a-c ,!]{0,24}",
+            phrase in "[a-c]{1,3}( [a-c]{1,2})?\\*?",
+        ) {
+            let folded = fold(&text);
+            let padded = match phrase.strip_suffix('*') {
+                Some(stem) => folded.contains(&format!(" {stem}")),
+                None => folded.contains(&format!(" {phrase} ")),
+            };
+            proptest::prop_assert_eq!(has(&folded, &phrase), padded);
+        }
     }
 }

@@ -59,6 +59,25 @@ fn merge_sorted<K: Ord + Copy>(a: &mut Vec<(K, i64)>, b: &[(K, i64)], sign: i64)
     if b.is_empty() {
         return;
     }
+    // One or a few entries into many (a ticket's due time into a day's cell, ticket after
+    // ticket): each found by bisection and added in place, not the whole list written
+    // again. More than a few are merged in one pass (shifting the tail once per entry would
+    // cost more).
+    if b.len() <= 4 && b.len() * 8 < a.len() {
+        for (k, n) in b {
+            match a.binary_search_by(|(x, _)| x.cmp(k)) {
+                Ok(i) => {
+                    a[i].1 += sign * n;
+                    if a[i].1 == 0 {
+                        a.remove(i);
+                    }
+                }
+                Err(i) if *n != 0 => a.insert(i, (*k, sign * n)),
+                Err(_) => {}
+            }
+        }
+        return;
+    }
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
@@ -428,6 +447,32 @@ pub fn changes(old: Option<&Facts>, new: Option<&Facts>) -> BTreeMap<CellKey, Me
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Adding sorted counts into sorted counts, in place (a few into many) or by a
+        /// merge, gives what adding key by key in a map gives, with no zero left.
+        #[test]
+        fn sorted_counts_add_up(
+            a in proptest::collection::btree_map(0i64..60, -3i64..4, 0..50),
+            b in proptest::collection::btree_map(0i64..60, -3i64..4, 0..12),
+            sign in proptest::sample::select(vec![-1i64, 1]),
+        ) {
+            let zero_free = |m: &BTreeMap<i64, i64>| -> Vec<(i64, i64)> {
+                m.iter().filter(|(_, n)| **n != 0).map(|(k, n)| (*k, *n)).collect()
+            };
+            let (mut got, add) = (zero_free(&a), zero_free(&b));
+            merge_sorted(&mut got, &add, sign);
+            let mut want: BTreeMap<i64, i64> = got_map(&zero_free(&a));
+            for (k, n) in &add {
+                *want.entry(*k).or_default() += sign * n;
+            }
+            proptest::prop_assert_eq!(got, zero_free(&want));
+        }
+    }
+
+    fn got_map(v: &[(i64, i64)]) -> BTreeMap<i64, i64> {
+        v.iter().copied().collect()
+    }
 
     #[test]
     fn durations_keep_three_significant_figures() {

@@ -152,8 +152,21 @@ pub async fn erase(c: &mut dyn Conn, actor: Actor, id: i64, now: Timestamp) -> R
         .map(|r| r.int("id"))
         .collect::<Result<_>>()?;
     // Their examples leave the classifier first: its lock before any ticket row, the
-    // order its subscriber takes them in.
-    crate::classify::forget(c, &tickets).await?;
+    // order its subscriber takes them in. An example keeps the text of its ticket's first
+    // message, so so do other customers' tickets whose first message they wrote (a merge).
+    let mut examples = tickets.clone();
+    for r in c
+        .query(
+            "SELECT DISTINCT m.ticket_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+             WHERE m.author_customer_id = $1 AND t.customer_id <> $1
+               AND m.id = (SELECT MIN(f.id) FROM messages f WHERE f.ticket_id = m.ticket_id)",
+            &[id.into()],
+        )
+        .await?
+    {
+        examples.push(r.int("ticket_id")?);
+    }
+    crate::classify::forget(c, &examples).await?;
     let mut done = Erased::default();
     let erased_text: Value = ERASED.into();
     for t in &tickets {

@@ -160,6 +160,40 @@ pub async fn any_dirty(c: &mut dyn Conn) -> Result<bool> {
 /// [`MARK`]): a write's change is always read by the drain that takes its mark.
 pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
     lock(c).await?;
+    let s = take_marks(c).await?;
+    let n = s.tickets.len() + s.surveys.len();
+    if n > 0 {
+        apply(c, &s).await?;
+    }
+    Ok(n)
+}
+
+/// [`refresh`] and [`drain`] in one: `subjects` and a batch of the marked ones are
+/// refreshed together, so a ticket both named by an event and marked (a new ticket whose
+/// SLA clocks started) is computed once, not twice.
+pub async fn refresh_and_drain(c: &mut dyn Conn, subjects: &Subjects) -> Result<()> {
+    lock(c).await?;
+    let marked = take_marks(c).await?;
+    let mut tickets: std::collections::BTreeSet<i64> = subjects.tickets.iter().copied().collect();
+    tickets.extend(marked.tickets);
+    let mut surveys: std::collections::BTreeSet<i64> = subjects.surveys.iter().copied().collect();
+    surveys.extend(marked.surveys);
+    if tickets.is_empty() && surveys.is_empty() {
+        return Ok(());
+    }
+    apply(
+        c,
+        &Subjects {
+            tickets: tickets.into_iter().collect(),
+            surveys: surveys.into_iter().collect(),
+        },
+    )
+    .await
+}
+
+/// Takes away a batch of marks (those no write in flight holds) and says whose they were.
+/// The caller holds the roll-up's lock and refreshes them in the same transaction.
+async fn take_marks(c: &mut dyn Conn) -> Result<Subjects> {
     let rows = c
         .query(
             &format!(
@@ -171,7 +205,6 @@ pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
         .await?;
     let mut s = Subjects::default();
     let mut taken: Vec<Value> = Vec::new();
-    let mut pairs = Vec::new();
     for r in &rows {
         let subject = r.text("subject")?;
         let id = subject.get(1..).and_then(|n| n.parse::<i64>().ok());
@@ -181,21 +214,19 @@ pub async fn drain(c: &mut dyn Conn) -> Result<usize> {
             _ => {}
         }
         taken.push(subject.into());
-        pairs.push(format!("${}", taken.len()));
     }
-    if pairs.is_empty() {
-        return Ok(0);
+    if taken.is_empty() {
+        return Ok(s);
     }
     c.execute(
         &format!(
             "DELETE FROM report_dirty WHERE subject IN ({})",
-            pairs.join(", ")
+            crate::dialect::placeholders(1, taken.len())
         ),
         &taken,
     )
     .await?;
-    apply(c, &s).await?;
-    Ok(pairs.len())
+    Ok(s)
 }
 
 /// Computes the facts of `subjects` again and applies the difference to the cells.

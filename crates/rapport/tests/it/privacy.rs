@@ -301,7 +301,47 @@ async fn erasure_takes_the_customers_words_out_of_the_classifier(backend: Backen
         )
         .await;
     assert_eq!(s, 201, "{other}");
+    // Another customer's ticket whose first message is hers (her earlier ticket merged
+    // into it), filed by an agent afterwards: its example keeps her words.
+    let (_, hers) = app
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "Blorptastic refund", "body": "My blorptastic refund is missing",
+                   "customer": {"email": "erase-me@example.com"}}),
+        )
+        .await;
+    let host = app
+        .ticket("Refund question", "Where is the refund", "host@example.com")
+        .await;
+    let (s, m) = app
+        .post(
+            &format!("/api/v1/tickets/{}/merge", hers["id"]),
+            json!({"into": host["id"], "confirm_other_customer": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{m}");
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/tickets/{}", host["id"]),
+            json!({"category": "technical"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let her_words = || async {
+        rapport_store::testing::scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM classifier_examples
+             WHERE text LIKE '%lorptastic%' OR features LIKE '%lorptastic%'",
+        )
+        .await
+        .unwrap()
+    };
     settle(&app.db).await;
+    assert_eq!(
+        her_words().await,
+        1,
+        "the merged ticket's example holds her words"
+    );
     let (_, before) = app.get("/api/v1/classifier").await;
     assert_eq!(examples(&before, "billing"), 2, "{before}");
 
@@ -328,6 +368,7 @@ async fn erasure_takes_the_customers_words_out_of_the_classifier(backend: Backen
         .await
         .unwrap();
     assert_eq!(kept, 0);
+    assert_eq!(her_words().await, 0, "her words left every example");
     // The model is what a rebuild from the remaining examples gives.
     let (s, rebuilt) = app.post("/api/v1/classifier/retrain", json!({})).await;
     assert_eq!(s, 200, "{rebuilt}");

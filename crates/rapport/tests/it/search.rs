@@ -123,6 +123,40 @@ async fn recent_indexes(app: &crate::harness::TestApp) -> Vec<String> {
 }
 
 both_backends! {
+    async fn entries_changed_before_their_commit_are_changed_in_the_index(app) {
+        // On SQLite new entries wait in a staging table until their group commit: a change
+        // to them in the same transaction (a message erased, a ticket's entries moved by a
+        // merge or a split) must reach them there, and nothing may be left waiting.
+        use rapport_store::{op, search};
+        app.db
+            .write(op!(c => {
+                search::index_message(c, 9_000_001, 900, "quokkamatic erased").await?;
+                search::index_message(c, 9_000_002, 900, "quokkamatic merged").await?;
+                search::index_message(c, 9_000_003, 902, "quokkamatic split").await?;
+                search::remove_message(c, 9_000_001).await?;
+                search::move_messages(c, 900, 901).await?;
+                search::move_message(c, 9_000_003, 903).await
+            }))
+            .await
+            .unwrap();
+        let rows = testing::rows(
+            &app.db,
+            "SELECT ref_id, ticket_id FROM search_index WHERE ref_id >= 9000000 ORDER BY ref_id",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let got: Vec<(i64, i64)> = rows.iter().map(|r| (r.int(0).unwrap(), r.int(1).unwrap())).collect();
+        assert_eq!(got, vec![(9_000_002, 901), (9_000_003, 903)]);
+        if app.db.backend() == rapport_store::Backend::Sqlite {
+            assert_eq!(testing::scalar(&app.db, "SELECT COUNT(*) FROM search_pending").await.unwrap(), 0);
+        }
+        let (s, found) = app.get("/api/v1/search?q=quokkamatic").await;
+        assert_eq!(s, 200);
+        assert!(found["hits"].as_array().is_some(), "{found}");
+        app.stop().await;
+    }
+
     async fn a_ticket_is_findable_as_soon_as_it_is_created(app) {
         for i in 0..20 {
             let t = app.ticket(&format!("Printer {i} jams"), &format!("The quokkamatic {i} is stuck"), "p@example.com").await;
