@@ -114,7 +114,7 @@ pub fn highlight(text: &str, terms: &[String], max_words: usize) -> String {
 
 /// The tables an index entry may be in until its transaction commits: on SQLite a new
 /// entry waits in `search_pending` and goes into the FTS5 index with the rest of its group
-/// commit (migration 54, `db.rs`), so every change to entries applies to both.
+/// commit (migration 54, `db/writer.rs`), so every change to entries applies to both.
 fn entry_tables(c: &dyn Conn) -> &'static [&'static str] {
     dialect::pick(
         c.backend(),

@@ -1,5 +1,5 @@
 -- Full-text entries written by one group commit wait here and go into the FTS5 index
--- together just before it commits (`db.rs`, `commit_batch`), in the same transaction. FTS5
+-- together just before it commits (`db/writer.rs`, `commit_batch`), in the same transaction. FTS5
 -- writes its pending terms to disk as a new segment at every savepoint, and every
 -- operation in a group commit runs in its own: entries written straight into the index
 -- cost a segment (and later merges) per ticket, this one per commit. Always empty between

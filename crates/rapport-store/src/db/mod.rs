@@ -13,6 +13,8 @@
 //!   pool of read-only connections, each in its own WAL snapshot.
 //! * **PostgreSQL** runs each operation in its own transaction on a pooled connection.
 
+mod writer;
+
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -440,7 +442,7 @@ fn run_now<T>(
 }
 
 /// A write waiting for the writer thread, with its type erased.
-trait WriteJob: Send {
+pub(crate) trait WriteJob: Send {
     /// Runs the operation; true when it succeeded and its savepoint should be kept.
     fn run(&mut self, conn: &mut rusqlite::Connection) -> bool;
     /// Answers the caller once the batch's commit has (or has not) happened.
@@ -544,7 +546,7 @@ impl SqliteDb {
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>(MAX_BATCH * 4);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(&mut conn, rx))
+            .spawn(move || writer::writer_loop(&mut conn, rx))
             .map_err(|e| StoreError::Db(format!("starting the writer thread: {e}")))?;
         Ok(Self {
             writer: tx,
@@ -590,10 +592,10 @@ impl SqliteDb {
                 .map_err(|_| StoreError::Db("read pool poisoned".into()))?
                 .pop()
                 .ok_or_else(|| StoreError::Db("no read connection free".into()))?;
-            let r = run_cached(&conn, "BEGIN")
+            let r = writer::run_cached(&conn, "BEGIN")
                 .map_err(StoreError::from)
                 .and_then(|()| run_now(&mut conn, op));
-            let _ = run_cached(&conn, "COMMIT");
+            let _ = writer::run_cached(&conn, "COMMIT");
             if let Ok(mut pool) = readers.lock() {
                 pool.push(conn);
             }
@@ -602,83 +604,6 @@ impl SqliteDb {
         .await
         .map_err(|e| StoreError::Db(format!("read task failed: {e}")))?
     }
-}
-
-fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Box<dyn WriteJob>>) {
-    // Whether the full-text staging table exists (migration 54): looked up until it does.
-    let mut staging = false;
-    while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let committed = commit_batch(conn, &mut batch, &mut staging);
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, size = batch.len(), "sqlite batch failed to commit");
-        }
-        for job in batch {
-            job.finish(committed.clone());
-        }
-    }
-}
-
-/// Runs a statement without parameters or rows (a transaction's `BEGIN`, `SAVEPOINT`,
-/// `COMMIT`) from the connection's cache: prepared once per connection, not parsed again
-/// for each of the thousands of operations a second.
-fn run_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(|_| ())
-}
-
-fn commit_batch(
-    conn: &mut rusqlite::Connection,
-    batch: &mut [Box<dyn WriteJob>],
-    staging: &mut bool,
-) -> Result<()> {
-    let run = run_cached;
-    run(conn, "BEGIN IMMEDIATE")?;
-    for job in batch.iter_mut() {
-        let step = run(conn, "SAVEPOINT op").map_err(StoreError::from);
-        let step = step.and_then(|()| {
-            if !job.run(conn) {
-                run(conn, "ROLLBACK TO op")?;
-            }
-            run(conn, "RELEASE op").map_err(StoreError::from)
-        });
-        if let Err(e) = step {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(e);
-        }
-    }
-    // The batch's new full-text entries go into the FTS5 index together, outside every
-    // operation's savepoint: one segment per commit instead of one per operation. (Before
-    // migration 54 there is no staging table; the batch that applies it already has one.)
-    let moved = (|| -> rusqlite::Result<()> {
-        if !*staging {
-            *staging = conn
-                .prepare_cached(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'search_pending'",
-                )?
-                .exists([])?;
-        }
-        if *staging {
-            for sql in crate::search::MOVE_PENDING {
-                run(conn, sql)?;
-            }
-        }
-        Ok(())
-    })();
-    if let Err(e) = moved {
-        let _ = conn.execute_batch("ROLLBACK");
-        return Err(e.into());
-    }
-    if let Err(e) = run(conn, "COMMIT") {
-        let _ = conn.execute_batch("ROLLBACK");
-        return Err(e.into());
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- PostgreSQL
