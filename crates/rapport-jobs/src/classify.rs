@@ -9,11 +9,11 @@ use rapport_domain::{EventKind, Timestamp};
 use rapport_store::events::Actor;
 use rapport_store::jobs::{self, Job, NewJob};
 use rapport_store::stream::StreamEvent;
-use rapport_store::{Conn, Db, StoreError, classify, op};
+use rapport_store::{Backend, Conn, Db, StoreError, classify, op};
 use serde::{Deserialize, Serialize};
 
 use crate::Handler;
-use crate::subscribers::Subscriber;
+use crate::subscribers::{Prepared, Subscriber};
 
 /// The subscriber's durable name.
 pub const CLASSIFIER: &str = "classify.tickets";
@@ -40,21 +40,55 @@ impl Subscriber for Classifier {
         }
     }
 
-    /// Larger batches than most: the more examples share one write of the counts, the
-    /// fewer writes per ticket.
-    fn batch_size(&self) -> Option<i64> {
-        Some(500)
-    }
-
-    /// The batch's examples are counted together and written once at its end (or
-    /// before a ticket is classified, so the verdict sees every example before it).
+    /// Handled without anything prepared: the features of new tickets' texts are worked
+    /// out inside the write.
     fn handle_batch<'a>(
         &'a self,
         c: &'a mut dyn Conn,
         events: &'a [StreamEvent],
         now: Timestamp,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let prepared: Prepared = Box::<classify::Prepared>::default();
+        Box::pin(async move { self.handle_prepared(c, events, &prepared, now).await })
+    }
+
+    /// The features of the texts of tickets agents opened with a category (the examples
+    /// the batch keeps), worked out before the write.
+    fn prepare<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+    ) -> BoxFuture<'a, Result<Prepared, StoreError>> {
         Box::pin(async move {
+            // PostgreSQL has no one writer to spare, and every node would prepare the batch
+            // only one of them handles: there the write works the features out itself.
+            if c.backend() == Backend::Postgres {
+                return Ok(Box::<classify::Prepared>::default() as Prepared);
+            }
+            let ids: Vec<i64> = events
+                .iter()
+                .filter(|e| e.kind == EventKind::TicketCreated)
+                .filter(|e| matches!(e.actor, Actor::User(_)))
+                .filter_map(|e| e.ticket_id)
+                .collect();
+            Ok(Box::new(classify::prepare(c, &ids).await?) as Prepared)
+        })
+    }
+
+    /// The batch's examples are counted together and written once at its end (or
+    /// before a ticket is classified, so the verdict sees every example before it).
+    fn handle_prepared<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+        prepared: &'a Prepared,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let none = classify::Prepared::default();
+            let prepared = prepared.downcast_ref::<classify::Prepared>();
+            debug_assert!(prepared.is_some(), "the classifier's own prepare made it");
+            let prepared = prepared.unwrap_or(&none);
             let mut tally = classify::Tally::default();
             // A run of new tickets is handled together (their texts read in one go, their
             // examples written in one go), in its place among the corrections.
@@ -65,7 +99,7 @@ impl Subscriber for Classifier {
                 };
                 match event.kind {
                     EventKind::FieldsChanged => {
-                        classify::on_created(c, &created, now, &mut tally).await?;
+                        classify::on_created(c, &created, prepared, now, &mut tally).await?;
                         created.clear();
                         let to = event.data["category"]["to"].as_str();
                         classify::learn(c, ticket, to, now, &mut tally).await?;
@@ -73,7 +107,7 @@ impl Subscriber for Classifier {
                     _ => created.push((ticket, matches!(event.actor, Actor::User(_)))),
                 }
             }
-            classify::on_created(c, &created, now, &mut tally).await?;
+            classify::on_created(c, &created, prepared, now, &mut tally).await?;
             classify::flush(c, &mut tally).await
         })
     }

@@ -158,10 +158,6 @@ impl Subscriber for SlaClocks {
             }
     }
 
-    fn batch_size(&self) -> Option<i64> {
-        Some(500)
-    }
-
     /// The batch's new tickets start their clocks together (their facts in one read, the
     /// policies once); what happens to them later in the same batch moves those clocks in
     /// memory, and they are stored together at the end.

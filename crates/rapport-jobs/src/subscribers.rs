@@ -41,7 +41,8 @@ pub trait Subscriber: Send + Sync + 'static {
     /// The durable name of its cursor. Renaming it starts a new cursor at the head.
     fn name(&self) -> &'static str;
 
-    /// Whether it reacts to this event at all (read outside any transaction). Events it
+    /// Whether it reacts to this event at all (asked on the read snapshot, outside the
+    /// write transaction). Events it
     /// does not want are passed over without a call to [`Subscriber::handle`], so the
     /// transaction that moves the cursor stays small.
     fn wants(&self, event: &StreamEvent) -> bool {
@@ -88,6 +89,34 @@ pub trait Subscriber: Send + Sync + 'static {
         None
     }
 
+    /// Work a batch needs that can be done before its write transaction, on the read
+    /// snapshot the batch was read on (with only the events the subscriber wants): on
+    /// SQLite, outside the one writer every write waits for. What it returns reaches
+    /// [`Subscriber::handle_prepared`], which must check what it relies on, as the data
+    /// may change in between (the classifier works out the features of new tickets' texts
+    /// here, and uses them only if the write reads the same texts). Default: nothing.
+    fn prepare<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+    ) -> BoxFuture<'a, Result<Prepared, StoreError>> {
+        let _ = (c, events);
+        Box::pin(async { Ok(Box::new(()) as Prepared) })
+    }
+
+    /// Handles a batch with what [`Subscriber::prepare`] worked out for it. Default:
+    /// [`Subscriber::handle_batch`], which needs nothing prepared.
+    fn handle_prepared<'a>(
+        &'a self,
+        c: &'a mut dyn Conn,
+        events: &'a [StreamEvent],
+        prepared: &'a Prepared,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = prepared;
+        self.handle_batch(c, events, now)
+    }
+
     /// Handles the events of one batch in order, inside one transaction. By default one
     /// [`Subscriber::handle`] each; a subscriber whose writes add up across events (the
     /// classifier's counts, the SLA clocks of new tickets) or that reads its rules once a
@@ -107,6 +136,10 @@ pub trait Subscriber: Send + Sync + 'static {
     }
 }
 
+/// What [`Subscriber::prepare`] worked out for a batch, for the subscriber's own
+/// [`Subscriber::handle_prepared`] to take back with `downcast_ref`.
+pub type Prepared = Box<dyn std::any::Any + Send + Sync>;
+
 /// How a runner behaves.
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -121,7 +154,7 @@ pub struct RunnerConfig {
 impl Default for RunnerConfig {
     fn default() -> Self {
         Self {
-            batch: 100,
+            batch: 500,
             idle_wait: Duration::from_millis(250),
             max_backoff: Duration::from_secs(60),
         }
@@ -137,6 +170,16 @@ pub enum Round {
     Busy,
     /// Handled this many events and moved the cursor past them.
     Handled(usize),
+}
+
+/// A batch read for a round: where the cursor stood, the last event read, how many were
+/// read, those the subscriber wants and what it prepared for them.
+struct Read {
+    at: Position,
+    last: Position,
+    read_count: usize,
+    wanted: Vec<StreamEvent>,
+    prepared: Prepared,
 }
 
 /// Follows the stream for one subscriber.
@@ -193,48 +236,61 @@ impl Runner {
         // The batch is read on a snapshot, outside the writer; only the events the
         // subscriber wants are handled in the write transaction, which first checks that the
         // cursor still stands where the batch was read from (another node may have moved it).
+        // What the subscriber can work out before the write is worked out on the same
+        // snapshot.
         let batch = self.batch();
+        let subscriber = Arc::clone(&self.subscriber);
         let read = self
             .db
             .read(op!(c => {
                 let Some(at) = stream::position(c, name).await? else {
                     return Ok(None);
                 };
-                Ok(Some((at, stream::after(c, at, batch).await?)))
+                let events = stream::after(c, at, batch).await?;
+                let Some(last) = events.last().map(|e| e.position) else {
+                    return Ok(Some(None));
+                };
+                let read_count = events.len();
+                let wanted: Vec<StreamEvent> =
+                    events.into_iter().filter(|e| subscriber.wants(e)).collect();
+                let prepared: Prepared = if wanted.is_empty() {
+                    Box::new(())
+                } else {
+                    subscriber.prepare(c, &wanted).await?
+                };
+                Ok(Some(Some(Read { at, last, read_count, wanted, prepared })))
             }))
             .await?;
-        let (at, events) = match read {
+        let read = match read {
             None => {
                 self.subscribe().await?;
                 return Ok(Round::Idle);
             }
-            Some((_, events)) if events.is_empty() => return Ok(Round::Idle),
-            Some(found) => found,
+            Some(None) => return Ok(Round::Idle),
+            Some(Some(read)) => read,
         };
-        let Some(last) = events.last().map(|e| e.position) else {
-            return Ok(Round::Idle);
-        };
-        let read_count = events.len();
-        let wanted: Vec<StreamEvent> = events
-            .into_iter()
-            .filter(|e| self.subscriber.wants(e))
-            .collect();
         let subscriber = Arc::clone(&self.subscriber);
         let now = self.clock.now();
-        self.db
+        let (round, prepared) = self
+            .db
             .write(op!(c => {
+                let Read { at, last, read_count, wanted, prepared } = read;
                 match stream::take(c, name).await? {
                     Some(p) if p == at => {}
                     // Another runner holds the cursor, or has moved it since the read.
-                    _ => return Ok(Round::Busy),
+                    _ => return Ok((Round::Busy, prepared)),
                 }
                 if !wanted.is_empty() || subscriber.handles_empty_batches() {
-                    subscriber.handle_batch(c, &wanted, now).await?;
+                    subscriber.handle_prepared(c, &wanted, &prepared, now).await?;
                 }
                 stream::advance(c, name, last, now).await?;
-                Ok(Round::Handled(read_count))
+                // What was prepared is handed back, to be freed here rather than by the
+                // writer.
+                Ok((Round::Handled(read_count), prepared))
             }))
-            .await
+            .await?;
+        drop(prepared);
+        Ok(round)
     }
 
     /// Handles rounds until the subscriber has handled every event committed before the

@@ -4,6 +4,7 @@
 //! the counts from the examples ([`retrain`], on a schedule), and the model's size
 //! ([`report`]). The rules and the arithmetic are `rapport_domain::classify`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rapport_domain::classify::{Model, Prediction, features};
@@ -19,7 +20,7 @@ use crate::value::Value;
 const CHUNK: usize = 300;
 
 /// Changes to the counts gathered from several examples and written together by
-/// [`flush`]: a subscriber's batch of a hundred tickets shares most of its words and
+/// [`flush`]: a subscriber's batch of hundreds of tickets shares most of its words and
 /// character 3-grams, so one write per distinct feature replaces one per feature of every
 /// ticket. Learning adds to it; flushing writes it before anything reads the counts.
 #[derive(Debug, Default)]
@@ -32,18 +33,20 @@ pub struct Tally {
     classes: HashMap<String, (i64, i64)>,
 }
 
+/// Adds `n` to `key`'s count, copying the key only the first time the map meets it (a
+/// batch's examples share most features).
+fn bump(map: &mut HashMap<String, i64>, key: &str, n: i64) {
+    match map.get_mut(key) {
+        Some(v) => *v += n,
+        None => {
+            map.insert(key.to_owned(), n);
+        }
+    }
+}
+
 impl Tally {
     /// Adds (`sign` 1) or takes back (`sign` -1) one example.
     fn add(&mut self, category: &str, doc: &BTreeMap<String, u32>, sign: i64) {
-        // A batch's examples share most features: a key is copied only the first time.
-        fn bump(map: &mut HashMap<String, i64>, key: &str, n: i64) {
-            match map.get_mut(key) {
-                Some(v) => *v += n,
-                None => {
-                    map.insert(key.to_owned(), n);
-                }
-            }
-        }
         let mut total = 0;
         let of_class = self.counts.entry(category.to_owned()).or_default();
         for (f, n) in doc {
@@ -55,6 +58,25 @@ impl Tally {
         let class = self.classes.entry(category.to_owned()).or_default();
         class.0 += sign;
         class.1 += total;
+    }
+
+    /// Adds what another tally gathered: one step per distinct feature, where adding its
+    /// examples one by one takes one per feature of every example.
+    fn merge(&mut self, other: &Tally) {
+        for (category, counts) in &other.counts {
+            let of_class = self.counts.entry(category.clone()).or_default();
+            for (f, n) in counts {
+                bump(of_class, f, *n);
+            }
+        }
+        for (f, n) in &other.features {
+            bump(&mut self.features, f, *n);
+        }
+        for (category, (docs, total)) in &other.classes {
+            let class = self.classes.entry(category.clone()).or_default();
+            class.0 += docs;
+            class.1 += total;
+        }
     }
 
     /// Whether nothing waits to be written.
@@ -335,15 +357,68 @@ fn features_column(c: &dyn Conn, doc: &BTreeMap<String, u32>) -> Result<String> 
     })
 }
 
+/// New tickets' opening texts with their features, worked out by [`prepare`] before the
+/// write that keeps them as examples, and all of them counted together.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Per ticket: its category and opening text as read, and the text's features.
+    docs: HashMap<i64, (String, String, BTreeMap<String, u32>)>,
+    /// Every one of them counted as an example of its category.
+    sum: Tally,
+}
+
+impl Prepared {
+    /// The features worked out for this ticket, if it was read with this very category
+    /// and text.
+    fn features_of(
+        &self,
+        ticket: i64,
+        category: &str,
+        text: &str,
+    ) -> Option<&BTreeMap<String, u32>> {
+        self.docs
+            .get(&ticket)
+            .filter(|(cat, read, _)| cat == category && read == text)
+            .map(|(_, _, doc)| doc)
+    }
+}
+
+/// Works out, on a read snapshot before the write transaction, the features of the
+/// opening texts of these new tickets that have a category — the examples [`on_created`]
+/// is about to keep — and counts them together. Counting a text's words and character
+/// 3-grams is most of the work of keeping an example; done here, it is not done inside
+/// the write, which on SQLite every other write waits for. The write uses a ticket's
+/// features only if the category and text it reads then are the same (an agent, an
+/// erasure or a split may have changed them in between), and the sum only if it keeps
+/// exactly these examples so.
+pub async fn prepare(c: &mut dyn Conn, tickets: &[i64]) -> Result<Prepared> {
+    let found = crate::tickets::openings(c, tickets).await?;
+    let mut prepared = Prepared::default();
+    for (id, o) in found {
+        let Some(category) = o.category else {
+            continue;
+        };
+        let doc = features(&o.text);
+        prepared.sum.add(&category, &doc, 1);
+        prepared.docs.insert(id, (category, o.text, doc));
+    }
+    Ok(prepared)
+}
+
 /// New tickets' examples (`(ticket, category, text)`), kept together in one statement per
 /// [`CHUNK`] / 3 rows; those not kept before (a ticket handled again after a crash) are
-/// counted into `tally`.
+/// counted into `tally`. Features [`prepare`]d from the same category and text are used as
+/// they are; when the examples kept are exactly those prepared, their sum is added at once.
 async fn keep(
     c: &mut dyn Conn,
     examples: &mut Vec<(i64, String, String)>,
+    prepared: &Prepared,
     now: Timestamp,
     tally: &mut Tally,
 ) -> Result<()> {
+    // The examples newly kept, and whether each was kept as prepared.
+    let mut newly: Vec<(&str, Cow<'_, BTreeMap<String, u32>>)> = Vec::new();
+    let mut as_prepared = true;
     for chunk in examples.chunks(CHUNK / 3) {
         let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
         let mut rows = Vec::with_capacity(chunk.len());
@@ -358,7 +433,9 @@ async fn keep(
                 i + 4,
                 i + 5
             ));
-            let doc = features(text);
+            let doc = prepared
+                .features_of(*ticket, category, text)
+                .map_or_else(|| Cow::Owned(features(text)), Cow::Borrowed);
             params.push((*ticket).into());
             params.push(category.clone().into());
             params.push(features_column(c, &doc)?.into());
@@ -379,13 +456,25 @@ async fn keep(
             .iter()
             .map(|r| r.int("ticket_id"))
             .collect::<Result<_>>()?;
-        for ((ticket, category, _), doc) in chunk.iter().zip(&docs) {
+        for ((ticket, category, _), doc) in chunk.iter().zip(docs) {
             // Once per ticket, even were it twice in the batch.
             if kept.remove(ticket) {
-                tally.add(category, doc, 1);
+                as_prepared &= matches!(doc, Cow::Borrowed(_));
+                newly.push((category, doc));
             }
         }
     }
+    // The tickets newly kept are distinct (`kept.remove` within a chunk, `ON CONFLICT`
+    // across chunks and calls), and each used what was prepared for it only if it was
+    // prepared: as many as were prepared means exactly those, so their sum is the same.
+    if as_prepared && newly.len() == prepared.docs.len() {
+        tally.merge(&prepared.sum);
+    } else {
+        for (category, doc) in &newly {
+            tally.add(category, doc.as_ref(), 1);
+        }
+    }
+    drop(newly);
     examples.clear();
     Ok(())
 }
@@ -394,10 +483,12 @@ async fn keep(
 /// gave is an example, kept at once with its counts in `tally`; a ticket opened without
 /// one is classified, after the examples before it are counted (so the verdict sees
 /// them). Their categories and texts are read together and the examples written together,
-/// so a batch of new tickets costs a few statements, not a few per ticket.
+/// so a batch of new tickets costs a few statements, not a few per ticket; the features
+/// of their texts come from `prepared` where they were worked out before.
 pub async fn on_created(
     c: &mut dyn Conn,
     created: &[(i64, bool)],
+    prepared: &Prepared,
     now: Timestamp,
     tally: &mut Tally,
 ) -> Result<()> {
@@ -415,13 +506,13 @@ pub async fn on_created(
             Some(cat) if *by_agent => examples.push((*ticket, cat.clone(), text.clone())),
             Some(_) => {}
             None => {
-                keep(c, &mut examples, now, tally).await?;
+                keep(c, &mut examples, prepared, now, tally).await?;
                 flush(c, tally).await?;
                 classify(c, *ticket, now).await?;
             }
         }
     }
-    keep(c, &mut examples, now, tally).await
+    keep(c, &mut examples, prepared, now, tally).await
 }
 
 /// The counts a prediction for this document needs.

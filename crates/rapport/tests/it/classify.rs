@@ -15,6 +15,7 @@ use crate::harness::{Backend, TestApp, python, settle};
 use crate::on_both;
 
 on_both!(agents_train_the_classifier_and_new_tickets_are_categorised);
+on_both!(features_prepared_before_the_write_count_only_for_what_the_write_reads);
 
 struct Labelled {
     subject: String,
@@ -335,6 +336,116 @@ async fn agents_train_the_classifier_and_new_tickets_are_categorised(backend: Ba
     let got = ticket(&app, id).await;
     assert_eq!(got["classification"]["applied"], false, "{got}");
     assert!(got["category"].is_null());
+    app.stop().await;
+}
+
+/// The classifier works out new examples' features, and their sum, on a read snapshot
+/// before its write (`classify::prepare`). A ticket whose category or text changes in
+/// between is counted as the write reads it, never as prepared; a run kept exactly as
+/// prepared adds the prepared sum at once. Either way the counts equal a rebuild from the
+/// kept examples. (The store's functions are driven directly, on tickets whose categories
+/// are set without an event, so the server's own classifier runner never sees them.)
+async fn features_prepared_before_the_write_count_only_for_what_the_write_reads(backend: Backend) {
+    use rapport_domain::Clock;
+    use rapport_store::{classify, op};
+
+    let app = TestApp::spawn(backend).await;
+    let (train_set, _) = data();
+    let train_set: Vec<&Labelled> = train_set.iter().take(6).collect();
+    let mut ids = Vec::new();
+    for t in &train_set {
+        ids.push(new_ticket(&app, &t.subject, &t.body, None).await);
+    }
+    settle(&app.db).await;
+    for (id, t) in ids.iter().zip(&train_set) {
+        rapport_store::testing::execute(
+            &app.db,
+            "UPDATE tickets SET category = $1 WHERE id = $2",
+            vec![t.category.clone().into(), (*id).into()],
+        )
+        .await
+        .unwrap();
+    }
+    let (changed_run, same_run) = (ids[..3].to_vec(), ids[3..].to_vec());
+    let prepare = |run: Vec<i64>| app.db.read(op!(c => classify::prepare(c, &run).await));
+    let changed_prep = prepare(changed_run.clone()).await.unwrap();
+    let same_prep = prepare(same_run.clone()).await.unwrap();
+    // Between the read and the write an agent moves one ticket and another's first
+    // message is rewritten (as an erasure does).
+    let other = if train_set[0].category == "billing" {
+        "technical"
+    } else {
+        "billing"
+    };
+    let n = rapport_store::testing::execute(
+        &app.db,
+        "UPDATE tickets SET category = $1 WHERE id = $2",
+        vec![other.into(), ids[0].into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+    let n = rapport_store::testing::execute(
+        &app.db,
+        "UPDATE messages SET body = 'words never seen anywhere before' WHERE ticket_id = $1",
+        vec![ids[1].into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+    for (run, prepared) in [(changed_run, changed_prep), (same_run, same_prep)] {
+        app.db
+            .write(op!(c => {
+                let now = rapport_domain::SystemClock.now();
+                let created: Vec<(i64, bool)> = run.iter().map(|id| (*id, true)).collect();
+                let mut tally = classify::Tally::default();
+                classify::on_created(c, &created, &prepared, now, &mut tally).await?;
+                classify::flush(c, &mut tally).await
+            }))
+            .await
+            .unwrap();
+    }
+    let examples = rapport_store::testing::rows(
+        &app.db,
+        "SELECT category FROM classifier_examples WHERE ticket_id = $1",
+        vec![ids[0].into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(examples[0].text(0).unwrap(), other);
+    let counts = || async {
+        rapport_store::testing::rows(
+            &app.db,
+            "SELECT feature, category, n FROM classifier_counts ORDER BY feature, category",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.text(0).unwrap(), r.text(1).unwrap(), r.int(2).unwrap()))
+        .collect::<Vec<_>>()
+    };
+    let learned = counts().await;
+    assert!(
+        learned.iter().any(|(f, _, _)| f == "w:never"),
+        "the rewritten text is counted"
+    );
+    let (_, before) = app.get("/api/v1/classifier").await;
+    let total: i64 = before["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["examples"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 6, "{before}");
+    let (s, rebuilt) = app.post("/api/v1/classifier/retrain", json!({})).await;
+    assert_eq!(s, 200, "{rebuilt}");
+    assert_eq!(rebuilt["categories"], before["categories"]);
+    assert_eq!(rebuilt["vocabulary"], before["vocabulary"]);
+    assert!(
+        learned == counts().await,
+        "learned and rebuilt counts differ"
+    );
     app.stop().await;
 }
 
