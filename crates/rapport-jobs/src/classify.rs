@@ -33,9 +33,7 @@ impl Subscriber for Classifier {
     fn wants(&self, event: &StreamEvent) -> bool {
         match event.kind {
             EventKind::TicketCreated => true,
-            EventKind::FieldsChanged => {
-                matches!(event.actor, Actor::User(_)) && event.data.get("category").is_some()
-            }
+            EventKind::FieldsChanged => by_agent(event) && event.data.get("category").is_some(),
             _ => false,
         }
     }
@@ -68,7 +66,7 @@ impl Subscriber for Classifier {
             let ids: Vec<i64> = events
                 .iter()
                 .filter(|e| e.kind == EventKind::TicketCreated)
-                .filter(|e| matches!(e.actor, Actor::User(_)))
+                .filter(|e| by_agent(e))
                 .filter_map(|e| e.ticket_id)
                 .collect();
             Ok(Box::new(classify::prepare(c, &ids).await?) as Prepared)
@@ -104,13 +102,19 @@ impl Subscriber for Classifier {
                         let to = event.data["category"]["to"].as_str();
                         classify::learn(c, ticket, to, now, &mut tally).await?;
                     }
-                    _ => created.push((ticket, matches!(event.actor, Actor::User(_)))),
+                    _ => created.push((ticket, by_agent(event))),
                 }
             }
             classify::on_created(c, &created, prepared, now, &mut tally).await?;
             classify::flush(c, &mut tally).await
         })
     }
+}
+
+/// Whether an agent (not the customer, not a rule) recorded the event: only an agent's
+/// category teaches the classifier.
+fn by_agent(event: &StreamEvent) -> bool {
+    matches!(event.actor, Actor::User(_))
 }
 
 /// The payload of a [`RETRAIN`] job.

@@ -174,12 +174,7 @@ async fn agents_train_the_classifier_and_new_tickets_are_categorised(backend: Ba
     }
     settle(&app.db).await;
     let (_, report) = app.get("/api/v1/classifier").await;
-    let total: i64 = report["categories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["examples"].as_i64().unwrap())
-        .sum();
+    let total = examples(&report);
     assert_eq!(total, 100, "{report}");
     let model = train(
         train_set
@@ -280,19 +275,7 @@ async fn agents_train_the_classifier_and_new_tickets_are_categorised(backend: Ba
         (before.0 - 1, before.1 + 1)
     );
     // The nightly rebuild from the examples gives the same model, count for count.
-    let counts = || async {
-        rapport_store::testing::rows(
-            &app.db,
-            "SELECT feature, category, n FROM classifier_counts ORDER BY feature, category",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.text(0).unwrap(), r.text(1).unwrap(), r.int(2).unwrap()))
-        .collect::<Vec<_>>()
-    };
-    let learned = counts().await;
+    let learned = counts(&app).await;
     let (s, rebuilt) = app.post("/api/v1/classifier/retrain", json!({})).await;
     assert_eq!(s, 200, "{rebuilt}");
     assert_eq!(rebuilt["categories"], moved["categories"]);
@@ -300,7 +283,7 @@ async fn agents_train_the_classifier_and_new_tickets_are_categorised(backend: Ba
     assert!(rebuilt["retrained_at"].is_string());
     assert!(!learned.is_empty());
     assert!(
-        learned == counts().await,
+        learned == counts(&app).await,
         "learning at once and rebuilding differ"
     );
     // A threshold of 1: only suggestions.
@@ -405,48 +388,55 @@ async fn features_prepared_before_the_write_count_only_for_what_the_write_reads(
             .await
             .unwrap();
     }
-    let examples = rapport_store::testing::rows(
+    let kept = rapport_store::testing::rows(
         &app.db,
         "SELECT category FROM classifier_examples WHERE ticket_id = $1",
         vec![ids[0].into()],
     )
     .await
     .unwrap();
-    assert_eq!(examples[0].text(0).unwrap(), other);
-    let counts = || async {
-        rapport_store::testing::rows(
-            &app.db,
-            "SELECT feature, category, n FROM classifier_counts ORDER BY feature, category",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.text(0).unwrap(), r.text(1).unwrap(), r.int(2).unwrap()))
-        .collect::<Vec<_>>()
-    };
-    let learned = counts().await;
+    assert_eq!(kept[0].text(0).unwrap(), other);
+    let learned = counts(&app).await;
     assert!(
         learned.iter().any(|(f, _, _)| f == "w:never"),
         "the rewritten text is counted"
     );
     let (_, before) = app.get("/api/v1/classifier").await;
-    let total: i64 = before["categories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["examples"].as_i64().unwrap())
-        .sum();
+    let total = examples(&before);
     assert_eq!(total, 6, "{before}");
     let (s, rebuilt) = app.post("/api/v1/classifier/retrain", json!({})).await;
     assert_eq!(s, 200, "{rebuilt}");
     assert_eq!(rebuilt["categories"], before["categories"]);
     assert_eq!(rebuilt["vocabulary"], before["vocabulary"]);
     assert!(
-        learned == counts().await,
+        learned == counts(&app).await,
         "learned and rebuilt counts differ"
     );
     app.stop().await;
+}
+
+/// The classifier's stored counts, `(feature, category, n)` in order.
+async fn counts(app: &TestApp) -> Vec<(String, String, i64)> {
+    rapport_store::testing::rows(
+        &app.db,
+        "SELECT feature, category, n FROM classifier_counts ORDER BY feature, category",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.text(0).unwrap(), r.text(1).unwrap(), r.int(2).unwrap()))
+    .collect()
+}
+
+/// The examples a classifier report counts over all categories.
+fn examples(report: &Value) -> i64 {
+    report["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["examples"].as_i64().unwrap())
+        .sum()
 }
 
 async fn new_ticket(app: &TestApp, subject: &str, body: &str, category: Option<&str>) -> i64 {
