@@ -145,18 +145,21 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::loyalty::redeem_voucher))
         .routes(routes!(api::loyalty::customer_vouchers))
         .routes(routes!(
-            api::loyalty::customer_points,
-            api::loyalty::give_points
+            api::loyalty::points::customer_points,
+            api::loyalty::points::give_points
         ))
-        .routes(routes!(api::loyalty::redeem_points))
-        .routes(routes!(api::loyalty::list_approvals))
-        .routes(routes!(api::loyalty::approve))
-        .routes(routes!(api::loyalty::decline))
-        .routes(routes!(api::loyalty::get_limits, api::loyalty::put_limits))
-        .routes(routes!(api::loyalty::goodwill_report))
+        .routes(routes!(api::loyalty::points::redeem_points))
+        .routes(routes!(api::loyalty::approvals::list_approvals))
+        .routes(routes!(api::loyalty::approvals::approve))
+        .routes(routes!(api::loyalty::approvals::decline))
         .routes(routes!(
-            api::loyalty::get_settings,
-            api::loyalty::put_settings
+            api::loyalty::limits::get_limits,
+            api::loyalty::limits::put_limits
+        ))
+        .routes(routes!(api::loyalty::limits::goodwill_report))
+        .routes(routes!(
+            api::loyalty::limits::get_settings,
+            api::loyalty::limits::put_settings
         ))
         .routes(routes!(api::sentiment::customer_mood))
         .routes(routes!(api::surveys::ticket_survey))
